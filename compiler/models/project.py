@@ -1,0 +1,70 @@
+"""Project: where specs live, which policy packs apply, where output goes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from compiler.models.common import CharterModel, Metadata, NonEmptyText
+
+DEFAULT_SPEC_GLOBS = ("**/*.yaml", "**/*.yml")
+DEFAULT_PACKS = ("fairness", "eu-ai-act", "data-governance", "production-readiness", "supply-chain")
+
+
+class Outputs(CharterModel):
+    """Where generated files go, relative to the project root."""
+
+    workflows: str = ".github/workflows"
+    deploy: str = "deploy"
+    docs: str = "docs/models"
+
+
+class PolicyConfig(CharterModel):
+    """Which policies apply."""
+
+    packs: list[str] = Field(default_factory=lambda: list(DEFAULT_PACKS))
+    """Built-in packs to turn on."""
+    paths: list[NonEmptyText] = Field(default_factory=list, examples=[["policies/"]])
+    """The organisation's own policy directories."""
+    severity_overrides: dict[str, Literal["error", "warning", "info", "off"]] = Field(
+        default_factory=dict, examples=[{"production-readiness/min-replicas": "warning"}]
+    )
+    """Per policy or `policy/rule`: a new severity, or `off`."""
+    params: dict[str, dict[str, str | int | float | bool]] = Field(default_factory=dict)
+    """Per policy: parameter values that replace its defaults."""
+
+
+class CiDefaults(CharterModel):
+    """Defaults for generated CI workflows."""
+
+    runner: str = "ubuntu-24.04"
+    python_version: str = "3.12"
+    timeout_minutes: int = Field(default=30, ge=1, le=360)
+
+
+class DeploymentConfig(CharterModel):
+    """How configs reach clusters."""
+
+    mode: Literal["push", "gitops"] = "push"
+    """`push`: the pipeline runs `kubectl apply`; `gitops`: Argo CD pulls."""
+
+
+class ProjectSpec(CharterModel):
+    specs: list[NonEmptyText] = Field(default_factory=lambda: list(DEFAULT_SPEC_GLOBS))
+    """Glob patterns of spec files, relative to the project root."""
+    exclude: list[NonEmptyText] = Field(default_factory=list)
+    """Glob patterns to skip (generated outputs are always skipped)."""
+    policies: PolicyConfig = Field(default_factory=PolicyConfig)
+    outputs: Outputs = Field(default_factory=Outputs)
+    ci: CiDefaults = Field(default_factory=CiDefaults)
+    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
+
+
+class Project(CharterModel):
+    """The repository's Charter settings, in `charter.yaml` at its root."""
+
+    api_version: Literal["charter/v1alpha1"]
+    kind: Literal["Project"]
+    metadata: Metadata
+    spec: ProjectSpec = Field(default_factory=ProjectSpec)

@@ -1,0 +1,70 @@
+"""Where a path inside a document sits in the file, computed only when asked.
+
+A finding about `spec.features[2]` points at that item; a finding about a
+field that is missing points at the nearest enclosing key that exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import yaml
+
+from compiler.diagnostics import PathSegment
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    exact: bool = True
+    source_text: str | None = None
+
+
+def locate(root: yaml.Node, path: Sequence[PathSegment], *, key: bool = False) -> Span:
+    """The span of the value at `path`, or of its key when `key` is true.
+
+    Falls back to the deepest key found on the way (`exact` is then false).
+    """
+    node: yaml.Node = root
+    anchor: yaml.Node = root
+    for position, segment in enumerate(path):
+        last = position == len(path) - 1
+        if isinstance(node, yaml.MappingNode):
+            pair = _find_key(node, segment)
+            if pair is None:
+                return _span(anchor, exact=False)
+            key_node, value_node = pair
+            if last and key:
+                return _span(key_node)
+            anchor, node = key_node, value_node
+        elif isinstance(node, yaml.SequenceNode) and isinstance(segment, int):
+            if not 0 <= segment < len(node.value):
+                return _span(anchor, exact=False)
+            node = anchor = node.value[segment]
+        else:
+            return _span(anchor, exact=False)
+    return _span(node)
+
+
+def _find_key(node: yaml.MappingNode, segment: PathSegment) -> tuple[yaml.Node, yaml.Node] | None:
+    wanted = str(segment)
+    found = None
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == wanted:
+            found = (key_node, value_node)  # the last duplicate wins, as in the data
+    return found
+
+
+def _span(node: yaml.Node, *, exact: bool = True) -> Span:
+    start, end = node.start_mark, node.end_mark
+    end_line, end_column = end.line + 1, end.column + 1
+    if end_line != start.line + 1:
+        # A collection spans lines: underline only where it starts.
+        end_line, end_column = start.line + 1, start.column + 2
+    # A plain scalar's node value is its source text: `1.10`, not 1.1.
+    plain = isinstance(node, yaml.ScalarNode) and not node.style  # libyaml: '', PyYAML: None
+    return Span(start.line + 1, start.column + 1, end_line, end_column, exact, node.value if plain else None)

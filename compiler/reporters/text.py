@@ -1,0 +1,126 @@
+"""Human output in the rustc/ruff style: location, finding, source line, caret."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.text import Text
+
+from compiler.diagnostics import Diagnostic, Severity, count_by_severity
+from compiler.reporters import Report
+
+TAB_SIZE = 4
+_STYLES = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
+_GUTTER = "cyan"
+# Spec text is untrusted: an ESC or CR in a YAML string must not drive the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(value: str) -> str:
+    return _CONTROL.sub("\ufffd", value)
+
+
+def _indented(value: str) -> str:
+    # Continuation lines of a multi-line message stay visibly part of it.
+    return safe(value).replace("\n", "\n    ")
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def render(report: Report) -> str:
+    out = Text()
+    for diagnostic in report.diagnostics:
+        _finding(out, diagnostic, report.sources.get(diagnostic.file))
+    out.append(_summary(report))
+    if not report.color:
+        return out.plain + "\n"
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=True,
+        color_system="standard",
+        soft_wrap=True,
+        width=200,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        tab_size=TAB_SIZE,
+    )
+    console.print(out)
+    return buffer.getvalue()
+
+
+def _finding(out: Text, d: Diagnostic, source: str | None) -> None:
+    style = _STYLES[d.severity]
+    if not d.file:
+        out.append("charter: ", style="bold")
+    elif d.line <= 0:
+        out.append(f"{safe(d.file)}: ", style="bold")
+    else:
+        out.append(f"{safe(d.file)}:{d.line}:{max(d.column, 1)}: ", style="bold")
+    out.append(d.severity.value, style=f"bold {style}")
+    out.append("[", style=style)
+    out.append(d.code, style="bold")
+    out.append("]", style=style)
+    out.append(f" {_indented(d.message)}")
+    if d.waiver is not None:
+        out.append(f" (waived by {safe(d.waiver)})", style="dim")
+    out.append("\n")
+    lines = source.splitlines() if source is not None else []
+    if 0 < d.line <= len(lines):
+        _snippet(out, d, lines[d.line - 1], style)
+    if d.hint:
+        out.append("  = ", style=_GUTTER)
+        out.append(f"hint: {_indented(d.hint)}\n")
+
+
+def _snippet(out: Text, d: Diagnostic, line: str, style: str) -> None:
+    shown, starts = _expand(safe(line))
+    # end_column is exclusive (as in SARIF); unknown or on a later line: to end of line.
+    first = min(max(d.column, 1), len(starts)) - 1
+    last = len(starts) - 1
+    if d.end_line == d.line and d.end_column > d.column:
+        last = min(d.end_column - 1, len(starts) - 1)
+    pad = starts[first]
+    width = max(starts[last] - pad, 1)
+    number = str(d.line)
+    out.append(f" {number} | ", style=_GUTTER)
+    out.append(f"{shown}\n")
+    out.append(f" {' ' * len(number)} | ", style=_GUTTER)
+    out.append(" " * pad)
+    out.append("^" + "~" * (width - 1), style=f"bold {style}")
+    out.append("\n")
+
+
+def _expand(line: str) -> tuple[str, list[int]]:
+    """Expand tabs, and give the display cell where each character starts.
+
+    The last entry is the end of the line, so a caret can point just past it.
+    Wide characters (CJK, emoji) take two cells, which keeps the caret aligned.
+    """
+    pieces: list[str] = []
+    starts: list[int] = []
+    cell = 0
+    for char in line:
+        starts.append(cell)
+        piece = " " * (TAB_SIZE - cell % TAB_SIZE) if char == "\t" else char
+        pieces.append(piece)
+        cell += cell_len(piece)
+    starts.append(cell)
+    return "".join(pieces), starts
+
+
+def _summary(report: Report) -> str:
+    files = plural(report.files_checked, "file")
+    if not report.diagnostics:
+        return f"All checks passed: {files}, {plural(report.specs_checked, 'spec')}."
+    counts = count_by_severity(report.diagnostics)
+    waived = sum(1 for d in report.diagnostics if d.suppressed)
+    parts = ", ".join(plural(counts[s], s.value) for s in Severity)
+    note = f" ({waived} waived)" if waived else ""
+    return f"{parts}{note} in {files}."

@@ -1,0 +1,300 @@
+"""Stage 2, validate: each document against the schema of its kind.
+
+Charter kinds are validated by their pydantic models, data contracts by the
+official ODCS JSON Schema. Errors of both become Diagnostics with the codes
+of `compiler.error_codes`, positioned on the exact key or value.
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+import pydantic
+from jsonschema.exceptions import ValidationError
+
+from compiler import error_codes
+from compiler.contracts import SUPPORTED_API_VERSION, read_contract, schema_errors
+from compiler.diagnostics import Diagnostic, PathSegment
+from compiler.load import Document
+from compiler.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, CharterModel
+from compiler.specs import Spec
+from compiler.suggest import did_you_mean
+
+_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", type(None): "null"}
+
+
+def validate(document: Document) -> tuple[Spec | None, list[Diagnostic]]:
+    probe = Spec("?", "?", document)
+    data = document.data
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"the value `{data}`"
+        return None, [probe.finding("CH105", f"document is {kind}, not a mapping", [])]
+    envelope = _check_envelope(probe, data)
+    if envelope:
+        return None, envelope
+    kind = data["kind"]
+    if kind == CONTRACT_KIND:
+        return _validate_contract(document, data)
+    model_class = KINDS[kind]
+    name = _name_of(data)
+    spec = Spec(kind, name, document)
+    try:
+        model = model_class.model_validate(data)
+    except pydantic.ValidationError as error:
+        return None, _pydantic_findings(spec, model_class, error)
+    return Spec(kind, name, document, model=model), []
+
+
+def _check_envelope(probe: Spec, data: dict[str, Any]) -> list[Diagnostic]:
+    kind, api_version = data.get("kind"), data.get("apiVersion")
+    missing = [field for field, value in (("apiVersion", api_version), ("kind", kind)) if value is None]
+    if missing:
+        return [
+            probe.finding(
+                "CH114",
+                f"missing {' and '.join(f'`{m}`' for m in missing)}",
+                [],
+                hint=f"start the document with `apiVersion: {API_VERSION}` and `kind: Model` (or another kind)",
+            )
+        ]
+    if not isinstance(kind, str) or kind not in ALL_KINDS:
+        return [
+            probe.finding(
+                "CH112",
+                f"unknown kind `{kind}`",
+                ["kind"],
+                hint=did_you_mean(str(kind), ALL_KINDS) or f"use one of: {', '.join(ALL_KINDS)}",
+            )
+        ]
+    if kind == CONTRACT_KIND:
+        if not isinstance(api_version, str) or not SUPPORTED_API_VERSION.match(api_version):
+            return [
+                probe.finding(
+                    "CH113",
+                    f"data contracts must be ODCS v3 (`apiVersion: v3.x.y`), not `{api_version}`",
+                    ["apiVersion"],
+                    hint="upgrade the contract to ODCS v3",
+                )
+            ]
+    elif api_version != API_VERSION:
+        return [
+            probe.finding(
+                "CH113",
+                f"unknown apiVersion `{api_version}` for kind {kind}",
+                ["apiVersion"],
+                hint=f"use `{API_VERSION}`",
+            )
+        ]
+    return []
+
+
+def _name_of(data: dict[str, Any]) -> str:
+    metadata = data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) else "?"
+
+
+# --- pydantic ----------------------------------------------------------------
+
+
+def _pydantic_findings(
+    spec: Spec, model_class: type[CharterModel], error: pydantic.ValidationError
+) -> list[Diagnostic]:
+    findings: list[Diagnostic] = []
+    seen_union: set[tuple[PathSegment, ...]] = set()
+    for detail in error.errors(include_url=False):
+        path, annotation, in_union = _resolve_loc(model_class, detail["loc"])
+        if in_union:
+            if path in seen_union:
+                continue
+            seen_union.add(path)
+            findings.append(_union_finding(spec, path, annotation, detail))
+            continue
+        findings.append(_one_finding(spec, model_class, path, detail))
+    return findings
+
+
+def _one_finding(spec: Spec, model_class: type[CharterModel], path: tuple[PathSegment, ...], detail: Any) -> Diagnostic:
+    kind: str = detail["type"]
+    code = error_codes.for_pydantic(kind)
+    value = detail.get("input")
+    where = _where(path[:-1])
+    if kind == "extra_forbidden":
+        field = str(path[-1])
+        _, parent, _ = _resolve_loc(model_class, path[:-1])
+        allowed = _fields_of(parent)
+        hint = did_you_mean(field, allowed) or (f"allowed here: {', '.join(allowed)}" if allowed else None)
+        return spec.finding(code, f"unknown field `{field}`{where}", path, key=True, hint=hint)
+    if kind == "missing":
+        return spec.finding(code, f"missing required field `{path[-1]}`{where}", path[:-1], key=True)
+    span_text = spec.span(path).source_text
+    if kind == "literal_error":
+        choices = re.findall(r"'((?:[^'\\]|\\.)*)'", detail.get("ctx", {}).get("expected", ""))
+        hint = did_you_mean(str(value), choices)
+        message = f"`{_show(value, span_text)}` is not one of: {', '.join(choices)}"
+        return spec.finding(code, message, path, hint=hint)
+    if code == "CH202":
+        expected = detail["msg"].removeprefix("Input should be ").removesuffix(".")
+        message = f"expected {expected}, got {_describe(value, span_text)}"
+        hint = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and span_text and "string" in expected:
+            hint = f'quote it: "{span_text}" (YAML reads it as a number)'
+        return spec.finding(code, message, path, hint=hint)
+    if path[-2:] == ("metadata", "name") and kind == "string_pattern_mismatch":
+        return spec.finding(
+            "CH210",
+            f"`{value}` is not a valid name",
+            path,
+            hint="use lower-case letters, digits and `-` (a DNS label), for example `credit-scorer`",
+        )
+    message = detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    message = message.replace("Input should be", "must be", 1)
+    if path and message.startswith("must be"):
+        message = f"`{path[-1]}` {message}" if isinstance(path[-1], str) else f"item {message}"
+    if not isinstance(value, (dict, list)):
+        message = f"{message} (got `{_show(value, span_text)}`)"
+    return spec.finding(code, message, path)
+
+
+def _union_finding(spec: Spec, path: tuple[PathSegment, ...], annotation: Any, detail: Any) -> Diagnostic:
+    options = [_TYPE_NAMES.get(_strip(arg), getattr(_strip(arg), "__name__", str(arg))) for arg in _args(annotation)]
+    value = detail.get("input")
+    message = f"expected {' or '.join(options)}, got {_describe(value, spec.span(path).source_text)}"
+    return spec.finding("CH202", message, path)
+
+
+def _resolve_loc(model_class: Any, loc: Sequence[PathSegment]) -> tuple[tuple[PathSegment, ...], Any, bool]:
+    """Walk `loc` through the model's types.
+
+    Returns the real path (pydantic adds union branch names to `loc`), the
+    annotation at its end, and whether the walk stopped at a union.
+    """
+    annotation: Any = model_class
+    path: list[PathSegment] = []
+    for segment in loc:
+        annotation = _strip(annotation)
+        if _is_union(annotation):
+            return tuple(path), annotation, True
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+            fields = {info.alias or name: info.annotation for name, info in annotation.model_fields.items()}
+            annotation = fields.get(str(segment))
+        elif origin is list and isinstance(segment, int):
+            annotation = typing.get_args(annotation)[0]
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]
+        else:
+            annotation = None
+        path.append(segment)
+    annotation = _strip(annotation)
+    return tuple(path), annotation, False
+
+
+def _strip(annotation: Any) -> Any:
+    """Unwrap Annotated[...] and Optional[...]: neither adds to pydantic's loc."""
+    while True:
+        if typing.get_origin(annotation) is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+            continue
+        if _is_union(annotation):
+            args = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            if len(args) == 1:
+                annotation = args[0]
+                continue
+        return annotation
+
+
+def _is_union(annotation: Any) -> bool:
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType)
+
+
+def _args(annotation: Any) -> tuple[Any, ...]:
+    return typing.get_args(annotation) if _is_union(annotation) else (annotation,)
+
+
+def _fields_of(annotation: Any) -> list[str]:
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return [info.alias or name for name, info in annotation.model_fields.items()]
+    return []
+
+
+def _where(parent: Sequence[PathSegment]) -> str:
+    from compiler.diagnostics import format_path
+
+    return f" in `{format_path(parent)}`" if parent else ""
+
+
+def _show(value: Any, source_text: str | None) -> str:
+    return source_text if source_text is not None else str(value)
+
+
+def _describe(value: Any, source_text: str | None) -> str:
+    if isinstance(value, bool):
+        return f"the boolean `{_show(value, source_text)}`"
+    if isinstance(value, (int, float)):
+        return f"the number `{_show(value, source_text)}`"
+    if isinstance(value, str):
+        return f"the string `{value}`" if len(value) < 60 else "a string"
+    if value is None:
+        return "null"
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+# --- data contracts ------------------------------------------------------------
+
+
+def _validate_contract(document: Document, data: dict[str, Any]) -> tuple[Spec | None, list[Diagnostic]]:
+    contract_id = data.get("id")
+    name = str(contract_id) if contract_id is not None else "?"
+    spec = Spec(CONTRACT_KIND, name, document)
+    findings = [_schema_finding(spec, error) for error in schema_errors(data)]
+    if findings:
+        return None, findings
+    contract = read_contract(data)
+    findings.extend(_duplicate_columns(spec, contract))
+    return Spec(CONTRACT_KIND, contract.id, document, contract=contract), findings
+
+
+def _schema_finding(spec: Spec, error: ValidationError) -> Diagnostic:
+    keyword = str(error.validator)
+    code = error_codes.for_json_schema(keyword)
+    path = tuple(error.absolute_path)
+    if keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
+        allowed = list((error.schema or {}).get("properties", {})) if isinstance(error.schema, dict) else []
+        extras = [key for key in error.instance if key not in allowed]
+        if extras:
+            return spec.finding(
+                code,
+                f"unknown field `{extras[0]}`{_where(path)}",
+                (*path, extras[0]),
+                key=True,
+                hint=did_you_mean(extras[0], allowed),
+            )
+    if keyword == "required":
+        return spec.finding(code, f"{error.message}{_where(path)}", path, key=True)
+    if keyword == "enum" and isinstance(error.validator_value, list):
+        choices = [str(choice) for choice in error.validator_value]
+        hint = did_you_mean(str(error.instance), choices)
+        return spec.finding(code, f"`{error.instance}` is not one of: {', '.join(choices)}", path, hint=hint)
+    return spec.finding(code, error.message if len(error.message) < 200 else f"fails `{keyword}`", path)
+
+
+def _duplicate_columns(spec: Spec, contract: Any) -> list[Diagnostic]:
+    findings = []
+    seen: set[tuple[str, str]] = set()
+    for column in contract.columns:
+        key = (column.table, column.name)
+        if key in seen:
+            findings.append(
+                spec.finding(
+                    "CH301",
+                    f"column `{column.name}` appears twice in `{column.table}`",
+                    (*column.path, "name"),
+                )
+            )
+        seen.add(key)
+    return findings
