@@ -70,12 +70,17 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--list", action="store_true", help="list every code")
     explain.set_defaults(run=_run_explain)
 
+    policy = commands.add_parser("policy", help="policy tools")
+    policy_commands = policy.add_subparsers(dest="policy_command", metavar="COMMAND", required=True)
+    policy_test = policy_commands.add_parser("test", help="run policy unit tests (cases as data)")
+    policy_test.add_argument("directory", nargs="?", default="policies", metavar="DIR")
+    policy_test.set_defaults(run=_run_policy_test)
+
     for name, text in (
         ("build", "check, then render workflows, manifests and model cards"),
         ("plan", "what a change does between two revisions"),
         ("gate", "runtime gates for generated pipelines"),
         ("github", "publish results to a pull request"),
-        ("policy", "policy tools (policy test)"),
     ):
         later = commands.add_parser(name, help=f"{text} (not available yet)")
         later.add_argument("rest", nargs=argparse.REMAINDER)
@@ -217,11 +222,38 @@ def _run_explain(args: argparse.Namespace) -> int:
         return EXIT_OK
     found = lookup(args.code)
     if found is None:
+        from compiler.policy_docs import explain_policy
+
+        text = explain_policy(args.code)
+        if text is not None:
+            print(text, end="")
+            return EXIT_OK
         print(f"charter: unknown code `{args.code}`; `charter explain --list` shows them all", file=sys.stderr)
         return EXIT_USAGE
     print(f"{found.id} {found.name} ({found.severity.value}): {found.title}\n")
     print(found.explanation)
     return EXIT_OK
+
+
+def _run_policy_test(args: argparse.Namespace) -> int:
+    from compiler.policy_test import run_directory
+
+    directory = Path(args.directory)
+    if not directory.exists():
+        print(f"charter: no such directory: {directory}", file=sys.stderr)
+        return EXIT_USAGE
+    passed = failed = 0
+    for case in run_directory(directory):
+        if case.passed:
+            passed += 1
+            continue
+        failed += 1
+        print(f"{case.file}:{case.line}: FAIL [{case.policy}] {case.case}")
+        for label, items in (("problem", case.problems), ("missing", case.missing), ("unexpected", case.unexpected)):
+            for item in items:
+                print(f"    {label}: {item}")
+    print(f"{passed} passed, {failed} failed")
+    return EXIT_FINDINGS if failed else EXIT_OK
 
 
 def _not_yet(name: str) -> object:

@@ -440,6 +440,102 @@ _CATALOGUE: tuple[Code, ...] = (
         uses, and a suite's dataset must carry the model's label and
         features.""",
     ),
+    # --- CH5xx: policies and waivers ----------------------------------------
+    Code(
+        "CH500",
+        "policy-violation",
+        E,
+        "A policy rule does not hold",
+        """
+        A rule of a policy pack (built in, or your organisation's) found a
+        problem. The message says what; `charter explain POLICY/RULE` says
+        why the rule exists, how to fix it and its references (for example
+        the EU AI Act article). The severity is the rule's, unless the
+        Project overrides it. To accept the risk for one spec, add a Waiver
+        with a justification, approvers and an expiry date.""",
+    ),
+    Code(
+        "CH501",
+        "policy-invalid",
+        E,
+        "A policy expression does not compile",
+        """
+        A CEL expression of the policy does not parse, uses an unknown
+        variable (expressions see object, related, params, variables,
+        project, kind, name and today) or nests comprehensions too deeply.
+        The position points into the expression. The policy's rules are not
+        evaluated, and the run fails: a policy that cannot run fails closed.""",
+    ),
+    Code(
+        "CH502",
+        "policy-evaluation-failed",
+        E,
+        "A policy could not be evaluated",
+        """
+        The rule's expression failed on this spec (a missing field, a type
+        mismatch, a division by zero, or an input too large to evaluate within
+        the cost bound). Charter fails closed: the rule counts as failed.
+        Fix the expression (use `has(...)` for optional fields) or the spec.""",
+    ),
+    Code(
+        "CH503",
+        "waiver-expired",
+        W,
+        "A waiver has expired",
+        """
+        The waiver's `expires` date has passed, so it no longer waives: the
+        finding it covered is reported again. Renew it with a new date and a
+        fresh approval, or fix the finding.""",
+    ),
+    Code(
+        "CH504",
+        "waiver-unused",
+        W,
+        "A waiver matches no finding",
+        """
+        No finding matches the waiver's policy, rule and target: the problem
+        was fixed, or the waiver names the wrong policy or target. Remove it,
+        so that exceptions stay few and visible.""",
+    ),
+    Code(
+        "CH505",
+        "waiver-refused",
+        E,
+        "This finding cannot be waived",
+        """
+        Some rules may never be waived: the EU AI Act prohibits
+        unacceptable-risk practices outright (Art. 5). The waiver is refused
+        and the finding stands.""",
+    ),
+    Code(
+        "CH506",
+        "unknown-pack",
+        E,
+        "Unknown policy pack",
+        """
+        `spec.policies.packs` in charter.yaml names a pack that does not
+        exist. The built-in packs are fairness, eu-ai-act, data-governance,
+        production-readiness and supply-chain.""",
+    ),
+    Code(
+        "CH507",
+        "unknown-policy-setting",
+        E,
+        "A policy setting names nothing",
+        """
+        A severity override or parameter in charter.yaml names a policy,
+        rule or parameter that does not exist, so it would silently do
+        nothing. The hint suggests the closest name.""",
+    ),
+    Code(
+        "CH508",
+        "policy-test-failed",
+        E,
+        "A policy test case failed",
+        """
+        `charter policy test` ran a case whose findings differ from the ones
+        it expects. The message lists what was missing and what was extra.""",
+    ),
     # --- CH9xx: the run itself ----------------------------------------------
     Code(
         "CH900",

@@ -6,16 +6,22 @@ one file's failure never stops the others.
 
 from __future__ import annotations
 
+import datetime
+import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler.check import check
 from compiler.diagnostics import Diagnostic, Severity, sort_diagnostics
 from compiler.load import SourceFile, load_file
+from compiler.models.policy import Policy
 from compiler.models.project import Project
+from compiler.packs import builtin_packs, policy_files
 from compiler.resolve import Resolved, resolve
 from compiler.specs import Spec
+from compiler.suggest import did_you_mean
 from compiler.validate import validate
 from compiler.workspace import Layout, display_path, find_layout, spec_files
 
@@ -33,7 +39,12 @@ class CheckResult:
     resolved: Resolved | None = None
 
 
-def check_path(path: Path, progress: Progress | None = None) -> CheckResult:
+def check_path(
+    path: Path,
+    progress: Progress | None = None,
+    today: datetime.date | None = None,
+    extra_policies: Sequence[Path] = (),
+) -> CheckResult:
     layout = find_layout(path)
     result = CheckResult(layout.root)
     project_source = _load_project(layout, result)
@@ -49,11 +60,108 @@ def check_path(path: Path, progress: Progress | None = None) -> CheckResult:
         if progress is not None:
             progress(done, len(files))
     result.files = len(files)
-    known_policies: list[str] = []
-    result.resolved = resolve(result.specs, known_policies)
+    policies = _load_policies(layout, result, files, extra_policies)
+    known = [spec.name for spec in policies]
+    result.resolved = resolve(result.specs, known)
     result.diagnostics.extend(result.resolved.diagnostics)
+    result.diagnostics.extend(check(result.resolved, policies, result.project, today or _today(), result.sources))
     result.diagnostics = sort_diagnostics(result.diagnostics)
     return result
+
+
+def _today() -> datetime.date:
+    """CHARTER_TODAY pins the date, so that waiver expiry is reproducible in tests."""
+    pinned = os.environ.get("CHARTER_TODAY")
+    return datetime.date.fromisoformat(pinned) if pinned else datetime.date.today()
+
+
+def _load_policies(
+    layout: Layout, result: CheckResult, spec_paths: list[Path], extra_policies: Sequence[Path]
+) -> list[Spec]:
+    """Built-in packs the Project turns on, its own policy directories, and Policy specs in the project."""
+    project_policies = [spec for spec in result.specs if spec.kind == "Policy"]
+    project_spec = next((spec for spec in result.specs if spec.kind == "Project"), None)
+    config = result.project.spec.policies if result.project else None
+    available = builtin_packs()
+    extra: list[Path] = list(extra_policies)
+    for index, pack in enumerate(config.packs if config else []):
+        if pack in available:
+            extra.extend(policy_files(available[pack]))
+        elif project_spec is not None:
+            result.diagnostics.append(
+                project_spec.finding(
+                    "CH506",
+                    f"no policy pack named `{pack}`",
+                    ["spec", "policies", "packs", index],
+                    hint=did_you_mean(pack, available) or f"built-in packs: {', '.join(available)}",
+                )
+            )
+    for index, directory in enumerate(config.paths if config else []):
+        folder = layout.root / directory
+        if folder.is_dir():
+            extra.extend(policy_files(folder))
+        elif project_spec is not None:
+            result.diagnostics.append(
+                project_spec.finding(
+                    "CH401", f"no policy directory `{directory}`", ["spec", "policies", "paths", index]
+                )
+            )
+    seen = {path.resolve() for path in spec_paths}
+    loaded = CheckResult(layout.root)
+    for path in dict.fromkeys(extra):
+        if path.resolve() not in seen:
+            _take(loaded, _safe_load(path))
+    result.diagnostics.extend(loaded.diagnostics)
+    result.sources.update(loaded.sources)
+    policies = project_policies + [spec for spec in loaded.specs if spec.kind == "Policy"]
+    if project_spec is not None and result.project is not None:
+        result.diagnostics.extend(_check_settings(project_spec, result.project, policies))
+    return policies
+
+
+def _check_settings(project_spec: Spec, project: Project, policies: list[Spec]) -> list[Diagnostic]:
+    """Overrides and parameters that name nothing would silently do nothing."""
+    rules = {spec.name: spec.model for spec in policies if isinstance(spec.model, Policy)}
+    names = list(rules) + [f"{name}/{rule.name}" for name, p in rules.items() for rule in p.spec.validations]
+    findings = []
+    config = project.spec.policies
+    for key in config.severity_overrides:
+        if key not in names:
+            findings.append(
+                project_spec.finding(
+                    "CH507",
+                    f"severity override for unknown policy or rule `{key}`",
+                    ["spec", "policies", "severityOverrides", key],
+                    key=True,
+                    hint=did_you_mean(key, names),
+                )
+            )
+    for policy_name, values in config.params.items():
+        policy = rules.get(policy_name)
+        if policy is None:
+            findings.append(
+                project_spec.finding(
+                    "CH507",
+                    f"parameters for unknown policy `{policy_name}`",
+                    ["spec", "policies", "params", policy_name],
+                    key=True,
+                    hint=did_you_mean(policy_name, rules),
+                )
+            )
+            continue
+        for param in values:
+            if param not in policy.spec.params:
+                findings.append(
+                    project_spec.finding(
+                        "CH507",
+                        f"policy `{policy_name}` has no parameter `{param}`",
+                        ["spec", "policies", "params", policy_name, param],
+                        key=True,
+                        hint=did_you_mean(param, policy.spec.params)
+                        or f"its parameters: {', '.join(policy.spec.params) or 'none'}",
+                    )
+                )
+    return findings
 
 
 def _load_project(layout: Layout, result: CheckResult) -> SourceFile | None:

@@ -40,6 +40,7 @@ class Resolved:
     by_kind: dict[str, dict[str, Spec]]
     links: dict[str, ModelLinks]
     diagnostics: list[Diagnostic]
+    suite_datasets: dict[str, Spec] = field(default_factory=dict)
 
     def get(self, kind: str, name: str) -> Spec | None:
         return self.by_kind.get(kind, {}).get(name)
@@ -49,7 +50,7 @@ def resolve(specs: Sequence[Spec], known_policies: Iterable[str] = ()) -> Resolv
     ordered = sorted(specs, key=lambda spec: (spec.file, spec.document.index))
     resolver = _Resolver(ordered, set(known_policies))
     resolver.run()
-    return Resolved(ordered, resolver.by_kind, resolver.links, resolver.findings)
+    return Resolved(ordered, resolver.by_kind, resolver.links, resolver.findings, resolver.suite_datasets)
 
 
 class _Resolver:
@@ -61,6 +62,7 @@ class _Resolver:
         self.contracts: list[Spec] = []
         self.links: dict[str, ModelLinks] = {}
         self.suite_users: dict[str, list[Spec]] = {}
+        self.suite_datasets: dict[str, Spec] = {}
 
     def run(self) -> None:
         self.index()
@@ -221,6 +223,7 @@ class _Resolver:
         body = suite.spec
         dataset = self.contract(spec, body.dataset, ["spec", "dataset"])
         if dataset is not None:
+            self.suite_datasets[spec.name] = dataset
             wanted: list[tuple[str, list[PathSegment]]] = [
                 (check.sensitive_feature, ["spec", "fairness", i, "sensitiveFeature"])
                 for i, check in enumerate(body.fairness)

@@ -40,6 +40,8 @@ class Validation(CharterModel):
 
     name: Name
     expression: Expression
+    description: str | None = None
+    """Why the rule exists: shown by `charter explain` and in the docs."""
     message: NonEmptyText | None = None
     message_expression: Expression | None = None
     severity: Literal["error", "warning", "info"] = "error"
@@ -47,6 +49,8 @@ class Validation(CharterModel):
     references: list[NonEmptyText] = Field(default_factory=list, examples=[["EU AI Act Art. 10(2)(f)"]])
     path: str | None = Field(default=None, examples=["spec.features"])
     """The field the rule is about, so findings point at its line."""
+    waivable: bool = True
+    """False for rules no waiver may suspend (the EU AI Act's prohibited practices)."""
 
 
 class PolicySpec(CharterModel):

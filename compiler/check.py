@@ -1,0 +1,214 @@
+"""Stage 4, check: every policy rule against every spec it matches, then waivers.
+
+Expressions see the spec (`object`, with defaults filled in), what it refers
+to, resolved (`related`), the policy's parameters (`params`), its named
+`variables`, the `project`, and `today`. A rule that cannot be evaluated
+fails closed (CH502); a policy that does not compile is reported at its own
+position (CH501) and fails the run.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, PathSegment, Severity
+from compiler.expressions import Compiled, ExpressionError, compile_expression, evaluate, size_of
+from compiler.models.policy import Policy, Validation
+from compiler.models.project import Project
+from compiler.resolve import Resolved
+from compiler.specs import Spec
+from compiler.views import spec_context
+from compiler.waivers import apply_waivers
+
+POLICY_CODE = "CH500"
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    severity_overrides: Mapping[str, str]
+    params: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def of(cls, project: Project | None) -> PolicySettings:
+        if project is None:
+            return cls({}, {})
+        return cls(project.spec.policies.severity_overrides, project.spec.policies.params)
+
+
+def check(
+    resolved: Resolved,
+    policies: Sequence[Spec],
+    project: Project | None,
+    today: datetime.date,
+    sources: Mapping[str, str],
+) -> list[Diagnostic]:
+    settings = PolicySettings.of(project)
+    findings: list[Diagnostic] = []
+    runnable: list[tuple[Spec, Policy, dict[str, Compiled]]] = []
+    for spec in policies:
+        assert isinstance(spec.model, Policy)
+        compiled, errors = _compile(spec, spec.model, sources)
+        findings.extend(errors)
+        if not errors:
+            runnable.append((spec, spec.model, compiled))
+    project_view = spec_context(resolved.get("Project", project.metadata.name), resolved) if project else {}
+    targets = [spec for spec in resolved.specs if spec.kind not in ("Policy", "Waiver")]
+    policy_findings: list[Diagnostic] = []
+    for target in targets:
+        context: dict[str, Any] | None = None
+        for policy_spec, policy, compiled in runnable:
+            if target.kind not in policy.spec.match.kinds or not _labels_match(target, policy):
+                continue
+            if context is None:
+                context = spec_context(target, resolved)
+                context["project"] = project_view.get("object", {})
+                context["today"] = today.isoformat()
+            policy_findings.extend(
+                _run(target, context, policy_spec=policy_spec, policy=policy, compiled=compiled, settings=settings)
+            )
+    waivers = [spec for spec in resolved.specs if spec.kind == "Waiver"]
+    rules = {
+        (spec.name, rule.name): rule
+        for spec in policies
+        if isinstance(spec.model, Policy)
+        for rule in spec.model.spec.validations
+    }
+    by_document = {(spec.file, spec.document.index): spec for spec in targets}
+    findings.extend(apply_waivers(policy_findings, waivers, rules, today, by_document))
+    return findings
+
+
+def _labels_match(target: Spec, policy: Policy) -> bool:
+    wanted = policy.spec.match.labels
+    if not wanted:
+        return True
+    metadata = target.data.get("metadata") if isinstance(target.data, dict) else None
+    labels = metadata.get("labels", {}) if isinstance(metadata, dict) else {}
+    return all(labels.get(key) == value for key, value in wanted.items())
+
+
+def _compile(spec: Spec, policy: Policy, sources: Mapping[str, str]) -> tuple[dict[str, Compiled], list[Diagnostic]]:
+    compiled: dict[str, Compiled] = {}
+    errors: list[Diagnostic] = []
+    body = policy.spec
+    expressions: list[tuple[list[PathSegment], str]] = []
+    expressions += [
+        (["spec", "match", "conditions", i, "expression"], c.expression) for i, c in enumerate(body.match.conditions)
+    ]
+    expressions += [(["spec", "variables", i, "expression"], v.expression) for i, v in enumerate(body.variables)]
+    for i, rule in enumerate(body.validations):
+        expressions.append((["spec", "validations", i, "expression"], rule.expression))
+        if rule.message_expression:
+            expressions.append((["spec", "validations", i, "messageExpression"], rule.message_expression))
+    for path, source in expressions:
+        try:
+            compiled[source] = compile_expression(source)
+        except ExpressionError as error:
+            errors.append(_expression_finding(spec, path, error, sources.get(spec.file, "")))
+    return compiled, errors
+
+
+def _expression_finding(spec: Spec, path: list[PathSegment], error: ExpressionError, text: str) -> Diagnostic:
+    finding = spec.finding("CH501", f"policy `{spec.name}`: {error.message}", path)
+    if not error.line:
+        return finding.with_changes(policy=spec.name)
+    line, column = finding.line, finding.column
+    lines = text.splitlines()
+    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    if source_line[column - 1 : column] in ("|", ">"):
+        # A block scalar: the expression starts on the next line, indented.
+        target = line + error.line
+        content = lines[target - 1] if 0 < target <= len(lines) else ""
+        line, column = target, len(content) - len(content.lstrip()) + error.column
+    elif error.line == 1:
+        quote = 1 if source_line[column - 1 : column] in ("'", '"') else 0
+        column = column + quote + error.column - 1
+    return finding.with_changes(line=line, column=column, end_line=line, end_column=column + 1, policy=spec.name)
+
+
+def _run(
+    target: Spec,
+    context: dict[str, Any],
+    *,
+    policy_spec: Spec,
+    policy: Policy,
+    compiled: dict[str, Compiled],
+    settings: PolicySettings,
+) -> list[Diagnostic]:
+    params = dict(policy.spec.params)
+    params.update(settings.params.get(policy_spec.name, {}))
+    scope = {**context, "params": params, "variables": {}}
+    size = size_of(scope)
+    findings: list[Diagnostic] = []
+
+    def failed(rule: str | None, error: ExpressionError, path: Sequence[PathSegment]) -> Diagnostic:
+        what = f"rule `{rule}`" if rule else "its match conditions"
+        return target.finding(
+            "CH502",
+            f"policy `{policy_spec.name}` {what} could not be evaluated on {target.label}: {error.message}",
+            path,
+            hint="the rule counts as failed (fail closed); fix the expression or the spec",
+        ).with_changes(policy=policy_spec.name, rule=rule)
+
+    try:
+        for condition in policy.spec.match.conditions:
+            if evaluate(compiled[condition.expression], scope, size) is not True:
+                return []
+        for variable in policy.spec.variables:
+            scope["variables"][variable.name] = evaluate(compiled[variable.expression], scope, size)
+    except ExpressionError as error:
+        return [failed(None, error, ["metadata", "name"])]
+    for rule in policy.spec.validations:
+        severity = _severity(policy_spec.name, rule, settings)
+        if severity is None:
+            continue
+        path = _parse_path(rule.path) if rule.path else ["metadata", "name"]
+        try:
+            holds = evaluate(compiled[rule.expression], scope, size)
+            if not isinstance(holds, bool):
+                raise ExpressionError(f"the expression returned {type(holds).__name__}, not a boolean")
+            if holds:
+                continue
+            message = _message(rule, compiled, scope, size)
+        except ExpressionError as error:
+            findings.append(failed(rule.name, error, path))
+            continue
+        findings.append(
+            target.finding(
+                POLICY_CODE,
+                message,
+                path,
+                key=False,
+                hint=rule.remediation,
+                severity=severity,
+            ).with_changes(policy=policy_spec.name, rule=rule.name, related=tuple(rule.references))
+        )
+    return findings
+
+
+def _message(rule: Validation, compiled: dict[str, Compiled], scope: dict[str, Any], size: int) -> str:
+    if rule.message_expression:
+        text = evaluate(compiled[rule.message_expression], scope, size)
+        if isinstance(text, str) and text.strip():
+            return text
+    return rule.message or f"`{rule.expression}` does not hold"
+
+
+def _severity(policy: str, rule: Validation, settings: PolicySettings) -> Severity | None:
+    chosen = settings.severity_overrides.get(f"{policy}/{rule.name}") or settings.severity_overrides.get(policy)
+    value = chosen or rule.severity
+    return None if value == "off" else Severity(value)
+
+
+def _parse_path(dotted: str) -> list[PathSegment]:
+    """`spec.deployments[0].replicas` -> ["spec", "deployments", 0, "replicas"]."""
+    path: list[PathSegment] = []
+    for part in dotted.replace("]", "").split("."):
+        name, *indexes = part.split("[")
+        if name:
+            path.append(name)
+        path.extend(int(index) for index in indexes if index.isdigit())
+    return path

@@ -1,0 +1,119 @@
+"""CEL expressions for policies: compiled once, evaluated with bounded cost.
+
+The CEL engine (`common-expression-language`, a Rust core) cannot be
+interrupted once it runs (THREATS.md), so cost is bounded before it runs:
+expressions are at most 5,000 characters, nest comprehensions at most
+`MAX_COMPREHENSION_DEPTH` deep, and an evaluation whose worst case
+(input values ^ comprehension depth) exceeds `MAX_COST` is refused, which
+fails closed. Every engine error becomes an ExpressionError with a message
+for people.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import cel
+
+ROOTS = frozenset({"object", "related", "params", "variables", "project", "kind", "name", "today"})
+MAX_COMPREHENSION_DEPTH = 3
+MAX_COST = 10_000_000
+_MACRO = re.compile(r"\.\s*(all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)")
+_MACRO_NAMES = (".all", ".exists", ".exists_one", ".map", ".filter")
+_PARSE_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*?)(?:\n|$)")
+_STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
+
+
+class ExpressionError(Exception):
+    """An expression that does not compile or evaluate; line/column are within the expression."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0):
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    source: str
+    program: cel.Program
+    depth: int
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(source: str) -> Compiled:
+    """Parse and statically check one expression; cached, so once per run."""
+    try:
+        program = cel.compile(source)
+    except (ValueError, RuntimeError) as error:
+        text = str(error)
+        match = _PARSE_POSITION.search(text)
+        if match:
+            raise ExpressionError(
+                f"CEL syntax error: {match.group(3)}", int(match.group(1)), int(match.group(2))
+            ) from None
+        raise ExpressionError(f"CEL syntax error: {text.splitlines()[0]}") from None
+    bound = {match.group(2) for match in _MACRO.finditer(source)}
+    unknown = sorted(set(program.variables()) - ROOTS - bound)
+    if unknown:
+        from compiler.suggest import did_you_mean
+
+        hint = did_you_mean(unknown[0], ROOTS)
+        known = ", ".join(sorted(ROOTS))
+        raise ExpressionError(
+            f"unknown variable `{unknown[0]}`" + (f"; {hint}" if hint else f"; expressions see {known}")
+        )
+    depth = comprehension_depth(source)
+    if depth > MAX_COMPREHENSION_DEPTH:
+        raise ExpressionError(
+            f"comprehensions nest {depth} deep; at most {MAX_COMPREHENSION_DEPTH} keep evaluation bounded"
+        )
+    return Compiled(source, program, depth)
+
+
+def comprehension_depth(source: str) -> int:
+    """How deeply `.all(...)`, `.map(...)` and friends nest inside each other."""
+    text = _STRING.sub(lambda m: " " * len(m.group(0)), source)
+    stack: list[bool] = []
+    depth = deepest = 0
+    for index, char in enumerate(text):
+        if char == "(":
+            is_macro = text[:index].rstrip().endswith(_MACRO_NAMES)
+            stack.append(is_macro)
+            if is_macro:
+                depth += 1
+                deepest = max(deepest, depth)
+        elif char == ")" and stack and stack.pop():
+            depth -= 1
+    return deepest
+
+
+def size_of(value: Any) -> int:
+    """Values in a context: the n of the n^depth worst case."""
+    if isinstance(value, dict):
+        return 1 + sum(size_of(item) for item in value.values())
+    if isinstance(value, list):
+        return 1 + sum(size_of(item) for item in value)
+    return 1
+
+
+def evaluate(compiled: Compiled, context: dict[str, Any], context_size: int) -> Any:
+    if compiled.depth and context_size**compiled.depth > MAX_COST:
+        raise ExpressionError(
+            f"refused: up to {context_size:,}^{compiled.depth} steps on this input exceeds the bound of {MAX_COST:,}"
+        )
+    try:
+        return compiled.program.execute(context)
+    except KeyError as error:
+        raise ExpressionError(f"no such key: {error.args[0] if error.args else error}") from None
+    except ZeroDivisionError:
+        raise ExpressionError("division by zero") from None
+    except OverflowError:
+        raise ExpressionError("arithmetic overflow") from None
+    except TypeError as error:
+        first = str(error).split(".")[0]
+        raise ExpressionError(f"type error: {first}") from None
+    except (ValueError, RuntimeError) as error:
+        raise ExpressionError(f"evaluation failed: {str(error).splitlines()[0]}") from None
