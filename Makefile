@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install demo test lint typecheck unit schemas schemas-check examples-check bench clean
+.PHONY: install demo test lint unit docs schemas schemas-check examples-check policy-test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ demo: $(STAMP)
 	@echo "== a broken spec: four mistakes, four findings with line and column =="
 	-$(BIN)/charter check tests/cases/demo-broken --color always
 
-test: lint unit schemas-check examples-check
+test: lint unit schemas-check examples-check policy-test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -34,11 +34,17 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
+docs: $(STAMP)
+	$(BIN)/python -m compiler.policy_docs docs/policies.md
+
 schemas: $(STAMP)
 	$(BIN)/charter schema --out schemas
 
 schemas-check: $(STAMP)
 	$(BIN)/charter schema --out schemas --check
+
+policy-test: $(STAMP)
+	$(BIN)/charter policy test policies
 
 examples-check: $(STAMP)
 	$(BIN)/charter check --color never $(dir $(EXAMPLES))

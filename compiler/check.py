@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, PathSegment, Severity
-from compiler.expressions import Compiled, ExpressionError, compile_expression, evaluate, size_of
+from compiler.expressions import Compiled, ExpressionError, compile_expression, evaluate, widest
 from compiler.models.policy import Policy, Validation
 from compiler.models.project import Project
 from compiler.resolve import Resolved
@@ -120,9 +120,9 @@ def _expression_finding(spec: Spec, path: list[PathSegment], error: ExpressionEr
     source_line = lines[line - 1] if 0 < line <= len(lines) else ""
     if source_line[column - 1 : column] in ("|", ">"):
         # A block scalar: the expression starts on the next line, indented.
-        target = line + error.line
-        content = lines[target - 1] if 0 < target <= len(lines) else ""
-        line, column = target, len(content) - len(content.lstrip()) + error.column
+        first = lines[line] if line < len(lines) else ""
+        indent = len(first) - len(first.lstrip())
+        line, column = line + error.line, indent + error.column
     elif error.line == 1:
         quote = 1 if source_line[column - 1 : column] in ("'", '"') else 0
         column = column + quote + error.column - 1
@@ -141,11 +141,11 @@ def _run(
     params = dict(policy.spec.params)
     params.update(settings.params.get(policy_spec.name, {}))
     scope = {**context, "params": params, "variables": {}}
-    size = size_of(scope)
+    size = widest(scope)
     findings: list[Diagnostic] = []
 
-    def failed(rule: str | None, error: ExpressionError, path: Sequence[PathSegment]) -> Diagnostic:
-        what = f"rule `{rule}`" if rule else "its match conditions"
+    def failed(rule: str | None, error: ExpressionError, path: Sequence[PathSegment], what: str = "") -> Diagnostic:
+        what = what or f"rule `{rule}`"
         return target.finding(
             "CH502",
             f"policy `{policy_spec.name}` {what} could not be evaluated on {target.label}: {error.message}",
@@ -157,10 +157,13 @@ def _run(
         for condition in policy.spec.match.conditions:
             if evaluate(compiled[condition.expression], scope, size) is not True:
                 return []
+    except ExpressionError as error:
+        return [failed(None, error, ["metadata", "name"], f"match condition `{condition.name}`")]
+    try:
         for variable in policy.spec.variables:
             scope["variables"][variable.name] = evaluate(compiled[variable.expression], scope, size)
     except ExpressionError as error:
-        return [failed(None, error, ["metadata", "name"])]
+        return [failed(None, error, ["metadata", "name"], f"variable `{variable.name}`")]
     for rule in policy.spec.validations:
         severity = _severity(policy_spec.name, rule, settings)
         if severity is None:
@@ -198,6 +201,8 @@ def _message(rule: Validation, compiled: dict[str, Compiled], scope: dict[str, A
 
 
 def _severity(policy: str, rule: Validation, settings: PolicySettings) -> Severity | None:
+    if not rule.waivable:  # what no waiver may suspend, no override may soften
+        return Severity(rule.severity)
     chosen = settings.severity_overrides.get(f"{policy}/{rule.name}") or settings.severity_overrides.get(policy)
     value = chosen or rule.severity
     return None if value == "off" else Severity(value)

@@ -19,6 +19,24 @@ from typing import Any
 import cel
 
 ROOTS = frozenset({"object", "related", "params", "variables", "project", "kind", "name", "today"})
+# CEL's type names are identifiers too (`type(x) == list`).
+_TYPE_NAMES = frozenset(
+    {
+        "bool",
+        "bytes",
+        "double",
+        "duration",
+        "dyn",
+        "int",
+        "list",
+        "map",
+        "null_type",
+        "string",
+        "timestamp",
+        "type",
+        "uint",
+    }
+)
 MAX_COMPREHENSION_DEPTH = 3
 MAX_COST = 10_000_000
 _MACRO = re.compile(r"\.\s*(all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)")
@@ -56,7 +74,7 @@ def compile_expression(source: str) -> Compiled:
             ) from None
         raise ExpressionError(f"CEL syntax error: {text.splitlines()[0]}") from None
     bound = {match.group(2) for match in _MACRO.finditer(source)}
-    unknown = sorted(set(program.variables()) - ROOTS - bound)
+    unknown = sorted(set(program.variables()) - ROOTS - _TYPE_NAMES - bound)
     if unknown:
         from compiler.suggest import did_you_mean
 
@@ -90,19 +108,30 @@ def comprehension_depth(source: str) -> int:
     return deepest
 
 
-def size_of(value: Any) -> int:
-    """Values in a context: the n of the n^depth worst case."""
-    if isinstance(value, dict):
-        return 1 + sum(size_of(item) for item in value.values())
-    if isinstance(value, list):
-        return 1 + sum(size_of(item) for item in value)
-    return 1
+def widest(value: Any) -> int:
+    """The longest list or map in a context: the n of the worst case.
+
+    A comprehension iterates one collection, and its body costs at most one
+    more pass over a collection (`in`, `size`, a nested macro counts as
+    depth), so `depth` nested comprehensions cost at most n^(depth + 1).
+    """
+    longest = 1
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            longest = max(longest, len(item))
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            longest = max(longest, len(item))
+            stack.extend(item)
+    return longest
 
 
-def evaluate(compiled: Compiled, context: dict[str, Any], context_size: int) -> Any:
-    if compiled.depth and context_size**compiled.depth > MAX_COST:
+def evaluate(compiled: Compiled, context: dict[str, Any], width: int) -> Any:
+    if compiled.depth and width ** (compiled.depth + 1) > MAX_COST:
         raise ExpressionError(
-            f"refused: up to {context_size:,}^{compiled.depth} steps on this input exceeds the bound of {MAX_COST:,}"
+            f"refused: up to {width:,}^{compiled.depth + 1} steps on this input exceeds the bound of {MAX_COST:,}"
         )
     try:
         return compiled.program.execute(context)

@@ -46,6 +46,7 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
 _NAN = frozenset({".nan", ".NaN", ".NAN"})
 _YAML_DIRECTIVE = re.compile(r"^%YAML[ \t]+(\S+)", re.MULTILINE)
+_DOCUMENT_START = re.compile(r"---(?:[ \t\r]|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +169,7 @@ def load_text(text: str, display: str) -> SourceFile:
                 _add_document(source, node, index)
             index += 1
     except yaml.MarkedYAMLError as error:
-        source.diagnostics.append(_syntax_finding(error, display))
+        source.diagnostics.append(_syntax_finding(error, display, text))
     except yaml.reader.ReaderError as error:
         line, column = _position_of_index(text, error.position)
         reason = f"unacceptable character #x{error.character:04x}: {error.reason}"
@@ -177,6 +178,10 @@ def load_text(text: str, display: str) -> SourceFile:
         source.diagnostics.append(_file_finding("CH100", str(error), display))
     finally:
         composer.dispose()
+    if index == 0 and not any(d.code == "CH100" for d in source.diagnostics):
+        source.diagnostics.append(
+            _file_finding("CH103", "file holds no YAML document, only comments", display, Severity.WARNING)
+        )
     return source
 
 
@@ -192,8 +197,9 @@ def _add_document(source: SourceFile, node: yaml.Node, index: int) -> None:
     finally:
         source.diagnostics.extend(walker.findings)
     if data is None:
+        line, column = _empty_document_start(source.text, node)
         source.diagnostics.append(
-            _node_finding("CH103", "document is empty", source.path, node, severity=Severity.WARNING)
+            _finding("CH103", "document is empty", source.path, line, column, severity=Severity.WARNING)
         )
         return
     source.documents.append(Document(source.path, index, data, node))
@@ -224,7 +230,10 @@ class _Constructor:
             self._check_budget(node)
             return shared
         if node.tag not in _CORE_TAGS:
-            raise _Refused("CH109", f"tag `{node.tag}` is not allowed", node, hint="remove the tag")
+            raise _Refused("CH109", f"tag `{_shown_tag(node.tag)}` is not allowed", node, hint="remove the tag")
+        if node.tag != (_MAP if isinstance(node, yaml.MappingNode) else _SEQ):
+            shape = "a mapping" if isinstance(node, yaml.MappingNode) else "a list"
+            raise _Refused("CH202", f"{shape} cannot be `{_shown_tag(node.tag)}`", node, hint="remove the tag")
         self.in_progress.add(key)
         before = self.expanded
         value: Any = None
@@ -257,7 +266,9 @@ class _Constructor:
                 self.findings.append(
                     _node_finding(
                         "CH110",
-                        f"key `{shown}` is {_describe(key)}, not a string",
+                        f"key `{shown}` is {_describe(key)}, not a string"
+                        if isinstance(key_node, yaml.ScalarNode)
+                        else f"a key is {_describe(key)}, not a string",
                         self.file,
                         key_node,
                         hint=f'quote it: "{shown}"' if isinstance(key_node, yaml.ScalarNode) else None,
@@ -265,7 +276,7 @@ class _Constructor:
                 )
                 key = str(shown)
             if key == "<<" and key_node.tag == _PLAIN:
-                self.merge(result, key_nodes, value_node, depth)
+                self.merge(result, key_nodes, key_node, value_node, depth)
                 continue
             if key in key_nodes and key_nodes[key] is not _MERGED:
                 first = key_nodes[key].start_mark.line + 1
@@ -282,13 +293,21 @@ class _Constructor:
             result[key] = self.construct(value_node, depth + 1)
         return result
 
-    def merge(self, result: dict[str, Any], key_nodes: dict[str, Any], value_node: yaml.Node, depth: int) -> None:
+    def merge(
+        self, result: dict[str, Any], key_nodes: dict[str, Any], key_node: yaml.Node, value_node: yaml.Node, depth: int
+    ) -> None:
         """`<<: *defaults`: keys already present win, as in YAML 1.1's merge."""
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for source_node in sources:
             merged = self.construct(source_node, depth + 1)
             if not isinstance(merged, dict):
-                raise _Refused("CH105", "`<<` merges mappings only", source_node)
+                # Aliased nodes carry the anchor's position: the `<<` is where the mistake is.
+                raise _Refused(
+                    "CH202",
+                    f"`<<` merges mappings only, not {_describe(merged)}",
+                    key_node,
+                    hint="merge a mapping (`<<: *defaults`) or a list of them (`<<: [*a, *b]`)",
+                )
             for key, value in merged.items():
                 if key not in result:
                     result[key] = value
@@ -302,12 +321,14 @@ class _Constructor:
         if tag == _PLAIN:
             return self._plain(value, node)
         if tag not in _CORE_TAGS:
-            raise _Refused("CH109", f"tag `{tag}` is not allowed", node, hint="remove the tag")
-        resolved = self._plain(value, node)
+            raise _Refused("CH109", f"tag `{_shown_tag(tag)}` is not allowed", node, hint="remove the tag")
         expected = tag.rsplit(":", 1)[1]
         if expected == "str":
             return self._text(value, node)
-        if _describe(resolved) != _TAG_NAMES[expected]:
+        resolved = self._plain(value, node) if expected in _TAG_NAMES else None
+        if expected == "float" and isinstance(resolved, int) and not isinstance(resolved, bool):
+            resolved = float(resolved)
+        if expected not in _TAG_NAMES or _describe(resolved) != _TAG_NAMES[expected]:
             raise _Refused("CH202", f"`{value}` is not a valid !!{expected}", node)
         return resolved
 
@@ -340,15 +361,23 @@ class _Constructor:
                 return -math.inf if value[0] == "-" else math.inf
             if value in _NAN:
                 return math.nan
-            if _INT_OCT.fullmatch(value):
-                return int(value[2:], 8)
-            if _INT_HEX.fullmatch(value):
-                return int(value[2:], 16)
+            if _INT_OCT.fullmatch(value) or _INT_HEX.fullmatch(value):
+                number = int(value[2:], 8 if value[1] == "o" else 16)
+                if number.bit_length() > _MAX_INT_BITS:
+                    raise _Refused("CH111", f"integer of {len(value) - 2:,} digits", node, hint="quote it")
+                return number
         return self._text(value, node)
 
 
 _MERGED: Any = object()
+# Python refuses to print integers of more than 4,300 decimal digits; keep well below.
+_MAX_INT_BITS = 13_000
 _TAG_NAMES = {"int": "an integer", "float": "a number", "bool": "a boolean", "null": "null"}
+
+
+def _shown_tag(tag: str) -> str:
+    """`!!python/object`, as the user wrote it, rather than `tag:yaml.org,2002:python/object`."""
+    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 def _describe(value: Any) -> str:
@@ -363,6 +392,22 @@ def _describe(value: Any) -> str:
     if isinstance(value, str):
         return "a string"
     return "a list" if isinstance(value, list) else "a mapping"
+
+
+def _empty_document_start(text: str, node: yaml.Node) -> tuple[int, int]:
+    """Where an empty document starts: its `---`, not the next token after it.
+
+    The composer places an empty value at the token that ends it (the next
+    `---`, `...` or the end of the file); users look for the `---` they wrote.
+    """
+    mark = node.start_mark
+    if not (isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style):
+        return mark.line + 1, mark.column + 1  # `~`, `null`: a value the user wrote
+    lines = text.split("\n")
+    for number in range(min(mark.line, len(lines) - 1), -1, -1):
+        if (number < mark.line or mark.column > 0) and _DOCUMENT_START.match(lines[number]):
+            return number + 1, 1
+    return mark.line + 1, mark.column + 1
 
 
 def _guard_depth(text: str, display: str) -> Diagnostic | None:
@@ -395,18 +440,27 @@ def _guard_depth(text: str, display: str) -> Diagnostic | None:
     return None
 
 
-def _syntax_finding(error: yaml.MarkedYAMLError, display: str) -> Diagnostic:
+def _syntax_finding(error: yaml.MarkedYAMLError, display: str, text: str) -> Diagnostic:
     mark: Any = error.problem_mark or error.context_mark
     problem = error.problem or "invalid YAML"
-    message = f"{error.context}: {problem}" if error.context else problem
+    context: Any = error.context_mark
+    if error.context and context is not None and mark is not None and context.line != mark.line:
+        message = f"{error.context} (line {context.line + 1}, column {context.column + 1}): {problem}"
+    else:
+        message = f"{error.context}: {problem}" if error.context else problem
     hint = None
-    if "\t" in problem or "tab" in problem:
+    if "\t" in problem or "tab" in problem or (mark is not None and _char_at(text, mark.line, mark.column) == "\t"):
         hint = "indent with spaces; YAML does not allow tabs for indentation"
     elif "mapping values are not allowed" in problem:
         hint = "a value holding `: ` must be quoted, or a key is indented wrongly"
     if mark is None:
         return _file_finding("CH100", message, display)
     return _finding("CH100", message, display, mark.line + 1, mark.column + 1, hint=hint)
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n", line + 1)
+    return lines[line][column : column + 1] if line < len(lines) else ""
 
 
 def _position_of_byte(raw: bytes, offset: int) -> tuple[int, int]:

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from compiler.codes import CODES
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.load import load_file
 from compiler.pipeline import check_path
@@ -93,7 +94,7 @@ def run_file(test_file: Path) -> Iterator[CaseResult]:
         for key, value in document.node.value:
             if key.value == "cases" and isinstance(value, yaml.SequenceNode) and index < len(value.value):
                 line = value.value[index].start_mark.line + 1
-        yield _run_case(display, policy_name, policy_file, fixture, today, case, line)
+        yield _run_case(display, policy_name, policy_file, fixture=fixture, today=today, case=case, line=line)
 
 
 def _find_policy(test_file: Path, name: str) -> Path | None:
@@ -118,6 +119,7 @@ def _run_case(
     display: str,
     policy: str,
     policy_file: Path,
+    *,
     fixture: Path | None,
     today: datetime.date | None,
     case: Any,
@@ -171,9 +173,10 @@ def _name(document: dict[str, Any]) -> str:
 
 
 def _describe(diagnostic: Diagnostic, targets: dict[tuple[str, int], str]) -> tuple[str, str, str | None]:
-    rule = diagnostic.rule or ("(conditions)" if diagnostic.code == "CH502" else "(compile)")
-    if diagnostic.code == "CH502":
-        rule = f"{rule}!error"
+    rule = diagnostic.rule or "(policy)"
+    if diagnostic.code != "CH500":
+        # Not a violation: the policy failed to run, or a waiver of it was refused, expired or unused.
+        rule = f"{rule}!{CODES[diagnostic.code].name}"
     target = targets.get((diagnostic.file, diagnostic.document), Path(diagnostic.file).name)
     return rule, target, diagnostic.severity.value
 

@@ -50,13 +50,35 @@ def locate(root: yaml.Node, path: Sequence[PathSegment], *, key: bool = False) -
     return _span(node)
 
 
-def _find_key(node: yaml.MappingNode, segment: PathSegment) -> tuple[yaml.Node, yaml.Node] | None:
+def _find_key(node: yaml.MappingNode, segment: PathSegment, depth: int = 0) -> tuple[yaml.Node, yaml.Node] | None:
     wanted = str(segment)
-    found = None
+    found: tuple[yaml.Node, yaml.Node] | None = None
+    merges: list[yaml.Node] = []
     for key_node, value_node in node.value:
         if isinstance(key_node, yaml.ScalarNode) and key_node.value == wanted:
             found = (key_node, value_node)  # the last duplicate wins, as in the data
-    return found
+        elif _is_merge(key_node):
+            merges.append(value_node)
+    if found is not None or depth > _MAX_MERGE_DEPTH:
+        return found
+    # A key that came in through `<<: *defaults` is written where the anchor is;
+    # the first merged mapping that has it wins, as in compiler.load.
+    for value_node in merges:
+        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+        for source in sources:
+            if isinstance(source, yaml.MappingNode):
+                found = _find_key(source, segment, depth + 1)
+                if found is not None:
+                    return found
+    return None
+
+
+_MAX_MERGE_DEPTH = 64
+
+
+def _is_merge(key_node: yaml.Node) -> bool:
+    # A plain `<<` merges; a quoted "<<" is an ordinary key (as in compiler.load).
+    return isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and not key_node.style
 
 
 def _span(node: yaml.Node, *, exact: bool = True) -> Span:

@@ -7,6 +7,7 @@ of `compiler.error_codes`, positioned on the exact key or value.
 
 from __future__ import annotations
 
+import copy
 import re
 import types
 import typing
@@ -17,14 +18,25 @@ import pydantic
 from jsonschema.exceptions import ValidationError
 
 from compiler import error_codes
-from compiler.contracts import SUPPORTED_API_VERSION, read_contract, schema_errors
+from compiler.contracts import SUPPORTED_API_VERSION, odcs_validator, read_contract, schema_errors
 from compiler.diagnostics import Diagnostic, PathSegment
 from compiler.load import Document
 from compiler.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, CharterModel
+from compiler.models.common import NAME_PATTERN
 from compiler.specs import Spec
-from compiler.suggest import did_you_mean
+from compiler.suggest import closest, did_you_mean
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", type(None): "null"}
+_JSON_TYPES = {
+    "array": "a list",
+    "object": "a mapping",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "a boolean",
+    "null": "null",
+}
+_YAML11_BOOLEANS = {"yes": True, "y": True, "on": True, "no": False, "n": False, "off": False}
 
 
 def validate(document: Document) -> tuple[Spec | None, list[Diagnostic]]:
@@ -45,8 +57,58 @@ def validate(document: Document) -> tuple[Spec | None, list[Diagnostic]]:
     try:
         model = model_class.model_validate(data)
     except pydantic.ValidationError as error:
-        return None, _pydantic_findings(spec, model_class, error)
+        findings = _pydantic_findings(spec, model_class, error)
+        recovered = _recover(spec, model_class, data, error)
+        return (Spec(kind, name, document, model=recovered) if recovered else None), findings
     return Spec(kind, name, document, model=model), []
+
+
+def _recover(
+    spec: Spec, model_class: type[CharterModel], data: dict[str, Any], error: pydantic.ValidationError
+) -> CharterModel | None:
+    """The model the author evidently meant, when every error has one obvious reading.
+
+    An unknown field is ignored (what the CH200 finding says Charter does with
+    it), and a number where text is expected is read as its source text
+    (`version: 1.10` as "1.10", what CH202's hint asks for). The findings are
+    reported all the same; the recovered model only lets later stages check
+    references, so that one run shows the typo *and* the dangling reference.
+    Anything else, and every Project (it decides which files are read), is
+    not recovered.
+    """
+    if spec.kind == "Project":
+        return None
+    edits: list[tuple[tuple[PathSegment, ...], Any]] = []
+    for detail in error.errors(include_url=False):
+        path, _, in_union = _resolve_loc(model_class, detail["loc"])
+        value = detail.get("input")
+        if in_union or not path:
+            return None
+        if detail["type"] == "extra_forbidden":
+            edits.append((path, _DELETE))
+        elif detail["type"] == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = spec.span(path).source_text
+            if text is None:
+                return None
+            edits.append((path, text))
+        else:
+            return None
+    patched: Any = copy.deepcopy(data)
+    try:
+        for path, replacement in edits:
+            parent = patched
+            for segment in path[:-1]:
+                parent = parent[segment]
+            if replacement is _DELETE:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = replacement
+        return model_class.model_validate(patched)
+    except (pydantic.ValidationError, LookupError, TypeError):
+        return None
+
+
+_DELETE: Any = object()
 
 
 def _check_envelope(probe: Spec, data: dict[str, Any]) -> list[Diagnostic]:
@@ -106,8 +168,12 @@ def _pydantic_findings(
 ) -> list[Diagnostic]:
     findings: list[Diagnostic] = []
     seen_union: set[tuple[PathSegment, ...]] = set()
-    for detail in error.errors(include_url=False):
+    details = error.errors(include_url=False)
+    misspelled = _misspelled(model_class, details)
+    for detail in details:
         path, annotation, in_union = _resolve_loc(model_class, detail["loc"])
+        if detail["type"] == "missing" and path in misspelled:
+            continue  # `riskTeir` given, `riskTier` missing: one mistake, reported once
         if in_union:
             if path in seen_union:
                 continue
@@ -116,6 +182,29 @@ def _pydantic_findings(
             continue
         findings.append(_one_finding(spec, model_class, path, detail))
     return findings
+
+
+def _misspelled(model_class: type[CharterModel], details: Sequence[Any]) -> set[tuple[PathSegment, ...]]:
+    """Paths of missing fields for which an unknown field beside them is the likely typo."""
+    missing = set()
+    for detail in details:
+        if detail["type"] == "missing":
+            path, _, in_union = _resolve_loc(model_class, detail["loc"])
+            if not in_union:
+                missing.add(path)
+    found = set()
+    for detail in details:
+        if detail["type"] != "extra_forbidden":
+            continue
+        path, _, in_union = _resolve_loc(model_class, detail["loc"])
+        if in_union or not path:
+            continue
+        siblings = {m[-1] for m in missing if m[:-1] == path[:-1] and isinstance(m[-1], str)}
+        _, parent, _ = _resolve_loc(model_class, path[:-1])
+        match = closest(str(path[-1]), _fields_of(parent))
+        if match in siblings:
+            found.add((*path[:-1], match))
+    return found
 
 
 def _one_finding(spec: Spec, model_class: type[CharterModel], path: tuple[PathSegment, ...], detail: Any) -> Diagnostic:
@@ -143,8 +232,10 @@ def _one_finding(spec: Spec, model_class: type[CharterModel], path: tuple[PathSe
         hint = None
         if isinstance(value, (int, float)) and not isinstance(value, bool) and span_text and "string" in expected:
             hint = f'quote it: "{span_text}" (YAML reads it as a number)'
+        elif isinstance(value, str) and "boolean" in expected:
+            hint = _boolean_hint(value)
         return spec.finding(code, message, path, hint=hint)
-    if path[-2:] == ("metadata", "name") and kind == "string_pattern_mismatch":
+    if path[-2:] == ("metadata", "name") and kind in ("string_pattern_mismatch", "string_too_long"):
         return spec.finding(
             "CH210",
             f"`{value}` is not a valid name",
@@ -157,7 +248,18 @@ def _one_finding(spec: Spec, model_class: type[CharterModel], path: tuple[PathSe
         message = f"`{path[-1]}` {message}" if isinstance(path[-1], str) else f"item {message}"
     if not isinstance(value, (dict, list)):
         message = f"{message} (got `{_show(value, span_text)}`)"
-    return spec.finding(code, message, path)
+    hint = None
+    if kind == "string_pattern_mismatch" and detail.get("ctx", {}).get("pattern") == NAME_PATTERN:
+        hint = "use lower-case letters, digits and `-` (a DNS label), for example `ml-staging`"
+    return spec.finding(code, message, path, hint=hint)
+
+
+def _boolean_hint(value: str) -> str | None:
+    """`yes` is a boolean in YAML 1.1 and a string in YAML 1.2, which Charter reads."""
+    if value.lower() not in _YAML11_BOOLEANS:
+        return None
+    truth = "true" if _YAML11_BOOLEANS[value.lower()] else "false"
+    return f"write `{truth}`: Charter reads YAML 1.2, where `{value}` is a string"
 
 
 def _union_finding(spec: Spec, path: tuple[PathSegment, ...], annotation: Any, detail: Any) -> Diagnostic:
@@ -251,31 +353,95 @@ def _validate_contract(document: Document, data: dict[str, Any]) -> tuple[Spec |
     contract_id = data.get("id")
     name = str(contract_id) if contract_id is not None else "?"
     spec = Spec(CONTRACT_KIND, name, document)
-    findings = [_schema_finding(spec, error) for error in schema_errors(data)]
-    if findings:
-        return None, findings
+    errors = list(schema_errors(data))
+    findings = list(dict.fromkeys(finding for error in errors for finding in _schema_findings(spec, error)))
+    if errors:
+        return None, findings or [spec.finding("CH300", "the contract breaks the ODCS schema", [])]
     contract = read_contract(data)
     findings.extend(_duplicate_columns(spec, contract))
     return Spec(CONTRACT_KIND, contract.id, document, contract=contract), findings
 
 
-def _schema_finding(spec: Spec, error: ValidationError) -> Diagnostic:
+def _schema_findings(spec: Spec, error: ValidationError) -> list[Diagnostic]:
     keyword = str(error.validator)
     code = error_codes.for_json_schema(keyword)
     path = tuple(error.absolute_path)
     if keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
-        allowed = list((error.schema or {}).get("properties", {})) if isinstance(error.schema, dict) else []
-        extras = [key for key in error.instance if key not in allowed]
-        if extras:
-            return spec.finding(
+        # jsonschema counts the fields of a failing `allOf`/`oneOf` branch as
+        # unevaluated, so a wrong value would also make its valid neighbours
+        # "unknown": only fields that no part of the schema declares are.
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        root = odcs_validator().schema
+        allowed = _declared_fields(schema, root if isinstance(root, dict) else {})
+        extras = [key for key in error.instance if key not in allowed and not _matches_pattern(key, schema)]
+        return [
+            spec.finding(
                 code,
-                f"unknown field `{extras[0]}`{_where(path)}",
-                (*path, extras[0]),
+                f"unknown field `{extra}`{_where(path)}",
+                (*path, extra),
                 key=True,
-                hint=did_you_mean(extras[0], allowed),
+                hint=did_you_mean(str(extra), sorted(allowed)),
             )
+            for extra in extras
+        ]
+    if keyword == "oneOf" and not error.context and isinstance(error.validator_value, list):
+        present = [
+            key
+            for branch in error.validator_value
+            if isinstance(branch, dict) and isinstance(error.instance, dict)
+            for key in branch.get("required", [])
+            if key in error.instance
+        ]
+        message = "matches more than one of the alternatives the schema allows"
+        if len(present) > 1:
+            message += f": use only one of {', '.join(f'`{key}`' for key in dict.fromkeys(present))}"
+        return [spec.finding(code, message, path)]
+    return [_schema_finding(spec, error, keyword, code, path)]
+
+
+def _declared_fields(schema: Any, root: dict[str, Any], seen: frozenset[str] = frozenset()) -> set[str]:
+    """Every property name `schema` declares, through `$ref`s and all branches, valid or not."""
+    if not isinstance(schema, dict):
+        return set()
+    fields = set(schema.get("properties", {})) if isinstance(schema.get("properties"), dict) else set()
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        fields |= _declared_fields(target, root, seen | {ref})
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for branch in schema.get(keyword, []) if isinstance(schema.get(keyword), list) else []:
+            fields |= _declared_fields(branch, root, seen)
+    for keyword in ("if", "then", "else"):
+        fields |= _declared_fields(schema.get(keyword), root, seen)
+    return fields
+
+
+def _matches_pattern(key: str, schema: dict[str, Any]) -> bool:
+    patterns = schema.get("patternProperties")
+    return isinstance(patterns, dict) and any(re.search(pattern, key) for pattern in patterns)
+
+
+def _schema_finding(
+    spec: Spec, error: ValidationError, keyword: str, code: str, path: tuple[PathSegment, ...]
+) -> Diagnostic:
     if keyword == "required":
-        return spec.finding(code, f"{error.message}{_where(path)}", path, key=True)
+        match = re.fullmatch(r"'((?:[^'\\]|\\.)*)' is a required property", error.message)
+        message = f"missing required field `{match.group(1)}`" if match else error.message
+        return spec.finding(code, f"{message}{_where(path)}", path, key=True)
+    if keyword == "type" and isinstance(error.validator_value, (str, list)):
+        # The source text, not Python's repr: `version: 1.10` is the number 1.1 to jsonschema.
+        span_text = spec.span(path).source_text
+        wanted = [error.validator_value] if isinstance(error.validator_value, str) else error.validator_value
+        expected = " or ".join(_JSON_TYPES.get(str(name), str(name)) for name in wanted)
+        value = error.instance
+        hint = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and span_text and "string" in wanted:
+            hint = f'quote it: "{span_text}" (YAML reads it as a number)'
+        elif isinstance(value, str) and "boolean" in wanted:
+            hint = _boolean_hint(value)
+        return spec.finding(code, f"expected {expected}, got {_describe(value, span_text)}", path, hint=hint)
     if keyword == "enum" and isinstance(error.validator_value, list):
         choices = [str(choice) for choice in error.validator_value]
         hint = did_you_mean(str(error.instance), choices)

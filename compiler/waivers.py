@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.models.policy import Validation
-from compiler.models.waiver import Waiver
+from compiler.models.waiver import Waiver, WaiverSpec
 from compiler.specs import Spec
 
 
@@ -70,6 +70,15 @@ def _about_waiver(spec: Spec, used: set[str], refused: set[str], today: datetime
     waiver = spec.model
     assert isinstance(waiver, Waiver)
     body = waiver.spec
+    return [
+        finding.with_changes(policy=body.policy, rule=body.rule)
+        for finding in _waiver_findings(spec, body, used, refused, today)
+    ]
+
+
+def _waiver_findings(
+    spec: Spec, body: WaiverSpec, used: set[str], refused: set[str], today: datetime.date
+) -> list[Diagnostic]:
     if spec.name in refused:
         return [
             spec.finding(

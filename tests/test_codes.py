@@ -25,7 +25,8 @@ def test_codes_are_well_formed_and_documented() -> None:
     for code in all_codes():
         assert re.fullmatch(r"CH[1-9]\d\d", code.id), code.id
         assert re.fullmatch(r"[a-z][a-z0-9-]+", code.name), code.name
-        assert code.title and not code.title.endswith("."), code.id
+        assert code.title, code.id
+        assert not code.title.endswith("."), code.id
         assert len(code.explanation) > 60, f"{code.id} needs a real explanation"
         assert isinstance(code.severity, Severity)
 

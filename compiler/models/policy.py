@@ -20,7 +20,23 @@ Expression = Annotated[
 SpecKind = Literal["Model", "EvaluationSuite", "Environment", "DataContract", "Project", "Waiver"]
 
 
+Identifier = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=63),
+    Field(description="A CEL identifier: `variables.<name>` in expressions."),
+]
+
+
 class NamedExpression(CharterModel):
+    """A variable: `variables.<name>` in later expressions."""
+
+    name: Identifier
+    expression: Expression
+
+
+class Condition(CharterModel):
+    """A match condition; its name shows in findings when it cannot be evaluated."""
+
     name: Name
     expression: Expression
 
@@ -31,7 +47,7 @@ class Match(CharterModel):
     kinds: list[SpecKind] = Field(min_length=1)
     labels: dict[str, str] = Field(default_factory=dict)
     """All of these labels must be present with these values."""
-    conditions: list[NamedExpression] = Field(default_factory=list)
+    conditions: list[Condition] = Field(default_factory=list)
     """CEL conditions that must all hold (matchConditions)."""
 
 
