@@ -61,14 +61,14 @@ class CaseResult:
         return not (self.missing or self.unexpected or self.problems)
 
 
-def test_files(directory: Path) -> list[Path]:
+def case_files(directory: Path) -> list[Path]:
     if directory.is_file():
         return [directory]
     return sorted(p for p in directory.rglob("*.yaml") if "tests" in p.relative_to(directory).parts[:-1])
 
 
 def run_directory(directory: Path) -> Iterator[CaseResult]:
-    for test_file in test_files(directory):
+    for test_file in case_files(directory):
         yield from run_file(test_file)
 
 
