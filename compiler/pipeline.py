@@ -64,12 +64,12 @@ def check_path(
     known = [spec.name for spec in policies]
     result.resolved = resolve(result.specs, known)
     result.diagnostics.extend(result.resolved.diagnostics)
-    result.diagnostics.extend(check(result.resolved, policies, result.project, today or _today(), result.sources))
+    result.diagnostics.extend(check(result.resolved, policies, result.project, today or current_date(), result.sources))
     result.diagnostics = sort_diagnostics(result.diagnostics)
     return result
 
 
-def _today() -> datetime.date:
+def current_date() -> datetime.date:
     """CHARTER_TODAY pins the date, so that waiver expiry is reproducible in tests."""
     pinned = os.environ.get("CHARTER_TODAY")
     return datetime.date.fromisoformat(pinned) if pinned else datetime.date.today()

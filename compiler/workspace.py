@@ -63,7 +63,7 @@ def spec_files(layout: Layout, project: Project | None) -> list[Path]:
 
 def _skipped(candidate: Path, root: Path) -> bool:
     parts = candidate.relative_to(root).parts[:-1]
-    return any(part in _SKIPPED_DIRS or (part.startswith(".") and part != ".charter") for part in parts)
+    return any(part in _SKIPPED_DIRS or part.startswith(".") for part in parts)
 
 
 def load_all(paths: list[Path]) -> list[SourceFile]:

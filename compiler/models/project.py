@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints, model_validator
 
 from compiler.models.common import CharterModel, Metadata, NonEmptyText
 
@@ -12,12 +12,20 @@ DEFAULT_SPEC_GLOBS = ("**/*.yaml", "**/*.yml")
 DEFAULT_PACKS = ("fairness", "eu-ai-act", "data-governance", "production-readiness", "supply-chain")
 
 
+# Relative, inside the project: no absolute paths, no `..`, plain characters.
+OutputDir = Annotated[
+    str,
+    StringConstraints(pattern=r"^\.?[A-Za-z0-9_-][A-Za-z0-9._-]*(/\.?[A-Za-z0-9_-][A-Za-z0-9._-]*)*$", max_length=200),
+    Field(description="A directory relative to the project root; `..` is not allowed."),
+]
+
+
 class Outputs(CharterModel):
     """Where generated files go, relative to the project root."""
 
-    workflows: str = ".github/workflows"
-    deploy: str = "deploy"
-    docs: str = "docs/models"
+    workflows: OutputDir = ".github/workflows"
+    deploy: OutputDir = "deploy"
+    docs: OutputDir = "docs/models"
 
 
 class PolicyConfig(CharterModel):
@@ -48,6 +56,16 @@ class DeploymentConfig(CharterModel):
 
     mode: Literal["push", "gitops"] = "push"
     """`push`: the pipeline runs `kubectl apply`; `gitops`: Argo CD pulls."""
+    repo_url: Annotated[str, StringConstraints(pattern=r"^(https://|ssh://|git@)\S+$")] | None = Field(
+        default=None, examples=["https://github.com/acme/credit-scoring.git"]
+    )
+    """The Git repository Argo CD pulls from; required by `gitops`."""
+
+    @model_validator(mode="after")
+    def _repo_for_gitops(self) -> DeploymentConfig:
+        if self.mode == "gitops" and self.repo_url is None:
+            raise ValueError("mode `gitops` needs `repoUrl`, the repository Argo CD pulls from")
+        return self
 
 
 class ProjectSpec(CharterModel):

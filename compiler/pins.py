@@ -1,0 +1,29 @@
+"""Actions the generated workflows use, pinned to full commit SHAs (tags can move).
+
+Bumping a pin is a reviewed change of this file; the version stays beside it
+as a comment in every workflow, so Dependabot and readers can see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    repository: str
+    sha: str
+    version: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.repository}@{self.sha}"
+
+
+PINS: dict[str, Pin] = {
+    "checkout": Pin("actions/checkout", "11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"),
+    "setup_python": Pin("actions/setup-python", "0b93645e9fea7318ecaed2b359559ac225c90a2b", "v5.3.0"),
+    "upload_artifact": Pin("actions/upload-artifact", "ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2"),
+    "download_artifact": Pin("actions/download-artifact", "d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0"),
+    "upload_sarif": Pin("github/codeql-action/upload-sarif", "5d4e8d1aca955e8d8589aabd499c5cae939e33c7", "v4.31.9"),
+}
