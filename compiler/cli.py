@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import os
 import sys
 from collections.abc import Sequence
@@ -272,7 +273,7 @@ def _run_init(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     for path in written:
         print(f"created {path.as_posix()}")
-    print(f"\nNext: charter check {target.as_posix()}")
+    print(f"\nNext: charter check {shlex.quote(target.as_posix())}")
     return EXIT_OK
 
 

@@ -49,10 +49,13 @@ def scaffold(target: Path, name: str | None = None, force: bool = False) -> list
                 f"refusing to overwrite {len(existing)} existing file(s):\n{listed}\n"
                 "use --force to overwrite them, or choose another directory"
             )
+    in_the_way = [path.as_posix() for path, _ in planned if path.is_dir()]
+    if in_the_way:
+        raise ScaffoldError(
+            f"cannot write over directories: {', '.join(in_the_way)}; remove them or choose another directory"
+        )
     written: list[Path] = []
     for path, text in planned:
-        if path.is_dir():
-            raise ScaffoldError(f"{path.as_posix()} is a directory; remove it or choose another directory")
         write_atomic(path, text.replace(TOKEN, project))
         written.append(path)
     return written

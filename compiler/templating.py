@@ -16,8 +16,12 @@ from typing import Any
 from jinja2 import PackageLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-# YAML 1.2 c-printable, minus what JSON already escapes; anything else is \\u-escaped.
-_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# YAML 1.2 c-printable, minus what JSON already escapes; anything else is \\u-escaped. NEL (U+0085)
+# and the line and paragraph separators (U+2028, U+2029) are printable but YAML 1.1 readers (PyYAML,
+# ruamel, libyaml) take them for line breaks, which a double-quoted scalar folds into a space: escape them.
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What may stand in a `#` comment as is: one line of printable text (no line break of YAML 1.1 or 1.2).
+_COMMENT_SAFE = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
@@ -30,7 +34,9 @@ def yaml_scalar(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        # `1e-05` is a float in YAML 1.2 but a string in YAML 1.1 (PyYAML wants a dot and a signed exponent).
+        text = repr(value)
+        return text.replace("e", ".0e", 1) if "e" in text and "." not in text else text
     text = json.dumps(str(value), ensure_ascii=False)
     return _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
@@ -39,6 +45,12 @@ def yaml_json(value: Any) -> str:
     """A whole list or mapping as YAML flow (JSON is YAML), escaped like `q`."""
     text = json.dumps(value, ensure_ascii=False, sort_keys=False)
     return _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
+
+def yaml_comment(value: Any) -> str:
+    """Text inside a `#` comment (a file path in a header): as is when it is one printable line, else escaped."""
+    text = str(value)
+    return text if _COMMENT_SAFE.fullmatch(text) else yaml_scalar(text)
 
 
 def markdown_text(value: Any) -> str:
@@ -64,6 +76,7 @@ def environment() -> ImmutableSandboxedEnvironment:
     )
     env.filters["q"] = yaml_scalar
     env.filters["flow"] = yaml_json
+    env.filters["comment"] = yaml_comment
     env.filters["md"] = markdown_text
     env.filters["code"] = code_span
     # GitHub expressions are written by templates only, from string literals.

@@ -142,6 +142,14 @@ def test_invalid_name_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "for example `bad-name`" in capsys.readouterr().err
 
 
+def test_a_directory_in_the_way_is_refused_even_with_force(tmp_path: Path) -> None:
+    target = tmp_path / "project"
+    (target / "models" / "model.yaml").mkdir(parents=True)
+    with pytest.raises(ScaffoldError, match="cannot write over directories"):
+        scaffold(target, force=True)
+    assert not (target / "charter.yaml").exists(), "nothing is written"
+
+
 def test_target_that_is_a_file_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "file.txt"
     target.write_text("x", "utf-8")

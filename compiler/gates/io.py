@@ -1,0 +1,210 @@
+"""Reading data files through DuckDB: CSV, Parquet, or a folder of Parquet parts.
+
+DuckDB streams the files, so a file larger than memory is read in bounded
+memory: every connection gets a memory limit and a temporary directory to
+spill to. Any failure to read becomes an `UnusableInput` that names the file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+
+from compiler.gates.errors import UnusableInput
+
+Format = Literal["csv", "parquet"]
+PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
+CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
+DEFAULT_MEMORY_LIMIT = "2GB"
+_SKIPPED_PARTS = re.compile(r"(^[._])|(\.crc$)|(^_SUCCESS$)")
+
+
+@dataclass(frozen=True)
+class Source:
+    """One data set: a file, several files, or the parts in a folder, all of one format."""
+
+    label: str
+    files: tuple[str, ...]
+    format: Format
+
+    def relation(self, *, all_varchar: bool = False) -> str:
+        """A table expression for FROM."""
+        files = "[" + ", ".join(sql_string(f) for f in self.files) + "]"
+        if self.format == "parquet":
+            return f"read_parquet({files}, union_by_name = true)"
+        options = "header = true, union_by_name = true"
+        if all_varchar:
+            options += ", all_varchar = true"
+        return f"read_csv({files}, {options})"
+
+
+def open_source(paths: Sequence[str], what: str = "data") -> Source:
+    """Check that every path exists and holds data of one known format."""
+    if not paths:
+        raise UnusableInput(f"no {what} file given")
+    files: list[str] = []
+    formats: set[Format] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            parts, fmt = _folder_parts(path)
+            files.extend(parts)
+            formats.add(fmt)
+            continue
+        if not path.exists():
+            raise UnusableInput(f"{raw}: no such file or directory")
+        if not path.is_file():
+            raise UnusableInput(f"{raw}: not a regular file")
+        if path.stat().st_size == 0:
+            raise UnusableInput(f"{raw}: the file is empty")
+        formats.add(file_format(path))
+        files.append(str(path))
+    if len(formats) > 1:
+        raise UnusableInput(f"{', '.join(paths)}: mixes CSV and Parquet; give files of one format")
+    label = ", ".join(paths)
+    if len(files) > 1 and len(paths) == 1:
+        label = f"{paths[0]} ({len(files)} files)"
+    return Source(label, tuple(files), formats.pop())
+
+
+def _folder_parts(folder: Path) -> tuple[list[str], Format]:
+    candidates = sorted(
+        p for p in folder.rglob("*") if p.is_file() and not _SKIPPED_PARTS.search(p.name) and p.stat().st_size > 0
+    )
+    parquet = [str(p) for p in candidates if p.name.lower().endswith(PARQUET_SUFFIXES)]
+    if parquet:
+        return parquet, "parquet"
+    csv = [str(p) for p in candidates if p.name.lower().endswith(CSV_SUFFIXES)]
+    if csv:
+        return csv, "csv"
+    raise UnusableInput(f"{folder}: the folder holds no non-empty .parquet or .csv files")
+
+
+def file_format(path: Path) -> Format:
+    name = path.name.lower()
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    return "parquet" if magic == b"PAR1" else "csv"
+
+
+@contextmanager
+def connection(memory_limit: str | None = None, threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB with a memory limit and a private spill directory, removed afterwards."""
+    limit = memory_limit or os.environ.get("CHARTER_GATE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+    with tempfile.TemporaryDirectory(prefix="charter-gate-") as spill:
+        con = duckdb.connect(":memory:")
+        try:
+            try:
+                con.execute(f"SET memory_limit = {sql_string(limit)}")
+            except duckdb.Error as error:
+                raise UnusableInput(
+                    f"--memory-limit {limit}: {_first_line(error)}", hint="for example 512MB or 2GB"
+                ) from None
+            con.execute(f"SET temp_directory = {sql_string(spill)}")
+            con.execute("SET TimeZone = 'UTC'")
+            con.execute("SET enable_progress_bar = false")
+            if threads:
+                con.execute(f"SET threads = {int(threads)}")
+            yield con
+        finally:
+            con.close()
+
+
+def query(
+    con: duckdb.DuckDBPyConnection, sql: str, source: Source, params: Sequence[Any] | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Run `sql`; a DuckDB error becomes an UnusableInput naming the source."""
+    try:
+        return con.execute(sql, params) if params is not None else con.execute(sql)
+    except duckdb.OutOfMemoryException as error:
+        raise UnusableInput(
+            f"{source.label}: out of memory: {_first_line(error)}",
+            hint="raise --memory-limit, or give the runner more memory",
+        ) from None
+    except duckdb.Error as error:
+        raise UnusableInput(f"{source.label}: cannot read as {source.format.upper()}: {_first_line(error)}") from None
+
+
+def columns(con: duckdb.DuckDBPyConnection, source: Source, *, all_varchar: bool = False) -> dict[str, str]:
+    """Column name -> DuckDB type, in file order."""
+    rows = query(con, f"DESCRIBE SELECT * FROM {source.relation(all_varchar=all_varchar)}", source).fetchall()
+    if not rows:
+        raise UnusableInput(f"{source.label}: no columns")
+    return {str(row[0]): str(row[1]) for row in rows}
+
+
+def row_count(con: duckdb.DuckDBPyConnection, source: Source) -> int:
+    row = query(con, f"SELECT count(*) FROM {source.relation(all_varchar=True)}", source).fetchone()
+    return int(row[0]) if row else 0
+
+
+def require_columns(available: dict[str, str], wanted: dict[str, str], source: Source) -> None:
+    """`wanted` maps each column to why it is needed; name every missing one."""
+    missing = [name for name in wanted if name not in available]
+    if not missing:
+        return
+    lines = [f"column `{name}` is missing (needed for {wanted[name]})" for name in missing]
+    lowered = {name.lower(): name for name in available}
+    hints = [f"`{lowered[m.lower()]}` differs from `{m}` only in case" for m in missing if m.lower() in lowered]
+    shown = ", ".join(list(available)[:20]) + (", ..." if len(available) > 20 else "")
+    raise UnusableInput(
+        f"{source.label}: " + "; ".join(lines),
+        hint="; ".join(hints) if hints else f"the file has: {shown}",
+    )
+
+
+def quote(name: str) -> str:
+    """A SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_literal(value: Any) -> str:
+    """A SQL literal for a YAML scalar (bool, number, string, date)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return f"CAST({sql_string(repr(value))} AS DOUBLE)"
+        return repr(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return sql_string(value.isoformat())
+    return sql_string(str(value))
+
+
+def canonical(value: Any) -> str:
+    """How a label reads, whatever its type: `true`, `1`, `1.5`, `north`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    for prefix in ("Invalid Input Error: ", "IO Error: ", "Conversion Error: ", "Binder Error: ", "Parser Error: "):
+        text = text.replace(prefix, "")
+    lines = [line for line in text.splitlines() if line.strip()]
+    return " ".join(lines[:3]) if lines else type(error).__name__

@@ -1,0 +1,106 @@
+"""The specs a gate judges against: the project is checked first, and must be clean."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from compiler.diagnostics import Severity, exit_code
+from compiler.gates.errors import UnusableInput
+from compiler.models.model import Model
+from compiler.models.suite import EvaluationSuite
+from compiler.resolve import Resolved
+from compiler.specs import Spec
+from compiler.suggest import did_you_mean
+
+
+@dataclass(frozen=True)
+class ProjectSpecs:
+    root: Path
+    resolved: Resolved
+
+    def contracts(self) -> list[Spec]:
+        return [spec for spec in self.resolved.specs if spec.contract is not None]
+
+    def contract(self, reference: str, version: str | None = None) -> Spec:
+        """A contract by id or name (and version, when several share the id)."""
+        found = [
+            spec
+            for spec in self.contracts()
+            if spec.contract is not None
+            and reference in (spec.contract.id, spec.contract.name)
+            and (version is None or spec.contract.version == version)
+        ]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            names = sorted({c.contract.id for c in self.contracts() if c.contract is not None})
+            wanted = f"`{reference}`" + (f" version `{version}`" if version else "")
+            raise UnusableInput(
+                f"{self.root}: no data contract {wanted}",
+                hint=did_you_mean(reference, names) or f"contracts: {', '.join(names) or 'none'}",
+            )
+        versions = ", ".join(sorted(str(s.contract.version) for s in found if s.contract is not None))
+        raise UnusableInput(
+            f"{self.root}: `{reference}` matches {len(found)} contracts (versions {versions})",
+            hint="add --contract-version",
+        )
+
+    def model(self, name: str) -> tuple[Spec, Model]:
+        spec = self.resolved.get("Model", name)
+        if spec is None or not isinstance(spec.model, Model):
+            names = sorted(self.resolved.by_kind.get("Model", {}))
+            raise UnusableInput(
+                f"{self.root}: no Model named `{name}`",
+                hint=did_you_mean(name, names) or f"models: {', '.join(names) or 'none'}",
+            )
+        return spec, spec.model
+
+    def suite_of(self, model_name: str) -> tuple[Spec, EvaluationSuite]:
+        links = self.resolved.links.get(model_name)
+        spec = links.suite if links is not None else None
+        if spec is None or not isinstance(spec.model, EvaluationSuite):
+            raise UnusableInput(f"{self.root}: model `{model_name}` has no evaluation suite that resolves")
+        return spec, spec.model
+
+    def training_contract(self, model_name: str) -> Spec | None:
+        links = self.resolved.links.get(model_name)
+        return links.training if links is not None else None
+
+    def suite_dataset(self, suite_name: str) -> Spec | None:
+        return self.resolved.suite_datasets.get(suite_name)
+
+
+def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
+    """Check the project; refuse (UnusableInput) when it has error-level findings."""
+    from compiler.pipeline import check_path
+    from compiler.reporters import Report
+    from compiler.reporters.text import render
+
+    root = Path(path)
+    if not root.exists():
+        raise UnusableInput(f"{path}: no such project directory")
+    result = check_path(root)
+    if exit_code(result.diagnostics) or result.resolved is None:
+        errors = [d for d in result.diagnostics if d.severity is Severity.ERROR and not d.suppressed]
+        report = Report(tuple(errors), files_checked=result.files, specs_checked=len(result.specs), sources=result.sources)
+        (err or sys.stderr).write(render(report))
+        raise UnusableInput(
+            f"{path}: the project has {len(errors)} error(s); a gate judges only against specs that check clean",
+            hint="run `charter check` and fix the errors first",
+        )
+    return ProjectSpecs(root, result.resolved)
+
+
+def column_in(names: dict[str, Any], reference: str) -> str | None:
+    """The file column a spec reference (`column` or `table.column`) names."""
+    if reference in names:
+        return reference
+    tail = reference.rsplit(".", 1)[-1]
+    return tail if tail in names else None
+
+
+def bare(reference: str) -> str:
+    return reference.rsplit(".", 1)[-1]

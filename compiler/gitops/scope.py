@@ -1,0 +1,245 @@
+"""`charter check --changed-since REV`: which objects a change can affect.
+
+The check itself always runs in full; this module only chooses which of
+its findings to report, so a changed-only check is exactly as strict as a
+full check on the objects it reports on. Those objects are:
+
+- every spec whose document changed since REV (added, removed, edited or
+  moved to another file), compared by kind and name;
+- everything that refers to one of them, transitively (the reverse of the
+  reference graph: a contract's models and suites, a suite's models, an
+  environment's models and the environments that promote from it, a
+  target's waivers, the waivers and Project settings that name a policy);
+- what a changed Model or Waiver refers to, whose findings see it (a
+  suite's "metrics fit the task", a contract's `related.models`, a waived
+  target);
+- everything a changed Policy matches (by kinds and labels; its CEL
+  conditions are not evaluated, which can only widen the scope);
+- and, for findings that belong to no valid spec (a YAML syntax error, an
+  empty file), the changed files themselves, as `("File", path)`.
+
+A change to the Project file (`charter.yaml`) can change anything: the
+scope is then None, which means a full check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from compiler.diagnostics import Diagnostic
+from compiler.gitops.git import GitError, Repo
+from compiler.gitops.snapshot import document_key
+from compiler.load import SourceFile, load_bytes, load_file
+from compiler.models import CONTRACT_KIND
+from compiler.models.environment import Environment
+from compiler.models.model import Model
+from compiler.models.policy import Policy
+from compiler.models.project import Project
+from compiler.models.suite import EvaluationSuite
+from compiler.models.waiver import Waiver
+from compiler.pipeline import CheckResult, check_path
+from compiler.specs import Spec
+from compiler.validate import validate
+from compiler.workspace import PROJECT_FILES, display_path
+
+Key = tuple[str, str]
+FILE = "File"
+
+__all__ = ["FILE", "GitError", "changed_scope", "in_scope"]
+
+
+def changed_scope(root: Path, rev: str, *, head: CheckResult | None = None) -> set[Key] | None:
+    """The (kind, name) pairs to report on, or None for "everything" (a full check).
+
+    `head` is the full check of `root` in the working tree, when the caller
+    has already run it; otherwise it is run here. Raises GitError when
+    `root` is not in a git repository or `rev` does not exist.
+    """
+    if root.is_file():
+        return None
+    repo = Repo.discover(root)
+    commit = repo.resolve(rev)
+    head = head or check_path(root)
+    project_files = {display_path(root / name) for name in PROJECT_FILES}
+    read = set(head.sources)
+    before: dict[Key, tuple[str, Any]] = {}
+    after: dict[Key, tuple[str, Any]] = {}
+    old_specs: list[Spec] = []
+    new_specs: list[Spec] = []
+    scope: set[Key] = set()
+    folders = _folders(repo, root, head)
+    changed = []
+    for relative in sorted(repo.changed_since(commit)):
+        display = display_path(repo.root / relative)
+        exists = (repo.root / relative).is_file()
+        if display in read or (not exists and relative.endswith((".yaml", ".yml")) and _under(relative, folders)):
+            changed.append((relative, display, exists))
+    old_blobs = _blobs_at(repo, commit, [relative for relative, _, _ in changed])
+    for relative, display, exists in changed:
+        if display in project_files:
+            return None
+        scope.add((FILE, display))
+        if relative in old_blobs:
+            _collect(load_bytes(old_blobs[relative], display), before, old_specs)
+        if exists:
+            _collect(load_file(repo.root / relative, display), after, new_specs)
+    changed_keys = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
+    if any(kind == "Project" for kind, _ in changed_keys):
+        return None
+    current = _current_specs(head, new_specs)
+    contracts = _contract_ids([*current, *old_specs])
+    affected = set(changed_keys)
+    for spec in [*old_specs, *new_specs]:
+        if _key(spec) in changed_keys and spec.kind in ("Model", "Waiver"):
+            affected.update(_refs(spec, contracts))
+    for spec in [*old_specs, *new_specs]:
+        if _key(spec) in changed_keys and isinstance(spec.model, Policy):
+            affected.update(_key(target) for target in current if _matches(spec.model, target))
+    _close_over_referrers(affected, current, contracts)
+    return scope | affected
+
+
+def in_scope(result: CheckResult, scope: set[Key] | None) -> list[Diagnostic]:
+    """The findings of a full check that are about objects in `scope` (all of them when None).
+
+    A finding is kept when the spec document it points at is in the scope by
+    kind and name; when it points at no valid spec (a file that does not
+    parse, a document that fails validation) and its file changed; or when
+    it is about the run rather than a file that was read.
+    """
+    if scope is None:
+        return list(result.diagnostics)
+    targets = {(spec.file, spec.document.index): _key(spec) for spec in result.specs}
+    kept = []
+    for d in result.diagnostics:
+        key = targets.get((d.file, d.document))
+        if key is not None:
+            if key in scope:
+                kept.append(d)
+        elif not d.file or d.file not in result.sources or (FILE, d.file) in scope:
+            kept.append(d)
+    return kept
+
+
+# --- reading both versions of the changed files --------------------------------------------
+
+
+def _folders(repo: Repo, root: Path, head: CheckResult) -> list[str]:
+    """Where a deleted spec file could have been read from: the project and its policy directories."""
+    folders = [repo.prefix(root)]
+    for directory in head.project.spec.policies.paths if head.project else []:
+        try:
+            folders.append(repo.prefix(root / directory))
+        except GitError:
+            continue
+    return folders
+
+
+def _under(relative: str, folders: list[str]) -> bool:
+    return any(not folder or relative.startswith(folder + "/") for folder in folders)
+
+
+def _blobs_at(repo: Repo, commit: str, paths: list[str]) -> dict[str, bytes]:
+    wanted = set(paths)
+    entries = [entry for entry in repo.tree(commit) if entry.path in wanted]
+    blobs = repo.read(entry.sha for entry in entries)
+    return {entry.path: blobs[entry.sha] for entry in entries}
+
+
+def _collect(source: SourceFile, into: dict[Key, tuple[str, Any]], specs: list[Spec]) -> None:
+    for document in source.documents:
+        key = document_key(document)
+        if key is None:
+            continue
+        into.setdefault(key, (source.path, document.data))
+        try:
+            spec, _ = validate(document)
+        except Exception:  # noqa: BLE001 - the full check reports it; the scope only needs the key
+            spec = None
+        if spec is not None:
+            specs.append(spec)
+
+
+def _current_specs(head: CheckResult, changed_files_specs: list[Spec]) -> list[Spec]:
+    """The head's specs, plus policies from policy directories (not among `head.specs`)."""
+    seen = {(spec.file, spec.document.index) for spec in head.specs}
+    extra = [spec for spec in changed_files_specs if (spec.file, spec.document.index) not in seen]
+    return [*head.specs, *extra]
+
+
+# --- the reference graph --------------------------------------------------------------------
+
+
+def _key(spec: Spec) -> Key:
+    return (spec.kind, spec.name)
+
+
+def _contract_ids(specs: Iterable[Spec]) -> dict[str, set[str]]:
+    """A contract reference (by id or name) -> the ids it can mean."""
+    ids: dict[str, set[str]] = {}
+    for spec in specs:
+        if spec.contract is not None:
+            ids.setdefault(spec.contract.id, set()).add(spec.contract.id)
+            if spec.contract.name:
+                ids.setdefault(spec.contract.name, set()).add(spec.contract.id)
+    return ids
+
+
+def _refs(spec: Spec, contracts: dict[str, set[str]]) -> set[Key]:
+    return set(_references(spec, contracts))
+
+
+def _references(spec: Spec, contracts: dict[str, set[str]]) -> Iterator[Key]:
+    model = spec.model
+
+    def contract(name: str) -> Iterator[Key]:
+        for contract_id in contracts.get(name, {name}):
+            yield (CONTRACT_KIND, contract_id)
+
+    if isinstance(model, Model):
+        body = model.spec
+        for ref in (body.data.training, body.data.validation, body.monitoring.reference if body.monitoring else None):
+            if ref is not None:
+                yield from contract(ref.contract)
+        yield ("EvaluationSuite", body.evaluation.suite)
+        for deployment in body.deployments:
+            yield ("Environment", deployment.environment)
+    elif isinstance(model, EvaluationSuite):
+        yield from contract(model.spec.dataset.contract)
+    elif isinstance(model, Environment):
+        if model.spec.promotes_from is not None:
+            yield ("Environment", model.spec.promotes_from)
+    elif isinstance(model, Waiver):
+        target = model.spec.target
+        if target.kind == CONTRACT_KIND:
+            yield from contract(target.name)
+        else:
+            yield (target.kind, target.name)
+        yield ("Policy", model.spec.policy)
+    elif isinstance(model, Project):
+        settings = model.spec.policies
+        for name in [*settings.severity_overrides, *settings.params]:
+            yield ("Policy", name.split("/", 1)[0])
+
+
+def _matches(policy: Policy, target: Spec) -> bool:
+    match = policy.spec.match
+    if target.kind not in match.kinds:
+        return False
+    metadata = target.data.get("metadata") if isinstance(target.data, dict) else None
+    labels = metadata.get("labels", {}) if isinstance(metadata, dict) else {}
+    labels = labels if isinstance(labels, dict) else {}
+    return all(labels.get(key) == value for key, value in match.labels.items())
+
+
+def _close_over_referrers(affected: set[Key], specs: list[Spec], contracts: dict[str, set[str]]) -> None:
+    references = [(_key(spec), _refs(spec, contracts)) for spec in specs]
+    grew = True
+    while grew:
+        grew = False
+        for key, refs in references:
+            if key not in affected and refs & affected:
+                affected.add(key)
+                grew = True

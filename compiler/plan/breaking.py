@@ -1,0 +1,1097 @@
+"""Breaking changes: what a change does to the people downstream of a spec.
+
+One small function per rule, all registered in `RULES` at the bottom. A
+rule sees one changed spec (both versions) and the two checked revisions,
+and yields what it found; the runner adds the place, the severity and the
+people each change concerns: the spec's owners (`metadata.owner`, or the
+ODCS `team` of a contract) and the owners of every spec that uses it.
+
+Severities: `error` for what breaks consumers (a column removed, renamed
+or narrowed, a model's inputs or output changed) or lowers a protection
+(classification, fairness bounds, risk tier, approvals, a policy verdict
+turned to pass); `warning` for weakened guarantees (quality rules, SLAs,
+performance bounds, canary traffic); `info` for governance changes that
+flip no verdict. A breaking change to a contract's columns or a model's
+interface that comes with a new major version (`2.3.0` -> `3.0.0`) is
+announced, so it is a warning; lowered protections never are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.contracts import Contract
+from compiler.diagnostics import PathSegment, Severity
+from compiler.gitops.snapshot import Located, Snapshot
+from compiler.models import CONTRACT_KIND
+from compiler.models.environment import Environment
+from compiler.models.model import Model
+from compiler.models.project import Project
+from compiler.models.suite import EvaluationSuite
+from compiler.models.waiver import Waiver
+from compiler.plan.changes import SpecChange
+
+PASS = "pass"
+_VERDICT_RANK = {"error": 0, "warning": 1, "info": 2, PASS: 3}
+_RISK_TIERS = ("minimal", "limited", "high", "unacceptable")
+_CLASSIFICATION = {"public": 0, "internal": 1, "confidential": 2, "restricted": 3, "secret": 4}
+_SENSITIVE_TAGS = frozenset({"pii", "protected", "sensitive", "phi", "spi"})
+_WIDENINGS = frozenset(
+    {
+        ("integer", "number"),
+        ("integer", "string"),
+        ("number", "string"),
+        ("boolean", "string"),
+        ("date", "timestamp"),
+        ("date", "string"),
+        ("timestamp", "string"),
+        ("time", "string"),
+    }
+)
+_LOWER_BOUND_OPTIONS = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
+_UPPER_BOUND_OPTIONS = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
+_SHAPE_OPTIONS = ("pattern", "format", "timezone")
+_QUALITY_SEVERITY = {"error": 0, "warning": 1, "info": 2}
+_SLA_LOWER_IS_STRONGER = frozenset(
+    {"latency", "frequency", "errorrate", "timetodetect", "timetonotify", "timetorepair", "mttr", "mttd"}
+)
+_SLA_HIGHER_IS_STRONGER = frozenset({"availability", "retention", "throughput", "uptime", "completeness"})
+_SECONDS = {
+    "ms": 0.001,
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "seconds": 1,
+    "min": 60,
+    "minute": 60,
+    "minutes": 60,
+    "h": 3600,
+    "hr": 3600,
+    "hour": 3600,
+    "hours": 3600,
+    "d": 86400,
+    "day": 86400,
+    "days": 86400,
+    "w": 604800,
+    "week": 604800,
+    "weeks": 604800,
+    "mo": 2629800,
+    "month": 2629800,
+    "months": 2629800,
+    "y": 31557600,
+    "yr": 31557600,
+    "year": 31557600,
+    "years": 31557600,
+}
+
+
+@dataclass(frozen=True)
+class Flip:
+    """A policy's verdict on one spec, before and after: error, warning, info or pass."""
+
+    policy: str
+    kind: str
+    name: str
+    before: str
+    after: str
+
+    @property
+    def loosened(self) -> bool:
+        return _VERDICT_RANK[self.after] > _VERDICT_RANK[self.before]
+
+    def describe(self) -> str:
+        return f"{self.kind} `{self.name}`: {self.before} -> {self.after}"
+
+
+@dataclass(frozen=True)
+class BreakingChange:
+    rule: str
+    severity: Severity
+    kind: str
+    name: str
+    message: str
+    file: str
+    line: int = 0
+    column: int = 0
+    path: tuple[PathSegment, ...] = ()
+    concerns: tuple[str, ...] = ()
+    flips: tuple[Flip, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a rule yields; the runner places it and adds the people concerned."""
+
+    message: str
+    path: tuple[PathSegment, ...] = ()
+    on_base: bool = False  # the path is in the old version (what was removed)
+    severity: Severity | None = None  # the rule's own severity when None
+    concerns: tuple[str, ...] = ()
+    flips: tuple[Flip, ...] = ()
+    note: str | None = None
+
+
+@dataclass
+class Context:
+    base: Snapshot
+    head: Snapshot
+    flips: list[Flip] = field(default_factory=list)
+
+    def specs(self) -> Iterator[Located]:
+        yield from self.head.specs
+        yield from self.base.specs
+
+    def find(self, kind: str, name: str, *, head: bool) -> Located | None:
+        snapshot = self.head if head else self.base
+        for located in snapshot.specs:
+            if located.kind != kind:
+                continue
+            contract = located.spec.contract
+            if located.name == name or (contract is not None and contract.name == name):
+                return located
+        return None
+
+    def users(self, kind: str, name: str) -> list[Located]:
+        """Specs, in either revision, that refer to the spec `kind`/`name`."""
+        names = {name}
+        for located in self.specs():
+            if located.kind == kind and located.name == name and located.spec.contract is not None:
+                names.add(located.spec.contract.name or name)
+        return [located for located in self.specs() if _refers(located, kind, names)]
+
+    def owners(self, located: Located | None) -> list[str]:
+        if located is None:
+            return []
+        if located.spec.contract is not None:
+            return _contract_team(located.spec.data)
+        model = located.spec.model
+        owner = getattr(getattr(model, "metadata", None), "owner", None)
+        return [owner] if isinstance(owner, str) and owner else []
+
+
+RuleCheck = Callable[[SpecChange, Context], Iterable[Found]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kinds: tuple[str, ...]
+    severity: Severity
+    summary: str
+    check: RuleCheck
+    announced_by_major_version: bool = False
+
+
+def breaking_changes(changes: Iterable[SpecChange], context: Context) -> list[BreakingChange]:
+    found: list[BreakingChange] = []
+    for change in changes:
+        for rule in RULES:
+            if change.kind in rule.kinds:
+                found.extend(_place(rule, change, item, context) for item in rule.check(change, context))
+    return sorted(found, key=lambda c: (c.severity.rank, c.kind, c.name, c.rule, c.message))
+
+
+def _place(rule: Rule, change: SpecChange, found: Found, context: Context) -> BreakingChange:
+    located = change.base if found.on_base or change.head is None else change.head
+    assert located is not None
+    span = located.spec.span(found.path) if found.path else located.spec.span(_name_path(located))
+    severity = found.severity or rule.severity
+    note = found.note
+    if rule.announced_by_major_version and severity is Severity.ERROR:
+        bump = _major_bump(change)
+        if bump is not None:
+            severity, note = Severity.WARNING, f"announced by the major version bump {bump}"
+    concerns = [*context.owners(change.head), *context.owners(change.base)]
+    for user in context.users(change.kind, change.name):
+        concerns.extend(context.owners(user))
+    concerns.extend(found.concerns)
+    return BreakingChange(
+        rule.id,
+        severity,
+        change.kind,
+        change.name,
+        found.message,
+        located.file,
+        span.line,
+        span.column,
+        found.path,
+        tuple(dict.fromkeys(concerns)),
+        found.flips,
+        note,
+    )
+
+
+def _name_path(located: Located) -> tuple[PathSegment, ...]:
+    return ("id",) if located.spec.contract is not None else ("metadata", "name")
+
+
+def verdict_flips(base: Snapshot, head: Snapshot) -> list[Flip]:
+    before, after = _verdicts(base), _verdicts(head)
+    flips = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key, PASS), after.get(key, PASS)
+        if old != new:
+            flips.append(Flip(key[0], key[1], key[2], old, new))
+    return flips
+
+
+def _verdicts(snapshot: Snapshot) -> dict[tuple[str, str, str], str]:
+    """(policy, kind, name) -> the worst unwaived severity of that policy's findings there."""
+    targets = snapshot.targets()
+    verdicts: dict[tuple[str, str, str], str] = {}
+    for d in snapshot.result.diagnostics:
+        target = targets.get((d.file, d.document))
+        if d.policy is None or target is None or target.kind in ("Policy", "Waiver", "Project"):
+            continue
+        key = (d.policy, target.kind, target.name)
+        value = PASS if d.suppressed else d.severity.value
+        if _VERDICT_RANK[value] < _VERDICT_RANK[verdicts.get(key, PASS)]:
+            verdicts[key] = value
+        verdicts.setdefault(key, value)
+    return verdicts
+
+
+# --- shared helpers ------------------------------------------------------------------
+
+
+def _refers(located: Located, kind: str, names: set[str]) -> bool:
+    model = located.spec.model
+    if isinstance(model, Model):
+        body = model.spec
+        if kind == CONTRACT_KIND:
+            refs = [body.data.training, body.data.validation, body.monitoring.reference if body.monitoring else None]
+            return any(ref is not None and ref.contract in names for ref in refs)
+        if kind == "EvaluationSuite":
+            return body.evaluation.suite in names
+        if kind == "Environment":
+            return any(d.environment in names for d in body.deployments)
+        return False
+    if isinstance(model, EvaluationSuite):
+        return kind == CONTRACT_KIND and model.spec.dataset.contract in names
+    if isinstance(model, Environment):
+        return kind == "Environment" and model.spec.promotes_from in names
+    return False
+
+
+def _contract_team(data: Any) -> list[str]:
+    team = data.get("team") if isinstance(data, dict) else None
+    if isinstance(team, dict):
+        if isinstance(team.get("name"), str):
+            return [team["name"]]
+        team = team.get("members")
+    if isinstance(team, list):
+        return [m["username"] for m in team if isinstance(m, dict) and isinstance(m.get("username"), str)]
+    return []
+
+
+def _major(version: str | None) -> int | None:
+    match = re.match(r"^v?(\d+)", version or "")
+    return int(match.group(1)) if match else None
+
+
+def _major_bump(change: SpecChange) -> str | None:
+    if change.base is None or change.head is None:
+        return None
+    versions = []
+    for located in (change.base, change.head):
+        if located.spec.contract is not None:
+            versions.append(located.spec.contract.version)
+        elif isinstance(located.spec.model, Model):
+            versions.append(located.spec.model.spec.version)
+        else:
+            return None
+    old, new = _major(versions[0]), _major(versions[1])
+    if old is not None and new is not None and new > old:
+        return f"{versions[0]} -> {versions[1]}"
+    return None
+
+
+def _both(change: SpecChange) -> tuple[Located, Located] | None:
+    if change.status != "changed" or change.base is None or change.head is None:
+        return None
+    return change.base, change.head
+
+
+def _label(table: str, column: str) -> str:
+    return f"{table}.{column}" if table else column
+
+
+def _shown(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+
+
+Columns = dict[tuple[str, str], tuple[tuple[PathSegment, ...], dict[str, Any]]]
+
+
+def _columns(located: Located) -> Columns:
+    """(table, column) -> (path in the document, the ODCS property as written)."""
+    contract: Contract | None = located.spec.contract
+    out: Columns = {}
+    if contract is None:
+        return out
+    for column in contract.columns:
+        raw = _at(located.spec.data, column.path)
+        if isinstance(raw, dict):
+            out.setdefault((column.table, column.name), (column.path, raw))
+    return out
+
+
+def _at(data: Any, path: Iterable[PathSegment]) -> Any:
+    for segment in path:
+        if isinstance(data, dict) and isinstance(segment, str):
+            data = data.get(segment)
+        elif isinstance(data, list) and isinstance(segment, int) and 0 <= segment < len(data):
+            data = data[segment]
+        else:
+            return None
+    return data
+
+
+@dataclass(frozen=True)
+class _Moves:
+    removed: list[tuple[str, str]]
+    added: list[tuple[str, str]]
+    renamed: list[tuple[tuple[str, str], tuple[str, str]]]
+
+
+def _moves(old: Columns, new: Columns) -> _Moves:
+    """A column that disappears as another appears with its physicalName, or in its slot with its type, moved."""
+    removed = [key for key in old if key not in new]
+    added = [key for key in new if key not in old]
+    renamed = []
+    for gone in list(removed):
+        old_path, old_raw = old[gone]
+        for came in added:
+            new_path, new_raw = new[came]
+            if came[0] != gone[0]:
+                continue
+            physical = old_raw.get("physicalName")
+            same_physical = physical is not None and physical == new_raw.get("physicalName")
+            same_slot = old_path[-1] == new_path[-1] and old_raw.get("logicalType") == new_raw.get("logicalType")
+            if same_physical or same_slot:
+                renamed.append((gone, came))
+                removed.remove(gone)
+                added.remove(came)
+                break
+    return _Moves(removed, added, renamed)
+
+
+def _allowed_values(raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The values a column may hold (`enum`, or a `validValues` quality rule), by a comparable key."""
+    values: dict[str, Any] = {}
+    constrained = False
+    enum = raw.get("enum")
+    if isinstance(enum, list):
+        constrained = True
+        for item in enum:
+            value = item.get("value") if isinstance(item, dict) else item
+            values[json.dumps(value, sort_keys=True)] = value
+    for rule in raw.get("quality") or []:
+        if not isinstance(rule, dict) or rule.get("metric", rule.get("rule")) not in ("invalidValues", "validValues"):
+            continue
+        arguments = rule.get("arguments")
+        valid = arguments.get("validValues") if isinstance(arguments, dict) else None
+        if isinstance(valid, list):
+            constrained = True
+            values.update((json.dumps(value, sort_keys=True), value) for value in valid)
+    return values if constrained else None
+
+
+def _quality_rules(raw: Any) -> dict[str, tuple[int, dict[str, Any]]]:
+    rules: dict[str, tuple[int, dict[str, Any]]] = {}
+    for index, rule in enumerate(raw.get("quality") or [] if isinstance(raw, dict) else []):
+        if isinstance(rule, dict):
+            rules.setdefault(_quality_key(rule), (index, rule))
+    return rules
+
+
+def _quality_key(rule: dict[str, Any]) -> str:
+    for identity in ("id", "name"):
+        if isinstance(rule.get(identity), str):
+            return f"{identity}:{rule[identity]}"
+    metric = rule.get("metric", rule.get("rule"))
+    if metric is not None:
+        arguments = rule.get("arguments") if isinstance(rule.get("arguments"), dict) else {}
+        kept = {k: v for k, v in arguments.items() if k != "validValues"}
+        return f"metric:{metric}:{json.dumps(kept, sort_keys=True)}"
+    return f"{rule.get('type', 'text')}:{rule.get('description') or rule.get('query') or json.dumps(rule)}"
+
+
+def _quality_name(rule: dict[str, Any]) -> str:
+    return str(rule.get("name") or rule.get("metric") or rule.get("rule") or rule.get("description") or "a rule")
+
+
+_Interval = tuple[float, bool, float, bool]  # low, low inclusive, high, high inclusive
+
+
+def _interval(rule: dict[str, Any]) -> _Interval | None:
+    inf = float("inf")
+    for key, shape in (
+        ("mustBe", "eq"),
+        ("mustBeGreaterThan", "gt"),
+        ("mustBeGreaterOrEqualTo", "ge"),
+        ("mustBeLessThan", "lt"),
+        ("mustBeLessOrEqualTo", "le"),
+        ("mustBeBetween", "between"),
+    ):
+        value = rule.get(key)
+        if value is None:
+            continue
+        if shape == "between":
+            if isinstance(value, list) and len(value) == 2 and all(_number(v) for v in value):
+                return (float(value[0]), True, float(value[1]), True)
+            return None
+        if not _number(value):
+            return None
+        number = float(value)
+        return {
+            "eq": (number, True, number, True),
+            "gt": (number, False, inf, False),
+            "ge": (number, True, inf, False),
+            "lt": (-inf, False, number, False),
+            "le": (-inf, False, number, True),
+        }[shape]
+    return None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _wider(new: _Interval, old: _Interval) -> bool:
+    """Whether `new` admits a value that `old` did not."""
+    new_low, new_low_in, new_high, new_high_in = new
+    old_low, old_low_in, old_high, old_high_in = old
+    if new_low < old_low or (new_low == old_low and new_low_in and not old_low_in):
+        return True
+    return new_high > old_high or (new_high == old_high and new_high_in and not old_high_in)
+
+
+def _threshold(rule: dict[str, Any]) -> str:
+    for key in (
+        "mustBe",
+        "mustNotBe",
+        "mustBeGreaterThan",
+        "mustBeGreaterOrEqualTo",
+        "mustBeLessThan",
+        "mustBeLessOrEqualTo",
+        "mustBeBetween",
+        "mustNotBeBetween",
+    ):
+        if key in rule:
+            unit = f" {rule['unit']}" if rule.get("unit") else ""
+            return f"{key} {_shown(rule[key])}{unit}"
+    return "no threshold"
+
+
+def _sla_items(data: Any) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
+    items: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+    for index, item in enumerate(data.get("slaProperties") or [] if isinstance(data, dict) else []):
+        if isinstance(item, dict) and isinstance(item.get("property"), str):
+            items.setdefault((item["property"], str(item.get("element") or "")), (index, item))
+    return items
+
+
+def _sla_value(item: dict[str, Any]) -> float | None:
+    value = item.get("value")
+    if isinstance(value, str):
+        match = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*%?\s*", value)
+        value = float(match.group(1)) if match else None
+    if not _number(value):
+        return None
+    unit = str(item.get("unit") or "").strip().lower()
+    if not unit or unit in ("%", "percent"):
+        return float(value)
+    factor = _SECONDS.get(unit)
+    return float(value) * factor if factor is not None else None
+
+
+def _sla_units_comparable(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    units = [str(item.get("unit") or "").strip().lower() for item in (old, new)]
+    if units[0] == units[1]:
+        return True
+    return all(unit in _SECONDS for unit in units)
+
+
+def _deployments(model: Model) -> dict[str, tuple[int, int | None]]:
+    """environment -> (index in deployments, canary traffic percent or None)."""
+    return {
+        deployment.environment: (index, deployment.canary.traffic_percent if deployment.canary else None)
+        for index, deployment in enumerate(model.spec.deployments)
+    }
+
+
+def _bounds(suite: EvaluationSuite, group: str) -> dict[tuple[str, str], tuple[int, float | None, float | None]]:
+    out: dict[tuple[str, str], tuple[int, float | None, float | None]] = {}
+    items = suite.spec.metrics if group == "metrics" else suite.spec.fairness
+    for index, item in enumerate(items):
+        scope = getattr(item, "slice", None) if group == "metrics" else getattr(item, "sensitive_feature", None)
+        out.setdefault((item.metric, scope or ""), (index, item.min, item.max))
+    return out
+
+
+def _suite_pairs(change: SpecChange, context: Context) -> Iterator[tuple[Located, Located, str]]:
+    """(old suite, new suite, how): a suite's own change, or a model that switched suites."""
+    pair = _both(change)
+    if pair is None:
+        return
+    old, new = pair
+    if change.kind == "EvaluationSuite":
+        yield old, new, ""
+        return
+    old_model, new_model = old.spec.model, new.spec.model
+    if not isinstance(old_model, Model) or not isinstance(new_model, Model):
+        return
+    before, after = old_model.spec.evaluation.suite, new_model.spec.evaluation.suite
+    if before == after:
+        return
+    old_suite = context.find("EvaluationSuite", before, head=False)
+    new_suite = context.find("EvaluationSuite", after, head=True)
+    if old_suite is not None and new_suite is not None:
+        yield old_suite, new_suite, f" (the model moved from suite `{before}` to `{after}`)"
+
+
+def _loosened_bounds(
+    old: Located, new: Located, group: str, how: str, moved: bool
+) -> Iterator[tuple[str, tuple[PathSegment, ...], bool]]:
+    old_suite, new_suite = old.spec.model, new.spec.model
+    if not isinstance(old_suite, EvaluationSuite) or not isinstance(new_suite, EvaluationSuite):
+        return
+    before, after = _bounds(old_suite, group), _bounds(new_suite, group)
+    noun = "metric" if group == "metrics" else "fairness check"
+    for key, (index, old_min, old_max) in before.items():
+        where = f" on `{key[1]}`" if key[1] else ""
+        if key not in after:
+            path: tuple[PathSegment, ...] = () if moved else ("spec", group, index)
+            yield f"{noun} `{key[0]}`{where} removed{how}", path, not moved
+            continue
+        new_index, new_min, new_max = after[key]
+        loosened = []
+        if old_min is not None and (new_min is None or new_min < old_min):
+            loosened.append(f"min {old_min} -> {new_min if new_min is not None else 'none'}")
+        if old_max is not None and (new_max is None or new_max > old_max):
+            loosened.append(f"max {old_max} -> {new_max if new_max is not None else 'none'}")
+        if loosened:
+            path = () if moved else ("spec", group, new_index)
+            yield f"{noun} `{key[0]}`{where} loosened: {', '.join(loosened)}{how}", path, False
+
+
+def _flip_found(flips: list[Flip], what: str, context: Context) -> Found:
+    concerns = []
+    for flip in flips:
+        concerns.extend(context.owners(context.find(flip.kind, flip.name, head=True)))
+    if any(flip.loosened for flip in flips):
+        severity = Severity.ERROR
+    else:
+        severity = Severity.WARNING if flips else Severity.INFO
+    passes = sum(1 for flip in flips if flip.loosened)
+    if flips:
+        tally = f"{passes} now pass" if passes else ""
+        fails = len(flips) - passes
+        tally += (", " if tally and fails else "") + (f"{fails} now fail" if fails else "")
+        message = f"{what}: flips {len(flips)} verdict{'s' if len(flips) != 1 else ''} ({tally})"
+    else:
+        message = f"{what}: no verdict changes"
+    return Found(message, severity=severity, concerns=tuple(concerns), flips=tuple(flips))
+
+
+# --- data contracts ------------------------------------------------------------------
+
+
+def contract_removed(change: SpecChange, context: Context) -> Iterator[Found]:
+    if change.status == "removed":
+        users = sorted({f"{u.kind} `{u.name}`" for u in context.users(change.kind, change.name)})
+        used = f"; used by {', '.join(users)}" if users else ""
+        yield Found(f"contract `{change.name}` removed{used}", on_base=True)
+
+
+def column_removed(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (pair := _both(change)) is None:
+        return
+    old = _columns(pair[0])
+    for key in _moves(old, _columns(pair[1])).removed:
+        yield Found(f"column `{_label(*key)}` removed", old[key][0], on_base=True)
+
+
+def column_renamed(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (pair := _both(change)) is None:
+        return
+    new = _columns(pair[1])
+    for gone, came in _moves(_columns(pair[0]), new).renamed:
+        yield Found(f"column `{_label(*gone)}` renamed to `{came[1]}`", (*new[came][0], "name"))
+
+
+def type_narrowed(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (pair := _both(change)) is None:
+        return
+    old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
+    for key, (path, new) in new_columns.items():
+        if key not in old_columns:
+            continue
+        old = old_columns[key][1]
+        label = _label(*key)
+        old_type, new_type = old.get("logicalType"), new.get("logicalType")
+        if old_type != new_type and old_type is not None and (old_type, new_type) not in _WIDENINGS:
+            yield Found(f"column `{label}` type narrowed: {old_type} -> {new_type or 'unset'}", (*path, "logicalType"))
+            continue
+        reasons = list(_narrowed_options(old.get("logicalTypeOptions"), new.get("logicalTypeOptions")))
+        if reasons:
+            yield Found(f"column `{label}` type narrowed: {'; '.join(reasons)}", (*path, "logicalTypeOptions"))
+
+
+def _narrowed_options(old: Any, new: Any) -> Iterator[str]:
+    old = old if isinstance(old, dict) else {}
+    new = new if isinstance(new, dict) else {}
+    for key in _LOWER_BOUND_OPTIONS:
+        if _number(new.get(key)) and (not _number(old.get(key)) or new[key] > old[key]):
+            yield f"{key} {_shown(old.get(key, 'none'))} -> {_shown(new[key])}"
+    for key in _UPPER_BOUND_OPTIONS:
+        if _number(new.get(key)) and (not _number(old.get(key)) or new[key] < old[key]):
+            yield f"{key} {_shown(old.get(key, 'none'))} -> {_shown(new[key])}"
+    for key in _SHAPE_OPTIONS:
+        if key in new and new.get(key) != old.get(key):
+            yield f"{key} {_shown(old.get(key, 'none'))} -> {_shown(new[key])}"
+
+
+def required_added(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (pair := _both(change)) is None:
+        return
+    old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
+    renamed = {came: gone for gone, came in _moves(old_columns, new_columns).renamed}
+    for key, (path, new) in new_columns.items():
+        if new.get("required") is not True:
+            continue
+        before = old_columns.get(renamed.get(key, key))
+        if before is None:
+            yield Found(
+                f"new column `{_label(*key)}` is required: producers must supply it",
+                (*path, "required"),
+                severity=Severity.WARNING,
+            )
+        elif before[1].get("required") is not True:
+            yield Found(f"column `{_label(*key)}` is now required", (*path, "required"))
+
+
+def enum_values_removed(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (pair := _both(change)) is None:
+        return
+    old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
+    for key, (path, new) in new_columns.items():
+        if key not in old_columns:
+            continue
+        before, after = _allowed_values(old_columns[key][1]), _allowed_values(new)
+        if before is None or after is None:
+            continue
+        gone = [value for token, value in before.items() if token not in after]
+        if gone:
+            shown = ", ".join(f"`{_shown(value)}`" for value in gone)
+            yield Found(f"column `{_label(*key)}`: allowed values removed: {shown}", path)
+
+
+def classification_lowered(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (pair := _both(change)) is None:
+        return
+    old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
+    for key, (path, new) in new_columns.items():
+        if key not in old_columns:
+            continue
+        old = old_columns[key][1]
+        label = _label(*key)
+        before, after = old.get("classification"), new.get("classification")
+        rank_before = _CLASSIFICATION.get(str(before).lower()) if before is not None else None
+        rank_after = _CLASSIFICATION.get(str(after).lower()) if after is not None else None
+        if rank_before is not None and (after is None or (rank_after is not None and rank_after < rank_before)):
+            yield Found(
+                f"column `{label}` classification lowered: {before} -> {after or 'none'}",
+                (*path, "classification") if after is not None else path,
+            )
+        old_tags = {str(tag).lower() for tag in old.get("tags") or []}
+        new_tags = {str(tag).lower() for tag in new.get("tags") or []}
+        dropped = sorted((old_tags - new_tags) & _SENSITIVE_TAGS)
+        if dropped:
+            yield Found(f"column `{label}` no longer tagged {', '.join(dropped)}", path)
+
+
+def quality_weakened(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (pair := _both(change)) is None:
+        return
+    old_data, new_data = pair[0].spec.data, pair[1].spec.data
+    scopes: list[tuple[str, Any, Any, tuple[PathSegment, ...]]] = []
+    old_tables = {t.get("name"): (i, t) for i, t in enumerate(old_data.get("schema") or []) if isinstance(t, dict)}
+    for index, table in enumerate(new_data.get("schema") or []):
+        if isinstance(table, dict) and table.get("name") in old_tables:
+            scopes.append((f"table `{table.get('name')}`", old_tables[table["name"]][1], table, ("schema", index)))
+    old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
+    for key, (path, new) in new_columns.items():
+        if key in old_columns:
+            scopes.append((f"column `{_label(*key)}`", old_columns[key][1], new, path))
+    for where, old, new, path in scopes:
+        before, after = _quality_rules(old), _quality_rules(new)
+        for key, (_, rule) in before.items():
+            if key not in after:
+                yield Found(f"{where}: quality rule `{_quality_name(rule)}` removed", path)
+                continue
+            index, current = after[key]
+            reasons = []
+            old_interval, new_interval = _interval(rule), _interval(current)
+            same_unit = rule.get("unit") == current.get("unit")
+            if old_interval and new_interval and same_unit and _wider(new_interval, old_interval):
+                reasons.append(f"{_threshold(rule)} -> {_threshold(current)}")
+            old_severity = _QUALITY_SEVERITY.get(str(rule.get("severity", "error")).lower())
+            new_severity = _QUALITY_SEVERITY.get(str(current.get("severity", "error")).lower())
+            if old_severity is not None and new_severity is not None and new_severity > old_severity:
+                reasons.append(f"severity {rule.get('severity', 'error')} -> {current.get('severity')}")
+            if reasons:
+                yield Found(
+                    f"{where}: quality rule `{_quality_name(current)}` weakened: {'; '.join(reasons)}",
+                    (*path, "quality", index),
+                )
+
+
+def sla_weakened(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (pair := _both(change)) is None:
+        return
+    before, after = _sla_items(pair[0].spec.data), _sla_items(pair[1].spec.data)
+    for key, (index, old) in before.items():
+        label = f"`{key[0]}`" + (f" on `{key[1]}`" if key[1] else "")
+        if key not in after:
+            yield Found(f"SLA {label} removed", ("slaProperties", index), on_base=True)
+            continue
+        new_index, new = after[key]
+        old_value, new_value = _sla_value(old), _sla_value(new)
+        if old_value is None or new_value is None or not _sla_units_comparable(old, new):
+            continue
+        prop = key[0].lower().replace("_", "").replace("-", "")
+        weaker = (prop in _SLA_LOWER_IS_STRONGER and new_value > old_value) or (
+            prop in _SLA_HIGHER_IS_STRONGER and new_value < old_value
+        )
+        if weaker:
+            shown_old = f"{old.get('value')}{' ' + str(old['unit']) if old.get('unit') else ''}"
+            shown_new = f"{new.get('value')}{' ' + str(new['unit']) if new.get('unit') else ''}"
+            yield Found(f"SLA {label} weakened: {shown_old} -> {shown_new}", ("slaProperties", new_index, "value"))
+
+
+# --- models and suites -------------------------------------------------------------------
+
+
+def _models(change: SpecChange) -> tuple[Model, Model] | None:
+    pair = _both(change)
+    if pair is None:
+        return None
+    old, new = pair[0].spec.model, pair[1].spec.model
+    return (old, new) if isinstance(old, Model) and isinstance(new, Model) else None
+
+
+def features_changed(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (models := _models(change)) is None:
+        return
+    old, new = models[0].spec.features, models[1].spec.features
+    removed = [f for f in old if f not in new]
+    added = [f for f in new if f not in old]
+    parts = []
+    if removed:
+        parts.append("removed " + ", ".join(f"`{f}`" for f in removed))
+    if added:
+        parts.append("added " + ", ".join(f"`{f}`" for f in added))
+    if parts:
+        yield Found(f"features changed: {'; '.join(parts)}: the model's inputs differ", ("spec", "features"))
+    elif old != new:
+        yield Found("features reordered", ("spec", "features"), severity=Severity.WARNING)
+
+
+def label_changed(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (models := _models(change)) is None:
+        return
+    old, new = models[0].spec.label, models[1].spec.label
+    if old != new:
+        yield Found(f"label changed: `{old}` -> `{new}`: the model predicts something else", ("spec", "label"))
+
+
+def _tiers(change: SpecChange) -> tuple[str, str, int] | None:
+    if (models := _models(change)) is None:
+        return None
+    old, new = models[0].spec.risk_tier, models[1].spec.risk_tier
+    return old, new, _RISK_TIERS.index(new) - _RISK_TIERS.index(old)
+
+
+def risk_tier_lowered(change: SpecChange, context: Context) -> Iterator[Found]:
+    tiers = _tiers(change)
+    if tiers is not None and tiers[2] < 0:
+        yield Found(f"risk tier lowered: {tiers[0]} -> {tiers[1]}: fewer obligations apply", ("spec", "riskTier"))
+
+
+def risk_tier_raised(change: SpecChange, context: Context) -> Iterator[Found]:
+    tiers = _tiers(change)
+    if tiers is not None and tiers[2] > 0:
+        yield Found(f"risk tier raised: {tiers[0]} -> {tiers[1]}: more obligations apply", ("spec", "riskTier"))
+
+
+def metric_loosened(change: SpecChange, context: Context) -> Iterator[Found]:
+    for old, new, how in _suite_pairs(change, context):
+        for message, path, on_base in _loosened_bounds(old, new, "metrics", how, change.kind == "Model"):
+            yield Found(message, path, on_base=on_base)
+
+
+def fairness_loosened(change: SpecChange, context: Context) -> Iterator[Found]:
+    for old, new, how in _suite_pairs(change, context):
+        moved = change.kind == "Model"
+        for message, path, on_base in _loosened_bounds(old, new, "fairness", how, moved):
+            yield Found(message, path or (("spec", "evaluation", "suite") if moved else ()), on_base=on_base)
+        old_suite, new_suite = old.spec.model, new.spec.model
+        assert isinstance(old_suite, EvaluationSuite) and isinstance(new_suite, EvaluationSuite)
+        if new_suite.spec.min_group_size > old_suite.spec.min_group_size and new_suite.spec.fairness:
+            yield Found(
+                f"minGroupSize raised: {old_suite.spec.min_group_size} -> {new_suite.spec.min_group_size}: "
+                f"fewer groups get a fairness verdict{how}",
+                () if moved else ("spec", "minGroupSize"),
+                severity=Severity.WARNING,
+            )
+
+
+def canary_raised(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (models := _models(change)) is None:
+        return
+    before, after = _deployments(models[0]), _deployments(models[1])
+    for environment, (index, new) in after.items():
+        if environment not in before:
+            continue
+        old = before[environment][1]
+        if old is not None and new is None:
+            yield Found(
+                f"canary removed in `{environment}`: the new version takes all traffic at once (was {old}%)",
+                ("spec", "deployments", index),
+                severity=Severity.ERROR,
+            )
+        elif old is not None and new is not None and new > old:
+            yield Found(
+                f"canary traffic raised in `{environment}`: {old}% -> {new}%",
+                ("spec", "deployments", index, "canary", "trafficPercent"),
+            )
+
+
+# --- environments --------------------------------------------------------------------
+
+
+def approvals_reduced(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (pair := _both(change)) is None:
+        return
+    old, new = pair[0].spec.model, pair[1].spec.model
+    if not isinstance(old, Environment) or not isinstance(new, Environment):
+        return
+    if new.spec.approvals < old.spec.approvals:
+        production = "production" in (old.spec.tier, new.spec.tier)
+        yield Found(
+            f"approvals reduced: {old.spec.approvals} -> {new.spec.approvals}"
+            + (" on a production environment" if production else ""),
+            ("spec", "approvals"),
+            severity=Severity.ERROR if production else Severity.WARNING,
+        )
+
+
+def promotion_removed(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (pair := _both(change)) is None:
+        return
+    old, new = pair[0].spec.model, pair[1].spec.model
+    if isinstance(old, Environment) and isinstance(new, Environment):
+        if old.spec.promotes_from is not None and new.spec.promotes_from is None:
+            yield Found(
+                f"no longer promotes from `{old.spec.promotes_from}`: versions may skip it",
+                ("spec", "promotesFrom"),
+                on_base=True,
+            )
+
+
+# --- governance ------------------------------------------------------------------------
+
+
+def policy_changed(change: SpecChange, context: Context) -> Iterator[Found]:
+    flips = [flip for flip in context.flips if flip.policy == change.name]
+    yield _flip_found(flips, f"policy `{change.name}` {change.status}", context)
+
+
+def waiver_changed(change: SpecChange, context: Context) -> Iterator[Found]:
+    targets: set[tuple[str, str, str]] = set()
+    approvers: list[str] = []
+    notes = []
+    for located in (change.base, change.head):
+        waiver = located.spec.model if located is not None else None
+        if not isinstance(waiver, Waiver):
+            continue
+        body = waiver.spec
+        found = context.find(body.target.kind, body.target.name, head=located is change.head)
+        targets.add((body.policy, body.target.kind, found.name if found else body.target.name))
+        approvers.extend(body.approvers)
+    old, new = (change.base.spec.model if change.base else None), (change.head.spec.model if change.head else None)
+    if isinstance(old, Waiver) and isinstance(new, Waiver) and old.spec.expires != new.spec.expires:
+        notes.append(f"expires {old.spec.expires.isoformat()} -> {new.spec.expires.isoformat()}")
+    flips = [flip for flip in context.flips if (flip.policy, flip.kind, flip.name) in targets]
+    found = _flip_found(flips, f"waiver `{change.name}` {change.status}", context)
+    severity = Severity.WARNING if flips else Severity.INFO
+    yield Found(
+        found.message,
+        severity=severity,
+        concerns=(*found.concerns, *approvers),
+        flips=found.flips,
+        note="; ".join(notes) or None,
+    )
+
+
+def policy_settings_changed(change: SpecChange, context: Context) -> Iterator[Found]:
+    if (pair := _both(change)) is None:
+        return
+    old, new = pair[0].spec.model, pair[1].spec.model
+    if not isinstance(old, Project) or not isinstance(new, Project):
+        return
+    before, after = old.spec.policies, new.spec.policies
+    touched: set[str] = set()
+    for old_map, new_map in (
+        (before.severity_overrides, after.severity_overrides),
+        (before.params, after.params),
+    ):
+        for key in set(old_map) | set(new_map):
+            if old_map.get(key) != new_map.get(key):
+                touched.add(key.split("/", 1)[0])
+    if not touched:
+        return
+    flips = [flip for flip in context.flips if flip.policy in touched]
+    found = _flip_found(flips, f"policy settings changed for {', '.join(sorted(touched))}", context)
+    yield Found(found.message, ("spec", "policies"), severity=found.severity, concerns=found.concerns, flips=flips)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("contract-removed", (CONTRACT_KIND,), Severity.ERROR, "a data contract removed", contract_removed),
+    Rule(
+        "contract-column-removed",
+        (CONTRACT_KIND,),
+        Severity.ERROR,
+        "a column removed from a contract",
+        column_removed,
+        announced_by_major_version=True,
+    ),
+    Rule(
+        "contract-column-renamed",
+        (CONTRACT_KIND,),
+        Severity.ERROR,
+        "a column renamed (same slot and type, or same physicalName)",
+        column_renamed,
+        announced_by_major_version=True,
+    ),
+    Rule(
+        "contract-type-narrowed",
+        (CONTRACT_KIND,),
+        Severity.ERROR,
+        "a column's logicalType or its options admit fewer values",
+        type_narrowed,
+        announced_by_major_version=True,
+    ),
+    Rule(
+        "contract-required-added",
+        (CONTRACT_KIND,),
+        Severity.ERROR,
+        "a column became required (a new required column: warning)",
+        required_added,
+        announced_by_major_version=True,
+    ),
+    Rule(
+        "contract-enum-values-removed",
+        (CONTRACT_KIND,),
+        Severity.ERROR,
+        "values removed from a column's `enum` or `validValues`",
+        enum_values_removed,
+        announced_by_major_version=True,
+    ),
+    Rule(
+        "contract-classification-lowered",
+        (CONTRACT_KIND,),
+        Severity.ERROR,
+        "a column's classification lowered, or its pii/protected tag removed",
+        classification_lowered,
+    ),
+    Rule(
+        "contract-quality-weakened",
+        (CONTRACT_KIND,),
+        Severity.WARNING,
+        "a quality rule removed, its threshold loosened or its severity lowered",
+        quality_weakened,
+    ),
+    Rule("contract-sla-weakened", (CONTRACT_KIND,), Severity.WARNING, "an SLA removed or weakened", sla_weakened),
+    Rule(
+        "model-features-changed",
+        ("Model",),
+        Severity.ERROR,
+        "features added or removed (reordered: warning)",
+        features_changed,
+        announced_by_major_version=True,
+    ),
+    Rule(
+        "model-label-changed",
+        ("Model",),
+        Severity.ERROR,
+        "the label changed",
+        label_changed,
+        announced_by_major_version=True,
+    ),
+    Rule("model-risk-tier-lowered", ("Model",), Severity.ERROR, "the risk tier lowered", risk_tier_lowered),
+    Rule("model-risk-tier-raised", ("Model",), Severity.WARNING, "the risk tier raised", risk_tier_raised),
+    Rule(
+        "model-metric-loosened",
+        ("EvaluationSuite", "Model"),
+        Severity.WARNING,
+        "a performance bound loosened or removed (in the suite, or by switching suites)",
+        metric_loosened,
+    ),
+    Rule(
+        "model-fairness-loosened",
+        ("EvaluationSuite", "Model"),
+        Severity.ERROR,
+        "a fairness bound loosened or removed (minGroupSize raised: warning)",
+        fairness_loosened,
+    ),
+    Rule(
+        "model-canary-raised",
+        ("Model",),
+        Severity.WARNING,
+        "canary traffic raised (canary removed: error)",
+        canary_raised,
+    ),
+    Rule(
+        "environment-approvals-reduced",
+        ("Environment",),
+        Severity.ERROR,
+        "required approvals reduced (error on production, warning elsewhere)",
+        approvals_reduced,
+    ),
+    Rule(
+        "environment-promotion-removed",
+        ("Environment",),
+        Severity.WARNING,
+        "an environment no longer promotes from another",
+        promotion_removed,
+    ),
+    Rule(
+        "policy-changed",
+        ("Policy",),
+        Severity.INFO,
+        "a policy added, removed or changed: error when a verdict turns towards pass, warning towards fail",
+        policy_changed,
+    ),
+    Rule(
+        "waiver-changed",
+        ("Waiver",),
+        Severity.INFO,
+        "a waiver added, removed or changed: warning when it flips a verdict",
+        waiver_changed,
+    ),
+    Rule(
+        "policy-settings-changed",
+        ("Project",),
+        Severity.INFO,
+        "severity overrides or parameters changed: as policy-changed",
+        policy_settings_changed,
+    ),
+)

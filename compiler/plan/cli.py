@@ -1,0 +1,68 @@
+"""`charter plan [PATH] --base REV [--head REV]`: registered by `compiler.cli`.
+
+Exit codes: 0 nothing blocks; 1 the head revision has an error finding, or a
+breaking change at or above `--fail-on` (default: error); 2 usage or git
+failure (not a repository, an unknown revision).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def add_plan_parser(commands: Any) -> argparse.ArgumentParser:
+    """Register `plan` on the `charter` subparsers; `run` returns the exit code."""
+    plan = commands.add_parser(
+        "plan",
+        help="what a change does between two revisions",
+        description=(
+            "Compare the specs at --base with --head (default: the working tree): specs added, removed and "
+            "changed, findings new, fixed and still there, generated files that change (as a diff), and "
+            "breaking changes with their severity and the people they concern. Reads git objects; checks "
+            "nothing out."
+        ),
+    )
+    plan.add_argument("path", nargs="?", default=".", metavar="PATH", help="the project directory (default: .)")
+    plan.add_argument("--base", required=True, metavar="REV", help="the revision to compare with (HEAD~1, main...)")
+    plan.add_argument("--head", metavar="REV", help="the revision to compare (default: the working tree)")
+    plan.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text", help="output format")
+    plan.add_argument("--output", "-o", metavar="FILE", help="write the plan to FILE instead of stdout")
+    plan.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "never"),
+        default="error",
+        help="exit 1 on breaking changes of this severity or worse (default: error)",
+    )
+    plan.add_argument("--no-diff", action="store_true", help="list generated files without their diffs")
+    plan.set_defaults(run=run_plan)
+    return plan
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    from compiler.gitops.git import GitError
+    from compiler.plan.make import make_plan
+    from compiler.plan.report import render
+
+    path = Path(args.path)
+    if not path.is_dir():
+        print(f"charter plan: not a project directory: {args.path}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        plan = make_plan(path, args.base, args.head, fail_on=args.fail_on)
+    except GitError as error:
+        print(f"charter plan: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    text = render(plan, args.format, diffs=not args.no_diff)
+    if args.output:
+        from compiler.fsutil import write_atomic
+
+        write_atomic(Path(args.output), text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    return plan.exit_code()

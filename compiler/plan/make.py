@@ -1,0 +1,146 @@
+"""`charter plan`: what a change does between two revisions.
+
+Both revisions are checked in full by the same pipeline (see
+`compiler.gitops.snapshot`), then compared: specs added, removed and
+changed; findings new, fixed and still there; generated files that change;
+and the breaking changes of `compiler.plan.breaking`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.diagnostics import Diagnostic, Severity, exit_code, sort_diagnostics
+from compiler.gitops.git import Repo
+from compiler.gitops.snapshot import Snapshot, at_revision, at_worktree
+from compiler.pipeline import current_date
+from compiler.plan.breaking import BreakingChange, Context, breaking_changes, verdict_flips
+from compiler.plan.changes import SpecChange, diff_specs
+from compiler.workspace import display_path
+
+FAIL_ON = ("error", "warning", "never")
+
+
+@dataclass
+class FindingsDiff:
+    new: list[Diagnostic] = field(default_factory=list)
+    fixed: list[Diagnostic] = field(default_factory=list)
+    still: list[Diagnostic] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str  # relative to the project root
+    status: str  # added | removed | changed
+    diff: str
+
+
+@dataclass
+class Plan:
+    project: str
+    base_rev: str
+    head_rev: str | None
+    base: Snapshot
+    head: Snapshot
+    changes: list[SpecChange]
+    breaking: list[BreakingChange]
+    findings: FindingsDiff
+    files: list[FileChange] | None
+    files_note: str | None = None
+    fail_on: str = "error"
+
+    @property
+    def failing_breaking(self) -> list[BreakingChange]:
+        if self.fail_on == "never":
+            return []
+        worst = Severity.ERROR if self.fail_on == "error" else Severity.WARNING
+        return [change for change in self.breaking if change.severity.rank <= worst.rank]
+
+    def exit_code(self) -> int:
+        """1 when the head has an error finding, or a breaking change at or above `fail_on`."""
+        return 1 if exit_code(self.head.result.diagnostics) or self.failing_breaking else 0
+
+
+def make_plan(
+    path: Path,
+    base: str,
+    head: str | None = None,
+    *,
+    today: datetime.date | None = None,
+    fail_on: str = "error",
+) -> Plan:
+    today = today or current_date()
+    repo = Repo.discover(path)
+    base_snapshot = at_revision(path, base, today, repo=repo)
+    head_snapshot = at_revision(path, head, today, repo=repo) if head else at_worktree(path, today)
+    changes = diff_specs(base_snapshot, head_snapshot)
+    context = Context(base_snapshot, head_snapshot, verdict_flips(base_snapshot, head_snapshot))
+    files, note = generated_changes(base_snapshot, head_snapshot)
+    return Plan(
+        display_path(path),
+        base,
+        head,
+        base_snapshot,
+        head_snapshot,
+        changes,
+        breaking_changes(changes, context),
+        findings_diff(base_snapshot.result.diagnostics, head_snapshot.result.diagnostics),
+        files,
+        note,
+        fail_on,
+    )
+
+
+def _identity(d: Diagnostic) -> tuple[object, ...]:
+    """What makes a finding the same across revisions: not its line, which edits above it move."""
+    return (d.code, d.severity.value, d.file, d.path, d.message, d.policy, d.rule, d.waiver)
+
+
+def findings_diff(before: list[Diagnostic], after: list[Diagnostic]) -> FindingsDiff:
+    remaining = Counter(_identity(d) for d in before)
+    result = FindingsDiff()
+    for d in sort_diagnostics(after):
+        key = _identity(d)
+        if remaining[key] > 0:
+            remaining[key] -= 1
+            result.still.append(d)
+        else:
+            result.new.append(d)
+    unmatched = Counter(_identity(d) for d in after)
+    for d in sort_diagnostics(before):
+        key = _identity(d)
+        if unmatched[key] > 0:
+            unmatched[key] -= 1
+        else:
+            result.fixed.append(d)
+    return result
+
+
+def generated_changes(base: Snapshot, head: Snapshot) -> tuple[list[FileChange] | None, str | None]:
+    notes = [snapshot.render_note for snapshot in (base, head) if snapshot.render_note]
+    if base.outputs is None or head.outputs is None:
+        return None, "; ".join(notes) or "not rendered"
+    before = {output.path: output.text for output in base.outputs}
+    after = {output.path: output.text for output in head.outputs}
+    files = []
+    for path in sorted(set(before) | set(after)):
+        old, new = before.get(path), after.get(path)
+        if old == new:
+            continue
+        status = "added" if old is None else "removed" if new is None else "changed"
+        files.append(FileChange(path, status, unified_diff(path, old or "", new or "")))
+    return files, None
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{path}" if before else "/dev/null",
+        tofile=f"b/{path}" if after else "/dev/null",
+    )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)

@@ -1,0 +1,328 @@
+"""The plan as text (terminals), JSON (scripts) and Markdown (pull-request comments).
+
+Spec text is untrusted: terminal output drops control characters, and
+Markdown escapes HTML and `@` (no mentions, no markup smuggled into a
+comment) and fences diffs with more backticks than they contain.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from compiler import __version__
+from compiler.diagnostics import Diagnostic, Severity
+from compiler.plan.breaking import BreakingChange
+from compiler.plan.make import Plan
+from compiler.reporters.text import plural, safe
+
+FORMATS = ("text", "json", "markdown")
+MARKER = "<!-- charter-report -->"
+COMMENT_LIMIT = 65_000  # GitHub refuses comments over 65,536 characters
+_ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
+
+
+def render(plan: Plan, fmt: str, *, diffs: bool = True) -> str:
+    if fmt == "json":
+        return render_json(plan, diffs=diffs)
+    if fmt == "markdown":
+        return render_markdown(plan, diffs=diffs)
+    return render_text(plan, diffs=diffs)
+
+
+def _revision(plan: Plan, head: bool) -> str:
+    snapshot = plan.head if head else plan.base
+    rev = plan.head_rev if head else plan.base_rev
+    if snapshot.commit is None:
+        return snapshot.label
+    return snapshot.label if rev is None or rev.startswith(snapshot.label) else f"{snapshot.label} ({rev})"
+
+
+def _counts(changes: Iterable[BreakingChange]) -> dict[Severity, int]:
+    counts = dict.fromkeys(Severity, 0)
+    for change in changes:
+        counts[change.severity] += 1
+    return counts
+
+
+def _tally(counts: dict[Severity, int]) -> str:
+    parts = [plural(n, s.value) for s, n in counts.items() if n]
+    return ", ".join(parts) or "none"
+
+
+def _spec_tally(plan: Plan) -> str:
+    counts = {status: sum(1 for c in plan.changes if c.status == status) for status in ("added", "removed", "changed")}
+    return ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no changes"
+
+
+def _where(file: str, line: int, column: int = 0) -> str:
+    if line <= 0:
+        return file
+    return f"{file}:{line}:{column}" if column > 0 else f"{file}:{line}"
+
+
+# --- text ----------------------------------------------------------------------------
+
+
+def render_text(plan: Plan, *, diffs: bool = True) -> str:
+    out = [f"charter plan: {safe(plan.project)}: {_revision(plan, False)} -> {_revision(plan, True)}", ""]
+    out.append(f"Specs: {_spec_tally(plan)}")
+    for change in plan.changes:
+        out.append(f"  {change.status:<8} {change.kind} `{safe(change.name)}`  {safe(change.file)}")
+        for path in change.fields[:8]:
+            out.append(f"             {safe(path)}")
+        if len(change.fields) > 8:
+            out.append(f"             ... and {len(change.fields) - 8} more")
+    out += ["", f"Breaking changes: {_tally(_counts(plan.breaking))}"]
+    for change in plan.breaking:
+        out.append(f"  {change.severity.value:<8} {safe(_where(change.file, change.line, change.column))}  [{change.rule}]")
+        out.append(f"           {change.kind} `{safe(change.name)}`: {safe(change.message)}")
+        for flip in change.flips:
+            out.append(f"             {flip.policy}: {safe(flip.describe())}")
+        if change.note:
+            out.append(f"           note: {safe(change.note)}")
+        if change.concerns:
+            out.append(f"           concerns: {safe(', '.join(change.concerns))}")
+    findings = plan.findings
+    out += [
+        "",
+        f"Findings: {len(findings.new)} new, {len(findings.fixed)} fixed, {len(findings.still)} still there",
+    ]
+    for label, items in (("new", findings.new), ("fixed", findings.fixed)):
+        for d in items:
+            waived = f" (waived by {d.waiver})" if d.waiver else ""
+            out.append(
+                f"  {label:<6} {d.severity.value}[{d.code}] {safe(_where(d.file, d.line, d.column))}: "
+                f"{safe(d.message)}{waived}"
+            )
+    out.append("")
+    if plan.files is None:
+        out.append(f"Generated files: not compared: {plan.files_note}")
+    else:
+        out.append(f"Generated files: {plural(len(plan.files), 'file')} change")
+        for file in plan.files:
+            out.append(f"  {file.status:<8} {safe(file.path)}")
+        if diffs:
+            for file in plan.files:
+                out.append("")
+                out.append(safe_diff(file.diff).rstrip("\n"))
+    out += ["", _verdict(plan)]
+    return "\n".join(out) + "\n"
+
+
+def safe_diff(text: str) -> str:
+    return "\n".join(safe(line) for line in text.split("\n"))
+
+
+def _verdict(plan: Plan) -> str:
+    reasons = []
+    head_errors = sum(1 for d in plan.head.result.diagnostics if d.severity is Severity.ERROR and not d.suppressed)
+    if head_errors:
+        reasons.append(f"{plural(head_errors, 'error')} at {plan.head.label}")
+    if plan.failing_breaking:
+        reasons.append(f"{plural(len(plan.failing_breaking), 'breaking change')} at or above {plan.fail_on}")
+    if reasons:
+        return f"charter plan: fails: {'; '.join(reasons)}."
+    return "charter plan: passes."
+
+
+# --- JSON ----------------------------------------------------------------------------
+
+
+def render_json(plan: Plan, *, diffs: bool = True) -> str:
+    counts = _counts(plan.breaking)
+    document = {
+        "version": __version__,
+        "project": plan.project,
+        "base": {"rev": plan.base_rev, "commit": plan.base.commit, "label": plan.base.label},
+        "head": {"rev": plan.head_rev, "commit": plan.head.commit, "label": plan.head.label},
+        "summary": {
+            "specs": {s: sum(1 for c in plan.changes if c.status == s) for s in ("added", "removed", "changed")},
+            "breaking": {s.value: n for s, n in counts.items()},
+            "findings": {k: len(getattr(plan.findings, k)) for k in ("new", "fixed", "still")},
+            "generatedFiles": None if plan.files is None else len(plan.files),
+        },
+        "specs": [
+            {"kind": c.kind, "name": c.name, "status": c.status, "file": c.file, "fields": list(c.fields)}
+            for c in plan.changes
+        ],
+        "breakingChanges": [_breaking_json(change) for change in plan.breaking],
+        "findings": {k: [_diagnostic_json(d) for d in getattr(plan.findings, k)] for k in ("new", "fixed", "still")},
+        "generatedFiles": {
+            "note": plan.files_note,
+            "files": None
+            if plan.files is None
+            else [{"path": f.path, "status": f.status, "diff": f.diff if diffs else None} for f in plan.files],
+        },
+        "exitCode": plan.exit_code(),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _breaking_json(change: BreakingChange) -> dict[str, Any]:
+    return {
+        "rule": change.rule,
+        "severity": change.severity.value,
+        "kind": change.kind,
+        "name": change.name,
+        "message": change.message,
+        "file": change.file,
+        "line": change.line,
+        "column": change.column,
+        "path": _dotted(change.path),
+        "concerns": list(change.concerns),
+        "flips": [
+            {"policy": f.policy, "kind": f.kind, "name": f.name, "before": f.before, "after": f.after}
+            for f in change.flips
+        ],
+        "note": change.note,
+    }
+
+
+def _dotted(path: Iterable[str | int]) -> str:
+    from compiler.diagnostics import format_path
+
+    return format_path(path)
+
+
+def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+    return {
+        "code": d.code,
+        "severity": d.severity.value,
+        "message": d.message,
+        "file": d.file,
+        "line": d.line,
+        "column": d.column,
+        "path": d.dotted_path,
+        "policy": d.policy,
+        "rule": d.rule,
+        "waiver": d.waiver,
+    }
+
+
+# --- Markdown ---------------------------------------------------------------------------
+
+
+def md(text: str) -> str:
+    """Plain text for Markdown: no HTML, no mentions, no table breaks, one line."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
+    return re.sub(r"[\r\n]+", " ", text).replace("|", "\\|")
+
+
+def code(text: str) -> str:
+    """Inline code that survives backticks and pipes inside it."""
+    text = re.sub(r"[\r\n]+", " ", text).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _inline(text: str) -> str:
+    """A message with `code` spans: escape the prose, keep the spans."""
+    parts = re.split(r"(`[^`\n]*`)", text)
+    return "".join(code(p[1:-1]) if p.startswith("`") and p.endswith("`") and len(p) > 1 else md(p) for p in parts)
+
+
+def render_markdown(plan: Plan, *, diffs: bool = True, limit: int = COMMENT_LIMIT, heading: str = "###") -> str:
+    out = [
+        f"{heading} Charter plan",
+        "",
+        f"{code(plan.project)}: {code(_revision(plan, False))} → {code(_revision(plan, True))}",
+        "",
+    ]
+    out += _markdown_specs(plan)
+    out += _markdown_breaking(plan, heading)
+    out += _markdown_findings(plan, heading)
+    body = "\n".join(out)
+    tail = ["", f"**{md(_verdict(plan).removeprefix('charter plan: '))}**", ""]
+    files = _markdown_files(plan, heading, diffs=diffs, budget=limit - len(body) - 400)
+    return body + "\n" + "\n".join(files + tail)
+
+
+def _markdown_specs(plan: Plan) -> list[str]:
+    out = [f"**Specs:** {_spec_tally(plan)}", ""]
+    if plan.changes:
+        out += ["| | kind | name | file | fields |", "|---|---|---|---|---|"]
+        for change in plan.changes:
+            fields = ", ".join(code(f) for f in change.fields[:5])
+            if len(change.fields) > 5:
+                fields += f" and {len(change.fields) - 5} more"
+            sign = {"added": "➕", "removed": "➖", "changed": "✏️"}[change.status]
+            out.append(
+                f"| {sign} {change.status} | {change.kind} | {code(change.name)} | {code(change.file)} | {fields} |"
+            )
+        out.append("")
+    return out
+
+
+def _markdown_breaking(plan: Plan, heading: str) -> list[str]:
+    out = [f"{heading}# Breaking changes: {_tally(_counts(plan.breaking))}", ""]
+    if not plan.breaking:
+        return out
+    out += ["| severity | change | spec | where | concerns |", "|---|---|---|---|---|"]
+    for change in plan.breaking:
+        text = _inline(change.message)
+        if change.flips:
+            text += "<br>" + "<br>".join(
+                f"{code(f.policy)}: {f.kind} {code(f.name)} {f.before} → {f.after}" for f in change.flips[:20]
+            )
+            if len(change.flips) > 20:
+                text += f"<br>and {len(change.flips) - 20} more"
+        if change.note:
+            text += f"<br>_{md(change.note)}_"
+        out.append(
+            f"| {_ICONS[change.severity]} {change.severity.value} | {text} "
+            f"| {change.kind} {code(change.name)} | {code(_where(change.file, change.line))} "
+            f"| {md(', '.join(change.concerns)) or '-'} |"
+        )
+    out.append("")
+    return out
+
+
+def _markdown_findings(plan: Plan, heading: str) -> list[str]:
+    findings = plan.findings
+    out = [
+        f"{heading}# Findings: {len(findings.new)} new, {len(findings.fixed)} fixed, {len(findings.still)} still there",
+        "",
+    ]
+    for label, items in (("🆕 new", findings.new), ("✅ fixed", findings.fixed)):
+        for d in items[:50]:
+            out.append(f"- {label} {_finding_line(d)}")
+        if len(items) > 50:
+            out.append(f"- ... and {len(items) - 50} more")
+    if findings.still:
+        out += ["", f"<details><summary>{len(findings.still)} still there</summary>", ""]
+        out += [f"- {_finding_line(d)}" for d in findings.still[:100]]
+        if len(findings.still) > 100:
+            out.append(f"- ... and {len(findings.still) - 100} more")
+        out += ["", "</details>"]
+    out.append("")
+    return out
+
+
+def _finding_line(d: Diagnostic) -> str:
+    waived = f" (waived by {code(d.waiver)})" if d.waiver else ""
+    return f"**{d.severity.value}** {d.code} {code(_where(d.file, d.line))}: {_inline(d.message)}{waived}"
+
+
+def _markdown_files(plan: Plan, heading: str, *, diffs: bool, budget: int) -> list[str]:
+    if plan.files is None:
+        return [f"{heading}# Generated files: not compared", "", md(plan.files_note or ""), ""]
+    out = [f"{heading}# Generated files: {plural(len(plan.files), 'file')} change", ""]
+    used = 0
+    for file in plan.files:
+        summary = f"<details><summary><code>{md(file.path)}</code> ({file.status})</summary>"
+        if not diffs:
+            out.append(f"- {code(file.path)} ({file.status})")
+            continue
+        fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", file.diff)), default=0) + 1)
+        block = f"{summary}\n\n{fence}diff\n{file.diff.rstrip()}\n{fence}\n\n</details>"
+        if used + len(block) > budget:
+            out.append(f"- {code(file.path)} ({file.status}): diff too long for a comment; run `charter plan` to see it")
+            continue
+        used += len(block)
+        out.append(block)
+    out.append("")
+    return out
