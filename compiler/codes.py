@@ -147,7 +147,8 @@ _CATALOGUE: tuple[Code, ...] = (
         E,
         "A number is too large",
         """
-        An integer with more than 4,300 digits cannot be read safely. Fix:
+        An integer with more than 4,000 digits (or a hex or octal one over
+        13,000 bits) cannot be read safely. Fix:
         quote it if it is an identifier, or use a smaller value.""",
     ),
     Code(

@@ -58,10 +58,30 @@ class Contract:
 @lru_cache(maxsize=1)
 def odcs_validator() -> jsonschema.protocols.Validator:
     text = resources.files("open_data_contract_standard").joinpath("schema.json").read_text("utf-8")
-    schema = json.loads(text)
+    schema = _require_discriminators(json.loads(text))
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
+
+
+def _require_discriminators(node: Any) -> Any:
+    """Make `if: {properties: {logicalType: {const: map}}}` apply only when logicalType is set.
+
+    In JSON Schema an `if` whose property is absent holds vacuously, so the
+    official schema's `then: {required: [map]}` fires on every column that
+    has no `logicalType`. Requiring the property in the `if` restores the
+    intent without touching anything else.
+    """
+    if isinstance(node, dict):
+        condition = node.get("if")
+        if isinstance(condition, dict) and isinstance(condition.get("properties"), dict):
+            keyed = [key for key, rule in condition["properties"].items() if isinstance(rule, dict) and "const" in rule]
+            if keyed and "required" not in condition:
+                node = {**node, "if": {**condition, "required": keyed}}
+        return {key: _require_discriminators(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_require_discriminators(item) for item in node]
+    return node
 
 
 def schema_errors(data: Any) -> Iterator[ValidationError]:

@@ -49,6 +49,9 @@ def check_path(
     result = CheckResult(layout.root)
     project_source = _load_project(layout, result)
     files = [path] if path.is_file() else spec_files(layout, result.project)
+    if layout.project_file is not None and layout.project_file not in files:
+        # Globs that miss charter.yaml must not hide its findings (a `${{` in it, say).
+        files.insert(0, layout.project_file)
     if not files:
         result.diagnostics.append(Diagnostic("CH901", Severity.WARNING, "no spec files found", display_path(path)))
     for done, file in enumerate(files, 1):

@@ -254,8 +254,18 @@ class _Resolver:
         for user in users:
             assert isinstance(user.model, Model)
             self.metrics_fit(spec, body, user)
-            if dataset is not None and user.model.spec.label is not None:
-                self.columns(spec, dataset, [(user.model.spec.label, ["spec", "dataset", "contract"])])
+            label = user.model.spec.label
+            if dataset is not None and dataset.contract is not None and label is not None:
+                if len(dataset.contract.find(label)) != 1:
+                    self.findings.append(
+                        spec.finding(
+                            "CH409",
+                            f"the dataset `{_contract_label(dataset.contract)}` has no column `{label}`, "
+                            f"the label of model `{user.name}` that uses this suite",
+                            ["spec", "dataset", "contract"],
+                            hint="evaluate on a contract that carries the label, or fix the model's `label`",
+                        )
+                    )
 
     def metrics_fit(self, spec: Spec, body: EvaluationSuiteSpec, user: Spec) -> None:
         assert isinstance(user.model, Model)

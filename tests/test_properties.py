@@ -3,8 +3,9 @@
 1. Nothing a user can put in a file makes `load_text`, `load_bytes` or
    `validate` raise: arbitrary text, arbitrary bytes, and YAML-shaped text
    built from the characters that drive the parser (indentation, `-`, `:`,
-   brackets, anchors, aliases, tags, quotes, directives) all end in
-   Diagnostics, whose positions lie inside the file.
+   brackets, anchors, aliases, tags, quotes, directives), and the specs of
+   tests/cases with a few edits, all end in Diagnostics whose positions lie
+   inside the file.
 2. The published JSON Schemas and the pydantic models agree: every document
    hypothesis-jsonschema generates from `compiler.schema.kind_schema(kind)`
    (with its `$defs` references) is accepted by the model, except where a
@@ -16,12 +17,15 @@
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
 import math
 import re
 import types
 import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -34,8 +38,9 @@ from hypothesis_jsonschema._encode import encode_canonical_json
 
 from compiler.diagnostics import Diagnostic
 from compiler.load import SourceFile, load_bytes, load_text
-from compiler.metrics import FAIRNESS, PERFORMANCE
+from compiler.metrics import FAIRNESS, PERFORMANCE, TASKS
 from compiler.models import KINDS
+from compiler.resolve import resolve
 from compiler.schema import kind_schema
 from compiler.validate import validate
 
@@ -51,7 +56,7 @@ SCHEMA = settings(
 # --- hypothesis-jsonschema on this Hypothesis ---------------------------------------
 #
 # hypothesis-jsonschema 0.23.1 (the latest release) calls `many.more()`, a private
-# Hypothesis API that Hypothesis 6.170 replaced with an iterator; without this
+# Hypothesis API that later Hypothesis releases (6.170 here) replaced with an iterator; without this
 # adapter every object schema fails with AttributeError. It also rebuilds the
 # strategy of every sub-schema on every draw; caching them (strategies are
 # immutable) makes generation about ten times faster. Both touch only the
@@ -82,11 +87,18 @@ def _adapt_hypothesis_jsonschema() -> None:
     if getattr(original, "cached", False):
         return
     cache: dict[tuple[str, int, int], Any] = {}
+    # The same schema object comes back on most draws: look it up by identity
+    # (keeping it alive, so that its id is not reused) before encoding it.
+    by_identity: dict[tuple[int, int, int], tuple[Any, Any]] = {}
 
     def cached(schema: Any, *, alphabet: Any, custom_formats: Any) -> Any:
+        fast = (id(schema), id(alphabet), id(custom_formats))
+        if fast in by_identity and by_identity[fast][0] is schema:
+            return by_identity[fast][1]
         key = (encode_canonical_json(schema), id(alphabet), id(custom_formats))
         if key not in cache:
             cache[key] = original(schema, alphabet=alphabet, custom_formats=custom_formats)
+        by_identity[fast] = (schema, cache[key])
         return cache[key]
 
     cached.cached = True  # type: ignore[attr-defined]
@@ -205,7 +217,11 @@ LINE = st.one_of(
     ),
 )
 ENVELOPES = st.sampled_from(
-    ["", *(f"apiVersion: charter/v1alpha1\nkind: {kind}\n" for kind in KINDS), "apiVersion: v3.0.2\nkind: DataContract\n"]
+    [
+        "",
+        *(f"apiVersion: charter/v1alpha1\nkind: {kind}\n" for kind in KINDS),
+        "apiVersion: v3.0.2\nkind: DataContract\n",
+    ]
 )
 
 
@@ -221,6 +237,53 @@ def test_yaml_shaped_text_never_raises(envelope: str, lines: list[str], newline:
 def test_nesting_never_raises(levels: int, opener: str, decoration: str) -> None:
     text = "".join(" " * (2 * i if opener.endswith("\n") else 0) + decoration + opener for i in range(levels))
     check_everything(load_text(text, "fuzz.yaml"), text)
+
+
+def _seed_specs() -> list[str]:
+    """The YAML of the test cases: near-valid documents are what users write."""
+    seeds = []
+    for path in sorted((Path(__file__).parent / "cases").glob("**/*.yaml")):
+        if path.name == "expected.yaml" or path.stat().st_size > 5000:
+            continue
+        try:
+            seeds.append(path.read_text("utf-8"))
+        except UnicodeDecodeError:
+            continue  # the invalid UTF-8 case
+    return seeds
+
+
+SEEDS = _seed_specs()
+EDITS = [*KEYS, *SCALARS, "- ", ": ", "[", "]", "{", "}", "&a ", "*a", "<<: *a\n  ", "\n", "  ", "'", '"', "#"]
+
+
+@st.composite
+def edited_specs(draw: st.DrawFn) -> str:
+    """A spec from the cases with a few characters deleted, inserted, replaced, or a line copied."""
+    text: str = draw(st.sampled_from(SEEDS))
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(text)))
+        until = draw(st.integers(at, min(len(text), at + 12)))
+        edit = draw(st.integers(0, 3))
+        if edit == 0:
+            text = text[:at] + text[until:]
+        elif edit == 1:
+            text = text[:at] + draw(st.sampled_from(EDITS)) + text[at:]
+        elif edit == 2:
+            text = text[:at] + draw(st.sampled_from(EDITS)) + text[until:]
+        else:
+            lines = text.split("\n")
+            lines.insert(draw(st.integers(0, len(lines))), draw(st.sampled_from(lines)))
+            text = "\n".join(lines)
+    return text
+
+
+@FUZZ
+@given(edited_specs())
+def test_edited_specs_never_raise(text: str) -> None:
+    source = load_text(text, "fuzz.yaml")
+    check_everything(source, text)
+    specs = [spec for spec, _ in map(validate, source.documents) if spec is not None]
+    resolve(specs, ["fairness"])  # references across the file's documents
 
 
 # --- 2. the published schemas and the models agree -----------------------------------------
@@ -280,39 +343,76 @@ def generation_schema(kind: str) -> dict[str, Any]:
 
     schema = walk(kind_schema(kind))
     assert "$defs" in schema, "expected the schema to use $defs references"
-    for name, conditions in EXPRESSIBLE_RULES.items():
+    for name, alternatives in EXPRESSIBLE_RULES.items():
         if name in schema["$defs"]:
-            definition = schema["$defs"][name]
-            definition["allOf"] = [*definition.get("allOf", []), *conditions]
-    for name in ("MetricBound", "FairnessCheck"):
-        if name in schema["$defs"]:
-            for bound in ("min", "max"):  # [0, 1] is inside the range of every metric
-                schema["$defs"][name]["properties"][bound] = {"anyOf": [_UNIT, {"type": "null"}]}
+            schema["$defs"][name] = _alternatives(schema["$defs"][name], alternatives)
     return schema
 
 
-def _either(*branches: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": list(branches)}
+Alternative = dict[str, Any]  # property -> schema it must match; "!" prefix: also required
 
 
-def _present(name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": [name], "properties": {name: schema}}
+def _alternatives(definition: dict[str, Any], alternatives: list[list[Alternative]]) -> dict[str, Any]:
+    """`definition` as an `anyOf` of whole variants, one per combination of alternatives.
+
+    A rule such as "`kubernetes` needs `image`" could be written as an `anyOf`
+    of small schemas beside the properties, but hypothesis-jsonschema then
+    generates and filters, slowly; whole variants are generated directly.
+    """
+    variants = []
+    for combination in itertools.product(*alternatives):
+        variant = copy.deepcopy(definition)
+        for patch in combination:
+            for field, schema in patch.items():
+                name = field.removeprefix("!")
+                variant["properties"][name] = schema
+                if field.startswith("!"):
+                    variant["required"] = sorted({*variant.get("required", []), name})
+        variants.append(variant)
+    return {"anyOf": variants}
 
 
-_UNIT = {"type": "number", "minimum": 0, "maximum": 1}
-# Cross-field rules of the models that JSON Schema *can* state, stated: generation
-# then rarely makes a document the model refuses (the published schemas could
-# carry these too, so that editors flag them). The rules JSON Schema cannot state
-# are filtered with `assume` (CROSS_FIELD_RULES below).
-EXPRESSIBLE_RULES: dict[str, list[dict[str, Any]]] = {
+def _non_null(kind: str, name: str, definition: str) -> dict[str, Any]:
+    """The non-null branch of an optional property, as the published schema has it."""
+    schema = kind_schema(kind)["$defs"][definition]["properties"][name]
+    branches = [branch for branch in schema.get("anyOf", [schema]) if branch.get("type") != "null"]
+    assert len(branches) == 1, schema
+    return {"anyOf": branches}
+
+
+_UNIT = {"type": "number", "minimum": 0, "maximum": 1}  # inside the range of every metric
+_UNIT_OR_NULL = {"anyOf": [_UNIT, {"type": "null"}]}
+_TASKS_WITH_LABELS = [task for task in TASKS if task != "generation"]
+_BOUNDS = [[{"!min": _UNIT, "max": _UNIT_OR_NULL}, {"min": _UNIT_OR_NULL, "!max": _UNIT}]]
+# Cross-field rules of the models that JSON Schema *can* state, stated: each
+# definition becomes the variants that satisfy them (the published schemas could
+# carry these too, so that editors flag them). Rules JSON Schema cannot state are
+# filtered with `assume` (CROSS_FIELD_RULES below), which also re-checks these.
+EXPRESSIBLE_RULES: dict[str, list[list[Alternative]]] = {
     "ModelSpec": [
-        _either({"properties": {"task": {"const": "generation"}}}, _present("label", {"type": "string"})),
-        _either({"properties": {"deployments": {"maxItems": 0}}}, _present("serving", {"type": "object"})),
+        [  # "task X needs `label`"
+            {"task": {"const": "generation"}},
+            {"task": {"enum": _TASKS_WITH_LABELS}, "!label": _non_null("Model", "label", "ModelSpec")},
+        ],
+        [  # "deployments need `serving`"
+            {"deployments": {"type": "array", "maxItems": 0}},
+            {"!serving": _non_null("Model", "serving", "ModelSpec")},
+        ],
     ],
-    "Serving": [_either({"properties": {"runtime": {"const": "kserve"}}}, _present("image", {"type": "string"}))],
-    "DeploymentConfig": [_either({"properties": {"mode": {"const": "push"}}}, _present("repoUrl", {"type": "string"}))],
-    "MetricBound": [_either(_present("min", _UNIT), _present("max", _UNIT))],
-    "FairnessCheck": [_either(_present("min", _UNIT), _present("max", _UNIT))],
+    "Serving": [  # "runtime `kubernetes` needs `image`"
+        [
+            {"runtime": {"const": "kserve"}},
+            {"runtime": {"const": "kubernetes"}, "!image": _non_null("Model", "image", "Serving")},
+        ]
+    ],
+    "DeploymentConfig": [  # "mode `gitops` needs `repoUrl`"
+        [
+            {"mode": {"const": "push"}},
+            {"mode": {"const": "gitops"}, "!repoUrl": _non_null("Project", "repoUrl", "DeploymentConfig")},
+        ]
+    ],
+    "MetricBound": _BOUNDS,  # "needs `min` or `max`"
+    "FairnessCheck": _BOUNDS,
 }
 
 

@@ -35,6 +35,10 @@ KEYS = ("code", "file", "line", "column")
 OPTIONAL_KEYS = ("severity", "waiver", "message_contains", "hint_contains")
 # Waivers expire: every case runs on this date, whatever the calendar says.
 TODAY = "2026-06-01"
+# Cases whose expected.yaml was written by hand with the right findings, which
+# Charter does not give yet: tests/test_cases.py runs them as strict xfail, and
+# `--all` leaves them alone. Once the bug is fixed, the case passes: remove it here.
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def case_dirs(*, new: bool = False) -> list[Path]:
@@ -134,7 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--all", action="store_true", help="every case directory, new ones included")
     parser.add_argument("--show", action="store_true", help="print the new expected.yaml; write nothing")
     args = parser.parse_args(argv)
-    targets = case_dirs(new=True) if args.all else [_case(name) for name in args.cases]
+    targets = [path for path in case_dirs(new=True) if path.name not in KNOWN_BUGS] if args.all else []
+    targets += [_case(name) for name in args.cases]
     if not targets:
         parser.error("name at least one case, or --all")
     for case_dir in targets:
