@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="load, validate, resolve and evaluate policies; writes nothing")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="project directories or files")
     _add_output_options(check)
+    check.add_argument(
+        "--changed-since",
+        metavar="REV",
+        help="report only on what changed since REV and what refers to it (the check itself runs in full)",
+    )
     check.set_defaults(run=_run_check)
 
     init = commands.add_parser("init", help="scaffold a working project")
@@ -88,11 +93,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_output_options(build)
     build.set_defaults(run=_run_build)
 
-    for name, text in (
-        ("plan", "what a change does between two revisions"),
-        ("gate", "runtime gates for generated pipelines"),
-        ("github", "publish results to a pull request"),
-    ):
+    from compiler.github import add_github_parser
+    from compiler.plan import add_plan_parser
+
+    add_plan_parser(commands)
+    add_github_parser(commands)
+
+    for name, text in (("gate", "runtime gates for generated pipelines"),):
         later = commands.add_parser(name, help=f"{text} (not available yet)")
         later.add_argument("rest", nargs=argparse.REMAINDER)
         later.set_defaults(run=_not_yet(name))
@@ -121,6 +128,15 @@ def _run_check(args: argparse.Namespace) -> int:
         print(f"charter: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return EXIT_USAGE
     results = _check_all(args, args.paths)
+    if args.changed_since:
+        from compiler.gitops.git import GitError
+        from compiler.gitops.scope import restrict_to_changes
+
+        try:
+            results = [restrict_to_changes(result, args.changed_since) for result in results]
+        except GitError as error:
+            print(f"charter check: {error}", file=sys.stderr)
+            return EXIT_USAGE
     _report(args, results)
     return exit_code([d for result in results for d in result.diagnostics])
 
@@ -218,9 +234,9 @@ def _display_root(root: Path) -> str:
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        from compiler.fsutil import write_atomic
+        from compiler.fsutil import write_output
 
-        write_atomic(Path(output), text)
+        write_output(Path(output), text)
     else:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -17,3 +17,12 @@ def write_atomic(target: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_output(path: Path, text: str) -> None:
+    """Atomically for a regular file; in place for /dev/null, /dev/stdout or a pipe, which must not be replaced."""
+    if path.exists() and not path.is_file():
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+        return
+    write_atomic(path, text)

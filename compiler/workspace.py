@@ -49,7 +49,7 @@ def spec_files(layout: Layout, project: Project | None) -> list[Path]:
     found: set[Path] = set()
     for pattern in globs:
         for candidate in layout.root.glob(pattern):
-            if not candidate.is_file() or _skipped(candidate, layout.root):
+            if not candidate.is_file() or candidate.name.startswith(".") or _skipped(candidate, layout.root):
                 continue
             relative = candidate.relative_to(layout.root)
             if any(relative.match(pattern) for pattern in excluded):

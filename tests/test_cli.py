@@ -71,5 +71,5 @@ def test_color_always_uses_ansi(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_not_yet_available_commands_say_so(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "."]) == 2
+    assert main(["gate", "data"]) == 2
     assert "not available" in capsys.readouterr().err

@@ -271,6 +271,13 @@ spec:
       severity: warning
 """
 
+REGION = (
+    "      - name: region\n"
+    "        logicalType: string\n"
+    "        physicalName: region_code\n"
+    "        classification: internal\n"
+)
+
 FILES = {
     "ml/charter.yaml": PROJECT,
     "ml/contracts/applications.odcs.yaml": APPLICATIONS,
@@ -286,15 +293,21 @@ FILES = {
 
 
 def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+    # An empty global config of our own (not /dev/null, which a test elsewhere may have replaced).
+    config = repo.parent / ".gitconfig-tests"
+    if not config.exists():
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text("", "utf-8")
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": str(config)}
     done = subprocess.run(
         ["git", "-c", "user.name=Charter Tests", "-c", "user.email=tests@charter.invalid", *args],
         cwd=repo,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         env=env,
     )
+    assert done.returncode == 0, f"git {' '.join(args)} in {repo}: {done.stderr}"
     return done.stdout
 
 

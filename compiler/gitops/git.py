@@ -101,9 +101,7 @@ class Repo:
         scope = ["--", prefix] if prefix else []
         tracked = self.git("diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", commit, *scope)
         untracked = self.git("ls-files", "--others", "--exclude-standard", "-z", "--full-name", *scope)
-        return {
-            name.decode("utf-8", "surrogateescape") for name in (tracked + b"\0" + untracked).split(b"\0") if name
-        }
+        return {name.decode("utf-8", "surrogateescape") for name in (tracked + b"\0" + untracked).split(b"\0") if name}
 
     def changed_between(self, base: str, head: str, prefix: str = "") -> set[str]:
         scope = ["--", prefix] if prefix else []

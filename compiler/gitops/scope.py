@@ -47,7 +47,13 @@ from compiler.workspace import PROJECT_FILES, display_path
 Key = tuple[str, str]
 FILE = "File"
 
-__all__ = ["FILE", "GitError", "changed_scope", "in_scope"]
+__all__ = ["FILE", "GitError", "changed_scope", "in_scope", "restrict_to_changes"]
+
+
+def restrict_to_changes(result: CheckResult, rev: str) -> CheckResult:
+    """Keep the findings of a full check (`result`) that are about what changed since `rev`."""
+    result.diagnostics = in_scope(result, changed_scope(result.root, rev, head=result))
+    return result
 
 
 def changed_scope(root: Path, rev: str, *, head: CheckResult | None = None) -> set[Key] | None:

@@ -191,18 +191,21 @@ def _finish(
         for document in load_text(text, file).documents:
             if not isinstance(document.data, dict) or document.data.get("kind") != "Policy":
                 continue
-            spec, _ = validate(document)
-            if spec is not None:
-                snapshot.specs.append(Located(spec, file))
+            policy, _ = validate(document)
+            if policy is not None:
+                snapshot.specs.append(Located(policy, file))
     if not outputs:
         return snapshot
+    if result.resolved is None:
+        return snapshot
+    try:
+        rendered = render(result.resolved, result.project, today)
+    except Exception as error:  # noqa: BLE001 - specs with errors may not render; the plan says so
+        snapshot.render_note = f"{snapshot.label} does not render ({type(error).__name__}): fix its errors first"
+        return snapshot
+    snapshot.outputs = [Output(output.path, mapped(output.text), mapped(output.source)) for output in rendered]
     if snapshot.blocked:
-        snapshot.render_note = f"{snapshot.label} has errors, so `charter build` would write nothing there"
-    elif result.resolved is not None:
-        snapshot.outputs = [
-            Output(output.path, mapped(output.text), mapped(output.source))
-            for output in render(result.resolved, result.project, today)
-        ]
+        snapshot.render_note = f"{snapshot.label} has errors: `charter build` writes nothing until they are fixed"
     return snapshot
 
 

@@ -416,8 +416,8 @@ def _quality_key(rule: dict[str, Any]) -> str:
             return f"{identity}:{rule[identity]}"
     metric = rule.get("metric", rule.get("rule"))
     if metric is not None:
-        arguments = rule.get("arguments") if isinstance(rule.get("arguments"), dict) else {}
-        kept = {k: v for k, v in arguments.items() if k != "validValues"}
+        arguments = rule.get("arguments")
+        kept = {k: v for k, v in arguments.items() if k != "validValues"} if isinstance(arguments, dict) else {}
         return f"metric:{metric}:{json.dumps(kept, sort_keys=True)}"
     return f"{rule.get('type', 'text')}:{rule.get('description') or rule.get('query') or json.dumps(rule)}"
 
@@ -498,17 +498,18 @@ def _sla_items(data: Any) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
 
 
 def _sla_value(item: dict[str, Any]) -> float | None:
-    value = item.get("value")
-    if isinstance(value, str):
-        match = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*%?\s*", value)
-        value = float(match.group(1)) if match else None
-    if not _number(value):
+    raw = item.get("value")
+    if isinstance(raw, str):
+        match = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*%?\s*", raw)
+        raw = float(match.group(1)) if match else None
+    if not isinstance(raw, (int, float)) or isinstance(raw, bool):
         return None
+    value = float(raw)
     unit = str(item.get("unit") or "").strip().lower()
     if not unit or unit in ("%", "percent"):
-        return float(value)
+        return value
     factor = _SECONDS.get(unit)
-    return float(value) * factor if factor is not None else None
+    return value * factor if factor is not None else None
 
 
 def _sla_units_comparable(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -528,10 +529,12 @@ def _deployments(model: Model) -> dict[str, tuple[int, int | None]]:
 
 def _bounds(suite: EvaluationSuite, group: str) -> dict[tuple[str, str], tuple[int, float | None, float | None]]:
     out: dict[tuple[str, str], tuple[int, float | None, float | None]] = {}
-    items = suite.spec.metrics if group == "metrics" else suite.spec.fairness
-    for index, item in enumerate(items):
-        scope = getattr(item, "slice", None) if group == "metrics" else getattr(item, "sensitive_feature", None)
-        out.setdefault((item.metric, scope or ""), (index, item.min, item.max))
+    if group == "metrics":
+        for index, bound in enumerate(suite.spec.metrics):
+            out.setdefault((bound.metric, bound.slice or ""), (index, bound.min, bound.max))
+    else:
+        for index, check in enumerate(suite.spec.fairness):
+            out.setdefault((check.metric, check.sensitive_feature), (index, check.min, check.max))
     return out
 
 
@@ -585,10 +588,8 @@ def _flip_found(flips: list[Flip], what: str, context: Context) -> Found:
     concerns = []
     for flip in flips:
         concerns.extend(context.owners(context.find(flip.kind, flip.name, head=True)))
-    if any(flip.loosened for flip in flips):
-        severity = Severity.ERROR
-    else:
-        severity = Severity.WARNING if flips else Severity.INFO
+    loosened = any(flip.loosened for flip in flips)
+    severity = Severity.ERROR if loosened else Severity.WARNING if flips else Severity.INFO
     passes = sum(1 for flip in flips if flip.loosened)
     if flips:
         tally = f"{passes} now pass" if passes else ""
@@ -732,11 +733,11 @@ def quality_weakened(change: SpecChange, context: Context) -> Iterator[Found]:
             scopes.append((f"column `{_label(*key)}`", old_columns[key][1], new, path))
     for where, old, new, path in scopes:
         before, after = _quality_rules(old), _quality_rules(new)
-        for key, (_, rule) in before.items():
-            if key not in after:
+        for rule_key, (_, rule) in before.items():
+            if rule_key not in after:
                 yield Found(f"{where}: quality rule `{_quality_name(rule)}` removed", path)
                 continue
-            index, current = after[key]
+            index, current = after[rule_key]
             reasons = []
             old_interval, new_interval = _interval(rule), _interval(current)
             same_unit = rule.get("unit") == current.get("unit")
@@ -843,7 +844,8 @@ def fairness_loosened(change: SpecChange, context: Context) -> Iterator[Found]:
         for message, path, on_base in _loosened_bounds(old, new, "fairness", how, moved):
             yield Found(message, path or (("spec", "evaluation", "suite") if moved else ()), on_base=on_base)
         old_suite, new_suite = old.spec.model, new.spec.model
-        assert isinstance(old_suite, EvaluationSuite) and isinstance(new_suite, EvaluationSuite)
+        assert isinstance(old_suite, EvaluationSuite)
+        assert isinstance(new_suite, EvaluationSuite)
         if new_suite.spec.min_group_size > old_suite.spec.min_group_size and new_suite.spec.fairness:
             yield Found(
                 f"minGroupSize raised: {old_suite.spec.min_group_size} -> {new_suite.spec.min_group_size}: "
@@ -897,13 +899,14 @@ def promotion_removed(change: SpecChange, context: Context) -> Iterator[Found]:
     if (pair := _both(change)) is None:
         return
     old, new = pair[0].spec.model, pair[1].spec.model
-    if isinstance(old, Environment) and isinstance(new, Environment):
-        if old.spec.promotes_from is not None and new.spec.promotes_from is None:
-            yield Found(
-                f"no longer promotes from `{old.spec.promotes_from}`: versions may skip it",
-                ("spec", "promotesFrom"),
-                on_base=True,
-            )
+    if not isinstance(old, Environment) or not isinstance(new, Environment):
+        return
+    if old.spec.promotes_from is not None and new.spec.promotes_from is None:
+        yield Found(
+            f"no longer promotes from `{old.spec.promotes_from}`: versions may skip it",
+            ("spec", "promotesFrom"),
+            on_base=True,
+        )
 
 
 # --- governance ------------------------------------------------------------------------
@@ -911,7 +914,7 @@ def promotion_removed(change: SpecChange, context: Context) -> Iterator[Found]:
 
 def policy_changed(change: SpecChange, context: Context) -> Iterator[Found]:
     flips = [flip for flip in context.flips if flip.policy == change.name]
-    yield _flip_found(flips, f"policy `{change.name}` {change.status}", context)
+    yield _flip_found(flips, change.status, context)
 
 
 def waiver_changed(change: SpecChange, context: Context) -> Iterator[Found]:
@@ -923,14 +926,14 @@ def waiver_changed(change: SpecChange, context: Context) -> Iterator[Found]:
         if not isinstance(waiver, Waiver):
             continue
         body = waiver.spec
-        found = context.find(body.target.kind, body.target.name, head=located is change.head)
-        targets.add((body.policy, body.target.kind, found.name if found else body.target.name))
+        target = context.find(body.target.kind, body.target.name, head=located is change.head)
+        targets.add((body.policy, body.target.kind, target.name if target else body.target.name))
         approvers.extend(body.approvers)
     old, new = (change.base.spec.model if change.base else None), (change.head.spec.model if change.head else None)
     if isinstance(old, Waiver) and isinstance(new, Waiver) and old.spec.expires != new.spec.expires:
         notes.append(f"expires {old.spec.expires.isoformat()} -> {new.spec.expires.isoformat()}")
     flips = [flip for flip in context.flips if (flip.policy, flip.kind, flip.name) in targets]
-    found = _flip_found(flips, f"waiver `{change.name}` {change.status}", context)
+    found = _flip_found(flips, change.status, context)
     severity = Severity.WARNING if flips else Severity.INFO
     yield Found(
         found.message,
@@ -959,8 +962,10 @@ def policy_settings_changed(change: SpecChange, context: Context) -> Iterator[Fo
     if not touched:
         return
     flips = [flip for flip in context.flips if flip.policy in touched]
-    found = _flip_found(flips, f"policy settings changed for {', '.join(sorted(touched))}", context)
-    yield Found(found.message, ("spec", "policies"), severity=found.severity, concerns=found.concerns, flips=flips)
+    found = _flip_found(flips, f"severity overrides or parameters changed for {', '.join(sorted(touched))}", context)
+    yield Found(
+        found.message, ("spec", "policies"), severity=found.severity, concerns=found.concerns, flips=tuple(flips)
+    )
 
 
 RULES: tuple[Rule, ...] = (

@@ -59,7 +59,7 @@ def diff_specs(base: Snapshot, head: Snapshot) -> list[SpecChange]:
         elif new is None and old is not None:
             changes.append(SpecChange(kind, name, "removed", old, None))
         elif old is not None and new is not None:
-            paths = list(_differences(content(old), content(new), ()))
+            paths = list(dict.fromkeys(_differences(content(old), content(new), ())))
             if paths:
                 shown = [format_path(path) or "(whole document)" for path in paths[:MAX_FIELDS]]
                 if len(paths) > MAX_FIELDS:
@@ -107,6 +107,17 @@ def _differences(old: Any, new: Any, path: tuple[PathSegment, ...]) -> Iterator[
             else:
                 yield from _differences(old[key], new[key], (*path, key))
     elif isinstance(old, list) and isinstance(new, list):
+        identity = _identity_key(old, new)
+        if identity is not None:
+            before = {item[identity]: (i, item) for i, item in enumerate(old)}
+            for index, item in enumerate(new):
+                if item[identity] not in before:
+                    yield (*path, index)
+                else:
+                    yield from _differences(before[item[identity]][1], item, (*path, index))
+            after = {item[identity] for item in new}
+            yield from ((*path, i) for i, item in enumerate(old) if item[identity] not in after)
+            return
         for index in range(max(len(old), len(new))):
             if index >= len(old) or index >= len(new):
                 yield (*path, index)
@@ -114,3 +125,21 @@ def _differences(old: Any, new: Any, path: tuple[PathSegment, ...]) -> Iterator[
                 yield from _differences(old[index], new[index], (*path, index))
     elif old != new or isinstance(old, bool) != isinstance(new, bool):
         yield path
+
+
+_IDENTITIES = ("name", "id", "property", "environment")
+
+
+def _identity_key(old: list[Any], new: list[Any]) -> str | None:
+    """A field that names every item of both lists once (columns, slices, deployments...)."""
+    items = old + new
+    if not items or not all(isinstance(item, dict) for item in items):
+        return None
+    for key in _IDENTITIES:
+        for side in (old, new):
+            values = [item.get(key) for item in side]
+            if any(not isinstance(v, str) for v in values) or len(set(values)) != len(values):
+                break
+        else:
+            return key
+    return None

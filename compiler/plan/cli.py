@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+
+from compiler.fsutil import write_output
 from typing import Any
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -17,7 +19,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 def add_plan_parser(commands: Any) -> argparse.ArgumentParser:
     """Register `plan` on the `charter` subparsers; `run` returns the exit code."""
-    plan = commands.add_parser(
+    plan: argparse.ArgumentParser = commands.add_parser(
         "plan",
         help="what a change does between two revisions",
         description=(
@@ -59,10 +61,10 @@ def run_plan(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     text = render(plan, args.format, diffs=not args.no_diff)
     if args.output:
-        from compiler.fsutil import write_atomic
-
-        write_atomic(Path(args.output), text)
+        write_output(Path(args.output), text)
     else:
         sys.stdout.write(text)
         sys.stdout.flush()
     return plan.exit_code()
+
+

@@ -121,9 +121,9 @@ def findings_diff(before: list[Diagnostic], after: list[Diagnostic]) -> Findings
 
 
 def generated_changes(base: Snapshot, head: Snapshot) -> tuple[list[FileChange] | None, str | None]:
-    notes = [snapshot.render_note for snapshot in (base, head) if snapshot.render_note]
+    notes = "; ".join(snapshot.render_note for snapshot in (base, head) if snapshot.render_note) or None
     if base.outputs is None or head.outputs is None:
-        return None, "; ".join(notes) or "not rendered"
+        return None, notes or "not rendered"
     before = {output.path: output.text for output in base.outputs}
     after = {output.path: output.text for output in head.outputs}
     files = []
@@ -133,7 +133,7 @@ def generated_changes(base: Snapshot, head: Snapshot) -> tuple[list[FileChange] 
             continue
         status = "added" if old is None else "removed" if new is None else "changed"
         files.append(FileChange(path, status, unified_diff(path, old or "", new or "")))
-    return files, None
+    return files, notes
 
 
 def unified_diff(path: str, before: str, after: str) -> str:

@@ -76,15 +76,15 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
         if len(change.fields) > 8:
             out.append(f"             ... and {len(change.fields) - 8} more")
     out += ["", f"Breaking changes: {_tally(_counts(plan.breaking))}"]
-    for change in plan.breaking:
-        out.append(f"  {change.severity.value:<8} {safe(_where(change.file, change.line, change.column))}  [{change.rule}]")
-        out.append(f"           {change.kind} `{safe(change.name)}`: {safe(change.message)}")
-        for flip in change.flips:
+    for item in plan.breaking:
+        out.append(f"  {item.severity.value:<8} {safe(_where(item.file, item.line, item.column))}  [{item.rule}]")
+        out.append(f"           {item.kind} `{safe(item.name)}`: {safe(item.message)}")
+        for flip in item.flips:
             out.append(f"             {flip.policy}: {safe(flip.describe())}")
-        if change.note:
-            out.append(f"           note: {safe(change.note)}")
-        if change.concerns:
-            out.append(f"           concerns: {safe(', '.join(change.concerns))}")
+        if item.note:
+            out.append(f"           note: {safe(item.note)}")
+        if item.concerns:
+            out.append(f"           concerns: {safe(', '.join(item.concerns))}")
     findings = plan.findings
     out += [
         "",
@@ -102,6 +102,8 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
         out.append(f"Generated files: not compared: {plan.files_note}")
     else:
         out.append(f"Generated files: {plural(len(plan.files), 'file')} change")
+        if plan.files_note:
+            out.append(f"  note: {safe(plan.files_note)}")
         for file in plan.files:
             out.append(f"  {file.status:<8} {safe(file.path)}")
         if diffs:
@@ -219,7 +221,7 @@ def code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _inline(text: str) -> str:
+def inline(text: str) -> str:
     """A message with `code` spans: escape the prose, keep the spans."""
     parts = re.split(r"(`[^`\n]*`)", text)
     return "".join(code(p[1:-1]) if p.startswith("`") and p.endswith("`") and len(p) > 1 else md(p) for p in parts)
@@ -263,7 +265,7 @@ def _markdown_breaking(plan: Plan, heading: str) -> list[str]:
         return out
     out += ["| severity | change | spec | where | concerns |", "|---|---|---|---|---|"]
     for change in plan.breaking:
-        text = _inline(change.message)
+        text = inline(change.message)
         if change.flips:
             text += "<br>" + "<br>".join(
                 f"{code(f.policy)}: {f.kind} {code(f.name)} {f.before} → {f.after}" for f in change.flips[:20]
@@ -304,13 +306,15 @@ def _markdown_findings(plan: Plan, heading: str) -> list[str]:
 
 def _finding_line(d: Diagnostic) -> str:
     waived = f" (waived by {code(d.waiver)})" if d.waiver else ""
-    return f"**{d.severity.value}** {d.code} {code(_where(d.file, d.line))}: {_inline(d.message)}{waived}"
+    return f"**{d.severity.value}** {d.code} {code(_where(d.file, d.line))}: {inline(d.message)}{waived}"
 
 
 def _markdown_files(plan: Plan, heading: str, *, diffs: bool, budget: int) -> list[str]:
     if plan.files is None:
         return [f"{heading}# Generated files: not compared", "", md(plan.files_note or ""), ""]
     out = [f"{heading}# Generated files: {plural(len(plan.files), 'file')} change", ""]
+    if plan.files_note:
+        out += [f"_{md(plan.files_note)}_", ""]
     used = 0
     for file in plan.files:
         summary = f"<details><summary><code>{md(file.path)}</code> ({file.status})</summary>"
@@ -320,7 +324,9 @@ def _markdown_files(plan: Plan, heading: str, *, diffs: bool, budget: int) -> li
         fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", file.diff)), default=0) + 1)
         block = f"{summary}\n\n{fence}diff\n{file.diff.rstrip()}\n{fence}\n\n</details>"
         if used + len(block) > budget:
-            out.append(f"- {code(file.path)} ({file.status}): diff too long for a comment; run `charter plan` to see it")
+            out.append(
+                f"- {code(file.path)} ({file.status}): diff too long for a comment; run `charter plan` to see it"
+            )
             continue
         used += len(block)
         out.append(block)

@@ -1,0 +1,143 @@
+"""`.pre-commit-hooks.yaml`: pre-commit runs Charter's hooks on a temporary git repository.
+
+The published hooks are `language: python`: pre-commit installs Charter
+into a virtualenv of its own, from PyPI. Here the same hooks (id, entry,
+file types, pass_filenames, as read from the manifest) run as
+`language: system` hooks of a `repo: local` config, against the Charter of
+this virtualenv, so the test needs no network and takes seconds.
+`CHARTER_NETWORK_TESTS=1` also runs `pre-commit try-repo` on a copy of this
+repository, which builds the hook's virtualenv from PyPI (about a minute).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from test_plan_fixtures import commit, git
+
+from compiler.scaffold import scaffold
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = ROOT / ".pre-commit-hooks.yaml"
+
+
+def hooks() -> list[dict[str, object]]:
+    from pre_commit.clientlib import load_manifest
+
+    loaded: list[dict[str, object]] = load_manifest(str(MANIFEST))
+    return loaded
+
+
+def test_the_manifest_is_valid() -> None:
+    by_id = {hook["id"]: hook for hook in hooks()}
+    assert set(by_id) == {"charter-check", "charter-build-check"}
+    assert by_id["charter-check"]["entry"] == "charter check"
+    assert by_id["charter-build-check"]["entry"] == "charter build --check"
+    for hook in by_id.values():
+        assert hook["language"] == "python"
+        assert hook["pass_filenames"] is False  # a contract change can break a model in another file
+
+
+def run_pre_commit(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PRE_COMMIT_HOME": str(repo.parent / "pre-commit-home"),
+        "GIT_CONFIG_GLOBAL": str(repo.parent / ".gitconfig-tests"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "NO_COLOR": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args, "--color", "never"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A scaffolded project with its generated files, committed, and the hooks configured."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    scaffold(repo, name="churn")
+    charter_yaml = repo / "charter.yaml"
+    # The spec glob `**/*.yaml` would read pre-commit's own config as a spec.
+    charter_yaml.write_text(
+        charter_yaml.read_text("utf-8").replace(
+            '  specs:\n    - "**/*.yaml"\n',
+            '  specs:\n    - "**/*.yaml"\n  exclude:\n    - ".pre-commit-config.yaml"\n',
+        ),
+        "utf-8",
+    )
+    local = [{**hook, "language": "system"} for hook in hooks()]
+    keep = ("id", "name", "entry", "language", "types_or", "pass_filenames", "require_serial")
+    config = {"repos": [{"repo": "local", "hooks": [{k: h[k] for k in keep} for h in local]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
+    built = subprocess.run(
+        [sys.executable, "-m", "compiler", "build", "."], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    commit(repo, "churn project")
+    return repo
+
+
+def test_hooks_pass_on_a_clean_project(project: Path) -> None:
+    done = run_pre_commit(project, "run", "--all-files")
+    assert done.returncode == 0, done.stdout
+    assert "charter check" in done.stdout
+    assert "charter build --check" in done.stdout
+    assert done.stdout.count("Passed") == 2
+
+
+def test_charter_check_fails_a_broken_spec(project: Path) -> None:
+    model = project / "models" / "model.yaml"
+    model.write_text(model.read_text("utf-8").replace("suite: churn-eval", "suite: churn-evaluation"), "utf-8")
+    git(project, "add", "models/model.yaml")
+    done = run_pre_commit(project, "run")
+    assert done.returncode == 1
+    assert "- hook id: charter-check" in done.stdout
+    assert "error[CH401] no EvaluationSuite named `churn-evaluation`" in done.stdout
+    assert "models/model.yaml:" in done.stdout
+
+
+def test_charter_build_check_fails_a_hand_edit(project: Path) -> None:
+    card = project / "docs" / "models" / "churn.md"
+    card.write_text(card.read_text("utf-8") + "\nA line written by hand.\n", "utf-8")
+    git(project, "add", "docs/models/churn.md")
+    done = run_pre_commit(project, "run")
+    assert done.returncode == 1
+    assert "- hook id: charter-build-check" in done.stdout
+    assert "docs/models/churn.md: edited by hand" in done.stdout
+    assert "charter check" in done.stdout  # skipped: no YAML staged
+    assert "(no files to check)Skipped" in done.stdout
+
+
+def test_hooks_do_not_run_without_relevant_files(project: Path) -> None:
+    (project / "notes.txt").write_text("hello\n", "utf-8")
+    git(project, "add", "notes.txt")
+    done = run_pre_commit(project, "run")
+    assert done.returncode == 0
+    assert done.stdout.count("(no files to check)Skipped") == 2
+
+
+@pytest.mark.skipif(not os.environ.get("CHARTER_NETWORK_TESTS"), reason="installs Charter from PyPI (network)")
+def test_try_repo_installs_the_published_hooks(project: Path, tmp_path: Path) -> None:
+    source = tmp_path / "charter-source"
+    ignore = shutil.ignore_patterns(".venv", "__pycache__", "*.egg-info", ".git", "node_modules", ".*_cache")
+    shutil.copytree(ROOT, source, ignore=ignore)
+    git(source, "init", "--quiet", "--initial-branch=main")
+    commit(source, "charter")
+    done = run_pre_commit(project, "try-repo", str(source), "charter-check", "--all-files")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "charter check" in done.stdout
