@@ -200,8 +200,10 @@ def _model_view(spec: Spec, model: Model) -> dict[str, Any]:
     return {
         "name": spec.name,
         "version": body.version,
-        # Label values allow [A-Za-z0-9._-], at most 63 characters.
-        "version_label": "".join(c if c.isalnum() or c in "._-" else "-" for c in body.version)[:63].strip("-._")
+        # Label values allow [A-Za-z0-9._-], at most 63 characters (ASCII: `isalnum` alone lets `é` through).
+        "version_label": "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "-" for c in body.version)[
+            :63
+        ].strip("-._")
         or "unversioned",
         "risk_tier": body.risk_tier,
         "task": body.task,

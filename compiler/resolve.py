@@ -255,17 +255,17 @@ class _Resolver:
             assert isinstance(user.model, Model)
             self.metrics_fit(spec, body, user)
             label = user.model.spec.label
-            if dataset is not None and dataset.contract is not None and label is not None:
-                if len(dataset.contract.find(label)) != 1:
-                    self.findings.append(
-                        spec.finding(
-                            "CH409",
-                            f"the dataset `{_contract_label(dataset.contract)}` has no column `{label}`, "
-                            f"the label of model `{user.name}` that uses this suite",
-                            ["spec", "dataset", "contract"],
-                            hint="evaluate on a contract that carries the label, or fix the model's `label`",
-                        )
+            contract = dataset.contract if dataset is not None else None
+            if contract is not None and label is not None and len(contract.find(label)) != 1:
+                self.findings.append(
+                    spec.finding(
+                        "CH409",
+                        f"the dataset `{_contract_label(contract)}` has no column `{label}`, "
+                        f"the label of model `{user.name}` that uses this suite",
+                        ["spec", "dataset", "contract"],
+                        hint="evaluate on a contract that carries the label, or fix the model's `label`",
                     )
+                )
 
     def metrics_fit(self, spec: Spec, body: EvaluationSuiteSpec, user: Spec) -> None:
         assert isinstance(user.model, Model)

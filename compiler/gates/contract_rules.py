@@ -224,7 +224,7 @@ def freshness_rules(data: Any, table: TableRules, single_table: bool) -> list[Fr
             out.append(f"{text}: no element names the timestamp column, and the table has no single date column")
             continue
         for column in columns:
-            out.append(Freshness(column, float(value) * _UNIT_SECONDS[unit], text, sla))
+            out.append(Freshness(column, float(value or 0) * _UNIT_SECONDS[unit], text, sla))
     return out
 
 

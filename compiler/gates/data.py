@@ -1,9 +1,10 @@
 """`charter gate data`: real data against its ODCS contract, in bounded memory.
 
-One streaming scan computes every per-column count (nulls, values of the
-wrong type, values outside the allowed set or range, quality-rule counts,
-the newest timestamp); each uniqueness rule adds one GROUP BY scan, which
-DuckDB spills to disk past its memory limit. CSV is read as text and every
+One streaming scan computes every count (nulls, values of the wrong type,
+values outside the allowed set or range, duplicates, quality-rule counts, the
+newest timestamp); DuckDB spills the distinct-value tables of the uniqueness
+checks to disk past its memory limit, so memory stays bounded as files grow.
+A failed check runs one more small query for example values. CSV is read as text and every
 value is parsed as the column's logical type (a value that does not parse
 is a type violation); Parquet's own column types are compared with the
 contract's logical types.
@@ -34,7 +35,7 @@ from compiler.gates.contract_rules import ColumnRules, Freshness, TableRules
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, canonical, columns, connection, open_source, query, quote, sql_literal, sql_string
 from compiler.gates.project import ProjectSpecs
-from compiler.gates.report import Check, GateReport, show
+from compiler.gates.report import Check, GateReport, Status, show
 
 _INTEGER_TYPES = frozenset(
     ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
@@ -76,7 +77,15 @@ def run(project: ProjectSpecs, options: DataOptions) -> GateReport:
         subject={"contract": contract.id, "version": contract.version, "table": table.name, "file": spec.file},
     )
     with connection(options.memory_limit, options.threads) as con:
-        _Scan(con, source, table, report, spec.data, len(all_tables) == 1, options.now).run()
+        _Scan(
+            con,
+            source,
+            table,
+            report=report,
+            contract_data=spec.data,
+            single_table=len(all_tables) == 1,
+            now=options.now,
+        ).run()
     return report
 
 
@@ -102,6 +111,15 @@ def _pick_table(tables: list[TableRules], wanted: str | None, source: Source) ->
     )
 
 
+@dataclass(frozen=True)
+class _Rule:
+    check_id: str
+    title: str
+    target: str | None
+    rule: dict[str, Any]
+    threshold: rules.Threshold
+
+
 @dataclass
 class _Column:
     rules: ColumnRules
@@ -110,6 +128,7 @@ class _Column:
     raw: str
     typed: str
     numeric: bool
+    nulls: int = -1
 
 
 Finisher = Callable[[list[Any]], None]
@@ -121,6 +140,7 @@ class _Scan:
         con: duckdb.DuckDBPyConnection,
         source: Source,
         table: TableRules,
+        *,
         report: GateReport,
         contract_data: Any,
         single_table: bool,
@@ -139,7 +159,8 @@ class _Scan:
         self.finishers: list[Finisher] = []
         self.rows = 0
         self.example_queries = 0
-        self.duplicate_cache: dict[tuple[str, ...], int] = {}
+        self.duplicate_index: dict[tuple[str, ...], int] = {}
+        self.values: list[Any] = []
 
     # --- plumbing -------------------------------------------------------------
 
@@ -157,23 +178,27 @@ class _Scan:
         if self.example_queries >= _MAX_EXAMPLE_QUERIES:
             return []
         self.example_queries += 1
-        sql = (
-            f"SELECT DISTINCT CAST({column.raw} AS VARCHAR) FROM {self.relation} "
-            f"WHERE {predicate} LIMIT {_EXAMPLES}"
-        )
+        sql = f"SELECT DISTINCT CAST({column.raw} AS VARCHAR) FROM {self.relation} WHERE {predicate} LIMIT {_EXAMPLES}"
         return [str(row[0]) for row in query(self.con, sql, self.source).fetchall()]
 
-    def duplicates(self, names: tuple[str, ...]) -> int:
-        if names not in self.duplicate_cache:
-            keys = ", ".join(quote(n) for n in names)
+    def count_duplicates(self, names: tuple[str, ...]) -> None:
+        """Plan: rows that repeat an earlier non-null value (or combination) of these columns.
+
+        `count - count(DISTINCT)` in the one scan; DuckDB's distinct aggregate
+        spills to disk past the memory limit, like a GROUP BY.
+        """
+        if names in self.duplicate_index:
+            return
+        if len(names) == 1:
+            expression = f"count({quote(names[0])}) - count(DISTINCT {quote(names[0])})"
+        else:
             present = " AND ".join(f"{quote(n)} IS NOT NULL" for n in names)
-            sql = (
-                f"SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM {self.relation} "
-                f"WHERE {present} GROUP BY {keys} HAVING count(*) > 1)"
-            )
-            row = query(self.con, sql, self.source).fetchone()
-            self.duplicate_cache[names] = int(row[0]) if row else 0
-        return self.duplicate_cache[names]
+            key = "(" + ", ".join(quote(n) for n in names) + ")"
+            expression = f"count(*) FILTER (WHERE {present}) - count(DISTINCT {key}) FILTER (WHERE {present})"
+        self.duplicate_index[names] = self.aggregate(expression)
+
+    def duplicates(self, names: tuple[str, ...]) -> int:
+        return int(self.values[self.duplicate_index[names]])
 
     # --- the run ---------------------------------------------------------------
 
@@ -194,9 +219,10 @@ class _Scan:
         if extra:
             self.report.notes.append(f"{len(extra)} column(s) not in the contract: {', '.join(extra[:20])}")
         self.plan_freshness({c.rules.name: c for c in found})
+        self.plan_table_duplicates({c.rules.name: c for c in found})
         sql = f"SELECT {', '.join(self.aggregates)} FROM {self.relation}"
         row = query(self.con, sql, self.source).fetchone()
-        values = list(row) if row else []
+        values = self.values = list(row) if row else []
         self.rows = int(values[rows_index])
         self.report.inputs[-1]["rows"] = self.rows
         self.report.headline += f" · {self.rows:,} rows"
@@ -206,6 +232,8 @@ class _Scan:
             finish(values)
         self.table_rules({c.rules.name: c for c in found})
         self.report.details["columns"] = self.column_profile(found, values)
+        order = {c.name: i for i, c in enumerate(self.table.columns)}
+        self.report.checks.sort(key=lambda c: order.get(c.target or "", len(order)))
 
     def locate(self, column_rules: ColumnRules, available: dict[str, str]) -> _Column | None:
         name = column_rules.name
@@ -240,9 +268,11 @@ class _Scan:
         self.report.add(Check(f"{name}.present", f"`{name}` is present", "pass", target=name))
         self.plan_type(column)
         nulls = self.aggregate(f"count(*) - count({column.raw})")
+        column.nulls = nulls
         if column.rules.required:
             self.later(lambda v: self.count_check(column, "required", "required: no nulls", v[nulls], None))
         if column.rules.unique:
+            self.count_duplicates((column.data_name,))
             self.later(lambda v: self.unique_check(column))
         if column.rules.allowed is not None:
             predicate = f"{column.typed} IS NOT NULL AND NOT ({_membership(column, column.rules.allowed)})"
@@ -344,7 +374,9 @@ class _Scan:
             index = self.count_where(predicate)
             key = label.split(" ", 1)[0]
 
-            def finish(values: list[Any], index: int = index, label: str = label, predicate: str = predicate) -> None:
+            def finish(
+                values: list[Any], index: int = index, label: str = label, predicate: str = predicate, key: str = key
+            ) -> None:
                 self.count_check(column, key, label, values[index], predicate)
 
             self.later(finish)
@@ -371,7 +403,8 @@ class _Scan:
                 target=name,
                 value=bad,
                 expected="0",
-                message=f"{bad:,} of {self.rows:,} rows ({_percent(bad, self.rows)})" + (f", e.g. {shown}" if shown else ""),
+                message=f"{bad:,} of {self.rows:,} rows ({_percent(bad, self.rows)})"
+                + (f", e.g. {shown}" if shown else ""),
             )
         )
 
@@ -406,12 +439,15 @@ class _Scan:
         if isinstance(threshold, str):
             self.report.add(Check(check_id, title, "skipped", target=name, message=threshold))
             return
+        item = _Rule(check_id, title, name, rule, threshold)
         predicate: str | None = None
         if metric == "nullValues":
             index = nulls
             predicate = f"{column.raw} IS NULL"
         elif metric == "missingValues":
-            missing = _list(rule.get("arguments", {}).get("missingValues") if isinstance(rule.get("arguments"), dict) else None)
+            missing = _list(
+                rule.get("arguments", {}).get("missingValues") if isinstance(rule.get("arguments"), dict) else None
+            )
             texts = [sql_string(canonical(v)) for v in missing if v is not None]
             parts = [f"{column.raw} IS NULL"] if (None in missing or not missing) else []
             if texts:
@@ -439,7 +475,8 @@ class _Scan:
             predicate = f"{column.typed} IS NOT NULL AND NOT ({' AND '.join(tests)})"
             index = self.count_where(predicate)
         elif metric == "duplicateValues":
-            self.later(lambda v: self.judge_rule(check_id, title, name, rule, threshold, self.duplicates((column.data_name,)), None, column))
+            self.count_duplicates((column.data_name,))
+            self.later(lambda v: self.judge_rule(item, self.duplicates((column.data_name,)), column=column))
             return
         elif metric == "rowCount":
             index = 0
@@ -448,24 +485,17 @@ class _Scan:
                 Check(check_id, title, "skipped", target=name, message=f"unknown library metric `{metric}`")
             )
             return
-        self.later(lambda v: self.judge_rule(check_id, title, name, rule, threshold, int(v[index]), predicate, column))
+        self.later(lambda v: self.judge_rule(item, int(v[index]), predicate=predicate, column=column))
 
     def judge_rule(
-        self,
-        check_id: str,
-        title: str,
-        target: str | None,
-        rule: dict[str, Any],
-        threshold: rules.Threshold,
-        count: int,
-        predicate: str | None,
-        column: _Column | None,
+        self, item: _Rule, count: int, *, predicate: str | None = None, column: _Column | None = None
     ) -> None:
+        check_id, title, target, rule, threshold = item.check_id, item.title, item.target, item.rule, item.threshold
         metric = rules.rule_metric(rule)
         percent = str(rule.get("unit", "rows")).lower() in ("percent", "%", "pct") and metric != "rowCount"
         value: float | int = 100.0 * count / self.rows if percent else count
         ok = threshold.holds(float(value))
-        status = "pass" if ok else ("warn" if rules.rule_is_warning(rule) else "fail")
+        status: Status = "pass" if ok else ("warn" if rules.rule_is_warning(rule) else "fail")
         message = f"{metric}: {count:,} of {self.rows:,} rows" if metric != "rowCount" else f"{count:,} rows"
         if percent:
             message += f" ({_percent(count, self.rows)})"
@@ -479,14 +509,23 @@ class _Scan:
             Check(
                 check_id,
                 title,
-                status,  # type: ignore[arg-type]
+                status,
                 target=target,
                 value=round(value, 6) if percent else value,
+                unit="%" if percent else "",
                 expected=threshold.text("%" if percent else ""),
                 message=message,
                 details={"metric": metric, "count": count, "rows": self.rows, "unit": "percent" if percent else "rows"},
             )
         )
+
+    def plan_table_duplicates(self, found: dict[str, _Column]) -> None:
+        for rule in self.table.quality:
+            if rules.rule_kind(rule) != "library" or rules.rule_metric(rule) != "duplicateValues":
+                continue
+            names = _properties(rule)
+            if names and all(n in found for n in names):
+                self.count_duplicates(tuple(found[n].data_name for n in names))
 
     def table_rules(self, found: dict[str, _Column]) -> None:
         for position, rule in enumerate(self.table.quality):
@@ -502,11 +541,9 @@ class _Scan:
                 self.report.add(Check(check_id, title, "skipped", target=self.table.name, message=threshold))
                 continue
             if metric == "rowCount":
-                self.judge_rule(check_id, title, self.table.name, rule, threshold, self.rows, None, None)
+                self.judge_rule(_Rule(check_id, title, self.table.name, rule, threshold), self.rows)
             elif metric == "duplicateValues":
-                arguments = rule.get("arguments") if isinstance(rule.get("arguments"), dict) else {}
-                assert isinstance(arguments, dict)
-                names = [n for n in _list(arguments.get("properties")) if isinstance(n, str)]
+                names = _properties(rule)
                 if not names:
                     self.report.add(
                         Check(check_id, title, "skipped", target=self.table.name, message="needs arguments.properties")
@@ -525,7 +562,7 @@ class _Scan:
                     )
                     continue
                 count = self.duplicates(tuple(found[n].data_name for n in names))
-                self.judge_rule(check_id, title, self.table.name, rule, threshold, count, None, None)
+                self.judge_rule(_Rule(check_id, title, self.table.name, rule, threshold), count)
             else:
                 self.report.add(
                     Check(
@@ -563,7 +600,9 @@ class _Scan:
                 typed = column.typed if logical == "timestamp" else _parse(column.raw, "timestamp")
                 index = self.aggregate(f"epoch(max({typed}))")
 
-            def finish(values: list[Any], item: Freshness = item, index: int = index, logical: str | None = logical) -> None:
+            def finish(
+                values: list[Any], item: Freshness = item, index: int = index, logical: str | None = logical
+            ) -> None:
                 self.freshness_check(item, values[index], logical == "date")
 
             self.later(finish)
@@ -572,9 +611,7 @@ class _Scan:
         check_id, title = f"{item.column}.freshness", f"freshness of `{item.column}` ({item.text})"
         limit = datetime.timedelta(seconds=item.seconds)
         if newest is None:
-            self.report.add(
-                Check(check_id, title, "fail", target=item.column, message="no value to date the data by")
-            )
+            self.report.add(Check(check_id, title, "fail", target=item.column, message="no value to date the data by"))
             return
         if is_date:
             newest_time = datetime.datetime.combine(newest, datetime.time(), datetime.UTC)
@@ -594,7 +631,11 @@ class _Scan:
                 value=_duration(age),
                 expected=f"≤ {_duration(limit)}",
                 message=f"newest value {shown}, checked at {self.now.isoformat(timespec='seconds')}",
-                details={"newest": newest_time.isoformat(), "ageSeconds": age.total_seconds(), "limitSeconds": item.seconds},
+                details={
+                    "newest": newest_time.isoformat(),
+                    "ageSeconds": age.total_seconds(),
+                    "limitSeconds": item.seconds,
+                },
             )
         )
 
@@ -605,15 +646,21 @@ class _Scan:
         for check in self.report.checks:
             if check.target is not None:
                 by_target.setdefault(check.target, []).append(check)
+        located = {c.rules.name: c for c in found}
         profile = []
-        for column in found:
-            checks = by_target.get(column.rules.name, [])
+        for column_rules in self.table.columns:
+            checks = by_target.get(column_rules.name, [])
+            column = located.get(column_rules.name)
+            nulls = int(values[column.nulls]) if column is not None else None
             profile.append(
                 {
-                    "column": column.rules.name,
-                    "dataColumn": column.data_name,
-                    "logicalType": column.rules.logical_type,
-                    "dataType": column.data_type,
+                    "column": column_rules.name,
+                    "present": column is not None,
+                    "dataColumn": column.data_name if column is not None else None,
+                    "logicalType": column_rules.logical_type,
+                    "dataType": column.data_type if column is not None else None,
+                    "nulls": nulls,
+                    "nullPercent": 100.0 * nulls / self.rows if nulls is not None else None,
                     "failed": sum(1 for c in checks if c.status == "fail"),
                     "warned": sum(1 for c in checks if c.status == "warn"),
                     "passed": sum(1 for c in checks if c.status == "pass"),
@@ -700,6 +747,12 @@ def _duration(delta: datetime.timedelta) -> str:
         if abs(seconds) >= size:
             return f"{show(seconds / size)} {unit}"
     return f"{show(seconds)} s"
+
+
+def _properties(rule: dict[str, Any]) -> list[str]:
+    arguments = rule.get("arguments")
+    properties = arguments.get("properties") if isinstance(arguments, dict) else None
+    return [n for n in _list(properties) if isinstance(n, str)]
 
 
 def _list(value: Any) -> list[Any]:

@@ -85,7 +85,9 @@ def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
     result = check_path(root)
     if exit_code(result.diagnostics) or result.resolved is None:
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR and not d.suppressed]
-        report = Report(tuple(errors), files_checked=result.files, specs_checked=len(result.specs), sources=result.sources)
+        report = Report(
+            tuple(errors), files_checked=result.files, specs_checked=len(result.specs), sources=result.sources
+        )
         (err or sys.stderr).write(render(report))
         raise UnusableInput(
             f"{path}: the project has {len(errors)} error(s); a gate judges only against specs that check clean",

@@ -48,12 +48,20 @@ class Check:
     expected: str | None = None
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    unit: str = ""
+    """How the value reads: `%` for percentages."""
+
+    @property
+    def shown_value(self) -> str:
+        return "" if self.value is None else show(self.value) + self.unit
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "title": self.title, "status": self.status}
         if self.target is not None:
             out["target"] = self.target
         out["value"] = jsonable(self.value)
+        if self.unit:
+            out["unit"] = self.unit
         if self.expected is not None:
             out["expected"] = self.expected
         if self.message:
@@ -130,7 +138,7 @@ class GateReport:
             lines += [", ".join(f"{ICON[s]} {n} {s}" for s, n in counts.items()), ""]
         attention = [c for c in self.checks if c.status in ("fail", "no-verdict", "warn")]
         if attention:
-            lines += _check_table(sorted(attention, key=lambda c: _ORDER[c.status])) + [""]
+            lines += [*_check_table(sorted(attention, key=lambda c: _ORDER[c.status])), ""]
         lines += self.sections
         rest = [c for c in self.checks if c not in attention]
         if rest:
@@ -144,7 +152,7 @@ class GateReport:
         for check in sorted(self.checks, key=lambda c: _ORDER[c.status]):
             if check.status == "pass":
                 continue
-            value = "" if check.value is None else f" = {show(check.value)}"
+            value = f" = {check.shown_value}" if check.value is not None else ""
             expected = f" (expected {check.expected})" if check.expected else ""
             message = f": {check.message}" if check.message else ""
             lines.append(f"  {check.status.upper():<10} {check.title}{value}{expected}{message}")
@@ -158,7 +166,7 @@ class GateReport:
 def _check_table(checks: Iterable[Check]) -> list[str]:
     rows = ["| | Check | Value | Expected | Detail |", "| --- | --- | --- | --- | --- |"]
     for check in checks:
-        value = "" if check.value is None else show(check.value)
+        value = check.shown_value
         rows.append(
             f"| {ICON[check.status]} | {escape(check.title)} | {escape(value)} | "
             f"{escape(check.expected or '')} | {escape(check.message)} |"

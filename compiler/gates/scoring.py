@@ -5,192 +5,207 @@ compare them to 1e-9); where those libraries would raise, or quietly return a
 number for a quantity that does not exist (ROC AUC with one class in y_true),
 the value here is None: undefined, which a gate reports as "no verdict".
 
-Scores are sorted once; a subset (a slice, a group) keeps that order, so AUC
-and average precision per group cost no further sort.
+Every metric is computed for all groups of a sensitive feature at once
+(bincounts over group codes; the overall value is the one-group case), and
+scores are sorted once: AUC and average precision per group reuse that order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
+Codes = npt.NDArray[np.integer[Any]]
+"""Group codes 0..g-1, one per row."""
 Bools = npt.NDArray[np.bool_]
 Labels = npt.NDArray[np.int8]
 
 _EPS = float(np.finfo(np.float64).eps)
 
 
-# --- ranking metrics on scores sorted ascending ---------------------------------
+# --- ranking metrics, per group, from one sort ------------------------------------
 
 
-def _runs(sorted_scores: Floats) -> Ints:
-    """Start index of each run of equal scores."""
-    if sorted_scores.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    change = np.flatnonzero(sorted_scores[1:] != sorted_scores[:-1]) + 1
-    return np.concatenate((np.zeros(1, dtype=np.int64), change.astype(np.int64)))
+def _segments(keys: Ints) -> tuple[Ints, Ints]:
+    """Start of each run of equal `keys` (sorted), and for every element the start of its run."""
+    n = keys.size
+    starts = np.concatenate((np.zeros(1, dtype=np.int64), np.flatnonzero(keys[1:] != keys[:-1]) + 1))
+    lengths = np.diff(np.append(starts, n))
+    return starts, np.repeat(starts, lengths)
+
+
+def ranking_by_group(
+    score: Floats, y: Labels, codes: Codes, groups: int, order: Ints
+) -> tuple[list[float | None], list[float | None]]:
+    """ROC AUC and average precision of every group, from scores sorted once (`order`, ascending).
+
+    AUC is the Mann-Whitney U with mid-ranks for ties, exactly (integer
+    arithmetic); average precision sums, over the distinct scores from high to
+    low, the recall gained times the precision, as scikit-learn does.
+    """
+    auc: list[float | None] = [None] * groups
+    ap: list[float | None] = [None] * groups
+    if score.size == 0:
+        return auc, ap
+    if groups > 1:
+        small = codes[order].astype(np.int16) if groups < 2**15 else codes[order]  # int16: a radix sort
+        order = order[np.argsort(small, kind="stable")]  # group-major, scores ascending within
+    s = score[order]
+    t = y[order]
+    n = s.size
+    boundary = s[1:] != s[:-1]
+    if groups > 1:
+        g = codes[order]
+        boundary |= g[1:] != g[:-1]
+    change = np.flatnonzero(boundary) + 1
+    starts = np.concatenate((np.zeros(1, dtype=np.int64), change.astype(np.int64)))
+    pos = np.add.reduceat(t, starts, dtype=np.int64)
+    neg = np.diff(np.append(starts, n)) - pos
+    run_group = g[starts].astype(np.int64) if groups > 1 else np.zeros(starts.size, dtype=np.int64)
+    group_starts, first = _segments(run_group)
+    present = run_group[group_starts]
+    positives = np.add.reduceat(pos, group_starts)
+    negatives = np.add.reduceat(neg, group_starts)
+    # AUC: negatives ranked below each positive, ties counting one half.
+    neg_before = np.cumsum(neg) - neg
+    neg_before = neg_before - neg_before[first]
+    twice_u = np.add.reduceat(pos * (2 * neg_before + neg), group_starts)
+    # Average precision: thresholds from the highest score down, within each group.
+    pos_r, len_r = pos[::-1], (pos + neg)[::-1]
+    _, first_r = _segments(run_group[::-1])
+    true_pos = np.cumsum(pos_r)
+    true_pos = true_pos - (true_pos - pos_r)[first_r]
+    predicted = np.cumsum(len_r)
+    predicted = predicted - (predicted - len_r)[first_r]
+    gained = pos_r * (true_pos / predicted)
+    starts_r, _ = _segments(run_group[::-1])
+    ap_sum = np.add.reduceat(gained, starts_r)[::-1]
+    for index, group in enumerate(present.tolist()):
+        p, m = int(positives[index]), int(negatives[index])
+        if p and m:
+            auc[group] = int(twice_u[index]) / (2.0 * p * m)
+        if p:
+            ap[group] = float(ap_sum[index]) / p
+    return auc, ap
 
 
 def roc_auc_sorted(sorted_scores: Floats, sorted_labels: Labels) -> float | None:
-    """Mann-Whitney U with mid-ranks for ties: the area under the ROC curve, exactly."""
-    n = int(sorted_labels.size)
-    positives = int(np.count_nonzero(sorted_labels))
-    negatives = n - positives
-    if positives == 0 or negatives == 0:
-        return None
-    starts = _runs(sorted_scores)
-    pos_in_run = np.add.reduceat(sorted_labels.astype(np.int64), starts)
-    run_length = np.diff(np.append(starts, n))
-    neg_in_run = run_length - pos_in_run
-    neg_before = np.cumsum(neg_in_run) - neg_in_run
-    twice_u = int(np.sum(pos_in_run * (2 * neg_before + neg_in_run)))
-    return twice_u / (2.0 * positives * negatives)
+    """ROC AUC of scores already sorted ascending."""
+    order = np.arange(sorted_scores.size, dtype=np.int64)
+    zeros = np.zeros(sorted_scores.size, dtype=np.int64)
+    return ranking_by_group(sorted_scores, sorted_labels, zeros, 1, order)[0][0]
 
 
 def average_precision_sorted(sorted_scores: Floats, sorted_labels: Labels) -> float | None:
-    """Sum over thresholds (distinct scores, high to low) of recall gained times precision."""
-    n = int(sorted_labels.size)
-    positives = int(np.count_nonzero(sorted_labels))
-    if positives == 0:
-        return None
-    starts = _runs(sorted_scores)
-    pos_in_run = np.add.reduceat(sorted_labels.astype(np.int64), starts)[::-1]
-    run_length = np.diff(np.append(starts, n))[::-1]
-    true_pos = np.cumsum(pos_in_run)
-    predicted = np.cumsum(run_length)
-    precision = true_pos / predicted
-    recall = true_pos / positives
-    gained = np.diff(np.concatenate(([0.0], recall)))
-    return float(np.sum(gained * precision))
+    """Average precision of scores already sorted ascending."""
+    order = np.arange(sorted_scores.size, dtype=np.int64)
+    zeros = np.zeros(sorted_scores.size, dtype=np.int64)
+    return ranking_by_group(sorted_scores, sorted_labels, zeros, 1, order)[1][0]
+
+
+def _one_group(n: int) -> Ints:
+    return np.zeros(n, dtype=np.int64)
+
+
+def _per_group(total: npt.NDArray[Any], count: Ints) -> list[float | None]:
+    return [float(t) / int(c) if c else None for t, c in zip(total.tolist(), count.tolist(), strict=True)]
+
+
+def _ratio(part: int, whole: int) -> float:
+    """scikit-learn's zero_division default: 0 when the denominator is 0."""
+    return part / whole if whole else 0.0
 
 
 # --- binary classification --------------------------------------------------------
 
 
+def _from_confusion(name: str, tn: int, fp: int, fn: int, tp: int) -> float:
+    if name == "accuracy":
+        return (tn + tp) / (tn + fp + fn + tp)
+    if name == "balanced_accuracy":  # the mean recall of the classes present in y_true
+        recalls = [r for r, has in ((_ratio(tp, tp + fn), tp + fn), (_ratio(tn, tn + fp), tn + fp)) if has]
+        return float(np.mean(recalls))
+    if name == "precision":
+        return _ratio(tp, tp + fp)
+    if name == "recall":
+        return _ratio(tp, tp + fn)
+    return _ratio(2 * tp, 2 * tp + fp + fn)  # f1
+
+
 @dataclass
 class Binary:
-    """y (0/1), predictions (0/1), scores (or None); sorted views are shared with subsets."""
+    """y (0/1), predictions (0/1), scores (or None)."""
 
     y: Labels
     pred: Labels | None
     score: Floats | None
-    _sorted: tuple[Floats, Labels] | None = field(default=None, repr=False)
     _order: Ints | None = field(default=None, repr=False)
 
     @property
     def n(self) -> int:
         return int(self.y.size)
 
-    def sorted(self) -> tuple[Floats, Labels]:
-        if self._sorted is None:
+    def order(self) -> Ints:
+        """The rows by score, ascending; sorted once, shared by every group."""
+        if self._order is None:
             assert self.score is not None
-            order = np.argsort(self.score, kind="stable")
-            self._order = order
-            self._sorted = (self.score[order], self.y[order])
-        return self._sorted
+            self._order = np.argsort(self.score, kind="stable")
+        return self._order
 
     def subset(self, mask: Bools) -> Binary:
-        child = Binary(
+        return Binary(
             self.y[mask],
             self.pred[mask] if self.pred is not None else None,
             self.score[mask] if self.score is not None else None,
         )
-        if self.score is not None and self._sorted is not None:
-            assert self._order is not None
-            in_order = mask[self._order]
-            child._sorted = (self._sorted[0][in_order], self._sorted[1][in_order])
-        return child
-
-    def confusion(self) -> tuple[int, int, int, int]:
-        """tn, fp, fn, tp."""
-        assert self.pred is not None
-        counts = np.bincount(self.y.astype(np.int64) * 2 + self.pred, minlength=4)
-        return int(counts[0]), int(counts[1]), int(counts[2]), int(counts[3])
 
     def metric(self, name: str) -> float | None:
-        function = _BINARY.get(name)
-        if function is None:
-            raise KeyError(name)
-        if self.n == 0:
-            return None
-        return function(self)
+        return self.grouped(_one_group(self.n), 1, [name])[name][0]
+
+    def grouped(self, codes: Codes, groups: int, names: Sequence[str]) -> dict[str, list[float | None]]:
+        """Each metric for each group (codes 0..groups-1) in a few vectorised passes."""
+        unknown = [name for name in names if name not in BINARY_METRICS]
+        if unknown:
+            raise KeyError(unknown[0])
+        count = np.bincount(codes, minlength=groups)
+        out: dict[str, list[float | None]] = {}
+        if set(names) & BINARY_NEEDS_PRED:
+            assert self.pred is not None
+            cells = np.bincount(codes * 4 + self.y.astype(np.int64) * 2 + self.pred, minlength=groups * 4)
+            confusion = [tuple(int(v) for v in row) for row in cells.reshape(groups, 4)]  # tn, fp, fn, tp
+            for name in set(names) & BINARY_NEEDS_PRED:
+                out[name] = [_from_confusion(name, *c) if sum(c) else None for c in confusion]
+        if set(names) & {"roc_auc", "average_precision"}:
+            assert self.score is not None
+            auc, ap = ranking_by_group(self.score, self.y, codes, groups, self.order())
+            out["roc_auc"], out["average_precision"] = auc, ap
+        if "brier" in names:
+            assert self.score is not None
+            out["brier"] = _per_group(np.bincount(codes, weights=(self.y - self.score) ** 2, minlength=groups), count)
+        if "log_loss" in names:
+            assert self.score is not None
+            positive = np.clip(self.score, _EPS, 1 - _EPS)
+            negative = np.clip(1 - self.score, _EPS, 1 - _EPS)
+            losses = np.where(self.y == 1, -np.log(positive), -np.log(negative))
+            values = _per_group(np.bincount(codes, weights=losses, minlength=groups), count)
+            positives = np.bincount(codes, weights=self.y, minlength=groups)
+            # scikit-learn needs both classes in y_true
+            out["log_loss"] = [
+                v if 0 < p < n else None for v, p, n in zip(values, positives.tolist(), count.tolist(), strict=True)
+            ]
+        return {name: out[name] for name in names}
 
 
-def _ratio(part: float, whole: float) -> float:
-    """scikit-learn's zero_division default: 0 when the denominator is 0."""
-    return part / whole if whole else 0.0
-
-
-def _accuracy(d: Binary) -> float:
-    tn, _, _, tp = d.confusion()
-    return (tn + tp) / d.n
-
-
-def _balanced_accuracy(d: Binary) -> float:
-    tn, fp, fn, tp = d.confusion()
-    recalls = [tp / (tp + fn)] if tp + fn else []
-    recalls += [tn / (tn + fp)] if tn + fp else []
-    return float(np.mean(recalls))
-
-
-def _precision(d: Binary) -> float:
-    _, fp, _, tp = d.confusion()
-    return _ratio(tp, tp + fp)
-
-
-def _recall(d: Binary) -> float:
-    _, _, fn, tp = d.confusion()
-    return _ratio(tp, tp + fn)
-
-
-def _f1(d: Binary) -> float:
-    _, fp, fn, tp = d.confusion()
-    return _ratio(2 * tp, 2 * tp + fp + fn)
-
-
-def _roc_auc(d: Binary) -> float | None:
-    return roc_auc_sorted(*d.sorted())
-
-
-def _average_precision(d: Binary) -> float | None:
-    return average_precision_sorted(*d.sorted())
-
-
-def _log_loss(d: Binary) -> float | None:
-    assert d.score is not None
-    if np.count_nonzero(d.y) in (0, d.n):
-        return None  # scikit-learn needs both classes in y_true
-    p = d.score
-    positive = np.clip(p, _EPS, 1 - _EPS)
-    negative = np.clip(1 - p, _EPS, 1 - _EPS)
-    losses = np.where(d.y == 1, -np.log(positive), -np.log(negative))
-    return float(np.mean(losses))
-
-
-def _brier(d: Binary) -> float:
-    assert d.score is not None
-    return float(np.mean((d.y - d.score) ** 2))
-
-
-_BINARY: dict[str, Callable[[Binary], float | None]] = {
-    "accuracy": _accuracy,
-    "balanced_accuracy": _balanced_accuracy,
-    "precision": _precision,
-    "recall": _recall,
-    "f1": _f1,
-    "roc_auc": _roc_auc,
-    "average_precision": _average_precision,
-    "log_loss": _log_loss,
-    "brier": _brier,
-}
 BINARY_NEEDS_PRED = frozenset(("accuracy", "balanced_accuracy", "precision", "recall", "f1"))
 BINARY_NEEDS_SCORE = frozenset(("roc_auc", "average_precision", "log_loss", "brier"))
 BINARY_NEEDS_PROBABILITY = frozenset(("log_loss", "brier"))
+BINARY_METRICS = BINARY_NEEDS_PRED | BINARY_NEEDS_SCORE
 
 
 # --- multiclass classification ------------------------------------------------------
@@ -198,78 +213,87 @@ BINARY_NEEDS_PROBABILITY = frozenset(("log_loss", "brier"))
 
 @dataclass
 class Multiclass:
-    """y and predictions as class indices 0..k-1; probabilities (n, k), NaN columns for absent ones."""
+    """y and predictions as class indices 0..k-1; probabilities (n, k) when needed."""
 
     y: Ints
     pred: Ints
     k: int
     prob: Floats | None = None
-    _sorted: dict[int, tuple[Floats, Labels]] = field(default_factory=dict, repr=False)
     _orders: dict[int, Ints] = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
         return int(self.y.size)
 
-    def matrix(self) -> Ints:
-        return np.bincount(self.y * self.k + self.pred, minlength=self.k * self.k).reshape(self.k, self.k)
-
-    def sorted_for(self, c: int) -> tuple[Floats, Labels]:
-        if c not in self._sorted:
+    def order(self, c: int) -> Ints:
+        if c not in self._orders:
             assert self.prob is not None
-            column = self.prob[:, c]
-            order = np.argsort(column, kind="stable")
-            self._orders[c] = order
-            self._sorted[c] = (column[order], (self.y[order] == c).astype(np.int8))
-        return self._sorted[c]
+            self._orders[c] = np.argsort(self.prob[:, c], kind="stable")
+        return self._orders[c]
 
     def subset(self, mask: Bools) -> Multiclass:
-        child = Multiclass(self.y[mask], self.pred[mask], self.k, self.prob[mask] if self.prob is not None else None)
-        for c, (scores, labels) in self._sorted.items():
-            in_order = mask[self._orders[c]]
-            child._sorted[c] = (scores[in_order], labels[in_order])
-        return child
+        return Multiclass(self.y[mask], self.pred[mask], self.k, self.prob[mask] if self.prob is not None else None)
 
     def metric(self, name: str) -> float | None:
-        if self.n == 0:
-            return None
-        m = self.matrix()
-        true_count = m.sum(axis=1)
-        pred_count = m.sum(axis=0)
-        tp = np.diag(m)
-        seen = (true_count + pred_count) > 0  # scikit-learn's labels: present in y_true or y_pred
-        if name == "accuracy":
-            return float(tp.sum() / self.n)
-        if name == "balanced_accuracy":
-            has = true_count > 0
-            return float(np.mean(tp[has] / true_count[has]))
-        precision = np.divide(tp, pred_count, out=np.zeros(self.k), where=pred_count > 0)
-        recall = np.divide(tp, true_count, out=np.zeros(self.k), where=true_count > 0)
+        return self.grouped(_one_group(self.n), 1, [name])[name][0]
+
+    def grouped(self, codes: Codes, groups: int, names: Sequence[str]) -> dict[str, list[float | None]]:
+        k = self.k
+        cells = np.bincount((codes * k + self.y) * k + self.pred, minlength=groups * k * k).reshape(groups, k, k)
+        true_count = cells.sum(axis=2)
+        pred_count = cells.sum(axis=1)
+        tp = np.diagonal(cells, axis1=1, axis2=2)
+        count = true_count.sum(axis=1)
+        seen = (true_count + pred_count) > 0  # scikit-learn's labels: in y_true or y_pred
+        has = true_count > 0
+        precision = np.divide(tp, pred_count, out=np.zeros(tp.shape), where=pred_count > 0)
+        recall = np.divide(tp, true_count, out=np.zeros(tp.shape), where=true_count > 0)
         denominator = true_count + pred_count
-        f1 = np.divide(2 * tp, denominator, out=np.zeros(self.k), where=denominator > 0)
-        if name == "precision_macro":
-            return float(np.mean(precision[seen]))
-        if name == "recall_macro":
-            return float(np.mean(recall[seen]))
-        if name == "f1_macro":
-            return float(np.mean(f1[seen]))
-        if name == "f1_weighted":
-            return float(np.sum(f1 * true_count) / true_count.sum())
-        if name == "log_loss":
+        f1 = np.divide(2 * tp, denominator, out=np.zeros(tp.shape), where=denominator > 0)
+        out: dict[str, list[float | None]] = {}
+        for name in names:
+            values: list[float | None] = []
+            for g in range(groups):
+                if not count[g]:
+                    values.append(None)
+                elif name == "accuracy":
+                    values.append(float(tp[g].sum() / count[g]))
+                elif name == "balanced_accuracy":
+                    values.append(float(np.mean(recall[g][has[g]])))
+                elif name == "precision_macro":
+                    values.append(float(np.mean(precision[g][seen[g]])))
+                elif name == "recall_macro":
+                    values.append(float(np.mean(recall[g][seen[g]])))
+                elif name == "f1_macro":
+                    values.append(float(np.mean(f1[g][seen[g]])))
+                elif name == "f1_weighted":
+                    values.append(float(np.sum(f1[g] * true_count[g]) / true_count[g].sum()))
+                elif name in ("log_loss", "roc_auc_ovr"):
+                    values.append(None)  # filled below
+                else:
+                    raise KeyError(name)
+            out[name] = values
+        if "log_loss" in names:
             assert self.prob is not None
-            if np.count_nonzero(true_count) < 2:
-                return None
-            picked = self.prob[np.arange(self.n), self.y]
-            return float(np.mean(-np.log(np.clip(picked, _EPS, 1 - _EPS))))
-        if name == "roc_auc_ovr":
-            present = [c for c in range(self.k) if true_count[c] > 0]
-            if len(present) < 2:
-                return None
-            areas = [roc_auc_sorted(*self.sorted_for(c)) for c in present]
-            if any(a is None for a in areas):
-                return None
-            return float(np.mean([a for a in areas if a is not None]))
-        raise KeyError(name)
+            picked = np.clip(self.prob[np.arange(self.n), self.y], _EPS, 1 - _EPS)
+            losses = _per_group(np.bincount(codes, weights=-np.log(picked), minlength=groups), count)
+            out["log_loss"] = [v if np.count_nonzero(has[g]) >= 2 else None for g, v in enumerate(losses)]
+        if "roc_auc_ovr" in names:
+            assert self.prob is not None
+            per_class = [
+                ranking_by_group(self.prob[:, c], (self.y == c).astype(np.int8), codes, groups, self.order(c))[0]
+                if np.any(has[:, c])
+                else [None] * groups
+                for c in range(k)
+            ]
+            macro: list[float | None] = []
+            for g in range(groups):
+                present = [c for c in range(k) if has[g, c]]
+                areas = [per_class[c][g] for c in present]
+                ok = len(present) >= 2 and all(a is not None for a in areas)
+                macro.append(float(np.mean([a for a in areas if a is not None])) if ok else None)
+            out["roc_auc_ovr"] = macro
+        return out
 
 
 MULTICLASS_NEEDS_PROBABILITY = frozenset(("log_loss", "roc_auc_ovr"))
@@ -303,24 +327,37 @@ class Regression:
         return Regression(self.y[mask], self.pred[mask])
 
     def metric(self, name: str) -> float | None:
-        if self.n == 0:
-            return None
+        return self.grouped(_one_group(self.n), 1, [name])[name][0]
+
+    def grouped(self, codes: Codes, groups: int, names: Sequence[str]) -> dict[str, list[float | None]]:
+        count = np.bincount(codes, minlength=groups)
         error = self.y - self.pred
-        if name == "rmse":
-            return float(np.sqrt(np.mean(error**2)))
-        if name == "mae":
-            return float(np.mean(np.abs(error)))
-        if name == "mape":
-            return float(np.mean(np.abs(error) / np.maximum(np.abs(self.y), _EPS)))
-        if name == "r2":
-            if self.n < 2:
-                return None
-            residual = float(np.sum(error**2))
-            total = float(np.sum((self.y - np.mean(self.y)) ** 2))
-            if total == 0:
-                return 1.0 if residual == 0 else 0.0
-            return 1 - residual / total
-        raise KeyError(name)
+        out: dict[str, list[float | None]] = {}
+        for name in names:
+            if name == "rmse":
+                mse = _per_group(np.bincount(codes, weights=error**2, minlength=groups), count)
+                out[name] = [None if v is None else float(np.sqrt(v)) for v in mse]
+            elif name == "mae":
+                out[name] = _per_group(np.bincount(codes, weights=np.abs(error), minlength=groups), count)
+            elif name == "mape":
+                relative = np.abs(error) / np.maximum(np.abs(self.y), _EPS)
+                out[name] = _per_group(np.bincount(codes, weights=relative, minlength=groups), count)
+            elif name == "r2":
+                mean = np.bincount(codes, weights=self.y, minlength=groups) / np.maximum(count, 1)
+                total = np.bincount(codes, weights=(self.y - mean[codes]) ** 2, minlength=groups)
+                residual = np.bincount(codes, weights=error**2, minlength=groups)
+                values: list[float | None] = []
+                for g in range(groups):
+                    if count[g] < 2:
+                        values.append(None)
+                    elif total[g] == 0:
+                        values.append(1.0 if residual[g] == 0 else 0.0)
+                    else:
+                        values.append(float(1 - residual[g] / total[g]))
+                out[name] = values
+            else:
+                raise KeyError(name)
+        return out
 
 
 REGRESSION_METRICS = frozenset(("rmse", "mae", "mape", "r2"))
@@ -371,7 +408,7 @@ class GroupRates:
         raise KeyError(name)
 
 
-def binary_groups(codes: Ints, labels: list[str], data: Binary) -> GroupRates:
+def binary_groups(codes: Codes, labels: list[str], data: Binary) -> GroupRates:
     assert data.pred is not None
     g = len(labels)
     cells = np.bincount(codes * 4 + data.y.astype(np.int64) * 2 + data.pred, minlength=g * 4).reshape(g, 4)
@@ -387,7 +424,7 @@ def binary_groups(codes: Ints, labels: list[str], data: Binary) -> GroupRates:
     )
 
 
-def multiclass_groups(codes: Ints, labels: list[str], data: Multiclass, favourable: int | None) -> GroupRates:
+def multiclass_groups(codes: Codes, labels: list[str], data: Multiclass, favourable: int | None) -> GroupRates:
     g = len(labels)
     count = np.bincount(codes, minlength=g)
     correct = np.bincount(codes, weights=(data.y == data.pred), minlength=g).astype(np.int64)
@@ -398,15 +435,15 @@ def multiclass_groups(codes: Ints, labels: list[str], data: Multiclass, favourab
     return GroupRates(labels, count=count, selected=selected, correct=correct)
 
 
-def regression_groups(codes: Ints, labels: list[str], data: Regression) -> GroupRates:
+def regression_groups(codes: Codes, labels: list[str], data: Regression) -> GroupRates:
     g = len(labels)
     error = data.y - data.pred
     return GroupRates(
         labels,
         count=np.bincount(codes, minlength=g),
         selected=np.zeros(g, dtype=np.int64),
-        abs_error=np.bincount(codes, weights=np.abs(error), minlength=g),
-        sq_error=np.bincount(codes, weights=error**2, minlength=g),
+        abs_error=np.bincount(codes, weights=np.abs(error), minlength=g).astype(np.float64),
+        sq_error=np.bincount(codes, weights=error**2, minlength=g).astype(np.float64),
     )
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from compiler.fsutil import write_output
-from typing import Any
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -66,5 +66,3 @@ def run_plan(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     return plan.exit_code()
-
-
