@@ -5,13 +5,17 @@ The repository holds a `charter.yaml` Project and N specs spread over teams of
 (contract, evaluation suite, model) triples:
 
     Environment        1   shared by the group's models; chained by promotesFrom
-    DataContract       3   ODCS v3.1.0, 10-14 columns with types, tags, classification
+    DataContract       3   ODCS v3.1.0, 10-14 columns with types, tags, classification,
+                           quality rules, an owning team, SLAs
     EvaluationSuite    3   performance bounds, fairness checks, a slice
-    Model              3   features, label and sensitive features from its contract
+    Model              3   features, label and sensitive features from its contract,
+                           pinned images, serving, a deployment, drift monitoring
 
-so every reference resolves and `charter check` reports no error. A partial
-last group keeps that property: it is cut in dependency order, and a suite
-left without its model only earns an info finding.
+so every reference resolves and `charter check`, built-in policy packs
+included, reports no error. A partial last group keeps that property: it is
+cut in dependency order, and a suite left without its model only earns an
+info finding. When a new built-in policy flags these specs, make them comply
+here: the bench refuses to time a repository with errors.
 
     python bench/generate.py DIR --count 1000 [--seed 7]
 """

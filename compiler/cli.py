@@ -99,10 +99,9 @@ def _parser() -> argparse.ArgumentParser:
     add_plan_parser(commands)
     add_github_parser(commands)
 
-    for name, text in (("gate", "runtime gates for generated pipelines"),):
-        later = commands.add_parser(name, help=f"{text} (not available yet)")
-        later.add_argument("rest", nargs=argparse.REMAINDER)
-        later.set_defaults(run=_not_yet(name))
+    from compiler.gates.cli import add_gate_parser
+
+    add_gate_parser(commands)
     return parser
 
 
@@ -352,11 +351,3 @@ def _run_policy_test(args: argparse.Namespace) -> int:
                 print(f"    {label}: {item}")
     print(f"{passed} passed, {failed} failed")
     return EXIT_FINDINGS if failed else EXIT_OK
-
-
-def _not_yet(name: str) -> object:
-    def run(args: argparse.Namespace) -> int:
-        print(f"charter {name}: not available in this version", file=sys.stderr)
-        return EXIT_USAGE
-
-    return run

@@ -53,46 +53,58 @@ def ranking_by_group(
     ap: list[float | None] = [None] * groups
     if score.size == 0:
         return auc, ap
-    if groups > 1:
-        small = codes[order].astype(np.int16) if groups < 2**15 else codes[order]  # int16: a radix sort
-        order = order[np.argsort(small, kind="stable")]  # group-major, scores ascending within
-    s = score[order]
-    t = y[order]
-    n = s.size
-    boundary = s[1:] != s[:-1]
-    if groups > 1:
-        g = codes[order]
-        boundary |= g[1:] != g[:-1]
-    change = np.flatnonzero(boundary) + 1
-    starts = np.concatenate((np.zeros(1, dtype=np.int64), change.astype(np.int64)))
-    pos = np.add.reduceat(t, starts, dtype=np.int64)
-    neg = np.diff(np.append(starts, n)) - pos
-    run_group = g[starts].astype(np.int64) if groups > 1 else np.zeros(starts.size, dtype=np.int64)
+    pos, neg, run_group = _tied_runs(score, y, codes, groups, order)
     group_starts, first = _segments(run_group)
-    present = run_group[group_starts]
     positives = np.add.reduceat(pos, group_starts)
     negatives = np.add.reduceat(neg, group_starts)
-    # AUC: negatives ranked below each positive, ties counting one half.
-    neg_before = np.cumsum(neg) - neg
-    neg_before = neg_before - neg_before[first]
-    twice_u = np.add.reduceat(pos * (2 * neg_before + neg), group_starts)
-    # Average precision: thresholds from the highest score down, within each group.
-    pos_r, len_r = pos[::-1], (pos + neg)[::-1]
-    _, first_r = _segments(run_group[::-1])
-    true_pos = np.cumsum(pos_r)
-    true_pos = true_pos - (true_pos - pos_r)[first_r]
-    predicted = np.cumsum(len_r)
-    predicted = predicted - (predicted - len_r)[first_r]
-    gained = pos_r * (true_pos / predicted)
-    starts_r, _ = _segments(run_group[::-1])
-    ap_sum = np.add.reduceat(gained, starts_r)[::-1]
-    for index, group in enumerate(present.tolist()):
+    twice_u = _twice_u(pos, neg, group_starts, first)
+    ap_sum = _precision_sum(pos, neg, run_group)
+    for index, group in enumerate(run_group[group_starts].tolist()):
         p, m = int(positives[index]), int(negatives[index])
         if p and m:
             auc[group] = int(twice_u[index]) / (2.0 * p * m)
         if p:
             ap[group] = float(ap_sum[index]) / p
     return auc, ap
+
+
+def _tied_runs(score: Floats, y: Labels, codes: Codes, groups: int, order: Ints) -> tuple[Ints, Ints, Ints]:
+    """Runs of equal scores within a group, ascending: (positives, negatives, group) per run."""
+    if groups > 1:
+        small = codes[order].astype(np.int16) if groups < 2**15 else codes[order]  # int16: a radix sort
+        order = order[np.argsort(small, kind="stable")]  # group-major, scores ascending within
+    s = score[order]
+    boundary = s[1:] != s[:-1]
+    del s
+    g = codes[order] if groups > 1 else None
+    if g is not None:
+        boundary |= g[1:] != g[:-1]
+    starts = np.concatenate((np.zeros(1, dtype=np.int64), np.flatnonzero(boundary) + 1))
+    del boundary
+    pos = np.add.reduceat(y[order], starts, dtype=np.int64)
+    neg = np.diff(np.append(starts, order.size)) - pos
+    run_group = g[starts].astype(np.int64) if g is not None else np.zeros(starts.size, dtype=np.int64)
+    return pos, neg, run_group
+
+
+def _twice_u(pos: Ints, neg: Ints, group_starts: Ints, first: Ints) -> Ints:
+    """Twice the Mann-Whitney U per group: negatives ranked below each positive, ties counting one half."""
+    neg_before = np.cumsum(neg) - neg
+    neg_before -= neg_before[first]
+    return np.add.reduceat(pos * (2 * neg_before + neg), group_starts)
+
+
+def _precision_sum(pos: Ints, neg: Ints, run_group: Ints) -> Floats:
+    """Per group, from the highest score down: the sum over thresholds of positives gained times precision."""
+    pos_r, len_r = pos[::-1], (pos + neg)[::-1]
+    starts_r, first_r = _segments(run_group[::-1])
+    true_pos = np.cumsum(pos_r)
+    true_pos -= (true_pos - pos_r)[first_r]
+    predicted = np.cumsum(len_r)
+    predicted -= (predicted - len_r)[first_r]
+    gained = pos_r * (true_pos / predicted)
+    result: Floats = np.add.reduceat(gained, starts_r)[::-1]
+    return result
 
 
 def roc_auc_sorted(sorted_scores: Floats, sorted_labels: Labels) -> float | None:

@@ -1,0 +1,231 @@
+"""`charter gate data|eval|drift`: the command line of the runtime gates.
+
+`add_gate_parser` registers the `gate` command on the main parser; each
+subcommand's `run` returns the exit code: 0 pass, 1 fail (or no verdict),
+2 unusable input. DuckDB, NumPy and Matplotlib are imported only when a gate
+runs, so `charter check` stays fast and works without the `gates` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.util
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from compiler.gates import EXIT_UNUSABLE
+
+if TYPE_CHECKING:
+    from compiler.gates.project import ProjectSpecs
+    from compiler.gates.report import Chart, GateReport
+
+GATES_EXTRA = "pip install 'charter[gates]'"
+_REQUIRED_MODULES = ("duckdb", "numpy")
+
+
+def add_gate_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    gate = commands.add_parser(
+        "gate",
+        help="runtime gates that generated pipelines call: data, eval, drift",
+        description="Judge real files against the project's specs. Exit codes: 0 pass, 1 fail, 2 unusable input.",
+    )
+    gates = gate.add_subparsers(dest="gate_command", metavar="GATE", required=True)
+
+    data = gates.add_parser(
+        "data",
+        help="check CSV or Parquet data against its ODCS data contract",
+        description="Columns and logical types, required, unique, allowed values, the contract's quality rules "
+        "and freshness, on CSV, Parquet or a folder of Parquet parts, in bounded memory.",
+    )
+    _project(data)
+    data.add_argument("--contract", required=True, metavar="NAME", help="the contract's id or name")
+    data.add_argument("--contract-version", metavar="VERSION", help="when several versions share the id")
+    data.add_argument("--table", metavar="NAME", help="the contract table the data holds (when it has several)")
+    data.add_argument(
+        "--data", required=True, nargs="+", metavar="FILE", help="CSV or Parquet files, or a folder of parts"
+    )
+    data.add_argument("--now", metavar="TIME", help="ISO 8601 time to judge freshness at (default: now, UTC)")
+    _outputs(data, summary_default=None)
+    data.set_defaults(run=_run_data)
+
+    evaluate = gates.add_parser(
+        "eval",
+        help="performance and fairness of a model's predictions against its evaluation suite",
+        description="Predictions file columns: y_true; y_pred; y_score (binary) or y_prob_<class> (multiclass) or "
+        "prediction (regression); and the suite's sensitive and slice features.",
+    )
+    _project(evaluate)
+    evaluate.add_argument("--model", required=True, metavar="NAME", help="the Model spec's name")
+    evaluate.add_argument("--predictions", required=True, nargs="+", metavar="FILE", help="Parquet or CSV")
+    evaluate.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        metavar="T",
+        help="binary models without y_pred: predict positive when y_score >= T (default 0.5)",
+    )
+    _outputs(evaluate, summary_default=None)
+    evaluate.set_defaults(run=_run_eval)
+
+    drift = gates.add_parser(
+        "drift",
+        help="distribution drift of production data against the reference data",
+        description="Per monitored feature: PSI, KS and chi-squared (numbers); PSI, chi-squared and total "
+        "variation (categories); judged by the model's monitoring.drift method and threshold. "
+        "Exit 1 on drift: retraining should be dispatched.",
+    )
+    _project(drift)
+    drift.add_argument("--model", required=True, metavar="NAME", help="the Model spec's name")
+    drift.add_argument("--reference", required=True, nargs="+", metavar="FILE", help="the reference data")
+    drift.add_argument("--current", required=True, nargs="+", metavar="FILE", help="recent production data")
+    drift.add_argument("--bins", type=int, default=10, metavar="N", help="PSI bins: reference quantiles (default 10)")
+    _outputs(drift, summary_default="drift-summary.md")
+    drift.set_defaults(run=_run_drift)
+
+
+def _project(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "project",
+        nargs="?",
+        default=".",
+        metavar="PROJECT",
+        help="the project root; its specs are checked first and must have no errors (default: .)",
+    )
+
+
+def _outputs(parser: argparse.ArgumentParser, summary_default: str | None) -> None:
+    parser.add_argument("--report", metavar="FILE", help="write the JSON report to FILE")
+    default = f" (default: {summary_default})" if summary_default else ""
+    parser.add_argument(
+        "--summary",
+        metavar="FILE",
+        default=summary_default,
+        help=f"write the Markdown summary to FILE{default}; it is also appended to $GITHUB_STEP_SUMMARY when set",
+    )
+    parser.add_argument("--chart", metavar="FILE", help="draw a PNG chart to FILE (needs matplotlib)")
+    parser.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="DuckDB's memory limit; past it, work spills to a temporary directory (default 2GB, or "
+        "$CHARTER_GATE_MEMORY_LIMIT)",
+    )
+    parser.add_argument("--threads", type=int, metavar="N", help="DuckDB threads (default: one per core)")
+
+
+def _run_data(args: argparse.Namespace) -> int:
+    def build(project: ProjectSpecs) -> GateReport:
+        from compiler.gates import data
+
+        return data.run(
+            project,
+            data.DataOptions(
+                contract=args.contract,
+                data=args.data,
+                contract_version=args.contract_version,
+                table=args.table,
+                memory_limit=args.memory_limit,
+                threads=args.threads,
+                now=_parse_now(args.now),
+            ),
+        )
+
+    return _execute("data", args, build, "data_chart")
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    def build(project: ProjectSpecs) -> GateReport:
+        from compiler.gates import eval as evaluation
+
+        return evaluation.run(
+            project,
+            evaluation.EvalOptions(
+                model=args.model,
+                predictions=args.predictions,
+                threshold=args.threshold,
+                memory_limit=args.memory_limit,
+                threads=args.threads,
+            ),
+        )
+
+    return _execute("eval", args, build, "eval_chart")
+
+
+def _run_drift(args: argparse.Namespace) -> int:
+    def build(project: ProjectSpecs) -> GateReport:
+        from compiler.gates import drift
+
+        if args.bins < 2:
+            from compiler.gates.errors import UnusableInput
+
+            raise UnusableInput(f"--bins {args.bins}: at least 2 bins")
+        return drift.run(
+            project,
+            drift.DriftOptions(
+                model=args.model,
+                reference=args.reference,
+                current=args.current,
+                bins=args.bins,
+                memory_limit=args.memory_limit,
+                threads=args.threads,
+            ),
+        )
+
+    return _execute("drift", args, build, "drift_chart")
+
+
+def _execute(gate: str, args: argparse.Namespace, build: Callable[[ProjectSpecs], GateReport], chart: str) -> int:
+    missing = [name for name in _REQUIRED_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        print(
+            f"charter gate {gate}: needs {', '.join(missing)}, from the gates extra: {GATES_EXTRA}",
+            file=sys.stderr,
+        )
+        return EXIT_UNUSABLE
+    import duckdb
+
+    from compiler.gates.errors import UnusableInput
+    from compiler.gates.project import load_project
+    from compiler.gates.report import GateReport, publish
+
+    try:
+        report = build(load_project(args.project))
+    except UnusableInput as error:
+        report = GateReport(gate, "unusable input", error=str(error))
+    except duckdb.Error as error:
+        report = GateReport(gate, "unusable input", error=f"{type(error).__name__}: {error}")
+    except MemoryError:
+        report = GateReport(gate, "unusable input", error="out of memory", notes=["give the runner more memory"])
+    if report.error is not None:
+        print(f"charter gate {gate}: {report.error}", file=sys.stderr)
+    return publish(
+        report,
+        report_path=args.report,
+        summary_path=args.summary,
+        chart_path=args.chart,
+        chart=_chart(chart) if args.chart else None,
+    )
+
+
+def _chart(name: str) -> Chart:
+    def draw(report: GateReport, path: object) -> None:
+        from pathlib import Path
+
+        from compiler.gates import chart
+
+        getattr(chart, name)(report, Path(str(path)))
+
+    return draw
+
+
+def _parse_now(text: str | None) -> datetime.datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        from compiler.gates.errors import UnusableInput
+
+        raise UnusableInput(f"--now {text!r}: not an ISO 8601 time", hint="for example 2024-05-01T06:00:00Z") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=datetime.UTC)

@@ -1,0 +1,365 @@
+"""`charter gate drift`: production traffic against the reference data, per monitored feature.
+
+Numbers get PSI, the two-sample KS statistic and a chi-squared test over the
+PSI bins; categories (strings, booleans) get PSI and chi-squared over their
+values, and the total variation distance. The model's `monitoring.drift`
+decides which one judges, against its threshold:
+
+    psi    PSI > threshold                                   (numbers and categories)
+    ks     KS statistic > threshold for numbers; for categories, where KS
+           has no order to work with, the total variation distance, the same
+           "largest gap in probability" on the same 0..1 scale
+    chi2   p-value < threshold (the threshold is a significance level)
+
+Drift on any feature fails the gate (exit 1), and the report says whether
+retraining should be dispatched (`retrainOnDrift`). See drift_stats for the
+binning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from compiler.gates import drift_stats as stats
+from compiler.gates.errors import UnusableInput
+from compiler.gates.io import Source, columns, connection, open_source, query, quote, require_columns
+from compiler.gates.project import ProjectSpecs, bare
+from compiler.gates.report import ICON, Check, GateReport, show
+
+MAX_CATEGORIES = 100_000
+_NUMERIC_LOGICAL = ("integer", "number", "date", "timestamp")
+_NUMERIC_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+)
+_TIME_TYPES = ("DATE", "TIMESTAMP")
+
+
+@dataclass(frozen=True)
+class DriftOptions:
+    model: str
+    reference: Sequence[str]
+    current: Sequence[str]
+    bins: int = stats.DEFAULT_BINS
+    memory_limit: str | None = None
+    threads: int | None = None
+
+
+def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
+    model_spec, model = project.model(options.model)
+    monitoring = model.spec.monitoring
+    if monitoring is None:
+        raise UnusableInput(
+            f"model `{model_spec.name}` has no `monitoring` section: nothing says which method and threshold apply",
+            hint="add spec.monitoring.drift (method, threshold, features) to the model",
+        )
+    drift = monitoring.drift
+    features = list(drift.features) or list(model.spec.features)
+    contract_spec = project.training_contract(model_spec.name)
+    logical: dict[str, str | None] = {}
+    if contract_spec is not None and contract_spec.contract is not None:
+        for name in features:
+            found = contract_spec.contract.find(name)
+            logical[name] = found[0].logical_type if len(found) == 1 else None
+    reference = open_source(options.reference, "reference")
+    current = open_source(options.current, "current")
+    report = GateReport(
+        "drift",
+        f"model `{model_spec.name}` {model.spec.version} · {drift.method} threshold {show(drift.threshold)} · "
+        f"reference {reference.label} · current {current.label}",
+        subject={
+            "model": model_spec.name,
+            "version": model.spec.version,
+            "method": drift.method,
+            "threshold": drift.threshold,
+            "retrainOnDrift": monitoring.retrain_on_drift,
+        },
+    )
+    results: list[dict[str, Any]] = []
+    with connection(options.memory_limit, options.threads) as con:
+        ref_columns = columns(con, reference)
+        cur_columns = columns(con, current)
+        wanted = {bare(name): "drift monitoring" for name in features}
+        require_columns(ref_columns, wanted, reference)
+        require_columns(cur_columns, wanted, current)
+        ref_rows = _rows(con, reference)
+        cur_rows = _rows(con, current)
+        report.inputs += [
+            {"role": "reference", "path": reference.label, "format": reference.format, "rows": ref_rows},
+            {"role": "current", "path": current.label, "format": current.format, "rows": cur_rows},
+        ]
+        for name in features:
+            column = bare(name)
+            numeric = _is_numeric(logical.get(name), ref_columns[column])
+            if numeric:
+                result = _numeric(
+                    con,
+                    reference,
+                    current,
+                    column,
+                    types=(ref_columns[column], cur_columns[column]),
+                    bins=options.bins,
+                    logical=logical.get(name),
+                )
+            else:
+                result = _categorical(con, reference, current, column)
+            result.update({"feature": name, "column": column, "logicalType": logical.get(name)})
+            _decide(result, drift.method, drift.threshold)
+            results.append(result)
+    drifted = [r["feature"] for r in results if r["drift"]]
+    for r in results:
+        report.add(
+            Check(
+                f"drift.{r['feature']}",
+                f"`{r['feature']}` ({r['kind']})",
+                "fail" if r["drift"] else "pass",
+                target=r["feature"],
+                value=r["statistic"],
+                expected=r["rule"],
+                message=r["explanation"],
+            )
+        )
+    retrain = bool(drifted) and monitoring.retrain_on_drift
+    report.details.update(
+        {
+            "drift": bool(drifted),
+            "driftedFeatures": drifted,
+            "retrain": retrain,
+            "method": drift.method,
+            "threshold": drift.threshold,
+            "features": results,
+        }
+    )
+    report.sections.extend(_markdown(results, drifted, retrain, monitoring.retrain_on_drift))
+    return report
+
+
+def _rows(con: duckdb.DuckDBPyConnection, source: Source) -> int:
+    row = query(con, f"SELECT count(*) FROM {source.relation()}", source).fetchone()
+    rows = int(row[0]) if row else 0
+    if rows == 0:
+        raise UnusableInput(f"{source.label}: no rows")
+    return rows
+
+
+def _is_numeric(logical: str | None, data_type: str) -> bool:
+    if logical is not None:
+        return logical in _NUMERIC_LOGICAL
+    upper = data_type.upper()
+    return upper.startswith(_NUMERIC_TYPES) or upper.startswith(_TIME_TYPES)
+
+
+def _as_number(column: str, data_type: str, logical: str | None) -> str:
+    """SQL: the column as a number; dates and times as seconds since 1970 (UTC)."""
+    upper = data_type.upper()
+    if upper.startswith(_TIME_TYPES):
+        return f"epoch({quote(column)})"
+    if upper.startswith("VARCHAR"):
+        if logical in ("date", "timestamp"):
+            return f"epoch(TRY_CAST({quote(column)} AS TIMESTAMPTZ))"
+        return f"TRY_CAST({quote(column)} AS DOUBLE)"
+    return f"CAST({quote(column)} AS DOUBLE)"
+
+
+def _values(
+    con: duckdb.DuckDBPyConnection, source: Source, column: str, data_type: str, logical: str | None
+) -> tuple[np.ndarray[Any, np.dtype[np.float64]], int]:
+    expression = _as_number(column, data_type, logical)
+    counted = query(
+        con,
+        f"SELECT count(*) - count({quote(column)}), count({quote(column)}) - count({expression}) "
+        f"FROM {source.relation()}",
+        source,
+    ).fetchone()
+    assert counted is not None
+    nulls, unparsable = int(counted[0]), int(counted[1])
+    if unparsable:
+        what = "dates or times" if logical in ("date", "timestamp") else "numbers"
+        raise UnusableInput(f"{source.label}: column `{column}`: {unparsable:,} value(s) are not {what}")
+    fetched = query(
+        con, f"SELECT {expression} AS v FROM {source.relation()} WHERE {quote(column)} IS NOT NULL", source
+    ).fetchnumpy()
+    values = np.asarray(fetched["v"], dtype=np.float64)
+    if not np.all(np.isfinite(values)):
+        raise UnusableInput(f"{source.label}: column `{column}` holds NaN or infinite values")
+    return values, nulls
+
+
+def _numeric(
+    con: duckdb.DuckDBPyConnection,
+    reference: Source,
+    current: Source,
+    column: str,
+    *,
+    types: tuple[str, str],
+    bins: int,
+    logical: str | None,
+) -> dict[str, Any]:
+    ref_type, cur_type = types
+    ref, ref_nulls = _values(con, reference, column, ref_type, logical)
+    cur, cur_nulls = _values(con, current, column, cur_type, logical)
+    if ref.size == 0:
+        raise UnusableInput(f"{reference.label}: column `{column}` has no values to compare with")
+    binned = stats.numeric_bins(ref, cur, ref_nulls, cur_nulls, bins)
+    chi2, dof, p_value = stats.chi2_homogeneity(binned.reference, binned.current)
+    return {
+        "kind": "numeric",
+        "psi": stats.psi(binned.reference, binned.current),
+        "ks": stats.ks_statistic(ref, cur) if cur.size else None,
+        "chi2": chi2,
+        "chi2Dof": dof,
+        "chi2PValue": p_value,
+        "totalVariation": stats.total_variation(binned.reference, binned.current),
+        "reference": _profile(ref, ref_nulls),
+        "current": _profile(cur, cur_nulls),
+        "bins": _bins(binned.labels, binned.reference, binned.current),
+    }
+
+
+def _profile(values: np.ndarray[Any, np.dtype[np.float64]], nulls: int) -> dict[str, Any]:
+    if values.size == 0:
+        return {"rows": nulls, "nulls": nulls}
+    return {
+        "rows": int(values.size) + nulls,
+        "nulls": nulls,
+        "mean": float(values.mean()),
+        "std": float(values.std()),
+        "min": float(values.min()),
+        "median": float(np.median(values)),
+        "max": float(values.max()),
+    }
+
+
+def _counts(con: duckdb.DuckDBPyConnection, source: Source, column: str) -> dict[str | None, int]:
+    approx = query(con, f"SELECT approx_count_distinct({quote(column)}) FROM {source.relation()}", source).fetchone()
+    if approx is not None and int(approx[0]) > MAX_CATEGORIES:
+        raise UnusableInput(
+            f"{source.label}: column `{column}` has about {int(approx[0]):,} distinct values; "
+            "too many categories (is it a number the contract does not type?)"
+        )
+    rows = query(
+        con,
+        f"SELECT CAST({quote(column)} AS VARCHAR) AS v, count(*) FROM {source.relation()} GROUP BY v",
+        source,
+    ).fetchall()
+    return {(None if value is None else str(value)): int(n) for value, n in rows}
+
+
+def _categorical(con: duckdb.DuckDBPyConnection, reference: Source, current: Source, column: str) -> dict[str, Any]:
+    ref = _counts(con, reference, column)
+    cur = _counts(con, current, column)
+    keys = sorted({k for k in (*ref, *cur) if k is not None})
+    if None in ref or None in cur:
+        keys_all: list[str | None] = [*keys, None]
+    else:
+        keys_all = list(keys)
+    ref_counts = np.asarray([ref.get(k, 0) for k in keys_all], dtype=np.int64)
+    cur_counts = np.asarray([cur.get(k, 0) for k in keys_all], dtype=np.int64)
+    labels = ["(missing)" if k is None else k for k in keys_all]
+    chi2, dof, p_value = stats.chi2_homogeneity(ref_counts, cur_counts)
+    new = [k for k in keys if k not in ref]
+    return {
+        "kind": "categorical",
+        "psi": stats.psi(ref_counts, cur_counts),
+        "ks": None,
+        "chi2": chi2,
+        "chi2Dof": dof,
+        "chi2PValue": p_value,
+        "totalVariation": stats.total_variation(ref_counts, cur_counts),
+        "newCategories": new[:50],
+        "bins": _bins(labels, ref_counts, cur_counts),
+    }
+
+
+def _bins(labels: list[str], ref: np.ndarray[Any, Any], cur: np.ndarray[Any, Any]) -> list[dict[str, Any]]:
+    ref_total, cur_total = max(int(ref.sum()), 1), max(int(cur.sum()), 1)
+    rows: list[dict[str, Any]] = [
+        {"bin": label, "reference": int(r) / ref_total, "current": int(c) / cur_total}
+        for label, r, c in zip(labels, ref.tolist(), cur.tolist(), strict=True)
+    ]
+    if len(rows) > 50:  # keep the largest shifts of a long list of categories
+        rows = sorted(rows, key=lambda row: -abs(float(row["current"]) - float(row["reference"])))[:50]
+    return rows
+
+
+def _decide(result: dict[str, Any], method: str, threshold: float) -> None:
+    if method == "chi2":
+        value = float(result["chi2PValue"])
+        result.update(
+            statistic=value,
+            statisticName="chi2 p-value",
+            drift=value < threshold,
+            rule=f"p ≥ {show(threshold)}",
+        )
+    elif method == "ks":
+        name = "ks" if result["kind"] == "numeric" else "totalVariation"
+        value = float(result[name])
+        result.update(
+            statistic=value,
+            statisticName="KS statistic" if name == "ks" else "total variation (KS for categories)",
+            drift=value > threshold,
+            rule=f"≤ {show(threshold)}",
+        )
+    else:
+        value = float(result["psi"])
+        result.update(statistic=value, statisticName="PSI", drift=value > threshold, rule=f"≤ {show(threshold)}")
+    verb = "drifted" if result["drift"] else "stable"
+    result["explanation"] = f"{verb}: {result['statisticName']} {show(value)}"
+
+
+def _markdown(results: list[dict[str, Any]], drifted: list[str], retrain: bool, retrain_on_drift: bool) -> list[str]:
+    lines = [
+        "### Features",
+        "",
+        "| | Feature | Kind | PSI | KS | χ² p-value | Total variation | Judged by |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        lines.append(
+            f"| {ICON['fail' if r['drift'] else 'pass']} | `{r['feature']}` | {r['kind']} | {_cell(r['psi'])} | "
+            f"{_cell(r['ks'])} | {_cell(r['chi2PValue'])} | {_cell(r['totalVariation'])} | "
+            f"{r['statisticName']} {r['rule']} |"
+        )
+    lines.append("")
+    if drifted:
+        action = (
+            "retraining is dispatched (`retrainOnDrift: true`)"
+            if retrain
+            else "retraining is not automatic (`retrainOnDrift: false`)"
+        )
+        lines += [f"**Drift in {len(drifted)} feature(s): {', '.join(drifted)}**: {action}.", ""]
+        for r in results:
+            if not r["drift"]:
+                continue
+            top = sorted(r["bins"], key=lambda b: -abs(float(b["current"]) - float(b["reference"])))[:5]
+            lines += [
+                f"Largest shifts in `{r['feature']}`:",
+                "",
+                "| Bin | Reference | Current |",
+                "| --- | --- | --- |",
+            ]
+            lines += [f"| {str(b['bin']).replace('|', '/')} | {b['reference']:.2%} | {b['current']:.2%} |" for b in top]
+            lines.append("")
+    else:
+        lines += ["No feature drifted" + ("." if not retrain_on_drift else "; no retraining needed."), ""]
+    return lines
+
+
+def _cell(value: Any) -> str:
+    return "n/a" if value is None else show(value)

@@ -1,0 +1,150 @@
+"""Distribution-shift statistics, in NumPy: PSI, two-sample KS, chi-squared, total variation.
+
+PSI binning (numbers): the bin edges are the reference sample's deciles
+(`numpy.quantile`, linear interpolation, 10 bins by default), duplicates
+dropped, so heavily tied features get fewer, wider bins; bins are closed on
+the right, (-inf, q1], (q1, q2], ..., (qk, inf), so values outside the
+reference range land in the outer bins. Nulls, when either sample has any,
+are one more bin. Proportions are of all rows, and a proportion of 0 is
+floored at `PSI_EPSILON` (1e-4) so an empty bin adds a large but finite term:
+
+    PSI = sum over bins of (current - reference) * ln(current / reference)
+
+Categories: one bin per category seen in either sample (nulls included).
+KS is scipy.stats.ks_2samp's statistic: the largest distance between the two
+empirical distribution functions. Chi-squared is the test of homogeneity on
+the 2 x k table of counts, without continuity correction (as
+scipy.stats.chi2_contingency(correction=False)), its p-value from the
+regularised upper incomplete gamma function.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+PSI_EPSILON = 1e-4
+DEFAULT_BINS = 10
+
+Floats = npt.NDArray[np.float64]
+Counts = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Bins:
+    edges: Floats
+    reference: Counts
+    current: Counts
+    labels: list[str]
+
+
+def quantile_edges(reference: Floats, bins: int = DEFAULT_BINS) -> Floats:
+    if reference.size == 0:
+        return np.zeros(0)
+    inner = np.linspace(0.0, 1.0, bins + 1)[1:-1]
+    return np.unique(np.quantile(reference, inner))
+
+
+def bin_counts(values: Floats, edges: Floats) -> Counts:
+    return np.bincount(np.searchsorted(edges, values, side="left"), minlength=edges.size + 1).astype(np.int64)
+
+
+def numeric_bins(
+    reference: Floats, current: Floats, reference_nulls: int, current_nulls: int, bins: int = DEFAULT_BINS
+) -> Bins:
+    edges = quantile_edges(reference, bins)
+    ref = bin_counts(reference, edges)
+    cur = bin_counts(current, edges)
+    shown = [f"{x:.6g}" for x in edges]
+    labels = [f"≤ {shown[0]}"] if shown else ["all"]
+    labels += [f"({a}, {b}]" for a, b in itertools.pairwise(shown)]
+    if shown:
+        labels.append(f"> {shown[-1]}")
+    if reference_nulls or current_nulls:
+        ref = np.append(ref, reference_nulls)
+        cur = np.append(cur, current_nulls)
+        labels.append("(missing)")
+    return Bins(edges, ref, cur, labels)
+
+
+def psi(reference: Counts, current: Counts, epsilon: float = PSI_EPSILON) -> float:
+    r = np.maximum(reference / max(int(reference.sum()), 1), epsilon)
+    c = np.maximum(current / max(int(current.sum()), 1), epsilon)
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+def ks_statistic(reference: Floats, current: Floats) -> float:
+    """scipy.stats.ks_2samp(reference, current).statistic."""
+    if reference.size == 0 or current.size == 0:
+        return math.nan
+    a = np.sort(reference)
+    b = np.sort(current)
+    everything = np.concatenate((a, b))
+    cdf_a = np.searchsorted(a, everything, side="right") / a.size
+    cdf_b = np.searchsorted(b, everything, side="right") / b.size
+    return float(np.max(np.abs(cdf_a - cdf_b)))
+
+
+def total_variation(reference: Counts, current: Counts) -> float:
+    """Half the L1 distance between the two distributions: the largest gap in the probability of any set."""
+    r = reference / max(int(reference.sum()), 1)
+    c = current / max(int(current.sum()), 1)
+    return float(0.5 * np.sum(np.abs(r - c)))
+
+
+def chi2_homogeneity(reference: Counts, current: Counts) -> tuple[float, int, float]:
+    """(statistic, degrees of freedom, p-value) of the 2 x k table; empty categories dropped."""
+    table = np.vstack((reference, current)).astype(np.float64)
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2 or np.any(table.sum(axis=1) == 0):
+        return 0.0, max(table.shape[1] - 1, 0), 1.0
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    statistic = float(np.sum((table - expected) ** 2 / expected))
+    dof = table.shape[1] - 1
+    return statistic, dof, chi2_sf(statistic, dof)
+
+
+def chi2_sf(statistic: float, dof: int) -> float:
+    """P(X > statistic) for X ~ chi-squared(dof)."""
+    if statistic <= 0:
+        return 1.0
+    return gammaincc(dof / 2.0, statistic / 2.0)
+
+
+def gammaincc(a: float, x: float) -> float:
+    """The regularised upper incomplete gamma function Q(a, x) (Numerical Recipes, 6.2)."""
+    if x <= 0:
+        return 1.0
+    log_prefix = -x + a * math.log(x) - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        denominator = a
+        for _ in range(100_000):
+            denominator += 1
+            term *= x / denominator
+            total += term
+            if abs(term) < abs(total) * 1e-17:
+                break
+        return max(0.0, 1.0 - total * math.exp(log_prefix))
+    tiny = 1e-300
+    b = x + 1 - a
+    c = 1 / tiny
+    d = 1 / b
+    h = d
+    for i in range(1, 100_000):
+        an = -i * (i - a)
+        b += 2
+        d = an * d + b
+        d = tiny if abs(d) < tiny else d
+        c = b + an / c
+        c = tiny if abs(c) < tiny else c
+        d = 1 / d
+        delta = d * c
+        h *= delta
+        if abs(delta - 1) < 1e-16:
+            break
+    return math.exp(log_prefix) * h

@@ -1,0 +1,762 @@
+"""`charter gate eval`: a model's predictions against its evaluation suite.
+
+The predictions file (Parquet or CSV) holds one row per held-out example:
+
+    y_true                 the observed label (or value, for regression)
+    y_pred                 the predicted label (binary, multiclass, generation)
+    y_score                binary: the score or probability of the positive class
+    y_prob_<class>         multiclass: the probability of each class
+    prediction             regression: the predicted value (`y_pred` works too)
+    <sensitive features>   every column the suite's fairness checks group by
+    <slice features>       every column a slice of the suite filters on
+
+Every metric the suite lists is computed (with scikit-learn's definitions),
+overall, on its slice when it names one, and per group of every sensitive
+feature; every fairness check with fairlearn's definitions (differences are
+max - min over groups, ratios min / max; equalized odds takes the worse of
+the true and false positive rates).
+
+Decisions:
+- Binary without `y_pred`: predictions are `y_score >= 0.5`, said in the report.
+- A group smaller than the suite's `minGroupSize` refuses a verdict: the
+  fairness checks on that feature get "no verdict" (their values are still
+  reported, with every group's numbers), and the gate fails closed (exit 1).
+  A model is not shown fair on a group too small to measure; the report
+  names the groups, so the fix (more evaluation data, merged groups, or a
+  reviewed change of minGroupSize) is a decision people make.
+- A metric that does not exist on the data (ROC AUC with one class in
+  y_true, a rate for a group with no positives) is "no verdict", not 0.
+- Nulls in a sensitive feature form their own group, `(missing)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+
+from compiler.gates import scoring
+from compiler.gates.errors import UnusableInput
+from compiler.gates.io import Source, canonical, columns, connection, open_source, query, quote
+from compiler.gates.project import ProjectSpecs, bare
+from compiler.gates.report import Check, GateReport, show
+from compiler.models.model import Model
+from compiler.models.suite import EvaluationSuite
+
+MAX_GROUPS = 1000
+MAX_CLASSES = 1000
+MISSING = "(missing)"
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN")
+_UNSIGNED = ("UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
+SUPPORTED = {
+    "binary-classification": scoring.BINARY_METRICS,
+    "multiclass-classification": scoring.MULTICLASS_METRICS,
+    "regression": scoring.REGRESSION_METRICS,
+    "generation": frozenset(("exact_match",)),
+}
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    model: str
+    predictions: Sequence[str]
+    threshold: float = 0.5
+    memory_limit: str | None = None
+    threads: int | None = None
+
+
+@dataclass
+class Feature:
+    """A dictionary-encoded column: codes 0..g-1 index `labels`; `(missing)` is the null group."""
+
+    name: str
+    column: str
+    codes: scoring.Codes
+    labels: list[str]
+    values: list[Any]
+
+
+@dataclass
+class Loaded:
+    task: str
+    rows: int
+    data: scoring.Binary | scoring.Multiclass | scoring.Regression | None
+    features: dict[str, Feature] = field(default_factory=dict)
+    classes: list[str] = field(default_factory=list)
+    positive: str | None = None
+    favourable: int | None = None
+    exact: scoring.Bools | None = None
+    overall: dict[str, float | None] = field(default_factory=dict)
+    """Every unsliced metric, computed together (one sort serves AUC and average precision)."""
+    notes: list[str] = field(default_factory=list)
+
+
+def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
+    model_spec, model = project.model(options.model)
+    suite_spec, suite = project.suite_of(options.model)
+    source = open_source(options.predictions, "predictions")
+    task = model.spec.task
+    report = GateReport(
+        "eval",
+        f"model `{model_spec.name}` {model.spec.version} ({task}) · suite `{suite_spec.name}` · {source.label}",
+        subject={"model": model_spec.name, "version": model.spec.version, "task": task, "suite": suite_spec.name},
+    )
+    supported = SUPPORTED.get(task, frozenset())
+    wanted: list[str] = [bound.metric for bound in suite.spec.metrics]
+    with connection(options.memory_limit, options.threads) as con:
+        loaded = _Loader(con, source, model, suite, options).load(set(wanted) & supported)
+    report.inputs.append(
+        {"path": source.label, "files": list(source.files), "format": source.format, "rows": loaded.rows}
+    )
+    report.headline += f" · {loaded.rows:,} rows"
+    report.notes.extend(loaded.notes)
+    _judge(report, loaded, suite, supported)
+    return report
+
+
+# --- loading -----------------------------------------------------------------------------
+
+
+class _Loader:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: Source,
+        model: Model,
+        suite: EvaluationSuite,
+        options: EvalOptions,
+    ):
+        self.con = con
+        self.source = source
+        self.model = model
+        self.suite = suite
+        self.options = options
+        self.relation = source.relation()
+        self.task = model.spec.task
+        self.true_labels: set[str] = set()
+        # One query reads every column, so labels, scores and groups stay row-aligned.
+        self.params: list[Any] = []
+        self.feature_parts: dict[str, str] = {}
+        self.dictionaries: dict[str, list[Any]] = {}
+        self.arrays: dict[str, np.ndarray[Any, Any]] = {}
+
+    def load(self, metrics: set[str]) -> Loaded:
+        available = columns(self.con, self.source)
+        needed: dict[str, str] = {"y_true": "every metric"}
+        feature_columns = self.feature_columns(available, needed)
+        task = self.task
+        pred_column = "y_pred"
+        score_column: str | None = None
+        prob_columns: dict[str, str] = {}
+        derive_pred = False
+        if task == "binary-classification":
+            needs_score = bool(metrics & scoring.BINARY_NEEDS_SCORE)
+            needs_pred = bool(metrics & scoring.BINARY_NEEDS_PRED) or bool(self.suite.spec.fairness)
+            if needs_score or ("y_score" in available and "y_pred" not in available):
+                needed["y_score"] = ", ".join(sorted(metrics & scoring.BINARY_NEEDS_SCORE)) or "deriving y_pred"
+                score_column = "y_score"
+            if needs_pred:
+                if "y_pred" in available:
+                    needed["y_pred"] = "thresholded metrics and fairness"
+                elif "y_score" in available:
+                    derive_pred = True
+                    score_column = "y_score"
+                else:
+                    needed["y_pred"] = "thresholded metrics and fairness (or give y_score)"
+        elif task == "multiclass-classification":
+            needed["y_pred"] = "predicted classes"
+            prob_columns = {name[len("y_prob_") :]: name for name in available if name.startswith("y_prob_")}
+        elif task == "regression":
+            pred_column = "prediction" if "prediction" in available or "y_pred" not in available else "y_pred"
+            needed[pred_column] = "predicted values"
+        elif task == "generation":
+            needed["y_pred"] = "generated outputs"
+        else:
+            raise UnusableInput(f"charter gate eval does not evaluate `{task}` models yet")
+        _require(available, needed, self.source)
+        stats = self.stats(available, pred_column if pred_column in needed else None, score_column)
+        rows = int(stats["rows"])
+        if rows == 0:
+            raise UnusableInput(f"{self.source.label}: no rows")
+        self.no_nulls(stats, ["y_true", pred_column if pred_column in needed else None, score_column])
+        loaded = Loaded(task, rows, None)
+        self.plan_features(available, feature_columns)
+        if task == "regression":
+            loaded.data = self.regression(available, pred_column)
+        else:
+            label_columns = ["y_true"] + (["y_pred"] if "y_pred" in needed else [])
+            labels = self.label_dictionary(available, label_columns)
+            if task == "binary-classification":
+                loaded.data = self.binary(
+                    available, labels, loaded, metrics, score_column=score_column, derive_pred=derive_pred
+                )
+            elif task == "multiclass-classification":
+                loaded.data = self.multiclass(available, labels, prob_columns, loaded, metrics)
+            else:
+                loaded.exact = self.exact(available, labels)
+        loaded.features = self.features(feature_columns)
+        return loaded
+
+    def feature_columns(self, available: dict[str, str], needed: dict[str, str]) -> dict[str, str]:
+        """Feature name (as the spec writes it) -> file column."""
+        out: dict[str, str] = {}
+        for check in self.suite.spec.fairness:
+            column = _column_for(available, check.sensitive_feature)
+            out[check.sensitive_feature] = column
+            needed.setdefault(column, f"fairness check {check.metric}")
+        for piece in self.suite.spec.slices:
+            column = _column_for(available, piece.feature)
+            bounded = any(bound.slice == piece.name for bound in self.suite.spec.metrics)
+            if bounded:
+                needed.setdefault(column, f"slice {piece.name}")
+            if column in available:
+                out[piece.feature] = column
+        for name in self.model.spec.sensitive_features:
+            column = _column_for(available, name)
+            if column in available:
+                out.setdefault(name, column)
+        return out
+
+    def stats(self, available: dict[str, str], pred: str | None, score: str | None) -> dict[str, Any]:
+        parts = ["count(*) AS rows", "count(y_true) AS y_true"]
+        if pred is not None:
+            parts.append(f"count({quote(pred)}) AS {quote(pred)}")
+        if score is not None:
+            if not _numeric(available[score]):
+                raise UnusableInput(
+                    f"{self.source.label}: column `{score}` is {available[score]}; scores must be numbers"
+                )
+            parts.append(f"count(*) FILTER (WHERE isfinite(CAST({quote(score)} AS DOUBLE))) AS {quote(score)}")
+        row = query(self.con, f"SELECT {', '.join(parts)} FROM {self.relation}", self.source).fetchone()
+        assert row is not None
+        names = ["rows", "y_true"] + ([pred] if pred is not None else []) + ([score] if score is not None else [])
+        return dict(zip(names, row, strict=True))
+
+    def no_nulls(self, stats: dict[str, Any], names: list[str | None]) -> None:
+        rows = int(stats["rows"])
+        for name in names:
+            if name is None or name not in stats:
+                continue
+            missing = rows - int(stats[name])
+            if missing:
+                raise UnusableInput(
+                    f"{self.source.label}: column `{name}` has {missing:,} null or non-finite value(s) "
+                    f"in {rows:,} rows",
+                    hint="every evaluated row needs a label, a prediction and a score",
+                )
+
+    def distinct(self, expression: str, column: str, limit: int) -> list[Any]:
+        approx = query(
+            self.con, f"SELECT approx_count_distinct({expression}) FROM {self.relation}", self.source
+        ).fetchone()
+        if approx is not None and int(approx[0]) > limit * 1.1:
+            raise UnusableInput(
+                f"{self.source.label}: column `{column}` has about {int(approx[0]):,} distinct values; "
+                f"at most {limit:,} groups or classes are supported"
+            )
+        row = query(
+            self.con,
+            f"SELECT list(DISTINCT v ORDER BY v) FROM (SELECT {expression} AS v FROM {self.relation}) "
+            "WHERE v IS NOT NULL",
+            self.source,
+        ).fetchone()
+        values = list(row[0]) if row and row[0] is not None else []
+        if len(values) > limit:
+            raise UnusableInput(f"{self.source.label}: column `{column}` has {len(values):,} distinct values")
+        return values
+
+    def label_expressions(self, available: dict[str, str], names: list[str]) -> dict[str, str]:
+        types = {available[n] for n in names}
+        if len(types) == 1:
+            return {n: quote(n) for n in names}
+        if all(_numeric(t) for t in types):
+            return {n: f"CAST({quote(n)} AS DOUBLE)" for n in names}
+        return {n: f"CAST({quote(n)} AS VARCHAR)" for n in names}
+
+    def label_dictionary(self, available: dict[str, str], names: list[str]) -> tuple[list[Any], dict[str, str]]:
+        expressions = self.label_expressions(available, names)
+        values: set[Any] = set()
+        for name in names:
+            found = self.distinct(expressions[name], name, MAX_CLASSES)
+            if name == "y_true":
+                self.true_labels = {canonical(v) for v in found}
+            values.update(found)
+        return sorted(values), expressions
+
+    def fetch(self, parts: dict[str, str]) -> dict[str, np.ndarray[Any, Any]]:
+        """The one read of the rows: `parts` and the sensitive and slice features."""
+        every = {**parts, **{f"feature:{column}": expr for column, expr in self.feature_parts.items()}}
+        sql = f"SELECT {', '.join(f'{expr} AS {quote(alias)}' for alias, expr in every.items())} FROM {self.relation}"
+        result = query(self.con, sql, self.source, self.params or None).fetchnumpy()
+        self.arrays = {alias: np.asarray(result[alias]) for alias in every}
+        return self.arrays
+
+    def code_expression(self, expression: str, values: list[Any], type_name: str) -> str:
+        """SQL: the 1-based position of the value in `values`, 0 for null."""
+        self.params.append(values)
+        return f"coalesce(list_position(CAST(${len(self.params)} AS {type_name}[]), {expression}), 0)::INTEGER"
+
+    def list_type(self, available: dict[str, str], expression: str, column: str) -> str:
+        if expression.startswith("CAST(") and expression.endswith("AS DOUBLE)"):
+            return "DOUBLE"
+        if expression.startswith("CAST(") and expression.endswith("AS VARCHAR)"):
+            return "VARCHAR"
+        return available[column]
+
+    def binary(
+        self,
+        available: dict[str, str],
+        dictionary: tuple[list[Any], dict[str, str]],
+        loaded: Loaded,
+        metrics: set[str],
+        *,
+        score_column: str | None,
+        derive_pred: bool,
+    ) -> scoring.Binary:
+        values, expressions = dictionary
+        positive = self.positive_label(values)
+        loaded.positive = canonical(positive) if positive is not None else canonical(self.suite.spec.positive_label)
+        parts: dict[str, str] = {}
+        for name, expression in expressions.items():
+            parts[name] = self.code_expression(expression, values, self.list_type(available, expression, name))
+        if score_column is not None:
+            parts["score"] = f"CAST({quote(score_column)} AS DOUBLE)"
+        arrays = self.fetch(parts)
+        positive_code = values.index(positive) + 1 if positive is not None else -1
+        y = (arrays["y_true"] == positive_code).view(np.int8)
+        score = np.asarray(arrays["score"], dtype=np.float64) if score_column is not None else None
+        pred: scoring.Labels | None = None
+        if "y_pred" in arrays:
+            pred = (arrays["y_pred"] == positive_code).view(np.int8)
+        elif derive_pred and score is not None:
+            pred = (score >= self.options.threshold).view(np.int8)
+            loaded.notes.append(f"no y_pred column: predictions are y_score >= {self.options.threshold}")
+        if score is not None and metrics & scoring.BINARY_NEEDS_PROBABILITY:
+            low, high = float(score.min()), float(score.max())
+            if low < 0 or high > 1:
+                raise UnusableInput(
+                    f"{self.source.label}: column `y_score` ranges over [{low:g}, {high:g}]; "
+                    f"{', '.join(sorted(metrics & scoring.BINARY_NEEDS_PROBABILITY))} need probabilities in [0, 1]"
+                )
+        return scoring.Binary(y, pred, score)
+
+    def positive_label(self, values: list[Any]) -> Any:
+        wanted = self.suite.spec.positive_label
+        by_text = {canonical(v): v for v in values}
+        if wanted is not None:
+            if canonical(wanted) in by_text:
+                return by_text[canonical(wanted)]
+            if len(values) >= 2:
+                raise UnusableInput(
+                    f"{self.source.label}: positiveLabel {canonical(wanted)!r} of the suite is not among the labels "
+                    f"in y_true/y_pred: {', '.join(repr(canonical(v)) for v in values)}"
+                )
+            return None  # one label only, and it is the negative one
+        if len(values) > 2:
+            raise UnusableInput(
+                f"{self.source.label}: a binary model's y_true/y_pred hold {len(values)} labels: "
+                f"{', '.join(repr(canonical(v)) for v in values[:10])}"
+            )
+        texts = set(by_text)
+        for candidate in ("1", "true"):
+            if texts <= {candidate, "0" if candidate == "1" else "false"}:
+                return by_text.get(candidate)
+        raise UnusableInput(
+            f"{self.source.label}: labels {', '.join(repr(t) for t in sorted(texts))} do not say which is positive",
+            hint="set `positiveLabel` in the evaluation suite",
+        )
+
+    def multiclass(
+        self,
+        available: dict[str, str],
+        dictionary: tuple[list[Any], dict[str, str]],
+        prob_columns: dict[str, str],
+        loaded: Loaded,
+        metrics: set[str],
+    ) -> scoring.Multiclass:
+        values, expressions = dictionary
+        classes = [canonical(v) for v in values]
+        loaded.classes = classes
+        parts = {
+            name: self.code_expression(expression, values, self.list_type(available, expression, name))
+            for name, expression in expressions.items()
+        }
+        needs_prob = metrics & scoring.MULTICLASS_NEEDS_PROBABILITY
+        if needs_prob:
+            missing = [c for c in classes if c not in prob_columns and c in self.true_labels]
+            if missing:
+                raise UnusableInput(
+                    f"{self.source.label}: no probability column for class(es) "
+                    + ", ".join(f"`y_prob_{c}`" for c in missing)
+                    + f" (needed for {', '.join(sorted(needs_prob))})"
+                )
+            for c in classes:
+                column = prob_columns.get(c)
+                if column is None:  # a class only ever predicted: no probability is ever read
+                    parts[f"p{classes.index(c)}"] = "CAST(0 AS DOUBLE)"
+                    continue
+                if not _numeric(available[column]):
+                    raise UnusableInput(f"{self.source.label}: column `{column}` is {available[column]}, not numbers")
+                parts[f"p{classes.index(c)}"] = f"CAST({quote(column)} AS DOUBLE)"
+        arrays = self.fetch(parts)
+        y = arrays["y_true"].astype(np.int64) - 1
+        pred = arrays["y_pred"].astype(np.int64) - 1
+        prob = None
+        if needs_prob:
+            prob = np.column_stack([arrays[f"p{i}"].astype(np.float64) for i in range(len(classes))])
+            if not np.all(np.isfinite(prob)):
+                raise UnusableInput(f"{self.source.label}: y_prob_* columns hold nulls or non-finite values")
+            if prob.min() < 0 or prob.max() > 1:
+                raise UnusableInput(f"{self.source.label}: y_prob_* values must lie in [0, 1]")
+        favourable = self.suite.spec.positive_label
+        if favourable is not None and canonical(favourable) in classes:
+            loaded.favourable = classes.index(canonical(favourable))
+            loaded.positive = canonical(favourable)
+        elif any(check.metric.startswith(("demographic", "selection")) for check in self.suite.spec.fairness):
+            raise UnusableInput(
+                "selection rates of a multiclass model need the favourable class",
+                hint=f"set `positiveLabel` in the suite to one of: {', '.join(classes[:20])}",
+            )
+        return scoring.Multiclass(y, pred, len(classes), prob)
+
+    def regression(self, available: dict[str, str], pred_column: str) -> scoring.Regression:
+        for column in ("y_true", pred_column):
+            if not _numeric(available[column]):
+                raise UnusableInput(
+                    f"{self.source.label}: column `{column}` is {available[column]}; a regression needs numbers"
+                )
+        arrays = self.fetch({"y": "CAST(y_true AS DOUBLE)", "p": f"CAST({quote(pred_column)} AS DOUBLE)"})
+        y, p = arrays["y"].astype(np.float64), arrays["p"].astype(np.float64)
+        if not (np.all(np.isfinite(y)) and np.all(np.isfinite(p))):
+            raise UnusableInput(f"{self.source.label}: y_true or {pred_column} hold non-finite values")
+        return scoring.Regression(y, p)
+
+    def exact(self, available: dict[str, str], dictionary: tuple[list[Any], dict[str, str]]) -> scoring.Bools:
+        values, expressions = dictionary
+        parts = {
+            name: self.code_expression(expression, values, self.list_type(available, expression, name))
+            for name, expression in expressions.items()
+        }
+        arrays = self.fetch(parts)
+        return np.asarray(arrays["y_true"] == arrays["y_pred"], dtype=np.bool_)
+
+    def plan_features(self, available: dict[str, str], features: dict[str, str]) -> None:
+        for column in dict.fromkeys(features.values()):
+            values = self.distinct(quote(column), column, MAX_GROUPS)
+            self.dictionaries[column] = values
+            self.feature_parts[column] = self.code_expression(quote(column), values, available[column])
+
+    def features(self, features: dict[str, str]) -> dict[str, Feature]:
+        out: dict[str, Feature] = {}
+        for name, column in features.items():
+            codes = np.asarray(self.arrays[f"feature:{column}"], dtype=np.int32)
+            values = self.dictionaries[column]
+            labels = [canonical(v) for v in values]
+            if np.any(codes == 0):
+                codes = np.where(codes == 0, len(values) + 1, codes)
+                labels.append(MISSING)
+                values = [*values, None]
+            out[name] = Feature(name, column, codes - 1, labels, values)
+        return out
+
+
+def _column_for(available: dict[str, str], reference: str) -> str:
+    return reference if reference in available else bare(reference)
+
+
+def _require(available: dict[str, str], needed: dict[str, str], source: Source) -> None:
+    from compiler.gates.io import require_columns
+
+    require_columns(available, needed, source)
+
+
+def _numeric(type_name: str) -> bool:
+    upper = type_name.upper()
+    return upper.startswith(_NUMERIC) or upper.startswith(_UNSIGNED)
+
+
+# --- judging -------------------------------------------------------------------------------
+
+
+def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported: frozenset[str]) -> None:
+    body = suite.spec
+    slices = {piece.name: piece for piece in body.slices}
+    if loaded.data is not None:
+        names = sorted({b.metric for b in body.metrics if b.metric in supported})
+        overall = loaded.data.grouped(np.zeros(loaded.rows, dtype=np.int32), 1, names)
+        loaded.overall = {name: values[0] for name, values in overall.items()}
+    metrics_out: list[dict[str, Any]] = []
+    for index, bound in enumerate(body.metrics):
+        label = bound.metric + (f" on slice {bound.slice}" if bound.slice else "")
+        check_id = f"metrics[{index}].{bound.metric}" + (f"@{bound.slice}" if bound.slice else "")
+        expected = _bounds_text(bound.min, bound.max)
+        if bound.metric not in supported:
+            report.add(
+                Check(
+                    check_id,
+                    label,
+                    "no-verdict",
+                    target=bound.metric,
+                    expected=expected,
+                    message=f"charter gate eval cannot compute {bound.metric} for {loaded.task} yet",
+                )
+            )
+            continue
+        subset_rows = loaded.rows
+        mask = None
+        if bound.slice is not None:
+            piece = slices[bound.slice]
+            feature = loaded.features.get(piece.feature)
+            if feature is None:
+                raise UnusableInput(f"slice {piece.name}: column `{bare(piece.feature)}` is not in the predictions")
+            mask = _slice_mask(feature, piece.values)
+            subset_rows = int(mask.sum())
+        value = _metric(loaded, bound.metric, mask)
+        status, message = _against(value, bound.min, bound.max)
+        if subset_rows == 0:
+            status, message = "no-verdict", f"slice {bound.slice} has no rows"
+        report.add(Check(check_id, label, status, target=bound.metric, value=value, expected=expected, message=message))
+        metrics_out.append(
+            {
+                "metric": bound.metric,
+                "slice": bound.slice,
+                "rows": subset_rows,
+                "value": value,
+                "min": bound.min,
+                "max": bound.max,
+                "status": status,
+            }
+        )
+    unsliced: list[str] = sorted({b.metric for b in body.metrics if b.slice is None and b.metric in supported})
+    fairness_out = _fairness(report, loaded, suite, unsliced)
+    report.details.update(
+        {
+            "task": loaded.task,
+            "rows": loaded.rows,
+            "positiveLabel": loaded.positive,
+            "minGroupSize": body.min_group_size,
+            "metrics": metrics_out,
+            "fairness": fairness_out,
+            "slices": {
+                name: {
+                    "feature": piece.feature,
+                    "values": list(piece.values),
+                    "rows": int(_slice_mask(loaded.features[piece.feature], piece.values).sum())
+                    if piece.feature in loaded.features
+                    else None,
+                }
+                for name, piece in slices.items()
+            },
+        }
+    )
+    if loaded.classes:
+        report.details["classes"] = loaded.classes
+    report.sections.extend(_markdown(report, loaded, suite))
+
+
+def _metric(loaded: Loaded, name: str, mask: scoring.Bools | None) -> float | None:
+    if mask is None and name in loaded.overall:
+        return loaded.overall[name]
+    if loaded.task == "generation":
+        assert loaded.exact is not None
+        exact = loaded.exact if mask is None else loaded.exact[mask]
+        return float(exact.mean()) if exact.size else None
+    data = loaded.data
+    assert data is not None
+    if mask is not None:
+        data = data.subset(mask)
+    return data.metric(name)
+
+
+def _slice_mask(feature: Feature, values: Sequence[Any]) -> scoring.Bools:
+    wanted = {canonical(v) for v in values}
+    codes = [i for i, label in enumerate(feature.labels) if label in wanted and feature.values[i] is not None]
+    return np.isin(feature.codes, np.asarray(codes, dtype=np.int64))
+
+
+def _against(value: float | None, low: float | None, high: float | None) -> tuple[Any, str]:
+    if value is None:
+        return "no-verdict", "undefined on this data"
+    if low is not None and value < low:
+        return "fail", f"below the minimum {show(low)}"
+    if high is not None and value > high:
+        return "fail", f"above the maximum {show(high)}"
+    return "pass", ""
+
+
+def _bounds_text(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{show(low)} ≤ x ≤ {show(high)}"
+    return f"≥ {show(low)}" if low is not None else f"≤ {show(high)}"
+
+
+def _groups(loaded: Loaded, feature: Feature) -> scoring.GroupRates | None:
+    data = loaded.data
+    if isinstance(data, scoring.Binary) and data.pred is not None:
+        return scoring.binary_groups(feature.codes, feature.labels, data)
+    if isinstance(data, scoring.Multiclass):
+        return scoring.multiclass_groups(feature.codes, feature.labels, data, loaded.favourable)
+    if isinstance(data, scoring.Regression):
+        return scoring.regression_groups(feature.codes, feature.labels, data)
+    return None
+
+
+def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metrics: list[str]) -> dict[str, Any]:
+    body = suite.spec
+    sensitive = list(dict.fromkeys([c.sensitive_feature for c in body.fairness]))
+    sensitive += [name for name in loaded.features if name not in sensitive and name not in _slice_features(suite)]
+    out: dict[str, Any] = {}
+    for name in sensitive:
+        feature = loaded.features.get(name)
+        if feature is None:
+            continue
+        groups = _groups(loaded, feature)
+        if groups is None:
+            continue
+        small = [
+            (label, int(n))
+            for label, n in zip(groups.labels, groups.count.tolist(), strict=True)
+            if n < body.min_group_size
+        ]
+        rows = _group_rows(loaded, feature, groups, metrics)
+        checks = []
+        for index, check in enumerate(body.fairness):
+            if check.sensitive_feature != name:
+                continue
+            value = scoring.fairness_value(check.metric, groups)
+            status, message = _against(value, check.min, check.max)
+            if value is None:
+                message = "undefined: " + _undefined_reason(check.metric, groups)
+            if small:
+                status = "no-verdict"
+                shown = ", ".join(f"{label} ({n:,})" for label, n in small)
+                message = f"no verdict: group(s) below minGroupSize {body.min_group_size}: {shown}"
+            report.add(
+                Check(
+                    f"fairness[{index}].{check.metric}@{name}",
+                    f"{check.metric} by {name}",
+                    status,
+                    target=name,
+                    value=value,
+                    expected=_bounds_text(check.min, check.max),
+                    message=message,
+                    details={
+                        "rates": {
+                            rate: dict(zip(groups.labels, groups.rate(rate), strict=True))
+                            for rate in scoring.FAIRNESS_RATES[check.metric]
+                        }
+                    },
+                )
+            )
+            checks.append(
+                {"metric": check.metric, "value": value, "min": check.min, "max": check.max, "status": status}
+            )
+        out[name] = {
+            "column": feature.column,
+            "groups": rows,
+            "smallGroups": [label for label, _ in small],
+            "checks": checks,
+        }
+    return out
+
+
+def _slice_features(suite: EvaluationSuite) -> set[str]:
+    sensitive = {c.sensitive_feature for c in suite.spec.fairness}
+    return {piece.feature for piece in suite.spec.slices} - sensitive
+
+
+def _undefined_reason(metric: str, groups: scoring.GroupRates) -> str:
+    for rate in scoring.FAIRNESS_RATES[metric]:
+        values = groups.rate(rate)
+        empty = [label for label, v in zip(groups.labels, values, strict=True) if v is None]
+        if empty:
+            return f"{rate.replace('_', ' ')} has no denominator in group(s) {', '.join(empty)}"
+        if metric.endswith("ratio") and max(v for v in values if v is not None) == 0:
+            return f"every group's {rate.replace('_', ' ')} is 0"
+    return "not enough data"
+
+
+def _group_rows(
+    loaded: Loaded, feature: Feature, groups: scoring.GroupRates, metrics: list[str]
+) -> list[dict[str, Any]]:
+    rates = ["selection_rate", "true_positive_rate", "false_positive_rate", "accuracy", "mae", "rmse"]
+    columns: dict[str, list[float | None]] = {}
+    for rate in rates:
+        try:
+            columns[rate] = groups.rate(rate)
+        except KeyError:
+            continue
+    no_selection = isinstance(loaded.data, scoring.Multiclass) and loaded.favourable is None
+    if isinstance(loaded.data, scoring.Regression) or no_selection:
+        columns.pop("selection_rate", None)
+    by_group: dict[str, list[float | None]] = {}
+    if metrics and loaded.data is not None:
+        by_group = loaded.data.grouped(feature.codes, len(groups.labels), metrics)
+    rows = []
+    for i, label in enumerate(groups.labels):
+        row: dict[str, Any] = {"group": label, "count": int(groups.count[i])}
+        if groups.positives is not None:
+            row["positives"] = int(groups.positives[i])
+            negatives = groups.negatives
+            assert negatives is not None
+            row["negatives"] = int(negatives[i])
+        for rate, values in columns.items():
+            row[_camel(rate)] = values[i]
+        if by_group:
+            row["metrics"] = {m: by_group[m][i] for m in metrics}
+        rows.append(row)
+    return rows
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> list[str]:
+    lines = [
+        "### Performance",
+        "",
+        "| | Metric | Slice | Rows | Value | Bound |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    from compiler.gates.report import ICON
+
+    for item in report.details["metrics"]:
+        lines.append(
+            f"| {ICON[item['status']]} | {item['metric']} | {item['slice'] or 'all'} | {item['rows']:,} | "
+            f"{_cell(item['value'])} | {_bounds_text(item['min'], item['max'])} |"
+        )
+    lines.append("")
+    for name, block in report.details["fairness"].items():
+        lines += [f"### Groups of `{name}`", ""]
+        for check in block["checks"]:
+            lines.append(
+                f"- {ICON[check['status']]} **{check['metric']}** = {_cell(check['value'])} "
+                f"(bound {_bounds_text(check['min'], check['max'])})"
+            )
+        if block["smallGroups"]:
+            lines.append(f"- ⛔ below minGroupSize {suite.spec.min_group_size}: {', '.join(block['smallGroups'])}")
+        lines.append("")
+        groups = block["groups"]
+        if not groups:
+            continue
+        keys = [k for k in groups[0] if k not in ("group", "metrics")]
+        metric_names = list(groups[0].get("metrics", {}))
+        header = ["Group", *keys, *metric_names]
+        lines += ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
+        for row in groups:
+            cells = [str(row["group"]), *(_cell(row[k]) for k in keys)]
+            cells += [_cell(row["metrics"][m]) for m in metric_names]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("")
+    return lines
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    return show(value)
