@@ -38,7 +38,7 @@ def build(example: Path, workdir: Path) -> dict[str, bytes]:
     from compiler.cli import main
 
     project = workdir / example.name
-    shutil.copytree(example, project)
+    shutil.copytree(example, project, ignore=shutil.ignore_patterns(".charter", ".github", "deploy", "docs"))
     before = _tree(project)
     previous = os.environ.get("CHARTER_TODAY")
     os.environ["CHARTER_TODAY"] = GOLDEN_DATE
