@@ -23,16 +23,23 @@ $(NODE_STAMP): package.json package-lock.json
 oracles: $(STAMP) $(NODE_STAMP)
 
 demo: $(STAMP)
-	@echo "== charter check examples/credit-scoring (a high-risk credit model) =="
-	$(BIN)/charter check examples/credit-scoring --color always
+	@echo "== charter check: a high-risk credit model and a minimal-risk forecast =="
+	$(BIN)/charter check examples/credit-scoring examples/demand-forecast --color always
 	@echo
-	@echo "== charter check examples/demand-forecast (a minimal-risk regression model) =="
-	$(BIN)/charter check examples/demand-forecast --color always
+	@echo "== charter build: render a fresh copy of examples/credit-scoring into .demo/ =="
+	rm -rf .demo && mkdir -p .demo
+	cp -r examples/credit-scoring .demo/credit-scoring
+	cd .demo/credit-scoring && rm -rf .github deploy docs .charter
+	$(BIN)/charter build .demo/credit-scoring
+	$(BIN)/charter build .demo/credit-scoring --check
+	@echo
+	@echo "== the model pipeline it wrote (first 60 lines) =="
+	@head -60 .demo/credit-scoring/.github/workflows/model-credit-default.yml
 	@echo
 	@echo "== a broken spec: four mistakes, four findings with line and column =="
 	-$(BIN)/charter check tests/cases/demo-broken --color always
 
-test: lint unit schemas-check examples-check policy-test
+test: lint schemas-check examples-check policy-test unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
