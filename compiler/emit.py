@@ -9,13 +9,13 @@ and refuse to overwrite a file that Charter never wrote.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler.difftext import unified_diff
 from compiler.fsutil import write_atomic
 from compiler.render import Output
 
@@ -62,22 +62,22 @@ def plan(root: Path, outputs: Sequence[Output]) -> Plan:
         current = _read(target)
         if current is None:
             result.create.append(path)
-            result.diffs[path] = _diff(path, "", text)
+            result.diffs[path] = unified_diff(path, "", text)
         elif current == text:
             result.unchanged.append(path)
         elif path not in owned:
             result.foreign.append(path)
         elif digest(current) != owned[path]:
             result.edited.append(path)
-            result.diffs[path] = _diff(path, current, text)
+            result.diffs[path] = unified_diff(path, current, text)
         else:
             result.update.append(path)
-            result.diffs[path] = _diff(path, current, text)
+            result.diffs[path] = unified_diff(path, current, text)
     for path in sorted(set(owned) - set(wanted)):
         current = _read(root / path)
         if current is not None:
             result.remove.append(path)
-            result.diffs[path] = _diff(path, current, "")
+            result.diffs[path] = unified_diff(path, current, "")
     return result
 
 
@@ -119,13 +119,3 @@ def _read(path: Path) -> str | None:
         return path.read_text("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def _diff(path: str, before: str, after: str) -> str:
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"a/{path}" if before else "/dev/null",
-        tofile=f"b/{path}" if after else "/dev/null",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)

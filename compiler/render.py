@@ -14,7 +14,7 @@ from typing import Any
 from compiler import __version__
 from compiler.models.common import Resources
 from compiler.models.environment import Environment
-from compiler.models.model import Model
+from compiler.models.model import Model, Monitoring
 from compiler.models.project import Project, ProjectSpec
 from compiler.models.suite import EvaluationSuite
 from compiler.models.waiver import Waiver
@@ -166,10 +166,7 @@ def _model_outputs(
     outputs.append(Output(f"{settings.outputs.workflows}/{pipeline_file}", pipeline, spec.file))
     if body.monitoring is not None:
         monitoring = {
-            "schedule": body.monitoring.schedule,
-            "method": body.monitoring.drift.method,
-            "threshold": body.monitoring.drift.threshold,
-            "retrain": body.monitoring.retrain_on_drift,
+            **_monitoring_view(body.monitoring),
             "reference_path": f"data/{contract_id}",
             "current_path": f"data/production/{spec.name}",
             "pipeline_file": pipeline_file,
@@ -366,14 +363,7 @@ def _model_card(
                     "justification": waiver.spec.justification,
                 }
             )
-    monitoring = None
-    if body.monitoring is not None:
-        monitoring = {
-            "schedule": body.monitoring.schedule,
-            "method": body.monitoring.drift.method,
-            "threshold": body.monitoring.drift.threshold,
-            "retrain": body.monitoring.retrain_on_drift,
-        }
+    monitoring = _monitoring_view(body.monitoring) if body.monitoring is not None else None
     return render_template(
         "model-card.md.j2",
         source=source,
@@ -392,6 +382,15 @@ def _model_card(
         monitoring=monitoring,
         waivers=sorted(waivers, key=lambda w: w["name"]),
     )
+
+
+def _monitoring_view(monitoring: Monitoring) -> dict[str, Any]:
+    return {
+        "schedule": monitoring.schedule,
+        "method": monitoring.drift.method,
+        "threshold": monitoring.drift.threshold,
+        "retrain": monitoring.retrain_on_drift,
+    }
 
 
 def _bound_label(bound: Any) -> str:

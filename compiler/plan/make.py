@@ -9,12 +9,12 @@ and the breaking changes of `compiler.plan.breaking`.
 from __future__ import annotations
 
 import datetime
-import difflib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, Severity, exit_code, sort_diagnostics
+from compiler.difftext import unified_diff
 from compiler.gitops.git import Repo
 from compiler.gitops.snapshot import Snapshot, at_revision, at_worktree
 from compiler.pipeline import current_date
@@ -134,13 +134,3 @@ def generated_changes(base: Snapshot, head: Snapshot) -> tuple[list[FileChange] 
         status = "added" if old is None else "removed" if new is None else "changed"
         files.append(FileChange(path, status, unified_diff(path, old or "", new or "")))
     return files, notes
-
-
-def unified_diff(path: str, before: str, after: str) -> str:
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        fromfile=f"a/{path}" if before else "/dev/null",
-        tofile=f"b/{path}" if after else "/dev/null",
-    )
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
