@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, PathSegment, Severity
-from compiler.expressions import Compiled, ExpressionError, compile_expression, evaluate, widest
+from compiler.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
 from compiler.models.policy import Policy, Validation
 from compiler.models.project import Project
 from compiler.resolve import Resolved
 from compiler.specs import Spec
-from compiler.views import spec_context
+from compiler.views import Views
 from compiler.waivers import apply_waivers
 
 POLICY_CODE = "CH500"
@@ -54,20 +54,19 @@ def check(
         findings.extend(errors)
         if not errors:
             runnable.append((spec, spec.model, compiled))
-    project_view = spec_context(resolved.get("Project", project.metadata.name), resolved) if project else {}
+    views = Views(resolved)
+    project_view = views.of(resolved.get("Project", project.metadata.name)) if project else {}
     targets = [spec for spec in resolved.specs if spec.kind not in ("Policy", "Waiver")]
     policy_findings: list[Diagnostic] = []
     for target in targets:
-        context: dict[str, Any] | None = None
+        scope: Scope | None = None
         for policy_spec, policy, compiled in runnable:
             if target.kind not in policy.spec.match.kinds or not _labels_match(target, policy):
                 continue
-            if context is None:
-                context = spec_context(target, resolved)
-                context["project"] = project_view.get("object", {})
-                context["today"] = today.isoformat()
+            if scope is None:
+                scope = Scope({**views.context(target), "project": project_view, "today": today.isoformat()})
             policy_findings.extend(
-                _run(target, context, policy_spec=policy_spec, policy=policy, compiled=compiled, settings=settings)
+                _run(target, scope, policy_spec=policy_spec, policy=policy, compiled=compiled, settings=settings)
             )
     waivers = [spec for spec in resolved.specs if spec.kind == "Waiver"]
     rules = {
@@ -131,17 +130,16 @@ def _expression_finding(spec: Spec, path: list[PathSegment], error: ExpressionEr
 
 def _run(
     target: Spec,
-    context: dict[str, Any],
+    scope: Scope,
     *,
     policy_spec: Spec,
     policy: Policy,
     compiled: dict[str, Compiled],
     settings: PolicySettings,
 ) -> list[Diagnostic]:
-    params = dict(policy.spec.params)
+    params: dict[str, Any] = dict(policy.spec.params)
     params.update(settings.params.get(policy_spec.name, {}))
-    scope = {**context, "params": params, "variables": {}}
-    size = widest(scope)
+    scope.enter_policy(params)
     findings: list[Diagnostic] = []
 
     def failed(rule: str | None, error: ExpressionError, path: Sequence[PathSegment], what: str = "") -> Diagnostic:
@@ -155,13 +153,13 @@ def _run(
 
     try:
         for condition in policy.spec.match.conditions:
-            if evaluate(compiled[condition.expression], scope, size) is not True:
+            if evaluate(compiled[condition.expression], scope) is not True:
                 return []
     except ExpressionError as error:
         return [failed(None, error, ["metadata", "name"], f"match condition `{condition.name}`")]
     try:
         for variable in policy.spec.variables:
-            scope["variables"][variable.name] = evaluate(compiled[variable.expression], scope, size)
+            scope.set_variable(variable.name, evaluate(compiled[variable.expression], scope))
     except ExpressionError as error:
         return [failed(None, error, ["metadata", "name"], f"variable `{variable.name}`")]
     for rule in policy.spec.validations:
@@ -170,12 +168,12 @@ def _run(
             continue
         path = _parse_path(rule.path) if rule.path else ["metadata", "name"]
         try:
-            holds = evaluate(compiled[rule.expression], scope, size)
+            holds = evaluate(compiled[rule.expression], scope)
             if not isinstance(holds, bool):
                 raise ExpressionError(f"the expression returned {type(holds).__name__}, not a boolean")
             if holds:
                 continue
-            message = _message(rule, compiled, scope, size)
+            message = _message(rule, compiled, scope)
         except ExpressionError as error:
             findings.append(failed(rule.name, error, path))
             continue
@@ -192,9 +190,9 @@ def _run(
     return findings
 
 
-def _message(rule: Validation, compiled: dict[str, Compiled], scope: dict[str, Any], size: int) -> str:
+def _message(rule: Validation, compiled: dict[str, Compiled], scope: Scope) -> str:
     if rule.message_expression:
-        text = evaluate(compiled[rule.message_expression], scope, size)
+        text = evaluate(compiled[rule.message_expression], scope)
         if isinstance(text, str) and text.strip():
             return text
     return rule.message or f"`{rule.expression}` does not hold"

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 from jsonschema.exceptions import ValidationError, best_match
 
 SUPPORTED_API_VERSION = re.compile(r"^v3\.\d+\.\d+$")
@@ -56,12 +57,28 @@ class Contract:
 
 
 @lru_cache(maxsize=1)
-def odcs_validator() -> jsonschema.protocols.Validator:
+def odcs_schema() -> dict[str, Any]:
     text = resources.files("open_data_contract_standard").joinpath("schema.json").read_text("utf-8")
-    schema = _require_discriminators(json.loads(text))
+    schema: dict[str, Any] = _require_discriminators(json.loads(text))
+    return schema
+
+
+@lru_cache(maxsize=1)
+def odcs_validator() -> jsonschema.protocols.Validator:
+    schema = odcs_schema()
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
+
+
+@lru_cache(maxsize=1)
+def _fast_validator() -> Any:
+    """jsonschema-rs answers valid-or-not about 20x faster than python-jsonschema.
+
+    Most contracts are valid, so they never reach the slow validator, whose
+    detailed errors are only needed when something is wrong.
+    """
+    return jsonschema_rs.Draft201909Validator(odcs_schema(), validate_formats=False)
 
 
 def _require_discriminators(node: Any) -> Any:
@@ -86,6 +103,8 @@ def _require_discriminators(node: Any) -> Any:
 
 def schema_errors(data: Any) -> Iterator[ValidationError]:
     """The most specific error for each failing part of the contract."""
+    if _fast_validator().is_valid(data):
+        return
     for error in odcs_validator().iter_errors(data):
         specific = error
         while specific.context:

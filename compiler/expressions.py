@@ -128,13 +128,40 @@ def widest(value: Any) -> int:
     return longest
 
 
-def evaluate(compiled: Compiled, context: dict[str, Any], width: int) -> Any:
+class Scope:
+    """What expressions see about one spec, converted to CEL once.
+
+    Converting a spec and what it refers to costs milliseconds; executing a
+    compiled program on a ready context costs microseconds. So the context
+    is built once per spec, and only `params` and `variables` (small) change
+    from one policy to the next.
+    """
+
+    def __init__(self, base: dict[str, Any]):
+        self.context = cel.Context(variables=base)
+        self.base_width = widest(base)
+        self.width = self.base_width
+        self.variables: dict[str, Any] = {}
+
+    def enter_policy(self, params: dict[str, Any]) -> None:
+        self.variables = {}
+        self.width = max(self.base_width, widest(params))
+        self.context.update({"params": params, "variables": self.variables})
+
+    def set_variable(self, name: str, value: Any) -> None:
+        self.variables[name] = value
+        self.width = max(self.width, widest(value))
+        self.context.update({"variables": self.variables})
+
+
+def evaluate(compiled: Compiled, scope: Scope) -> Any:
+    width = scope.width
     if compiled.depth and width ** (compiled.depth + 1) > MAX_COST:
         raise ExpressionError(
             f"refused: up to {width:,}^{compiled.depth + 1} steps on this input exceeds the bound of {MAX_COST:,}"
         )
     try:
-        return compiled.program.execute(context)
+        return compiled.program.execute(scope.context)
     except KeyError as error:
         raise ExpressionError(f"no such key: {error.args[0] if error.args else error}") from None
     except ZeroDivisionError:

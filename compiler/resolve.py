@@ -41,9 +41,21 @@ class Resolved:
     links: dict[str, ModelLinks]
     diagnostics: list[Diagnostic]
     suite_datasets: dict[str, Spec] = field(default_factory=dict)
+    _users: dict[int, list[str]] | None = field(default=None, repr=False)
 
     def get(self, kind: str, name: str) -> Spec | None:
         return self.by_kind.get(kind, {}).get(name)
+
+    def users_of(self, spec: Spec) -> list[str]:
+        """Names of the models that refer to `spec`, sorted; the index is built on first use."""
+        if self._users is None:
+            index: dict[int, set[str]] = {}
+            for name, links in self.links.items():
+                for target in (links.training, links.validation, links.suite, *links.environments.values()):
+                    if target is not None:
+                        index.setdefault(id(target), set()).add(name)
+            self._users = {key: sorted(names) for key, names in index.items()}
+        return self._users.get(id(spec), [])
 
 
 def resolve(specs: Sequence[Spec], known_policies: Iterable[str] = ()) -> Resolved:
@@ -63,6 +75,7 @@ class _Resolver:
         self.links: dict[str, ModelLinks] = {}
         self.suite_users: dict[str, list[Spec]] = {}
         self.suite_datasets: dict[str, Spec] = {}
+        self.contract_index: dict[str, list[Spec]] | None = None
 
     def run(self) -> None:
         self.index()
@@ -117,12 +130,17 @@ class _Resolver:
     # --- lookups ------------------------------------------------------------
 
     def contract(self, owner: Spec, ref: DataRef, path: list[PathSegment]) -> Spec | None:
+        if self.contract_index is None:
+            self.contract_index = {}
+            for spec in self.contracts:
+                assert spec.contract is not None
+                for key in dict.fromkeys((spec.contract.id, spec.contract.name)):
+                    if key is not None:
+                        self.contract_index.setdefault(key, []).append(spec)
         matches = [
             spec
-            for spec in self.contracts
-            if spec.contract is not None
-            and ref.contract in (spec.contract.id, spec.contract.name)
-            and (ref.version is None or ref.version == spec.contract.version)
+            for spec in self.contract_index.get(ref.contract, [])
+            if spec.contract is not None and (ref.version is None or ref.version == spec.contract.version)
         ]
         if len(matches) == 1:
             return matches[0]

@@ -14,9 +14,47 @@ from compiler.resolve import Resolved
 from compiler.specs import Spec
 
 
-def view(spec: Spec | None) -> Any:
-    if spec is None:
-        return None
+class Views:
+    """Views of the specs of one run, each built once: many specs share a contract or an environment."""
+
+    def __init__(self, resolved: Resolved):
+        self.resolved = resolved
+        self._views: dict[int, Any] = {}
+
+    def of(self, spec: Spec | None) -> Any:
+        if spec is None:
+            return None
+        key = id(spec)
+        if key not in self._views:
+            self._views[key] = _build(spec)
+        return self._views[key]
+
+    def context(self, spec: Spec | None) -> dict[str, Any]:
+        if spec is None:
+            return {}
+        return {"object": self.of(spec), "kind": spec.kind, "name": spec.name, "related": self._related(spec)}
+
+    def _related(self, spec: Spec) -> dict[str, Any]:
+        resolved = self.resolved
+        if spec.kind == "Model":
+            links = resolved.links.get(spec.name)
+            if links is None:
+                return {"training": None, "validation": None, "suite": None, "evaluationData": None, "environments": []}
+            suite_dataset = resolved.suite_datasets.get(links.suite.name) if links.suite else None
+            return {
+                "training": self.of(links.training),
+                "validation": self.of(links.validation),
+                "suite": self.of(links.suite),
+                "evaluationData": self.of(suite_dataset),
+                "environments": [self.of(env) for env in links.environments.values()],
+            }
+        users = [self.of(resolved.get("Model", name)) for name in resolved.users_of(spec)]
+        if spec.kind == "EvaluationSuite":
+            return {"dataset": self.of(resolved.suite_datasets.get(spec.name)), "models": users}
+        return {"models": users}
+
+
+def _build(spec: Spec) -> Any:
     if spec.model is not None:
         return spec.model.model_dump(mode="json", by_alias=True)
     data = dict(spec.data)
@@ -36,38 +74,3 @@ def view(spec: Spec | None) -> Any:
             for column in contract.columns
         ]
     return data
-
-
-def spec_context(spec: Spec | None, resolved: Resolved) -> dict[str, Any]:
-    if spec is None:
-        return {}
-    return {"object": view(spec), "kind": spec.kind, "name": spec.name, "related": _related(spec, resolved)}
-
-
-def _related(spec: Spec, resolved: Resolved) -> dict[str, Any]:
-    if spec.kind == "Model":
-        links = resolved.links.get(spec.name)
-        if links is None:
-            return {"training": None, "validation": None, "suite": None, "evaluationData": None, "environments": []}
-        suite_dataset = resolved.suite_datasets.get(links.suite.name) if links.suite else None
-        return {
-            "training": view(links.training),
-            "validation": view(links.validation),
-            "suite": view(links.suite),
-            "evaluationData": view(suite_dataset),
-            "environments": [view(env) for env in links.environments.values()],
-        }
-    users = _users(spec, resolved)
-    if spec.kind == "EvaluationSuite":
-        return {"dataset": view(resolved.suite_datasets.get(spec.name)), "models": users}
-    return {"models": users}
-
-
-def _users(spec: Spec, resolved: Resolved) -> list[Any]:
-    """The models that refer to this spec, as views."""
-    models = []
-    for name, links in sorted(resolved.links.items()):
-        targets = [links.training, links.validation, links.suite, *links.environments.values()]
-        if any(target is spec for target in targets):
-            models.append(view(resolved.get("Model", name)))
-    return models
