@@ -70,6 +70,7 @@ examples-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/build.py
 	$(BIN)/python bench/gates.py
 
 clean:
