@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, PathSegment, Severity
-from compiler.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
+from compiler.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate, widest
 from compiler.models.policy import Policy, Validation
 from compiler.models.project import Project
 from compiler.resolve import Resolved
@@ -37,6 +37,10 @@ class PolicySettings:
             return cls({}, {})
         return cls(project.spec.policies.severity_overrides, project.spec.policies.params)
 
+    def params_for(self, name: str, policy: Policy) -> dict[str, Any]:
+        """The policy's defaults with the Project's values on top."""
+        return {**policy.spec.params, **self.params.get(name, {})}
+
 
 def check(
     resolved: Resolved,
@@ -47,27 +51,26 @@ def check(
 ) -> list[Diagnostic]:
     settings = PolicySettings.of(project)
     findings: list[Diagnostic] = []
-    runnable: list[tuple[Spec, Policy, dict[str, Compiled]]] = []
+    runnable: list[_Runnable] = []
     for spec in policies:
         assert isinstance(spec.model, Policy)
         compiled, errors = _compile(spec, spec.model, sources)
         findings.extend(errors)
         if not errors:
-            runnable.append((spec, spec.model, compiled))
+            params = settings.params_for(spec.name, spec.model)
+            runnable.append(_Runnable(spec, spec.model, compiled, params, widest(params)))
     views = Views(resolved)
     project_view = views.of(resolved.get("Project", project.metadata.name)) if project else {}
     targets = [spec for spec in resolved.specs if spec.kind not in ("Policy", "Waiver")]
     policy_findings: list[Diagnostic] = []
     for target in targets:
         scope: Scope | None = None
-        for policy_spec, policy, compiled in runnable:
-            if target.kind not in policy.spec.match.kinds or not _labels_match(target, policy):
+        for run in runnable:
+            if target.kind not in run.policy.spec.match.kinds or not _labels_match(target, run.policy):
                 continue
             if scope is None:
                 scope = Scope({**views.context(target), "project": project_view, "today": today.isoformat()})
-            policy_findings.extend(
-                _run(target, scope, policy_spec=policy_spec, policy=policy, compiled=compiled, settings=settings)
-            )
+            policy_findings.extend(_run(target, scope, run, settings))
     waivers = [spec for spec in resolved.specs if spec.kind == "Waiver"]
     rules = {
         (spec.name, rule.name): rule
@@ -128,18 +131,20 @@ def _expression_finding(spec: Spec, path: list[PathSegment], error: ExpressionEr
     return finding.with_changes(line=line, column=column, end_line=line, end_column=column + 1, policy=spec.name)
 
 
-def _run(
-    target: Spec,
-    scope: Scope,
-    *,
-    policy_spec: Spec,
-    policy: Policy,
-    compiled: dict[str, Compiled],
-    settings: PolicySettings,
-) -> list[Diagnostic]:
-    params: dict[str, Any] = dict(policy.spec.params)
-    params.update(settings.params.get(policy_spec.name, {}))
-    scope.enter_policy(params)
+@dataclass(frozen=True)
+class _Runnable:
+    """A policy that compiled, with its parameters resolved once per run."""
+
+    spec: Spec
+    policy: Policy
+    compiled: dict[str, Compiled]
+    params: dict[str, Any]
+    params_width: int
+
+
+def _run(target: Spec, scope: Scope, run: _Runnable, settings: PolicySettings) -> list[Diagnostic]:
+    policy_spec, policy, compiled = run.spec, run.policy, run.compiled
+    scope.enter_policy(run.params, run.params_width)
     findings: list[Diagnostic] = []
 
     def failed(rule: str | None, error: ExpressionError, path: Sequence[PathSegment], what: str = "") -> Diagnostic:

@@ -143,9 +143,10 @@ class Scope:
         self.width = self.base_width
         self.variables: dict[str, Any] = {}
 
-    def enter_policy(self, params: dict[str, Any]) -> None:
+    def enter_policy(self, params: dict[str, Any], params_width: int) -> None:
+        """`params_width` is `widest(params)`, computed once per policy by the caller."""
         self.variables = {}
-        self.width = max(self.base_width, widest(params))
+        self.width = max(self.base_width, params_width)
         self.context.update({"params": params, "variables": self.variables})
 
     def set_variable(self, name: str, value: Any) -> None:
