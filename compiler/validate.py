@@ -21,8 +21,7 @@ from compiler import error_codes
 from compiler.contracts import SUPPORTED_API_VERSION, odcs_validator, read_contract, schema_errors
 from compiler.diagnostics import Diagnostic, PathSegment
 from compiler.load import Document
-from compiler.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, CharterModel
-from compiler.models.common import NAME_PATTERN
+from compiler.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, CharterModel, patterns
 from compiler.specs import Spec
 from compiler.suggest import closest, did_you_mean
 
@@ -249,8 +248,13 @@ def _one_finding(spec: Spec, model_class: type[CharterModel], path: tuple[PathSe
     if not isinstance(value, (dict, list)):
         message = f"{message} (got `{_show(value, span_text)}`)"
     hint = None
-    if kind == "string_pattern_mismatch" and detail.get("ctx", {}).get("pattern") == NAME_PATTERN:
-        hint = "use lower-case letters, digits and `-` (a DNS label), for example `ml-staging`"
+    meaning = (
+        patterns.MEANINGS.get(detail.get("ctx", {}).get("pattern", "")) if kind == "string_pattern_mismatch" else None
+    )
+    if meaning is not None:
+        field = f"`{path[-1]}`" if path and isinstance(path[-1], str) else "the value"
+        message = f"{field} must be {meaning[0]} (got `{_show(value, span_text)}`)"
+        hint = meaning[1]
     return spec.finding(code, message, path, hint=hint)
 
 

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from compiler.models import patterns
+
 API_VERSION = "charter/v1alpha1"
 
-NAME_PATTERN = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+NAME_PATTERN = patterns.NAME
 Name = Annotated[
     str,
     StringConstraints(pattern=NAME_PATTERN, max_length=63),
@@ -18,7 +20,7 @@ Name = Annotated[
 NonEmptyText = Annotated[str, StringConstraints(min_length=1)]
 ImageRef = Annotated[
     str,
-    StringConstraints(pattern=r"^[^\s@]+(@sha256:[0-9a-f]{64})?$", min_length=1),
+    StringConstraints(pattern=patterns.IMAGE, min_length=1),
     Field(
         description="A container image; pin it by digest (`name@sha256:...`).",
         examples=["ghcr.io/acme/train@sha256:" + "0" * 64],
@@ -28,7 +30,7 @@ ImageRef = Annotated[
 Quantity = (
     Annotated[
         str,
-        StringConstraints(pattern=r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"),
+        StringConstraints(pattern=patterns.QUANTITY),
     ]
     | Annotated[int, Field(ge=0)]
     | Annotated[float, Field(ge=0)]

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from compiler.metrics import Task
+from compiler.models import patterns
 from compiler.models.common import (
     CharterModel,
     DataRef,
@@ -25,7 +26,7 @@ Column = Annotated[
 ]
 Cron = Annotated[
     str,
-    StringConstraints(pattern=r"^\s*(\S+\s+){4}\S+\s*$"),
+    StringConstraints(pattern=patterns.CRON),
     Field(description="A five-field cron schedule (UTC).", examples=["0 6 * * 1"]),
 ]
 
@@ -60,7 +61,7 @@ class Serving(CharterModel):
     model_format: Literal[
         "sklearn", "xgboost", "lightgbm", "onnx", "pytorch", "tensorflow", "huggingface", "mlflow", "custom"
     ]
-    storage_uri: Annotated[str, StringConstraints(pattern=r"^(s3|gs|pvc|hf|oci|https|azureblob)://\S+$")] = Field(
+    storage_uri: Annotated[str, StringConstraints(pattern=patterns.STORAGE_URI)] = Field(
         examples=["s3://models/credit-scorer/1.4.0"]
     )
     image: ImageRef | None = None

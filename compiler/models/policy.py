@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
+from compiler.models import patterns
 from compiler.models.common import CharterModel, Metadata, Name, NonEmptyText
 
 Expression = Annotated[
@@ -22,7 +23,7 @@ SpecKind = Literal["Model", "EvaluationSuite", "Environment", "DataContract", "P
 
 Identifier = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=63),
+    StringConstraints(pattern=patterns.IDENTIFIER, max_length=63),
     Field(description="A CEL identifier: `variables.<name>` in expressions."),
 ]
 

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from compiler.models import patterns
 from compiler.models.common import CharterModel, Metadata, NonEmptyText
 
 DEFAULT_SPEC_GLOBS = ("**/*.yaml", "**/*.yml")
@@ -15,7 +16,7 @@ DEFAULT_PACKS = ("fairness", "eu-ai-act", "data-governance", "production-readine
 # Relative, inside the project: no absolute paths, no `..`, plain characters.
 OutputDir = Annotated[
     str,
-    StringConstraints(pattern=r"^\.?[A-Za-z0-9_-][A-Za-z0-9._-]*(/\.?[A-Za-z0-9_-][A-Za-z0-9._-]*)*$", max_length=200),
+    StringConstraints(pattern=patterns.OUTPUT_DIR, max_length=200),
     Field(description="A directory relative to the project root; `..` is not allowed."),
 ]
 
@@ -56,7 +57,7 @@ class DeploymentConfig(CharterModel):
 
     mode: Literal["push", "gitops"] = "push"
     """`push`: the pipeline runs `kubectl apply`; `gitops`: Argo CD pulls."""
-    repo_url: Annotated[str, StringConstraints(pattern=r"^(https://|ssh://|git@)\S+$")] | None = Field(
+    repo_url: Annotated[str, StringConstraints(pattern=patterns.REPO_URL)] | None = Field(
         default=None, examples=["https://github.com/acme/credit-scoring.git"]
     )
     """The Git repository Argo CD pulls from; required by `gitops`."""

@@ -1,0 +1,27 @@
+"""The string forms spec fields take: each pattern with words for people.
+
+Validation messages say what a value should look like instead of showing
+a regular expression.
+"""
+
+from __future__ import annotations
+
+NAME = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+IMAGE = r"^[^\s@]+(@sha256:[0-9a-f]{64})?$"
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"
+CRON = r"^\s*(\S+\s+){4}\S+\s*$"
+STORAGE_URI = r"^(s3|gs|pvc|hf|oci|https|azureblob)://\S+$"
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
+OUTPUT_DIR = r"^\.?[A-Za-z0-9_-][A-Za-z0-9._-]*(/\.?[A-Za-z0-9_-][A-Za-z0-9._-]*)*$"
+REPO_URL = r"^(https://|ssh://|git@)\S+$"
+
+MEANINGS: dict[str, tuple[str, str]] = {
+    NAME: ("a DNS label", "use lower-case letters, digits and `-` (a DNS label), for example `credit-scorer`"),
+    IMAGE: ("a container image without spaces", "pin it by digest: `registry/name@sha256:<64 hex>`"),
+    QUANTITY: ("a Kubernetes quantity", "for example `500m`, `2` or `4Gi`"),
+    CRON: ("a five-field cron schedule", 'for example "0 6 * * 1" (quote it)'),
+    STORAGE_URI: ("a storage URI", "with scheme s3, gs, pvc, hf, oci, https or azureblob, e.g. `s3://bucket/model`"),
+    IDENTIFIER: ("a CEL identifier", "letters, digits and `_`, not starting with a digit, e.g. `protectedColumns`"),
+    OUTPUT_DIR: ("a directory relative to the project root", "plain characters, no `..` and no leading `/`"),
+    REPO_URL: ("a Git repository URL", "starting with https://, ssh:// or git@"),
+}
