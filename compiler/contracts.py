@@ -20,6 +20,17 @@ import jsonschema_rs
 from jsonschema.exceptions import ValidationError, best_match
 
 SUPPORTED_API_VERSION = re.compile(r"^v3\.\d+\.\d+$")
+# The comparison operators of an ODCS quality rule.
+QUALITY_OPERATORS = (
+    "mustBe",
+    "mustNotBe",
+    "mustBeGreaterThan",
+    "mustBeGreaterOrEqualTo",
+    "mustBeLessThan",
+    "mustBeLessOrEqualTo",
+    "mustBeBetween",
+    "mustNotBeBetween",
+)
 
 
 @dataclass(frozen=True, slots=True)

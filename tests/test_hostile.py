@@ -27,17 +27,14 @@ A spec's file name reaches every header comment: hostile file names are checked 
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import json
 import os
 import re
-import sys
 import tempfile
 import unicodedata
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -45,6 +42,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
+from scripts_support import load_script
 
 from compiler.cli import main
 from compiler.diagnostics import Severity
@@ -56,19 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TODAY = datetime.date(2026, 11, 1)
 
 
-def _oracles() -> ModuleType:
-    """scripts/oracles.py, loaded once per process whichever test module asks first."""
-    if "charter_oracles" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("charter_oracles", ROOT / "scripts" / "oracles.py")
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["charter_oracles"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["charter_oracles"]
-
-
-oracles = _oracles()
+oracles = load_script("oracles")
 
 
 def needs(reason: str | None) -> None:

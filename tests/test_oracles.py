@@ -16,7 +16,6 @@ The oracles themselves live in scripts/oracles.py (`python scripts/oracles.py DI
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -24,30 +23,19 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
+from scripts_support import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(path.parent.name for path in (ROOT / "examples").glob("*/charter.yaml"))
 OUR_CI = ROOT / ".github" / "workflows" / "ci.yml"
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-oracles = _load("charter_oracles", ROOT / "scripts" / "oracles.py")
-golden = _load("charter_golden", ROOT / "scripts" / "golden.py")
+oracles = load_script("oracles")
+golden = load_script("golden")
 
 
 def needs(reason: str | None) -> None:

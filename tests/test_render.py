@@ -21,21 +21,19 @@ from __future__ import annotations
 import contextlib
 import datetime
 import difflib
-import importlib.util
 import io
 import json
 import os
 import random
 import re
 import shutil
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from scripts_support import load_script
 
 import compiler.fsutil
 import compiler.pipeline
@@ -48,18 +46,7 @@ EXAMPLES = sorted(path.parent.name for path in (ROOT / "examples").glob("*/chart
 GOLDEN = ROOT / "tests" / "golden"
 
 
-def _load(name: str, path: Path) -> ModuleType:
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None
-        assert spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-golden = _load("charter_golden", ROOT / "scripts" / "golden.py")
+golden = load_script("golden")
 TODAY = datetime.date.fromisoformat(golden.GOLDEN_DATE)
 
 

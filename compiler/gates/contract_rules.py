@@ -13,16 +13,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-OPERATORS = (
-    "mustBe",
-    "mustNotBe",
-    "mustBeGreaterThan",
-    "mustBeGreaterOrEqualTo",
-    "mustBeLessThan",
-    "mustBeLessOrEqualTo",
-    "mustBeBetween",
-    "mustNotBeBetween",
-)
+from compiler.contracts import QUALITY_OPERATORS as OPERATORS
+
 LIBRARY_METRICS = ("nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount")
 _ENUM_PROPERTIES = ("enum", "validValues", "allowedValues")
 _WARNING_SEVERITIES = ("warning", "warn", "info", "minor", "low")

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.contracts import Contract
+from compiler.contracts import QUALITY_OPERATORS, Contract
 from compiler.diagnostics import PathSegment, Severity
 from compiler.gitops.snapshot import Located, Snapshot
 from compiler.models import CONTRACT_KIND
@@ -328,6 +328,14 @@ def _shown(value: Any) -> str:
 Columns = dict[tuple[str, str], tuple[tuple[PathSegment, ...], dict[str, Any]]]
 
 
+def _kept_columns(pair: tuple[Located, Located]) -> Iterator[tuple[str, tuple[PathSegment, ...], Any, Any]]:
+    """Columns at both revisions under the same table and name: (label, head path, old, new)."""
+    old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
+    for key, (path, new) in new_columns.items():
+        if key in old_columns:
+            yield _label(*key), path, old_columns[key][1], new
+
+
 def _columns(located: Located) -> Columns:
     """(table, column) -> (path in the document, the ODCS property as written)."""
     contract: Contract | None = located.spec.contract
@@ -473,16 +481,7 @@ def _wider(new: _Interval, old: _Interval) -> bool:
 
 
 def _threshold(rule: dict[str, Any]) -> str:
-    for key in (
-        "mustBe",
-        "mustNotBe",
-        "mustBeGreaterThan",
-        "mustBeGreaterOrEqualTo",
-        "mustBeLessThan",
-        "mustBeLessOrEqualTo",
-        "mustBeBetween",
-        "mustNotBeBetween",
-    ):
+    for key in QUALITY_OPERATORS:
         if key in rule:
             unit = f" {rule['unit']}" if rule.get("unit") else ""
             return f"{key} {_shown(rule[key])}{unit}"
@@ -630,12 +629,7 @@ def column_renamed(change: SpecChange, context: Context) -> Iterator[Found]:
 def type_narrowed(change: SpecChange, context: Context) -> Iterator[Found]:
     if (pair := _both(change)) is None:
         return
-    old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
-    for key, (path, new) in new_columns.items():
-        if key not in old_columns:
-            continue
-        old = old_columns[key][1]
-        label = _label(*key)
+    for label, path, old, new in _kept_columns(pair):
         old_type, new_type = old.get("logicalType"), new.get("logicalType")
         if old_type != new_type and old_type is not None and (old_type, new_type) not in _WIDENINGS:
             yield Found(f"column `{label}` type narrowed: {old_type} -> {new_type or 'unset'}", (*path, "logicalType"))
@@ -681,28 +675,20 @@ def required_added(change: SpecChange, context: Context) -> Iterator[Found]:
 def enum_values_removed(change: SpecChange, context: Context) -> Iterator[Found]:
     if (pair := _both(change)) is None:
         return
-    old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
-    for key, (path, new) in new_columns.items():
-        if key not in old_columns:
-            continue
-        before, after = _allowed_values(old_columns[key][1]), _allowed_values(new)
+    for label, path, old, new in _kept_columns(pair):
+        before, after = _allowed_values(old), _allowed_values(new)
         if before is None or after is None:
             continue
         gone = [value for token, value in before.items() if token not in after]
         if gone:
             shown = ", ".join(f"`{_shown(value)}`" for value in gone)
-            yield Found(f"column `{_label(*key)}`: allowed values removed: {shown}", path)
+            yield Found(f"column `{label}`: allowed values removed: {shown}", path)
 
 
 def classification_lowered(change: SpecChange, context: Context) -> Iterator[Found]:
     if (pair := _both(change)) is None:
         return
-    old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
-    for key, (path, new) in new_columns.items():
-        if key not in old_columns:
-            continue
-        old = old_columns[key][1]
-        label = _label(*key)
+    for label, path, old, new in _kept_columns(pair):
         before, after = old.get("classification"), new.get("classification")
         rank_before = _CLASSIFICATION.get(str(before).lower()) if before is not None else None
         rank_after = _CLASSIFICATION.get(str(after).lower()) if after is not None else None
@@ -727,10 +713,7 @@ def quality_weakened(change: SpecChange, context: Context) -> Iterator[Found]:
     for index, table in enumerate(new_data.get("schema") or []):
         if isinstance(table, dict) and table.get("name") in old_tables:
             scopes.append((f"table `{table.get('name')}`", old_tables[table["name"]][1], table, ("schema", index)))
-    old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
-    for key, (path, new) in new_columns.items():
-        if key in old_columns:
-            scopes.append((f"column `{_label(*key)}`", old_columns[key][1], new, path))
+    scopes += [(f"column `{label}`", old, new, path) for label, path, old, new in _kept_columns(pair)]
     for where, old, new, path in scopes:
         before, after = _quality_rules(old), _quality_rules(new)
         for rule_key, (_, rule) in before.items():
