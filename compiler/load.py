@@ -26,9 +26,10 @@ from compiler.diagnostics import Diagnostic, Severity
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_EXPANDED_VALUES = 100_000
-# libyaml's composer recurses in C: ~50,000 levels crash the process, so a
-# file that *could* nest beyond this is measured with the event stream first.
-_C_STACK_SAFE_DEPTH = 2_000
+# libyaml's composer recurses in C (about 50,000 levels crash the process) and
+# its scanner refuses flow nesting past 1,000 levels: a file that *could* nest
+# beyond this is measured with the event stream first (`_guard_depth`).
+_LIBYAML_SAFE_DEPTH = 512
 
 _PLAIN = "!charter/plain"
 _STR = "tag:yaml.org,2002:str"
@@ -411,33 +412,77 @@ def _empty_document_start(text: str, node: yaml.Node) -> tuple[int, int]:
 
 
 def _guard_depth(text: str, display: str) -> Diagnostic | None:
-    """Refuse nesting that could overflow the C composer, before it runs.
+    """Refuse nesting past `MAX_DEPTH` before the recursive C composer runs.
 
     A block collection nests at most two levels per column of indentation, a
-    flow collection one level per bracket, so this bound is cheap and sound.
+    flow collection one level per bracket, so the first bound is cheap and
+    sound. Below `_LIBYAML_SAFE_DEPTH` libyaml can neither crash nor refuse
+    the text for its depth, and the constructor reports CH108 exactly.
+
+    Above it, libyaml's event stream measures the depth. libyaml may refuse a
+    deep text itself (since the libyaml bundled with PyYAML 6.0.4 its scanner
+    stops flow nesting at 1,000 levels, before emitting an event). Whatever
+    libyaml raises, the document it failed in is measured again by PyYAML's
+    pure-Python parser, which is iterative and has no nesting limit, up to the
+    point of failure: so the code is CH108, at the opening past `MAX_DEPTH`,
+    however the library's limits and messages change.
     """
     bound = text.count("[") + text.count("{") + 2 * (max(map(len, text.split("\n"))) + 1)
-    if bound <= _C_STACK_SAFE_DEPTH:
+    if bound <= _LIBYAML_SAFE_DEPTH:
         return None
-    depth = 0
+    document_start: Any = None
     try:
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark: Any = event.start_mark
-                    return _finding(
-                        "CH108",
-                        f"nesting deeper than {MAX_DEPTH} levels",
-                        display,
-                        mark.line + 1,
-                        mark.column + 1,
-                    )
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
+        events = yaml.parse(text, Loader=yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader)
+        for event in _too_deep(events):
+            if not isinstance(event, yaml.DocumentStartEvent):
+                return _depth_finding(event.start_mark, display)
+            document_start = event.start_mark
+    except yaml.MarkedYAMLError as error:
+        failed_at: Any = error.problem_mark or error.context_mark
+        end = failed_at.index + 1 if failed_at is not None else len(text)
+        return _measure_without_limits(text, document_start, end, display)
     except yaml.YAMLError:
-        return None  # the composer reports the syntax error with its position
+        return _measure_without_limits(text, document_start, len(text), display)
     return None
+
+
+def _too_deep(events: Any) -> Any:
+    """Yields each document start, then the first collection start past `MAX_DEPTH`, if any."""
+    depth = 0
+    for event in events:
+        if isinstance(event, yaml.DocumentStartEvent):
+            depth = 0
+            yield event
+        elif isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                yield event
+                return
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _measure_without_limits(text: str, document_start: Any, end: int, display: str) -> Diagnostic | None:
+    """Depth of the text up to `end`, by the pure-Python parser, from the failing document's start.
+
+    Earlier documents are replaced by as many line breaks (and the start
+    column by spaces), so that every mark keeps its line and column.
+    """
+    start = document_start.index if document_start is not None else 0
+    line = document_start.line if document_start is not None else 0
+    column = document_start.column if document_start is not None else 0
+    window = "\n" * line + " " * column + text[start:end]
+    try:
+        for event in _too_deep(yaml.parse(window, Loader=yaml.SafeLoader)):
+            if not isinstance(event, yaml.DocumentStartEvent):
+                return _depth_finding(event.start_mark, display)
+    except yaml.YAMLError:
+        pass  # a real syntax error before any deep nesting: the composer reports it with its position
+    return None
+
+
+def _depth_finding(mark: Any, display: str) -> Diagnostic:
+    return _finding("CH108", f"nesting deeper than {MAX_DEPTH} levels", display, mark.line + 1, mark.column + 1)
 
 
 def _syntax_finding(error: yaml.MarkedYAMLError, display: str, text: str) -> Diagnostic:
@@ -448,19 +493,26 @@ def _syntax_finding(error: yaml.MarkedYAMLError, display: str, text: str) -> Dia
         message = f"{error.context} (line {context.line + 1}, column {context.column + 1}): {problem}"
     else:
         message = f"{error.context}: {problem}" if error.context else problem
-    hint = None
-    if "\t" in problem or "tab" in problem or (mark is not None and _char_at(text, mark.line, mark.column) == "\t"):
-        hint = "indent with spaces; YAML does not allow tabs for indentation"
-    elif "mapping values are not allowed" in problem:
-        hint = "a value holding `: ` must be quoted, or a key is indented wrongly"
     if mark is None:
         return _file_finding("CH100", message, display)
-    return _finding("CH100", message, display, mark.line + 1, mark.column + 1, hint=hint)
+    return _finding("CH100", message, display, mark.line + 1, mark.column + 1, hint=_syntax_hint(error, text, mark))
 
 
-def _char_at(text: str, line: int, column: int) -> str:
+def _syntax_hint(error: yaml.MarkedYAMLError, text: str, mark: Any) -> str | None:
+    """A hint from the error's type and what the text holds where it stopped, never from its wording."""
+    line = _line_at(text, mark.line)
+    indentation = line[: len(line) - len(line.lstrip(" \t"))]
+    if "\t" in indentation or line[mark.column : mark.column + 1] == "\t":
+        return "indent with spaces; YAML does not allow tabs for indentation"
+    if isinstance(error, yaml.scanner.ScannerError) and line[mark.column : mark.column + 1] == ":":
+        # The scanner stops at a `:` only when a key cannot start there: a value that holds `: `.
+        return "a value holding `: ` must be quoted, or a key is indented wrongly"
+    return None
+
+
+def _line_at(text: str, line: int) -> str:
     lines = text.split("\n", line + 1)
-    return lines[line][column : column + 1] if line < len(lines) else ""
+    return lines[line] if line < len(lines) else ""
 
 
 def _position_of_byte(raw: bytes, offset: int) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from compiler import load
 from compiler.diagnostics import Diagnostic, Severity
@@ -446,6 +447,47 @@ def test_event_guard_runs_before_the_c_parser(monkeypatch: pytest.MonkeyPatch) -
     finding = only(load_text("[" * 100_000, "deep.yaml"))
     assert (finding.code, finding.line, finding.column) == ("CH108", 1, MAX_DEPTH + 1)
     assert calls == []  # refused from the event stream: the recursive composer never saw it
+
+
+def refusing_libyaml(monkeypatch: pytest.MonkeyPatch, levels: int, problem: str) -> None:
+    """A libyaml whose scanner refuses nesting past `levels`, in words of its own."""
+    real_parse = yaml.parse
+
+    def parse(text: str, Loader: Any = yaml.SafeLoader) -> Any:  # noqa: N803 - PyYAML's name
+        if Loader is not yaml.CSafeLoader:
+            yield from real_parse(text, Loader=Loader)
+            return
+        depth = 0
+        for event in real_parse(text, Loader=Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > levels:
+                    raise yaml.scanner.ScannerError("während des Lesens", event.start_mark, problem, event.start_mark)
+            yield event
+
+    monkeypatch.setattr(yaml, "parse", parse)
+
+
+@pytest.mark.parametrize("problem", ["Verschachtelung zu tief", "exceeded maximum nesting depth", ""])
+def test_depth_code_does_not_depend_on_the_library_limit_or_wording(
+    monkeypatch: pytest.MonkeyPatch, problem: str
+) -> None:
+    """CH108 at the 65th opening, whether libyaml refuses at 1,000 levels, at 100, or in other words."""
+    refusing_libyaml(monkeypatch, 100, problem)
+    finding = only(load_text(PAD + nested_flow(200) + "\n", "spec.yaml"))
+    assert (finding.code, finding.line, finding.column) == ("CH108", 2, MAX_DEPTH + 1)
+
+
+def test_a_syntax_error_in_a_long_file_is_still_a_syntax_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    refusing_libyaml(monkeypatch, 1, "not a nesting problem")
+    finding = only(load_text(PAD + "key: [[1, 2], 3\nother: 4\n", "spec.yaml"))
+    assert (finding.code, finding.line) == ("CH100", 3)
+
+
+def test_earlier_documents_keep_their_lines_when_the_depth_is_measured_again() -> None:
+    text = "a: 1\n---\n  b: 2\n--- " + "[" * 3_000 + "\n"
+    finding = only(load_text(text, "spec.yaml"))
+    assert (finding.code, finding.line, finding.column) == ("CH108", 4, 4 + MAX_DEPTH + 1)
 
 
 def test_block_nesting_depth() -> None:
