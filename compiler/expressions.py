@@ -66,13 +66,15 @@ def compile_expression(source: str) -> Compiled:
     try:
         program = cel.compile(source)
     except (ValueError, RuntimeError) as error:
+        # CEL's implementations (cel-go, cel-cpp, cel-rust) locate an error as `<input>:LINE:COLUMN:`:
+        # a machine format, kept for the position; the message after it is only shown.
         text = str(error)
         match = _PARSE_POSITION.search(text)
         if match:
             raise ExpressionError(
                 f"CEL syntax error: {match.group(3)}", int(match.group(1)), int(match.group(2))
             ) from None
-        raise ExpressionError(f"CEL syntax error: {text.splitlines()[0]}") from None
+        raise ExpressionError(f"CEL syntax error: {_first_line(error, 'the expression does not parse')}") from None
     bound = {match.group(2) for match in _MACRO.finditer(source)}
     unknown = sorted(set(program.variables()) - ROOTS - _TYPE_NAMES - bound)
     if unknown:
@@ -170,7 +172,13 @@ def evaluate(compiled: Compiled, scope: Scope) -> Any:
     except OverflowError:
         raise ExpressionError("arithmetic overflow") from None
     except TypeError as error:
-        first = str(error).split(".")[0]
+        first = _first_line(error, "mismatched types").split(".")[0]
         raise ExpressionError(f"type error: {first}") from None
     except (ValueError, RuntimeError) as error:
-        raise ExpressionError(f"evaluation failed: {str(error).splitlines()[0]}") from None
+        raise ExpressionError(f"evaluation failed: {_first_line(error, 'the engine gave no reason')}") from None
+
+
+def _first_line(error: Exception, otherwise: str) -> str:
+    """The engine's own words, shown as they are: the code never depends on them."""
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    return lines[0] if lines else otherwise

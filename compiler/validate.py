@@ -17,7 +17,7 @@ from typing import Any
 import pydantic
 from jsonschema.exceptions import ValidationError
 
-from compiler import error_codes
+from compiler import error_codes, pydantic_text
 from compiler.contracts import SUPPORTED_API_VERSION, odcs_validator, read_contract, schema_errors
 from compiler.diagnostics import Diagnostic, PathSegment
 from compiler.load import Document
@@ -207,6 +207,7 @@ def _misspelled(model_class: type[CharterModel], details: Sequence[Any]) -> set[
 
 
 def _one_finding(spec: Spec, model_class: type[CharterModel], path: tuple[PathSegment, ...], detail: Any) -> Diagnostic:
+    """One pydantic error as a finding: code, message and hint from its `type` and `ctx`, never its `msg`."""
     kind: str = detail["type"]
     code = error_codes.for_pydantic(kind)
     value = detail.get("input")
@@ -220,18 +221,17 @@ def _one_finding(spec: Spec, model_class: type[CharterModel], path: tuple[PathSe
     if kind == "missing":
         return spec.finding(code, f"missing required field `{path[-1]}`{where}", path[:-1], key=True)
     span_text = spec.span(path).source_text
-    if kind == "literal_error":
-        choices = re.findall(r"'((?:[^'\\]|\\.)*)'", detail.get("ctx", {}).get("expected", ""))
-        hint = did_you_mean(str(value), choices)
-        message = f"`{_show(value, span_text)}` is not one of: {', '.join(choices)}"
-        return spec.finding(code, message, path, hint=hint)
+    if kind in ("literal_error", "enum"):
+        _, annotation, _ = _resolve_loc(model_class, path)
+        allowed_values = pydantic_text.choices(annotation)
+        message = f"`{_show(value, span_text)}` is not one of: {', '.join(allowed_values)}"
+        return spec.finding(code, message, path, hint=did_you_mean(str(value), allowed_values))
     if code == "CH202":
-        expected = detail["msg"].removeprefix("Input should be ").removesuffix(".")
-        message = f"expected {expected}, got {_describe(value, span_text)}"
+        message = f"expected {pydantic_text.expected(kind)}, got {_describe(value, span_text)}"
         hint = None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and span_text and "string" in expected:
+        if kind in pydantic_text.STRING_TYPES and _is_number(value) and span_text:
             hint = f'quote it: "{span_text}" (YAML reads it as a number)'
-        elif isinstance(value, str) and "boolean" in expected:
+        elif kind in pydantic_text.BOOLEAN_TYPES and isinstance(value, str):
             hint = _boolean_hint(value)
         return spec.finding(code, message, path, hint=hint)
     if path[-2:] == ("metadata", "name") and kind in ("string_pattern_mismatch", "string_too_long"):
@@ -241,21 +241,30 @@ def _one_finding(spec: Spec, model_class: type[CharterModel], path: tuple[PathSe
             path,
             hint="use lower-case letters, digits and `-` (a DNS label), for example `credit-scorer`",
         )
-    message = detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    message = message.replace("Input should be", "must be", 1)
-    if path and message.startswith("must be"):
-        message = f"`{path[-1]}` {message}" if isinstance(path[-1], str) else f"item {message}"
-    if not isinstance(value, (dict, list)):
-        message = f"{message} (got `{_show(value, span_text)}`)"
-    hint = None
-    meaning = (
-        patterns.MEANINGS.get(detail.get("ctx", {}).get("pattern", "")) if kind == "string_pattern_mismatch" else None
-    )
-    if meaning is not None:
-        field = f"`{path[-1]}`" if path and isinstance(path[-1], str) else "the value"
-        message = f"{field} must be {meaning[0]} (got `{_show(value, span_text)}`)"
-        hint = meaning[1]
+    message, hint = _requirement_message(path, detail, value, span_text)
     return spec.finding(code, message, path, hint=hint)
+
+
+def _requirement_message(
+    path: tuple[PathSegment, ...], detail: Any, value: Any, span_text: str | None
+) -> tuple[str, str | None]:
+    """`` `replicas` must be greater than or equal to 1 (got `0`) ``, and the hint of a known pattern."""
+    field = f"`{path[-1]}`" if path and isinstance(path[-1], str) else "the value"
+    got = "" if isinstance(value, (dict, list)) else f" (got `{_show(value, span_text)}`)"
+    ctx = detail.get("ctx") or {}
+    meaning = patterns.MEANINGS.get(ctx.get("pattern", "")) if detail["type"] == "string_pattern_mismatch" else None
+    if meaning is not None:
+        return f"{field} must be {meaning[0]}{got}", meaning[1]
+    requirement = pydantic_text.requirement(detail)
+    if requirement is None:
+        return f"{field} is not valid{got}", None
+    if detail["type"] in ("value_error", "assertion_error"):
+        return f"{requirement}{got}", None
+    return f"{field} {requirement}{got}", None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _boolean_hint(value: str) -> str | None:

@@ -453,7 +453,7 @@ def refusing_libyaml(monkeypatch: pytest.MonkeyPatch, levels: int, problem: str)
     """A libyaml whose scanner refuses nesting past `levels`, in words of its own."""
     real_parse = yaml.parse
 
-    def parse(text: str, Loader: Any = yaml.SafeLoader) -> Any:  # noqa: N803 - PyYAML's name
+    def parse(text: str, Loader: Any = yaml.SafeLoader) -> Any:
         if Loader is not yaml.CSafeLoader:
             yield from real_parse(text, Loader=Loader)
             return
