@@ -6,11 +6,19 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install oracles demo test lint unit docs golden schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock test-latest oracles demo test lint unit docs golden schemas schemas-check examples-check policy-test bench clean
 
-$(STAMP): pyproject.toml
+# The tests install exactly what the last green run used: every direct and transitive dependency, pinned
+# with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
+LOCK := requirements/test.txt
+LOCK_INPUTS := pyproject.toml requirements/build.in
+LATEST_VENV := .venv-latest
+
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,gates]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,6 +48,25 @@ demo: $(STAMP)
 	-$(BIN)/charter check tests/cases/demo-broken --color always
 
 test: lint schemas-check examples-check policy-test unit
+
+# Re-resolve the lock after a change to pyproject.toml, keeping every pin that is still allowed;
+# `make lock UPGRADE=1` moves everything to the newest versions pyproject.toml allows.
+lock: $(STAMP)
+	$(BIN)/uv pip compile $(LOCK_INPUTS) --extra dev --extra gates --universal --python-version 3.11 \
+		--generate-hashes --custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade) -o $(LOCK)
+
+# The same suite on the newest versions pyproject.toml allows, in a venv of its own: an upgrade that changes
+# behaviour is found here (weekly in CI) before users find it. Then `make lock UPGRADE=1` takes it.
+test-latest:
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(LATEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade --upgrade-strategy eager \
+		-e '.[dev,gates]'
+	touch $(LATEST_VENV)/.installed-stamp
+	@echo "== versions that differ from $(LOCK):"
+	@$(LATEST_VENV)/bin/python scripts/lock_diff.py $(LOCK)
+	$(MAKE) --no-print-directory VENV=$(LATEST_VENV) test
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -74,4 +101,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/gates.py
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LATEST_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
