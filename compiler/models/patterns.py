@@ -14,6 +14,12 @@ STORAGE_URI = r"^(s3|gs|pvc|hf|oci|https|azureblob)://\S+$"
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 OUTPUT_DIR = r"^\.?[A-Za-z0-9_-][A-Za-z0-9._-]*(/\.?[A-Za-z0-9_-][A-Za-z0-9._-]*)*$"
 REPO_URL = r"^(https://|ssh://|git@)\S+$"
+# A glob or directory inside the project: relative, no `..` component, no backslash or control character.
+_COMPONENT = r"(\.|\.?[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*)"
+RELATIVE_GLOB = rf"^{_COMPONENT}(/{_COMPONENT})*/?$"
+# A policy directory may sit beside the project in its repository (`../org-policies`); the run checks
+# that it stays inside the checkout.
+POLICY_DIR = rf"^(\.\./)*{_COMPONENT}(/{_COMPONENT})*/?$"
 
 MEANINGS: dict[str, tuple[str, str]] = {
     NAME: ("a DNS label", "use lower-case letters, digits and `-` (a DNS label), for example `credit-scorer`"),
@@ -24,4 +30,6 @@ MEANINGS: dict[str, tuple[str, str]] = {
     IDENTIFIER: ("a CEL identifier", "letters, digits and `_`, not starting with a digit, e.g. `protectedColumns`"),
     OUTPUT_DIR: ("a directory relative to the project root", "plain characters, no `..` and no leading `/`"),
     REPO_URL: ("a Git repository URL", "starting with https://, ssh:// or git@"),
+    POLICY_DIR: ("a directory relative to the project", "no leading `/`, e.g. `policies/` or `../org-policies`"),
+    RELATIVE_GLOB: ("a path or glob relative to the project root", "no leading `/`, no `..`, e.g. `models/*.yaml`"),
 }
