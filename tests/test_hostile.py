@@ -178,7 +178,7 @@ def project_files(v: dict[str, str], runtime: str, mode: str) -> dict[str, str]:
         spec = {
             "tier": tier,
             "cluster": v["cluster"],
-            "namespace": "ns",
+            "namespace": f"ns-{name}",  # one namespace each: sharing one would be a CH410 collision
             "githubEnvironment": v["github_environment"],
             "approvals": 1,
         }
@@ -468,7 +468,8 @@ def test_hostile_strings_leave_every_oracle_silent(values: dict[str, str], layou
 EXPRESSION = "${{ secrets.KUBE_CONFIG }}"
 
 
-@pytest.mark.parametrize("field", list(FIELDS))
+# An image reference's grammar has no room for `$`, `{` or a space: it is refused as CH205 before CH209 applies.
+@pytest.mark.parametrize("field", [field for field, kind in FIELDS.items() if kind != "image"])
 def test_an_expression_in_any_field_is_refused_with_ch209(field: str) -> None:
     values = dict(TOKENS)
     values[field] = fit(field, f"a: {EXPRESSION} #")
