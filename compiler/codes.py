@@ -218,6 +218,20 @@ _CATALOGUE: tuple[Code, ...] = (
         comparison false and silently disables a gate. Fix: write a finite
         number.""",
     ),
+    Code(
+        "CH120",
+        "unsafe-path",
+        E,
+        "A repository path Charter will not read or write",
+        """
+        In a pull request every file of the checkout is its author's, so
+        Charter reads and writes only regular files inside the project root,
+        reached without following a symbolic link. This path is a link (to a
+        file, a directory, `/proc/self/environ`...), a device, a FIFO, or
+        leaves the root; it was not read, and nothing of what it points at
+        appears in any output.
+        Fix: commit the file itself instead of a link, or remove the entry.""",
+    ),
     # --- CH2xx: spec schema --------------------------------------------------
     Code(
         "CH200",
@@ -441,6 +455,32 @@ _CATALOGUE: tuple[Code, ...] = (
         uses, and a suite's dataset must carry the model's label and
         features.""",
     ),
+    Code(
+        "CH410",
+        "output-collision",
+        E,
+        "Two sources would produce one output",
+        """
+        Names are joined into file paths and object names: model `credit` in
+        environment `default-staging` and model `credit-default` in
+        environment `staging` both give `credit-default-staging`. Two outputs
+        with one path, two Kubernetes objects with one name in one namespace,
+        or two Argo CD Applications with one name would silently drop one of
+        them, so the build is refused; the message names both sources.
+        Fix: rename one of the models or environments.""",
+    ),
+    Code(
+        "CH411",
+        "output-directory-refused",
+        E,
+        "An output directory overlaps the specs",
+        """
+        `charter build` deletes and overwrites files in its output
+        directories. An output directory that is, or lies inside, a
+        directory holding specs would let the build overwrite them (and hide
+        them from discovery). `.git` and `.charter` are refused outright.
+        Fix: choose output directories of their own, such as `deploy`.""",
+    ),
     # --- CH5xx: policies and waivers ----------------------------------------
     Code(
         "CH500",
@@ -556,6 +596,21 @@ _CATALOGUE: tuple[Code, ...] = (
         """
         The path holds no `*.yaml` or `*.yml` files that Charter could read.
         Check the path and `spec.specs` in charter.yaml.""",
+    ),
+    Code(
+        "CH902",
+        "manifest-entry-refused",
+        E,
+        "A manifest entry is not trusted",
+        """
+        `.charter/manifest.json` is a claim, not a permission: it lists the
+        files an earlier build wrote, but anyone can edit it. `charter build`
+        deletes or overwrites only regular files inside the configured output
+        directories whose bytes still hash to the recorded value. This entry
+        names a path outside the output directories, a link, a special file,
+        or a file whose bytes changed; it was reported and left alone.
+        Fix: remove the entry from the manifest (or delete the manifest and
+        run `charter build` again); move hand-edited files away yourself.""",
     ),
 )
 

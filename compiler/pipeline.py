@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import datetime
 import os
+import stat
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from compiler import repofs
 from compiler.check import check
-from compiler.diagnostics import Diagnostic, Severity, sort_diagnostics
+from compiler.diagnostics import Diagnostic, PathSegment, Severity, sort_diagnostics
 from compiler.load import SourceFile, load_file
 from compiler.models.policy import Policy
 from compiler.models.project import Project
+from compiler.overlaps import name_collisions, refused_output_dirs
 from compiler.packs import builtin_packs, policy_files
 from compiler.resolve import Resolved, resolve
 from compiler.specs import Spec
 from compiler.suggest import did_you_mean
 from compiler.validate import validate
-from compiler.workspace import Layout, display_path, find_layout, spec_files
+from compiler.workspace import LINK_HINT, Layout, display_path, find_layout, load_repo_file, spec_files
 
 Progress = Callable[[int, int], None]
 
@@ -58,7 +61,7 @@ def check_path(
         if project_source is not None and layout.project_file is not None and file == layout.project_file:
             source = project_source
         else:
-            source = _safe_load(file)
+            source = _safe_load(file, layout.root)
         _take(result, source)
         if progress is not None:
             progress(done, len(files))
@@ -67,6 +70,10 @@ def check_path(
     known = [spec.name for spec in policies]
     result.resolved = resolve(result.specs, known)
     result.diagnostics.extend(result.resolved.diagnostics)
+    result.diagnostics.extend(name_collisions(result.resolved, result.project))
+    project_spec = next((spec for spec in result.specs if spec.kind == "Project"), None)
+    loaded = [spec.file for spec in result.specs if spec.kind != "Project"]
+    result.diagnostics.extend(refused_output_dirs(project_spec, result.project, loaded))
     result.diagnostics.extend(check(result.resolved, policies, result.project, today or current_date(), result.sources))
     result.diagnostics = sort_diagnostics(result.diagnostics)
     return result
@@ -87,6 +94,7 @@ def _load_policies(
     config = result.project.spec.policies if result.project else None
     available = builtin_packs()
     extra: list[Path] = list(extra_policies)
+    organisation: set[Path] = set()
     for index, pack in enumerate(config.packs if config else []):
         if pack in available:
             extra.extend(policy_files(available[pack]))
@@ -101,8 +109,13 @@ def _load_policies(
             )
     for index, directory in enumerate(config.paths if config else []):
         folder = layout.root / directory
-        if folder.is_dir():
+        linked = _linked_policy_directory(layout.root, directory)
+        if linked is not None and project_spec is not None:
+            at: list[PathSegment] = ["spec", "policies", "paths", index]
+            result.diagnostics.append(project_spec.finding("CH120", f"not read: {linked}", at, hint=LINK_HINT))
+        elif linked is None and folder.is_dir():
             extra.extend(policy_files(folder))
+            organisation.update(policy_files(folder))
         elif project_spec is not None:
             result.diagnostics.append(
                 project_spec.finding(
@@ -113,7 +126,9 @@ def _load_policies(
     loaded = CheckResult(layout.root)
     for path in dict.fromkeys(extra):
         if path.resolve() not in seen:
-            _take(loaded, _safe_load(path))
+            # Built-in packs and policy files named on the command line come from the installation.
+            trusted = path not in organisation
+            _take(loaded, _safe_load(path, repository_root(layout.root), trusted=trusted))
     result.diagnostics.extend(loaded.diagnostics)
     result.sources.update(loaded.sources)
     policies = project_policies + [spec for spec in loaded.specs if spec.kind == "Policy"]
@@ -170,7 +185,7 @@ def _check_settings(project_spec: Spec, project: Project, policies: list[Spec]) 
 def _load_project(layout: Layout, result: CheckResult) -> SourceFile | None:
     if layout.project_file is None:
         return None
-    source = _safe_load(layout.project_file)
+    source = _safe_load(layout.project_file, layout.root)
     for document in source.documents:
         if isinstance(document.data, dict) and document.data.get("kind") == "Project":
             spec, _ = validate(document)
@@ -189,14 +204,45 @@ def _load_project(layout: Layout, result: CheckResult) -> SourceFile | None:
     return source
 
 
-def _safe_load(file: Path) -> SourceFile:
+def repository_root(root: Path) -> Path:
+    """The checkout holding the project: policy directories may be beside it (`../org-policies`), not outside it."""
+    here = Path(os.path.abspath(root))
+    for candidate in (here, *here.parents):
+        if os.path.lexists(candidate / ".git"):
+            return candidate
+    return here
+
+
+def _linked_policy_directory(root: Path, directory: str) -> str | None:
+    """Why a policy directory is refused (outside the checkout, or a link on its way), or None."""
+    top = repository_root(root)
+    relative = os.path.relpath(os.path.abspath(root / directory), top)
+    if relative == ".." or relative.startswith("../"):
+        return f"`{directory}` lies outside the repository"
+    try:
+        info = repofs.inspect(top, relative)
+    except repofs.Refused as refused:
+        return refused.reason
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        return f"`{directory.rstrip('/')}` is a symbolic link; Charter does not follow links"
+    return None
+
+
+def _safe_load(file: Path, root: Path, *, trusted: bool = False) -> SourceFile:
+    """Repository files through the safe door; built-in packs and explicit policy files from the installation."""
     display = display_path(file)
     try:
+        if not trusted and _lexically_inside(file, root):
+            return load_repo_file(root, file, display)
         return load_file(file, display)
     except Exception as error:  # noqa: BLE001 - a loader bug must not stop the run
         source = SourceFile(display)
         source.diagnostics.append(_internal(error, display))
         return source
+
+
+def _lexically_inside(file: Path, root: Path) -> bool:
+    return Path(os.path.abspath(file)).is_relative_to(os.path.abspath(root))
 
 
 def _take(result: CheckResult, source: SourceFile) -> None:

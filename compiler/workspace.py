@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from compiler.load import SourceFile, load_file
+from compiler import repofs
+from compiler.diagnostics import Diagnostic, Severity
+from compiler.load import MAX_FILE_BYTES, SourceFile, load_bytes
 from compiler.models.project import DEFAULT_SPEC_GLOBS, Project
 
 PROJECT_FILES = ("charter.yaml", "charter.yml")
+LINK_HINT = "commit the file itself; a link could point anywhere (a secret, /proc/self/environ)"
 _SKIPPED_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
 
 
@@ -24,7 +28,8 @@ def find_layout(path: Path) -> Layout:
         return Layout(path.parent, None)
     for name in PROJECT_FILES:
         candidate = path / name
-        if candidate.is_file():
+        # A charter.yaml that is a link is still the project file: loading it reports the link.
+        if candidate.is_file() or candidate.is_symlink():
             return Layout(path, candidate)
     return Layout(path, None)
 
@@ -38,27 +43,44 @@ def display_path(path: Path) -> str:
 
 
 def spec_files(layout: Layout, project: Project | None) -> list[Path]:
+    """Every path the globs match, links and special files included: loading them reports why they are refused."""
     globs = project.spec.specs if project else list(DEFAULT_SPEC_GLOBS)
     excluded = set(project.spec.exclude) if project else set()
-    outputs = []
     if project:
         outputs = [project.spec.outputs.workflows, project.spec.outputs.deploy, project.spec.outputs.docs]
     else:
         outputs = [".github", "deploy", "docs/models"]
-    output_dirs = [(layout.root / out).resolve() for out in outputs]
+    output_dirs = [Path(out) for out in outputs]
     found: set[Path] = set()
     for pattern in globs:
+        if not _inside_root(pattern):
+            continue  # refused with its position when charter.yaml is validated
         for candidate in layout.root.glob(pattern):
-            if not candidate.is_file() or candidate.name.startswith(".") or _skipped(candidate, layout.root):
+            if candidate.name.startswith(".") or _skipped(candidate, layout.root) or _is_directory(candidate):
                 continue
             relative = candidate.relative_to(layout.root)
             if any(relative.match(pattern) for pattern in excluded):
                 continue
-            resolved = candidate.resolve()
-            if any(resolved.is_relative_to(out) for out in output_dirs):
+            if any(relative.is_relative_to(out) for out in output_dirs):
                 continue
             found.add(candidate)
     return sorted(found, key=lambda p: p.as_posix())
+
+
+def _inside_root(pattern: str) -> bool:
+    try:
+        repofs.relative_parts(pattern)
+    except repofs.Refused:
+        return False
+    return True
+
+
+def _is_directory(candidate: Path) -> bool:
+    """Without following a link: a link to a directory is reported, not walked."""
+    try:
+        return stat.S_ISDIR(candidate.lstat().st_mode)
+    except OSError:
+        return True
 
 
 def _skipped(candidate: Path, root: Path) -> bool:
@@ -66,8 +88,30 @@ def _skipped(candidate: Path, root: Path) -> bool:
     return any(part in _SKIPPED_DIRS or part.startswith(".") for part in parts)
 
 
-def load_all(paths: list[Path]) -> list[SourceFile]:
-    return [load_file(path, display_path(path)) for path in paths]
+def load_repo_file(root: Path, path: Path, display: str) -> SourceFile:
+    """A spec, the project file or a policy, read through the one safe door (compiler/repofs.py)."""
+    source = SourceFile(display)
+    try:
+        raw = repofs.read_bytes(root, repofs.relative_to_root(root, path), MAX_FILE_BYTES)
+    except repofs.TooLarge:
+        message = f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes"
+        source.diagnostics.append(Diagnostic("CH116", Severity.ERROR, message, display))
+        return source
+    except repofs.Refused as refused:
+        source.diagnostics.append(unsafe_path_finding(refused, display))
+        return source
+    except OSError as error:
+        message = f"cannot read file: {error.strerror}"
+        source.diagnostics.append(Diagnostic("CH117", Severity.ERROR, message, display))
+        return source
+    return load_bytes(raw, display)
+
+
+def unsafe_path_finding(refused: repofs.Refused, file: str, line: int = 0, column: int = 0) -> Diagnostic:
+    hint = LINK_HINT if refused.symlink else "Charter reads and writes only regular files inside the project root"
+    return Diagnostic(
+        "CH120", Severity.ERROR, f"not read: {refused.reason}", file, line, column, line, column, hint=hint
+    )
 
 
 def is_dir(path: str) -> bool:

@@ -79,8 +79,8 @@ FIELDS: dict[str, str] = {
     "version": "free",  # -> annotations, env, job name, version label (sanitised)
     "command_1": "free",  # training command items -> TRAINING_COMMAND (JSON in env)
     "command_2": "free",
-    "training_image": "image",  # the path component of the training image
-    "serving_image": "image",  # the path component of the serving image (runtime kubernetes)
+    "training_image": "image",  # the tag of the training image
+    "serving_image": "image",  # the tag of the serving image (runtime kubernetes)
     "storage_tail": "no-space",  # storageUri after `s3://`
     "contract_id": "free",  # the ODCS id: job name, env, paths in env, model card
     "contract_name": "free",  # the ODCS name: model card
@@ -109,7 +109,7 @@ def spec_text(data: Any) -> str:
 def project_files(v: dict[str, str], runtime: str, mode: str) -> dict[str, str]:
     serving: dict[str, Any] = {"runtime": runtime, "modelFormat": "sklearn", "storageUri": "s3://" + v["storage_tail"]}
     if runtime == "kubernetes":
-        serving["image"] = "ghcr.io/acme/" + v["serving_image"] + "@sha256:" + "b" * 64
+        serving["image"] = "ghcr.io/acme/serve:" + v["serving_image"] + "@sha256:" + "b" * 64
     contract = {
         "apiVersion": "v3.1.0",
         "kind": "DataContract",
@@ -144,7 +144,7 @@ def project_files(v: dict[str, str], runtime: str, mode: str) -> dict[str, str]:
             "label": "label",
             "sensitiveFeatures": [v["sensitive_feature"]],
             "training": {
-                "image": "ghcr.io/acme/" + v["training_image"] + "@sha256:" + "a" * 64,
+                "image": "ghcr.io/acme/train:" + v["training_image"] + "@sha256:" + "a" * 64,
                 "command": ["python", v["command_1"], "--", v["command_2"]],
             },
             "evaluation": {"suite": "s"},
@@ -178,7 +178,7 @@ def project_files(v: dict[str, str], runtime: str, mode: str) -> dict[str, str]:
         spec = {
             "tier": tier,
             "cluster": v["cluster"],
-            "namespace": "ns",
+            "namespace": f"ns-{name}",  # one namespace each: sharing one would be a CH410 collision
             "githubEnvironment": v["github_environment"],
             "approvals": 1,
         }
@@ -294,8 +294,8 @@ def fit(field: str, text: str) -> str:
     kind = FIELDS[field]
     if kind in ("image", "no-space"):
         text = "".join(c for c in text if not (c.isspace() or unicodedata.category(c) in ("Zs", "Zl", "Zp")))
-    if kind == "image":
-        text = text.replace("@", "")
+    if kind == "image":  # an OCI tag: letters, digits, `_`, `.`, `-`, not starting with `.` or `-`
+        text = "t" + "".join(c for c in text if c.isascii() and (c.isalnum() or c in "_.-"))[:100]
     return text
 
 
@@ -468,7 +468,8 @@ def test_hostile_strings_leave_every_oracle_silent(values: dict[str, str], layou
 EXPRESSION = "${{ secrets.KUBE_CONFIG }}"
 
 
-@pytest.mark.parametrize("field", list(FIELDS))
+# An image reference's grammar has no room for `$`, `{` or a space: it is refused as CH205 before CH209 applies.
+@pytest.mark.parametrize("field", [field for field, kind in FIELDS.items() if kind != "image"])
 def test_an_expression_in_any_field_is_refused_with_ch209(field: str) -> None:
     values = dict(TOKENS)
     values[field] = fit(field, f"a: {EXPRESSION} #")

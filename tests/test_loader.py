@@ -286,10 +286,10 @@ def test_unreadable_file(tmp_path: Path) -> None:
 def test_a_loader_bug_becomes_a_finding_not_a_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "spec.yaml").write_text("a: 1\n")
 
-    def broken(path: Path, display: str) -> SourceFile:
+    def broken(root: Path, path: Path, display: str) -> SourceFile:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("compiler.pipeline.load_file", broken)
+    monkeypatch.setattr("compiler.pipeline.load_repo_file", broken)
     monkeypatch.chdir(tmp_path)
     (finding,) = check_path(Path(".")).diagnostics
     assert finding.code == "CH900"

@@ -96,6 +96,8 @@ def at_revision(
             target.write_bytes(blobs[entry.sha])
         project_dir = root / prefix if prefix else root
         project_dir.mkdir(parents=True, exist_ok=True)
+        # The top of the checkout, as in the working tree: policy directories may not leave it.
+        (root / ".git").mkdir(exist_ok=True)
         result = check_path(project_dir, today=today)
         mapper = _mapper(display_path(root), repo.root)
         _remap(result, mapper)

@@ -7,21 +7,35 @@ a regular expression.
 from __future__ import annotations
 
 NAME = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
-IMAGE = r"^[^\s@]+(@sha256:[0-9a-f]{64})?$"
+# An OCI image reference (the distribution spec's grammar): registry/repository[:tag][@sha256:<64 hex>].
+# It cannot start with `-` (it reaches `docker run` as an argument), holds no control character, and a
+# digest can only come last.
+_DOMAIN_PART = r"[a-zA-Z0-9]([a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_PATH_PART = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*"
+_IMAGE_NAME = rf"({_DOMAIN_PART}(\.{_DOMAIN_PART})*(:[0-9]+)?/)?{_PATH_PART}(/{_PATH_PART})*"
+IMAGE = rf"^{_IMAGE_NAME}(:[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}})?(@sha256:[0-9a-f]{{64}})?$"
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$"
 CRON = r"^\s*(\S+\s+){4}\S+\s*$"
 STORAGE_URI = r"^(s3|gs|pvc|hf|oci|https|azureblob)://\S+$"
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 OUTPUT_DIR = r"^\.?[A-Za-z0-9_-][A-Za-z0-9._-]*(/\.?[A-Za-z0-9_-][A-Za-z0-9._-]*)*$"
 REPO_URL = r"^(https://|ssh://|git@)\S+$"
+# A glob or directory inside the project: relative, no `..` component, no backslash or control character.
+_COMPONENT = r"(\.|\.?[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*)"
+RELATIVE_GLOB = rf"^{_COMPONENT}(/{_COMPONENT})*/?$"
+# A policy directory may sit beside the project in its repository (`../org-policies`); the run checks
+# that it stays inside the checkout.
+POLICY_DIR = rf"^(\.\./)*{_COMPONENT}(/{_COMPONENT})*/?$"
 
 MEANINGS: dict[str, tuple[str, str]] = {
     NAME: ("a DNS label", "use lower-case letters, digits and `-` (a DNS label), for example `credit-scorer`"),
-    IMAGE: ("a container image without spaces", "pin it by digest: `registry/name@sha256:<64 hex>`"),
+    IMAGE: ("an OCI image reference", "`registry/repository[:tag]@sha256:<64 hex>`, pinned by digest"),
     QUANTITY: ("a Kubernetes quantity", "for example `500m`, `2` or `4Gi`"),
     CRON: ("a five-field cron schedule", 'for example "0 6 * * 1" (quote it)'),
     STORAGE_URI: ("a storage URI", "with scheme s3, gs, pvc, hf, oci, https or azureblob, e.g. `s3://bucket/model`"),
     IDENTIFIER: ("a CEL identifier", "letters, digits and `_`, not starting with a digit, e.g. `protectedColumns`"),
     OUTPUT_DIR: ("a directory relative to the project root", "plain characters, no `..` and no leading `/`"),
     REPO_URL: ("a Git repository URL", "starting with https://, ssh:// or git@"),
+    POLICY_DIR: ("a directory relative to the project", "no leading `/`, e.g. `policies/` or `../org-policies`"),
+    RELATIVE_GLOB: ("a path or glob relative to the project root", "no leading `/`, no `..`, e.g. `models/*.yaml`"),
 }

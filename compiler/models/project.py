@@ -4,20 +4,46 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from compiler.models import patterns
-from compiler.models.common import CharterModel, Metadata, NonEmptyText
+from compiler.models.common import CharterModel, Metadata
 
 DEFAULT_SPEC_GLOBS = ("**/*.yaml", "**/*.yml")
 DEFAULT_PACKS = ("fairness", "eu-ai-act", "data-governance", "production-readiness", "supply-chain")
 
 
-# Relative, inside the project: no absolute paths, no `..`, plain characters.
+PolicyDir = Annotated[
+    str,
+    StringConstraints(pattern=patterns.POLICY_DIR, min_length=1, max_length=500),
+    Field(description="A policy directory relative to the project root, inside its repository."),
+]
+# Output directories Charter must never write into, whatever charter.yaml says.
+RESERVED_DIRS = (".git", ".charter")
+
+
+def _not_reserved(directory: str) -> str:
+    first = directory.split("/", 1)[0]
+    if first.casefold() in RESERVED_DIRS:
+        reserved = " or ".join(RESERVED_DIRS)
+        raise ValueError(f"`{first}` is not an output directory: Charter never writes into {reserved}")
+    return directory
+
+
+# Relative, inside the project: no absolute paths, no `..`, plain characters, not in .git or .charter.
 OutputDir = Annotated[
     str,
     StringConstraints(pattern=patterns.OUTPUT_DIR, max_length=200),
+    AfterValidator(_not_reserved),
     Field(description="A directory relative to the project root; `..` is not allowed."),
+]
+
+
+# Globs and policy directories stay inside the project root (THREATS.md: charter.yaml chooses paths).
+RelativeGlob = Annotated[
+    str,
+    StringConstraints(pattern=patterns.RELATIVE_GLOB, min_length=1, max_length=500),
+    Field(description="A path or glob relative to the project root; no leading `/` and no `..`."),
 ]
 
 
@@ -34,7 +60,7 @@ class PolicyConfig(CharterModel):
 
     packs: list[str] = Field(default_factory=lambda: list(DEFAULT_PACKS))
     """Built-in packs to turn on."""
-    paths: list[NonEmptyText] = Field(default_factory=list, examples=[["policies/"]])
+    paths: list[PolicyDir] = Field(default_factory=list, examples=[["policies/"]])
     """The organisation's own policy directories."""
     severity_overrides: dict[str, Literal["error", "warning", "info", "off"]] = Field(
         default_factory=dict, examples=[{"production-readiness/min-replicas": "warning"}]
@@ -70,9 +96,9 @@ class DeploymentConfig(CharterModel):
 
 
 class ProjectSpec(CharterModel):
-    specs: list[NonEmptyText] = Field(default_factory=lambda: list(DEFAULT_SPEC_GLOBS))
+    specs: list[RelativeGlob] = Field(default_factory=lambda: list(DEFAULT_SPEC_GLOBS))
     """Glob patterns of spec files, relative to the project root."""
-    exclude: list[NonEmptyText] = Field(default_factory=list)
+    exclude: list[RelativeGlob] = Field(default_factory=list)
     """Glob patterns to skip (generated outputs are always skipped)."""
     policies: PolicyConfig = Field(default_factory=PolicyConfig)
     outputs: Outputs = Field(default_factory=Outputs)

@@ -1,0 +1,157 @@
+"""The one door to repository files: no symlink followed, nothing outside the root, bounded reads.
+
+In a pull request every file of the checkout belongs to its author
+(THREATS.md): any path may be a symbolic link to `/etc/passwd` or to
+`/proc/self/environ`, a FIFO, or `/dev/zero`. So every read of a spec, the
+project file, a policy, a generated output, the manifest or gate data walks
+the path one component at a time from the root's directory descriptor with
+`O_NOFOLLOW`, accepts only a regular file, and reads at most the cap plus
+one byte (so "too large" is known without reading the rest).
+
+Refusals are keyed on `errno` and `stat` fields, never on message text.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path, PurePosixPath
+
+DEFAULT_CAP = 10 * 1024 * 1024
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# O_NONBLOCK: opening a FIFO must not wait for a writer; the fstat below refuses it anyway.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY
+
+
+class Refused(Exception):
+    """A repository path Charter will not read or write; `reason` is for people and names no content."""
+
+    def __init__(self, relative: str, reason: str, *, symlink: bool = False, missing: bool = False):
+        super().__init__(f"{relative}: {reason}")
+        self.relative, self.reason, self.symlink, self.missing = relative, reason, symlink, missing
+
+
+class TooLarge(Exception):
+    def __init__(self, relative: str, cap: int):
+        super().__init__(f"{relative}: larger than {cap:,} bytes")
+        self.relative, self.cap = relative, cap
+
+
+def relative_parts(relative: str | PurePosixPath) -> tuple[str, ...]:
+    """The components of a path that must stay inside the root; refuses absolute paths and `..`."""
+    text = str(relative)
+    if "\x00" in text or "\\" in text:
+        raise Refused(text, "the path holds a NUL byte or a backslash")
+    path = PurePosixPath(text)
+    if path.is_absolute():
+        raise Refused(text, "an absolute path; paths are relative to the project root")
+    parts = tuple(part for part in path.parts if part != ".")
+    if ".." in parts:
+        raise Refused(text, "the path leaves the project root through `..`")
+    if not parts:
+        raise Refused(text, "the path names the project root itself")
+    return parts
+
+
+def _is_symlink_at(name: str, dir_fd: int) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(name, dir_fd=dir_fd).st_mode)
+    except OSError:
+        return False
+
+
+@contextmanager
+def _parent_fd(root: Path, parts: tuple[str, ...], shown: str) -> Iterator[int]:
+    """A descriptor of the directory holding the last component, reached without following any link."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for part in parts[:-1]:
+            try:
+                next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+            except OSError as error:
+                raise _refusal(shown, part, fd, error) from None
+            os.close(fd)
+            fd = next_fd
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _refusal(shown: str, part: str, dir_fd: int, error: OSError) -> Refused:
+    if error.errno == errno.ELOOP or _is_symlink_at(part, dir_fd):
+        return Refused(shown, f"`{part}` is a symbolic link; Charter does not follow links", symlink=True)
+    if error.errno == errno.ENOENT:
+        return Refused(shown, "no such file", missing=True)
+    if error.errno == errno.ENOTDIR:
+        return Refused(shown, f"`{part}` is not a directory")
+    return Refused(shown, f"cannot open `{part}` ({errno.errorcode.get(error.errno or 0, 'error')})")
+
+
+def inspect(root: Path, relative: str | PurePosixPath) -> os.stat_result | None:
+    """The lstat of a path inside the root, or None when it does not exist; Refused when a link is on the way."""
+    parts = relative_parts(relative)
+    shown = "/".join(parts)
+    try:
+        with _parent_fd(root, parts, shown) as fd:
+            return os.lstat(parts[-1], dir_fd=fd)
+    except Refused as refused:
+        if refused.missing:
+            return None
+        raise
+    except FileNotFoundError:
+        return None
+
+
+def read_bytes(root: Path, relative: str | PurePosixPath, cap: int = DEFAULT_CAP) -> bytes:
+    """A regular file inside the root, at most `cap` bytes; TooLarge past it, Refused for anything else."""
+    parts = relative_parts(relative)
+    shown = "/".join(parts)
+    with _parent_fd(root, parts, shown) as parent:
+        try:
+            fd = os.open(parts[-1], _FILE_FLAGS, dir_fd=parent)
+        except OSError as error:
+            raise _refusal(shown, parts[-1], parent, error) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Refused(shown, "not a regular file (a device, FIFO, socket or directory)")
+        os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        remaining = cap + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > cap:
+        raise TooLarge(shown, cap)
+    return data
+
+
+def read_text(root: Path, relative: str | PurePosixPath, cap: int = DEFAULT_CAP) -> str | None:
+    """The UTF-8 text of a regular file inside the root; None when missing or not UTF-8."""
+    try:
+        return read_bytes(root, relative, cap).decode("utf-8")
+    except Refused as refused:
+        if refused.missing:
+            return None
+        raise
+    except UnicodeDecodeError:
+        return None
+
+
+def relative_to_root(root: Path, path: Path) -> str:
+    """`path` (under `root`, as globbing returns it) as a root-relative POSIX path, without resolving links."""
+    absolute_root = Path(os.path.abspath(root))
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(absolute_root).as_posix()
+    except ValueError:
+        raise Refused(path.as_posix(), "outside the project root") from None
