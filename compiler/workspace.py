@@ -40,12 +40,7 @@ def display_path(path: Path) -> str:
 def spec_files(layout: Layout, project: Project | None) -> list[Path]:
     globs = project.spec.specs if project else list(DEFAULT_SPEC_GLOBS)
     excluded = set(project.spec.exclude) if project else set()
-    outputs = []
-    if project:
-        outputs = [project.spec.outputs.workflows, project.spec.outputs.deploy, project.spec.outputs.docs]
-    else:
-        outputs = [".github", "deploy", "docs/models"]
-    output_dirs = [(layout.root / out).resolve() for out in outputs]
+    outputs = output_dirs(layout, project)
     found: set[Path] = set()
     for pattern in globs:
         for candidate in layout.root.glob(pattern):
@@ -55,15 +50,29 @@ def spec_files(layout: Layout, project: Project | None) -> list[Path]:
             if any(relative.match(pattern) for pattern in excluded):
                 continue
             resolved = candidate.resolve()
-            if any(resolved.is_relative_to(out) for out in output_dirs):
+            if any(resolved.is_relative_to(out) for out in outputs):
                 continue
             found.add(candidate)
     return sorted(found, key=lambda p: p.as_posix())
 
 
+def output_dirs(layout: Layout, project: Project | None) -> list[Path]:
+    """Where generated files go: never read as specs."""
+    if project:
+        outputs = [project.spec.outputs.workflows, project.spec.outputs.deploy, project.spec.outputs.docs]
+    else:
+        outputs = [".github", "deploy", "docs/models"]
+    return [(layout.root / out).resolve() for out in outputs]
+
+
+def skipped_dir(name: str) -> bool:
+    """Directories no run reads: version control, environments, caches, anything hidden."""
+    return name in _SKIPPED_DIRS or name.startswith(".")
+
+
 def _skipped(candidate: Path, root: Path) -> bool:
     parts = candidate.relative_to(root).parts[:-1]
-    return any(part in _SKIPPED_DIRS or part.startswith(".") for part in parts)
+    return any(skipped_dir(part) for part in parts)
 
 
 def load_all(paths: list[Path]) -> list[SourceFile]:

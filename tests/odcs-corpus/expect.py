@@ -10,7 +10,10 @@ from `compiler`. A contract's verdict is:
 
 - `valid`: valid under the schema of its declared apiVersion;
 - `later:vX.Y.Z`: invalid for its declared version, valid under the earliest
-  later schema, given that apiVersion;
+  later schema, given that apiVersion, unless a field the declared version
+  requires at the top of the contract is missing (a later version that
+  merely dropped the requirement, as v3.2.0 did for `status`, does not
+  excuse the omission);
 - `invalid`: valid for neither; `errors` lists where the declared version's
   schema fails, each with the lines of the failing key and its value.
 
@@ -95,7 +98,9 @@ def verdict(text: str, validators: dict[str, Any]) -> dict[str, Any]:
     errors = sorted(validators[declared].iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
         return {"apiVersion": declared, "verdict": "valid"}
-    for later in VERSIONS[VERSIONS.index(declared) + 1 :]:
+    # A field missing at the top is not excused by a later version that dropped the requirement.
+    excusable = not any(error.validator == "required" and not error.absolute_path for error in errors)
+    for later in VERSIONS[VERSIONS.index(declared) + 1 :] if excusable else ():
         if validators[later].is_valid({**data, "apiVersion": later}):
             return {"apiVersion": declared, "verdict": f"later:{later}"}
     located = []
