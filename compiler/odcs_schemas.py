@@ -39,9 +39,9 @@ class Verdict:
     later: str | None = None
 
 
-def sources() -> list[dict[str, str]]:
+def sources() -> list[dict[str, Any]]:
     text = resources.files("compiler").joinpath("odcs", "sources.json").read_text("utf-8")
-    entries: list[dict[str, str]] = json.loads(text)["schemas"]
+    entries: list[dict[str, Any]] = json.loads(text)["schemas"]
     return entries
 
 

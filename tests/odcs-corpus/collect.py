@@ -9,7 +9,7 @@ It takes every YAML file whose `apiVersion` is v3.x: the standard's
 `docs/examples` at its main branch and at each v3 release tag (the examples
 changed with each release), and datacontract-cli's `tests/fixtures` at its
 main branch. Identical contents are kept once. It writes `sources.json` (the
-origin of every file) and the table in README.md is made from it. Files are
+origin of every file), which README.md summarises. Files are
 copied byte for byte: the corpus is the contracts as their authors wrote them.
 """
 

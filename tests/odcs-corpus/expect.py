@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -59,10 +60,16 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
 }
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", __import__("re").compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def _plain(value: Any) -> Any:
@@ -117,7 +124,9 @@ def expectations() -> dict[str, Any]:
         schema = official_schema(version)
         validators[version] = jsonschema.validators.validator_for(schema)(schema)
     sources = json.loads((HERE / "sources.json").read_text("utf-8"))
-    return {entry["file"]: verdict((HERE / "files" / entry["file"]).read_text("utf-8"), validators) for entry in sources}
+    return {
+        entry["file"]: verdict((HERE / "files" / entry["file"]).read_text("utf-8"), validators) for entry in sources
+    }
 
 
 def main(argv: list[str]) -> int:
