@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from compiler.load import load_file
-from compiler.odcs_schemas import VERSIONS, fast_validator, validator
+from compiler.odcs_schemas import VERSIONS, detailed_errors, fast_validator, validator
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [
@@ -73,3 +73,5 @@ def test_fast_and_detailed_validators_agree(where: str, data: dict[str, Any]) ->
             fast = fast_validator(version).is_valid(candidate)
             detailed = not any(True for _ in validator(version).iter_errors(candidate))
             assert fast == detailed, (where, version, candidate)
+            # The errors explained where jsonschema-rs found them: some whenever there are any.
+            assert bool(detailed_errors(version, candidate)) == (not fast), (where, version, candidate)

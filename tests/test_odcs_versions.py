@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,3 +110,14 @@ def test_explain_ch300_describes_versions_and_the_fix(capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     for phrase in ("apiVersion they declare", "v3.0.0", "v3.2.0", "logicalType: map", "at its key"):
         assert phrase in out
+
+
+def test_a_large_deeply_nested_invalid_contract_is_explained_in_seconds() -> None:
+    """python-jsonschema alone takes about three minutes on this contract (see tests/odcs-corpus/README.md)."""
+    corpus = Path(__file__).resolve().parent / "odcs-corpus" / "files"
+    text = (corpus / "datacontract-cli/main/import/json/product_detail.datacontract.yaml").read_text("utf-8")
+    started = time.perf_counter()
+    findings = _findings(text + "colour: blue\n")
+    assert time.perf_counter() - started < 30
+    line = text.count("\n") + 1
+    assert findings == [("CH200", line, 1, "unknown field `colour`")]
