@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from compiler.diagnostics import Diagnostic, Severity
 from compiler.load import load_file
 from compiler.validate import validate
 
+# Messages speak YAML: null, true/false, mapping, sequence.
+PYTHON_WORDS = re.compile(r"\b(None|True|False|dict|list)\b|'")
 CORPUS = Path(__file__).resolve().parent / "odcs-corpus"
 EXPECTED: dict[str, Any] = json.loads((CORPUS / "expected.json").read_text("utf-8"))
 SOURCES: list[dict[str, str]] = json.loads((CORPUS / "sources.json").read_text("utf-8"))
@@ -81,6 +84,8 @@ def test_verdict_and_locations_match_the_official_schemas(file: str) -> None:
         ]
         return
     assert errors, "an invalid contract is accepted"
+    for error in errors:
+        assert not PYTHON_WORDS.search(error.message), f"Python, not YAML: {error.message}"
     assert later == []
     regions = [(error["line"], error["end_line"], error["path"]) for error in expected["errors"]]
     for first, last, _ in regions:
