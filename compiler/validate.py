@@ -26,15 +26,6 @@ from compiler.specs import Spec
 from compiler.suggest import closest, did_you_mean
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", type(None): "null"}
-_JSON_TYPES = {
-    "array": "a list",
-    "object": "a mapping",
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "a boolean",
-    "null": "null",
-}
 _YAML11_BOOLEANS = {"yes": True, "y": True, "on": True, "no": False, "n": False, "off": False}
 
 
@@ -368,12 +359,15 @@ def _validate_contract(document: Document, data: dict[str, Any]) -> tuple[Spec |
     verdict = odcs_schemas.judge(data, declared)
     findings: list[Diagnostic] = []
     if verdict.later is not None:
+        # Name the first thing the declared release does not know, so the author can check it.
+        first = contract_findings(spec, verdict.errors, odcs_schemas.validator(declared))[:1]
+        said = f": {first[0].message} (line {first[0].line})" if first else ""
         findings.append(
             spec.finding(
                 "CH302",
                 f"uses fields of ODCS {verdict.later}; declare `apiVersion: {verdict.later}`",
                 ["apiVersion"],
-                hint=f"the contract is not valid ODCS {declared}, and is valid ODCS {verdict.later}",
+                hint=f"valid ODCS {verdict.later}, not valid ODCS {declared}{said}",
                 severity=Severity.WARNING,
             )
         )
