@@ -168,8 +168,9 @@ _CATALOGUE: tuple[Code, ...] = (
         "Unknown apiVersion",
         """
         Charter specs use `apiVersion: charter/v1alpha1`; data contracts use
-        an ODCS version such as `v3.0.2` or `v3.1.0`. Fix: use a supported
-        apiVersion; the hint suggests the closest.""",
+        the ODCS release they follow, written in full: `v3.0.0`, `v3.0.1`,
+        `v3.0.2`, `v3.1.0` or `v3.2.0` (`v3.1` is not a release). Fix: use a
+        supported apiVersion; the hint suggests the closest.""",
     ),
     Code(
         "CH114",
@@ -346,8 +347,22 @@ _CATALOGUE: tuple[Code, ...] = (
         "The data contract breaks the ODCS schema",
         """
         Data contracts are Open Data Contract Standard v3 documents, checked
-        against the official ODCS JSON Schema for their apiVersion. The
-        message names the JSON Schema rule that failed.""",
+        against the official ODCS JSON Schema of the apiVersion they declare
+        (v3.0.0, v3.0.1, v3.0.2, v3.1.0 or v3.2.0; Charter ships each one as
+        published). Every error is reported at its key. Where the schema
+        offers alternatives (`oneOf`, `anyOf`, `if`/`then`), the alternative
+        the contract evidently means is the one reported: the one its `type`
+        or `logicalType` selects, else the one that fits best. Most errors
+        carry a more specific code (CH200 unknown field, CH201 missing field,
+        CH202 wrong type, CH203 not an allowed value, ...); CH300 is a rule
+        of the schema that has no such code (for example a quality rule that
+        gives two operators).
+
+        One change to the official schemas: in v3.2.0 the rule "a column
+        with `logicalType: map` needs `map`" is written as an `if` that JSON
+        Schema also holds for a column without any `logicalType`, so every
+        such column would need `map`. Charter applies the rule only when
+        `logicalType` is given, as the standard intends.""",
     ),
     Code(
         "CH301",
@@ -357,6 +372,21 @@ _CATALOGUE: tuple[Code, ...] = (
         """
         Column names must be unique within a schema object, or features and
         labels that refer to them are ambiguous.""",
+    ),
+    Code(
+        "CH302",
+        "contract-later-version",
+        W,
+        "The contract uses fields of a later ODCS version than it declares",
+        """
+        The contract is not valid under the ODCS schema of its apiVersion, but
+        it is valid under a later release (the message names the earliest):
+        it uses fields or values that release added. Charter accepts it and
+        warns, because other ODCS tools judge it by the version it declares.
+        Fix: declare the version the contract follows (`apiVersion: v3.1.0`).
+        A field missing at the top of the contract (`status` in v3.0.2) is
+        an error all the same: a later release that stopped requiring it
+        does not make the omission a feature of that release.""",
     ),
     # --- CH4xx: references across files -------------------------------------
     Code(
@@ -480,6 +510,18 @@ _CATALOGUE: tuple[Code, ...] = (
         directory holding specs would let the build overwrite them (and hide
         them from discovery). `.git` and `.charter` are refused outright.
         Fix: choose output directories of their own, such as `deploy`.""",
+    ),
+    Code(
+        "CH412",
+        "unchecked-spec",
+        W,
+        "A spec file is not checked: no glob matches it",
+        """
+        The file starts with an `apiVersion` and a `kind` that Charter knows,
+        so it is most likely a spec, but no glob in the Project's
+        `spec.specs` matches it (a `.yml` file beside `"**/*.yaml"`, say), so
+        it is neither validated nor used. Fix: add a glob that matches it to
+        `spec.specs`, or list it in `spec.exclude` if it is not a spec.""",
     ),
     # --- CH5xx: policies and waivers ----------------------------------------
     Code(

@@ -25,6 +25,7 @@ from compiler.packs import builtin_packs, policy_files
 from compiler.resolve import Resolved, resolve
 from compiler.specs import Spec
 from compiler.suggest import did_you_mean
+from compiler.unchecked import unchecked_specs
 from compiler.validate import validate
 from compiler.workspace import LINK_HINT, Layout, display_path, find_layout, load_repo_file, spec_files
 
@@ -55,6 +56,8 @@ def check_path(
     if layout.project_file is not None and layout.project_file not in files:
         # Globs that miss charter.yaml must not hide its findings (a `${{` in it, say).
         files.insert(0, layout.project_file)
+    if not path.is_file():
+        result.diagnostics.extend(unchecked_specs(layout, result.project, files))
     if not files:
         result.diagnostics.append(Diagnostic("CH901", Severity.WARNING, "no spec files found", display_path(path)))
     for done, file in enumerate(files, 1):

@@ -8,33 +8,23 @@ of `compiler.error_codes`, positioned on the exact key or value.
 from __future__ import annotations
 
 import copy
-import re
 import types
 import typing
 from collections.abc import Sequence
 from typing import Any
 
 import pydantic
-from jsonschema.exceptions import ValidationError
 
-from compiler import error_codes, pydantic_text
-from compiler.contracts import SUPPORTED_API_VERSION, odcs_validator, read_contract, schema_errors
-from compiler.diagnostics import Diagnostic, PathSegment
+from compiler import contract_errors, error_codes, odcs_schemas, pydantic_text
+from compiler.contract_errors import contract_findings
+from compiler.contracts import read_contract
+from compiler.diagnostics import Diagnostic, PathSegment, Severity
 from compiler.load import Document
 from compiler.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, CharterModel, patterns
 from compiler.specs import Spec
 from compiler.suggest import closest, did_you_mean
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", type(None): "null"}
-_JSON_TYPES = {
-    "array": "a list",
-    "object": "a mapping",
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "a boolean",
-    "null": "null",
-}
 _YAML11_BOOLEANS = {"yes": True, "y": True, "on": True, "no": False, "n": False, "off": False}
 
 
@@ -132,15 +122,8 @@ def _check_envelope(probe: Spec, data: dict[str, Any]) -> list[Diagnostic]:
             )
         ]
     if kind == CONTRACT_KIND:
-        if not isinstance(api_version, str) or not SUPPORTED_API_VERSION.match(api_version):
-            return [
-                probe.finding(
-                    "CH113",
-                    f"data contracts must be ODCS v3 (`apiVersion: v3.x.y`), not `{api_version}`",
-                    ["apiVersion"],
-                    hint="upgrade the contract to ODCS v3",
-                )
-            ]
+        if not isinstance(api_version, str) or api_version not in odcs_schemas.VERSIONS:
+            return [_contract_version_finding(probe, api_version)]
     elif api_version != API_VERSION:
         return [
             probe.finding(
@@ -151,6 +134,19 @@ def _check_envelope(probe: Spec, data: dict[str, Any]) -> list[Diagnostic]:
             )
         ]
     return []
+
+
+def _contract_version_finding(probe: Spec, api_version: Any) -> Diagnostic:
+    shown = contract_errors.yaml_text(api_version, probe.span(["apiVersion"]).source_text)
+    known = ", ".join(odcs_schemas.VERSIONS)
+    meant = odcs_schemas.closest_version(api_version) if isinstance(api_version, str) else None
+    if meant is not None and isinstance(api_version, str) and odcs_schemas.V3_PATTERN.match(api_version):
+        hint = f"Charter knows the ODCS releases {known}; declare the one the contract follows"
+    elif meant is not None:
+        hint = f"write the full version: `apiVersion: {meant}`"
+    else:
+        hint = f"data contracts are ODCS v3 documents: declare one of {known}"
+    return probe.finding("CH113", f"unknown ODCS apiVersion `{shown}` for a data contract", ["apiVersion"], hint=hint)
 
 
 def _name_of(data: dict[str, Any]) -> str:
@@ -363,103 +359,31 @@ def _describe(value: Any, source_text: str | None) -> str:
 
 
 def _validate_contract(document: Document, data: dict[str, Any]) -> tuple[Spec | None, list[Diagnostic]]:
+    """Judge the contract by the ODCS schema of the apiVersion it declares."""
     contract_id = data.get("id")
     name = str(contract_id) if contract_id is not None else "?"
     spec = Spec(CONTRACT_KIND, name, document)
-    errors = list(schema_errors(data))
-    findings = list(dict.fromkeys(finding for error in errors for finding in _schema_findings(spec, error)))
-    if errors:
-        return None, findings or [spec.finding("CH300", "the contract breaks the ODCS schema", [])]
+    declared = str(data["apiVersion"])
+    verdict = odcs_schemas.judge(data, declared)
+    findings: list[Diagnostic] = []
+    if verdict.later is not None:
+        # Name the first thing the declared release does not know, so the author can check it.
+        first = contract_findings(spec, verdict.errors, odcs_schemas.validator(declared))[:1]
+        said = f": {first[0].message} (line {first[0].line})" if first else ""
+        findings.append(
+            spec.finding(
+                "CH302",
+                f"uses fields of ODCS {verdict.later}; declare `apiVersion: {verdict.later}`",
+                ["apiVersion"],
+                hint=f"valid ODCS {verdict.later}, not valid ODCS {declared}{said}",
+                severity=Severity.WARNING,
+            )
+        )
+    elif verdict.errors:
+        return None, contract_findings(spec, verdict.errors, odcs_schemas.validator(declared))
     contract = read_contract(data)
     findings.extend(_duplicate_columns(spec, contract))
     return Spec(CONTRACT_KIND, contract.id, document, contract=contract), findings
-
-
-def _schema_findings(spec: Spec, error: ValidationError) -> list[Diagnostic]:
-    keyword = str(error.validator)
-    code = error_codes.for_json_schema(keyword)
-    path = tuple(error.absolute_path)
-    if keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, dict):
-        # jsonschema counts the fields of a failing `allOf`/`oneOf` branch as
-        # unevaluated, so a wrong value would also make its valid neighbours
-        # "unknown": only fields that no part of the schema declares are.
-        schema = error.schema if isinstance(error.schema, dict) else {}
-        root = odcs_validator().schema
-        allowed = _declared_fields(schema, root if isinstance(root, dict) else {})
-        extras = [key for key in error.instance if key not in allowed and not _matches_pattern(key, schema)]
-        return [
-            spec.finding(
-                code,
-                f"unknown field `{extra}`{_where(path)}",
-                (*path, extra),
-                key=True,
-                hint=did_you_mean(str(extra), sorted(allowed)),
-            )
-            for extra in extras
-        ]
-    if keyword == "oneOf" and not error.context and isinstance(error.validator_value, list):
-        present = [
-            key
-            for branch in error.validator_value
-            if isinstance(branch, dict) and isinstance(error.instance, dict)
-            for key in branch.get("required", [])
-            if key in error.instance
-        ]
-        message = "matches more than one of the alternatives the schema allows"
-        if len(present) > 1:
-            message += f": use only one of {', '.join(f'`{key}`' for key in dict.fromkeys(present))}"
-        return [spec.finding(code, message, path)]
-    return [_schema_finding(spec, error, keyword, code, path)]
-
-
-def _declared_fields(schema: Any, root: dict[str, Any], seen: frozenset[str] = frozenset()) -> set[str]:
-    """Every property name `schema` declares, through `$ref`s and all branches, valid or not."""
-    if not isinstance(schema, dict):
-        return set()
-    fields = set(schema.get("properties", {})) if isinstance(schema.get("properties"), dict) else set()
-    ref = schema.get("$ref")
-    if isinstance(ref, str) and ref.startswith("#/") and ref not in seen:
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = target.get(part, {}) if isinstance(target, dict) else {}
-        fields |= _declared_fields(target, root, seen | {ref})
-    for keyword in ("allOf", "anyOf", "oneOf"):
-        for branch in schema.get(keyword, []) if isinstance(schema.get(keyword), list) else []:
-            fields |= _declared_fields(branch, root, seen)
-    for keyword in ("if", "then", "else"):
-        fields |= _declared_fields(schema.get(keyword), root, seen)
-    return fields
-
-
-def _matches_pattern(key: str, schema: dict[str, Any]) -> bool:
-    patterns = schema.get("patternProperties")
-    return isinstance(patterns, dict) and any(re.search(pattern, key) for pattern in patterns)
-
-
-def _schema_finding(
-    spec: Spec, error: ValidationError, keyword: str, code: str, path: tuple[PathSegment, ...]
-) -> Diagnostic:
-    if keyword == "required":
-        match = re.fullmatch(r"'((?:[^'\\]|\\.)*)' is a required property", error.message)
-        message = f"missing required field `{match.group(1)}`" if match else error.message
-        return spec.finding(code, f"{message}{_where(path)}", path, key=True)
-    if keyword == "type" and isinstance(error.validator_value, (str, list)):
-        # The source text, not Python's repr: `version: 1.10` is the number 1.1 to jsonschema.
-        span_text = spec.span(path).source_text
-        wanted = [error.validator_value] if isinstance(error.validator_value, str) else error.validator_value
-        expected = " or ".join(_JSON_TYPES.get(str(name), str(name)) for name in wanted)
-        value = error.instance
-        hint = None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and span_text and "string" in wanted:
-            hint = f'quote it: "{span_text}" (YAML reads it as a number)'
-        elif isinstance(value, str) and "boolean" in wanted:
-            hint = _boolean_hint(value)
-        return spec.finding(code, f"expected {expected}, got {_describe(value, span_text)}", path, hint=hint)
-    if keyword == "enum" and isinstance(error.validator_value, list):
-        choices = [str(choice) for choice in error.validator_value]
-        hint = did_you_mean(str(error.instance), choices)
-        return spec.finding(code, f"`{error.instance}` is not one of: {', '.join(choices)}", path, hint=hint)
-    return spec.finding(code, error.message if len(error.message) < 200 else f"fails `{keyword}`", path)
 
 
 def _duplicate_columns(spec: Spec, contract: Any) -> list[Diagnostic]:

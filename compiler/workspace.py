@@ -46,11 +46,7 @@ def spec_files(layout: Layout, project: Project | None) -> list[Path]:
     """Every path the globs match, links and special files included: loading them reports why they are refused."""
     globs = project.spec.specs if project else list(DEFAULT_SPEC_GLOBS)
     excluded = set(project.spec.exclude) if project else set()
-    if project:
-        outputs = [project.spec.outputs.workflows, project.spec.outputs.deploy, project.spec.outputs.docs]
-    else:
-        outputs = [".github", "deploy", "docs/models"]
-    output_dirs = [Path(out) for out in outputs]
+    outputs = [Path(out) for out in _output_names(project)]
     found: set[Path] = set()
     for pattern in globs:
         if not _inside_root(pattern):
@@ -61,7 +57,7 @@ def spec_files(layout: Layout, project: Project | None) -> list[Path]:
             relative = candidate.relative_to(layout.root)
             if any(relative.match(pattern) for pattern in excluded):
                 continue
-            if any(relative.is_relative_to(out) for out in output_dirs):
+            if any(relative.is_relative_to(out) for out in outputs):
                 continue
             found.add(candidate)
     return sorted(found, key=lambda p: p.as_posix())
@@ -83,9 +79,25 @@ def _is_directory(candidate: Path) -> bool:
         return True
 
 
+def _output_names(project: Project | None) -> list[str]:
+    if project:
+        return [project.spec.outputs.workflows, project.spec.outputs.deploy, project.spec.outputs.docs]
+    return [".github", "deploy", "docs/models"]
+
+
+def output_dirs(layout: Layout, project: Project | None) -> list[Path]:
+    """Where generated files go, as absolute paths: never read as specs."""
+    return [(layout.root / out).resolve() for out in _output_names(project)]
+
+
+def skipped_dir(name: str) -> bool:
+    """Directories no run reads: version control, environments, caches, anything hidden."""
+    return name in _SKIPPED_DIRS or name.startswith(".")
+
+
 def _skipped(candidate: Path, root: Path) -> bool:
     parts = candidate.relative_to(root).parts[:-1]
-    return any(part in _SKIPPED_DIRS or part.startswith(".") for part in parts)
+    return any(skipped_dir(part) for part in parts)
 
 
 def load_repo_file(root: Path, path: Path, display: str) -> SourceFile:

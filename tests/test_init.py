@@ -51,6 +51,21 @@ def test_init_writes_a_project_that_checks_clean(tmp_path: Path) -> None:
     assert len(result.specs) == len(EXPECTED)
 
 
+def test_init_globs_read_yml_files_too(tmp_path: Path) -> None:
+    """A contract saved as `.yml` in a new project is checked, not silently skipped."""
+    target = tmp_path / "churn-model"
+    scaffold(target)
+    contract = (target / "contracts" / "training-data.odcs.yaml").read_text("utf-8")
+    (target / "contracts" / "training-data.odcs.yaml").unlink()
+    (target / "contracts" / "training-data.odcs.yml").write_text(contract.replace("status: ", "statuz: "), "utf-8")
+    result = check_path(target)
+    unknown = [d for d in result.diagnostics if d.code == "CH200"]
+    assert [(d.file.rsplit("/", 1)[-1], d.message) for d in unknown] == [
+        ("training-data.odcs.yml", "unknown field `statuz`")
+    ]
+    assert not [d for d in result.diagnostics if d.code == "CH412"]
+
+
 def test_init_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "fraud"
     assert main(["init", str(target)]) == 0

@@ -31,7 +31,7 @@ spec:
 """
 
 APPLICATIONS = """\
-apiVersion: v3.1.0
+apiVersion: v3.2.0
 kind: DataContract
 id: applications
 name: applications
