@@ -10,7 +10,7 @@ EXAMPLES := $(wildcard examples/*/charter.yaml)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,gates]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,gates,objectstore,postgres]'
 	touch $(STAMP)
 
 install: $(STAMP)
