@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install oracles demo test lint unit docs golden schemas schemas-check examples-check policy-test bench clean
+.PHONY: install oracles servers demo test lint unit docs golden schemas schemas-check examples-check policy-test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $(NODE_STAMP)
 
 oracles: $(STAMP) $(NODE_STAMP)
+
+# The `--server` tests start a real PostgreSQL (initdb, pg_ctl) from the Debian package.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+servers:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
 demo: $(STAMP)
 	@echo "== charter check: a high-risk credit model and a minimal-risk forecast =="
@@ -46,7 +52,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP)
+unit: $(STAMP) $(NODE_STAMP) servers
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)
@@ -68,7 +74,7 @@ examples-check: $(STAMP)
 	$(BIN)/charter check --color never $(dir $(EXAMPLES))
 	for example in $(dir $(EXAMPLES)); do $(BIN)/charter build "$$example" --check || exit 1; done
 
-bench: $(STAMP)
+bench: $(STAMP) servers
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/gates.py

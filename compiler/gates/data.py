@@ -36,6 +36,7 @@ import duckdb
 
 from compiler.gates import contract_rules as rules
 from compiler.gates.contract_rules import ColumnRules, Freshness, TableRules
+from compiler.gates.database import duckdb_text
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, canonical, columns, connection, open_input, query, quote, sql_literal, sql_string
 from compiler.gates.project import ProjectSpecs
@@ -190,12 +191,15 @@ class _Scan:
         if self.example_queries >= _MAX_EXAMPLE_QUERIES:
             return []
         self.example_queries += 1
-        # Sorted, so the same rows give the same examples in every engine.
+        # Sorted, so the same rows give the same examples in every engine; a database sends the
+        # value itself, written as DuckDB writes it (PostgreSQL prints 100.0 as `100`).
+        pushed = self.source.backend is not None and self.source.backend.database is not None
         sql = (
-            f"SELECT DISTINCT CAST({column.raw} AS VARCHAR) AS example FROM {self.relation} "
-            f"WHERE {predicate} ORDER BY example LIMIT {_EXAMPLES}"
+            f"SELECT DISTINCT CAST({column.raw} AS VARCHAR) AS example{f', {column.raw}' if pushed else ''} "
+            f"FROM {self.relation} WHERE {predicate} ORDER BY example LIMIT {_EXAMPLES}"
         )
-        return [str(row[0]) for row in query(self.con, sql, self.source).fetchall()]
+        rows = query(self.con, sql, self.source).fetchall()
+        return [duckdb_text(row[1]) if pushed else str(row[0]) for row in rows]
 
     def count_duplicates(self, names: tuple[str, ...]) -> None:
         """Plan: rows that repeat an earlier non-null value (or combination) of these columns.

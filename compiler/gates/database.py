@@ -203,6 +203,24 @@ class Database:
             raise UnusableInput(f"{self.display}: {_sqlstate(error)}{_first_line(error)}") from None
 
 
+def duckdb_text(value: Any) -> str:
+    """A value as DuckDB's CAST(... AS VARCHAR) writes it, so examples read alike in every engine."""
+    import datetime
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        offset = value.utcoffset() or datetime.timedelta()
+        hours, rest = divmod(int(offset.total_seconds()), 3600)
+        minutes = f":{rest // 60:02d}" if rest else ""
+        return value.replace(tzinfo=None).isoformat(sep=" ") + f"{hours:+03d}{minutes}"
+    if isinstance(value, datetime.datetime | datetime.time):
+        return value.isoformat(sep=" ") if isinstance(value, datetime.datetime) else value.isoformat()
+    return str(value)
+
+
 def _duckdb_type(kind: str, precision: Any, scale: Any, udt: str) -> str:
     if kind == "numeric":
         return f"DECIMAL({precision},{scale})" if precision is not None else "DOUBLE"
