@@ -267,3 +267,37 @@ def test_an_escaping_rule_fails_closed_with_a_finding_naming_it(
     assert check["message"] == (
         "sql rule `sneaky` refused, not run: calls `pg_read_file`, which is not a standard SQL function"
     )
+
+
+# --- the drift gate: reference from the warehouse (rows pulled in batches), traffic from S3 ----------
+
+
+@pytest.fixture(scope="module")
+def traffic(s3: S3, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Production traffic whose incomes moved up by half: a drift the gate must find."""
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS {synthetic.credit_applications(20_000, seed=2)}")
+    con.execute("UPDATE t SET annual_income = annual_income * 1.5")
+    table = con.sql("SELECT * FROM t ORDER BY application_id").to_arrow_table()
+    con.close()
+    path = tmp_path_factory.mktemp("traffic") / "traffic.parquet"
+    pq.write_table(table, path)
+    client: Any = s3.client()
+    client.put_object(Bucket=BUCKET, Key="scoring-log/credit-default/2024-07-01.parquet", Body=path.read_bytes())
+    return path
+
+
+def test_drift_from_servers_equals_drift_from_files(
+    project: Path, local_file: Path, traffic: Path, tmp_path: Path
+) -> None:
+    base = ["drift", str(project), "--model", "credit-default"]
+    files_code, files = run_gate(
+        [*base, "--reference", str(local_file), "--current", str(traffic)], tmp_path / "f.json"
+    )
+    servers_code, servers = run_gate(
+        [*base, "--reference-server", "warehouse", "--server", "scoring-log"], tmp_path / "s.json"
+    )
+    assert files_code == servers_code == 1
+    assert servers["checks"] == files["checks"]
+    assert check_of(servers, "drift.annual_income")["status"] == "fail"
+    assert [i["rows"] for i in servers["inputs"]] == [ROWS, 20_000]

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import itertools
+
 import duckdb
 
 from compiler.gates import database as db
@@ -20,7 +22,12 @@ from compiler.gates import objectstore
 from compiler.gates.errors import UnusableInput
 from compiler.suggest import did_you_mean
 
-_VIEW, _TEXT_VIEW = "charter_source", "charter_source_text"
+# Each backend gets its own view names: the drift gate attaches two sources to one connection.
+_VIEWS = itertools.count(1)
+
+
+def _view() -> str:
+    return f"charter_source_{next(_VIEWS)}"
 
 
 def find_server(contract: Any, name: str, contract_id: str) -> dict[str, Any]:
@@ -46,9 +53,10 @@ class ObjectStore:
     format: str
     delimiter: str | None
     database: db.Database | None = None
+    view: str = field(default_factory=_view)
 
     def relation(self, all_varchar: bool) -> str:
-        return _TEXT_VIEW if all_varchar and self.format == "csv" else _VIEW
+        return f"{self.view}_text" if all_varchar and self.format == "csv" else self.view
 
     def dataset(self, *, all_text: bool = False) -> Any:
         return objectstore.dataset(
@@ -56,9 +64,9 @@ class ObjectStore:
         )
 
     def attach(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.register(_VIEW, self.dataset())
+        con.register(self.view, self.dataset())
         if self.format == "csv":
-            con.register(_TEXT_VIEW, self.dataset(all_text=True))
+            con.register(f"{self.view}_text", self.dataset(all_text=True))
 
     def close(self) -> None:
         return None
@@ -74,9 +82,10 @@ class Table:
     table: str
     pushdown: bool
     column_types: dict[str, str] = field(default_factory=dict)
+    view: str = field(default_factory=_view)
 
     def relation(self, all_varchar: bool) -> str:
-        return db.quoted(self.schema, self.table) if self.pushdown else _VIEW
+        return db.quoted(self.schema, self.table) if self.pushdown else self.view
 
     def columns(self) -> dict[str, str]:
         if not self.column_types:
@@ -85,7 +94,7 @@ class Table:
 
     def attach(self, con: duckdb.DuckDBPyConnection) -> None:
         if not self.pushdown:
-            pull(self.session, self.schema, self.table, self.columns(), con=con, into=_VIEW)
+            pull(self.session, self.schema, self.table, self.columns(), con=con, into=self.view)
 
     def close(self) -> None:
         self.session.close()
