@@ -78,6 +78,7 @@ bench: $(STAMP) servers
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/gates.py
+	$(BIN)/python bench/pushdown.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -10,10 +10,9 @@ value of a few columns).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
-
-import itertools
 
 import duckdb
 
