@@ -203,3 +203,61 @@ def test_the_condition_reader_itself(expression: str, outputs: dict[str, str], e
 def test_the_condition_reader_refuses_what_it_does_not_know() -> None:
     with pytest.raises(AssertionError, match="cannot read the condition"):
         evaluate("failure()", {})
+
+
+def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -> None:
+    import datetime
+    import shutil
+
+    from compiler.pipeline import check_path
+    from compiler.render import render
+
+    root = tmp_path / "project"
+    shutil.copytree(
+        ROOT / "examples" / "demand-forecast", root, ignore=shutil.ignore_patterns(".github", "deploy", "docs")
+    )
+    contract_path = root / "contracts" / "sales-history.odcs.yaml"
+    contract = yaml.safe_load(contract_path.read_text("utf-8"))
+    contract["servers"] = [
+        {"server": "gcs-lake", "type": "gcs", "location": "gs://acme-retail/sales/*.parquet", "format": "parquet"},
+        {"server": "azure-log", "type": "azure", "location": "abfss://log@acme.dfs.core.windows.net/", "format": "csv"},
+    ]
+    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False), "utf-8")
+    model_path = root / "models" / "demand-forecast.yaml"
+    model_text = model_path.read_text("utf-8").replace("server: warehouse", "server: gcs-lake")
+    model_path.write_text(model_text.replace("server: serving-log", "server: azure-log"), "utf-8")
+    charter = root / "charter.yaml"
+    project = yaml.safe_load(charter.read_text("utf-8"))
+    project["spec"]["cloud"] = {
+        "gcp": {
+            "workloadIdentityProvider": "projects/123456/locations/global/workloadIdentityPools/github/providers/acme",
+            "serviceAccount": "gates@acme-retail.iam.gserviceaccount.com",
+        },
+        "azure": {
+            "clientId": "00000000-0000-0000-0000-000000000001",
+            "tenantId": "00000000-0000-0000-0000-000000000002",
+            "subscriptionId": "00000000-0000-0000-0000-000000000003",
+            "storageAccount": "acme",
+        },
+    }
+    charter.write_text(yaml.safe_dump(project, sort_keys=False), "utf-8")
+    result = check_path(root)
+    assert result.resolved is not None
+    assert [d.message for d in result.diagnostics if d.severity.value == "error"] == []
+    files = {o.path: o.text for o in render(result.resolved, result.project, datetime.date(2026, 1, 1))}
+    pipeline = yaml.safe_load(files[".github/workflows/model-demand-forecast.yml"])["jobs"]["data-gate"]
+    assert pipeline["permissions"] == {"contents": "read", "id-token": "write"}
+    login = [s for s in pipeline["steps"] if "uses" in s and "auth@" in s["uses"]]
+    assert [s["uses"] for s in login] == [PINS["gcp_auth"].ref]
+    assert login[0]["with"] == {
+        "service_account": "gates@acme-retail.iam.gserviceaccount.com",
+        "workload_identity_provider": "projects/123456/locations/global/workloadIdentityPools/github/providers/acme",
+    }
+    monitor = yaml.safe_load(files[".github/workflows/monitor-demand-forecast.yml"])["jobs"]["drift"]
+    uses = [
+        s["uses"] for s in monitor["steps"] if "uses" in s and "checkout" not in s["uses"] and "python" not in s["uses"]
+    ]
+    assert uses == [PINS["azure_login"].ref, PINS["gcp_auth"].ref]
+    gate = next(s for s in monitor["steps"] if s.get("id") == "drift")
+    assert gate["env"]["AZURE_STORAGE_ACCOUNT_NAME"] == "acme"
+    assert gate["env"]["CURRENT_SERVER"] == "azure-log"

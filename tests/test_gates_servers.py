@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from live_servers import S3, Postgres, moto_s3, postgres
+from pyarrow import csv
 from ruamel.yaml import YAML
 from test_gates_support import CREDIT, check_of, run_gate
 
@@ -69,6 +70,9 @@ def s3(rows: pa.Table) -> Iterator[S3]:
             length = third if part < 2 else rows.num_rows - start
             pq.write_table(rows.slice(start, length), buffer)
             client.put_object(Bucket=BUCKET, Key=f"credit-applications/v2/part-{part}.parquet", Body=buffer.getvalue())
+            text = io.BytesIO()
+            csv.write_csv(rows.slice(start, length), text)
+            client.put_object(Bucket=BUCKET, Key=f"credit-applications/csv/part-{part}.csv", Body=text.getvalue())
         # Not matched by the glob: the gate must not read it.
         client.put_object(Bucket=BUCKET, Key="credit-applications/v2/README.txt", Body=b"not data")
         yield server
@@ -111,6 +115,9 @@ def project(tmp_path: Path, s3: S3, pg: Postgres, monkeypatch: pytest.MonkeyPatc
     path = root / "contracts" / "credit-applications.odcs.yaml"
     yaml = YAML()
     contract = yaml.load(path.read_text("utf-8"))
+    contract["servers"].append(
+        {"server": "lake-csv", "type": "s3", "location": f"s3://{BUCKET}/credit-applications/csv/", "format": "csv"}
+    )
     for server in contract["servers"]:
         if server["type"] == "s3":
             server["endpointUrl"] = s3.endpoint_url
@@ -161,6 +168,17 @@ def test_s3_and_postgres_give_the_findings_of_the_local_file(project: Path, loca
     assert failed["applications.quality[2]"]["message"] == (
         "the query returned 3. At most one late payment a month can be reported over 24 months."
     )
+
+
+def test_csv_parts_in_s3_give_the_findings_of_the_local_csv(project: Path, rows: pa.Table, tmp_path: Path) -> None:
+    local_csv = tmp_path / "applications.csv"
+    csv.write_csv(rows, local_csv)
+    local_code, local = data_gate(project, tmp_path / "local.json", "--data", str(local_csv))
+    s3_code, in_s3 = data_gate(project, tmp_path / "s3.json", "--server", "lake-csv")
+    assert local_code == s3_code == 1
+    assert findings(in_s3) == findings(local)
+    assert in_s3["inputs"][0]["format"] == "csv"
+    assert len(in_s3["inputs"][0]["files"]) == 3
 
 
 def test_postgres_does_the_work_and_returns_only_aggregates(

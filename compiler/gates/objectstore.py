@@ -133,12 +133,17 @@ def dataset(filesystem: Any, files: list[str], fmt: str, *, all_text: bool, deli
         if fmt == "parquet":
             return ds.dataset(files, filesystem=filesystem, format="parquet")
         parse = csv.ParseOptions(delimiter=delimiter or ",")
-        discovered = ds.dataset(files, filesystem=filesystem, format=ds.CsvFileFormat(parse_options=parse))
+        # As DuckDB reads CSV: an empty unquoted field is NULL, in every column.
+        nulls: dict[str, Any] = {"null_values": [""], "strings_can_be_null": True}
+        typed = csv.ConvertOptions(**nulls)
+        discovered = ds.dataset(
+            files, filesystem=filesystem, format=ds.CsvFileFormat(parse_options=parse, convert_options=typed)
+        )
         if not all_text:
             return discovered
         import pyarrow as pa
 
-        text = csv.ConvertOptions(column_types={name: pa.string() for name in discovered.schema.names})
+        text = csv.ConvertOptions(column_types={name: pa.string() for name in discovered.schema.names}, **nulls)
         return ds.dataset(
             files, filesystem=filesystem, format=ds.CsvFileFormat(parse_options=parse, convert_options=text)
         )
