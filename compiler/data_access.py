@@ -25,11 +25,21 @@ _EXTRAS.update(dict.fromkeys(("postgres", "postgresql", "redshift"), "postgres")
 _CLOUDS = {"s3": "aws", "gcs": "gcp", "azure": "azure"}
 
 
+def _cloud(entry: dict[str, Any] | None) -> str | None:
+    kind = _type(entry)
+    location = entry.get("location") if entry is not None else None
+    if kind == "s3" and isinstance(location, str) and location.startswith("gs://"):
+        return "gcp"  # ODCS has no GCS type: an s3 server with a gs:// location
+    return _CLOUDS.get(kind or "")
+
+
 @dataclass(frozen=True)
 class ServerChoice:
     name: str
     """Empty when nothing names a server: the gate then stops and says so."""
     type: str | None
+    cloud: str | None = None
+    """Whose credentials reading it needs: aws, gcp or azure."""
 
 
 def servers_of(contract: Spec | None) -> list[dict[str, Any]]:
@@ -43,11 +53,11 @@ def choose(ref: DataRef | None, contract: Spec | None) -> ServerChoice:
     entries = servers_of(contract)
     if ref is not None and ref.server is not None:
         entry = next((s for s in entries if s.get("server") == ref.server), None)
-        return ServerChoice(ref.server, _type(entry))
+        return ServerChoice(ref.server, _type(entry), _cloud(entry))
     only = entries[0].get("server") if len(entries) == 1 else None
     # A name from a contract becomes a command-line value: never one that reads as an option.
     if isinstance(only, str) and re.fullmatch(patterns.SERVER_NAME, only):
-        return ServerChoice(only, _type(entries[0]))
+        return ServerChoice(only, _type(entries[0]), _cloud(entries[0]))
     return ServerChoice("", None)
 
 
@@ -60,7 +70,7 @@ def extras(choices: list[ServerChoice]) -> str:
 def cloud_steps(choices: list[ServerChoice], cloud: CloudAccess) -> list[dict[str, Any]]:
     """Credential steps for the clouds these servers live in, from the Project's `spec.cloud`."""
     steps: list[dict[str, Any]] = []
-    for name in sorted({_CLOUDS[c.type] for c in choices if c.type in _CLOUDS}):
+    for name in sorted({c.cloud for c in choices if c.cloud is not None}):
         if name == "aws" and cloud.aws is not None:
             inputs = {"role-to-assume": cloud.aws.role_arn, "aws-region": cloud.aws.region}
             steps.append(_step("AWS credentials from the OIDC token", "aws_credentials", inputs))
@@ -82,7 +92,7 @@ def cloud_steps(choices: list[ServerChoice], cloud: CloudAccess) -> list[dict[st
 
 def gate_env(choices: list[ServerChoice], cloud: CloudAccess) -> list[tuple[str, str]]:
     """Environment the gate itself needs besides credentials (pyarrow's Azure filesystem wants the account)."""
-    if cloud.azure is not None and any(c.type == "azure" for c in choices):
+    if cloud.azure is not None and any(c.cloud == "azure" for c in choices):
         return [("AZURE_STORAGE_ACCOUNT_NAME", cloud.azure.storage_account)]
     return []
 

@@ -219,7 +219,7 @@ def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -
     contract_path = root / "contracts" / "sales-history.odcs.yaml"
     contract = yaml.safe_load(contract_path.read_text("utf-8"))
     contract["servers"] = [
-        {"server": "gcs-lake", "type": "gcs", "location": "gs://acme-retail/sales/*.parquet", "format": "parquet"},
+        {"server": "gcs-lake", "type": "s3", "location": "gs://acme-retail/sales/*.parquet", "format": "parquet"},
         {"server": "azure-log", "type": "azure", "location": "abfss://log@acme.dfs.core.windows.net/", "format": "csv"},
     ]
     contract_path.write_text(yaml.safe_dump(contract, sort_keys=False), "utf-8")
@@ -231,7 +231,7 @@ def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -
     project["spec"]["cloud"] = {
         "gcp": {
             "workloadIdentityProvider": "projects/123456/locations/global/workloadIdentityPools/github/providers/acme",
-            "serviceAccount": "gates@acme-retail.iam.gserviceaccount.com",
+            "serviceAccount": "charter-gates@acme-retail.iam.gserviceaccount.com",
         },
         "azure": {
             "clientId": "00000000-0000-0000-0000-000000000001",
@@ -250,7 +250,7 @@ def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -
     login = [s for s in pipeline["steps"] if "uses" in s and "auth@" in s["uses"]]
     assert [s["uses"] for s in login] == [PINS["gcp_auth"].ref]
     assert login[0]["with"] == {
-        "service_account": "gates@acme-retail.iam.gserviceaccount.com",
+        "service_account": "charter-gates@acme-retail.iam.gserviceaccount.com",
         "workload_identity_provider": "projects/123456/locations/global/workloadIdentityPools/github/providers/acme",
     }
     monitor = yaml.safe_load(files[".github/workflows/monitor-demand-forecast.yml"])["jobs"]["drift"]

@@ -319,3 +319,52 @@ def test_drift_from_servers_equals_drift_from_files(
     assert servers["checks"] == files["checks"]
     assert check_of(servers, "drift.annual_income")["status"] == "fail"
     assert [i["rows"] for i in servers["inputs"]] == [ROWS, 20_000]
+
+
+# --- locations, and what the command line refuses -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "location", "expected"),
+    [
+        ("s3", "s3://lake/applications/", ("s3", "lake/applications", None, None)),
+        ("s3", "s3://lake/applications/*.parquet", ("s3", "lake/applications", "lake/applications/*.parquet", None)),
+        ("s3", "gs://lake/a/part-?.csv", ("gcs", "lake/a", "lake/a/part-?.csv", None)),
+        ("azure", "abfss://log@acme.dfs.core.windows.net/r/", ("azure", "log/r", None, "acme")),
+        ("azure", "az://log/r/*.parquet", ("azure", "log/r", "log/r/*.parquet", None)),
+    ],
+)
+def test_locations_split_into_what_is_listed_and_what_is_kept(
+    kind: str, location: str, expected: tuple[str, str, str | None, str | None]
+) -> None:
+    from compiler.gates.objectstore import parse_location
+
+    parsed = parse_location(kind, location)
+    assert (parsed.scheme, parsed.base, parsed.pattern, parsed.account) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "location", "message"),
+    [
+        ("s3", "https://lake/a", "server location 'https://lake/a' is not a s3 location"),
+        ("local", "/etc/passwd", "local server path '/etc/passwd' leaves the working directory"),
+        ("local", "data/../../secrets", "local server path 'data/../../secrets' leaves the working directory"),
+    ],
+)
+def test_locations_that_cannot_be_read_are_refused(kind: str, location: str, message: str) -> None:
+    from compiler.gates.objectstore import parse_location
+
+    with pytest.raises(UnusableInput) as refused:
+        parse_location(kind, location)
+    assert refused.value.message == message
+
+
+def test_files_and_a_server_together_are_refused(project: Path, local_file: Path, tmp_path: Path) -> None:
+    code, report = data_gate(project, tmp_path / "r.json", "--data", str(local_file), "--server", "lake")
+    assert code == 2
+    assert report["error"] == "give --data or the server, not both"
+    code, report = data_gate(project, tmp_path / "r.json", "--server", "")
+    assert code == 2
+    assert report["error"] == (
+        "the server name is empty: the specs name no server to read\n  hint: set spec.data.training.server"
+    )

@@ -1,6 +1,8 @@
 """Files in object storage (S3, GCS, Azure) or on a local path, read through pyarrow's filesystems.
 
-A server's `location` is a file, a prefix (`s3://bucket/applications/`) or a
+Object storage is ODCS `s3` (with an `s3://` location, or `gs://` for Google
+Cloud Storage, which ODCS has no type for), `azure`, or a `local` path. A
+server's `location` is a file, a prefix (`s3://bucket/applications/`) or a
 glob (`s3://bucket/applications/*.parquet`). The files become one pyarrow
 dataset that DuckDB scans in record batches, so only the batches in flight
 are in memory, whatever the size of the data, and columns not queried are
@@ -18,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,32 +40,51 @@ class Location:
     scheme: str
     base: str
     pattern: str | None
+    account: str | None = None
+    """Azure's storage account, when the location names it (`container@account.dfs.core.windows.net`)."""
 
 
 def parse_location(server_type: str, location: str) -> Location:
     """Split a server location into the part to list and the glob that filters it."""
+    account = None
     if server_type == "local":
-        scheme, path = "local", location
+        # The contract is the repository's, so it may not send the gate outside the working directory.
+        parts_of = location.replace("\\", "/").split("/")
+        if location.startswith(("/", "~")) or ".." in parts_of or ":" in parts_of[0]:
+            raise UnusableInput(
+                f"local server path {location!r} leaves the working directory",
+                hint="give a relative path without `..`, or use --data",
+            )
+        scheme, path = "local", str(Path(location).resolve())
     else:
-        parts = urlsplit(location)
-        expected = {"s3": ("s3", "s3a"), "gcs": ("gs", "gcs"), "azure": ("abfs", "abfss", "az", "azure")}
-        if parts.scheme not in expected.get(server_type, ()):
+        # Not urlsplit: `?` is a glob character here, not the start of a query.
+        url_scheme, _, rest = location.partition("://")
+        netloc, slash, tail = rest.partition("/")
+        # ODCS has no Google Cloud Storage type: an `s3` server with a gs:// location is one.
+        expected = {"s3": ("s3", "s3a", "gs"), "gcs": ("gs", "gcs"), "azure": ("abfs", "abfss", "az", "azure")}
+        if not rest or url_scheme not in expected.get(server_type, ()):
             schemes = " or ".join(f"{s}://" for s in expected.get(server_type, ()))
             raise UnusableInput(
                 f"server location {location!r} is not a {server_type} location", hint=f"write it as {schemes}..."
             )
-        scheme, path = server_type, (parts.netloc + parts.path)
+        scheme = "gcs" if url_scheme in ("gs", "gcs") else server_type
+        path = netloc + slash + tail
+        if server_type == "azure" and "@" in netloc:
+            # abfss://container@account.dfs.core.windows.net/path: pyarrow wants `container/path`.
+            container, host = netloc.split("@", 1)
+            path, account = container + slash + tail, host.split(".", 1)[0]
     glob_at = min((path.find(c) for c in _GLOB_CHARS if c in path), default=-1)
     if glob_at < 0:
-        return Location(location, scheme, path.rstrip("/") if path != "/" else path, None)
+        return Location(location, scheme, path.rstrip("/") if path != "/" else path, None, account)
     base = path[:glob_at].rsplit("/", 1)[0]
-    return Location(location, scheme, base, path)
+    return Location(location, scheme, base, path, account)
 
 
-def filesystem(scheme: str, endpoint_url: str | None, region: str | None) -> Any:
+def filesystem(location: Location, endpoint_url: str | None, region: str | None) -> Any:
     """A pyarrow filesystem with credentials from the cloud's standard environment only."""
     from pyarrow import fs
 
+    scheme = location.scheme
     if scheme == "local":
         return fs.LocalFileSystem()
     if scheme == "s3":
@@ -76,11 +98,12 @@ def filesystem(scheme: str, endpoint_url: str | None, region: str | None) -> Any
         return fs.S3FileSystem(**options)
     if scheme == "gcs":
         return fs.GcsFileSystem()
-    account = os.environ.get("AZURE_STORAGE_ACCOUNT_NAME") or os.environ.get("AZURE_STORAGE_ACCOUNT")
+    account = location.account or os.environ.get("AZURE_STORAGE_ACCOUNT_NAME")
     if not account:
         raise UnusableInput(
             "an azure server needs the storage account name",
-            hint="set AZURE_STORAGE_ACCOUNT_NAME (credentials come from the Azure environment, e.g. OIDC login)",
+            hint="write the location as abfss://container@account.dfs.core.windows.net/... "
+            "or set AZURE_STORAGE_ACCOUNT_NAME",
         )
     return fs.AzureFileSystem(account_name=account)
 

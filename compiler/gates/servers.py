@@ -131,7 +131,7 @@ def _object_store(server: dict[str, Any], kind: str, display: str) -> tuple[str,
     if not isinstance(raw, str) or not raw:
         raise UnusableInput(f"{display}: the server has no `{'path' if kind == 'local' else 'location'}`")
     location = objectstore.parse_location(kind, raw)
-    filesystem = objectstore.filesystem(location.scheme, _str(server.get("endpointUrl")), _str(server.get("region")))
+    filesystem = objectstore.filesystem(location, _str(server.get("endpointUrl")), _str(server.get("region")))
     files = objectstore.list_files(filesystem, location)
     if not files:
         raise UnusableInput(f"{display} {raw}: no non-empty files there")

@@ -100,7 +100,7 @@ class CloudAccess(CharterModel):
     aws: AwsAccess | None = None
     """For `s3` servers."""
     gcp: GcpAccess | None = None
-    """For `gcs` servers."""
+    """For `s3` servers with a `gs://` location (Google Cloud Storage)."""
     azure: AzureAccess | None = None
     """For `azure` servers."""
 
