@@ -82,15 +82,22 @@ def s3(rows: pa.Table) -> Iterator[S3]:
 def pg(rows: pa.Table) -> Iterator[Postgres]:
     with postgres() as server:
         con: Any = server.connect()
-        columns = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in rows.schema)
         con.execute("CREATE SCHEMA lending")
-        con.execute(f"CREATE TABLE lending.credit_applications_v2 ({columns})")
-        names = ", ".join(f'"{n}"' for n in rows.schema.names)
-        with con.cursor().copy(f"COPY lending.credit_applications_v2 ({names}) FROM STDIN") as copy:
-            for row in rows.to_pylist():
-                copy.write_row(tuple(row.values()))
         con.close()
+        load_table(server, "lending.credit_applications_v2", rows)
         yield server
+
+
+def load_table(server: Postgres, name: str, table: pa.Table) -> None:
+    """A PostgreSQL table with the Arrow table's columns and rows (COPY, typed as in Parquet)."""
+    con: Any = server.connect()
+    columns = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in table.schema)
+    con.execute(f"CREATE TABLE {name} ({columns})")
+    names = ", ".join(f'"{n}"' for n in table.schema.names)
+    with con.cursor().copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+        for row in table.to_pylist():
+            copy.write_row(tuple(row.values()))
+    con.close()
 
 
 def _pg_type(kind: pa.DataType) -> str:
@@ -125,6 +132,14 @@ def project(tmp_path: Path, s3: S3, pg: Postgres, monkeypatch: pytest.MonkeyPatc
             server["host"], server["port"] = pg.host, pg.port
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
+    holdout_path = root / "contracts" / "credit-holdout.odcs.yaml"
+    holdout = yaml.load(holdout_path.read_text("utf-8"))
+    holdout["servers"].append(
+        {"server": "warehouse", "type": "postgres", "host": pg.host, "port": pg.port, "database": "lending",
+         "schema": "lending"}
+    )  # fmt: skip
+    with holdout_path.open("w", encoding="utf-8") as out:
+        yaml.dump(holdout, out)
     for key, value in {**s3.environment, **pg.environment}.items():
         monkeypatch.setenv(key, value)
     return root
@@ -368,3 +383,16 @@ def test_files_and_a_server_together_are_refused(project: Path, local_file: Path
     assert report["error"] == (
         "the server name is empty: the specs name no server to read\n  hint: set spec.data.training.server"
     )
+
+
+def test_eval_reads_predictions_from_the_holdouts_server(project: Path, pg: Postgres, tmp_path: Path) -> None:
+    """The eval gate pulls the prediction columns it needs from the database, and judges them alike."""
+    local = synthetic.write(synthetic.predictions(20_000, seed=3, bias=0.8), tmp_path / "predictions.parquet")
+    load_table(pg, "lending.credit_default_predictions", pq.read_table(local))
+    base = ["eval", str(project), "--model", "credit-default"]
+    files_code, files = run_gate([*base, "--predictions", str(local)], tmp_path / "f.json")
+    table = ["--server", "warehouse", "--table", "lending.credit_default_predictions"]
+    server_code, server = run_gate([*base, *table], tmp_path / "s.json")
+    assert files_code == server_code == 1  # the bias against one group fails a fairness bound
+    assert server["checks"] == files["checks"]
+    assert server["inputs"][0]["rows"] == 20_000
