@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock test-latest oracles demo test lint unit docs golden schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock servers test-latest oracles demo test lint unit docs golden schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -30,6 +30,12 @@ $(NODE_STAMP): package.json package-lock.json
 
 oracles: $(STAMP) $(NODE_STAMP)
 
+# The `--server` tests start a real PostgreSQL (initdb, pg_ctl) from the Debian package.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+servers:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+
 demo: $(STAMP)
 	@echo "== charter check: a high-risk credit model and a minimal-risk forecast =="
 	$(BIN)/charter check examples/credit-scoring examples/demand-forecast --color always
@@ -52,7 +58,7 @@ test: lint schemas-check examples-check policy-test unit
 # Re-resolve the lock after a change to pyproject.toml, keeping every pin that is still allowed;
 # `make lock UPGRADE=1` moves everything to the newest versions pyproject.toml allows.
 lock: $(STAMP)
-	$(BIN)/uv pip compile $(LOCK_INPUTS) --extra dev --extra gates --universal --python-version 3.11 \
+	$(BIN)/uv pip compile $(LOCK_INPUTS) --all-extras --universal --python-version 3.11 \
 		--generate-hashes --custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 # The same suite on the newest versions pyproject.toml allows, in a venv of its own: an upgrade that changes
@@ -62,7 +68,7 @@ test-latest:
 	$(PYTHON) -m venv $(LATEST_VENV)
 	$(LATEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
 	$(LATEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade --upgrade-strategy eager \
-		-e '.[dev,gates]'
+		-e '.[dev,gates,objectstore,postgres]'
 	touch $(LATEST_VENV)/.installed-stamp
 	@echo "== versions that differ from $(LOCK):"
 	@$(LATEST_VENV)/bin/python scripts/lock_diff.py $(LOCK)
@@ -73,7 +79,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP)
+unit: $(STAMP) $(NODE_STAMP) servers
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)
@@ -95,10 +101,11 @@ examples-check: $(STAMP)
 	$(BIN)/charter check --color never $(dir $(EXAMPLES))
 	for example in $(dir $(EXAMPLES)); do $(BIN)/charter build "$$example" --check || exit 1; done
 
-bench: $(STAMP)
+bench: $(STAMP) servers
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/gates.py
+	$(BIN)/python bench/pushdown.py
 
 clean:
 	rm -rf $(VENV) $(LATEST_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -407,7 +407,8 @@ _CATALOGUE: tuple[Code, ...] = (
         "Reference to something that does not exist",
         """
         The spec refers to a contract, suite, environment, model or policy
-        that no file in the project defines. The hint suggests the closest
+        that no file in the project defines, or to a `server` that is not an
+        entry of the contract's ODCS `servers`. The hint suggests the closest
         name that does exist.""",
     ),
     Code(

@@ -11,7 +11,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from compiler import __version__
+from compiler import __version__, data_access
 from compiler.models.common import Resources
 from compiler.models.environment import Environment
 from compiler.models.model import Model, Monitoring
@@ -147,6 +147,8 @@ def _model_outputs(
         }
     )
     contract_id = training_contract.name if training_contract else body.data.training.contract
+    contracts = [c for c in resolved.specs if c.contract is not None]
+    training_server = data_access.choose(body.data.training, training_contract)
     pipeline = render_template(
         "model-pipeline.yml.j2",
         **base,
@@ -156,7 +158,8 @@ def _model_outputs(
         suite=body.evaluation.suite,
         training={
             "contract": contract_id,
-            "data_path": f"data/{contract_id}",
+            "server": training_server.name,
+            "reads": _reads_data([training_server], settings),
             "image": body.training.image,
             "command": body.training.command,
             "timeout_minutes": body.training.timeout_minutes,
@@ -165,10 +168,19 @@ def _model_outputs(
     )
     outputs.append(Output(f"{settings.outputs.workflows}/{pipeline_file}", pipeline, spec.file))
     if body.monitoring is not None:
+        reference_ref = body.monitoring.reference or body.data.training
+        reference = data_access.choose(reference_ref, data_access.find_contract(contracts, reference_ref))
+        production = body.data.production
+        current = (
+            data_access.choose(production, data_access.find_contract(contracts, production))
+            if production is not None
+            else data_access.ServerChoice("", None)
+        )
         monitoring = {
             **_monitoring_view(body.monitoring),
-            "reference_path": f"data/{contract_id}",
-            "current_path": f"data/production/{spec.name}",
+            "reference_server": reference.name,
+            "current_server": current.name,
+            "reads": _reads_data([reference, current], settings),
             "pipeline_file": pipeline_file,
         }
         outputs.append(
@@ -186,6 +198,15 @@ def _model_outputs(
         )
     )
     return outputs
+
+
+def _reads_data(choices: list[data_access.ServerChoice], settings: ProjectSpec) -> dict[str, Any]:
+    """What a job that reads these servers installs, which credentials it gets, and the gate's env."""
+    return {
+        "extras": data_access.extras(choices),
+        "cloud": data_access.cloud_steps(choices, settings.cloud),
+        "env": data_access.gate_env(choices, settings.cloud),
+    }
 
 
 def _safe_path(path: str) -> bool:

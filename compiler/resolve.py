@@ -143,6 +143,8 @@ class _Resolver:
             if spec.contract is not None and (ref.version is None or ref.version == spec.contract.version)
         ]
         if len(matches) == 1:
+            if ref.server is not None:
+                self.server(owner, matches[0], ref.server, [*path, "server"])
             return matches[0]
         if not matches:
             names = [c.contract.name or c.contract.id for c in self.contracts if c.contract is not None]
@@ -167,6 +169,21 @@ class _Resolver:
             )
         )
         return None
+
+    def server(self, owner: Spec, contract: Spec, name: str, path: list[PathSegment]) -> None:
+        """The server a reference names is an entry of the contract's ODCS `servers`."""
+        servers = contract.data.get("servers") if isinstance(contract.data, dict) else None
+        names = [str(s.get("server")) for s in servers if isinstance(s, dict)] if isinstance(servers, list) else []
+        if name not in names:
+            label = _contract_label(contract.contract) if contract.contract else contract.name
+            self.findings.append(
+                owner.finding(
+                    "CH401",
+                    f"contract `{label}` has no server `{name}`",
+                    path,
+                    hint=did_you_mean(name, names) or f"its servers: {', '.join(names) or 'none (add `servers`)'}",
+                )
+            )
 
     def named(self, owner: Spec, kind: str, name: str, path: Sequence[PathSegment]) -> Spec | None:
         target = self.by_kind.get(kind, {}).get(name)
@@ -228,6 +245,8 @@ class _Resolver:
             self.columns(spec, links.training, wanted)
         if body.monitoring is not None and body.monitoring.reference is not None:
             self.contract(spec, body.monitoring.reference, [*base, "monitoring", "reference"])
+        if body.data.production is not None:
+            self.contract(spec, body.data.production, [*base, "data", "production"])
         links.suite = self.named(spec, "EvaluationSuite", body.evaluation.suite, [*base, "evaluation", "suite"])
         if links.suite is not None:
             self.suite_users.setdefault(links.suite.name, []).append(spec)

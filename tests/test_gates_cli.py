@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -18,19 +19,26 @@ TEMPLATES = ROOT / "compiler" / "templates" / "render"
 
 def _gate_lines(template: str) -> list[str]:
     text = (TEMPLATES / template).read_text("utf-8")
-    return [line.split("run:", 1)[1].strip() for line in text.splitlines() if "run: charter gate" in line]
+    lines = [line.split("run:", 1)[-1].strip() for line in text.splitlines()]
+    return [line for line in lines if line.startswith("charter gate ")]
 
 
 def test_the_generated_pipelines_command_lines_parse(tmp_path: Path) -> None:
     lines = _gate_lines("model-pipeline.yml.j2") + _gate_lines("model-monitor.yml.j2")
     assert [line.split()[2] for line in lines] == ["data", "eval", "drift"]
-    values = {"$CONTRACT": "c", "$DATA": "d.csv", "$MODEL": "m", "$REFERENCE": "r.parquet", "$CURRENT": "c.parquet"}
+    values = {"CONTRACT": "c", "SERVER": "lake", "MODEL": "m", "REFERENCE_SERVER": "lake", "CURRENT_SERVER": "log"}
     for line in lines:
-        argv = [values.get(word.strip('"'), word.strip('"')) for word in line.split()[1:]]
+        argv = shlex.split(re.sub(r"\$([A-Z_]+)", lambda m: values[m.group(1)], line))[1:]
         args = parser().parse_args(argv)
         assert args.project == "."
         assert callable(args.run)
         assert args.report.endswith(".json")
+        assert "--data" not in argv
+        assert "--reference" not in argv
+        if args.gate_command == "data":
+            assert args.server == "lake"
+        if args.gate_command == "drift":
+            assert (args.reference_server, args.server) == ("lake", "log")
     drift = parser().parse_args(["gate", "drift", ".", "--model", "m", "--reference", "r", "--current", "c"])
     assert drift.summary == "drift-summary.md"
 
@@ -40,7 +48,7 @@ def test_gate_needs_a_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
         parser().parse_args(["gate"])
     assert raised.value.code == 2
     with pytest.raises(SystemExit):
-        parser().parse_args(["gate", "data", "."])  # --contract and --data are required
+        parser().parse_args(["gate", "data", "."])  # --contract is required
     assert "--contract" in capsys.readouterr().err
 
 

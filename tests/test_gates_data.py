@@ -200,10 +200,13 @@ def test_quality_operators_units_and_rule_kinds(tmp_path: Path) -> None:
     assert status["code.quality[2]"] == ("pass", 2)
     assert status["code.quality[3]"] == ("fail", 1)  # N/A does not match
     assert status["code.quality[4]"] == ("pass", 0)
-    for index, kind in ((5, "text"), (6, "sql"), (7, "custom")):
+    for index, kind in ((5, "text"), (7, "custom")):
         check = check_of(report, f"code.quality[{index}]")
         assert check["status"] == "skipped"
         assert f"not checkable: a `{kind}` rule" in check["message"]
+    # A `sql` rule runs: `{object}` is the table.
+    assert status["code.quality[6]"] == ("pass", 10)
+    assert check_of(report, "code.quality[6]")["message"] == "the query returned 10"
     assert status["tier.allowed"] == ("fail", 1)  # 3 is not in the ODCS 3.2 enum
     assert status["color.allowed"] == ("fail", 1)  # green, from customProperties
     assert status["name.minLength"] == ("fail", 1)

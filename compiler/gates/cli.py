@@ -43,9 +43,8 @@ def add_gate_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     data.add_argument("--contract", required=True, metavar="NAME", help="the contract's id or name")
     data.add_argument("--contract-version", metavar="VERSION", help="when several versions share the id")
     data.add_argument("--table", metavar="NAME", help="the contract table the data holds (when it has several)")
-    data.add_argument(
-        "--data", required=True, nargs="+", metavar="FILE", help="CSV or Parquet files, or a folder of parts"
-    )
+    data.add_argument("--data", nargs="+", metavar="FILE", help="CSV or Parquet files, or a folder of parts")
+    _server(data, "--server", "the contract's server (`servers[].server`) that holds the data")
     data.add_argument("--now", metavar="TIME", help="ISO 8601 time to judge freshness at (default: now, UTC)")
     _outputs(data, summary_default=None)
     data.set_defaults(run=_run_data)
@@ -58,7 +57,9 @@ def add_gate_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     )
     _project(evaluate)
     evaluate.add_argument("--model", required=True, metavar="NAME", help="the Model spec's name")
-    evaluate.add_argument("--predictions", required=True, nargs="+", metavar="FILE", help="Parquet or CSV")
+    evaluate.add_argument("--predictions", nargs="+", metavar="FILE", help="Parquet or CSV")
+    _server(evaluate, "--server", "a server of the suite's dataset contract that holds the predictions table")
+    evaluate.add_argument("--table", metavar="NAME", help="with --server: the table (default: the contract's)")
     evaluate.add_argument(
         "--threshold",
         type=float,
@@ -78,8 +79,10 @@ def add_gate_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     )
     _project(drift)
     drift.add_argument("--model", required=True, metavar="NAME", help="the Model spec's name")
-    drift.add_argument("--reference", required=True, nargs="+", metavar="FILE", help="the reference data")
-    drift.add_argument("--current", required=True, nargs="+", metavar="FILE", help="recent production data")
+    drift.add_argument("--reference", nargs="+", metavar="FILE", help="the reference data")
+    _server(drift, "--reference-server", "the reference contract's server (monitoring.reference, else training)")
+    drift.add_argument("--current", nargs="+", metavar="FILE", help="recent production data")
+    _server(drift, "--server", "the server of the production traffic's contract (spec.data.production)")
     drift.add_argument("--bins", type=int, default=10, metavar="N", help="PSI bins: reference quantiles (default 10)")
     _outputs(drift, summary_default="drift-summary.md")
     drift.set_defaults(run=_run_drift)
@@ -93,6 +96,11 @@ def _project(parser: argparse.ArgumentParser) -> None:
         metavar="PROJECT",
         help="the project root; its specs are checked first and must have no errors (default: .)",
     )
+
+
+def _server(parser: argparse.ArgumentParser, flag: str, what: str) -> None:
+    dest = flag.lstrip("-").replace("-", "_")
+    parser.add_argument(flag, dest=dest, metavar="NAME", help=f"instead of files: {what}")
 
 
 def _outputs(parser: argparse.ArgumentParser, summary_default: str | None) -> None:
@@ -122,7 +130,8 @@ def _run_data(args: argparse.Namespace) -> int:
             project,
             data.DataOptions(
                 contract=args.contract,
-                data=args.data,
+                data=args.data or (),
+                server=_server_name(args.server, args.data, "--data", "spec.data.training.server"),
                 contract_version=args.contract_version,
                 table=args.table,
                 memory_limit=args.memory_limit,
@@ -142,7 +151,9 @@ def _run_eval(args: argparse.Namespace) -> int:
             project,
             evaluation.EvalOptions(
                 model=args.model,
-                predictions=args.predictions,
+                predictions=args.predictions or (),
+                server=_server_name(args.server, args.predictions, "--predictions", "the suite's spec.dataset.server"),
+                table=args.table,
                 threshold=args.threshold,
                 memory_limit=args.memory_limit,
                 threads=args.threads,
@@ -164,8 +175,12 @@ def _run_drift(args: argparse.Namespace) -> int:
             project,
             drift.DriftOptions(
                 model=args.model,
-                reference=args.reference,
-                current=args.current,
+                reference=args.reference or (),
+                current=args.current or (),
+                reference_server=_server_name(
+                    args.reference_server, args.reference, "--reference", "spec.monitoring.reference.server"
+                ),
+                current_server=_server_name(args.server, args.current, "--current", "spec.data.production.server"),
                 bins=args.bins,
                 memory_limit=args.memory_limit,
                 threads=args.threads,
@@ -217,6 +232,19 @@ def _chart(name: str) -> Chart:
         getattr(chart, name)(report, Path(str(path)))
 
     return draw
+
+
+def _server_name(server: str | None, files: list[str] | None, files_flag: str, field: str) -> str | None:
+    """Files or a server, exactly one; an empty name means the specs name no server."""
+    from compiler.gates.errors import UnusableInput
+
+    if server is not None and files:
+        raise UnusableInput(f"give {files_flag} or the server, not both")
+    if server is None and not files:
+        raise UnusableInput(f"give {files_flag} FILE... or a server of the contract")
+    if server is not None and not server.strip():
+        raise UnusableInput("the server name is empty: the specs name no server to read", hint=f"set {field}")
+    return server
 
 
 def _parse_now(text: str | None) -> datetime.datetime | None:

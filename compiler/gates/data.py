@@ -17,7 +17,11 @@ Decisions:
 - Percent units are of all rows. Duplicates are rows that repeat an earlier
   non-null value (or combination of values): `count - count distinct`.
 - Quality rules with `severity: warning` (or info) warn; others fail.
-- `text`, `sql` and `custom` rules are listed as not checkable.
+- `sql` rules run their query, fenced (see `sql_rules`); `text` and `custom`
+  rules are listed as not checkable.
+- `--server`: a database table gets every aggregate computed inside the
+  database (one query, rendered in its dialect); object storage is scanned by
+  DuckDB like local files.
 """
 
 from __future__ import annotations
@@ -32,10 +36,12 @@ import duckdb
 
 from compiler.gates import contract_rules as rules
 from compiler.gates.contract_rules import ColumnRules, Freshness, TableRules
+from compiler.gates.database import duckdb_text
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source, canonical, columns, connection, open_source, query, quote, sql_literal, sql_string
+from compiler.gates.io import Source, canonical, columns, connection, open_input, query, quote, sql_literal, sql_string
 from compiler.gates.project import ProjectSpecs
 from compiler.gates.report import Check, GateReport, Status, show
+from compiler.gates.sql_rules import SqlRule, judge_all
 
 _INTEGER_TYPES = frozenset(
     ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
@@ -56,7 +62,8 @@ _MAX_EXAMPLE_QUERIES = 12
 @dataclass(frozen=True)
 class DataOptions:
     contract: str
-    data: Sequence[str]
+    data: Sequence[str] = ()
+    server: str | None = None
     contract_version: str | None = None
     table: str | None = None
     memory_limit: str | None = None
@@ -68,15 +75,20 @@ def run(project: ProjectSpecs, options: DataOptions) -> GateReport:
     spec = project.contract(options.contract, options.contract_version)
     assert spec.contract is not None
     all_tables = rules.tables(spec.data)
-    source = open_source(options.data, "data")
-    table = _pick_table(all_tables, options.table, source)
     contract = spec.contract
+    if options.server is not None:
+        table = _pick_table(all_tables, options.table, ())
+        server = (spec.data, contract.id, options.server, table.physical_name or table.name)
+        source = open_input(options.data, server, "data")
+    else:
+        source = open_input(options.data, None, "data")
+        table = _pick_table(all_tables, options.table, source.files)
     report = GateReport(
         "data",
         f"contract `{contract.id}` {contract.version or ''} · table `{table.name}` · {source.label}".replace("  ", " "),
         subject={"contract": contract.id, "version": contract.version, "table": table.name, "file": spec.file},
     )
-    with connection(options.memory_limit, options.threads) as con:
+    with connection(options.memory_limit, options.threads, (source,)) as con:
         _Scan(
             con,
             source,
@@ -89,7 +101,7 @@ def run(project: ProjectSpecs, options: DataOptions) -> GateReport:
     return report
 
 
-def _pick_table(tables: list[TableRules], wanted: str | None, source: Source) -> TableRules:
+def _pick_table(tables: list[TableRules], wanted: str | None, files: Sequence[str]) -> TableRules:
     if not tables:
         raise UnusableInput("the contract has no `schema` table to check the data against")
     if wanted is not None:
@@ -101,7 +113,7 @@ def _pick_table(tables: list[TableRules], wanted: str | None, source: Source) ->
         )
     if len(tables) == 1:
         return tables[0]
-    stems = {f.rsplit("/", 1)[-1].split(".", 1)[0] for f in source.files}
+    stems = {f.rsplit("/", 1)[-1].split(".", 1)[0] for f in files}
     named = [t for t in tables if t.name in stems or t.physical_name in stems]
     if len(named) == 1:
         return named[0]
@@ -161,6 +173,7 @@ class _Scan:
         self.example_queries = 0
         self.duplicate_index: dict[tuple[str, ...], int] = {}
         self.values: list[Any] = []
+        self.sql_rules: list[SqlRule] = []
 
     # --- plumbing -------------------------------------------------------------
 
@@ -178,8 +191,15 @@ class _Scan:
         if self.example_queries >= _MAX_EXAMPLE_QUERIES:
             return []
         self.example_queries += 1
-        sql = f"SELECT DISTINCT CAST({column.raw} AS VARCHAR) FROM {self.relation} WHERE {predicate} LIMIT {_EXAMPLES}"
-        return [str(row[0]) for row in query(self.con, sql, self.source).fetchall()]
+        # Sorted, so the same rows give the same examples in every engine; a database sends the
+        # value itself, written as DuckDB writes it (PostgreSQL prints 100.0 as `100`).
+        pushed = self.source.backend is not None and self.source.backend.database is not None
+        sql = (
+            f"SELECT DISTINCT CAST({column.raw} AS VARCHAR) AS example{f', {column.raw}' if pushed else ''} "
+            f"FROM {self.relation} WHERE {predicate} ORDER BY example LIMIT {_EXAMPLES}"
+        )
+        rows = query(self.con, sql, self.source).fetchall()
+        return [duckdb_text(row[1]) if pushed else str(row[0]) for row in rows]
 
     def count_duplicates(self, names: tuple[str, ...]) -> None:
         """Plan: rows that repeat an earlier non-null value (or combination) of these columns.
@@ -231,6 +251,8 @@ class _Scan:
         for finish in self.finishers:
             finish(values)
         self.table_rules({c.rules.name: c for c in found})
+        for check in judge_all(self.sql_rules, self.source, self.table):
+            self.report.add(check)
         self.report.details["columns"] = self.column_profile(found, values)
         order = {c.name: i for i, c in enumerate(self.table.columns)}
         self.report.checks.sort(key=lambda c: order.get(c.target or "", len(order)))
@@ -432,6 +454,9 @@ class _Scan:
         check_id = f"{name}.quality[{position}]"
         label = rules.rule_label(rule, metric or kind)
         title = f"`{name}` {label}"
+        if kind == "sql":
+            self.sql_rules.append(SqlRule(check_id, title, name, rule, column.data_name))
+            return
         if kind != "library" or metric is None:
             self.report.add(_not_checkable(check_id, title, name, kind, rule))
             return
@@ -533,6 +558,9 @@ class _Scan:
             metric = rules.rule_metric(rule)
             check_id = f"{self.table.name}.quality[{position}]"
             title = f"table `{self.table.name}` {rules.rule_label(rule, metric or kind)}"
+            if kind == "sql":
+                self.sql_rules.append(SqlRule(check_id, title, self.table.name, rule, None))
+                continue
             if kind != "library" or metric is None:
                 self.report.add(_not_checkable(check_id, title, self.table.name, kind, rule))
                 continue

@@ -25,11 +25,13 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from compiler.gates import contract_rules as rules
 from compiler.gates import drift_stats as stats
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source, columns, connection, open_source, query, quote, require_columns
+from compiler.gates.io import Source, columns, connection, open_input, query, quote, require_columns
 from compiler.gates.project import ProjectSpecs, bare
 from compiler.gates.report import ICON, Check, GateReport, show
+from compiler.models.model import Model
 
 MAX_CATEGORIES = 100_000
 _NUMERIC_LOGICAL = ("integer", "number", "date", "timestamp")
@@ -54,11 +56,34 @@ _TIME_TYPES = ("DATE", "TIMESTAMP")
 @dataclass(frozen=True)
 class DriftOptions:
     model: str
-    reference: Sequence[str]
-    current: Sequence[str]
+    reference: Sequence[str] = ()
+    current: Sequence[str] = ()
+    reference_server: str | None = None
+    current_server: str | None = None
     bins: int = stats.DEFAULT_BINS
     memory_limit: str | None = None
     threads: int | None = None
+
+
+def _server(project: ProjectSpecs, model: Model, server: str | None, role: str) -> tuple[Any, str, str, str] | None:
+    """The contract and table a drift input is read from: the reference contract
+    (monitoring.reference, else training) or the production traffic contract (data.production)."""
+    if server is None:
+        return None
+    data = model.spec.data
+    monitoring = model.spec.monitoring
+    ref = (monitoring.reference if monitoring else None) or data.training if role == "reference" else data.production
+    if ref is None:
+        raise UnusableInput(
+            "the model names no production traffic contract to read --server from",
+            hint="add spec.data.production: {contract: ..., server: ...}",
+        )
+    spec = project.contract(ref.contract, ref.version)
+    assert spec.contract is not None
+    tables = rules.tables(spec.data)
+    if len(tables) != 1:
+        raise UnusableInput(f"contract `{spec.contract.id}` has {len(tables)} tables; drift reads one")
+    return spec.data, spec.contract.id, server, tables[0].physical_name or tables[0].name
 
 
 def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
@@ -77,8 +102,10 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
         for name in features:
             found = contract_spec.contract.find(name)
             logical[name] = found[0].logical_type if len(found) == 1 else None
-    reference = open_source(options.reference, "reference")
-    current = open_source(options.current, "current")
+    reference = open_input(
+        options.reference, _server(project, model, options.reference_server, "reference"), "reference"
+    )
+    current = open_input(options.current, _server(project, model, options.current_server, "current"), "current")
     report = GateReport(
         "drift",
         f"model `{model_spec.name}` {model.spec.version} · {drift.method} threshold {show(drift.threshold)} · "
@@ -92,7 +119,7 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
         },
     )
     results: list[dict[str, Any]] = []
-    with connection(options.memory_limit, options.threads) as con:
+    with connection(options.memory_limit, options.threads, (reference, current)) as con:
         ref_columns = columns(con, reference)
         cur_columns = columns(con, current)
         wanted = {bare(name): "drift monitoring" for name in features}

@@ -38,9 +38,10 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from compiler.gates import contract_rules as rules
 from compiler.gates import scoring
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source, canonical, columns, connection, open_source, query, quote
+from compiler.gates.io import Source, canonical, columns, connection, open_input, query, quote
 from compiler.gates.project import ProjectSpecs, bare
 from compiler.gates.report import Check, GateReport, show
 from compiler.models.model import Model
@@ -62,7 +63,9 @@ SUPPORTED = {
 @dataclass(frozen=True)
 class EvalOptions:
     model: str
-    predictions: Sequence[str]
+    predictions: Sequence[str] = ()
+    server: str | None = None
+    table: str | None = None
     threshold: float = 0.5
     memory_limit: str | None = None
     threads: int | None = None
@@ -94,10 +97,31 @@ class Loaded:
     notes: list[str] = field(default_factory=list)
 
 
+def _server(project: ProjectSpecs, suite_name: str, options: EvalOptions) -> tuple[Any, str, str, str] | None:
+    """With --server: the suite dataset contract's server, and the predictions table in it.
+
+    `--table` names it (a contract table's name maps to its physicalName); by default the
+    contract's only table.
+    """
+    if options.server is None:
+        return None
+    contract = project.suite_dataset(suite_name)
+    if contract is None or contract.contract is None:
+        raise UnusableInput(f"suite `{suite_name}` has no dataset contract that resolves")
+    tables = {t.name: t.physical_name or t.name for t in rules.tables(contract.data)}
+    if options.table is not None:
+        physical = tables.get(options.table, options.table)
+    elif len(tables) == 1:
+        physical = next(iter(tables.values()))
+    else:
+        raise UnusableInput("the suite's dataset contract has several tables", hint="add --table")
+    return contract.data, contract.contract.id, options.server, physical
+
+
 def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
     model_spec, model = project.model(options.model)
     suite_spec, suite = project.suite_of(options.model)
-    source = open_source(options.predictions, "predictions")
+    source = open_input(options.predictions, _server(project, suite_spec.name, options), "predictions")
     task = model.spec.task
     report = GateReport(
         "eval",
@@ -106,7 +130,7 @@ def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
     )
     supported = SUPPORTED.get(task, frozenset())
     wanted: list[str] = [bound.metric for bound in suite.spec.metrics]
-    with connection(options.memory_limit, options.threads) as con:
+    with connection(options.memory_limit, options.threads, (source,)) as con:
         loaded = _Loader(con, source, model, suite, options).load(set(wanted) & supported)
     report.inputs.append(
         {"path": source.label, "files": list(source.files), "format": source.format, "rows": loaded.rows}

@@ -14,15 +14,19 @@ import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
 from compiler.gates.errors import UnusableInput
 
-Format = Literal["csv", "parquet"]
+if TYPE_CHECKING:
+    from compiler.gates.servers import Backend
+
+# `table`: a typed table in a database, read like Parquet.
+Format = Literal["csv", "parquet", "table"]
 PARQUET_SUFFIXES = (".parquet", ".pq", ".parq")
 CSV_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -36,9 +40,13 @@ class Source:
     label: str
     files: tuple[str, ...]
     format: Format
+    backend: Backend | None = field(default=None, compare=False)
+    """Where the rows are when they are not local files: a contract's server."""
 
     def relation(self, *, all_varchar: bool = False) -> str:
         """A table expression for FROM."""
+        if self.backend is not None:
+            return self.backend.relation(all_varchar)
         files = "[" + ", ".join(sql_string(f) for f in self.files) + "]"
         if self.format == "parquet":
             return f"read_parquet({files}, union_by_name = true)"
@@ -101,9 +109,29 @@ def file_format(path: Path) -> Format:
     return "parquet" if magic == b"PAR1" else "csv"
 
 
+def open_input(paths: Sequence[str] | None, server: tuple[Any, str, str, str] | None, what: str) -> Source:
+    """Local files (`--data`), or a contract's server (`--server`): (contract, id, server name, table)."""
+    if server is None:
+        return open_source(paths or (), what)
+    if paths:
+        raise UnusableInput(f"give the {what} as files or as --server, not both")
+    from compiler.gates.servers import Table, open_server
+
+    contract, contract_id, name, physical_name = server
+    label, backend = open_server(contract, contract_id, name, physical_name, pushdown=what == "data")
+    if isinstance(backend, Table):
+        return Source(label, (), "table", backend)
+    return Source(label, tuple(backend.files), "csv" if backend.format == "csv" else "parquet", backend)
+
+
 @contextmanager
-def connection(memory_limit: str | None = None, threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB with a memory limit and a private spill directory, removed afterwards."""
+def connection(
+    memory_limit: str | None = None, threads: int | None = None, sources: Sequence[Source] = ()
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB with a memory limit and a private spill directory, removed afterwards.
+
+    Sources on a server are attached to it first: object storage as views, tables pulled in.
+    """
     limit = memory_limit or os.environ.get("CHARTER_GATE_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
     with tempfile.TemporaryDirectory(prefix="charter-gate-") as spill:
         con = duckdb.connect(":memory:")
@@ -122,15 +150,35 @@ def connection(memory_limit: str | None = None, threads: int | None = None) -> I
             con.execute("SET preserve_insertion_order = false")
             if threads:
                 con.execute(f"SET threads = {int(threads)}")
+            for source in sources:
+                if source.backend is not None:
+                    attach(con, source)
             yield con
         finally:
             con.close()
+            for source in sources:
+                if source.backend is not None:
+                    source.backend.close()
+
+
+def attach(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    assert source.backend is not None
+    try:
+        source.backend.attach(con)
+    except duckdb.Error as error:
+        raise UnusableInput(f"{source.label}: {_first_line(error)}") from None
 
 
 def query(
     con: duckdb.DuckDBPyConnection, sql: str, source: Source, params: Sequence[Any] | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """Run `sql`; a DuckDB error becomes an UnusableInput naming the source."""
+    """Run `sql`; a DuckDB error becomes an UnusableInput naming the source.
+
+    When the source is a database table read by push-down, the SQL runs there, in its dialect.
+    """
+    pushed = source.backend.database if source.backend is not None else None
+    if pushed is not None:
+        return pushed.execute(sql, params)  # type: ignore[return-value]
     try:
         return con.execute(sql, params) if params is not None else con.execute(sql)
     except duckdb.OutOfMemoryException as error:
@@ -144,6 +192,9 @@ def query(
 
 def columns(con: duckdb.DuckDBPyConnection, source: Source, *, all_varchar: bool = False) -> dict[str, str]:
     """Column name -> DuckDB type, in file order."""
+    backend = source.backend
+    if backend is not None and backend.database is not None:
+        return backend.columns()  # type: ignore[union-attr]
     rows = query(con, f"DESCRIBE SELECT * FROM {source.relation(all_varchar=all_varchar)}", source).fetchall()
     if not rows:
         raise UnusableInput(f"{source.label}: no columns")

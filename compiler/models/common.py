@@ -84,11 +84,21 @@ class Resources(CharterModel):
     limits: ResourceList | None = None
 
 
+ServerName = Annotated[
+    str,
+    StringConstraints(pattern=patterns.SERVER_NAME, max_length=128),
+    Field(description="The `server` field of an entry in an ODCS contract's `servers`.", examples=["production-s3"]),
+]
+
+
 class DataRef(CharterModel):
     """A data contract, by its ODCS `id` or `name`, optionally a version."""
 
     contract: NonEmptyText = Field(examples=["credit-applications"])
     version: str | None = None
+    server: ServerName | None = None
+    """The entry of the contract's ODCS `servers` (its `server` field) the data is read from; the
+    generated pipelines pass it to the gates as `--server`."""
 
 
 def envelope_fields(kind: str) -> dict[str, Any]:

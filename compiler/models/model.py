@@ -32,10 +32,12 @@ Cron = Annotated[
 
 
 class TrainingData(CharterModel):
-    """The contracts of the data the model learns from."""
+    """The contracts of the data the model learns from and meets in production, and their servers."""
 
     training: DataRef
     validation: DataRef | None = None
+    production: DataRef | None = None
+    """Production traffic the drift gate compares with the reference: its contract and server."""
 
 
 class Training(CharterModel):

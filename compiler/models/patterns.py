@@ -26,6 +26,13 @@ RELATIVE_GLOB = rf"^{_COMPONENT}(/{_COMPONENT})*/?$"
 # A policy directory may sit beside the project in its repository (`../org-policies`); the run checks
 # that it stays inside the checkout.
 POLICY_DIR = rf"^(\.\./)*{_COMPONENT}(/{_COMPONENT})*/?$"
+# An ODCS server name becomes a command-line value: it may not start with `-`.
+SERVER_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+ROLE_ARN = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$"
+GCP_PROVIDER = r"^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9-]+/providers/[a-z0-9-]+$"
+GCP_SERVICE_ACCOUNT = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9-]+\.iam\.gserviceaccount\.com$"
+UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+AWS_REGION = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
 
 MEANINGS: dict[str, tuple[str, str]] = {
     NAME: ("a DNS label", "use lower-case letters, digits and `-` (a DNS label), for example `credit-scorer`"),
@@ -38,4 +45,13 @@ MEANINGS: dict[str, tuple[str, str]] = {
     REPO_URL: ("a Git repository URL", "starting with https://, ssh:// or git@"),
     POLICY_DIR: ("a directory relative to the project", "no leading `/`, e.g. `policies/` or `../org-policies`"),
     RELATIVE_GLOB: ("a path or glob relative to the project root", "no leading `/`, no `..`, e.g. `models/*.yaml`"),
+    SERVER_NAME: ("an ODCS server name", "letters, digits, `_`, `.` and `-`, not starting with `-`, e.g. `prod-s3`"),
+    ROLE_ARN: ("an IAM role ARN", "for example `arn:aws:iam::123456789012:role/charter-gates`"),
+    GCP_PROVIDER: (
+        "a workload identity provider",
+        "`projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>`",
+    ),
+    GCP_SERVICE_ACCOUNT: ("a service account e-mail", "for example `gates@my-project.iam.gserviceaccount.com`"),
+    UUID: ("a UUID", "for example `00000000-0000-0000-0000-000000000000`"),
+    AWS_REGION: ("an AWS region", "for example `eu-west-1`"),
 }

@@ -95,6 +95,42 @@ class DeploymentConfig(CharterModel):
         return self
 
 
+class AwsAccess(CharterModel):
+    """An IAM role that trusts GitHub's OIDC provider for this repository."""
+
+    role_arn: Annotated[str, StringConstraints(pattern=patterns.ROLE_ARN)]
+    region: Annotated[str, StringConstraints(pattern=patterns.AWS_REGION)] = Field(examples=["eu-west-1"])
+
+
+class GcpAccess(CharterModel):
+    """Workload identity federation: a provider that trusts GitHub, and the service account it impersonates."""
+
+    workload_identity_provider: Annotated[str, StringConstraints(pattern=patterns.GCP_PROVIDER)]
+    service_account: Annotated[str, StringConstraints(pattern=patterns.GCP_SERVICE_ACCOUNT)]
+
+
+class AzureAccess(CharterModel):
+    """An Entra ID application with a federated credential for this repository."""
+
+    client_id: Annotated[str, StringConstraints(pattern=patterns.UUID)]
+    tenant_id: Annotated[str, StringConstraints(pattern=patterns.UUID)]
+    subscription_id: Annotated[str, StringConstraints(pattern=patterns.UUID)]
+    storage_account: Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{3,24}$")]
+    """The storage account of the contracts' azure servers."""
+
+
+class CloudAccess(CharterModel):
+    """How generated workflows reach data in the cloud: GitHub's OIDC token exchanged for short-lived
+    credentials by each cloud's official action. No long-lived cloud secret is ever used."""
+
+    aws: AwsAccess | None = None
+    """For `s3` servers."""
+    gcp: GcpAccess | None = None
+    """For `s3` servers with a `gs://` location (Google Cloud Storage)."""
+    azure: AzureAccess | None = None
+    """For `azure` servers."""
+
+
 class ProjectSpec(CharterModel):
     specs: list[RelativeGlob] = Field(default_factory=lambda: list(DEFAULT_SPEC_GLOBS))
     """Glob patterns of spec files, relative to the project root."""
@@ -104,6 +140,7 @@ class ProjectSpec(CharterModel):
     outputs: Outputs = Field(default_factory=Outputs)
     ci: CiDefaults = Field(default_factory=CiDefaults)
     deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
+    cloud: CloudAccess = Field(default_factory=CloudAccess)
 
 
 class Project(CharterModel):

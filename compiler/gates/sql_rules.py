@@ -1,0 +1,222 @@
+"""ODCS `sql` quality rules: the contract's own queries, run so that they cannot escape.
+
+A rule is one SELECT that returns one number, judged by the rule's `mustBe`,
+`mustBeLessThan`, ... `${object}` (or `{object}`) stands for the table and
+`${property}` (`{property}`) for the column. Two fences, each enough alone
+for what it covers:
+- Before running, sqlglot parses the query: one SELECT, reading only the
+  contract's table (by `name` or `physicalName`); no table functions, no
+  function sqlglot does not know (`pg_read_file`, `dblink`, `read_csv`...).
+- Files and object storage: a DuckDB of its own that sees the data as a
+  registered view, with `enable_external_access = false`, Python replacement
+  scans off and `lock_configuration = true`, so the query cannot read a file,
+  the network or change a setting. A database: a read-only transaction with a
+  statement timeout.
+A rule that is refused, or errors, fails (closed) with a finding naming it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from compiler.gates import contract_rules as rules
+from compiler.gates.errors import UnusableInput
+from compiler.gates.io import Source, quote
+from compiler.gates.report import Check, Status
+
+RULE_TIMEOUT_SECONDS = 60.0
+_PLACEHOLDERS = ("${object}", "{object}", "${table}", "{table}")
+_COLUMN_PLACEHOLDERS = ("${property}", "{property}", "${column}", "{column}")
+
+
+@dataclass(frozen=True)
+class SqlRule:
+    check_id: str
+    title: str
+    target: str
+    rule: dict[str, Any]
+    column: str | None
+
+
+class Refused(Exception):
+    """The query could escape its table: it is not run."""
+
+
+def judge_all(pending: list[SqlRule], source: Source, table: rules.TableRules) -> list[Check]:
+    """Run every pending rule against the source; one check per rule."""
+    if not pending:
+        return []
+    names = {n for n in (table.name, table.physical_name) if n}
+    runner = _runner(source, table)
+    try:
+        return [_judge(item, names, runner, source) for item in pending]
+    finally:
+        runner.close()
+
+
+def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> Check:
+    query = item.rule.get("query")
+    threshold = rules.threshold(item.rule)
+    if not isinstance(query, str) or not query.strip():
+        return Check(item.check_id, item.title, "fail", target=item.target, message="a `sql` rule needs a `query`")
+    if isinstance(threshold, str):
+        return Check(item.check_id, item.title, "skipped", target=item.target, message=threshold)
+    sql = _substitute(query, runner.table_sql, item.column)
+    try:
+        check_query(sql, names | runner.tables, runner.dialect)
+        value = runner.scalar(sql)
+    except Refused as refused:
+        return _failed(item, f"refused, not run: {refused}")
+    except UnusableInput as error:
+        return _failed(item, f"cannot be evaluated: {error.message}")
+    if value is None or isinstance(value, bool) or (not isinstance(value, int | float) and not _is_decimal(value)):
+        return _failed(item, f"the query must return one number, got {value!r}")
+    number = float(value)
+    ok = threshold.holds(number)
+    status: Status = "pass" if ok else ("warn" if rules.rule_is_warning(item.rule) else "fail")
+    shown: int | float = int(number) if number.is_integer() else number
+    message = f"the query returned {shown:,}" + (
+        f". {item.rule['description'].strip()}" if not ok and isinstance(item.rule.get("description"), str) else ""
+    )
+    return Check(
+        item.check_id,
+        item.title,
+        status,
+        target=item.target,
+        value=shown,
+        expected=threshold.text(""),
+        message=message,
+        details={"engine": runner.dialect, "query": sql.strip()},
+    )
+
+
+def _failed(item: SqlRule, why: str) -> Check:
+    label = rules.rule_label(item.rule, "sql rule")
+    return Check(item.check_id, item.title, "fail", target=item.target, message=f"sql rule `{label}` {why}")
+
+
+def _is_decimal(value: Any) -> bool:
+    import decimal
+
+    return isinstance(value, decimal.Decimal)
+
+
+def _substitute(query: str, table_sql: str, column: str | None) -> str:
+    for placeholder in _PLACEHOLDERS:
+        query = query.replace(placeholder, table_sql)
+    if column is not None:
+        for placeholder in _COLUMN_PLACEHOLDERS:
+            query = query.replace(placeholder, quote(column))
+    return query
+
+
+def check_query(sql: str, tables: set[str], dialect: str) -> None:
+    """Refuse anything but one SELECT over the contract's table."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+    except sqlglot.errors.ParseError as error:
+        why = error.errors[0].get("description") if error.errors else "parse error"
+        raise Refused(f"not valid {dialect} SQL ({why})") from None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise Refused("a rule is one SELECT statement")
+    statement = statements[0]
+    ctes = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
+    allowed = {t.lower() for t in tables}
+    for table in statement.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            raise Refused(f"reads `{table.sql(dialect=dialect)}`, not the contract's table")
+        name = ".".join(part.name for part in table.parts).lower()
+        if name not in allowed and table.name.lower() not in ctes:
+            raise Refused(f"reads `{name}`; a rule may read only {', '.join(sorted(tables))}")
+    for function in statement.find_all(exp.Anonymous):
+        raise Refused(f"calls `{function.name}`, which is not a standard SQL function")
+    for node in statement.find_all(exp.Command, exp.Pragma, exp.Into):
+        raise Refused(f"`{node.sql(dialect=dialect)[:60]}` is not a query")
+
+
+class _Runner:
+    dialect: str
+    table_sql: str
+    tables: frozenset[str] = frozenset()
+
+    def scalar(self, sql: str) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        return None
+
+
+class _DuckRunner(_Runner):
+    """A DuckDB that sees only the data, as views named after the table; locked before any rule runs."""
+
+    def __init__(self, dataset: Any, table: rules.TableRules):
+        self.dialect = "duckdb"
+        self.con = duckdb.connect(":memory:")
+        self.con.execute("SET python_enable_replacements = false")
+        self.con.register("charter_rule_data", dataset)
+        names = [n for n in (table.physical_name, table.name) if n]
+        for name in dict.fromkeys(names):
+            parts = name.split(".")
+            if len(parts) == 2:
+                self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(parts[0])}")
+            self.con.execute(f"CREATE VIEW {'.'.join(quote(p) for p in parts)} AS SELECT * FROM charter_rule_data")
+        self.table_sql = ".".join(quote(p) for p in names[0].split("."))
+        self.con.execute("SET enable_external_access = false")
+        self.con.execute("SET lock_configuration = true")
+
+    def scalar(self, sql: str) -> Any:
+        timer = threading.Timer(RULE_TIMEOUT_SECONDS, self.con.interrupt)
+        timer.start()
+        try:
+            row = self.con.execute(sql).fetchone()
+        except duckdb.InterruptException:
+            raise UnusableInput(f"took longer than {RULE_TIMEOUT_SECONDS:g} s") from None
+        except duckdb.Error as error:
+            raise UnusableInput(f"{type(error).__name__}: {str(error).splitlines()[0]}") from None
+        finally:
+            timer.cancel()
+        return row[0] if row is not None and len(row) == 1 else row
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class _DatabaseRunner(_Runner):
+    """In the database: a read-only transaction with a statement timeout, rolled back."""
+
+    def __init__(self, execute: Callable[[str], Any], dialect: str, schema: str, table: str):
+        from compiler.gates.database import quoted
+
+        self.execute = execute
+        self.dialect = dialect
+        self.table_sql = quoted(schema, table)
+        self.tables = frozenset((f"{schema}.{table}", table))
+
+    def scalar(self, sql: str) -> Any:
+        return self.execute(sql)
+
+
+def _runner(source: Source, table: rules.TableRules) -> _Runner:
+    from compiler.gates.servers import ObjectStore, Table
+
+    backend = source.backend
+    if isinstance(backend, Table):
+        session = backend.session
+
+        def execute(sql: str) -> Any:
+            return session.read_only_scalar(sql, int(RULE_TIMEOUT_SECONDS * 1000))
+
+        return _DatabaseRunner(execute, session.dialect.sqlglot, backend.schema, backend.table)
+    if isinstance(backend, ObjectStore):
+        return _DuckRunner(backend.dataset(), table)
+    import pyarrow.dataset as ds
+
+    return _DuckRunner(ds.dataset(list(source.files), format="csv" if source.format == "csv" else "parquet"), table)
