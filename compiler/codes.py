@@ -232,6 +232,20 @@ _CATALOGUE: tuple[Code, ...] = (
         appears in any output.
         Fix: commit the file itself instead of a link, or remove the entry.""",
     ),
+    Code(
+        "CH125",
+        "document-too-large",
+        E,
+        "A document holds too many values",
+        """
+        A spec describes one model, contract or environment: a few hundred
+        values. Charter refuses a document of more than 100,000 values (list
+        items, keys and scalars), written out without aliases, so that
+        validation and policies stay fast and bounded. The position is where
+        the limit was passed.
+        Fix: split the document, or keep bulk data (lists of rows, samples)
+        in the data files that contracts point at, not in specs.""",
+    ),
     # --- CH2xx: spec schema --------------------------------------------------
     Code(
         "CH200",
