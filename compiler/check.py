@@ -10,6 +10,7 @@ position (CH501) and fails the run.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,7 @@ def check(
     sources: Mapping[str, str],
 ) -> list[Diagnostic]:
     settings = PolicySettings.of(project)
+    views = Views(resolved)
     findings: list[Diagnostic] = []
     runnable: list[_Runnable] = []
     for spec in policies:
@@ -61,7 +63,9 @@ def check(
             params = settings.params_for(spec.name, spec.model)
             runnable.append(_Runnable(spec, spec.model, compiled, params))
     targets = [spec for spec in resolved.specs if spec.kind not in ("Policy", "Waiver")]
-    policy_findings = _evaluate_bounded(resolved, project, today, targets, runnable, settings)
+    context = {"project": views.of(resolved.get("Project", project.metadata.name)) if project else {}}
+    context["today"] = today.isoformat()
+    policy_findings = _evaluate_bounded(views, context, targets, runnable, settings)
     waivers = [spec for spec in resolved.specs if spec.kind == "Waiver"]
     rules = {
         (spec.name, rule.name): rule
@@ -75,22 +79,22 @@ def check(
 
 
 def _evaluate_bounded(
-    resolved: Resolved,
-    project: Project | None,
-    today: datetime.date,
+    views: Views,
+    shared: dict[str, Any],
     targets: list[Spec],
     runnable: list[_Runnable],
     settings: PolicySettings,
 ) -> list[Diagnostic]:
-    """Every matching (spec, policy) pair, in a worker that is stopped on overrun (compiler/sandbox.py)."""
+    """Every matching (spec, policy) pair, in a worker that is stopped on overrun (compiler/sandbox.py).
+
+    `shared` is what every spec's context holds (`project`, `today`).
+    """
     pairs = [
         (target, run)
         for target in targets
         for run in runnable
         if target.kind in run.policy.spec.match.kinds and _labels_match(target, run.policy)
     ]
-    views = Views(resolved)
-    project_view = views.of(resolved.get("Project", project.metadata.name)) if project else {}
 
     def work(items: list[int], progress: Progress) -> Iterator[tuple[int, list[Diagnostic]]]:
         scope: Scope | None = None
@@ -99,9 +103,9 @@ def _evaluate_bounded(
             target, run = pairs[item]
             if scoped is not target:  # a spec's context is built once for all its policies
                 scoped = target
-                scope = Scope({**views.context(target), "project": project_view, "today": today.isoformat()})
+                scope = Scope({**views.context(target), **shared})
             assert scope is not None
-            yield item, _run(target, scope, run, settings, lambda step, item=item: progress.mark(item, step))
+            yield item, _run(target, scope, run, settings, functools.partial(progress.mark, item))
 
     results, overruns = run_bounded(work, len(pairs))
     for overrun in overruns:
@@ -114,7 +118,8 @@ def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: in
     """CH502 on the expression the worker was running when it was stopped."""
     body = run.policy.spec
     conditions, variables = len(body.match.conditions), len(body.variables)
-    step, rule, path = overrun.step, None, ["metadata", "name"]
+    step, rule = overrun.step, None
+    path: list[PathSegment] = ["metadata", "name"]
     if step < 0:
         what = "context"
     elif step < conditions:

@@ -528,9 +528,13 @@ _CATALOGUE: tuple[Code, ...] = (
         "A policy could not be evaluated",
         """
         The rule's expression failed on this spec (a missing field, a type
-        mismatch, a division by zero, or an input too large to evaluate within
-        the cost bound). Charter fails closed: the rule counts as failed.
-        Fix the expression (use `has(...)` for optional fields) or the spec.""",
+        mismatch, a division by zero), or was stopped: policies run in a
+        worker process that is stopped when one evaluation runs longer than
+        2 s, needs more than 1 GiB of memory, or the run's budget for policy
+        evaluation (6 s plus 2 ms per spec and policy) is spent; the message
+        says which. Charter fails closed: the rule counts as failed.
+        Fix the expression (use `has(...)` for optional fields, iterate less)
+        or the spec.""",
     ),
     Code(
         "CH503",

@@ -14,6 +14,7 @@ Where `fork` is missing (Windows), work runs in process, unbounded.
 
 from __future__ import annotations
 
+import faulthandler
 import mmap
 import os
 import pickle
@@ -40,6 +41,7 @@ MEMORY_BYTES = 1 << 30
 _FLUSH_SECONDS = 0.05
 _LAYOUT = struct.Struct("qqq")  # sequence number, item index, step within the item
 _POLL_SECONDS = 0.02
+_OUT_OF_MEMORY, _FAILED = 3, 4  # the worker's exit codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,10 @@ def _one_worker(
 
 def _child(work: Work, pending: list[int], progress: Progress, writer: int) -> None:  # pragma: no cover - in the child
     code = 0
+    # The engine reports a failed allocation on stderr before it aborts; the parent reports it instead.
+    faulthandler.disable()  # a test runner's handler would print the abort on its own copy of stderr
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
     try:
         if resource is not None:
             limit = _memory_in_use() + MEMORY_BYTES
@@ -125,9 +131,9 @@ def _child(work: Work, pending: list[int], progress: Progress, writer: int) -> N
                 chunk, flushed = [], time.monotonic()
         _send(writer, chunk)
     except MemoryError:
-        code = 3
-    except BaseException:
-        code = 4
+        code = _OUT_OF_MEMORY
+    except BaseException:  # noqa: BLE001 - whatever it was, the parent reports the item as failed
+        code = _FAILED
     os._exit(code)
 
 
@@ -167,8 +173,11 @@ def _watch(
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
         return None
     _, item, step = progress.read()
-    limit = f"{MEMORY_BYTES >> 20:,} MiB"
-    return Overrun(item, step, f"the evaluation needed more memory than the limit of {limit}")
+    out_of_memory = os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGABRT, signal.SIGSEGV)
+    if out_of_memory or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == _OUT_OF_MEMORY):
+        limit = f"{MEMORY_BYTES >> 20:,} MiB"
+        return Overrun(item, step, f"the evaluation needed more memory than the limit of {limit}")
+    return Overrun(item, step, f"the policy worker stopped unexpectedly (wait status {status})")
 
 
 def _take_chunks(received: bytearray, results: dict[int, Any]) -> None:
