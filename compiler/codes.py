@@ -352,6 +352,19 @@ _CATALOGUE: tuple[Code, ...] = (
         lower-case letters, digits and `-`, starting with a letter, ending
         with a letter or digit, at most 63 characters (an RFC 1123 DNS label).""",
     ),
+    Code(
+        "CH211",
+        "unsafe-path-name",
+        E,
+        "A name that becomes a path is not a single plain path segment",
+        """
+        A data contract's `id` names the directory its generated pipelines
+        read (`data/<id>`). An id with `/`, `\\`, `..`, a leading `.` or `-`,
+        whitespace, or a control or bidirectional character (ESC, NUL,
+        U+202E...) could point a pipeline outside its directory or show one
+        thing and be another. Fix: use letters, digits, `-`, `_`, `.` and
+        `:` (UUIDs and URNs are fine).""",
+    ),
     # --- CH3xx: data contracts ----------------------------------------------
     Code(
         "CH300",

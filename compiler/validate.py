@@ -22,6 +22,7 @@ from compiler.contracts import SUPPORTED_API_VERSION, odcs_validator, read_contr
 from compiler.diagnostics import Diagnostic, PathSegment
 from compiler.load import Document
 from compiler.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, CharterModel, patterns
+from compiler.safe_names import escape_for_people, path_segment_problem
 from compiler.specs import Spec
 from compiler.suggest import closest, did_you_mean
 
@@ -371,6 +372,7 @@ def _validate_contract(document: Document, data: dict[str, Any]) -> tuple[Spec |
     if errors:
         return None, findings or [spec.finding("CH300", "the contract breaks the ODCS schema", [])]
     contract = read_contract(data)
+    findings.extend(_unsafe_id(spec, contract.id))
     findings.extend(_duplicate_columns(spec, contract))
     return Spec(CONTRACT_KIND, contract.id, document, contract=contract), findings
 
@@ -477,3 +479,18 @@ def _duplicate_columns(spec: Spec, contract: Any) -> list[Diagnostic]:
             )
         seen.add(key)
     return findings
+
+
+def _unsafe_id(spec: Spec, contract_id: str) -> list[Diagnostic]:
+    """The id names a directory of generated pipelines (`data/<id>`): one plain path segment (CH211)."""
+    problem = path_segment_problem(contract_id)
+    if problem is None:
+        return []
+    return [
+        spec.finding(
+            "CH211",
+            f"contract id `{escape_for_people(contract_id)}` cannot name a path: {problem}",
+            ["id"],
+            hint="use letters, digits, `-`, `_`, `.` and `:`, for example `loans` or `urn:acme:loans`",
+        )
+    ]
