@@ -10,15 +10,17 @@ position (CH501) and fails the run.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, PathSegment, Severity
-from compiler.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate, widest
+from compiler.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
 from compiler.models.policy import Policy, Validation
 from compiler.models.project import Project
 from compiler.resolve import Resolved
+from compiler.sandbox import Overrun, Progress, run_bounded
 from compiler.specs import Spec
 from compiler.views import Views
 from compiler.waivers import apply_waivers
@@ -50,6 +52,7 @@ def check(
     sources: Mapping[str, str],
 ) -> list[Diagnostic]:
     settings = PolicySettings.of(project)
+    views = Views(resolved)
     findings: list[Diagnostic] = []
     runnable: list[_Runnable] = []
     for spec in policies:
@@ -58,19 +61,11 @@ def check(
         findings.extend(errors)
         if not errors:
             params = settings.params_for(spec.name, spec.model)
-            runnable.append(_Runnable(spec, spec.model, compiled, params, widest(params)))
-    views = Views(resolved)
-    project_view = views.of(resolved.get("Project", project.metadata.name)) if project else {}
+            runnable.append(_Runnable(spec, spec.model, compiled, params))
     targets = [spec for spec in resolved.specs if spec.kind not in ("Policy", "Waiver")]
-    policy_findings: list[Diagnostic] = []
-    for target in targets:
-        scope: Scope | None = None
-        for run in runnable:
-            if target.kind not in run.policy.spec.match.kinds or not _labels_match(target, run.policy):
-                continue
-            if scope is None:
-                scope = Scope({**views.context(target), "project": project_view, "today": today.isoformat()})
-            policy_findings.extend(_run(target, scope, run, settings))
+    context = {"project": views.of(resolved.get("Project", project.metadata.name)) if project else {}}
+    context["today"] = today.isoformat()
+    policy_findings = _evaluate_bounded(views, context, targets, runnable, settings)
     waivers = [spec for spec in resolved.specs if spec.kind == "Waiver"]
     rules = {
         (spec.name, rule.name): rule
@@ -81,6 +76,69 @@ def check(
     by_document = {(spec.file, spec.document.index): spec for spec in targets}
     findings.extend(apply_waivers(policy_findings, waivers, rules, today, by_document))
     return findings
+
+
+def _evaluate_bounded(
+    views: Views,
+    shared: dict[str, Any],
+    targets: list[Spec],
+    runnable: list[_Runnable],
+    settings: PolicySettings,
+) -> list[Diagnostic]:
+    """Every matching (spec, policy) pair, in a worker that is stopped on overrun (compiler/sandbox.py).
+
+    `shared` is what every spec's context holds (`project`, `today`).
+    """
+    pairs = [
+        (target, run)
+        for target in targets
+        for run in runnable
+        if target.kind in run.policy.spec.match.kinds and _labels_match(target, run.policy)
+    ]
+
+    def work(items: list[int], progress: Progress) -> Iterator[tuple[int, list[Diagnostic]]]:
+        scope: Scope | None = None
+        scoped: Spec | None = None
+        for item in items:
+            target, run = pairs[item]
+            if scoped is not target:  # a spec's context is built once for all its policies
+                scoped = target
+                scope = Scope({**views.context(target), **shared})
+            assert scope is not None
+            yield item, _run(target, scope, run, settings, functools.partial(progress.mark, item))
+
+    results, overruns = run_bounded(work, len(pairs))
+    for overrun in overruns:
+        target, run = pairs[overrun.item]
+        results[overrun.item] = [_overrun_finding(target, run, overrun, len(pairs) - len(results) - 1)]
+    return [finding for item in sorted(results) for finding in results[item]]
+
+
+def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: int) -> Diagnostic:
+    """CH502 on the expression the worker was running when it was stopped."""
+    body = run.policy.spec
+    conditions, variables = len(body.match.conditions), len(body.variables)
+    step, rule = overrun.step, None
+    path: list[PathSegment] = ["metadata", "name"]
+    if step < 0:
+        what = "context"
+    elif step < conditions:
+        what = f"match condition `{body.match.conditions[step].name}`"
+    elif step < conditions + variables:
+        what = f"variable `{body.variables[step - conditions].name}`"
+    else:
+        validation = body.validations[min(step - conditions - variables, len(body.validations) - 1)]
+        rule, what = validation.name, f"rule `{validation.name}`"
+        path = _parse_path(validation.path) if validation.path else path
+    reason = overrun.reason
+    if overrun.budget_spent and skipped > 0:
+        reason += f"; {skipped:,} further policy evaluations did not run"
+    return target.finding(
+        "CH502",
+        f"policy `{run.spec.name}` {what} could not be evaluated on {target.label}: stopped: {reason}",
+        path,
+        hint="the rule counts as failed (fail closed); make the expression cheaper or the spec smaller",
+    ).with_changes(policy=run.spec.name, rule=rule)
 
 
 def _labels_match(target: Spec, policy: Policy) -> bool:
@@ -139,12 +197,15 @@ class _Runnable:
     policy: Policy
     compiled: dict[str, Compiled]
     params: dict[str, Any]
-    params_width: int
 
 
-def _run(target: Spec, scope: Scope, run: _Runnable, settings: PolicySettings) -> list[Diagnostic]:
+def _run(
+    target: Spec, scope: Scope, run: _Runnable, settings: PolicySettings, mark: Callable[[int], None]
+) -> list[Diagnostic]:
+    """`mark(step)` before each expression: conditions, then variables, then rules, counted from 0."""
     policy_spec, policy, compiled = run.spec, run.policy, run.compiled
-    scope.enter_policy(run.params, run.params_width)
+    scope.enter_policy(run.params)
+    step = 0
     findings: list[Diagnostic] = []
 
     def failed(rule: str | None, error: ExpressionError, path: Sequence[PathSegment], what: str = "") -> Diagnostic:
@@ -158,16 +219,22 @@ def _run(target: Spec, scope: Scope, run: _Runnable, settings: PolicySettings) -
 
     try:
         for condition in policy.spec.match.conditions:
+            mark(step)
+            step += 1
             if evaluate(compiled[condition.expression], scope) is not True:
                 return []
     except ExpressionError as error:
         return [failed(None, error, ["metadata", "name"], f"match condition `{condition.name}`")]
     try:
         for variable in policy.spec.variables:
+            mark(step)
+            step += 1
             scope.set_variable(variable.name, evaluate(compiled[variable.expression], scope))
     except ExpressionError as error:
         return [failed(None, error, ["metadata", "name"], f"variable `{variable.name}`")]
     for rule in policy.spec.validations:
+        mark(step)
+        step += 1
         severity = _severity(policy_spec.name, rule, settings)
         if severity is None:
             continue

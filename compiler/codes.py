@@ -233,6 +233,20 @@ _CATALOGUE: tuple[Code, ...] = (
         appears in any output.
         Fix: commit the file itself instead of a link, or remove the entry.""",
     ),
+    Code(
+        "CH125",
+        "document-too-large",
+        E,
+        "A document holds too many values",
+        """
+        A spec describes one model, contract or environment: a few hundred
+        values. Charter refuses a document of more than 100,000 values (list
+        items, keys and scalars), written out without aliases, so that
+        validation and policies stay fast and bounded. The position is where
+        the limit was passed.
+        Fix: split the document, or keep bulk data (lists of rows, samples)
+        in the data files that contracts point at, not in specs.""",
+    ),
     # --- CH2xx: spec schema --------------------------------------------------
     Code(
         "CH200",
@@ -338,6 +352,19 @@ _CATALOGUE: tuple[Code, ...] = (
         Names become Kubernetes object names, file names and workflow ids:
         lower-case letters, digits and `-`, starting with a letter, ending
         with a letter or digit, at most 63 characters (an RFC 1123 DNS label).""",
+    ),
+    Code(
+        "CH211",
+        "unsafe-path-name",
+        E,
+        "A name that becomes a path is not a single plain path segment",
+        """
+        A data contract's `id` names the directory its generated pipelines
+        read (`data/<id>`). An id with `/`, `\\`, `..`, a leading `.` or `-`,
+        whitespace, or a control or bidirectional character (ESC, NUL,
+        U+202E...) could point a pipeline outside its directory or show one
+        thing and be another. Fix: use letters, digits, `-`, `_`, `.` and
+        `:` (UUIDs and URNs are fine).""",
     ),
     # --- CH3xx: data contracts ----------------------------------------------
     Code(
@@ -557,9 +584,13 @@ _CATALOGUE: tuple[Code, ...] = (
         "A policy could not be evaluated",
         """
         The rule's expression failed on this spec (a missing field, a type
-        mismatch, a division by zero, or an input too large to evaluate within
-        the cost bound). Charter fails closed: the rule counts as failed.
-        Fix the expression (use `has(...)` for optional fields) or the spec.""",
+        mismatch, a division by zero), or was stopped: policies run in a
+        worker process that is stopped when one evaluation runs longer than
+        2 s, needs more than 1 GiB of memory, or the run's budget for policy
+        evaluation (6 s plus 2 ms per spec and policy) is spent; the message
+        says which. Charter fails closed: the rule counts as failed.
+        Fix the expression (use `has(...)` for optional fields, iterate less)
+        or the spec.""",
     ),
     Code(
         "CH503",

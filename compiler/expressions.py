@@ -1,11 +1,13 @@
 """CEL expressions for policies: compiled once, evaluated with bounded cost.
 
 The CEL engine (`common-expression-language`, a Rust core) cannot be
-interrupted once it runs (THREATS.md), so cost is bounded before it runs:
-expressions are at most 5,000 characters, nest comprehensions at most
-`MAX_COMPREHENSION_DEPTH` deep, and an evaluation whose worst case
-(input values ^ comprehension depth) exceeds `MAX_COST` is refused, which
-fails closed. Every engine error becomes an ExpressionError with a message
+interrupted once it runs and exposes no syntax tree (THREATS.md), so no
+bound on cost can be proven from an expression before it runs. The bound
+is enforced where it runs: compiler/check.py evaluates in a worker process
+with time and memory limits (compiler/sandbox.py). Here, expressions are at
+most 5,000 characters and nest comprehensions at most
+`MAX_COMPREHENSION_DEPTH` deep: a lint that names the likely mistake early,
+not the bound. Every engine error becomes an ExpressionError with a message
 for people.
 """
 
@@ -38,9 +40,8 @@ _TYPE_NAMES = frozenset(
     }
 )
 MAX_COMPREHENSION_DEPTH = 3
-MAX_COST = 10_000_000
 _MACRO = re.compile(r"\.\s*(all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)")
-_MACRO_NAMES = (".all", ".exists", ".exists_one", ".map", ".filter")
+_MACROS = ("all", "exists", "exists_one", "map", "filter")
 _PARSE_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*?)(?:\n|$)")
 _STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
 
@@ -93,6 +94,13 @@ def compile_expression(source: str) -> Compiled:
     return Compiled(source, program, depth)
 
 
+def _is_macro_call(before: str) -> bool:
+    """Whether the text before a `(` ends with a macro: `.all`, `. all `, `.\nall` alike."""
+    before = before.rstrip()
+    name = before[-10:].rsplit(".", 1)[-1].strip()
+    return name in _MACROS and before[: len(before) - len(name)].rstrip().endswith(".")
+
+
 def comprehension_depth(source: str) -> int:
     """How deeply `.all(...)`, `.map(...)` and friends nest inside each other."""
     text = _STRING.sub(lambda m: " " * len(m.group(0)), source)
@@ -100,7 +108,7 @@ def comprehension_depth(source: str) -> int:
     depth = deepest = 0
     for index, char in enumerate(text):
         if char == "(":
-            is_macro = text[:index].rstrip().endswith(_MACRO_NAMES)
+            is_macro = _is_macro_call(text[:index])
             stack.append(is_macro)
             if is_macro:
                 depth += 1
@@ -108,26 +116,6 @@ def comprehension_depth(source: str) -> int:
         elif char == ")" and stack and stack.pop():
             depth -= 1
     return deepest
-
-
-def widest(value: Any) -> int:
-    """The longest list or map in a context: the n of the worst case.
-
-    A comprehension iterates one collection, and its body costs at most one
-    more pass over a collection (`in`, `size`, a nested macro counts as
-    depth), so `depth` nested comprehensions cost at most n^(depth + 1).
-    """
-    longest = 1
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            longest = max(longest, len(item))
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            longest = max(longest, len(item))
-            stack.extend(item)
-    return longest
 
 
 class Scope:
@@ -141,28 +129,19 @@ class Scope:
 
     def __init__(self, base: dict[str, Any]):
         self.context = cel.Context(variables=base)
-        self.base_width = widest(base)
-        self.width = self.base_width
         self.variables: dict[str, Any] = {}
 
-    def enter_policy(self, params: dict[str, Any], params_width: int) -> None:
-        """`params_width` is `widest(params)`, computed once per policy by the caller."""
+    def enter_policy(self, params: dict[str, Any]) -> None:
         self.variables = {}
-        self.width = max(self.base_width, params_width)
         self.context.update({"params": params, "variables": self.variables})
 
     def set_variable(self, name: str, value: Any) -> None:
         self.variables[name] = value
-        self.width = max(self.width, widest(value))
         self.context.update({"variables": self.variables})
 
 
 def evaluate(compiled: Compiled, scope: Scope) -> Any:
-    width = scope.width
-    if compiled.depth and width ** (compiled.depth + 1) > MAX_COST:
-        raise ExpressionError(
-            f"refused: up to {width:,}^{compiled.depth + 1} steps on this input exceeds the bound of {MAX_COST:,}"
-        )
+    """Run a compiled program; callers bound its time and memory (compiler/sandbox.py)."""
     try:
         return compiled.program.execute(scope.context)
     except KeyError as error:

@@ -213,6 +213,7 @@ class _Constructor:
         self.file = file
         self.findings: list[Diagnostic] = []
         self.expanded = 0
+        self.aliased = False  # an alias was followed: too many values then means CH106, else CH125
         self.done: dict[int, Any] = {}
         self.in_progress: set[int] = set()
 
@@ -228,6 +229,7 @@ class _Constructor:
         if key in self.done:
             shared, size = self.done[key]
             self.expanded += size
+            self.aliased = True
             self._check_budget(node)
             return shared
         if node.tag not in _CORE_TAGS:
@@ -249,13 +251,21 @@ class _Constructor:
         return value
 
     def _check_budget(self, node: yaml.Node) -> None:
-        if self.expanded > MAX_EXPANDED_VALUES:
+        if self.expanded <= MAX_EXPANDED_VALUES:
+            return
+        if not self.aliased:
             raise _Refused(
-                "CH106",
-                f"aliases expand this document beyond {MAX_EXPANDED_VALUES:,} values",
+                "CH125",
+                f"this document holds more than {MAX_EXPANDED_VALUES:,} values",
                 node,
-                hint="write the data out instead of nesting aliases",
+                hint="split it into smaller documents, or keep bulk data out of specs",
             )
+        raise _Refused(
+            "CH106",
+            f"aliases expand this document beyond {MAX_EXPANDED_VALUES:,} values",
+            node,
+            hint="write the data out instead of nesting aliases",
+        )
 
     def mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}

@@ -21,6 +21,7 @@ from compiler.contracts import read_contract
 from compiler.diagnostics import Diagnostic, PathSegment, Severity
 from compiler.load import Document
 from compiler.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, CharterModel, patterns
+from compiler.safe_names import escape_for_people, path_segment_problem
 from compiler.specs import Spec
 from compiler.suggest import closest, did_you_mean
 
@@ -382,6 +383,7 @@ def _validate_contract(document: Document, data: dict[str, Any]) -> tuple[Spec |
     elif verdict.errors:
         return None, contract_findings(spec, verdict.errors, odcs_schemas.validator(declared))
     contract = read_contract(data)
+    findings.extend(_unsafe_id(spec, contract.id))
     findings.extend(_duplicate_columns(spec, contract))
     return Spec(CONTRACT_KIND, contract.id, document, contract=contract), findings
 
@@ -401,3 +403,18 @@ def _duplicate_columns(spec: Spec, contract: Any) -> list[Diagnostic]:
             )
         seen.add(key)
     return findings
+
+
+def _unsafe_id(spec: Spec, contract_id: str) -> list[Diagnostic]:
+    """The id names a directory of generated pipelines (`data/<id>`): one plain path segment (CH211)."""
+    problem = path_segment_problem(contract_id)
+    if problem is None:
+        return []
+    return [
+        spec.finding(
+            "CH211",
+            f"contract id `{escape_for_people(contract_id)}` cannot name a path: {problem}",
+            ["id"],
+            hint="use letters, digits, `-`, `_`, `.` and `:`, for example `loans` or `urn:acme:loans`",
+        )
+    ]

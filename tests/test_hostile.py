@@ -82,7 +82,7 @@ FIELDS: dict[str, str] = {
     "training_image": "image",  # the tag of the training image
     "serving_image": "image",  # the tag of the serving image (runtime kubernetes)
     "storage_tail": "no-space",  # storageUri after `s3://`
-    "contract_id": "free",  # the ODCS id: job name, env, paths in env, model card
+    "contract_id": "segment",  # the ODCS id: job name, env, paths in env, model card; one path segment (CH211)
     "contract_name": "free",  # the ODCS name: model card
     "feature": "column",  # a column name, used as a feature
     "sensitive_feature": "column",  # a column name, a sensitive feature and a fairness check
@@ -294,6 +294,11 @@ def fit(field: str, text: str) -> str:
     kind = FIELDS[field]
     if kind in ("image", "no-space"):
         text = "".join(c for c in text if not (c.isspace() or unicodedata.category(c) in ("Zs", "Zl", "Zp")))
+    if kind == "segment":  # what CH211 refuses: separators, `..`, a leading `.` or `-`, control characters
+        text = "".join(c for c in text if c not in "/\\" and not c.isspace() and unicodedata.category(c)[0] != "C")
+        while ".." in text:
+            text = text.replace("..", ".")
+        text = text.lstrip(".-")
     if kind == "image":  # an OCI tag: letters, digits, `_`, `.`, `-`, not starting with `.` or `-`
         text = "t" + "".join(c for c in text if c.isascii() and (c.isalnum() or c in "_.-"))[:100]
     return text

@@ -6,6 +6,7 @@ from compiler.codes import CODES
 from compiler.diagnostics import Diagnostic, Severity, count_by_severity
 from compiler.reporters import Report
 from compiler.reporters.text import plural
+from compiler.safe_names import escape_for_people
 
 _COMMANDS = {
     Severity.ERROR: "error",
@@ -17,7 +18,8 @@ _COMMANDS = {
 def escape_data(value: str) -> str:
     # Same rules as @actions/core: an unescaped newline would end the command
     # and let spec text inject commands of its own.
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Control and bidirectional characters are shown as escapes: logs and annotations are read by people.
+    return escape_for_people(value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def escape_property(value: str) -> str:

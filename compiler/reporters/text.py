@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -11,16 +10,16 @@ from rich.text import Text
 
 from compiler.diagnostics import Diagnostic, Severity, count_by_severity
 from compiler.reporters import Report
+from compiler.safe_names import escape_for_people
 
 TAB_SIZE = 4
 _STYLES = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 _GUTTER = "cyan"
-# Spec text is untrusted: an ESC or CR in a YAML string must not drive the terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def safe(value: str) -> str:
-    return _CONTROL.sub("\ufffd", value)
+    # Spec text is untrusted: an ESC or CR must not drive the terminal, nor U+202E reorder what is read.
+    return escape_for_people(value)
 
 
 def _indented(value: str) -> str:

@@ -1,0 +1,73 @@
+"""Issue 10, attack 8: control and bidirectional characters reach no reader raw, in any human format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compiler.cli import main
+from compiler.safe_names import escape_for_people, path_segment_problem
+
+CASE = Path(__file__).parent / "cases" / "ch211-contract-id-control"
+SHOWN_ID = "loans\\x1b[31m\\x07\\x00\\u202e\\u2066x"
+MESSAGE = f"contract id `{SHOWN_ID}` cannot name a path: it contains the character U+001B"
+HINT = "use letters, digits, `-`, `_`, `.` and `:`, for example `loans` or `urn:acme:loans`"
+
+
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *options: str) -> str:
+    monkeypatch.chdir(CASE)
+    assert main(["check", "contract.yaml", *options]) == 1
+    return capsys.readouterr().out
+
+
+def test_github_annotations_show_escapes(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    title = "CH211 A name that becomes a path is not a single plain path segment"
+    assert run(capsys, monkeypatch, "--format", "github") == (
+        f"::error file=contract.yaml,line=3,col=5,endLine=3,endColumn=35,title={title}::{MESSAGE}%0AHint: {HINT}\n"
+        "charter: 1 error, 0 warnings\n"
+    )
+
+
+def test_text_output_shows_escapes(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert run(capsys, monkeypatch, "--color", "never") == (
+        f"contract.yaml:3:5: error[CH211] {MESSAGE}\n"
+        ' 3 | id: "loans\\e[31m\\a\\0\\u202e\\u2066x"\n'
+        "   |     ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+        f"  = hint: {HINT}\n"
+        "1 error, 0 warnings, 0 infos in 1 file.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("a\x1bb", "a\\x1bb"),
+        ("bell\x07", "bell\\x07"),
+        ("nul\x00", "nul\\x00"),
+        ("\u202eevil", "\\u202eevil"),
+        ("\u2066\u2067\u2068\u2069", "\\u2066\\u2067\\u2068\\u2069"),
+        ("line\rover", "line\\x0dover"),
+        ("kept\nand\ttabs, é, 😀", "kept\nand\ttabs, é, 😀"),
+    ],
+)
+def test_escape_for_people(raw: str, shown: str) -> None:
+    assert escape_for_people(raw) == shown
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("../../../../proc/self/cwd", "it contains a path separator (`/` or `\\`)"),
+        ("a..b", "it contains `..`"),
+        ("-rf", "it starts with `-`"),
+        (".hidden", "it starts with `.`"),
+        ("a b", "it contains the character U+0020"),
+        ("x\u202e", "it contains the character U+202E"),
+        ("", "it is empty"),
+        ("urn:acme:loans", None),
+        ("3f2a9c1e-loans_v1.2", None),
+    ],
+)
+def test_path_segment_problem(name: str, problem: str | None) -> None:
+    assert path_segment_problem(name) == problem
