@@ -16,6 +16,8 @@ from typing import Any
 from jinja2 import PackageLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from compiler.safe_names import escape_for_people
+
 # YAML 1.2 c-printable, minus what JSON already escapes; anything else is \\u-escaped. NEL (U+0085)
 # and the line and paragraph separators (U+2028, U+2029) are printable but YAML 1.1 readers (PyYAML,
 # ruamel, libyaml) take them for line breaks, which a double-quoted scalar folds into a space: escape them.
@@ -54,14 +56,14 @@ def yaml_comment(value: Any) -> str:
 
 
 def markdown_text(value: Any) -> str:
-    """Spec text inside Markdown: one line, no markup, no HTML."""
-    text = " ".join(str(value).split())
+    """Spec text inside Markdown: one line, no markup, no HTML, control and bidi characters as escapes."""
+    text = " ".join(escape_for_people(str(value)).split())
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
 
 
 def code_span(value: Any) -> str:
-    """Spec text inside a Markdown code span: one line, no backticks to break out of it."""
-    return " ".join(str(value).split()).replace("`", "'")
+    """Spec text inside a Markdown code span: one line, no backticks to break out of it, no control characters."""
+    return " ".join(escape_for_people(str(value)).split()).replace("`", "'")
 
 
 @lru_cache(maxsize=1)

@@ -71,3 +71,33 @@ def test_escape_for_people(raw: str, shown: str) -> None:
 )
 def test_path_segment_problem(name: str, problem: str | None) -> None:
     assert path_segment_problem(name) == problem
+
+
+RAW = "a\x1bb\x07c\x00d\u202ee\u2066f"
+SHOWN = "a\\x1bb\\x07c\\x00d\\u202ee\\u2066f"
+
+
+def test_markdown_of_the_plan_and_the_pull_request_comment_shows_escapes() -> None:
+    from compiler.plan.report import code, inline, md
+
+    assert md(f"model {RAW} <b>") == f"model {SHOWN} &lt;b&gt;"
+    assert code(RAW) == f"`{SHOWN}`"
+    assert inline(f"id `{RAW}` is bad {RAW}") == f"id `{SHOWN}` is bad {SHOWN}"
+
+
+def test_model_cards_show_escapes() -> None:
+    from compiler.templating import code_span, markdown_text
+
+    assert markdown_text(f"Scores {RAW}") == f"Scores {SHOWN}".replace("\\", "\\\\")
+    assert code_span(RAW) == SHOWN
+
+
+def test_check_run_annotations_show_escapes(tmp_path: Path) -> None:
+    from compiler.diagnostics import Diagnostic, Severity
+    from compiler.github.publish import to_annotations
+
+    (tmp_path / "model.yaml").write_text("x: 1\n")
+    finding = Diagnostic("CH205", Severity.ERROR, f"bad {RAW}", "model.yaml", 1, 1, 1, 2, hint=f"fix {RAW}")
+    [annotation] = to_annotations([finding], tmp_path, tmp_path)
+    assert annotation["message"] == f"bad {SHOWN}"
+    assert annotation["raw_details"] == f"hint: fix {SHOWN}"

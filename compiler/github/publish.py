@@ -20,6 +20,7 @@ from compiler import __version__
 from compiler.codes import CODES
 from compiler.diagnostics import Diagnostic, Severity, count_by_severity, sort_diagnostics
 from compiler.reporters.text import plural
+from compiler.safe_names import escape_for_people
 
 ANNOTATIONS_PER_REQUEST = 50
 MARKER = "<!-- charter-report -->"
@@ -67,7 +68,7 @@ def _annotation(d: Diagnostic, path: str) -> dict[str, Any]:
     start = max(d.line, 1)
     end = max(d.end_line, start)
     code = CODES.get(d.code)
-    message = d.message + (f" (waived by {d.waiver})" if d.waiver else "")
+    message = escape_for_people(d.message + (f" (waived by {d.waiver})" if d.waiver else ""))
     annotation: dict[str, Any] = {
         "path": path,
         "start_line": start,
@@ -80,7 +81,7 @@ def _annotation(d: Diagnostic, path: str) -> dict[str, Any]:
     if start == end and d.column > 0 and d.line > 0:
         annotation["start_column"] = d.column
         annotation["end_column"] = max(d.end_column - 1, d.column) if d.end_column else d.column
-    details = [part for part in (f"hint: {d.hint}" if d.hint else None, _policy(d)) if part]
+    details = [escape_for_people(part) for part in (f"hint: {d.hint}" if d.hint else None, _policy(d)) if part]
     if details:
         annotation["raw_details"] = "\n".join(details)[:MESSAGE_LIMIT]
     return annotation
