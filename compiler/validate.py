@@ -33,7 +33,8 @@ def validate(document: Document) -> tuple[Spec | None, list[Diagnostic]]:
     probe = Spec("?", "?", document)
     data = document.data
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"the value `{data}`"
+        shown = str(data) if len(str(data)) <= 60 else str(data)[:57] + "..."  # never echo a whole document
+        kind = "a list" if isinstance(data, list) else f"the value `{shown}`"
         return None, [probe.finding("CH105", f"document is {kind}, not a mapping", [])]
     envelope = _check_envelope(probe, data)
     if envelope:

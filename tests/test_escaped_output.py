@@ -101,3 +101,17 @@ def test_check_run_annotations_show_escapes(tmp_path: Path) -> None:
     [annotation] = to_annotations([finding], tmp_path, tmp_path)
     assert annotation["message"] == f"bad {SHOWN}"
     assert annotation["raw_details"] == f"hint: fix {SHOWN}"
+
+
+def test_a_long_line_is_quoted_as_a_bounded_excerpt() -> None:
+    from compiler.diagnostics import Diagnostic, Severity
+    from compiler.reporters import text
+
+    line = "k: [" + ", ".join(f"s{i:05d}" for i in range(20_000)) + "]"
+    column = line.index("s10000") + 1
+    finding = Diagnostic("CH205", Severity.ERROR, "bad", "spec.yaml", 1, column, 1, column + 6)
+    shown_finding, shown = text._excerpt(line, finding)
+    assert len(shown) == text.EXCERPT + 2
+    assert (shown[0], shown[-1]) == ("…", "…")
+    start = shown_finding.column - 1
+    assert shown[start : shown_finding.end_column - 1] == "s10000"

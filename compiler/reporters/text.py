@@ -13,6 +13,8 @@ from compiler.reporters import Report
 from compiler.safe_names import escape_for_people
 
 TAB_SIZE = 4
+# A source line is quoted up to this many characters around the finding: a message never echoes a document.
+EXCERPT = 160
 _STYLES = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
 _GUTTER = "cyan"
 
@@ -72,7 +74,7 @@ def _finding(out: Text, d: Diagnostic, source: str | None) -> None:
     out.append("\n")
     lines = source.splitlines() if source is not None else []
     if 0 < d.line <= len(lines):
-        _snippet(out, d, lines[d.line - 1], style)
+        _snippet(out, *_excerpt(lines[d.line - 1], d), style)
     if d.hint:
         out.append("  = ", style=_GUTTER)
         out.append(f"hint: {_indented(d.hint)}\n")
@@ -94,6 +96,20 @@ def _snippet(out: Text, d: Diagnostic, line: str, style: str) -> None:
     out.append(" " * pad)
     out.append("^" + "~" * (width - 1), style=f"bold {style}")
     out.append("\n")
+
+
+def _excerpt(line: str, d: Diagnostic) -> tuple[Diagnostic, str]:
+    """At most `EXCERPT` characters of the line, around the finding, with its columns moved to match."""
+    if len(line) <= EXCERPT:
+        return d, line
+    first = max(d.column, 1) - 1
+    start = max(0, min(first - EXCERPT // 4, len(line) - EXCERPT))
+    end = start + EXCERPT
+    prefix, suffix = ("…" if start else ""), ("…" if end < len(line) else "")
+    shift = start - len(prefix)
+    shown = prefix + line[start:end] + suffix
+    end_column = min(d.end_column - shift, len(shown) + 1) if d.end_column > shift else 0
+    return d.with_changes(column=max(d.column - shift, 1), end_column=end_column), shown
 
 
 def _expand(line: str) -> tuple[str, list[int]]:
