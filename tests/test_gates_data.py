@@ -294,3 +294,30 @@ def test_a_low_memory_limit_still_checks_uniqueness(applications: Path, tmp_path
     code, report = credit(applications, tmp_path / "r.json", "--memory-limit", "64MB", "--threads", "1")
     assert code == 0
     assert check_of(report, "national_id.unique")["value"] == 0
+
+
+@pytest.mark.parametrize("where", ["file", "folder", "inside-folder"])
+def test_a_symbolic_link_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """A data path in the checkout that links to a secret: refused, and no byte of the secret is shown."""
+    from compiler.gates.errors import UnusableInput
+    from compiler.gates.io import open_source
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text("token\nghp_SECRET_VALUE\n")
+    monkeypatch.chdir(tmp_path)
+    Path("data").mkdir()
+    if where == "file":
+        Path("data/applications.csv").symlink_to(secret)
+        given = "data/applications.csv"
+    elif where == "folder":
+        Path("data/parts").symlink_to(tmp_path, target_is_directory=True)
+        given = "data/parts/secret.csv"
+    else:
+        Path("data/real.csv").write_text("a\n1\n")
+        Path("data/link.csv").symlink_to(secret)
+        assert open_source(["data"]).files == ("data/real.csv",)
+        return
+    with pytest.raises(UnusableInput) as refused:
+        open_source([given])
+    assert "symbolic link" in refused.value.message
+    assert "SECRET" not in str(refused.value)

@@ -64,6 +64,10 @@ def open_source(paths: Sequence[str], what: str = "data") -> Source:
     formats: set[Format] = set()
     for raw in paths:
         path = Path(raw)
+        if _through_link(path):
+            # The repository is the pull request author's: a link may point at a secret or at /dev/zero,
+            # and DuckDB's errors quote what they read.
+            raise UnusableInput(f"{raw}: a symbolic link; the gates do not follow links", hint="give the file itself")
         if path.is_dir():
             parts, fmt = _folder_parts(path)
             files.extend(parts)
@@ -85,9 +89,29 @@ def open_source(paths: Sequence[str], what: str = "data") -> Source:
     return Source(label, tuple(files), formats.pop())
 
 
+def _through_link(path: Path, base: Path | None = None) -> bool:
+    """Whether `path`, or any directory on the way to it (from `base`, else as given), is a symbolic link.
+
+    An absolute path is the operator's choice (the runner's /tmp may itself be a link): only its last part counts.
+    """
+    if base is None and path.is_absolute():
+        return path.is_symlink()
+    here = base
+    for part in path.parts:
+        here = Path(part) if here is None else here / part
+        if here.is_symlink():
+            return True
+    return False
+
+
 def _folder_parts(folder: Path) -> tuple[list[str], Format]:
     candidates = sorted(
-        p for p in folder.rglob("*") if p.is_file() and not _SKIPPED_PARTS.search(p.name) and p.stat().st_size > 0
+        p
+        for p in folder.rglob("*")
+        if not _through_link(p.relative_to(folder), folder)
+        and p.is_file()
+        and not _SKIPPED_PARTS.search(p.name)
+        and p.stat().st_size > 0
     )
     parquet = [str(p) for p in candidates if p.name.lower().endswith(PARQUET_SUFFIXES)]
     if parquet:
