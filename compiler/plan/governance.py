@@ -275,7 +275,16 @@ def waiver_extended(change: SpecChange, context: Context) -> Iterator[Found]:
 # --- what else changed, by the verdicts it flips -------------------------------------------
 
 
+def _removed_packs(context: Context) -> list[str]:
+    projects = [snapshot.result.project for snapshot in (context.base, context.head)]
+    if projects[0] is None or projects[1] is None:
+        return []
+    return [pack for pack in projects[0].spec.policies.packs if pack not in projects[1].spec.policies.packs]
+
+
 def policy_changed(change: SpecChange, context: Context) -> Iterator[Found]:
+    if change.status == "removed" and any(change.name in _pack_policies(context, p) for p in _removed_packs(context)):
+        return  # policy-pack-removed says it, at the line of charter.yaml that removed it
     flips = [flip for flip in context.flips if flip.policy == change.name]
     yield _flip_found(flips, change.status, context)
 
