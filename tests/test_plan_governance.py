@@ -357,3 +357,28 @@ def test_approvers_are_among_the_people_concerned(repo: Path) -> None:
     assert [(f.policy, f.kind, f.name, f.before, f.after) for f in added.flips] == [
         ("lending-rules", "Model", "scorer", "warning", "pass")
     ]
+
+
+def test_every_numeric_parameter_of_the_built_in_packs_says_which_way_is_looser() -> None:
+    """A new pack parameter named neither `max...` nor `min...` would only ever get a review warning."""
+    from ruamel.yaml import YAML
+
+    from compiler.packs import builtin_packs, policy_files
+    from compiler.plan.governance import bound_direction
+
+    numeric = {}
+    for directory in builtin_packs().values():
+        for path in policy_files(directory):
+            for document in YAML(typ="safe").load_all(path.read_text("utf-8")):
+                for name, value in (document.get("spec", {}).get("params") or {}).items():
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        numeric[f"{document['metadata']['name']}.{name}"] = bound_direction(name)
+    assert numeric == {
+        "eu-ai-act-high-risk.minProductionApprovals": "lower",
+        "fairness-bounds.maxDifference": "upper",
+        "fairness-bounds.minGroupSize": "lower",
+        "fairness-bounds.minRatio": "lower",
+        "production-readiness.maxCanaryPercent": "upper",
+        "production-readiness.minReplicas": "lower",
+        "production-readiness-environments.minApprovals": "lower",
+    }

@@ -160,13 +160,18 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def bound_direction(name: str) -> str | None:
+    """`upper` for a `max...` parameter, `lower` for a `min...` one, None when the name does not say."""
+    return "upper" if _UPPER_BOUND.match(name) else "lower" if _LOWER_BOUND.match(name) else None
+
+
 def _param_found(label: str, old: Any, new: Any, path: tuple[PathSegment, ...], on_base: bool) -> Found | None:
     """A loosened bound (error), or a numeric change whose direction the name does not tell (warning)."""
     if not (_number(old) and _number(new)) or old == new:
         return None
-    name = label.rsplit(".", 1)[-1]
-    if _UPPER_BOUND.match(name) or _LOWER_BOUND.match(name):
-        upper = bool(_UPPER_BOUND.match(name))
+    direction = bound_direction(label.rsplit(".", 1)[-1])
+    if direction is not None:
+        upper = direction == "upper"
         if (new > old) if upper else (new < old):
             kind = "an upper" if upper else "a lower"
             return Found(f"parameter `{label}` loosened: {old} -> {new} ({kind} bound)", path, on_base=on_base)
