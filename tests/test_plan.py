@@ -325,7 +325,7 @@ CASES: list[tuple[str, list[Callable[[Path], None]], list[tuple[str, Severity, s
     (
         "waiver-extended",
         [replace(W, "expires: 2099-12-31", "expires: 2100-06-30")],
-        [("waiver-changed", INFO, "changed: no verdict changes")],
+        [("waiver-extended", WARNING, "extended from 2099-12-31: waives `lending-rules/needs-validation-data`")],
     ),
     (
         "policy-settings",
@@ -338,7 +338,13 @@ CASES: list[tuple[str, list[Callable[[Path], None]], list[tuple[str, Severity, s
                 "      lending-rules/monitoring-recommended: 'off'\n",
             )
         ],
-        [("policy-settings-changed", ERROR, "severity overrides or parameters changed for lending-rules")],
+        [
+            (
+                "policy-rule-softened",
+                ERROR,
+                "rule `lending-rules/monitoring-recommended` turned off by severityOverrides",
+            )
+        ],
     ),
 ]
 
@@ -372,7 +378,10 @@ def test_each_breaking_change_with_its_severity(
 
 
 def test_every_rule_is_exercised() -> None:
+    from test_plan_governance import CASES as GOVERNANCE_CASES
+
     exercised = {rule for _, _, expected in CASES for rule, _, _ in expected}
+    exercised |= {rule for _, _, _, expected in GOVERNANCE_CASES for rule, *_ in expected}
     assert exercised == {rule.id for rule in RULES}
     assert len({rule.id for rule in RULES}) == len(RULES)
 

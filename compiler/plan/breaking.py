@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from compiler.contracts import QUALITY_OPERATORS, Contract
@@ -30,13 +30,21 @@ from compiler.gitops.snapshot import Located, Snapshot
 from compiler.models import CONTRACT_KIND
 from compiler.models.environment import Environment
 from compiler.models.model import Model
-from compiler.models.project import Project
 from compiler.models.suite import EvaluationSuite
-from compiler.models.waiver import Waiver
 from compiler.plan.changes import SpecChange
+from compiler.plan.governance import (
+    pack_removed,
+    param_changed,
+    param_loosened,
+    policy_changed,
+    policy_settings_changed,
+    rule_softened,
+    waiver_added,
+    waiver_changed,
+    waiver_extended,
+)
+from compiler.plan.rules import _VERDICT_RANK, PASS, BreakingChange, Context, Flip, Found, Rule, _both
 
-PASS = "pass"
-_VERDICT_RANK = {"error": 0, "warning": 1, "info": 2, PASS: 3}
 _RISK_TIERS = ("minimal", "limited", "high", "unacceptable")
 _CLASSIFICATION = {"public": 0, "internal": 1, "confidential": 2, "restricted": 3, "secret": 4}
 _SENSITIVE_TAGS = frozenset({"pii", "protected", "sensitive", "phi", "spi"})
@@ -87,104 +95,6 @@ _SECONDS = {
     "year": 31557600,
     "years": 31557600,
 }
-
-
-@dataclass(frozen=True)
-class Flip:
-    """A policy's verdict on one spec, before and after: error, warning, info or pass."""
-
-    policy: str
-    kind: str
-    name: str
-    before: str
-    after: str
-
-    @property
-    def loosened(self) -> bool:
-        return _VERDICT_RANK[self.after] > _VERDICT_RANK[self.before]
-
-    def describe(self) -> str:
-        return f"{self.kind} `{self.name}`: {self.before} -> {self.after}"
-
-
-@dataclass(frozen=True)
-class BreakingChange:
-    rule: str
-    severity: Severity
-    kind: str
-    name: str
-    message: str
-    file: str
-    line: int = 0
-    column: int = 0
-    path: tuple[PathSegment, ...] = ()
-    concerns: tuple[str, ...] = ()
-    flips: tuple[Flip, ...] = ()
-    note: str | None = None
-
-
-@dataclass(frozen=True)
-class Found:
-    """What a rule yields; the runner places it and adds the people concerned."""
-
-    message: str
-    path: tuple[PathSegment, ...] = ()
-    on_base: bool = False  # the path is in the old version (what was removed)
-    severity: Severity | None = None  # the rule's own severity when None
-    concerns: tuple[str, ...] = ()
-    flips: tuple[Flip, ...] = ()
-    note: str | None = None
-
-
-@dataclass
-class Context:
-    base: Snapshot
-    head: Snapshot
-    flips: list[Flip] = field(default_factory=list)
-
-    def specs(self) -> Iterator[Located]:
-        yield from self.head.specs
-        yield from self.base.specs
-
-    def find(self, kind: str, name: str, *, head: bool) -> Located | None:
-        snapshot = self.head if head else self.base
-        for located in snapshot.specs:
-            if located.kind != kind:
-                continue
-            contract = located.spec.contract
-            if located.name == name or (contract is not None and contract.name == name):
-                return located
-        return None
-
-    def users(self, kind: str, name: str) -> list[Located]:
-        """Specs, in either revision, that refer to the spec `kind`/`name`."""
-        names = {name}
-        for located in self.specs():
-            if located.kind == kind and located.name == name and located.spec.contract is not None:
-                names.add(located.spec.contract.name or name)
-        return [located for located in self.specs() if _refers(located, kind, names)]
-
-    def owners(self, located: Located | None) -> list[str]:
-        if located is None:
-            return []
-        if located.spec.contract is not None:
-            return _contract_team(located.spec.data)
-        model = located.spec.model
-        owner = getattr(getattr(model, "metadata", None), "owner", None)
-        return [owner] if isinstance(owner, str) and owner else []
-
-
-RuleCheck = Callable[[SpecChange, Context], Iterable[Found]]
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    kinds: tuple[str, ...]
-    severity: Severity
-    summary: str
-    check: RuleCheck
-    announced_by_major_version: bool = False
 
 
 def breaking_changes(changes: Iterable[SpecChange], context: Context) -> list[BreakingChange]:
@@ -259,36 +169,6 @@ def _verdicts(snapshot: Snapshot) -> dict[tuple[str, str, str], str]:
 # --- shared helpers ------------------------------------------------------------------
 
 
-def _refers(located: Located, kind: str, names: set[str]) -> bool:
-    model = located.spec.model
-    if isinstance(model, Model):
-        body = model.spec
-        if kind == CONTRACT_KIND:
-            refs = [body.data.training, body.data.validation, body.monitoring.reference if body.monitoring else None]
-            return any(ref is not None and ref.contract in names for ref in refs)
-        if kind == "EvaluationSuite":
-            return body.evaluation.suite in names
-        if kind == "Environment":
-            return any(d.environment in names for d in body.deployments)
-        return False
-    if isinstance(model, EvaluationSuite):
-        return kind == CONTRACT_KIND and model.spec.dataset.contract in names
-    if isinstance(model, Environment):
-        return kind == "Environment" and model.spec.promotes_from in names
-    return False
-
-
-def _contract_team(data: Any) -> list[str]:
-    team = data.get("team") if isinstance(data, dict) else None
-    if isinstance(team, dict):
-        if isinstance(team.get("name"), str):
-            return [team["name"]]
-        team = team.get("members")
-    if isinstance(team, list):
-        return [m["username"] for m in team if isinstance(m, dict) and isinstance(m.get("username"), str)]
-    return []
-
-
 def _major(version: str | None) -> int | None:
     match = re.match(r"^v?(\d+)", version or "")
     return int(match.group(1)) if match else None
@@ -309,12 +189,6 @@ def _major_bump(change: SpecChange) -> str | None:
     if old is not None and new is not None and new > old:
         return f"{versions[0]} -> {versions[1]}"
     return None
-
-
-def _both(change: SpecChange) -> tuple[Located, Located] | None:
-    if change.status != "changed" or change.base is None or change.head is None:
-        return None
-    return change.base, change.head
 
 
 def _label(table: str, column: str) -> str:
@@ -581,23 +455,6 @@ def _loosened_bounds(
         if loosened:
             path = () if moved else ("spec", group, new_index)
             yield f"{noun} `{key[0]}`{where} loosened: {', '.join(loosened)}{how}", path, False
-
-
-def _flip_found(flips: list[Flip], what: str, context: Context) -> Found:
-    concerns = []
-    for flip in flips:
-        concerns.extend(context.owners(context.find(flip.kind, flip.name, head=True)))
-    loosened = any(flip.loosened for flip in flips)
-    severity = Severity.ERROR if loosened else Severity.WARNING if flips else Severity.INFO
-    passes = sum(1 for flip in flips if flip.loosened)
-    if flips:
-        tally = f"{passes} now pass" if passes else ""
-        fails = len(flips) - passes
-        tally += (", " if tally and fails else "") + (f"{fails} now fail" if fails else "")
-        message = f"{what}: flips {len(flips)} verdict{'s' if len(flips) != 1 else ''} ({tally})"
-    else:
-        message = f"{what}: no verdict changes"
-    return Found(message, severity=severity, concerns=tuple(concerns), flips=tuple(flips))
 
 
 # --- data contracts ------------------------------------------------------------------
@@ -892,65 +749,6 @@ def promotion_removed(change: SpecChange, context: Context) -> Iterator[Found]:
         )
 
 
-# --- governance ------------------------------------------------------------------------
-
-
-def policy_changed(change: SpecChange, context: Context) -> Iterator[Found]:
-    flips = [flip for flip in context.flips if flip.policy == change.name]
-    yield _flip_found(flips, change.status, context)
-
-
-def waiver_changed(change: SpecChange, context: Context) -> Iterator[Found]:
-    targets: set[tuple[str, str, str]] = set()
-    approvers: list[str] = []
-    notes = []
-    for located in (change.base, change.head):
-        waiver = located.spec.model if located is not None else None
-        if not isinstance(waiver, Waiver):
-            continue
-        body = waiver.spec
-        target = context.find(body.target.kind, body.target.name, head=located is change.head)
-        targets.add((body.policy, body.target.kind, target.name if target else body.target.name))
-        approvers.extend(body.approvers)
-    old, new = (change.base.spec.model if change.base else None), (change.head.spec.model if change.head else None)
-    if isinstance(old, Waiver) and isinstance(new, Waiver) and old.spec.expires != new.spec.expires:
-        notes.append(f"expires {old.spec.expires.isoformat()} -> {new.spec.expires.isoformat()}")
-    flips = [flip for flip in context.flips if (flip.policy, flip.kind, flip.name) in targets]
-    found = _flip_found(flips, change.status, context)
-    severity = Severity.WARNING if flips else Severity.INFO
-    yield Found(
-        found.message,
-        severity=severity,
-        concerns=(*found.concerns, *approvers),
-        flips=found.flips,
-        note="; ".join(notes) or None,
-    )
-
-
-def policy_settings_changed(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
-        return
-    old, new = pair[0].spec.model, pair[1].spec.model
-    if not isinstance(old, Project) or not isinstance(new, Project):
-        return
-    before, after = old.spec.policies, new.spec.policies
-    touched: set[str] = set()
-    for old_map, new_map in (
-        (before.severity_overrides, after.severity_overrides),
-        (before.params, after.params),
-    ):
-        for key in set(old_map) | set(new_map):
-            if old_map.get(key) != new_map.get(key):
-                touched.add(key.split("/", 1)[0])
-    if not touched:
-        return
-    flips = [flip for flip in context.flips if flip.policy in touched]
-    found = _flip_found(flips, f"severity overrides or parameters changed for {', '.join(sorted(touched))}", context)
-    yield Found(
-        found.message, ("spec", "policies"), severity=found.severity, concerns=found.concerns, flips=tuple(flips)
-    )
-
-
 RULES: tuple[Rule, ...] = (
     Rule("contract-removed", (CONTRACT_KIND,), Severity.ERROR, "a data contract removed", contract_removed),
     Rule(
@@ -1072,14 +870,56 @@ RULES: tuple[Rule, ...] = (
         "waiver-changed",
         ("Waiver",),
         Severity.INFO,
-        "a waiver added, removed or changed: warning when it flips a verdict",
+        "a waiver removed or changed (not extended): warning when it flips a verdict",
         waiver_changed,
+    ),
+    Rule(
+        "waiver-added",
+        ("Waiver",),
+        Severity.WARNING,
+        "a waiver added: names what it waives, until when, and its approvers",
+        waiver_added,
+    ),
+    Rule(
+        "waiver-extended",
+        ("Waiver",),
+        Severity.WARNING,
+        "a waiver's `expires` moved later: names its approvers",
+        waiver_extended,
+    ),
+    Rule(
+        "policy-pack-removed",
+        ("Project",),
+        Severity.ERROR,
+        "a built-in pack removed from `policies.packs`, whether or not a verdict flips",
+        pack_removed,
+    ),
+    Rule(
+        "policy-rule-softened",
+        ("Project",),
+        Severity.ERROR,
+        "a rule turned off or its severity lowered by `severityOverrides`",
+        rule_softened,
+    ),
+    Rule(
+        "policy-param-loosened",
+        ("Project", "Policy"),
+        Severity.ERROR,
+        "a `max...` parameter raised or a `min...` parameter lowered (an override or the policy's default)",
+        param_loosened,
+    ),
+    Rule(
+        "policy-param-changed",
+        ("Project", "Policy"),
+        Severity.WARNING,
+        "a numeric parameter whose name does not say which way is looser changed: review it",
+        param_changed,
     ),
     Rule(
         "policy-settings-changed",
         ("Project",),
         Severity.INFO,
-        "severity overrides or parameters changed: as policy-changed",
+        "other severity overrides or parameters changed: as policy-changed",
         policy_settings_changed,
     ),
 )

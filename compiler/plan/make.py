@@ -18,8 +18,9 @@ from compiler.difftext import unified_diff
 from compiler.gitops.git import Repo
 from compiler.gitops.snapshot import Snapshot, at_revision, at_worktree
 from compiler.pipeline import current_date
-from compiler.plan.breaking import BreakingChange, Context, breaking_changes, verdict_flips
+from compiler.plan.breaking import breaking_changes, verdict_flips
 from compiler.plan.changes import SpecChange, diff_specs
+from compiler.plan.rules import BreakingChange, Context
 from compiler.workspace import display_path
 
 FAIL_ON = ("error", "warning", "never")

@@ -14,8 +14,8 @@ from typing import Any
 
 from compiler import __version__
 from compiler.diagnostics import Diagnostic, Severity
-from compiler.plan.breaking import BreakingChange
 from compiler.plan.make import Plan
+from compiler.plan.rules import BreakingChange
 from compiler.reporters.text import plural, safe
 from compiler.safe_names import escape_for_people
 

@@ -1,0 +1,174 @@
+"""What breaking-change rules see and yield, shared by `breaking` and `governance`.
+
+A rule is a function of one changed spec and the two checked revisions
+(`Context`); it yields `Found` items, which `breaking.breaking_changes`
+places (file, line, severity) and turns into `BreakingChange`s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler.diagnostics import PathSegment, Severity
+from compiler.gitops.snapshot import Located, Snapshot
+from compiler.models import CONTRACT_KIND
+from compiler.models.environment import Environment
+from compiler.models.model import Model
+from compiler.models.suite import EvaluationSuite
+from compiler.plan.changes import SpecChange
+
+PASS = "pass"
+_VERDICT_RANK = {"error": 0, "warning": 1, "info": 2, PASS: 3}
+
+
+@dataclass(frozen=True)
+class Flip:
+    """A policy's verdict on one spec, before and after: error, warning, info or pass."""
+
+    policy: str
+    kind: str
+    name: str
+    before: str
+    after: str
+
+    @property
+    def loosened(self) -> bool:
+        return _VERDICT_RANK[self.after] > _VERDICT_RANK[self.before]
+
+    def describe(self) -> str:
+        return f"{self.kind} `{self.name}`: {self.before} -> {self.after}"
+
+
+@dataclass(frozen=True)
+class BreakingChange:
+    rule: str
+    severity: Severity
+    kind: str
+    name: str
+    message: str
+    file: str
+    line: int = 0
+    column: int = 0
+    path: tuple[PathSegment, ...] = ()
+    concerns: tuple[str, ...] = ()
+    flips: tuple[Flip, ...] = ()
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a rule yields; the runner places it and adds the people concerned."""
+
+    message: str
+    path: tuple[PathSegment, ...] = ()
+    on_base: bool = False  # the path is in the old version (what was removed)
+    severity: Severity | None = None  # the rule's own severity when None
+    concerns: tuple[str, ...] = ()
+    flips: tuple[Flip, ...] = ()
+    note: str | None = None
+
+
+@dataclass
+class Context:
+    base: Snapshot
+    head: Snapshot
+    flips: list[Flip] = field(default_factory=list)
+
+    def specs(self) -> Iterator[Located]:
+        yield from self.head.specs
+        yield from self.base.specs
+
+    def find(self, kind: str, name: str, *, head: bool) -> Located | None:
+        snapshot = self.head if head else self.base
+        for located in snapshot.specs:
+            if located.kind != kind:
+                continue
+            contract = located.spec.contract
+            if located.name == name or (contract is not None and contract.name == name):
+                return located
+        return None
+
+    def users(self, kind: str, name: str) -> list[Located]:
+        """Specs, in either revision, that refer to the spec `kind`/`name`."""
+        names = {name}
+        for located in self.specs():
+            if located.kind == kind and located.name == name and located.spec.contract is not None:
+                names.add(located.spec.contract.name or name)
+        return [located for located in self.specs() if _refers(located, kind, names)]
+
+    def owners(self, located: Located | None) -> list[str]:
+        if located is None:
+            return []
+        if located.spec.contract is not None:
+            return _contract_team(located.spec.data)
+        model = located.spec.model
+        owner = getattr(getattr(model, "metadata", None), "owner", None)
+        return [owner] if isinstance(owner, str) and owner else []
+
+
+RuleCheck = Callable[[SpecChange, Context], Iterable[Found]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kinds: tuple[str, ...]
+    severity: Severity
+    summary: str
+    check: RuleCheck
+    announced_by_major_version: bool = False
+
+
+def _refers(located: Located, kind: str, names: set[str]) -> bool:
+    model = located.spec.model
+    if isinstance(model, Model):
+        body = model.spec
+        if kind == CONTRACT_KIND:
+            refs = [body.data.training, body.data.validation, body.monitoring.reference if body.monitoring else None]
+            return any(ref is not None and ref.contract in names for ref in refs)
+        if kind == "EvaluationSuite":
+            return body.evaluation.suite in names
+        if kind == "Environment":
+            return any(d.environment in names for d in body.deployments)
+        return False
+    if isinstance(model, EvaluationSuite):
+        return kind == CONTRACT_KIND and model.spec.dataset.contract in names
+    if isinstance(model, Environment):
+        return kind == "Environment" and model.spec.promotes_from in names
+    return False
+
+
+def _contract_team(data: Any) -> list[str]:
+    team = data.get("team") if isinstance(data, dict) else None
+    if isinstance(team, dict):
+        if isinstance(team.get("name"), str):
+            return [team["name"]]
+        team = team.get("members")
+    if isinstance(team, list):
+        return [m["username"] for m in team if isinstance(m, dict) and isinstance(m.get("username"), str)]
+    return []
+
+
+def _both(change: SpecChange) -> tuple[Located, Located] | None:
+    if change.status != "changed" or change.base is None or change.head is None:
+        return None
+    return change.base, change.head
+
+
+def _flip_found(flips: list[Flip], what: str, context: Context) -> Found:
+    concerns = []
+    for flip in flips:
+        concerns.extend(context.owners(context.find(flip.kind, flip.name, head=True)))
+    loosened = any(flip.loosened for flip in flips)
+    severity = Severity.ERROR if loosened else Severity.WARNING if flips else Severity.INFO
+    passes = sum(1 for flip in flips if flip.loosened)
+    if flips:
+        tally = f"{passes} now pass" if passes else ""
+        fails = len(flips) - passes
+        tally += (", " if tally and fails else "") + (f"{fails} now fail" if fails else "")
+        message = f"{what}: flips {len(flips)} verdict{'s' if len(flips) != 1 else ''} ({tally})"
+    else:
+        message = f"{what}: no verdict changes"
+    return Found(message, severity=severity, concerns=tuple(concerns), flips=tuple(flips))
