@@ -17,7 +17,6 @@ from compiler.diagnostics import Diagnostic, Severity
 from compiler.plan.make import Plan
 from compiler.plan.rules import BreakingChange
 from compiler.reporters.text import plural, safe
-from compiler.safe_names import escape_for_people
 
 FORMATS = ("text", "json", "markdown")
 MARKER = "<!-- charter-report -->"
@@ -210,13 +209,13 @@ def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 
 def md(text: str) -> str:
     """Plain text for Markdown: no HTML, no mentions, no table breaks, one line, no control or bidi characters."""
-    text = escape_for_people(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
+    text = safe(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
     return re.sub(r"[\r\n]+", " ", text).replace("|", "\\|")
 
 
 def code(text: str) -> str:
     """Inline code that survives backticks and pipes inside it; control and bidi characters as escapes."""
-    text = re.sub(r"[\r\n]+", " ", escape_for_people(text)).replace("|", "\\|")
+    text = re.sub(r"[\r\n]+", " ", safe(text)).replace("|", "\\|")
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
