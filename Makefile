@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock servers test-latest oracles demo test lint unit docs golden schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks servers test-latest oracles demo test lint unit docs golden schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -60,6 +60,18 @@ test: lint schemas-check examples-check policy-test unit
 lock: $(STAMP)
 	$(BIN)/uv pip compile $(LOCK_INPUTS) --all-extras --universal --python-version 3.11 \
 		--generate-hashes --custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	$(MAKE) --no-print-directory runtime-locks
+
+# What generated pipelines install (setup/install.sh): Charter's runtime dependencies for each set of extras,
+# hashed, at the versions the test lock holds, so a pipeline runs exactly what the tests ran.
+RUNTIME_LOCKS := core gates gates-objectstore gates-postgres gates-objectstore-postgres
+runtime-locks: $(STAMP)
+	for lock in $(RUNTIME_LOCKS); do \
+		extras=$$(echo "$$lock" | tr '-' '\n' | grep -v '^core$$' | sed 's/^/--extra /' | tr '\n' ' '); \
+		$(BIN)/uv pip compile pyproject.toml requirements/build.in $$extras -c $(LOCK) --universal \
+			--python-version 3.11 --generate-hashes --custom-compile-command "make lock" \
+			--quiet -o requirements/runtime/$$lock.txt || exit 1; \
+	done
 
 # The same suite on the newest versions pyproject.toml allows, in a venv of its own: an upgrade that changes
 # behaviour is found here (weekly in CI) before users find it. Then `make lock UPGRADE=1` takes it.

@@ -21,6 +21,7 @@ from compiler.pins import PINS
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
+SETUP = ROOT / "setup" / "action.yml"
 BIN = Path(sys.executable).parent
 
 
@@ -33,14 +34,15 @@ def test_a_composite_action_that_checks_builds_and_reports() -> None:
     data = action()
     assert data["runs"]["using"] == "composite"
     runs = [step.get("run", "") for step in data["runs"]["steps"]]
-    assert any("pip install" in run for run in runs)
+    assert any(run.endswith('bash "$INSTALL"\n') for run in runs)
     assert any(run.startswith('charter check "$CHARTER_PATH" --format github') for run in runs)
     assert any(run.startswith('charter build "$CHARTER_PATH" --check') for run in runs)
     assert any("charter github report" in run for run in runs)
 
 
-def test_inputs_never_reach_a_script_as_an_expression() -> None:
-    data = action()
+@pytest.mark.parametrize("path", [ACTION, SETUP], ids=["action", "setup"])
+def test_inputs_never_reach_a_script_as_an_expression(path: Path) -> None:
+    data: dict[str, Any] = yaml.safe_load(path.read_text("utf-8"))
     declared = set(data["inputs"])
     for step in data["runs"]["steps"]:
         if "run" in step:
@@ -59,9 +61,38 @@ def test_actions_are_pinned_to_the_same_commits_as_generated_workflows() -> None
     assert f"{PINS['setup_python'].ref} # {PINS['setup_python'].version}" in text
 
 
-def test_the_action_metadata_schema() -> None:
+def test_the_setup_action_installs_from_its_own_commit_and_hashed_lock() -> None:
+    """`charter-dev/charter/setup@<sha>`: what generated pipelines use; nothing by name alone."""
+    data: dict[str, Any] = yaml.safe_load(SETUP.read_text("utf-8"))
+    assert data["runs"]["using"] == "composite"
+    (step,) = data["runs"]["steps"]
+    assert step["run"] == 'bash "$INSTALL"'
+    assert step["env"] == {"EXTRAS": "${{ inputs.extras }}", "INSTALL": "${{ github.action_path }}/install.sh"}
+    installs = [line.strip() for line in (ROOT / "setup" / "install.sh").read_text("utf-8").splitlines()]
+    pip = [line for line in installs if line.startswith('"${pip[@]}"')]
+    assert pip == [
+        '"${pip[@]}" --require-hashes --no-deps -r "$root/requirements/runtime/$lock.txt"',
+        '"${pip[@]}" --no-deps --no-build-isolation "$root"',
+    ]
+
+
+@pytest.mark.parametrize("extras", ["unknown", "gates;rm -rf /", "gates,objectstore,"])
+def test_the_setup_script_refuses_extras_it_has_no_lock_for(extras: str) -> None:
     done = subprocess.run(
-        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-actions", str(ACTION)],
+        ["bash", str(ROOT / "setup" / "install.sh")],
+        env={"EXTRAS": extras, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout.startswith("::error title=charter setup::unknown extras")
+
+
+@pytest.mark.parametrize("path", [ACTION, SETUP], ids=["action", "setup"])
+def test_the_action_metadata_schema(path: Path) -> None:
+    done = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-actions", str(path)],
         capture_output=True,
         text=True,
         check=False,
@@ -69,12 +100,13 @@ def test_the_action_metadata_schema() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_zizmor_finds_nothing() -> None:
+@pytest.mark.parametrize("path", [ACTION, SETUP], ids=["action", "setup"])
+def test_zizmor_finds_nothing(path: Path) -> None:
     zizmor = shutil.which("zizmor", path=str(BIN)) or shutil.which("zizmor")
     if zizmor is None:
         pytest.skip("zizmor is not installed")
     done = subprocess.run(
-        [zizmor, "--offline", "--no-progress", str(ACTION)], capture_output=True, text=True, check=False
+        [zizmor, "--offline", "--no-progress", str(path)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
