@@ -32,4 +32,14 @@ PINS: dict[str, Pin] = {
     "gcp_auth": Pin("google-github-actions/auth", "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0"),
     "azure_login": Pin("azure/login", "f5d393ae46f8fde4be8b75f32e3fc50e654ad0ca", "v3.0.1"),
     "upload_sarif": Pin("github/codeql-action/upload-sarif", "5d4e8d1aca955e8d8589aabd499c5cae939e33c7", "v4.31.9"),
+    # Charter itself, through the `setup` action of this repository at this commit: Charter from the commit,
+    # its dependencies from the commit's hashed lock. A Project can choose another commit (`ci.charter`).
+    "charter": Pin("charter-dev/charter", "e379eb30708ba3b7552ec82d966952d5c70df094", "v0.1.0"),
 }
+
+
+def charter_setup(repository: str, commit: str) -> Pin:
+    """The `uses:` of the step that installs Charter; the version comment only for the commit Charter knows."""
+    known = PINS["charter"]
+    version = known.version if (repository, commit) == (known.repository, known.sha) else "pinned in charter.yaml"
+    return Pin(f"{repository}/setup", commit, version)

@@ -11,14 +11,14 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from compiler import __version__, data_access
+from compiler import data_access
 from compiler.models.common import Resources
 from compiler.models.environment import Environment
 from compiler.models.model import Model, Monitoring
 from compiler.models.project import Project, ProjectSpec
 from compiler.models.suite import EvaluationSuite
 from compiler.models.waiver import Waiver
-from compiler.pins import PINS
+from compiler.pins import PINS, charter_setup
 from compiler.resolve import Resolved
 from compiler.specs import Spec
 from compiler.templating import render_template
@@ -55,7 +55,8 @@ class Output:
 def render(resolved: Resolved, project: Project | None, today: datetime.date) -> list[Output]:
     settings = project.spec if project else ProjectSpec()
     project_file = next((spec.file for spec in resolved.specs if spec.kind == "Project"), "charter.yaml")
-    base = {"pins": PINS, "ci": settings.ci, "charter_version": __version__}
+    setup = charter_setup(settings.ci.charter.repository, settings.ci.charter.commit)
+    base = {"pins": PINS, "ci": settings.ci, "charter_setup": setup}
     outputs = [
         Output(
             f"{settings.outputs.workflows}/charter-pull-request.yml",

@@ -33,6 +33,9 @@ GCP_PROVIDER = r"^projects/[0-9]+/locations/global/workloadIdentityPools/[a-z0-9
 GCP_SERVICE_ACCOUNT = r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z0-9-]+\.iam\.gserviceaccount\.com$"
 UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 AWS_REGION = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
+# A GitHub repository `owner/name`, as in `uses: owner/name/path@sha`.
+GITHUB_REPOSITORY = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$"
+COMMIT_SHA = r"^[0-9a-f]{40}$"
 
 MEANINGS: dict[str, tuple[str, str]] = {
     NAME: ("a DNS label", "use lower-case letters, digits and `-` (a DNS label), for example `credit-scorer`"),
@@ -54,4 +57,6 @@ MEANINGS: dict[str, tuple[str, str]] = {
     GCP_SERVICE_ACCOUNT: ("a service account e-mail", "for example `gates@my-project.iam.gserviceaccount.com`"),
     UUID: ("a UUID", "for example `00000000-0000-0000-0000-000000000000`"),
     AWS_REGION: ("an AWS region", "for example `eu-west-1`"),
+    GITHUB_REPOSITORY: ("a GitHub repository", "`owner/name`, for example `charter-dev/charter`"),
+    COMMIT_SHA: ("a full commit SHA", "40 lower-case hex digits: a tag or branch can move, a commit cannot"),
 }

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from compiler.models import patterns
 from compiler.models.common import CharterModel, Metadata
+from compiler.pins import PINS
 
 DEFAULT_SPEC_GLOBS = ("**/*.yaml", "**/*.yml")
 DEFAULT_PACKS = ("fairness", "eu-ai-act", "data-governance", "production-readiness", "supply-chain")
@@ -70,12 +71,29 @@ class PolicyConfig(CharterModel):
     """Per policy: parameter values that replace its defaults."""
 
 
+class CharterSource(CharterModel):
+    """Which Charter the generated pipelines install: a commit of its repository, pinned like every action
+    they use. Its `setup` action installs Charter from that commit and its dependencies from that commit's
+    hashed lock, so nothing is installed by name alone. Leave both out to use the release this `charter` knows.
+    """
+
+    repository: Annotated[str, StringConstraints(pattern=patterns.GITHUB_REPOSITORY)] = Field(
+        default=PINS["charter"].repository, examples=["charter-dev/charter"]
+    )
+    """Charter's repository, or your organisation's mirror of it."""
+    commit: Annotated[str, StringConstraints(pattern=patterns.COMMIT_SHA)] = Field(
+        default=PINS["charter"].sha, examples=[PINS["charter"].sha]
+    )
+    """The full commit SHA the pipelines install Charter from."""
+
+
 class CiDefaults(CharterModel):
     """Defaults for generated CI workflows."""
 
     runner: str = "ubuntu-24.04"
     python_version: str = "3.12"
     timeout_minutes: int = Field(default=30, ge=1, le=360)
+    charter: CharterSource = Field(default_factory=CharterSource)
 
 
 class DeploymentConfig(CharterModel):
