@@ -55,7 +55,7 @@ import yaml  # noqa: E402
 from compiler import pipeline  # noqa: E402
 from compiler.diagnostics import Severity  # noqa: E402
 from compiler.schema import all_schemas  # noqa: E402
-from compiler.workspace import display_path  # noqa: E402
+from compiler.sources import display_path  # noqa: E402
 
 GOAL_RATIO = 3.0
 GOAL_SIZE = 10_000
@@ -146,7 +146,7 @@ def _measure(root: Path, size: int, repeat: int, args: argparse.Namespace, schem
     kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(repo.counts.items()))
     print(f"N={size}: {len(files)} files ({kinds}, charter.yaml), mean {mean_bytes} B")
     row = Row(size, len(files), mean_bytes)
-    first: list[pipeline.CheckResult] = []
+    first: list[pipeline.Checked] = []
     for attempt in range(1, repeat + 1):
         libyaml = _time(lambda: _parse_all(files))
         if attempt == 1:
@@ -175,7 +175,7 @@ def _measure(root: Path, size: int, repeat: int, args: argparse.Namespace, schem
     return row
 
 
-def _verify(row: Row, result: pipeline.CheckResult) -> None:
+def _verify(row: Row, result: pipeline.Checked) -> None:
     """Stop unless Charter accepted every generated spec without an error."""
     inside = display_path(result.root)
     errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
@@ -280,10 +280,10 @@ def _stage_timer() -> Iterator[tuple[dict[str, Took], dict[str, int]]]:
 
     patches = {
         "spec_files": timed("discover (glob)", getattr(pipeline, "spec_files", None)),
-        "load_file": timed("load (read, libyaml, construct)", getattr(pipeline, "load_file", None)),
+        "load_repo_file": timed("load (read, libyaml, construct)", getattr(pipeline, "load_repo_file", None)),
         "validate": timed("validate", getattr(pipeline, "validate", None), kind_of),
         "resolve": timed("resolve", getattr(pipeline, "resolve", None)),
-        "check": timed("check policies (CEL)", getattr(pipeline, "check", None)),
+        "evaluate_policies": timed("check policies (CEL)", getattr(pipeline, "evaluate_policies", None)),
     }
     originals = {name: getattr(pipeline, name) for name in patches if hasattr(pipeline, name)}
     for name in originals:

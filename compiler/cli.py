@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from compiler.emit import Plan
-    from compiler.pipeline import CheckResult
+    from compiler.pipeline import Checked
     from compiler.render import Output
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -142,7 +142,7 @@ def _run_check(args: argparse.Namespace) -> int:
     return exit_code([d for result in results for d in result.diagnostics])
 
 
-def _check_all(args: argparse.Namespace, paths: Sequence[str]) -> list[CheckResult]:
+def _check_all(args: argparse.Namespace, paths: Sequence[str]) -> list[Checked]:
     from compiler.pipeline import check_path
 
     fmt = args.format or "text"
@@ -150,7 +150,7 @@ def _check_all(args: argparse.Namespace, paths: Sequence[str]) -> list[CheckResu
         return [check_path(Path(path), progress) for path in paths]
 
 
-def _report(args: argparse.Namespace, results: Sequence[CheckResult]) -> None:
+def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
     fmt = args.format or "text"
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
@@ -173,19 +173,14 @@ def _report(args: argparse.Namespace, results: Sequence[CheckResult]) -> None:
 
 def _run_build(args: argparse.Namespace) -> int:
     from compiler import emit, repofs
-    from compiler.overlaps import path_collisions
-    from compiler.pipeline import current_date
-    from compiler.render import render
+    from compiler.pipeline import build, current_date
 
     root = Path(args.path)
     if not root.is_dir():
         print(f"charter: not a project directory: {args.path}", file=sys.stderr)
         return EXIT_USAGE
-    (result,) = _check_all(args, [args.path])
-    if not exit_code(result.diagnostics):
-        assert result.resolved is not None
-        outputs = render(result.resolved, result.project, current_date())
-        result.diagnostics = sort_diagnostics([*result.diagnostics, *path_collisions(outputs)])
+    (checked,) = _check_all(args, [args.path])
+    result, outputs = build(checked, current_date())
     if exit_code(result.diagnostics) or args.format:
         _report(args, [result])
     if exit_code(result.diagnostics):
@@ -204,15 +199,15 @@ def _run_build(args: argparse.Namespace) -> int:
     return _report_written(root, outputs, build_plan)
 
 
-def _output_dirs(result: CheckResult) -> list[str]:
+def _output_dirs(result: Checked) -> list[str]:
     from compiler.models.project import Outputs
 
     outputs = result.project.spec.outputs if result.project else Outputs()
     return [outputs.workflows, outputs.deploy, outputs.docs]
 
 
-def _report_build_findings(args: argparse.Namespace, result: CheckResult, findings: list[Diagnostic]) -> None:
-    from compiler.workspace import display_path
+def _report_build_findings(args: argparse.Namespace, result: Checked, findings: list[Diagnostic]) -> None:
+    from compiler.sources import display_path
 
     located = [finding.with_changes(file=display_path(result.root / finding.file)) for finding in findings]
     report = Report(tuple(sort_diagnostics(located)), files_checked=0, specs_checked=0, sources={}, color=False)
@@ -267,7 +262,7 @@ def _report_written(root: Path, outputs: Sequence[Output], build_plan: Plan) -> 
 
 
 def _display_root(root: Path) -> str:
-    from compiler.workspace import display_path
+    from compiler.sources import display_path
 
     shown = display_path(root)
     return "" if shown in ("", ".") else shown.rstrip("/") + "/"

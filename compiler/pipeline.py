@@ -1,46 +1,77 @@
-"""The stages in order: discover -> load -> validate -> resolve (-> check -> render).
+"""The one door: `check(sources) -> Checked`; stages in order: discover -> load -> validate -> resolve -> check.
 
-Data flows one way; every stage returns Diagnostics rather than raising, and
-one file's failure never stops the others.
+Every command (check, build, plan, changed-only, github report, the gates, policy tests) enters here with a
+`Sources` (a directory, a git revision or editor buffers) and gets back a frozen `Checked`. Data flows one
+way; every stage returns Diagnostics rather than raising, and one file's failure never stops the others.
 """
 
 from __future__ import annotations
 
 import datetime
+import fnmatch
 import os
-import stat
+import posixpath
 import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
 
 from compiler import repofs
-from compiler.check import check
-from compiler.diagnostics import Diagnostic, PathSegment, Severity, sort_diagnostics
-from compiler.load import SourceFile, load_file
+from compiler.check import check as evaluate_policies
+from compiler.diagnostics import Diagnostic, PathSegment, Severity, exit_code, sort_diagnostics
+from compiler.load import MAX_FILE_BYTES, SourceFile, load_bytes, load_file
 from compiler.models.policy import Policy
-from compiler.models.project import Project
-from compiler.overlaps import name_collisions, refused_output_dirs
+from compiler.models.project import DEFAULT_SPEC_GLOBS, Project, output_dirs
+from compiler.overlaps import name_collisions, path_collisions, refused_output_dirs
 from compiler.packs import builtin_packs, policy_files
+from compiler.render import Output, render
 from compiler.resolve import Resolved, resolve
+from compiler.sources import LINK_HINT, PROJECT_FILES, Kind, Sources, display_path
 from compiler.specs import Spec
 from compiler.suggest import did_you_mean
 from compiler.unchecked import unchecked_specs
 from compiler.validate import validate
-from compiler.workspace import LINK_HINT, Layout, display_path, find_layout, load_repo_file, spec_files
 
 Progress = Callable[[int, int], None]
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What the door gives every command: never changed after the fact (use `dataclasses.replace`)."""
+
+    root: Path  # the project root as the working tree shows it
+    input: Sources
+    diagnostics: list[Diagnostic]
+    sources: Mapping[str, str]  # display path -> the text that was read, for excerpts
+    files: int
+    specs: list[Spec]  # every valid spec of the project, the Project included
+    project: Project | None
+    resolved: Resolved | None
+    policies: list[Spec]  # what was evaluated: the project's, its directories' and the packs' Policy specs
+
+
 @dataclass
-class CheckResult:
-    root: Path
+class _Run:
+    """The pipeline's working state, frozen into `Checked` at the end."""
+
+    sources: Sources
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    sources: dict[str, str] = field(default_factory=dict)
-    files: int = 0
+    texts: dict[str, str] = field(default_factory=dict)
     specs: list[Spec] = field(default_factory=list)
     project: Project | None = None
-    resolved: Resolved | None = None
+
+    def take(self, source: SourceFile) -> None:
+        self.texts[source.path] = source.text
+        self.diagnostics.extend(source.diagnostics)
+        for document in source.documents:
+            try:
+                spec, findings = validate(document)
+            except Exception as error:  # noqa: BLE001 - one document's bug must not stop the run
+                self.diagnostics.append(_internal(error, source.path))
+                continue
+            self.diagnostics.extend(findings)
+            if spec is not None:
+                self.specs.append(spec)
 
 
 def check_path(
@@ -48,38 +79,65 @@ def check_path(
     progress: Progress | None = None,
     today: datetime.date | None = None,
     extra_policies: Sequence[Path] = (),
-) -> CheckResult:
-    layout = find_layout(path)
-    result = CheckResult(layout.root)
-    project_source = _load_project(layout, result)
-    files = [path] if path.is_file() else spec_files(layout, result.project)
-    if layout.project_file is not None and layout.project_file not in files:
+) -> Checked:
+    """A directory or one file of the working tree."""
+    return check(Sources.from_path(path), today or current_date(), progress=progress, extra_policies=extra_policies)
+
+
+def check(
+    sources: Sources,
+    today: datetime.date,
+    *,
+    progress: Progress | None = None,
+    extra_policies: Sequence[Path] = (),
+) -> Checked:
+    run = _Run(sources)
+    project_file = _project_file(sources)
+    project_source = _load_project(run, project_file)
+    files = [sources.inside(sources.only)] if sources.only else spec_files(sources, run.project)
+    if project_file is not None and project_file not in files:
         # Globs that miss charter.yaml must not hide its findings (a `${{` in it, say).
-        files.insert(0, layout.project_file)
-    if not path.is_file():
-        result.diagnostics.extend(unchecked_specs(layout, result.project, files))
+        files.insert(0, project_file)
+    if sources.only is None:
+        run.diagnostics.extend(unchecked_specs(sources, run.project, files))
     if not files:
-        result.diagnostics.append(Diagnostic("CH901", Severity.WARNING, "no spec files found", display_path(path)))
+        shown = sources.display(sources.project)
+        run.diagnostics.append(Diagnostic("CH901", Severity.WARNING, "no spec files found", shown))
+    prefetch = getattr(sources.tree, "prefetch", None)
+    if prefetch is not None:
+        prefetch(files)
     for done, file in enumerate(files, 1):
-        if project_source is not None and layout.project_file is not None and file == layout.project_file:
-            source = project_source
-        else:
-            source = _safe_load(file, layout.root)
-        _take(result, source)
+        run.take(project_source if file == project_file and project_source else _safe_load(sources, file))
         if progress is not None:
             progress(done, len(files))
-    result.files = len(files)
-    policies = _load_policies(layout, result, files, extra_policies)
-    known = [spec.name for spec in policies]
-    result.resolved = resolve(result.specs, known)
-    result.diagnostics.extend(result.resolved.diagnostics)
-    result.diagnostics.extend(name_collisions(result.resolved, result.project))
-    project_spec = next((spec for spec in result.specs if spec.kind == "Project"), None)
-    loaded = [spec.file for spec in result.specs if spec.kind != "Project"]
-    result.diagnostics.extend(refused_output_dirs(project_spec, result.project, loaded))
-    result.diagnostics.extend(check(result.resolved, policies, result.project, today or current_date(), result.sources))
-    result.diagnostics = sort_diagnostics(result.diagnostics)
-    return result
+    policies = _load_policies(run, files, extra_policies)
+    resolved = resolve(run.specs, [spec.name for spec in policies])
+    run.diagnostics.extend(resolved.diagnostics)
+    run.diagnostics.extend(name_collisions(resolved, run.project))
+    project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
+    loaded = [spec.file for spec in run.specs if spec.kind != "Project"]
+    run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))
+    run.diagnostics.extend(evaluate_policies(resolved, policies, run.project, today, run.texts))
+    return Checked(
+        root=sources.shown_as,
+        input=sources,
+        diagnostics=sort_diagnostics(run.diagnostics),
+        sources=run.texts,
+        files=len(files),
+        specs=run.specs,
+        project=run.project,
+        resolved=resolved,
+        policies=policies,
+    )
+
+
+def build(checked: Checked, today: datetime.date) -> tuple[Checked, list[Output]]:
+    """What `charter build` writes, or nothing when the check has errors; two outputs at one path are errors."""
+    if exit_code(checked.diagnostics) or checked.resolved is None:
+        return checked, []
+    outputs = render(checked.resolved, checked.project, today)
+    collisions = path_collisions(outputs)
+    return replace(checked, diagnostics=sort_diagnostics([*checked.diagnostics, *collisions])), outputs
 
 
 def current_date() -> datetime.date:
@@ -88,21 +146,175 @@ def current_date() -> datetime.date:
     return datetime.date.fromisoformat(pinned) if pinned else datetime.date.today()
 
 
-def _load_policies(
-    layout: Layout, result: CheckResult, spec_paths: list[Path], extra_policies: Sequence[Path]
-) -> list[Spec]:
+# --- discover ---------------------------------------------------------------------------------------------
+
+
+def _project_file(sources: Sources) -> str | None:
+    if sources.only is not None:
+        return None
+    for name in PROJECT_FILES:
+        relative = sources.inside(name)
+        # A charter.yaml that is a link is still the project file: loading it reports the link.
+        if sources.kind(relative) in (Kind.FILE, Kind.LINK, Kind.OTHER):
+            return relative
+    return None
+
+
+def spec_files(sources: Sources, project: Project | None) -> list[str]:
+    """Every path the globs match, links and special files included: loading them reports why they are refused."""
+    globs = [_parts(pattern) for pattern in (project.spec.specs if project else DEFAULT_SPEC_GLOBS)]
+    excluded = list(project.spec.exclude) if project else []
+    outputs = [PurePosixPath(out) for out in output_dirs(project)]
+    found = []
+    base = sources.project
+    for path, _ in sources.walk(base):
+        relative = PurePosixPath(path[len(base) + 1 :] if base else path)
+        if relative.name.startswith(".") or not any(_glob_match(relative.parts, glob) for glob in globs):
+            continue
+        if any(relative.match(pattern) for pattern in excluded):
+            continue
+        if any(relative.is_relative_to(out) for out in outputs):
+            continue
+        found.append(path)
+    return sorted(found)
+
+
+def _parts(pattern: str) -> tuple[str, ...] | None:
+    """A glob as components, None when it would leave the root (refused where charter.yaml is validated)."""
+    try:
+        repofs.relative_parts(pattern)
+    except repofs.Refused:
+        return None
+    return tuple(part for part in PurePosixPath(pattern).parts if part != ".")
+
+
+def _glob_match(parts: tuple[str, ...], glob: tuple[str, ...] | None) -> bool:
+    """`Path.glob` semantics on a file's path: `**` is zero or more directories, `*` stays in one component."""
+    if glob is None:
+        return False
+    if not glob:
+        return not parts
+    if glob[0] == "**":
+        # A trailing `**` matches directories only, never a file.
+        return len(glob) > 1 and any(_glob_match(parts[skip:], glob[1:]) for skip in range(len(parts)))
+    return bool(parts) and fnmatch.fnmatchcase(parts[0], glob[0]) and _glob_match(parts[1:], glob[1:])
+
+
+# --- load -------------------------------------------------------------------------------------------------
+
+
+def _load_project(run: _Run, project_file: str | None) -> SourceFile | None:
+    if project_file is None:
+        return None
+    source = _safe_load(run.sources, project_file)
+    for document in source.documents:
+        if isinstance(document.data, dict) and document.data.get("kind") == "Project":
+            spec, _ = validate(document)
+            if spec is not None and isinstance(spec.model, Project):
+                run.project = spec.model
+    if run.project is None and not any(d.severity is Severity.ERROR for d in source.diagnostics):
+        source.diagnostics.append(
+            Diagnostic(
+                "CH406",
+                Severity.WARNING,
+                "charter.yaml holds no valid Project spec; defaults apply",
+                source.path,
+                hint="run `charter init` to see a complete Project spec",
+            )
+        )
+    return source
+
+
+def _safe_load(sources: Sources, relative: str) -> SourceFile:
+    display = sources.display(relative)
+    try:
+        return load_repo_file(sources, relative, display)
+    except Exception as error:  # noqa: BLE001 - a loader bug must not stop the run
+        source = SourceFile(display)
+        source.diagnostics.append(_internal(error, display))
+        return source
+
+
+def load_repo_file(sources: Sources, relative: str, display: str) -> SourceFile:
+    """A spec, the project file or a policy, read without following links, inside the checkout, bounded."""
+    source = SourceFile(display)
+    try:
+        raw = sources.read(relative, MAX_FILE_BYTES)
+    except repofs.TooLarge:
+        message = f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes"
+        source.diagnostics.append(Diagnostic("CH116", Severity.ERROR, message, display))
+        return source
+    except repofs.Refused as refused:
+        source.diagnostics.append(unsafe_path_finding(refused, display))
+        return source
+    except OSError as error:
+        message = f"cannot read file: {error.strerror}"
+        source.diagnostics.append(Diagnostic("CH117", Severity.ERROR, message, display))
+        return source
+    return load_bytes(raw, display)
+
+
+def unsafe_path_finding(refused: repofs.Refused, file: str, line: int = 0, column: int = 0) -> Diagnostic:
+    hint = LINK_HINT if refused.symlink else "Charter reads and writes only regular files inside the project root"
+    return Diagnostic(
+        "CH120", Severity.ERROR, f"not read: {refused.reason}", file, line, column, line, column, hint=hint
+    )
+
+
+def _internal(error: Exception, file: str) -> Diagnostic:
+    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    origin = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+    return Diagnostic(
+        "CH900",
+        Severity.ERROR,
+        f"internal error: {type(error).__name__}: {error}{origin}",
+        file,
+        hint="please report this with the file that caused it",
+    )
+
+
+# --- policies ---------------------------------------------------------------------------------------------
+
+
+def _load_policies(run: _Run, spec_paths: list[str], extra_policies: Sequence[Path]) -> list[Spec]:
     """Built-in packs the Project turns on, its own policy directories, and Policy specs in the project."""
-    project_policies = [spec for spec in result.specs if spec.kind == "Policy"]
-    project_spec = next((spec for spec in result.specs if spec.kind == "Project"), None)
-    config = result.project.spec.policies if result.project else None
+    project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
+    loaded = _Run(run.sources)
+    for path in dict.fromkeys([*extra_policies, *_pack_files(run, project_spec)]):
+        # Built-in packs and policy files named on the command line come from the installation.
+        loaded.take(_load_installed(path))
+    seen = set(spec_paths)
+    for relative in _organisation_files(run, project_spec):
+        if relative not in seen:
+            loaded.take(_safe_load(run.sources, relative))
+    run.diagnostics.extend(loaded.diagnostics)
+    run.texts.update(loaded.texts)
+    project_policies = [spec for spec in run.specs if spec.kind == "Policy"]
+    policies = project_policies + [spec for spec in loaded.specs if spec.kind == "Policy"]
+    if project_spec is not None and run.project is not None:
+        run.diagnostics.extend(_check_settings(project_spec, run.project, policies))
+    return policies
+
+
+def _load_installed(path: Path) -> SourceFile:
+    display = display_path(path)
+    try:
+        return load_file(path, display)
+    except Exception as error:  # noqa: BLE001 - a loader bug must not stop the run
+        source = SourceFile(display)
+        source.diagnostics.append(_internal(error, display))
+        return source
+
+
+def _pack_files(run: _Run, project_spec: Spec | None) -> list[Path]:
+    config = run.project.spec.policies if run.project else None
     available = builtin_packs()
-    extra: list[Path] = list(extra_policies)
-    organisation: set[Path] = set()
+    files: list[Path] = []
     for index, pack in enumerate(config.packs if config else []):
         if pack in available:
-            extra.extend(policy_files(available[pack]))
+            files.extend(policy_files(available[pack]))
         elif project_spec is not None:
-            result.diagnostics.append(
+            run.diagnostics.append(
                 project_spec.finding(
                     "CH506",
                     f"no policy pack named `{pack}`",
@@ -110,34 +322,49 @@ def _load_policies(
                     hint=did_you_mean(pack, available) or f"built-in packs: {', '.join(available)}",
                 )
             )
-    for index, directory in enumerate(config.paths if config else []):
-        folder = layout.root / directory
-        linked = _linked_policy_directory(layout.root, directory)
-        if linked is not None and project_spec is not None:
-            at: list[PathSegment] = ["spec", "policies", "paths", index]
-            result.diagnostics.append(project_spec.finding("CH120", f"not read: {linked}", at, hint=LINK_HINT))
-        elif linked is None and folder.is_dir():
-            extra.extend(policy_files(folder))
-            organisation.update(policy_files(folder))
-        elif project_spec is not None:
-            result.diagnostics.append(
-                project_spec.finding(
-                    "CH401", f"no policy directory `{directory}`", ["spec", "policies", "paths", index]
-                )
-            )
-    seen = {path.resolve() for path in spec_paths}
-    loaded = CheckResult(layout.root)
-    for path in dict.fromkeys(extra):
-        if path.resolve() not in seen:
-            # Built-in packs and policy files named on the command line come from the installation.
-            trusted = path not in organisation
-            _take(loaded, _safe_load(path, repository_root(layout.root), trusted=trusted))
-    result.diagnostics.extend(loaded.diagnostics)
-    result.sources.update(loaded.sources)
-    policies = project_policies + [spec for spec in loaded.specs if spec.kind == "Policy"]
-    if project_spec is not None and result.project is not None:
-        result.diagnostics.extend(_check_settings(project_spec, result.project, policies))
-    return policies
+    return files
+
+
+def _organisation_files(run: _Run, project_spec: Spec | None) -> list[str]:
+    """The Policy files of the Project's own policy directories, inside the checkout, links refused."""
+    files: list[str] = []
+    for index, directory in enumerate(run.project.spec.policies.paths if run.project else []):
+        at: list[PathSegment] = ["spec", "policies", "paths", index]
+        relative = run.sources.inside(directory.rstrip("/") or ".")
+        refusal, kind = _policy_directory(run.sources, relative, directory)
+        if project_spec is None:
+            continue
+        if refusal is not None:
+            run.diagnostics.append(project_spec.finding("CH120", f"not read: {refusal}", at, hint=LINK_HINT))
+        elif kind is not Kind.DIRECTORY:
+            message = f"no policy directory `{directory}`"
+            run.diagnostics.append(project_spec.finding("CH401", message, at))
+        else:
+            files.extend(_policy_files_in(run.sources, relative))
+    return files
+
+
+def _policy_directory(sources: Sources, relative: str, directory: str) -> tuple[str | None, Kind | None]:
+    """Why a policy directory is refused (outside the checkout, or a link on its way), and its kind."""
+    if relative == ".." or relative.startswith("../"):
+        return f"`{directory}` lies outside the repository", None
+    try:
+        kind = sources.kind(relative)
+    except repofs.Refused as refused:
+        return refused.reason, None
+    if kind is Kind.LINK:
+        return f"`{directory.rstrip('/')}` is a symbolic link; Charter does not follow links", None
+    return None, kind
+
+
+def _policy_files_in(sources: Sources, folder: str) -> list[str]:
+    """Like `packs.policy_files`: the YAML files below a folder, not those of its `tests/`."""
+    found = []
+    for path, _ in sources.walk("" if folder == "." else folder):
+        inner = posixpath.relpath(path, folder) if folder not in ("", ".") else path
+        if path.endswith((".yaml", ".yml")) and "tests" not in inner.split("/")[:-1]:
+            found.append(path)
+    return sorted(found)
 
 
 def _check_settings(project_spec: Spec, project: Project, policies: list[Spec]) -> list[Diagnostic]:
@@ -183,92 +410,3 @@ def _check_settings(project_spec: Spec, project: Project, policies: list[Spec]) 
                     )
                 )
     return findings
-
-
-def _load_project(layout: Layout, result: CheckResult) -> SourceFile | None:
-    if layout.project_file is None:
-        return None
-    source = _safe_load(layout.project_file, layout.root)
-    for document in source.documents:
-        if isinstance(document.data, dict) and document.data.get("kind") == "Project":
-            spec, _ = validate(document)
-            if spec is not None and isinstance(spec.model, Project):
-                result.project = spec.model
-    if result.project is None and not any(d.severity is Severity.ERROR for d in source.diagnostics):
-        source.diagnostics.append(
-            Diagnostic(
-                "CH406",
-                Severity.WARNING,
-                "charter.yaml holds no valid Project spec; defaults apply",
-                source.path,
-                hint="run `charter init` to see a complete Project spec",
-            )
-        )
-    return source
-
-
-def repository_root(root: Path) -> Path:
-    """The checkout holding the project: policy directories may be beside it (`../org-policies`), not outside it."""
-    here = Path(os.path.abspath(root))
-    for candidate in (here, *here.parents):
-        if os.path.lexists(candidate / ".git"):
-            return candidate
-    return here
-
-
-def _linked_policy_directory(root: Path, directory: str) -> str | None:
-    """Why a policy directory is refused (outside the checkout, or a link on its way), or None."""
-    top = repository_root(root)
-    relative = os.path.relpath(os.path.abspath(root / directory), top)
-    if relative == ".." or relative.startswith("../"):
-        return f"`{directory}` lies outside the repository"
-    try:
-        info = repofs.inspect(top, relative)
-    except repofs.Refused as refused:
-        return refused.reason
-    if info is not None and stat.S_ISLNK(info.st_mode):
-        return f"`{directory.rstrip('/')}` is a symbolic link; Charter does not follow links"
-    return None
-
-
-def _safe_load(file: Path, root: Path, *, trusted: bool = False) -> SourceFile:
-    """Repository files through the safe door; built-in packs and explicit policy files from the installation."""
-    display = display_path(file)
-    try:
-        if not trusted and _lexically_inside(file, root):
-            return load_repo_file(root, file, display)
-        return load_file(file, display)
-    except Exception as error:  # noqa: BLE001 - a loader bug must not stop the run
-        source = SourceFile(display)
-        source.diagnostics.append(_internal(error, display))
-        return source
-
-
-def _lexically_inside(file: Path, root: Path) -> bool:
-    return Path(os.path.abspath(file)).is_relative_to(os.path.abspath(root))
-
-
-def _take(result: CheckResult, source: SourceFile) -> None:
-    result.sources[source.path] = source.text
-    result.diagnostics.extend(source.diagnostics)
-    for document in source.documents:
-        try:
-            spec, findings = validate(document)
-        except Exception as error:  # noqa: BLE001 - one document's bug must not stop the run
-            result.diagnostics.append(_internal(error, source.path))
-            continue
-        result.diagnostics.extend(findings)
-        if spec is not None:
-            result.specs.append(spec)
-
-
-def _internal(error: Exception, file: str) -> Diagnostic:
-    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-    origin = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
-    return Diagnostic(
-        "CH900",
-        Severity.ERROR,
-        f"internal error: {type(error).__name__}: {error}{origin}",
-        file,
-        hint="please report this with the file that caused it",
-    )

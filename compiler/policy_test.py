@@ -34,7 +34,7 @@ from compiler.codes import CODES
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.load import load_file
 from compiler.pipeline import check_path
-from compiler.workspace import display_path
+from compiler.sources import display_path
 
 PROJECT = """apiVersion: charter/v1alpha1
 kind: Project

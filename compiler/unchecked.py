@@ -7,55 +7,53 @@ in directories a run skips anyway (outputs, `.git`, virtual environments).
 
 from __future__ import annotations
 
-import os
 import re
-import stat
-from pathlib import Path
+from pathlib import PurePosixPath
 
+from compiler import repofs
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.models import ALL_KINDS
-from compiler.models.project import Project
-from compiler.workspace import Layout, display_path, output_dirs, skipped_dir
+from compiler.models.project import Project, output_dirs
+from compiler.sources import Kind, Sources
 
 _HEAD_BYTES = 4096
 _HEAD_LINES = 2
 _ENVELOPE = re.compile(r"^(apiVersion|kind):[ \t]*['\"]?([^'\"#\s]*)")
 
 
-def unchecked_specs(layout: Layout, project: Project | None, checked: list[Path]) -> list[Diagnostic]:
+def unchecked_specs(sources: Sources, project: Project | None, checked: list[str]) -> list[Diagnostic]:
     """A warning for each YAML file under the root that starts like a spec and that no glob matches."""
-    read = {path.resolve() for path in checked}
+    read = set(checked)
     excluded = list(project.spec.exclude) if project else []
-    outputs = output_dirs(layout, project)
+    outputs = [PurePosixPath(out) for out in output_dirs(project)]
+    base = sources.project
     findings = []
-    for directory, subdirectories, names in os.walk(layout.root):
-        here = Path(directory)
-        subdirectories[:] = sorted(
-            name
-            for name in subdirectories
-            if not skipped_dir(name) and not any((here / name).resolve().is_relative_to(out) for out in outputs)
-        )
-        for name in sorted(names):
-            path = here / name
-            if not name.endswith((".yaml", ".yml")) or name.startswith(".") or path.resolve() in read:
-                continue
-            if any(path.relative_to(layout.root).match(pattern) for pattern in excluded):
-                continue
-            kind_line = _spec_kind_line(path)
-            if kind_line is not None:
-                findings.append(_finding(path, *kind_line))
+    for path, kind in sources.walk(base):
+        relative = PurePosixPath(path[len(base) + 1 :] if base else path)
+        if kind is not Kind.FILE or path in read or relative.name.startswith("."):
+            continue
+        if not relative.name.endswith((".yaml", ".yml")) or any(relative.is_relative_to(out) for out in outputs):
+            continue
+        if any(relative.match(pattern) for pattern in excluded):
+            continue
+        kind_line = _spec_kind_line(_head(sources, path))
+        if kind_line is not None:
+            findings.append(_finding(sources.display(path), relative.name, *kind_line))
     return findings
 
 
-def _spec_kind_line(path: Path) -> tuple[str, int] | None:
-    """(kind, line of `kind:`) when the file's first lines are a Charter envelope."""
+def _head(sources: Sources, path: str) -> str:
     try:
-        if not stat.S_ISREG(os.lstat(path).st_mode):
-            return None
-        with path.open("rb") as handle:
-            head = handle.read(_HEAD_BYTES).decode("utf-8", errors="replace")
-    except OSError:
-        return None
+        raw = sources.read(path, _HEAD_BYTES)
+    except repofs.TooLarge:
+        raw = sources.read(path, repofs.DEFAULT_CAP)[:_HEAD_BYTES]
+    except (repofs.Refused, OSError):
+        return ""
+    return raw[:_HEAD_BYTES].decode("utf-8", errors="replace")
+
+
+def _spec_kind_line(head: str) -> tuple[str, int] | None:
+    """(kind, line of `kind:`) when the file's first lines are a Charter envelope."""
     envelope: dict[str, tuple[str, int]] = {}
     for number, line in enumerate(head.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith(("#", "---", "%")):
@@ -72,12 +70,11 @@ def _spec_kind_line(path: Path) -> tuple[str, int] | None:
     return kind
 
 
-def _finding(path: Path, kind: str, line: int) -> Diagnostic:
-    file = display_path(path)
+def _finding(file: str, name: str, kind: str, line: int) -> Diagnostic:
     return Diagnostic(
         "CH412",
         Severity.WARNING,
-        f"this {kind} spec is not checked: no glob in `spec.specs` matches `{path.name}`",
+        f"this {kind} spec is not checked: no glob in `spec.specs` matches `{name}`",
         file,
         line,
         1,

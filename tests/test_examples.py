@@ -17,7 +17,7 @@ from compiler.contracts import Contract
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.models import Model
 from compiler.models.suite import EvaluationSuite
-from compiler.pipeline import CheckResult, check_path
+from compiler.pipeline import Checked, check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -27,7 +27,7 @@ ALL = [CREDIT, DEMAND]
 IDS = [path.name for path in ALL]
 
 
-def blocking(result: CheckResult) -> list[Diagnostic]:
+def blocking(result: Checked) -> list[Diagnostic]:
     """Errors and warnings that no waiver covers."""
     return [d for d in result.diagnostics if d.severity is not Severity.INFO and not d.suppressed]
 
@@ -36,25 +36,25 @@ def show(diagnostics: list[Diagnostic]) -> str:
     return "\n".join(f"{d.file}:{d.line}:{d.column} {d.severity.value} {d.code} {d.message}" for d in diagnostics)
 
 
-def contract(result: CheckResult, contract_id: str) -> Contract:
+def contract(result: Checked, contract_id: str) -> Contract:
     found = [spec.contract for spec in result.specs if spec.contract is not None and spec.contract.id == contract_id]
     assert len(found) == 1, f"contract `{contract_id}` not found once"
     return found[0]
 
 
-def model(result: CheckResult, name: str) -> Model:
+def model(result: Checked, name: str) -> Model:
     found = [spec.model for spec in result.specs if isinstance(spec.model, Model) and spec.name == name]
     assert len(found) == 1, f"model `{name}` not found once"
     return found[0]
 
 
 @pytest.fixture(scope="module")
-def credit() -> CheckResult:
+def credit() -> Checked:
     return check_path(CREDIT)
 
 
 @pytest.fixture(scope="module")
-def demand() -> CheckResult:
+def demand() -> Checked:
     return check_path(DEMAND)
 
 
@@ -102,7 +102,7 @@ def test_example_has_a_readme_and_only_spec_yaml(example: Path) -> None:
 # --- the credit example shows what a high-risk model needs -------------------
 
 
-def test_credit_contract_tags_pii_and_protected_columns(credit: CheckResult) -> None:
+def test_credit_contract_tags_pii_and_protected_columns(credit: Checked) -> None:
     applications = contract(credit, "credit-applications")
     tagged = {column.name: set(column.tags) for column in applications.columns}
     assert {name for name, tags in tagged.items() if "pii" in tags} == {"applicant_name", "email", "national_id"}
@@ -114,7 +114,7 @@ def test_credit_contract_tags_pii_and_protected_columns(credit: CheckResult) -> 
     assert applications.status == "active"
 
 
-def test_credit_holdout_carries_no_direct_identifiers(credit: CheckResult) -> None:
+def test_credit_holdout_carries_no_direct_identifiers(credit: Checked) -> None:
     holdout = contract(credit, "credit-holdout")
     assert not [column.name for column in holdout.columns if "pii" in column.tags]
     assert {column.name for column in holdout.columns if "protected" in column.tags} == {
@@ -124,7 +124,7 @@ def test_credit_holdout_carries_no_direct_identifiers(credit: CheckResult) -> No
     }
 
 
-def test_credit_features_exclude_pii_and_protected_columns(credit: CheckResult) -> None:
+def test_credit_features_exclude_pii_and_protected_columns(credit: Checked) -> None:
     spec = model(credit, "credit-default").spec
     applications = contract(credit, "credit-applications")
     off_limits = {column.name for column in applications.columns if {"pii", "protected"} & set(column.tags)}
@@ -135,7 +135,7 @@ def test_credit_features_exclude_pii_and_protected_columns(credit: CheckResult) 
     assert set(spec.sensitive_features) <= off_limits
 
 
-def test_credit_model_is_high_risk_and_complete(credit: CheckResult) -> None:
+def test_credit_model_is_high_risk_and_complete(credit: Checked) -> None:
     spec = model(credit, "credit-default").spec
     assert spec.task == "binary-classification"
     assert spec.risk_tier == "high"
@@ -159,7 +159,7 @@ def test_credit_model_is_high_risk_and_complete(credit: CheckResult) -> None:
     assert spec.monitoring.retrain_on_drift is True
 
 
-def test_credit_suite_has_fairness_checks_for_every_sensitive_feature(credit: CheckResult) -> None:
+def test_credit_suite_has_fairness_checks_for_every_sensitive_feature(credit: Checked) -> None:
     spec = model(credit, "credit-default").spec
     suites = [s.model for s in credit.specs if isinstance(s.model, EvaluationSuite)]
     assert len(suites) == 1
@@ -176,7 +176,7 @@ def test_credit_suite_has_fairness_checks_for_every_sensitive_feature(credit: Ch
     assert all(check.min == 0.8 for check in ratios)
 
 
-def test_credit_waiver_waives_exactly_one_finding(credit: CheckResult) -> None:
+def test_credit_waiver_waives_exactly_one_finding(credit: Checked) -> None:
     """The waiver in the example is live: it covers a real finding of the organisation policy."""
     waived = [d for d in credit.diagnostics if d.suppressed]
     assert [(d.policy, d.rule, d.waiver) for d in waived] == [
@@ -187,7 +187,7 @@ def test_credit_waiver_waives_exactly_one_finding(credit: CheckResult) -> None:
 # --- the demand example: minimal risk, regression ---------------------------
 
 
-def test_demand_model_is_minimal_risk_regression_without_pii(demand: CheckResult) -> None:
+def test_demand_model_is_minimal_risk_regression_without_pii(demand: Checked) -> None:
     spec = model(demand, "demand-forecast").spec
     assert spec.task == "regression"
     assert spec.risk_tier == "minimal"

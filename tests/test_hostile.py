@@ -47,7 +47,7 @@ from scripts_support import load_script
 from compiler.cli import main
 from compiler.diagnostics import Severity
 from compiler.models import Model
-from compiler.pipeline import CheckResult, check_path
+from compiler.pipeline import Checked, check_path
 from compiler.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,7 +241,7 @@ def write(root: Path, files: dict[str, str]) -> None:
         path.write_text(text, "utf-8")
 
 
-def checked(root: Path) -> CheckResult:
+def checked(root: Path) -> Checked:
     result = check_path(root, today=TODAY)
     errors = [d for d in result.diagnostics if d.severity is Severity.ERROR and not d.suppressed]
     assert not errors, "\n".join(f"{d.file}:{d.line} {d.code} {d.message}" for d in errors)

@@ -77,6 +77,16 @@ class Repo:
                 entries.append(TreeEntry(sha, name.decode("utf-8", "surrogateescape")))
         return entries
 
+    def entries(self, commit: str) -> dict[str, tuple[str, str]]:
+        """Every path at `commit`, with its git mode and object id: links (120000) and submodules included."""
+        found = {}
+        for record in self.git("ls-tree", "-r", "-z", "--full-tree", commit).split(b"\0"):
+            if record:
+                meta, _, name = record.partition(b"\t")
+                mode, _, sha = meta.decode("ascii").split(" ")
+                found[name.decode("utf-8", "surrogateescape")] = (mode, sha)
+        return found
+
     def read(self, shas: Iterable[str]) -> dict[str, bytes]:
         """Blob contents by object id, in one `git cat-file --batch`."""
         wanted = list(dict.fromkeys(shas))

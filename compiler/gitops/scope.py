@@ -24,14 +24,17 @@ scope is then None, which means a full check.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from compiler import repofs
 from compiler.diagnostics import Diagnostic
 from compiler.gitops.git import GitError, Repo
 from compiler.gitops.snapshot import document_key
-from compiler.load import SourceFile, load_bytes, load_file
+from compiler.load import SourceFile, load_bytes
 from compiler.models import CONTRACT_KIND
 from compiler.models.environment import Environment
 from compiler.models.model import Model
@@ -39,10 +42,10 @@ from compiler.models.policy import Policy
 from compiler.models.project import Project
 from compiler.models.suite import EvaluationSuite
 from compiler.models.waiver import Waiver
-from compiler.pipeline import CheckResult, check_path
+from compiler.pipeline import Checked, check_path
+from compiler.sources import PROJECT_FILES, DirectoryTree, display_path
 from compiler.specs import Spec
 from compiler.validate import validate
-from compiler.workspace import PROJECT_FILES, display_path
 
 Key = tuple[str, str]
 FILE = "File"
@@ -50,13 +53,12 @@ FILE = "File"
 __all__ = ["FILE", "GitError", "changed_scope", "in_scope", "restrict_to_changes"]
 
 
-def restrict_to_changes(result: CheckResult, rev: str) -> CheckResult:
-    """Keep the findings of a full check (`result`) that are about what changed since `rev`."""
-    result.diagnostics = in_scope(result, changed_scope(result.root, rev, head=result))
-    return result
+def restrict_to_changes(result: Checked, rev: str) -> Checked:
+    """The findings of a full check (`result`) that are about what changed since `rev`."""
+    return replace(result, diagnostics=in_scope(result, changed_scope(result.root, rev, head=result)))
 
 
-def changed_scope(root: Path, rev: str, *, head: CheckResult | None = None) -> set[Key] | None:
+def changed_scope(root: Path, rev: str, *, head: Checked | None = None) -> set[Key] | None:
     """The (kind, name) pairs to report on, or None for "everything" (a full check).
 
     `head` is the full check of `root` in the working tree, when the caller
@@ -90,7 +92,7 @@ def changed_scope(root: Path, rev: str, *, head: CheckResult | None = None) -> s
         if relative in old_blobs:
             _collect(load_bytes(old_blobs[relative], display), before, old_specs)
         if exists:
-            _collect(load_file(repo.root / relative, display), after, new_specs)
+            _collect(_load_current(head, repo, relative, display), after, new_specs)
     changed_keys = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
     if any(kind == "Project" for kind, _ in changed_keys):
         return None
@@ -107,7 +109,7 @@ def changed_scope(root: Path, rev: str, *, head: CheckResult | None = None) -> s
     return scope | affected
 
 
-def in_scope(result: CheckResult, scope: set[Key] | None) -> list[Diagnostic]:
+def in_scope(result: Checked, scope: set[Key] | None) -> list[Diagnostic]:
     """The findings of a full check that are about objects in `scope` (all of them when None).
 
     A finding is kept when the spec document it points at is in the scope by
@@ -132,7 +134,7 @@ def in_scope(result: CheckResult, scope: set[Key] | None) -> list[Diagnostic]:
 # --- reading both versions of the changed files --------------------------------------------
 
 
-def _folders(repo: Repo, root: Path, head: CheckResult) -> list[str]:
+def _folders(repo: Repo, root: Path, head: Checked) -> list[str]:
     """Where a deleted spec file could have been read from: the project and its policy directories."""
     folders = [repo.prefix(root)]
     for directory in head.project.spec.policies.paths if head.project else []:
@@ -154,6 +156,16 @@ def _blobs_at(repo: Repo, commit: str, paths: list[str]) -> dict[str, bytes]:
     return {entry.path: blobs[entry.sha] for entry in entries}
 
 
+def _load_current(head: Checked, repo: Repo, relative: str, display: str) -> SourceFile:
+    """The working tree's version, through the sources the check read (no link followed)."""
+    top = head.input.tree.top if isinstance(head.input.tree, DirectoryTree) else repo.root
+    inside = os.path.relpath(repo.root / relative, top)
+    try:
+        return load_bytes(head.input.read(Path(inside).as_posix()), display)
+    except (repofs.Refused, repofs.TooLarge, OSError):
+        return SourceFile(display)
+
+
 def _collect(source: SourceFile, into: dict[Key, tuple[str, Any]], specs: list[Spec]) -> None:
     for document in source.documents:
         key = document_key(document)
@@ -168,7 +180,7 @@ def _collect(source: SourceFile, into: dict[Key, tuple[str, Any]], specs: list[S
             specs.append(spec)
 
 
-def _current_specs(head: CheckResult, changed_files_specs: list[Spec]) -> list[Spec]:
+def _current_specs(head: Checked, changed_files_specs: list[Spec]) -> list[Spec]:
     """The head's specs, plus policies from policy directories (not among `head.specs`)."""
     seen = {(spec.file, spec.document.index) for spec in head.specs}
     extra = [spec for spec in changed_files_specs if (spec.file, spec.document.index) not in seen]

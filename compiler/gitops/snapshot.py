@@ -1,34 +1,27 @@
 """A project checked at one revision: findings, specs and generated files.
 
-A revision's spec files are read from git objects (`ls-tree`, one
-`cat-file --batch`) and written to a private temporary directory, where the
-unchanged pipeline (`check_path`) runs on them: discovery, globs, excludes,
-policy directories and packs behave exactly as they do on a working tree,
-so a comparison between two revisions shows the change, never a difference
-between two ways of reading specs. Paths are then mapped back to what the
-same files show in the working tree, so findings compare across revisions.
+A revision is checked through the same door as the working tree
+(`compiler.pipeline.check`), with its files read from git objects
+(`ls-tree`, then one `cat-file --batch` for what the globs select): nothing
+is checked out or written anywhere. Discovery, globs, excludes, policy
+directories and packs behave exactly as they do on a working tree, and every
+path is shown as the working tree shows it, so a comparison between two
+revisions shows the change, never a difference between two ways of reading.
 """
 
 from __future__ import annotations
 
 import datetime
-import fnmatch
-import posixpath
-import re
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, exit_code
-from compiler.gitops.git import Repo, TreeEntry
-from compiler.load import Document, load_bytes, load_text
-from compiler.models.project import DEFAULT_SPEC_GLOBS, Project
-from compiler.pipeline import CheckResult, check_path
+from compiler.gitops.git import Repo
+from compiler.load import Document
+from compiler.pipeline import Checked, check, check_path
 from compiler.render import Output, render
+from compiler.sources import GitTree, Sources
 from compiler.specs import Spec
-from compiler.validate import validate
-from compiler.workspace import PROJECT_FILES, display_path
 
 WORKING_TREE = "working tree"
 
@@ -53,7 +46,7 @@ class Located:
 class Snapshot:
     label: str  # a short commit id, or "working tree"
     commit: str | None
-    result: CheckResult
+    result: Checked
     specs: list[Located] = field(default_factory=list)
     outputs: list[Output] | None = None
     render_note: str | None = None
@@ -75,7 +68,7 @@ class Snapshot:
 
 def at_worktree(path: Path, today: datetime.date, *, outputs: bool = True) -> Snapshot:
     result = check_path(path, today=today)
-    return _finish(Snapshot(WORKING_TREE, None, result), result, today, lambda text: text, outputs=outputs)
+    return _finish(Snapshot(WORKING_TREE, None, result), outputs=outputs, today=today)
 
 
 def at_revision(
@@ -84,128 +77,25 @@ def at_revision(
     """Check the project at `path` as it was at `rev`, without checking anything out."""
     repo = repo or Repo.discover(path)
     commit = repo.resolve(rev)
-    prefix = repo.prefix(path)
-    entries = repo.tree(commit)
-    chosen = _select(repo, entries, prefix)
-    blobs = repo.read(entry.sha for entry in chosen)
-    with tempfile.TemporaryDirectory(prefix="charter-rev-") as temporary:
-        root = Path(temporary)
-        for entry in chosen:
-            target = root / entry.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(blobs[entry.sha])
-        project_dir = root / prefix if prefix else root
-        project_dir.mkdir(parents=True, exist_ok=True)
-        # The top of the checkout, as in the working tree: policy directories may not leave it.
-        (root / ".git").mkdir(exist_ok=True)
-        result = check_path(project_dir, today=today)
-        mapper = _mapper(display_path(root), repo.root)
-        _remap(result, mapper)
-        result.root = path
-        snapshot = Snapshot(repo.short(commit), commit, result)
-        return _finish(snapshot, result, today, mapper, outputs=outputs)
+    label = repo.short(commit)
+    sources = Sources(GitTree(repo.entries(commit), repo.read), repo.prefix(path), path, label=label)
+    return _finish(Snapshot(label, commit, check(sources, today)), outputs=outputs, today=today)
 
 
-# --- which blobs a revision needs ---------------------------------------------
-
-
-def _select(repo: Repo, entries: list[TreeEntry], prefix: str) -> list[TreeEntry]:
-    """The files `check_path` may read: spec globs (generously matched), policy dirs, the Project."""
-    under = [entry for entry in entries if not prefix or entry.path.startswith(prefix + "/")]
-    relative = {entry.path: entry.path[len(prefix) + 1 :] if prefix else entry.path for entry in under}
-    globs: list[str] = list(DEFAULT_SPEC_GLOBS)
-    policy_dirs: list[str] = []
-    project_files = {posixpath.join(prefix, name) if prefix else name for name in PROJECT_FILES}
-    project_entry = next((entry for entry in under if entry.path in project_files), None)
-    if project_entry is not None:
-        project = _project(repo.read([project_entry.sha])[project_entry.sha], project_entry.path)
-        if project is not None:
-            globs = list(project.spec.specs)
-            policy_dirs = list(project.spec.policies.paths)
-    chosen = {entry.path: entry for entry in under if _may_match(relative[entry.path], globs)}
-    if project_entry is not None:
-        chosen[project_entry.path] = project_entry
-    for directory in policy_dirs:
-        folder = posixpath.normpath(posixpath.join(prefix, directory)) if prefix else posixpath.normpath(directory)
-        if folder == ".." or folder.startswith("../"):
-            continue  # outside the repository: nothing a revision can hold
-        for entry in entries:
-            if (folder == "." or entry.path.startswith(folder + "/")) and entry.path.endswith((".yaml", ".yml")):
-                chosen[entry.path] = entry
-    return sorted(chosen.values(), key=lambda entry: entry.path)
-
-
-def _project(raw: bytes, display: str) -> Project | None:
-    for document in load_bytes(raw, display).documents:
-        if isinstance(document.data, dict) and document.data.get("kind") == "Project":
-            spec, _ = validate(document)
-            if spec is not None and isinstance(spec.model, Project):
-                return spec.model
-    return None
-
-
-def _may_match(relative: str, patterns: list[str]) -> bool:
-    """A superset of what `Path.glob` matches; `check_path` applies the exact globs."""
-    name = relative.rsplit("/", 1)[-1]
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(relative, pattern) or fnmatch.fnmatchcase(relative, pattern.removeprefix("**/")):
-            return True
-        if "**" in pattern and fnmatch.fnmatchcase(name, pattern.rsplit("/", 1)[-1]):
-            return True
-    return False
-
-
-# --- paths: from the temporary directory back to the working tree's ---------------
-
-
-def _mapper(temporary_display: str, repo_root: Path) -> Callable[[str], str]:
-    prefix = temporary_display.rstrip("/") + "/"
-    pattern = re.compile(re.escape(prefix) + r"([^\s:()`'\",\]\[]+)")
-
-    def mapped(text: str) -> str:
-        if prefix not in text:
-            return text
-        return pattern.sub(lambda match: display_path(repo_root / match.group(1)), text)
-
-    return mapped
-
-
-def _remap(result: CheckResult, mapped: Callable[[str], str]) -> None:
-    result.diagnostics = [
-        d.with_changes(file=mapped(d.file), message=mapped(d.message), hint=mapped(d.hint) if d.hint else d.hint)
-        for d in result.diagnostics
-    ]
-    result.sources = {mapped(path): text for path, text in result.sources.items()}
-
-
-def _finish(
-    snapshot: Snapshot, result: CheckResult, today: datetime.date, mapped: Callable[[str], str], *, outputs: bool
-) -> Snapshot:
-    seen: set[str] = set()
-    for spec in result.specs:
-        located = Located(spec, mapped(spec.file))
-        snapshot.specs.append(located)
-        seen.add(located.file)
-    # Policies read from policy directories and packs are not in `result.specs`.
-    for file, text in sorted(result.sources.items()):
-        if file in seen:
-            continue
-        for document in load_text(text, file).documents:
-            if not isinstance(document.data, dict) or document.data.get("kind") != "Policy":
-                continue
-            policy, _ = validate(document)
-            if policy is not None:
-                snapshot.specs.append(Located(policy, file))
-    if not outputs:
-        return snapshot
-    if result.resolved is None:
+def _finish(snapshot: Snapshot, *, outputs: bool, today: datetime.date) -> Snapshot:
+    result = snapshot.result
+    seen = {spec.file for spec in result.specs}
+    snapshot.specs.extend(Located(spec, spec.file) for spec in result.specs)
+    # Policies read from policy directories and packs are not among the project's specs.
+    snapshot.specs.extend(Located(policy, policy.file) for policy in result.policies if policy.file not in seen)
+    if not outputs or result.resolved is None:
         return snapshot
     try:
         rendered = render(result.resolved, result.project, today)
     except Exception as error:  # noqa: BLE001 - specs with errors may not render; the plan says so
         snapshot.render_note = f"{snapshot.label} does not render ({type(error).__name__}): fix its errors first"
         return snapshot
-    snapshot.outputs = [Output(output.path, mapped(output.text), mapped(output.source)) for output in rendered]
+    snapshot.outputs = rendered
     if snapshot.blocked:
         snapshot.render_note = f"{snapshot.label} has errors: `charter build` writes nothing until they are fixed"
     return snapshot

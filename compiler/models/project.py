@@ -168,3 +168,10 @@ class Project(CharterModel):
     kind: Literal["Project"]
     metadata: Metadata
     spec: ProjectSpec = Field(default_factory=ProjectSpec)
+
+
+def output_dirs(project: Project | None) -> list[str]:
+    """The output directories, relative to the project root: never read as specs."""
+    if project:
+        return [project.spec.outputs.workflows, project.spec.outputs.deploy, project.spec.outputs.docs]
+    return [".github", "deploy", "docs/models"]

@@ -21,7 +21,7 @@ from compiler.pipeline import current_date
 from compiler.plan.breaking import breaking_changes, verdict_flips
 from compiler.plan.changes import SpecChange, diff_specs
 from compiler.plan.rules import BreakingChange, Context
-from compiler.workspace import display_path
+from compiler.sources import display_path
 
 FAIL_ON = ("error", "warning", "never")
 
