@@ -19,6 +19,7 @@ from compiler.diagnostics import Diagnostic, PathSegment, Severity
 from compiler.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
 from compiler.models.policy import Policy, Validation
 from compiler.models.project import Project
+from compiler.references import labels_match
 from compiler.resolve import Resolved
 from compiler.sandbox import Overrun, Progress, run_bounded
 from compiler.specs import Spec
@@ -93,7 +94,7 @@ def _evaluate_bounded(
         (target, run)
         for target in targets
         for run in runnable
-        if target.kind in run.policy.spec.match.kinds and _labels_match(target, run.policy)
+        if target.kind in run.policy.spec.match.kinds and labels_match(run.policy.spec.match.labels, target)
     ]
 
     def work(items: list[int], progress: Progress) -> Iterator[tuple[int, list[Diagnostic]]]:
@@ -139,15 +140,6 @@ def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: in
         path,
         hint="the rule counts as failed (fail closed); make the expression cheaper or the spec smaller",
     ).with_changes(policy=run.spec.name, rule=rule)
-
-
-def _labels_match(target: Spec, policy: Policy) -> bool:
-    wanted = policy.spec.match.labels
-    if not wanted:
-        return True
-    metadata = target.data.get("metadata") if isinstance(target.data, dict) else None
-    labels = metadata.get("labels", {}) if isinstance(metadata, dict) else {}
-    return all(labels.get(key) == value for key, value in wanted.items())
 
 
 def _compile(spec: Spec, policy: Policy, sources: Mapping[str, str]) -> tuple[dict[str, Compiled], list[Diagnostic]]:

@@ -36,13 +36,9 @@ from compiler.gitops.git import GitError, Repo
 from compiler.gitops.snapshot import document_key
 from compiler.load import SourceFile, load_bytes
 from compiler.models import CONTRACT_KIND
-from compiler.models.environment import Environment
-from compiler.models.model import Model
 from compiler.models.policy import Policy
-from compiler.models.project import Project
-from compiler.models.suite import EvaluationSuite
-from compiler.models.waiver import Waiver
 from compiler.pipeline import Checked, check_path
+from compiler.references import labels_match, references
 from compiler.sources import PROJECT_FILES, DirectoryTree, display_path
 from compiler.specs import Spec
 from compiler.validate import validate
@@ -210,46 +206,17 @@ def _refs(spec: Spec, contracts: dict[str, set[str]]) -> set[Key]:
 
 
 def _references(spec: Spec, contracts: dict[str, set[str]]) -> Iterator[Key]:
-    model = spec.model
-
-    def contract(name: str) -> Iterator[Key]:
-        for contract_id in contracts.get(name, {name}):
-            yield (CONTRACT_KIND, contract_id)
-
-    if isinstance(model, Model):
-        body = model.spec
-        for ref in (body.data.training, body.data.validation, body.monitoring.reference if body.monitoring else None):
-            if ref is not None:
-                yield from contract(ref.contract)
-        yield ("EvaluationSuite", body.evaluation.suite)
-        for deployment in body.deployments:
-            yield ("Environment", deployment.environment)
-    elif isinstance(model, EvaluationSuite):
-        yield from contract(model.spec.dataset.contract)
-    elif isinstance(model, Environment):
-        if model.spec.promotes_from is not None:
-            yield ("Environment", model.spec.promotes_from)
-    elif isinstance(model, Waiver):
-        target = model.spec.target
-        if target.kind == CONTRACT_KIND:
-            yield from contract(target.name)
+    for reference in references(spec):
+        if reference.kind == CONTRACT_KIND:
+            # A contract is named by its id or its name; the scope speaks of ids.
+            for contract_id in contracts.get(reference.name, {reference.name}):
+                yield (CONTRACT_KIND, contract_id)
         else:
-            yield (target.kind, target.name)
-        yield ("Policy", model.spec.policy)
-    elif isinstance(model, Project):
-        settings = model.spec.policies
-        for name in [*settings.severity_overrides, *settings.params]:
-            yield ("Policy", name.split("/", 1)[0])
+            yield (reference.kind, reference.name)
 
 
 def _matches(policy: Policy, target: Spec) -> bool:
-    match = policy.spec.match
-    if target.kind not in match.kinds:
-        return False
-    metadata = target.data.get("metadata") if isinstance(target.data, dict) else None
-    labels = metadata.get("labels", {}) if isinstance(metadata, dict) else {}
-    labels = labels if isinstance(labels, dict) else {}
-    return all(labels.get(key) == value for key, value in match.labels.items())
+    return target.kind in policy.spec.match.kinds and labels_match(policy.spec.match.labels, target)
 
 
 def _close_over_referrers(affected: set[Key], specs: list[Spec], contracts: dict[str, set[str]]) -> None:

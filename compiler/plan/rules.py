@@ -13,11 +13,8 @@ from typing import Any
 
 from compiler.diagnostics import PathSegment, Severity
 from compiler.gitops.snapshot import Located, Snapshot
-from compiler.models import CONTRACT_KIND
-from compiler.models.environment import Environment
-from compiler.models.model import Model
-from compiler.models.suite import EvaluationSuite
 from compiler.plan.changes import SpecChange
+from compiler.references import references
 
 PASS = "pass"
 _VERDICT_RANK = {"error": 0, "warning": 1, "info": 2, PASS: 3}
@@ -121,23 +118,14 @@ class Rule:
     announced_by_major_version: bool = False
 
 
+# Specs that use what they refer to; a Waiver or the Project only names it.
+_USERS = frozenset({"Model", "EvaluationSuite", "Environment"})
+
+
 def _refers(located: Located, kind: str, names: set[str]) -> bool:
-    model = located.spec.model
-    if isinstance(model, Model):
-        body = model.spec
-        if kind == CONTRACT_KIND:
-            refs = [body.data.training, body.data.validation, body.monitoring.reference if body.monitoring else None]
-            return any(ref is not None and ref.contract in names for ref in refs)
-        if kind == "EvaluationSuite":
-            return body.evaluation.suite in names
-        if kind == "Environment":
-            return any(d.environment in names for d in body.deployments)
+    if located.kind not in _USERS:
         return False
-    if isinstance(model, EvaluationSuite):
-        return kind == CONTRACT_KIND and model.spec.dataset.contract in names
-    if isinstance(model, Environment):
-        return kind == "Environment" and model.spec.promotes_from in names
-    return False
+    return any(reference.kind == kind and reference.name in names for reference in references(located.spec))
 
 
 def _contract_team(data: Any) -> list[str]:

@@ -1,0 +1,64 @@
+"""The one reference module: every reference field points at the value it names, and every kind's references
+are read by resolve-time scope, breaking changes and policy matching from the same place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler.models import CONTRACT_KIND
+from compiler.pipeline import check_path
+from compiler.references import Reference, labels_match, references
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted(path.parent for path in (ROOT / "examples").glob("*/charter.yaml"))
+
+
+def at(data: Any, path: tuple[Any, ...]) -> Any:
+    for segment in path:
+        data = data[segment]
+    return data
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda path: path.name)
+def test_every_reference_names_the_value_at_its_field_and_lands(example: Path) -> None:
+    checked = check_path(example)
+    assert checked.resolved is not None
+    names = {(spec.kind, spec.name) for spec in checked.specs} | {("Policy", p.name) for p in checked.policies}
+    names |= {(CONTRACT_KIND, spec.contract.id) for spec in checked.specs if spec.contract is not None}
+    seen = set()
+    for spec in checked.specs:
+        for reference in references(spec):
+            seen.add((spec.kind, reference.path[:3]))
+            if spec.kind == "Project":
+                assert reference.path[-1] in at(spec.data, reference.path[:-1])
+            else:
+                assert at(spec.data, reference.path) == reference.name
+            if spec.kind == "Waiver" and reference.kind not in ("Policy", CONTRACT_KIND):
+                continue  # a waiver may target a spec of a kind checked elsewhere
+            assert (reference.kind, reference.name) in names, (spec.file, reference)
+    kinds = {kind for kind, _ in seen}
+    assert {"Model", "EvaluationSuite"} <= kinds
+
+
+def test_a_model_refers_to_its_contracts_suite_and_environments() -> None:
+    checked = check_path(ROOT / "examples" / "credit-scoring")
+    (model,) = [spec for spec in checked.specs if spec.kind == "Model"]
+    found = [(r.kind, r.path) for r in references(model)]
+    assert found[0] == (CONTRACT_KIND, ("spec", "data", "training", "contract"))
+    assert ("EvaluationSuite", ("spec", "evaluation", "suite")) in found
+    assert [r.path[:3] for r in references(model) if r.kind == "Environment"] == [
+        ("spec", "deployments", index) for index in range(len(model.data["spec"]["deployments"]))
+    ]
+    assert all(isinstance(r, Reference) for r in references(model))
+
+
+def test_labels_match_every_wanted_label() -> None:
+    checked = check_path(ROOT / "examples" / "credit-scoring")
+    (model,) = [spec for spec in checked.specs if spec.kind == "Model"]
+    labels = model.data["metadata"].get("labels", {})
+    assert labels_match({}, model)
+    assert labels_match(dict(labels), model)
+    assert not labels_match({**labels, "no-such-label": "x"}, model)
