@@ -93,7 +93,7 @@ def check(
 ) -> Checked:
     run = _Run(sources)
     project_file = _project_file(sources)
-    project_source = _load_project(run, project_file)
+    _load_project(run, project_file)
     files = [sources.inside(sources.only)] if sources.only else spec_files(sources, run.project)
     if project_file is not None and project_file not in files:
         # Globs that miss charter.yaml must not hide its findings (a `${{` in it, say).
@@ -107,7 +107,8 @@ def check(
     if prefetch is not None:
         prefetch(files)
     for done, file in enumerate(files, 1):
-        run.take(project_source if file == project_file and project_source else _safe_load(sources, file))
+        if file != project_file:  # read and validated first, for its globs and settings
+            run.take(_safe_load(sources, file))
         if progress is not None:
             progress(done, len(files))
     policies = _load_policies(run, files, extra_policies)
@@ -203,17 +204,14 @@ def _glob_match(parts: tuple[str, ...], glob: tuple[str, ...] | None) -> bool:
 # --- load -------------------------------------------------------------------------------------------------
 
 
-def _load_project(run: _Run, project_file: str | None) -> SourceFile | None:
+def _load_project(run: _Run, project_file: str | None) -> None:
     if project_file is None:
-        return None
+        return
     source = _safe_load(run.sources, project_file)
-    for document in source.documents:
-        if isinstance(document.data, dict) and document.data.get("kind") == "Project":
-            spec, _ = validate(document)
-            if spec is not None and isinstance(spec.model, Project):
-                run.project = spec.model
+    run.take(source)
+    run.project = next((spec.model for spec in run.specs if isinstance(spec.model, Project)), None)
     if run.project is None and not any(d.severity is Severity.ERROR for d in source.diagnostics):
-        source.diagnostics.append(
+        run.diagnostics.append(
             Diagnostic(
                 "CH406",
                 Severity.WARNING,
@@ -222,7 +220,6 @@ def _load_project(run: _Run, project_file: str | None) -> SourceFile | None:
                 hint="run `charter init` to see a complete Project spec",
             )
         )
-    return source
 
 
 def _safe_load(sources: Sources, relative: str) -> SourceFile:
