@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from compiler.diagnostics import Diagnostic, Severity
+from compiler.documents import Document
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
@@ -48,16 +49,6 @@ _INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
 _NAN = frozenset({".nan", ".NaN", ".NAN"})
 _YAML_DIRECTIVE = re.compile(r"^%YAML[ \t]+(\S+)", re.MULTILINE)
 _DOCUMENT_START = re.compile(r"---(?:[ \t\r]|$)")
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    """One YAML document: its data, and the node tree that knows positions."""
-
-    file: str
-    index: int
-    data: Any
-    node: yaml.Node
 
 
 @dataclass(slots=True)

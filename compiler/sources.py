@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Protocol
 
 from compiler import repofs
-from compiler.load import MAX_FILE_BYTES
 
 PROJECT_FILES = ("charter.yaml", "charter.yml")
 LINK_HINT = "commit the file itself; a link could point anywhere (a secret, /proc/self/environ)"
@@ -85,7 +84,7 @@ class Sources:
         from_project = posixpath.relpath(relative or ".", self.project or ".")
         return display_path(self.shown_as / from_project)
 
-    def read(self, relative: str, cap: int = MAX_FILE_BYTES) -> bytes:
+    def read(self, relative: str, cap: int = repofs.DEFAULT_CAP) -> bytes:
         return self.tree.read(relative, cap)
 
     def kind(self, relative: str) -> Kind | None:

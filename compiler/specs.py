@@ -8,7 +8,7 @@ from typing import Any
 
 from compiler.contracts import Contract
 from compiler.diagnostics import Diagnostic, PathSegment, Severity
-from compiler.load import Document
+from compiler.documents import Document
 from compiler.models import CharterModel
 from compiler.positions import Span, locate
 

@@ -19,7 +19,7 @@ from compiler import contract_errors, error_codes, odcs_schemas, pydantic_text
 from compiler.contract_errors import contract_findings
 from compiler.contracts import read_contract
 from compiler.diagnostics import Diagnostic, PathSegment, Severity
-from compiler.load import Document
+from compiler.documents import Document
 from compiler.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, CharterModel, patterns
 from compiler.safe_names import escape_for_people, path_segment_problem
 from compiler.specs import Spec

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, exit_code
+from compiler.documents import Document
 from compiler.gitops.git import Repo
-from compiler.load import Document
 from compiler.pipeline import Checked, check, check_path
 from compiler.render import Output, render
 from compiler.sources import GitTree, Sources
