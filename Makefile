@@ -98,7 +98,7 @@ golden: $(STAMP)
 	$(BIN)/python scripts/golden.py
 
 docs: $(STAMP)
-	$(BIN)/python -m compiler.policy_docs docs/policies.md
+	$(BIN)/python -m compiler.commands.policy_docs docs/policies.md
 
 schemas: $(STAMP)
 	$(BIN)/charter schema --out schemas

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate
 
-from compiler import emit
-from compiler.pipeline import check_path
-from compiler.render import render
+from compiler.stages import emit
+from compiler.stages.pipeline import check_path
+from compiler.stages.render import render
 
 T = TypeVar("T")
 TODAY = datetime.date(2026, 11, 1)

@@ -120,8 +120,8 @@ def generate(root: Path, count: int, seed: int = 7) -> Repository:
 
 def verify(root: Path) -> int:
     """Check the repository with Charter; raise if it reports any error. Returns the spec count."""
-    from compiler.diagnostics import Severity
-    from compiler.pipeline import check_path
+    from compiler.core.diagnostics import Severity
+    from compiler.stages.pipeline import check_path
 
     result = check_path(root)
     errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]

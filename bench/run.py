@@ -5,10 +5,10 @@ Charter reports no error on it, then measures in one process and one run:
 
   libyaml            read every file and `yaml.load(text, Loader=yaml.CSafeLoader)`:
                      the floor for any YAML tool written in Python
-  charter check      `compiler.pipeline.check_path(root)` end to end, in process
+  charter check      `compiler.stages.pipeline.check_path(root)` end to end, in process
                      (no interpreter start-up): discover, load, validate, resolve
   check-jsonschema   the `check-jsonschema` CLI validating the same files against
-                     Charter's own schemas (`compiler.schema.all_schemas()`), one
+                     Charter's own schemas (`compiler.commands.schema.all_schemas()`), one
                      subprocess per kind: its start-up is included
 
 It prints figures only and asserts nothing about time. The issue's goal is
@@ -53,9 +53,9 @@ import generate  # noqa: E402
 import yaml  # noqa: E402
 
 from compiler import pipeline  # noqa: E402
-from compiler.diagnostics import Severity  # noqa: E402
-from compiler.schema import all_schemas  # noqa: E402
-from compiler.sources import display_path  # noqa: E402
+from compiler.commands.schema import all_schemas  # noqa: E402
+from compiler.core.diagnostics import Severity  # noqa: E402
+from compiler.core.sources import display_path  # noqa: E402
 
 GOAL_RATIO = 3.0
 GOAL_SIZE = 10_000
@@ -350,7 +350,7 @@ def _failed_files(stdout: str, default: int) -> int:
 
 def _start_up() -> None:
     """A fresh interpreter importing what `charter check` needs, and nothing else."""
-    code = "import compiler.cli, compiler.pipeline, compiler.reporters"
+    code = "import compiler.commands.cli, compiler.stages.pipeline, compiler.reporters"
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
 
 
@@ -420,7 +420,7 @@ def _print_table(rows: list[Row]) -> None:
             )
         print()
     print("  libyaml s: read + yaml.load(CSafeLoader) of every file, in process")
-    print("  charter s: compiler.pipeline.check_path(root), in process (Python start-up excluded)")
+    print("  charter s: compiler.stages.pipeline.check_path(root), in process (Python start-up excluded)")
     print("  check-jsonschema s: the CLI, one subprocess per kind, so its start-up (~0.3-0.5 s each) is included")
     for row in rows:
         if row.cli is not None and row.charter is not None:

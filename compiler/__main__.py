@@ -1,3 +1,3 @@
-from compiler.cli import main
+from compiler.commands.cli import main
 
 raise SystemExit(main())

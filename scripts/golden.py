@@ -35,7 +35,7 @@ def examples() -> list[Path]:
 
 def build(example: Path, workdir: Path) -> dict[str, bytes]:
     """Build a copy of `example` inside `workdir`; return every file the build wrote."""
-    from compiler.cli import main
+    from compiler.commands.cli import main
 
     project = workdir / example.name
     shutil.copytree(example, project, ignore=shutil.ignore_patterns(".charter", ".github", "deploy", "docs"))

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from compiler.cli import main
-from compiler.codes import all_codes
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.pipeline import check_path
+from compiler.commands.cli import main
+from compiler.core.codes import all_codes
+from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.stages.pipeline import check_path
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "tests" / "cases"

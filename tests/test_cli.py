@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main
+from compiler.commands.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT / "../shared/odcs-examples/schema__table-column.odcs.yaml"

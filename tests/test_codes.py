@@ -8,10 +8,10 @@ from typing import get_args
 import jsonschema
 from pydantic_core.core_schema import ErrorType
 
-from compiler import error_codes, metrics
-from compiler.cli import main
-from compiler.codes import CODES, all_codes, lookup
-from compiler.diagnostics import Severity
+from compiler.commands.cli import main
+from compiler.core import error_codes, metrics
+from compiler.core.codes import CODES, all_codes, lookup
+from compiler.core.diagnostics import Severity
 
 
 def test_codes_are_unique_by_id_and_name() -> None:

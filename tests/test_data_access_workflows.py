@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler.pins import PINS
+from compiler.core.pins import PINS
 
 ROOT = Path(__file__).resolve().parent.parent
 CREDIT = ROOT / "examples" / "credit-scoring"
@@ -209,8 +209,8 @@ def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -
     import datetime
     import shutil
 
-    from compiler.pipeline import check_path
-    from compiler.render import render
+    from compiler.stages.pipeline import check_path
+    from compiler.stages.render import render
 
     root = tmp_path / "project"
     shutil.copytree(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main
-from compiler.safe_names import escape_for_people, path_segment_problem
+from compiler.commands.cli import main
+from compiler.core.safe_names import escape_for_people, path_segment_problem
 
 CASE = Path(__file__).parent / "cases" / "ch211-contract-id-control"
 SHOWN_ID = "loans\\x1b[31m\\x07\\x00\\u202e\\u2066x"
@@ -86,15 +86,15 @@ def test_markdown_of_the_plan_and_the_pull_request_comment_shows_escapes() -> No
 
 
 def test_model_cards_show_escapes() -> None:
-    from compiler.templating import code_span, markdown_text
+    from compiler.stages.templating import code_span, markdown_text
 
     assert markdown_text(f"Scores {RAW}") == f"Scores {SHOWN}".replace("\\", "\\\\")
     assert code_span(RAW) == SHOWN
 
 
 def test_check_run_annotations_show_escapes(tmp_path: Path) -> None:
-    from compiler.diagnostics import Diagnostic, Severity
-    from compiler.github.publish import to_annotations
+    from compiler.core.diagnostics import Diagnostic, Severity
+    from compiler.integrations.github.publish import to_annotations
 
     (tmp_path / "model.yaml").write_text("x: 1\n")
     finding = Diagnostic("CH205", Severity.ERROR, f"bad {RAW}", "model.yaml", 1, 1, 1, 2, hint=f"fix {RAW}")
@@ -104,7 +104,7 @@ def test_check_run_annotations_show_escapes(tmp_path: Path) -> None:
 
 
 def test_a_long_line_is_quoted_as_a_bounded_excerpt() -> None:
-    from compiler.diagnostics import Diagnostic, Severity
+    from compiler.core.diagnostics import Diagnostic, Severity
     from compiler.reporters import text
 
     line = "k: [" + ", ".join(f"s{i:05d}" for i in range(20_000)) + "]"

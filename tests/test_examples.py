@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main
-from compiler.contracts import Contract
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.models import Model
-from compiler.models.suite import EvaluationSuite
-from compiler.pipeline import Checked, check_path
+from compiler.commands.cli import main
+from compiler.core.contracts import Contract
+from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.models import Model
+from compiler.core.models.suite import EvaluationSuite
+from compiler.stages.pipeline import Checked, check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -93,7 +93,7 @@ def test_outputs_report_summary_step_summary_and_chart(tmp_path: Path, monkeypat
 def test_checking_specs_never_imports_the_gates_dependencies() -> None:
     code = (
         "import sys, argparse\n"
-        "from compiler.cli import main\n"
+        "from compiler.commands.cli import main\n"
         "from compiler.gates.cli import add_gate_parser\n"
         "add_gate_parser(argparse.ArgumentParser().add_subparsers())\n"
         f"main(['check', {str(CREDIT)!r}])\n"

@@ -117,8 +117,8 @@ def write_project(
 
 
 def test_the_helper_project_checks_clean(tmp_path: Path) -> None:
-    from compiler.diagnostics import exit_code
-    from compiler.pipeline import check_path
+    from compiler.core.diagnostics import exit_code
+    from compiler.stages.pipeline import check_path
 
     root = write_project(
         tmp_path,

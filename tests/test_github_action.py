@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler.pins import PINS
+from compiler.core.pins import PINS
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"

@@ -44,11 +44,11 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from scripts_support import load_script
 
-from compiler.cli import main
-from compiler.diagnostics import Severity
-from compiler.models import Model
-from compiler.pipeline import Checked, check_path
-from compiler.render import render
+from compiler.commands.cli import main
+from compiler.core.diagnostics import Severity
+from compiler.core.models import Model
+from compiler.stages.pipeline import Checked, check_path
+from compiler.stages.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = datetime.date(2026, 11, 1)

@@ -9,12 +9,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from compiler.cli import main
-from compiler.diagnostics import Severity
-from compiler.models import Model, Project
-from compiler.models.common import NAME_PATTERN
-from compiler.pipeline import check_path
-from compiler.scaffold import DEFAULT_NAME, MAX_NAME_LENGTH, TOKEN, ScaffoldError, derive_name, scaffold, to_label
+from compiler.commands.cli import main
+from compiler.commands.scaffold import (
+    DEFAULT_NAME,
+    MAX_NAME_LENGTH,
+    TOKEN,
+    ScaffoldError,
+    derive_name,
+    scaffold,
+    to_label,
+)
+from compiler.core.diagnostics import Severity
+from compiler.core.models import Model, Project
+from compiler.core.models.common import NAME_PATTERN
+from compiler.stages.pipeline import check_path
 
 EXPECTED = [
     "charter.yaml",

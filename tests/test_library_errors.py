@@ -15,12 +15,13 @@ import pydantic
 import pytest
 import yaml
 
-from compiler import error_codes, expressions, load, pydantic_text, validate
-from compiler.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
+from compiler.core import error_codes, pydantic_text
+from compiler.core.models import KINDS
 from compiler.gates import io
 from compiler.gates.errors import UnusableInput
-from compiler.load import load_text
-from compiler.models import KINDS
+from compiler.stages import expressions, load, validate
+from compiler.stages.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
+from compiler.stages.load import load_text
 
 # --- PyYAML / libyaml -------------------------------------------------------------
 

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler import load
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.load import MAX_DEPTH, MAX_EXPANDED_VALUES, SourceFile, load_bytes, load_file, load_text
-from compiler.pipeline import check_path
-from compiler.positions import locate
+from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.positions import locate
+from compiler.stages import load
+from compiler.stages.load import MAX_DEPTH, MAX_EXPANDED_VALUES, SourceFile, load_bytes, load_file, load_text
+from compiler.stages.pipeline import check_path
 
 
 def loaded(text: str) -> SourceFile:
@@ -289,7 +289,7 @@ def test_a_loader_bug_becomes_a_finding_not_a_traceback(tmp_path: Path, monkeypa
     def broken(root: Path, path: Path, display: str) -> SourceFile:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("compiler.pipeline.load_repo_file", broken)
+    monkeypatch.setattr("compiler.stages.pipeline.load_repo_file", broken)
     monkeypatch.chdir(tmp_path)
     (finding,) = check_path(Path(".")).diagnostics
     assert finding.code == "CH900"
@@ -514,7 +514,7 @@ def test_deep_input_does_not_kill_the_process(text: str, tmp_path: Path) -> None
     path = tmp_path / "deep.yaml"
     path.write_text(text)
     script = (
-        "import sys; from pathlib import Path; from compiler.load import load_file; "
+        "import sys; from pathlib import Path; from compiler.stages.load import load_file; "
         "s = load_file(Path(sys.argv[1]), 'deep.yaml'); print([d.code for d in s.diagnostics])"
     )
     command = [sys.executable, "-c", script, str(path)]

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.load import load_file
-from compiler.validate import validate
+from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.stages.load import load_file
+from compiler.stages.validate import validate
 
 # Messages speak YAML: null, true/false, mapping, sequence.
 PYTHON_WORDS = re.compile(r"\b(None|True|False|dict|list)\b|'")

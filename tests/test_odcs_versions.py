@@ -12,12 +12,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from compiler import odcs_schemas
-from compiler.cli import main
-from compiler.contract_errors import contract_findings
-from compiler.load import load_text
-from compiler.specs import Spec
-from compiler.validate import validate
+from compiler.commands.cli import main
+from compiler.core.specs import Spec
+from compiler.stages import odcs_schemas
+from compiler.stages.contract_errors import contract_findings
+from compiler.stages.load import load_text
+from compiler.stages.validate import validate
 
 SCHEMAS = resources.files("compiler").joinpath("odcs")
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from compiler.cli import main
-from compiler.pins import PINS
+from compiler.commands.cli import main
+from compiler.core.pins import PINS
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = sorted(

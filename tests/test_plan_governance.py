@@ -16,7 +16,7 @@ import pytest
 from test_plan import run_cli
 from test_plan_fixtures import TODAY, commit, edit, make_repo, write
 
-from compiler.diagnostics import Severity
+from compiler.core.diagnostics import Severity
 from compiler.plan.make import Plan, make_plan
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
@@ -363,8 +363,8 @@ def test_every_numeric_parameter_of_the_built_in_packs_says_which_way_is_looser(
     """A new pack parameter named neither `max...` nor `min...` would only ever get a review warning."""
     from ruamel.yaml import YAML
 
-    from compiler.packs import builtin_packs, policy_files
     from compiler.plan.governance import bound_direction
+    from compiler.stages.packs import builtin_packs, policy_files
 
     numeric = {}
     for directory in builtin_packs().values():

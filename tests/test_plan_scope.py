@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from test_plan_fixtures import REGION, TODAY, edit, git, make_repo, write
 
-from compiler.diagnostics import Diagnostic, exit_code
-from compiler.gitops.git import GitError
-from compiler.gitops.scope import FILE, changed_scope, in_scope, restrict_to_changes
-from compiler.gitops.snapshot import at_revision
-from compiler.pipeline import check_path
+from compiler.core.diagnostics import Diagnostic, exit_code
+from compiler.integrations.gitops.git import GitError
+from compiler.integrations.gitops.scope import FILE, changed_scope, in_scope, restrict_to_changes
+from compiler.integrations.gitops.snapshot import at_revision
+from compiler.stages.pipeline import check_path
 
 A = "ml/contracts/applications.odcs.yaml"
 H = "ml/contracts/holdout.odcs.yaml"

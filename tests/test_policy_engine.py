@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from compiler.cli import main
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.expressions import ExpressionError, compile_expression, comprehension_depth
-from compiler.pipeline import check_path
+from compiler.commands.cli import main
+from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.stages.expressions import ExpressionError, compile_expression, comprehension_depth
+from compiler.stages.pipeline import check_path
 
 TODAY = datetime.date(2026, 11, 21)
 

@@ -7,7 +7,7 @@
    tests/cases with a few edits, all end in Diagnostics whose positions lie
    inside the file.
 2. The published JSON Schemas and the pydantic models agree: every document
-   hypothesis-jsonschema generates from `compiler.schema.kind_schema(kind)`
+   hypothesis-jsonschema generates from `compiler.commands.schema.kind_schema(kind)`
    (with its `$defs` references) is accepted by the model, except where a
    rule cannot be written in JSON Schema (listed in CROSS_FIELD_RULES and
    filtered out with `assume`).
@@ -36,13 +36,13 @@ from hypothesis.internal.conjecture import utils as conjecture_utils
 from hypothesis_jsonschema import _from_schema, from_schema
 from hypothesis_jsonschema._encode import encode_canonical_json
 
-from compiler.diagnostics import Diagnostic
-from compiler.load import SourceFile, load_bytes, load_text
-from compiler.metrics import FAIRNESS, PERFORMANCE, TASKS
-from compiler.models import KINDS
-from compiler.resolve import resolve
-from compiler.schema import kind_schema
-from compiler.validate import validate
+from compiler.commands.schema import kind_schema
+from compiler.core.diagnostics import Diagnostic
+from compiler.core.metrics import FAIRNESS, PERFORMANCE, TASKS
+from compiler.core.models import KINDS
+from compiler.stages.load import SourceFile, load_bytes, load_text
+from compiler.stages.resolve import resolve
+from compiler.stages.validate import validate
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 SCHEMA = settings(

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from compiler.models import CONTRACT_KIND
-from compiler.pipeline import check_path
-from compiler.references import Reference, labels_match, references
+from compiler.core.models import CONTRACT_KIND
+from compiler.core.references import Reference, labels_match, references
+from compiler.stages.pipeline import check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(path.parent for path in (ROOT / "examples").glob("*/charter.yaml"))

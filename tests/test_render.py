@@ -35,11 +35,11 @@ import pytest
 from ruamel.yaml import YAML
 from scripts_support import load_script
 
-import compiler.fsutil
-import compiler.pipeline
-from compiler.cli import main
-from compiler.pipeline import check_path
-from compiler.render import render
+import compiler.core.fsutil
+import compiler.stages.pipeline
+from compiler.commands.cli import main
+from compiler.stages.pipeline import check_path
+from compiler.stages.render import render
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(path.parent.name for path in (ROOT / "examples").glob("*/charter.yaml"))
@@ -146,14 +146,14 @@ def test_building_twice_changes_nothing(example: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_file_order_does_not_matter(example: str, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = rendered(ROOT / "examples" / example)
-    discover = compiler.pipeline.spec_files
+    discover = compiler.stages.pipeline.spec_files
 
     def shuffled(*args: Any, **kwargs: Any) -> list[Path]:
         files = list(discover(*args, **kwargs))
         random.Random(seed).shuffle(files)
         return files
 
-    monkeypatch.setattr(compiler.pipeline, "spec_files", shuffled)
+    monkeypatch.setattr(compiler.stages.pipeline, "spec_files", shuffled)
     assert rendered(ROOT / "examples" / example) == expected
 
 
@@ -335,7 +335,7 @@ def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
             raise OSError("disk full")
         replace(source, target)
 
-    monkeypatch.setattr(compiler.fsutil.os, "replace", crash)
+    monkeypatch.setattr(compiler.core.fsutil.os, "replace", crash)
     code, _, err = charter("build", str(project))
     assert code == 2
     assert "disk full" in err
@@ -343,7 +343,7 @@ def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     after = tree(project)
     changed = {path for path in after if after[path] != before.get(path)}
     assert all(not path.endswith("deployment.yaml") for path in changed), "a half-written manifest"
-    monkeypatch.setattr(compiler.fsutil.os, "replace", replace)
+    monkeypatch.setattr(compiler.core.fsutil.os, "replace", replace)
     assert charter("build", str(project))[0] == 0
     assert charter("build", str(project), "--check")[0] == 0
 

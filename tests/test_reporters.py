@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.reporters import Report, formats, github, json_format, junit, sarif, text
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO

@@ -8,9 +8,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from compiler.cli import main
-from compiler.models import KINDS
-from compiler.schema import all_schemas, file_name, render
+from compiler.commands.cli import main
+from compiler.commands.schema import all_schemas, file_name, render
+from compiler.core.models import KINDS
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.contracts import QUALITY_OPERATORS as OPERATORS
+from compiler.core.contracts import QUALITY_OPERATORS as OPERATORS
 
 LIBRARY_METRICS = ("nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount")
 _ENUM_PROPERTIES = ("enum", "validValues", "allowedValues")

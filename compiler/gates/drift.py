@@ -25,13 +25,13 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from compiler.core.models.model import Model
 from compiler.gates import contract_rules as rules
 from compiler.gates import drift_stats as stats
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, columns, connection, open_input, query, quote, require_columns
 from compiler.gates.project import ProjectSpecs, bare
 from compiler.gates.report import ICON, Check, GateReport, show
-from compiler.models.model import Model
 
 MAX_CATEGORIES = 100_000
 _NUMERIC_LOGICAL = ("integer", "number", "date", "timestamp")

@@ -38,14 +38,14 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from compiler.core.models.model import Model
+from compiler.core.models.suite import EvaluationSuite
 from compiler.gates import contract_rules as rules
 from compiler.gates import scoring
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, canonical, columns, connection, open_input, query, quote
 from compiler.gates.project import ProjectSpecs, bare
 from compiler.gates.report import Check, GateReport, show
-from compiler.models.model import Model
-from compiler.models.suite import EvaluationSuite
 
 MAX_GROUPS = 1000
 MAX_CLASSES = 1000

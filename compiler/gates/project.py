@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from compiler.diagnostics import Severity, exit_code
+from compiler.core.diagnostics import Severity, exit_code
+from compiler.core.models.model import Model
+from compiler.core.models.suite import EvaluationSuite
+from compiler.core.specs import Spec
+from compiler.core.suggest import did_you_mean
 from compiler.gates.errors import UnusableInput
-from compiler.models.model import Model
-from compiler.models.suite import EvaluationSuite
-from compiler.resolve import Resolved
-from compiler.specs import Spec
-from compiler.suggest import did_you_mean
+from compiler.stages.resolve import Resolved
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,9 @@ class ProjectSpecs:
 
 def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
     """Check the project; refuse (UnusableInput) when it has error-level findings."""
-    from compiler.pipeline import check_path
     from compiler.reporters import Report
     from compiler.reporters.text import render
+    from compiler.stages.pipeline import check_path
 
     root = Path(path)
     if not root.exists():

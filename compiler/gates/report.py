@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from compiler import __version__
-from compiler.fsutil import write_atomic
+from compiler.core.fsutil import write_atomic
 
 Status = Literal["pass", "fail", "warn", "no-verdict", "skipped", "info"]
 Verdict = Literal["pass", "fail", "no-verdict", "error"]

@@ -16,10 +16,10 @@ from typing import Any
 
 import duckdb
 
+from compiler.core.suggest import did_you_mean
 from compiler.gates import database as db
 from compiler.gates import objectstore
 from compiler.gates.errors import UnusableInput
-from compiler.suggest import did_you_mean
 
 # Each backend gets its own view names: the drift gate attaches two sources to one connection.
 _VIEWS = itertools.count(1)

@@ -24,13 +24,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.contracts import QUALITY_OPERATORS, Contract
-from compiler.diagnostics import PathSegment, Severity
-from compiler.gitops.snapshot import Located, Snapshot
-from compiler.models import CONTRACT_KIND
-from compiler.models.environment import Environment
-from compiler.models.model import Model
-from compiler.models.suite import EvaluationSuite
+from compiler.core.contracts import QUALITY_OPERATORS, Contract
+from compiler.core.diagnostics import PathSegment, Severity
+from compiler.core.models import CONTRACT_KIND
+from compiler.core.models.environment import Environment
+from compiler.core.models.model import Model
+from compiler.core.models.suite import EvaluationSuite
+from compiler.integrations.gitops.snapshot import Located, Snapshot
 from compiler.plan.changes import SpecChange
 from compiler.plan.governance import (
     pack_removed,

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.diagnostics import PathSegment, format_path
-from compiler.gitops.snapshot import Located, Snapshot
-from compiler.models import CONTRACT_KIND
+from compiler.core.diagnostics import PathSegment, format_path
+from compiler.core.models import CONTRACT_KIND
+from compiler.integrations.gitops.snapshot import Located, Snapshot
 
 MAX_FIELDS = 25
 

@@ -1,4 +1,4 @@
-"""`charter plan [PATH] --base REV [--head REV]`: registered by `compiler.cli`.
+"""`charter plan [PATH] --base REV [--head REV]`: registered by `compiler.commands.cli`.
 
 Exit codes: 0 nothing blocks; 1 the head revision has an error finding, or a
 breaking change at or above `--fail-on` (default: error); 2 usage or git
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from compiler.fsutil import write_output
+from compiler.core.fsutil import write_output
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -46,7 +46,7 @@ def add_plan_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    from compiler.gitops.git import GitError
+    from compiler.integrations.gitops.git import GitError
     from compiler.plan.make import make_plan
     from compiler.plan.report import render
 

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
-from compiler.diagnostics import PathSegment, Severity
-from compiler.models.policy import Policy
-from compiler.models.project import PolicyConfig, Project
-from compiler.models.waiver import Waiver
-from compiler.packs import builtin_packs, policy_files
+from compiler.core.diagnostics import PathSegment, Severity
+from compiler.core.models.policy import Policy
+from compiler.core.models.project import PolicyConfig, Project
+from compiler.core.models.waiver import Waiver
 from compiler.plan.changes import SpecChange
 from compiler.plan.rules import Context, Flip, Found, _both, _flip_found
+from compiler.stages.packs import builtin_packs, policy_files
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2, "off": 3}
 _UPPER_BOUND = re.compile(r"^max(?:[A-Z0-9_]|$)")

@@ -1,7 +1,7 @@
 """`charter plan`: what a change does between two revisions.
 
 Both revisions are checked in full by the same pipeline (see
-`compiler.gitops.snapshot`), then compared: specs added, removed and
+`compiler.integrations.gitops.snapshot`), then compared: specs added, removed and
 changed; findings new, fixed and still there; generated files that change;
 and the breaking changes of `compiler.plan.breaking`.
 """
@@ -13,15 +13,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler.diagnostics import Diagnostic, Severity, exit_code, sort_diagnostics
-from compiler.difftext import unified_diff
-from compiler.gitops.git import Repo
-from compiler.gitops.snapshot import Snapshot, at_revision, at_worktree
-from compiler.pipeline import current_date
+from compiler.core.diagnostics import Diagnostic, Severity, exit_code, sort_diagnostics
+from compiler.core.difftext import unified_diff
+from compiler.core.sources import display_path
+from compiler.integrations.gitops.git import Repo
+from compiler.integrations.gitops.snapshot import Snapshot, at_revision, at_worktree
 from compiler.plan.breaking import breaking_changes, verdict_flips
 from compiler.plan.changes import SpecChange, diff_specs
 from compiler.plan.rules import BreakingChange, Context
-from compiler.sources import display_path
+from compiler.stages.pipeline import current_date
 
 FAIL_ON = ("error", "warning", "never")
 

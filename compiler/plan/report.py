@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from compiler import __version__
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.plan.make import Plan
 from compiler.plan.rules import BreakingChange
 from compiler.reporters.text import plural, safe
@@ -184,7 +184,7 @@ def _breaking_json(change: BreakingChange) -> dict[str, Any]:
 
 
 def _dotted(path: Iterable[str | int]) -> str:
-    from compiler.diagnostics import format_path
+    from compiler.core.diagnostics import format_path
 
     return format_path(path)
 

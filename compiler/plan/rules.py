@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.diagnostics import PathSegment, Severity
-from compiler.gitops.snapshot import Located, Snapshot
+from compiler.core.diagnostics import PathSegment, Severity
+from compiler.core.references import references
+from compiler.integrations.gitops.snapshot import Located, Snapshot
 from compiler.plan.changes import SpecChange
-from compiler.references import references
 
 PASS = "pass"
 _VERDICT_RANK = {"error": 0, "warning": 1, "info": 2, PASS: 3}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from compiler.diagnostics import Diagnostic
+from compiler.core.diagnostics import Diagnostic
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from compiler.codes import CODES
-from compiler.diagnostics import Diagnostic, Severity, count_by_severity
+from compiler.core.codes import CODES
+from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
+from compiler.core.safe_names import escape_for_people
 from compiler.reporters import Report
 from compiler.reporters.text import plural
-from compiler.safe_names import escape_for_people
 
 _COMMANDS = {
     Severity.ERROR: "error",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compiler.codes import CODES
-from compiler.diagnostics import Diagnostic, Severity, count_by_severity
+from compiler.core.codes import CODES
+from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
 from compiler.reporters import Report
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.reporters import Report
 
 # XML 1.0 cannot carry these even as character references, so they are dropped.

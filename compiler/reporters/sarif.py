@@ -7,8 +7,8 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from compiler.codes import CODES
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.core.codes import CODES
+from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.reporters import Report
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

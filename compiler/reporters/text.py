@@ -8,9 +8,9 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
-from compiler.diagnostics import Diagnostic, Severity, count_by_severity
+from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
+from compiler.core.safe_names import escape_for_people
 from compiler.reporters import Report
-from compiler.safe_names import escape_for_people
 
 TAB_SIZE = 4
 # A source line is quoted up to this many characters around the finding: a message never echoes a document.

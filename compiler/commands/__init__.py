@@ -1,0 +1,1 @@
+"""The command line: one door per command into `compiler.stages.pipeline`."""

@@ -1,0 +1,32 @@
+"""Environment: where models run, and who must approve a deployment there."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from compiler.core.models.common import CharterModel, Metadata, Name, NonEmptyText
+
+
+class EnvironmentSpec(CharterModel):
+    tier: Literal["development", "staging", "production"]
+    """What the environment is for; production rules apply to `production`."""
+    cluster: NonEmptyText = Field(examples=["eu-west-1-prod"])
+    """The Kubernetes cluster (kubeconfig context) to deploy to."""
+    namespace: Name
+    github_environment: NonEmptyText = Field(examples=["production"])
+    """The GitHub environment whose protection rules hold approvals and secrets."""
+    approvals: int = Field(default=0, ge=0, le=6)
+    """Required reviewers on the GitHub environment (GitHub allows up to 6)."""
+    promotes_from: Name | None = None
+    """The environment a model must reach first (staging before production)."""
+
+
+class Environment(CharterModel):
+    """A deployment target: cluster, namespace, approvals, promotion order."""
+
+    api_version: Literal["charter/v1alpha1"]
+    kind: Literal["Environment"]
+    metadata: Metadata
+    spec: EnvironmentSpec

@@ -1,0 +1,173 @@
+"""Model: what is trained, on which data, how it is judged, served and watched."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from compiler.core.metrics import Task
+from compiler.core.models import patterns
+from compiler.core.models.common import (
+    CharterModel,
+    DataRef,
+    ImageRef,
+    Metadata,
+    Name,
+    NonEmptyText,
+    Resources,
+)
+
+RiskTier = Literal["minimal", "limited", "high", "unacceptable"]
+Column = Annotated[
+    str,
+    StringConstraints(min_length=1),
+    Field(description="A column of the contract; `table.column` when it has several tables."),
+]
+Cron = Annotated[
+    str,
+    StringConstraints(pattern=patterns.CRON),
+    Field(description="A five-field cron schedule (UTC).", examples=["0 6 * * 1"]),
+]
+
+
+class TrainingData(CharterModel):
+    """The contracts of the data the model learns from and meets in production, and their servers."""
+
+    training: DataRef
+    validation: DataRef | None = None
+    production: DataRef | None = None
+    """Production traffic the drift gate compares with the reference: its contract and server."""
+
+
+class Training(CharterModel):
+    """How the model is trained: an image and a command, run by the pipeline."""
+
+    image: ImageRef
+    command: list[NonEmptyText] = Field(min_length=1, examples=[["python", "-m", "train"]])
+    resources: Resources | None = None
+    timeout_minutes: int = Field(default=120, ge=1, le=4320)
+
+
+class EvaluationRef(CharterModel):
+    """The evaluation suite that gates this model."""
+
+    suite: Name
+
+
+class Serving(CharterModel):
+    """How the model is served."""
+
+    runtime: Literal["kserve", "kubernetes"]
+    """`kserve` renders an InferenceService; `kubernetes` a Deployment and Service."""
+    model_format: Literal[
+        "sklearn", "xgboost", "lightgbm", "onnx", "pytorch", "tensorflow", "huggingface", "mlflow", "custom"
+    ]
+    storage_uri: Annotated[str, StringConstraints(pattern=patterns.STORAGE_URI)] = Field(
+        examples=["s3://models/credit-scorer/1.4.0"]
+    )
+    image: ImageRef | None = None
+    """The serving image; required by the `kubernetes` runtime."""
+    port: int = Field(default=8080, ge=1, le=65535)
+    resources: Resources | None = None
+
+    @model_validator(mode="after")
+    def _image_for_kubernetes(self) -> Serving:
+        if self.runtime == "kubernetes" and self.image is None:
+            raise ValueError("runtime `kubernetes` needs `image`")
+        return self
+
+
+class Canary(CharterModel):
+    """Send part of the traffic to the new version before full rollout."""
+
+    traffic_percent: int = Field(ge=1, le=99)
+
+
+class Autoscaling(CharterModel):
+    min_replicas: int = Field(ge=1)
+    max_replicas: int = Field(ge=1)
+    target_cpu_percent: int = Field(default=70, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Autoscaling:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("maxReplicas is below minReplicas")
+        return self
+
+
+class Deployment(CharterModel):
+    """One environment the model is deployed to."""
+
+    environment: Name
+    replicas: int = Field(default=1, ge=0, le=1000)
+    canary: Canary | None = None
+    autoscaling: Autoscaling | None = None
+
+
+class Drift(CharterModel):
+    method: Literal["psi", "ks", "chi2"] = "psi"
+    threshold: float = Field(gt=0, examples=[0.2])
+    features: list[Column] = Field(default_factory=list)
+    """Features to watch; empty means all of the model's features."""
+
+
+class Monitoring(CharterModel):
+    """How production traffic is watched for drift."""
+
+    schedule: Cron
+    drift: Drift
+    retrain_on_drift: bool = False
+    reference: DataRef | None = None
+    """The contract of the reference data; the training data by default."""
+
+
+class Transparency(CharterModel):
+    """What people who meet the model are told (EU AI Act Art. 50)."""
+
+    disclosure: NonEmptyText
+    """How users learn that they are dealing with an AI system."""
+    contact: str | None = None
+
+
+class ModelSpec(CharterModel):
+    task: Task
+    version: Annotated[str, StringConstraints(min_length=1)] = Field(examples=["1.4.0"])
+    """The model's version; quote it (`"1.10"`), YAML reads 1.10 as a number."""
+    risk_tier: RiskTier
+    """The EU AI Act's tiers: minimal, limited, high, unacceptable."""
+    intended_use: list[NonEmptyText] = Field(default_factory=list)
+    out_of_scope_use: list[NonEmptyText] = Field(default_factory=list)
+    transparency: Transparency | None = None
+    data: TrainingData
+    features: list[Column] = Field(min_length=1)
+    label: Column | None = None
+    sensitive_features: list[Column] = Field(default_factory=list)
+    """Columns the fairness checks group by; they need not be features."""
+    training: Training
+    evaluation: EvaluationRef
+    serving: Serving | None = None
+    deployments: list[Deployment] = Field(default_factory=list)
+    monitoring: Monitoring | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ModelSpec:
+        if self.task != "generation" and self.label is None:
+            raise ValueError(f"task `{self.task}` needs `label`")
+        seen: set[str] = set()
+        for deployment in self.deployments:
+            if deployment.environment in seen:
+                raise ValueError(f"environment `{deployment.environment}` is listed twice in deployments")
+            seen.add(deployment.environment)
+        if self.deployments and self.serving is None:
+            raise ValueError("deployments need `serving`")
+        return self
+
+
+class Model(CharterModel):
+    """An ML model: data, training, evaluation, serving, monitoring."""
+
+    api_version: Literal["charter/v1alpha1"]
+    kind: Literal["Model"]
+    metadata: Metadata
+    spec: ModelSpec

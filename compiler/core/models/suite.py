@@ -1,0 +1,85 @@
+"""EvaluationSuite: the bounds a trained model must meet before it ships."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from compiler.core.metrics import FAIRNESS, PERFORMANCE, FairnessMetricName, PerformanceMetricName
+from compiler.core.models.common import CharterModel, DataRef, Metadata, Name
+
+
+class _Bounded(CharterModel):
+    min: float | None = None
+    """The value must be at least this."""
+    max: float | None = None
+    """The value must be at most this."""
+
+    def _check_bounds(self, name: str, low: float | None, high: float | None) -> None:
+        if self.min is None and self.max is None:
+            raise ValueError(f"`{name}` needs `min` or `max`")
+        for bound in (self.min, self.max):
+            if bound is None:
+                continue
+            if (low is not None and bound < low) or (high is not None and bound > high):
+                span = f"[{low if low is not None else '-inf'}, {high if high is not None else 'inf'}]"
+                raise ValueError(f"bound {bound} is outside the range of `{name}`, {span}")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("`min` is above `max`")
+
+
+class MetricBound(_Bounded):
+    """A performance metric and its bounds: `{metric: roc_auc, min: 0.8}`."""
+
+    metric: PerformanceMetricName
+    slice: Name | None = None
+    """Apply the bound to one slice only."""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> MetricBound:
+        info = PERFORMANCE[self.metric]
+        self._check_bounds(self.metric, info.low, info.high)
+        return self
+
+
+class FairnessCheck(_Bounded):
+    """A fairness metric across the groups of one sensitive feature."""
+
+    metric: FairnessMetricName
+    sensitive_feature: Annotated[str, StringConstraints(min_length=1)]
+
+    @model_validator(mode="after")
+    def _bounds(self) -> FairnessCheck:
+        info = FAIRNESS[self.metric]
+        self._check_bounds(self.metric, info.low, info.high)
+        return self
+
+
+class Slice(CharterModel):
+    """A subset of the evaluation data, reported (and bounded) on its own."""
+
+    name: Name
+    feature: Annotated[str, StringConstraints(min_length=1)]
+    values: list[str | int | float | bool] = Field(min_length=1)
+
+
+class EvaluationSuiteSpec(CharterModel):
+    dataset: DataRef
+    """The contract of the held-out evaluation data."""
+    metrics: list[MetricBound] = Field(min_length=1)
+    fairness: list[FairnessCheck] = Field(default_factory=list)
+    min_group_size: int = Field(default=30, ge=1)
+    """Groups smaller than this get no fairness verdict."""
+    slices: list[Slice] = Field(default_factory=list)
+    positive_label: str | int | bool | None = None
+    """The label value of the positive class, for binary tasks."""
+
+
+class EvaluationSuite(CharterModel):
+    """Performance and fairness bounds that gate a model."""
+
+    api_version: Literal["charter/v1alpha1"]
+    kind: Literal["EvaluationSuite"]
+    metadata: Metadata
+    spec: EvaluationSuiteSpec

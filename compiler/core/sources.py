@@ -1,0 +1,255 @@
+"""Sources: the files a check may read, by path, from a directory, from git objects or from editor buffers.
+
+Every command enters the pipeline with a `Sources` (`compiler.stages.pipeline.check`), so a revision, a working
+tree and unsaved buffers are read by one set of rules: the same globs, the same policy directories, the same
+refusals. Paths are POSIX, relative to the top of the repository (the checkout), because policy directories
+may sit beside the project (`../org-policies`) but never outside the checkout. What a person sees
+(`display`) is the same for every backend: the path as the working tree shows it, relative to the current
+directory when possible, so findings of two revisions compare.
+
+A backend never follows a symbolic link: a link is listed as a link and reading it is refused
+(`repofs.Refused`), so nothing outside the repository is ever read, whatever the checkout holds.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Protocol
+
+from compiler.core import repofs
+
+PROJECT_FILES = ("charter.yaml", "charter.yml")
+LINK_HINT = "commit the file itself; a link could point anywhere (a secret, /proc/self/environ)"
+_LINK = "`{}` is a symbolic link; Charter does not follow links"
+# Directories no run reads: version control, environments, caches, anything hidden.
+_SKIPPED_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"})
+
+
+def skipped_dir(name: str) -> bool:
+    return name in _SKIPPED_DIRS or name.startswith(".")
+
+
+class Kind(Enum):
+    FILE = "file"
+    DIRECTORY = "directory"
+    LINK = "link"
+    OTHER = "other"  # a device, FIFO, socket or submodule: never read
+
+
+class Tree(Protocol):
+    """What a backend offers: a listing that does not follow links, and bounded reads of regular files."""
+
+    def kind(self, relative: str) -> Kind | None:
+        """The kind of a top-relative path, None when absent; `repofs.Refused` when a link is on the way."""
+
+    def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
+        """Files, links and other entries below `folder` ("" for the top), skipped directories left out."""
+
+    def read(self, relative: str, cap: int) -> bytes:
+        """A regular file; `repofs.Refused`, `repofs.TooLarge` or `OSError` otherwise."""
+
+
+@dataclass(frozen=True)
+class Sources:
+    """The files of one project: `tree` holds the repository, `project` is the project's folder inside it."""
+
+    tree: Tree
+    project: str  # top-relative POSIX path of the project root, "" for the top
+    shown_as: Path  # the project root as the working tree shows it, for display paths
+    only: str | None = None  # `charter check FILE`: the one project-relative file to check
+    label: str = "working tree"  # or a short commit id
+
+    @classmethod
+    def from_path(cls, path: Path) -> Sources:
+        """A directory (or one file) of the working tree, read through `compiler.core.repofs`."""
+        root = path.parent if path.is_file() else path
+        top = repository_top(root)
+        project = os.path.relpath(os.path.abspath(root), top)
+        only = path.name if path.is_file() else None
+        return cls(DirectoryTree(top), "" if project == "." else Path(project).as_posix(), root, only)
+
+    def inside(self, relative: str) -> str:
+        """A project-relative path as a top-relative one (`..` may climb out of the project, not the top)."""
+        joined = posixpath.normpath(posixpath.join(self.project, relative)) if self.project else relative
+        return "" if joined == "." else posixpath.normpath(joined)
+
+    def display(self, relative: str) -> str:
+        """How a top-relative path is shown: as the working tree path, relative to the current directory."""
+        from_project = posixpath.relpath(relative or ".", self.project or ".")
+        return display_path(self.shown_as / from_project)
+
+    def read(self, relative: str, cap: int = repofs.DEFAULT_CAP) -> bytes:
+        return self.tree.read(relative, cap)
+
+    def kind(self, relative: str) -> Kind | None:
+        return self.tree.kind(relative)
+
+    def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
+        return self.tree.walk(folder)
+
+    def with_buffers(self, buffers: Mapping[str, bytes]) -> Sources:
+        """These sources with some files replaced or added, by top-relative path (an editor's unsaved buffers)."""
+        return Sources(BufferTree(self.tree, dict(buffers)), self.project, self.shown_as, self.only, self.label)
+
+
+def display_path(path: Path) -> str:
+    """Relative to the working directory when possible: what CI annotations need."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def repository_top(root: Path) -> Path:
+    """The checkout holding the project: policy directories may be beside it (`../org-policies`), not outside it."""
+    here = Path(os.path.abspath(root))
+    for candidate in (here, *here.parents):
+        if os.path.lexists(candidate / ".git"):
+            return candidate
+    return here
+
+
+# --- backends -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DirectoryTree:
+    """A directory on disk: every read goes through the one safe door, `compiler.core.repofs`."""
+
+    top: Path
+
+    def kind(self, relative: str) -> Kind | None:
+        if relative in ("", "."):
+            return Kind.DIRECTORY
+        info = repofs.inspect(self.top, relative)
+        return None if info is None else _kind_of_mode(info.st_mode)
+
+    def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
+        start = self.top / folder if folder else self.top
+        pending = [(start, folder)]
+        while pending:
+            directory, relative = pending.pop()
+            try:
+                entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+            except OSError:
+                continue
+            for entry in entries:
+                path = posixpath.join(relative, entry.name) if relative else entry.name
+                kind = _kind_of_mode(entry.stat(follow_symlinks=False).st_mode)
+                if kind is Kind.DIRECTORY:
+                    if not skipped_dir(entry.name):
+                        pending.append((Path(entry.path), path))
+                    continue
+                yield path, kind
+
+    def read(self, relative: str, cap: int) -> bytes:
+        return repofs.read_bytes(self.top, relative, cap)
+
+
+def _kind_of_mode(mode: int) -> Kind:
+    if stat.S_ISLNK(mode):
+        return Kind.LINK
+    if stat.S_ISDIR(mode):
+        return Kind.DIRECTORY
+    return Kind.FILE if stat.S_ISREG(mode) else Kind.OTHER
+
+
+@dataclass
+class GitTree:
+    """A commit's tree, read from the object database: nothing is checked out or written anywhere.
+
+    `entries` maps each top-relative path to (git mode, blob id); `fetch` reads many blobs in one call,
+    and the pipeline asks for all the spec files it needs at once (`prefetch`).
+    """
+
+    entries: Mapping[str, tuple[str, str]]
+    fetch: _Fetch
+    _blobs: dict[str, bytes] = field(default_factory=dict)
+
+    def kind(self, relative: str) -> Kind | None:
+        parts = relative.split("/")
+        for depth in range(1, len(parts)):
+            above = self.entries.get("/".join(parts[:depth]))
+            if above is not None and above[0] == "120000":
+                raise repofs.Refused(relative, _LINK.format(parts[depth - 1]), symlink=True)
+        entry = self.entries.get(relative)
+        if entry is not None:
+            return _kind_of_git_mode(entry[0])
+        prefix = relative.rstrip("/") + "/"
+        directory = relative in ("", ".") or any(path.startswith(prefix) for path in self.entries)
+        return Kind.DIRECTORY if directory else None
+
+    def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
+        prefix = folder.rstrip("/") + "/" if folder else ""
+        for path in sorted(self.entries):
+            if path.startswith(prefix) and not any(skipped_dir(part) for part in path[len(prefix) :].split("/")[:-1]):
+                yield path, _kind_of_git_mode(self.entries[path][0])
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        wanted = [self.entries[path][1] for path in paths if path in self.entries and path not in self._blobs]
+        fetched = self.fetch(wanted)
+        for path in paths:
+            entry = self.entries.get(path)
+            if entry is not None and entry[1] in fetched:
+                self._blobs[path] = fetched[entry[1]]
+
+    def read(self, relative: str, cap: int) -> bytes:
+        kind = self.kind(relative)
+        if kind is None:
+            raise repofs.Refused(relative, "no such file", missing=True)
+        if kind is Kind.LINK:
+            name = relative.rsplit("/", 1)[-1]
+            raise repofs.Refused(relative, _LINK.format(name), symlink=True)
+        if kind is not Kind.FILE:
+            raise repofs.Refused(relative, "not a regular file (a device, FIFO, socket or directory)")
+        if relative not in self._blobs:
+            self.prefetch([relative])
+        data = self._blobs[relative]
+        if len(data) > cap:
+            raise repofs.TooLarge(relative, cap)
+        return data
+
+
+class _Fetch(Protocol):
+    def __call__(self, shas: Iterable[str]) -> dict[str, bytes]: ...
+
+
+def _kind_of_git_mode(mode: str) -> Kind:
+    if mode in ("100644", "100755"):
+        return Kind.FILE
+    return Kind.LINK if mode == "120000" else Kind.OTHER
+
+
+@dataclass(frozen=True)
+class BufferTree:
+    """Unsaved editor buffers over another tree: a buffer wins over the file it replaces."""
+
+    base: Tree
+    buffers: Mapping[str, bytes]
+
+    def kind(self, relative: str) -> Kind | None:
+        return Kind.FILE if relative in self.buffers else self.base.kind(relative)
+
+    def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
+        prefix = folder.rstrip("/") + "/" if folder else ""
+        seen = set()
+        for path, kind in self.base.walk(folder):
+            seen.add(path)
+            yield path, Kind.FILE if path in self.buffers else kind
+        for path in sorted(self.buffers):
+            if path not in seen and path.startswith(prefix):
+                yield path, Kind.FILE
+
+    def read(self, relative: str, cap: int) -> bytes:
+        if relative in self.buffers:
+            data = self.buffers[relative]
+            if len(data) > cap:
+                raise repofs.TooLarge(relative, cap)
+            return data
+        return self.base.read(relative, cap)

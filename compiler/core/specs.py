@@ -1,0 +1,63 @@
+"""A validated spec: the typed object, and the document it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.core.contracts import Contract
+from compiler.core.diagnostics import Diagnostic, PathSegment, Severity
+from compiler.core.documents import Document
+from compiler.core.models import CharterModel
+from compiler.core.positions import Span, locate
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    kind: str
+    name: str
+    document: Document
+    model: CharterModel | None = None
+    contract: Contract | None = None
+
+    @property
+    def file(self) -> str:
+        return self.document.file
+
+    @property
+    def data(self) -> Any:
+        return self.document.data
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} `{self.name}`"
+
+    def span(self, path: Sequence[PathSegment], *, key: bool = False) -> Span:
+        return locate(self.document.node, path, key=key)
+
+    def finding(
+        self,
+        code: str,
+        message: str,
+        path: Sequence[PathSegment],
+        *,
+        key: bool = False,
+        hint: str | None = None,
+        severity: Severity = Severity.ERROR,
+    ) -> Diagnostic:
+        """A diagnostic that points at `path` in this spec's document."""
+        span = self.span(path, key=key)
+        return Diagnostic(
+            code,
+            severity,
+            message,
+            self.file,
+            span.line,
+            span.column,
+            span.end_line,
+            span.end_column,
+            tuple(path),
+            hint,
+            document=self.document.index,
+        )

@@ -1,0 +1,238 @@
+"""`charter github report [PATH]`: registered by `compiler.commands.cli`.
+
+Runs inside GitHub Actions: reads GITHUB_TOKEN, GITHUB_REPOSITORY,
+GITHUB_SHA, GITHUB_EVENT_PATH and GITHUB_API_URL (GitHub Enterprise).
+Checks the project, plans the pull request against its base, and publishes
+one check run (every finding as an annotation) and one summary comment.
+
+Exit codes are the findings', whether or not GitHub could be reached: 0
+nothing blocks; 1 an error finding, or a breaking change at or above
+`--fail-on`; 2 usage (not in GitHub Actions, no such directory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+PREFIX = "charter github report"
+
+
+def add_github_parser(commands: Any) -> argparse.ArgumentParser:
+    """Register `github report` on the `charter` subparsers; `run` returns the exit code."""
+    github: argparse.ArgumentParser = commands.add_parser("github", help="publish results to a pull request")
+    sub = github.add_subparsers(dest="github_command", metavar="COMMAND", required=True)
+    report = sub.add_parser(
+        "report",
+        help="a check run with every finding as an annotation, and one summary comment with the plan",
+        description=(
+            "Inside GitHub Actions: check PATH, plan the pull request against its base, create a check run on "
+            "the head commit with every finding as an annotation, and create or update one summary comment on "
+            "the pull request. Needs `permissions: checks: write, pull-requests: write`."
+        ),
+    )
+    report.add_argument("path", nargs="?", default=".", metavar="PATH", help="the project directory (default: .)")
+    report.add_argument("--base", metavar="REV", help="plan against REV (default: the pull request's base commit)")
+    report.add_argument("--pr", type=int, metavar="NUMBER", help="the pull request (default: from the event)")
+    report.add_argument("--sha", metavar="SHA", help="commit for the check run (default: the pull request's head)")
+    report.add_argument("--name", default="charter", help="the check run's name (default: charter)")
+    report.add_argument(
+        "--fail-on",
+        choices=("error", "warning", "never"),
+        default="error",
+        help="breaking changes of this severity or worse fail the check (default: error)",
+    )
+    report.add_argument("--no-comment", action="store_true", help="publish the check run only")
+    report.add_argument("--dry-run", action="store_true", help="print the summary and the comment; send nothing")
+    report.add_argument("--retries", type=int, default=5, metavar="N", help="retries on rate limits and 5xx")
+    report.add_argument("--backoff", type=float, default=1.0, metavar="SECONDS", help="first retry delay; doubles")
+    report.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per request")
+    report.add_argument(
+        "--write-interval", type=float, default=1.0, metavar="SECONDS", help="pause between writes (GitHub asks 1s)"
+    )
+    report.set_defaults(run=run_report)
+    return github
+
+
+def _pull_request(event: Mapping[str, Any]) -> tuple[int | None, str | None, str | None]:
+    """(number, head sha, base sha) from a pull_request(_target) or issue_comment event."""
+    pull = event.get("pull_request")
+    if isinstance(pull, dict):
+        head, base = pull.get("head"), pull.get("base")
+        head_sha = head.get("sha") if isinstance(head, dict) else None
+        base_sha = base.get("sha") if isinstance(base, dict) else None
+        number = pull.get("number", event.get("number"))
+        return (
+            number if isinstance(number, int) else None,
+            head_sha if isinstance(head_sha, str) else None,
+            base_sha if isinstance(base_sha, str) else None,
+        )
+    issue = event.get("issue")
+    if isinstance(issue, dict) and "pull_request" in issue and isinstance(issue.get("number"), int):
+        return issue["number"], None, None
+    return None, None, None
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from compiler.integrations.github.client import Environment, NotInActions, Settings
+
+    path = Path(args.path)
+    if not path.is_dir():
+        print(f"{PREFIX}: not a project directory: {args.path}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        environment = Environment.from_environ()
+    except NotInActions as error:
+        if not args.dry_run:
+            print(f"{PREFIX}: not running in GitHub Actions: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        environment = Environment("", "owner/repo", None, "https://api.github.com", {}, None, "", None)
+    settings = Settings(
+        retries=max(args.retries, 0),
+        backoff=max(args.backoff, 0.0),
+        timeout=max(args.timeout, 1.0),
+        write_interval=max(args.write_interval, 0.0),
+    )
+    return _Report(args, path, environment, settings).run()
+
+
+class _Report:
+    def __init__(self, args: argparse.Namespace, path: Path, environment: Any, settings: Any) -> None:
+        self.args, self.path, self.env, self.settings = args, path, environment, settings
+        self.client: Any = None
+        self.repo: Any = None
+
+    def say(self, message: str, *, error: bool = False) -> None:
+        print(f"{PREFIX}: {self.env.scrub(message)}", file=sys.stderr if error else sys.stdout)
+
+    def github(self) -> Any:
+        if self.repo is None:
+            from compiler.integrations.github.client import connect
+
+            self.client = connect(self.env, self.settings)
+            self.repo = self.client.get_repo(self.env.repository)
+        return self.repo
+
+    def run(self) -> int:
+        from compiler.core.diagnostics import Severity, exit_code
+        from compiler.integrations.github import publish
+        from compiler.integrations.gitops.git import GitError, Repo
+        from compiler.stages.pipeline import check_path
+
+        number, head_sha, base_sha = _pull_request(self.env.event)
+        number = self.args.pr or number
+        if number is not None and not self.args.dry_run and (head_sha is None or base_sha is None):
+            try:
+                pull = self.github().get_pull(number)
+                head_sha, base_sha = head_sha or pull.head.sha, base_sha or pull.base.sha
+            except Exception as error:  # noqa: BLE001 - reported; the check goes on without the pull request
+                self.say(f"cannot read pull request #{number}: {self.describe(error)}", error=True)
+        head_sha = self.args.sha or head_sha or self.env.sha
+        base = self.args.base or base_sha
+        plan = None
+        plan_note = None if base else "no base revision (not a pull request, and no --base)"
+        if base:
+            from compiler.plan.make import make_plan
+
+            try:
+                plan = make_plan(self.path, base, fail_on=self.args.fail_on)
+            except GitError as error:
+                plan_note = f"cannot plan against `{base}`: {error}"
+                self.say(plan_note, error=True)
+        result = plan.head.result if plan is not None else check_path(self.path)
+        code = plan.exit_code() if plan is not None else exit_code(result.diagnostics)
+        try:
+            root = Repo.discover(self.path).root
+        except GitError:
+            root = Path.cwd()
+        annotations = publish.to_annotations(result.diagnostics, root)
+        breaking = None
+        plan_markdown = None
+        if plan is not None:
+            from compiler.plan.report import render_markdown
+
+            plan_markdown = render_markdown(plan, limit=publish.SUMMARY_LIMIT - 5_000, heading="###")
+            counts = {s: sum(1 for c in plan.breaking if c.severity is s) for s in Severity}
+            breaking = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) or None
+        content = publish.content(
+            self.args.name,
+            result.diagnostics,
+            files=result.files,
+            specs=len(result.specs),
+            failed=bool(code),
+            annotations_=annotations,
+            plan_markdown=plan_markdown,
+            plan_note=plan_note,
+            breaking=breaking,
+            commit=head_sha,
+        )
+        if self.args.dry_run:
+            print(f"# check run `{content.name}`: {content.conclusion}, {len(annotations)} annotations")
+            print(f"# {content.title}\n\n{content.summary}\n")
+            print(content.comment)
+            return code
+        self.publish(content, head_sha, number)
+        return code
+
+    def publish(self, content: Any, head_sha: str | None, number: int | None) -> None:
+        from compiler.integrations.github import publish
+
+        if head_sha is None:
+            self.say("no commit to attach the check run to (GITHUB_SHA is not set, no --sha)", error=True)
+        else:
+            try:
+                details = (
+                    f"{self.env.server_url}/{self.env.repository}/actions/runs/{self.env.run_id}"
+                    if self.env.run_id
+                    else None
+                )
+                _, requests = publish.publish_check_run(self.github(), head_sha, content, details_url=details)
+                self.say(
+                    f"check run `{content.name}` on {head_sha[:7]}: {content.conclusion}, "
+                    f"{len(content.annotations)} annotations in {requests} requests"
+                )
+            except Exception as error:  # noqa: BLE001 - GitHub's failures never change the exit code
+                self.say(f"no check run: {self.describe(error)}; the exit code is the findings'", error=True)
+        if number is None or self.args.no_comment:
+            return
+        try:
+            issue = self.github().get_issue(number)
+            outcome = publish.upsert_comment(issue, content.comment, publish.marker(content.name))
+            self.say(f"summary comment {outcome} on #{number}")
+        except Exception as error:  # noqa: BLE001 - as above
+            self.say(f"no summary comment: {self.describe(error)}; the exit code is the findings'", error=True)
+
+    def describe(self, error: Exception) -> str:
+        import requests
+        from github import GithubException, RateLimitExceededException
+
+        if isinstance(error, RateLimitExceededException):
+            return f"GitHub's rate limit is exhausted (HTTP {error.status}); try again after it resets"
+        if isinstance(error, GithubException):
+            data = error.data
+            detail = data.get("message") if isinstance(data, dict) else None
+            detail = f": {detail}" if detail else ""
+            if error.status >= 500:
+                return f"GitHub is unavailable at {self.env.api_url} (HTTP {error.status}{detail}), after retries"
+            if error.status == 401:
+                return f"GitHub refused the token (HTTP 401{detail})"
+            if error.status in (403, 404):
+                return (
+                    f"GitHub refused the request (HTTP {error.status}{detail}); the job needs "
+                    "`permissions: {checks: write, pull-requests: write}`"
+                )
+            return f"GitHub answered HTTP {error.status}{detail}"
+        if isinstance(error, requests.exceptions.RequestException):
+            reason = str(error)
+            for known in ("Connection refused", "Name or service not known", "timed out", "Network is unreachable"):
+                if known in reason:
+                    reason = known
+                    break
+            else:
+                reason = type(error).__name__
+            return f"GitHub is unreachable at {self.env.api_url} ({reason})"
+        return f"{type(error).__name__}: {error}"

@@ -1,0 +1,230 @@
+"""`charter check --changed-since REV`: which objects a change can affect.
+
+The check itself always runs in full; this module only chooses which of
+its findings to report, so a changed-only check is exactly as strict as a
+full check on the objects it reports on. Those objects are:
+
+- every spec whose document changed since REV (added, removed, edited or
+  moved to another file), compared by kind and name;
+- everything that refers to one of them, transitively (the reverse of the
+  reference graph: a contract's models and suites, a suite's models, an
+  environment's models and the environments that promote from it, a
+  target's waivers, the waivers and Project settings that name a policy);
+- what a changed Model or Waiver refers to, whose findings see it (a
+  suite's "metrics fit the task", a contract's `related.models`, a waived
+  target);
+- everything a changed Policy matches (by kinds and labels; its CEL
+  conditions are not evaluated, which can only widen the scope);
+- and, for findings that belong to no valid spec (a YAML syntax error, an
+  empty file), the changed files themselves, as `("File", path)`.
+
+A change to the Project file (`charter.yaml`) can change anything: the
+scope is then None, which means a full check.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from compiler.core import repofs
+from compiler.core.diagnostics import Diagnostic
+from compiler.core.models import CONTRACT_KIND
+from compiler.core.models.policy import Policy
+from compiler.core.references import labels_match, references
+from compiler.core.sources import PROJECT_FILES, DirectoryTree, display_path
+from compiler.core.specs import Spec
+from compiler.integrations.gitops.git import GitError, Repo
+from compiler.integrations.gitops.snapshot import document_key
+from compiler.stages.load import SourceFile, load_bytes
+from compiler.stages.pipeline import Checked, check_path
+from compiler.stages.validate import validate
+
+Key = tuple[str, str]
+FILE = "File"
+
+__all__ = ["FILE", "GitError", "changed_scope", "in_scope", "restrict_to_changes"]
+
+
+def restrict_to_changes(result: Checked, rev: str) -> Checked:
+    """The findings of a full check (`result`) that are about what changed since `rev`."""
+    return replace(result, diagnostics=in_scope(result, changed_scope(result.root, rev, head=result)))
+
+
+def changed_scope(root: Path, rev: str, *, head: Checked | None = None) -> set[Key] | None:
+    """The (kind, name) pairs to report on, or None for "everything" (a full check).
+
+    `head` is the full check of `root` in the working tree, when the caller
+    has already run it; otherwise it is run here. Raises GitError when
+    `root` is not in a git repository or `rev` does not exist.
+    """
+    if root.is_file():
+        return None
+    repo = Repo.discover(root)
+    commit = repo.resolve(rev)
+    head = head or check_path(root)
+    project_files = {display_path(root / name) for name in PROJECT_FILES}
+    read = set(head.sources)
+    before: dict[Key, tuple[str, Any]] = {}
+    after: dict[Key, tuple[str, Any]] = {}
+    old_specs: list[Spec] = []
+    new_specs: list[Spec] = []
+    scope: set[Key] = set()
+    folders = _folders(repo, root, head)
+    changed = []
+    for relative in sorted(repo.changed_since(commit)):
+        display = display_path(repo.root / relative)
+        exists = (repo.root / relative).is_file()
+        if display in read or (not exists and relative.endswith((".yaml", ".yml")) and _under(relative, folders)):
+            changed.append((relative, display, exists))
+    old_blobs = _blobs_at(repo, commit, [relative for relative, _, _ in changed])
+    for relative, display, exists in changed:
+        if display in project_files:
+            return None
+        scope.add((FILE, display))
+        if relative in old_blobs:
+            _collect(load_bytes(old_blobs[relative], display), before, old_specs)
+        if exists:
+            _collect(_load_current(head, repo, relative, display), after, new_specs)
+    changed_keys = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
+    if any(kind == "Project" for kind, _ in changed_keys):
+        return None
+    current = _current_specs(head, new_specs)
+    contracts = _contract_ids([*current, *old_specs])
+    affected = set(changed_keys)
+    for spec in [*old_specs, *new_specs]:
+        if _key(spec) in changed_keys and spec.kind in ("Model", "Waiver"):
+            affected.update(_refs(spec, contracts))
+    for spec in [*old_specs, *new_specs]:
+        if _key(spec) in changed_keys and isinstance(spec.model, Policy):
+            affected.update(_key(target) for target in current if _matches(spec.model, target))
+    _close_over_referrers(affected, current, contracts)
+    return scope | affected
+
+
+def in_scope(result: Checked, scope: set[Key] | None) -> list[Diagnostic]:
+    """The findings of a full check that are about objects in `scope` (all of them when None).
+
+    A finding is kept when the spec document it points at is in the scope by
+    kind and name; when it points at no valid spec (a file that does not
+    parse, a document that fails validation) and its file changed; or when
+    it is about the run rather than a file that was read.
+    """
+    if scope is None:
+        return list(result.diagnostics)
+    targets = {(spec.file, spec.document.index): _key(spec) for spec in result.specs}
+    kept = []
+    for d in result.diagnostics:
+        key = targets.get((d.file, d.document))
+        if key is not None:
+            if key in scope:
+                kept.append(d)
+        elif not d.file or d.file not in result.sources or (FILE, d.file) in scope:
+            kept.append(d)
+    return kept
+
+
+# --- reading both versions of the changed files --------------------------------------------
+
+
+def _folders(repo: Repo, root: Path, head: Checked) -> list[str]:
+    """Where a deleted spec file could have been read from: the project and its policy directories."""
+    folders = [repo.prefix(root)]
+    for directory in head.project.spec.policies.paths if head.project else []:
+        try:
+            folders.append(repo.prefix(root / directory))
+        except GitError:
+            continue
+    return folders
+
+
+def _under(relative: str, folders: list[str]) -> bool:
+    return any(not folder or relative.startswith(folder + "/") for folder in folders)
+
+
+def _blobs_at(repo: Repo, commit: str, paths: list[str]) -> dict[str, bytes]:
+    wanted = set(paths)
+    entries = [entry for entry in repo.tree(commit) if entry.path in wanted]
+    blobs = repo.read(entry.sha for entry in entries)
+    return {entry.path: blobs[entry.sha] for entry in entries}
+
+
+def _load_current(head: Checked, repo: Repo, relative: str, display: str) -> SourceFile:
+    """The working tree's version, through the sources the check read (no link followed)."""
+    top = head.input.tree.top if isinstance(head.input.tree, DirectoryTree) else repo.root
+    inside = os.path.relpath(repo.root / relative, top)
+    try:
+        return load_bytes(head.input.read(Path(inside).as_posix()), display)
+    except (repofs.Refused, repofs.TooLarge, OSError):
+        return SourceFile(display)
+
+
+def _collect(source: SourceFile, into: dict[Key, tuple[str, Any]], specs: list[Spec]) -> None:
+    for document in source.documents:
+        key = document_key(document)
+        if key is None:
+            continue
+        into.setdefault(key, (source.path, document.data))
+        try:
+            spec, _ = validate(document)
+        except Exception:  # noqa: BLE001 - the full check reports it; the scope only needs the key
+            spec = None
+        if spec is not None:
+            specs.append(spec)
+
+
+def _current_specs(head: Checked, changed_files_specs: list[Spec]) -> list[Spec]:
+    """The head's specs, plus policies from policy directories (not among `head.specs`)."""
+    seen = {(spec.file, spec.document.index) for spec in head.specs}
+    extra = [spec for spec in changed_files_specs if (spec.file, spec.document.index) not in seen]
+    return [*head.specs, *extra]
+
+
+# --- the reference graph --------------------------------------------------------------------
+
+
+def _key(spec: Spec) -> Key:
+    return (spec.kind, spec.name)
+
+
+def _contract_ids(specs: Iterable[Spec]) -> dict[str, set[str]]:
+    """A contract reference (by id or name) -> the ids it can mean."""
+    ids: dict[str, set[str]] = {}
+    for spec in specs:
+        if spec.contract is not None:
+            ids.setdefault(spec.contract.id, set()).add(spec.contract.id)
+            if spec.contract.name:
+                ids.setdefault(spec.contract.name, set()).add(spec.contract.id)
+    return ids
+
+
+def _refs(spec: Spec, contracts: dict[str, set[str]]) -> set[Key]:
+    return set(_references(spec, contracts))
+
+
+def _references(spec: Spec, contracts: dict[str, set[str]]) -> Iterator[Key]:
+    for reference in references(spec):
+        if reference.kind == CONTRACT_KIND:
+            # A contract is named by its id or its name; the scope speaks of ids.
+            for contract_id in contracts.get(reference.name, {reference.name}):
+                yield (CONTRACT_KIND, contract_id)
+        else:
+            yield (reference.kind, reference.name)
+
+
+def _matches(policy: Policy, target: Spec) -> bool:
+    return target.kind in policy.spec.match.kinds and labels_match(policy.spec.match.labels, target)
+
+
+def _close_over_referrers(affected: set[Key], specs: list[Spec], contracts: dict[str, set[str]]) -> None:
+    references = [(_key(spec), _refs(spec, contracts)) for spec in specs]
+    grew = True
+    while grew:
+        grew = False
+        for key, refs in references:
+            if key not in affected and refs & affected:
+                affected.add(key)
+                grew = True

@@ -1,0 +1,281 @@
+"""Stage 4, check: every policy rule against every spec it matches, then waivers.
+
+Expressions see the spec (`object`, with defaults filled in), what it refers
+to, resolved (`related`), the policy's parameters (`params`), its named
+`variables`, the `project`, and `today`. A rule that cannot be evaluated
+fails closed (CH502); a policy that does not compile is reported at its own
+position (CH501) and fails the run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.core.diagnostics import Diagnostic, PathSegment, Severity
+from compiler.core.models.policy import Policy, Validation
+from compiler.core.models.project import Project
+from compiler.core.references import labels_match
+from compiler.core.specs import Spec
+from compiler.stages.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
+from compiler.stages.resolve import Resolved
+from compiler.stages.sandbox import Overrun, Progress, run_bounded
+from compiler.stages.views import Views
+from compiler.stages.waivers import apply_waivers
+
+POLICY_CODE = "CH500"
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    severity_overrides: Mapping[str, str]
+    params: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def of(cls, project: Project | None) -> PolicySettings:
+        if project is None:
+            return cls({}, {})
+        return cls(project.spec.policies.severity_overrides, project.spec.policies.params)
+
+    def params_for(self, name: str, policy: Policy) -> dict[str, Any]:
+        """The policy's defaults with the Project's values on top."""
+        return {**policy.spec.params, **self.params.get(name, {})}
+
+
+def check(
+    resolved: Resolved,
+    policies: Sequence[Spec],
+    project: Project | None,
+    today: datetime.date,
+    sources: Mapping[str, str],
+) -> list[Diagnostic]:
+    settings = PolicySettings.of(project)
+    views = Views(resolved)
+    findings: list[Diagnostic] = []
+    runnable: list[_Runnable] = []
+    for spec in policies:
+        assert isinstance(spec.model, Policy)
+        compiled, errors = _compile(spec, spec.model, sources)
+        findings.extend(errors)
+        if not errors:
+            params = settings.params_for(spec.name, spec.model)
+            runnable.append(_Runnable(spec, spec.model, compiled, params))
+    targets = [spec for spec in resolved.specs if spec.kind not in ("Policy", "Waiver")]
+    context = {"project": views.of(resolved.get("Project", project.metadata.name)) if project else {}}
+    context["today"] = today.isoformat()
+    policy_findings = _evaluate_bounded(views, context, targets, runnable, settings)
+    waivers = [spec for spec in resolved.specs if spec.kind == "Waiver"]
+    rules = {
+        (spec.name, rule.name): rule
+        for spec in policies
+        if isinstance(spec.model, Policy)
+        for rule in spec.model.spec.validations
+    }
+    by_document = {(spec.file, spec.document.index): spec for spec in targets}
+    findings.extend(apply_waivers(policy_findings, waivers, rules, today, by_document))
+    return findings
+
+
+def _evaluate_bounded(
+    views: Views,
+    shared: dict[str, Any],
+    targets: list[Spec],
+    runnable: list[_Runnable],
+    settings: PolicySettings,
+) -> list[Diagnostic]:
+    """Every matching (spec, policy) pair, in a worker that is stopped on overrun (compiler/stages/sandbox.py).
+
+    `shared` is what every spec's context holds (`project`, `today`).
+    """
+    pairs = [
+        (target, run)
+        for target in targets
+        for run in runnable
+        if target.kind in run.policy.spec.match.kinds and labels_match(run.policy.spec.match.labels, target)
+    ]
+
+    def work(items: list[int], progress: Progress) -> Iterator[tuple[int, list[Diagnostic]]]:
+        scope: Scope | None = None
+        scoped: Spec | None = None
+        for item in items:
+            target, run = pairs[item]
+            if scoped is not target:  # a spec's context is built once for all its policies
+                scoped = target
+                scope = Scope({**views.context(target), **shared})
+            assert scope is not None
+            yield item, _run(target, scope, run, settings, functools.partial(progress.mark, item))
+
+    results, overruns = run_bounded(work, len(pairs))
+    for overrun in overruns:
+        target, run = pairs[overrun.item]
+        results[overrun.item] = [_overrun_finding(target, run, overrun, len(pairs) - len(results) - 1)]
+    return [finding for item in sorted(results) for finding in results[item]]
+
+
+def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: int) -> Diagnostic:
+    """CH502 on the expression the worker was running when it was stopped."""
+    body = run.policy.spec
+    conditions, variables = len(body.match.conditions), len(body.variables)
+    step, rule = overrun.step, None
+    path: list[PathSegment] = ["metadata", "name"]
+    if step < 0:
+        what = "context"
+    elif step < conditions:
+        what = f"match condition `{body.match.conditions[step].name}`"
+    elif step < conditions + variables:
+        what = f"variable `{body.variables[step - conditions].name}`"
+    else:
+        validation = body.validations[min(step - conditions - variables, len(body.validations) - 1)]
+        rule, what = validation.name, f"rule `{validation.name}`"
+        path = _parse_path(validation.path) if validation.path else path
+    reason = overrun.reason
+    if overrun.budget_spent and skipped > 0:
+        reason += f"; {skipped:,} further policy evaluations did not run"
+    return target.finding(
+        "CH502",
+        f"policy `{run.spec.name}` {what} could not be evaluated on {target.label}: stopped: {reason}",
+        path,
+        hint="the rule counts as failed (fail closed); make the expression cheaper or the spec smaller",
+    ).with_changes(policy=run.spec.name, rule=rule)
+
+
+def _compile(spec: Spec, policy: Policy, sources: Mapping[str, str]) -> tuple[dict[str, Compiled], list[Diagnostic]]:
+    compiled: dict[str, Compiled] = {}
+    errors: list[Diagnostic] = []
+    body = policy.spec
+    expressions: list[tuple[list[PathSegment], str]] = []
+    expressions += [
+        (["spec", "match", "conditions", i, "expression"], c.expression) for i, c in enumerate(body.match.conditions)
+    ]
+    expressions += [(["spec", "variables", i, "expression"], v.expression) for i, v in enumerate(body.variables)]
+    for i, rule in enumerate(body.validations):
+        expressions.append((["spec", "validations", i, "expression"], rule.expression))
+        if rule.message_expression:
+            expressions.append((["spec", "validations", i, "messageExpression"], rule.message_expression))
+    for path, source in expressions:
+        try:
+            compiled[source] = compile_expression(source)
+        except ExpressionError as error:
+            errors.append(_expression_finding(spec, path, error, sources.get(spec.file, "")))
+    return compiled, errors
+
+
+def _expression_finding(spec: Spec, path: list[PathSegment], error: ExpressionError, text: str) -> Diagnostic:
+    finding = spec.finding("CH501", f"policy `{spec.name}`: {error.message}", path)
+    if not error.line:
+        return finding.with_changes(policy=spec.name)
+    line, column = finding.line, finding.column
+    lines = text.splitlines()
+    source_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    if source_line[column - 1 : column] in ("|", ">"):
+        # A block scalar: the expression starts on the next line, indented.
+        first = lines[line] if line < len(lines) else ""
+        indent = len(first) - len(first.lstrip())
+        line, column = line + error.line, indent + error.column
+    elif error.line == 1:
+        quote = 1 if source_line[column - 1 : column] in ("'", '"') else 0
+        column = column + quote + error.column - 1
+    return finding.with_changes(line=line, column=column, end_line=line, end_column=column + 1, policy=spec.name)
+
+
+@dataclass(frozen=True)
+class _Runnable:
+    """A policy that compiled, with its parameters resolved once per run."""
+
+    spec: Spec
+    policy: Policy
+    compiled: dict[str, Compiled]
+    params: dict[str, Any]
+
+
+def _run(
+    target: Spec, scope: Scope, run: _Runnable, settings: PolicySettings, mark: Callable[[int], None]
+) -> list[Diagnostic]:
+    """`mark(step)` before each expression: conditions, then variables, then rules, counted from 0."""
+    policy_spec, policy, compiled = run.spec, run.policy, run.compiled
+    scope.enter_policy(run.params)
+    step = 0
+    findings: list[Diagnostic] = []
+
+    def failed(rule: str | None, error: ExpressionError, path: Sequence[PathSegment], what: str = "") -> Diagnostic:
+        what = what or f"rule `{rule}`"
+        return target.finding(
+            "CH502",
+            f"policy `{policy_spec.name}` {what} could not be evaluated on {target.label}: {error.message}",
+            path,
+            hint="the rule counts as failed (fail closed); fix the expression or the spec",
+        ).with_changes(policy=policy_spec.name, rule=rule)
+
+    try:
+        for condition in policy.spec.match.conditions:
+            mark(step)
+            step += 1
+            if evaluate(compiled[condition.expression], scope) is not True:
+                return []
+    except ExpressionError as error:
+        return [failed(None, error, ["metadata", "name"], f"match condition `{condition.name}`")]
+    try:
+        for variable in policy.spec.variables:
+            mark(step)
+            step += 1
+            scope.set_variable(variable.name, evaluate(compiled[variable.expression], scope))
+    except ExpressionError as error:
+        return [failed(None, error, ["metadata", "name"], f"variable `{variable.name}`")]
+    for rule in policy.spec.validations:
+        mark(step)
+        step += 1
+        severity = _severity(policy_spec.name, rule, settings)
+        if severity is None:
+            continue
+        path = _parse_path(rule.path) if rule.path else ["metadata", "name"]
+        try:
+            holds = evaluate(compiled[rule.expression], scope)
+            if not isinstance(holds, bool):
+                raise ExpressionError(f"the expression returned {type(holds).__name__}, not a boolean")
+            if holds:
+                continue
+            message = _message(rule, compiled, scope)
+        except ExpressionError as error:
+            findings.append(failed(rule.name, error, path))
+            continue
+        findings.append(
+            target.finding(
+                POLICY_CODE,
+                message,
+                path,
+                key=False,
+                hint=rule.remediation,
+                severity=severity,
+            ).with_changes(policy=policy_spec.name, rule=rule.name, related=tuple(rule.references))
+        )
+    return findings
+
+
+def _message(rule: Validation, compiled: dict[str, Compiled], scope: Scope) -> str:
+    if rule.message_expression:
+        text = evaluate(compiled[rule.message_expression], scope)
+        if isinstance(text, str) and text.strip():
+            return text
+    return rule.message or f"`{rule.expression}` does not hold"
+
+
+def _severity(policy: str, rule: Validation, settings: PolicySettings) -> Severity | None:
+    if not rule.waivable:  # what no waiver may suspend, no override may soften
+        return Severity(rule.severity)
+    chosen = settings.severity_overrides.get(f"{policy}/{rule.name}") or settings.severity_overrides.get(policy)
+    value = chosen or rule.severity
+    return None if value == "off" else Severity(value)
+
+
+def _parse_path(dotted: str) -> list[PathSegment]:
+    """`spec.deployments[0].replicas` -> ["spec", "deployments", 0, "replicas"]."""
+    path: list[PathSegment] = []
+    for part in dotted.replace("]", "").split("."):
+        name, *indexes = part.split("[")
+        if name:
+            path.append(name)
+        path.extend(int(index) for index in indexes if index.isdigit())
+    return path

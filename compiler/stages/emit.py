@@ -1,0 +1,245 @@
+"""Stage 6, emit: write rendered files, and only files Charter owns.
+
+The build records every file it writes, with its hash, in
+`.charter/manifest.json`. That record lets `charter build --check` tell a
+stale file (its spec changed) from one edited by hand (its hash differs
+from the one recorded) and find files left behind by a deleted spec.
+
+The manifest is a claim, not a permission (THREATS.md): a pull request can
+edit it. So a file is deleted or overwritten only when it is a regular file
+inside a configured output directory, reached without a link, whose bytes
+still hash to the recorded value. Every other entry is reported (CH902, at
+its line in the manifest) and left alone; every read and write goes
+through compiler/core/repofs.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.core import repofs
+from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.difftext import unified_diff
+from compiler.core.fsutil import write_atomic
+from compiler.stages.render import Output
+
+MANIFEST = ".charter/manifest.json"
+# Generated files are small; a larger "output" is not one Charter wrote.
+MAX_OUTPUT_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class Plan:
+    """What a build would do, file by file."""
+
+    create: list[str] = field(default_factory=list)
+    update: list[str] = field(default_factory=list)  # stale: the spec changed
+    edited: list[str] = field(default_factory=list)  # changed by hand since the last build: left alone
+    remove: list[str] = field(default_factory=list)  # owned, but no spec renders it any more
+    kept: list[str] = field(default_factory=list)  # left behind, but edited by hand: left alone
+    foreign: list[str] = field(default_factory=list)  # exists, but Charter never wrote it
+    unchanged: list[str] = field(default_factory=list)
+    diffs: dict[str, str] = field(default_factory=dict)
+    findings: list[Diagnostic] = field(default_factory=list)  # refused paths and manifest entries
+    manifest_writable: bool = True
+    recorded: dict[str, str] = field(default_factory=dict)  # the trusted manifest entries
+
+    @property
+    def clean(self) -> bool:
+        lists = (self.create, self.update, self.edited, self.remove, self.kept, self.foreign, self.findings)
+        return not any(lists)
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Manifest:
+    files: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, tuple[int, int]] = field(default_factory=dict)
+    findings: list[Diagnostic] = field(default_factory=list)
+    writable: bool = True
+
+
+def read_manifest(root: Path) -> Manifest:
+    """The recorded files, with the line of each entry so a refusal can point at it."""
+    manifest = Manifest()
+    try:
+        text = repofs.read_text(root, MANIFEST, MAX_OUTPUT_BYTES)
+    except (repofs.Refused, repofs.TooLarge) as error:
+        reason = error.reason if isinstance(error, repofs.Refused) else f"larger than {MAX_OUTPUT_BYTES:,} bytes"
+        manifest.findings.append(_finding("CH120", f"not read: {reason}", MANIFEST, 0))
+        manifest.writable = False
+        return manifest
+    except OSError:
+        return manifest
+    if text is None:
+        return manifest
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return manifest  # an unreadable record owns nothing
+    files = data.get("files", {}) if isinstance(data, dict) else {}
+    if isinstance(files, dict):
+        manifest.files = {str(k): str(v) for k, v in files.items()}
+        manifest.lines = _entry_lines(text, manifest.files)
+    return manifest
+
+
+def _entry_lines(text: str, files: dict[str, str]) -> dict[str, tuple[int, int]]:
+    """(line, column) of each entry's key, as `json.dump(indent=2)` writes one entry a line."""
+    keys = {json.dumps(path) + ":": path for path in files}
+    lines: dict[str, tuple[int, int]] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.lstrip()
+        for key, path in keys.items():
+            if path not in lines and stripped.startswith(key):
+                lines[path] = (number, len(line) - len(stripped) + 1)
+    return lines
+
+
+def plan(root: Path, outputs: Sequence[Output], output_dirs: Sequence[str]) -> Plan:
+    manifest = read_manifest(root)
+    result = Plan(findings=list(manifest.findings), manifest_writable=manifest.writable)
+    owned = result.recorded = _trusted_entries(root, manifest, output_dirs, result)
+    wanted = {output.path: output.text for output in outputs}
+    for path, text in sorted(wanted.items()):
+        try:
+            current = _read(root, path)
+        except (repofs.Refused, repofs.TooLarge) as error:
+            result.findings.append(_refused_output(path, error))
+            continue
+        if current is None:
+            result.create.append(path)
+            result.diffs[path] = unified_diff(path, "", text)
+        elif current == text:
+            result.unchanged.append(path)
+        elif path not in owned:
+            result.foreign.append(path)
+        elif digest(current) != owned[path]:
+            result.edited.append(path)
+            result.diffs[path] = unified_diff(path, current, text)
+        else:
+            result.update.append(path)
+            result.diffs[path] = unified_diff(path, current, text)
+    for path in sorted(set(owned) - set(wanted)):
+        current = _read(root, path)
+        if current is None:
+            continue
+        if digest(current) == owned[path]:
+            result.remove.append(path)
+            result.diffs[path] = unified_diff(path, current, "")
+        else:
+            result.kept.append(path)
+    return result
+
+
+def _trusted_entries(root: Path, manifest: Manifest, output_dirs: Sequence[str], result: Plan) -> dict[str, str]:
+    """The entries that may decide a delete or an overwrite; every other one becomes a CH902."""
+    trusted: dict[str, str] = {}
+    for path, recorded in manifest.files.items():
+        reason = _entry_refusal(root, path, output_dirs)
+        if reason is None:
+            trusted[path] = recorded
+        else:
+            line, column = manifest.lines.get(path, (0, 0))
+            message = f"manifest entry `{_bounded(path)}` is not trusted: {reason}; left alone"
+            result.findings.append(_finding("CH902", message, MANIFEST, line, column))
+    return trusted
+
+
+def _entry_refusal(root: Path, path: str, output_dirs: Sequence[str]) -> str | None:
+    try:
+        parts = repofs.relative_parts(path)
+    except repofs.Refused as refused:
+        return refused.reason
+    if not any(_inside(parts, directory) for directory in output_dirs):
+        return f"not inside an output directory ({', '.join(output_dirs)})"
+    try:
+        info = repofs.inspect(root, path)
+    except repofs.Refused as refused:
+        return refused.reason
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        return "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+    return None
+
+
+def _inside(parts: tuple[str, ...], directory: str) -> bool:
+    prefix = repofs.relative_parts(directory)
+    return len(parts) > len(prefix) and parts[: len(prefix)] == prefix
+
+
+def apply(root: Path, outputs: Sequence[Output], build_plan: Plan) -> None:
+    """Write what the plan says; never touch a foreign, edited, linked or refused file."""
+    wanted = {output.path: output.text for output in outputs}
+    for path in build_plan.create + build_plan.update:
+        _guard(root, path)
+        write_atomic(root / path, wanted[path])
+    for path in build_plan.remove:
+        _guard(root, path)
+        (root / path).unlink(missing_ok=True)
+        _prune_empty_dirs(root, path)
+    if not build_plan.manifest_writable:
+        return
+    _guard(root, MANIFEST)
+    refused = {finding.file for finding in build_plan.findings}
+    skipped = set(build_plan.foreign) | refused
+    owned = {path: digest(text) for path, text in wanted.items() if path not in skipped}
+    # A file left alone keeps its old record: the next build still knows it as Charter's, edited by hand.
+    owned.update({path: build_plan.recorded[path] for path in build_plan.edited + build_plan.kept})
+    manifest = {"generator": "charter", "files": dict(sorted(owned.items()))}
+    write_atomic(root / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
+def _guard(root: Path, path: str) -> None:
+    """No write through a link: every directory on the way, and the file itself, must be real or absent."""
+    info = repofs.inspect(root, path)  # raises Refused when a link or a file is on the way
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise repofs.Refused(path, "not a regular file")
+
+
+def _prune_empty_dirs(root: Path, path: str) -> None:
+    parts = repofs.relative_parts(path)[:-1]
+    while parts:
+        try:
+            os.rmdir(root.joinpath(*parts))
+        except OSError:
+            return
+        parts = parts[:-1]
+
+
+def _read(root: Path, path: str) -> str | None:
+    try:
+        data = repofs.read_bytes(root, path, MAX_OUTPUT_BYTES)
+    except repofs.Refused as refused:
+        if refused.missing:
+            return None
+        raise
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "\ufffd"  # not text Charter wrote: never equal to an output, never hashes to a record
+
+
+def _refused_output(path: str, error: repofs.Refused | repofs.TooLarge) -> Diagnostic:
+    reason = error.reason if isinstance(error, repofs.Refused) else f"larger than {MAX_OUTPUT_BYTES:,} bytes"
+    return _finding("CH120", f"output not written: {reason}", path, 0)
+
+
+def _finding(code: str, message: str, file: str, line: int, column: int = 0) -> Diagnostic:
+    hint = {
+        "CH120": "remove the link or special file; Charter writes only regular files inside its output directories",
+        "CH902": "remove the entry from .charter/manifest.json; Charter deletes and overwrites only what it wrote",
+    }[code]
+    return Diagnostic(code, Severity.ERROR, message, file, line, column, line, column, hint=hint)
+
+
+def _bounded(path: str, limit: int = 120) -> str:
+    return path if len(path) <= limit else path[:limit] + "…"

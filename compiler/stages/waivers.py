@@ -1,0 +1,113 @@
+"""Waivers: a justified, approved, expiring exception to one policy for one target.
+
+A waived finding stays in the report, marked with its waiver (SARIF
+`suppressions`), and no longer fails the run. An expired waiver waives
+nothing and says so; a waiver that matches nothing is a warning; a rule
+marked `waivable: false` refuses every waiver.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+
+from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.models.policy import Validation
+from compiler.core.models.waiver import Waiver, WaiverSpec
+from compiler.core.specs import Spec
+
+
+def apply_waivers(
+    findings: Sequence[Diagnostic],
+    waivers: Sequence[Spec],
+    rules: Mapping[tuple[str, str], Validation],
+    today: datetime.date,
+    targets: Mapping[tuple[str, int], Spec],
+) -> list[Diagnostic]:
+    """`targets` maps a finding's (file, document) to the spec it is about."""
+    out: list[Diagnostic] = []
+    used: set[str] = set()
+    refused: set[str] = set()
+    for finding in findings:
+        waiver_spec = _match(finding, waivers, targets)
+        if waiver_spec is None:
+            out.append(finding)
+            continue
+        waiver = waiver_spec.model
+        assert isinstance(waiver, Waiver)
+        used.add(waiver_spec.name)
+        rule = rules.get((finding.policy or "", finding.rule or ""))
+        if rule is not None and not rule.waivable:
+            refused.add(waiver_spec.name)
+            out.append(finding)
+            continue
+        if waiver.spec.expires < today:
+            out.append(finding)
+            continue
+        out.append(finding.with_changes(waiver=waiver_spec.name))
+    for waiver_spec in waivers:
+        out.extend(_about_waiver(waiver_spec, used, refused, today))
+    return out
+
+
+def _match(finding: Diagnostic, waivers: Sequence[Spec], targets: Mapping[tuple[str, int], Spec]) -> Spec | None:
+    target = targets.get((finding.file, finding.document))
+    if finding.policy is None or target is None:
+        return None
+    names = {target.name, target.contract.name} if target.contract else {target.name}
+    for spec in waivers:
+        waiver = spec.model
+        assert isinstance(waiver, Waiver)
+        body = waiver.spec
+        if body.policy != finding.policy or (body.rule is not None and body.rule != finding.rule):
+            continue
+        if body.target.kind == target.kind and body.target.name in names:
+            return spec
+    return None
+
+
+def _about_waiver(spec: Spec, used: set[str], refused: set[str], today: datetime.date) -> list[Diagnostic]:
+    waiver = spec.model
+    assert isinstance(waiver, Waiver)
+    body = waiver.spec
+    return [
+        finding.with_changes(policy=body.policy, rule=body.rule)
+        for finding in _waiver_findings(spec, body, used, refused, today)
+    ]
+
+
+def _waiver_findings(
+    spec: Spec, body: WaiverSpec, used: set[str], refused: set[str], today: datetime.date
+) -> list[Diagnostic]:
+    if spec.name in refused:
+        return [
+            spec.finding(
+                "CH505",
+                f"waiver `{spec.name}` is refused: policy `{body.policy}` may not be waived",
+                ["spec", "policy"],
+                hint="fix the finding; no exception is possible for this rule",
+            )
+        ]
+    if body.expires < today:
+        return [
+            spec.finding(
+                "CH503",
+                f"waiver `{spec.name}` expired on {body.expires.isoformat()}; it no longer waives",
+                ["spec", "expires"],
+                severity=Severity.WARNING,
+                hint="renew it with a new date and approval, or fix the finding",
+            )
+        ]
+    if spec.name not in used:
+        rule = f" rule `{body.rule}`" if body.rule else ""
+        return [
+            spec.finding(
+                "CH504",
+                f"waiver `{spec.name}` matches no finding of policy `{body.policy}`{rule} "
+                f"on {body.target.kind} `{body.target.name}`",
+                ["spec", "policy"],
+                severity=Severity.WARNING,
+                hint="remove the waiver if the finding was fixed",
+            )
+        ]
+    return []
