@@ -96,12 +96,6 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
         )
     drift = monitoring.drift
     features = list(drift.features) or list(model.spec.features)
-    contract_spec = project.training_contract(model_spec.name)
-    logical: dict[str, str | None] = {}
-    if contract_spec is not None and contract_spec.contract is not None:
-        for name in features:
-            found = contract_spec.contract.find(name)
-            logical[name] = found[0].logical_type if len(found) == 1 else None
     reference = open_input(
         options.reference, _server(project, model, options.reference_server, "reference"), "reference"
     )
@@ -118,37 +112,64 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
             "retrainOnDrift": monitoring.retrain_on_drift,
         },
     )
+    logical = _logical_types(project, model_spec.name, features)
+    results = _measure(report, options, (reference, current), features, logical)
+    for result in results:
+        _decide(result, drift.method, drift.threshold)
+    _record(
+        report, results, retrain_on_drift=monitoring.retrain_on_drift, method=drift.method, threshold=drift.threshold
+    )
+    return report
+
+
+def _logical_types(project: ProjectSpecs, model: str, features: list[str]) -> dict[str, str | None]:
+    """Each feature's ODCS logical type in the training contract, when the contract names it once."""
+    contract_spec = project.training_contract(model)
+    logical: dict[str, str | None] = {}
+    if contract_spec is not None and contract_spec.contract is not None:
+        for name in features:
+            found = contract_spec.contract.find(name)
+            logical[name] = found[0].logical_type if len(found) == 1 else None
+    return logical
+
+
+def _measure(
+    report: GateReport,
+    options: DriftOptions,
+    inputs: tuple[Source, Source],
+    features: list[str],
+    logical: dict[str, str | None],
+) -> list[dict[str, Any]]:
+    """One result per feature, its statistic computed inside DuckDB; the inputs' row counts on the report."""
+    reference, current = inputs
     results: list[dict[str, Any]] = []
-    with connection(options.memory_limit, options.threads, (reference, current)) as con:
+    with connection(options.memory_limit, options.threads, inputs) as con:
         ref_columns = columns(con, reference)
         cur_columns = columns(con, current)
         wanted = {bare(name): "drift monitoring" for name in features}
         require_columns(ref_columns, wanted, reference)
         require_columns(cur_columns, wanted, current)
-        ref_rows = _rows(con, reference)
-        cur_rows = _rows(con, current)
         report.inputs += [
-            {"role": "reference", "path": reference.label, "format": reference.format, "rows": ref_rows},
-            {"role": "current", "path": current.label, "format": current.format, "rows": cur_rows},
+            {"role": "reference", "path": reference.label, "format": reference.format, "rows": _rows(con, reference)},
+            {"role": "current", "path": current.label, "format": current.format, "rows": _rows(con, current)},
         ]
         for name in features:
             column = bare(name)
-            numeric = _is_numeric(logical.get(name), ref_columns[column])
-            if numeric:
+            if _is_numeric(logical.get(name), ref_columns[column]):
+                types = (ref_columns[column], cur_columns[column])
                 result = _numeric(
-                    con,
-                    reference,
-                    current,
-                    column,
-                    types=(ref_columns[column], cur_columns[column]),
-                    bins=options.bins,
-                    logical=logical.get(name),
+                    con, reference, current, column, types=types, bins=options.bins, logical=logical.get(name)
                 )
             else:
                 result = _categorical(con, reference, current, column)
             result.update({"feature": name, "column": column, "logicalType": logical.get(name)})
-            _decide(result, drift.method, drift.threshold)
             results.append(result)
+    return results
+
+
+def _record(
+    report: GateReport, results: list[dict[str, Any]], *, retrain_on_drift: bool, method: str, threshold: float
+) -> None:
     drifted = [r["feature"] for r in results if r["drift"]]
     for r in results:
         report.add(
@@ -162,19 +183,18 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
                 message=r["explanation"],
             )
         )
-    retrain = bool(drifted) and monitoring.retrain_on_drift
+    retrain = bool(drifted) and retrain_on_drift
     report.details.update(
         {
             "drift": bool(drifted),
             "driftedFeatures": drifted,
             "retrain": retrain,
-            "method": drift.method,
-            "threshold": drift.threshold,
+            "method": method,
+            "threshold": threshold,
             "features": results,
         }
     )
-    report.sections.extend(_markdown(results, drifted, retrain, monitoring.retrain_on_drift))
-    return report
+    report.sections.extend(_markdown(results, drifted, retrain, retrain_on_drift))
 
 
 def _rows(con: duckdb.DuckDBPyConnection, source: Source) -> int:
