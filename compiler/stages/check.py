@@ -195,20 +195,9 @@ def _run(
     target: Spec, scope: Scope, run: _Runnable, settings: PolicySettings, mark: Callable[[int], None]
 ) -> list[Diagnostic]:
     """`mark(step)` before each expression: conditions, then variables, then rules, counted from 0."""
-    policy_spec, policy, compiled = run.spec, run.policy, run.compiled
+    policy, compiled = run.policy, run.compiled
     scope.enter_policy(run.params)
     step = 0
-    findings: list[Diagnostic] = []
-
-    def failed(rule: str | None, error: ExpressionError, path: Sequence[PathSegment], what: str = "") -> Diagnostic:
-        what = what or f"rule `{rule}`"
-        return target.finding(
-            "CH502",
-            f"policy `{policy_spec.name}` {what} could not be evaluated on {target.label}: {error.message}",
-            path,
-            hint="the rule counts as failed (fail closed); fix the expression or the spec",
-        ).with_changes(policy=policy_spec.name, rule=rule)
-
     try:
         for condition in policy.spec.match.conditions:
             mark(step)
@@ -216,42 +205,59 @@ def _run(
             if evaluate(compiled[condition.expression], scope) is not True:
                 return []
     except ExpressionError as error:
-        return [failed(None, error, ["metadata", "name"], f"match condition `{condition.name}`")]
+        return [_failed(target, run, None, error, ["metadata", "name"], what=f"match condition `{condition.name}`")]
     try:
         for variable in policy.spec.variables:
             mark(step)
             step += 1
             scope.set_variable(variable.name, evaluate(compiled[variable.expression], scope))
     except ExpressionError as error:
-        return [failed(None, error, ["metadata", "name"], f"variable `{variable.name}`")]
+        return [_failed(target, run, None, error, ["metadata", "name"], what=f"variable `{variable.name}`")]
+    findings: list[Diagnostic] = []
     for rule in policy.spec.validations:
         mark(step)
         step += 1
-        severity = _severity(policy_spec.name, rule, settings)
-        if severity is None:
-            continue
-        path = _parse_path(rule.path) if rule.path else ["metadata", "name"]
-        try:
-            holds = evaluate(compiled[rule.expression], scope)
-            if not isinstance(holds, bool):
-                raise ExpressionError(f"the expression returned {type(holds).__name__}, not a boolean")
-            if holds:
-                continue
-            message = _message(rule, compiled, scope)
-        except ExpressionError as error:
-            findings.append(failed(rule.name, error, path))
-            continue
-        findings.append(
-            target.finding(
-                POLICY_CODE,
-                message,
-                path,
-                key=False,
-                hint=rule.remediation,
-                severity=severity,
-            ).with_changes(policy=policy_spec.name, rule=rule.name, related=tuple(rule.references))
-        )
+        severity = _severity(run.spec.name, rule, settings)
+        if severity is not None:
+            findings.extend(_rule_findings(target, scope, run, rule, severity))
     return findings
+
+
+def _rule_findings(
+    target: Spec, scope: Scope, run: _Runnable, rule: Validation, severity: Severity
+) -> list[Diagnostic]:
+    """Nothing when the rule holds; its finding when it does not; CH502 when it cannot be evaluated."""
+    path = _parse_path(rule.path) if rule.path else ["metadata", "name"]
+    try:
+        holds = evaluate(run.compiled[rule.expression], scope)
+        if not isinstance(holds, bool):
+            raise ExpressionError(f"the expression returned {type(holds).__name__}, not a boolean")
+        if holds:
+            return []
+        message = _message(rule, run.compiled, scope)
+    except ExpressionError as error:
+        return [_failed(target, run, rule.name, error, path)]
+    finding = target.finding(POLICY_CODE, message, path, key=False, hint=rule.remediation, severity=severity)
+    return [finding.with_changes(policy=run.spec.name, rule=rule.name, related=tuple(rule.references))]
+
+
+def _failed(
+    target: Spec,
+    run: _Runnable,
+    rule: str | None,
+    error: ExpressionError,
+    path: Sequence[PathSegment],
+    *,
+    what: str = "",
+) -> Diagnostic:
+    """A policy that cannot be evaluated fails closed: CH502 on the spec it was evaluated on."""
+    what = what or f"rule `{rule}`"
+    return target.finding(
+        "CH502",
+        f"policy `{run.spec.name}` {what} could not be evaluated on {target.label}: {error.message}",
+        path,
+        hint="the rule counts as failed (fail closed); fix the expression or the spec",
+    ).with_changes(policy=run.spec.name, rule=rule)
 
 
 def _message(rule: Validation, compiled: dict[str, Compiled], scope: Scope) -> str:
