@@ -32,7 +32,12 @@ def add_gate_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
         description="Judge real files against the project's specs. Exit codes: 0 pass, 1 fail, 2 unusable input.",
     )
     gates = gate.add_subparsers(dest="gate_command", metavar="GATE", required=True)
+    _add_data(gates)
+    _add_eval(gates)
+    _add_drift(gates)
 
+
+def _add_data(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     data = gates.add_parser(
         "data",
         help="check CSV or Parquet data against its ODCS data contract",
@@ -49,6 +54,8 @@ def add_gate_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     _outputs(data, summary_default=None)
     data.set_defaults(run=_run_data)
 
+
+def _add_eval(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     evaluate = gates.add_parser(
         "eval",
         help="performance and fairness of a model's predictions against its evaluation suite",
@@ -70,6 +77,8 @@ def add_gate_parser(commands: argparse._SubParsersAction) -> None:  # type: igno
     _outputs(evaluate, summary_default=None)
     evaluate.set_defaults(run=_run_eval)
 
+
+def _add_drift(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     drift = gates.add_parser(
         "drift",
         help="distribution drift of production data against the reference data",
