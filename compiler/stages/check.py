@@ -134,12 +134,7 @@ def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: in
     reason = overrun.reason
     if overrun.budget_spent and skipped > 0:
         reason += f"; {skipped:,} further policy evaluations did not run"
-    return target.finding(
-        "CH502",
-        f"policy `{run.spec.name}` {what} could not be evaluated on {target.label}: stopped: {reason}",
-        path,
-        hint="the rule counts as failed (fail closed); make the expression cheaper or the spec smaller",
-    ).with_changes(policy=run.spec.name, rule=rule)
+    return _failed(target, run, rule, f"stopped: {reason}", path, what=what, hint=_TOO_COSTLY)
 
 
 def _compile(spec: Spec, policy: Policy, sources: Mapping[str, str]) -> tuple[dict[str, Compiled], list[Diagnostic]]:
@@ -205,14 +200,16 @@ def _run(
             if evaluate(compiled[condition.expression], scope) is not True:
                 return []
     except ExpressionError as error:
-        return [_failed(target, run, None, error, ["metadata", "name"], what=f"match condition `{condition.name}`")]
+        return [
+            _failed(target, run, None, error.message, ["metadata", "name"], what=f"match condition `{condition.name}`")
+        ]
     try:
         for variable in policy.spec.variables:
             mark(step)
             step += 1
             scope.set_variable(variable.name, evaluate(compiled[variable.expression], scope))
     except ExpressionError as error:
-        return [_failed(target, run, None, error, ["metadata", "name"], what=f"variable `{variable.name}`")]
+        return [_failed(target, run, None, error.message, ["metadata", "name"], what=f"variable `{variable.name}`")]
     findings: list[Diagnostic] = []
     for rule in policy.spec.validations:
         mark(step)
@@ -236,28 +233,29 @@ def _rule_findings(
             return []
         message = _message(rule, run.compiled, scope)
     except ExpressionError as error:
-        return [_failed(target, run, rule.name, error, path)]
+        return [_failed(target, run, rule.name, error.message, path)]
     finding = target.finding(POLICY_CODE, message, path, key=False, hint=rule.remediation, severity=severity)
     return [finding.with_changes(policy=run.spec.name, rule=rule.name, related=tuple(rule.references))]
+
+
+_UNEVALUABLE = "the rule counts as failed (fail closed); fix the expression or the spec"
+_TOO_COSTLY = "the rule counts as failed (fail closed); make the expression cheaper or the spec smaller"
 
 
 def _failed(
     target: Spec,
     run: _Runnable,
     rule: str | None,
-    error: ExpressionError,
+    reason: str,
     path: Sequence[PathSegment],
     *,
     what: str = "",
+    hint: str = _UNEVALUABLE,
 ) -> Diagnostic:
     """A policy that cannot be evaluated fails closed: CH502 on the spec it was evaluated on."""
     what = what or f"rule `{rule}`"
-    return target.finding(
-        "CH502",
-        f"policy `{run.spec.name}` {what} could not be evaluated on {target.label}: {error.message}",
-        path,
-        hint="the rule counts as failed (fail closed); fix the expression or the spec",
-    ).with_changes(policy=run.spec.name, rule=rule)
+    message = f"policy `{run.spec.name}` {what} could not be evaluated on {target.label}: {reason}"
+    return target.finding("CH502", message, path, hint=hint).with_changes(policy=run.spec.name, rule=rule)
 
 
 def _message(rule: Validation, compiled: dict[str, Compiled], scope: Scope) -> str:
