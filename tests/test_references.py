@@ -62,3 +62,24 @@ def test_labels_match_every_wanted_label() -> None:
     assert labels_match({}, model)
     assert labels_match(dict(labels), model)
     assert not labels_match({**labels, "no-such-label": "x"}, model)
+
+
+def test_one_edit_adds_a_reference_that_resolve_and_scope_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a new reference field costs: one function in compiler.core.references yields one more Reference."""
+    from compiler.core import references as module
+    from compiler.integrations.gitops import scope
+
+    original = module._BY_KIND["Model"]
+
+    def with_an_auditor(model: Any) -> Any:
+        yield from original(model)
+        yield Reference("Environment", "audit", ("metadata", "owner"))
+
+    monkeypatch.setitem(module._BY_KIND, "Model", with_an_auditor)
+    checked = check_path(ROOT / "examples" / "credit-scoring")
+    (model,) = [spec for spec in checked.specs if spec.kind == "Model"]
+    new = [d for d in checked.diagnostics if d.code == "CH401"]
+    assert [(d.message, d.line) for d in new] == [
+        ("no Environment named `audit`", model.finding("CH401", "", ["metadata", "owner"]).line)
+    ]
+    assert ("Environment", "audit") in set(scope._references(model, {}))

@@ -1,8 +1,9 @@
 """What refers to what, by kind and field, and how a policy's labels match a spec: defined once.
 
-Changed-only scope (`gitops/scope.py`), breaking changes (`plan/rules.py`) and the policy engine's
-matching (`check.py`) read this module, so a new reference field is one line here: add it to the
-function of its kind below, with the path of the field in the spec.
+Resolve (`stages/resolve.py`: every reference lands), changed-only scope (`gitops/scope.py`), breaking
+changes (`plan/rules.py`) and the policy engine's matching (`stages/check.py`) read this module, so a
+new reference field is one line here: add it to the function of its kind below, with the path of the
+field in the spec.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Reference:
     kind: str
     name: str
     path: tuple[PathSegment, ...]
+    data: DataRef | None = None  # a contract reference: also its version and server
 
 
 def references(spec: Spec) -> Iterator[Reference]:
@@ -40,7 +42,7 @@ def references(spec: Spec) -> Iterator[Reference]:
 
 def _data(ref: DataRef | None, *path: PathSegment) -> Iterator[Reference]:
     if ref is not None:
-        yield Reference(CONTRACT_KIND, ref.contract, (*path, "contract"))
+        yield Reference(CONTRACT_KIND, ref.contract, (*path, "contract"), ref)
 
 
 def _model(model: Any) -> Iterator[Reference]:

@@ -20,6 +20,7 @@ from compiler.core.models.environment import Environment
 from compiler.core.models.model import Model
 from compiler.core.models.suite import EvaluationSuite, EvaluationSuiteSpec
 from compiler.core.models.waiver import Waiver
+from compiler.core.references import Reference, references
 from compiler.core.specs import Spec
 from compiler.core.suggest import did_you_mean
 
@@ -231,9 +232,19 @@ class _Resolver:
         body = model.spec
         links = self.links.setdefault(spec.name, ModelLinks())
         base: list[PathSegment] = ["spec"]
-        links.training = self.contract(spec, body.data.training, [*base, "data", "training"])
-        if body.data.validation is not None:
-            links.validation = self.contract(spec, body.data.validation, [*base, "data", "validation"])
+        for reference in references(spec):
+            target = self.lands(spec, reference)
+            field = reference.path[1:3]
+            if field == ("data", "training"):
+                links.training = target
+            elif field == ("data", "validation"):
+                links.validation = target
+            elif reference.kind == "EvaluationSuite":
+                links.suite = target
+            elif reference.kind == "Environment" and target is not None:
+                links.environments[reference.name] = target
+        if links.suite is not None:
+            self.suite_users.setdefault(links.suite.name, []).append(spec)
         if links.training is not None:
             wanted = [(name, [*base, "features", i]) for i, name in enumerate(body.features)]
             if body.label is not None:
@@ -243,22 +254,17 @@ class _Resolver:
                 drift = body.monitoring.drift.features
                 wanted += [(name, [*base, "monitoring", "drift", "features", i]) for i, name in enumerate(drift)]
             self.columns(spec, links.training, wanted)
-        if body.monitoring is not None and body.monitoring.reference is not None:
-            self.contract(spec, body.monitoring.reference, [*base, "monitoring", "reference"])
-        if body.data.production is not None:
-            self.contract(spec, body.data.production, [*base, "data", "production"])
-        links.suite = self.named(spec, "EvaluationSuite", body.evaluation.suite, [*base, "evaluation", "suite"])
-        if links.suite is not None:
-            self.suite_users.setdefault(links.suite.name, []).append(spec)
-        for i, deployment in enumerate(body.deployments):
-            path = [*base, "deployments", i, "environment"]
-            environment = self.named(spec, "Environment", deployment.environment, path)
-            if environment is not None:
-                links.environments[deployment.environment] = environment
+
+    def lands(self, owner: Spec, reference: Reference) -> Spec | None:
+        """The spec a reference names, or None with a finding at the reference."""
+        if reference.data is not None:
+            return self.contract(owner, reference.data, list(reference.path[:-1]))
+        return self.named(owner, reference.kind, reference.name, reference.path)
 
     def suite(self, spec: Spec, suite: EvaluationSuite) -> None:
         body = suite.spec
-        dataset = self.contract(spec, body.dataset, ["spec", "dataset"])
+        (reference,) = references(spec)
+        dataset = self.lands(spec, reference)
         if dataset is not None:
             self.suite_datasets[spec.name] = dataset
             wanted: list[tuple[str, list[PathSegment]]] = [
