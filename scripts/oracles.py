@@ -182,17 +182,6 @@ class ActionlintServer:
         request = json.dumps({"path": path, "text": text}) + "\n"
         with self.lock:
             line = self._ask(request)
-            if not line:
-                # The WebAssembly build's Go runtime can abort ("RuntimeError: unreachable") after some
-                # sequences of workflows in one instance; the same workflow alone lints cleanly. Ask a
-                # fresh instance once: a workflow that kills that one too is a real failure.
-                self.process.wait()
-                for pipe in (self.process.stdin, self.process.stdout):
-                    if pipe is not None:
-                        with contextlib.suppress(BrokenPipeError):
-                            pipe.close()
-                self.process = self._start()
-                line = self._ask(request)
         if not line:
             raise RuntimeError("actionlint --serve stopped")
         return [

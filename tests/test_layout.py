@@ -97,7 +97,6 @@ TOO_LONG = {
     "compiler.gates.eval",
     "compiler.gates.scoring",
     "compiler.plan.breaking",
-    "compiler.stages.load",
 }
 
 

@@ -15,8 +15,9 @@ import yaml
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.positions import locate
 from compiler.stages import load
-from compiler.stages.load import MAX_DEPTH, MAX_EXPANDED_VALUES, SourceFile, load_bytes, load_file, load_text
+from compiler.stages.load import MAX_DEPTH, SourceFile, load_bytes, load_file, load_text
 from compiler.stages.pipeline import check_path
+from compiler.stages.yaml12 import MAX_EXPANDED_VALUES
 
 
 def loaded(text: str) -> SourceFile:

@@ -5,15 +5,14 @@ carries every line and column anyway, in a fraction of ruamel's time (see
 THREATS.md). We keep that tree beside the data, so positions cost nothing
 until a finding asks for one (`compiler.core.positions`).
 
-Why our own constructor: PyYAML resolves scalars as YAML 1.1 (`no` is
-false), accepts duplicate keys silently and follows aliases without limit.
-We resolve plain scalars by the YAML 1.2 core schema, refuse tags, cap alias
-expansion and depth, and report duplicate keys, all in one walk.
+Why our own constructor (`compiler.stages.yaml12`): PyYAML resolves scalars
+as YAML 1.1 (`no` is false), accepts duplicate keys silently and follows
+aliases without limit. Here the file's size and depth are guarded before the
+C parser runs, and syntax errors become located findings.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,30 +22,24 @@ import yaml
 
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.documents import Document
+from compiler.stages.yaml12 import (
+    MAP,
+    MAX_DEPTH,
+    PLAIN,
+    SEQ,
+    STR,
+    Constructor,
+    Refused,
+    node_finding,
+)
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-MAX_DEPTH = 64
-MAX_EXPANDED_VALUES = 100_000
 # libyaml's composer recurses in C (about 50,000 levels crash the process) and
 # its scanner refuses flow nesting past 1,000 levels: a file that *could* nest
 # beyond this is measured with the event stream first (`_guard_depth`).
 _LIBYAML_SAFE_DEPTH = 512
 
-_PLAIN = "!charter/plain"
-_STR = "tag:yaml.org,2002:str"
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
-_CORE_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map"))
 
-# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
-_NULL = frozenset({"", "~", "null", "Null", "NULL"})
-_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT = re.compile(r"[-+]?[0-9]+")
-_INT_OCT = re.compile(r"0o[0-7]+")
-_INT_HEX = re.compile(r"0x[0-9a-fA-F]+")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_INF = re.compile(r"[-+]?\.(inf|Inf|INF)")
-_NAN = frozenset({".nan", ".NaN", ".NAN"})
 _YAML_DIRECTIVE = re.compile(r"^%YAML[ \t]+(\S+)", re.MULTILINE)
 _DOCUMENT_START = re.compile(r"---(?:[ \t\r]|$)")
 
@@ -70,22 +63,14 @@ class _Yaml12Composer(_Parser):  # type: ignore[misc,unused-ignore]
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
-            return _PLAIN if implicit[0] else _STR
-        return _SEQ if kind is yaml.SequenceNode else _MAP
+            return PLAIN if implicit[0] else STR
+        return SEQ if kind is yaml.SequenceNode else MAP
 
     def descend_resolver(self, parent: Any, index: Any) -> None:
         """Path-based resolvers are a YAML 1.1 feature we do not use."""
 
     def ascend_resolver(self) -> None:
         """See descend_resolver."""
-
-
-class _Refused(Exception):
-    """A document that cannot be loaded safely; carries the finding."""
-
-    def __init__(self, code: str, message: str, node: yaml.Node, hint: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.node, self.hint = code, message, node, hint
 
 
 def load_file(path: Path, display: str) -> SourceFile:
@@ -178,12 +163,12 @@ def load_text(text: str, display: str) -> SourceFile:
 
 
 def _add_document(source: SourceFile, node: yaml.Node, index: int) -> None:
-    walker = _Constructor(source.path)
+    walker = Constructor(source.path)
     try:
         data = walker.construct(node, 0)
-    except _Refused as refused:
+    except Refused as refused:
         source.diagnostics.append(
-            _node_finding(refused.code, refused.message, source.path, refused.node, hint=refused.hint)
+            node_finding(refused.code, refused.message, source.path, refused.node, hint=refused.hint)
         )
         return
     finally:
@@ -195,205 +180,6 @@ def _add_document(source: SourceFile, node: yaml.Node, index: int) -> None:
         )
         return
     source.documents.append(Document(source.path, index, data, node))
-
-
-class _Constructor:
-    """Nodes -> plain Python data (dict, list, str, int, float, bool, None)."""
-
-    def __init__(self, file: str):
-        self.file = file
-        self.findings: list[Diagnostic] = []
-        self.expanded = 0
-        self.aliased = False  # an alias was followed: too many values then means CH106, else CH125
-        self.done: dict[int, Any] = {}
-        self.in_progress: set[int] = set()
-
-    def construct(self, node: yaml.Node, depth: int) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            self.expanded += 1
-            return self.scalar(node)
-        if depth >= MAX_DEPTH:
-            raise _Refused("CH108", f"nesting deeper than {MAX_DEPTH} levels", node)
-        key = id(node)
-        if key in self.in_progress:
-            raise _Refused("CH107", "an alias refers to a value that contains it", node)
-        if key in self.done:
-            shared, size = self.done[key]
-            self.expanded += size
-            self.aliased = True
-            self._check_budget(node)
-            return shared
-        if node.tag not in _CORE_TAGS:
-            raise _Refused("CH109", f"tag `{_shown_tag(node.tag)}` is not allowed", node, hint="remove the tag")
-        if node.tag != (_MAP if isinstance(node, yaml.MappingNode) else _SEQ):
-            shape = "a mapping" if isinstance(node, yaml.MappingNode) else "a list"
-            raise _Refused("CH202", f"{shape} cannot be `{_shown_tag(node.tag)}`", node, hint="remove the tag")
-        self.in_progress.add(key)
-        before = self.expanded
-        value: Any = None
-        if isinstance(node, yaml.MappingNode):
-            value = self.mapping(node, depth)
-        else:
-            value = [self.construct(child, depth + 1) for child in node.value]
-        self.expanded += 1
-        self._check_budget(node)
-        self.in_progress.discard(key)
-        self.done[key] = (value, self.expanded - before)
-        return value
-
-    def _check_budget(self, node: yaml.Node) -> None:
-        if self.expanded <= MAX_EXPANDED_VALUES:
-            return
-        if not self.aliased:
-            raise _Refused(
-                "CH125",
-                f"this document holds more than {MAX_EXPANDED_VALUES:,} values",
-                node,
-                hint="split it into smaller documents, or keep bulk data out of specs",
-            )
-        raise _Refused(
-            "CH106",
-            f"aliases expand this document beyond {MAX_EXPANDED_VALUES:,} values",
-            node,
-            hint="write the data out instead of nesting aliases",
-        )
-
-    def mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        key_nodes: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
-            key = self.construct(key_node, depth + 1)
-            if not isinstance(key, str):
-                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
-                self.findings.append(
-                    _node_finding(
-                        "CH110",
-                        f"key `{shown}` is {_describe(key)}, not a string"
-                        if isinstance(key_node, yaml.ScalarNode)
-                        else f"a key is {_describe(key)}, not a string",
-                        self.file,
-                        key_node,
-                        hint=f'quote it: "{shown}"' if isinstance(key_node, yaml.ScalarNode) else None,
-                    )
-                )
-                key = str(shown)
-            if key == "<<" and key_node.tag == _PLAIN:
-                self.merge(result, key_nodes, key_node, value_node, depth)
-                continue
-            if key in key_nodes and key_nodes[key] is not _MERGED:
-                first = key_nodes[key].start_mark.line + 1
-                self.findings.append(
-                    _node_finding(
-                        "CH104",
-                        f"duplicate key `{key}` (first at line {first})",
-                        self.file,
-                        key_node,
-                        hint="remove one of them; the last one wins in most tools",
-                    )
-                )
-            key_nodes[key] = key_node
-            result[key] = self.construct(value_node, depth + 1)
-        return result
-
-    def merge(
-        self, result: dict[str, Any], key_nodes: dict[str, Any], key_node: yaml.Node, value_node: yaml.Node, depth: int
-    ) -> None:
-        """`<<: *defaults`: keys already present win, as in YAML 1.1's merge."""
-        sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-        for source_node in sources:
-            merged = self.construct(source_node, depth + 1)
-            if not isinstance(merged, dict):
-                # Aliased nodes carry the anchor's position: the `<<` is where the mistake is.
-                raise _Refused(
-                    "CH202",
-                    f"`<<` merges mappings only, not {_describe(merged)}",
-                    key_node,
-                    hint="merge a mapping (`<<: *defaults`) or a list of them (`<<: [*a, *b]`)",
-                )
-            for key, value in merged.items():
-                if key not in result:
-                    result[key] = value
-                    key_nodes[key] = _MERGED
-
-    def scalar(self, node: yaml.ScalarNode) -> Any:
-        value: str = node.value
-        tag = node.tag
-        if tag == _STR:
-            return self._text(value, node)
-        if tag == _PLAIN:
-            return self._plain(value, node)
-        if tag not in _CORE_TAGS:
-            raise _Refused("CH109", f"tag `{_shown_tag(tag)}` is not allowed", node, hint="remove the tag")
-        expected = tag.rsplit(":", 1)[1]
-        if expected == "str":
-            return self._text(value, node)
-        resolved = self._plain(value, node) if expected in _TAG_NAMES else None
-        if expected == "float" and isinstance(resolved, int) and not isinstance(resolved, bool):
-            resolved = float(resolved)
-        if expected not in _TAG_NAMES or _describe(resolved) != _TAG_NAMES[expected]:
-            raise _Refused("CH202", f"`{value}` is not a valid !!{expected}", node)
-        return resolved
-
-    def _text(self, value: str, node: yaml.Node) -> str:
-        if "${{" in value:
-            self.findings.append(
-                _node_finding(
-                    "CH209",
-                    "text holds `${{`, which GitHub would evaluate as an expression",
-                    self.file,
-                    node,
-                    hint="remove it; write `$ {{` if you mean it literally",
-                )
-            )
-        return value
-
-    def _plain(self, value: str, node: yaml.Node) -> Any:
-        if not value or value[0] in "0123456789-+.~nNtTfF":
-            if value in _NULL:
-                return None
-            if value in _BOOL:
-                return _BOOL[value]
-            if _INT.fullmatch(value):
-                if len(value) > 4000:
-                    raise _Refused("CH111", f"integer of {len(value):,} digits", node, hint="quote it")
-                return int(value)
-            if _FLOAT.fullmatch(value):
-                return float(value)
-            if _INF.fullmatch(value):
-                return -math.inf if value[0] == "-" else math.inf
-            if value in _NAN:
-                return math.nan
-            if _INT_OCT.fullmatch(value) or _INT_HEX.fullmatch(value):
-                number = int(value[2:], 8 if value[1] == "o" else 16)
-                if number.bit_length() > _MAX_INT_BITS:
-                    raise _Refused("CH111", f"integer of {len(value) - 2:,} digits", node, hint="quote it")
-                return number
-        return self._text(value, node)
-
-
-_MERGED: Any = object()
-# Python refuses to print integers of more than 4,300 decimal digits; keep well below.
-_MAX_INT_BITS = 13_000
-_TAG_NAMES = {"int": "an integer", "float": "a number", "bool": "a boolean", "null": "null"}
-
-
-def _shown_tag(tag: str) -> str:
-    """`!!python/object`, as the user wrote it, rather than `tag:yaml.org,2002:python/object`."""
-    return "!!" + tag.removeprefix("tag:yaml.org,2002:") if tag.startswith("tag:yaml.org,2002:") else tag
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "a mapping"
 
 
 def _empty_document_start(text: str, node: yaml.Node) -> tuple[int, int]:
@@ -542,19 +328,3 @@ def _finding(
 
 def _file_finding(code: str, message: str, file: str, severity: Severity = Severity.ERROR) -> Diagnostic:
     return Diagnostic(code, severity, message, file)
-
-
-def _node_finding(
-    code: str,
-    message: str,
-    file: str,
-    node: yaml.Node,
-    *,
-    hint: str | None = None,
-    severity: Severity = Severity.ERROR,
-) -> Diagnostic:
-    start, end = node.start_mark, node.end_mark
-    end_line, end_column = end.line + 1, end.column + 1
-    if end_line > start.line + 1:  # multi-line values: mark the first line only
-        end_line, end_column = start.line + 1, start.column + 2
-    return Diagnostic(code, severity, message, file, start.line + 1, start.column + 1, end_line, end_column, hint=hint)
