@@ -52,7 +52,7 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402
 import yaml  # noqa: E402
 
-from compiler import pipeline  # noqa: E402
+from compiler.stages import pipeline  # noqa: E402
 from compiler.commands.schema import all_schemas  # noqa: E402
 from compiler.core.diagnostics import Severity  # noqa: E402
 from compiler.core.sources import display_path  # noqa: E402
