@@ -78,7 +78,7 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
     out += ["", f"Breaking changes: {_tally(_counts(plan.breaking))}"]
     for item in plan.breaking:
         out.append(f"  {item.severity.value:<8} {safe(_where(item.file, item.line, item.column))}  [{item.rule}]")
-        out.append(f"           {item.kind} `{safe(item.name)}`: {safe(item.message)}")
+        out.append(f"           {item.kind} `{safe(item.name or '')}`: {safe(item.message)}")
         for flip in item.flips:
             out.append(f"             {flip.policy}: {safe(flip.describe())}")
         if item.note:
@@ -276,7 +276,7 @@ def _markdown_breaking(plan: Plan, heading: str) -> list[str]:
             text += f"<br>_{md(change.note)}_"
         out.append(
             f"| {_ICONS[change.severity]} {change.severity.value} | {text} "
-            f"| {change.kind} {code(change.name)} | {code(_where(change.file, change.line))} "
+            f"| {change.kind} {code(change.name or '')} | {code(_where(change.file, change.line))} "
             f"| {md(', '.join(change.concerns)) or '-'} |"
         )
     out.append("")
