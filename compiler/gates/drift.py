@@ -30,7 +30,7 @@ from compiler.gates import drift_stats as stats
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, columns, connection, open_input, query, quote, require_columns
 from compiler.gates.project import ProjectSpecs, bare
-from compiler.gates.report import ICON, Check, GateReport, show
+from compiler.gates.report import ICON, GateReport, check, show
 from compiler.models.model import Model
 
 MAX_CATEGORIES = 100_000
@@ -152,7 +152,8 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
     drifted = [r["feature"] for r in results if r["drift"]]
     for r in results:
         report.add(
-            Check(
+            check(
+                "CH740",
                 f"drift.{r['feature']}",
                 f"`{r['feature']}` ({r['kind']})",
                 "fail" if r["drift"] else "pass",

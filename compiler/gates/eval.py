@@ -43,7 +43,9 @@ from compiler.gates import scoring
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, canonical, columns, connection, open_input, query, quote
 from compiler.gates.project import ProjectSpecs, bare
-from compiler.gates.report import Check, GateReport, show
+from compiler.gates.report import GateReport, show
+from compiler.gates.report import check as judged
+from compiler.metrics import TASKS, gate_metrics
 from compiler.models.model import Model
 from compiler.models.suite import EvaluationSuite
 
@@ -52,12 +54,8 @@ MAX_CLASSES = 1000
 MISSING = "(missing)"
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN")
 _UNSIGNED = ("UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
-SUPPORTED = {
-    "binary-classification": scoring.BINARY_METRICS,
-    "multiclass-classification": scoring.MULTICLASS_METRICS,
-    "regression": scoring.REGRESSION_METRICS,
-    "generation": frozenset(("exact_match",)),
-}
+# What the gate computes per task: the metrics table's (compiler.metrics), defined once.
+SUPPORTED = {task: gate_metrics(task) for task in TASKS}
 
 
 @dataclass(frozen=True)
@@ -519,7 +517,8 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
         expected = _bounds_text(bound.min, bound.max)
         if bound.metric not in supported:
             report.add(
-                Check(
+                judged(
+                    "CH720",
                     check_id,
                     label,
                     "no-verdict",
@@ -542,7 +541,11 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
         status, message = _against(value, bound.min, bound.max)
         if subset_rows == 0:
             status, message = "no-verdict", f"slice {bound.slice} has no rows"
-        report.add(Check(check_id, label, status, target=bound.metric, value=value, expected=expected, message=message))
+        report.add(
+            judged(
+                "CH720", check_id, label, status, target=bound.metric, value=value, expected=expected, message=message
+            )
+        )
         metrics_out.append(
             {
                 "metric": bound.metric,
@@ -659,7 +662,8 @@ def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metric
                 shown = ", ".join(f"{label} ({n:,})" for label, n in small)
                 message = f"no verdict: group(s) below minGroupSize {body.min_group_size}: {shown}"
             report.add(
-                Check(
+                judged(
+                    "CH721",
                     f"fairness[{index}].{check.metric}@{name}",
                     f"{check.metric} by {name}",
                     status,
