@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 64
@@ -141,7 +141,7 @@ def load_bytes(raw: bytes, display: str) -> SourceFile:
 def load_text(text: str, display: str) -> SourceFile:
     source = SourceFile(display, text)
     if not text.strip():
-        source.diagnostics.append(_file_finding("CH103", "file is empty", display, Severity.WARNING))
+        source.diagnostics.append(_file_finding("CH103", "file is empty", display))
         return source
     if "%YAML" in text:
         for match in _YAML_DIRECTIVE.finditer(text):
@@ -153,7 +153,6 @@ def load_text(text: str, display: str) -> SourceFile:
                     display,
                     line,
                     1,
-                    severity=Severity.WARNING,
                     hint="remove the directive; `no`, `on` and `yes` are strings here",
                 )
             )
@@ -180,9 +179,7 @@ def load_text(text: str, display: str) -> SourceFile:
     finally:
         composer.dispose()
     if index == 0 and not any(d.code == "CH100" for d in source.diagnostics):
-        source.diagnostics.append(
-            _file_finding("CH103", "file holds no YAML document, only comments", display, Severity.WARNING)
-        )
+        source.diagnostics.append(_file_finding("CH103", "file holds no YAML document, only comments", display))
     return source
 
 
@@ -199,9 +196,7 @@ def _add_document(source: SourceFile, node: yaml.Node, index: int) -> None:
         source.diagnostics.extend(walker.findings)
     if data is None:
         line, column = _empty_document_start(source.text, node)
-        source.diagnostics.append(
-            _finding("CH103", "document is empty", source.path, line, column, severity=Severity.WARNING)
-        )
+        source.diagnostics.append(_finding("CH103", "document is empty", source.path, line, column))
         return
     source.documents.append(Document(source.path, index, data, node))
 
@@ -543,14 +538,13 @@ def _finding(
     line: int,
     column: int,
     *,
-    severity: Severity = Severity.ERROR,
     hint: str | None = None,
 ) -> Diagnostic:
-    return Diagnostic(code, severity, message, file, line, column, line, column + 1, hint=hint)
+    return Diagnostic.of(code, message, file, line=line, column=column, end_line=line, end_column=column + 1, hint=hint)
 
 
-def _file_finding(code: str, message: str, file: str, severity: Severity = Severity.ERROR) -> Diagnostic:
-    return Diagnostic(code, severity, message, file)
+def _file_finding(code: str, message: str, file: str) -> Diagnostic:
+    return Diagnostic.of(code, message, file)
 
 
 def _node_finding(
@@ -560,10 +554,12 @@ def _node_finding(
     node: yaml.Node,
     *,
     hint: str | None = None,
-    severity: Severity = Severity.ERROR,
 ) -> Diagnostic:
     start, end = node.start_mark, node.end_mark
     end_line, end_column = end.line + 1, end.column + 1
     if end_line > start.line + 1:  # multi-line values: mark the first line only
         end_line, end_column = start.line + 1, start.column + 2
-    return Diagnostic(code, severity, message, file, start.line + 1, start.column + 1, end_line, end_column, hint=hint)
+    start_line, start_column = start.line + 1, start.column + 1
+    return Diagnostic.of(
+        code, message, file, line=start_line, column=start_column, end_line=end_line, end_column=end_column, hint=hint
+    )

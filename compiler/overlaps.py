@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic
 from compiler.models import Environment, Model
 from compiler.models.project import Project
 from compiler.render import Output
@@ -80,7 +80,7 @@ def path_collisions(outputs: Sequence[Output]) -> list[Diagnostic]:
         if first is not output:
             message = f"`{output.path}` would be written twice: from {first.source} and from {output.source}"
             hint = "rename one of the sources"
-            findings.append(Diagnostic("CH410", Severity.ERROR, message, output.source, hint=hint))
+            findings.append(Diagnostic.of("CH410", message, output.source, hint=hint))
     return findings
 
 

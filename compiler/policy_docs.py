@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from compiler import markdown
 from compiler.load import load_file
 from compiler.models.policy import Policy
 from compiler.packs import builtin_packs, policy_files
@@ -101,7 +102,8 @@ def policies_markdown() -> str:
 
 
 def _cell(text: str | None) -> str:
-    return " ".join((text or "").split()).replace("|", "\\|")
+    # Prose escaped and code spans kept, by the one Markdown escaper; one line, as a table cell must be.
+    return markdown.inline(" ".join((text or "").split()))
 
 
 if __name__ == "__main__":

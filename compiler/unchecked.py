@@ -12,7 +12,7 @@ import re
 import stat
 from pathlib import Path
 
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic
 from compiler.models import ALL_KINDS
 from compiler.models.project import Project
 from compiler.workspace import Layout, display_path, output_dirs, skipped_dir
@@ -74,13 +74,12 @@ def _spec_kind_line(path: Path) -> tuple[str, int] | None:
 
 def _finding(path: Path, kind: str, line: int) -> Diagnostic:
     file = display_path(path)
-    return Diagnostic(
+    return Diagnostic.of(
         "CH412",
-        Severity.WARNING,
         f"this {kind} spec is not checked: no glob in `spec.specs` matches `{path.name}`",
         file,
-        line,
-        1,
+        line=line,
+        column=1,
         hint='add a glob that matches it to `spec.specs` in charter.yaml (for example "**/*.yml"), '
         "or list it in `spec.exclude` if it is not meant to be checked",
     )

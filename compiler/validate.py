@@ -18,7 +18,7 @@ import pydantic
 from compiler import contract_errors, error_codes, odcs_schemas, pydantic_text
 from compiler.contract_errors import contract_findings
 from compiler.contracts import read_contract
-from compiler.diagnostics import Diagnostic, PathSegment, Severity
+from compiler.diagnostics import Diagnostic, PathSegment
 from compiler.load import Document
 from compiler.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, CharterModel, patterns
 from compiler.safe_names import escape_for_people, path_segment_problem
@@ -378,7 +378,6 @@ def _validate_contract(document: Document, data: dict[str, Any]) -> tuple[Spec |
                 f"uses fields of ODCS {verdict.later}; declare `apiVersion: {verdict.later}`",
                 ["apiVersion"],
                 hint=f"valid ODCS {verdict.later}, not valid ODCS {declared}{said}",
-                severity=Severity.WARNING,
             )
         )
     elif verdict.errors:

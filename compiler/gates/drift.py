@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from compiler import markdown
 from compiler.gates import contract_rules as rules
 from compiler.gates import drift_stats as stats
 from compiler.gates.errors import UnusableInput
@@ -360,7 +361,8 @@ def _markdown(results: list[dict[str, Any]], drifted: list[str], retrain: bool, 
     ]
     for r in results:
         lines.append(
-            f"| {ICON['fail' if r['drift'] else 'pass']} | `{r['feature']}` | {r['kind']} | {_cell(r['psi'])} | "
+            f"| {ICON['fail' if r['drift'] else 'pass']} | {markdown.code(r['feature'])} | {r['kind']} | "
+            f"{_cell(r['psi'])} | "
             f"{_cell(r['ks'])} | {_cell(r['chi2PValue'])} | {_cell(r['totalVariation'])} | "
             f"{r['statisticName']} {r['rule']} |"
         )
@@ -371,18 +373,18 @@ def _markdown(results: list[dict[str, Any]], drifted: list[str], retrain: bool, 
             if retrain
             else "retraining is not automatic (`retrainOnDrift: false`)"
         )
-        lines += [f"**Drift in {len(drifted)} feature(s): {', '.join(drifted)}**: {action}.", ""]
+        lines += [f"**Drift in {len(drifted)} feature(s): {markdown.text(', '.join(drifted))}**: {action}.", ""]
         for r in results:
             if not r["drift"]:
                 continue
             top = sorted(r["bins"], key=lambda b: -abs(float(b["current"]) - float(b["reference"])))[:5]
             lines += [
-                f"Largest shifts in `{r['feature']}`:",
+                f"Largest shifts in {markdown.code(r['feature'])}:",
                 "",
                 "| Bin | Reference | Current |",
                 "| --- | --- | --- |",
             ]
-            lines += [f"| {str(b['bin']).replace('|', '/')} | {b['reference']:.2%} | {b['current']:.2%} |" for b in top]
+            lines += [f"| {markdown.text(b['bin'])} | {b['reference']:.2%} | {b['current']:.2%} |" for b in top]
             lines.append("")
     else:
         lines += ["No feature drifted" + ("." if not retrain_on_drift else "; no retraining needed."), ""]

@@ -38,6 +38,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from compiler import markdown
 from compiler.gates import contract_rules as rules
 from compiler.gates import scoring
 from compiler.gates.errors import UnusableInput
@@ -755,19 +756,21 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
 
     for item in report.details["metrics"]:
         lines.append(
-            f"| {ICON[item['status']]} | {item['metric']} | {item['slice'] or 'all'} | {item['rows']:,} | "
+            f"| {ICON[item['status']]} | {item['metric']} | {markdown.text(item['slice'] or 'all')} | "
+            f"{item['rows']:,} | "
             f"{_cell(item['value'])} | {_bounds_text(item['min'], item['max'])} |"
         )
     lines.append("")
     for name, block in report.details["fairness"].items():
-        lines += [f"### Groups of `{name}`", ""]
+        lines += [f"### Groups of {markdown.code(name)}", ""]
         for check in block["checks"]:
             lines.append(
                 f"- {ICON[check['status']]} **{check['metric']}** = {_cell(check['value'])} "
                 f"(bound {_bounds_text(check['min'], check['max'])})"
             )
         if block["smallGroups"]:
-            lines.append(f"- ⛔ below minGroupSize {suite.spec.min_group_size}: {', '.join(block['smallGroups'])}")
+            small = markdown.text(", ".join(block["smallGroups"]))
+            lines.append(f"- ⛔ below minGroupSize {suite.spec.min_group_size}: {small}")
         lines.append("")
         groups = block["groups"]
         if not groups:
@@ -779,7 +782,7 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
         for row in groups:
             cells = [str(row["group"]), *(_cell(row[k]) for k in keys)]
             cells += [_cell(row["metrics"][m]) for m in metric_names]
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            lines.append("| " + " | ".join(markdown.text(c) for c in cells) + " |")
         lines.append("")
     return lines
 
