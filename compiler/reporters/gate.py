@@ -9,14 +9,40 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from compiler import __version__, markdown
 from compiler.diagnostics import Diagnostic, Measurement
 
-if TYPE_CHECKING:
-    from compiler.gates.report import GateReport
+
+class GateReport(Protocol):
+    """What a gate's report holds (`compiler.gates.report.GateReport`): reporters read it, never import gates."""
+
+    @property
+    def gate(self) -> str: ...
+    @property
+    def headline(self) -> str: ...
+    @property
+    def subject(self) -> Mapping[str, Any]: ...
+    @property
+    def inputs(self) -> Sequence[Mapping[str, Any]]: ...
+    @property
+    def checks(self) -> Sequence[Diagnostic]: ...
+    @property
+    def details(self) -> Mapping[str, Any]: ...
+    @property
+    def sections(self) -> Sequence[str]: ...
+    @property
+    def notes(self) -> Sequence[str]: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def verdict(self) -> str: ...
+    @property
+    def exit_code(self) -> int: ...
+    def counts(self) -> dict[str, int]: ...
+
 
 ICON: dict[str, str] = {
     "pass": "✅",
