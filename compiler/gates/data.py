@@ -479,61 +479,45 @@ class _Scan:
             self.report.add(check("CH705", check_id, title, "skipped", target=name, message=threshold))
             return
         item = _Rule(check_id, title, name, rule, threshold)
-        predicate: str | None = None
+        if metric == "duplicateValues":
+            self.count_duplicates((column.data_name,))
+            self.later(lambda v: self.judge_rule(item, self.duplicates((column.data_name,)), column=column))
+            return
+        try:
+            index, predicate = self.rule_count(column, metric, rule, nulls)
+        except _Skipped as skipped:
+            self.report.add(check(skipped.code, check_id, title, "skipped", target=name, message=skipped.message))
+            return
+        self.later(lambda v: self.judge_rule(item, int(v[index]), predicate=predicate, column=column))
+
+    def rule_count(self, column: _Column, metric: str, rule: dict[str, Any], nulls: int) -> tuple[int, str | None]:
+        """Where the scan counts the rows a library quality rule is about, and the predicate that finds them."""
         if metric == "nullValues":
-            index = nulls
-            predicate = f"{column.raw} IS NULL"
-        elif metric == "missingValues":
-            missing = _list(
-                rule.get("arguments", {}).get("missingValues") if isinstance(rule.get("arguments"), dict) else None
-            )
+            return nulls, f"{column.raw} IS NULL"
+        if metric == "rowCount":
+            return 0, None
+        arguments = rule.get("arguments") if isinstance(rule.get("arguments"), dict) else {}
+        assert isinstance(arguments, dict)
+        if metric == "missingValues":
+            missing = _list(arguments.get("missingValues"))
             texts = [sql_string(canonical(v)) for v in missing if v is not None]
             parts = [f"{column.raw} IS NULL"] if (None in missing or not missing) else []
             if texts:
                 parts.append(f"CAST({column.raw} AS VARCHAR) IN ({', '.join(texts)})")
             predicate = " OR ".join(parts)
-            index = self.count_where(predicate)
-        elif metric == "invalidValues":
-            arguments = rule.get("arguments") if isinstance(rule.get("arguments"), dict) else {}
-            assert isinstance(arguments, dict)
-            valid = arguments.get("validValues")
-            pattern = arguments.get("pattern")
-            tests = []
-            if isinstance(valid, list):
-                tests.append(_membership(column, tuple(valid)))
-            if isinstance(pattern, str):
-                if not self.valid_pattern(pattern):
-                    self.report.add(
-                        check("CH705", check_id, title, "skipped", target=name, message="invalid `pattern`")
-                    )
-                    return
-                tests.append(f"regexp_matches(CAST({column.typed} AS VARCHAR), {sql_string(pattern)})")
-            if not tests:
-                self.report.add(
-                    check(
-                        "CH705",
-                        check_id,
-                        title,
-                        "skipped",
-                        target=name,
-                        message="invalidValues needs validValues or pattern",
-                    )
-                )
-                return
-            predicate = f"{column.typed} IS NOT NULL AND NOT ({' AND '.join(tests)})"
-            index = self.count_where(predicate)
-        elif metric == "duplicateValues":
-            self.count_duplicates((column.data_name,))
-            self.later(lambda v: self.judge_rule(item, self.duplicates((column.data_name,)), column=column))
-            return
-        elif metric == "rowCount":
-            index = 0
-        else:
-            self.report.add(
-                check("CH707", check_id, title, "skipped", target=name, message=f"unknown library metric `{metric}`")
-            )
-            return
-        self.later(lambda v: self.judge_rule(item, int(v[index]), predicate=predicate, column=column))
+            return self.count_where(predicate), predicate
+        if metric != "invalidValues":
+            raise _Skipped("CH707", f"unknown library metric `{metric}`")
+        valid, pattern = arguments.get("validValues"), arguments.get("pattern")
+        tests = [_membership(column, tuple(valid))] if isinstance(valid, list) else []
+        if isinstance(pattern, str):
+            if not self.valid_pattern(pattern):
+                raise _Skipped("CH705", "invalid `pattern`")
+            tests.append(f"regexp_matches(CAST({column.typed} AS VARCHAR), {sql_string(pattern)})")
+        if not tests:
+            raise _Skipped("CH705", "invalidValues needs validValues or pattern")
+        predicate = f"{column.typed} IS NOT NULL AND NOT ({' AND '.join(tests)})"
+        return self.count_where(predicate), predicate
 
     def judge_rule(
         self, item: _Rule, count: int, *, predicate: str | None = None, column: _Column | None = None
@@ -733,6 +717,14 @@ class _Scan:
                 }
             )
         return profile
+
+
+class _Skipped(Exception):
+    """A quality rule the gate does not judge, with the code and the reason its skipped check shows."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
 
 
 def _count_code(key: str) -> str:

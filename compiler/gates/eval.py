@@ -48,7 +48,7 @@ from compiler.gates.report import GateReport, show
 from compiler.gates.report import check as judged
 from compiler.metrics import TASKS, gate_metrics
 from compiler.models.model import Model
-from compiler.models.suite import EvaluationSuite
+from compiler.models.suite import EvaluationSuite, MetricBound, Slice
 
 MAX_GROUPS = 1000
 MAX_CLASSES = 1000
@@ -513,51 +513,9 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
         loaded.overall = {name: values[0] for name, values in overall.items()}
     metrics_out: list[dict[str, Any]] = []
     for index, bound in enumerate(body.metrics):
-        label = bound.metric + (f" on slice {bound.slice}" if bound.slice else "")
-        check_id = f"metrics[{index}].{bound.metric}" + (f"@{bound.slice}" if bound.slice else "")
-        expected = _bounds_text(bound.min, bound.max)
-        if bound.metric not in supported:
-            report.add(
-                judged(
-                    "CH720",
-                    check_id,
-                    label,
-                    "no-verdict",
-                    target=bound.metric,
-                    expected=expected,
-                    message=f"charter gate eval cannot compute {bound.metric} for {loaded.task} yet",
-                )
-            )
-            continue
-        subset_rows = loaded.rows
-        mask = None
-        if bound.slice is not None:
-            piece = slices[bound.slice]
-            feature = loaded.features.get(piece.feature)
-            if feature is None:
-                raise UnusableInput(f"slice {piece.name}: column `{bare(piece.feature)}` is not in the predictions")
-            mask = _slice_mask(feature, piece.values)
-            subset_rows = int(mask.sum())
-        value = _metric(loaded, bound.metric, mask)
-        status, message = _against(value, bound.min, bound.max)
-        if subset_rows == 0:
-            status, message = "no-verdict", f"slice {bound.slice} has no rows"
-        report.add(
-            judged(
-                "CH720", check_id, label, status, target=bound.metric, value=value, expected=expected, message=message
-            )
-        )
-        metrics_out.append(
-            {
-                "metric": bound.metric,
-                "slice": bound.slice,
-                "rows": subset_rows,
-                "value": value,
-                "min": bound.min,
-                "max": bound.max,
-                "status": status,
-            }
-        )
+        judged_bound = _judge_bound(report, loaded, (index, bound), slices, supported)
+        if judged_bound is not None:
+            metrics_out.append(judged_bound)
     unsliced: list[str] = sorted({b.metric for b in body.metrics if b.slice is None and b.metric in supported})
     fairness_out = _fairness(report, loaded, suite, unsliced)
     report.details.update(
@@ -583,6 +541,51 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
     if loaded.classes:
         report.details["classes"] = loaded.classes
     report.sections.extend(_markdown(report, loaded, suite))
+
+
+def _judge_bound(
+    report: GateReport,
+    loaded: Loaded,
+    numbered: tuple[int, MetricBound],
+    slices: dict[str, Slice],
+    supported: frozenset[str],
+) -> dict[str, Any] | None:
+    """One performance bound (the suite's `index`th) as a check, CH720; what the report's `metrics` shows of it."""
+    index, bound = numbered
+    label = bound.metric + (f" on slice {bound.slice}" if bound.slice else "")
+    check_id = f"metrics[{index}].{bound.metric}" + (f"@{bound.slice}" if bound.slice else "")
+    expected = _bounds_text(bound.min, bound.max)
+    if bound.metric not in supported:
+        message = f"charter gate eval cannot compute {bound.metric} for {loaded.task} yet"
+        report.add(
+            judged("CH720", check_id, label, "no-verdict", target=bound.metric, expected=expected, message=message)
+        )
+        return None
+    subset_rows = loaded.rows
+    mask = None
+    if bound.slice is not None:
+        piece = slices[bound.slice]
+        feature = loaded.features.get(piece.feature)
+        if feature is None:
+            raise UnusableInput(f"slice {piece.name}: column `{bare(piece.feature)}` is not in the predictions")
+        mask = _slice_mask(feature, piece.values)
+        subset_rows = int(mask.sum())
+    value = _metric(loaded, bound.metric, mask)
+    status, message = _against(value, bound.min, bound.max)
+    if subset_rows == 0:
+        status, message = "no-verdict", f"slice {bound.slice} has no rows"
+    report.add(
+        judged("CH720", check_id, label, status, target=bound.metric, value=value, expected=expected, message=message)
+    )
+    return {
+        "metric": bound.metric,
+        "slice": bound.slice,
+        "rows": subset_rows,
+        "value": value,
+        "min": bound.min,
+        "max": bound.max,
+        "status": status,
+    }
 
 
 def _metric(loaded: Loaded, name: str, mask: scoring.Bools | None) -> float | None:
