@@ -21,15 +21,13 @@ from compiler.markdown import text as md
 from compiler.plan.make import Plan
 from compiler.plan.rules import BreakingChange
 from compiler.reporters.json_format import breaking_json, finding_json
-from compiler.reporters.markdown import finding_line
-from compiler.reporters.markdown import where as _where
-from compiler.reporters.text import plural, safe
+from compiler.reporters.markdown import BREAKING_HEADER, breaking_row, finding_line
+from compiler.reporters.text import breaking_lines, one_line, plural, safe
 
 __all__ = ["COMMENT_LIMIT", "FORMATS", "MARKER", "code", "inline", "md", "render", "render_json", "render_markdown"]
 
 MARKER = "<!-- charter-report -->"
 COMMENT_LIMIT = 65_000  # GitHub refuses comments over 65,536 characters
-_ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
 
 
 def render(plan: Plan, fmt: str, *, diffs: bool = True) -> str:
@@ -75,26 +73,14 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
             out.append(f"             ... and {len(change.fields) - 8} more")
     out += ["", f"Breaking changes: {_tally(_counts(plan.breaking))}"]
     for item in plan.breaking:
-        out.append(f"  {item.severity.value:<8} {safe(_where(item.file, item.line, item.column))}  [{item.rule}]")
-        out.append(f"           {item.kind} `{safe(item.name or '')}`: {safe(item.message)}")
-        for flip in item.flips:
-            out.append(f"             {flip.policy}: {safe(flip.describe())}")
-        if item.note:
-            out.append(f"           note: {safe(item.note)}")
-        if item.concerns:
-            out.append(f"           concerns: {safe(', '.join(item.concerns))}")
+        out += breaking_lines(item)
     findings = plan.findings
     out += [
         "",
         f"Findings: {len(findings.new)} new, {len(findings.fixed)} fixed, {len(findings.still)} still there",
     ]
     for label, items in (("new", findings.new), ("fixed", findings.fixed)):
-        for d in items:
-            waived = f" (waived by {d.waiver})" if d.waiver else ""
-            out.append(
-                f"  {label:<6} {d.severity.value}[{d.code}] {safe(_where(d.file, d.line, d.column))}: "
-                f"{safe(d.message)}{waived}"
-            )
+        out += [f"  {label:<6} {one_line(d)}" for d in items]
     out.append("")
     if plan.files is None:
         out.append(f"Generated files: not compared: {plan.files_note}")
@@ -200,22 +186,8 @@ def _markdown_breaking(plan: Plan, heading: str) -> list[str]:
     out = [f"{heading}# Breaking changes: {_tally(_counts(plan.breaking))}", ""]
     if not plan.breaking:
         return out
-    out += ["| severity | change | spec | where | concerns |", "|---|---|---|---|---|"]
-    for change in plan.breaking:
-        text = inline(change.message)
-        if change.flips:
-            text += "<br>" + "<br>".join(
-                f"{code(f.policy)}: {f.kind} {code(f.name)} {f.before} → {f.after}" for f in change.flips[:20]
-            )
-            if len(change.flips) > 20:
-                text += f"<br>and {len(change.flips) - 20} more"
-        if change.note:
-            text += f"<br>_{md(change.note)}_"
-        out.append(
-            f"| {_ICONS[change.severity]} {change.severity.value} | {text} "
-            f"| {change.kind} {code(change.name or '')} | {code(_where(change.file, change.line))} "
-            f"| {md(', '.join(change.concerns)) or '-'} |"
-        )
+    out += list(BREAKING_HEADER)
+    out += [breaking_row(change) for change in plan.breaking]
     out.append("")
     return out
 

@@ -10,10 +10,14 @@ from collections.abc import Iterable, Sequence
 
 from compiler.diagnostics import Diagnostic, Severity, count_by_severity, sort_diagnostics
 from compiler.markdown import code, inline
+from compiler.markdown import text as md
 from compiler.reporters import Report
 from compiler.reporters.text import plural
 
 TABLE_HEADER = ("| severity | code | where | message |", "|---|---|---|---|")
+BREAKING_HEADER = ("| severity | change | spec | where | concerns |", "|---|---|---|---|---|")
+_ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
+FLIPS_SHOWN = 20
 
 
 def where(file: str, line: int, column: int = 0) -> str:
@@ -40,6 +44,24 @@ def finding_row(d: Diagnostic) -> str:
     """One finding as a row of the findings table (`TABLE_HEADER`)."""
     place = code(f"{d.file}:{d.line}" if d.line else d.file or "-")
     return f"| {'waived' if d.suppressed else d.severity.value} | {d.code} | {place} | {inline(d.message)} |"
+
+
+def breaking_row(d: Diagnostic) -> str:
+    """A breaking change as a row of the plan's table (`BREAKING_HEADER`): what, the verdicts it flips, who."""
+    text = inline(d.message)
+    if d.flips:
+        text += "<br>" + "<br>".join(
+            f"{code(f.policy)}: {f.kind} {code(f.name)} {f.before} → {f.after}" for f in d.flips[:FLIPS_SHOWN]
+        )
+        if len(d.flips) > FLIPS_SHOWN:
+            text += f"<br>and {len(d.flips) - FLIPS_SHOWN} more"
+    if d.note:
+        text += f"<br>_{md(d.note)}_"
+    return (
+        f"| {_ICONS[d.severity]} {d.severity.value} | {text} "
+        f"| {d.kind} {code(d.name or '')} | {code(where(d.file, d.line))} "
+        f"| {md(', '.join(d.concerns)) or '-'} |"
+    )
 
 
 def findings_table(diagnostics: Sequence[Diagnostic], budget: int) -> list[str]:
