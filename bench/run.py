@@ -52,10 +52,10 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402
 import yaml  # noqa: E402
 
-from compiler.stages import pipeline  # noqa: E402
 from compiler.commands.schema import all_schemas  # noqa: E402
 from compiler.core.diagnostics import Severity  # noqa: E402
 from compiler.core.sources import display_path  # noqa: E402
+from compiler.stages import pipeline  # noqa: E402
 
 GOAL_RATIO = 3.0
 GOAL_SIZE = 10_000

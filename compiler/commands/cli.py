@@ -1,4 +1,7 @@
-"""The `charter` command line. Exit codes: 0 no error, 1 errors found, 2 usage or internal failure."""
+"""The `charter` command line.
+
+Exit codes (`compiler.core.exit_codes`): 0 no error, 1 errors, 2 usage or internal failure.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compiler import __version__
+from compiler.core import exit_codes
 from compiler.core.diagnostics import Diagnostic, exit_code, sort_diagnostics
 from compiler.reporters import Report, formats
 
@@ -21,29 +25,27 @@ if TYPE_CHECKING:
     from compiler.stages.pipeline import Checked
     from compiler.stages.render import Output
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     try:
         result: int = args.run(args)
         return result
     except KeyboardInterrupt:
         print("charter: interrupted", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     except BrokenPipeError:
-        return EXIT_USAGE
+        return exit_codes.USAGE
     except Exception as error:
         print(f"charter: internal error: {type(error).__name__}: {error}", file=sys.stderr)
         print("charter: please report this at https://github.com/charter-dev/charter/issues", file=sys.stderr)
         if os.environ.get("CHARTER_DEBUG"):
             raise
-        return EXIT_USAGE
+        return exit_codes.USAGE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -127,7 +129,7 @@ def _run_check(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         print(f"charter: no such file or directory: {', '.join(missing)}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     results = _check_all(args, args.paths)
     if args.changed_since:
         from compiler.integrations.gitops.git import GitError
@@ -137,7 +139,7 @@ def _run_check(args: argparse.Namespace) -> int:
             results = [restrict_to_changes(result, args.changed_since) for result in results]
         except GitError as error:
             print(f"charter check: {error}", file=sys.stderr)
-            return EXIT_USAGE
+            return exit_codes.USAGE
     _report(args, results)
     return exit_code([d for result in results for d in result.diagnostics])
 
@@ -179,14 +181,14 @@ def _run_build(args: argparse.Namespace) -> int:
     root = Path(args.path)
     if not root.is_dir():
         print(f"charter: not a project directory: {args.path}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     (checked,) = _check_all(args, [args.path])
     result, outputs = build(checked, current_date())
     if exit_code(result.diagnostics) or args.format:
         _report(args, [result])
     if exit_code(result.diagnostics):
         print("charter build: nothing written: fix the errors above first", file=sys.stderr)
-        return EXIT_FINDINGS
+        return exit_codes.FINDINGS
     build_plan = emit.plan(root, outputs, _output_dirs(result))
     if build_plan.findings:
         _report_build_findings(args, result, build_plan.findings)
@@ -196,7 +198,7 @@ def _run_build(args: argparse.Namespace) -> int:
         emit.apply(root, outputs, build_plan)
     except repofs.Refused as refused:  # a link appeared between the plan and the write
         print(f"charter build: {refused.relative}: not written: {refused.reason}", file=sys.stderr)
-        return EXIT_FINDINGS
+        return exit_codes.FINDINGS
     return _report_written(root, outputs, build_plan)
 
 
@@ -237,10 +239,10 @@ def _report_check(args: argparse.Namespace, root: Path, build_plan: Plan) -> int
             sys.stdout.write(build_plan.diffs[path])
     if build_plan.clean:
         print(f"charter build --check: {len(build_plan.unchanged)} generated files are current.")
-        return EXIT_OK
+        return exit_codes.OK
     count = len(problems) + len(build_plan.findings)
     print(f"charter build --check: {count} generated files need `charter build`.")
-    return EXIT_FINDINGS
+    return exit_codes.FINDINGS
 
 
 def _report_written(root: Path, outputs: Sequence[Output], build_plan: Plan) -> int:
@@ -259,7 +261,7 @@ def _report_written(root: Path, outputs: Sequence[Output], build_plan: Plan) -> 
         f"charter build: {len(outputs)} files, {len(build_plan.create) + len(build_plan.update)} written, "
         f"{len(build_plan.remove)} removed, {len(build_plan.unchanged)} unchanged."
     )
-    return EXIT_FINDINGS if left or build_plan.findings else EXIT_OK
+    return exit_codes.FINDINGS if left or build_plan.findings else exit_codes.OK
 
 
 def _display_root(root: Path) -> str:
@@ -323,11 +325,11 @@ def _run_init(args: argparse.Namespace) -> int:
         written = scaffold(target, name=args.name, force=args.force)
     except ScaffoldError as error:
         print(f"charter: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     for path in written:
         print(f"created {path.as_posix()}")
     print(f"\nNext: charter check {shlex.quote(target.as_posix())}")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def _run_schema(args: argparse.Namespace) -> int:
@@ -342,10 +344,10 @@ def _run_schema(args: argparse.Namespace) -> int:
         ]
         for name in stale:
             print(f"{(out / name).as_posix()}: stale or missing; run `charter schema --out {out.as_posix()}`")
-        return EXIT_FINDINGS if stale else EXIT_OK
+        return exit_codes.FINDINGS if stale else exit_codes.OK
     for path in write_schemas(out):
         print(f"wrote {path.as_posix()}")
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def _run_explain(args: argparse.Namespace) -> int:
@@ -354,7 +356,7 @@ def _run_explain(args: argparse.Namespace) -> int:
     if args.list or not args.code:
         for code in all_codes():
             print(f"{code.id}  {code.severity.value:<7}  {code.name:<24}  {code.title}")
-        return EXIT_OK
+        return exit_codes.OK
     found = lookup(args.code)
     if found is None:
         from compiler.commands.policy_docs import explain_policy
@@ -362,12 +364,12 @@ def _run_explain(args: argparse.Namespace) -> int:
         text = explain_policy(args.code)
         if text is not None:
             print(text, end="")
-            return EXIT_OK
+            return exit_codes.OK
         print(f"charter: unknown code `{args.code}`; `charter explain --list` shows them all", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     print(f"{found.id} {found.name} ({found.severity.value}): {found.title}\n")
     print(found.explanation)
-    return EXIT_OK
+    return exit_codes.OK
 
 
 def _run_policy_test(args: argparse.Namespace) -> int:
@@ -376,7 +378,7 @@ def _run_policy_test(args: argparse.Namespace) -> int:
     directory = Path(args.directory)
     if not directory.exists():
         print(f"charter: no such directory: {directory}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     passed = failed = 0
     for case in run_directory(directory):
         if case.passed:
@@ -388,4 +390,4 @@ def _run_policy_test(args: argparse.Namespace) -> int:
             for item in items:
                 print(f"    {label}: {item}")
     print(f"{passed} passed, {failed} failed")
-    return EXIT_FINDINGS if failed else EXIT_OK
+    return exit_codes.FINDINGS if failed else exit_codes.OK

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from compiler.core import markdown
 from compiler.core.models.policy import Policy
 from compiler.stages.load import load_file
 from compiler.stages.packs import builtin_packs, policy_files
@@ -102,7 +103,8 @@ def policies_markdown() -> str:
 
 
 def _cell(text: str | None) -> str:
-    return " ".join((text or "").split()).replace("|", "\\|")
+    # Prose escaped and code spans kept, by the one Markdown escaper; one line, as a table cell must be.
+    return markdown.inline(" ".join((text or "").split()))
 
 
 if __name__ == "__main__":

@@ -1,23 +1,72 @@
-"""The one finding type every stage produces and every output format reads."""
+"""The one finding type: what `check` finds, what `plan` calls a breaking change, what a gate judged.
+
+Every finding has a code from the catalogue (`compiler.core.codes`), which also
+gives its severity; every output format (`compiler.reporters`) reads this type.
+"""
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from compiler.core.codes import Severity, severity_of
+from compiler.core.exit_codes import FINDINGS, OK
+
+__all__ = [
+    "PASS",
+    "Diagnostic",
+    "Finding",
+    "Flip",
+    "Measurement",
+    "PathSegment",
+    "Severity",
+    "count_by_severity",
+    "exit_code",
+    "format_path",
+    "sort_diagnostics",
+]
+
 PathSegment = str | int
+PASS = "pass"
+_VERDICT_RANK = {"error": 0, "warning": 1, "info": 2, PASS: 3}
 
 
-class Severity(enum.Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
+@dataclass(frozen=True, slots=True)
+class Flip:
+    """A policy's verdict on one spec, before and after a change: error, warning, info or pass."""
+
+    policy: str
+    kind: str
+    name: str
+    before: str
+    after: str
 
     @property
-    def rank(self) -> int:
-        return {"error": 0, "warning": 1, "info": 2}[self.value]
+    def loosened(self) -> bool:
+        return _VERDICT_RANK[self.after] > _VERDICT_RANK[self.before]
+
+    def describe(self) -> str:
+        return f"{self.kind} `{self.name}`: {self.before} -> {self.after}"
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """What a runtime gate measured for one check, and how it judged it.
+
+    `status` is the gate's verdict on the check (pass, fail, warn, no-verdict,
+    skipped, info); `id` names the check within its report (`income.required`).
+    """
+
+    id: str
+    title: str
+    status: str
+    target: str | None = None
+    # Values come from data (NumPy scalars, lists): they say what was seen but are no part of identity.
+    value: Any = field(default=None, compare=False)
+    expected: str | None = None
+    unit: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +74,9 @@ class Diagnostic:
     """A finding with its exact place in the user's YAML.
 
     Lines and columns are 1-based, as editors show them; 0 means unknown
-    (a finding about a whole file or about the run itself).
+    (a finding about a whole file or about the run itself). A breaking change
+    also names the spec it is about (`kind`, `name`), the people it concerns
+    and the policy verdicts it flips; a gate's check carries what it measured.
     """
 
     code: str
@@ -43,6 +94,23 @@ class Diagnostic:
     rule: str | None = None
     waiver: str | None = None
     related: tuple[str, ...] = field(default=())
+    kind: str | None = None
+    name: str | None = None
+    concerns: tuple[str, ...] = ()
+    flips: tuple[Flip, ...] = ()
+    note: str | None = None
+    measured: Measurement | None = None
+
+    @classmethod
+    def of(
+        cls, code: str, message: str, file: str = "", *, severity: Severity | None = None, **fields: Any
+    ) -> Diagnostic:
+        """A finding with the catalogue's severity for `code` (UnknownCode when it has none).
+
+        `severity` is for findings whose design lets it be set: a policy rule's own
+        severity, a `severityOverrides` entry, a breaking change announced by a major version.
+        """
+        return cls(code, severity or severity_of(code), message, file, **fields)
 
     @property
     def suppressed(self) -> bool:
@@ -84,4 +152,8 @@ def count_by_severity(diagnostics: Iterable[Diagnostic]) -> dict[Severity, int]:
 
 def exit_code(diagnostics: Iterable[Diagnostic]) -> int:
     """0 when nothing blocks (warnings allowed), 1 when an unwaived error remains."""
-    return 1 if count_by_severity(diagnostics)[Severity.ERROR] else 0
+    return FINDINGS if count_by_severity(diagnostics)[Severity.ERROR] else OK
+
+
+# The one finding type, by the name the design gives it.
+Finding = Diagnostic

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.core.codes import severity_of
 from compiler.core.contracts import Contract
 from compiler.core.diagnostics import Diagnostic, PathSegment, Severity
 from compiler.core.documents import Document
@@ -44,13 +45,17 @@ class Spec:
         *,
         key: bool = False,
         hint: str | None = None,
-        severity: Severity = Severity.ERROR,
+        severity: Severity | None = None,
     ) -> Diagnostic:
-        """A diagnostic that points at `path` in this spec's document."""
+        """A finding that points at `path` in this spec's document.
+
+        Its severity is the catalogue's for `code`; `severity` is for findings whose design lets
+        it be set (a policy rule's own severity, or a `severityOverrides` entry).
+        """
         span = self.span(path, key=key)
         return Diagnostic(
             code,
-            severity,
+            severity or severity_of(code),
             message,
             self.file,
             span.line,

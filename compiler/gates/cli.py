@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from compiler.gates import EXIT_UNUSABLE
+from compiler.core.exit_codes import UNUSABLE
 
 if TYPE_CHECKING:
     from compiler.gates.project import ProjectSpecs
@@ -206,7 +206,7 @@ def _execute(gate: str, args: argparse.Namespace, build: Callable[[ProjectSpecs]
             f"charter gate {gate}: needs {', '.join(missing)}, from the gates extra: {GATES_EXTRA}",
             file=sys.stderr,
         )
-        return EXIT_UNUSABLE
+        return UNUSABLE
     import duckdb
 
     from compiler.gates.errors import UnusableInput

@@ -40,7 +40,7 @@ from compiler.gates.database import duckdb_text
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, canonical, columns, connection, open_input, query, quote, sql_literal, sql_string
 from compiler.gates.project import ProjectSpecs
-from compiler.gates.report import Check, GateReport, Status, show
+from compiler.gates.report import Check, GateReport, Status, check, measured, show
 from compiler.gates.sql_rules import SqlRule, judge_all
 
 _INTEGER_TYPES = frozenset(
@@ -251,11 +251,11 @@ class _Scan:
         for finish in self.finishers:
             finish(values)
         self.table_rules({c.rules.name: c for c in found})
-        for check in judge_all(self.sql_rules, self.source, self.table):
-            self.report.add(check)
+        for judged in judge_all(self.sql_rules, self.source, self.table):
+            self.report.add(judged)
         self.report.details["columns"] = self.column_profile(found, values)
         order = {c.name: i for i, c in enumerate(self.table.columns)}
-        self.report.checks.sort(key=lambda c: order.get(c.target or "", len(order)))
+        self.report.checks.sort(key=lambda c: order.get(measured(c).target or "", len(order)))
 
     def locate(self, column_rules: ColumnRules, available: dict[str, str]) -> _Column | None:
         name = column_rules.name
@@ -264,7 +264,8 @@ class _Scan:
             lowered = {n.lower(): n for n in available}
             hint = f"; `{lowered[name.lower()]}` differs only in case" if name.lower() in lowered else ""
             self.report.add(
-                Check(
+                check(
+                    "CH700",
                     f"{name}.present",
                     f"`{name}` is present",
                     "fail",
@@ -287,7 +288,7 @@ class _Scan:
 
     def plan_column(self, column: _Column) -> None:
         name = column.rules.name
-        self.report.add(Check(f"{name}.present", f"`{name}` is present", "pass", target=name))
+        self.report.add(check("CH700", f"{name}.present", f"`{name}` is present", "pass", target=name))
         self.plan_type(column)
         nulls = self.aggregate(f"count(*) - count({column.raw})")
         column.nulls = nulls
@@ -317,7 +318,8 @@ class _Scan:
         if not self.csv:
             ok = _compatible(logical, column.data_type)
             self.report.add(
-                Check(
+                check(
+                    "CH701",
                     check_id,
                     title,
                     "pass" if ok else "fail",
@@ -331,7 +333,9 @@ class _Scan:
         if logical not in _CAST:
             if logical != "string":
                 self.report.add(
-                    Check(check_id, title, "skipped", target=name, message=f"a CSV cannot hold {logical} values")
+                    check(
+                        "CH701", check_id, title, "skipped", target=name, message=f"a CSV cannot hold {logical} values"
+                    )
                 )
             return
         predicate = f"{column.raw} IS NOT NULL AND {column.typed} IS NULL"
@@ -340,11 +344,14 @@ class _Scan:
         def finish(values: list[Any]) -> None:
             bad = int(values[index])
             if not bad:
-                self.report.add(Check(check_id, title, "pass", target=name, value=0, expected="0 unparsable values"))
+                self.report.add(
+                    check("CH701", check_id, title, "pass", target=name, value=0, expected="0 unparsable values")
+                )
                 return
             shown = ", ".join(repr(e) for e in self.examples(column, predicate))
             self.report.add(
-                Check(
+                check(
+                    "CH701",
                     check_id,
                     title,
                     "fail",
@@ -383,7 +390,8 @@ class _Scan:
                     bounds.append((f"pattern {pattern}", f"regexp_matches({column.typed}, {sql_string(pattern)})"))
                 else:
                     self.report.add(
-                        Check(
+                        check(
+                            "CH704",
                             f"{name}.pattern",
                             f"`{name}` matches {pattern}",
                             "skipped",
@@ -414,11 +422,16 @@ class _Scan:
         name = column.rules.name
         bad = int(count)
         if not bad:
-            self.report.add(Check(f"{name}.{key}", f"`{name}` {title}", "pass", target=name, value=0, expected="0"))
+            self.report.add(
+                check(
+                    _count_code(key), f"{name}.{key}", f"`{name}` {title}", "pass", target=name, value=0, expected="0"
+                )
+            )
             return
         shown = ", ".join(repr(e) for e in self.examples(column, predicate)) if predicate else ""
         self.report.add(
-            Check(
+            check(
+                _count_code(key),
                 f"{name}.{key}",
                 f"`{name}` {title}",
                 "fail",
@@ -434,7 +447,8 @@ class _Scan:
         name = column.rules.name
         duplicates = self.duplicates((column.data_name,))
         self.report.add(
-            Check(
+            check(
+                "CH703",
                 f"{name}.unique",
                 f"`{name}` unique: no duplicates",
                 "fail" if duplicates else "pass",
@@ -462,34 +476,48 @@ class _Scan:
             return
         threshold = rules.threshold(rule)
         if isinstance(threshold, str):
-            self.report.add(Check(check_id, title, "skipped", target=name, message=threshold))
+            self.report.add(check("CH705", check_id, title, "skipped", target=name, message=threshold))
             return
         item = _Rule(check_id, title, name, rule, threshold)
-        predicate: str | None = None
-        if metric == "nullValues":
-            index = nulls
-            predicate = f"{column.raw} IS NULL"
-        elif metric == "missingValues":
-            predicate = _missing_predicate(column, rule)
-            index = self.count_where(predicate)
-        elif metric == "invalidValues":
-            predicate, problem = self.invalid_predicate(column, rule)
-            if predicate is None:
-                self.report.add(Check(check_id, title, "skipped", target=name, message=problem))
-                return
-            index = self.count_where(predicate)
-        elif metric == "duplicateValues":
+        if metric == "duplicateValues":
             self.count_duplicates((column.data_name,))
             self.later(lambda v: self.judge_rule(item, self.duplicates((column.data_name,)), column=column))
             return
-        elif metric == "rowCount":
-            index = 0
-        else:
-            self.report.add(
-                Check(check_id, title, "skipped", target=name, message=f"unknown library metric `{metric}`")
-            )
+        try:
+            index, predicate = self.rule_count(column, metric, rule, nulls)
+        except _Skipped as skipped:
+            self.report.add(check(skipped.code, check_id, title, "skipped", target=name, message=skipped.message))
             return
         self.later(lambda v: self.judge_rule(item, int(v[index]), predicate=predicate, column=column))
+
+    def rule_count(self, column: _Column, metric: str, rule: dict[str, Any], nulls: int) -> tuple[int, str | None]:
+        """Where the scan counts the rows a library quality rule is about, and the predicate that finds them."""
+        if metric == "nullValues":
+            return nulls, f"{column.raw} IS NULL"
+        if metric == "rowCount":
+            return 0, None
+        arguments = rule.get("arguments") if isinstance(rule.get("arguments"), dict) else {}
+        assert isinstance(arguments, dict)
+        if metric == "missingValues":
+            missing = _list(arguments.get("missingValues"))
+            texts = [sql_string(canonical(v)) for v in missing if v is not None]
+            parts = [f"{column.raw} IS NULL"] if (None in missing or not missing) else []
+            if texts:
+                parts.append(f"CAST({column.raw} AS VARCHAR) IN ({', '.join(texts)})")
+            predicate = " OR ".join(parts)
+            return self.count_where(predicate), predicate
+        if metric != "invalidValues":
+            raise _Skipped("CH707", f"unknown library metric `{metric}`")
+        valid, pattern = arguments.get("validValues"), arguments.get("pattern")
+        tests = [_membership(column, tuple(valid))] if isinstance(valid, list) else []
+        if isinstance(pattern, str):
+            if not self.valid_pattern(pattern):
+                raise _Skipped("CH705", "invalid `pattern`")
+            tests.append(f"regexp_matches(CAST({column.typed} AS VARCHAR), {sql_string(pattern)})")
+        if not tests:
+            raise _Skipped("CH705", "invalidValues needs validValues or pattern")
+        predicate = f"{column.typed} IS NOT NULL AND NOT ({' AND '.join(tests)})"
+        return self.count_where(predicate), predicate
 
     def invalid_predicate(self, column: _Column, rule: dict[str, Any]) -> tuple[str | None, str]:
         """The SQL that selects invalid values (`validValues`, `pattern`), or None and why the rule is skipped."""
@@ -527,7 +555,8 @@ class _Scan:
         if isinstance(rule.get("description"), str) and not ok:
             message += f". {rule['description'].strip()}"
         self.report.add(
-            Check(
+            check(
+                "CH705",
                 check_id,
                 title,
                 status,
@@ -562,7 +591,7 @@ class _Scan:
                 continue
             threshold = rules.threshold(rule)
             if isinstance(threshold, str):
-                self.report.add(Check(check_id, title, "skipped", target=self.table.name, message=threshold))
+                self.report.add(check("CH705", check_id, title, "skipped", target=self.table.name, message=threshold))
                 continue
             if metric == "rowCount":
                 self.judge_rule(_Rule(check_id, title, self.table.name, rule, threshold), self.rows)
@@ -570,13 +599,21 @@ class _Scan:
                 names = _properties(rule)
                 if not names:
                     self.report.add(
-                        Check(check_id, title, "skipped", target=self.table.name, message="needs arguments.properties")
+                        check(
+                            "CH705",
+                            check_id,
+                            title,
+                            "skipped",
+                            target=self.table.name,
+                            message="needs arguments.properties",
+                        )
                     )
                     continue
                 missing = [n for n in names if n not in found]
                 if missing:
                     self.report.add(
-                        Check(
+                        check(
+                            "CH705",
                             check_id,
                             title,
                             "fail",
@@ -589,7 +626,8 @@ class _Scan:
                 self.judge_rule(_Rule(check_id, title, self.table.name, rule, threshold), count)
             else:
                 self.report.add(
-                    Check(
+                    check(
+                        "CH707",
                         check_id,
                         title,
                         "skipped",
@@ -603,12 +641,13 @@ class _Scan:
     def plan_freshness(self, found: dict[str, _Column]) -> None:
         for item in rules.freshness_rules(self.contract_data, self.table, self.single_table):
             if isinstance(item, str):
-                self.report.add(Check("freshness", "freshness", "skipped", message=item))
+                self.report.add(check("CH708", "freshness", "freshness", "skipped", message=item))
                 continue
             column = found.get(item.column)
             if column is None:
                 self.report.add(
-                    Check(
+                    check(
+                        "CH708",
                         f"{item.column}.freshness",
                         f"freshness of `{item.column}`",
                         "skipped",
@@ -635,7 +674,9 @@ class _Scan:
         check_id, title = f"{item.column}.freshness", f"freshness of `{item.column}` ({item.text})"
         limit = datetime.timedelta(seconds=item.seconds)
         if newest is None:
-            self.report.add(Check(check_id, title, "fail", target=item.column, message="no value to date the data by"))
+            self.report.add(
+                check("CH708", check_id, title, "fail", target=item.column, message="no value to date the data by")
+            )
             return
         if is_date:
             newest_time = datetime.datetime.combine(newest, datetime.time(), datetime.UTC)
@@ -647,7 +688,8 @@ class _Scan:
             shown = newest_time.isoformat()
         ok = age <= limit
         self.report.add(
-            Check(
+            check(
+                "CH708",
                 check_id,
                 title,
                 "pass" if ok else "fail",
@@ -666,14 +708,15 @@ class _Scan:
     # --- profile --------------------------------------------------------------------
 
     def column_profile(self, found: list[_Column], values: list[Any]) -> list[dict[str, Any]]:
-        by_target: dict[str, list[Check]] = {}
-        for check in self.report.checks:
-            if check.target is not None:
-                by_target.setdefault(check.target, []).append(check)
+        by_target: dict[str, list[str]] = {}
+        for finding in self.report.checks:
+            target = measured(finding).target
+            if target is not None:
+                by_target.setdefault(target, []).append(measured(finding).status)
         located = {c.rules.name: c for c in found}
         profile = []
         for column_rules in self.table.columns:
-            checks = by_target.get(column_rules.name, [])
+            statuses = by_target.get(column_rules.name, [])
             column = located.get(column_rules.name)
             nulls = int(values[column.nulls]) if column is not None else None
             profile.append(
@@ -685,17 +728,31 @@ class _Scan:
                     "dataType": column.data_type if column is not None else None,
                     "nulls": nulls,
                     "nullPercent": 100.0 * nulls / self.rows if nulls is not None else None,
-                    "failed": sum(1 for c in checks if c.status == "fail"),
-                    "warned": sum(1 for c in checks if c.status == "warn"),
-                    "passed": sum(1 for c in checks if c.status == "pass"),
+                    "failed": statuses.count("fail"),
+                    "warned": statuses.count("warn"),
+                    "passed": statuses.count("pass"),
                 }
             )
         return profile
 
 
+class _Skipped(Exception):
+    """A quality rule the gate does not judge, with the code and the reason its skipped check shows."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _count_code(key: str) -> str:
+    """A count of offending rows: nulls in a required column (CH702), or values outside what the column allows."""
+    return "CH702" if key == "required" else "CH704"
+
+
 def _not_checkable(check_id: str, title: str, target: str, kind: str, rule: dict[str, Any]) -> Check:
     what = rule.get("description") or rule.get("query") or rule.get("engine") or ""
-    return Check(
+    return check(
+        "CH707",
         check_id,
         title,
         "skipped",

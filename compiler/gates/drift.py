@@ -25,13 +25,14 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from compiler.core import markdown
 from compiler.core.models.model import Model
 from compiler.gates import contract_rules as rules
 from compiler.gates import drift_stats as stats
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, columns, connection, open_input, query, quote, require_columns
 from compiler.gates.project import ProjectSpecs, bare
-from compiler.gates.report import ICON, Check, GateReport, show
+from compiler.gates.report import ICON, GateReport, check, show
 
 MAX_CATEGORIES = 100_000
 _NUMERIC_LOGICAL = ("integer", "number", "date", "timestamp")
@@ -173,7 +174,8 @@ def _record(
     drifted = [r["feature"] for r in results if r["drift"]]
     for r in results:
         report.add(
-            Check(
+            check(
+                "CH740",
                 f"drift.{r['feature']}",
                 f"`{r['feature']}` ({r['kind']})",
                 "fail" if r["drift"] else "pass",
@@ -379,7 +381,8 @@ def _markdown(results: list[dict[str, Any]], drifted: list[str], retrain: bool, 
     ]
     for r in results:
         lines.append(
-            f"| {ICON['fail' if r['drift'] else 'pass']} | `{r['feature']}` | {r['kind']} | {_cell(r['psi'])} | "
+            f"| {ICON['fail' if r['drift'] else 'pass']} | {markdown.code(r['feature'])} | {r['kind']} | "
+            f"{_cell(r['psi'])} | "
             f"{_cell(r['ks'])} | {_cell(r['chi2PValue'])} | {_cell(r['totalVariation'])} | "
             f"{r['statisticName']} {r['rule']} |"
         )
@@ -390,18 +393,18 @@ def _markdown(results: list[dict[str, Any]], drifted: list[str], retrain: bool, 
             if retrain
             else "retraining is not automatic (`retrainOnDrift: false`)"
         )
-        lines += [f"**Drift in {len(drifted)} feature(s): {', '.join(drifted)}**: {action}.", ""]
+        lines += [f"**Drift in {len(drifted)} feature(s): {markdown.text(', '.join(drifted))}**: {action}.", ""]
         for r in results:
             if not r["drift"]:
                 continue
             top = sorted(r["bins"], key=lambda b: -abs(float(b["current"]) - float(b["reference"])))[:5]
             lines += [
-                f"Largest shifts in `{r['feature']}`:",
+                f"Largest shifts in {markdown.code(r['feature'])}:",
                 "",
                 "| Bin | Reference | Current |",
                 "| --- | --- | --- |",
             ]
-            lines += [f"| {str(b['bin']).replace('|', '/')} | {b['reference']:.2%} | {b['current']:.2%} |" for b in top]
+            lines += [f"| {markdown.text(b['bin'])} | {b['reference']:.2%} | {b['current']:.2%} |" for b in top]
             lines.append("")
     else:
         lines += ["No feature drifted" + ("." if not retrain_on_drift else "; no retraining needed."), ""]

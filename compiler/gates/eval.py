@@ -38,26 +38,25 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from compiler.core import markdown
+from compiler.core.metrics import TASKS, gate_metrics
 from compiler.core.models.model import Model
-from compiler.core.models.suite import EvaluationSuite
+from compiler.core.models.suite import EvaluationSuite, MetricBound, Slice
 from compiler.gates import contract_rules as rules
 from compiler.gates import scoring
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, canonical, columns, connection, open_input, query, quote
 from compiler.gates.project import ProjectSpecs, bare
-from compiler.gates.report import Check, GateReport, show
+from compiler.gates.report import GateReport, show
+from compiler.gates.report import check as judged
 
 MAX_GROUPS = 1000
 MAX_CLASSES = 1000
 MISSING = "(missing)"
 _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN")
 _UNSIGNED = ("UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
-SUPPORTED = {
-    "binary-classification": scoring.BINARY_METRICS,
-    "multiclass-classification": scoring.MULTICLASS_METRICS,
-    "regression": scoring.REGRESSION_METRICS,
-    "generation": frozenset(("exact_match",)),
-}
+# What the gate computes per task: the metrics table's (compiler.core.metrics), defined once.
+SUPPORTED = {task: gate_metrics(task) for task in TASKS}
 
 
 @dataclass(frozen=True)
@@ -514,46 +513,9 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
         loaded.overall = {name: values[0] for name, values in overall.items()}
     metrics_out: list[dict[str, Any]] = []
     for index, bound in enumerate(body.metrics):
-        label = bound.metric + (f" on slice {bound.slice}" if bound.slice else "")
-        check_id = f"metrics[{index}].{bound.metric}" + (f"@{bound.slice}" if bound.slice else "")
-        expected = _bounds_text(bound.min, bound.max)
-        if bound.metric not in supported:
-            report.add(
-                Check(
-                    check_id,
-                    label,
-                    "no-verdict",
-                    target=bound.metric,
-                    expected=expected,
-                    message=f"charter gate eval cannot compute {bound.metric} for {loaded.task} yet",
-                )
-            )
-            continue
-        subset_rows = loaded.rows
-        mask = None
-        if bound.slice is not None:
-            piece = slices[bound.slice]
-            feature = loaded.features.get(piece.feature)
-            if feature is None:
-                raise UnusableInput(f"slice {piece.name}: column `{bare(piece.feature)}` is not in the predictions")
-            mask = _slice_mask(feature, piece.values)
-            subset_rows = int(mask.sum())
-        value = _metric(loaded, bound.metric, mask)
-        status, message = _against(value, bound.min, bound.max)
-        if subset_rows == 0:
-            status, message = "no-verdict", f"slice {bound.slice} has no rows"
-        report.add(Check(check_id, label, status, target=bound.metric, value=value, expected=expected, message=message))
-        metrics_out.append(
-            {
-                "metric": bound.metric,
-                "slice": bound.slice,
-                "rows": subset_rows,
-                "value": value,
-                "min": bound.min,
-                "max": bound.max,
-                "status": status,
-            }
-        )
+        judged_bound = _judge_bound(report, loaded, (index, bound), slices, supported)
+        if judged_bound is not None:
+            metrics_out.append(judged_bound)
     unsliced: list[str] = sorted({b.metric for b in body.metrics if b.slice is None and b.metric in supported})
     fairness_out = _fairness(report, loaded, suite, unsliced)
     report.details.update(
@@ -579,6 +541,51 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
     if loaded.classes:
         report.details["classes"] = loaded.classes
     report.sections.extend(_markdown(report, loaded, suite))
+
+
+def _judge_bound(
+    report: GateReport,
+    loaded: Loaded,
+    numbered: tuple[int, MetricBound],
+    slices: dict[str, Slice],
+    supported: frozenset[str],
+) -> dict[str, Any] | None:
+    """One performance bound (the suite's `index`th) as a check, CH720; what the report's `metrics` shows of it."""
+    index, bound = numbered
+    label = bound.metric + (f" on slice {bound.slice}" if bound.slice else "")
+    check_id = f"metrics[{index}].{bound.metric}" + (f"@{bound.slice}" if bound.slice else "")
+    expected = _bounds_text(bound.min, bound.max)
+    if bound.metric not in supported:
+        message = f"charter gate eval cannot compute {bound.metric} for {loaded.task} yet"
+        report.add(
+            judged("CH720", check_id, label, "no-verdict", target=bound.metric, expected=expected, message=message)
+        )
+        return None
+    subset_rows = loaded.rows
+    mask = None
+    if bound.slice is not None:
+        piece = slices[bound.slice]
+        feature = loaded.features.get(piece.feature)
+        if feature is None:
+            raise UnusableInput(f"slice {piece.name}: column `{bare(piece.feature)}` is not in the predictions")
+        mask = _slice_mask(feature, piece.values)
+        subset_rows = int(mask.sum())
+    value = _metric(loaded, bound.metric, mask)
+    status, message = _against(value, bound.min, bound.max)
+    if subset_rows == 0:
+        status, message = "no-verdict", f"slice {bound.slice} has no rows"
+    report.add(
+        judged("CH720", check_id, label, status, target=bound.metric, value=value, expected=expected, message=message)
+    )
+    return {
+        "metric": bound.metric,
+        "slice": bound.slice,
+        "rows": subset_rows,
+        "value": value,
+        "min": bound.min,
+        "max": bound.max,
+        "status": status,
+    }
 
 
 def _metric(loaded: Loaded, name: str, mask: scoring.Bools | None) -> float | None:
@@ -659,7 +666,8 @@ def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metric
                 shown = ", ".join(f"{label} ({n:,})" for label, n in small)
                 message = f"no verdict: group(s) below minGroupSize {body.min_group_size}: {shown}"
             report.add(
-                Check(
+                judged(
+                    "CH721",
                     f"fairness[{index}].{check.metric}@{name}",
                     f"{check.metric} by {name}",
                     status,
@@ -751,19 +759,21 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
 
     for item in report.details["metrics"]:
         lines.append(
-            f"| {ICON[item['status']]} | {item['metric']} | {item['slice'] or 'all'} | {item['rows']:,} | "
+            f"| {ICON[item['status']]} | {item['metric']} | {markdown.text(item['slice'] or 'all')} | "
+            f"{item['rows']:,} | "
             f"{_cell(item['value'])} | {_bounds_text(item['min'], item['max'])} |"
         )
     lines.append("")
     for name, block in report.details["fairness"].items():
-        lines += [f"### Groups of `{name}`", ""]
+        lines += [f"### Groups of {markdown.code(name)}", ""]
         for check in block["checks"]:
             lines.append(
                 f"- {ICON[check['status']]} **{check['metric']}** = {_cell(check['value'])} "
                 f"(bound {_bounds_text(check['min'], check['max'])})"
             )
         if block["smallGroups"]:
-            lines.append(f"- ⛔ below minGroupSize {suite.spec.min_group_size}: {', '.join(block['smallGroups'])}")
+            small = markdown.text(", ".join(block["smallGroups"]))
+            lines.append(f"- ⛔ below minGroupSize {suite.spec.min_group_size}: {small}")
         lines.append("")
         groups = block["groups"]
         if not groups:
@@ -775,7 +785,7 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
         for row in groups:
             cells = [str(row["group"]), *(_cell(row[k]) for k in keys)]
             cells += [_cell(row["metrics"][m]) for m in metric_names]
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+            lines.append("| " + " | ".join(markdown.text(c) for c in cells) + " |")
         lines.append("")
     return lines
 

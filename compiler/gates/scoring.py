@@ -19,6 +19,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from compiler.core.metrics import FAIRNESS, gate_metrics
+
+_BINARY, _MULTICLASS = "binary-classification", "multiclass-classification"
+
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Codes = npt.NDArray[np.integer[Any]]
@@ -214,10 +218,11 @@ class Binary:
         return {name: out[name] for name in names}
 
 
-BINARY_NEEDS_PRED = frozenset(("accuracy", "balanced_accuracy", "precision", "recall", "f1"))
-BINARY_NEEDS_SCORE = frozenset(("roc_auc", "average_precision", "log_loss", "brier"))
-BINARY_NEEDS_PROBABILITY = frozenset(("log_loss", "brier"))
-BINARY_METRICS = BINARY_NEEDS_PRED | BINARY_NEEDS_SCORE
+# What is computed, and from what, is the metrics table's (compiler.core.metrics): defined once.
+BINARY_NEEDS_PRED = gate_metrics(_BINARY, "prediction")
+BINARY_NEEDS_SCORE = gate_metrics(_BINARY, "score", "probability")
+BINARY_NEEDS_PROBABILITY = gate_metrics(_BINARY, "probability")
+BINARY_METRICS = gate_metrics(_BINARY)
 
 
 # --- multiclass classification ------------------------------------------------------
@@ -308,19 +313,8 @@ class Multiclass:
         return out
 
 
-MULTICLASS_NEEDS_PROBABILITY = frozenset(("log_loss", "roc_auc_ovr"))
-MULTICLASS_METRICS = frozenset(
-    (
-        "accuracy",
-        "balanced_accuracy",
-        "precision_macro",
-        "recall_macro",
-        "f1_macro",
-        "f1_weighted",
-        "log_loss",
-        "roc_auc_ovr",
-    )
-)
+MULTICLASS_NEEDS_PROBABILITY = gate_metrics(_MULTICLASS, "probability")
+MULTICLASS_METRICS = gate_metrics(_MULTICLASS)
 
 
 # --- regression -------------------------------------------------------------------------
@@ -372,7 +366,7 @@ class Regression:
         return out
 
 
-REGRESSION_METRICS = frozenset(("rmse", "mae", "mape", "r2"))
+REGRESSION_METRICS = gate_metrics("regression")
 
 
 # --- groups and fairness ------------------------------------------------------------------
@@ -491,14 +485,4 @@ def fairness_value(name: str, groups: GroupRates) -> float | None:
     raise KeyError(name)
 
 
-FAIRNESS_RATES: dict[str, tuple[str, ...]] = {
-    "demographic_parity_difference": ("selection_rate",),
-    "demographic_parity_ratio": ("selection_rate",),
-    "selection_rate_difference": ("selection_rate",),
-    "true_positive_rate_difference": ("true_positive_rate",),
-    "false_positive_rate_difference": ("false_positive_rate",),
-    "equalized_odds_difference": ("true_positive_rate", "false_positive_rate"),
-    "equalized_odds_ratio": ("true_positive_rate", "false_positive_rate"),
-    "mae_difference": ("mae",),
-    "rmse_difference": ("rmse",),
-}
+FAIRNESS_RATES: dict[str, tuple[str, ...]] = {name: info.rates for name, info in FAIRNESS.items()}

@@ -27,7 +27,7 @@ import duckdb
 from compiler.gates import contract_rules as rules
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, quote
-from compiler.gates.report import Check, Status
+from compiler.gates.report import Check, Status, check
 
 RULE_TIMEOUT_SECONDS = 60.0
 _PLACEHOLDERS = ("${object}", "{object}", "${table}", "{table}")
@@ -63,9 +63,11 @@ def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> C
     query = item.rule.get("query")
     threshold = rules.threshold(item.rule)
     if not isinstance(query, str) or not query.strip():
-        return Check(item.check_id, item.title, "fail", target=item.target, message="a `sql` rule needs a `query`")
+        return check(
+            "CH706", item.check_id, item.title, "fail", target=item.target, message="a `sql` rule needs a `query`"
+        )
     if isinstance(threshold, str):
-        return Check(item.check_id, item.title, "skipped", target=item.target, message=threshold)
+        return check("CH706", item.check_id, item.title, "skipped", target=item.target, message=threshold)
     sql = _substitute(query, runner.table_sql, item.column)
     try:
         check_query(sql, names | runner.tables, runner.dialect)
@@ -83,7 +85,8 @@ def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> C
     message = f"the query returned {shown:,}" + (
         f". {item.rule['description'].strip()}" if not ok and isinstance(item.rule.get("description"), str) else ""
     )
-    return Check(
+    return check(
+        "CH706",
         item.check_id,
         item.title,
         status,
@@ -97,7 +100,7 @@ def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> C
 
 def _failed(item: SqlRule, why: str) -> Check:
     label = rules.rule_label(item.rule, "sql rule")
-    return Check(item.check_id, item.title, "fail", target=item.target, message=f"sql rule `{label}` {why}")
+    return check("CH706", item.check_id, item.title, "fail", target=item.target, message=f"sql rule `{label}` {why}")
 
 
 def _is_decimal(value: Any) -> bool:

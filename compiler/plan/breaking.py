@@ -103,7 +103,7 @@ def breaking_changes(changes: Iterable[SpecChange], context: Context) -> list[Br
         for rule in RULES:
             if change.kind in rule.kinds:
                 found.extend(_place(rule, change, item, context) for item in rule.check(change, context))
-    return sorted(found, key=lambda c: (c.severity.rank, c.kind, c.name, c.rule, c.message))
+    return sorted(found, key=lambda c: (c.severity.rank, c.kind or "", c.name or "", c.rule or "", c.message))
 
 
 def _place(rule: Rule, change: SpecChange, found: Found, context: Context) -> BreakingChange:
@@ -121,18 +121,21 @@ def _place(rule: Rule, change: SpecChange, found: Found, context: Context) -> Br
         concerns.extend(context.owners(user))
     concerns.extend(found.concerns)
     return BreakingChange(
-        rule.id,
+        rule.code,
         severity,
-        change.kind,
-        change.name,
         found.message,
         located.file,
         span.line,
         span.column,
+        span.end_line,
+        span.end_column,
         found.path,
-        tuple(dict.fromkeys(concerns)),
-        found.flips,
-        note,
+        rule=rule.id,
+        kind=change.kind,
+        name=change.name,
+        concerns=tuple(dict.fromkeys(concerns)),
+        flips=found.flips,
+        note=note,
     )
 
 
@@ -750,176 +753,32 @@ def promotion_removed(change: SpecChange, context: Context) -> Iterator[Found]:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("contract-removed", (CONTRACT_KIND,), Severity.ERROR, "a data contract removed", contract_removed),
-    Rule(
-        "contract-column-removed",
-        (CONTRACT_KIND,),
-        Severity.ERROR,
-        "a column removed from a contract",
-        column_removed,
-        announced_by_major_version=True,
-    ),
-    Rule(
-        "contract-column-renamed",
-        (CONTRACT_KIND,),
-        Severity.ERROR,
-        "a column renamed (same slot and type, or same physicalName)",
-        column_renamed,
-        announced_by_major_version=True,
-    ),
-    Rule(
-        "contract-type-narrowed",
-        (CONTRACT_KIND,),
-        Severity.ERROR,
-        "a column's logicalType or its options admit fewer values",
-        type_narrowed,
-        announced_by_major_version=True,
-    ),
-    Rule(
-        "contract-required-added",
-        (CONTRACT_KIND,),
-        Severity.ERROR,
-        "a column became required (a new required column: warning)",
-        required_added,
-        announced_by_major_version=True,
-    ),
-    Rule(
-        "contract-enum-values-removed",
-        (CONTRACT_KIND,),
-        Severity.ERROR,
-        "values removed from a column's `enum` or `validValues`",
-        enum_values_removed,
-        announced_by_major_version=True,
-    ),
-    Rule(
-        "contract-classification-lowered",
-        (CONTRACT_KIND,),
-        Severity.ERROR,
-        "a column's classification lowered, or its pii/protected tag removed",
-        classification_lowered,
-    ),
-    Rule(
-        "contract-quality-weakened",
-        (CONTRACT_KIND,),
-        Severity.WARNING,
-        "a quality rule removed, its threshold loosened or its severity lowered",
-        quality_weakened,
-    ),
-    Rule("contract-sla-weakened", (CONTRACT_KIND,), Severity.WARNING, "an SLA removed or weakened", sla_weakened),
-    Rule(
-        "model-features-changed",
-        ("Model",),
-        Severity.ERROR,
-        "features added or removed (reordered: warning)",
-        features_changed,
-        announced_by_major_version=True,
-    ),
-    Rule(
-        "model-label-changed",
-        ("Model",),
-        Severity.ERROR,
-        "the label changed",
-        label_changed,
-        announced_by_major_version=True,
-    ),
-    Rule("model-risk-tier-lowered", ("Model",), Severity.ERROR, "the risk tier lowered", risk_tier_lowered),
-    Rule("model-risk-tier-raised", ("Model",), Severity.WARNING, "the risk tier raised", risk_tier_raised),
-    Rule(
-        "model-metric-loosened",
-        ("EvaluationSuite", "Model"),
-        Severity.WARNING,
-        "a performance bound loosened or removed (in the suite, or by switching suites)",
-        metric_loosened,
-    ),
-    Rule(
-        "model-fairness-loosened",
-        ("EvaluationSuite", "Model"),
-        Severity.ERROR,
-        "a fairness bound loosened or removed (minGroupSize raised: warning)",
-        fairness_loosened,
-    ),
-    Rule(
-        "model-canary-raised",
-        ("Model",),
-        Severity.WARNING,
-        "canary traffic raised (canary removed: error)",
-        canary_raised,
-    ),
-    Rule(
-        "environment-approvals-reduced",
-        ("Environment",),
-        Severity.ERROR,
-        "required approvals reduced (error on production, warning elsewhere)",
-        approvals_reduced,
-    ),
-    Rule(
-        "environment-promotion-removed",
-        ("Environment",),
-        Severity.WARNING,
-        "an environment no longer promotes from another",
-        promotion_removed,
-    ),
-    Rule(
-        "policy-changed",
-        ("Policy",),
-        Severity.INFO,
-        "a policy added, removed or changed: error when a verdict turns towards pass, warning towards fail",
-        policy_changed,
-    ),
-    Rule(
-        "waiver-changed",
-        ("Waiver",),
-        Severity.INFO,
-        "a waiver removed or changed (not extended): warning when it flips a verdict",
-        waiver_changed,
-    ),
-    Rule(
-        "waiver-added",
-        ("Waiver",),
-        Severity.WARNING,
-        "a waiver added: names what it waives, until when, and its approvers",
-        waiver_added,
-    ),
-    Rule(
-        "waiver-extended",
-        ("Waiver",),
-        Severity.WARNING,
-        "a waiver's `expires` moved later: names its approvers",
-        waiver_extended,
-    ),
-    Rule(
-        "policy-pack-removed",
-        ("Project",),
-        Severity.ERROR,
-        "a built-in pack removed from `policies.packs`, whether or not a verdict flips",
-        pack_removed,
-    ),
-    Rule(
-        "policy-rule-softened",
-        ("Project",),
-        Severity.ERROR,
-        "a rule turned off or its severity lowered by `severityOverrides`",
-        rule_softened,
-    ),
-    Rule(
-        "policy-param-loosened",
-        ("Project", "Policy"),
-        Severity.ERROR,
-        "a `max...` parameter raised or a `min...` parameter lowered (an override or the policy's default)",
-        param_loosened,
-    ),
-    Rule(
-        "policy-param-changed",
-        ("Project", "Policy"),
-        Severity.WARNING,
-        "a numeric parameter whose name does not say which way is looser changed: review it",
-        param_changed,
-    ),
-    Rule(
-        "policy-settings-changed",
-        ("Project",),
-        Severity.INFO,
-        "other severity overrides or parameters changed: as policy-changed",
-        policy_settings_changed,
-    ),
+    Rule("CH600", (CONTRACT_KIND,), contract_removed),  # contract-removed
+    Rule("CH601", (CONTRACT_KIND,), column_removed, announced_by_major_version=True),  # contract-column-removed
+    Rule("CH602", (CONTRACT_KIND,), column_renamed, announced_by_major_version=True),  # contract-column-renamed
+    Rule("CH603", (CONTRACT_KIND,), type_narrowed, announced_by_major_version=True),  # contract-type-narrowed
+    Rule("CH604", (CONTRACT_KIND,), required_added, announced_by_major_version=True),  # contract-required-added
+    # contract-enum-values-removed
+    Rule("CH605", (CONTRACT_KIND,), enum_values_removed, announced_by_major_version=True),
+    Rule("CH606", (CONTRACT_KIND,), classification_lowered),  # contract-classification-lowered
+    Rule("CH607", (CONTRACT_KIND,), quality_weakened),  # contract-quality-weakened
+    Rule("CH608", (CONTRACT_KIND,), sla_weakened),  # contract-sla-weakened
+    Rule("CH620", ("Model",), features_changed, announced_by_major_version=True),  # model-features-changed
+    Rule("CH621", ("Model",), label_changed, announced_by_major_version=True),  # model-label-changed
+    Rule("CH622", ("Model",), risk_tier_lowered),  # model-risk-tier-lowered
+    Rule("CH623", ("Model",), risk_tier_raised),  # model-risk-tier-raised
+    Rule("CH624", ("EvaluationSuite", "Model"), metric_loosened),  # model-metric-loosened
+    Rule("CH625", ("EvaluationSuite", "Model"), fairness_loosened),  # model-fairness-loosened
+    Rule("CH626", ("Model",), canary_raised),  # model-canary-raised
+    Rule("CH640", ("Environment",), approvals_reduced),  # environment-approvals-reduced
+    Rule("CH641", ("Environment",), promotion_removed),  # environment-promotion-removed
+    Rule("CH660", ("Policy",), policy_changed),  # policy-changed
+    Rule("CH680", ("Waiver",), waiver_changed),  # waiver-changed
+    Rule("CH681", ("Waiver",), waiver_added),  # waiver-added
+    Rule("CH682", ("Waiver",), waiver_extended),  # waiver-extended
+    Rule("CH661", ("Project",), pack_removed),  # policy-pack-removed
+    Rule("CH662", ("Project",), rule_softened),  # policy-rule-softened
+    Rule("CH663", ("Project", "Policy"), param_loosened),  # policy-param-loosened
+    Rule("CH664", ("Project", "Policy"), param_changed),  # policy-param-changed
+    Rule("CH665", ("Project",), policy_settings_changed),  # policy-settings-changed
 )

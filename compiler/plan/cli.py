@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from compiler.core import exit_codes
 from compiler.core.fsutil import write_output
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def add_plan_parser(commands: Any) -> argparse.ArgumentParser:
@@ -53,12 +52,12 @@ def run_plan(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.is_dir():
         print(f"charter plan: not a project directory: {args.path}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     try:
         plan = make_plan(path, args.base, args.head, fail_on=args.fail_on)
     except GitError as error:
         print(f"charter plan: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     text = render(plan, args.format, diffs=not args.no_diff)
     if args.output:
         write_output(Path(args.output), text)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
+from compiler.core.codes import severity_of
 from compiler.core.diagnostics import PathSegment, Severity
 from compiler.core.models.policy import Policy
 from compiler.core.models.project import PolicyConfig, Project
@@ -180,7 +181,8 @@ def _param_found(label: str, old: Any, new: Any, path: tuple[PathSegment, ...], 
         f"parameter `{label}` changed: {old} -> {new}: its name does not say which way is looser; review it",
         path,
         on_base=on_base,
-        severity=Severity.WARNING,
+        # A finding of policy-param-changed, with that code's severity; `param_changed` picks these out.
+        severity=severity_of("CH664"),
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from compiler.core.diagnostics import Diagnostic, Severity, exit_code, sort_diagnostics
 from compiler.core.difftext import unified_diff
+from compiler.core.exit_codes import FINDINGS, OK
 from compiler.core.sources import display_path
 from compiler.integrations.gitops.git import Repo
 from compiler.integrations.gitops.snapshot import Snapshot, at_revision, at_worktree
@@ -63,7 +64,7 @@ class Plan:
 
     def exit_code(self) -> int:
         """1 when the head has an error finding, or a breaking change at or above `fail_on`."""
-        return 1 if exit_code(self.head.result.diagnostics) or self.failing_breaking else 0
+        return FINDINGS if exit_code(self.head.result.diagnostics) or self.failing_breaking else OK
 
 
 def make_plan(

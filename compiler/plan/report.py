@@ -1,35 +1,37 @@
 """The plan as text (terminals), JSON (scripts) and Markdown (pull-request comments).
 
-Spec text is untrusted: terminal output drops control characters, and
-Markdown escapes HTML and `@` (no mentions, no markup smuggled into a
-comment) and fences diffs with more backticks than they contain.
+Breaking changes and findings are findings (`Diagnostic`), rendered by the
+reporting package: their JSON is `compiler.reporters.json_format`'s, their
+Markdown `compiler.reporters.markdown`'s, escaped by the one Markdown escaper
+(`compiler.core.markdown`: no HTML, no mentions, no markup smuggled into a comment;
+diffs fenced with more backticks than they contain). Terminal output drops
+control characters. This module lays out what only a plan has: the specs
+changed, the generated files and their diffs, the verdict.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
 
 from compiler import __version__
-from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.diagnostics import Severity
+from compiler.core.markdown import code, fence, inline
+from compiler.core.markdown import text as md
 from compiler.plan.make import Plan
 from compiler.plan.rules import BreakingChange
-from compiler.reporters.text import plural, safe
+from compiler.reporters.json_format import breaking_json, finding_json
+from compiler.reporters.markdown import BREAKING_HEADER, breaking_row, finding_line
+from compiler.reporters.text import breaking_lines, one_line, plural, safe
 
-FORMATS = ("text", "json", "markdown")
+__all__ = ["COMMENT_LIMIT", "FORMATS", "MARKER", "code", "inline", "md", "render", "render_json", "render_markdown"]
+
 MARKER = "<!-- charter-report -->"
 COMMENT_LIMIT = 65_000  # GitHub refuses comments over 65,536 characters
-_ICONS = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
 
 
 def render(plan: Plan, fmt: str, *, diffs: bool = True) -> str:
-    if fmt == "json":
-        return render_json(plan, diffs=diffs)
-    if fmt == "markdown":
-        return render_markdown(plan, diffs=diffs)
-    return render_text(plan, diffs=diffs)
+    return _RENDERERS.get(fmt, render_text)(plan, diffs=diffs)
 
 
 def _revision(plan: Plan, head: bool) -> str:
@@ -57,12 +59,6 @@ def _spec_tally(plan: Plan) -> str:
     return ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no changes"
 
 
-def _where(file: str, line: int, column: int = 0) -> str:
-    if line <= 0:
-        return file
-    return f"{file}:{line}:{column}" if column > 0 else f"{file}:{line}"
-
-
 # --- text ----------------------------------------------------------------------------
 
 
@@ -77,26 +73,14 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
             out.append(f"             ... and {len(change.fields) - 8} more")
     out += ["", f"Breaking changes: {_tally(_counts(plan.breaking))}"]
     for item in plan.breaking:
-        out.append(f"  {item.severity.value:<8} {safe(_where(item.file, item.line, item.column))}  [{item.rule}]")
-        out.append(f"           {item.kind} `{safe(item.name)}`: {safe(item.message)}")
-        for flip in item.flips:
-            out.append(f"             {flip.policy}: {safe(flip.describe())}")
-        if item.note:
-            out.append(f"           note: {safe(item.note)}")
-        if item.concerns:
-            out.append(f"           concerns: {safe(', '.join(item.concerns))}")
+        out += breaking_lines(item)
     findings = plan.findings
     out += [
         "",
         f"Findings: {len(findings.new)} new, {len(findings.fixed)} fixed, {len(findings.still)} still there",
     ]
     for label, items in (("new", findings.new), ("fixed", findings.fixed)):
-        for d in items:
-            waived = f" (waived by {d.waiver})" if d.waiver else ""
-            out.append(
-                f"  {label:<6} {d.severity.value}[{d.code}] {safe(_where(d.file, d.line, d.column))}: "
-                f"{safe(d.message)}{waived}"
-            )
+        out += [f"  {label:<6} {one_line(d)}" for d in items]
     out.append("")
     if plan.files is None:
         out.append(f"Generated files: not compared: {plan.files_note}")
@@ -150,8 +134,8 @@ def render_json(plan: Plan, *, diffs: bool = True) -> str:
             {"kind": c.kind, "name": c.name, "status": c.status, "file": c.file, "fields": list(c.fields)}
             for c in plan.changes
         ],
-        "breakingChanges": [_breaking_json(change) for change in plan.breaking],
-        "findings": {k: [_diagnostic_json(d) for d in getattr(plan.findings, k)] for k in ("new", "fixed", "still")},
+        "breakingChanges": [breaking_json(change) for change in plan.breaking],
+        "findings": {k: [finding_json(d) for d in getattr(plan.findings, k)] for k in ("new", "fixed", "still")},
         "generatedFiles": {
             "note": plan.files_note,
             "files": None
@@ -163,68 +147,7 @@ def render_json(plan: Plan, *, diffs: bool = True) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _breaking_json(change: BreakingChange) -> dict[str, Any]:
-    return {
-        "rule": change.rule,
-        "severity": change.severity.value,
-        "kind": change.kind,
-        "name": change.name,
-        "message": change.message,
-        "file": change.file,
-        "line": change.line,
-        "column": change.column,
-        "path": _dotted(change.path),
-        "concerns": list(change.concerns),
-        "flips": [
-            {"policy": f.policy, "kind": f.kind, "name": f.name, "before": f.before, "after": f.after}
-            for f in change.flips
-        ],
-        "note": change.note,
-    }
-
-
-def _dotted(path: Iterable[str | int]) -> str:
-    from compiler.core.diagnostics import format_path
-
-    return format_path(path)
-
-
-def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
-    return {
-        "code": d.code,
-        "severity": d.severity.value,
-        "message": d.message,
-        "file": d.file,
-        "line": d.line,
-        "column": d.column,
-        "path": d.dotted_path,
-        "policy": d.policy,
-        "rule": d.rule,
-        "waiver": d.waiver,
-    }
-
-
 # --- Markdown ---------------------------------------------------------------------------
-
-
-def md(text: str) -> str:
-    """Plain text for Markdown: no HTML, no mentions, no table breaks, one line, no control or bidi characters."""
-    text = safe(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("@", "&#64;")
-    return re.sub(r"[\r\n]+", " ", text).replace("|", "\\|")
-
-
-def code(text: str) -> str:
-    """Inline code that survives backticks and pipes inside it; control and bidi characters as escapes."""
-    text = re.sub(r"[\r\n]+", " ", safe(text)).replace("|", "\\|")
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def inline(text: str) -> str:
-    """A message with `code` spans: escape the prose, keep the spans."""
-    parts = re.split(r"(`[^`\n]*`)", text)
-    return "".join(code(p[1:-1]) if p.startswith("`") and p.endswith("`") and len(p) > 1 else md(p) for p in parts)
 
 
 def render_markdown(plan: Plan, *, diffs: bool = True, limit: int = COMMENT_LIMIT, heading: str = "###") -> str:
@@ -263,22 +186,8 @@ def _markdown_breaking(plan: Plan, heading: str) -> list[str]:
     out = [f"{heading}# Breaking changes: {_tally(_counts(plan.breaking))}", ""]
     if not plan.breaking:
         return out
-    out += ["| severity | change | spec | where | concerns |", "|---|---|---|---|---|"]
-    for change in plan.breaking:
-        text = inline(change.message)
-        if change.flips:
-            text += "<br>" + "<br>".join(
-                f"{code(f.policy)}: {f.kind} {code(f.name)} {f.before} → {f.after}" for f in change.flips[:20]
-            )
-            if len(change.flips) > 20:
-                text += f"<br>and {len(change.flips) - 20} more"
-        if change.note:
-            text += f"<br>_{md(change.note)}_"
-        out.append(
-            f"| {_ICONS[change.severity]} {change.severity.value} | {text} "
-            f"| {change.kind} {code(change.name)} | {code(_where(change.file, change.line))} "
-            f"| {md(', '.join(change.concerns)) or '-'} |"
-        )
+    out += list(BREAKING_HEADER)
+    out += [breaking_row(change) for change in plan.breaking]
     out.append("")
     return out
 
@@ -291,22 +200,17 @@ def _markdown_findings(plan: Plan, heading: str) -> list[str]:
     ]
     for label, items in (("🆕 new", findings.new), ("✅ fixed", findings.fixed)):
         for d in items[:50]:
-            out.append(f"- {label} {_finding_line(d)}")
+            out.append(f"- {label} {finding_line(d)}")
         if len(items) > 50:
             out.append(f"- ... and {len(items) - 50} more")
     if findings.still:
         out += ["", f"<details><summary>{len(findings.still)} still there</summary>", ""]
-        out += [f"- {_finding_line(d)}" for d in findings.still[:100]]
+        out += [f"- {finding_line(d)}" for d in findings.still[:100]]
         if len(findings.still) > 100:
             out.append(f"- ... and {len(findings.still) - 100} more")
         out += ["", "</details>"]
     out.append("")
     return out
-
-
-def _finding_line(d: Diagnostic) -> str:
-    waived = f" (waived by {code(d.waiver)})" if d.waiver else ""
-    return f"**{d.severity.value}** {d.code} {code(_where(d.file, d.line))}: {inline(d.message)}{waived}"
 
 
 def _markdown_files(plan: Plan, heading: str, *, diffs: bool, budget: int) -> list[str]:
@@ -321,8 +225,8 @@ def _markdown_files(plan: Plan, heading: str, *, diffs: bool, budget: int) -> li
         if not diffs:
             out.append(f"- {code(file.path)} ({file.status})")
             continue
-        fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", file.diff)), default=0) + 1)
-        block = f"{summary}\n\n{fence}diff\n{file.diff.rstrip()}\n{fence}\n\n</details>"
+        ticks = fence(file.diff)
+        block = f"{summary}\n\n{ticks}diff\n{file.diff.rstrip()}\n{ticks}\n\n</details>"
         if used + len(block) > budget:
             out.append(
                 f"- {code(file.path)} ({file.status}): diff too long for a comment; run `charter plan` to see it"
@@ -332,3 +236,9 @@ def _markdown_files(plan: Plan, heading: str, *, diffs: bool, budget: int) -> li
         out.append(block)
     out.append("")
     return out
+
+
+Renderer = Callable[..., str]
+# The plan's formats: the only place that knows them; `--format` choices come from here.
+_RENDERERS: dict[str, Renderer] = {"text": render_text, "json": render_json, "markdown": render_markdown}
+FORMATS = tuple(_RENDERERS)

@@ -2,7 +2,9 @@
 
 A rule is a function of one changed spec and the two checked revisions
 (`Context`); it yields `Found` items, which `breaking.breaking_changes`
-places (file, line, severity) and turns into `BreakingChange`s.
+places (file, line, severity) and turns into findings. Each rule has a code
+in the catalogue (CH6xx), which gives its id (the code's name), its severity
+and its documentation.
 """
 
 from __future__ import annotations
@@ -11,47 +13,28 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.core.diagnostics import PathSegment, Severity
+from compiler.core.codes import CODES, Code, registered
+from compiler.core.diagnostics import _VERDICT_RANK, PASS, Diagnostic, Flip, PathSegment, Severity
 from compiler.core.references import references
 from compiler.integrations.gitops.snapshot import Located, Snapshot
 from compiler.plan.changes import SpecChange
 
-PASS = "pass"
-_VERDICT_RANK = {"error": 0, "warning": 1, "info": 2, PASS: 3}
+__all__ = [
+    "PASS",
+    "_VERDICT_RANK",
+    "BreakingChange",
+    "Context",
+    "Flip",
+    "Found",
+    "Rule",
+    "RuleCheck",
+    "_both",
+    "_flip_found",
+]
 
-
-@dataclass(frozen=True)
-class Flip:
-    """A policy's verdict on one spec, before and after: error, warning, info or pass."""
-
-    policy: str
-    kind: str
-    name: str
-    before: str
-    after: str
-
-    @property
-    def loosened(self) -> bool:
-        return _VERDICT_RANK[self.after] > _VERDICT_RANK[self.before]
-
-    def describe(self) -> str:
-        return f"{self.kind} `{self.name}`: {self.before} -> {self.after}"
-
-
-@dataclass(frozen=True)
-class BreakingChange:
-    rule: str
-    severity: Severity
-    kind: str
-    name: str
-    message: str
-    file: str
-    line: int = 0
-    column: int = 0
-    path: tuple[PathSegment, ...] = ()
-    concerns: tuple[str, ...] = ()
-    flips: tuple[Flip, ...] = ()
-    note: str | None = None
+# A breaking change is a finding like any other: its code is the rule's (CH6xx), and
+# `rule`, `kind`, `name`, `concerns`, `flips` and `note` say what it is about.
+BreakingChange = Diagnostic
 
 
 @dataclass(frozen=True)
@@ -110,12 +93,30 @@ RuleCheck = Callable[[SpecChange, Context], Iterable[Found]]
 
 @dataclass(frozen=True)
 class Rule:
-    id: str
+    code: str
     kinds: tuple[str, ...]
-    severity: Severity
-    summary: str
     check: RuleCheck
     announced_by_major_version: bool = False
+
+    def __post_init__(self) -> None:
+        registered(self.code)  # a rule without a catalogued code fails at import, not in front of a user
+
+    @property
+    def entry(self) -> Code:
+        return CODES[self.code]
+
+    @property
+    def id(self) -> str:
+        """The rule id users see (`policy-pack-removed`): the name of its code."""
+        return self.entry.name
+
+    @property
+    def severity(self) -> Severity:
+        return self.entry.severity
+
+    @property
+    def summary(self) -> str:
+        return self.entry.title
 
 
 # Specs that use what they refer to; a Waiver or the Project only names it.

@@ -1,6 +1,8 @@
-"""GitHub Actions workflow commands: findings become annotations on the PR diff."""
+"""GitHub: findings as workflow commands (annotations on the PR diff) and as Checks API annotations."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
@@ -54,3 +56,36 @@ def _command(d: Diagnostic) -> str:
     if d.hint:
         message += f"\nHint: {d.hint}"
     return f"::{command} {rendered}::{escape_data(message)}"
+
+
+_CHECK_LEVELS = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def annotation(d: Diagnostic, path: str, limit: int) -> dict[str, Any]:
+    """A finding as a Checks API annotation on `path` (relative to the repository); texts cut at `limit`."""
+    start = max(d.line, 1)
+    end = max(d.end_line, start)
+    code = CODES.get(d.code)
+    message = escape_for_people(d.message + (f" (waived by {d.waiver})" if d.waiver else ""))
+    annotation: dict[str, Any] = {
+        "path": path,
+        "start_line": start,
+        "end_line": end,
+        "annotation_level": "notice" if d.suppressed else _CHECK_LEVELS[d.severity],
+        "message": message[:limit],
+        "title": (f"{d.code} {code.title}" if code else d.code)[:255],
+    }
+    # Columns only on a one-line span, as the API requires.
+    if start == end and d.column > 0 and d.line > 0:
+        annotation["start_column"] = d.column
+        annotation["end_column"] = max(d.end_column - 1, d.column) if d.end_column else d.column
+    details = [escape_for_people(part) for part in (f"hint: {d.hint}" if d.hint else None, _policy(d)) if part]
+    if details:
+        annotation["raw_details"] = "\n".join(details)[:limit]
+    return annotation
+
+
+def _policy(d: Diagnostic) -> str | None:
+    if d.policy is None:
+        return None
+    return f"policy: {d.policy}" + (f" / {d.rule}" if d.rule else "")

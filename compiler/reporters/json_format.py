@@ -1,4 +1,4 @@
-"""Machine-readable findings for scripts and dashboards; keys are a stable contract."""
+"""Machine-readable findings for scripts and dashboards; keys are a stable contract: only ever added."""
 
 from __future__ import annotations
 
@@ -22,12 +22,13 @@ def render(report: Report) -> str:
             "files": report.files_checked,
             "specs": report.specs_checked,
         },
-        "diagnostics": [_diagnostic(d) for d in report.diagnostics],
+        "diagnostics": [finding_json(d) for d in report.diagnostics],
     }
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def _diagnostic(d: Diagnostic) -> dict[str, Any]:
+def finding_json(d: Diagnostic) -> dict[str, Any]:
+    """One finding; `charter check --format json` and the findings of `charter plan` share these keys."""
     code = CODES.get(d.code)
     return {
         "code": d.code,
@@ -44,4 +45,32 @@ def _diagnostic(d: Diagnostic) -> dict[str, Any]:
         "policy": d.policy,
         "rule": d.rule,
         "waiver": d.waiver,
+    }
+
+
+def breaking_json(d: Diagnostic) -> dict[str, Any]:
+    """A breaking change: its rule id (the code's name), the spec it is about, and who it concerns.
+
+    The keys `charter plan --format json` has always written come first; `code`, the end
+    position and `hint` were added when breaking changes became findings.
+    """
+    return {
+        "rule": d.rule,
+        "severity": d.severity.value,
+        "kind": d.kind,
+        "name": d.name,
+        "message": d.message,
+        "file": d.file,
+        "line": d.line,
+        "column": d.column,
+        "path": d.dotted_path,
+        "concerns": list(d.concerns),
+        "flips": [
+            {"policy": f.policy, "kind": f.kind, "name": f.name, "before": f.before, "after": f.after} for f in d.flips
+        ],
+        "note": d.note,
+        "code": d.code,
+        "endLine": d.end_line,
+        "endColumn": d.end_column,
+        "hint": d.hint,
     }

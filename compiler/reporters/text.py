@@ -130,6 +130,32 @@ def _expand(line: str) -> tuple[str, list[int]]:
     return "".join(pieces), starts
 
 
+def _where(d: Diagnostic) -> str:
+    if d.line <= 0:
+        return d.file
+    return f"{d.file}:{d.line}:{d.column}" if d.column > 0 else f"{d.file}:{d.line}"
+
+
+def one_line(d: Diagnostic) -> str:
+    """A finding on one line, without its source excerpt: `error[CH401] file:line:column: message`."""
+    waived = f" (waived by {d.waiver})" if d.waiver else ""
+    return f"{d.severity.value}[{d.code}] {safe(_where(d))}: {safe(d.message)}{waived}"
+
+
+def breaking_lines(d: Diagnostic) -> list[str]:
+    """A breaking change as `charter plan` prints it: where and which rule, what, the verdicts it flips, who."""
+    out = [
+        f"  {d.severity.value:<8} {safe(_where(d))}  [{d.rule}]",
+        f"           {d.kind} `{safe(d.name or '')}`: {safe(d.message)}",
+    ]
+    out += [f"             {flip.policy}: {safe(flip.describe())}" for flip in d.flips]
+    if d.note:
+        out.append(f"           note: {safe(d.note)}")
+    if d.concerns:
+        out.append(f"           concerns: {safe(', '.join(d.concerns))}")
+    return out
+
+
 def _summary(report: Report) -> str:
     files = plural(report.files_checked, "file")
     if not report.diagnostics:

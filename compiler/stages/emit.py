@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.core import repofs
-from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.diagnostics import Diagnostic
 from compiler.core.difftext import unified_diff
 from compiler.core.fsutil import write_atomic
 from compiler.stages.render import Output
@@ -238,7 +238,7 @@ def _finding(code: str, message: str, file: str, line: int, column: int = 0) -> 
         "CH120": "remove the link or special file; Charter writes only regular files inside its output directories",
         "CH902": "remove the entry from .charter/manifest.json; Charter deletes and overwrites only what it wrote",
     }[code]
-    return Diagnostic(code, Severity.ERROR, message, file, line, column, line, column, hint=hint)
+    return Diagnostic.of(code, message, file, line=line, column=column, end_line=line, end_column=column, hint=hint)
 
 
 def _bounded(path: str, limit: int = 120) -> str:

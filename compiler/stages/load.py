@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.diagnostics import Diagnostic
 from compiler.core.documents import Document
 from compiler.stages.yaml12 import (
     MAP,
@@ -117,7 +117,7 @@ def load_bytes(raw: bytes, display: str) -> SourceFile:
 def load_text(text: str, display: str) -> SourceFile:
     source = SourceFile(display, text)
     if not text.strip():
-        source.diagnostics.append(_file_finding("CH103", "file is empty", display, Severity.WARNING))
+        source.diagnostics.append(_file_finding("CH103", "file is empty", display))
         return source
     if "%YAML" in text:
         for match in _YAML_DIRECTIVE.finditer(text):
@@ -129,7 +129,6 @@ def load_text(text: str, display: str) -> SourceFile:
                     display,
                     line,
                     1,
-                    severity=Severity.WARNING,
                     hint="remove the directive; `no`, `on` and `yes` are strings here",
                 )
             )
@@ -156,9 +155,7 @@ def load_text(text: str, display: str) -> SourceFile:
     finally:
         composer.dispose()
     if index == 0 and not any(d.code == "CH100" for d in source.diagnostics):
-        source.diagnostics.append(
-            _file_finding("CH103", "file holds no YAML document, only comments", display, Severity.WARNING)
-        )
+        source.diagnostics.append(_file_finding("CH103", "file holds no YAML document, only comments", display))
     return source
 
 
@@ -175,9 +172,7 @@ def _add_document(source: SourceFile, node: yaml.Node, index: int) -> None:
         source.diagnostics.extend(walker.findings)
     if data is None:
         line, column = _empty_document_start(source.text, node)
-        source.diagnostics.append(
-            _finding("CH103", "document is empty", source.path, line, column, severity=Severity.WARNING)
-        )
+        source.diagnostics.append(_finding("CH103", "document is empty", source.path, line, column))
         return
     source.documents.append(Document(source.path, index, data, node))
 
@@ -320,11 +315,10 @@ def _finding(
     line: int,
     column: int,
     *,
-    severity: Severity = Severity.ERROR,
     hint: str | None = None,
 ) -> Diagnostic:
-    return Diagnostic(code, severity, message, file, line, column, line, column + 1, hint=hint)
+    return Diagnostic.of(code, message, file, line=line, column=column, end_line=line, end_column=column + 1, hint=hint)
 
 
-def _file_finding(code: str, message: str, file: str, severity: Severity = Severity.ERROR) -> Diagnostic:
-    return Diagnostic(code, severity, message, file)
+def _file_finding(code: str, message: str, file: str) -> Diagnostic:
+    return Diagnostic.of(code, message, file)

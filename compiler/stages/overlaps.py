@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.diagnostics import Diagnostic
 from compiler.core.models import Environment, Model
 from compiler.core.models.project import Project
 from compiler.core.specs import Spec
@@ -80,7 +80,7 @@ def path_collisions(outputs: Sequence[Output]) -> list[Diagnostic]:
         if first is not output:
             message = f"`{output.path}` would be written twice: from {first.source} and from {output.source}"
             hint = "rename one of the sources"
-            findings.append(Diagnostic("CH410", Severity.ERROR, message, output.source, hint=hint))
+            findings.append(Diagnostic.of("CH410", message, output.source, hint=hint))
     return findings
 
 

@@ -102,7 +102,7 @@ def check(
         run.diagnostics.extend(unchecked_specs(sources, run.project, files))
     if not files:
         shown = sources.display(sources.project)
-        run.diagnostics.append(Diagnostic("CH901", Severity.WARNING, "no spec files found", shown))
+        run.diagnostics.append(Diagnostic.of("CH901", "no spec files found", shown))
     prefetch = getattr(sources.tree, "prefetch", None)
     if prefetch is not None:
         prefetch(files)
@@ -212,9 +212,8 @@ def _load_project(run: _Run, project_file: str | None) -> None:
     run.project = next((spec.model for spec in run.specs if isinstance(spec.model, Project)), None)
     if run.project is None and not any(d.severity is Severity.ERROR for d in source.diagnostics):
         run.diagnostics.append(
-            Diagnostic(
+            Diagnostic.of(
                 "CH406",
-                Severity.WARNING,
                 "charter.yaml holds no valid Project spec; defaults apply",
                 source.path,
                 hint="run `charter init` to see a complete Project spec",
@@ -239,31 +238,29 @@ def load_repo_file(sources: Sources, relative: str, display: str) -> SourceFile:
         raw = sources.read(relative, MAX_FILE_BYTES)
     except repofs.TooLarge:
         message = f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes"
-        source.diagnostics.append(Diagnostic("CH116", Severity.ERROR, message, display))
+        source.diagnostics.append(Diagnostic.of("CH116", message, display))
         return source
     except repofs.Refused as refused:
         source.diagnostics.append(unsafe_path_finding(refused, display))
         return source
     except OSError as error:
         message = f"cannot read file: {error.strerror}"
-        source.diagnostics.append(Diagnostic("CH117", Severity.ERROR, message, display))
+        source.diagnostics.append(Diagnostic.of("CH117", message, display))
         return source
     return load_bytes(raw, display)
 
 
 def unsafe_path_finding(refused: repofs.Refused, file: str, line: int = 0, column: int = 0) -> Diagnostic:
     hint = LINK_HINT if refused.symlink else "Charter reads and writes only regular files inside the project root"
-    return Diagnostic(
-        "CH120", Severity.ERROR, f"not read: {refused.reason}", file, line, column, line, column, hint=hint
-    )
+    message = f"not read: {refused.reason}"
+    return Diagnostic.of("CH120", message, file, line=line, column=column, end_line=line, end_column=column, hint=hint)
 
 
 def _internal(error: Exception, file: str) -> Diagnostic:
     where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
     origin = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
-    return Diagnostic(
+    return Diagnostic.of(
         "CH900",
-        Severity.ERROR,
         f"internal error: {type(error).__name__}: {error}{origin}",
         file,
         hint="please report this with the file that caused it",

@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import PackageLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from compiler.core.safe_names import escape_for_people
+from compiler.core import markdown
 
 # YAML 1.2 c-printable, minus what JSON already escapes; anything else is \\u-escaped. NEL (U+0085)
 # and the line and paragraph separators (U+2028, U+2029) are printable but YAML 1.1 readers (PyYAML,
@@ -24,7 +24,6 @@ from compiler.core.safe_names import escape_for_people
 _NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # What may stand in a `#` comment as is: one line of printable text (no line break of YAML 1.1 or 1.2).
 _COMMENT_SAFE = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
 
 
 def yaml_scalar(value: Any) -> str:
@@ -55,15 +54,9 @@ def yaml_comment(value: Any) -> str:
     return text if _COMMENT_SAFE.fullmatch(text) else yaml_scalar(text)
 
 
-def markdown_text(value: Any) -> str:
-    """Spec text inside Markdown: one line, no markup, no HTML, control and bidi characters as escapes."""
-    text = " ".join(escape_for_people(str(value)).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("&", "&amp;")
-
-
-def code_span(value: Any) -> str:
-    """Spec text inside a Markdown code span: one line, no backticks to break out of it, no control characters."""
-    return " ".join(escape_for_people(str(value)).split()).replace("`", "'")
+# Model cards escape through the one Markdown escaper; the names stay for the templates' filters.
+markdown_text = markdown.card_text
+code_span = markdown.card_code
 
 
 @lru_cache(maxsize=1)

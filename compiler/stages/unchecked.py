@@ -11,7 +11,7 @@ import re
 from pathlib import PurePosixPath
 
 from compiler.core import repofs
-from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.diagnostics import Diagnostic
 from compiler.core.models import ALL_KINDS
 from compiler.core.models.project import Project, output_dirs
 from compiler.core.sources import Kind, Sources
@@ -71,13 +71,12 @@ def _spec_kind_line(head: str) -> tuple[str, int] | None:
 
 
 def _finding(file: str, name: str, kind: str, line: int) -> Diagnostic:
-    return Diagnostic(
+    return Diagnostic.of(
         "CH412",
-        Severity.WARNING,
         f"this {kind} spec is not checked: no glob in `spec.specs` matches `{name}`",
         file,
-        line,
-        1,
+        line=line,
+        column=1,
         hint='add a glob that matches it to `spec.specs` in charter.yaml (for example "**/*.yml"), '
         "or list it in `spec.exclude` if it is not meant to be checked",
     )

@@ -17,7 +17,7 @@ import pydantic
 
 from compiler.core import error_codes, pydantic_text
 from compiler.core.contracts import read_contract
-from compiler.core.diagnostics import Diagnostic, PathSegment, Severity
+from compiler.core.diagnostics import Diagnostic, PathSegment
 from compiler.core.documents import Document
 from compiler.core.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, CharterModel, patterns
 from compiler.core.safe_names import escape_for_people, path_segment_problem
@@ -379,7 +379,6 @@ def _validate_contract(document: Document, data: dict[str, Any]) -> tuple[Spec |
                 f"uses fields of ODCS {verdict.later}; declare `apiVersion: {verdict.later}`",
                 ["apiVersion"],
                 hint=f"valid ODCS {verdict.later}, not valid ODCS {declared}{said}",
-                severity=Severity.WARNING,
             )
         )
     elif verdict.errors:

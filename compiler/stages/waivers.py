@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Mapping, Sequence
 
-from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.diagnostics import Diagnostic
 from compiler.core.models.policy import Validation
 from compiler.core.models.waiver import Waiver, WaiverSpec
 from compiler.core.specs import Spec
@@ -94,7 +94,6 @@ def _waiver_findings(
                 "CH503",
                 f"waiver `{spec.name}` expired on {body.expires.isoformat()}; it no longer waives",
                 ["spec", "expires"],
-                severity=Severity.WARNING,
                 hint="renew it with a new date and approval, or fix the finding",
             )
         ]
@@ -106,7 +105,6 @@ def _waiver_findings(
                 f"waiver `{spec.name}` matches no finding of policy `{body.policy}`{rule} "
                 f"on {body.target.kind} `{body.target.name}`",
                 ["spec", "policy"],
-                severity=Severity.WARNING,
                 hint="remove the waiver if the finding was fixed",
             )
         ]

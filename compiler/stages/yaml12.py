@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.diagnostics import Diagnostic
 
 MAX_DEPTH = 64
 MAX_EXPANDED_VALUES = 100_000
@@ -247,10 +247,12 @@ def node_finding(
     node: yaml.Node,
     *,
     hint: str | None = None,
-    severity: Severity = Severity.ERROR,
 ) -> Diagnostic:
     start, end = node.start_mark, node.end_mark
     end_line, end_column = end.line + 1, end.column + 1
     if end_line > start.line + 1:  # multi-line values: mark the first line only
         end_line, end_column = start.line + 1, start.column + 2
-    return Diagnostic(code, severity, message, file, start.line + 1, start.column + 1, end_line, end_column, hint=hint)
+    start_line, start_column = start.line + 1, start.column + 1
+    return Diagnostic.of(
+        code, message, file, line=start_line, column=start_column, end_line=end_line, end_column=end_column, hint=hint
+    )

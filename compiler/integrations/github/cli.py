@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+from compiler.core import exit_codes
+
 PREFIX = "charter github report"
 
 
@@ -83,13 +84,13 @@ def run_report(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if not path.is_dir():
         print(f"{PREFIX}: not a project directory: {args.path}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     try:
         environment = Environment.from_environ()
     except NotInActions as error:
         if not args.dry_run:
             print(f"{PREFIX}: not running in GitHub Actions: {error}", file=sys.stderr)
-            return EXIT_USAGE
+            return exit_codes.USAGE
         environment = Environment("", "owner/repo", None, "https://api.github.com", {}, None, "", None)
     settings = Settings(
         retries=max(args.retries, 0),

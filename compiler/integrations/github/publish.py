@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from compiler import __version__
-from compiler.core.codes import CODES
-from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity, sort_diagnostics
-from compiler.core.safe_names import escape_for_people
+from compiler.core.diagnostics import Diagnostic, sort_diagnostics
+from compiler.core.markdown import code
+from compiler.core.markdown import text as md
+from compiler.reporters import markdown as markdown_report
+from compiler.reporters.github import annotation
 from compiler.reporters.text import plural
 
 ANNOTATIONS_PER_REQUEST = 50
 MARKER = "<!-- charter-report -->"
 SUMMARY_LIMIT = 65_000  # the Checks API takes 65,535 characters of summary
 MESSAGE_LIMIT = 60_000
-_LEVELS = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def marker(name: str) -> str:
@@ -60,37 +61,8 @@ def to_annotations(diagnostics: Iterable[Diagnostic], repo_root: Path, cwd: Path
             relative = (path if path.is_absolute() else cwd / path).resolve().relative_to(root).as_posix()
         except ValueError:
             continue  # a built-in policy pack outside the repository: in the summary only
-        out.append(_annotation(d, relative))
+        out.append(annotation(d, relative, MESSAGE_LIMIT))
     return out
-
-
-def _annotation(d: Diagnostic, path: str) -> dict[str, Any]:
-    start = max(d.line, 1)
-    end = max(d.end_line, start)
-    code = CODES.get(d.code)
-    message = escape_for_people(d.message + (f" (waived by {d.waiver})" if d.waiver else ""))
-    annotation: dict[str, Any] = {
-        "path": path,
-        "start_line": start,
-        "end_line": end,
-        "annotation_level": "notice" if d.suppressed else _LEVELS[d.severity],
-        "message": message[:MESSAGE_LIMIT],
-        "title": (f"{d.code} {code.title}" if code else d.code)[:255],
-    }
-    # Columns only on a one-line span, as the API requires.
-    if start == end and d.column > 0 and d.line > 0:
-        annotation["start_column"] = d.column
-        annotation["end_column"] = max(d.end_column - 1, d.column) if d.end_column else d.column
-    details = [escape_for_people(part) for part in (f"hint: {d.hint}" if d.hint else None, _policy(d)) if part]
-    if details:
-        annotation["raw_details"] = "\n".join(details)[:MESSAGE_LIMIT]
-    return annotation
-
-
-def _policy(d: Diagnostic) -> str | None:
-    if d.policy is None:
-        return None
-    return f"policy: {d.policy}" + (f" / {d.rule}" if d.rule else "")
 
 
 # --- the check run ---------------------------------------------------------------------------
@@ -168,9 +140,7 @@ def content(
     breaking: str | None,
     commit: str | None,
 ) -> Content:
-    counts = count_by_severity(diagnostics)
-    waived = sum(1 for d in diagnostics if d.suppressed)
-    tally = ", ".join(plural(counts[s], s.value) for s in Severity)
+    tally, waived = markdown_report.tally(diagnostics)
     title = tally if diagnostics else "All checks passed"
     if breaking:
         title += f"; breaking changes: {breaking}"
@@ -182,21 +152,8 @@ def content(
     if len(annotations_) < len(diagnostics):
         lines.append(f"\n{len(diagnostics) - len(annotations_)} findings are outside the repository (listed below).")
     lines.append("")
-    lines.append("| severity | code | where | message |")
-    lines.append("|---|---|---|---|")
-    from compiler.plan.report import code, inline, md
-
     used = sum(len(line) + 1 for line in lines)
-    for shown, d in enumerate(sort_diagnostics(diagnostics)):
-        row = (
-            f"| {'waived' if d.suppressed else d.severity.value} | {d.code} "
-            f"| {code(f'{d.file}:{d.line}' if d.line else d.file or '-')} | {inline(d.message)} |"
-        )
-        if used + len(row) > SUMMARY_LIMIT - 500:
-            lines.append(f"\n... and {len(diagnostics) - shown} more, all annotated on their lines.")
-            break
-        lines.append(row)
-        used += len(row) + 1
+    lines += markdown_report.findings_table(diagnostics, budget=SUMMARY_LIMIT - 500 - used)
     if not diagnostics:
         lines = ["**All checks passed**" + f" in {plural(files, 'file')}, {plural(specs, 'spec')}."]
     summary = "\n".join(lines)
