@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.diagnostics import Diagnostic, PathSegment, Severity
+from compiler.evidence.store import EvidenceByModel
 from compiler.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
 from compiler.models.policy import Policy, Validation
 from compiler.models.project import Project
@@ -50,9 +51,11 @@ def check(
     project: Project | None,
     today: datetime.date,
     sources: Mapping[str, str],
+    *,
+    evidence: EvidenceByModel | None = None,
 ) -> list[Diagnostic]:
     settings = PolicySettings.of(project)
-    views = Views(resolved)
+    views = Views(resolved, evidence or {})
     findings: list[Diagnostic] = []
     runnable: list[_Runnable] = []
     for spec in policies:

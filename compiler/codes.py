@@ -5,7 +5,7 @@ docs are generated from this table, and a test checks that every code is
 unique, documented and reachable from the mappings that use it.
 
 Families: CH1xx reading YAML, CH2xx spec schema, CH3xx data contracts
-(ODCS), CH4xx references across files, CH5xx policies, CH9xx the run itself.
+(ODCS), CH4xx references across files, CH5xx policies, CH6xx evidence, CH9xx the run itself.
 """
 
 from __future__ import annotations
@@ -650,6 +650,33 @@ _CATALOGUE: tuple[Code, ...] = (
         """
         `charter policy test` ran a case whose findings differ from the ones
         it expects. The message lists what was missing and what was extra.""",
+    ),
+    # --- CH6xx: evidence of what the gates measured ---------------------------
+    Code(
+        "CH600",
+        "evidence-invalid",
+        E,
+        "An evidence record does not match its schema",
+        """
+        A file under `evidence/<model>/<version>/` is not a valid evidence
+        record (`schemas/evidence.schema.json`): it is not one JSON object, a
+        field is missing or has the wrong type. The record is not used: the
+        model card, the report and the policies see no evidence from it.
+        Fix: record the gate's report again with `charter evidence record
+        REPORT`; never edit a record by hand, since it stands for what a gate
+        measured.""",
+    ),
+    Code(
+        "CH601",
+        "evidence-misfiled",
+        E,
+        "An evidence record is filed under another model, version or gate",
+        """
+        The record's `model`, `version` or `gate` differ from the path it is
+        filed under (`evidence/<model>/<version>/<gate>.json`). A record copied
+        to another version would claim that version was measured, so it is
+        not used. Fix: record the gate's report with `charter evidence
+        record`, which files each report where it belongs.""",
     ),
     # --- CH9xx: the run itself ----------------------------------------------
     Code(

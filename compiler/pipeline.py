@@ -17,6 +17,7 @@ from pathlib import Path
 from compiler import repofs
 from compiler.check import check
 from compiler.diagnostics import Diagnostic, PathSegment, Severity, sort_diagnostics
+from compiler.evidence.store import ModelEvidence, load_evidence
 from compiler.load import SourceFile, load_file
 from compiler.models.policy import Policy
 from compiler.models.project import Project
@@ -41,6 +42,10 @@ class CheckResult:
     specs: list[Spec] = field(default_factory=list)
     project: Project | None = None
     resolved: Resolved | None = None
+    policies: list[Spec] = field(default_factory=list)
+    """Every policy in force: the project's, its directories' and the built-in packs it turns on."""
+    evidence: dict[str, ModelEvidence] = field(default_factory=dict)
+    """Per model: the committed evidence of its current version (compiler/evidence/store.py)."""
 
 
 def check_path(
@@ -77,7 +82,19 @@ def check_path(
     project_spec = next((spec for spec in result.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in result.specs if spec.kind != "Project"]
     result.diagnostics.extend(refused_output_dirs(project_spec, result.project, loaded))
-    result.diagnostics.extend(check(result.resolved, policies, result.project, today or current_date(), result.sources))
+    result.policies = policies
+    result.evidence, evidence_findings = load_evidence(layout.root, result.resolved, policies, result.project)
+    result.diagnostics.extend(evidence_findings)
+    result.diagnostics.extend(
+        check(
+            result.resolved,
+            policies,
+            result.project,
+            today or current_date(),
+            result.sources,
+            evidence=result.evidence,
+        )
+    )
     result.diagnostics = sort_diagnostics(result.diagnostics)
     return result
 

@@ -83,6 +83,8 @@ class GateReport:
     """Gate-specific Markdown, shown after the checks."""
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    judged: dict[str, Any] | None = None
+    """What the gate judged (model, version, digests of its specs) and at which commit: compiler/gates/judged.py."""
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)
@@ -117,6 +119,7 @@ class GateReport:
             "exitCode": self.exit_code,
             "headline": self.headline,
             "subject": jsonable(self.subject),
+            "judged": jsonable(self.judged),
             "inputs": jsonable(self.inputs),
             "summary": self.counts(),
             "checks": [check.to_json() for check in self.checks],

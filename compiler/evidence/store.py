@@ -1,0 +1,176 @@
+"""Committed evidence, read back: `evidence/<model>/<version>/<gate>.json` for each model's current version.
+
+The records are repository files, so they are read like specs: through the one safe door
+(compiler/workspace.py -> compiler/repofs.py: no link followed, nothing outside the root,
+bounded), parsed by the hardened loader (JSON is YAML 1.2, so positions come for free), and
+validated against the published schema. A record that is not valid, or that sits under a
+path that does not match what it says it is, is a located diagnostic and is not used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from compiler import repofs
+from compiler.diagnostics import Diagnostic, PathSegment, Severity
+from compiler.evidence import EVIDENCE_DIR, GATES
+from compiler.evidence.digest import Judged, changed_parts, judged_by_model
+from compiler.load import Document
+from compiler.models.evidence import Evidence
+from compiler.models.model import Model
+from compiler.models.project import Project
+from compiler.positions import locate
+from compiler.resolve import Resolved
+from compiler.safe_names import path_segment_problem
+from compiler.specs import Spec
+from compiler.workspace import display_path, load_repo_file, unsafe_path_finding
+
+MAX_RECORD_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Record:
+    """One valid record, where it was read from, and what changed since it was measured."""
+
+    evidence: Evidence
+    file: str
+    changed: tuple[str, ...]
+
+    @property
+    def current(self) -> bool:
+        return not self.changed
+
+
+@dataclass(frozen=True)
+class ModelEvidence:
+    """The evidence of one model's current version, by gate, and what its gates judge today."""
+
+    model: str
+    version: str
+    today: Judged
+    records: dict[str, Record] = field(default_factory=dict)
+    directory: str | None = None
+    """`evidence/<model>/<version>` relative to the project root; None when the version is no path segment."""
+
+
+def evidence_path(model: str, version: str, gate: str) -> str:
+    return f"{EVIDENCE_DIR}/{model}/{version}/{gate}.json"
+
+
+def load_evidence(
+    root: Path, resolved: Resolved, policies: Sequence[Spec], project: Project | None
+) -> tuple[dict[str, ModelEvidence], list[Diagnostic]]:
+    """Every model's evidence for its current version; findings for records that cannot be used."""
+    found: dict[str, ModelEvidence] = {}
+    findings: list[Diagnostic] = []
+    for name, spec in sorted(resolved.by_kind.get("Model", {}).items()):
+        if not isinstance(spec.model, Model):
+            continue
+        today = judged_by_model(resolved, name, policies, project)
+        assert today is not None
+        version = spec.model.spec.version
+        safe = path_segment_problem(version) is None
+        entry = ModelEvidence(name, version, today, directory=f"{EVIDENCE_DIR}/{name}/{version}" if safe else None)
+        found[name] = entry
+        if not safe:
+            continue  # no record can be filed for it: the card and policies see no evidence
+        for gate in GATES:
+            record, problems = _read(root, name, version, gate, today)
+            findings.extend(problems)
+            if record is not None:
+                entry.records[gate] = record
+    return found, findings
+
+
+def _read(root: Path, model: str, version: str, gate: str, today: Judged) -> tuple[Record | None, list[Diagnostic]]:
+    relative = evidence_path(model, version, gate)
+    shown = display_path(root / relative)
+    try:
+        info = repofs.inspect(root, relative)
+    except repofs.Refused as refused:
+        return None, [unsafe_path_finding(refused, shown)]
+    if info is None:
+        return None, []
+    # A link or a special file is refused by the loader with the usual code (CH120), nothing of it quoted.
+    source = load_repo_file(root, root / relative, shown)
+    errors = [d for d in source.diagnostics if d.severity is Severity.ERROR]
+    if errors or len(source.documents) != 1:
+        return None, errors or [Diagnostic("CH600", Severity.ERROR, "an evidence record is one JSON object", shown)]
+    document = source.documents[0]
+    try:
+        evidence = Evidence.model_validate(document.data)
+    except ValidationError as error:
+        return None, [_invalid(document, error)]
+    misfiled = _misfiled(document, evidence, model, version, gate)
+    if misfiled is not None:
+        return None, [misfiled]
+    return Record(evidence, shown, tuple(changed_parts(evidence.judged.parts, today))), []
+
+
+def _invalid(document: Document, error: ValidationError) -> Diagnostic:
+    detail = error.errors()[0]
+    path: list[PathSegment] = [part for part in detail["loc"] if isinstance(part, str | int)]
+    span = locate(document.node, path)
+    where = ".".join(str(part) for part in path) or "the record"
+    return Diagnostic(
+        "CH600",
+        Severity.ERROR,
+        f"evidence record does not match its schema at `{where}`: {detail['msg']}",
+        document.file,
+        span.line,
+        span.column,
+        span.end_line,
+        span.end_column,
+        tuple(path),
+        "evidence is written by `charter evidence record`; record it again instead of editing it",
+    )
+
+
+def _misfiled(document: Document, evidence: Evidence, model: str, version: str, gate: str) -> Diagnostic | None:
+    for key, wanted, got in (("model", model, evidence.model), ("version", version, evidence.version)):
+        if wanted != got:
+            return _at(document, key, f"evidence of {key} `{got}` filed under `{wanted}`")
+    if evidence.gate != gate:
+        return _at(document, "gate", f"evidence of the {evidence.gate} gate filed as `{gate}.json`")
+    return None
+
+
+def _at(document: Document, key: str, message: str) -> Diagnostic:
+    span = locate(document.node, [key])
+    return Diagnostic(
+        "CH601",
+        Severity.ERROR,
+        message,
+        document.file,
+        span.line,
+        span.column,
+        span.end_line,
+        span.end_column,
+        (key,),
+        "record it with `charter evidence record`, which files each report where it belongs",
+    )
+
+
+def policy_view(entry: ModelEvidence | None) -> list[dict[str, object]]:
+    """What policy expressions see as `related.evidence`: the records of the model's current version."""
+    if entry is None:
+        return []
+    return [
+        {
+            "gate": gate,
+            "version": record.evidence.version,
+            "verdict": record.evidence.verdict,
+            "current": record.current,
+            "changed": list(record.changed),
+            "commit": record.evidence.commit,
+            "summary": dict(record.evidence.summary),
+        }
+        for gate, record in sorted(entry.records.items())
+    ]
+
+
+EvidenceByModel = Mapping[str, ModelEvidence]
