@@ -78,6 +78,12 @@ def load_evidence(
         found[name] = entry
         if not safe:
             continue  # no record can be filed for it: the card and policies see no evidence
+        try:
+            if repofs.inspect(root, entry.directory or "") is None:
+                continue
+        except repofs.Refused as refused:  # a link on the way: reported once, nothing read
+            findings.append(unsafe_path_finding(refused, display_path(root / (entry.directory or ""))))
+            continue
         for gate in GATES:
             record, problems = _read(root, name, version, gate, today)
             findings.extend(problems)
