@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock servers test-latest oracles demo test lint unit docs golden schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock servers test-latest oracles demo test lint unit docs golden evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -84,6 +84,12 @@ unit: $(STAMP) $(NODE_STAMP) servers
 
 golden: $(STAMP)
 	$(BIN)/python scripts/golden.py
+
+# The examples' evidence: their gates run on data they generate, the reports recorded under evidence/.
+# Then rebuild the examples (their model cards show it) and `make golden`.
+evidence: $(STAMP)
+	$(BIN)/python scripts/example_evidence.py
+	for example in $(dir $(EXAMPLES)); do $(BIN)/charter build "$$example" || exit 1; done
 
 docs: $(STAMP)
 	$(BIN)/python -m compiler.policy_docs docs/policies.md

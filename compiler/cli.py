@@ -186,7 +186,7 @@ def _run_build(args: argparse.Namespace) -> int:
     (result,) = _check_all(args, [args.path])
     if not exit_code(result.diagnostics):
         assert result.resolved is not None
-        outputs = render(result.resolved, result.project, current_date())
+        outputs = render(result.resolved, result.project, current_date(), result.evidence)
         result.diagnostics = sort_diagnostics([*result.diagnostics, *path_collisions(outputs)])
     if exit_code(result.diagnostics) or args.format:
         _report(args, [result])

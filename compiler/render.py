@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import __version__, data_access
+from compiler.evidence.card import card_view
+from compiler.evidence.store import EvidenceByModel, ModelEvidence
 from compiler.models.common import Resources
 from compiler.models.environment import Environment
 from compiler.models.model import Model, Monitoring
@@ -52,7 +54,13 @@ class Output:
     source: str
 
 
-def render(resolved: Resolved, project: Project | None, today: datetime.date) -> list[Output]:
+def render(
+    resolved: Resolved,
+    project: Project | None,
+    today: datetime.date,
+    evidence: EvidenceByModel | None = None,
+) -> list[Output]:
+    """`evidence`: the committed records per model (CheckResult.evidence); model cards show what they measured."""
     settings = project.spec if project else ProjectSpec()
     project_file = next((spec.file for spec in resolved.specs if spec.kind == "Project"), "charter.yaml")
     base = {"pins": PINS, "ci": settings.ci, "charter_version": __version__}
@@ -65,7 +73,10 @@ def render(resolved: Resolved, project: Project | None, today: datetime.date) ->
     ]
     for spec in sorted(resolved.by_kind.get("Model", {}).values(), key=lambda s: s.name):
         if isinstance(spec.model, Model):
-            outputs.extend(_model_outputs(spec, spec.model, resolved, settings=settings, base=base, today=today))
+            found = (evidence or {}).get(spec.name)
+            outputs.extend(
+                _model_outputs(spec, spec.model, resolved, settings=settings, base=base, today=today, evidence=found)
+            )
     return sorted(outputs, key=lambda output: output.path)
 
 
@@ -90,6 +101,7 @@ def _model_outputs(
     settings: ProjectSpec,
     base: dict[str, Any],
     today: datetime.date,
+    evidence: ModelEvidence | None,
 ) -> list[Output]:
     body = model.spec
     links = resolved.links.get(spec.name)
@@ -193,7 +205,16 @@ def _model_outputs(
     outputs.append(
         Output(
             f"{settings.outputs.docs}/{spec.name}.md",
-            _model_card(spec, model, resolved, view=view, deployments=deployments, source=source, today=today),
+            _model_card(
+                spec,
+                model,
+                resolved,
+                view=view,
+                deployments=deployments,
+                source=source,
+                today=today,
+                evidence=evidence,
+            ),
             spec.file,
         )
     )
@@ -334,6 +355,7 @@ def _model_card(
     deployments: list[dict[str, Any]],
     source: str,
     today: datetime.date,
+    evidence: ModelEvidence | None,
 ) -> str:
     body = model.spec
     links = resolved.links.get(spec.name)
@@ -364,8 +386,7 @@ def _model_card(
     fairness = []
     if suite is not None:
         for bound in suite.spec.metrics:
-            value = bound.min if bound.min is not None else bound.max
-            metrics.append({"metric": bound.metric, "slice": bound.slice, "label": _bound_label(bound), "value": value})
+            metrics.append({"metric": bound.metric, "slice": bound.slice, "label": _bound_label(bound)})
         for check in suite.spec.fairness:
             fairness.append({"metric": check.metric, "feature": check.sensitive_feature, "label": _bound_label(check)})
     waivers = []
@@ -397,6 +418,7 @@ def _model_card(
         },
         metrics=metrics,
         fairness=fairness,
+        evidence=card_view(evidence, suite),
         contracts=contracts,
         sensitive_columns=sorted(sensitive),
         deployments=deployments,

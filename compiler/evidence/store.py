@@ -38,6 +38,9 @@ class Record:
 
     evidence: Evidence
     file: str
+    """Where it was read, as diagnostics show paths."""
+    path: str
+    """Relative to the project root: what generated files name (the same wherever the project lives)."""
     changed: tuple[str, ...]
 
     @property
@@ -114,7 +117,7 @@ def _read(root: Path, model: str, version: str, gate: str, today: Judged) -> tup
     misfiled = _misfiled(document, evidence, model, version, gate)
     if misfiled is not None:
         return None, [misfiled]
-    return Record(evidence, shown, tuple(changed_parts(evidence.judged.parts, today))), []
+    return Record(evidence, shown, relative, tuple(changed_parts(evidence.judged.parts, today))), []
 
 
 def _invalid(document: Document, error: ValidationError) -> Diagnostic:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from compiler.diagnostics import Diagnostic, exit_code
+from compiler.evidence import EVIDENCE_DIR
 from compiler.gitops.git import Repo, TreeEntry
 from compiler.load import Document, load_bytes, load_text
 from compiler.models.project import DEFAULT_SPEC_GLOBS, Project
@@ -123,6 +124,14 @@ def _select(repo: Repo, entries: list[TreeEntry], prefix: str) -> list[TreeEntry
             globs = list(project.spec.specs)
             policy_dirs = list(project.spec.policies.paths)
     chosen = {entry.path: entry for entry in under if _may_match(relative[entry.path], globs)}
+    # Committed evidence: model cards and evidence policies read it (compiler/evidence/store.py).
+    chosen.update(
+        {
+            entry.path: entry
+            for entry in under
+            if relative[entry.path].startswith(EVIDENCE_DIR + "/") and entry.path.endswith(".json")
+        }
+    )
     if project_entry is not None:
         chosen[project_entry.path] = project_entry
     for directory in policy_dirs:
@@ -201,7 +210,7 @@ def _finish(
     if result.resolved is None:
         return snapshot
     try:
-        rendered = render(result.resolved, result.project, today)
+        rendered = render(result.resolved, result.project, today, result.evidence)
     except Exception as error:  # noqa: BLE001 - specs with errors may not render; the plan says so
         snapshot.render_note = f"{snapshot.label} does not render ({type(error).__name__}): fix its errors first"
         return snapshot
