@@ -85,7 +85,8 @@ def to_record(report: dict[str, Any], source: str, resolved: Resolved, today: da
         "commit": judged.get("commit"),
         "charterVersion": report.get("charterVersion"),
         "judged": {"digest": judged.get("digest"), "parts": judged.get("parts")},
-        "subject": report.get("subject", {}),
+        # The subject's `file` is where the gate's machine saw the contract: the digests identify it instead.
+        "subject": {k: v for k, v in (report.get("subject") or {}).items() if k != "file"},
         "inputs": report.get("inputs", []),
         "summary": report.get("summary", {}),
         "waivers": waivers_in_force(resolved, model, today),
