@@ -27,6 +27,8 @@ from compiler.views import Views
 from compiler.waivers import apply_waivers
 
 POLICY_CODE = "CH500"
+Applied = tuple[str, str, str]
+"""(policy, target kind, target name): a policy whose match held on a spec."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,9 @@ def check(
     sources: Mapping[str, str],
     *,
     evidence: EvidenceByModel | None = None,
+    applied: set[Applied] | None = None,
 ) -> list[Diagnostic]:
+    """Every finding; `applied`, when given, receives each (policy, kind, name) whose match conditions held."""
     settings = PolicySettings.of(project)
     views = Views(resolved, evidence or {})
     findings: list[Diagnostic] = []
@@ -68,7 +72,7 @@ def check(
     targets = [spec for spec in resolved.specs if spec.kind not in ("Policy", "Waiver")]
     context = {"project": views.of(resolved.get("Project", project.metadata.name)) if project else {}}
     context["today"] = today.isoformat()
-    policy_findings = _evaluate_bounded(views, context, targets, runnable, settings)
+    policy_findings = _evaluate_bounded(views, context, targets, runnable, settings, applied=applied)
     waivers = [spec for spec in resolved.specs if spec.kind == "Waiver"]
     rules = {
         (spec.name, rule.name): rule
@@ -87,6 +91,8 @@ def _evaluate_bounded(
     targets: list[Spec],
     runnable: list[_Runnable],
     settings: PolicySettings,
+    *,
+    applied: set[Applied] | None = None,
 ) -> list[Diagnostic]:
     """Every matching (spec, policy) pair, in a worker that is stopped on overrun (compiler/sandbox.py).
 
@@ -99,7 +105,7 @@ def _evaluate_bounded(
         if target.kind in run.policy.spec.match.kinds and _labels_match(target, run.policy)
     ]
 
-    def work(items: list[int], progress: Progress) -> Iterator[tuple[int, list[Diagnostic]]]:
+    def work(items: list[int], progress: Progress) -> Iterator[tuple[int, list[Diagnostic] | None]]:
         scope: Scope | None = None
         scoped: Spec | None = None
         for item in items:
@@ -114,7 +120,14 @@ def _evaluate_bounded(
     for overrun in overruns:
         target, run = pairs[overrun.item]
         results[overrun.item] = [_overrun_finding(target, run, overrun, len(pairs) - len(results) - 1)]
-    return [finding for item in sorted(results) for finding in results[item]]
+    if applied is not None:
+        # A pair stopped on overrun counts as applied: its rules failed closed.
+        applied.update(
+            (pairs[item][1].spec.name, pairs[item][0].kind, pairs[item][0].name)
+            for item, found in results.items()
+            if found is not None
+        )
+    return [finding for item in sorted(results) for finding in results[item] or []]
 
 
 def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: int) -> Diagnostic:
@@ -204,8 +217,11 @@ class _Runnable:
 
 def _run(
     target: Spec, scope: Scope, run: _Runnable, settings: PolicySettings, mark: Callable[[int], None]
-) -> list[Diagnostic]:
-    """`mark(step)` before each expression: conditions, then variables, then rules, counted from 0."""
+) -> list[Diagnostic] | None:
+    """`mark(step)` before each expression: conditions, then variables, then rules, counted from 0.
+
+    None when a match condition does not hold: the policy does not apply to the target.
+    """
     policy_spec, policy, compiled = run.spec, run.policy, run.compiled
     scope.enter_policy(run.params)
     step = 0
@@ -225,7 +241,7 @@ def _run(
             mark(step)
             step += 1
             if evaluate(compiled[condition.expression], scope) is not True:
-                return []
+                return None
     except ExpressionError as error:
         return [failed(None, error, ["metadata", "name"], f"match condition `{condition.name}`")]
     try:

@@ -45,6 +45,8 @@ class CheckResult:
     policies: list[Spec] = field(default_factory=list)
     """Every policy in force: the project's, its directories' and the built-in packs it turns on."""
     evidence: dict[str, ModelEvidence] = field(default_factory=dict)
+    applied: set[tuple[str, str, str]] = field(default_factory=set)
+    """(policy, kind, name) for every policy whose match held on a spec: what `charter report` lists."""
     """Per model: the committed evidence of its current version (compiler/evidence/store.py)."""
 
 
@@ -93,6 +95,7 @@ def check_path(
             today or current_date(),
             result.sources,
             evidence=result.evidence,
+            applied=result.applied,
         )
     )
     result.diagnostics = sort_diagnostics(result.diagnostics)

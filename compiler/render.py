@@ -8,7 +8,7 @@ order of files or the machine. Every path is built from validated names
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from compiler import __version__, data_access
@@ -52,6 +52,8 @@ class Output:
     path: str
     text: str
     source: str
+    model: str | None = None
+    """The model the file was rendered for (its lineage in `charter report`); None for project-wide files."""
 
 
 def render(
@@ -74,9 +76,10 @@ def render(
     for spec in sorted(resolved.by_kind.get("Model", {}).values(), key=lambda s: s.name):
         if isinstance(spec.model, Model):
             found = (evidence or {}).get(spec.name)
-            outputs.extend(
-                _model_outputs(spec, spec.model, resolved, settings=settings, base=base, today=today, evidence=found)
+            rendered = _model_outputs(
+                spec, spec.model, resolved, settings=settings, base=base, today=today, evidence=found
             )
+            outputs.extend(replace(output, model=spec.name) for output in rendered)
     return sorted(outputs, key=lambda output: output.path)
 
 
