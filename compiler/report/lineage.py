@@ -14,8 +14,11 @@ from html import escape
 from compiler.pipeline import CheckResult
 from compiler.render import Output
 from compiler.report.facts import promotion_order
+from compiler.safe_names import escape_for_people
 
 COLUMN_WIDTH, NODE_WIDTH, NODE_HEIGHT, ROW_HEIGHT, MARGIN = 230, 200, 34, 46, 16
+OUTPUT_WIDTH = 360  # generated files have long paths: the last column is wider
+CHAR_WIDTH = 7.3  # about, at 13px: how many characters fit a box
 _FILL = {
     "DataContract": "#ddf4ff",
     "EvaluationSuite": "#fff8c5",
@@ -64,8 +67,11 @@ def lineage_nodes(result: CheckResult, model: str, outputs: list[Output]) -> tup
         key = add("Environment", environment, 3)
         edges.append((previous, key))
         previous = key
+    environments = set(promotion_order(result, model))
     for output in sorted((o for o in outputs if o.model == model), key=lambda o: o.path):
-        edges.append((center, add("Output", output.path, 4)))
+        # A manifest comes from the environment it deploys to; a workflow or a card from the model.
+        owner = next((f"Environment/{e}" for e in sorted(environments) if _deploys_to(output.path, e, model)), center)
+        edges.append((owner, add("Output", output.path, 4)))
     return list(nodes.values()), list(dict.fromkeys(edges))
 
 
@@ -77,7 +83,7 @@ def lineage_svg(result: CheckResult, model: str, outputs: list[Output]) -> str:
         row = rows.get(node.column, 0)
         rows[node.column] = row + 1
         where[node.key] = (MARGIN + node.column * COLUMN_WIDTH, MARGIN + 24 + row * ROW_HEIGHT)
-    width = MARGIN * 2 + (len(_COLUMNS) - 1) * COLUMN_WIDTH + NODE_WIDTH
+    width = MARGIN * 2 + (len(_COLUMNS) - 1) * COLUMN_WIDTH + OUTPUT_WIDTH
     height = MARGIN * 2 + 24 + max(rows.values(), default=1) * ROW_HEIGHT
     title_id = f"lineage-{model}-title"
     parts = [
@@ -89,22 +95,37 @@ def lineage_svg(result: CheckResult, model: str, outputs: list[Output]) -> str:
         x = MARGIN + index * COLUMN_WIDTH
         parts.append(f'<text class="column" x="{x}" y="{MARGIN + 10}">{heading}</text>')
     for source, target in edges:
-        (x1, y1), (x2, y2) = where[source], where[target]
-        if x1 > x2:
-            (x1, y1), (x2, y2) = (x2, y2), (x1, y1)
-        parts.append(
-            f'<line class="edge" x1="{x1 + NODE_WIDTH}" y1="{y1 + NODE_HEIGHT // 2}" '
-            f'x2="{x2}" y2="{y2 + NODE_HEIGHT // 2}" stroke="#57606a" stroke-width="1.5"/>'
-        )
+        parts.append(_edge(where[source], where[target]))
     for node in nodes:
         x, y = where[node.key]
-        shown = node.label if len(node.label) <= 28 else "…" + node.label[-27:]
+        fits = int((OUTPUT_WIDTH if node.kind == "Output" else NODE_WIDTH) / CHAR_WIDTH) - 2
+        label = escape_for_people(node.label)
+        shown = label if len(label) <= fits else "…" + label[-(fits - 1) :]
         parts.append(
-            f'<g class="node" data-kind="{node.kind}" data-name="{escape(node.label)}">'
-            f"<title>{escape(node.kind)}: {escape(node.label)}</title>"
-            f'<rect x="{x}" y="{y}" width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="6" '
+            f'<g class="node" data-kind="{node.kind}" data-name="{escape(label)}">'
+            f"<title>{escape(node.kind)}: {escape(label)}</title>"
+            f'<rect x="{x}" y="{y}" width="{OUTPUT_WIDTH if node.kind == "Output" else NODE_WIDTH}" '
+            f'height="{NODE_HEIGHT}" rx="6" '
             f'fill="{_FILL[node.kind]}" stroke="#24292f"/>'
             f'<text x="{x + 8}" y="{y + 22}">{escape(shown)}</text></g>'
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _deploys_to(path: str, environment: str, model: str) -> bool:
+    return f"/{environment}/{model}/" in f"/{path}" or path.endswith(f"/{model}-{environment}.yaml")
+
+
+def _edge(start: tuple[int, int], end: tuple[int, int]) -> str:
+    """A curve from the right of one box to the left of the next; down the side between boxes of one column."""
+    (x1, y1), (x2, y2) = start, end
+    if x1 == x2:  # promotion within the environments column
+        x, top, bottom = x1 + 12, y1 + NODE_HEIGHT, y2
+        return f'<path class="edge" d="M {x} {top} L {x} {bottom}" stroke="#57606a" stroke-width="1.5" fill="none"/>'
+    x1, y1, y2 = x1 + NODE_WIDTH, y1 + NODE_HEIGHT // 2, y2 + NODE_HEIGHT // 2
+    bend = (x2 - x1) // 2
+    return (
+        f'<path class="edge" d="M {x1} {y1} C {x1 + bend} {y1}, {x2 - bend} {y2}, {x2} {y2}" '
+        'stroke="#57606a" stroke-width="1.5" fill="none"/>'
+    )
