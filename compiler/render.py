@@ -180,6 +180,7 @@ def _model_outputs(
             "timeout_minutes": body.training.timeout_minutes,
         },
         deployments=[] if settings.deployment.mode == "gitops" else deployments,
+        propose_evidence=settings.evidence.propose == "pull-request",
     )
     outputs.append(Output(f"{settings.outputs.workflows}/{pipeline_file}", pipeline, spec.file))
     if body.monitoring is not None:
