@@ -209,3 +209,55 @@ def test_hostile_spec_text_stays_text_in_the_browser(
     cell = visit.page.locator('#waivers-table tr[data-waiver="credit-default-validation-data"] td').nth(5)
     assert hostile in cell.inner_text()
     assert visit.page.locator("img, script").count() == 0
+
+
+_ACCESSIBILITY = """() => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 4).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const background = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length < 4 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('svg')) continue;
+    const text = Array.from(el.childNodes).filter(n => n.nodeType === 3).map(n => n.textContent.trim()).join('');
+    if (!text) continue;
+    const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < 4.5) low.push(el.tagName + ' ' + text.slice(0, 30) + ' ' + ratio.toFixed(2));
+  }
+  const levels = Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6')).map(h => Number(h.tagName[1]));
+  const skips = levels.filter((level, i) => i > 0 && level > levels[i - 1] + 1);
+  const tables = Array.from(document.querySelectorAll('table'));
+  return {
+    low,
+    h1: levels.filter(l => l === 1).length,
+    first: levels[0],
+    skips,
+    uncaptioned: tables.filter(t => !t.querySelector('caption')).length,
+    withoutHeaders: tables.filter(t => !t.querySelector('th')).length,
+    lang: document.documentElement.lang,
+  };
+}"""
+
+
+@pytest.mark.parametrize("page", ["index.html", "models/credit-default.html"])
+def test_pages_are_accessible(browser: Any, page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = _site(tmp_path, "credit-scoring", AFTER_EXPIRY, monkeypatch)
+    visit = Visit(browser, site / page, f"accessible-{page.replace('/', '-')}.png")
+    found = visit.page.evaluate(_ACCESSIBILITY)
+    # WCAG 2.1 AA: text contrast at least 4.5:1; one h1 and no skipped heading level; tables with captions and
+    # header cells (the model card's own tables have header rows but no caption: Markdown has none).
+    assert found["low"] == []
+    assert (found["h1"], found["first"], found["skips"], found["lang"]) == (1, 1, [], "en")
+    assert found["withoutHeaders"] == 0
+    # The site's own tables (not the model card's) each have a caption.
+    assert visit.page.locator("main > table:not(:has(caption))").count() == 0
+    assert visit.page.locator("main > table").count() == (2 if page == "index.html" else 1)
