@@ -38,7 +38,7 @@ import yaml
 
 from compiler.codes import CODES
 from compiler.diagnostics import Diagnostic, Severity
-from compiler.evidence.digest import sha256
+from compiler.evidence.record import stub_record
 from compiler.evidence.store import evidence_path
 from compiler.load import load_file
 from compiler.pipeline import CheckResult, check_path
@@ -183,23 +183,14 @@ def _file_evidence(root: Path, checked: CheckResult, entries: Any) -> list[str]:
         if not isinstance(entry, dict) or str(entry.get("model")) not in checked.evidence:
             problems.append(f"evidence for no model of the case: {entry!r}")
             continue
-        model = checked.evidence[str(entry["model"])]
-        parts = dict(model.today.parts)
-        for part in entry.get("changed") or []:
-            parts[str(part)] = "sha256:" + "0" * 64
-        version = str(entry.get("version", model.version))
-        gate = str(entry.get("gate", "eval"))
-        record = {
-            "apiVersion": "charter/v1alpha1",
-            "kind": "Evidence",
-            "model": model.model,
-            "version": version,
-            "gate": gate,
-            "verdict": str(entry.get("verdict", "pass")),
-            "charterVersion": "policy-test",
-            "judged": {"digest": sha256(parts), "parts": parts},
-        }
-        target = root / evidence_path(model.model, version, gate)
+        record = stub_record(
+            checked.evidence[str(entry["model"])],
+            gate=str(entry.get("gate", "eval")),
+            verdict=str(entry.get("verdict", "pass")),
+            version=str(entry["version"]) if "version" in entry else None,
+            changed=entry.get("changed") or (),
+        )
+        target = root / evidence_path(record["model"], record["version"], record["gate"])
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(record, indent=2) + "\n", "utf-8")
     return problems

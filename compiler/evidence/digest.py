@@ -43,9 +43,17 @@ def sha256(data: Any) -> str:
 
 
 def judged_by_model(
-    resolved: Resolved, model_name: str, policies: Sequence[Spec], project: Project | None
+    resolved: Resolved,
+    model_name: str,
+    policies: Sequence[Spec],
+    project: Project | None,
+    *,
+    policy_digest: str | None = None,
 ) -> Judged | None:
-    """What the gates of `model_name` judge today; None when no such model resolves."""
+    """What the gates of `model_name` judge today; None when no such model resolves.
+
+    `policy_digest`: `policy_set_digest(policies, project)` when the caller has it (one per run, not per model).
+    """
     model = resolved.get("Model", model_name)
     if model is None:
         return None
@@ -59,7 +67,7 @@ def judged_by_model(
         "evaluation-data": resolved.suite_datasets.get(suite.name) if suite is not None else None,
     }
     parts = {name: sha256(spec.data) for name, spec in documents.items() if spec is not None}
-    parts["policies"] = policy_set_digest(policies, project)
+    parts["policies"] = policy_digest or policy_set_digest(policies, project)
     return Judged(sha256(parts), parts)
 
 

@@ -21,7 +21,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from compiler import repofs
-from compiler.evidence.store import evidence_path
+from compiler.evidence.digest import sha256
+from compiler.evidence.store import ModelEvidence, evidence_path
 from compiler.fsutil import write_atomic
 from compiler.models.evidence import Evidence
 from compiler.models.waiver import Waiver
@@ -118,6 +119,28 @@ def waivers_in_force(resolved: Resolved, model: str, today: datetime.date) -> li
                 }
             )
     return found
+
+
+def stub_record(
+    entry: ModelEvidence, *, gate: str = "eval", verdict: str = "pass", version: str | None = None, changed: Any = ()
+) -> dict[str, Any]:
+    """A record with no measurement, judged against today's specs except the `changed` parts.
+
+    For policy test cases and generated benchmark repositories, which need evidence to exist, not values.
+    """
+    parts = dict(entry.today.parts)
+    for part in changed or ():
+        parts[str(part)] = "sha256:" + "0" * 64
+    return {
+        "apiVersion": "charter/v1alpha1",
+        "kind": "Evidence",
+        "model": entry.model,
+        "version": version or entry.version,
+        "gate": gate,
+        "verdict": verdict,
+        "charterVersion": "stub",
+        "judged": {"digest": sha256(parts), "parts": parts},
+    }
 
 
 def render(record: Evidence) -> str:

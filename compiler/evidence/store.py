@@ -9,6 +9,7 @@ path that does not match what it says it is, is a located diagnostic and is not 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 from compiler import repofs
 from compiler.diagnostics import Diagnostic, PathSegment, Severity
 from compiler.evidence import EVIDENCE_DIR, GATES
-from compiler.evidence.digest import Judged, changed_parts, judged_by_model
+from compiler.evidence.digest import Judged, changed_parts, judged_by_model, policy_set_digest
 from compiler.load import Document
 from compiler.models.evidence import Evidence
 from compiler.models.model import Model
@@ -70,10 +71,11 @@ def load_evidence(
     """Every model's evidence for its current version; findings for records that cannot be used."""
     found: dict[str, ModelEvidence] = {}
     findings: list[Diagnostic] = []
+    policy_digest = policy_set_digest(policies, project)
     for name, spec in sorted(resolved.by_kind.get("Model", {}).items()):
         if not isinstance(spec.model, Model):
             continue
-        today = judged_by_model(resolved, name, policies, project)
+        today = judged_by_model(resolved, name, policies, project, policy_digest=policy_digest)
         assert today is not None
         version = spec.model.spec.version
         safe = path_segment_problem(version) is None
@@ -87,7 +89,11 @@ def load_evidence(
         except repofs.Refused as refused:  # a link on the way: reported once, nothing read
             findings.append(unsafe_path_finding(refused, display_path(root / (entry.directory or ""))))
             continue
-        for gate in GATES:
+        try:  # which records exist; each is then read through the safe door, which refuses links again
+            present = set(os.listdir(root / (entry.directory or "")))
+        except OSError:
+            continue
+        for gate in (gate for gate in GATES if f"{gate}.json" in present):
             record, problems = _read(root, name, version, gate, today)
             findings.extend(problems)
             if record is not None:
