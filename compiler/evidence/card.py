@@ -80,6 +80,7 @@ def _gate_line(gate: str, record: Record) -> dict[str, Any]:
         "commit": (evidence.commit or "")[:12] or "not recorded",
         "stale": not record.current,
         "file": record.path,
+        "inputs": [_input(item) for item in evidence.inputs],
     }
 
 
