@@ -189,3 +189,21 @@ def test_the_committed_example_evidence_is_what_the_script_produces(tmp_path: Pa
         # The commit is the repository's HEAD when the script ran; everything measured must be the same.
         mine.pop("commit", None), theirs.pop("commit", None)
         assert mine == theirs, relative
+
+
+def test_the_hubs_own_reader_takes_the_measured_values_and_nothing_else(tmp_path: Path, capsys: Capture) -> None:
+    """huggingface_hub reads `model-index` as results: it must find the evidence's values, and none without it."""
+    from huggingface_hub import ModelCard
+
+    for example, (model, version) in CARDS.items():
+        record = _record(EXAMPLES / example, model, version)
+        card = ModelCard.load(EXAMPLES / example / "docs" / "models" / f"{model}.md")
+        results = card.data.eval_results or []
+        task = "tabular-classification" if example == "credit-scoring" else "tabular-regression"
+        assert [(r.metric_type, r.metric_value, r.dataset_name, r.task_type) for r in results] == [
+            (m["metric"], m["value"], DATASETS[example], task) for m in record["metrics"]
+        ]
+    project = _copy(tmp_path, "demand-forecast", evidence=False)
+    _build(project, capsys)
+    bare = ModelCard.load(project / "docs" / "models" / "demand-forecast.md")
+    assert (bare.data.model_name, bare.data.eval_results) == ("demand-forecast", [])
