@@ -209,3 +209,18 @@ def test_check_refuses_a_record_copied_to_another_version(
         ("CH601", line, column, "evidence of version `3.1.0` filed under `3.2.0`")
     ]
     assert checked.evidence["credit-default"].records == {}
+
+
+def test_recording_a_report_of_other_specs_says_it_is_stale(
+    project: Path, predictions: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    report = _evaluate(project, predictions, tmp_path / "eval.json", monkeypatch)
+    suite = project / "suites" / "credit-default-eval.yaml"
+    suite.write_text(suite.read_text("utf-8").replace("max: 0.12", "max: 0.10", 1), "utf-8")
+    capsys.readouterr()
+    assert main(["evidence", "record", "--project", str(project), str(tmp_path / "eval.json")]) == 0
+    assert capsys.readouterr().out == (
+        f"recorded {RECORD}: eval gate {report['verdict']} (judged other specs than today's: stale)\n"
+    )
+    entry = check_path(project).evidence["credit-default"]
+    assert entry.records["eval"].changed == ("suite",)
