@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks servers test-latest oracles demo test lint unit docs golden schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks servers browser test-latest oracles demo test lint unit docs golden evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -35,6 +35,12 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 servers:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
+
+# The governance site (`charter report`) is tested in Debian's headless Chromium (Playwright drives it; it
+# cannot download its own browsers here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
 
 demo: $(STAMP)
 	@echo "== charter check: a high-risk credit model and a minimal-risk forecast =="
@@ -91,11 +97,17 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) servers
+unit: $(STAMP) $(NODE_STAMP) servers browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)
 	$(BIN)/python scripts/golden.py
+
+# The examples' evidence: their gates run on data they generate, the reports recorded under evidence/.
+# Then rebuild the examples (their model cards show it) and `make golden`.
+evidence: $(STAMP)
+	$(BIN)/python scripts/example_evidence.py
+	for example in $(dir $(EXAMPLES)); do $(BIN)/charter build "$$example" || exit 1; done
 
 docs: $(STAMP)
 	$(BIN)/python -m compiler.commands.policy_docs docs/policies.md

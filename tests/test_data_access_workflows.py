@@ -144,8 +144,10 @@ def test_the_two_issues_have_different_titles() -> None:
 def test_gates_read_the_servers_the_model_names_never_a_checkout_path() -> None:
     pipeline = load("model-credit-default.yml")["jobs"]
     data_step = next(s for s in pipeline["data-gate"]["steps"] if "charter gate data" in s.get("run", ""))
-    assert data_step["run"] == 'charter gate data . --contract "$CONTRACT" --server="$SERVER" --report data-gate.json'
-    assert data_step["env"] == {"CONTRACT": "credit-applications", "SERVER": "lake"}
+    assert data_step["run"] == (
+        'charter gate data . --contract "$CONTRACT" --server="$SERVER" --model "$MODEL" --report data-gate.json'
+    )
+    assert data_step["env"] == {"CONTRACT": "credit-applications", "MODEL": "credit-default", "SERVER": "lake"}
     drift = next(s for s in load("monitor-credit-default.yml")["jobs"]["drift"]["steps"] if s.get("id") == "drift")
     assert drift["env"] == {"MODEL": "credit-default", "REFERENCE_SERVER": "lake", "CURRENT_SERVER": "scoring-log"}
     for workflow in ("model-credit-default.yml", "monitor-credit-default.yml"):

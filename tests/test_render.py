@@ -418,7 +418,15 @@ def test_workflows_have_least_privilege_permissions(outputs: dict[str, dict[str,
         assert workflow["permissions"] == {}, f"{where}: top-level permissions must be empty"
         for job_id, job in workflow["jobs"].items():
             assert isinstance(job.get("permissions"), dict), f"{where}: job {job_id} has no permissions"
-            assert job["permissions"].get("contents") in ("read", None), f"{where}: {job_id} writes contents"
+            if job["permissions"].get("contents") == "write":
+                # Only the job that proposes evidence writes, and only to a branch of its own (never main).
+                assert job_id == "evidence", f"{where}: {job_id} writes contents"
+                scripts = " ".join(step.get("run", "") for step in job["steps"])
+                assert 'push --quiet origin "HEAD:refs/heads/$branch"' in scripts
+                assert 'branch="charter/evidence/$MODEL/$RUN_ID"' in scripts
+                assert "gh pr create" in scripts
+            else:
+                assert job["permissions"].get("contents") in ("read", None), f"{where}: {job_id} writes contents"
             assert isinstance(job.get("timeout-minutes"), int), f"{where}: job {job_id} has no timeout-minutes"
             assert job.get("secrets") != "inherit", f"{where}: {job_id}"
 

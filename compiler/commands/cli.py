@@ -97,11 +97,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_output_options(build)
     build.set_defaults(run=_run_build)
 
+    from compiler.commands.evidence.cli import add_evidence_parser
     from compiler.integrations.github import add_github_parser
     from compiler.plan import add_plan_parser
+    from compiler.report.cli import add_report_parser
 
     add_plan_parser(commands)
     add_github_parser(commands)
+    add_evidence_parser(commands)
+    add_report_parser(commands)
 
     from compiler.gates.cli import add_gate_parser
 

@@ -13,6 +13,11 @@ A test file (`tests/*.yaml` in a pack or an organisation's policy folder):
             ...
         expect:
           - {rule: training-image-pinned, target: Model/credit-default}
+      - name: passing evaluation evidence for the current version
+        evidence:                        # records filed under evidence/<model>/<version>/<gate>.json
+          - {model: credit-default, gate: eval, verdict: pass}
+          - {model: other, gate: eval, verdict: pass, changed: [suite]}   # measured on another suite
+        expect: []
 
 Each case runs the full pipeline on its specs with only the policy under
 test, and compares the policy's findings (rule, target, and severity when
@@ -22,6 +27,7 @@ given) with `expect`, exactly.
 from __future__ import annotations
 
 import datetime
+import json
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,11 +36,13 @@ from typing import Any
 
 import yaml
 
+from compiler.commands.evidence.record import stub_record
 from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.sources import display_path
+from compiler.stages.evidence.store import evidence_path
 from compiler.stages.load import load_file
-from compiler.stages.pipeline import check_path
+from compiler.stages.pipeline import Checked, check_path
 
 PROJECT = """apiVersion: charter/v1alpha1
 kind: Project
@@ -135,6 +143,9 @@ def _run_case(
         root = Path(temporary)
         _lay_out(root, fixture, documents)
         checked = check_path(root, today=today, extra_policies=[policy_file])
+        if case.get("evidence"):
+            result.problems.extend(_file_evidence(root, checked, case["evidence"]))
+            checked = check_path(root, today=today, extra_policies=[policy_file])
         targets = {(spec.file, spec.document.index): f"{spec.kind}/{spec.name}" for spec in checked.specs}
         got = {_describe(d, targets) for d in checked.diagnostics if d.policy == policy and not d.suppressed}
         # A case must not pass because its specs are broken: report those first.
@@ -163,6 +174,26 @@ def _lay_out(root: Path, fixture: Path | None, documents: list[dict[str, Any]]) 
     for index, document in enumerate(documents):
         target = root / ("charter.yaml" if document.get("kind") == "Project" else f"case-{index}.yaml")
         target.write_text(yaml.safe_dump(document, sort_keys=False), "utf-8")
+
+
+def _file_evidence(root: Path, checked: Checked, entries: Any) -> list[str]:
+    """Write each case's evidence record, judged against today's specs except the parts it lists as changed."""
+    problems = []
+    for entry in entries if isinstance(entries, list) else [entries]:
+        if not isinstance(entry, dict) or str(entry.get("model")) not in checked.evidence:
+            problems.append(f"evidence for no model of the case: {entry!r}")
+            continue
+        record = stub_record(
+            checked.evidence[str(entry["model"])],
+            gate=str(entry.get("gate", "eval")),
+            verdict=str(entry.get("verdict", "pass")),
+            version=str(entry["version"]) if "version" in entry else None,
+            changed=entry.get("changed") or (),
+        )
+        target = root / evidence_path(record["model"], record["version"], record["gate"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(record, indent=2) + "\n", "utf-8")
+    return problems
 
 
 def _name(document: dict[str, Any]) -> str:

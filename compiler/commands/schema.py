@@ -30,6 +30,13 @@ def kind_schema(kind: str) -> dict[str, Any]:
     return {"$schema": DIALECT, "$id": SCHEMA_BASE + file_name(kind), **body}
 
 
+def evidence_schema() -> dict[str, Any]:
+    from compiler.core.models.evidence import Evidence
+
+    body = Evidence.model_json_schema(by_alias=True, schema_generator=GenerateJsonSchema, mode="validation")
+    return {"$schema": DIALECT, "$id": SCHEMA_BASE + "evidence.schema.json", **body}
+
+
 def all_schemas() -> dict[str, dict[str, Any]]:
     """File name -> schema, including one that accepts any kind, for editors."""
     schemas = {file_name(kind): kind_schema(kind) for kind in KINDS}
@@ -40,6 +47,8 @@ def all_schemas() -> dict[str, dict[str, Any]]:
         "description": "Any Charter spec; the `kind` selects the schema.",
         "oneOf": [{"$ref": file_name(kind)} for kind in KINDS],
     }
+    # Not a spec kind: the format `charter evidence record` writes, for the tools that read it.
+    schemas["evidence.schema.json"] = evidence_schema()
     # Editors get the latest release; `charter check` judges each contract by its own.
     schemas["datacontract.schema.json"] = odcs_schemas.official_schema(odcs_schemas.LATEST)
     return schemas

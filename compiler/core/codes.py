@@ -8,7 +8,7 @@ Charter that it does not hold.
 Families: CH1xx reading YAML, CH2xx spec schema, CH3xx data contracts (ODCS), CH4xx
 references across files, CH5xx policies and waivers, CH6xx breaking changes (`charter
 plan`; each code's name is the rule id the plan shows, such as `policy-pack-removed`),
-CH7xx runtime gate checks (`charter gate`), CH9xx the run itself.
+CH7xx runtime gate checks (`charter gate`), CH8xx evidence records, CH9xx the run itself.
 """
 
 from __future__ import annotations

@@ -46,6 +46,11 @@ def _add_data(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     _project(data)
     data.add_argument("--contract", required=True, metavar="NAME", help="the contract's id or name")
+    data.add_argument(
+        "--model",
+        metavar="NAME",
+        help="the Model whose data this is: the report is then evidence of that model's version",
+    )
     data.add_argument("--contract-version", metavar="VERSION", help="when several versions share the id")
     data.add_argument("--table", metavar="NAME", help="the contract table the data holds (when it has several)")
     data.add_argument("--data", nargs="+", metavar="FILE", help="CSV or Parquet files, or a folder of parts")
@@ -149,7 +154,7 @@ def _run_data(args: argparse.Namespace) -> int:
             ),
         )
 
-    return _execute("data", args, build, "data_chart")
+    return _execute("data", args, build, "data_chart", model=args.model)
 
 
 def _run_eval(args: argparse.Namespace) -> int:
@@ -169,7 +174,7 @@ def _run_eval(args: argparse.Namespace) -> int:
             ),
         )
 
-    return _execute("eval", args, build, "eval_chart")
+    return _execute("eval", args, build, "eval_chart", model=args.model)
 
 
 def _run_drift(args: argparse.Namespace) -> int:
@@ -196,10 +201,17 @@ def _run_drift(args: argparse.Namespace) -> int:
             ),
         )
 
-    return _execute("drift", args, build, "drift_chart")
+    return _execute("drift", args, build, "drift_chart", model=args.model)
 
 
-def _execute(gate: str, args: argparse.Namespace, build: Callable[[ProjectSpecs], GateReport], chart: str) -> int:
+def _execute(
+    gate: str,
+    args: argparse.Namespace,
+    build: Callable[[ProjectSpecs], GateReport],
+    chart: str,
+    *,
+    model: str | None,
+) -> int:
     missing = [name for name in _REQUIRED_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         print(
@@ -210,11 +222,14 @@ def _execute(gate: str, args: argparse.Namespace, build: Callable[[ProjectSpecs]
     import duckdb
 
     from compiler.gates.errors import UnusableInput
+    from compiler.gates.judged import stamp
     from compiler.gates.project import load_project
     from compiler.gates.report import GateReport, publish
 
     try:
-        report = build(load_project(args.project))
+        project = load_project(args.project)
+        report = build(project)
+        stamp(report, project, model)
     except UnusableInput as error:
         report = GateReport(gate, "unusable input", error=str(error))
     except duckdb.Error as error:

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from compiler.core.diagnostics import Severity, exit_code
+from compiler.core.diagnostics import Severity
 from compiler.core.models.model import Model
+from compiler.core.models.project import Project
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.specs import Spec
 from compiler.core.suggest import did_you_mean
@@ -20,6 +21,9 @@ from compiler.stages.resolve import Resolved
 class ProjectSpecs:
     root: Path
     resolved: Resolved
+    policies: tuple[Spec, ...] = ()
+    """The policy set in force: part of what a gate's evidence says it judged."""
+    project: Project | None = None
 
     def contracts(self) -> list[Spec]:
         return [spec for spec in self.resolved.specs if spec.contract is not None]
@@ -83,8 +87,10 @@ def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
     if not root.exists():
         raise UnusableInput(f"{path}: no such project directory")
     result = check_path(root)
-    if exit_code(result.diagnostics) or result.resolved is None:
-        errors = [d for d in result.diagnostics if d.severity is Severity.ERROR and not d.suppressed]
+    # Policy verdicts (CH500) do not stop a measurement: measuring is how a model earns the evidence that
+    # an evidence rule asks for. Specs that are invalid or do not resolve do.
+    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR and not d.suppressed and d.code != "CH500"]
+    if errors or result.resolved is None:
         report = Report(
             tuple(errors), files_checked=result.files, specs_checked=len(result.specs), sources=result.sources
         )
@@ -93,7 +99,7 @@ def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
             f"{path}: the project has {len(errors)} error(s); a gate judges only against specs that check clean",
             hint="run `charter check` and fix the errors first",
         )
-    return ProjectSpecs(root, result.resolved)
+    return ProjectSpecs(root, result.resolved, tuple(result.policies), result.project)
 
 
 def column_in(names: dict[str, Any], reference: str) -> str | None:

@@ -91,6 +91,8 @@ class GateReport:
     """Gate-specific Markdown, shown after the checks."""
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    judged: dict[str, Any] | None = None
+    """What the gate judged (model, version, digests of its specs) and at which commit: compiler/gates/judged.py."""
 
     def add(self, finding: Check) -> Check:
         measured(finding)

@@ -11,6 +11,8 @@ several gigabytes streams to disk without being held in memory.
   (`gender = female`), which a fairness gate must catch.
 - `features`: numeric and categorical features for drift; `shift` moves
   `annual_income` and the mix of `employment_status`.
+- `demand_predictions`: a weekly demand forecaster's predictions (units sold)
+  with the `promo_flag` slice of the example suite `demand-forecast-eval`.
 """
 
 from __future__ import annotations
@@ -120,6 +122,23 @@ SELECT
     CASE WHEN {uniform(33, s)} < {0.7 - 0.4 * min(float(shift), 1.0)} THEN 'employed'
          ELSE {pick(EMPLOYMENT[1:], [12, 8, 5, 5], 34, s)} END AS employment_status
 FROM range({int(rows)}) t(i)
+"""
+
+
+def demand_predictions(rows: int, seed: int = 1, error: float = 0.12) -> str:
+    """SELECT for a regression model's predictions: y_true and prediction (units sold), with promo_flag.
+
+    Promotions (15% of rows) sell 60% more; the forecast misses by `error` of the true value, plus a unit.
+    """
+    s = seed
+    truth = f"round(exp(3.0 + 0.45 * {normal(43, s)}) * CASE WHEN promo_flag THEN 1.6 ELSE 1.0 END, 0)"
+    forecast = f"round(greatest(0.0, y_true * (1 + {float(error)} * {normal(41, s)}) + {normal(42, s)}), 2)"
+    return f"""
+SELECT y_true, {forecast} AS prediction, promo_flag
+FROM (
+    SELECT i, promo_flag, {truth} AS y_true
+    FROM (SELECT i, {uniform(44, s)} < 0.15 AS promo_flag FROM range({int(rows)}) t(i))
+)
 """
 
 

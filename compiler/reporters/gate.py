@@ -27,6 +27,8 @@ class GateReport(Protocol):
     @property
     def subject(self) -> Mapping[str, Any]: ...
     @property
+    def judged(self) -> Mapping[str, Any] | None: ...
+    @property
     def inputs(self) -> Sequence[Mapping[str, Any]]: ...
     @property
     def checks(self) -> Sequence[Diagnostic]: ...
@@ -97,6 +99,7 @@ def to_json(report: GateReport) -> dict[str, Any]:
         "exitCode": report.exit_code,
         "headline": report.headline,
         "subject": jsonable(report.subject),
+        "judged": jsonable(report.judged),
         "inputs": jsonable(report.inputs),
         "summary": report.counts(),
         "checks": [check_json(finding) for finding in report.checks],

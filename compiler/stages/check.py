@@ -20,6 +20,7 @@ from compiler.core.models.policy import Policy, Validation
 from compiler.core.models.project import Project
 from compiler.core.references import labels_match
 from compiler.core.specs import Spec
+from compiler.stages.evidence.store import EvidenceByModel
 from compiler.stages.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
 from compiler.stages.resolve import Resolved
 from compiler.stages.sandbox import Overrun, Progress, run_bounded
@@ -27,6 +28,8 @@ from compiler.stages.views import Views
 from compiler.stages.waivers import apply_waivers
 
 POLICY_CODE = "CH500"
+Applied = tuple[str, str, str]
+"""(policy, target kind, target name): a policy whose match held on a spec."""
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,13 @@ def check(
     project: Project | None,
     today: datetime.date,
     sources: Mapping[str, str],
+    *,
+    evidence: EvidenceByModel | None = None,
+    applied: set[Applied] | None = None,
 ) -> list[Diagnostic]:
+    """Every finding; `applied`, when given, receives each (policy, kind, name) whose match conditions held."""
     settings = PolicySettings.of(project)
-    views = Views(resolved)
+    views = Views(resolved, evidence or {})
     findings: list[Diagnostic] = []
     runnable: list[_Runnable] = []
     for spec in policies:
@@ -66,7 +73,7 @@ def check(
     targets = [spec for spec in resolved.specs if spec.kind not in ("Policy", "Waiver")]
     context = {"project": views.of(resolved.get("Project", project.metadata.name)) if project else {}}
     context["today"] = today.isoformat()
-    policy_findings = _evaluate_bounded(views, context, targets, runnable, settings)
+    policy_findings = _evaluate_bounded(views, context, targets, runnable, settings, applied=applied)
     waivers = [spec for spec in resolved.specs if spec.kind == "Waiver"]
     rules = {
         (spec.name, rule.name): rule
@@ -85,6 +92,8 @@ def _evaluate_bounded(
     targets: list[Spec],
     runnable: list[_Runnable],
     settings: PolicySettings,
+    *,
+    applied: set[Applied] | None = None,
 ) -> list[Diagnostic]:
     """Every matching (spec, policy) pair, in a worker that is stopped on overrun (compiler/stages/sandbox.py).
 
@@ -97,7 +106,7 @@ def _evaluate_bounded(
         if target.kind in run.policy.spec.match.kinds and labels_match(run.policy.spec.match.labels, target)
     ]
 
-    def work(items: list[int], progress: Progress) -> Iterator[tuple[int, list[Diagnostic]]]:
+    def work(items: list[int], progress: Progress) -> Iterator[tuple[int, list[Diagnostic] | None]]:
         scope: Scope | None = None
         scoped: Spec | None = None
         for item in items:
@@ -112,7 +121,14 @@ def _evaluate_bounded(
     for overrun in overruns:
         target, run = pairs[overrun.item]
         results[overrun.item] = [_overrun_finding(target, run, overrun, len(pairs) - len(results) - 1)]
-    return [finding for item in sorted(results) for finding in results[item]]
+    if applied is not None:
+        # A pair stopped on overrun counts as applied: its rules failed closed.
+        applied.update(
+            (pairs[item][1].spec.name, pairs[item][0].kind, pairs[item][0].name)
+            for item, found in results.items()
+            if found is not None
+        )
+    return [finding for item in sorted(results) for finding in results[item] or []]
 
 
 def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: int) -> Diagnostic:
@@ -188,8 +204,11 @@ class _Runnable:
 
 def _run(
     target: Spec, scope: Scope, run: _Runnable, settings: PolicySettings, mark: Callable[[int], None]
-) -> list[Diagnostic]:
-    """`mark(step)` before each expression: conditions, then variables, then rules, counted from 0."""
+) -> list[Diagnostic] | None:
+    """`mark(step)` before each expression: conditions, then variables, then rules, counted from 0.
+
+    None when a match condition does not hold: the policy does not apply to the target.
+    """
     policy, compiled = run.policy, run.compiled
     scope.enter_policy(run.params)
     step = 0
@@ -198,7 +217,7 @@ def _run(
             mark(step)
             step += 1
             if evaluate(compiled[condition.expression], scope) is not True:
-                return []
+                return None
     except ExpressionError as error:
         return [
             _failed(target, run, None, error.message, ["metadata", "name"], what=f"match condition `{condition.name}`")

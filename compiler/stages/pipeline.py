@@ -24,9 +24,11 @@ from compiler.core.sources import LINK_HINT, PROJECT_FILES, Kind, Sources, displ
 from compiler.core.specs import Spec
 from compiler.core.suggest import did_you_mean
 from compiler.stages.check import check as evaluate_policies
-from compiler.stages.load import MAX_FILE_BYTES, SourceFile, load_bytes, load_file
+from compiler.stages.evidence.store import EvidenceByModel, load_evidence
+from compiler.stages.load import SourceFile, load_file
 from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
 from compiler.stages.packs import builtin_packs, policy_files
+from compiler.stages.reading import load_repo_file
 from compiler.stages.render import Output, render
 from compiler.stages.resolve import Resolved, resolve
 from compiler.stages.unchecked import unchecked_specs
@@ -48,6 +50,8 @@ class Checked:
     project: Project | None
     resolved: Resolved | None
     policies: list[Spec]  # what was evaluated: the project's, its directories' and the packs' Policy specs
+    evidence: EvidenceByModel  # per model: the committed evidence of its current version
+    applied: frozenset[tuple[str, str, str]]  # (policy, kind, name) for every policy whose match held on a spec
 
 
 @dataclass
@@ -118,7 +122,12 @@ def check(
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"]
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))
-    run.diagnostics.extend(evaluate_policies(resolved, policies, run.project, today, run.texts))
+    evidence, evidence_findings = load_evidence(sources, resolved, policies, run.project)
+    run.diagnostics.extend(evidence_findings)
+    applied: set[tuple[str, str, str]] = set()
+    run.diagnostics.extend(
+        evaluate_policies(resolved, policies, run.project, today, run.texts, evidence=evidence, applied=applied)
+    )
     return Checked(
         root=sources.shown_as,
         input=sources,
@@ -129,6 +138,8 @@ def check(
         project=run.project,
         resolved=resolved,
         policies=policies,
+        evidence=evidence,
+        applied=frozenset(applied),
     )
 
 
@@ -136,7 +147,7 @@ def build(checked: Checked, today: datetime.date) -> tuple[Checked, list[Output]
     """What `charter build` writes, or nothing when the check has errors; two outputs at one path are errors."""
     if exit_code(checked.diagnostics) or checked.resolved is None:
         return checked, []
-    outputs = render(checked.resolved, checked.project, today)
+    outputs = render(checked.resolved, checked.project, today, checked.evidence)
     collisions = path_collisions(outputs)
     return replace(checked, diagnostics=sort_diagnostics([*checked.diagnostics, *collisions])), outputs
 
@@ -229,31 +240,6 @@ def _safe_load(sources: Sources, relative: str) -> SourceFile:
         source = SourceFile(display)
         source.diagnostics.append(_internal(error, display))
         return source
-
-
-def load_repo_file(sources: Sources, relative: str, display: str) -> SourceFile:
-    """A spec, the project file or a policy, read without following links, inside the checkout, bounded."""
-    source = SourceFile(display)
-    try:
-        raw = sources.read(relative, MAX_FILE_BYTES)
-    except repofs.TooLarge:
-        message = f"file is larger than the limit of {MAX_FILE_BYTES:,} bytes"
-        source.diagnostics.append(Diagnostic.of("CH116", message, display))
-        return source
-    except repofs.Refused as refused:
-        source.diagnostics.append(unsafe_path_finding(refused, display))
-        return source
-    except OSError as error:
-        message = f"cannot read file: {error.strerror}"
-        source.diagnostics.append(Diagnostic.of("CH117", message, display))
-        return source
-    return load_bytes(raw, display)
-
-
-def unsafe_path_finding(refused: repofs.Refused, file: str, line: int = 0, column: int = 0) -> Diagnostic:
-    hint = LINK_HINT if refused.symlink else "Charter reads and writes only regular files inside the project root"
-    message = f"not read: {refused.reason}"
-    return Diagnostic.of("CH120", message, file, line=line, column=column, end_line=line, end_column=column, hint=hint)
 
 
 def _internal(error: Exception, file: str) -> Diagnostic:

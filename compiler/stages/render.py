@@ -8,7 +8,7 @@ order of files or the machine. Every path is built from validated names
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from compiler.core.models.common import Resources
@@ -20,6 +20,8 @@ from compiler.core.models.waiver import Waiver
 from compiler.core.pins import PINS, charter_setup
 from compiler.core.specs import Spec
 from compiler.stages import data_access
+from compiler.stages.evidence.card import card_view
+from compiler.stages.evidence.store import EvidenceByModel, ModelEvidence
 from compiler.stages.resolve import Resolved
 from compiler.stages.templating import render_template
 
@@ -50,9 +52,17 @@ class Output:
     path: str
     text: str
     source: str
+    model: str | None = None
+    """The model the file was rendered for (its lineage in `charter report`); None for project-wide files."""
 
 
-def render(resolved: Resolved, project: Project | None, today: datetime.date) -> list[Output]:
+def render(
+    resolved: Resolved,
+    project: Project | None,
+    today: datetime.date,
+    evidence: EvidenceByModel | None = None,
+) -> list[Output]:
+    """`evidence`: the committed records per model (Checked.evidence); model cards show what they measured."""
     settings = project.spec if project else ProjectSpec()
     project_file = next((spec.file for spec in resolved.specs if spec.kind == "Project"), "charter.yaml")
     setup = charter_setup(settings.ci.charter.repository, settings.ci.charter.commit)
@@ -66,7 +76,11 @@ def render(resolved: Resolved, project: Project | None, today: datetime.date) ->
     ]
     for spec in sorted(resolved.by_kind.get("Model", {}).values(), key=lambda s: s.name):
         if isinstance(spec.model, Model):
-            outputs.extend(_model_outputs(spec, spec.model, resolved, settings=settings, base=base, today=today))
+            found = (evidence or {}).get(spec.name)
+            rendered = _model_outputs(
+                spec, spec.model, resolved, settings=settings, base=base, today=today, evidence=found
+            )
+            outputs.extend(replace(output, model=spec.name) for output in rendered)
     return sorted(outputs, key=lambda output: output.path)
 
 
@@ -91,6 +105,7 @@ def _model_outputs(
     settings: ProjectSpec,
     base: dict[str, Any],
     today: datetime.date,
+    evidence: ModelEvidence | None,
 ) -> list[Output]:
     body = model.spec
     links = resolved.links.get(spec.name)
@@ -166,6 +181,7 @@ def _model_outputs(
             "timeout_minutes": body.training.timeout_minutes,
         },
         deployments=[] if settings.deployment.mode == "gitops" else deployments,
+        propose_evidence=settings.evidence.propose == "pull-request",
     )
     outputs.append(Output(f"{settings.outputs.workflows}/{pipeline_file}", pipeline, spec.file))
     if body.monitoring is not None:
@@ -194,7 +210,16 @@ def _model_outputs(
     outputs.append(
         Output(
             f"{settings.outputs.docs}/{spec.name}.md",
-            _model_card(spec, model, resolved, view=view, deployments=deployments, source=source, today=today),
+            _model_card(
+                spec,
+                model,
+                resolved,
+                view=view,
+                deployments=deployments,
+                source=source,
+                today=today,
+                evidence=evidence,
+            ),
             spec.file,
         )
     )
@@ -335,6 +360,7 @@ def _model_card(
     deployments: list[dict[str, Any]],
     source: str,
     today: datetime.date,
+    evidence: ModelEvidence | None,
 ) -> str:
     body = model.spec
     links = resolved.links.get(spec.name)
@@ -365,8 +391,7 @@ def _model_card(
     fairness = []
     if suite is not None:
         for bound in suite.spec.metrics:
-            value = bound.min if bound.min is not None else bound.max
-            metrics.append({"metric": bound.metric, "slice": bound.slice, "label": _bound_label(bound), "value": value})
+            metrics.append({"metric": bound.metric, "slice": bound.slice, "label": _bound_label(bound)})
         for check in suite.spec.fairness:
             fairness.append({"metric": check.metric, "feature": check.sensitive_feature, "label": _bound_label(check)})
     waivers = []
@@ -398,6 +423,7 @@ def _model_card(
         },
         metrics=metrics,
         fairness=fairness,
+        evidence=card_view(evidence, suite),
         contracts=contracts,
         sensitive_columns=sorted(sensitive),
         deployments=deployments,

@@ -11,14 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.core.specs import Spec
+from compiler.stages.evidence.store import EvidenceByModel, policy_view
 from compiler.stages.resolve import Resolved
 
 
 class Views:
     """Views of the specs of one run, each built once: many specs share a contract or an environment."""
 
-    def __init__(self, resolved: Resolved):
+    def __init__(self, resolved: Resolved, evidence: EvidenceByModel | None = None):
         self.resolved = resolved
+        self.evidence = evidence or {}
         self._views: dict[int, Any] = {}
 
     def of(self, spec: Spec | None) -> Any:
@@ -38,8 +40,16 @@ class Views:
         resolved = self.resolved
         if spec.kind == "Model":
             links = resolved.links.get(spec.name)
+            evidence = policy_view(self.evidence.get(spec.name))
             if links is None:
-                return {"training": None, "validation": None, "suite": None, "evaluationData": None, "environments": []}
+                return {
+                    "training": None,
+                    "validation": None,
+                    "suite": None,
+                    "evaluationData": None,
+                    "environments": [],
+                    "evidence": evidence,
+                }
             suite_dataset = resolved.suite_datasets.get(links.suite.name) if links.suite else None
             return {
                 "training": self.of(links.training),
@@ -47,6 +57,7 @@ class Views:
                 "suite": self.of(links.suite),
                 "evaluationData": self.of(suite_dataset),
                 "environments": [self.of(env) for env in links.environments.values()],
+                "evidence": evidence,
             }
         users = [self.of(resolved.get("Model", name)) for name in resolved.users_of(spec)]
         if spec.kind == "EvaluationSuite":

@@ -94,6 +94,16 @@ class CiDefaults(CharterModel):
     python_version: str = "3.12"
     timeout_minutes: int = Field(default=30, ge=1, le=360)
     charter: CharterSource = Field(default_factory=CharterSource)
+    report_artifact: bool = True
+    """Publish the governance site (`charter report`) of each pull request as a workflow artifact."""
+
+
+class EvidenceConfig(CharterModel):
+    """What the generated model pipelines do with the evidence of each run."""
+
+    propose: Literal["none", "pull-request"] = "none"
+    """`pull-request`: each run opens a pull request of its own holding its records under `evidence/` (never a
+    push to the default branch); `none`: the records are a workflow artifact only."""
 
 
 class DeploymentConfig(CharterModel):
@@ -159,6 +169,7 @@ class ProjectSpec(CharterModel):
     ci: CiDefaults = Field(default_factory=CiDefaults)
     deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
     cloud: CloudAccess = Field(default_factory=CloudAccess)
+    evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
 
 
 class Project(CharterModel):

@@ -91,7 +91,7 @@ def _finish(snapshot: Snapshot, *, outputs: bool, today: datetime.date) -> Snaps
     if not outputs or result.resolved is None:
         return snapshot
     try:
-        rendered = render(result.resolved, result.project, today)
+        rendered = render(result.resolved, result.project, today, result.evidence)
     except Exception as error:  # noqa: BLE001 - specs with errors may not render; the plan says so
         snapshot.render_note = f"{snapshot.label} does not render ({type(error).__name__}): fix its errors first"
         return snapshot

@@ -1,0 +1,71 @@
+"""`charter evidence record [--project DIR] REPORT...`: file gate reports as evidence of model versions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    evidence = commands.add_parser("evidence", help="evidence of what the gates measured, per model version")
+    actions = evidence.add_subparsers(dest="evidence_command", metavar="COMMAND", required=True)
+    record = actions.add_parser(
+        "record",
+        help="file gate reports under evidence/<model>/<version>/<gate>.json",
+        description="Each report (`charter gate ... --report FILE`) becomes a deterministic JSON record "
+        "(schemas/evidence.schema.json) of the model version it judged. Exit 2 when a report cannot be filed; "
+        "then nothing is written.",
+    )
+    record.add_argument("reports", nargs="+", metavar="REPORT", help="JSON reports of charter gate data|eval|drift")
+    record.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
+    record.set_defaults(run=_run_record)
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    from compiler.commands.evidence.record import Unusable, file_records, read_report, to_record
+    from compiler.core import repofs
+    from compiler.core.diagnostics import Severity
+    from compiler.core.sources import display_path
+    from compiler.stages.evidence import EVIDENCE_DIR
+    from compiler.stages.pipeline import check_path, current_date
+
+    root = Path(args.project)
+    if not root.is_dir():
+        print(f"charter evidence record: not a project directory: {args.project}", file=sys.stderr)
+        return EXIT_USAGE
+    checked = check_path(root)
+    # Policy verdicts and the committed evidence itself (which this command replaces) do not stop a record.
+    evidence_dir = display_path(root / EVIDENCE_DIR) + "/"
+    broken = [
+        d
+        for d in checked.diagnostics
+        if d.severity is Severity.ERROR and d.code != "CH500" and not d.file.startswith(evidence_dir)
+    ]
+    if broken or checked.resolved is None:
+        print(
+            f"charter evidence record: {args.project}: the specs have {len(broken)} error(s); run `charter check`",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        records = [to_record(read_report(Path(p)), p, checked.resolved, current_date()) for p in args.reports]
+        filed = file_records(root, records)
+    except Unusable as error:
+        print(f"charter evidence record: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except repofs.Refused as refused:
+        print(f"charter evidence record: {refused.relative}: not written: {refused.reason}", file=sys.stderr)
+        return EXIT_USAGE
+    for item in filed:
+        entry = checked.evidence.get(item.record.model)
+        stale = (
+            entry is not None
+            and item.record.version == entry.version
+            and item.record.judged.digest != entry.today.digest
+        )
+        note = " (judged other specs than today's: stale)" if stale else ""
+        print(f"recorded {item.path}: {item.record.gate} gate {item.record.verdict}{note}")
+    return EXIT_OK
