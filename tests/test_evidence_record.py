@@ -27,7 +27,7 @@ RECORD = "evidence/credit-default/3.2.0/eval.json"
 @pytest.fixture(scope="module")
 def predictions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("predictions")
-    return synthetic.write(synthetic.predictions(4_000, seed=5, separation=1.6), folder / "predictions.parquet")
+    return synthetic.write(synthetic.predictions(20_000, seed=5, separation=1.8), folder / "predictions.parquet")
 
 
 @pytest.fixture
@@ -224,3 +224,17 @@ def test_recording_a_report_of_other_specs_says_it_is_stale(
     )
     entry = check_path(project).evidence["credit-default"]
     assert entry.records["eval"].changed == ("suite",)
+
+
+def test_a_failing_evidence_rule_or_a_broken_record_does_not_stop_measuring(
+    project: Path, predictions: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    broken = project / RECORD
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"kind": "Evidence",', "utf-8")
+    errors = [(d.code, d.policy) for d in check_path(project).diagnostics if d.severity.value == "error"]
+    assert errors == [("CH100", None), ("CH500", "eu-ai-act-evidence")]
+    report = _evaluate(project, predictions, tmp_path / "eval.json", monkeypatch)
+    assert report["verdict"] == "pass"
+    assert main(["evidence", "record", "--project", str(project), str(tmp_path / "eval.json")]) == 0
+    assert [d for d in check_path(project).diagnostics if d.severity.value == "error"] == []

@@ -26,24 +26,16 @@ def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: 
 
 def _run_record(args: argparse.Namespace) -> int:
     from compiler import repofs
-    from compiler.diagnostics import Severity
-    from compiler.evidence import EVIDENCE_DIR
     from compiler.evidence.record import Unusable, file_records, read_report, to_record
+    from compiler.evidence.store import stops_measurement
     from compiler.pipeline import check_path, current_date
-    from compiler.workspace import display_path
 
     root = Path(args.project)
     if not root.is_dir():
         print(f"charter evidence record: not a project directory: {args.project}", file=sys.stderr)
         return EXIT_USAGE
     checked = check_path(root)
-    # Policy verdicts and the committed evidence itself (which this command replaces) do not stop a record.
-    evidence_dir = display_path(root / EVIDENCE_DIR) + "/"
-    broken = [
-        d
-        for d in checked.diagnostics
-        if d.severity is Severity.ERROR and d.code != "CH500" and not d.file.startswith(evidence_dir)
-    ]
+    broken = [d for d in checked.diagnostics if stops_measurement(d, root)]
     if broken or checked.resolved is None:
         print(
             f"charter evidence record: {args.project}: the specs have {len(broken)} error(s); run `charter check`",

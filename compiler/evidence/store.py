@@ -61,6 +61,17 @@ class ModelEvidence:
     """`evidence/<model>/<version>` relative to the project root; None when the version is no path segment."""
 
 
+def stops_measurement(diagnostic: Diagnostic, root: Path) -> bool:
+    """An error that keeps a gate from measuring and `evidence record` from filing.
+
+    Not a policy verdict (CH500): measuring is how a model earns the evidence an evidence rule asks for.
+    Not a broken or misfiled record: the next record replaces it. Specs that are invalid or do not resolve do.
+    """
+    if diagnostic.severity is not Severity.ERROR or diagnostic.suppressed or diagnostic.code == "CH500":
+        return False
+    return not diagnostic.file.startswith(display_path(root / EVIDENCE_DIR) + "/")
+
+
 def evidence_path(model: str, version: str, gate: str) -> str:
     return f"{EVIDENCE_DIR}/{model}/{version}/{gate}.json"
 
