@@ -218,10 +218,7 @@ class _Runnable:
 def _run(
     target: Spec, scope: Scope, run: _Runnable, settings: PolicySettings, mark: Callable[[int], None]
 ) -> list[Diagnostic] | None:
-    """`mark(step)` before each expression: conditions, then variables, then rules, counted from 0.
-
-    None when a match condition does not hold: the policy does not apply to the target.
-    """
+    """`mark(step)` before each expression (conditions, variables, rules, from 0); None: a condition fails."""
     policy_spec, policy, compiled = run.spec, run.policy, run.compiled
     scope.enter_policy(run.params)
     step = 0
