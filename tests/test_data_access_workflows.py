@@ -122,8 +122,17 @@ def test_the_drift_gate_records_its_exit_code_whatever_it_is() -> None:
 @pytest.mark.parametrize(
     ("exit_code", "expected"),
     [
-        ("0", []),
-        ("1", ["Dispatch retraining", "Tell the owners about the drift", "Fail the run unless the gate passed"]),
+        ("0", ["Record the report as evidence of the model version", "Upload the evidence"]),
+        (
+            "1",
+            [
+                "Dispatch retraining",
+                "Tell the owners about the drift",
+                "Record the report as evidence of the model version",
+                "Upload the evidence",
+                "Fail the run unless the gate passed",
+            ],
+        ),
         ("2", ["Tell the owners that the drift gate could not run", "Fail the run unless the gate passed"]),
         # The step died before writing its output: not drift either.
         ("", ["Tell the owners that the drift gate could not run", "Fail the run unless the gate passed"]),
@@ -259,7 +268,7 @@ def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -
     uses = [
         s["uses"]
         for s in monitor["steps"]
-        if "uses" in s and not any(skip in s["uses"] for skip in ("checkout", "python", "/setup@"))
+        if "uses" in s and not any(skip in s["uses"] for skip in ("checkout", "python", "/setup@", "upload-artifact"))
     ]
     assert uses == [PINS["azure_login"].ref, PINS["gcp_auth"].ref]
     gate = next(s for s in monitor["steps"] if s.get("id") == "drift")

@@ -27,7 +27,7 @@ RECORD = "evidence/credit-default/3.2.0/eval.json"
 @pytest.fixture(scope="module")
 def predictions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("predictions")
-    return synthetic.write(synthetic.predictions(4_000, seed=5, separation=1.6), folder / "predictions.parquet")
+    return synthetic.write(synthetic.predictions(20_000, seed=5, separation=1.8), folder / "predictions.parquet")
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def test_check_locates_a_record_that_breaks_the_schema(
     path = _recorded(project, predictions, tmp_path, monkeypatch)
     text = re.sub(r'"verdict": "[a-z-]+"', '"verdict": "great"', path.read_text("utf-8"))
     path.write_text(text, "utf-8")
-    found = [d for d in check_path(project).diagnostics if d.code.startswith("CH6")]
+    found = [d for d in check_path(project).diagnostics if d.code.startswith("CH8")]
     line, column = _line_of(text, '"great"')
     assert [(d.code, d.line, d.column, d.message) for d in found] == [
         (
@@ -202,7 +202,7 @@ def test_check_refuses_a_record_copied_to_another_version(
     text = re.sub(r'^  "version": "3.2.0"', '  "version": "3.1.0"', path.read_text("utf-8"), flags=re.M)
     path.write_text(text, "utf-8")
     checked = check_path(project)
-    found = [d for d in checked.diagnostics if d.code.startswith("CH6")]
+    found = [d for d in checked.diagnostics if d.code.startswith("CH8")]
     line, column = _line_of(text, '  "version": "3.1.0"')
     column += len('  "version": ')
     assert [(d.code, d.line, d.column, d.message) for d in found] == [
@@ -224,3 +224,17 @@ def test_recording_a_report_of_other_specs_says_it_is_stale(
     )
     entry = check_path(project).evidence["credit-default"]
     assert entry.records["eval"].changed == ("suite",)
+
+
+def test_a_failing_evidence_rule_or_a_broken_record_does_not_stop_measuring(
+    project: Path, predictions: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    broken = project / RECORD
+    broken.parent.mkdir(parents=True)
+    broken.write_text('{"kind": "Evidence",', "utf-8")
+    errors = [(d.code, d.policy) for d in check_path(project).diagnostics if d.severity.value == "error"]
+    assert errors == [("CH100", None), ("CH500", "eu-ai-act-evidence")]
+    report = _evaluate(project, predictions, tmp_path / "eval.json", monkeypatch)
+    assert report["verdict"] == "pass"
+    assert main(["evidence", "record", "--project", str(project), str(tmp_path / "eval.json")]) == 0
+    assert [d for d in check_path(project).diagnostics if d.severity.value == "error"] == []

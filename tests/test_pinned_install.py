@@ -134,7 +134,9 @@ def test_a_project_chooses_its_charter_commit(tmp_path: Path, capsys: pytest.Cap
     assert main(["build", str(project)]) == 0
     capsys.readouterr()
     pipeline = (project / ".github/workflows/model-demand-forecast.yml").read_text("utf-8")
-    assert pipeline.count(f"uses: {mirror}/setup@{commit} # pinned in charter.yaml\n") == 2
+    setups = pipeline.count("/setup@")
+    assert setups >= 2
+    assert pipeline.count(f"uses: {mirror}/setup@{commit} # pinned in charter.yaml\n") == setups
     assert PINS["charter"].sha not in pipeline
 
 

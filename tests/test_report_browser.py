@@ -144,6 +144,9 @@ def test_an_expired_waiver_shows_as_expired(browser: Any, tmp_path: Path, monkey
     row = visit.page.locator('#waivers-table tr[data-waiver="credit-default-validation-data"]')
     assert row.get_attribute("class") == "expired"
     assert row.locator("td").nth(4).inner_text() == "expired 15 day(s) ago"
+    # The rule it waived no longer holds: the inventory says so instead of "none".
+    inventory = visit.page.locator('#inventory-table tr[data-model="credit-default"] td').all_inner_texts()
+    assert inventory[5] == "1 warning"
     model = Visit(browser, site / "models" / "credit-default.html", "credit-default-expired.png")
     model.assert_offline_and_clean()
     rule = model.page.locator('#policy-table tr[data-rule="acme-lending-models/independent-validation-data"]')

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from compiler.core.diagnostics import Severity
 from compiler.core.models.model import Model
 from compiler.core.models.project import Project
 from compiler.core.models.suite import EvaluationSuite
@@ -81,15 +80,14 @@ def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
     """Check the project; refuse (UnusableInput) when it has error-level findings."""
     from compiler.reporters import Report
     from compiler.reporters.text import render
+    from compiler.stages.evidence.store import stops_measurement
     from compiler.stages.pipeline import check_path
 
     root = Path(path)
     if not root.exists():
         raise UnusableInput(f"{path}: no such project directory")
     result = check_path(root)
-    # Policy verdicts (CH500) do not stop a measurement: measuring is how a model earns the evidence that
-    # an evidence rule asks for. Specs that are invalid or do not resolve do.
-    errors = [d for d in result.diagnostics if d.severity is Severity.ERROR and not d.suppressed and d.code != "CH500"]
+    errors = [d for d in result.diagnostics if stops_measurement(d, root)]
     if errors or result.resolved is None:
         report = Report(
             tuple(errors), files_checked=result.files, specs_checked=len(result.specs), sources=result.sources

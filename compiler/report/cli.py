@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_USAGE = 0, 2
+from compiler.core import exit_codes
 
 
 def add_report_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -36,11 +36,11 @@ def _run_report(args: argparse.Namespace) -> int:
     root = Path(args.path)
     if not root.is_dir():
         print(f"charter report: not a project directory: {args.path}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     today = current_date()
     result = check_path(root, today=today)
     if result.resolved is None:  # pragma: no cover - check_path always resolves
-        return EXIT_USAGE
+        return exit_codes.USAGE
     outputs = render(result.resolved, result.project, today, result.evidence)
     out = Path(args.out)
     try:
@@ -49,6 +49,6 @@ def _run_report(args: argparse.Namespace) -> int:
             write_atomic(out / relative, text)
     except OSError as error:
         print(f"charter report: cannot write {out}: {error.strerror}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     print(f"charter report: wrote {len(pages)} pages to {out.as_posix()}/ (open {out.as_posix()}/index.html)")
-    return EXIT_OK
+    return exit_codes.OK

@@ -47,6 +47,11 @@ class ModelFacts:
     def failing(self) -> int:
         return sum(1 for rule in self.rules if rule.status in ("fails", "not evaluated"))
 
+    @property
+    def warning(self) -> int:
+        """Rules that do not hold at warning level: an expired waiver shows here, not as "none"."""
+        return sum(1 for rule in self.rules if rule.status == "warns")
+
 
 def waiver_rows(result: Checked, today: datetime.date) -> list[dict[str, Any]]:
     """Every waiver, soonest expiry first; `days` is negative once it has expired."""

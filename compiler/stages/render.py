@@ -394,22 +394,7 @@ def _model_card(
             metrics.append({"metric": bound.metric, "slice": bound.slice, "label": _bound_label(bound)})
         for check in suite.spec.fairness:
             fairness.append({"metric": check.metric, "feature": check.sensitive_feature, "label": _bound_label(check)})
-    waivers = []
-    for waiver_spec in resolved.by_kind.get("Waiver", {}).values():
-        waiver = waiver_spec.model
-        if not isinstance(waiver, Waiver) or waiver.spec.expires < today:
-            continue
-        if (waiver.spec.target.kind, waiver.spec.target.name) == ("Model", spec.name):
-            waivers.append(
-                {
-                    "name": waiver_spec.name,
-                    "policy": waiver.spec.policy,
-                    "rule": waiver.spec.rule,
-                    "expires": waiver.spec.expires.isoformat(),
-                    "approvers": waiver.spec.approvers,
-                    "justification": waiver.spec.justification,
-                }
-            )
+    waivers = _waivers_in_force(resolved, spec.name, today)
     monitoring = _monitoring_view(body.monitoring) if body.monitoring is not None else None
     return render_template(
         "model-card.md.j2",
@@ -430,6 +415,26 @@ def _model_card(
         monitoring=monitoring,
         waivers=sorted(waivers, key=lambda w: w["name"]),
     )
+
+
+def _waivers_in_force(resolved: Resolved, model: str, today: datetime.date) -> list[dict[str, Any]]:
+    waivers = []
+    for waiver_spec in resolved.by_kind.get("Waiver", {}).values():
+        waiver = waiver_spec.model
+        if not isinstance(waiver, Waiver) or waiver.spec.expires < today:
+            continue
+        if (waiver.spec.target.kind, waiver.spec.target.name) == ("Model", model):
+            waivers.append(
+                {
+                    "name": waiver_spec.name,
+                    "policy": waiver.spec.policy,
+                    "rule": waiver.spec.rule,
+                    "expires": waiver.spec.expires.isoformat(),
+                    "approvers": waiver.spec.approvers,
+                    "justification": waiver.spec.justification,
+                }
+            )
+    return waivers
 
 
 def _monitoring_view(monitoring: Monitoring) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+from compiler.core import exit_codes
 
 
 def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,38 +27,30 @@ def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: 
 def _run_record(args: argparse.Namespace) -> int:
     from compiler.commands.evidence.record import Unusable, file_records, read_report, to_record
     from compiler.core import repofs
-    from compiler.core.diagnostics import Severity
-    from compiler.core.sources import display_path
-    from compiler.stages.evidence import EVIDENCE_DIR
+    from compiler.stages.evidence.store import stops_measurement
     from compiler.stages.pipeline import check_path, current_date
 
     root = Path(args.project)
     if not root.is_dir():
         print(f"charter evidence record: not a project directory: {args.project}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     checked = check_path(root)
-    # Policy verdicts and the committed evidence itself (which this command replaces) do not stop a record.
-    evidence_dir = display_path(root / EVIDENCE_DIR) + "/"
-    broken = [
-        d
-        for d in checked.diagnostics
-        if d.severity is Severity.ERROR and d.code != "CH500" and not d.file.startswith(evidence_dir)
-    ]
+    broken = [d for d in checked.diagnostics if stops_measurement(d, root)]
     if broken or checked.resolved is None:
         print(
             f"charter evidence record: {args.project}: the specs have {len(broken)} error(s); run `charter check`",
             file=sys.stderr,
         )
-        return EXIT_USAGE
+        return exit_codes.USAGE
     try:
         records = [to_record(read_report(Path(p)), p, checked.resolved, current_date()) for p in args.reports]
         filed = file_records(root, records)
     except Unusable as error:
         print(f"charter evidence record: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     except repofs.Refused as refused:
         print(f"charter evidence record: {refused.relative}: not written: {refused.reason}", file=sys.stderr)
-        return EXIT_USAGE
+        return exit_codes.USAGE
     for item in filed:
         entry = checked.evidence.get(item.record.model)
         stale = (
@@ -68,4 +60,4 @@ def _run_record(args: argparse.Namespace) -> int:
         )
         note = " (judged other specs than today's: stale)" if stale else ""
         print(f"recorded {item.path}: {item.record.gate} gate {item.record.verdict}{note}")
-    return EXIT_OK
+    return exit_codes.OK

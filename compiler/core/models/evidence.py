@@ -34,6 +34,8 @@ class Judged(CharterModel):
 class Checked(CharterModel):
     """One judged fact, as the gate's report lists it."""
 
+    code: Annotated[str, StringConstraints(pattern=r"^CH7[0-9]{2}$")] | None = None
+    """The gate check's code in the catalogue (`charter explain CH720`)."""
     id: ShortText
     title: ShortText
     status: Status
