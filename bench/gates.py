@@ -5,7 +5,7 @@
     .venv/bin/python bench/gates.py --memory-limit 1GB    # DuckDB's limit for every gate (default 512MB)
 
 What it runs, each gate in its own subprocess (`charter gate ...` through
-`compiler.gates.cli`), measuring wall time and the peak resident memory of
+`compiler.commands.gate`), measuring wall time and the peak resident memory of
 that process (`os.wait4`'s ru_maxrss) and its CPU time (user + system; on
 a busy machine, the wall time says more about the neighbours):
 
@@ -202,7 +202,7 @@ def _measure(gate: str, what: str, rows: int, argv: list[str], *, files: list[Pa
 
 
 def _run_gate(argv: list[str]) -> int:
-    from compiler.gates.cli import add_gate_parser
+    from compiler.commands.gate import add_gate_parser
 
     top = argparse.ArgumentParser(prog="charter")
     add_gate_parser(top.add_subparsers(dest="command"))

@@ -1,7 +1,7 @@
 """Shared helpers of the gate tests: small projects written to tmp dirs, and a gate runner.
 
 The runner parses argv with a bare argparse that only knows
-`compiler.gates.cli.add_gate_parser`, as `charter` does once it is wired in.
+`compiler.commands.gate.add_gate_parser`, as `charter` does once it is wired in.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler.gates.cli import add_gate_parser
+from compiler.commands.gate import add_gate_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 CREDIT = ROOT / "examples" / "credit-scoring"

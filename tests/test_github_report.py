@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from test_plan_fixtures import TODAY, commit, edit, git, make_repo, write
 
-from compiler.integrations.github import add_github_parser
+from compiler.commands.github import add_github_parser
 from compiler.integrations.github.client import Environment, NotInActions
 
 TOKEN = "ghs_t0pS3cretT0kenThatMustNeverBePrinted"

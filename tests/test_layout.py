@@ -17,10 +17,27 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "compiler"
 # What each layer may import of Charter's, beside itself and the package root (which holds the version).
+# Read down the table: a layer imports only layers above it, so the package graph has no cycle.
 ALLOWED = {
     "compiler.core": ("compiler.core",),
     "compiler.stages": ("compiler.core", "compiler.stages"),
     "compiler.reporters": ("compiler.core", "compiler.reporters"),
+    "compiler.integrations": ("compiler.core", "compiler.stages", "compiler.reporters", "compiler.integrations"),
+    "compiler.plan": (
+        "compiler.core",
+        "compiler.stages",
+        "compiler.reporters",
+        "compiler.integrations",
+        "compiler.plan",
+    ),
+    "compiler.gates": (
+        "compiler.core",
+        "compiler.stages",
+        "compiler.reporters",
+        "compiler.integrations",
+        "compiler.gates",
+    ),
+    "compiler.report": ("compiler.core", "compiler.stages", "compiler.reporters", "compiler.report"),
 }
 MAX_MODULE_LINES = 500
 
@@ -54,9 +71,12 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 def test_the_layers_exist() -> None:
     names = {module_name(path) for path in MODULES}
-    for layer in ("core", "stages", "commands", "integrations", "gates", "reporters", "plan"):
+    for layer in ("core", "stages", "commands", "integrations", "gates", "reporters", "plan", "report"):
         assert f"compiler.{layer}" in names, layer
     assert "compiler.stages.pipeline" in names
+    # Every package is a layer of the table or the command line, which may import them all.
+    packages = {name.split(".")[1] for name in names if name.count(".") >= 1 and name != "compiler.__main__"}
+    assert {f"compiler.{package}" for package in packages} <= {*ALLOWED, "compiler.commands"}
     flat = sorted(path.name for path in PACKAGE.glob("*.py"))
     assert flat == ["__init__.py", "__main__.py"]
 
@@ -102,3 +122,13 @@ TOO_LONG = {
 def test_modules_stay_short(path: Path) -> None:
     lines = len(path.read_text("utf-8").splitlines())
     assert (lines > MAX_MODULE_LINES) == (module_name(path) in TOO_LONG), f"{lines} lines"
+
+
+def test_every_command_line_module_is_under_commands() -> None:
+    """Argument parsing and exit codes live with the commands, never in a layer below them."""
+    for path in MODULES:
+        name = module_name(path)
+        if name.startswith("compiler.commands") or name == "compiler.__main__":
+            continue
+        text = path.read_text("utf-8")
+        assert "add_parser(" not in text, name

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from test_plan_fixtures import REGION, TODAY, commit, edit, git, make_repo, write
 
+from compiler.commands.plan import add_plan_parser
 from compiler.core.diagnostics import Severity
 from compiler.integrations.gitops.git import GitError
 from compiler.integrations.gitops.snapshot import at_revision, at_worktree
-from compiler.plan import add_plan_parser
 from compiler.plan.breaking import RULES
 from compiler.plan.make import Plan, make_plan
 from compiler.plan.report import md, render

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from compiler import __version__
+from compiler.commands.common import emit, project_directory
 from compiler.core import exit_codes
 from compiler.core.diagnostics import Diagnostic, exit_code, sort_diagnostics
 from compiler.reporters import Report, formats
@@ -97,17 +98,17 @@ def _parser() -> argparse.ArgumentParser:
     _add_output_options(build)
     build.set_defaults(run=_run_build)
 
-    from compiler.commands.evidence.cli import add_evidence_parser
-    from compiler.integrations.github import add_github_parser
-    from compiler.plan import add_plan_parser
-    from compiler.report.cli import add_report_parser
+    from compiler.commands.evidence import add_evidence_parser
+    from compiler.commands.github import add_github_parser
+    from compiler.commands.plan import add_plan_parser
+    from compiler.commands.report import add_report_parser
 
     add_plan_parser(commands)
     add_github_parser(commands)
     add_evidence_parser(commands)
     add_report_parser(commands)
 
-    from compiler.gates.cli import add_gate_parser
+    from compiler.commands.gate import add_gate_parser
 
     add_gate_parser(commands)
     return parser
@@ -174,7 +175,7 @@ def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
         color=_use_color(args) and fmt == "text",
         tool_version=__version__,
     )
-    _emit(formats()[fmt](report), args.output)
+    emit(formats()[fmt](report), args.output)
 
 
 def _run_build(args: argparse.Namespace) -> int:
@@ -182,9 +183,8 @@ def _run_build(args: argparse.Namespace) -> int:
     from compiler.stages import emit
     from compiler.stages.pipeline import build, current_date
 
-    root = Path(args.path)
-    if not root.is_dir():
-        print(f"charter: not a project directory: {args.path}", file=sys.stderr)
+    root = project_directory(args.path, "charter")
+    if root is None:
         return exit_codes.USAGE
     (checked,) = _check_all(args, [args.path])
     result, outputs = build(checked, current_date())
@@ -273,16 +273,6 @@ def _display_root(root: Path) -> str:
 
     shown = display_path(root)
     return "" if shown in ("", ".") else shown.rstrip("/") + "/"
-
-
-def _emit(text: str, output: str | None) -> None:
-    if output:
-        from compiler.core.fsutil import write_output
-
-        write_output(Path(output), text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
 
 
 class _progress:

@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from compiler.commands.evidence.record import stub_record
+from compiler.commands.evidence_record import stub_record
 from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.sources import display_path

@@ -3,5 +3,5 @@
 - `facts`: what the pages show, as plain data (inventory, policy status, waivers).
 - `lineage`: one SVG per model: contracts, suite, model, environments, generated files.
 - `pages`: HTML from sandboxed, autoescaping templates; model cards from their Markdown.
-- `cli`: the command.
+- the command is `compiler.commands.report`.
 """

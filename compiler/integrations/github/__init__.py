@@ -1,7 +1,2 @@
-"""`charter github report`: findings and the plan on a pull request, through PyGithub."""
-
-from __future__ import annotations
-
-from compiler.integrations.github.cli import add_github_parser
-
-__all__ = ["add_github_parser"]
+"""GitHub: the check run with annotations and the one summary comment, through PyGithub.
+The command is `compiler.commands.github` (`charter github report`)."""

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
+from compiler.commands.common import emit, project_directory
 from compiler.core import exit_codes
-from compiler.core.fsutil import write_output
 
 
 def add_plan_parser(commands: Any) -> argparse.ArgumentParser:
@@ -49,9 +48,8 @@ def run_plan(args: argparse.Namespace) -> int:
     from compiler.plan.make import make_plan
     from compiler.plan.report import render
 
-    path = Path(args.path)
-    if not path.is_dir():
-        print(f"charter plan: not a project directory: {args.path}", file=sys.stderr)
+    path = project_directory(args.path, "charter plan")
+    if path is None:
         return exit_codes.USAGE
     try:
         plan = make_plan(path, args.base, args.head, fail_on=args.fail_on)
@@ -59,9 +57,5 @@ def run_plan(args: argparse.Namespace) -> int:
         print(f"charter plan: {error}", file=sys.stderr)
         return exit_codes.USAGE
     text = render(plan, args.format, diffs=not args.no_diff)
-    if args.output:
-        write_output(Path(args.output), text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    emit(text, args.output)
     return plan.exit_code()

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from compiler.commands.common import project_directory
 from compiler.core import exit_codes
 
 
@@ -25,14 +26,13 @@ def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: 
 
 
 def _run_record(args: argparse.Namespace) -> int:
-    from compiler.commands.evidence.record import Unusable, file_records, read_report, to_record
+    from compiler.commands.evidence_record import Unusable, file_records, read_report, to_record
     from compiler.core import repofs
     from compiler.stages.evidence.store import stops_measurement
     from compiler.stages.pipeline import check_path, current_date
 
-    root = Path(args.project)
-    if not root.is_dir():
-        print(f"charter evidence record: not a project directory: {args.project}", file=sys.stderr)
+    root = project_directory(args.project, "charter evidence record")
+    if root is None:
         return exit_codes.USAGE
     checked = check_path(root)
     broken = [d for d in checked.diagnostics if stops_measurement(d, root)]

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from compiler.commands.common import project_directory
 from compiler.core import exit_codes
 
 PREFIX = "charter github report"
@@ -81,9 +82,8 @@ def _pull_request(event: Mapping[str, Any]) -> tuple[int | None, str | None, str
 def run_report(args: argparse.Namespace) -> int:
     from compiler.integrations.github.client import Environment, NotInActions, Settings
 
-    path = Path(args.path)
-    if not path.is_dir():
-        print(f"{PREFIX}: not a project directory: {args.path}", file=sys.stderr)
+    path = project_directory(args.path, PREFIX)
+    if path is None:
         return exit_codes.USAGE
     try:
         environment = Environment.from_environ()

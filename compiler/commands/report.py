@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from compiler.commands.common import project_directory
 from compiler.core import exit_codes
 
 
@@ -33,9 +34,8 @@ def _run_report(args: argparse.Namespace) -> int:
     from compiler.stages.pipeline import check_path, current_date
     from compiler.stages.render import render
 
-    root = Path(args.path)
-    if not root.is_dir():
-        print(f"charter report: not a project directory: {args.path}", file=sys.stderr)
+    root = project_directory(args.path, "charter report")
+    if root is None:
         return exit_codes.USAGE
     today = current_date()
     result = check_path(root, today=today)
