@@ -176,19 +176,7 @@ class _Loader:
         prob_columns: dict[str, str] = {}
         derive_pred = False
         if task == "binary-classification":
-            needs_score = bool(metrics & scoring.BINARY_NEEDS_SCORE)
-            needs_pred = bool(metrics & scoring.BINARY_NEEDS_PRED) or bool(self.suite.spec.fairness)
-            if needs_score or ("y_score" in available and "y_pred" not in available):
-                needed["y_score"] = ", ".join(sorted(metrics & scoring.BINARY_NEEDS_SCORE)) or "deriving y_pred"
-                score_column = "y_score"
-            if needs_pred:
-                if "y_pred" in available:
-                    needed["y_pred"] = "thresholded metrics and fairness"
-                elif "y_score" in available:
-                    derive_pred = True
-                    score_column = "y_score"
-                else:
-                    needed["y_pred"] = "thresholded metrics and fairness (or give y_score)"
+            score_column, derive_pred = self.binary_columns(metrics, available, needed)
         elif task == "multiclass-classification":
             needed["y_pred"] = "predicted classes"
             prob_columns = {name[len("y_prob_") :]: name for name in available if name.startswith("y_prob_")}
@@ -222,6 +210,29 @@ class _Loader:
                 loaded.exact = self.exact(available, labels)
         loaded.features = self.features(feature_columns)
         return loaded
+
+    def binary_columns(
+        self, metrics: set[str], available: dict[str, str], needed: dict[str, str]
+    ) -> tuple[str | None, bool]:
+        """The score column a binary model's metrics read, and whether y_pred is derived from it by threshold.
+
+        Adds to `needed` the columns the file must have, with what they are for."""
+        score_column: str | None = None
+        derive_pred = False
+        needs_score = bool(metrics & scoring.BINARY_NEEDS_SCORE)
+        needs_pred = bool(metrics & scoring.BINARY_NEEDS_PRED) or bool(self.suite.spec.fairness)
+        if needs_score or ("y_score" in available and "y_pred" not in available):
+            needed["y_score"] = ", ".join(sorted(metrics & scoring.BINARY_NEEDS_SCORE)) or "deriving y_pred"
+            score_column = "y_score"
+        if needs_pred:
+            if "y_pred" in available:
+                needed["y_pred"] = "thresholded metrics and fairness"
+            elif "y_score" in available:
+                derive_pred = True
+                score_column = "y_score"
+            else:
+                needed["y_pred"] = "thresholded metrics and fairness (or give y_score)"
+        return score_column, derive_pred
 
     def feature_columns(self, available: dict[str, str], needed: dict[str, str]) -> dict[str, str]:
         """Feature name (as the spec writes it) -> file column."""

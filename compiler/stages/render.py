@@ -13,7 +13,7 @@ from typing import Any
 
 from compiler.core.models.common import Resources
 from compiler.core.models.environment import Environment
-from compiler.core.models.model import Model, Monitoring
+from compiler.core.models.model import Deployment, Model, Monitoring
 from compiler.core.models.project import Project, ProjectSpec
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
@@ -22,7 +22,7 @@ from compiler.core.specs import Spec
 from compiler.stages import data_access
 from compiler.stages.evidence.card import card_view
 from compiler.stages.evidence.store import EvidenceByModel, ModelEvidence
-from compiler.stages.resolve import Resolved
+from compiler.stages.resolve import ModelLinks, Resolved
 from compiler.stages.templating import render_template
 
 DEFAULT_RESOURCES = {
@@ -97,6 +97,21 @@ def _root_prefix(resolved: Resolved) -> str:
     return project.file.rsplit("/", 1)[0] + "/"
 
 
+@dataclass(frozen=True)
+class _ModelRender:
+    """What every file rendered for one model shares."""
+
+    spec: Spec
+    model: Model
+    resolved: Resolved
+    settings: ProjectSpec
+    base: dict[str, Any]
+    source: str
+    view: dict[str, Any]
+    links: ModelLinks | None
+    environments: list[tuple[Deployment, Spec, Environment]]
+
+
 def _model_outputs(
     spec: Spec,
     model: Model,
@@ -107,73 +122,82 @@ def _model_outputs(
     today: datetime.date,
     evidence: ModelEvidence | None,
 ) -> list[Output]:
-    body = model.spec
     links = resolved.links.get(spec.name)
     source = _relative(spec.file, resolved)
     view = _model_view(spec, model)
     environments = _ordered_environments(model, links.environments if links else {})
-    deployments = []
+    job = _ModelRender(spec, model, resolved, settings, base, source, view, links, environments)
     outputs: list[Output] = []
-    for deployment, env_spec, env in environments:
-        manifest_dir = f"{settings.outputs.deploy}/{env_spec.name}/{spec.name}"
-        context = {"model": view, "env": {**env.spec.model_dump(), "name": env_spec.name}, "source": source}
-        canary = deployment.canary.traffic_percent if deployment.canary else None
-        files = _manifests(body, deployment, context, manifest_dir, canary)
-        outputs.extend(Output(path, text, spec.file) for path, text in files.items())
-        if settings.deployment.mode == "gitops":
-            outputs.append(
-                Output(
-                    f"{settings.outputs.deploy}/argocd/{spec.name}-{env_spec.name}.yaml",
-                    render_template(
-                        "argocd-application.yaml.j2",
-                        **context,
-                        manifest_dir=manifest_dir,
-                        repo_url=settings.deployment.repo_url,
-                    ),
-                    spec.file,
-                )
-            )
-        runtime = body.serving.runtime if body.serving else "kubernetes"
-        previous = env.spec.promotes_from
-        needs = ["evaluate"] + ([f"deploy-{previous}"] if previous in {e[1].name for e in environments} else [])
-        deployments.append(
-            {
-                "environment": env_spec.name,
-                "github_environment": env.spec.github_environment,
-                "tier": env.spec.tier,
-                "approvals": env.spec.approvals,
-                "replicas": deployment.replicas,
-                "namespace": env.spec.namespace,
-                "object_name": spec.name,
-                "needs": needs,
-                "manifest_dir": manifest_dir,
-                "canary_percent": canary,
-                "canary_file": f"{manifest_dir}/canary/" if canary else None,
-                "wait_canary": _WAIT["kubernetes-canary" if runtime == "kubernetes" else "kserve"],
-                "wait_full": _WAIT["kubernetes-after-canary" if runtime == "kubernetes" and canary else runtime],
-            }
+    deployments = [_deployment(job, deployment, env_spec, env, outputs) for deployment, env_spec, env in environments]
+    outputs.append(_pipeline(job, deployments))
+    monitor = _monitor(job)
+    if monitor is not None:
+        outputs.append(monitor)
+    card = _model_card(
+        spec, model, resolved, view=view, deployments=deployments, source=source, today=today, evidence=evidence
+    )
+    outputs.append(Output(f"{settings.outputs.docs}/{spec.name}.md", card, spec.file))
+    return outputs
+
+
+def _deployment(
+    job: _ModelRender, deployment: Deployment, env_spec: Spec, env: Environment, outputs: list[Output]
+) -> dict[str, Any]:
+    """The manifests of one environment (added to `outputs`), and what the pipeline's deploy job needs."""
+    spec, body, settings = job.spec, job.model.spec, job.settings
+    manifest_dir = f"{settings.outputs.deploy}/{env_spec.name}/{spec.name}"
+    context = {"model": job.view, "env": {**env.spec.model_dump(), "name": env_spec.name}, "source": job.source}
+    canary = deployment.canary.traffic_percent if deployment.canary else None
+    files = _manifests(body, deployment, context, manifest_dir, canary)
+    outputs.extend(Output(path, text, spec.file) for path, text in files.items())
+    if settings.deployment.mode == "gitops":
+        application = render_template(
+            "argocd-application.yaml.j2", **context, manifest_dir=manifest_dir, repo_url=settings.deployment.repo_url
         )
+        outputs.append(
+            Output(f"{settings.outputs.deploy}/argocd/{spec.name}-{env_spec.name}.yaml", application, spec.file)
+        )
+    runtime = body.serving.runtime if body.serving else "kubernetes"
+    previous = env.spec.promotes_from
+    needs = ["evaluate"] + ([f"deploy-{previous}"] if previous in {e[1].name for e in job.environments} else [])
+    return {
+        "environment": env_spec.name,
+        "github_environment": env.spec.github_environment,
+        "tier": env.spec.tier,
+        "approvals": env.spec.approvals,
+        "replicas": deployment.replicas,
+        "namespace": env.spec.namespace,
+        "object_name": spec.name,
+        "needs": needs,
+        "manifest_dir": manifest_dir,
+        "canary_percent": canary,
+        "canary_file": f"{manifest_dir}/canary/" if canary else None,
+        "wait_canary": _WAIT["kubernetes-canary" if runtime == "kubernetes" else "kserve"],
+        "wait_full": _WAIT["kubernetes-after-canary" if runtime == "kubernetes" and canary else runtime],
+    }
+
+
+def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
+    """The model's pipeline: data gate, training, evaluation gate, evidence, deployments in promotion order."""
+    spec, body, settings, links = job.spec, job.model.spec, job.settings, job.links
     training_contract = links.training if links else None
-    pipeline_file = f"model-{spec.name}.yml"
     watched = sorted(
         {
-            _relative(s.file, resolved)
-            for s in [spec, training_contract, links.suite if links else None, *[e[1] for e in environments]]
+            _relative(s.file, job.resolved)
+            for s in [spec, training_contract, links.suite if links else None, *[e[1] for e in job.environments]]
             if s is not None
         }
     )
-    contract_id = training_contract.name if training_contract else body.data.training.contract
-    contracts = [c for c in resolved.specs if c.contract is not None]
     training_server = data_access.choose(body.data.training, training_contract)
     pipeline = render_template(
         "model-pipeline.yml.j2",
-        **base,
-        source=source,
-        model=view,
+        **job.base,
+        source=job.source,
+        model=job.view,
         watched=[path for path in watched if _safe_path(path)],
         suite=body.evaluation.suite,
         training={
-            "contract": contract_id,
+            "contract": training_contract.name if training_contract else body.data.training.contract,
             "server": training_server.name,
             "reads": _reads_data([training_server], settings),
             "image": body.training.image,
@@ -183,47 +207,36 @@ def _model_outputs(
         deployments=[] if settings.deployment.mode == "gitops" else deployments,
         propose_evidence=settings.evidence.propose == "pull-request",
     )
-    outputs.append(Output(f"{settings.outputs.workflows}/{pipeline_file}", pipeline, spec.file))
-    if body.monitoring is not None:
-        reference_ref = body.monitoring.reference or body.data.training
-        reference = data_access.choose(reference_ref, data_access.find_contract(contracts, reference_ref))
-        production = body.data.production
-        current = (
-            data_access.choose(production, data_access.find_contract(contracts, production))
-            if production is not None
-            else data_access.ServerChoice("", None)
-        )
-        monitoring = {
-            **_monitoring_view(body.monitoring),
-            "reference_server": reference.name,
-            "current_server": current.name,
-            "reads": _reads_data([reference, current], settings),
-            "pipeline_file": pipeline_file,
-        }
-        outputs.append(
-            Output(
-                f"{settings.outputs.workflows}/monitor-{spec.name}.yml",
-                render_template("model-monitor.yml.j2", **base, source=source, model=view, monitoring=monitoring),
-                spec.file,
-            )
-        )
-    outputs.append(
-        Output(
-            f"{settings.outputs.docs}/{spec.name}.md",
-            _model_card(
-                spec,
-                model,
-                resolved,
-                view=view,
-                deployments=deployments,
-                source=source,
-                today=today,
-                evidence=evidence,
-            ),
-            spec.file,
-        )
+    return Output(f"{settings.outputs.workflows}/{_pipeline_file(spec)}", pipeline, spec.file)
+
+
+def _pipeline_file(spec: Spec) -> str:
+    return f"model-{spec.name}.yml"
+
+
+def _monitor(job: _ModelRender) -> Output | None:
+    """The scheduled drift check, when the model has `monitoring`."""
+    spec, body, settings = job.spec, job.model.spec, job.settings
+    if body.monitoring is None:
+        return None
+    contracts = [c for c in job.resolved.specs if c.contract is not None]
+    reference_ref = body.monitoring.reference or body.data.training
+    reference = data_access.choose(reference_ref, data_access.find_contract(contracts, reference_ref))
+    production = body.data.production
+    current = (
+        data_access.choose(production, data_access.find_contract(contracts, production))
+        if production is not None
+        else data_access.ServerChoice("", None)
     )
-    return outputs
+    monitoring = {
+        **_monitoring_view(body.monitoring),
+        "reference_server": reference.name,
+        "current_server": current.name,
+        "reads": _reads_data([reference, current], settings),
+        "pipeline_file": _pipeline_file(spec),
+    }
+    text = render_template("model-monitor.yml.j2", **job.base, source=job.source, model=job.view, monitoring=monitoring)
+    return Output(f"{settings.outputs.workflows}/monitor-{spec.name}.yml", text, spec.file)
 
 
 def _reads_data(choices: list[data_access.ServerChoice], settings: ProjectSpec) -> dict[str, Any]:
@@ -262,7 +275,7 @@ def _model_view(spec: Spec, model: Model) -> dict[str, Any]:
     }
 
 
-def _ordered_environments(model: Model, environments: dict[str, Spec]) -> list[tuple[Any, Spec, Environment]]:
+def _ordered_environments(model: Model, environments: dict[str, Spec]) -> list[tuple[Deployment, Spec, Environment]]:
     """Deployments in promotion order: an environment after the one it promotes from."""
     pending = [
         (deployment, environments[deployment.environment])
