@@ -56,7 +56,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"charter {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_check_and_build(commands)
+    _add_tools(commands)
 
+    from compiler.commands.evidence import add_evidence_parser
+    from compiler.commands.gate import add_gate_parser
+    from compiler.commands.github import add_github_parser
+    from compiler.commands.plan import add_plan_parser
+    from compiler.commands.report import add_report_parser
+
+    add_plan_parser(commands)
+    add_github_parser(commands)
+    add_evidence_parser(commands)
+    add_report_parser(commands)
+    add_gate_parser(commands)
+    return parser
+
+
+def _add_check_and_build(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     check = commands.add_parser("check", help="load, validate, resolve and evaluate policies; writes nothing")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="project directories or files")
     _add_output_options(check)
@@ -66,7 +83,17 @@ def _parser() -> argparse.ArgumentParser:
         help="report only on what changed since REV and what refers to it (the check itself runs in full)",
     )
     check.set_defaults(run=_run_check)
+    build = commands.add_parser("build", help="check, then render workflows, manifests and model cards")
+    build.add_argument("path", nargs="?", default=".", metavar="PATH", help="the project directory")
+    build.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a generated file is missing, stale or edited"
+    )
+    build.add_argument("--no-diff", action="store_true", help="with --check: list files without their diffs")
+    _add_output_options(build)
+    build.set_defaults(run=_run_build)
 
+
+def _add_tools(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     init = commands.add_parser("init", help="scaffold a working project")
     init.add_argument("directory", nargs="?", default=".", metavar="DIR")
     init.add_argument("--name", help="project name (default: the directory's name)")
@@ -88,30 +115,6 @@ def _parser() -> argparse.ArgumentParser:
     policy_test = policy_commands.add_parser("test", help="run policy unit tests (cases as data)")
     policy_test.add_argument("directory", nargs="?", default="policies", metavar="DIR")
     policy_test.set_defaults(run=_run_policy_test)
-
-    build = commands.add_parser("build", help="check, then render workflows, manifests and model cards")
-    build.add_argument("path", nargs="?", default=".", metavar="PATH", help="the project directory")
-    build.add_argument(
-        "--check", action="store_true", help="write nothing; exit 1 if a generated file is missing, stale or edited"
-    )
-    build.add_argument("--no-diff", action="store_true", help="with --check: list files without their diffs")
-    _add_output_options(build)
-    build.set_defaults(run=_run_build)
-
-    from compiler.commands.evidence import add_evidence_parser
-    from compiler.commands.github import add_github_parser
-    from compiler.commands.plan import add_plan_parser
-    from compiler.commands.report import add_report_parser
-
-    add_plan_parser(commands)
-    add_github_parser(commands)
-    add_evidence_parser(commands)
-    add_report_parser(commands)
-
-    from compiler.commands.gate import add_gate_parser
-
-    add_gate_parser(commands)
-    return parser
 
 
 def _add_output_options(command: argparse.ArgumentParser) -> None:

@@ -364,6 +364,27 @@ def _manifests(
     return files
 
 
+def _card_contracts(roles: list[tuple[str, Spec | None]]) -> tuple[list[dict[str, Any]], set[str]]:
+    """The data a card names, by role, and the columns tagged PII or protected in them."""
+    contracts = []
+    sensitive: set[str] = set()
+    for role, contract_spec in roles:
+        if contract_spec is None or contract_spec.contract is None:
+            continue
+        contract = contract_spec.contract
+        contracts.append(
+            {
+                "role": role,
+                "name": contract.name or contract.id,
+                "version": contract.version or "-",
+                "status": contract.status or "-",
+                "columns": len(contract.columns),
+            }
+        )
+        sensitive.update(c.name for c in contract.columns if {"pii", "protected"} & set(c.tags))
+    return contracts, sensitive
+
+
 def _model_card(
     spec: Spec,
     model: Model,
@@ -380,26 +401,14 @@ def _model_card(
     suite_spec = links.suite if links else None
     suite = suite_spec.model if suite_spec is not None else None
     assert suite is None or isinstance(suite, EvaluationSuite)
-    contracts = []
-    sensitive: set[str] = set()
-    for role, contract_spec in (
-        ("training", links.training if links else None),
-        ("validation", links.validation if links else None),
-        ("evaluation", resolved.suite_datasets.get(suite_spec.name) if suite_spec else None),
-    ):
-        if contract_spec is None or contract_spec.contract is None:
-            continue
-        contract = contract_spec.contract
-        contracts.append(
-            {
-                "role": role,
-                "name": contract.name or contract.id,
-                "version": contract.version or "-",
-                "status": contract.status or "-",
-                "columns": len(contract.columns),
-            }
-        )
-        sensitive.update(c.name for c in contract.columns if {"pii", "protected"} & set(c.tags))
+    evaluation = resolved.suite_datasets.get(suite_spec.name) if suite_spec else None
+    contracts, sensitive = _card_contracts(
+        [
+            ("training", links.training if links else None),
+            ("validation", links.validation if links else None),
+            ("evaluation", evaluation),
+        ]
+    )
     metrics = []
     fairness = []
     if suite is not None:
