@@ -114,7 +114,6 @@ def test_the_direction_test_catches_a_lazy_wrong_import() -> None:
 TOO_LONG = {
     "compiler.gates.data",
     "compiler.gates.eval",
-    "compiler.plan.breaking",
 }
 
 
