@@ -113,7 +113,6 @@ def test_the_direction_test_catches_a_lazy_wrong_import() -> None:
 # that is short enough fails the test below, so it leaves the list when it is split.
 TOO_LONG = {
     "compiler.gates.data",
-    "compiler.gates.eval",
 }
 
 

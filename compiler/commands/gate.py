@@ -160,10 +160,11 @@ def _run_data(args: argparse.Namespace) -> int:
 def _run_eval(args: argparse.Namespace) -> int:
     def build(project: ProjectSpecs) -> GateReport:
         from compiler.gates import eval as evaluation
+        from compiler.gates.eval_load import EvalOptions
 
         return evaluation.run(
             project,
-            evaluation.EvalOptions(
+            EvalOptions(
                 model=args.model,
                 predictions=args.predictions or (),
                 server=_server_name(args.server, args.predictions, "--predictions", "the suite's spec.dataset.server"),
