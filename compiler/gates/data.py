@@ -519,23 +519,6 @@ class _Scan:
         predicate = f"{column.typed} IS NOT NULL AND NOT ({' AND '.join(tests)})"
         return self.count_where(predicate), predicate
 
-    def invalid_predicate(self, column: _Column, rule: dict[str, Any]) -> tuple[str | None, str]:
-        """The SQL that selects invalid values (`validValues`, `pattern`), or None and why the rule is skipped."""
-        arguments = rule.get("arguments") if isinstance(rule.get("arguments"), dict) else {}
-        assert isinstance(arguments, dict)
-        valid = arguments.get("validValues")
-        pattern = arguments.get("pattern")
-        tests = []
-        if isinstance(valid, list):
-            tests.append(_membership(column, tuple(valid)))
-        if isinstance(pattern, str):
-            if not self.valid_pattern(pattern):
-                return None, "invalid `pattern`"
-            tests.append(f"regexp_matches(CAST({column.typed} AS VARCHAR), {sql_string(pattern)})")
-        if not tests:
-            return None, "invalidValues needs validValues or pattern"
-        return f"{column.typed} IS NOT NULL AND NOT ({' AND '.join(tests)})", ""
-
     def judge_rule(
         self, item: _Rule, count: int, *, predicate: str | None = None, column: _Column | None = None
     ) -> None:
@@ -804,17 +787,6 @@ def _compatible(logical: str, data_type: str) -> bool:
     if logical == "map":
         return base == "MAP"
     return True
-
-
-def _missing_predicate(column: _Column, rule: dict[str, Any]) -> str:
-    """The SQL that selects missing values: NULL, and the rule's `missingValues` compared as text."""
-    arguments = rule.get("arguments")
-    missing = _list(arguments.get("missingValues") if isinstance(arguments, dict) else None)
-    texts = [sql_string(canonical(v)) for v in missing if v is not None]
-    parts = [f"{column.raw} IS NULL"] if (None in missing or not missing) else []
-    if texts:
-        parts.append(f"CAST({column.raw} AS VARCHAR) IN ({', '.join(texts)})")
-    return " OR ".join(parts)
 
 
 def _membership(column: _Column, values: tuple[Any, ...]) -> str:
