@@ -13,7 +13,6 @@ import datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import PackageLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup
@@ -24,6 +23,7 @@ from compiler.report.facts import ModelFacts, model_facts, waiver_rows
 from compiler.report.lineage import lineage_svg
 from compiler.stages.pipeline import Checked
 from compiler.stages.render import Output
+from compiler.stages.templating import sandboxed
 
 
 def _for_people(value: Any) -> Any:
@@ -32,15 +32,7 @@ def _for_people(value: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
-        loader=PackageLoader("compiler", "templates/report"),
-        undefined=StrictUndefined,
-        autoescape=True,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        finalize=_for_people,
-    )
+    env = sandboxed("report", autoescape=True, finalize=_for_people)
     env.filters["people"] = _for_people
     return env
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -59,16 +60,24 @@ markdown_text = markdown.card_text
 code_span = markdown.card_code
 
 
-@lru_cache(maxsize=1)
-def environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
-        loader=PackageLoader("compiler", "templates/render"),
+def sandboxed(
+    folder: str, *, autoescape: bool, finalize: Callable[[Any], Any] | None = None
+) -> ImmutableSandboxedEnvironment:
+    """A sandboxed Jinja environment over `compiler/templates/<folder>`: a missing variable is an error."""
+    return ImmutableSandboxedEnvironment(
+        loader=PackageLoader("compiler", f"templates/{folder}"),
         undefined=StrictUndefined,
-        autoescape=False,
+        autoescape=autoescape,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=finalize,
     )
+
+
+@lru_cache(maxsize=1)
+def environment() -> ImmutableSandboxedEnvironment:
+    env = sandboxed("render", autoescape=False)
     env.filters["q"] = yaml_scalar
     env.filters["flow"] = yaml_json
     env.filters["comment"] = yaml_comment
