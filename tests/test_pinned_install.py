@@ -178,3 +178,13 @@ def test_the_pinned_commit_is_in_this_repository_with_its_setup_action_and_locks
     assert {"setup/action.yml", "setup/install.sh", *locks} <= listed
     version = _git("show", f"{sha}:compiler/__init__.py").stdout
     assert f'__version__ = "{PINS["charter"].version.removeprefix("v")}"' in version
+
+
+def test_init_writes_the_charter_pin_into_the_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The pin is the project's: visible in charter.yaml, so CI installs what renders the committed files."""
+    project = tmp_path / "churn"
+    assert main(["init", str(project)]) == 0
+    text = (project / "charter.yaml").read_text("utf-8")
+    assert f"      commit: {PINS['charter'].sha}\n" in text
+    assert main(["check", str(project)]) == 0
+    capsys.readouterr()

@@ -1,9 +1,10 @@
 """`charter init`: write a small, complete project that `charter check` passes.
 
 The files come from `compiler/templates/init/` (package data). The only
-substitution is the literal token `__NAME__`, replaced by the project name
+substitutions are the literal token `__NAME__`, replaced by the project name
 after that name has been validated as a DNS label, so nothing but
-`[a-z0-9-]` ever reaches the YAML.
+`[a-z0-9-]` ever reaches the YAML, and `__CHARTER_COMMIT__`, the commit of
+Charter this release pins (40 hex digits, from `compiler.core.pins`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path, PurePosixPath
 
 from compiler.core.fsutil import write_atomic
 from compiler.core.models.common import NAME_PATTERN
+from compiler.core.pins import PINS
 
 TOKEN = "__NAME__"
+COMMIT_TOKEN = "__CHARTER_COMMIT__"
 DEFAULT_NAME = "my-project"
 # The templates derive `NAME-eval` (a suite name, a DNS label of at most 63
 # characters) from the project name: keep the name short enough for that.
@@ -56,7 +59,7 @@ def scaffold(target: Path, name: str | None = None, force: bool = False) -> list
         )
     written: list[Path] = []
     for path, text in planned:
-        write_atomic(path, text.replace(TOKEN, project))
+        write_atomic(path, text.replace(TOKEN, project).replace(COMMIT_TOKEN, PINS["charter"].sha))
         written.append(path)
     return written
 
