@@ -11,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from compiler.core.models import CONTRACT_KIND
+from compiler.core.references import Reference, references
 from compiler.core.safe_names import escape_for_people
+from compiler.core.specs import Spec
 from compiler.report.facts import promotion_order
 from compiler.stages.pipeline import Checked
 from compiler.stages.render import Output
+from compiler.stages.resolve import Resolved
 
 COLUMN_WIDTH, NODE_WIDTH, NODE_HEIGHT, ROW_HEIGHT, MARGIN = 230, 200, 34, 46, 16
 OUTPUT_WIDTH = 360  # generated files have long paths: the last column is wider
@@ -52,16 +56,19 @@ def lineage_nodes(result: Checked, model: str, outputs: list[Output]) -> tuple[l
 
     center = add("Model", model, 2)
     suite = links.suite if links is not None else None
-    if links is not None:
-        for contract in (links.training, links.validation):
-            if contract is not None:
-                edges.append((add("DataContract", contract.name, 0), center))
+    # What the model and its suite refer to, read from the one reference module: every contract they name.
+    model_spec = resolved.get("Model", model)
+    for reference in references(model_spec) if model_spec is not None else ():
+        contract = _contract(resolved, reference)
+        if contract is not None:
+            edges.append((add("DataContract", contract.name, 0), center))
     if suite is not None:
         suite_key = add("EvaluationSuite", suite.name, 1)
         edges.append((suite_key, center))
-        dataset = resolved.suite_datasets.get(suite.name)
-        if dataset is not None:
-            edges.append((add("DataContract", dataset.name, 0), suite_key))
+        for reference in references(suite):
+            contract = _contract(resolved, reference)
+            if contract is not None:
+                edges.append((add("DataContract", contract.name, 0), suite_key))
     previous = center
     for environment in promotion_order(result, model):
         key = add("Environment", environment, 3)
@@ -73,6 +80,21 @@ def lineage_nodes(result: Checked, model: str, outputs: list[Output]) -> tuple[l
         owner = next((f"Environment/{e}" for e in sorted(environments) if _deploys_to(output.path, e, model)), center)
         edges.append((owner, add("Output", output.path, 4)))
     return list(nodes.values()), list(dict.fromkeys(edges))
+
+
+def _contract(resolved: Resolved, reference: Reference) -> Spec | None:
+    """The contract a reference names, by id or name (and version), when it resolved to exactly one."""
+    if reference.kind != CONTRACT_KIND:
+        return None
+    version = reference.data.version if reference.data is not None else None
+    found = [
+        spec
+        for spec in resolved.specs
+        if spec.contract is not None
+        and reference.name in (spec.contract.id, spec.contract.name)
+        and version in (None, spec.contract.version)
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 def lineage_svg(result: Checked, model: str, outputs: list[Output]) -> str:
