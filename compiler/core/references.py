@@ -1,9 +1,9 @@
 """What refers to what, by kind and field, and how a policy's labels match a spec: defined once.
 
-Resolve (`stages/resolve.py`: every reference lands), the report's lineage, changed-only scope (`gitops/scope.py`), breaking
-changes (`plan/rules.py`) and the policy engine's matching (`stages/check.py`) read this module, so a
-new reference field is one line here: add it to the function of its kind below, with the path of the
-field in the spec.
+Resolve (`stages/resolve.py`: every reference lands), the report's lineage, changed-only scope
+(`gitops/scope.py`), breaking changes (`plan/rules.py`) and the policy engine's matching
+(`stages/check.py`) read this module, so a new reference field is one line here: add it to the
+function of its kind below, with the path of the field in the spec.
 """
 
 from __future__ import annotations
