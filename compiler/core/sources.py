@@ -13,6 +13,7 @@ A backend never follows a symbolic link: a link is listed as a link and reading 
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import stat
@@ -80,9 +81,22 @@ class Sources:
         return "" if joined == "." else posixpath.normpath(joined)
 
     def display(self, relative: str) -> str:
-        """How a top-relative path is shown: as the working tree path, relative to the current directory."""
+        """How a top-relative path is shown: as the working tree path, relative to the current directory.
+
+        Only the project root is resolved (once): a link among the file's own components is shown as the link,
+        never as where it points.
+        """
         from_project = posixpath.relpath(relative or ".", self.project or ".")
-        return display_path(self.shown_as / from_project)
+        root, cwd = self._resolved_root
+        shown = Path(posixpath.normpath(posixpath.join(root, from_project)))
+        try:
+            return shown.relative_to(cwd).as_posix()
+        except ValueError:
+            return (self.shown_as / from_project).as_posix()
+
+    @functools.cached_property
+    def _resolved_root(self) -> tuple[str, Path]:
+        return self.shown_as.resolve().as_posix(), Path.cwd().resolve()
 
     def read(self, relative: str, cap: int = repofs.DEFAULT_CAP) -> bytes:
         return self.tree.read(relative, cap)
