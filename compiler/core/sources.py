@@ -13,6 +13,7 @@ A backend never follows a symbolic link: a link is listed as a link and reading 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import os
 import posixpath
@@ -54,6 +55,9 @@ class Tree(Protocol):
 
     def read(self, relative: str, cap: int) -> bytes:
         """A regular file; `repofs.Refused`, `repofs.TooLarge` or `OSError` otherwise."""
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """A hint that these files will be read: a backend that reads in batches reads them in one."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,9 @@ class Sources:
 
     def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
         return self.tree.walk(folder)
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        self.tree.prefetch(paths)
 
     def with_buffers(self, buffers: Mapping[str, bytes]) -> Sources:
         """These sources with some files replaced or added, by top-relative path (an editor's unsaved buffers)."""
@@ -165,6 +172,9 @@ class DirectoryTree:
     def read(self, relative: str, cap: int) -> bytes:
         return repofs.read_bytes(self.top, relative, cap)
 
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Files are read one by one, when asked for."""
+
 
 def _kind_of_mode(mode: int) -> Kind:
     if stat.S_ISLNK(mode):
@@ -186,6 +196,18 @@ class GitTree:
     fetch: _Fetch
     _blobs: dict[str, bytes] = field(default_factory=dict)
 
+    @functools.cached_property
+    def _paths(self) -> list[str]:
+        """Every path, sorted once: the paths under a folder are one slice of it."""
+        return sorted(self.entries)
+
+    def _under(self, prefix: str) -> Iterator[str]:
+        paths = self._paths
+        for index in range(bisect.bisect_left(paths, prefix), len(paths)):
+            if not paths[index].startswith(prefix):
+                return
+            yield paths[index]
+
     def kind(self, relative: str) -> Kind | None:
         parts = relative.split("/")
         for depth in range(1, len(parts)):
@@ -195,14 +217,13 @@ class GitTree:
         entry = self.entries.get(relative)
         if entry is not None:
             return _kind_of_git_mode(entry[0])
-        prefix = relative.rstrip("/") + "/"
-        directory = relative in ("", ".") or any(path.startswith(prefix) for path in self.entries)
+        directory = relative in ("", ".") or next(self._under(relative.rstrip("/") + "/"), None) is not None
         return Kind.DIRECTORY if directory else None
 
     def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
         prefix = folder.rstrip("/") + "/" if folder else ""
-        for path in sorted(self.entries):
-            if path.startswith(prefix) and not any(skipped_dir(part) for part in path[len(prefix) :].split("/")[:-1]):
+        for path in self._under(prefix):
+            if not any(skipped_dir(part) for part in path[len(prefix) :].split("/")[:-1]):
                 yield path, _kind_of_git_mode(self.entries[path][0])
 
     def prefetch(self, paths: Iterable[str]) -> None:
@@ -259,6 +280,9 @@ class BufferTree:
         for path in sorted(self.buffers):
             if path not in seen and path.startswith(prefix):
                 yield path, Kind.FILE
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        self.base.prefetch([path for path in paths if path not in self.buffers])
 
     def read(self, relative: str, cap: int) -> bytes:
         if relative in self.buffers:

@@ -107,9 +107,7 @@ def check(
     if not files:
         shown = sources.display(sources.project)
         run.diagnostics.append(Diagnostic.of("CH901", "no spec files found", shown))
-    prefetch = getattr(sources.tree, "prefetch", None)
-    if prefetch is not None:
-        prefetch(files)
+    sources.prefetch(files)
     for done, file in enumerate(files, 1):
         if file != project_file:  # read and validated first, for its globs and settings
             run.take(_safe_load(sources, file))
