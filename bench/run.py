@@ -279,6 +279,7 @@ def _stage_timer() -> Iterator[tuple[dict[str, Took], dict[str, int]]]:
         return f"validate {kind}"
 
     patches = {
+        "project_entries": timed("discover (walk)", getattr(pipeline, "project_entries", None)),
         "spec_files": timed("discover (glob)", getattr(pipeline, "spec_files", None)),
         "load_repo_file": timed("load (read, libyaml, construct)", getattr(pipeline, "load_repo_file", None)),
         "validate": timed("validate", getattr(pipeline, "validate", None), kind_of),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
@@ -148,3 +149,15 @@ def test_worktree_snapshot_and_revision_list_the_same_policies(repo: Path) -> No
     here = at_worktree(repo / "ml", TODAY, outputs=False)
     there = at_revision(repo / "ml", "HEAD", TODAY, outputs=False)
     assert sorted((s.kind, s.name, s.file) for s in here.specs) == sorted((s.kind, s.name, s.file) for s in there.specs)
+
+
+def test_an_unmatched_spec_larger_than_the_cap_is_reported_from_its_head(tmp_path: Path) -> None:
+    """Only the head of a file no glob matches is read, however large it is: a warning, never an internal error."""
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "examples" / "demand-forecast", project)
+    big = project / "models" / "big.yml"
+    big.write_text("apiVersion: charter/v1alpha1\nkind: Model\n" + "# padding\n" * 1_200_000, "utf-8")
+    assert big.stat().st_size > 10 * 1024 * 1024
+    found = [(d.code, d.file.rsplit("/", 2)[-2:], d.line, d.column) for d in check_path(project).diagnostics]
+    assert ("CH412", ["models", "big.yml"], 2, 1) in found
+    assert [code for code, *_ in found if code == "CH900"] == []

@@ -107,6 +107,14 @@ def inspect(root: Path, relative: str | PurePosixPath) -> os.stat_result | None:
 
 def read_bytes(root: Path, relative: str | PurePosixPath, cap: int = DEFAULT_CAP) -> bytes:
     """A regular file inside the root, at most `cap` bytes; TooLarge past it, Refused for anything else."""
+    data = read_head(root, relative, cap + 1)
+    if len(data) > cap:
+        raise TooLarge("/".join(relative_parts(relative)), cap)
+    return data
+
+
+def read_head(root: Path, relative: str | PurePosixPath, size: int) -> bytes:
+    """The first `size` bytes of a regular file inside the root (all of it when shorter); Refused otherwise."""
     parts = relative_parts(relative)
     shown = "/".join(parts)
     with _parent_fd(root, parts, shown) as parent:
@@ -120,7 +128,7 @@ def read_bytes(root: Path, relative: str | PurePosixPath, cap: int = DEFAULT_CAP
             raise Refused(shown, "not a regular file (a device, FIFO, socket or directory)")
         os.set_blocking(fd, True)
         chunks: list[bytes] = []
-        remaining = cap + 1
+        remaining = size
         while remaining > 0:
             chunk = os.read(fd, min(remaining, 1 << 20))
             if not chunk:
@@ -129,10 +137,7 @@ def read_bytes(root: Path, relative: str | PurePosixPath, cap: int = DEFAULT_CAP
             remaining -= len(chunk)
     finally:
         os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > cap:
-        raise TooLarge(shown, cap)
-    return data
+    return b"".join(chunks)
 
 
 def read_text(root: Path, relative: str | PurePosixPath, cap: int = DEFAULT_CAP) -> str | None:

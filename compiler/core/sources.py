@@ -56,6 +56,9 @@ class Tree(Protocol):
     def read(self, relative: str, cap: int) -> bytes:
         """A regular file; `repofs.Refused`, `repofs.TooLarge` or `OSError` otherwise."""
 
+    def head(self, relative: str, size: int) -> bytes:
+        """The first `size` bytes of a regular file, however large it is; `repofs.Refused` or `OSError` otherwise."""
+
     def prefetch(self, paths: Iterable[str]) -> None:
         """A hint that these files will be read: a backend that reads in batches reads them in one."""
 
@@ -110,6 +113,9 @@ class Sources:
 
     def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
         return self.tree.walk(folder)
+
+    def head(self, relative: str, size: int) -> bytes:
+        return self.tree.head(relative, size)
 
     def prefetch(self, paths: Iterable[str]) -> None:
         self.tree.prefetch(paths)
@@ -171,6 +177,9 @@ class DirectoryTree:
 
     def read(self, relative: str, cap: int) -> bytes:
         return repofs.read_bytes(self.top, relative, cap)
+
+    def head(self, relative: str, size: int) -> bytes:
+        return repofs.read_head(self.top, relative, size)
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Files are read one by one, when asked for."""
@@ -235,6 +244,15 @@ class GitTree:
                 self._blobs[path] = fetched[entry[1]]
 
     def read(self, relative: str, cap: int) -> bytes:
+        data = self._blob(relative)
+        if len(data) > cap:
+            raise repofs.TooLarge(relative, cap)
+        return data
+
+    def head(self, relative: str, size: int) -> bytes:
+        return self._blob(relative)[:size]
+
+    def _blob(self, relative: str) -> bytes:
         kind = self.kind(relative)
         if kind is None:
             raise repofs.Refused(relative, "no such file", missing=True)
@@ -245,10 +263,7 @@ class GitTree:
             raise repofs.Refused(relative, "not a regular file (a device, FIFO, socket or directory)")
         if relative not in self._blobs:
             self.prefetch([relative])
-        data = self._blobs[relative]
-        if len(data) > cap:
-            raise repofs.TooLarge(relative, cap)
-        return data
+        return self._blobs[relative]
 
 
 class _Fetch(Protocol):
@@ -291,3 +306,8 @@ class BufferTree:
                 raise repofs.TooLarge(relative, cap)
             return data
         return self.base.read(relative, cap)
+
+    def head(self, relative: str, size: int) -> bytes:
+        if relative in self.buffers:
+            return self.buffers[relative][:size]
+        return self.base.head(relative, size)

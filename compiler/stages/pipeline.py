@@ -31,7 +31,7 @@ from compiler.stages.packs import builtin_packs, policy_files
 from compiler.stages.reading import load_repo_file
 from compiler.stages.render import Output, render
 from compiler.stages.resolve import Resolved, resolve
-from compiler.stages.unchecked import unchecked_specs
+from compiler.stages.unchecked import Entry, unchecked_specs
 from compiler.stages.validate import validate
 
 Progress = Callable[[int, int], None]
@@ -98,12 +98,13 @@ def check(
     run = _Run(sources)
     project_file = _project_file(sources)
     _load_project(run, project_file)
-    files = [sources.inside(sources.only)] if sources.only else spec_files(sources, run.project)
+    candidates = [] if sources.only else project_entries(sources, run.project)
+    files = [sources.inside(sources.only)] if sources.only else spec_files(candidates, run.project)
     if project_file is not None and project_file not in files:
         # Globs that miss charter.yaml must not hide its findings (a `${{` in it, say).
         files.insert(0, project_file)
     if sources.only is None:
-        run.diagnostics.extend(unchecked_specs(sources, run.project, files))
+        run.diagnostics.extend(unchecked_specs(sources, candidates, files))
     if not files:
         shown = sources.display(sources.project)
         run.diagnostics.append(Diagnostic.of("CH901", "no spec files found", shown))
@@ -170,23 +171,25 @@ def _project_file(sources: Sources) -> str | None:
     return None
 
 
-def spec_files(sources: Sources, project: Project | None) -> list[str]:
-    """Every path the globs match, links and special files included: loading them reports why they are refused."""
-    globs = [_parts(pattern) for pattern in (project.spec.specs if project else DEFAULT_SPEC_GLOBS)]
+def project_entries(sources: Sources, project: Project | None) -> list[Entry]:
+    """What a run may read under the project, listed once: not hidden, not excluded, not in an output directory."""
     excluded = list(project.spec.exclude) if project else []
     outputs = [PurePosixPath(out) for out in output_dirs(project)]
-    found = []
     base = sources.project
-    for path, _ in sources.walk(base):
+    entries = []
+    for path, kind in sources.walk(base):
         relative = PurePosixPath(path[len(base) + 1 :] if base else path)
-        if relative.name.startswith(".") or not any(_glob_match(relative.parts, glob) for glob in globs):
+        if relative.name.startswith(".") or any(relative.match(pattern) for pattern in excluded):
             continue
-        if any(relative.match(pattern) for pattern in excluded):
-            continue
-        if any(relative.is_relative_to(out) for out in outputs):
-            continue
-        found.append(path)
-    return sorted(found)
+        if not any(relative.is_relative_to(out) for out in outputs):
+            entries.append(Entry(path, relative, kind))
+    return entries
+
+
+def spec_files(entries: list[Entry], project: Project | None) -> list[str]:
+    """Every entry the globs match, links and special files included: loading them reports why they are refused."""
+    globs = [_parts(pattern) for pattern in (project.spec.specs if project else DEFAULT_SPEC_GLOBS)]
+    return sorted(entry.path for entry in entries if any(_glob_match(entry.relative.parts, glob) for glob in globs))
 
 
 def _parts(pattern: str) -> tuple[str, ...] | None:

@@ -8,12 +8,12 @@ in directories a run skips anyway (outputs, `.git`, virtual environments).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.models import ALL_KINDS
-from compiler.core.models.project import Project, output_dirs
 from compiler.core.sources import Kind, Sources
 
 _HEAD_BYTES = 4096
@@ -21,35 +21,38 @@ _HEAD_LINES = 2
 _ENVELOPE = re.compile(r"^(apiVersion|kind):[ \t]*['\"]?([^'\"#\s]*)")
 
 
-def unchecked_specs(sources: Sources, project: Project | None, checked: list[str]) -> list[Diagnostic]:
-    """A warning for each YAML file under the root that starts like a spec and that no glob matches."""
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A file, link or special file under the project: its top-relative path and its project-relative one."""
+
+    path: str
+    relative: PurePosixPath
+    kind: Kind
+
+
+def unchecked_specs(sources: Sources, entries: list[Entry], checked: list[str]) -> list[Diagnostic]:
+    """A warning for each YAML file under the root that starts like a spec and that no glob matches.
+
+    `entries` is what the run may read (`compiler.stages.pipeline.project_entries`): hidden, excluded and
+    generated files are already left out.
+    """
     read = set(checked)
-    excluded = list(project.spec.exclude) if project else []
-    outputs = [PurePosixPath(out) for out in output_dirs(project)]
-    base = sources.project
     findings = []
-    for path, kind in sources.walk(base):
-        relative = PurePosixPath(path[len(base) + 1 :] if base else path)
-        if kind is not Kind.FILE or path in read or relative.name.startswith("."):
+    for entry in entries:
+        if entry.kind is not Kind.FILE or entry.path in read or not entry.relative.name.endswith((".yaml", ".yml")):
             continue
-        if not relative.name.endswith((".yaml", ".yml")) or any(relative.is_relative_to(out) for out in outputs):
-            continue
-        if any(relative.match(pattern) for pattern in excluded):
-            continue
-        kind_line = _spec_kind_line(_head(sources, path))
+        kind_line = _spec_kind_line(_head(sources, entry.path))
         if kind_line is not None:
-            findings.append(_finding(sources.display(path), relative.name, *kind_line))
+            findings.append(_finding(sources.display(entry.path), entry.relative.name, *kind_line))
     return findings
 
 
 def _head(sources: Sources, path: str) -> str:
     try:
-        raw = sources.read(path, _HEAD_BYTES)
-    except repofs.TooLarge:
-        raw = sources.read(path, repofs.DEFAULT_CAP)[:_HEAD_BYTES]
+        raw = sources.head(path, _HEAD_BYTES)
     except (repofs.Refused, OSError):
         return ""
-    return raw[:_HEAD_BYTES].decode("utf-8", errors="replace")
+    return raw.decode("utf-8", errors="replace")
 
 
 def _spec_kind_line(head: str) -> tuple[str, int] | None:
