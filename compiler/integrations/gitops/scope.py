@@ -24,7 +24,6 @@ scope is then None, which means a full check.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -35,7 +34,7 @@ from compiler.core.diagnostics import Diagnostic
 from compiler.core.models import CONTRACT_KIND
 from compiler.core.models.policy import Policy
 from compiler.core.references import labels_match, references
-from compiler.core.sources import PROJECT_FILES, DirectoryTree, display_path
+from compiler.core.sources import PROJECT_FILES, Sources
 from compiler.core.specs import Spec
 from compiler.integrations.gitops.git import GitError, Repo
 from compiler.integrations.gitops.snapshot import document_key
@@ -66,7 +65,8 @@ def changed_scope(root: Path, rev: str, *, head: Checked | None = None) -> set[K
     repo = Repo.discover(root)
     commit = repo.resolve(rev)
     head = head or check_path(root)
-    project_files = {display_path(root / name) for name in PROJECT_FILES}
+    sources = head.input
+    project_files = {sources.display(sources.inside(name)) for name in PROJECT_FILES}
     read = set(head.sources)
     before: dict[Key, tuple[str, Any]] = {}
     after: dict[Key, tuple[str, Any]] = {}
@@ -76,7 +76,8 @@ def changed_scope(root: Path, rev: str, *, head: Checked | None = None) -> set[K
     folders = _folders(repo, root, head)
     changed = []
     for relative in sorted(repo.changed_since(commit)):
-        display = display_path(repo.root / relative)
+        # Shown as the check shows what it read; the checkout's top is the repository's, so paths are the same.
+        display = sources.display(relative)
         exists = (repo.root / relative).is_file()
         if display in read or (not exists and relative.endswith((".yaml", ".yml")) and _under(relative, folders)):
             changed.append((relative, display, exists))
@@ -88,7 +89,7 @@ def changed_scope(root: Path, rev: str, *, head: Checked | None = None) -> set[K
         if relative in old_blobs:
             _collect(load_bytes(old_blobs[relative], display), before, old_specs)
         if exists:
-            _collect(_load_current(head, repo, relative, display), after, new_specs)
+            _collect(_load_current(sources, relative, display), after, new_specs)
     changed_keys = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
     if any(kind == "Project" for kind, _ in changed_keys):
         return None
@@ -152,12 +153,10 @@ def _blobs_at(repo: Repo, commit: str, paths: list[str]) -> dict[str, bytes]:
     return {entry.path: blobs[entry.sha] for entry in entries}
 
 
-def _load_current(head: Checked, repo: Repo, relative: str, display: str) -> SourceFile:
+def _load_current(sources: Sources, relative: str, display: str) -> SourceFile:
     """The working tree's version, through the sources the check read (no link followed)."""
-    top = head.input.tree.top if isinstance(head.input.tree, DirectoryTree) else repo.root
-    inside = os.path.relpath(repo.root / relative, top)
     try:
-        return load_bytes(head.input.read(Path(inside).as_posix()), display)
+        return load_bytes(sources.read(relative), display)
     except (repofs.Refused, repofs.TooLarge, OSError):
         return SourceFile(display)
 
