@@ -28,10 +28,13 @@ WORKING_TREE = "working tree"
 
 @dataclass(frozen=True, slots=True)
 class Located:
-    """A spec, and the file it is in as the working tree would show it."""
+    """A spec of a snapshot; its file is shown as the working tree shows it, whichever revision it came from."""
 
     spec: Spec
-    file: str
+
+    @property
+    def file(self) -> str:
+        return self.spec.file
 
     @property
     def kind(self) -> str:
@@ -85,9 +88,9 @@ def at_revision(
 def _finish(snapshot: Snapshot, *, outputs: bool, today: datetime.date) -> Snapshot:
     result = snapshot.result
     seen = {spec.file for spec in result.specs}
-    snapshot.specs.extend(Located(spec, spec.file) for spec in result.specs)
+    snapshot.specs.extend(Located(spec) for spec in result.specs)
     # Policies read from policy directories and packs are not among the project's specs.
-    snapshot.specs.extend(Located(policy, policy.file) for policy in result.policies if policy.file not in seen)
+    snapshot.specs.extend(Located(policy) for policy in result.policies if policy.file not in seen)
     if not outputs or result.resolved is None:
         return snapshot
     try:
