@@ -35,7 +35,7 @@ def _run_record(args: argparse.Namespace) -> int:
     if root is None:
         return exit_codes.USAGE
     checked = check_path(root)
-    broken = [d for d in checked.diagnostics if stops_measurement(d, root)]
+    broken = [d for d in checked.diagnostics if stops_measurement(d, checked.input)]
     if broken or checked.resolved is None:
         print(
             f"charter evidence record: {args.project}: the specs have {len(broken)} error(s); run `charter check`",

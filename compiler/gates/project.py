@@ -87,7 +87,7 @@ def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
     if not root.exists():
         raise UnusableInput(f"{path}: no such project directory")
     result = check_path(root)
-    errors = [d for d in result.diagnostics if stops_measurement(d, root)]
+    errors = [d for d in result.diagnostics if stops_measurement(d, result.input)]
     if errors or result.resolved is None:
         report = Report(
             tuple(errors), files_checked=result.files, specs_checked=len(result.specs), sources=result.sources

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -23,7 +22,7 @@ from compiler.core.models.model import Model
 from compiler.core.models.project import Project
 from compiler.core.positions import locate
 from compiler.core.safe_names import path_segment_problem
-from compiler.core.sources import Kind, Sources, display_path
+from compiler.core.sources import Kind, Sources
 from compiler.core.specs import Spec
 from compiler.stages.evidence import EVIDENCE_DIR, GATES
 from compiler.stages.evidence.digest import Judged, changed_parts, judged_by_model, policy_set_digest
@@ -61,7 +60,7 @@ class ModelEvidence:
     """`evidence/<model>/<version>` relative to the project root; None when the version is no path segment."""
 
 
-def stops_measurement(diagnostic: Diagnostic, root: Path) -> bool:
+def stops_measurement(diagnostic: Diagnostic, sources: Sources) -> bool:
     """An error that keeps a gate from measuring and `evidence record` from filing.
 
     Not a policy verdict (CH500): measuring is how a model earns the evidence an evidence rule asks for.
@@ -69,7 +68,7 @@ def stops_measurement(diagnostic: Diagnostic, root: Path) -> bool:
     """
     if diagnostic.severity is not Severity.ERROR or diagnostic.suppressed or diagnostic.code == "CH500":
         return False
-    return not diagnostic.file.startswith(display_path(root / EVIDENCE_DIR) + "/")
+    return not diagnostic.file.startswith(sources.display(sources.inside(EVIDENCE_DIR)) + "/")
 
 
 def evidence_path(model: str, version: str, gate: str) -> str:
