@@ -41,7 +41,6 @@ Progress = Callable[[int, int], None]
 class Checked:
     """What the door gives every command: never changed after the fact (use `dataclasses.replace`)."""
 
-    root: Path  # the project root as the working tree shows it
     input: Sources
     diagnostics: list[Diagnostic]
     sources: Mapping[str, str]  # display path -> the text that was read, for excerpts
@@ -52,6 +51,11 @@ class Checked:
     policies: list[Spec]  # what was evaluated: the project's, its directories' and the packs' Policy specs
     evidence: EvidenceByModel  # per model: the committed evidence of its current version
     applied: frozenset[tuple[str, str, str]]  # (policy, kind, name) for every policy whose match held on a spec
+
+    @property
+    def root(self) -> Path:
+        """The project root as the working tree shows it."""
+        return self.input.shown_as
 
 
 @dataclass
@@ -128,7 +132,6 @@ def check(
         evaluate_policies(resolved, policies, run.project, today, run.texts, evidence=evidence, applied=applied)
     )
     return Checked(
-        root=sources.shown_as,
         input=sources,
         diagnostics=sort_diagnostics(run.diagnostics),
         sources=run.texts,
