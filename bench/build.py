@@ -33,9 +33,10 @@ TODAY = datetime.date(2026, 11, 1)
 
 
 def timed(action: Callable[[], T]) -> tuple[T, float]:
-    start = time.process_time()
+    """Wall seconds: policies are evaluated in a forked worker, whose CPU this process's clock would miss."""
+    start = time.perf_counter()
     value = action()
-    return value, time.process_time() - start
+    return value, time.perf_counter() - start
 
 
 def parse_all(root: Path) -> int:
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         assert again.clean, "a second build must find nothing to do"
     total = check_s + render_s + plan_s + write_s
     print(f"charter build on {models:,} models ({files:,} spec files, {len(outputs):,} generated files)")
-    print("CPU seconds; ratios against parsing the same spec files with libyaml (CSafeLoader)")
+    print("wall seconds; ratios against parsing the same spec files with libyaml (CSafeLoader)")
     print(f"  {'stage':<34}{'seconds':>9}{'x libyaml':>11}")
     for label, seconds in (
         ("libyaml parse (baseline)", parse_s),
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         ("second build: plan finds no change", replan_s),
     ):
         print(f"  {label:<34}{seconds:>9.2f}{seconds / parse_s:>10.1f}x")
+    print(f"  build total over check of the same repository: {total / check_s:.2f}x")
     per_model = render_s / models * 1000
     print(f"  render per model: {per_model:.2f} ms; generated files per second: {len(outputs) / render_s:,.0f}")
     return 0

@@ -53,6 +53,7 @@ import generate  # noqa: E402
 import yaml  # noqa: E402
 
 from compiler.commands.schema import all_schemas  # noqa: E402
+from compiler.core.cache import DirectoryStore  # noqa: E402
 from compiler.core.diagnostics import Severity  # noqa: E402
 from compiler.core.sources import display_path  # noqa: E402
 from compiler.stages import pipeline  # noqa: E402
@@ -100,6 +101,10 @@ class Row:
     stages: dict[str, Took] = field(default_factory=dict)
     stage_calls: dict[str, int] = field(default_factory=dict)
     outside_errors: int = 0
+    cached_first: Took | None = None  # with the cache, none recorded yet
+    unchanged: Took | None = None  # with the cache, nothing changed
+    one_file: Took | None = None  # with the cache, one model edited
+    peak_mib: float | None = None  # the largest resident set of `charter check --no-cache` and its worker
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -118,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print_table(rows)
         _print_stages(rows)
         _print_goal(rows)
+        _print_cache(rows)
         if args.profile:
             _profile(work / f"repo-{max(sizes)}", args.profile_top)
     return 0
@@ -168,11 +174,46 @@ def _measure(root: Path, size: int, repeat: int, args: argparse.Namespace, schem
         print(f"  run {attempt}/{repeat}: libyaml {_show(libyaml, 3)}, charter {_show(charter)}{shown}; {_load()}")
     if row.jsonschema_failures:
         print(f"  note: check-jsonschema rejected {row.jsonschema_failures} of the files Charter accepts")
+    row.cached_first, row.unchanged, row.one_file = _measure_cache(root)
+    print(
+        f"  cache: first run {_show(row.cached_first)}, nothing changed {_show(row.unchanged)}, "
+        f"one model edited {_show(row.one_file)}"
+    )
+    row.peak_mib = _peak_memory(root)
+    print(f"  peak memory of `charter check --no-cache` (a subprocess): {row.peak_mib:.0f} MiB")
     if not args.no_cli and size <= 1000:
         row.cli = _time(lambda: _charter_cli(root))
         row.startup = _time(_start_up)
         print(f"  `charter check` as a subprocess: {_show(row.cli)}; start-up and imports alone: {_show(row.startup)}")
     return row
+
+
+def _measure_cache(root: Path) -> tuple[Took, Took, Took]:
+    """`charter check` with its cache: filling it, nothing changed, then one model's description edited."""
+    store = DirectoryStore(root)
+    shutil.rmtree(root / ".charter" / "cache", ignore_errors=True)
+    first = _time(lambda: pipeline.check_path(root, cache=store))
+    unchanged = _time(lambda: pipeline.check_path(root, cache=store))
+    models = sorted(root.glob("teams/*/models/*.yaml"))
+    model = models[len(models) // 2]
+    original = model.read_text("utf-8")
+    model.write_text(original.replace("  description: ", "  description: Edited. ", 1), "utf-8")
+    try:
+        one_file = _time(lambda: pipeline.check_path(root, cache=store))
+    finally:
+        model.write_text(original, "utf-8")
+    return first, unchanged, one_file
+
+
+def _peak_memory(root: Path) -> float:
+    """MiB: the largest resident set among `charter check` and the worker it forks (Linux reports KiB)."""
+    code = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=False); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    command = [_tool("charter"), "check", str(root), "--no-cache", "--format", "json"]
+    done = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True, check=True)
+    return int(done.stdout.strip()) / 1024
 
 
 def _verify(row: Row, result: pipeline.Checked) -> None:
@@ -278,22 +319,24 @@ def _stage_timer() -> Iterator[tuple[dict[str, Took], dict[str, int]]]:
         kind = data.get("kind") if isinstance(data, dict) else None
         return f"validate {kind}"
 
-    patches = {
-        "project_entries": timed("discover (walk)", getattr(pipeline, "project_entries", None)),
-        "spec_files": timed("discover (glob)", getattr(pipeline, "spec_files", None)),
-        "load_repo_file": timed("load (read, libyaml, construct)", getattr(pipeline, "load_repo_file", None)),
-        "validate": timed("validate", getattr(pipeline, "validate", None), kind_of),
-        "resolve": timed("resolve", getattr(pipeline, "resolve", None)),
-        "evaluate_policies": timed("check policies (CEL)", getattr(pipeline, "evaluate_policies", None)),
-    }
-    originals = {name: getattr(pipeline, name) for name in patches if hasattr(pipeline, name)}
-    for name in originals:
-        setattr(pipeline, name, patches[name])
+    from compiler.stages import discovery
+
+    targets = [
+        (pipeline, "project_entries", timed("discover (walk)", pipeline.project_entries)),
+        (pipeline, "spec_files", timed("discover (glob)", pipeline.spec_files)),
+        (discovery, "load_repo_file", timed("load (read, libyaml, construct)", discovery.load_repo_file)),
+        (discovery, "validate", timed("validate", discovery.validate, kind_of)),
+        (pipeline, "resolve", timed("resolve", pipeline.resolve)),
+        (pipeline, "evaluate_policies", timed("check policies (CEL)", pipeline.evaluate_policies)),
+    ]
+    originals = [(module, name, getattr(module, name)) for module, name, _ in targets]
+    for module, name, wrapper in targets:
+        setattr(module, name, wrapper)
     try:
         yield seconds, calls
     finally:
-        for name, original in originals.items():
-            setattr(pipeline, name, original)
+        for module, name, original in originals:
+            setattr(module, name, original)
 
 
 def _write_schemas(out: Path) -> Path:
@@ -357,7 +400,10 @@ def _start_up() -> None:
 
 def _charter_cli(root: Path) -> None:
     done = subprocess.run(
-        [_tool("charter"), "check", str(root), "--color", "never"], capture_output=True, text=True, check=False
+        [_tool("charter"), "check", str(root), "--color", "never", "--no-cache"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise SystemExit(f"bench: `charter check` exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr}")
@@ -475,6 +521,31 @@ def _print_goal(rows: list[Row]) -> None:
                 f"{row.libyaml.wall:.3f} s), {row.charter.cpu / row.libyaml.cpu:.1f}x CPU ({row.charter.cpu:.2f} s vs "
                 f"{row.libyaml.cpu:.3f} s). Reaching it means about {row.libyaml.cpu * GOAL_RATIO:.1f} s of CPU."
             )
+
+
+def _print_cache(rows: list[Row]) -> None:
+    """The issue's other goals: re-runs against the cold check, and peak memory."""
+    print()
+    print("re-runs with the cache (.charter/cache/), wall seconds, against the cold check above (no cache)")
+    header = (
+        f"{'N':>7}  {'cold s':>7}  {'first cached s':>14}  {'unchanged s':>11}  {'unchanged/cold':>14}  "
+        f"{'one file s':>10}  {'one file/cold':>13}  {'peak MiB':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        if row.charter is None or row.cached_first is None or row.unchanged is None or row.one_file is None:
+            continue
+        cold = row.charter.wall
+        print(
+            f"{row.size:>7}  {cold:>7.2f}  {row.cached_first.wall:>14.2f}  {row.unchanged.wall:>11.3f}  "
+            f"{row.unchanged.wall / cold:>14.3f}  {row.one_file.wall:>10.3f}  {row.one_file.wall / cold:>13.3f}  "
+            f"{row.peak_mib or 0:>8.0f}"
+        )
+    print(
+        "  goals (issue): unchanged/cold at most 0.05; one file/cold at most 0.10; "
+        f"peak memory at most 1,024 MiB at N={GOAL_SIZE:,}"
+    )
 
 
 def _profile(root: Path, top: int) -> None:

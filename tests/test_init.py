@@ -41,9 +41,9 @@ def relative(paths: list[Path], root: Path) -> list[str]:
 def test_init_writes_a_project_that_checks_clean(tmp_path: Path) -> None:
     target = tmp_path / "churn-model"
     written = scaffold(target)
-    assert relative(written, target) == EXPECTED
+    assert relative(written, target) == [*EXPECTED, ".gitignore"]
     assert all(path.is_file() for path in written)
-    for path in written:
+    for path in written[:-1]:
         text = path.read_text("utf-8")
         assert TOKEN not in text
         assert "${{" not in text
@@ -57,6 +57,19 @@ def test_init_writes_a_project_that_checks_clean(tmp_path: Path) -> None:
     assert models[0].metadata.name == "churn-model"
     assert models[0].spec.evaluation.suite == "churn-model-eval"
     assert len(result.specs) == len(EXPECTED)
+
+
+def test_init_keeps_the_check_cache_out_of_git(tmp_path: Path) -> None:
+    target = tmp_path / "existing"
+    target.mkdir()
+    (target / ".gitignore").write_text("*.pyc")
+    scaffold(target)
+    assert (target / ".gitignore").read_text() == (
+        "*.pyc\n# charter check's cache: the last run's results, signed with a key of the user's\n.charter/cache/\n"
+    )
+    written = scaffold(target, force=True)  # already there: not added twice
+    assert ".gitignore" not in relative(written, target)
+    assert (target / ".gitignore").read_text().count(".charter/cache/") == 1
 
 
 def test_init_globs_read_yml_files_too(tmp_path: Path) -> None:
@@ -93,7 +106,7 @@ def test_init_into_the_current_directory_names_it_after_the_directory(
     target.mkdir()
     monkeypatch.chdir(target)
     written = scaffold(Path("."))
-    assert relative([p.resolve() for p in written], target.resolve()) == EXPECTED
+    assert relative([p.resolve() for p in written], target.resolve()) == [*EXPECTED, ".gitignore"]
     assert "name: sales-forecast\n" in (target / "charter.yaml").read_text("utf-8")
 
 

@@ -290,7 +290,7 @@ def test_a_loader_bug_becomes_a_finding_not_a_traceback(tmp_path: Path, monkeypa
     def broken(root: Path, path: Path, display: str) -> SourceFile:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("compiler.stages.pipeline.load_repo_file", broken)
+    monkeypatch.setattr("compiler.stages.discovery.load_repo_file", broken)
     monkeypatch.chdir(tmp_path)
     (finding,) = check_path(Path(".")).diagnostics
     assert finding.code == "CH900"

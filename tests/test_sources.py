@@ -21,7 +21,8 @@ from test_plan_fixtures import TODAY, commit, edit, make_repo
 from compiler.core.sources import GitTree, Kind, Sources
 from compiler.integrations.gitops.git import Repo
 from compiler.integrations.gitops.snapshot import at_revision, at_worktree
-from compiler.stages.pipeline import _glob_match, _parts, check, check_path
+from compiler.stages.discovery import _glob_match, _parts
+from compiler.stages.pipeline import check, check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD = "ml/environments/production.yaml"

@@ -78,6 +78,11 @@ def _add_check_and_build(commands: argparse._SubParsersAction) -> None:  # type:
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH", help="project directories or files")
     _add_output_options(check)
     check.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check every file afresh, ignoring and leaving alone the results kept in .charter/cache/",
+    )
+    check.add_argument(
         "--changed-since",
         metavar="REV",
         help="report only on what changed since REV and what refers to it (the check itself runs in full)",
@@ -138,7 +143,8 @@ def _run_check(args: argparse.Namespace) -> int:
     if missing:
         print(f"charter: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return exit_codes.USAGE
-    results = _check_all(args, args.paths)
+    # --changed-since reads the whole project's graph, which a cached check does not build.
+    results = _check_all(args, args.paths, cached=not (args.no_cache or args.changed_since))
     if args.changed_since:
         from compiler.integrations.gitops.git import GitError
         from compiler.integrations.gitops.scope import restrict_to_changes
@@ -152,12 +158,18 @@ def _run_check(args: argparse.Namespace) -> int:
     return exit_code([d for result in results for d in result.diagnostics])
 
 
-def _check_all(args: argparse.Namespace, paths: Sequence[str]) -> list[Checked]:
+def _check_all(args: argparse.Namespace, paths: Sequence[str], *, cached: bool = False) -> list[Checked]:
+    from compiler.core.cache import DirectoryStore
     from compiler.stages.pipeline import check_path
 
     fmt = args.format or "text"
     with _progress(enabled=_use_color(args) and fmt == "text") as progress:
-        return [check_path(Path(path), progress) for path in paths]
+        return [
+            check_path(
+                Path(path), progress, cache=DirectoryStore(Path(path)) if cached and Path(path).is_dir() else None
+            )
+            for path in paths
+        ]
 
 
 def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
@@ -169,7 +181,7 @@ def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
         diagnostics.extend(result.diagnostics)
         sources.update(result.sources)
         files += result.files
-        specs += len(result.specs)
+        specs += result.spec_count
     report = Report(
         tuple(sort_diagnostics(diagnostics)),
         files_checked=files,

@@ -163,7 +163,7 @@ class _Report:
             self.args.name,
             result.diagnostics,
             files=result.files,
-            specs=len(result.specs),
+            specs=result.spec_count,
             failed=bool(code),
             annotations_=annotations,
             plan_markdown=plan_markdown,

@@ -14,6 +14,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 
+from compiler.core.cache import CACHE_DIR
 from compiler.core.fsutil import write_atomic
 from compiler.core.models.common import NAME_PATTERN
 from compiler.core.pins import PINS
@@ -61,7 +62,22 @@ def scaffold(target: Path, name: str | None = None, force: bool = False) -> list
     for path, text in planned:
         write_atomic(path, text.replace(TOKEN, project).replace(COMMIT_TOKEN, PINS["charter"].sha))
         written.append(path)
-    return written
+    ignored = _ignore_cache(target)
+    return written + ([ignored] if ignored else [])
+
+
+def _ignore_cache(target: Path) -> Path | None:
+    """Add `.charter/cache/` (what `charter check` keeps between runs) to `.gitignore`; the path when changed."""
+    path = target / ".gitignore"
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        return None
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if any(line.strip() in (CACHE_DIR, f"{CACHE_DIR}/", f"/{CACHE_DIR}/") for line in text.splitlines()):
+        return None
+    separator = "" if not text or text.endswith("\n") else "\n"
+    comment = "# charter check's cache: the last run's results, signed with a key of the user's"
+    write_atomic(path, f"{text}{separator}{comment}\n{CACHE_DIR}/\n")
+    return path
 
 
 def derive_name(target: Path) -> str:

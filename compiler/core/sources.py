@@ -37,6 +37,9 @@ def skipped_dir(name: str) -> bool:
     return name in _SKIPPED_DIRS or name.startswith(".")
 
 
+_DOTS = frozenset({"", ".", ".."})
+
+
 class Kind(Enum):
     FILE = "file"
     DIRECTORY = "directory"
@@ -93,6 +96,12 @@ class Sources:
         Only the project root is resolved (once): a link among the file's own components is shown as the link,
         never as where it points.
         """
+        base = self.project
+        inner = relative if not base else relative[len(base) + 1 :] if relative.startswith(base + "/") else ""
+        if inner and not _DOTS.intersection(inner.split("/")):
+            # A path inside the project, the common case: the root's display with the path below it.
+            prefix = self._shown_root
+            return inner if prefix == "." else f"{prefix}/{inner}"
         from_project = posixpath.relpath(relative or ".", self.project or ".")
         root, cwd = self._resolved_root
         shown = Path(posixpath.normpath(posixpath.join(root, from_project)))
@@ -100,6 +109,10 @@ class Sources:
             return shown.relative_to(cwd).as_posix()
         except ValueError:
             return (self.shown_as / from_project).as_posix()
+
+    @functools.cached_property
+    def _shown_root(self) -> str:
+        return self.display(self.project)
 
     @functools.cached_property
     def _resolved_root(self) -> tuple[str, Path]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +57,12 @@ def check(
     *,
     evidence: EvidenceByModel | None = None,
     applied: set[Applied] | None = None,
+    targets: Collection[str] | None = None,
 ) -> list[Diagnostic]:
-    """Every finding; `applied`, when given, receives each (policy, kind, name) whose match conditions held."""
+    """Every finding; `applied`, when given, receives each (policy, kind, name) whose match conditions held.
+
+    `targets`, when given, are the files whose specs are evaluated (the rest of `resolved` is context).
+    """
     settings = PolicySettings.of(project)
     views = Views(resolved, evidence or {})
     findings: list[Diagnostic] = []
@@ -70,10 +74,14 @@ def check(
         if not errors:
             params = settings.params_for(spec.name, spec.model)
             runnable.append(_Runnable(spec, spec.model, compiled, params))
-    targets = [spec for spec in resolved.specs if spec.kind not in ("Policy", "Waiver")]
+    evaluated = [
+        spec
+        for spec in resolved.specs
+        if spec.kind not in ("Policy", "Waiver") and (targets is None or spec.file in targets)
+    ]
     context = {"project": views.of(resolved.get("Project", project.metadata.name)) if project else {}}
     context["today"] = today.isoformat()
-    policy_findings = _evaluate_bounded(views, context, targets, runnable, settings, applied=applied)
+    policy_findings = _evaluate_bounded(views, context, evaluated, runnable, settings, applied=applied)
     waivers = [spec for spec in resolved.specs if spec.kind == "Waiver"]
     rules = {
         (spec.name, rule.name): rule
@@ -81,7 +89,7 @@ def check(
         if isinstance(spec.model, Policy)
         for rule in spec.model.spec.validations
     }
-    by_document = {(spec.file, spec.document.index): spec for spec in targets}
+    by_document = {(spec.file, spec.document.index): spec for spec in evaluated}
     findings.extend(apply_waivers(policy_findings, waivers, rules, today, by_document))
     return findings
 

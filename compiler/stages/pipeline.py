@@ -8,31 +8,38 @@ way; every stage returns Diagnostics rather than raising, and one file's failure
 from __future__ import annotations
 
 import datetime
-import fnmatch
 import os
-import posixpath
-import traceback
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 
-from compiler.core import repofs
-from compiler.core.diagnostics import Diagnostic, PathSegment, Severity, exit_code, sort_diagnostics
-from compiler.core.models.policy import Policy
-from compiler.core.models.project import DEFAULT_SPEC_GLOBS, Project, output_dirs
-from compiler.core.sources import LINK_HINT, PROJECT_FILES, Kind, Sources, display_path
+from compiler.core.cache import Store
+from compiler.core.diagnostics import Diagnostic, exit_code, sort_diagnostics
+from compiler.core.models.project import Project
+from compiler.core.sources import Sources
 from compiler.core.specs import Spec
-from compiler.core.suggest import did_you_mean
+from compiler.stages import incremental
+from compiler.stages.cached import (
+    GLOBAL_KINDS,
+    by_unit,
+    dated,
+    evidence_digests,
+    file_digests,
+    shared_digest,
+    summaries_of,
+    waived_targets,
+)
 from compiler.stages.check import check as evaluate_policies
+from compiler.stages.discovery import Run, load_project, project_entries, project_file, safe_load, spec_files
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
-from compiler.stages.load import SourceFile, load_file
+from compiler.stages.incremental import Graph, Recorded, Summary
 from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
-from compiler.stages.packs import builtin_packs, policy_files
-from compiler.stages.reading import load_repo_file
+from compiler.stages.policy_loading import load_policies
 from compiler.stages.render import Output, render
 from compiler.stages.resolve import Resolved, resolve
 from compiler.stages.unchecked import Entry, unchecked_specs
-from compiler.stages.validate import validate
+
+__all__ = ["Checked", "build", "check", "check_path", "current_date", "project_entries", "spec_files"]
 
 Progress = Callable[[int, int], None]
 
@@ -51,6 +58,16 @@ class Checked:
     policies: list[Spec]  # what was evaluated: the project's, its directories' and the packs' Policy specs
     evidence: EvidenceByModel  # per model: the committed evidence of its current version
     applied: frozenset[tuple[str, str, str]]  # (policy, kind, name) for every policy whose match held on a spec
+    counted: int | None = None  # how many specs the project holds, when `specs` holds only those read again
+
+    @property
+    def spec_count(self) -> int:
+        return len(self.specs) if self.counted is None else self.counted
+
+    @property
+    def complete(self) -> bool:
+        """Whether `specs` and `resolved` hold the whole project (a cached check reads only what changed)."""
+        return self.counted is None
 
     @property
     def root(self) -> Path:
@@ -58,38 +75,16 @@ class Checked:
         return self.input.shown_as
 
 
-@dataclass
-class _Run:
-    """The pipeline's working state, frozen into `Checked` at the end."""
-
-    sources: Sources
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    texts: dict[str, str] = field(default_factory=dict)
-    specs: list[Spec] = field(default_factory=list)
-    project: Project | None = None
-
-    def take(self, source: SourceFile) -> None:
-        self.texts[source.path] = source.text
-        self.diagnostics.extend(source.diagnostics)
-        for document in source.documents:
-            try:
-                spec, findings = validate(document)
-            except Exception as error:  # noqa: BLE001 - one document's bug must not stop the run
-                self.diagnostics.append(_internal(error, source.path))
-                continue
-            self.diagnostics.extend(findings)
-            if spec is not None:
-                self.specs.append(spec)
-
-
 def check_path(
     path: Path,
     progress: Progress | None = None,
     today: datetime.date | None = None,
     extra_policies: Sequence[Path] = (),
+    cache: Store | None = None,
 ) -> Checked:
     """A directory or one file of the working tree."""
-    return check(Sources.from_path(path), today or current_date(), progress=progress, extra_policies=extra_policies)
+    sources = Sources.from_path(path)
+    return check(sources, today or current_date(), progress=progress, extra_policies=extra_policies, cache=cache)
 
 
 def check(
@@ -98,44 +93,84 @@ def check(
     *,
     progress: Progress | None = None,
     extra_policies: Sequence[Path] = (),
+    cache: Store | None = None,
 ) -> Checked:
-    run = _Run(sources)
-    project_file = _project_file(sources)
-    _load_project(run, project_file)
+    """Every finding of the project. With a `cache`, files whose findings cannot have changed are not read
+    into specs again (`compiler.stages.cached`): the findings are the same, `specs` holds only what was read.
+    """
+    run = Run(sources)
+    project = project_file(sources)
+    load_project(run, project)
+    candidates, files = _discover(run, project)
+    if cache is not None and sources.only is None:
+        return _check_cached(run, Discovered(candidates, files, project), today, cache, extra_policies, progress)
+    sources.prefetch(files)
+    for done, file in enumerate(files, 1):
+        if file != project:  # read and validated first, for its globs and settings
+            run.take(safe_load(sources, file))
+        if progress is not None:
+            progress(done, len(files))
+    policies = load_policies(run, files, extra_policies)
+    return finish(run, len(files), policies, today)
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """What a run may read (`entries`), the spec files among them, and the project file."""
+
+    entries: list[Entry]
+    files: list[str]
+    project: str | None
+
+
+def _discover(run: Run, project: str | None) -> tuple[list[Entry], list[str]]:
+    sources = run.sources
     candidates = [] if sources.only else project_entries(sources, run.project)
     files = [sources.inside(sources.only)] if sources.only else spec_files(candidates, run.project)
-    if project_file is not None and project_file not in files:
+    if project is not None and project not in files:
         # Globs that miss charter.yaml must not hide its findings (a `${{` in it, say).
-        files.insert(0, project_file)
+        files.insert(0, project)
     if sources.only is None:
         run.diagnostics.extend(unchecked_specs(sources, candidates, files))
     if not files:
         shown = sources.display(sources.project)
         run.diagnostics.append(Diagnostic.of("CH901", "no spec files found", shown))
-    sources.prefetch(files)
-    for done, file in enumerate(files, 1):
-        if file != project_file:  # read and validated first, for its globs and settings
-            run.take(_safe_load(sources, file))
-        if progress is not None:
-            progress(done, len(files))
-    policies = _load_policies(run, files, extra_policies)
+    return candidates, files
+
+
+def finish(
+    run: Run,
+    files: int,
+    policies: list[Spec],
+    today: datetime.date,
+    *,
+    spec_dirs: Sequence[str] | None = None,
+    targets: Collection[str] | None = None,
+) -> Checked:
+    """The cross-file stages on what `run` read: resolve, collisions, evidence, policies and waivers.
+
+    `spec_dirs` lists every file holding a valid spec when `run` read only some of them; `targets` limits
+    policy evaluation to the specs of these files.
+    """
     resolved = resolve(run.specs, [spec.name for spec in policies])
     run.diagnostics.extend(resolved.diagnostics)
     run.diagnostics.extend(name_collisions(resolved, run.project))
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
-    loaded = [spec.file for spec in run.specs if spec.kind != "Project"]
+    loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))
-    evidence, evidence_findings = load_evidence(sources, resolved, policies, run.project)
+    evidence, evidence_findings = load_evidence(run.sources, resolved, policies, run.project)
     run.diagnostics.extend(evidence_findings)
     applied: set[tuple[str, str, str]] = set()
     run.diagnostics.extend(
-        evaluate_policies(resolved, policies, run.project, today, run.texts, evidence=evidence, applied=applied)
+        evaluate_policies(
+            resolved, policies, run.project, today, run.texts, evidence=evidence, applied=applied, targets=targets
+        )
     )
     return Checked(
-        input=sources,
+        input=run.sources,
         diagnostics=sort_diagnostics(run.diagnostics),
         sources=run.texts,
-        files=len(files),
+        files=files,
         specs=run.specs,
         project=run.project,
         resolved=resolved,
@@ -145,8 +180,69 @@ def check(
     )
 
 
+def _check_cached(
+    run: Run,
+    found: Discovered,
+    today: datetime.date,
+    cache: Store,
+    extra_policies: Sequence[Path],
+    progress: Progress | None,
+) -> Checked:
+    """Read every spec file's bytes; read into specs only the files whose findings may have changed, and what
+    they depend on (`compiler.stages.incremental`); take the other files' findings from the cache."""
+    sources, recorded = run.sources, Recorded.of(cache.read())
+    digests, raw = file_digests(sources, found.files)
+    by_shown = {sources.display(file): file for file in found.files}
+    recorded_summaries = {shown: recorded.summary_of(digest) for shown, digest in digests.items()}
+    read = {shown for shown, summary in recorded_summaries.items() if _read_every_run(summary)}
+    read |= {sources.display(found.project)} if found.project else set()
+    _load(run, sorted(read - {sources.display(found.project or "")}), by_shown, progress)
+    policies = load_policies(run, found.files, extra_policies)
+    summaries = summaries_of(run, read, recorded_summaries)
+    global_files = {file for file in read if _read_every_run(summaries.get(file))}
+    units = {file: summaries.get(file, []) for file in by_shown if file not in global_files}
+    graph = Graph(units, run.project is not None and run.project.spec.deployment.mode == "gitops")
+    shared, dates = shared_digest(run, policies, extra_policies, global_files), dated(policies, today)
+    evidence = evidence_digests(sources, found.entries, graph)
+    keys = {unit: incremental.key(unit, graph, digests, shared, dates, evidence) for unit in units}
+    cached = {unit: recorded.findings_of(unit_key) for unit, unit_key in keys.items() if digests[unit]}
+    stale = {unit for unit in units if cached.get(unit) is None}
+    context = set().union(*(graph.dependencies(unit) for unit in stale)) if stale else set()
+    _load(run, sorted((stale | context) - read), by_shown, progress)
+    targets = stale | global_files | waived_targets(graph, stale & graph.by_kind.get("Waiver", set()))
+    spec_dirs = [file for file, summary in summaries.items() if any(entry["k"] != "Project" for entry in summary)]
+    checked = finish(run, len(found.files), policies, today, spec_dirs=spec_dirs, targets=targets)
+    fresh = by_unit(checked.diagnostics, graph, sources, stale)
+    diagnostics = fresh.pop("", [])
+    for unit in units:
+        diagnostics.extend(fresh.setdefault(unit, []) if unit in stale else cached[unit] or [])
+    cache.write(recorded.next(summaries, digests, keys, {unit: fresh[unit] for unit in stale if digests[unit]}))
+    shown_files = {finding.file for finding in diagnostics}
+    texts = {file: data.decode("utf-8", "replace") for file, data in raw.items() if file in shown_files}
+    return replace(
+        checked,
+        diagnostics=sort_diagnostics(diagnostics),
+        sources={**texts, **run.texts},
+        counted=sum(len(summary) for summary in summaries.values()),
+    )
+
+
+def _load(run: Run, files: list[str], by_shown: Mapping[str, str], progress: Progress | None) -> None:
+    for done, shown in enumerate(files, 1):
+        run.take(safe_load(run.sources, by_shown[shown]))
+        if progress is not None:
+            progress(done, len(files))
+
+
+def _read_every_run(summary: Summary | None) -> bool:
+    """Files not yet summarised, and those holding a Project or a Policy, which every key depends on."""
+    return summary is None or any(entry["k"] in GLOBAL_KINDS for entry in summary)
+
+
 def build(checked: Checked, today: datetime.date) -> tuple[Checked, list[Output]]:
     """What `charter build` writes, or nothing when the check has errors; two outputs at one path are errors."""
+    if not checked.complete:
+        raise ValueError("build needs a complete check: check without a cache")
     if exit_code(checked.diagnostics) or checked.resolved is None:
         return checked, []
     outputs = render(checked.resolved, checked.project, today, checked.evidence)
@@ -158,239 +254,3 @@ def current_date() -> datetime.date:
     """CHARTER_TODAY pins the date, so that waiver expiry is reproducible in tests."""
     pinned = os.environ.get("CHARTER_TODAY")
     return datetime.date.fromisoformat(pinned) if pinned else datetime.date.today()
-
-
-# --- discover ---------------------------------------------------------------------------------------------
-
-
-def _project_file(sources: Sources) -> str | None:
-    if sources.only is not None:
-        return None
-    for name in PROJECT_FILES:
-        relative = sources.inside(name)
-        # A charter.yaml that is a link is still the project file: loading it reports the link.
-        if sources.kind(relative) in (Kind.FILE, Kind.LINK, Kind.OTHER):
-            return relative
-    return None
-
-
-def project_entries(sources: Sources, project: Project | None) -> list[Entry]:
-    """What a run may read under the project, listed once: not hidden, not excluded, not in an output directory."""
-    excluded = list(project.spec.exclude) if project else []
-    outputs = [PurePosixPath(out) for out in output_dirs(project)]
-    base = sources.project
-    entries = []
-    for path, kind in sources.walk(base):
-        relative = PurePosixPath(path[len(base) + 1 :] if base else path)
-        if relative.name.startswith(".") or any(relative.match(pattern) for pattern in excluded):
-            continue
-        if not any(relative.is_relative_to(out) for out in outputs):
-            entries.append(Entry(path, relative, kind))
-    return entries
-
-
-def spec_files(entries: list[Entry], project: Project | None) -> list[str]:
-    """Every entry the globs match, links and special files included: loading them reports why they are refused."""
-    globs = [_parts(pattern) for pattern in (project.spec.specs if project else DEFAULT_SPEC_GLOBS)]
-    return sorted(entry.path for entry in entries if any(_glob_match(entry.relative.parts, glob) for glob in globs))
-
-
-def _parts(pattern: str) -> tuple[str, ...] | None:
-    """A glob as components, None when it would leave the root (refused where charter.yaml is validated)."""
-    try:
-        repofs.relative_parts(pattern)
-    except repofs.Refused:
-        return None
-    return tuple(part for part in PurePosixPath(pattern).parts if part != ".")
-
-
-def _glob_match(parts: tuple[str, ...], glob: tuple[str, ...] | None) -> bool:
-    """`Path.glob` semantics on a file's path: `**` is zero or more directories, `*` stays in one component."""
-    if glob is None:
-        return False
-    if not glob:
-        return not parts
-    if glob[0] == "**":
-        # A trailing `**` matches directories only, never a file.
-        return len(glob) > 1 and any(_glob_match(parts[skip:], glob[1:]) for skip in range(len(parts)))
-    return bool(parts) and fnmatch.fnmatchcase(parts[0], glob[0]) and _glob_match(parts[1:], glob[1:])
-
-
-# --- load -------------------------------------------------------------------------------------------------
-
-
-def _load_project(run: _Run, project_file: str | None) -> None:
-    if project_file is None:
-        return
-    source = _safe_load(run.sources, project_file)
-    run.take(source)
-    run.project = next((spec.model for spec in run.specs if isinstance(spec.model, Project)), None)
-    if run.project is None and not any(d.severity is Severity.ERROR for d in source.diagnostics):
-        run.diagnostics.append(
-            Diagnostic.of(
-                "CH406",
-                "charter.yaml holds no valid Project spec; defaults apply",
-                source.path,
-                hint="run `charter init` to see a complete Project spec",
-            )
-        )
-
-
-def _safe_load(sources: Sources, relative: str) -> SourceFile:
-    display = sources.display(relative)
-    try:
-        return load_repo_file(sources, relative, display)
-    except Exception as error:  # noqa: BLE001 - a loader bug must not stop the run
-        source = SourceFile(display)
-        source.diagnostics.append(_internal(error, display))
-        return source
-
-
-def _internal(error: Exception, file: str) -> Diagnostic:
-    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-    origin = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
-    return Diagnostic.of(
-        "CH900",
-        f"internal error: {type(error).__name__}: {error}{origin}",
-        file,
-        hint="please report this with the file that caused it",
-    )
-
-
-# --- policies ---------------------------------------------------------------------------------------------
-
-
-def _load_policies(run: _Run, spec_paths: list[str], extra_policies: Sequence[Path]) -> list[Spec]:
-    """Built-in packs the Project turns on, its own policy directories, and Policy specs in the project."""
-    project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
-    loaded = _Run(run.sources)
-    for path in dict.fromkeys([*extra_policies, *_pack_files(run, project_spec)]):
-        # Built-in packs and policy files named on the command line come from the installation.
-        loaded.take(_load_installed(path))
-    seen = set(spec_paths)
-    for relative in _organisation_files(run, project_spec):
-        if relative not in seen:
-            loaded.take(_safe_load(run.sources, relative))
-    run.diagnostics.extend(loaded.diagnostics)
-    run.texts.update(loaded.texts)
-    project_policies = [spec for spec in run.specs if spec.kind == "Policy"]
-    policies = project_policies + [spec for spec in loaded.specs if spec.kind == "Policy"]
-    if project_spec is not None and run.project is not None:
-        run.diagnostics.extend(_check_settings(project_spec, run.project, policies))
-    return policies
-
-
-def _load_installed(path: Path) -> SourceFile:
-    display = display_path(path)
-    try:
-        return load_file(path, display)
-    except Exception as error:  # noqa: BLE001 - a loader bug must not stop the run
-        source = SourceFile(display)
-        source.diagnostics.append(_internal(error, display))
-        return source
-
-
-def _pack_files(run: _Run, project_spec: Spec | None) -> list[Path]:
-    config = run.project.spec.policies if run.project else None
-    available = builtin_packs()
-    files: list[Path] = []
-    for index, pack in enumerate(config.packs if config else []):
-        if pack in available:
-            files.extend(policy_files(available[pack]))
-        elif project_spec is not None:
-            run.diagnostics.append(
-                project_spec.finding(
-                    "CH506",
-                    f"no policy pack named `{pack}`",
-                    ["spec", "policies", "packs", index],
-                    hint=did_you_mean(pack, available) or f"built-in packs: {', '.join(available)}",
-                )
-            )
-    return files
-
-
-def _organisation_files(run: _Run, project_spec: Spec | None) -> list[str]:
-    """The Policy files of the Project's own policy directories, inside the checkout, links refused."""
-    files: list[str] = []
-    for index, directory in enumerate(run.project.spec.policies.paths if run.project else []):
-        at: list[PathSegment] = ["spec", "policies", "paths", index]
-        relative = run.sources.inside(directory.rstrip("/") or ".")
-        refusal, kind = _policy_directory(run.sources, relative, directory)
-        if project_spec is None:
-            continue
-        if refusal is not None:
-            run.diagnostics.append(project_spec.finding("CH120", f"not read: {refusal}", at, hint=LINK_HINT))
-        elif kind is not Kind.DIRECTORY:
-            message = f"no policy directory `{directory}`"
-            run.diagnostics.append(project_spec.finding("CH401", message, at))
-        else:
-            files.extend(_policy_files_in(run.sources, relative))
-    return files
-
-
-def _policy_directory(sources: Sources, relative: str, directory: str) -> tuple[str | None, Kind | None]:
-    """Why a policy directory is refused (outside the checkout, or a link on its way), and its kind."""
-    if relative == ".." or relative.startswith("../"):
-        return f"`{directory}` lies outside the repository", None
-    try:
-        kind = sources.kind(relative)
-    except repofs.Refused as refused:
-        return refused.reason, None
-    if kind is Kind.LINK:
-        return f"`{directory.rstrip('/')}` is a symbolic link; Charter does not follow links", None
-    return None, kind
-
-
-def _policy_files_in(sources: Sources, folder: str) -> list[str]:
-    """Like `packs.policy_files`: the YAML files below a folder, not those of its `tests/`."""
-    found = []
-    for path, _ in sources.walk("" if folder == "." else folder):
-        inner = posixpath.relpath(path, folder) if folder not in ("", ".") else path
-        if path.endswith((".yaml", ".yml")) and "tests" not in inner.split("/")[:-1]:
-            found.append(path)
-    return sorted(found)
-
-
-def _check_settings(project_spec: Spec, project: Project, policies: list[Spec]) -> list[Diagnostic]:
-    """Overrides and parameters that name nothing would silently do nothing."""
-    rules = {spec.name: spec.model for spec in policies if isinstance(spec.model, Policy)}
-    names = list(rules) + [f"{name}/{rule.name}" for name, p in rules.items() for rule in p.spec.validations]
-    findings = []
-    config = project.spec.policies
-    for key in config.severity_overrides:
-        if key not in names:
-            findings.append(
-                project_spec.finding(
-                    "CH507",
-                    f"severity override for unknown policy or rule `{key}`",
-                    ["spec", "policies", "severityOverrides", key],
-                    key=True,
-                    hint=did_you_mean(key, names),
-                )
-            )
-    for policy_name, values in config.params.items():
-        policy = rules.get(policy_name)
-        if policy is None:
-            findings.append(
-                project_spec.finding(
-                    "CH507",
-                    f"parameters for unknown policy `{policy_name}`",
-                    ["spec", "policies", "params", policy_name],
-                    key=True,
-                    hint=did_you_mean(policy_name, rules),
-                )
-            )
-            continue
-        for param in values:
-            if param not in policy.spec.params:
-                findings.append(
-                    project_spec.finding(
-                        "CH507",
-                        f"policy `{policy_name}` has no parameter `{param}`",
-                        ["spec", "policies", "params", policy_name, param],
-                        key=True,
-                        hint=did_you_mean(param, policy.spec.params)
-                        or f"its parameters: {', '.join(policy.spec.params) or 'none'}",
-                    )
-                )
-    return findings

@@ -1,0 +1,137 @@
+"""The inputs of a cached check's keys, read from the run: file digests, the digest every key shares, which
+kinds read the date, each model's committed evidence; and the findings of a partial run, by file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from compiler.core import repofs
+from compiler.core.diagnostics import Diagnostic
+from compiler.core.models.policy import Policy
+from compiler.core.sources import Kind, Sources
+from compiler.core.specs import Spec
+from compiler.stages.discovery import Run
+from compiler.stages.evidence import EVIDENCE_DIR
+from compiler.stages.incremental import Graph, Summary, bytes_digest, digest_of, summarise
+from compiler.stages.load import MAX_FILE_BYTES
+from compiler.stages.unchecked import Entry
+
+_TODAY = re.compile(r"\btoday\b")
+GLOBAL_KINDS = frozenset({"Project", "Policy"})
+"""Files holding these are read on every run: every key depends on them."""
+
+
+def file_digests(sources: Sources, files: Iterable[str]) -> tuple[dict[str, str | None], dict[str, bytes]]:
+    """Each file's content digest (None when it cannot be read: such a file is always checked again), and
+    its bytes, by display path."""
+    digests: dict[str, str | None] = {}
+    raw: dict[str, bytes] = {}
+    for file in files:
+        shown = sources.display(file)
+        try:
+            data = sources.read(file, MAX_FILE_BYTES)
+        except (repofs.Refused, repofs.TooLarge, OSError):
+            digests[shown] = None
+            continue
+        digests[shown], raw[shown] = bytes_digest(data), data
+    return digests, raw
+
+
+def summaries_of(run: Run, read: Iterable[str], recorded: Mapping[str, Summary | None]) -> dict[str, Summary]:
+    """Every file's summary: from its specs when `run` read it, else as recorded for its content."""
+    by_file: dict[str, list[Spec]] = {}
+    for spec in run.specs:
+        by_file.setdefault(spec.file, []).append(spec)
+    found = {file: summarise(by_file.get(file, [])) for file in read}
+    for file, summary in recorded.items():
+        if file not in found and summary is not None:
+            found[file] = summary
+    return found
+
+
+def shared_digest(
+    run: Run, policies: Sequence[Spec], extra_policies: Sequence[Path], global_files: Iterable[str]
+) -> str:
+    """What every key depends on: Charter itself, how paths are shown, the project file and every policy."""
+    policy_files = {spec.file for spec in policies} | set(global_files)
+    return digest_of(
+        {
+            "charter": charter_digest(),
+            "root": run.sources.display(run.sources.project),
+            "texts": sorted([file, bytes_digest(run.texts.get(file, "").encode())] for file in policy_files),
+            "extra": [str(path) for path in extra_policies],
+        }
+    )
+
+
+@functools.cache
+def charter_digest() -> str:
+    """Charter's own code, rules and packs: an edit to any of them (not only a release) makes every key new."""
+    package = Path(__file__).resolve().parents[1]
+    parts = [
+        [path.relative_to(package).as_posix(), bytes_digest(path.read_bytes())]
+        for path in sorted(package.rglob("*"))
+        if path.suffix in (".py", ".toml", ".yaml", ".yml", ".json") and "__pycache__" not in path.parts
+    ]
+    return digest_of(parts)
+
+
+def dated(policies: Sequence[Spec], today: datetime.date) -> tuple[frozenset[str], str]:
+    """The kinds some policy that reads `today` matches, and the date."""
+    kinds: set[str] = set()
+    for spec in policies:
+        if not isinstance(spec.model, Policy):
+            continue
+        body = spec.model.spec
+        texts = [c.expression for c in body.match.conditions] + [v.expression for v in body.variables]
+        texts += [r.expression for r in body.validations] + [r.message_expression or "" for r in body.validations]
+        if any(_TODAY.search(text) for text in texts):
+            kinds.update(body.match.kinds)
+    return frozenset(kinds), today.isoformat()
+
+
+def evidence_digests(sources: Sources, entries: Sequence[Entry], graph: Graph) -> dict[str, str]:
+    """Per model, a digest of everything under `evidence/<model>/` (its records for every version)."""
+    found: dict[str, list[list[str | None]]] = {}
+    models = {name for kind, name in graph.defines if kind == "Model"}
+    for entry in entries:
+        parts = entry.relative.parts
+        if len(parts) > 2 and parts[0] == EVIDENCE_DIR and parts[1] in models:
+            try:
+                data = sources.read(entry.path) if entry.kind is Kind.FILE else b""
+                content: str | None = bytes_digest(data)
+            except (repofs.Refused, repofs.TooLarge, OSError):
+                content = None
+            found.setdefault(parts[1], []).append([entry.relative.as_posix(), entry.kind.name, content])
+    return {model: digest_of(records) for model, records in found.items()}
+
+
+def by_unit(
+    diagnostics: Iterable[Diagnostic], graph: Graph, sources: Sources, read: set[str]
+) -> dict[str, list[Diagnostic]]:
+    """A partial run's findings by the file they belong to ("" for the run's own: project, policies, discovery).
+
+    A finding in an evidence record belongs to its model's file; one in a file that was read only as context
+    of another is dropped (the cache holds that file's findings).
+    """
+    evidence_dir = sources.display(sources.inside(EVIDENCE_DIR)) + "/"
+    grouped: dict[str, list[Diagnostic]] = {}
+    for finding in diagnostics:
+        unit = finding.file if finding.file in graph.summaries else ""
+        if not unit and finding.file.startswith(evidence_dir):
+            model = finding.file[len(evidence_dir) :].split("/", 1)[0]
+            unit = next(iter(graph.defines.get(("Model", model), [])), "")
+        if unit and unit not in read:
+            continue
+        grouped.setdefault(unit, []).append(finding)
+    return grouped
+
+
+def waived_targets(graph: Graph, waivers: Iterable[str]) -> set[str]:
+    """The files a waiver names: their policy findings decide whether it is used."""
+    return {target for waiver in waivers for target in graph.outgoing.get(waiver, ())}

@@ -1,0 +1,237 @@
+"""The check cache (`.charter/cache/`) never changes a verdict, and reads again only what a change touches.
+
+Each case below edits a copy of the credit-scoring example after a cached check has filled the cache, then
+checks again with the cache and without it: the findings must be equal, field for field. A generated
+repository of 60 specs shows that a one-file change reads only that file and what it depends on.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from compiler.core.cache import CACHE_FILE, DirectoryStore, MemoryStore
+from compiler.stages.pipeline import Checked, build, check_path
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "credit-scoring"
+TODAY = datetime.date(2026, 12, 3)
+sys.path.insert(0, str(ROOT / "bench"))
+
+import generate  # noqa: E402
+
+
+def _edit(relative: str, old: str, new: str) -> Callable[[Path], None]:
+    def change(root: Path) -> None:
+        path = root / relative
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1))
+
+    return change
+
+
+def _delete(relative: str) -> Callable[[Path], None]:
+    return lambda root: (root / relative).unlink()
+
+
+def _copy(relative: str, to: str, old: str = "", new: str = "") -> Callable[[Path], None]:
+    def change(root: Path) -> None:
+        (root / to).write_text((root / relative).read_text().replace(old, new, 1))
+
+    return change
+
+
+MODEL = "models/credit-default.yaml"
+CONTRACT = "contracts/credit-applications.odcs.yaml"
+SUITE = "suites/credit-default-eval.yaml"
+WAIVER = "waivers/credit-default-validation-data.yaml"
+POLICY = "policies/acme-lending-models.yaml"
+
+CHANGES: dict[str, Callable[[Path], None]] = {
+    "a contract column renamed": _edit(CONTRACT, "- name: age_band", "- name: age_bracket"),
+    "a suite bound moved": _edit(SUITE, "min: 0.80", "min: 0.40"),
+    "an organisation policy edited": lambda root: (root / POLICY).write_text(
+        (root / POLICY).read_text().replace("severity: error", "severity: warning")
+    ),
+    "a pack switched off": _edit("charter.yaml", "      - fairness\n", ""),
+    "a severity override added": _edit(
+        "charter.yaml", "    paths:\n", "    severityOverrides:\n      eu-ai-act: warning\n    paths:\n"
+    ),
+    "a contract deleted": _delete(CONTRACT),
+    "the waiver deleted": _delete(WAIVER),
+    "the model's label changed": _edit(MODEL, "domain: lending", "domain: retail"),
+    "the model renamed": _edit(MODEL, "name: credit-default\n", "name: credit-default-v4\n"),
+    "a contract defined twice": _copy(CONTRACT, "contracts/copy.odcs.yaml"),
+    "an environment on the same namespace": _copy(
+        "environments/staging.yaml", "environments/staging-2.yaml", "name: staging", "name: staging-2"
+    ),
+    "the model's evidence deleted": lambda root: shutil.rmtree(root / "evidence"),
+    "an evidence record edited": _edit("evidence/credit-default/3.2.0/eval.json", '"pass"', '"fail"'),
+    "a spec broken": _edit(SUITE, "metrics:", "metrics: [\n"),
+    "a new file with a typo": lambda root: (root / "models/typo.yaml").write_text(
+        "apiVersion: charter/v1alpha1\nkind: Modle\nmetadata:\n  name: x\n"
+    ),
+    "the waiver re-targeted": _edit(WAIVER, "name: credit-default\n", "name: credit-defualt\n"),
+    "a comment only": _edit(MODEL, "# The Model spec", "# The model spec"),
+}
+
+
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "credit-scoring"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(".github", "deploy", "docs", "cache"))
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def _same(cached: Checked, cold: Checked) -> None:
+    assert cached.diagnostics == cold.diagnostics
+    assert cached.files == cold.files
+    assert cached.spec_count == cold.spec_count
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_cached_check_finds_what_a_cold_one_finds(tmp_path: Path, change: str) -> None:
+    root = _project(tmp_path)
+    store = DirectoryStore(root)
+    _same(check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY))
+    CHANGES[change](root)
+    _same(check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY))
+    # And once more, all of it from the cache.
+    _same(check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY))
+
+
+@pytest.mark.parametrize(("before", "after"), [("2027-12-31", "2028-01-01"), ("2028-01-01", "2027-12-31")])
+def test_a_waiver_expires_at_midnight_in_the_cache_too(tmp_path: Path, before: str, after: str) -> None:
+    root = _project(tmp_path)
+    store = MemoryStore()
+    day, next_day = datetime.date.fromisoformat(before), datetime.date.fromisoformat(after)
+    check_path(root, today=day, cache=store)
+    cached, cold = check_path(root, today=next_day, cache=store), check_path(root, today=next_day)
+    _same(cached, cold)
+    expired = [d.code for d in cold.diagnostics if d.code == "CH503"]
+    assert expired == (["CH503"] if next_day.year == 2028 else [])
+
+
+def test_a_change_reverted_is_answered_from_the_cache(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    store = MemoryStore()
+    original = (root / SUITE).read_text()
+    check_path(root, today=TODAY, cache=store)
+    CHANGES["a suite bound moved"](root)
+    check_path(root, today=TODAY, cache=store)
+    (root / SUITE).write_text(original)
+    again = check_path(root, today=TODAY, cache=store)
+    _same(again, check_path(root, today=TODAY))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("generated") / "repo"
+    generate.generate(root, 60)
+    return root
+
+
+def test_a_one_file_change_reads_only_what_depends_on_it(generated: Path, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(generated, root)
+    store = MemoryStore()
+    first = check_path(root, today=TODAY, cache=store)
+    assert len(first.specs) == first.spec_count == 61  # a cold run reads everything
+    unchanged = check_path(root, today=TODAY, cache=store)
+    read_again = {spec.file for spec in unchanged.specs}
+    assert {Path(file).name for file in read_again} == {"charter.yaml"}
+    model = sorted(root.glob("teams/*/models/*.yaml"))[0]
+    model.write_text(model.read_text().replace("owner:", "owner: ", 1))
+    edited = check_path(root, today=TODAY, cache=store)
+    kinds = sorted(spec.kind for spec in edited.specs)
+    # The model, its contract, its suite, its environment and the two it promotes from, and the project; and,
+    # as context of the environment (whose `related.models` changed), the two other models deployed there.
+    # Not the other 50 specs.
+    assert kinds == ["DataContract", "Environment", "Environment", "Environment", "EvaluationSuite"] + ["Model"] * 3 + [
+        "Project"
+    ], kinds
+    _same(edited, check_path(root, today=TODAY))
+
+
+def test_a_corrupt_or_foreign_cache_is_ignored(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    cold = check_path(root, today=TODAY)
+    store = DirectoryStore(root)
+    check_path(root, today=TODAY, cache=store)
+    cache_file = root / CACHE_FILE
+    signature, _, body = cache_file.read_bytes().partition(b"\n")
+    document = json.loads(body)
+    # A pull request that ships a cache saying every file is clean: signed with another key, so ignored.
+    document["findings"] = {key: [] for key in document["findings"]}
+    CHANGES["a contract column renamed"](root)
+    forged = json.dumps(document).encode()
+    cache_file.write_bytes(signature + b"\n" + forged)
+    _same(check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY))
+    DirectoryStore(root, key=b"someone else").write(document)
+    _same(check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY))
+    for garbage in (b"", b"\n", b"not json at all", signature + b"\n{", b"\xff" * 100):
+        cache_file.write_bytes(garbage)
+        _same(check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY))
+    assert cold.diagnostics != check_path(root, today=TODAY).diagnostics  # the change did change findings
+
+
+def test_the_cache_is_never_written_through_a_link(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(root / ".charter" / "cache", ignore_errors=True)
+    (root / ".charter" / "cache").symlink_to(outside)
+    checked = check_path(root, today=TODAY, cache=DirectoryStore(root))
+    _same(checked, check_path(root, today=TODAY))
+    assert list(outside.iterdir()) == []
+
+
+def test_a_build_refuses_a_partial_check(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    store = MemoryStore()
+    check_path(root, today=TODAY, cache=store)
+    with pytest.raises(ValueError, match="complete check"):
+        build(check_path(root, today=TODAY, cache=store), TODAY)
+
+
+def _charter(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "compiler", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def test_check_writes_the_cache_and_no_cache_leaves_it_alone(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    env_today = {"CHARTER_TODAY": TODAY.isoformat()}
+    os.environ.update(env_today)
+    try:
+        bypassed = _charter("check", "--no-cache", "--format", "json", ".", cwd=root)
+        assert not (root / CACHE_FILE).exists()
+        first = _charter("check", "--format", "json", ".", cwd=root)
+        assert (root / CACHE_FILE).is_file()
+        second = _charter("check", "--format", "json", ".", cwd=root)
+    finally:
+        os.environ.pop("CHARTER_TODAY")
+    assert bypassed.returncode == first.returncode == second.returncode
+    assert bypassed.stdout == first.stdout == second.stdout
+    assert [name for name in os.listdir(root / ".charter" / "cache") if name != "check.json"] == []
+
+
+def test_two_concurrent_runs_leave_a_cache_that_verifies(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    runs = [
+        subprocess.Popen([sys.executable, "-m", "compiler", "check", "--format", "json", "."], cwd=root)
+        for _ in range(4)
+    ]
+    assert all(run.wait(timeout=120) in (0, 1) for run in runs)
+    assert DirectoryStore(root).read() != {}
+    assert [name for name in os.listdir(root / ".charter" / "cache") if name != "check.json"] == []
