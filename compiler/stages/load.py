@@ -21,13 +21,9 @@ from typing import Any
 import yaml
 
 from compiler.core.diagnostics import Diagnostic
-from compiler.core.documents import Document
+from compiler.core.documents import Document, Yaml12Composer
 from compiler.stages.yaml12 import (
-    MAP,
     MAX_DEPTH,
-    PLAIN,
-    SEQ,
-    STR,
     Constructor,
     Refused,
     node_finding,
@@ -52,25 +48,8 @@ class SourceFile:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-if yaml.__with_libyaml__:
-    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
-else:  # pragma: no cover - a PyYAML built without libyaml: slower, same results
-    from yaml import Loader as _Parser  # type: ignore[assignment]
-
-
-class _Yaml12Composer(_Parser):  # type: ignore[misc,unused-ignore]
-    """Composes nodes only; plain scalars get a marker tag resolved later."""
-
-    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
-        if kind is yaml.ScalarNode:
-            return PLAIN if implicit[0] else STR
-        return SEQ if kind is yaml.SequenceNode else MAP
-
-    def descend_resolver(self, parent: Any, index: Any) -> None:
-        """Path-based resolvers are a YAML 1.1 feature we do not use."""
-
-    def ascend_resolver(self) -> None:
-        """See descend_resolver."""
+# Tests replace the composer through this name.
+_Yaml12Composer = Yaml12Composer
 
 
 def load_file(path: Path, display: str) -> SourceFile:
@@ -174,7 +153,7 @@ def _add_document(source: SourceFile, node: yaml.Node, index: int) -> None:
         line, column = _empty_document_start(source.text, node)
         source.diagnostics.append(_finding("CH103", "document is empty", source.path, line, column))
         return
-    source.documents.append(Document(source.path, index, data, node))
+    source.documents.append(Document(source.path, index, data, node, source.text))
 
 
 def _empty_document_start(text: str, node: yaml.Node) -> tuple[int, int]:

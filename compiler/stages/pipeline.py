@@ -30,10 +30,11 @@ from compiler.stages.cached import (
     waived_targets,
 )
 from compiler.stages.check import check as evaluate_policies
-from compiler.stages.discovery import Run, load_project, project_entries, project_file, safe_load, spec_files
+from compiler.stages.discovery import Run, load_project, project_entries, project_file, spec_files
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
 from compiler.stages.incremental import Graph, Recorded, Summary
 from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
+from compiler.stages.parallel_load import load_files
 from compiler.stages.policy_loading import load_policies
 from compiler.stages.render import Output, render
 from compiler.stages.resolve import Resolved, resolve
@@ -105,11 +106,8 @@ def check(
     if cache is not None and sources.only is None:
         return _check_cached(run, Discovered(candidates, files, project), today, cache, extra_policies, progress)
     sources.prefetch(files)
-    for done, file in enumerate(files, 1):
-        if file != project:  # read and validated first, for its globs and settings
-            run.take(safe_load(sources, file))
-        if progress is not None:
-            progress(done, len(files))
+    # The project file was read and validated first, for its globs and settings.
+    load_files(run, [file for file in files if file != project], progress)
     policies = load_policies(run, files, extra_policies)
     return finish(run, len(files), policies, today)
 
@@ -228,10 +226,7 @@ def _check_cached(
 
 
 def _load(run: Run, files: list[str], by_shown: Mapping[str, str], progress: Progress | None) -> None:
-    for done, shown in enumerate(files, 1):
-        run.take(safe_load(run.sources, by_shown[shown]))
-        if progress is not None:
-            progress(done, len(files))
+    load_files(run, [by_shown[shown] for shown in files], progress)
 
 
 def _read_every_run(summary: Summary | None) -> bool:

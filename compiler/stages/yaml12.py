@@ -14,13 +14,10 @@ from typing import Any
 import yaml
 
 from compiler.core.diagnostics import Diagnostic
+from compiler.core.documents import MAP, PLAIN, SEQ, STR
 
 MAX_DEPTH = 64
 MAX_EXPANDED_VALUES = 100_000
-PLAIN = "!charter/plain"
-STR = "tag:yaml.org,2002:str"
-SEQ = "tag:yaml.org,2002:seq"
-MAP = "tag:yaml.org,2002:map"
 _CORE_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "seq", "map"))
 # YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})

@@ -118,4 +118,4 @@ def document_key(document: Document) -> tuple[str, str] | None:
 
 
 def relocate(spec: Spec, file: str) -> Spec:
-    return replace(spec, document=replace(spec.document, file=file))
+    return replace(spec, document=spec.document.moved(file))

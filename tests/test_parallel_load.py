@@ -1,0 +1,64 @@
+"""Loading on every core gives exactly what loading in one process gives."""
+
+from __future__ import annotations
+
+import datetime
+import pickle
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler.core.sources import Sources
+from compiler.stages.load import load_text
+from compiler.stages.parallel_load import MIN_FILES, workers
+from compiler.stages.pipeline import check_path
+
+ROOT = Path(__file__).resolve().parents[1]
+TODAY = datetime.date(2026, 12, 3)
+sys.path.insert(0, str(ROOT / "bench"))
+
+import generate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def broken_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 generated specs, three of them broken so that workers and the parent both report findings."""
+    root = tmp_path_factory.mktemp("parallel") / "repo"
+    generate.generate(root, MIN_FILES + 44)
+    models = sorted(root.glob("teams/*/models/*.yaml"))
+    # A finding made in a worker (validation) and ones made in the parent (a dangling reference, a policy).
+    models[5].write_text(models[5].read_text().replace("  task: ", "  tsk: ", 1))
+    models[50].write_text(models[50].read_text().replace("suite: ", "suite: no-such-", 1))
+    contracts = sorted(root.glob("teams/*/contracts/*.yaml"))
+    contracts[7].write_text(contracts[7].read_text() + "unexpected: [\n")
+    return root
+
+
+def test_workers_and_one_process_find_the_same(broken_repository: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHARTER_JOBS", "1")
+    alone = check_path(broken_repository, today=TODAY)
+    monkeypatch.setenv("CHARTER_JOBS", "2")
+    assert workers(Sources.from_path(broken_repository), alone.files) == 2
+    shared = check_path(broken_repository, today=TODAY)
+    assert shared.diagnostics == alone.diagnostics
+    assert {d.code for d in alone.diagnostics} >= {"CH100", "CH401"}
+    assert all(d.line > 0 for d in alone.diagnostics if d.code in ("CH100", "CH401"))
+    assert [(s.file, s.kind, s.name) for s in shared.specs] == [(s.file, s.kind, s.name) for s in alone.specs]
+    assert shared.sources == alone.sources
+
+
+def test_few_files_or_a_git_revision_load_in_one_process(tmp_path: Path) -> None:
+    assert workers(Sources.from_path(tmp_path), MIN_FILES - 1) == 1
+
+
+def test_a_document_sent_to_another_process_composes_its_tree_again() -> None:
+    text = "a: 1\n---\nb:\n  c: [1, 2]\n"
+    source = load_text(text, "f.yaml")
+    document = source.documents[1]
+    travelled = pickle.loads(pickle.dumps(document))
+    assert travelled.data == document.data
+    assert travelled.index == 1
+    node = travelled.node
+    assert (node.start_mark.line, node.value[0][0].value) == (document.node.start_mark.line, "b")
+    assert node.value[0][1].value[0][1].start_mark.column == document.node.value[0][1].value[0][1].start_mark.column
