@@ -56,9 +56,6 @@ def _renew(project: Workspace, uri: str, wanted: types.Range) -> list[types.Code
     spec = project.spec_at(uri, wanted.start.line, 0)
     if checked is None or spec is None or not isinstance(spec.model, Waiver):
         return []
-    node = spec.document.node
-    if not node.start_mark.line <= wanted.start.line <= node.end_mark.line:
-        return []
     span = spec.span(["spec", "expires"])
     if not span.exact:
         return []
