@@ -151,3 +151,6 @@ class LspClient:
         except Exception:  # noqa: BLE001 - a server that does not stop is killed
             self.process.kill()
             self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            if stream is not None:
+                stream.close()

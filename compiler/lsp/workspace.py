@@ -71,13 +71,16 @@ class Workspace:
         return checked
 
     def diagnostics(self, checked: pipeline.Checked) -> dict[str, list[types.Diagnostic]]:
-        """The findings of a check by file URI, in the check's order."""
+        """The findings of a check by file URI, by position (then message, so that the order is total)."""
         found: dict[str, list[types.Diagnostic]] = {}
         for diagnostic in checked.diagnostics:
             if not diagnostic.file:
                 continue
             uri = self.uri_of(diagnostic.file)
             found.setdefault(uri, []).append(to_lsp(diagnostic, checked.sources.get(diagnostic.file)))
+        for diagnostics in found.values():
+            # The check's order, made total: findings at one place that differ only in their hints.
+            diagnostics.sort(key=lambda d: (d.range.start.line, d.range.start.character, d.message))
         return found
 
     def to_publish(self, checked: pipeline.Checked, always: set[str]) -> dict[str, list[types.Diagnostic]]:
