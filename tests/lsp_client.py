@@ -69,7 +69,7 @@ class LspClient:
         with self.lock:
             return self.answers.setdefault(number, queue.Queue())
 
-    def request(self, method: str, params: Any) -> Any:  # noqa: ANN401 - JSON
+    def request(self, method: str, params: Any) -> Any:
         self.next_id += 1
         number = self.next_id
         self._send({"id": number, "method": method, "params": params})
@@ -77,12 +77,12 @@ class LspClient:
         assert "error" not in answer, answer
         return answer.get("result")
 
-    def notify(self, method: str, params: Any) -> None:  # noqa: ANN401 - JSON
+    def notify(self, method: str, params: Any) -> None:
         self._send({"method": method, "params": params})
 
     # --- LSP ------------------------------------------------------------------------------------------------
 
-    def initialize(self) -> Any:  # noqa: ANN401 - JSON
+    def initialize(self) -> Any:
         result = self.request(
             "initialize",
             {

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from lsp_client import LspClient
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "credit-scoring"
@@ -223,13 +222,16 @@ def test_completion_offers_enum_values_and_fields(client: LspClient) -> None:
 
 def test_completion_offers_the_metrics_of_the_models_task(client: LspClient) -> None:
     offered = labels(client.request("textDocument/completion", at(client, SUITE, "- metric: recall", 10)))
-    assert "roc_auc" in offered and "recall" in offered
-    assert "rmse" not in offered and "f1_macro" not in offered
+    assert "roc_auc" in offered
+    assert "recall" in offered
+    assert "rmse" not in offered
+    assert "f1_macro" not in offered
 
 
 def test_completion_in_a_waiver_offers_policies_rules_and_targets(client: LspClient) -> None:
     policies = labels(client.request("textDocument/completion", at(client, WAIVER, "policy: acme", 10)))
-    assert "acme-lending-models" in policies and "fairness-protected-features" in policies
+    assert "acme-lending-models" in policies
+    assert "fairness-protected-features" in policies
     rules = labels(client.request("textDocument/completion", at(client, WAIVER, "rule: independent", 8)))
     assert rules == [
         "retrain-on-drift",
