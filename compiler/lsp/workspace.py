@@ -66,6 +66,8 @@ class Workspace:
             if stale is not None and stale():
                 raise Stale
 
+        # Issue 13's result cache drops in here, one object kept for the server's life (`cache=self.cache`), so
+        # that a one-file change re-does only what depends on that file.
         checked = pipeline.check(self.sources.with_buffers(buffers), pipeline.current_date(), progress=progress)
         self.checked = checked
         return checked
