@@ -8,6 +8,7 @@ an edit to a contract re-checks the models, suites and waivers that depend on it
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls import uris
 
+from compiler.core.cache import MemoryStore
 from compiler.core.sources import Sources, repository_top
 from compiler.core.specs import Spec
 from compiler.lsp.convert import from_utf16, to_lsp
@@ -34,6 +36,7 @@ class Workspace:
         self._real_root = os.path.realpath(self.root)
         self.buffers: dict[str, bytes] = {}  # top-relative path -> the editor's text
         self.checked: pipeline.Checked | None = None
+        self.cache = MemoryStore()
         self.published: dict[str, list[types.Diagnostic]] = {}
 
     # --- buffers ------------------------------------------------------------------------------------------
@@ -66,11 +69,12 @@ class Workspace:
             if stale is not None and stale():
                 raise Stale
 
-        # Issue 13's result cache drops in here, one object kept for the server's life (`cache=self.cache`), so
-        # that a one-file change re-does only what depends on that file.
-        checked = pipeline.check(self.sources.with_buffers(buffers), pipeline.current_date(), progress=progress)
-        self.checked = checked
-        return checked
+        # One result cache for the server's life: a one-file change re-does only what depends on that file.
+        sources = self.sources.with_buffers(buffers)
+        checked = pipeline.check(sources, pipeline.current_date(), progress=progress, cache=self.cache)
+        merged = _merge(self.checked, checked)
+        self.checked = merged
+        return merged
 
     def diagnostics(self, checked: pipeline.Checked) -> dict[str, list[types.Diagnostic]]:
         """The findings of a check by file URI, by position (then message, so that the order is total)."""
@@ -151,3 +155,21 @@ class Workspace:
             if node.start_mark.line <= line <= node.end_mark.line:
                 return spec
         return next((spec for spec in specs if spec.document.index == document), None)
+
+
+def _merge(last: pipeline.Checked | None, checked: pipeline.Checked) -> pipeline.Checked:
+    """A cached check reads again only the files whose findings may have changed: its findings are whole,
+    its specs and texts are not. Completion, hover and definitions need every spec, so the specs and texts
+    of the files it did not read again are taken from the last check."""
+    if checked.complete or last is None:
+        return checked
+    read = set(checked.sources)
+    specs = [spec for spec in last.specs if spec.file not in read] + checked.specs
+    fresh = {(spec.file, spec.document.index) for spec in checked.policies}
+    kept = [spec for spec in last.policies if spec.file not in read and (spec.file, spec.document.index) not in fresh]
+    return dataclasses.replace(
+        checked,
+        specs=specs,
+        policies=kept + checked.policies,
+        sources={**last.sources, **checked.sources},
+    )
