@@ -111,6 +111,7 @@ evidence: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m compiler.commands.policy_docs docs/policies.md
+	$(BIN)/python -m compiler.commands.code_docs docs/codes.md
 
 schemas: $(STAMP)
 	$(BIN)/charter schema --out schemas
@@ -130,6 +131,7 @@ bench: $(STAMP) servers
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/gates.py
 	$(BIN)/python bench/pushdown.py
+	$(BIN)/python bench/lsp.py
 
 clean:
 	rm -rf $(VENV) $(LATEST_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,6 +1,6 @@
 """The layout shows the architecture, and imports flow one way (README, Layout):
 
-    core  <-  stages  <-  reporters, gates, plan, integrations  <-  commands
+    core  <-  stages  <-  reporters, gates, plan, integrations, lsp  <-  commands
 
 `compiler.core` (findings, codes, positions, sources, spec models, references) imports nothing of Charter's
 outside itself; the stages import only the core and each other, never a command, an integration, a gate or
@@ -38,6 +38,7 @@ ALLOWED = {
         "compiler.gates",
     ),
     "compiler.report": ("compiler.core", "compiler.stages", "compiler.reporters", "compiler.report"),
+    "compiler.lsp": ("compiler.core", "compiler.stages", "compiler.reporters", "compiler.lsp"),
 }
 MAX_MODULE_LINES = 500
 
@@ -71,7 +72,7 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 def test_the_layers_exist() -> None:
     names = {module_name(path) for path in MODULES}
-    for layer in ("core", "stages", "commands", "integrations", "gates", "reporters", "plan", "report"):
+    for layer in ("core", "stages", "commands", "integrations", "gates", "reporters", "plan", "report", "lsp"):
         assert f"compiler.{layer}" in names, layer
     assert "compiler.stages.pipeline" in names
     # Every package is a layer of the table or the command line, which may import them all.

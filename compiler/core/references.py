@@ -85,6 +85,43 @@ def _project(model: Any) -> Iterator[Reference]:
             yield Reference("Policy", key, ("spec", "policies", "params", key))
 
 
+@dataclass(frozen=True, slots=True)
+class ColumnReference:
+    """A field of one spec that names a column of a contract it refers to (`contract`)."""
+
+    column: str
+    path: tuple[PathSegment, ...]
+    contract: Reference
+
+
+def column_references(spec: Spec) -> Iterator[ColumnReference]:
+    """Every column a spec names, in field order: a model's in its training contract, a suite's in its dataset."""
+    model = spec.model
+    if isinstance(model, Model):
+        body = model.spec
+        (data,) = _data(body.data.training, "spec", "data", "training")
+        named: list[tuple[str, tuple[PathSegment, ...]]] = [
+            (name, ("spec", "features", i)) for i, name in enumerate(body.features)
+        ]
+        if body.label is not None:
+            named.append((body.label, ("spec", "label")))
+        named += [(name, ("spec", "sensitiveFeatures", i)) for i, name in enumerate(body.sensitive_features)]
+        if body.monitoring is not None:
+            drift = body.monitoring.drift.features
+            named += [(name, ("spec", "monitoring", "drift", "features", i)) for i, name in enumerate(drift)]
+    elif isinstance(model, EvaluationSuite):
+        (data,) = _data(model.spec.dataset, "spec", "dataset")
+        named = [
+            (check.sensitive_feature, ("spec", "fairness", i, "sensitiveFeature"))
+            for i, check in enumerate(model.spec.fairness)
+        ]
+        named += [(piece.feature, ("spec", "slices", i, "feature")) for i, piece in enumerate(model.spec.slices)]
+    else:
+        return
+    for name, path in named:
+        yield ColumnReference(name, path, data)
+
+
 _BY_KIND: dict[str, Callable[[Any], Iterator[Reference]]] = {
     "Model": _model,
     "EvaluationSuite": _suite,

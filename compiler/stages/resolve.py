@@ -20,7 +20,7 @@ from compiler.core.models.environment import Environment
 from compiler.core.models.model import Model
 from compiler.core.models.suite import EvaluationSuite, EvaluationSuiteSpec
 from compiler.core.models.waiver import Waiver
-from compiler.core.references import Reference, references
+from compiler.core.references import Reference, column_references, references
 from compiler.core.specs import Spec
 from compiler.core.suggest import did_you_mean
 
@@ -229,9 +229,7 @@ class _Resolver:
     # --- kinds --------------------------------------------------------------
 
     def model(self, spec: Spec, model: Model) -> None:
-        body = model.spec
         links = self.links.setdefault(spec.name, ModelLinks())
-        base: list[PathSegment] = ["spec"]
         for reference in references(spec):
             target = self.lands(spec, reference)
             field = reference.path[1:3]
@@ -246,13 +244,7 @@ class _Resolver:
         if links.suite is not None:
             self.suite_users.setdefault(links.suite.name, []).append(spec)
         if links.training is not None:
-            wanted = [(name, [*base, "features", i]) for i, name in enumerate(body.features)]
-            if body.label is not None:
-                wanted.append((body.label, [*base, "label"]))
-            wanted += [(name, [*base, "sensitiveFeatures", i]) for i, name in enumerate(body.sensitive_features)]
-            if body.monitoring is not None:
-                drift = body.monitoring.drift.features
-                wanted += [(name, [*base, "monitoring", "drift", "features", i]) for i, name in enumerate(drift)]
+            wanted = [(named.column, list(named.path)) for named in column_references(spec)]
             self.columns(spec, links.training, wanted)
 
     def lands(self, owner: Spec, reference: Reference) -> Spec | None:
@@ -267,11 +259,7 @@ class _Resolver:
         dataset = self.lands(spec, reference)
         if dataset is not None:
             self.suite_datasets[spec.name] = dataset
-            wanted: list[tuple[str, list[PathSegment]]] = [
-                (check.sensitive_feature, ["spec", "fairness", i, "sensitiveFeature"])
-                for i, check in enumerate(body.fairness)
-            ]
-            wanted += [(piece.feature, ["spec", "slices", i, "feature"]) for i, piece in enumerate(body.slices)]
+            wanted = [(named.column, list(named.path)) for named in column_references(spec)]
             self.columns(spec, dataset, wanted)
         slice_names = {piece.name for piece in body.slices}
         for i, bound in enumerate(body.metrics):

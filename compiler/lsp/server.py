@@ -1,0 +1,162 @@
+"""The pygls wiring: LSP messages in, the workspace's checks and answers out, over stdio.
+
+Checks run one at a time in a worker thread, so completion and hover stay answered while a check runs. An
+edit waits `debounce` seconds for the next one (opening and saving do not wait); every edit makes the
+checks before it stale: a stale check stops while it still reads files, and its findings are never
+published. Findings are published for the files just opened or edited and for every file whose findings
+changed, so an edit to a contract shows (or clears) the findings of the models that use it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls import uris
+from pygls.lsp.server import LanguageServer
+
+from compiler import __version__
+from compiler.lsp import actions, completion, definition, hover
+from compiler.lsp.workspace import Stale, Workspace
+
+DEBOUNCE = 0.15
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+class CharterServer(LanguageServer):
+    def __init__(self, debounce: float = DEBOUNCE) -> None:
+        super().__init__("charter", __version__)
+        self.debounce = debounce
+        self.project: Workspace | None = None
+        self.generation = 0
+        self.touched: set[str] = set()
+        self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charter-check")
+        self._running: asyncio.Lock | None = None
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    def start(self, root: Path) -> None:
+        self.project = Workspace(root)
+        self.schedule(None, 0.0)
+
+    def edited(self, uri: str, delay: float) -> None:
+        if self.project is None:
+            return
+        document = self.workspace.get_text_document(uri)
+        self.project.update(uri, document.source)
+        self.schedule(uri, delay)
+
+    def schedule(self, uri: str | None, delay: float) -> None:
+        """A check of the whole project after `delay`, unless a newer edit comes first."""
+        self.generation += 1
+        if uri is not None:
+            self.touched.add(uri)
+        task = asyncio.ensure_future(self._check(self.generation, delay))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _check(self, generation: int, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        if self._running is None:
+            self._running = asyncio.Lock()
+        async with self._running:
+            project = self.project
+            if generation != self.generation or project is None:
+                return
+            buffers, touched = dict(project.buffers), set(self.touched)
+            loop = asyncio.get_running_loop()
+            try:
+                checked = await loop.run_in_executor(
+                    self.checker, project.check, buffers, lambda: self.generation != generation
+                )
+            except Stale:
+                return
+            except Exception:  # a check that fails must not take the server down
+                log.exception("charter check failed")
+                return
+            if generation != self.generation:
+                return
+            self.touched -= touched
+            for uri, found in project.to_publish(checked, touched).items():
+                self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
+
+
+def create_server(debounce: float = DEBOUNCE) -> CharterServer:
+    server = CharterServer(debounce)
+    _documents(server)
+    _requests(server)
+    return server
+
+
+def _documents(server: CharterServer) -> None:
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: CharterServer, params: types.InitializedParams) -> None:
+        root = ls.workspace.root_path or (uris.to_fs_path(ls.workspace.root_uri) if ls.workspace.root_uri else None)
+        ls.start(Path(root) if root else Path.cwd())
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: CharterServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.edited(params.text_document.uri, 0.0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: CharterServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.edited(params.text_document.uri, ls.debounce)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: CharterServer, params: types.DidSaveTextDocumentParams) -> None:
+        ls.edited(params.text_document.uri, 0.0)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: CharterServer, params: types.DidCloseTextDocumentParams) -> None:
+        if ls.project is not None:
+            ls.project.close(params.text_document.uri)
+            ls.schedule(None, 0.0)
+
+
+def _requests(server: CharterServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(trigger_characters=[":", " ", "-", "["]))
+    def complete(ls: CharterServer, params: types.CompletionParams) -> types.CompletionList | None:
+        return _answer(ls, completion.complete, params.text_document.uri, params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def on_hover(ls: CharterServer, params: types.HoverParams) -> types.Hover | None:
+        return _answer(ls, hover.hover, params.text_document.uri, params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_DEFINITION)
+    def on_definition(ls: CharterServer, params: types.DefinitionParams) -> list[types.Location] | None:
+        return _answer(ls, definition.definition, params.text_document.uri, params.position)
+
+    @server.feature(types.TEXT_DOCUMENT_REFERENCES)
+    def on_references(ls: CharterServer, params: types.ReferenceParams) -> list[types.Location] | None:
+        return _answer(
+            ls, definition.references, params.text_document.uri, params.position, params.context.include_declaration
+        )
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]),
+    )
+    def on_code_action(ls: CharterServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        return _answer(ls, actions.code_actions, params.text_document.uri, params.range)
+
+
+def _answer(ls: CharterServer, handler: Callable[..., T], *args: Any) -> T | None:
+    """A request's answer from the last check; nothing (rather than an error) before the first one."""
+    if ls.project is None:
+        return None
+    try:
+        return handler(ls.project, *args)
+    except Exception:  # a bug in one answer must not take the server down
+        log.exception("charter lsp: %s failed", getattr(handler, "__name__", handler))
+        return None
+
+
+def serve(debounce: float = DEBOUNCE) -> None:
+    """Speak LSP on stdin and stdout until the client says exit."""
+    create_server(debounce).start_io()

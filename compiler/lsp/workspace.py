@@ -1,0 +1,175 @@
+"""The server's state: the project, the editor's unsaved buffers, the last check, what was published.
+
+Every check goes through `Workspace.check`, the one call of the pipeline's door
+(`pipeline.check(sources.with_buffers(buffers), today)`): a whole-project check on the editor's buffers, so
+an edit to a contract re-checks the models, suites and waivers that depend on it. The last finished
+`Checked` serves completion, hover and definitions while the next check runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from lsprotocol import types
+from pygls import uris
+
+from compiler.core.cache import MemoryStore
+from compiler.core.sources import Sources, repository_top
+from compiler.core.specs import Spec
+from compiler.lsp.convert import from_utf16, to_lsp
+from compiler.lsp.cursor import Cursor, locate_cursor
+from compiler.stages import pipeline
+
+
+class Stale(Exception):
+    """A newer edit arrived while a check ran: its result would be thrown away, so it stops early."""
+
+
+class Workspace:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(os.path.abspath(root))
+        self.sources = Sources.from_path(self.root)
+        self.top = repository_top(self.root)
+        self._real_root = os.path.realpath(self.root)
+        self.buffers: dict[str, bytes] = {}  # top-relative path -> the editor's text
+        self.checked: pipeline.Checked | None = None
+        self.cache = MemoryStore()
+        self.published: dict[str, list[types.Diagnostic]] = {}
+
+    # --- buffers ------------------------------------------------------------------------------------------
+
+    def relative(self, uri: str) -> str | None:
+        """The top-relative path of a file URI inside the checkout, None outside it."""
+        path = uris.to_fs_path(uri)
+        if path is None:
+            return None
+        relative = os.path.relpath(os.path.abspath(path), self.top)
+        return None if relative.startswith("..") else Path(relative).as_posix()
+
+    def update(self, uri: str, text: str) -> None:
+        relative = self.relative(uri)
+        if relative is not None:
+            self.buffers[relative] = text.encode("utf-8")
+
+    def close(self, uri: str) -> None:
+        """A closed buffer is read from disk again (what the editor saved, or not)."""
+        relative = self.relative(uri)
+        if relative is not None:
+            self.buffers.pop(relative, None)
+
+    # --- the check ----------------------------------------------------------------------------------------
+
+    def check(self, buffers: Mapping[str, bytes], stale: Callable[[], bool] | None = None) -> pipeline.Checked:
+        """The one door: the whole project with these buffers; `Stale` when `stale()` turns true on the way."""
+
+        def progress(done: int, total: int) -> None:
+            if stale is not None and stale():
+                raise Stale
+
+        # One result cache for the server's life: a one-file change re-does only what depends on that file.
+        sources = self.sources.with_buffers(buffers)
+        checked = pipeline.check(sources, pipeline.current_date(), progress=progress, cache=self.cache)
+        merged = _merge(self.checked, checked)
+        self.checked = merged
+        return merged
+
+    def diagnostics(self, checked: pipeline.Checked) -> dict[str, list[types.Diagnostic]]:
+        """The findings of a check by file URI, by position (then message, so that the order is total)."""
+        found: dict[str, list[types.Diagnostic]] = {}
+        for diagnostic in checked.diagnostics:
+            if not diagnostic.file:
+                continue
+            uri = self.uri_of(diagnostic.file)
+            found.setdefault(uri, []).append(to_lsp(diagnostic, checked.sources.get(diagnostic.file)))
+        for diagnostics in found.values():
+            # The check's order, made total: findings at one place that differ only in their hints.
+            diagnostics.sort(key=lambda d: (d.range.start.line, d.range.start.character, d.message))
+        return found
+
+    def to_publish(self, checked: pipeline.Checked, always: set[str]) -> dict[str, list[types.Diagnostic]]:
+        """What changed since the last publication, the files in `always` (just opened or edited) included;
+        files that no longer have findings get an empty list, which clears them."""
+        current = self.diagnostics(checked)
+        changes = {uri: found for uri, found in current.items() if uri in always or self.published.get(uri) != found}
+        for uri in [*self.published, *always]:
+            if uri not in current:
+                changes[uri] = []
+        self.published = current
+        return changes
+
+    # --- files --------------------------------------------------------------------------------------------
+
+    def uri_of(self, display: str) -> str:
+        """A display path of the check (relative to the working directory, or absolute) as a file URI,
+        spelt under the root the editor gave, so that it matches the editor's URIs."""
+        return uris.from_fs_path(str(self.path_of(display))) or display
+
+    def path_of(self, display: str) -> Path:
+        absolute = os.path.realpath(os.path.join(os.getcwd(), display))
+        inside = os.path.relpath(absolute, self._real_root)
+        return Path(absolute) if inside.startswith("..") else self.root / inside
+
+    def display_of(self, uri: str) -> str | None:
+        relative = self.relative(uri)
+        return None if relative is None else self.sources.display(relative)
+
+    def text_of(self, uri: str) -> str | None:
+        """The editor's buffer, else the text the last check read, else the file on disk."""
+        relative = self.relative(uri)
+        if relative is not None and relative in self.buffers:
+            return self.buffers[relative].decode("utf-8", errors="replace")
+        display = self.display_of(uri)
+        if self.checked is not None and display is not None and display in self.checked.sources:
+            return self.checked.sources[display]
+        path = uris.to_fs_path(uri)
+        try:
+            return Path(path).read_text("utf-8") if path else None
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def cursor(self, uri: str, position: types.Position) -> Cursor | None:
+        """Where an LSP position (UTF-16 columns) is in the file's current text."""
+        text = self.text_of(uri)
+        lines = text.split("\n") if text is not None else []
+        if text is None or position.line >= len(lines):
+            return None
+        return locate_cursor(text, position.line, from_utf16(lines[position.line], position.character))
+
+    def specs_in(self, uri: str) -> list[Spec]:
+        display = self.display_of(uri)
+        if self.checked is None or display is None:
+            return []
+        every = {id(spec): spec for spec in [*self.checked.specs, *self.checked.policies]}
+        return [spec for spec in every.values() if spec.file == display]
+
+    def spec_at(self, uri: str, line: int, document: int) -> Spec | None:
+        """The spec of the last check whose document holds `line` (0-based) of this file."""
+        specs = self.specs_in(uri)
+        if len(specs) == 1:
+            return specs[0]
+        for spec in specs:
+            node = spec.document.node
+            if node.start_mark.line <= line <= node.end_mark.line:
+                return spec
+        return next((spec for spec in specs if spec.document.index == document), None)
+
+
+def _merge(last: pipeline.Checked | None, checked: pipeline.Checked) -> pipeline.Checked:
+    """A cached check reads again only the files whose findings may have changed: its findings are whole,
+    its specs and texts are not. Completion, hover and definitions need every spec, so the specs and texts
+    of the files it did not read again are taken from the last check."""
+    if checked.complete or last is None:
+        return checked
+    read = set(checked.sources)
+    specs = [spec for spec in last.specs if spec.file not in read] + checked.specs
+    fresh = {(spec.file, spec.document.index) for spec in checked.policies}
+    kept = [spec for spec in last.policies if spec.file not in read and (spec.file, spec.document.index) not in fresh]
+    return dataclasses.replace(
+        checked,
+        specs=specs,
+        policies=kept + checked.policies,
+        sources={**last.sources, **checked.sources},
+    )

@@ -1,0 +1,84 @@
+"""The language server's parts without a server: the cursor on broken YAML, finding conversion, code docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compiler.commands.code_docs import codes_markdown
+from compiler.core.codes import all_codes
+from compiler.core.diagnostics import Diagnostic
+from compiler.lsp.convert import code_href, from_utf16, to_lsp, utf16
+from compiler.lsp.cursor import locate_cursor
+from compiler.lsp.fields import field_at
+
+ROOT = Path(__file__).resolve().parent.parent
+HALF_TYPED = """kind: Model
+spec:
+  data:
+    training:
+      contract: \n  features:
+    - income
+    - \n  deployments:
+  - environment: staging
+    re
+  command: [python, -m, train]
+"""
+
+
+@pytest.mark.parametrize(
+    ("line", "character", "path", "on_key", "new_key", "word"),
+    [
+        (4, 16, ("spec", "data", "training", "contract"), False, False, ""),
+        (6, 8, ("spec", "features", 0), False, False, "income"),
+        (7, 6, ("spec", "features", 1), False, False, ""),
+        (9, 4, ("spec", "deployments", 0, "environment"), True, False, "environment"),
+        (10, 6, ("spec", "deployments", 0), True, True, "re"),
+        (11, 22, ("spec", "command", 1), False, False, "-m"),
+    ],
+)
+def test_the_cursor_on_half_typed_yaml(
+    line: int, character: int, path: tuple[object, ...], on_key: bool, new_key: bool, word: str
+) -> None:
+    cursor = locate_cursor(HALF_TYPED, line, character)
+    assert cursor is not None
+    assert (cursor.path, cursor.on_key, cursor.new_key, cursor.word, cursor.kind) == (
+        path,
+        on_key,
+        new_key,
+        word,
+        "Model",
+    )
+
+
+def test_documents_are_counted_and_block_scalars_skipped() -> None:
+    text = "kind: A\n---\nkind: Waiver\nspec:\n  justification: >-\n    policy: no\n  policy: x\n"
+    cursor = locate_cursor(text, 6, 11)
+    assert cursor is not None
+    assert (cursor.document, cursor.path, cursor.kind) == (1, ("spec", "policy"), "Waiver")
+
+
+def test_a_finding_of_line_0_is_on_the_first_line_and_columns_are_utf16() -> None:
+    whole = to_lsp(Diagnostic.of("CH103", "file is empty", "a.yaml"), "# only a comment\n")
+    assert (whole.range.start.line, whole.range.start.character, whole.range.end.character) == (0, 0, 16)
+    astral = "name: \U0001f600 x"
+    at = to_lsp(Diagnostic.of("CH401", "no", "a.yaml", line=1, column=9, end_line=1, end_column=10), astral)
+    assert (at.range.start.character, at.range.end.character) == (9, 10)
+    assert utf16(astral, 8) == 9
+    assert from_utf16(astral, 9) == 8
+
+
+def test_fields_come_from_the_spec_models() -> None:
+    tier = field_at("Model", ("spec", "riskTier"))
+    assert tier is not None
+    assert tier.values == ("minimal", "limited", "high", "unacceptable")
+    assert field_at("Model", ("spec", "nope")) is None
+
+
+def test_docs_codes_is_current_and_every_code_has_its_anchor() -> None:
+    committed = (ROOT / "docs" / "codes.md").read_text("utf-8")
+    assert committed == codes_markdown(), "docs/codes.md is stale: run `make docs`"
+    for code in all_codes():
+        assert f"\n## {code.id}\n" in committed
+        assert code_href(code.id).endswith(f"docs/codes.md#{code.id.lower()}")
