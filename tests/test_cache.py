@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from compiler.core import sources
 from compiler.core.cache import CACHE_FILE, DirectoryStore, MemoryStore
 from compiler.stages.pipeline import Checked, build, check_path
 
@@ -93,11 +94,23 @@ def _project(tmp_path: Path) -> Path:
 
 
 def _same(cached: Checked, cold: Checked) -> None:
+    def shown(checked: Checked) -> set[tuple[str, str, int, str]]:
+        return {(d.code, Path(d.file).name, d.line, d.message) for d in checked.diagnostics}
+
+    assert shown(cached) - shown(cold) == shown(cold) - shown(cached) == set()
     assert cached.diagnostics == cold.diagnostics
     assert cached.files == cold.files
     assert cached.spec_count == cold.spec_count
 
 
+@pytest.fixture(params=["read every file", "trust signatures"])
+def settled(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files of a fresh copy are too new for their signatures to be trusted; a second pass trusts them at once."""
+    if request.param == "trust signatures":
+        monkeypatch.setattr(sources, "SETTLED_SECONDS", 0)
+
+
+@pytest.mark.usefixtures("settled")
 @pytest.mark.parametrize("change", list(CHANGES))
 def test_a_cached_check_finds_what_a_cold_one_finds(tmp_path: Path, change: str) -> None:
     root = _project(tmp_path)
@@ -119,6 +132,26 @@ def test_a_waiver_expires_at_midnight_in_the_cache_too(tmp_path: Path, before: s
     _same(cached, cold)
     expired = [d.code for d in cold.diagnostics if d.code == "CH503"]
     assert expired == (["CH503"] if next_day.year == 2028 else [])
+
+
+def test_a_file_is_read_again_unless_its_signature_is_old_enough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path)
+    store = MemoryStore()
+    check_path(root, today=TODAY, cache=store)
+    assert store.document["signatures"] == {}  # every file was written a moment ago
+    monkeypatch.setattr(sources, "SETTLED_SECONDS", 0)
+    check_path(root, today=TODAY, cache=store)
+    remembered = store.document["signatures"]
+    assert len(remembered) == 9
+    read: list[str] = []
+    original = sources.DirectoryTree.read
+    monkeypatch.setattr(
+        sources.DirectoryTree, "read", lambda tree, path, cap: read.append(path) or original(tree, path, cap)
+    )
+    check_path(root, today=TODAY, cache=store)
+    assert read == []  # nothing changed: no spec file is read, not even to hash it
 
 
 def test_a_change_reverted_is_answered_from_the_cache(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import functools
 import os
 import posixpath
 import stat
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -37,6 +38,7 @@ def skipped_dir(name: str) -> bool:
     return name in _SKIPPED_DIRS or name.startswith(".")
 
 
+SETTLED_SECONDS = 2
 _DOTS = frozenset({"", ".", ".."})
 
 
@@ -64,6 +66,10 @@ class Tree(Protocol):
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """A hint that these files will be read: a backend that reads in batches reads them in one."""
+
+    def signature(self, relative: str) -> str | None:
+        """A string that changes whenever the file's content may have (a blob id; size, times and inode of a
+        file that has not changed for a while), None when there is none: then the file must be read."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,9 @@ class Sources:
     def prefetch(self, paths: Iterable[str]) -> None:
         self.tree.prefetch(paths)
 
+    def signature(self, relative: str) -> str | None:
+        return self.tree.signature(relative)
+
     def with_buffers(self, buffers: Mapping[str, bytes]) -> Sources:
         """These sources with some files replaced or added, by top-relative path (an editor's unsaved buffers)."""
         return Sources(BufferTree(self.tree, dict(buffers)), self.project, self.shown_as, self.only, self.label)
@@ -163,6 +172,9 @@ class DirectoryTree:
     """A directory on disk: every read goes through the one safe door, `compiler.core.repofs`."""
 
     top: Path
+    # Filled by `walk`: only for files untouched for `SETTLED_SECONDS` before it, so that a write in the same
+    # clock tick as a run cannot hide behind an unchanged signature (git's "racy clean" rule).
+    signatures: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def kind(self, relative: str) -> Kind | None:
         if relative in ("", "."):
@@ -173,6 +185,7 @@ class DirectoryTree:
     def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
         start = self.top / folder if folder else self.top
         pending = [(start, folder)]
+        settled = time.time_ns() - SETTLED_SECONDS * 1_000_000_000
         while pending:
             directory, relative = pending.pop()
             try:
@@ -181,7 +194,12 @@ class DirectoryTree:
                 continue
             for entry in entries:
                 path = posixpath.join(relative, entry.name) if relative else entry.name
-                kind = _kind_of_mode(entry.stat(follow_symlinks=False).st_mode)
+                info = entry.stat(follow_symlinks=False)
+                kind = _kind_of_mode(info.st_mode)
+                if kind is Kind.FILE and max(info.st_mtime_ns, info.st_ctime_ns) < settled:
+                    self.signatures[path] = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+                else:
+                    self.signatures.pop(path, None)
                 if kind is Kind.DIRECTORY:
                     if not skipped_dir(entry.name):
                         pending.append((Path(entry.path), path))
@@ -196,6 +214,9 @@ class DirectoryTree:
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Files are read one by one, when asked for."""
+
+    def signature(self, relative: str) -> str | None:
+        return self.signatures.get(relative)
 
 
 def _kind_of_mode(mode: int) -> Kind:
@@ -256,6 +277,10 @@ class GitTree:
             if entry is not None and entry[1] in fetched:
                 self._blobs[path] = fetched[entry[1]]
 
+    def signature(self, relative: str) -> str | None:
+        entry = self.entries.get(relative)
+        return f"git:{entry[1]}" if entry is not None and _kind_of_git_mode(entry[0]) is Kind.FILE else None
+
     def read(self, relative: str, cap: int) -> bytes:
         data = self._blob(relative)
         if len(data) > cap:
@@ -311,6 +336,9 @@ class BufferTree:
 
     def prefetch(self, paths: Iterable[str]) -> None:
         self.base.prefetch([path for path in paths if path not in self.buffers])
+
+    def signature(self, relative: str) -> str | None:
+        return None if relative in self.buffers else self.base.signature(relative)
 
     def read(self, relative: str, cap: int) -> bytes:
         if relative in self.buffers:

@@ -9,6 +9,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic
@@ -26,20 +27,41 @@ GLOBAL_KINDS = frozenset({"Project", "Policy"})
 """Files holding these are read on every run: every key depends on them."""
 
 
-def file_digests(sources: Sources, files: Iterable[str]) -> tuple[dict[str, str | None], dict[str, bytes]]:
-    """Each file's content digest (None when it cannot be read: such a file is always checked again), and
-    its bytes, by display path."""
+def file_digests(
+    sources: Sources, files: Iterable[str], known: Mapping[str, Any]
+) -> tuple[dict[str, str | None], dict[str, list[str]]]:
+    """Each file's content digest by display path (None when it cannot be read: such a file is always checked
+    again), and what to remember for the next run: [signature, digest] of each file that has a signature.
+
+    A file whose signature (`Sources.signature`) is the one `known` holds for it is not read again.
+    """
     digests: dict[str, str | None] = {}
-    raw: dict[str, bytes] = {}
+    remembered: dict[str, list[str]] = {}
     for file in files:
-        shown = sources.display(file)
-        try:
-            data = sources.read(file, MAX_FILE_BYTES)
-        except (repofs.Refused, repofs.TooLarge, OSError):
-            digests[shown] = None
+        shown, signature = sources.display(file), sources.signature(file)
+        entry = known.get(shown)
+        if signature is not None and isinstance(entry, list) and len(entry) == 2 and entry[0] == signature:
+            digests[shown], remembered[shown] = str(entry[1]), [signature, str(entry[1])]
             continue
-        digests[shown], raw[shown] = bytes_digest(data), data
-    return digests, raw
+        try:
+            digest: str | None = bytes_digest(sources.read(file, MAX_FILE_BYTES))
+        except (repofs.Refused, repofs.TooLarge, OSError):
+            digest = None
+        digests[shown] = digest
+        if signature is not None and digest is not None:
+            remembered[shown] = [signature, digest]
+    return digests, remembered
+
+
+def texts_of(sources: Sources, files: Mapping[str, str]) -> dict[str, str]:
+    """The texts of files shown in findings (display path -> top-relative path), for excerpts."""
+    texts = {}
+    for shown, file in files.items():
+        try:
+            texts[shown] = sources.read(file, MAX_FILE_BYTES).decode("utf-8", "replace")
+        except (repofs.Refused, repofs.TooLarge, OSError):
+            continue
+    return texts
 
 
 def summaries_of(run: Run, read: Iterable[str], recorded: Mapping[str, Summary | None]) -> dict[str, Summary]:

@@ -60,15 +60,17 @@ def project_file(sources: Sources) -> str | None:
 def project_entries(sources: Sources, project: Project | None) -> list[Entry]:
     """What a run may read under the project, listed once: not hidden, not excluded, not in an output directory."""
     excluded = list(project.spec.exclude) if project else []
-    outputs = [PurePosixPath(out) for out in output_dirs(project)]
+    # Output directories as `a/b/` prefixes: a string test per entry, on every keystroke of an editor.
+    outputs = tuple(f"{PurePosixPath(out).as_posix().strip('/')}/" for out in output_dirs(project))
     base = sources.project
     entries = []
     for path, kind in sources.walk(base):
-        relative = PurePosixPath(path[len(base) + 1 :] if base else path)
-        if relative.name.startswith(".") or any(relative.match(pattern) for pattern in excluded):
+        relative = path[len(base) + 1 :] if base else path
+        if relative.rpartition("/")[2].startswith(".") or f"{relative}/".startswith(outputs):
             continue
-        if not any(relative.is_relative_to(out) for out in outputs):
-            entries.append(Entry(path, relative, kind))
+        shown = PurePosixPath(relative)
+        if not any(shown.match(pattern) for pattern in excluded):
+            entries.append(Entry(path, shown, kind))
     return entries
 
 

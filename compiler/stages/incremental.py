@@ -162,16 +162,13 @@ def key(
     `dated` is (the kinds whose findings read the date, the date); `evidence` gives each model's digest.
     """
     depends = graph.dependencies(file)
-    involved = depends | {file}
     dated_kinds, today = dated
-    parts = {
-        "shared": shared,
-        "file": [file, digests.get(file)],
-        "depends": sorted([path, digests.get(path)] for path in depends),
-        "today": today if graph.kinds(involved) & (dated_kinds | DATED_KINDS) else None,
-        "evidence": [[model, evidence.get(model)] for model in graph.models(graph.reach(file))],
-    }
-    return digest_of(parts)
+    involved = graph.kinds(depends | {file}) & (dated_kinds | DATED_KINDS)
+    # One line per input, in a fixed order: a key is computed for every file on every run.
+    lines = [shared, file, digests.get(file), today if involved else None]
+    lines += [part for path in sorted(depends) for part in (path, digests.get(path))]
+    lines += [part for model in graph.models(graph.reach(file)) for part in (model, evidence.get(model))]
+    return hashlib.sha256(json.dumps(lines).encode()).hexdigest()
 
 
 def digest_of(value: Any) -> str:
@@ -191,13 +188,15 @@ class Recorded:
 
     summaries: dict[str, Summary]
     findings: dict[str, list[dict[str, Any]]]
+    signatures: dict[str, Any] = field(default_factory=dict)  # display path -> [signature, digest]
 
     @classmethod
     def of(cls, document: Mapping[str, Any]) -> Recorded:
         summaries, findings = document.get("summaries"), document.get("findings")
-        if not isinstance(summaries, dict) or not isinstance(findings, dict):
+        signatures = document.get("signatures")
+        if not isinstance(summaries, dict) or not isinstance(findings, dict) or not isinstance(signatures, dict):
             return cls({}, {})
-        return cls(summaries, findings)
+        return cls(summaries, findings, signatures)
 
     def findings_of(self, unit_key: str) -> list[Diagnostic] | None:
         """The findings recorded under a key; None when there are none, or they do not decode."""
@@ -220,6 +219,7 @@ class Recorded:
         digests: Mapping[str, str | None],
         keys: Mapping[str, str],
         fresh: Mapping[str, list[Diagnostic]],
+        signatures: Mapping[str, list[str]],
     ) -> dict[str, Any]:
         """What this run leaves for the next: only what it used, so the cache never grows past the project."""
         findings = {
@@ -228,7 +228,7 @@ class Recorded:
             if unit in fresh or unit_key in self.findings
         }
         kept = {digests[file]: summary for file, summary in summaries.items() if digests.get(file)}
-        return {"summaries": kept, "findings": findings}
+        return {"summaries": kept, "findings": findings, "signatures": dict(signatures)}
 
 
 _TUPLES = ("path", "related", "concerns")

@@ -100,7 +100,7 @@ def refused_output_dirs(
     if project_spec is None or project is None:
         return []
     root = PurePosixPath(project_spec.file).parent
-    spec_dirs = {PurePosixPath(file).parent for file in spec_files}
+    spec_dirs = {PurePosixPath(folder) for folder in {file.rpartition("/")[0] or "." for file in spec_files}}
     # The literal start of each glob (`models` of `models/*.yaml`): specs an output directory would hide.
     spec_dirs |= {root / prefix for prefix in map(_literal_prefix, project.spec.specs) if prefix}
     spec_dirs -= {root}

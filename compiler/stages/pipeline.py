@@ -27,6 +27,7 @@ from compiler.stages.cached import (
     file_digests,
     shared_digest,
     summaries_of,
+    texts_of,
     waived_targets,
 )
 from compiler.stages.check import check as evaluate_policies
@@ -189,7 +190,7 @@ def _check_cached(
     """Read every spec file's bytes; read into specs only the files whose findings may have changed, and what
     they depend on (`compiler.stages.incremental`); take the other files' findings from the cache."""
     sources, recorded = run.sources, Recorded.of(cache.read())
-    digests, raw = file_digests(sources, found.files)
+    digests, signatures = file_digests(sources, found.files, recorded.signatures)
     by_shown = {sources.display(file): file for file in found.files}
     recorded_summaries = {shown: recorded.summary_of(digest) for shown, digest in digests.items()}
     read = {shown for shown, summary in recorded_summaries.items() if _read_every_run(summary)}
@@ -214,9 +215,10 @@ def _check_cached(
     diagnostics = fresh.pop("", [])
     for unit in units:
         diagnostics.extend(fresh.setdefault(unit, []) if unit in stale else cached[unit] or [])
-    cache.write(recorded.next(summaries, digests, keys, {unit: fresh[unit] for unit in stale if digests[unit]}))
-    shown_files = {finding.file for finding in diagnostics}
-    texts = {file: data.decode("utf-8", "replace") for file, data in raw.items() if file in shown_files}
+    written = {unit: fresh[unit] for unit in stale if digests[unit]}
+    cache.write(recorded.next(summaries, digests, keys, written, signatures))
+    shown = {finding.file for finding in diagnostics} - run.texts.keys()
+    texts = texts_of(sources, {file: by_shown[file] for file in shown if file in by_shown})
     return replace(
         checked,
         diagnostics=sort_diagnostics(diagnostics),
