@@ -40,12 +40,15 @@ _TYPE_NAMES = frozenset(
     }
 )
 MAX_COMPREHENSION_DEPTH = 3
+ITERATION_LIMIT = 10_000
+"""Iterations of comprehensions in one evaluation: cel-cpp's default, which the Python binding keeps."""
 _MACRO = re.compile(r"\.\s*(all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)")
 _MACROS = ("all", "exists", "exists_one", "map", "filter")
 _PARSE_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*?)(?:\n|$)")
 _UNDECLARED = re.compile(r"<input>:(\d+):(\d+): undeclared reference to '([^']+)'")
 _STRING = re.compile(r"""("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')""")
 # The engine's errors: `STATUS: detail [STATUS]`; the texts below are fixed strings of cel-cpp's runtime.
+_STATUS = re.compile(r"^[A-Z_]+: ")
 _STATUS_SUFFIX = re.compile(r"\s*\[[A-Z_]+\]$")
 _MISSING_KEY = re.compile(r"^Key not found in map : (.*)$")
 _NO_OVERLOAD = re.compile(r"^No matching overloads found : (.*)$")
@@ -95,10 +98,12 @@ def compile_expression(source: str) -> Compiled:
         text = str(error)
         match = _PARSE_POSITION.search(text)
         if match:
-            raise ExpressionError(
-                f"CEL syntax error: {match.group(3)}", int(match.group(1)), int(match.group(2))
-            ) from None
-        raise ExpressionError(f"CEL syntax error: {_first_line(text, 'the expression does not parse')}") from None
+            line, column = int(match.group(1)), int(match.group(2))
+            # Past its nesting limit the parser gives a position that is not one (`<input>:4294967295:0:`).
+            located = 0 < line <= source.count("\n") + 1 and column > 0
+            raise ExpressionError(f"CEL syntax error: {match.group(3)}", *((line, column) if located else ())) from None
+        detail = _STATUS.sub("", _STATUS_SUFFIX.sub("", _first_line(text, "the expression does not parse")))
+        raise ExpressionError(f"CEL syntax error: {detail}") from None
     variables, functions = _undeclared(source)
     bound = {match.group(2) for match in _MACRO.finditer(source)}
     unknown = sorted(variables - ROOTS - _TYPE_NAMES - bound)
@@ -230,8 +235,8 @@ def evaluate(compiled: Compiled, scope: Scope) -> Any:
         if result.type() == _ERROR:
             raise ExpressionError(engine_reason(str(result.value()), compiled.functions))
         return plain(result)
-    except (ValueError, RuntimeError) as error:
-        raise ExpressionError(f"evaluation failed: {_first_line(str(error), 'the engine gave no reason')}") from None
+    except (ValueError, RuntimeError) as error:  # the engine raises some errors (its iteration limit) instead
+        raise ExpressionError(engine_reason(str(error), compiled.functions)) from None
 
 
 def engine_reason(text: str, unknown_functions: frozenset[str] = frozenset()) -> str:
@@ -251,6 +256,8 @@ def engine_reason(text: str, unknown_functions: frozenset[str] = frozenset()) ->
         if function and function.group(1) in unknown_functions:
             return f"evaluation failed: no function `{function.group(1)}`"
         return f"type error: no matching overload for {call}"
+    if detail == "Iteration budget exceeded":
+        return f"stopped: comprehensions ran more than the engine's limit of {ITERATION_LIMIT:,} iterations"
     if detail.startswith("Applying SELECT to non-message type"):
         return "type error: a field was selected from a value that is not a map (null, a list or a scalar)"
     return f"evaluation failed: {detail or 'the engine gave no reason'}"
