@@ -62,7 +62,10 @@ def test_null_results_never_reach_the_librarys_own_conversion() -> None:
         ("object.spec.items", [None, {"a": None}]),
         ("object.n == 3.0 && object.n < 3.5 && object.n == 3u", True),
         ("string(object.f) + '|' + string(5.0) + '|' + string(0.1)", "2.5|5|0.1"),
-        ("object.s.matches('^He') && object.s.startsWith('He') && object.s.contains('ll') && size(object.s) == 5", True),
+        (
+            "object.s.matches('^He') && object.s.startsWith('He') && object.s.contains('ll') && size(object.s) == 5",
+            True,
+        ),
         ("[1, 2, 3].exists_one(x, x == 2) && [1, 2].map(x, x * 2) == [2, 4] && [1, 2].filter(x, x > 1) == [2]", True),
         ("has(object.spec.items) && !has(object.spec.missing) && has(object.spec.owner)", True),
         ("timestamp(today + 'T00:00:00Z') - duration('24h') < timestamp(today + 'T00:00:00Z')", True),
@@ -75,7 +78,13 @@ def test_null_results_never_reach_the_librarys_own_conversion() -> None:
 def test_values_the_policies_rely_on(source: str, expected: Any) -> None:
     scope = Scope(
         {
-            "object": {"spec": {"items": [None, {"a": None}], "owner": None}, "n": 3, "f": 2.5, "s": "Hello", "big": 1 << 70},
+            "object": {
+                "spec": {"items": [None, {"a": None}], "owner": None},
+                "n": 3,
+                "f": 2.5,
+                "s": "Hello",
+                "big": 1 << 70,
+            },
             "today": "2026-01-02",
         }
     )
@@ -90,7 +99,10 @@ def test_values_the_policies_rely_on(source: str, expected: Any) -> None:
         ("1 / (object.n - 3) == 0", "division by zero"),
         ("object.n * 9223372036854775807 > 0", "arithmetic overflow"),
         ("object.s + 1 == 2", "type error: no matching overload for _+_(string, int64)"),
-        ("object.none.x == 1", "type error: a field was selected from a value that is not a map (null, a list or a scalar)"),
+        (
+            "object.none.x == 1",
+            "type error: a field was selected from a value that is not a map (null, a list or a scalar)",
+        ),
         ("nosuch(1)", "evaluation failed: no function `nosuch`"),
         ("int('abc') == 1", "evaluation failed: cannot convert string to int"),
         ("[1][3] == 1", "evaluation failed: Index error: index=3 size=1"),
@@ -106,7 +118,12 @@ def test_engine_errors_read_as_before(source: str, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("source", "unknown"),
-    [("objet.spec", "objet"), ("has(objet.x)", "objet"), ("object.spec.all(y, y) && y", None), ("math.greatest(1)", "math")],
+    [
+        ("objet.spec", "objet"),
+        ("has(objet.x)", "objet"),
+        ("object.spec.all(y, y) && y", None),
+        ("math.greatest(1)", "math"),
+    ],
 )
 def test_unknown_variables_are_found_by_the_checker(source: str, unknown: str | None) -> None:
     if unknown is None:  # a macro's variable, as the lint before this engine allowed

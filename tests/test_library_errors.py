@@ -183,10 +183,16 @@ def test_cel_compile_errors_without_a_location_still_fail_as_syntax_errors(
         ("INVALID_ARGUMENT: modulus by zero", "division by zero"),
         ("OUT_OF_RANGE: integer overflow", "arithmetic overflow"),
         ("OUT_OF_RANGE: double out of int64 range", "arithmetic overflow"),
-        ("UNKNOWN: No matching overloads found : _+_(string, int64)", "type error: no matching overload for _+_(string, int64)"),
+        (
+            "UNKNOWN: No matching overloads found : _+_(string, int64)",
+            "type error: no matching overload for _+_(string, int64)",
+        ),
         ("INVALID_ARGUMENT: Applying SELECT to non-message type", "type error: a field was selected from a value"),
         ("INTERNAL: Iteration budget exceeded [INTERNAL]", "stopped: comprehensions ran more than the engine's limit"),
-        ("INVALID_ARGUMENT: cannot convert string to int\nzweite Zeile", "evaluation failed: cannot convert string to int"),
+        (
+            "INVALID_ARGUMENT: cannot convert string to int\nzweite Zeile",
+            "evaluation failed: cannot convert string to int",
+        ),
         ("Laufzeit", "evaluation failed: Laufzeit"),
         ("", "evaluation failed: the engine gave no reason"),
     ],

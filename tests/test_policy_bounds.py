@@ -34,7 +34,7 @@ GROW = ['"a"'] + [f"variables.v{i} + variables.v{i}" for i in range(24)]
 
 def scanning(outer: int, inner: int) -> str:
     """`outer * inner` iterations, each scanning 16 MiB: within the engine's iteration limit, yet slow."""
-    return f"{list(range(outer))}.all(a, {list(range(inner))}.all(b, !variables.v24.matches(\"b\")))"
+    return f'{list(range(outer))}.all(a, {list(range(inner))}.all(b, !variables.v24.matches("b")))'
 
 
 def nested(items: str, depth: int, spacing: str = "") -> str:

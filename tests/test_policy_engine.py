@@ -310,8 +310,10 @@ def test_costly_evaluation_within_the_iteration_limit_is_stopped_by_the_worker(
 ) -> None:
     """9,000 iterations, each scanning a 16 MiB string the variables built: seconds; the worker's clock ends it."""
     grow = "".join(f"\n    - {{name: v{i + 1}, expression: variables.v{i} + variables.v{i}}}" for i in range(24))
-    rule = f"{list(range(90))}.all(a, {list(range(100))}.all(b, !variables.v24.matches(\"b\")))"
-    policy = POLICY.replace("  validations:", "  variables:\n    - {name: v0, expression: '\"a\"'}" + grow + "\n  validations:")
+    rule = f'{list(range(90))}.all(a, {list(range(100))}.all(b, !variables.v24.matches("b")))'
+    policy = POLICY.replace(
+        "  validations:", "  variables:\n    - {name: v0, expression: '\"a\"'}" + grow + "\n  validations:"
+    )
     policy = policy.replace("size(object.spec.features) >= params.minFeatures", f"'{rule}'")
     result = findings(make_project(tmp_path, policy_yaml=policy), monkeypatch)
     assert [d.code for d in result] == ["CH502"]
