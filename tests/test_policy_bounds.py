@@ -28,6 +28,13 @@ LIST_40 = "[" + ",".join(str(i) for i in range(40)) + "]"
 LIST_100 = "[" + ",".join(str(i) for i in range(100)) + "]"
 LIST_400 = "[" + ",".join(str(i) for i in range(400)) + "]"
 STOPPED = "policy `bounds` {what} could not be evaluated on Model `scorer`: stopped: "
+# 24 doublings of "a": a 16 MiB string, which each iteration below scans (RE2, linear, allocating nothing).
+GROW = ['"a"'] + [f"variables.v{i} + variables.v{i}" for i in range(24)]
+
+
+def scanning(outer: int, inner: int) -> str:
+    """`outer * inner` iterations, each scanning 16 MiB: within the engine's iteration limit, yet slow."""
+    return f'{list(range(outer))}.all(a, {list(range(inner))}.all(b, !variables.v24.matches("b")))'
 
 
 def nested(items: str, depth: int, spacing: str = "") -> str:
@@ -68,6 +75,13 @@ ATTACKS = [
         "three-deep-over-400-item-literal-lists",
         policy([nested(LIST_400, 3)]),
         [("CH502", "model.yaml", 4, 9)],
+        # 64,000,000 iterations: the engine stops at its own limit, long before the worker's clock.
+        STOPPED.format(what="rule `r0`") + "comprehensions ran more than the engine's limit of 10,000 iterations",
+    ),
+    Attack(
+        "nine-thousand-iterations-each-scanning-16-mib",
+        policy([scanning(90, 100)], GROW),
+        [("CH502", "model.yaml", 4, 9)],
         STOPPED.format(what="rule `r0`") + "one evaluation ran longer than the limit of 2 s",
     ),
     Attack(
@@ -79,7 +93,7 @@ ATTACKS = [
     ),
     Attack(
         "sixteen-rules-each-within-the-step-limit",
-        policy([nested(LIST_100, 3)] * 16),
+        policy([scanning(5, 100)] * 16, GROW),
         [("CH502", "model.yaml", 4, 9)],
         "",  # which rule is running when the budget is spent depends on the machine: checked below
         {"STEP_SECONDS": 60.0, "RUN_SECONDS": 2.0},

@@ -301,4 +301,20 @@ def test_too_costly_evaluation_fails_closed(tmp_path: Path, monkeypatch: pytest.
     policy = POLICY.replace("size(object.spec.features) >= params.minFeatures", expression)
     result = findings(make_project(tmp_path, model_yaml=model, contract_yaml=contract, policy_yaml=policy), monkeypatch)
     assert [d.code for d in result] == ["CH502"]
+    # 27,000,000 iterations: the engine stops at its own limit, long before the worker's 2 s.
+    assert result[0].message.endswith("stopped: comprehensions ran more than the engine's limit of 10,000 iterations")
+
+
+def test_costly_evaluation_within_the_iteration_limit_is_stopped_by_the_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """9,000 iterations, each scanning a 16 MiB string the variables built: seconds; the worker's clock ends it."""
+    grow = "".join(f"\n    - {{name: v{i + 1}, expression: variables.v{i} + variables.v{i}}}" for i in range(24))
+    rule = f'{list(range(90))}.all(a, {list(range(100))}.all(b, !variables.v24.matches("b")))'
+    policy = POLICY.replace(
+        "  validations:", "  variables:\n    - {name: v0, expression: '\"a\"'}" + grow + "\n  validations:"
+    )
+    policy = policy.replace("size(object.spec.features) >= params.minFeatures", f"'{rule}'")
+    result = findings(make_project(tmp_path, policy_yaml=policy), monkeypatch)
+    assert [d.code for d in result] == ["CH502"]
     assert result[0].message.endswith("stopped: one evaluation ran longer than the limit of 2 s")
