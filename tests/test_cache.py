@@ -144,14 +144,18 @@ def test_a_file_is_read_again_unless_its_signature_is_old_enough(
     monkeypatch.setattr(sources, "SETTLED_SECONDS", 0)
     check_path(root, today=TODAY, cache=store)
     remembered = store.document["signatures"]
-    assert len(remembered) == 9
+    assert len(remembered) == 11  # nine spec files and two evidence records
     read: list[str] = []
     original = sources.DirectoryTree.read
     monkeypatch.setattr(
         sources.DirectoryTree, "read", lambda tree, path, cap: read.append(path) or original(tree, path, cap)
     )
-    check_path(root, today=TODAY, cache=store)
-    assert read == []  # nothing changed: no spec file is read, not even to hash it
+    checked = check_path(root, today=TODAY, cache=store)
+    # Nothing changed: only the project file and the policies, which every key depends on, are read, and the
+    # one spec with findings, whose lines the report quotes. No other spec, no evidence record, is read.
+    with_findings = {Path(d.file).relative_to(root).as_posix() for d in checked.diagnostics}
+    assert with_findings == {MODEL}
+    assert sorted(read) == sorted(["charter.yaml", POLICY, MODEL])
 
 
 def test_a_change_reverted_is_answered_from_the_cache(tmp_path: Path) -> None:

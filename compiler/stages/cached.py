@@ -117,20 +117,21 @@ def dated(policies: Sequence[Spec], today: datetime.date) -> tuple[frozenset[str
     return frozenset(kinds), today.isoformat()
 
 
-def evidence_digests(sources: Sources, entries: Sequence[Entry], graph: Graph) -> dict[str, str]:
-    """Per model, a digest of everything under `evidence/<model>/` (its records for every version)."""
-    found: dict[str, list[list[str | None]]] = {}
+def evidence_digests(
+    sources: Sources, entries: Sequence[Entry], graph: Graph, known: Mapping[str, Any]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Per model, a digest of everything under `evidence/<model>/` (its records for every version); and, as
+    `file_digests` gives it, what to remember of those files."""
     models = {name for kind, name in graph.defines if kind == "Model"}
-    for entry in entries:
-        parts = entry.relative.parts
-        if len(parts) > 2 and parts[0] == EVIDENCE_DIR and parts[1] in models:
-            try:
-                data = sources.read(entry.path) if entry.kind is Kind.FILE else b""
-                content: str | None = bytes_digest(data)
-            except (repofs.Refused, repofs.TooLarge, OSError):
-                content = None
-            found.setdefault(parts[1], []).append([entry.relative.as_posix(), entry.kind.name, content])
-    return {model: digest_of(records) for model, records in found.items()}
+    found = [entry for entry in entries if len(parts := entry.relative.parts) > 2 and parts[:1] == (EVIDENCE_DIR,)]
+    found = [entry for entry in found if entry.relative.parts[1] in models]
+    files = [entry.path for entry in found if entry.kind is Kind.FILE]
+    digests, remembered = file_digests(sources, files, known)
+    records: dict[str, list[list[str | None]]] = {}
+    for entry in found:
+        content = digests.get(sources.display(entry.path)) if entry.kind is Kind.FILE else None
+        records.setdefault(entry.relative.parts[1], []).append([entry.relative.as_posix(), entry.kind.name, content])
+    return {model: digest_of(listed) for model, listed in records.items()}, remembered
 
 
 def by_unit(

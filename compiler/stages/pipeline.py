@@ -202,7 +202,7 @@ def _check_cached(
     units = {file: summaries.get(file, []) for file in by_shown if file not in global_files}
     graph = Graph(units, run.project is not None and run.project.spec.deployment.mode == "gitops")
     shared, dates = shared_digest(run, policies, extra_policies, global_files), dated(policies, today)
-    evidence = evidence_digests(sources, found.entries, graph)
+    evidence, evidence_signatures = evidence_digests(sources, found.entries, graph, recorded.signatures)
     keys = {unit: incremental.key(unit, graph, digests, shared, dates, evidence) for unit in units}
     cached = {unit: recorded.findings_of(unit_key) for unit, unit_key in keys.items() if digests[unit]}
     stale = {unit for unit in units if cached.get(unit) is None}
@@ -216,7 +216,7 @@ def _check_cached(
     for unit in units:
         diagnostics.extend(fresh.setdefault(unit, []) if unit in stale else cached[unit] or [])
     written = {unit: fresh[unit] for unit in stale if digests[unit]}
-    cache.write(recorded.next(summaries, digests, keys, written, signatures))
+    cache.write(recorded.next(summaries, digests, keys, written, {**signatures, **evidence_signatures}))
     shown = {finding.file for finding in diagnostics} - run.texts.keys()
     texts = texts_of(sources, {file: by_shown[file] for file in shown if file in by_shown})
     return replace(
