@@ -23,9 +23,10 @@ def add_lsp_parser(commands: argparse._SubParsersAction) -> None:  # type: ignor
     lsp.add_argument(
         "--debounce-ms",
         type=int,
-        default=150,
+        default=0,
         metavar="MS",
-        help="wait this long after an edit for the next one before checking (default: 150)",
+        help="wait this long after an edit for the next one before checking (default: 0; edits that arrive "
+        "while a check runs are checked together next)",
     )
     lsp.add_argument("--log-level", default="WARNING", help="logging on stderr (default: WARNING)")
     lsp.set_defaults(run=_run_lsp)

@@ -24,7 +24,8 @@ from compiler import __version__
 from compiler.lsp import actions, completion, definition, hover
 from compiler.lsp.workspace import Stale, Workspace
 
-DEBOUNCE = 0.15
+DEBOUNCE = 0.0
+"""No fixed wait: checks run one at a time, and the edits made while one runs are checked together next."""
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 

@@ -123,14 +123,14 @@ def evidence_digests(
     """Per model, a digest of everything under `evidence/<model>/` (its records for every version); and, as
     `file_digests` gives it, what to remember of those files."""
     models = {name for kind, name in graph.defines if kind == "Model"}
-    found = [entry for entry in entries if len(parts := entry.relative.parts) > 2 and parts[:1] == (EVIDENCE_DIR,)]
-    found = [entry for entry in found if entry.relative.parts[1] in models]
+    found = [entry for entry in entries if len(parts := entry.parts) > 2 and parts[:1] == (EVIDENCE_DIR,)]
+    found = [entry for entry in found if entry.parts[1] in models]
     files = [entry.path for entry in found if entry.kind is Kind.FILE]
     digests, remembered = file_digests(sources, files, known)
     records: dict[str, list[list[str | None]]] = {}
     for entry in found:
         content = digests.get(sources.display(entry.path)) if entry.kind is Kind.FILE else None
-        records.setdefault(entry.relative.parts[1], []).append([entry.relative.as_posix(), entry.kind.name, content])
+        records.setdefault(entry.parts[1], []).append([entry.relative, entry.kind.name, content])
     return {model: digest_of(listed) for model, listed in records.items()}, remembered
 
 

@@ -68,16 +68,15 @@ def project_entries(sources: Sources, project: Project | None) -> list[Entry]:
         relative = path[len(base) + 1 :] if base else path
         if relative.rpartition("/")[2].startswith(".") or f"{relative}/".startswith(outputs):
             continue
-        shown = PurePosixPath(relative)
-        if not any(shown.match(pattern) for pattern in excluded):
-            entries.append(Entry(path, shown, kind))
+        if not excluded or not any(PurePosixPath(relative).match(pattern) for pattern in excluded):
+            entries.append(Entry(path, relative, kind))
     return entries
 
 
 def spec_files(entries: list[Entry], project: Project | None) -> list[str]:
     """Every entry the globs match, links and special files included: loading them reports why they are refused."""
     globs = [_parts(pattern) for pattern in (project.spec.specs if project else DEFAULT_SPEC_GLOBS)]
-    return sorted(entry.path for entry in entries if any(_glob_match(entry.relative.parts, glob) for glob in globs))
+    return sorted(entry.path for entry in entries if any(_glob_match(entry.parts, glob) for glob in globs))
 
 
 def _parts(pattern: str) -> tuple[str, ...] | None:
@@ -93,6 +92,13 @@ def _glob_match(parts: tuple[str, ...], glob: tuple[str, ...] | None) -> bool:
     """`Path.glob` semantics on a file's path: `**` is zero or more directories, `*` stays in one component."""
     if glob is None:
         return False
+    if "**" not in glob[1:]:  # the usual globs (`models/*.yaml`, `**/*.yaml`): no recursion, same answer
+        rest = glob[1:] if glob[:1] == ("**",) else glob
+        if glob[:1] == ("**",) and not rest:
+            return False
+        tail = parts[len(parts) - len(rest) :] if len(parts) >= len(rest) else None
+        fits = tail is not None and (glob[:1] == ("**",) or len(parts) == len(rest))
+        return fits and all(fnmatch.fnmatchcase(part, pattern) for part, pattern in zip(tail or (), rest, strict=True))
     if not glob:
         return not parts
     if glob[0] == "**":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic
@@ -26,8 +25,16 @@ class Entry:
     """A file, link or special file under the project: its top-relative path and its project-relative one."""
 
     path: str
-    relative: PurePosixPath
+    relative: str  # POSIX, relative to the project root
     kind: Kind
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(self.relative.split("/"))
+
+    @property
+    def name(self) -> str:
+        return self.relative.rpartition("/")[2]
 
 
 def unchecked_specs(sources: Sources, entries: list[Entry], checked: list[str]) -> list[Diagnostic]:
@@ -39,11 +46,11 @@ def unchecked_specs(sources: Sources, entries: list[Entry], checked: list[str]) 
     read = set(checked)
     findings = []
     for entry in entries:
-        if entry.kind is not Kind.FILE or entry.path in read or not entry.relative.name.endswith((".yaml", ".yml")):
+        if entry.kind is not Kind.FILE or entry.path in read or not entry.name.endswith((".yaml", ".yml")):
             continue
         kind_line = _spec_kind_line(_head(sources, entry.path))
         if kind_line is not None:
-            findings.append(_finding(sources.display(entry.path), entry.relative.name, *kind_line))
+            findings.append(_finding(sources.display(entry.path), entry.name, *kind_line))
     return findings
 
 
