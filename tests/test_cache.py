@@ -260,7 +260,11 @@ def test_check_writes_the_cache_and_no_cache_leaves_it_alone(tmp_path: Path) -> 
         os.environ.pop("CHARTER_TODAY")
     assert bypassed.returncode == first.returncode == second.returncode
     assert bypassed.stdout == first.stdout == second.stdout
-    assert [name for name in os.listdir(root / ".charter" / "cache") if name != "check.json"] == []
+    assert sorted(os.listdir(root / ".charter" / "cache")) == [".gitignore", "check.json"]
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert ".charter/cache" not in status.stdout
 
 
 def test_two_concurrent_runs_leave_a_cache_that_verifies(tmp_path: Path) -> None:
@@ -271,4 +275,4 @@ def test_two_concurrent_runs_leave_a_cache_that_verifies(tmp_path: Path) -> None
     ]
     assert all(run.wait(timeout=120) in (0, 1) for run in runs)
     assert DirectoryStore(root).read() != {}
-    assert [name for name in os.listdir(root / ".charter" / "cache") if name != "check.json"] == []
+    assert sorted(os.listdir(root / ".charter" / "cache")) == [".gitignore", "check.json"]

@@ -84,6 +84,9 @@ class DirectoryStore:
             if info is not None and not _is_regular(info):
                 return
             write_atomic(self.root / CACHE_FILE, (self._sign(body) + b"\n" + body).decode())
+            ignore = f"{CACHE_DIR}/.gitignore"
+            if repofs.inspect(self.root, ignore) is None:  # like .pytest_cache: out of git even where not ignored
+                write_atomic(self.root / ignore, "# written by charter check\n*\n")
         except (repofs.Refused, OSError):
             return
 
