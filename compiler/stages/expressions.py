@@ -84,6 +84,8 @@ class Compiled:
     depth: int
     functions: frozenset[str] = frozenset()
     """Functions the expression calls that CEL does not have: an error when called, as before."""
+    reads: frozenset[str] = frozenset({"params", "variables"})
+    """Which of the per-policy roots the expression may read: any mention of the name counts (a string too)."""
 
 
 @lru_cache(maxsize=4096)
@@ -120,7 +122,8 @@ def compile_expression(source: str) -> Compiled:
         raise ExpressionError(
             f"comprehensions nest {depth} deep; at most {MAX_COMPREHENSION_DEPTH} keep evaluation bounded"
         )
-    return Compiled(source, program, depth, frozenset(functions))
+    reads = frozenset(_PER_POLICY.findall(source))
+    return Compiled(source, program, depth, frozenset(functions), reads)
 
 
 def _undeclared(source: str) -> tuple[set[str], set[str]]:
@@ -170,14 +173,18 @@ def comprehension_depth(source: str) -> int:
     return deepest
 
 
+_PER_POLICY = re.compile(r"\b(params|variables)\b")
+
+
 class Scope:
     """What expressions see about one spec: its context, then each policy's `params` and `variables`.
 
     The engine converts a root (`object`, `related`, ...) to CEL when an
     expression first reads it in an activation, and keeps it for that
-    activation. So one activation serves every expression until `params` or
-    `variables` change; then the next is built (a few microseconds, plus the
-    conversion of the roots read again).
+    activation. So one activation serves every expression, of every policy,
+    until an expression reads `params` or `variables` that changed since it
+    was built; only then is the next built (a few microseconds, plus the
+    conversion of the roots read again, which is most of the cost).
     """
 
     def __init__(self, base: dict[str, Any]):
@@ -185,18 +192,24 @@ class Scope:
         self.params: dict[str, Any] = {}
         self.variables: dict[str, Any] = {}
         self._activation: Any = None
+        self._built: tuple[dict[str, Any], dict[str, Any]] | None = None  # the params and variables it holds
         self._portable = False
 
     def enter_policy(self, params: dict[str, Any]) -> None:
-        self.params, self.variables, self._activation = params, {}, None
+        self.params, self.variables = params, {}
 
     def set_variable(self, name: str, value: Any) -> None:
         # A new dict: an activation already built keeps the values it was built from.
-        self.variables, self._activation = {**self.variables, name: value}, None
+        self.variables = {**self.variables, name: value}
 
-    def activation(self) -> Any:
-        if self._activation is None:
+    def activation(self, reads: frozenset[str] = frozenset({"params", "variables"})) -> Any:
+        """An activation showing the current `params` and `variables` to an expression that `reads` them."""
+        built = self._built
+        stale = built is None or ("params" in reads and built[0] is not self.params)
+        stale = stale or ("variables" in reads and built is not None and built[1] is not self.variables)
+        if self._activation is None or stale:
             self._activation = _ENV.Activation({**self.base, "params": self.params, "variables": self.variables})
+            self._built = (self.params, self.variables)
         return self._activation
 
     def make_portable(self) -> bool:
@@ -205,7 +218,7 @@ class Scope:
             return False
         self._portable = True
         self.base, self.params, self.variables = portable(self.base), portable(self.params), portable(self.variables)
-        self._activation = None
+        self._activation = self._built = None
         return True
 
 
@@ -227,11 +240,11 @@ def portable(value: Any) -> Any:
 def evaluate(compiled: Compiled, scope: Scope) -> Any:
     """Run a compiled program; callers bound its time and memory (compiler/stages/sandbox.py)."""
     try:
-        result = compiled.program.eval(scope.activation())
+        result = compiled.program.eval(scope.activation(compiled.reads))
         if result.type() == _ERROR:
             reason = str(result.value())
             if _UNCONVERTED.search(reason) and scope.make_portable():
-                result = compiled.program.eval(scope.activation())
+                result = compiled.program.eval(scope.activation(compiled.reads))
         if result.type() == _ERROR:
             raise ExpressionError(engine_reason(str(result.value()), compiled.functions))
         return plain(result)
