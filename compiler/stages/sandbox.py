@@ -40,7 +40,7 @@ MEMORY_BYTES = 1 << 30
 """Memory the worker may allocate beyond what the parent already uses."""
 _FLUSH_SECONDS = 0.05
 _LAYOUT = struct.Struct("qqq")  # sequence number, item index, step within the item
-_POLL_SECONDS = 0.02
+POLL_SECONDS = 0.02
 _OUT_OF_MEMORY, _FAILED = 3, 4  # the worker's exit codes
 
 
@@ -103,7 +103,7 @@ def _one_worker(
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child; its coverage is not collected
         os.close(reader)
-        _child(work, pending, progress, writer)
+        run_child(work, pending, progress, writer)
     os.close(writer)
     try:
         return _watch(pid, reader, progress, results, deadline)
@@ -112,7 +112,9 @@ def _one_worker(
         progress.memory.close()
 
 
-def _child(work: Work, pending: list[int], progress: Progress, writer: int) -> None:  # pragma: no cover - in the child
+def run_child(
+    work: Work, pending: list[int], progress: Progress, writer: int
+) -> None:  # pragma: no cover - in the child
     code = 0
     # The engine reports a failed allocation on stderr before it aborts; the parent reports it instead.
     faulthandler.disable()  # a test runner's handler would print the abort on its own copy of stderr
@@ -152,24 +154,29 @@ def _watch(
     received = bytearray()
     last_sequence, last_change = -1, time.monotonic()
     while True:
-        ready, _, _ = select.select([reader], [], [], _POLL_SECONDS)
+        ready, _, _ = select.select([reader], [], [], POLL_SECONDS)
         if ready:
             data = os.read(reader, 1 << 20)
             if not data:  # the child closed its end: it has finished or died
                 break
             received += data
-            _take_chunks(received, results)
+            take_chunks(received, results)
             continue
         sequence, item, step = progress.read()
         now = time.monotonic()
         if sequence != last_sequence:
             last_sequence, last_change = sequence, now
         if now - last_change > STEP_SECONDS:
-            return _kill(pid, Overrun(item, step, f"one evaluation ran longer than the limit of {STEP_SECONDS:g} s"))
+            return kill(pid, Overrun(item, step, f"one evaluation ran longer than the limit of {STEP_SECONDS:g} s"))
         if now > deadline[0]:
             spent = f"the run's budget of {deadline[1]:.1f} s for policy evaluation is spent"
-            return _kill(pid, Overrun(item, step, spent, True))
+            return kill(pid, Overrun(item, step, spent, True))
     _, status = os.waitpid(pid, 0)
+    return overrun_of(status, progress)
+
+
+def overrun_of(status: int, progress: Progress) -> Overrun | None:
+    """Why a worker that exited with this wait status stopped: None when it finished its work."""
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
         return None
     _, item, step = progress.read()
@@ -180,7 +187,7 @@ def _watch(
     return Overrun(item, step, f"the policy worker stopped unexpectedly (wait status {status})")
 
 
-def _take_chunks(received: bytearray, results: dict[int, Any]) -> None:
+def take_chunks(received: bytearray, results: dict[int, Any]) -> None:
     header = struct.calcsize("q")
     while len(received) >= header:
         (size,) = struct.unpack_from("q", received, 0)
@@ -191,7 +198,7 @@ def _take_chunks(received: bytearray, results: dict[int, Any]) -> None:
         results.update(chunk)
 
 
-def _kill(pid: int, overrun: Overrun) -> Overrun:
+def kill(pid: int, overrun: Overrun) -> Overrun:
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     return overrun

@@ -1,0 +1,75 @@
+"""Policy evaluation on every core keeps the single worker's results and bounds."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from compiler.stages import sandbox, sandbox_pool
+from compiler.stages.sandbox import Progress
+
+ITEMS = 5000
+
+
+@pytest.fixture(autouse=True)
+def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHARTER_JOBS", "2")
+    if sandbox_pool.cores() < 2:
+        pytest.skip("one core: the pool is never used")
+
+
+def doubled(items: list[int], progress: Progress) -> Iterator[tuple[int, tuple[int, int]]]:
+    for item in items:
+        progress.mark(item, 0)
+        yield item, (item * 2, os.getpid())
+
+
+def test_the_pool_gives_what_one_worker_gives() -> None:
+    alone, alone_overruns = sandbox.run_bounded(doubled, ITEMS)
+    pooled, overruns = sandbox_pool.run_bounded(doubled, ITEMS)
+    assert overruns == alone_overruns == []
+    assert {item: value for item, (value, _) in pooled.items()} == {item: value for item, (value, _) in alone.items()}
+    assert len({pid for _, pid in pooled.values()}) == 2
+
+
+def test_few_items_run_in_the_single_worker() -> None:
+    pooled, _ = sandbox_pool.run_bounded(doubled, sandbox_pool.MIN_ITEMS - 1)
+    assert len({pid for _, pid in pooled.values()}) == 1
+
+
+def test_a_stuck_or_crashing_item_stops_only_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "STEP_SECONDS", 0.5)
+
+    def work(items: list[int], progress: Progress) -> Iterator[tuple[int, int]]:
+        for item in items:
+            progress.mark(item, 7)
+            if item == 100:
+                os.abort()
+            if item == 4000:
+                time.sleep(30)
+            yield item, item
+
+    results, overruns = sandbox_pool.run_bounded(work, ITEMS)
+    assert sorted((overrun.item, overrun.step) for overrun in overruns) == [(100, 7), (4000, 7)]
+    reasons = {overrun.item: overrun.reason for overrun in overruns}
+    assert "longer than the limit of 0.5 s" in reasons[4000]
+    assert set(results) == set(range(ITEMS)) - {100, 4000}
+
+
+def test_a_spent_budget_stops_every_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "RUN_SECONDS", 0.5)
+    monkeypatch.setattr(sandbox, "ITEM_SECONDS", 0.0)
+
+    def slow(items: list[int], progress: Progress) -> Iterator[tuple[int, int]]:
+        for item in items:
+            progress.mark(item, 0)
+            time.sleep(0.01)
+            yield item, item
+
+    results, overruns = sandbox_pool.run_bounded(slow, ITEMS)
+    assert len(overruns) == 2
+    assert all(overrun.budget_spent for overrun in overruns)
+    assert len(results) < ITEMS
