@@ -183,8 +183,8 @@ class DirectoryTree:
         return None if info is None else _kind_of_mode(info.st_mode)
 
     def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
-        start = self.top / folder if folder else self.top
-        pending = [(start, folder)]
+        start = os.path.join(self.top, folder) if folder else os.fspath(self.top)
+        pending: list[tuple[str, str]] = [(start, folder)]
         settled = time.time_ns() - SETTLED_SECONDS * 1_000_000_000
         while pending:
             directory, relative = pending.pop()
@@ -202,7 +202,7 @@ class DirectoryTree:
                     self.signatures.pop(path, None)
                 if kind is Kind.DIRECTORY:
                     if not skipped_dir(entry.name):
-                        pending.append((Path(entry.path), path))
+                        pending.append((entry.path, path))
                     continue
                 yield path, kind
 

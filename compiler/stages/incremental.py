@@ -67,6 +67,8 @@ class Graph:
     incoming: dict[str, set[str]] = field(default_factory=dict)
     groups: dict[str, set[str]] = field(default_factory=dict)
     _reach: dict[str, frozenset[str]] = field(default_factory=dict)
+    _kinds: dict[str, frozenset[str]] = field(default_factory=dict)
+    _models: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for file, summary in self.summaries.items():
@@ -143,10 +145,23 @@ class Graph:
         return depends
 
     def kinds(self, files: Iterable[str]) -> set[str]:
-        return {entry["k"] for file in files for entry in self.summaries.get(file, [])}
+        return set().union(*(self._kinds_of(file) for file in files))
 
     def models(self, files: Iterable[str]) -> list[str]:
-        return sorted({entry["n"] for file in files for entry in self.summaries.get(file, []) if entry["k"] == "Model"})
+        return sorted(set().union(*(self._models_of(file) for file in files)))
+
+    def _kinds_of(self, file: str) -> frozenset[str]:
+        found = self._kinds.get(file)
+        if found is None:
+            found = self._kinds[file] = frozenset(entry["k"] for entry in self.summaries.get(file, []))
+        return found
+
+    def _models_of(self, file: str) -> frozenset[str]:
+        found = self._models.get(file)
+        if found is None:
+            summary = self.summaries.get(file, [])
+            found = self._models[file] = frozenset(entry["n"] for entry in summary if entry["k"] == "Model")
+        return found
 
 
 def key(
@@ -189,6 +204,8 @@ class Recorded:
     summaries: dict[str, Summary]
     findings: dict[str, list[dict[str, Any]]]
     signatures: dict[str, Any] = field(default_factory=dict)  # display path -> [signature, digest]
+    inputs: str = ""  # a digest of everything the last run's keys were computed from
+    keys: dict[str, str] = field(default_factory=dict)  # the last run's key of each file
 
     @classmethod
     def of(cls, document: Mapping[str, Any]) -> Recorded:
@@ -196,7 +213,26 @@ class Recorded:
         signatures = document.get("signatures")
         if not isinstance(summaries, dict) or not isinstance(findings, dict) or not isinstance(signatures, dict):
             return cls({}, {})
-        return cls(summaries, findings, signatures)
+        inputs, keys = document.get("inputs"), document.get("keys")
+        if not isinstance(inputs, str) or not isinstance(keys, dict):
+            inputs, keys = "", {}
+        return cls(summaries, findings, signatures, inputs, keys)
+
+    def keys_for(self, inputs: str, units: Mapping[str, Any]) -> dict[str, str] | None:
+        """The last run's keys when they were computed from the same inputs (nothing changed): a project of
+        10,000 files then spends no time on its graph's dependencies."""
+        if not inputs or inputs != self.inputs or self.keys.keys() != units.keys():
+            return None
+        return self.keys
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "summaries": self.summaries,
+            "findings": self.findings,
+            "signatures": self.signatures,
+            "inputs": self.inputs,
+            "keys": self.keys,
+        }
 
     def findings_of(self, unit_key: str) -> list[Diagnostic] | None:
         """The findings recorded under a key; None when there are none, or they do not decode."""
@@ -228,7 +264,7 @@ class Recorded:
             if unit in fresh or unit_key in self.findings
         }
         kept = {digests[file]: summary for file, summary in summaries.items() if digests.get(file)}
-        return {"summaries": kept, "findings": findings, "signatures": dict(signatures)}
+        return {"summaries": kept, "findings": findings, "signatures": dict(signatures), "keys": dict(keys)}
 
 
 _TUPLES = ("path", "related", "concerns")

@@ -33,7 +33,7 @@ from compiler.stages.cached import (
 from compiler.stages.check import check as evaluate_policies
 from compiler.stages.discovery import Run, load_project, project_entries, project_file, spec_files
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
-from compiler.stages.incremental import Graph, Recorded, Summary
+from compiler.stages.incremental import Graph, Recorded, Summary, digest_of
 from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
 from compiler.stages.parallel_load import load_files
 from compiler.stages.policy_loading import load_policies
@@ -203,7 +203,10 @@ def _check_cached(
     graph = Graph(units, run.project is not None and run.project.spec.deployment.mode == "gitops")
     shared, dates = shared_digest(run, policies, extra_policies, global_files), dated(policies, today)
     evidence, evidence_signatures = evidence_digests(sources, found.entries, graph, recorded.signatures)
-    keys = {unit: incremental.key(unit, graph, digests, shared, dates, evidence) for unit in units}
+    inputs = digest_of([digests, shared, sorted(dates[0]), dates[1], evidence, graph.gitops])
+    keys = recorded.keys_for(inputs, units) or {
+        unit: incremental.key(unit, graph, digests, shared, dates, evidence) for unit in units
+    }
     cached = {unit: recorded.findings_of(unit_key) for unit, unit_key in keys.items() if digests[unit]}
     stale = {unit for unit in units if cached.get(unit) is None}
     context = set().union(*(graph.dependencies(unit) for unit in stale)) if stale else set()
@@ -216,7 +219,10 @@ def _check_cached(
     for unit in units:
         diagnostics.extend(fresh.setdefault(unit, []) if unit in stale else cached[unit] or [])
     written = {unit: fresh[unit] for unit in stale if digests[unit]}
-    cache.write(recorded.next(summaries, digests, keys, written, {**signatures, **evidence_signatures}))
+    document = recorded.next(summaries, digests, keys, written, {**signatures, **evidence_signatures})
+    document["inputs"] = inputs
+    if stale or document != recorded.document():  # an unchanged project leaves the cache as it was
+        cache.write(document)
     shown = {finding.file for finding in diagnostics} - run.texts.keys()
     texts = texts_of(sources, {file: by_shown[file] for file in shown if file in by_shown})
     return replace(
