@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate
 
+from compiler.core.models.project import output_dirs
 from compiler.stages import emit
 from compiler.stages.pipeline import check_path
 from compiler.stages.render import render
@@ -66,9 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         assert result.resolved is not None
         models = len(result.resolved.by_kind.get("Model", {}))
         outputs, render_s = timed(lambda: render(result.resolved, result.project, TODAY))  # type: ignore[arg-type]
-        plan, plan_s = timed(lambda: emit.plan(root, outputs))
+        dirs = output_dirs(result.project)
+        plan, plan_s = timed(lambda: emit.plan(root, outputs, dirs))
         _, write_s = timed(lambda: emit.apply(root, outputs, plan))
-        again, replan_s = timed(lambda: emit.plan(root, outputs))
+        again, replan_s = timed(lambda: emit.plan(root, outputs, dirs))
         assert again.clean, "a second build must find nothing to do"
     total = check_s + render_s + plan_s + write_s
     print(f"charter build on {models:,} models ({files:,} spec files, {len(outputs):,} generated files)")

@@ -1,0 +1,29 @@
+"""`make bench` is not part of `make test` (it takes minutes), but its scripts must keep running: each one
+here on a tiny repository, so that a change to the pipeline's names or signatures cannot break them unseen."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench(*args: str) -> str:
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, check=False, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def test_the_check_bench_prints_every_ratio() -> None:
+    out = _bench("bench/run.py", "--sizes", "30", "--repeat", "1", "--no-jsonschema", "--no-cli")
+    assert "charter/libyaml" in out
+    assert "unchanged/cold" in out
+    assert "one file/cold" in out
+    assert "load + validate (all files)" in out
+
+
+def test_the_build_bench_runs() -> None:
+    out = _bench("bench/build.py", "--models", "3")
+    assert "build total over check of the same repository" in out
