@@ -82,3 +82,24 @@ def test_docs_codes_is_current_and_every_code_has_its_anchor() -> None:
     for code in all_codes():
         assert f"\n## {code.id}\n" in committed
         assert code_href(code.id).endswith(f"docs/codes.md#{code.id.lower()}")
+
+
+def test_a_cached_check_keeps_every_spec_for_completion_and_definitions(tmp_path: Path) -> None:
+    import shutil
+
+    from compiler.lsp.workspace import Workspace
+
+    root = tmp_path / "credit-scoring"
+    example = Path(__file__).resolve().parents[1] / "examples" / "credit-scoring"
+    shutil.copytree(example, root, ignore=shutil.ignore_patterns(".github", "deploy", "docs", "cache"))
+    workspace = Workspace(root)
+    first = workspace.check({})
+    staging = (root / "environments/staging.yaml").read_bytes()
+    added = staging.replace(b"name: staging", b"name: sandbox").replace(b"namespace: credit-risk", b"namespace: play")
+    edited = workspace.check({"environments/sandbox.yaml": added})  # a new spec nothing refers to yet
+    assert not edited.complete
+    # The model has a (waived) finding, so its text is in the report, though it was not read again.
+    assert any(d.file.endswith("models/credit-default.yaml") for d in edited.diagnostics)
+    assert sorted((s.kind, s.name) for s in edited.specs) == sorted(
+        [*((s.kind, s.name) for s in first.specs), ("Environment", "sandbox")]
+    )

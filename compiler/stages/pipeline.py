@@ -61,6 +61,7 @@ class Checked:
     evidence: EvidenceByModel  # per model: the committed evidence of its current version
     applied: frozenset[tuple[str, str, str]]  # (policy, kind, name) for every policy whose match held on a spec
     counted: int | None = None  # how many specs the project holds, when `specs` holds only those read again
+    read: frozenset[str] = frozenset()  # with `counted`: the files read again (`sources` may hold more texts)
 
     @property
     def spec_count(self) -> int:
@@ -230,6 +231,7 @@ def _check_cached(
         diagnostics=sort_diagnostics(diagnostics),
         sources={**texts, **run.texts},
         counted=sum(len(summary) for summary in summaries.values()),
+        read=frozenset(run.texts),
     )
 
 
