@@ -18,6 +18,7 @@ from compiler.core.diagnostics import Diagnostic
 from compiler.core.sources import DirectoryTree, Sources
 from compiler.core.specs import Spec
 from compiler.stages.discovery import Run, safe_load
+from compiler.stages.sandbox_pool import cores
 
 MIN_FILES = 256
 """Below this, starting workers costs more than it saves."""
@@ -55,9 +56,7 @@ def load_files(run: Run, files: Sequence[str], progress: Callable[[int, int], No
 
 def workers(sources: Sources, files: int) -> int:
     """How many processes to load with: 1 unless there are many files of a working tree and forking is safe."""
-    chosen = os.environ.get("CHARTER_JOBS", "")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    jobs = int(chosen) if chosen.isdigit() and int(chosen) > 0 else cores
+    jobs = cores()
     # Forking a process that runs other threads (an editor's server) can deadlock in the child.
     if not hasattr(os, "fork") or threading.active_count() > 1 or not isinstance(sources.tree, DirectoryTree):
         return 1
