@@ -147,6 +147,16 @@ class Sources:
         return Sources(BufferTree(self.tree, dict(buffers)), self.project, self.shown_as, self.only, self.label)
 
 
+def settled_signature(info: os.stat_result, now_ns: int | None = None) -> str | None:
+    """Size, times and inode of a file untouched for `SETTLED_SECONDS`: a string that changes whenever its
+    content may have. None for a file written too recently for that to hold (git's "racy clean" rule: a write
+    in the same clock tick as the last read leaves the times as they were)."""
+    now = time.time_ns() if now_ns is None else now_ns
+    if max(info.st_mtime_ns, info.st_ctime_ns) >= now - SETTLED_SECONDS * 1_000_000_000:
+        return None
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+
+
 def display_path(path: Path) -> str:
     """Relative to the working directory when possible: what CI annotations need."""
     try:
@@ -185,7 +195,7 @@ class DirectoryTree:
     def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
         start = os.path.join(self.top, folder) if folder else os.fspath(self.top)
         pending: list[tuple[str, str]] = [(start, folder)]
-        settled = time.time_ns() - SETTLED_SECONDS * 1_000_000_000
+        now = time.time_ns()
         while pending:
             directory, relative = pending.pop()
             try:
@@ -196,8 +206,9 @@ class DirectoryTree:
                 path = posixpath.join(relative, entry.name) if relative else entry.name
                 info = entry.stat(follow_symlinks=False)
                 kind = _kind_of_mode(info.st_mode)
-                if kind is Kind.FILE and max(info.st_mtime_ns, info.st_ctime_ns) < settled:
-                    self.signatures[path] = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+                signature = settled_signature(info, now) if kind is Kind.FILE else None
+                if signature is not None:
+                    self.signatures[path] = signature
                 else:
                     self.signatures.pop(path, None)
                 if kind is Kind.DIRECTORY:

@@ -5,7 +5,6 @@ specs among the spec files, and policy files named on the command line; and whet
 from __future__ import annotations
 
 import posixpath
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic, PathSegment
 from compiler.core.models.policy import Policy
 from compiler.core.models.project import Project
-from compiler.core.sources import LINK_HINT, Kind, Sources, display_path
+from compiler.core.sources import LINK_HINT, Kind, Sources, display_path, settled_signature
 from compiler.core.specs import Spec
 from compiler.core.suggest import did_you_mean
 from compiler.stages.discovery import Run, internal, safe_load
@@ -49,17 +48,15 @@ process that checks again and again (`charter lsp`) parses the packs once."""
 def _load_installed(path: Path) -> SourceFile:
     display = display_path(path)
     try:
-        info = path.stat()
+        signature = settled_signature(path.stat())
     except OSError:
-        info = None
-    signature = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}" if info else ""
+        signature = None
     known = _INSTALLED.get((str(path), display))
-    if known is not None and signature and known[0] == signature:
+    if known is not None and signature is not None and known[0] == signature:
         return known[1]
     try:
         source = load_file(path, display)
-        settled = info is not None and time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > 2_000_000_000
-        if settled and len(_INSTALLED) < 1024:  # the racy-clean rule of `core.sources.SETTLED_SECONDS`
+        if signature is not None and len(_INSTALLED) < 1024:
             _INSTALLED[(str(path), display)] = (signature, source)
         return source
     except Exception as error:  # noqa: BLE001 - a loader bug must not stop the run
