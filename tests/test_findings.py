@@ -191,3 +191,15 @@ def test_exit_codes_are_defined_once() -> None:
     assert (exit_codes.OK, exit_codes.FINDINGS, exit_codes.USAGE) == (0, 1, 2)
     literal = re.compile(r"^\s*EXIT_\w+(, EXIT_\w+)* = \d", re.MULTILINE)
     assert [str(p.relative_to(ROOT)) for p in COMPILER.rglob("*.py") if literal.search(p.read_text("utf-8"))] == []
+
+
+def test_findings_that_share_place_code_and_message_sort_the_same_whatever_their_order() -> None:
+    """Two rules of one policy failing on one field with one message (found by the cache's tests: a cached
+    check built its list in another order, and the tie came out the other way round)."""
+    from compiler.core.diagnostics import Diagnostic, sort_diagnostics
+
+    common = {"line": 38, "column": 7, "policy": "eu-ai-act-high-risk"}
+    owner = Diagnostic.of("CH500", "the contract could not be resolved", "m.yaml", rule="data-owner", **common)
+    quality = Diagnostic.of("CH500", "the contract could not be resolved", "m.yaml", rule="data-quality", **common)
+    assert owner.sort_key() < quality.sort_key()  # a tie would leave the order to a set's iteration
+    assert sort_diagnostics([owner, quality]) == sort_diagnostics([quality, owner]) == [owner, quality]

@@ -123,8 +123,23 @@ class Diagnostic:
     def with_changes(self, **changes: Any) -> Diagnostic:
         return replace(self, **changes)
 
-    def sort_key(self) -> tuple[str, int, int, int, str, str]:
-        return (self.file, self.line, self.column, self.severity.rank, self.code, self.message)
+    def sort_key(self) -> tuple[str, int, int, int, str, str, str, str, str, str, str]:
+        """Position, severity, code and message first; then what tells apart two findings that share those
+        (two rules of a policy failing on one field with one message), so that the order never depends on
+        the order the findings were made in."""
+        return (
+            self.file,
+            self.line,
+            self.column,
+            self.severity.rank,
+            self.code,
+            self.message,
+            self.policy or "",
+            self.rule or "",
+            self.hint or "",
+            self.waiver or "",
+            repr((self.end_line, self.end_column, self.document, self.path, self.related, self.kind, self.name)),
+        )
 
 
 def format_path(path: Iterable[PathSegment]) -> str:
