@@ -16,6 +16,7 @@ from compiler.core.diagnostics import Diagnostic
 from compiler.core.models.policy import Policy
 from compiler.core.sources import Kind, Sources
 from compiler.core.specs import Spec
+from compiler.stages.check import policy_expressions
 from compiler.stages.discovery import Run
 from compiler.stages.evidence import EVIDENCE_DIR
 from compiler.stages.incremental import Graph, Summary, bytes_digest, digest_of, summarise
@@ -109,11 +110,8 @@ def dated(policies: Sequence[Spec], today: datetime.date) -> tuple[frozenset[str
     for spec in policies:
         if not isinstance(spec.model, Policy):
             continue
-        body = spec.model.spec
-        texts = [c.expression for c in body.match.conditions] + [v.expression for v in body.variables]
-        texts += [r.expression for r in body.validations] + [r.message_expression or "" for r in body.validations]
-        if any(_TODAY.search(text) for text in texts):
-            kinds.update(body.match.kinds)
+        if any(_TODAY.search(source) for _, source in policy_expressions(spec.model)):
+            kinds.update(spec.model.spec.match.kinds)
     return frozenset(kinds), today.isoformat()
 
 

@@ -165,9 +165,18 @@ def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: in
 def _compile(spec: Spec, policy: Policy, sources: Mapping[str, str]) -> tuple[dict[str, Compiled], list[Diagnostic]]:
     compiled: dict[str, Compiled] = {}
     errors: list[Diagnostic] = []
+    for path, source in policy_expressions(policy):
+        try:
+            compiled[source] = compile_expression(source)
+        except ExpressionError as error:
+            errors.append(_expression_finding(spec, path, error, sources.get(spec.file, "")))
+    return compiled, errors
+
+
+def policy_expressions(policy: Policy) -> list[tuple[list[PathSegment], str]]:
+    """Every CEL expression of a policy, with the path of its field: conditions, variables, rules, messages."""
     body = policy.spec
-    expressions: list[tuple[list[PathSegment], str]] = []
-    expressions += [
+    expressions: list[tuple[list[PathSegment], str]] = [
         (["spec", "match", "conditions", i, "expression"], c.expression) for i, c in enumerate(body.match.conditions)
     ]
     expressions += [(["spec", "variables", i, "expression"], v.expression) for i, v in enumerate(body.variables)]
@@ -175,12 +184,7 @@ def _compile(spec: Spec, policy: Policy, sources: Mapping[str, str]) -> tuple[di
         expressions.append((["spec", "validations", i, "expression"], rule.expression))
         if rule.message_expression:
             expressions.append((["spec", "validations", i, "messageExpression"], rule.message_expression))
-    for path, source in expressions:
-        try:
-            compiled[source] = compile_expression(source)
-        except ExpressionError as error:
-            errors.append(_expression_finding(spec, path, error, sources.get(spec.file, "")))
-    return compiled, errors
+    return expressions
 
 
 def _expression_finding(spec: Spec, path: list[PathSegment], error: ExpressionError, text: str) -> Diagnostic:
