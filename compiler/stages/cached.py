@@ -29,17 +29,18 @@ GLOBAL_KINDS = frozenset({"Project", "Policy"})
 
 
 def file_digests(
-    sources: Sources, files: Iterable[str], known: Mapping[str, Any]
+    sources: Sources, files: Mapping[str, str], known: Mapping[str, Any]
 ) -> tuple[dict[str, str | None], dict[str, list[str]]]:
     """Each file's content digest by display path (None when it cannot be read: such a file is always checked
     again), and what to remember for the next run: [signature, digest] of each file that has a signature.
 
-    A file whose signature (`Sources.signature`) is the one `known` holds for it is not read again.
+    `files` maps display paths to top-relative ones. A file whose signature (`Sources.signature`) is the one
+    `known` holds for it is not read again.
     """
     digests: dict[str, str | None] = {}
     remembered: dict[str, list[str]] = {}
-    for file in files:
-        shown, signature = sources.display(file), sources.signature(file)
+    for shown, file in files.items():
+        signature = sources.signature(file)
         entry = known.get(shown)
         if signature is not None and isinstance(entry, list) and len(entry) == 2 and entry[0] == signature:
             digests[shown], remembered[shown] = str(entry[1]), [signature, str(entry[1])]
@@ -123,11 +124,11 @@ def evidence_digests(
     models = {name for kind, name in graph.defines if kind == "Model"}
     found = [entry for entry in entries if len(parts := entry.parts) > 2 and parts[:1] == (EVIDENCE_DIR,)]
     found = [entry for entry in found if entry.parts[1] in models]
-    files = [entry.path for entry in found if entry.kind is Kind.FILE]
-    digests, remembered = file_digests(sources, files, known)
+    shown = {entry.path: sources.display(entry.path) for entry in found if entry.kind is Kind.FILE}
+    digests, remembered = file_digests(sources, {display: path for path, display in shown.items()}, known)
     records: dict[str, list[list[str | None]]] = {}
     for entry in found:
-        content = digests.get(sources.display(entry.path)) if entry.kind is Kind.FILE else None
+        content = digests.get(shown[entry.path]) if entry.path in shown else None
         records.setdefault(entry.parts[1], []).append([entry.relative, entry.kind.name, content])
     return {model: digest_of(listed) for model, listed in records.items()}, remembered
 

@@ -256,15 +256,23 @@ class Recorded:
         keys: Mapping[str, str],
         fresh: Mapping[str, list[Diagnostic]],
         signatures: Mapping[str, list[str]],
+        inputs: str,
     ) -> dict[str, Any]:
-        """What this run leaves for the next: only what it used, so the cache never grows past the project."""
+        """What this run leaves for the next: only what it used, so the cache never grows past the project;
+        `inputs` is the digest the keys were computed from (`keys_for`)."""
         findings = {
             unit_key: [encode(finding) for finding in fresh[unit]] if unit in fresh else self.findings[unit_key]
             for unit, unit_key in keys.items()
             if unit in fresh or unit_key in self.findings
         }
         kept = {digests[file]: summary for file, summary in summaries.items() if digests.get(file)}
-        return {"summaries": kept, "findings": findings, "signatures": dict(signatures), "keys": dict(keys)}
+        return {
+            "summaries": kept,
+            "findings": findings,
+            "signatures": dict(signatures),
+            "keys": dict(keys),
+            "inputs": inputs,
+        }
 
 
 _TUPLES = ("path", "related", "concerns")

@@ -188,15 +188,17 @@ def _check_cached(
     extra_policies: Sequence[Path],
     progress: Progress | None,
 ) -> Checked:
-    """Read every spec file's bytes; read into specs only the files whose findings may have changed, and what
-    they depend on (`compiler.stages.incremental`); take the other files' findings from the cache."""
+    """Hash the spec files (those whose signature was recorded are not even read); read into specs only the
+    files whose findings may have changed, and what they depend on (`compiler.stages.incremental`); take
+    the other files' findings from the cache."""
     sources, recorded = run.sources, Recorded.of(cache.read())
-    digests, signatures = file_digests(sources, found.files, recorded.signatures)
     by_shown = {sources.display(file): file for file in found.files}
+    digests, signatures = file_digests(sources, by_shown, recorded.signatures)
     recorded_summaries = {shown: recorded.summary_of(digest) for shown, digest in digests.items()}
     read = {shown for shown, summary in recorded_summaries.items() if _read_every_run(summary)}
-    read |= {sources.display(found.project)} if found.project else set()
-    _load(run, sorted(read - {sources.display(found.project or "")}), by_shown, progress)
+    project = {sources.display(found.project)} if found.project else set()  # read and validated already
+    _load(run, sorted(read - project), by_shown, progress)
+    read |= project
     policies = load_policies(run, found.files, extra_policies)
     summaries = summaries_of(run, read, recorded_summaries)
     global_files = {file for file in read if _read_every_run(summaries.get(file))}
@@ -220,8 +222,7 @@ def _check_cached(
     for unit in units:
         diagnostics.extend(fresh.setdefault(unit, []) if unit in stale else cached[unit] or [])
     written = {unit: fresh[unit] for unit in stale if digests[unit]}
-    document = recorded.next(summaries, digests, keys, written, {**signatures, **evidence_signatures})
-    document["inputs"] = inputs
+    document = recorded.next(summaries, digests, keys, written, {**signatures, **evidence_signatures}, inputs)
     if stale or document != recorded.document():  # an unchanged project leaves the cache as it was
         cache.write(document)
     shown = {finding.file for finding in diagnostics} - run.texts.keys()
