@@ -78,11 +78,9 @@ class DirectoryStore:
             return
         body = json.dumps({**document, "format": FORMAT}, separators=(",", ":"), sort_keys=True).encode()
         try:
-            repofs.inspect(self.root, CACHE_FILE)  # refuses a link (or a file) anywhere on the way
+            repofs.guard_write(self.root, CACHE_FILE)
             (self.root / CACHE_DIR).mkdir(parents=True, exist_ok=True)
-            info = repofs.inspect(self.root, CACHE_FILE)
-            if info is not None and not _is_regular(info):
-                return
+            repofs.guard_write(self.root, CACHE_FILE)  # again: a link may have appeared with the directory
             write_atomic(self.root / CACHE_FILE, (self._sign(body) + b"\n" + body).decode())
             ignore = f"{CACHE_DIR}/.gitignore"
             if repofs.inspect(self.root, ignore) is None:  # like .pytest_cache: out of git even where not ignored
@@ -93,12 +91,6 @@ class DirectoryStore:
     def _sign(self, body: bytes) -> bytes:
         assert self.key is not None
         return hmac.new(self.key, body, hashlib.sha256).hexdigest().encode()
-
-
-def _is_regular(info: os.stat_result) -> bool:
-    import stat
-
-    return stat.S_ISREG(info.st_mode)
 
 
 def user_key() -> bytes | None:

@@ -105,6 +105,13 @@ def inspect(root: Path, relative: str | PurePosixPath) -> os.stat_result | None:
         return None
 
 
+def guard_write(root: Path, relative: str | PurePosixPath) -> None:
+    """No write through a link: every directory on the way, and the file itself, must be real or absent."""
+    info = inspect(root, relative)  # raises Refused when a link or a file is on the way
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise Refused(str(relative), "not a regular file")
+
+
 def read_bytes(root: Path, relative: str | PurePosixPath, cap: int = DEFAULT_CAP) -> bytes:
     """A regular file inside the root, at most `cap` bytes; TooLarge past it, Refused for anything else."""
     data = read_head(root, relative, cap + 1)

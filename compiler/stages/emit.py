@@ -180,15 +180,15 @@ def apply(root: Path, outputs: Sequence[Output], build_plan: Plan) -> None:
     """Write what the plan says; never touch a foreign, edited, linked or refused file."""
     wanted = {output.path: output.text for output in outputs}
     for path in build_plan.create + build_plan.update:
-        _guard(root, path)
+        repofs.guard_write(root, path)
         write_atomic(root / path, wanted[path])
     for path in build_plan.remove:
-        _guard(root, path)
+        repofs.guard_write(root, path)
         (root / path).unlink(missing_ok=True)
         _prune_empty_dirs(root, path)
     if not build_plan.manifest_writable:
         return
-    _guard(root, MANIFEST)
+    repofs.guard_write(root, MANIFEST)
     refused = {finding.file for finding in build_plan.findings}
     skipped = set(build_plan.foreign) | refused
     owned = {path: digest(text) for path, text in wanted.items() if path not in skipped}
@@ -196,13 +196,6 @@ def apply(root: Path, outputs: Sequence[Output], build_plan: Plan) -> None:
     owned.update({path: build_plan.recorded[path] for path in build_plan.edited + build_plan.kept})
     manifest = {"generator": "charter", "files": dict(sorted(owned.items()))}
     write_atomic(root / MANIFEST, json.dumps(manifest, indent=2) + "\n")
-
-
-def _guard(root: Path, path: str) -> None:
-    """No write through a link: every directory on the way, and the file itself, must be real or absent."""
-    info = repofs.inspect(root, path)  # raises Refused when a link or a file is on the way
-    if info is not None and not stat.S_ISREG(info.st_mode):
-        raise repofs.Refused(path, "not a regular file")
 
 
 def _prune_empty_dirs(root: Path, path: str) -> None:
