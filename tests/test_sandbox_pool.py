@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from compiler.stages import sandbox, sandbox_pool
+from compiler.stages import sandbox
 from compiler.stages.sandbox import Progress
 
 ITEMS = 5000
@@ -17,7 +17,7 @@ ITEMS = 5000
 @pytest.fixture(autouse=True)
 def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHARTER_JOBS", "2")
-    if sandbox_pool.cores() < 2:
+    if sandbox.cores() < 2:
         pytest.skip("one core: the pool is never used")
 
 
@@ -27,16 +27,19 @@ def doubled(items: list[int], progress: Progress) -> Iterator[tuple[int, tuple[i
         yield item, (item * 2, os.getpid())
 
 
-def test_the_pool_gives_what_one_worker_gives() -> None:
+def test_the_pool_gives_what_one_worker_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHARTER_JOBS", "1")
     alone, alone_overruns = sandbox.run_bounded(doubled, ITEMS)
-    pooled, overruns = sandbox_pool.run_bounded(doubled, ITEMS)
+    assert len({pid for _, pid in alone.values()}) == 1
+    monkeypatch.setenv("CHARTER_JOBS", "2")
+    pooled, overruns = sandbox.run_bounded(doubled, ITEMS)
     assert overruns == alone_overruns == []
     assert {item: value for item, (value, _) in pooled.items()} == {item: value for item, (value, _) in alone.items()}
     assert len({pid for _, pid in pooled.values()}) == 2
 
 
 def test_few_items_run_in_the_single_worker() -> None:
-    pooled, _ = sandbox_pool.run_bounded(doubled, sandbox_pool.MIN_ITEMS - 1)
+    pooled, _ = sandbox.run_bounded(doubled, sandbox.MIN_ITEMS - 1)
     assert len({pid for _, pid in pooled.values()}) == 1
 
 
@@ -52,7 +55,7 @@ def test_a_stuck_or_crashing_item_stops_only_itself(monkeypatch: pytest.MonkeyPa
                 time.sleep(30)
             yield item, item
 
-    results, overruns = sandbox_pool.run_bounded(work, ITEMS)
+    results, overruns = sandbox.run_bounded(work, ITEMS)
     assert sorted((overrun.item, overrun.step) for overrun in overruns) == [(100, 7), (4000, 7)]
     reasons = {overrun.item: overrun.reason for overrun in overruns}
     assert "longer than the limit of 0.5 s" in reasons[4000]
@@ -69,7 +72,7 @@ def test_a_spent_budget_stops_every_worker(monkeypatch: pytest.MonkeyPatch) -> N
             time.sleep(0.01)
             yield item, item
 
-    results, overruns = sandbox_pool.run_bounded(slow, ITEMS)
+    results, overruns = sandbox.run_bounded(slow, ITEMS)
     assert len(overruns) == 2
     assert all(overrun.budget_spent for overrun in overruns)
     assert len(results) < ITEMS

@@ -23,8 +23,7 @@ from compiler.core.specs import Spec
 from compiler.stages.evidence.store import EvidenceByModel
 from compiler.stages.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
 from compiler.stages.resolve import Resolved
-from compiler.stages.sandbox import Overrun, Progress
-from compiler.stages.sandbox_pool import run_bounded
+from compiler.stages.sandbox import Overrun, Progress, run_bounded
 from compiler.stages.views import Views
 from compiler.stages.waivers import apply_waivers
 

@@ -18,7 +18,7 @@ from compiler.core.diagnostics import Diagnostic
 from compiler.core.sources import DirectoryTree, Sources
 from compiler.core.specs import Spec
 from compiler.stages.discovery import Run, safe_load
-from compiler.stages.sandbox_pool import cores
+from compiler.stages.sandbox import cores
 
 MIN_FILES = 256
 """Below this, starting workers costs more than it saves."""

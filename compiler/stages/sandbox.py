@@ -1,6 +1,6 @@
 """Run policy evaluation in a worker process that can be killed.
 
-The CEL engine (a Rust core) cannot be interrupted by signals, exposes no
+The CEL engine (cel-cpp) cannot be interrupted by signals, exposes no
 syntax tree to estimate cost from, and aborts the whole process when an
 allocation fails (THREATS.md). So a bound on it cannot be proven from the
 text; it is enforced instead: the work runs in a forked child with a memory
@@ -8,6 +8,7 @@ limit (RLIMIT_AS), and the parent kills it when one step runs too long or
 the run's budget is spent. The child reports which step it is on through
 shared memory (a few nanoseconds a step), and sends its results in chunks,
 so a kill loses at most the steps since the last chunk, which are re-run.
+A large run gets one such worker per core (`run_bounded`), each watched alike.
 
 Where `fork` is missing (Windows), work runs in process, unbounded.
 """
@@ -23,7 +24,7 @@ import signal
 import struct
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 try:
@@ -38,9 +39,11 @@ RUN_SECONDS = 6.0
 ITEM_SECONDS = 0.002
 MEMORY_BYTES = 1 << 30
 """Memory the worker may allocate beyond what the parent already uses."""
+MIN_ITEMS = 2000
+"""Below this, one worker: forking more costs more than it saves."""
 _FLUSH_SECONDS = 0.05
 _LAYOUT = struct.Struct("qqq")  # sequence number, item index, step within the item
-POLL_SECONDS = 0.02
+_POLL_SECONDS = 0.02
 _OUT_OF_MEMORY, _FAILED = 3, 4  # the worker's exit codes
 
 
@@ -75,46 +78,116 @@ Work = Callable[[list[int], Progress], Iterator[tuple[int, Any]]]
 
 
 def run_bounded(work: Work, items: int) -> tuple[dict[int, Any], list[Overrun]]:
-    """Results by item, and the items stopped for overrunning a bound (they have no result)."""
+    """Results by item, and the items stopped for overrunning a bound (they have no result).
+
+    Below `MIN_ITEMS` (every hostile-policy case of the test suite among them) one worker does all the work;
+    above it, one worker per core, each on a run of items, each watched with the same bounds. A worker
+    stopped on an item is replaced by one that carries on after it; results are keyed by item, so they do
+    not depend on which worker finished first.
+    """
     if not hasattr(os, "fork") or items == 0:
         return dict(work(list(range(items)), Progress())), []
-    results: dict[int, Any] = {}
-    overruns: list[Overrun] = []
+    workers = min(cores(), items // (MIN_ITEMS // 2)) if items >= MIN_ITEMS else 1
     budget = RUN_SECONDS + ITEM_SECONDS * items
-    deadline = time.monotonic() + budget
-    while True:
-        # A killed worker loses the results it had not sent yet: those items run again.
-        stopped = {overrun.item for overrun in overruns}
-        pending = [item for item in range(items) if item not in results and item not in stopped]
-        overrun = _one_worker(work, pending, results, (deadline, budget)) if pending else None
-        if overrun is None:
-            return results, overruns
-        overruns.append(overrun)
-        if overrun.budget_spent:
-            return results, overruns
+    size = -(-items // max(workers, 1))
+    pool = _Pool(work, time.monotonic() + budget, budget)
+    for start in range(0, items, size):
+        pool.start(list(range(start, min(start + size, items))))
+    pool.watch()
+    return pool.results, pool.overruns
 
 
-def _one_worker(
-    work: Work, pending: list[int], results: dict[int, Any], deadline: tuple[float, float]
-) -> Overrun | None:
-    progress = Progress()
-    progress.mark(pending[0], -1)
-    reader, writer = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child; its coverage is not collected
-        os.close(reader)
-        run_child(work, pending, progress, writer)
-    os.close(writer)
-    try:
-        return _watch(pid, reader, progress, results, deadline)
-    finally:
-        os.close(reader)
-        progress.memory.close()
+def cores() -> int:
+    """The cores this process may use; `CHARTER_JOBS` chooses fewer (1 turns every pool off)."""
+    chosen = os.environ.get("CHARTER_JOBS", "")
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(int(chosen), usable) if chosen.isdigit() and int(chosen) > 0 else usable
 
 
-def run_child(
-    work: Work, pending: list[int], progress: Progress, writer: int
-) -> None:  # pragma: no cover - in the child
+@dataclass
+class _Worker:
+    pid: int
+    reader: int
+    progress: Progress
+    pending: list[int]
+    received: bytearray = field(default_factory=bytearray)
+    last_sequence: int = -1
+    last_change: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Pool:
+    work: Work
+    deadline: float
+    budget: float
+    results: dict[int, Any] = field(default_factory=dict)
+    overruns: list[Overrun] = field(default_factory=list)
+    running: dict[int, _Worker] = field(default_factory=dict)  # by the reading end of its pipe
+
+    def start(self, pending: list[int]) -> None:
+        stopped = {overrun.item for overrun in self.overruns}
+        pending = [item for item in pending if item not in self.results and item not in stopped]
+        if not pending:
+            return
+        progress = Progress()
+        progress.mark(pending[0], -1)
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.close(reader)
+            for other in self.running:
+                os.close(other)
+            _child(self.work, pending, progress, writer)
+        os.close(writer)
+        self.running[reader] = _Worker(pid, reader, progress, pending)
+
+    def watch(self) -> None:
+        while self.running:
+            ready, _, _ = select.select(list(self.running), [], [], _POLL_SECONDS)
+            for reader in ready:
+                self._read(self.running[reader])
+            now = time.monotonic()
+            if now > self.deadline:
+                self._spend_budget()
+                return
+            for worker in list(self.running.values()):
+                sequence, item, step = worker.progress.read()
+                if sequence != worker.last_sequence:
+                    worker.last_sequence, worker.last_change = sequence, now
+                elif now - worker.last_change > STEP_SECONDS:
+                    limit = f"one evaluation ran longer than the limit of {STEP_SECONDS:g} s"
+                    self._replace(worker, _kill(worker.pid, Overrun(item, step, limit)))
+
+    def _read(self, worker: _Worker) -> None:
+        data = os.read(worker.reader, 1 << 20)
+        if data:
+            worker.received += data
+            _take_chunks(worker.received, self.results)
+            return
+        _, status = os.waitpid(worker.pid, 0)
+        self._replace(worker, _overrun_of(status, worker.progress))
+
+    def _replace(self, worker: _Worker, overrun: Overrun | None) -> None:
+        """The worker is gone: record why it stopped, and carry on after that item."""
+        del self.running[worker.reader]
+        os.close(worker.reader)
+        worker.progress.memory.close()
+        if overrun is not None:
+            self.overruns.append(overrun)
+            self.start(worker.pending)
+
+    def _spend_budget(self) -> None:
+        spent = f"the run's budget of {self.budget:.1f} s for policy evaluation is spent"
+        for worker in list(self.running.values()):
+            _, item, step = worker.progress.read()
+            overrun = _kill(worker.pid, Overrun(item, step, spent, budget_spent=True))
+            self.overruns.append(overrun)
+            del self.running[worker.reader]
+            os.close(worker.reader)
+            worker.progress.memory.close()
+
+
+def _child(work: Work, pending: list[int], progress: Progress, writer: int) -> None:  # pragma: no cover - in the child
     code = 0
     # The engine reports a failed allocation on stderr before it aborts; the parent reports it instead.
     faulthandler.disable()  # a test runner's handler would print the abort on its own copy of stderr
@@ -147,35 +220,7 @@ def _send(writer: int, chunk: list[tuple[int, Any]]) -> None:  # pragma: no cove
         view = view[os.write(writer, view) :]
 
 
-def _watch(
-    pid: int, reader: int, progress: Progress, results: dict[int, Any], deadline: tuple[float, float]
-) -> Overrun | None:
-    """`deadline` is (monotonic time, the budget in seconds it stands for)."""
-    received = bytearray()
-    last_sequence, last_change = -1, time.monotonic()
-    while True:
-        ready, _, _ = select.select([reader], [], [], POLL_SECONDS)
-        if ready:
-            data = os.read(reader, 1 << 20)
-            if not data:  # the child closed its end: it has finished or died
-                break
-            received += data
-            take_chunks(received, results)
-            continue
-        sequence, item, step = progress.read()
-        now = time.monotonic()
-        if sequence != last_sequence:
-            last_sequence, last_change = sequence, now
-        if now - last_change > STEP_SECONDS:
-            return kill(pid, Overrun(item, step, f"one evaluation ran longer than the limit of {STEP_SECONDS:g} s"))
-        if now > deadline[0]:
-            spent = f"the run's budget of {deadline[1]:.1f} s for policy evaluation is spent"
-            return kill(pid, Overrun(item, step, spent, True))
-    _, status = os.waitpid(pid, 0)
-    return overrun_of(status, progress)
-
-
-def overrun_of(status: int, progress: Progress) -> Overrun | None:
+def _overrun_of(status: int, progress: Progress) -> Overrun | None:
     """Why a worker that exited with this wait status stopped: None when it finished its work."""
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
         return None
@@ -187,7 +232,7 @@ def overrun_of(status: int, progress: Progress) -> Overrun | None:
     return Overrun(item, step, f"the policy worker stopped unexpectedly (wait status {status})")
 
 
-def take_chunks(received: bytearray, results: dict[int, Any]) -> None:
+def _take_chunks(received: bytearray, results: dict[int, Any]) -> None:
     header = struct.calcsize("q")
     while len(received) >= header:
         (size,) = struct.unpack_from("q", received, 0)
@@ -198,7 +243,7 @@ def take_chunks(received: bytearray, results: dict[int, Any]) -> None:
         results.update(chunk)
 
 
-def kill(pid: int, overrun: Overrun) -> Overrun:
+def _kill(pid: int, overrun: Overrun) -> Overrun:
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     return overrun
