@@ -18,7 +18,7 @@ from compiler.core.diagnostics import Diagnostic
 from compiler.core.sources import DirectoryTree, Sources
 from compiler.core.specs import Spec
 from compiler.stages.discovery import Run, safe_load
-from compiler.stages.sandbox import cores
+from compiler.stages.sandbox import shares
 
 MIN_FILES = 256
 """Below this, starting workers costs more than it saves."""
@@ -56,11 +56,10 @@ def load_files(run: Run, files: Sequence[str], progress: Callable[[int, int], No
 
 def workers(sources: Sources, files: int) -> int:
     """How many processes to load with: 1 unless there are many files of a working tree and forking is safe."""
-    jobs = cores()
     # Forking a process that runs other threads (an editor's server) can deadlock in the child.
     if not hasattr(os, "fork") or threading.active_count() > 1 or not isinstance(sources.tree, DirectoryTree):
         return 1
-    return min(jobs, files // (MIN_FILES // 2)) if files >= MIN_FILES else 1
+    return shares(files, MIN_FILES)
 
 
 def _load_chunk(files: list[str]) -> Loaded:

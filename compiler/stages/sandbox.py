@@ -87,7 +87,7 @@ def run_bounded(work: Work, items: int) -> tuple[dict[int, Any], list[Overrun]]:
     """
     if not hasattr(os, "fork") or items == 0:
         return dict(work(list(range(items)), Progress())), []
-    workers = min(cores(), items // (MIN_ITEMS // 2)) if items >= MIN_ITEMS else 1
+    workers = shares(items, MIN_ITEMS)
     budget = RUN_SECONDS + ITEM_SECONDS * items
     size = -(-items // max(workers, 1))
     pool = _Pool(work, time.monotonic() + budget, budget)
@@ -95,6 +95,12 @@ def run_bounded(work: Work, items: int) -> tuple[dict[int, Any], list[Overrun]]:
         pool.start(list(range(start, min(start + size, items))))
     pool.watch()
     return pool.results, pool.overruns
+
+
+def shares(items: int, minimum: int) -> int:
+    """How many processes to split `items` over: one per core once there are `minimum`, each with at least
+    half of `minimum` (forking costs more than it saves below that)."""
+    return min(cores(), items // (minimum // 2)) if items >= minimum else 1
 
 
 def cores() -> int:
