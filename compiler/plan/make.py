@@ -19,6 +19,7 @@ from compiler.core.exit_codes import FINDINGS, OK
 from compiler.core.sources import display_path
 from compiler.integrations.gitops.git import Repo
 from compiler.integrations.gitops.snapshot import Snapshot, at_revision, at_worktree
+from compiler.plan.approvals import ApprovalNeeded
 from compiler.plan.breaking import breaking_changes, verdict_flips
 from compiler.plan.changes import SpecChange, diff_specs
 from compiler.plan.rules import BreakingChange, Context
@@ -54,6 +55,8 @@ class Plan:
     files: list[FileChange] | None
     files_note: str | None = None
     fail_on: str = "error"
+    # Governance changes and who must approve them (owners read from the base revision).
+    approvals_needed: list[ApprovalNeeded] = field(default_factory=list)
 
     @property
     def failing_breaking(self) -> list[BreakingChange]:
