@@ -210,7 +210,7 @@ def _run_build(args: argparse.Namespace) -> int:
     if exit_code(result.diagnostics):
         print("charter build: nothing written: fix the errors above first", file=sys.stderr)
         return exit_codes.FINDINGS
-    build_plan = emit.plan(root, outputs, _output_dirs(result))
+    build_plan = emit.plan(root, outputs, _output_dirs(result), _allow_extra(result))
     if build_plan.findings:
         _report_build_findings(args, result, build_plan.findings)
     if args.check:
@@ -225,9 +225,13 @@ def _run_build(args: argparse.Namespace) -> int:
 
 def _output_dirs(result: Checked) -> list[str]:
     from compiler.core.models.project import Outputs
+    from compiler.stages.ownership import output_directories
 
-    outputs = result.project.spec.outputs if result.project else Outputs()
-    return [outputs.workflows, outputs.deploy, outputs.docs]
+    return output_directories(result.project.spec.outputs if result.project else Outputs())
+
+
+def _allow_extra(result: Checked) -> list[str]:
+    return list(result.project.spec.outputs.allow_extra) if result.project else []
 
 
 def _report_build_findings(args: argparse.Namespace, result: Checked, findings: list[Diagnostic]) -> None:
@@ -261,8 +265,12 @@ def _report_check(args: argparse.Namespace, root: Path, build_plan: Plan) -> int
     if build_plan.clean:
         print(f"charter build --check: {len(build_plan.unchanged)} generated files are current.")
         return exit_codes.OK
-    count = len(problems) + len(build_plan.findings)
-    print(f"charter build --check: {count} generated files need `charter build`.")
+    unowned = sum(1 for finding in build_plan.findings if finding.code in ("CH830", "CH831"))
+    count = len(problems) + len(build_plan.findings) - unowned
+    parts = [f"{count} generated files need `charter build`"] if count else []
+    if unowned:
+        parts.append(f"{unowned} files in the output directories are not Charter's: move them away")
+    print(f"charter build --check: {'; '.join(parts)}.")
     return exit_codes.FINDINGS
 
 

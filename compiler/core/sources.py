@@ -55,8 +55,10 @@ class Tree(Protocol):
     def kind(self, relative: str) -> Kind | None:
         """The kind of a top-relative path, None when absent; `repofs.Refused` when a link is on the way."""
 
-    def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
-        """Files, links and other entries below `folder` ("" for the top), skipped directories left out."""
+    def walk(self, folder: str, *, hidden: bool = False) -> Iterator[tuple[str, Kind]]:
+        """Files, links and other entries below `folder` ("" for the top), skipped directories left out.
+
+        `hidden`: every directory is entered, hidden and skipped ones too (what sits in an output directory)."""
 
     def read(self, relative: str, cap: int) -> bytes:
         """A regular file; `repofs.Refused`, `repofs.TooLarge` or `OSError` otherwise."""
@@ -130,8 +132,8 @@ class Sources:
     def kind(self, relative: str) -> Kind | None:
         return self.tree.kind(relative)
 
-    def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
-        return self.tree.walk(folder)
+    def walk(self, folder: str, *, hidden: bool = False) -> Iterator[tuple[str, Kind]]:
+        return self.tree.walk(folder, hidden=hidden)
 
     def head(self, relative: str, size: int) -> bytes:
         return self.tree.head(relative, size)
@@ -192,7 +194,7 @@ class DirectoryTree:
         info = repofs.inspect(self.top, relative)
         return None if info is None else _kind_of_mode(info.st_mode)
 
-    def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
+    def walk(self, folder: str, *, hidden: bool = False) -> Iterator[tuple[str, Kind]]:
         start = os.path.join(self.top, folder) if folder else os.fspath(self.top)
         pending: list[tuple[str, str]] = [(start, folder)]
         now = time.time_ns()
@@ -212,7 +214,7 @@ class DirectoryTree:
                 else:
                     self.signatures.pop(path, None)
                 if kind is Kind.DIRECTORY:
-                    if not skipped_dir(entry.name):
+                    if hidden or not skipped_dir(entry.name):
                         pending.append((entry.path, path))
                     continue
                 yield path, kind
@@ -274,10 +276,10 @@ class GitTree:
         directory = relative in ("", ".") or next(self._under(relative.rstrip("/") + "/"), None) is not None
         return Kind.DIRECTORY if directory else None
 
-    def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
+    def walk(self, folder: str, *, hidden: bool = False) -> Iterator[tuple[str, Kind]]:
         prefix = folder.rstrip("/") + "/" if folder else ""
         for path in self._under(prefix):
-            if not any(skipped_dir(part) for part in path[len(prefix) :].split("/")[:-1]):
+            if hidden or not any(skipped_dir(part) for part in path[len(prefix) :].split("/")[:-1]):
                 yield path, _kind_of_git_mode(self.entries[path][0])
 
     def prefetch(self, paths: Iterable[str]) -> None:
@@ -335,10 +337,10 @@ class BufferTree:
     def kind(self, relative: str) -> Kind | None:
         return Kind.FILE if relative in self.buffers else self.base.kind(relative)
 
-    def walk(self, folder: str) -> Iterator[tuple[str, Kind]]:
+    def walk(self, folder: str, *, hidden: bool = False) -> Iterator[tuple[str, Kind]]:
         prefix = folder.rstrip("/") + "/" if folder else ""
         seen = set()
-        for path, kind in self.base.walk(folder):
+        for path, kind in self.base.walk(folder, hidden=hidden):
             seen.add(path)
             yield path, Kind.FILE if path in self.buffers else kind
         for path in sorted(self.buffers):

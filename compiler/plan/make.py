@@ -22,6 +22,7 @@ from compiler.integrations.gitops.snapshot import Snapshot, at_revision, at_work
 from compiler.plan.approvals import ApprovalNeeded
 from compiler.plan.breaking import breaking_changes, verdict_flips
 from compiler.plan.changes import SpecChange, diff_specs
+from compiler.plan.outputs import unowned_in_head
 from compiler.plan.rules import BreakingChange, Context
 from compiler.stages.pipeline import current_date
 
@@ -92,7 +93,7 @@ def make_plan(
         base_snapshot,
         head_snapshot,
         changes,
-        breaking_changes(changes, context),
+        [*breaking_changes(changes, context), *unowned_in_head(base_snapshot, head_snapshot)],
         findings_diff(base_snapshot.result.diagnostics, head_snapshot.result.diagnostics),
         files,
         note,

@@ -79,6 +79,11 @@ def spec_files(entries: list[Entry], project: Project | None) -> list[str]:
     return sorted(entry.path for entry in entries if any(_glob_match(entry.parts, glob) for glob in globs))
 
 
+def matches_glob(relative: str, pattern: str) -> bool:
+    """Whether a project-relative file path matches a glob of charter.yaml, with the spec globs' semantics."""
+    return _glob_match(tuple(relative.split("/")), _parts(pattern))
+
+
 def _parts(pattern: str) -> tuple[str, ...] | None:
     """A glob as components, None when it would leave the root (refused where charter.yaml is validated)."""
     try:

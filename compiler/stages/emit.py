@@ -27,6 +27,9 @@ from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.difftext import unified_diff
 from compiler.core.fsutil import write_atomic
+from compiler.core.sources import Sources
+from compiler.stages.ownership import findings as unowned_findings
+from compiler.stages.ownership import unowned_outputs
 from compiler.stages.render import Output
 
 MANIFEST = ".charter/manifest.json"
@@ -105,11 +108,17 @@ def _entry_lines(text: str, files: dict[str, str]) -> dict[str, tuple[int, int]]
     return lines
 
 
-def plan(root: Path, outputs: Sequence[Output], output_dirs: Sequence[str]) -> Plan:
+def plan(root: Path, outputs: Sequence[Output], output_dirs: Sequence[str], allow_extra: Sequence[str] = ()) -> Plan:
+    """What a build would write, update and remove; files in the output directories no spec renders
+    (compiler/stages/ownership.py) and untrusted manifest entries are findings."""
     manifest = read_manifest(root)
     result = Plan(findings=list(manifest.findings), manifest_writable=manifest.writable)
     owned = result.recorded = _trusted_entries(root, manifest, output_dirs, result)
     wanted = {output.path: output.text for output in outputs}
+    unowned = unowned_outputs(Sources.from_path(root), output_dirs, wanted, allow_extra, known=owned)
+    # A link where an output goes is reported below, when the build tries to read it (CH120).
+    unowned = [entry for entry in unowned if entry.path not in wanted]
+    result.findings.extend(unowned_findings(unowned, ("CH830", "CH831"), lambda path: path))
     for path, text in sorted(wanted.items()):
         try:
             current = _read(root, path)

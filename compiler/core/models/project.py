@@ -54,6 +54,12 @@ class Outputs(CharterModel):
     workflows: OutputDir = ".github/workflows"
     deploy: OutputDir = "deploy"
     docs: OutputDir = "docs/models"
+    allow_extra: list[RelativeGlob] = Field(default_factory=list, examples=[["deploy/README.md", "docs/models/*.png"]])
+    """Files in the output directories that Charter does not generate and that may stay there, as globs relative
+    to the project root. Anything else in an output directory is an error (`charter build --check`, `charter plan`):
+    Argo CD and GitHub act on every file there. In `.github/workflows`, which also holds the repository's own
+    workflows, Charter claims only the files named like its own (`charter-*`, `model-*`, `monitor-*`) or carrying
+    its generated header."""
 
 
 class PolicyConfig(CharterModel):
