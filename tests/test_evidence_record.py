@@ -51,7 +51,7 @@ def test_an_eval_report_names_the_model_version_commit_and_digests(
     report = _evaluate(project, predictions, tmp_path / "eval.json", monkeypatch)
     judged = report["judged"]
     assert (judged["model"], judged["version"], judged["commit"]) == ("credit-default", "3.2.0", COMMIT)
-    assert list(judged["parts"]) == ["model", "suite", "training-data", "evaluation-data", "policies"]
+    assert list(judged["parts"]) == ["model", "model-identity", "suite", "training-data", "evaluation-data", "policies"]
     # Each part is the SHA-256 of the spec's data, the whole digest that of the parts.
     checked = check_path(project)
     assert checked.resolved is not None
@@ -59,6 +59,10 @@ def test_an_eval_report_names_the_model_version_commit_and_digests(
     assert suite is not None
     assert judged["parts"]["suite"] == "sha256:" + hashlib.sha256(canonical(suite.data)).hexdigest()
     assert judged["digest"] == "sha256:" + hashlib.sha256(canonical(judged["parts"])).hexdigest()
+    # The predictions it judged, by digest: `sha256sum predictions.parquet`.
+    (item,) = report["inputs"]
+    assert item["digest"] == "sha256:" + hashlib.sha256(predictions.read_bytes()).hexdigest()
+    assert item["fileDigests"] == [item["digest"]]
 
 
 def test_a_comment_leaves_the_digest_and_a_bound_changes_only_the_suite(project: Path) -> None:

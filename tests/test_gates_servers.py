@@ -7,7 +7,9 @@ parts in S3 and as a PostgreSQL table, give exactly the same findings.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -165,6 +167,18 @@ def test_s3_and_postgres_give_the_findings_of_the_local_file(project: Path, loca
     assert in_s3["inputs"][0]["rows"] == in_pg["inputs"][0]["rows"] == ROWS
     assert len(in_s3["inputs"][0]["files"]) == 3  # the glob left README.txt out
     assert in_pg["inputs"][0]["format"] == "table"
+    # Each names the digest of the data it judged: the file's bytes, the parts' digests, the table's rows.
+    assert local["inputs"][0]["digest"] == "sha256:" + hashlib.sha256(local_file.read_bytes()).hexdigest()
+    parts = in_s3["inputs"][0]["fileDigests"]
+    assert len(parts) == 3
+    assert (
+        in_s3["inputs"][0]["digest"]
+        == "sha256:" + hashlib.sha256("".join(f"{part}\n" for part in sorted(parts)).encode()).hexdigest()
+    )
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", in_pg["inputs"][0]["digest"])
+    assert "fileDigests" not in in_pg["inputs"][0]
+    _, again = data_gate(project, tmp_path / "pg-again.json", "--server", "warehouse")
+    assert again["inputs"][0]["digest"] == in_pg["inputs"][0]["digest"]
     failed = {c["id"]: c for c in local["checks"] if c["status"] == "fail"}
     assert set(failed) == {
         "gender.quality[0]",

@@ -11,6 +11,7 @@ indentation, a final newline.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import stat
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from pydantic import ValidationError
 from compiler.core import repofs
 from compiler.core.fsutil import write_atomic
 from compiler.core.models.evidence import Evidence
+from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
 from compiler.core.safe_names import escape_for_people, path_segment_problem
 from compiler.stages.evidence.digest import sha256
@@ -124,13 +126,22 @@ def waivers_in_force(resolved: Resolved, model: str, today: datetime.date) -> li
 def stub_record(
     entry: ModelEvidence, *, gate: str = "eval", verdict: str = "pass", version: str | None = None, changed: Any = ()
 ) -> dict[str, Any]:
-    """A record with no measurement, judged against today's specs except the `changed` parts.
+    """A record that measured nothing real, judged against today's specs except the `changed` parts.
 
-    For policy test cases and generated benchmark repositories, which need evidence to exist, not values.
+    For policy test cases and generated benchmark repositories, which need evidence to exist, not values. It is
+    consistent, so that it passes verification (compiler/stages/evidence/verify.py): an evaluation record
+    measures every bound of today's suite at the bound itself (a pass), the first one just outside it for
+    `fail`, or not at all for `no-verdict`; its input names the digest of no bytes.
     """
     parts = dict(entry.today.parts)
     for part in changed or ():
         parts[str(part)] = "sha256:" + "0" * 64
+    measured = _stub_measurements(entry.suite, verdict) if gate == "eval" else {"checks": []}
+    statuses = [check["status"] for check in measured["checks"]]
+    summary = {status: statuses.count(status) for status in sorted(set(statuses))}
+    if gate != "eval" and verdict != "pass":  # a data or drift record: one check that says so
+        measured["checks"].append({"code": "CH705", "id": "stub", "title": "stub", "status": verdict})
+        summary = {verdict: 1}
     return {
         "apiVersion": "charter/v1alpha1",
         "kind": "Evidence",
@@ -140,7 +151,48 @@ def stub_record(
         "verdict": verdict,
         "charterVersion": "stub",
         "judged": {"digest": sha256(parts), "parts": parts},
+        "inputs": [{"path": "stub", "format": "parquet", "rows": 0, "digest": _EMPTY_DIGEST}],
+        "summary": summary,
+        **measured,
     }
+
+
+_EMPTY_DIGEST = "sha256:" + hashlib.sha256(b"").hexdigest()
+
+
+def _stub_measurements(suite: EvaluationSuite | None, verdict: str) -> dict[str, Any]:
+    metrics: list[dict[str, Any]] = []
+    checks: list[dict[str, Any]] = []
+    fairness: dict[str, dict[str, Any]] = {}
+    size = suite.spec.min_group_size if suite is not None else 1
+    for index, bound in enumerate(suite.spec.metrics if suite is not None else []):
+        value: float | None = bound.min if bound.min is not None else bound.max
+        status = "pass"
+        if index == 0 and verdict == "fail":
+            value = bound.min - 0.01 if bound.min is not None else (bound.max or 0) + 0.01
+            status = "fail"
+        elif index == 0 and verdict == "no-verdict":
+            value, status = None, "no-verdict"
+        metrics.append({"metric": bound.metric, "rows": 1, "value": value, "status": status, **_bounds(bound)})
+        if bound.slice is not None:
+            metrics[-1]["slice"] = bound.slice
+        check_id = f"metrics[{index}].{bound.metric}" + (f"@{bound.slice}" if bound.slice else "")
+        checks.append({"code": "CH720", "id": check_id, "title": check_id, "status": status, "value": value})
+    for index, check in enumerate(suite.spec.fairness if suite is not None else []):
+        value = check.min if check.min is not None else check.max
+        block = fairness.setdefault(
+            check.sensitive_feature,
+            {"column": check.sensitive_feature, "groups": [{"group": g, "count": size} for g in "ab"], "checks": []},
+        )
+        block["checks"].append({"metric": check.metric, "value": value, "status": "pass", **_bounds(check)})
+        check_id = f"fairness[{index}].{check.metric}@{check.sensitive_feature}"
+        checks.append({"code": "CH721", "id": check_id, "title": check_id, "status": "pass", "value": value})
+    details = {"minGroupSize": size} if suite is not None else {}
+    return {"metrics": metrics, "checks": checks, "fairness": fairness, "details": details}
+
+
+def _bounds(bound: Any) -> dict[str, float]:
+    return {side: getattr(bound, side) for side in ("min", "max") if getattr(bound, side) is not None}
 
 
 def render(record: Evidence) -> str:

@@ -48,6 +48,7 @@ from compiler.gates.data_parts import (
     percent_of,
 )
 from compiler.gates.database import duckdb_text
+from compiler.gates.digests import input_digests
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, canonical, columns, connection, open_input, query, quote, sql_literal, sql_string
 from compiler.gates.project import ProjectSpecs
@@ -204,7 +205,12 @@ class Scan:
     def run(self) -> None:
         available = columns(self.con, self.source, all_varchar=self.csv)
         self.report.inputs.append(
-            {"path": self.source.label, "files": list(self.source.files), "format": self.source.format}
+            {
+                "path": self.source.label,
+                "files": list(self.source.files),
+                "format": self.source.format,
+                **input_digests(self.source),
+            }
         )
         rows_index = self.aggregate("count(*)")
         found: list[ScannedColumn] = []

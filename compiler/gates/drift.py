@@ -29,6 +29,7 @@ from compiler.core import markdown
 from compiler.core.models.model import Model
 from compiler.gates import contract_rules as rules
 from compiler.gates import drift_stats as stats
+from compiler.gates.digests import input_digests
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, columns, connection, open_input, query, quote, require_columns
 from compiler.gates.project import ProjectSpecs, bare
@@ -151,8 +152,9 @@ def _measure(
         require_columns(ref_columns, wanted, reference)
         require_columns(cur_columns, wanted, current)
         report.inputs += [
-            {"role": "reference", "path": reference.label, "format": reference.format, "rows": _rows(con, reference)},
-            {"role": "current", "path": current.label, "format": current.format, "rows": _rows(con, current)},
+            {"role": role, "path": source.label, "format": source.format, "rows": _rows(con, source)}
+            | input_digests(source)
+            for role, source in (("reference", reference), ("current", current))
         ]
         for name in features:
             column = bare(name)

@@ -41,6 +41,7 @@ from compiler.core.metrics import TASKS, gate_metrics
 from compiler.core.models.suite import EvaluationSuite, MetricBound, Slice
 from compiler.gates import contract_rules as rules
 from compiler.gates import scoring
+from compiler.gates.digests import input_digests
 from compiler.gates.errors import UnusableInput
 from compiler.gates.eval_load import EvalOptions, Feature, Loaded, Loader
 from compiler.gates.io import canonical, connection, open_input
@@ -87,8 +88,9 @@ def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
     wanted: list[str] = [bound.metric for bound in suite.spec.metrics]
     with connection(options.memory_limit, options.threads, (source,)) as con:
         loaded = Loader(con, source, model, suite, options).load(set(wanted) & supported)
+        digests = input_digests(source)  # while a table's session is open
     report.inputs.append(
-        {"path": source.label, "files": list(source.files), "format": source.format, "rows": loaded.rows}
+        {"path": source.label, "files": list(source.files), "format": source.format, "rows": loaded.rows, **digests}
     )
     report.headline += f" · {loaded.rows:,} rows"
     report.notes.extend(loaded.notes)

@@ -113,7 +113,7 @@ def _evidence(entry: ModelEvidence | None) -> list[dict[str, Any]]:
     return [
         {
             "gate": gate,
-            "verdict": record.evidence.verdict,
+            "verdict": record.verdict,
             "commit": (record.evidence.commit or "")[:12] or "not recorded",
             "stale": not record.current,
         }

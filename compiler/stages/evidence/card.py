@@ -18,6 +18,7 @@ from compiler.stages.evidence.store import ModelEvidence, Record
 # The part names of compiler/stages/evidence/digest.py, as a card says them.
 PART_WORDS = {
     "model": "the model spec",
+    "model-identity": "the model itself (version, data, features, label, training or serving)",
     "suite": "the evaluation suite",
     "training-data": "the training data contract",
     "validation-data": "the validation data contract",
@@ -62,12 +63,12 @@ def card_view(entry: ModelEvidence | None, suite: EvaluationSuite | None) -> dic
         "state": "current" if record.current else "stale",
         "version": version,
         "file": record.path,
-        "verdict": _VERDICT_WORDS.get(evidence.verdict, evidence.verdict),
+        "verdict": _VERDICT_WORDS.get(record.verdict, record.verdict),
         "commit": (evidence.commit or "")[:12] or "not recorded",
         "changed": [PART_WORDS.get(part, part) for part in record.changed],
         "gates": gates,
-        "metrics": [_metric(item, today) for item in evidence.metrics or []],
-        "fairness": [_fairness(name, block) for name, block in sorted((evidence.fairness or {}).items())],
+        "metrics": [_metric(item, today, record) for item in evidence.metrics or []],
+        "fairness": [_fairness(name, block, record) for name, block in sorted((evidence.fairness or {}).items())],
         "inputs": [_input(item) for item in evidence.inputs],
     }
 
@@ -76,7 +77,7 @@ def _gate_line(gate: str, record: Record) -> dict[str, Any]:
     evidence = record.evidence
     return {
         "gate": gate,
-        "verdict": _VERDICT_WORDS.get(evidence.verdict, evidence.verdict),
+        "verdict": _VERDICT_WORDS.get(record.verdict, record.verdict),
         "commit": (evidence.commit or "")[:12] or "not recorded",
         "stale": not record.current,
         "file": record.path,
@@ -90,9 +91,11 @@ def _today_bounds(suite: EvaluationSuite | None) -> dict[tuple[str, str | None],
     return {(bound.metric, bound.slice): bound_text(bound.min, bound.max) for bound in suite.spec.metrics}
 
 
-def _metric(item: MeasuredMetric, today: dict[tuple[str, str | None], str]) -> dict[str, Any]:
+def _metric(item: MeasuredMetric, today: dict[tuple[str, str | None], str], record: Record) -> dict[str, Any]:
+    """A measured value; its verdict is the one against today's bound (the record's, when today's suite has none)."""
     judged = bound_text(item.min, item.max)
     now = today.get((item.metric, item.slice))
+    verdict = record.verified.metrics.get((item.metric, item.slice), item.status)
     return {
         "metric": item.metric,
         "slice": item.slice,
@@ -101,11 +104,12 @@ def _metric(item: MeasuredMetric, today: dict[tuple[str, str | None], str]) -> d
         "shown": number(item.value),
         "bound": judged,
         "bound_today": now if now is not None and now != judged else None,
-        "verdict": _VERDICT_WORDS.get(item.status, item.status),
+        "verdict": _VERDICT_WORDS.get(verdict, verdict),
     }
 
 
-def _fairness(name: str, block: FairnessBlock) -> dict[str, Any]:
+def _fairness(name: str, block: FairnessBlock, record: Record) -> dict[str, Any]:
+    today = record.verified.fairness
     return {
         "feature": name,
         "checks": [
@@ -113,7 +117,9 @@ def _fairness(name: str, block: FairnessBlock) -> dict[str, Any]:
                 "metric": check.metric,
                 "shown": number(check.value),
                 "bound": bound_text(check.min, check.max),
-                "verdict": _VERDICT_WORDS.get(check.status, check.status),
+                "verdict": _VERDICT_WORDS.get(
+                    today.get((name, check.metric), check.status), today.get((name, check.metric), check.status)
+                ),
             }
             for check in block.checks
         ],

@@ -18,8 +18,11 @@ from compiler.core.models.project import Project
 from compiler.core.specs import Spec
 from compiler.stages.resolve import Resolved
 
-# Part names, in the order people read them.
-PARTS = ("model", "suite", "training-data", "validation-data", "evaluation-data", "policies")
+# Part names, in the order people read them. `model-identity` covers what the model is (its version, task, data,
+# features, label, training and serving), not how it is deployed or monitored: evidence of one model is no
+# evidence of another (compiler/stages/evidence/verify.py), while a replica count may change under it.
+IDENTITY_FIELDS = ("task", "version", "data", "features", "label", "sensitiveFeatures", "training", "serving")
+PARTS = ("model", "model-identity", "suite", "training-data", "validation-data", "evaluation-data", "policies")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +70,18 @@ def judged_by_model(
         "evaluation-data": resolved.suite_datasets.get(suite.name) if suite is not None else None,
     }
     parts = {name: sha256(spec.data) for name, spec in documents.items() if spec is not None}
+    parts = {"model": parts.pop("model"), "model-identity": sha256(model_identity(model.data)), **parts}
     parts["policies"] = policy_digest or policy_set_digest(policies, project)
     return Judged(sha256(parts), parts)
+
+
+def model_identity(data: Any) -> dict[str, Any]:
+    """The fields of a model's spec that say which model it is (IDENTITY_FIELDS), as written."""
+    document = data if isinstance(data, dict) else {}
+    metadata, spec = document.get("metadata"), document.get("spec")
+    body = spec if isinstance(spec, dict) else {}
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return {"name": name} | {key: body.get(key) for key in IDENTITY_FIELDS}
 
 
 def judged_by_contract(contract: Spec, policies: Sequence[Spec], project: Project | None) -> Judged:

@@ -20,12 +20,14 @@ from compiler.core.documents import Document
 from compiler.core.models.evidence import Evidence
 from compiler.core.models.model import Model
 from compiler.core.models.project import Project
+from compiler.core.models.suite import EvaluationSuite
 from compiler.core.positions import locate
 from compiler.core.safe_names import path_segment_problem
 from compiler.core.sources import Kind, Sources
 from compiler.core.specs import Spec
 from compiler.stages.evidence import EVIDENCE_DIR, GATES
 from compiler.stages.evidence.digest import Judged, changed_parts, judged_by_model, policy_set_digest
+from compiler.stages.evidence.verify import Verified, verify
 from compiler.stages.reading import load_repo_file, unsafe_path_finding
 from compiler.stages.resolve import Resolved
 
@@ -42,10 +44,17 @@ class Record:
     path: str
     """Relative to the project root: what generated files name (the same wherever the project lives)."""
     changed: tuple[str, ...]
+    verified: Verified = field(default_factory=Verified)
+    """Its verdict recomputed against today's bounds (compiler/stages/evidence/verify.py)."""
 
     @property
     def current(self) -> bool:
         return not self.changed
+
+    @property
+    def verdict(self) -> str:
+        """What the record says of today's model against today's bounds: what policies and cards go by."""
+        return self.verified.verdict
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,8 @@ class ModelEvidence:
     records: dict[str, Record] = field(default_factory=dict)
     directory: str | None = None
     """`evidence/<model>/<version>` relative to the project root; None when the version is no path segment."""
+    suite: EvaluationSuite | None = None
+    """Today's evaluation suite of the model: the bounds its evidence is judged against."""
 
 
 def stops_measurement(diagnostic: Diagnostic, sources: Sources) -> bool:
@@ -89,7 +100,12 @@ def load_evidence(
         assert today is not None
         version = spec.model.spec.version
         safe = path_segment_problem(version) is None
-        entry = ModelEvidence(name, version, today, directory=f"{EVIDENCE_DIR}/{name}/{version}" if safe else None)
+        links = resolved.links.get(name)
+        suite = links.suite.model if links is not None and links.suite is not None else None
+        directory = f"{EVIDENCE_DIR}/{name}/{version}" if safe else None
+        entry = ModelEvidence(
+            name, version, today, directory=directory, suite=suite if isinstance(suite, EvaluationSuite) else None
+        )
         found[name] = entry
         if entry.directory is None:
             continue  # no record can be filed for it: the card and policies see no evidence
@@ -105,7 +121,7 @@ def load_evidence(
             path.rsplit("/", 1)[-1] for path, _ in sources.walk(folder) if path.count("/") == folder.count("/") + 1
         }
         for gate in (gate for gate in GATES if f"{gate}.json" in present):
-            record, problems = _read(sources, name, version, gate, today)
+            record, problems = _read(sources, (name, version, gate), today, entry.suite)
             findings.extend(problems)
             if record is not None:
                 entry.records[gate] = record
@@ -113,8 +129,10 @@ def load_evidence(
 
 
 def _read(
-    sources: Sources, model: str, version: str, gate: str, today: Judged
+    sources: Sources, filed: tuple[str, str, str], today: Judged, suite: EvaluationSuite | None
 ) -> tuple[Record | None, list[Diagnostic]]:
+    """One record, validated, where it belongs, and verified (`suite`: today's EvaluationSuite of the model)."""
+    model, version, gate = filed
     relative = evidence_path(model, version, gate)
     inside = sources.inside(relative)
     shown = sources.display(inside)
@@ -131,7 +149,11 @@ def _read(
     misfiled = _misfiled(document, evidence, model, version, gate)
     if misfiled is not None:
         return None, [misfiled]
-    return Record(evidence, shown, relative, tuple(changed_parts(evidence.judged.parts, today))), []
+    verified = verify(document, evidence, suite, today)
+    if not verified.usable:  # a claim that does not hold is not evidence: nothing shows it
+        return None, verified.findings
+    changed = tuple(changed_parts(evidence.judged.parts, today))
+    return Record(evidence, shown, relative, changed, verified), verified.findings
 
 
 def _invalid(document: Document, error: ValidationError) -> Diagnostic:
@@ -184,7 +206,8 @@ def policy_view(entry: ModelEvidence | None) -> list[dict[str, object]]:
         {
             "gate": gate,
             "version": record.evidence.version,
-            "verdict": record.evidence.verdict,
+            "verdict": record.verdict,
+            "recordedVerdict": record.evidence.verdict,
             "current": record.current,
             "changed": list(record.changed),
             "commit": record.evidence.commit,
