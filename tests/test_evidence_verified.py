@@ -212,3 +212,47 @@ def test_the_gate_names_the_digest_of_the_predictions_it_judged(project: Path) -
     (item,) = record(project)["inputs"]
     assert item["digest"] == "sha256:" + hashlib.sha256(predictions.read_bytes()).hexdigest()
     assert item["fileDigests"] == [item["digest"]]
+
+
+DATA = "evidence/credit-default/3.2.0/data.json"
+CONTRACT = "contracts/credit-applications.odcs.yaml"
+
+
+def row_count(data: dict[str, Any]) -> dict[str, Any]:
+    (check,) = [c for c in data["checks"] if c["id"] == "applications.quality[0]"]
+    assert (check["value"], check["expected"], check["status"]) == (60000, "> 50000", "pass")
+    return check
+
+
+def test_a_data_record_whose_count_breaks_todays_rule_with_the_status_left_pass(project: Path) -> None:
+    data = record(project, DATA)
+    check = row_count(data)
+    check["details"]["count"] = check["details"]["rows"] = check["value"] = 40000
+    text = save(project, data, DATA)
+    checked = check_path(project)
+    line, column = _status_after(text, "40000")
+    (finding,) = [d for d in checked.diagnostics if d.code == "CH820"]
+    assert (relative(checked, finding.file), finding.line, finding.column) == (DATA, line, column)
+    assert finding.message == (
+        "check `applications.quality[0]` = 40000 is `fail` under > 50000, but the record says `pass`"
+    )
+    assert "data" not in checked.evidence["credit-default"].records
+
+
+def test_a_tightened_quality_rule_judges_the_recorded_count_again(project: Path) -> None:
+    edit(project, CONTRACT, "mustBeGreaterThan: 50000", "mustBeGreaterThan: 70000")
+    checked = check_path(project)
+    assert found(checked, "CH820", "CH821", "CH823") == []  # an honest record of an older rule
+    data_record = checked.evidence["credit-default"].records["data"]
+    assert (data_record.evidence.verdict, data_record.verdict) == ("pass", "fail")
+    gates = {line["gate"]: line["verdict"] for line in card_view(checked.evidence["credit-default"], None)["gates"]}
+    assert gates == {"data": "FAIL", "eval": "pass"}
+
+
+def _status_after(text: str, value: str) -> tuple[int, int]:
+    """(line, column) of the `status` value in the check whose `value` line reads `value`."""
+    lines = text.splitlines()
+    (at,) = [n for n, line in enumerate(lines) if line.strip() == f'"value": {value}']
+    # Keys are sorted: `status` comes before `target`, `title` and `value` in a check.
+    (status,) = [n for n in range(at - 4, at) if lines[n].strip().startswith('"status": ')]
+    return status + 1, lines[status].index('"status": ') + len('"status": ') + 1

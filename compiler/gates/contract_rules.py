@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.core.contracts import QUALITY_OPERATORS as OPERATORS
+from compiler.core.quality import Threshold, rule_is_warning, threshold
+
+__all__ = ["OPERATORS", "Threshold", "rule_is_warning", "threshold"]
 
 LIBRARY_METRICS = ("nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount")
 _ENUM_PROPERTIES = ("enum", "validValues", "allowedValues")
-_WARNING_SEVERITIES = ("warning", "warn", "info", "minor", "low")
 FRESHNESS_PROPERTIES = ("latency", "ly", "freshness")
 _UNIT_SECONDS = {
     **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
@@ -134,66 +136,6 @@ def rule_label(rule: dict[str, Any], fallback: str) -> str:
     return fallback
 
 
-def rule_is_warning(rule: dict[str, Any]) -> bool:
-    severity = rule.get("severity")
-    return isinstance(severity, str) and severity.lower() in _WARNING_SEVERITIES
-
-
-@dataclass(frozen=True)
-class Threshold:
-    operator: str
-    bound: Any
-
-    def holds(self, value: float) -> bool:
-        bound = self.bound
-        if self.operator in ("mustBeBetween", "mustNotBeBetween"):
-            low, high = float(bound[0]), float(bound[1])
-            inside = low <= value <= high
-            return inside if self.operator == "mustBeBetween" else not inside
-        target = float(bound)
-        return {
-            "mustBe": math.isclose(value, target, rel_tol=0, abs_tol=1e-12),
-            "mustNotBe": not math.isclose(value, target, rel_tol=0, abs_tol=1e-12),
-            "mustBeGreaterThan": value > target,
-            "mustBeGreaterOrEqualTo": value >= target,
-            "mustBeLessThan": value < target,
-            "mustBeLessOrEqualTo": value <= target,
-        }[self.operator]
-
-    def text(self, unit: str = "") -> str:
-        if self.operator in ("mustBeBetween", "mustNotBeBetween"):
-            low, high = self.bound
-            word = "between" if self.operator == "mustBeBetween" else "not between"
-            return f"{word} {_num(low)}{unit} and {_num(high)}{unit}"
-        symbol = {
-            "mustBe": "=",
-            "mustNotBe": "≠",
-            "mustBeGreaterThan": ">",
-            "mustBeGreaterOrEqualTo": "≥",
-            "mustBeLessThan": "<",
-            "mustBeLessOrEqualTo": "≤",
-        }[self.operator]
-        return f"{symbol} {_num(self.bound)}{unit}"
-
-
-def threshold(rule: dict[str, Any]) -> Threshold | str:
-    """The rule's one operator, or why there is none usable."""
-    present = [op for op in OPERATORS if op in rule]
-    if not present:
-        return "no operator (mustBe, mustBeLessThan, mustBeBetween...)"
-    if len(present) > 1:
-        return f"several operators ({', '.join(present)}); ODCS allows one"
-    op = present[0]
-    bound = rule[op]
-    if op in ("mustBeBetween", "mustNotBeBetween"):
-        if not (isinstance(bound, list) and len(bound) == 2 and all(_is_number(b) for b in bound)):
-            return f"`{op}` needs two numbers"
-        return Threshold(op, (min(bound), max(bound)))
-    if not _is_number(bound):
-        return f"`{op}` needs a number, not {bound!r}"
-    return Threshold(op, bound)
-
-
 def freshness_rules(data: Any, table: TableRules, single_table: bool) -> list[Freshness | str]:
     """Freshness SLAs that apply to this table: a Freshness, or why one cannot be checked."""
     out: list[Freshness | str] = []
@@ -244,12 +186,6 @@ def _time_columns(table: TableRules) -> list[str]:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _num(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _list(value: Any) -> list[Any]:

@@ -121,7 +121,7 @@ def load_evidence(
             path.rsplit("/", 1)[-1] for path, _ in sources.walk(folder) if path.count("/") == folder.count("/") + 1
         }
         for gate in (gate for gate in GATES if f"{gate}.json" in present):
-            record, problems = _read(sources, (name, version, gate), today, entry.suite)
+            record, problems = _read(sources, (name, version, gate), entry, resolved)
             findings.extend(problems)
             if record is not None:
                 entry.records[gate] = record
@@ -129,10 +129,11 @@ def load_evidence(
 
 
 def _read(
-    sources: Sources, filed: tuple[str, str, str], today: Judged, suite: EvaluationSuite | None
+    sources: Sources, filed: tuple[str, str, str], entry: ModelEvidence, resolved: Resolved
 ) -> tuple[Record | None, list[Diagnostic]]:
-    """One record, validated, where it belongs, and verified (`suite`: today's EvaluationSuite of the model)."""
+    """One record, validated, where it belongs, and verified against today's suite and contracts."""
     model, version, gate = filed
+    today = entry.today
     relative = evidence_path(model, version, gate)
     inside = sources.inside(relative)
     shown = sources.display(inside)
@@ -149,11 +150,21 @@ def _read(
     misfiled = _misfiled(document, evidence, model, version, gate)
     if misfiled is not None:
         return None, [misfiled]
-    verified = verify(document, evidence, suite, today)
+    verified = verify(document, evidence, today, entry.suite, _contract_data(resolved, evidence.subject))
     if not verified.usable:  # a claim that does not hold is not evidence: nothing shows it
         return None, verified.findings
     changed = tuple(changed_parts(evidence.judged.parts, today))
     return Record(evidence, shown, relative, changed, verified), verified.findings
+
+
+def _contract_data(resolved: Resolved, subject: Mapping[str, object]) -> object:
+    """Today's data of the contract a data record names (`subject.contract`, `subject.version`); None when gone."""
+    wanted, version = subject.get("contract"), subject.get("version")
+    for spec in resolved.specs:
+        contract = spec.contract
+        if contract is not None and wanted in (contract.id, contract.name) and version in (None, contract.version):
+            return spec.data
+    return None
 
 
 def _invalid(document: Document, error: ValidationError) -> Diagnostic:

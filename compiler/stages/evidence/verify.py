@@ -10,6 +10,8 @@ A record is a file of the pull request like any other, so nothing it says is tak
 - CH822 (warning): an evaluation record measured another model than today's (its version, features, label, training or
   serving changed since: the `model-identity` digest differs). It is kept for the card's history, but its
   verdict for today's model is `no-verdict`.
+- A data record's counts are judged again against the contract's quality rules as they are today
+  (compiler/stages/evidence/verify_data.py).
 - CH823: no SHA-256 digest of the data or predictions it judged (`inputs[].digest`): a verdict about no
   particular data is not evidence.
 
@@ -33,6 +35,7 @@ from compiler.core.models.evidence import Evidence, FairnessBlock
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.positions import locate
 from compiler.stages.evidence.digest import Judged
+from compiler.stages.evidence.verify_data import verify_data
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _CHECK_ID = re.compile(r"^(metrics|fairness)\[\d+\]\.([A-Za-z0-9_]+)(?:@(.+))?$")
@@ -73,7 +76,10 @@ def verdict_of(statuses: Sequence[str]) -> str:
     return "no-verdict" if "no-verdict" in statuses else "pass"
 
 
-def verify(document: Document, evidence: Evidence, suite: EvaluationSuite | None, today: Judged) -> Verified:
+def verify(
+    document: Document, evidence: Evidence, today: Judged, suite: EvaluationSuite | None, contract: Any = None
+) -> Verified:
+    """`suite`: the model's evaluation suite today; `contract`: today's data of the contract a data record judged."""
     out = Verified()
     at = _Locator(document, out.findings)
     _digests(evidence, at)
@@ -84,6 +90,8 @@ def verify(document: Document, evidence: Evidence, suite: EvaluationSuite | None
     out.verdict = evidence.verdict
     if evidence.gate == "eval" and suite is not None:
         _against_today(evidence, suite, today, at, out)
+    if evidence.gate == "data":
+        out.verdict = verdict_of(verify_data(evidence, contract, at))
     # The evaluation gate measured the model's predictions; the data and drift gates measured data.
     identity, recorded = today.parts.get("model-identity"), evidence.judged.parts.get("model-identity")
     if evidence.gate == "eval" and identity is not None and recorded != identity:
