@@ -8,6 +8,7 @@ base and of the head both match it: the change under review cannot widen the all
 
 from __future__ import annotations
 
+from compiler.core.codes import registered
 from compiler.core.models.project import Outputs
 from compiler.integrations.gitops.snapshot import Snapshot
 from compiler.plan.rules import BreakingChange
@@ -38,9 +39,6 @@ def unowned_in_head(base: Snapshot, head: Snapshot) -> list[BreakingChange]:
         finding.with_changes(rule=_RULES[finding.code], kind="Project", name=name, concerns=(owner,) if owner else ())
         for finding in found
     ]
-
-
-_RULES = {"CH630": "head-output-not-generated", "CH631": "head-output-not-regular"}
 
 
 def _outputs(snapshot: Snapshot) -> Outputs:
