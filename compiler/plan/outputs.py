@@ -36,7 +36,9 @@ def unowned_in_head(base: Snapshot, head: Snapshot) -> list[BreakingChange]:
     owner = project.metadata.owner if project is not None else None
     found = findings(entries, CODES, lambda path: sources.display(sources.inside(path)))
     return [
-        finding.with_changes(rule=_RULES[finding.code], kind="Project", name=name, concerns=(owner,) if owner else ())
+        finding.with_changes(
+            rule=registered(finding.code).name, kind="Project", name=name, concerns=(owner,) if owner else ()
+        )
         for finding in found
     ]
 
