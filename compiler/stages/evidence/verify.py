@@ -35,7 +35,7 @@ from compiler.core.models.evidence import Evidence, FairnessBlock
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.positions import locate
 from compiler.stages.evidence.digest import Judged
-from compiler.stages.evidence.verify_data import verify_data
+from compiler.stages.evidence.verify_data import clip, verify_data
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _CHECK_ID = re.compile(r"^(metrics|fairness)\[\d+\]\.([A-Za-z0-9_]+)(?:@(.+))?$")
@@ -126,7 +126,8 @@ def _verdict_and_summary(evidence: Evidence, at: _Locator) -> None:
     expected = verdict_of(statuses)
     if evidence.verdict != expected:
         failing = [check.id for check in evidence.checks if check.status in ("fail", "no-verdict")][:3]
-        why = f"checks {', '.join(f'`{name}`' for name in failing)} did not pass" if failing else "every check passed"
+        listed = ", ".join(f"`{clip(name)}`" for name in failing)
+        why = f"checks {listed} did not pass" if failing else "every check passed"
         at.add("CH820", f"verdict `{evidence.verdict}` does not follow from the record's checks: {why}", ["verdict"])
     counted = dict(Counter(statuses))
     if dict(evidence.summary) != counted:
@@ -139,7 +140,7 @@ def _measurements(evidence: Evidence, at: _Locator) -> None:
     for index, metric in enumerate(evidence.metrics or []):
         expected = "no-verdict" if metric.rows == 0 else status(metric.value, metric.min, metric.max)
         if metric.status != expected:
-            label = metric.metric + (f" on slice {metric.slice}" if metric.slice else "")
+            label = clip(metric.metric + (f" on slice {metric.slice}" if metric.slice else ""))
             at.add(
                 "CH820",
                 _mismatch(label, metric.value, metric.min, metric.max, metric.status, expected),
@@ -151,14 +152,14 @@ def _measurements(evidence: Evidence, at: _Locator) -> None:
         if isinstance(min_group, int) and sorted(small) != sorted(block.small_groups):
             at.add(
                 "CH820",
-                f"the groups of `{feature}` below minGroupSize {min_group} are {small or 'none'}, "
-                f"not {list(block.small_groups) or 'none'}",
+                f"the groups of `{clip(feature)}` below minGroupSize {min_group} are {clip(str(small or 'none'))}, "
+                f"not {clip(str(list(block.small_groups) or 'none'))}",
                 ["fairness", feature, "smallGroups"],
             )
         for position, result in enumerate(block.checks):
             expected = "no-verdict" if block.small_groups else status(result.value, result.min, result.max)
             if result.status != expected:
-                label = f"{result.metric} by {feature}"
+                label = clip(f"{result.metric} by {feature}")
                 at.add(
                     "CH820",
                     _mismatch(label, result.value, result.min, result.max, result.status, expected),
@@ -184,7 +185,7 @@ def _checks_repeat_measurements(evidence: Evidence, at: _Locator) -> None:
             if check.status == "pass":
                 at.add(
                     "CH820",
-                    f"check `{check.id}` passes, but the record measures nothing for it",
+                    f"check `{clip(check.id)}` passes, but the record measures nothing for it",
                     ["checks", index, "status"],
                 )
             continue
@@ -192,7 +193,7 @@ def _checks_repeat_measurements(evidence: Evidence, at: _Locator) -> None:
             if getattr(check, name) != getattr(measured, name):
                 at.add(
                     "CH820",
-                    f"check `{check.id}` says {name} {_shown(getattr(check, name))}, its measurement "
+                    f"check `{clip(check.id)}` says {name} {_shown(getattr(check, name))}, its measurement "
                     f"{_shown(getattr(measured, name))}",
                     ["checks", index, name],
                 )

@@ -45,7 +45,7 @@ def _zero_passes(check: Checked, index: int, at: Locator) -> None:
     if check.status != expected:
         at.add(
             "CH820",
-            f"check `{check.id}` counts {check.value} offending rows, which is `{expected}`, "
+            f"check `{clip(check.id)}` counts {check.value} offending rows, which is `{expected}`, "
             f"but the record says `{check.status}`",
             ["checks", index, "value"],
         )
@@ -63,7 +63,8 @@ def _quality_rule(check: Checked, index: int, contract: Any, at: Locator) -> str
     if check.value != value:
         at.add(
             "CH820",
-            f"check `{check.id}` says value {check.value!r}, but counts {count} of {rows} rows ({value!r})",
+            f"check `{clip(check.id)}` says value {clip(repr(check.value))}, "
+            f"but counts {count} of {rows} rows ({value!r})",
             ["checks", index, "value"],
         )
         return "fail"
@@ -75,10 +76,16 @@ def _quality_rule(check: Checked, index: int, contract: Any, at: Locator) -> str
     if today != check.status and check.expected == found.text("%" if percent else ""):
         at.add(
             "CH820",
-            f"check `{check.id}` = {value!r} is `{today}` under {check.expected}, but the record says `{check.status}`",
+            f"check `{clip(check.id)}` = {value!r} is `{today}` under {clip(str(check.expected))}, "
+            f"but the record says `{check.status}`",
             ["checks", index, "status"],
         )
     return today
+
+
+def clip(text: str, limit: int = 60) -> str:
+    """Text the record chose, as a message shows it: at most `limit` characters."""
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _counts(value: Any) -> bool:
