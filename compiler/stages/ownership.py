@@ -120,12 +120,17 @@ def findings(unowned: Sequence[Unowned], codes: tuple[str, str], shown: Callable
     out = []
     for entry in unowned:
         if entry.regular:
-            message = f"`{entry.path}` is in the output directory `{entry.directory}` but no spec generates it"
+            message = f"`{_bounded(entry.path)}` is in the output directory `{entry.directory}` but no spec generates it"
             out.append(Diagnostic.of(extra, message, shown(entry.path), line=1, column=1, hint=_EXTRA_HINT))
         else:
-            message = f"`{entry.path}` in the output directory `{entry.directory}` is {entry.reason}"
+            message = f"`{_bounded(entry.path)}` in the output directory `{entry.directory}` is {entry.reason}"
             out.append(Diagnostic.of(special, message, shown(entry.path), hint=_SPECIAL_HINT))
     return out
+
+
+def _bounded(path: str, limit: int = 120) -> str:
+    """A path the repository chose, as a message quotes it."""
+    return path if len(path) <= limit else path[:limit] + "…"
 
 
 _EXTRA_HINT = (
