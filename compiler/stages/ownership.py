@@ -119,11 +119,12 @@ def findings(unowned: Sequence[Unowned], codes: tuple[str, str], shown: Callable
     extra, special = codes
     out = []
     for entry in unowned:
+        where = f"`{_bounded(entry.path)}`"
         if entry.regular:
-            message = f"`{_bounded(entry.path)}` is in the output directory `{entry.directory}` but no spec generates it"
+            message = f"{where} is in the output directory `{entry.directory}` but no spec generates it"
             out.append(Diagnostic.of(extra, message, shown(entry.path), line=1, column=1, hint=_EXTRA_HINT))
         else:
-            message = f"`{_bounded(entry.path)}` in the output directory `{entry.directory}` is {entry.reason}"
+            message = f"{where} in the output directory `{entry.directory}` is {entry.reason}"
             out.append(Diagnostic.of(special, message, shown(entry.path), hint=_SPECIAL_HINT))
     return out
 
