@@ -256,3 +256,38 @@ def _status_after(text: str, value: str) -> tuple[int, int]:
     # Keys are sorted: `status` comes before `target`, `title` and `value` in a check.
     (status,) = [n for n in range(at - 4, at) if lines[n].strip().startswith('"status": ')]
     return status + 1, lines[status].index('"status": ') + len('"status": ') + 1
+
+
+def test_the_plan_of_a_pull_request_that_edits_a_record_fails(project: Path) -> None:
+    """The pull request of the issue, read from git objects: the head's record is judged like the working tree's."""
+    import subprocess
+    import sys
+
+    from test_plan_fixtures import commit, git
+
+    git(project, "init", "--quiet", "--initial-branch=main")
+    commit(project, "the example")
+    data = record(project)
+    data["metrics"][0]["value"] = 0.55
+    text = save(project, data)
+    commit(project, "a better roc_auc")
+    env = {"PATH": "/usr/bin:/bin", "CHARTER_TODAY": "2026-11-01", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "compiler", "plan", ".", "--base", "HEAD~1", "--head", "HEAD", "--format", "json"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    new = json.loads(done.stdout)["findings"]["new"]
+    unfounded = [(f["file"], f["line"], f["column"]) for f in new if f["code"] == "CH820"]
+    # At the edited value, and at the check that repeats the measurement it no longer matches.
+    assert unfounded == [
+        (EVAL, *position(text, '"value": 0.9746779679158172')),
+        (EVAL, *position(text, '"value": 0.55')),
+    ]
+    rules = [(f["code"], f["file"], f.get("rule")) for f in new if f["code"] == "CH500"]
+    assert rules == [("CH500", MODEL, "evaluation-evidence")]
