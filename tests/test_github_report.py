@@ -370,10 +370,8 @@ def test_the_report_says_who_approved_and_what_is_missing(
     assert report("ml", *FAST) == 1  # the plan settles the finding; until then it stays an error (closed)
     body = fake.comments[7][-1]["body"]
     assert "**Approvals:** 1 of 1 given." in body
-    assert (
-        "| ✅ | CH500 `ml/models/scorer.yaml:32`: canary raised in production | `alice` or `acme/model-risk` | `alice` |"
-        in body
-    )
+    assert f"| ✅ | {need} | `alice` |" in body
+    assert f"| ✅ | {need} | `alice` |" in fake.check_runs[max(fake.check_runs)]["output"]["summary"]
 
 
 def test_approvals_unverifiable_fail_closed(
