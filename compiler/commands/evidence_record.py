@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import json
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from compiler.core import repofs
 from compiler.core.fsutil import write_atomic
-from compiler.core.models.evidence import Evidence
+from compiler.core.models.evidence import Evidence, Origin
 from compiler.core.models.waiver import Waiver
 from compiler.core.safe_names import escape_for_people, path_segment_problem
 from compiler.stages.evidence.digest import sha256
@@ -62,8 +62,36 @@ def read_report(path: Path) -> dict[str, Any]:
     return report
 
 
-def to_record(report: dict[str, Any], source: str, resolved: Resolved, today: datetime.date) -> Evidence:
-    """The evidence record of one report; Unusable when it names no model or could not run."""
+def origin_in_actions(environ: Mapping[str, str], artifact: str, digest: str) -> Origin:
+    """The run recording the report, as GitHub Actions names it, and the artifact that holds the report.
+
+    `GITHUB_WORKFLOW_REF` is `owner/repo/.github/workflows/<file>@<ref>`; the digest is upload-artifact's
+    `artifact-digest` output (hex, or `sha256:` and hex).
+    """
+    run_id, workflow_ref = environ.get("GITHUB_RUN_ID", ""), environ.get("GITHUB_WORKFLOW_REF", "")
+    if not run_id.isdigit() or workflow_ref.count("/") < 2:
+        raise Unusable("--artifact-digest: GITHUB_RUN_ID and GITHUB_WORKFLOW_REF are not set; not in GitHub Actions")
+    workflow, _, ref = workflow_ref.split("/", 2)[2].rpartition("@")
+    data = {
+        "runId": int(run_id),
+        "workflow": workflow,
+        "ref": ref,
+        "artifact": artifact,
+        "artifactDigest": digest if digest.startswith("sha256:") else f"sha256:{digest}",
+    }
+    try:
+        return Origin.model_validate(data)
+    except ValidationError as error:
+        detail = error.errors()[0]
+        where = ".".join(str(part) for part in detail["loc"])
+        shown = escape_for_people(str(detail.get("input")))[:120]
+        raise Unusable(f"the run's origin cannot be recorded: `{where}` is `{shown}`: {detail['msg']}") from None
+
+
+def to_record(
+    report: dict[str, Any], source: str, resolved: Resolved, today: datetime.date, origin: Origin | None = None
+) -> Evidence:
+    """The evidence record of one report, made by the run `origin`; Unusable when it names no model or did not run."""
     judged = report.get("judged")
     if not isinstance(judged, dict) or not judged.get("model"):
         hint = " (run the data gate with --model)" if report.get("gate") == "data" else ""
@@ -94,6 +122,8 @@ def to_record(report: dict[str, Any], source: str, resolved: Resolved, today: da
         "details": {k: v for k, v in report.items() if k not in _RUN_ONLY | _TYPED},
     }
     record.update({key: report[key] for key in _TYPED if key in report})
+    if origin is not None:
+        record["origin"] = origin.model_dump(mode="json", by_alias=True)
     try:
         return Evidence.model_validate(record)
     except ValidationError as error:

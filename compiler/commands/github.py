@@ -118,6 +118,35 @@ def settle_exit_code(plan: Any, approvals: list[Any], code: int) -> int:
     return code
 
 
+def evidence_claims(plan: Any, project: Path, root: Path) -> list[Any]:
+    """The head's evidence records that the base does not hold as they are, with the workflow that may make them.
+
+    A record the base already holds was judged when it entered the default branch; the workflow comes from the
+    base's `outputs.workflows`, so the pull request cannot name another.
+    """
+    from compiler.integrations.github.evidence_origin import Claim, workflow_path
+    from compiler.stages.load import MAX_FILE_BYTES
+    from compiler.stages.render import gate_workflow
+
+    held = {r.path: r.evidence for entry in plan.base.result.evidence.values() for r in entry.records.values()}
+    base_project = plan.base.result.project
+    workflows = base_project.spec.outputs.workflows if base_project is not None else ".github/workflows"
+    try:
+        prefix = project.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        prefix = "."
+    sources = plan.head.result.input
+    claims = []
+    for entry in plan.head.result.evidence.values():
+        for gate, record in sorted(entry.records.items()):
+            if held.get(record.path) == record.evidence:
+                continue
+            text = sources.read(sources.inside(record.path), MAX_FILE_BYTES).decode("utf-8")
+            workflow = workflow_path(prefix, workflows, gate_workflow(entry.model, gate))
+            claims.append(Claim(record.evidence, record.file, text, workflow))
+    return claims
+
+
 class _Report:
     def __init__(self, args: argparse.Namespace, path: Path, environment: Any, settings: Any) -> None:
         self.args, self.path, self.env, self.settings = args, path, environment, settings
@@ -160,7 +189,10 @@ class _Report:
             root = Path.cwd()
         approvals, approvals_note = self.approvals(plan, number, head_sha)
         code = settle_exit_code(plan, approvals, code)
-        annotations = publish.to_annotations(result.diagnostics, root)
+        unconfirmed = self.evidence_origins(plan, root)  # a record GitHub does not confirm is not evidence
+        diagnostics = [*result.diagnostics, *unconfirmed]
+        code = code or exit_code(unconfirmed)
+        annotations = publish.to_annotations(diagnostics, root)
         breaking = None
         plan_markdown = None
         if plan is not None:
@@ -171,7 +203,7 @@ class _Report:
             breaking = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) or None
         content = publish.content(
             self.args.name,
-            result.diagnostics,
+            diagnostics,
             files=result.files,
             specs=result.spec_count,
             failed=bool(code),
@@ -202,6 +234,19 @@ class _Report:
             note = f"cannot plan against `{base}`: {error}"
             self.say(note, error=True)
             return None, note
+
+    def evidence_origins(self, plan: Any, root: Path) -> list[Any]:
+        """Findings for the evidence records the pull request adds or changes that GitHub does not confirm."""
+        from compiler.core.diagnostics import Diagnostic
+        from compiler.integrations.github.evidence_origin import verify_origins
+
+        claims = evidence_claims(plan, self.path, root) if plan is not None else []
+        if not claims:
+            return []
+        if self.args.dry_run:
+            message = "not confirmed: a dry run asks GitHub nothing, and an unconfirmed record is not evidence"
+            return [Diagnostic.of("CH853", message, claim.file, line=1, column=1) for claim in claims]
+        return verify_origins(claims, self.github())
 
     def approvals(self, plan: Any, number: int | None, head_sha: str | None) -> tuple[list[Any], str | None]:
         """The approvals the plan needs, as GitHub's reviews settle them; none settled when GitHub cannot say."""
