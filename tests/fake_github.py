@@ -5,7 +5,9 @@ documentation: check runs (create, update), issue comments (list with Link pagin
 request and its reviews, `GET /user` (403 "Resource not accessible by integration" for an installation token, as
 GitHub answers GITHUB_TOKEN), team memberships (`/orgs/{org}/teams/{team_slug}/memberships/{username}`), the
 repository, workflow runs (`/actions/runs/{run_id}`) and their artifacts (`/actions/runs/{run_id}/artifacts`, with
-the `digest` upload-artifact v4 records). It answers with rate limits and 5xx when told to (`faults`). Every
+the `digest` upload-artifact v4 records), and an artifact's archive (`/actions/artifacts/{artifact_id}/zip`: a 302
+to a storage address outside the API, which refuses a request carrying the token, as a signed URL's storage
+does; 410 once expired). It answers with rate limits and 5xx when told to (`faults`). Every
 request is recorded, so the tests assert exactly what was sent.
 """
 
@@ -69,6 +71,7 @@ class FakeGitHub:
         self.default_branch = "main"
         self.runs: dict[int, dict[str, Any]] = {}
         self.artifacts: dict[int, list[dict[str, Any]]] = {}
+        self.archives: dict[int, bytes] = {}  # artifact id -> its zip; missing: expired
         self.lock = threading.Lock()
         self.next_id = 1000
         self.routes: list[tuple[str, re.Pattern[str], Callable[..., Answer]]] = [
@@ -84,6 +87,7 @@ class FakeGitHub:
             ("GET", re.compile(rf"{PREFIX}/orgs/([^/]+)/teams/([^/]+)/memberships/([^/]+)"), self._membership),
             ("GET", re.compile(rf"{REPO}/actions/runs/(\d+)"), self._run),
             ("GET", re.compile(rf"{REPO}/actions/runs/(\d+)/artifacts"), self._run_artifacts),
+            ("GET", re.compile(rf"{REPO}/actions/artifacts/(\d+)/zip"), self._archive),
         ]
         server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         server.daemon_threads = True
@@ -157,8 +161,10 @@ class FakeGitHub:
         self.artifacts.setdefault(run_id, [])
         return run
 
-    def artifact(self, run_id: int, name: str, digest: str) -> dict[str, Any]:
+    def artifact(self, run_id: int, name: str, digest: str, archive: bytes | None = None) -> dict[str, Any]:
         self.next_id += 1
+        if archive is not None:
+            self.archives[self.next_id] = archive
         run = self.runs[run_id]
         item = {
             "id": self.next_id,
@@ -221,9 +227,10 @@ class FakeGitHub:
                 with fake.lock:
                     fake.requests.append(Recorded(method, self.path, copy.deepcopy(body), auth))
                     status, headers, payload = fake._answer(method, self.path, body, auth)
-                data = json.dumps(payload).encode()
+                binary = isinstance(payload, bytes)
+                data = payload if binary else json.dumps(payload).encode()
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Type", "application/zip" if binary else "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -239,6 +246,10 @@ class FakeGitHub:
             if fault.times > 0 and fault.method == method and re.fullmatch(fault.path, path):
                 fault.times -= 1
                 return fault.status, fault.headers, fault.body
+        if match := re.fullmatch(r"/storage/artifacts/(\d+)\.zip", path):
+            if auth:  # a signed URL's storage refuses other credentials; and the token must not travel there
+                return 400, {}, {"message": "Authorization header is not allowed with a signed URL"}
+            return 200, {}, self.archives[int(match.group(1))]
         if auth not in (f"token {TOKEN}", f"Bearer {TOKEN}"):
             # A careless server that echoes credentials: the client must not print them.
             return 401, {}, {"message": f"Bad credentials: {auth}"}
@@ -352,6 +363,11 @@ class FakeGitHub:
         items = self.artifacts[int(run_id)]
         headers, page = self._page(items, path, query)
         return 200, headers, {"total_count": len(items), "artifacts": page}
+
+    def _archive(self, artifact_id: str, **_: Any) -> Answer:
+        if int(artifact_id) not in self.archives:
+            return 410, {}, {"message": "Artifact has expired", "documentation_url": "https://docs.github.com/rest"}
+        return 302, {"Location": self.url(f"/storage/artifacts/{artifact_id}.zip?sig=signed")}, {}
 
     def _run_json(self, run: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -8,8 +8,11 @@ workflow file and ref, the report's artifact and digest); `charter github report
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import shutil
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +30,6 @@ from compiler.gates import synthetic
 RECORD = "evidence/credit-default/3.2.0/eval.json"
 WORKFLOW = ".github/workflows/model-credit-default.yml"
 RUN = 4242
-DIGEST = "sha256:" + "d1" * 32
 FAST = ["--backoff", "0.01", "--write-interval", "0", "--timeout", "5", "--retries", "2", "--no-comment"]
 
 
@@ -48,16 +50,44 @@ def fake() -> Iterator[FakeGitHub]:
     server.thread.join(timeout=5)
 
 
+@pytest.fixture(scope="module")
+def predictions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("predictions")
+    return synthetic.write(synthetic.predictions(20_000, seed=5, separation=1.8), folder / "predictions.parquet")
+
+
+def zipped(name: str, data: bytes) -> bytes:
+    """An artifact's archive as upload-artifact makes it: one file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(name, data)
+    return buffer.getvalue()
+
+
 @pytest.fixture
-def pull(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeGitHub) -> PullRequest:
-    """The credit example on `main` with its data record; the pull request adds the eval record."""
+def pull(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeGitHub, predictions: Path) -> PullRequest:
+    """The credit example on `main`; its pipeline ran there, and the pull request proposes the eval record.
+
+    The record is made as the generated workflow makes it: the eval gate's report, uploaded as the artifact
+    `eval-gate` (its archive's digest is upload-artifact's `artifact-digest`), then `charter evidence record`.
+    """
     repo = tmp_path / "repo"
     shutil.copytree(CREDIT, repo, ignore=shutil.ignore_patterns(".charter", "eval.json"))
     git(repo, "init", "--quiet", "--initial-branch=main")
     base = commit(repo, "the credit model, its data evidence")
-    genuine = json.loads((CREDIT / RECORD).read_text("utf-8"))
-    origin = {"runId": RUN, "workflow": WORKFLOW, "ref": "refs/heads/main", "artifact": "eval-gate"}
-    genuine["origin"] = {**origin, "artifactDigest": DIGEST}
+    monkeypatch.setenv("CHARTER_TODAY", "2026-12-07")
+    monkeypatch.setenv("GITHUB_SHA", base)
+    report_file = tmp_path / "eval-gate.json"
+    gate = ["gate", "eval", str(repo), "--model", "credit-default", "--predictions", str(predictions)]
+    assert main([*gate, "--report", str(report_file), "--summary", str(tmp_path / "summary.md")]) == 0
+    archive = zipped("eval-gate.json", report_file.read_bytes())
+    digest = "sha256:" + hashlib.sha256(archive).hexdigest()
+    monkeypatch.setenv("GITHUB_RUN_ID", str(RUN))
+    monkeypatch.setenv("GITHUB_WORKFLOW_REF", f"{OWNER_REPO}/{WORKFLOW}@refs/heads/main")
+    record = ["evidence", "record", "--project", str(repo), str(report_file), "--artifact", "eval-gate"]
+    assert main([*record, "--artifact-digest", digest.removeprefix("sha256:")]) == 0
+    genuine = json.loads((repo / RECORD).read_text("utf-8"))
+    assert genuine["origin"]["artifactDigest"] == digest
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": "e" * 40}, "base": {"sha": base}}}))
     monkeypatch.chdir(repo)
@@ -67,13 +97,12 @@ def pull(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeGitHub) -> P
         "GITHUB_EVENT_PATH": str(event),
         "GITHUB_EVENT_NAME": "pull_request",
         "GITHUB_API_URL": fake.api_url,
-        "CHARTER_TODAY": "2026-12-07",
     }.items():
         monkeypatch.setenv(name, value)
-    fake.workflow_run(RUN, WORKFLOW, head_sha=genuine["commit"])
+    fake.workflow_run(RUN, WORKFLOW, head_sha=base)
     fake.artifact(RUN, "data-gate", "sha256:" + "da" * 32)
-    fake.artifact(RUN, "eval-gate", DIGEST)
-    return PullRequest(repo, genuine, genuine["commit"])
+    fake.artifact(RUN, "eval-gate", digest, archive)
+    return PullRequest(repo, genuine, base)
 
 
 def propose(pull: PullRequest, record: dict[str, Any]) -> str:
@@ -100,10 +129,11 @@ def origin_findings(fake: FakeGitHub) -> list[tuple[str, int, int, str]]:
     ]
 
 
-def position(text: str, key: str) -> tuple[int, int]:
+def position(text: str, key: str, indent: int = 2) -> tuple[int, int]:
+    """Where the value of a top-level key (indent 2) or of one of `origin`'s (indent 4) starts."""
     for number, line in enumerate(text.splitlines(), 1):
-        if f'"{key}":' in line:
-            return number, line.index(f'"{key}":') + len(key) + 5
+        if line.startswith(" " * indent + f'"{key}":'):
+            return number, indent + len(key) + 5
     raise AssertionError(key)
 
 
@@ -168,14 +198,14 @@ def test_forged_evidence_is_rejected(
     text = propose(pull, record)
     assert report() == 1
     code, key, message = expected
-    assert origin_findings(fake) == [(code, *position(text, key), message)]
+    assert origin_findings(fake) == [(code, *position(text, key, indent=4), message)]
 
 
 def test_the_run_must_be_the_default_branch_push_at_the_recorded_commit(pull: PullRequest, fake: FakeGitHub) -> None:
     text = propose(pull, pull.record)
     fake.runs[RUN]["event"] = "pull_request"  # a pull request's run: its author's code
     assert report() == 1
-    line, column = position(text, "runId")
+    line, column = position(text, "runId", indent=4)
     message = f"run {RUN} was triggered by `pull_request`, not push or a schedule"
     assert origin_findings(fake) == [("CH851", line, column, message)]
     fake.runs[RUN].update(event="push", head_branch="feature")
@@ -188,6 +218,36 @@ def test_the_run_must_be_the_default_branch_push_at_the_recorded_commit(pull: Pu
     line, column = position(text, "commit")
     message = f"run {RUN} judged commit cccccccccccc, the record says {pull.measured_at}"
     assert origin_findings(fake) == [("CH851", line, column, message)]
+
+
+def test_an_edited_value_is_caught_in_the_run_s_own_report(pull: PullRequest, fake: FakeGitHub) -> None:
+    """A genuine run cited for a value it did not measure: the record is rebuilt from the artifact's report."""
+    record = json.loads(json.dumps(pull.record))
+    record["metrics"][0]["value"] = 0.99
+    text = propose(pull, record)
+    assert report() == 1
+    line, column = position(text, "metrics")
+    message = f"`metrics` is not what the report in artifact `eval-gate` of run {RUN} says: the record was edited"
+    assert origin_findings(fake) == [("CH854", line, column, message)]
+    # The archive came from the storage GitHub redirected to, without the token.
+    storage = [r for r in fake.requests if r.path.startswith("/storage/")]
+    assert [(r.method, r.authorization) for r in storage] == [("GET", "")]
+
+
+def test_an_edited_verdict_is_caught(pull: PullRequest, fake: FakeGitHub) -> None:
+    record = {**pull.record, "verdict": "fail" if pull.record["verdict"] == "pass" else "pass"}
+    text = propose(pull, record)
+    assert report() == 1
+    (finding,) = origin_findings(fake)
+    assert finding[:3] == ("CH854", *position(text, "verdict"))
+
+
+def test_an_expired_artifact_cannot_vouch(pull: PullRequest, fake: FakeGitHub) -> None:
+    text = propose(pull, pull.record)
+    fake.archives.clear()
+    assert report() == 1
+    message = f"the report in artifact `eval-gate` of run {RUN}: the artifact has expired"
+    assert origin_findings(fake) == [("CH853", *position(text, "origin"), message)]
 
 
 def test_github_unreachable_fails_closed(pull: PullRequest, fake: FakeGitHub) -> None:
@@ -221,7 +281,7 @@ def test_record_writes_the_origin_inside_actions(
         "workflow": WORKFLOW,
         "ref": "refs/heads/main",
         "artifact": "eval-gate",
-        "artifactDigest": DIGEST,
+        "artifactDigest": "sha256:" + "d1" * 32,
     }
     assert main([*record, "--artifact", "eval-gate"]) == 2
     assert "--artifact and --artifact-digest go together" in capsys.readouterr().err

@@ -104,24 +104,7 @@ def to_record(
     problem = path_segment_problem(version)
     if problem is not None:
         raise Unusable(f"{source}: version `{escape_for_people(version)[:80]}` cannot name a directory: {problem}")
-    record: dict[str, Any] = {
-        "apiVersion": "charter/v1alpha1",
-        "kind": "Evidence",
-        "model": model,
-        "version": version,
-        "gate": report["gate"],
-        "verdict": report.get("verdict"),
-        "commit": judged.get("commit"),
-        "charterVersion": report.get("charterVersion"),
-        "judged": {"digest": judged.get("digest"), "parts": judged.get("parts")},
-        # The subject's `file` is where the gate's machine saw the contract: the digests identify it instead.
-        "subject": {k: v for k, v in (report.get("subject") or {}).items() if k != "file"},
-        "inputs": report.get("inputs", []),
-        "summary": report.get("summary", {}),
-        "waivers": waivers_in_force(resolved, model, today),
-        "details": {k: v for k, v in report.items() if k not in _RUN_ONLY | _TYPED},
-    }
-    record.update({key: report[key] for key in _TYPED if key in report})
+    record = {**measured(report), "waivers": waivers_in_force(resolved, model, today)}
     if origin is not None:
         record["origin"] = origin.model_dump(mode="json", by_alias=True)
     try:
@@ -130,6 +113,51 @@ def to_record(
         detail = error.errors()[0]
         where = ".".join(str(part) for part in detail["loc"])
         raise Unusable(f"{source}: not a gate report Charter can record: `{where}`: {detail['msg']}") from None
+
+
+def measured(report: dict[str, Any]) -> dict[str, Any]:
+    """What a record keeps of its report: everything but the waivers in force (the project's) and the origin."""
+    judged = report.get("judged") or {}
+    record: dict[str, Any] = {
+        "apiVersion": "charter/v1alpha1",
+        "kind": "Evidence",
+        "model": str(judged.get("model", "")),
+        "version": str(judged.get("version", "")),
+        "gate": report.get("gate"),
+        "verdict": report.get("verdict"),
+        "commit": judged.get("commit"),
+        "charterVersion": report.get("charterVersion"),
+        "judged": {"digest": judged.get("digest"), "parts": judged.get("parts")},
+        # The subject's `file` is where the gate's machine saw the contract: the digests identify it instead.
+        "subject": {k: v for k, v in (report.get("subject") or {}).items() if k != "file"},
+        "inputs": report.get("inputs", []),
+        "summary": report.get("summary", {}),
+        "details": {k: v for k, v in report.items() if k not in _RUN_ONLY | _TYPED},
+    }
+    record.update({key: report[key] for key in _TYPED if key in report})
+    return record
+
+
+def differs_from_report(record: Evidence, raw: bytes) -> str | None:
+    """The first field of `record` that is not what its report (read from the run's artifact) says; None if none.
+
+    The record is rebuilt from the report as `charter evidence record` builds it, with the record's own waivers
+    and origin (which the report does not hold), and compared field by field.
+    """
+    try:
+        report = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return "gate"
+    if not isinstance(report, dict) or report.get("gate") not in ("data", "eval", "drift"):
+        return "gate"
+    mine = record.model_dump(mode="json", by_alias=True, exclude_none=True)
+    kept = {key: mine[key] for key in ("waivers", "origin") if key in mine}
+    try:
+        rebuilt = Evidence.model_validate({**measured(report), **kept})
+    except ValidationError:
+        return "gate"
+    theirs = rebuilt.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return next((key for key in [*mine, *theirs] if mine.get(key) != theirs.get(key)), None)
 
 
 def waivers_in_force(resolved: Resolved, model: str, today: datetime.date) -> list[dict[str, Any]]:

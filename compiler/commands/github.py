@@ -246,7 +246,11 @@ class _Report:
         if self.args.dry_run:
             message = "not confirmed: a dry run asks GitHub nothing, and an unconfirmed record is not evidence"
             return [Diagnostic.of("CH853", message, claim.file, line=1, column=1) for claim in claims]
-        return verify_origins(claims, self.github())
+        from compiler.commands.evidence_record import differs_from_report
+        from compiler.integrations.github.evidence_origin import Download
+
+        download = Download(self.env.token, self.settings.timeout)
+        return verify_origins(claims, self.github(), download, differs_from_report)
 
     def approvals(self, plan: Any, number: int | None, head_sha: str | None) -> tuple[list[Any], str | None]:
         """The approvals the plan needs, as GitHub's reviews settle them; none settled when GitHub cannot say."""
