@@ -152,3 +152,19 @@ def test_the_drift_issue_body(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert "Largest shifts in `segment`" in body
     rendered = assert_inert(body)
     assert "<table>" in rendered
+
+
+def test_the_editor_hover(tmp_path: Path) -> None:
+    """`charter lsp` hovers are Markdown too: a reference's summary shows the spec's description as text."""
+    from compiler.lsp.hover import summary
+    from compiler.lsp.targets import Target
+    from compiler.stages.pipeline import check_path
+
+    project = tmp_path / "credit-scoring"
+    shutil.copytree(ROOT / "examples" / "credit-scoring", project, ignore=shutil.ignore_patterns(".charter", "docs"))
+    suite = project / "suites" / "credit-default-eval.yaml"
+    old = "Discrimination, calibration and fairness gates for the credit default model."
+    suite.write_text(suite.read_text("utf-8").replace(old, json.dumps(HOSTILE)), "utf-8")
+    shown = summary(check_path(project), Target("EvaluationSuite", "credit-default-eval"))
+    assert shown.startswith("**EvaluationSuite** `credit-default-eval` in ")
+    assert "<strong>" in assert_inert(shown)
