@@ -108,6 +108,21 @@ def run_report(args: argparse.Namespace) -> int:
     return _Report(args, path, environment, settings).run()
 
 
+def _plan_text(plan: Any, note: str | None, approvals: list[str]) -> Any:
+    """What the plan adds to the check run and the comment: its Markdown, its breaking changes, the approvals."""
+    from compiler.core.diagnostics import Severity
+    from compiler.integrations.github import publish
+
+    if plan is None:
+        return publish.PlanText(None, note, None, approvals)
+    from compiler.plan.report import render_markdown
+
+    markdown = render_markdown(plan, limit=publish.SUMMARY_LIMIT - 5_000, heading="###")
+    counts = {s: sum(1 for c in plan.breaking if c.severity is s) for s in Severity}
+    breaking = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) or None
+    return publish.PlanText(markdown, note, breaking, approvals)
+
+
 def settle_exit_code(plan: Any, approvals: list[Any], code: int) -> int:
     """The exit code once GitHub's approvals are counted: the hook where `compiler.plan.approvals` settles them.
 
@@ -124,6 +139,7 @@ def evidence_claims(plan: Any, project: Path, root: Path) -> list[Any]:
     A record the base already holds was judged when it entered the default branch; the workflow comes from the
     base's `outputs.workflows`, so the pull request cannot name another.
     """
+    from compiler.core import repofs
     from compiler.integrations.github.evidence_origin import Claim, workflow_path
     from compiler.stages.load import MAX_FILE_BYTES
     from compiler.stages.render import gate_workflow
@@ -141,7 +157,10 @@ def evidence_claims(plan: Any, project: Path, root: Path) -> list[Any]:
         for gate, record in sorted(entry.records.items()):
             if held.get(record.path) == record.evidence:
                 continue
-            text = sources.read(sources.inside(record.path), MAX_FILE_BYTES).decode("utf-8")
+            try:
+                text = sources.read(sources.inside(record.path), MAX_FILE_BYTES).decode("utf-8")
+            except (repofs.Refused, repofs.TooLarge, OSError, UnicodeDecodeError):
+                text = ""  # read once already; if it changed under us, the finding goes at the record's top
             workflow = workflow_path(prefix, workflows, gate_workflow(entry.model, gate))
             claims.append(Claim(record.evidence, record.file, text, workflow))
     return claims
@@ -165,7 +184,7 @@ class _Report:
         return self.repo
 
     def run(self) -> int:
-        from compiler.core.diagnostics import Severity, exit_code
+        from compiler.core.diagnostics import exit_code
         from compiler.integrations.github import publish
         from compiler.integrations.gitops.git import GitError, Repo
         from compiler.stages.pipeline import check_path
@@ -193,14 +212,6 @@ class _Report:
         diagnostics = [*result.diagnostics, *unconfirmed]
         code = code or exit_code(unconfirmed)
         annotations = publish.to_annotations(diagnostics, root)
-        breaking = None
-        plan_markdown = None
-        if plan is not None:
-            from compiler.plan.report import render_markdown
-
-            plan_markdown = render_markdown(plan, limit=publish.SUMMARY_LIMIT - 5_000, heading="###")
-            counts = {s: sum(1 for c in plan.breaking if c.severity is s) for s in Severity}
-            breaking = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) or None
         content = publish.content(
             self.args.name,
             diagnostics,
@@ -208,9 +219,7 @@ class _Report:
             specs=result.spec_count,
             failed=bool(code),
             annotations_=annotations,
-            plan=publish.PlanText(
-                plan_markdown, plan_note, breaking, publish.approvals_section(approvals, approvals_note)
-            ),
+            plan=_plan_text(plan, plan_note, publish.approvals_section(approvals, approvals_note)),
             commit=head_sha,
         )
         if self.args.dry_run:
