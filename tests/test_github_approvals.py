@@ -158,6 +158,17 @@ def test_a_user_token_edits_only_its_own_comment(fake: FakeGitHub) -> None:
     assert [c["body"].split("\n")[-1] for c in fake.comments[7]] == ["from another workflow", "new"]
 
 
+def test_a_second_comment_as_the_same_bot_says_what_charter_says(fake: FakeGitHub) -> None:
+    """GITHUB_TOKEN is every workflow's: one a pull request adds may post a "Charter" comment as the bot."""
+    fake.comment(ACTIONS_BOT, f"{publish.MARKER}\nthe real report, last run")
+    fake.comment(ACTIONS_BOT, f"{publish.MARKER}\n## ✅ Charter\n\nAll approvals given.")
+    github = client(fake)
+    issue = github.get_repo("acme/lending").get_issue(7)
+    body = f"{publish.MARKER}\nthe real report"
+    assert publish.upsert_comment(issue, body, publish.MARKER, publish.token_identity(github)) == ("updated", 0)
+    assert [c["body"] for c in fake.comments[7]] == [body, body]
+
+
 def test_no_identity_no_comment(fake: FakeGitHub) -> None:
     fake.token_user = "release-robot"
     fake.faults = [Fault("GET", f"{PREFIX}/user", 503, {"message": "Service Unavailable"}, times=10)]

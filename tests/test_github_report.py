@@ -162,6 +162,7 @@ def test_a_second_run_updates_the_comment(job: Job, fake: FakeGitHub, capsys: py
         ("GET", f"{REPO}/issues/7/comments?per_page=100"),
         ("GET", f"{REPO}/issues/7/comments?page=2&per_page=2"),
         ("PATCH", f"{REPO}/issues/comments/{ours['id']}"),
+        ("GET", f"{REPO}/issues/7/comments?page=3&per_page=2"),  # every comment is read: see the next test
     ]
     assert len(fake.comments[7]) == 5
     assert [c["body"].count("<!-- charter-report -->") for c in fake.comments[7]] == [0, 0, 0, 1, 0]
@@ -174,6 +175,7 @@ def test_a_second_run_updates_the_comment(job: Job, fake: FakeGitHub, capsys: py
     assert [c for c in fake.calls() if "comments" in c[1]] == [
         ("GET", f"{REPO}/issues/7/comments?per_page=100"),
         ("GET", f"{REPO}/issues/7/comments?page=2&per_page=2"),
+        ("GET", f"{REPO}/issues/7/comments?page=3&per_page=2"),
     ]
     assert f"summary comment unchanged on #7 as {ACTIONS_BOT}" in capsys.readouterr().out
 

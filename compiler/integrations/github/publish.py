@@ -164,21 +164,27 @@ def token_identity(client: Any, app: str = ACTIONS_APP) -> Identity:
 def upsert_comment(issue: Any, body: str, tag: str, author: Identity) -> tuple[str, int]:
     """Edit the comment by `author` that carries `tag`, or create it.
 
-    Returns created, updated or unchanged, and how many comments by others carried the tag (ignored).
+    Any other comment by the same identity with the tag gets the same body: GITHUB_TOKEN is shared by every
+    workflow of the repository, so a workflow a pull request adds could post a second "Charter" comment as
+    `github-actions[bot]`; it then says what Charter says. Returns created, updated or unchanged, and how many
+    comments by others carried the tag (left alone).
     """
     ignored = 0
+    outcome = None
     for comment in issue.get_comments():
         if tag not in (comment.body or ""):
             continue
         if not author.wrote(comment):
             ignored += 1
-            continue
-        if comment.body == body:
-            return "unchanged", ignored
-        comment.edit(body)
-        return "updated", ignored
-    issue.create_comment(body)
-    return "created", ignored
+        elif comment.body == body:
+            outcome = outcome or "unchanged"
+        else:
+            comment.edit(body)
+            outcome = outcome or "updated"
+    if outcome is None:
+        issue.create_comment(body)
+        outcome = "created"
+    return outcome, ignored
 
 
 # --- approvals --------------------------------------------------------------------------------
