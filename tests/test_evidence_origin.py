@@ -285,3 +285,6 @@ def test_record_writes_the_origin_inside_actions(
     }
     assert main([*record, "--artifact", "eval-gate"]) == 2
     assert "--artifact and --artifact-digest go together" in capsys.readouterr().err
+    # An upload step that gave no digest: refused here rather than committed and refused in the pull request.
+    assert main([*record, "--artifact", "eval-gate", "--artifact-digest", ""]) == 2
+    assert "--artifact-digest is empty: the upload step gave no `artifact-digest` output" in capsys.readouterr().err

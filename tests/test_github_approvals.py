@@ -6,6 +6,7 @@ team memberships and `GET /user` over real HTTP; nothing of PyGithub is mocked.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -114,6 +115,17 @@ def test_github_unable_to_answer_settles_nothing(fake: FakeGitHub) -> None:
     fake.faults = [Fault("GET", rf"{PREFIX}/orgs/.*", 403, {"message": "Resource not accessible by integration"})]
     with pytest.raises(Unverifiable):
         approvals(fake, need("acme/model-risk"))
+
+
+def test_github_unreachable_settles_nothing(fake: FakeGitHub) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    environment = Environment(TOKEN, "acme/lending", HEAD, f"http://127.0.0.1:{closed}/api/v3", {}, None, "", None)
+    github = connect(environment, Settings(retries=1, backoff=0.01, timeout=2, write_interval=0))
+    pull = github.get_repo("acme/lending").get_pull(7)
+    with pytest.raises(Unverifiable):
+        verify([need("alice")], pull, github, Approval, head_sha=HEAD)
 
 
 def test_no_need_asks_nothing(fake: FakeGitHub) -> None:

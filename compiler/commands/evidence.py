@@ -80,6 +80,11 @@ def _origin(args: argparse.Namespace) -> Any:
 
     if args.artifact is None and args.artifact_digest is None:
         return None
+    if args.artifact and args.artifact_digest == "":
+        raise Unusable(
+            "--artifact-digest is empty: the upload step gave no `artifact-digest` output "
+            "(actions/upload-artifact v4.6 or later gives it), so the record could not be verified"
+        )
     if not (args.artifact and args.artifact_digest):
         raise Unusable("--artifact and --artifact-digest go together: the artifact's name and its digest")
     if len(args.reports) != 1:
