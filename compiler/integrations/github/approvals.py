@@ -135,7 +135,8 @@ def verify(
     if not needed:
         return []
     try:
-        reviewed = approvers(pull.get_reviews(), head_sha, pull.user.login)
+        author = pull.user.login if pull.user is not None else ""  # a deleted account: nobody to leave out
+        reviewed = approvers(pull.get_reviews(), head_sha, author)
         teams = _Teams(client.requester)
         return [approval(need, settled_by(need, reviewed, teams)) for need in needed]
     except (GithubException, requests.exceptions.RequestException) as error:
