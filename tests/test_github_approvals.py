@@ -82,6 +82,7 @@ def test_a_team_is_satisfied_by_an_active_member(fake: FakeGitHub) -> None:
     fake.review("carol", "APPROVED", HEAD)
     (approval,) = approvals(fake, need("acme/model-risk"))
     assert approval.by == ("carol",)
+    assert approvals(fake, need("@acme/model-risk"))[0].by == ("carol",)  # as CODEOWNERS writes a team
     asked = [call[1] for call in fake.calls() if "memberships" in call[1]]
     assert f"{PREFIX}/orgs/acme/teams/model-risk/memberships/carol" in asked
     assert f"{PREFIX}/orgs/acme/teams/model-risk/memberships/erin" in asked

@@ -103,7 +103,11 @@ class _Teams:
 
 
 def _satisfying(owner: str, reviewed: Reviewed, teams: _Teams) -> list[str]:
-    """The approving reviewers who stand for `owner`: the login itself, or the team's active members."""
+    """The approving reviewers who stand for `owner`: the login itself, or the team's active members.
+
+    `@alice` and `@acme/model-risk`, as CODEOWNERS writes them, are `alice` and `acme/model-risk`.
+    """
+    owner = owner.removeprefix("@")
     if "/" not in owner:
         login = owner.lower()
         return [login] if login in reviewed.approvers else []
