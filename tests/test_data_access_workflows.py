@@ -122,12 +122,13 @@ def test_the_drift_gate_records_its_exit_code_whatever_it_is() -> None:
 @pytest.mark.parametrize(
     ("exit_code", "expected"),
     [
-        ("0", ["Record the report as evidence of the model version", "Upload the evidence"]),
+        ("0", ["Upload the report", "Record the report as evidence of the model version", "Upload the evidence"]),
         (
             "1",
             [
                 "Dispatch retraining",
                 "Tell the owners about the drift",
+                "Upload the report",
                 "Record the report as evidence of the model version",
                 "Upload the evidence",
                 "Fail the run unless the gate passed",

@@ -1,217 +1,29 @@
 """`charter github report` against a GitHub API served on 127.0.0.1 by the test.
 
-The real PyGithub client talks real HTTP to `FakeGitHub`, which implements
-the endpoints the report uses (check runs create/update, issue comments
-list with Link pagination/create/update, pull request get) under an
-Enterprise-style `/api/v3` prefix, and answers with rate limits and 5xx
-when told to. Every request is recorded, so the tests assert exactly what
-was sent.
+The real PyGithub client talks real HTTP to `FakeGitHub` (tests/fake_github.py), which implements the endpoints
+the report uses under an Enterprise-style `/api/v3` prefix, and answers with rate limits and 5xx when told to.
+Every request is recorded, so the tests assert exactly what was sent.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import json
-import re
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from fake_github import ACTIONS_BOT, OWNER_REPO, PREFIX, REPO, TOKEN, FakeGitHub, Fault
 from test_plan_fixtures import TODAY, commit, edit, git, make_repo, write
 
 from compiler.commands.github import add_github_parser
 from compiler.integrations.github.client import Environment, NotInActions
 
-TOKEN = "ghs_t0pS3cretT0kenThatMustNeverBePrinted"
-OWNER_REPO = "acme/lending"
-PREFIX = "/api/v3"
-REPO = f"{PREFIX}/repos/{OWNER_REPO}"
 FAST = ["--backoff", "0.01", "--write-interval", "0", "--timeout", "5", "--retries", "4"]
-
-
-@dataclass
-class Fault:
-    method: str
-    path: str  # a regular expression, matched against the path without the query
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
-    times: int = 1
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str  # with the query
-    body: Any
-    authorization: str
-
-
-class FakeGitHub:
-    """The REST endpoints the report uses, in memory, with scripted failures."""
-
-    def __init__(self, page_size: int = 2) -> None:
-        self.page_size = page_size
-        self.requests: list[Recorded] = []
-        self.faults: list[Fault] = []
-        self.check_runs: dict[int, dict[str, Any]] = {}
-        self.comments: dict[int, list[dict[str, Any]]] = {7: []}
-        self.pulls = {7: {"head": "0" * 40, "base": "1" * 40}}
-        self.lock = threading.Lock()
-        self.next_id = 1000
-        server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        server.daemon_threads = True
-        server.block_on_close = False  # keep-alive connections of the client must not hold up teardown
-        self.server = server
-        self.port = server.server_address[1]
-        self.thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{PREFIX}"
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def calls(self) -> list[tuple[str, str]]:
-        return [(r.method, r.path) for r in self.requests]
-
-    def comment(self, user: str, body: str, issue: int = 7) -> None:
-        self.next_id += 1
-        self.comments[issue].append(self._comment_json(self.next_id, issue, user, body))
-
-    def _comment_json(self, comment_id: int, issue: int, user: str, body: str) -> dict[str, Any]:
-        return {
-            "id": comment_id,
-            "url": self.url(f"{REPO}/issues/comments/{comment_id}"),
-            "html_url": f"https://github.example/{OWNER_REPO}/pull/{issue}#issuecomment-{comment_id}",
-            "issue_url": self.url(f"{REPO}/issues/{issue}"),
-            "body": body,
-            "user": {"login": user, "id": 1, "type": "Bot" if user.endswith("[bot]") else "User"},
-        }
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet."""
-
-            def do_GET(self) -> None:
-                self._serve("GET")
-
-            def do_POST(self) -> None:
-                self._serve("POST")
-
-            def do_PATCH(self) -> None:
-                self._serve("PATCH")
-
-            def _serve(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw) if raw else None
-                auth = self.headers.get("Authorization", "")
-                with fake.lock:
-                    fake.requests.append(Recorded(method, self.path, copy.deepcopy(body), auth))
-                    status, headers, payload = fake._answer(method, self.path, body, auth)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.end_headers()
-                self.wfile.write(data)
-
-        return Handler
-
-    def _answer(self, method: str, target: str, body: Any, auth: str) -> tuple[int, dict[str, str], Any]:
-        parts = urlsplit(target)
-        path, query = parts.path, parse_qs(parts.query)
-        for fault in self.faults:
-            if fault.times > 0 and fault.method == method and re.fullmatch(fault.path, path):
-                fault.times -= 1
-                return fault.status, fault.headers, fault.body
-        if auth not in (f"token {TOKEN}", f"Bearer {TOKEN}"):
-            # A careless server that echoes credentials: the client must not print them.
-            return 401, {}, {"message": f"Bad credentials: {auth}"}
-        if method == "POST" and path == f"{REPO}/check-runs":
-            self.next_id += 1
-            run = {**body, "id": self.next_id, "url": self.url(f"{REPO}/check-runs/{self.next_id}")}
-            run["output"] = dict(body.get("output", {}))
-            run["annotations"] = list(run["output"].pop("annotations", []))
-            self.check_runs[self.next_id] = run
-            return 201, {}, self._run_json(run)
-        if match := re.fullmatch(rf"{REPO}/check-runs/(\d+)", path):
-            run = self.check_runs[int(match.group(1))]
-            if method == "PATCH":
-                output = dict(body.pop("output", {}))
-                run["annotations"] += output.pop("annotations", [])  # GitHub appends them
-                run["output"] = output
-                run.update(body)
-            return 200, {}, self._run_json(run)
-        if method == "GET" and (match := re.fullmatch(rf"{REPO}/pulls/(\d+)", path)):
-            number = int(match.group(1))
-            shas = self.pulls[number]
-            return (
-                200,
-                {},
-                {
-                    "number": number,
-                    "state": "open",
-                    "url": self.url(f"{REPO}/pulls/{number}"),
-                    "issue_url": self.url(f"{REPO}/issues/{number}"),
-                    "head": {"sha": shas["head"], "ref": "feature"},
-                    "base": {"sha": shas["base"], "ref": "main"},
-                },
-            )
-        if match := re.fullmatch(rf"{REPO}/issues/(\d+)/comments", path):
-            number = int(match.group(1))
-            if method == "POST":
-                self.next_id += 1
-                created = self._comment_json(self.next_id, number, "github-actions[bot]", body["body"])
-                self.comments[number].append(created)
-                return 201, {}, created
-            size = min(int(query.get("per_page", ["30"])[0]), self.page_size)
-            page = int(query.get("page", ["1"])[0])
-            items = self.comments[number]
-            pages = max(1, -(-len(items) // size))
-            headers = {}
-            links = []
-            if page < pages:
-                links.append(f'<{self.url(path)}?per_page={size}&page={page + 1}>; rel="next"')
-                links.append(f'<{self.url(path)}?per_page={size}&page={pages}>; rel="last"')
-            if links:
-                headers["Link"] = ", ".join(links)
-            return 200, headers, items[(page - 1) * size : page * size]
-        if method == "PATCH" and (match := re.fullmatch(rf"{REPO}/issues/comments/(\d+)", path)):
-            for items in self.comments.values():
-                for item in items:
-                    if item["id"] == int(match.group(1)):
-                        item["body"] = body["body"]
-                        return 200, {}, item
-        return 404, {}, {"message": "Not Found"}
-
-    def _run_json(self, run: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": run["id"],
-            "url": run["url"],
-            "name": run.get("name"),
-            "head_sha": run.get("head_sha"),
-            "status": run.get("status"),
-            "conclusion": run.get("conclusion"),
-            "output": {**run.get("output", {}), "annotations_count": len(run["annotations"])},
-        }
 
 
 @pytest.fixture
@@ -278,6 +90,7 @@ def test_a_pull_request_report(job: Job, fake: FakeGitHub, capsys: pytest.Captur
     assert fake.calls() == [
         ("POST", f"{REPO}/check-runs"),
         ("PATCH", f"{REPO}/check-runs/1004"),
+        ("GET", f"{PREFIX}/user"),  # who the token writes as: 403 for GITHUB_TOKEN, so github-actions[bot]
         ("GET", f"{REPO}/issues/7/comments?per_page=100"),
         ("GET", f"{REPO}/issues/7/comments?page=2&per_page=2"),
         ("POST", f"{REPO}/issues/7/comments"),
@@ -323,7 +136,7 @@ def test_a_pull_request_report(job: Job, fake: FakeGitHub, capsys: pytest.Captur
     assert "+    canaryTrafficPercent: 30" in body
     assert len(fake.comments[7]) == 4
     assert "check run `charter` on" in out.out
-    assert "summary comment created on #7" in out.out
+    assert f"summary comment created on #7 as {ACTIONS_BOT}" in out.out
     assert TOKEN not in out.out + out.err
 
 
@@ -345,9 +158,11 @@ def test_a_second_run_updates_the_comment(job: Job, fake: FakeGitHub, capsys: py
     assert fake.calls() == [
         ("POST", f"{REPO}/check-runs"),
         ("PATCH", f"{REPO}/check-runs/1007"),
+        ("GET", f"{PREFIX}/user"),
         ("GET", f"{REPO}/issues/7/comments?per_page=100"),
         ("GET", f"{REPO}/issues/7/comments?page=2&per_page=2"),
         ("PATCH", f"{REPO}/issues/comments/{ours['id']}"),
+        ("GET", f"{REPO}/issues/7/comments?page=3&per_page=2"),  # every comment is read: see the next test
     ]
     assert len(fake.comments[7]) == 5
     assert [c["body"].count("<!-- charter-report -->") for c in fake.comments[7]] == [0, 0, 0, 1, 0]
@@ -360,8 +175,9 @@ def test_a_second_run_updates_the_comment(job: Job, fake: FakeGitHub, capsys: py
     assert [c for c in fake.calls() if "comments" in c[1]] == [
         ("GET", f"{REPO}/issues/7/comments?per_page=100"),
         ("GET", f"{REPO}/issues/7/comments?page=2&per_page=2"),
+        ("GET", f"{REPO}/issues/7/comments?page=3&per_page=2"),
     ]
-    assert "summary comment unchanged on #7" in capsys.readouterr().out
+    assert f"summary comment unchanged on #7 as {ACTIONS_BOT}" in capsys.readouterr().out
 
 
 def test_rate_limits_and_server_errors_are_retried(job: Job, fake: FakeGitHub) -> None:
@@ -391,6 +207,7 @@ def test_rate_limits_and_server_errors_are_retried(job: Job, fake: FakeGitHub) -
         ("POST", f"{REPO}/check-runs"),
         ("PATCH", f"{REPO}/check-runs/1001"),  # 502
         ("PATCH", f"{REPO}/check-runs/1001"),
+        ("GET", f"{PREFIX}/user"),
         ("GET", f"{REPO}/issues/7/comments?per_page=100"),  # 429
         ("GET", f"{REPO}/issues/7/comments?per_page=100"),
         ("POST", f"{REPO}/issues/7/comments"),  # 403 primary rate limit, until the reset
@@ -516,3 +333,72 @@ def test_enterprise_and_defaults() -> None:
     assert Environment.from_environ({"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "o/r"}).api_url == (
         "https://api.github.com"
     )
+
+
+def needing_approval(monkeypatch: pytest.MonkeyPatch, *owners: str) -> None:
+    """The plan asks the canary's error to be approved by `owners` (what the base's governance owners ask)."""
+    from compiler.core.diagnostics import Severity
+    from compiler.plan import make
+    from compiler.plan.approvals import ApprovalNeeded
+
+    real = make.make_plan
+
+    def plan_with_need(*args: Any, **kwargs: Any) -> Any:
+        plan = real(*args, **kwargs)
+        finding = next(d for d in plan.head.result.diagnostics if d.severity is Severity.ERROR and not d.suppressed)
+        plan.approvals_needed.append(ApprovalNeeded(finding, owners, "canary raised in production"))
+        return plan
+
+    monkeypatch.setattr(make, "make_plan", plan_with_need)
+
+
+def test_the_report_says_who_approved_and_what_is_missing(
+    job: Job, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    needing_approval(monkeypatch, "alice", "acme/model-risk")
+    fake.pulls[7] = {"head": job.head, "base": job.base, "author": "mallory"}
+    fake.review("mallory", "APPROVED", job.head)
+    fake.review("alice", "APPROVED", "9" * 40)  # stale: an older commit
+    assert report("ml", *FAST) == 1
+    body = fake.comments[7][-1]["body"]
+    need = "CH500 `ml/models/scorer.yaml:32`: canary raised in production | `alice` or `acme/model-risk`"
+    row = f"| ❌ | {need} | **missing** |"
+    assert "**Approvals:** 0 of 1 given; 1 missing." in body
+    assert row in body
+    (run,) = fake.check_runs.values()
+    assert row in run["output"]["summary"]
+    # Approved on the head by an owner: named in both.
+    fake.review("alice", "APPROVED", job.head)
+    assert report("ml", *FAST) == 1  # the plan settles the finding; until then it stays an error (closed)
+    body = fake.comments[7][-1]["body"]
+    assert "**Approvals:** 1 of 1 given." in body
+    assert f"| ✅ | {need} | `alice` |" in body
+    assert f"| ✅ | {need} | `alice` |" in fake.check_runs[max(fake.check_runs)]["output"]["summary"]
+
+
+def test_approvals_unverifiable_fail_closed(
+    job: Job, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    needing_approval(monkeypatch, "alice")
+    fake.pulls[7] = {"head": job.head, "base": job.base, "author": "mallory"}
+    fake.review("alice", "APPROVED", job.head)
+    fake.faults = [Fault("GET", rf"{REPO}/pulls/7/reviews", 502, {"message": "Bad Gateway"}, times=100)]
+    assert report("ml", *FAST) == 1
+    err = capsys.readouterr().err
+    assert "cannot read the reviews of #7: GitHub is unavailable at" in err
+    assert "no approval is counted" in err
+    body = fake.comments[7][-1]["body"]
+    assert "_Approvals could not be verified: cannot read the reviews of #7: GitHub is unavailable" in body
+    assert "| ❌ | CH500 `ml/models/scorer.yaml:32`: canary raised in production | `alice` | **missing** |" in body
+
+
+def test_a_forged_charter_comment_is_left_alone(job: Job, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]) -> None:
+    forged = "<!-- charter-report -->\n## ✅ Charter\n\nAll governance approvals given."
+    fake.comment("mallory", forged)
+    assert report("ml", *FAST) == 1
+    assert [c["body"] == forged for c in fake.comments[7]] == [True, False]
+    assert fake.comments[7][1]["user"]["login"] == ACTIONS_BOT
+    assert fake.comments[7][1]["body"].startswith("<!-- charter-report -->\n## ❌ Charter\n")
+    out = capsys.readouterr().out
+    assert "summary comment created on #7 as github-actions[bot]" in out
+    assert "left alone 1 comment(s) carrying Charter's marker not written by github-actions[bot]" in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from compiler.commands.common import project_directory
 from compiler.core import exit_codes
@@ -22,6 +23,13 @@ def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: 
     )
     record.add_argument("reports", nargs="+", metavar="REPORT", help="JSON reports of charter gate data|eval|drift")
     record.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
+    record.add_argument(
+        "--artifact",
+        metavar="NAME",
+        help="in GitHub Actions: the artifact the report was uploaded as; with --artifact-digest, the record names "
+        "this run (GITHUB_RUN_ID, GITHUB_WORKFLOW_REF) and the artifact, which `charter github report` verifies",
+    )
+    record.add_argument("--artifact-digest", metavar="DIGEST", help="upload-artifact's `artifact-digest` output")
     record.set_defaults(run=_run_record)
 
 
@@ -43,7 +51,8 @@ def _run_record(args: argparse.Namespace) -> int:
         )
         return exit_codes.USAGE
     try:
-        records = [to_record(read_report(Path(p)), p, checked.resolved, current_date()) for p in args.reports]
+        origin = _origin(args)
+        records = [to_record(read_report(Path(p)), p, checked.resolved, current_date(), origin) for p in args.reports]
         filed = file_records(root, records)
     except Unusable as error:
         print(f"charter evidence record: {error}", file=sys.stderr)
@@ -61,3 +70,23 @@ def _run_record(args: argparse.Namespace) -> int:
         note = " (judged other specs than today's: stale)" if stale else ""
         print(f"recorded {item.path}: {item.record.gate} gate {item.record.verdict}{note}")
     return exit_codes.OK
+
+
+def _origin(args: argparse.Namespace) -> Any:
+    """The run and artifact the one report came from, when the workflow says (`--artifact`, `--artifact-digest`)."""
+    import os
+
+    from compiler.commands.evidence_record import Unusable, origin_in_actions
+
+    if args.artifact is None and args.artifact_digest is None:
+        return None
+    if args.artifact and args.artifact_digest == "":
+        raise Unusable(
+            "--artifact-digest is empty: the upload step gave no `artifact-digest` output "
+            "(actions/upload-artifact v4.6 or later gives it), so the record could not be verified"
+        )
+    if not (args.artifact and args.artifact_digest):
+        raise Unusable("--artifact and --artifact-digest go together: the artifact's name and its digest")
+    if len(args.reports) != 1:
+        raise Unusable("--artifact names the artifact of one report: record one report at a time")
+    return origin_in_actions(os.environ, args.artifact, args.artifact_digest)

@@ -14,7 +14,7 @@ import datetime
 import hashlib
 import json
 import stat
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from compiler.core import repofs
 from compiler.core.fsutil import write_atomic
-from compiler.core.models.evidence import Evidence
+from compiler.core.models.evidence import Evidence, Origin
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
 from compiler.core.safe_names import escape_for_people, path_segment_problem
@@ -64,8 +64,36 @@ def read_report(path: Path) -> dict[str, Any]:
     return report
 
 
-def to_record(report: dict[str, Any], source: str, resolved: Resolved, today: datetime.date) -> Evidence:
-    """The evidence record of one report; Unusable when it names no model or could not run."""
+def origin_in_actions(environ: Mapping[str, str], artifact: str, digest: str) -> Origin:
+    """The run recording the report, as GitHub Actions names it, and the artifact that holds the report.
+
+    `GITHUB_WORKFLOW_REF` is `owner/repo/.github/workflows/<file>@<ref>`; the digest is upload-artifact's
+    `artifact-digest` output (hex, or `sha256:` and hex).
+    """
+    run_id, workflow_ref = environ.get("GITHUB_RUN_ID", ""), environ.get("GITHUB_WORKFLOW_REF", "")
+    if not run_id.isdigit() or workflow_ref.count("/") < 2:
+        raise Unusable("--artifact-digest: GITHUB_RUN_ID and GITHUB_WORKFLOW_REF are not set; not in GitHub Actions")
+    workflow, _, ref = workflow_ref.split("/", 2)[2].rpartition("@")
+    data = {
+        "runId": int(run_id),
+        "workflow": workflow,
+        "ref": ref,
+        "artifact": artifact,
+        "artifactDigest": digest if digest.startswith("sha256:") else f"sha256:{digest}",
+    }
+    try:
+        return Origin.model_validate(data)
+    except ValidationError as error:
+        detail = error.errors()[0]
+        where = ".".join(str(part) for part in detail["loc"])
+        shown = escape_for_people(str(detail.get("input")))[:120]
+        raise Unusable(f"the run's origin cannot be recorded: `{where}` is `{shown}`: {detail['msg']}") from None
+
+
+def to_record(
+    report: dict[str, Any], source: str, resolved: Resolved, today: datetime.date, origin: Origin | None = None
+) -> Evidence:
+    """The evidence record of one report, made by the run `origin`; Unusable when it names no model or did not run."""
     judged = report.get("judged")
     if not isinstance(judged, dict) or not judged.get("model"):
         hint = " (run the data gate with --model)" if report.get("gate") == "data" else ""
@@ -78,12 +106,26 @@ def to_record(report: dict[str, Any], source: str, resolved: Resolved, today: da
     problem = path_segment_problem(version)
     if problem is not None:
         raise Unusable(f"{source}: version `{escape_for_people(version)[:80]}` cannot name a directory: {problem}")
+    record = {**measured(report), "waivers": waivers_in_force(resolved, model, today)}
+    if origin is not None:
+        record["origin"] = origin.model_dump(mode="json", by_alias=True)
+    try:
+        return Evidence.model_validate(record)
+    except ValidationError as error:
+        detail = error.errors()[0]
+        where = ".".join(str(part) for part in detail["loc"])
+        raise Unusable(f"{source}: not a gate report Charter can record: `{where}`: {detail['msg']}") from None
+
+
+def measured(report: dict[str, Any]) -> dict[str, Any]:
+    """What a record keeps of its report: everything but the waivers in force (the project's) and the origin."""
+    judged = report.get("judged") or {}
     record: dict[str, Any] = {
         "apiVersion": "charter/v1alpha1",
         "kind": "Evidence",
-        "model": model,
-        "version": version,
-        "gate": report["gate"],
+        "model": str(judged.get("model", "")),
+        "version": str(judged.get("version", "")),
+        "gate": report.get("gate"),
         "verdict": report.get("verdict"),
         "commit": judged.get("commit"),
         "charterVersion": report.get("charterVersion"),
@@ -92,16 +134,32 @@ def to_record(report: dict[str, Any], source: str, resolved: Resolved, today: da
         "subject": {k: v for k, v in (report.get("subject") or {}).items() if k != "file"},
         "inputs": report.get("inputs", []),
         "summary": report.get("summary", {}),
-        "waivers": waivers_in_force(resolved, model, today),
         "details": {k: v for k, v in report.items() if k not in _RUN_ONLY | _TYPED},
     }
     record.update({key: report[key] for key in _TYPED if key in report})
+    return record
+
+
+def differs_from_report(record: Evidence, raw: bytes) -> str | None:
+    """The first field of `record` that is not what its report (read from the run's artifact) says; None if none.
+
+    The record is rebuilt from the report as `charter evidence record` builds it, with the record's own waivers
+    and origin (which the report does not hold), and compared field by field.
+    """
     try:
-        return Evidence.model_validate(record)
-    except ValidationError as error:
-        detail = error.errors()[0]
-        where = ".".join(str(part) for part in detail["loc"])
-        raise Unusable(f"{source}: not a gate report Charter can record: `{where}`: {detail['msg']}") from None
+        report = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return "gate"
+    if not isinstance(report, dict) or report.get("gate") not in ("data", "eval", "drift"):
+        return "gate"
+    mine = record.model_dump(mode="json", by_alias=True, exclude_none=True)
+    kept = {key: mine[key] for key in ("waivers", "origin") if key in mine}
+    try:
+        rebuilt = Evidence.model_validate({**measured(report), **kept})
+    except ValidationError:
+        return "gate"
+    theirs = rebuilt.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return next((key for key in [*mine, *theirs] if mine.get(key) != theirs.get(key)), None)
 
 
 def waivers_in_force(resolved: Resolved, model: str, today: datetime.date) -> list[dict[str, Any]]:

@@ -49,6 +49,13 @@ def add_github_parser(commands: Any) -> argparse.ArgumentParser:
         help="breaking changes of this severity or worse fail the check (default: error)",
     )
     report.add_argument("--no-comment", action="store_true", help="publish the check run only")
+    report.add_argument(
+        "--app",
+        default="github-actions",
+        metavar="SLUG",
+        help="the GitHub App whose installation token runs the report: its bot `SLUG[bot]` writes the comment "
+        "(default: github-actions, the app of GITHUB_TOKEN); ignored for a user's token",
+    )
     report.add_argument("--dry-run", action="store_true", help="print the summary and the comment; send nothing")
     report.add_argument("--retries", type=int, default=5, metavar="N", help="retries on rate limits and 5xx")
     report.add_argument("--backoff", type=float, default=1.0, metavar="SECONDS", help="first retry delay; doubles")
@@ -101,6 +108,64 @@ def run_report(args: argparse.Namespace) -> int:
     return _Report(args, path, environment, settings).run()
 
 
+def _plan_text(plan: Any, note: str | None, approvals: list[str]) -> Any:
+    """What the plan adds to the check run and the comment: its Markdown, its breaking changes, the approvals."""
+    from compiler.core.diagnostics import Severity
+    from compiler.integrations.github import publish
+
+    if plan is None:
+        return publish.PlanText(None, note, None, approvals)
+    from compiler.plan.report import render_markdown
+
+    markdown = render_markdown(plan, limit=publish.SUMMARY_LIMIT - 5_000, heading="###")
+    counts = {s: sum(1 for c in plan.breaking if c.severity is s) for s in Severity}
+    breaking = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) or None
+    return publish.PlanText(markdown, note, breaking, approvals)
+
+
+def settle_exit_code(plan: Any, approvals: list[Any], code: int) -> int:
+    """The exit code once GitHub's approvals are counted: the hook where `compiler.plan.approvals` settles them.
+
+    An approval settles the governance finding it was asked for; until the plan can take them, nothing is
+    settled, so every finding that needs an approval stays an error (closed, never open).
+    """
+    del plan, approvals
+    return code
+
+
+def evidence_claims(plan: Any, project: Path, root: Path) -> list[Any]:
+    """The head's evidence records that the base does not hold as they are, with the workflow that may make them.
+
+    A record the base already holds was judged when it entered the default branch; the workflow comes from the
+    base's `outputs.workflows`, so the pull request cannot name another.
+    """
+    from compiler.core import repofs
+    from compiler.integrations.github.evidence_origin import Claim, workflow_path
+    from compiler.stages.load import MAX_FILE_BYTES
+    from compiler.stages.render import gate_workflow
+
+    held = {r.path: r.evidence for entry in plan.base.result.evidence.values() for r in entry.records.values()}
+    base_project = plan.base.result.project
+    workflows = base_project.spec.outputs.workflows if base_project is not None else ".github/workflows"
+    try:
+        prefix = project.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        prefix = "."
+    sources = plan.head.result.input
+    claims = []
+    for entry in plan.head.result.evidence.values():
+        for gate, record in sorted(entry.records.items()):
+            if held.get(record.path) == record.evidence:
+                continue
+            try:
+                text = sources.read(sources.inside(record.path), MAX_FILE_BYTES).decode("utf-8")
+            except (repofs.Refused, repofs.TooLarge, OSError, UnicodeDecodeError):
+                text = ""  # read once already; if it changed under us, the finding goes at the record's top
+            workflow = workflow_path(prefix, workflows, gate_workflow(entry.model, gate))
+            claims.append(Claim(record.evidence, record.file, text, workflow))
+    return claims
+
+
 class _Report:
     def __init__(self, args: argparse.Namespace, path: Path, environment: Any, settings: Any) -> None:
         self.args, self.path, self.env, self.settings = args, path, environment, settings
@@ -119,7 +184,7 @@ class _Report:
         return self.repo
 
     def run(self) -> int:
-        from compiler.core.diagnostics import Severity, exit_code
+        from compiler.core.diagnostics import exit_code
         from compiler.integrations.github import publish
         from compiler.integrations.gitops.git import GitError, Repo
         from compiler.stages.pipeline import check_path
@@ -134,41 +199,27 @@ class _Report:
                 self.say(f"cannot read pull request #{number}: {self.describe(error)}", error=True)
         head_sha = self.args.sha or head_sha or self.env.sha
         base = self.args.base or base_sha
-        plan = None
-        plan_note = None if base else "no base revision (not a pull request, and no --base)"
-        if base:
-            from compiler.plan.make import make_plan
-
-            try:
-                plan = make_plan(self.path, base, fail_on=self.args.fail_on)
-            except GitError as error:
-                plan_note = f"cannot plan against `{base}`: {error}"
-                self.say(plan_note, error=True)
+        plan, plan_note = self.plan(base)
         result = plan.head.result if plan is not None else check_path(self.path)
         code = plan.exit_code() if plan is not None else exit_code(result.diagnostics)
         try:
             root = Repo.discover(self.path).root
         except GitError:
             root = Path.cwd()
-        annotations = publish.to_annotations(result.diagnostics, root)
-        breaking = None
-        plan_markdown = None
-        if plan is not None:
-            from compiler.plan.report import render_markdown
-
-            plan_markdown = render_markdown(plan, limit=publish.SUMMARY_LIMIT - 5_000, heading="###")
-            counts = {s: sum(1 for c in plan.breaking if c.severity is s) for s in Severity}
-            breaking = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) or None
+        approvals, approvals_note = self.approvals(plan, number, head_sha)
+        code = settle_exit_code(plan, approvals, code)
+        unconfirmed = self.evidence_origins(plan, root)  # a record GitHub does not confirm is not evidence
+        diagnostics = [*result.diagnostics, *unconfirmed]
+        code = code or exit_code(unconfirmed)
+        annotations = publish.to_annotations(diagnostics, root)
         content = publish.content(
             self.args.name,
-            result.diagnostics,
+            diagnostics,
             files=result.files,
             specs=result.spec_count,
             failed=bool(code),
             annotations_=annotations,
-            plan_markdown=plan_markdown,
-            plan_note=plan_note,
-            breaking=breaking,
+            plan=_plan_text(plan, plan_note, publish.approvals_section(approvals, approvals_note)),
             commit=head_sha,
         )
         if self.args.dry_run:
@@ -178,6 +229,61 @@ class _Report:
             return code
         self.publish(content, head_sha, number)
         return code
+
+    def plan(self, base: str | None) -> tuple[Any, str | None]:
+        """The plan against `base`, or why there is none."""
+        from compiler.integrations.gitops.git import GitError
+        from compiler.plan.make import make_plan
+
+        if not base:
+            return None, "no base revision (not a pull request, and no --base)"
+        try:
+            return make_plan(self.path, base, fail_on=self.args.fail_on), None
+        except GitError as error:
+            note = f"cannot plan against `{base}`: {error}"
+            self.say(note, error=True)
+            return None, note
+
+    def evidence_origins(self, plan: Any, root: Path) -> list[Any]:
+        """Findings for the evidence records the pull request adds or changes that GitHub does not confirm."""
+        from compiler.core.diagnostics import Diagnostic
+        from compiler.integrations.github.evidence_origin import verify_origins
+
+        claims = evidence_claims(plan, self.path, root) if plan is not None else []
+        if not claims:
+            return []
+        if self.args.dry_run:
+            message = "not confirmed: a dry run asks GitHub nothing, and an unconfirmed record is not evidence"
+            return [Diagnostic.of("CH853", message, claim.file, line=1, column=1) for claim in claims]
+        from compiler.commands.evidence_record import differs_from_report
+        from compiler.integrations.github.evidence_origin import Download
+
+        download = Download(self.env.token, self.settings.timeout)
+        return verify_origins(claims, self.github(), download, differs_from_report)
+
+    def approvals(self, plan: Any, number: int | None, head_sha: str | None) -> tuple[list[Any], str | None]:
+        """The approvals the plan needs, as GitHub's reviews settle them; none settled when GitHub cannot say."""
+        from compiler.plan.approvals import Approval
+
+        needed = list(plan.approvals_needed) if plan is not None else []
+        if not needed:
+            return [], None
+        unsettled = [Approval(need) for need in needed]
+        if self.args.dry_run:
+            return unsettled, "a dry run asks GitHub nothing"
+        if number is None or head_sha is None:
+            return unsettled, "no pull request to read reviews from"
+        from compiler.integrations.github.approvals import Unverifiable, verify
+
+        try:
+            return verify(needed, self.github().get_pull(number), self.client, Approval, head_sha=head_sha), None
+        except Unverifiable as error:
+            cause = error.__cause__ if isinstance(error.__cause__, Exception) else error
+            note = f"cannot read the reviews of #{number}: {self.describe(cause)}"
+        except Exception as error:  # noqa: BLE001 - fail closed: nothing is settled, and the reason is shown
+            note = f"cannot read the reviews of #{number}: {self.describe(error)}"
+        self.say(note + "; no approval is counted", error=True)
+        return unsettled, note
 
     def publish(self, content: Any, head_sha: str | None, number: int | None) -> None:
         from compiler.integrations.github import publish
@@ -202,8 +308,12 @@ class _Report:
             return
         try:
             issue = self.github().get_issue(number)
-            outcome = publish.upsert_comment(issue, content.comment, publish.marker(content.name))
-            self.say(f"summary comment {outcome} on #{number}")
+            identity = publish.token_identity(self.client, self.args.app)
+            tag = publish.marker(content.name)
+            outcome, ignored = publish.upsert_comment(issue, content.comment, tag, identity)
+            self.say(f"summary comment {outcome} on #{number} as {identity.login}")
+            if ignored:
+                self.say(f"left alone {ignored} comment(s) carrying Charter's marker not written by {identity.login}")
         except Exception as error:  # noqa: BLE001 - as above
             self.say(f"no summary comment: {self.describe(error)}; the exit code is the findings'", error=True)
 

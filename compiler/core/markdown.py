@@ -6,6 +6,12 @@ HTML, a mention, a table cell break, a second line, or a terminal control
 sequence; and code spans must not be broken out of. Every Markdown writer
 escapes through this module, so the rules are written once.
 
+Links and images are spec text's way to dress a claim up as Charter's (`[approved by the Model Risk
+Committee](https://...)`, a tracking `![x](https://...)`): `text` escapes the brackets that open a link, an
+image or a reference (`\\[`), HTML is already entities, and a bare `https://` or `www.` loses the character
+GitHub's autolinker keys on (`https\\://`, `www\\.`), so the URL shows as text and goes nowhere. Charter's
+own links are written by Charter around escaped text, so they keep working.
+
 Two contexts differ in what they must keep byte-stable: reports and comments
 (`text`, `code`, `inline`) show prose as written, with only what is dangerous
 escaped; model cards (`card_text`, `card_code`), committed files that GitHub and
@@ -24,6 +30,8 @@ _LINE_BREAKS = re.compile(r"[\r\n]+")
 _BACKTICK_RUNS = re.compile(r"`+")
 _CODE_SPANS = re.compile(r"(`[^`\n]*`)")
 _CARD_MARKUP = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+# What GitHub's autolinker (cmark-gfm) turns into a link without any markup: `https://x`, `www.x`.
+_BARE_LINKS = re.compile(r"(?i)\b(https?|ftp)(:)(?=//)|\b(www)(\.)")
 # HTML and mentions: what GitHub would render or notify from a comment.
 _ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("@", "&#64;"))
 
@@ -37,12 +45,18 @@ def _cell_safe(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _inert_links(text: str) -> str:
+    """Break bare URLs for the autolinker: a backslash before the `:` of `https://` and the `.` of `www.`."""
+    return _BARE_LINKS.sub(lambda m: f"{m[1] or m[3]}\\{m[2] or m[4]}", text)
+
+
 def text(value: Any) -> str:
-    """Plain text: no HTML, no mentions, no table breaks, one line, control and bidi characters as escapes."""
+    """Plain text: no HTML, links, images, mentions or table breaks; one line; control and bidi characters escaped."""
     escaped = escape_for_people(str(value).replace("\\", "\\\\"))
     for raw, entity in _ENTITIES:
         escaped = escaped.replace(raw, entity)
-    return _cell_safe(_one_line(escaped))
+    escaped = escaped.replace("[", "\\[").replace("]", "\\]")
+    return _inert_links(_cell_safe(_one_line(escaped)))
 
 
 def code(value: Any) -> str:
@@ -68,7 +82,7 @@ def fence(body: str, minimum: int = 3) -> str:
 def card_text(value: Any) -> str:
     """Spec text in a model card: one line, no markup, no HTML, control and bidi characters as escapes."""
     shown = " ".join(escape_for_people(str(value)).split())
-    return _CARD_MARKUP.sub(r"\\\1", shown).replace("&", "&amp;")
+    return _inert_links(_CARD_MARKUP.sub(r"\\\1", shown).replace("&", "&amp;"))
 
 
 def card_code(value: Any) -> str:

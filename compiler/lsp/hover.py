@@ -7,6 +7,8 @@ import re
 from lsprotocol import types
 
 from compiler.core.codes import lookup
+from compiler.core.markdown import code
+from compiler.core.markdown import text as md
 from compiler.core.models import CONTRACT_KIND
 from compiler.core.models.common import CharterModel
 from compiler.core.models.model import Model
@@ -77,19 +79,24 @@ def _about(project: Workspace, uri: str, cursor: Cursor) -> list[str]:
 
 
 def summary(checked: Checked, target: Target) -> str:
-    """A few lines on what a reference names: its kind, name, file and what matters of it."""
+    """A few lines on what a reference names: its kind, name, file and what matters of it.
+
+    Spec text is escaped like every Markdown output (`compiler.core.markdown`): a description cannot put a link
+    or an image in the editor's hover.
+    """
     if target.kind == COLUMN:
         return _column(checked, target)
     if target.kind == RULE:
         return _rule(checked, target)
     spec = find(checked, target.kind, target.name)
     if spec is None:
-        return f"no {target.kind} named `{target.name}`"
-    lines = [f"**{target.kind}** `{target.name}` in `{spec.file}`"]
+        return f"no {target.kind} named {code(target.name)}"
+    lines = [f"**{target.kind}** {code(target.name)} in {code(spec.file)}"]
     if spec.contract is not None:
         contract = spec.contract
-        lines.append(f"{contract.name or contract.id} {contract.version or ''} ({contract.status or 'no status'})")
-        lines.append(f"{len(contract.columns)} columns: " + ", ".join(column.name for column in contract.columns))
+        about = f"{contract.name or contract.id} {contract.version or ''} ({contract.status or 'no status'})"
+        lines.append(md(about))
+        lines.append(f"{len(contract.columns)} columns: " + ", ".join(md(column.name) for column in contract.columns))
     lines.extend(_model_lines(spec))
     return "\n\n".join(line.strip() for line in lines if line.strip())
 
@@ -99,10 +106,13 @@ def _model_lines(spec: Spec) -> list[str]:
     if not isinstance(model, CharterModel):
         return []
     metadata = getattr(model, "metadata", None)
-    lines = [getattr(metadata, "description", None) or "", f"owner: {getattr(metadata, 'owner', None) or 'none'}"]
+    lines = [
+        md(getattr(metadata, "description", None) or ""),
+        f"owner: {md(getattr(metadata, 'owner', None) or 'none')}",
+    ]
     if isinstance(model, Model):
         body = model.spec
-        lines.append(f"{body.task}, version {body.version}, risk tier {body.risk_tier}")
+        lines.append(md(f"{body.task}, version {body.version}, risk tier {body.risk_tier}"))
     if isinstance(model, Policy):
         lines.append("rules: " + ", ".join(rule.name for rule in model.spec.validations))
     return lines
@@ -112,7 +122,7 @@ def _column(checked: Checked, target: Target) -> str:
     contract = find(checked, CONTRACT_KIND, target.contract or "")
     columns = contract.contract.find(target.name) if contract is not None and contract.contract is not None else []
     if not columns:
-        return f"no column `{target.name}` in contract `{target.contract}`"
+        return f"no column {code(target.name)} in contract {code(target.contract)}"
     column = columns[0]
     facts = [column.logical_type or "no logical type", "required" if column.required else "optional"]
     if column.classification:
@@ -120,20 +130,20 @@ def _column(checked: Checked, target: Target) -> str:
     if column.tags:
         facts.append("tags " + ", ".join(column.tags))
     table = f"{column.table}." if column.table else ""
-    return f"**column** `{table}{column.name}` of contract `{target.contract}`\n\n" + ", ".join(facts)
+    return f"**column** {code(table + column.name)} of contract {code(target.contract)}\n\n" + md(", ".join(facts))
 
 
 def _rule(checked: Checked, target: Target) -> str:
     policy = find(checked, "Policy", target.policy or "")
     if policy is None or not isinstance(policy.model, Policy):
-        return f"no policy named `{target.policy}`"
+        return f"no policy named {code(target.policy)}"
     rule = next((rule for rule in policy.model.spec.validations if rule.name == target.name), None)
     if rule is None:
-        return f"policy `{target.policy}` has no rule `{target.name}`"
-    lines = [f"**rule** `{rule.name}` of policy `{target.policy}` ({rule.severity})"]
+        return f"policy {code(target.policy)} has no rule {code(target.name)}"
+    lines = [f"**rule** {code(rule.name)} of policy {code(target.policy)} ({rule.severity})"]
     lines += [
-        rule.description or "",
-        rule.message or "",
-        "references: " + "; ".join(rule.references) if rule.references else "",
+        md(rule.description or ""),
+        md(rule.message or ""),
+        md("references: " + "; ".join(rule.references)) if rule.references else "",
     ]
     return "\n\n".join(line.strip() for line in lines if line.strip())

@@ -211,7 +211,12 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
 
 
 def _pipeline_file(spec: Spec) -> str:
-    return f"model-{spec.name}.yml"
+    return gate_workflow(spec.name, "eval")
+
+
+def gate_workflow(model: str, gate: str) -> str:
+    """The generated workflow (in `outputs.workflows`) whose runs record `gate`'s evidence of `model`."""
+    return f"monitor-{model}.yml" if gate == "drift" else f"model-{model}.yml"
 
 
 def _monitor(job: _ModelRender) -> Output | None:
@@ -236,7 +241,7 @@ def _monitor(job: _ModelRender) -> Output | None:
         "pipeline_file": _pipeline_file(spec),
     }
     text = render_template("model-monitor.yml.j2", **job.base, source=job.source, model=job.view, monitoring=monitoring)
-    return Output(f"{settings.outputs.workflows}/monitor-{spec.name}.yml", text, spec.file)
+    return Output(f"{settings.outputs.workflows}/{gate_workflow(spec.name, 'drift')}", text, spec.file)
 
 
 def _reads_data(choices: list[data_access.ServerChoice], settings: ProjectSpec) -> dict[str, Any]:

@@ -100,6 +100,26 @@ class WaiverInForce(CharterModel):
     approvers: list[NonEmptyText]
 
 
+class Origin(CharterModel):
+    """Where a record was made: a run of the model's generated workflow, and the gate report artifact it filed.
+
+    `charter github report` asks GitHub whether this run, of this workflow file, on the default branch, uploaded an
+    artifact of this name with this digest (`compiler/integrations/github/evidence_origin.py`); a record that says
+    nothing of its origin, or whose origin GitHub does not confirm, is not evidence in a pull request.
+    """
+
+    run_id: Annotated[int, Field(gt=0)]
+    """`GITHUB_RUN_ID` of the run that recorded it."""
+    workflow: Annotated[str, StringConstraints(pattern=r"^\.github/workflows/[^/@]+\.ya?ml$", max_length=200)]
+    """The workflow file, as `GITHUB_WORKFLOW_REF` names it: `.github/workflows/model-<name>.yml`."""
+    ref: Annotated[str, StringConstraints(pattern=r"^refs/[^\s]+$", max_length=300)]
+    """The ref the workflow ran at: `refs/heads/<default branch>`."""
+    artifact: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    """The name of the artifact holding the gate's report (`eval-gate`)."""
+    artifact_digest: Digest
+    """Its digest, as upload-artifact reports it and GitHub's artifact API lists it."""
+
+
 class Evidence(CharterModel):
     """What one gate measured for one model version, and against which specs."""
 
@@ -126,3 +146,5 @@ class Evidence(CharterModel):
     """Waivers of the model in force when the evidence was recorded."""
     details: dict[str, Any] = Field(default_factory=dict)
     """What else the gate reported (drift statistics, data rule counts)."""
+    origin: Origin | None = None
+    """The run and artifact the record came from; None when recorded outside GitHub Actions (not evidence in a PR)."""

@@ -6,6 +6,10 @@ first 50 and updated with each next 50 (GitHub appends them); the last
 update completes it with its conclusion. The comment on the pull request
 holds the plan; it is found again by a hidden marker and edited in place,
 so a pull request has one Charter comment however often the job runs.
+
+The marker alone proves nothing: anyone can write it in a comment of their own. Charter's comment is the one
+carrying the marker **and** written by the identity of the token Charter runs with (`token_identity`); a
+comment by anyone else is never edited, whatever it says.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from compiler import __version__
 from compiler.core.diagnostics import Diagnostic, sort_diagnostics
@@ -28,6 +32,10 @@ ANNOTATIONS_PER_REQUEST = 50
 MARKER = "<!-- charter-report -->"
 SUMMARY_LIMIT = 65_000  # the Checks API takes 65,535 characters of summary
 MESSAGE_LIMIT = 60_000
+
+
+# The bot GitHub Actions' GITHUB_TOKEN writes as: the `github-actions` app's bot user.
+ACTIONS_APP = "github-actions"
 
 
 def marker(name: str) -> str:
@@ -112,19 +120,133 @@ def _output(content: Content, batch: Sequence[dict[str, Any]]) -> dict[str, Any]
 # --- the comment ------------------------------------------------------------------------------
 
 
-def upsert_comment(issue: Any, body: str, tag: str = MARKER) -> str:
-    """Edit the comment that carries `tag`, or create it: returns created, updated or unchanged."""
+@dataclass(frozen=True)
+class Identity:
+    """Who the token writes as: a login, and whether GitHub shows it as a bot (type `Bot`)."""
+
+    login: str
+    bot: bool
+
+    def wrote(self, comment: Any) -> bool:
+        user = comment.user
+        if user is None:
+            return False  # a deleted account ("ghost") is nobody's comment to edit
+        same = str(user.login).lower() == self.login.lower()
+        return same and (not self.bot or user.type == "Bot")
+
+
+def token_identity(client: Any, app: str = ACTIONS_APP) -> Identity:
+    """The identity the token writes comments as.
+
+    A user's token (a personal access token, an OAuth token) answers `GET /user` with its login. An installation
+    token (GitHub Actions' GITHUB_TOKEN, a GitHub App's) cannot: GitHub answers 403 "Resource not accessible by
+    integration", and an installation token cannot read its app either (`GET /app` takes the app's JWT). What it
+    writes is signed by the app's bot user, `<app slug>[bot]` with type `Bot`: `github-actions[bot]` for
+    GITHUB_TOKEN, or the slug given with `--app` for another app. A `[bot]` login cannot be a user's (brackets are
+    not allowed in user names), so a person cannot pass for it. Any other failure is raised: with no identity,
+    no comment is edited.
+    """
+    from github import GithubException, RateLimitExceededException
+
+    try:
+        _, data = client.requester.requestJsonAndCheck("GET", "/user")
+    except RateLimitExceededException:
+        raise
+    except GithubException as error:
+        if error.status == 403:
+            return Identity(f"{app}[bot]", True)
+        raise
+    if not isinstance(data, dict) or not isinstance(data.get("login"), str):
+        raise ValueError("GET /user answered without a login")
+    return Identity(data["login"], data.get("type") == "Bot")
+
+
+def upsert_comment(issue: Any, body: str, tag: str, author: Identity) -> tuple[str, int]:
+    """Edit the comment by `author` that carries `tag`, or create it.
+
+    Any other comment by the same identity with the tag gets the same body: GITHUB_TOKEN is shared by every
+    workflow of the repository, so a workflow a pull request adds could post a second "Charter" comment as
+    `github-actions[bot]`; it then says what Charter says. Returns created, updated or unchanged, and how many
+    comments by others carried the tag (left alone).
+    """
+    ignored = 0
+    outcome = None
     for comment in issue.get_comments():
-        if tag in (comment.body or ""):
-            if comment.body == body:
-                return "unchanged"
+        if tag not in (comment.body or ""):
+            continue
+        if not author.wrote(comment):
+            ignored += 1
+        elif comment.body == body:
+            outcome = outcome or "unchanged"
+        else:
             comment.edit(body)
-            return "updated"
-    issue.create_comment(body)
-    return "created"
+            outcome = outcome or "updated"
+    if outcome is None:
+        issue.create_comment(body)
+        outcome = "created"
+    return outcome, ignored
+
+
+# --- approvals --------------------------------------------------------------------------------
+
+
+class _Need(Protocol):
+    @property
+    def finding(self) -> Diagnostic: ...
+
+    @property
+    def owners(self) -> tuple[str, ...]: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def mode(self) -> str: ...
+
+
+class _Approval(Protocol):
+    """`compiler.plan.approvals.Approval`, read without importing the plan (a layer above)."""
+
+    @property
+    def needed(self) -> _Need: ...
+
+    @property
+    def by(self) -> tuple[str, ...]: ...
+
+
+def approvals_section(approvals: Sequence[_Approval], note: str | None) -> list[str]:
+    """Which approvals the change needs, who gave each, which are missing; logins as code, so nobody is pinged."""
+    if not approvals:
+        return []
+    missing = sum(1 for approval in approvals if not approval.by)
+    head = f"**Approvals:** {len(approvals) - missing} of {len(approvals)} given"
+    lines = ["", head + (f"; {missing} missing." if missing else "."), ""]
+    if note:
+        lines += [f"_Approvals could not be verified: {md(note)}. The findings that need them stay errors._", ""]
+    lines += ["| | needed for | from | approved by |", "| --- | --- | --- | --- |"]
+    for approval in approvals:
+        need = approval.needed
+        joined = " and " if need.mode == "all" else " or "
+        owners = joined.join(code(owner) for owner in need.owners) or "nobody named"
+        d = need.finding
+        place = code(f"{d.file}:{d.line}" if d.line else d.file or "-")
+        given = ", ".join(code(login) for login in approval.by) or "**missing**"
+        icon = "✅" if approval.by else "❌"
+        lines.append(f"| {icon} | {d.code} {place}: {md(need.reason)} | {owners} | {given} |")
+    return lines
 
 
 # --- what to say ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanText:
+    """What the plan adds to the report: its Markdown (or why there is none), breaking changes, approvals."""
+
+    markdown: str | None
+    note: str | None
+    breaking: str | None
+    approvals: Sequence[str] = ()
 
 
 def content(
@@ -135,11 +257,10 @@ def content(
     specs: int,
     failed: bool,
     annotations_: list[dict[str, Any]],
-    plan_markdown: str | None,
-    plan_note: str | None,
-    breaking: str | None,
+    plan: PlanText,
     commit: str | None,
 ) -> Content:
+    breaking, approvals = plan.breaking, plan.approvals
     tally, waived = markdown_report.tally(diagnostics)
     title = tally if diagnostics else "All checks passed"
     if breaking:
@@ -151,11 +272,11 @@ def content(
         lines.append(f"\n**Breaking changes:** {breaking}; the pull request comment has the plan.")
     if len(annotations_) < len(diagnostics):
         lines.append(f"\n{len(diagnostics) - len(annotations_)} findings are outside the repository (listed below).")
-    lines.append("")
+    lines += [*approvals, ""]
     used = sum(len(line) + 1 for line in lines)
     lines += markdown_report.findings_table(diagnostics, budget=SUMMARY_LIMIT - 500 - used)
     if not diagnostics:
-        lines = ["**All checks passed**" + f" in {plural(files, 'file')}, {plural(specs, 'spec')}."]
+        lines = ["**All checks passed**" + f" in {plural(files, 'file')}, {plural(specs, 'spec')}.", *approvals]
     summary = "\n".join(lines)
     conclusion = "failure" if failed else "success"
     icon = "❌" if failed else "✅"
@@ -166,10 +287,11 @@ def content(
         f"**Check:** {tally}{f' ({waived} waived)' if waived else ''} in {plural(files, 'file')}.",
         "",
     ]
-    if plan_markdown is not None:
-        body.append(plan_markdown.rstrip())
+    if plan.markdown is not None:
+        body.append(plan.markdown.rstrip())
     else:
-        body.append(f"_No plan: {md(plan_note or 'no base revision')}_")
+        body.append(f"_No plan: {md(plan.note or 'no base revision')}_")
+    body += approvals
     short = commit[:7] if commit else "?"
     body += ["", f"<sub>charter {md(__version__)} · commit {code(short)}</sub>", ""]
     return Content(name, title[:255], summary[:SUMMARY_LIMIT], conclusion, annotations_, "\n".join(body))
