@@ -17,7 +17,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from live_servers import S3, Postgres, moto_s3, postgres
+from live_servers import S3, Postgres, moto_s3, postgres, trust
 from pyarrow import csv
 from ruamel.yaml import YAML
 from test_gates_support import CREDIT, check_of, run_gate
@@ -140,6 +140,7 @@ def project(tmp_path: Path, s3: S3, pg: Postgres, monkeypatch: pytest.MonkeyPatc
     )  # fmt: skip
     with holdout_path.open("w", encoding="utf-8") as out:
         yaml.dump(holdout, out)
+    trust(root, s3=s3, pg=pg)
     for key, value in {**s3.environment, **pg.environment}.items():
         monkeypatch.setenv(key, value)
     return root
@@ -362,8 +363,8 @@ def test_locations_split_into_what_is_listed_and_what_is_kept(
     ("kind", "location", "message"),
     [
         ("s3", "https://lake/a", "server location 'https://lake/a' is not a s3 location"),
-        ("local", "/etc/passwd", "local server path '/etc/passwd' leaves the working directory"),
-        ("local", "data/../../secrets", "local server path 'data/../../secrets' leaves the working directory"),
+        ("local", "/etc/passwd", "local server path '/etc/passwd' leaves the project"),
+        ("local", "data/../../secrets", "local server path 'data/../../secrets' leaves the project"),
     ],
 )
 def test_locations_that_cannot_be_read_are_refused(kind: str, location: str, message: str) -> None:

@@ -23,6 +23,7 @@ import duckdb
 from compiler.gates.errors import UnusableInput
 
 if TYPE_CHECKING:
+    from compiler.gates.project import Reach
     from compiler.gates.servers import Backend
 
 # `table`: a typed table in a database, read like Parquet.
@@ -133,8 +134,11 @@ def file_format(path: Path) -> Format:
     return "parquet" if magic == b"PAR1" else "csv"
 
 
-def open_input(paths: Sequence[str] | None, server: tuple[Any, str, str, str] | None, what: str) -> Source:
-    """Local files (`--data`), or a contract's server (`--server`): (contract, id, server name, table)."""
+def open_input(
+    paths: Sequence[str] | None, server: tuple[Any, str, str, str] | None, what: str, *, reach: Reach
+) -> Source:
+    """Local files (`--data`), or a contract's server (`--server`): (contract, id, server name, table), contacted
+    only when the Project trusts it (`reach`)."""
     if server is None:
         return open_source(paths or (), what)
     if paths:
@@ -142,7 +146,7 @@ def open_input(paths: Sequence[str] | None, server: tuple[Any, str, str, str] | 
     from compiler.gates.servers import Table, open_server
 
     contract, contract_id, name, physical_name = server
-    label, backend = open_server(contract, contract_id, name, physical_name, pushdown=what == "data")
+    label, backend = open_server(contract, contract_id, name, physical_name, pushdown=what == "data", reach=reach)
     if isinstance(backend, Table):
         return Source(label, (), "table", backend)
     return Source(label, tuple(backend.files), "csv" if backend.format == "csv" else "parquet", backend)
