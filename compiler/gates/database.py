@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.core.endpoints import DEFAULT_PORTS, Allowed
+from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
 
 _KINDS = {"postgres": "postgres", "redshift": "redshift"}
@@ -176,7 +177,7 @@ class Database:
                 cursor.execute(text, params)
                 rows = cursor.fetchall() if cursor.description is not None else []
         except psycopg.Error as error:
-            raise UnusableInput(f"{self.display}: {_sqlstate(error)}{_first_line(error)}") from None
+            raise engine_error(self.display, error) from None
         return Rows(rows)
 
     def columns(self, schema: str, table: str) -> dict[str, str]:
@@ -208,7 +209,7 @@ class Database:
                 cursor.execute(sql)
                 row = cursor.fetchone() if cursor.description is not None else None
         except psycopg.Error as error:
-            raise UnusableInput(f"{_sqlstate(error)}{_first_line(error)}") from None
+            raise engine_error(None, error) from None
         return row[0] if row is not None and len(row) == 1 else row
 
     def batches(self, sql: str) -> Iterator[list[tuple[Any, ...]]]:
@@ -223,7 +224,7 @@ class Database:
                 while batch := cursor.fetchmany(FETCH_BATCH_ROWS):
                     yield batch
         except psycopg.Error as error:
-            raise UnusableInput(f"{self.display}: {_sqlstate(error)}{_first_line(error)}") from None
+            raise engine_error(self.display, error) from None
 
 
 def duckdb_text(value: Any) -> str:
@@ -263,11 +264,6 @@ _ARRAY_ELEMENTS = {
     "_varchar": "character varying",
     "_bool": "boolean",
 }
-
-
-def _sqlstate(error: Any) -> str:
-    state = getattr(error, "sqlstate", None)
-    return f"[SQLSTATE {state}] " if state else ""
 
 
 def _first_line(error: BaseException) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
+from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
 
 if TYPE_CHECKING:
@@ -194,7 +195,7 @@ def attach(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     try:
         source.backend.attach(con)
     except duckdb.Error as error:
-        raise UnusableInput(f"{source.label}: {_first_line(error)}") from None
+        raise engine_error(source.label, error) from None
 
 
 def query(
@@ -215,7 +216,7 @@ def query(
             hint="raise --memory-limit, or give the runner more memory",
         ) from None
     except duckdb.Error as error:
-        raise UnusableInput(f"{source.label}: cannot read as {source.format.upper()}: {_first_line(error)}") from None
+        raise engine_error(f"{source.label}: cannot read as {source.format.upper()}", error) from None
 
 
 def columns(con: duckdb.DuckDBPyConnection, source: Source, *, all_varchar: bool = False) -> dict[str, str]:

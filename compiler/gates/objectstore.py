@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from compiler.core.repofs import Refused, inspect, relative_parts
+from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
 
 OBJECT_STORE_TYPES = ("s3", "gcs", "azure", "local")
@@ -256,7 +257,7 @@ def dataset(filesystem: Any, files: list[str], fmt: str, *, all_text: bool, deli
             files, filesystem=filesystem, format=ds.CsvFileFormat(parse_options=parse, convert_options=text)
         )
     except (OSError, ValueError) as error:
-        raise UnusableInput(f"cannot read {fmt.upper()}: {_first_line(error)}") from None
+        raise engine_error(f"cannot read {fmt.upper()}", error) from None
 
 
 def _first_line(error: BaseException) -> str:
