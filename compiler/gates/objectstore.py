@@ -143,7 +143,12 @@ def list_local(root: Path, location: Location) -> list[str]:
     if stat.S_ISREG(info.st_mode):
         return [str(root / base)] if info.st_size and location.pattern is None else []
     if not stat.S_ISDIR(info.st_mode):
-        raise UnusableInput(f"local server path {location.display!r}: not a regular file or a directory")
+        what = "a symbolic link; Charter does not follow links" if stat.S_ISLNK(info.st_mode) else "not a file"
+        raise UnusableInput(
+            f"local server path {location.display!r}: `{base}` is {what}",
+            hint="the gates read a regular file or a folder inside the project, as with --data",
+            code=LOCATION_REFUSED,
+        )
     files = []
     for folder, directories, names in os.walk(root / base, followlinks=False):
         directories[:] = sorted(d for d in directories if not os.path.islink(os.path.join(folder, d)))
