@@ -276,6 +276,15 @@ def test_object_store_locations_stay_in_their_bucket_and_prefix(location: str) -
     assert "could leave its bucket or prefix" in refused.value.message
 
 
+@pytest.mark.parametrize("region", ["x@evil.example/", "eu-west-1.evil.example", "EU-WEST-1"])
+def test_an_s3_region_that_could_name_another_host_is_refused(region: str) -> None:
+    from compiler.core.endpoints import Refusal, judge
+
+    refused = judge({"type": "s3", "location": "s3://lake/a/", "region": region}, None)
+    assert isinstance(refused, Refusal)
+    assert (refused.field, refused.message) == ("region", f"region `{region}` is not an AWS region name")
+
+
 def test_an_azure_account_is_trusted_only_when_listed() -> None:
     from compiler.core.endpoints import Allowed, Refusal, judge
     from compiler.core.models.project import Project

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.core.models import patterns
 from compiler.core.models.endpoints import TrustedEndpoints, TrustedHost
 from compiler.core.models.project import Project
 
@@ -87,6 +88,10 @@ def judge(server: Mapping[str, Any], project: Project | None) -> Refusal | Allow
     trusted = project.spec.endpoints if project is not None else TrustedEndpoints()
     kind = server.get("type")
     if kind == "s3":
+        region = server.get("region")
+        if region is not None and not (isinstance(region, str) and re.fullmatch(patterns.AWS_REGION, region)):
+            # The SDK builds AWS's host name from the region: `x@evil.example/` would choose another host.
+            return Refusal("region", f"region `{region}` is not an AWS region name", "for example eu-west-1")
         return _s3(server.get("endpointUrl"), trusted)
     if kind == "azure":
         account = project.spec.cloud.azure.storage_account if project and project.spec.cloud.azure else None
