@@ -242,13 +242,31 @@ def test_a_location_that_leaves_its_prefix_is_refused_before_any_request(
 ) -> None:
     endpoint = f"http://127.0.0.1:{listener.port}"
     set_endpoints(credit, {"s3": [{"url": endpoint, "tls": "disabled", "reason": "a local listener in the tests"}]})
-    set_server(credit, "lake", endpointUrl=endpoint, location="s3://acme-lending-lake/credit-applications/v2/../../hr/")
-    code, _written = data_gate(credit, tmp_path, "--server", "lake")
+    location = "s3://acme-lending-lake/credit-applications/v2/../../hr/"
+    set_server(credit, "lake", endpointUrl=endpoint, location=location)
+    code, _ = data_gate(credit, tmp_path, "--server", "lake")
+    err = capsys.readouterr().err
     assert code == 2
     assert listener.connections == 0
-    report = json.loads((tmp_path / "report.json").read_text("utf-8"))
-    assert report["error"].startswith("CH752 server location 's3://acme-lending-lake/credit-applications/v2/../../hr/'")
-    assert "a segment is empty, `.` or `..`" in report["error"]
+    place = place_of(credit / CONTRACT, "location")
+    assert f"credit-applications.odcs.yaml:{place}: error[CH433] server `lake`: location `{location}`" in err
+    # The gate's own fence, for a project that checked clean some other way.
+    contract = YAML(typ="safe").load((credit / CONTRACT).read_text("utf-8"))
+    with pytest.raises(UnusableInput) as refused:
+        open_input(None, (contract, "credit-applications", "lake", "t"), "data", reach=load_project_reach(credit))
+    assert refused.value.code == "CH752"
+    assert refused.value.message == (
+        f"server location {location!r} is refused: a segment is empty, `.` or `..`, so it could leave its bucket or "
+        "prefix"
+    )
+    assert listener.connections == 0
+
+
+def load_project_reach(root: Path) -> Reach:
+    """What the gate would trust for this project, without refusing its check's findings."""
+    from compiler.stages.pipeline import check_path
+
+    return Reach(check_path(root).project, root)
 
 
 @pytest.mark.parametrize(
@@ -449,13 +467,20 @@ def test_the_same_file_inside_the_project_is_read(credit: Path, outside: Path, t
     assert "server `files` (local) extracts/applications.csv · 1 rows" in report["headline"]
 
 
-def test_a_local_server_path_outside_the_project_is_refused(credit: Path, outside: Path, tmp_path: Path) -> None:
-    add_server(credit, {"server": "files", "type": "local", "path": str(outside / "config.json"), "format": "csv"})
+def test_a_local_server_path_outside_the_project_is_refused(
+    credit: Path, outside: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = str(outside / "config.json")
+    add_server(credit, {"server": "files", "type": "local", "path": path, "format": "csv"})
     code, written = data_gate(credit, tmp_path, "--server", "files")
+    err = capsys.readouterr().err
     assert code == 2
-    assert "CH752 local server path" in written
-    assert "leaves the project" in written
-    assert "Y2hhcnRlcj" not in written
+    assert f"error[CH433] server `files`: path `{path}` leaves the project" in err
+    contract = YAML(typ="safe").load((credit / CONTRACT).read_text("utf-8"))
+    with pytest.raises(UnusableInput) as refused:
+        open_input(None, (contract, "credit-applications", "files", "t"), "data", reach=load_project_reach(credit))
+    assert (refused.value.code, refused.value.message) == ("CH752", f"local server path {path!r} leaves the project")
+    assert "Y2hhcnRlcj" not in written + err
 
 
 # --- engine errors never quote data (issue 21, case 12) -------------------------------------------------------

@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from compiler.core.repofs import Refused, inspect, relative_parts
+from compiler.core.locations import LOCAL_HINT, LOCATION_HINT, local_parts, prefix_escape
+from compiler.core.repofs import Refused, inspect
 from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
 
@@ -69,7 +69,7 @@ def parse_location(server_type: str, location: str) -> Location:
         raise UnusableInput(
             f"server location {location!r} is not a {server_type} location", hint=f"write it as {schemes}..."
         )
-    _stays_in_prefix(location, netloc, tail, azure=server_type == "azure")
+    _stays_in_prefix(location, azure=server_type == "azure")
     scheme = "gcs" if url_scheme in ("gs", "gcs") else server_type
     path, account = netloc + slash + tail, None
     if server_type == "azure" and "@" in netloc:
@@ -87,41 +87,23 @@ def _split_glob(location: str, scheme: str, path: str, account: str | None) -> L
     return Location(location, scheme, base, path, account)
 
 
-_ENCODED_SEPARATORS = re.compile(r"%(2e|2f|5c|00)", re.IGNORECASE)
-
-
-def _stays_in_prefix(location: str, netloc: str, tail: str, *, azure: bool) -> None:
+def _stays_in_prefix(location: str, *, azure: bool) -> None:
     """Refuse a location whose key could leave its bucket or prefix once normalised."""
-    bucket = netloc.split("@", 1)[0] if azure else netloc
-    segments = tail.rstrip("/").split("/") if tail.rstrip("/") else []
-    why = None
-    if not bucket or "@" in bucket or ":" in bucket or (not azure and "@" in netloc):
-        why = "it names no plain bucket"
-    elif "\\" in location or any(ord(c) < 0x20 or ord(c) == 0x7F for c in location):
-        why = "it holds a backslash or a control character"
-    elif _ENCODED_SEPARATORS.search(location):
-        why = "it holds a percent-encoded `.`, `/`, `\\` or NUL"
-    elif any(segment in ("", ".", "..") for segment in segments):
-        why = "a segment is empty, `.` or `..`"
+    why = prefix_escape(location, azure=azure)
     if why is not None:
         raise UnusableInput(
             f"server location {location!r} is refused: {why}, so it could leave its bucket or prefix",
-            hint="write the bucket and the prefix plainly: s3://bucket/prefix/ or s3://bucket/prefix/*.parquet",
+            hint=LOCATION_HINT,
             code=LOCATION_REFUSED,
         )
 
 
 def _local_location(location: str) -> Location:
     # The contract is the repository's, so it may not send the gate outside the project root.
-    try:
-        parts = relative_parts(location.rstrip("/") or location)
-    except Refused:
-        parts = ()
-    if not parts or location.startswith("~") or ":" in parts[0]:
+    parts = local_parts(location)
+    if parts is None:
         raise UnusableInput(
-            f"local server path {location!r} leaves the project",
-            hint="give a path relative to the project root, without `..`, or use --data",
-            code=LOCATION_REFUSED,
+            f"local server path {location!r} leaves the project", hint=LOCAL_HINT, code=LOCATION_REFUSED
         )
     return _split_glob(location, "local", "/".join(parts), None)
 
