@@ -125,6 +125,11 @@ def project(port: int) -> Iterator[Path]:
                 server["host"], server["port"] = HOST, port
         with path.open("w", encoding="utf-8") as out:
             yaml.dump(contract, out)
+        # The relay's port is where the gate connects: the Project must trust it (spec.endpoints).
+        charter = yaml.load((root / "charter.yaml").read_text("utf-8"))
+        charter["spec"]["endpoints"] = {"postgres": [{"host": HOST, "port": port}]}
+        with (root / "charter.yaml").open("w", encoding="utf-8") as out:
+            yaml.dump(charter, out)
         yield root
 
 
@@ -138,7 +143,7 @@ def run_gate(root: Path, *, pull: bool) -> tuple[float, Any]:
     original = data.open_input
     if pull:
         # What the eval and drift gates do: stream the rows into DuckDB, then check them there.
-        data.open_input = lambda paths, server, what: original(paths, server, "rows pulled")  # type: ignore[assignment]
+        data.open_input = lambda paths, server, what, reach: original(paths, server, "rows pulled", reach=reach)  # type: ignore[assignment]
     try:
         start = time.perf_counter()
         report = data.run(specs, options)
@@ -164,7 +169,7 @@ def main() -> None:
         relay = Relay(pg.port)
         import os
 
-        os.environ.update({"PGUSER": pg.user, "PGPASSWORD": ""})
+        os.environ.update({key: value for key, value in pg.environment.items() if key not in ("PGHOST", "PGPORT")})
         with project(relay.port) as root:
             results = {}
             for name, pull in (("push-down", False), ("pull into DuckDB", True)):
@@ -175,16 +180,14 @@ def main() -> None:
                     f"{name:>17}: {seconds:7.1f} s wall, {relay.to_client / 1e6:10.3f} MB from the server, "
                     f"{relay.to_server / 1e3:8.1f} kB to it, verdict {report.verdict}"
                 )
-            same = [c.__dict__ for c in results["push-down"].checks] == [
-                c.__dict__ for c in results["pull into DuckDB"].checks
-            ]
+            same = results["push-down"].checks == results["pull into DuckDB"].checks
             print(f"same findings: {same}")
             for pushed, pulled in zip(results["push-down"].checks, results["pull into DuckDB"].checks, strict=False):
                 if pushed != pulled:
                     print(f"  differs: {pushed} != {pulled}")
             for check in results["push-down"].checks:
-                if check.status == "fail":
-                    print(f"  failed: {check.id}: {check.message}")
+                if check.measured is not None and check.measured.status == "fail":
+                    print(f"  failed: {check.measured.id}: {check.message}")
 
 
 if __name__ == "__main__":

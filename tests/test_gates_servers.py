@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from live_servers import S3, Postgres, moto_s3, postgres
+from live_servers import S3, Postgres, moto_s3, postgres, trust
 from pyarrow import csv
 from ruamel.yaml import YAML
 from test_gates_support import CREDIT, check_of, run_gate
@@ -142,6 +142,7 @@ def project(tmp_path: Path, s3: S3, pg: Postgres, monkeypatch: pytest.MonkeyPatc
     )  # fmt: skip
     with holdout_path.open("w", encoding="utf-8") as out:
         yaml.dump(holdout, out)
+    trust(root, s3=s3, pg=pg)
     for key, value in {**s3.environment, **pg.environment}.items():
         monkeypatch.setenv(key, value)
     return root
@@ -288,8 +289,10 @@ def test_duckdb_itself_refuses_files_and_settings_to_a_rule(local_file: Path) ->
         for escape in ("SELECT count(*) FROM read_csv('/etc/passwd')", f"SELECT count(*) FROM '{local_file}'"):
             with pytest.raises(UnusableInput, match=r"^PermissionException: Permission Error: Cannot access file"):
                 runner.scalar(escape)
-        with pytest.raises(UnusableInput, match=r"^InvalidInputException: .*Cannot change configuration option"):
+        # DuckDB's message is withheld (CH751): its kind is what the rule's finding shows.
+        with pytest.raises(UnusableInput, match=r"^CH751 InvalidInputException; its message is withheld"):
             runner.scalar("SET enable_external_access = true")
+        assert runner.scalar("SELECT current_setting('enable_external_access')") is False
     finally:
         runner.close()
 
@@ -376,8 +379,8 @@ def test_locations_split_into_what_is_listed_and_what_is_kept(
     ("kind", "location", "message"),
     [
         ("s3", "https://lake/a", "server location 'https://lake/a' is not a s3 location"),
-        ("local", "/etc/passwd", "local server path '/etc/passwd' leaves the working directory"),
-        ("local", "data/../../secrets", "local server path 'data/../../secrets' leaves the working directory"),
+        ("local", "/etc/passwd", "local server path '/etc/passwd' leaves the project"),
+        ("local", "data/../../secrets", "local server path 'data/../../secrets' leaves the project"),
     ],
 )
 def test_locations_that_cannot_be_read_are_refused(kind: str, location: str, message: str) -> None:

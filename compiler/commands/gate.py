@@ -234,7 +234,9 @@ def _execute(
     except UnusableInput as error:
         report = GateReport(gate, "unusable input", error=str(error))
     except duckdb.Error as error:
-        report = GateReport(gate, "unusable input", error=f"{type(error).__name__}: {error}")
+        from compiler.gates.engine_errors import describe
+
+        report = GateReport(gate, "unusable input", error=describe(error))
     except MemoryError:
         report = GateReport(gate, "unusable input", error="out of memory", notes=["give the runner more memory"])
     if report.error is not None:

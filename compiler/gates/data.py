@@ -79,9 +79,9 @@ def run(project: ProjectSpecs, options: DataOptions) -> GateReport:
     if options.server is not None:
         table = _pick_table(all_tables, options.table, ())
         server = (spec.data, contract.id, options.server, table.physical_name or table.name)
-        source = open_input(options.data, server, "data")
+        source = open_input(options.data, server, "data", reach=project.reach)
     else:
-        source = open_input(options.data, None, "data")
+        source = open_input(options.data, None, "data", reach=project.reach)
         table = _pick_table(all_tables, options.table, source.files)
     report = GateReport(
         "data",

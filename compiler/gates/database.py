@@ -17,8 +17,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.core.endpoints import DEFAULT_PORTS, Allowed
+from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
 
+_KINDS = {"postgres": "postgres", "redshift": "redshift"}
 DEFAULT_STATEMENT_TIMEOUT_MS = 30 * 60 * 1000
 FETCH_BATCH_ROWS = 65_536
 
@@ -104,7 +107,8 @@ class Rows:
 class Database:
     """One read-only session on a PostgreSQL-protocol server."""
 
-    def __init__(self, server: dict[str, Any], dialect: Dialect, display: str):
+    def __init__(self, server: dict[str, Any], dialect: Dialect, display: str, allowed: Allowed):
+        self.allowed = allowed
         self.dialect = dialect
         self.display = display
         self.server = server
@@ -126,9 +130,7 @@ class Database:
             raise UnusableInput(f"CHARTER_GATE_STATEMENT_TIMEOUT_MS={timeout!r}: not a number of milliseconds")
         try:
             self.connection = psycopg.connect(
-                host=str(self.server.get("host", "")),
-                port=int(self.server.get("port") or 5432),
-                dbname=str(self.server.get("database", "")),
+                psycopg.conninfo.make_conninfo("", **self.conninfo()),
                 connect_timeout=15,
                 autocommit=True,
                 # A gate never writes: the session refuses to, whatever the SQL says.
@@ -136,6 +138,28 @@ class Database:
             )
         except psycopg.OperationalError as error:
             raise UnusableInput(f"{self.display}: cannot connect: {_first_line(error)}") from None
+
+    def conninfo(self) -> dict[str, str | int]:
+        """Where and how to connect: the host and port the Project trusts, TLS and authentication as it says.
+
+        Given explicitly, these win over libpq's environment (`PGSSLMODE`, `PGREQUIREAUTH`, `PGHOST`...), so
+        only the Project can lower them. `require_auth` makes libpq leave a server that asks for another
+        method (a cleartext password, or none) before it sends the password.
+        """
+        database = str(self.server.get("database", ""))
+        if "=" in database or database.startswith(("postgres://", "postgresql://")):
+            # libpq expands a dbname that looks like a connection string: it could name another host.
+            raise UnusableInput(f"{self.display}: database `{database}` is not a plain database name")
+        settings: dict[str, str | int] = {
+            "host": str(self.server.get("host", "")),
+            "port": int(self.server.get("port") or DEFAULT_PORTS[_KINDS.get(self.dialect.sqlglot, "postgres")]),
+            "dbname": database,
+            "sslmode": {"verify-full": "verify-full", "require": "require", "disabled": "disable"}[self.allowed.tls],
+            "require_auth": self.allowed.auth or "scram-sha-256",
+        }
+        if self.allowed.tls == "verify-full" and not os.environ.get("PGSSLROOTCERT"):
+            settings["sslrootcert"] = "system"  # the machine's trusted roots, unless PGSSLROOTCERT names others
+        return settings
 
     def close(self) -> None:
         if self.connection is not None:
@@ -153,7 +177,7 @@ class Database:
                 cursor.execute(text, params)
                 rows = cursor.fetchall() if cursor.description is not None else []
         except psycopg.Error as error:
-            raise UnusableInput(f"{self.display}: {_sqlstate(error)}{_first_line(error)}") from None
+            raise engine_error(self.display, error) from None
         return Rows(rows)
 
     def columns(self, schema: str, table: str) -> dict[str, str]:
@@ -185,7 +209,7 @@ class Database:
                 cursor.execute(sql)
                 row = cursor.fetchone() if cursor.description is not None else None
         except psycopg.Error as error:
-            raise UnusableInput(f"{_sqlstate(error)}{_first_line(error)}") from None
+            raise engine_error(None, error) from None
         return row[0] if row is not None and len(row) == 1 else row
 
     def batches(self, sql: str) -> Iterator[list[tuple[Any, ...]]]:
@@ -200,7 +224,7 @@ class Database:
                 while batch := cursor.fetchmany(FETCH_BATCH_ROWS):
                     yield batch
         except psycopg.Error as error:
-            raise UnusableInput(f"{self.display}: {_sqlstate(error)}{_first_line(error)}") from None
+            raise engine_error(self.display, error) from None
 
 
 def duckdb_text(value: Any) -> str:
@@ -240,11 +264,6 @@ _ARRAY_ELEMENTS = {
     "_varchar": "character varying",
     "_bool": "boolean",
 }
-
-
-def _sqlstate(error: Any) -> str:
-    state = getattr(error, "sqlstate", None)
-    return f"[SQLSTATE {state}] " if state else ""
 
 
 def _first_line(error: BaseException) -> str:

@@ -99,9 +99,14 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
     drift = monitoring.drift
     features = list(drift.features) or list(model.spec.features)
     reference = open_input(
-        options.reference, _server(project, model, options.reference_server, "reference"), "reference"
+        options.reference,
+        _server(project, model, options.reference_server, "reference"),
+        "reference",
+        reach=project.reach,
     )
-    current = open_input(options.current, _server(project, model, options.current_server, "current"), "current")
+    current = open_input(
+        options.current, _server(project, model, options.current_server, "current"), "current", reach=project.reach
+    )
     report = GateReport(
         "drift",
         f"model `{model_spec.name}` {model.spec.version} · {drift.method} threshold {show(drift.threshold)} · "

@@ -77,7 +77,9 @@ def _server(project: ProjectSpecs, suite_name: str, options: EvalOptions) -> tup
 def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
     model_spec, model = project.model(options.model)
     suite_spec, suite = project.suite_of(options.model)
-    source = open_input(options.predictions, _server(project, suite_spec.name, options), "predictions")
+    source = open_input(
+        options.predictions, _server(project, suite_spec.name, options), "predictions", reach=project.reach
+    )
     task = model.spec.task
     report = GateReport(
         "eval",

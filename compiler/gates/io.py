@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
+from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
 
 if TYPE_CHECKING:
+    from compiler.gates.project import Reach
     from compiler.gates.servers import Backend
 
 # `table`: a typed table in a database, read like Parquet.
@@ -133,8 +135,11 @@ def file_format(path: Path) -> Format:
     return "parquet" if magic == b"PAR1" else "csv"
 
 
-def open_input(paths: Sequence[str] | None, server: tuple[Any, str, str, str] | None, what: str) -> Source:
-    """Local files (`--data`), or a contract's server (`--server`): (contract, id, server name, table)."""
+def open_input(
+    paths: Sequence[str] | None, server: tuple[Any, str, str, str] | None, what: str, *, reach: Reach
+) -> Source:
+    """Local files (`--data`), or a contract's server (`--server`): (contract, id, server name, table), contacted
+    only when the Project trusts it (`reach`)."""
     if server is None:
         return open_source(paths or (), what)
     if paths:
@@ -142,7 +147,7 @@ def open_input(paths: Sequence[str] | None, server: tuple[Any, str, str, str] | 
     from compiler.gates.servers import Table, open_server
 
     contract, contract_id, name, physical_name = server
-    label, backend = open_server(contract, contract_id, name, physical_name, pushdown=what == "data")
+    label, backend = open_server(contract, contract_id, name, physical_name, pushdown=what == "data", reach=reach)
     if isinstance(backend, Table):
         return Source(label, (), "table", backend)
     return Source(label, tuple(backend.files), "csv" if backend.format == "csv" else "parquet", backend)
@@ -190,7 +195,7 @@ def attach(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     try:
         source.backend.attach(con)
     except duckdb.Error as error:
-        raise UnusableInput(f"{source.label}: {_first_line(error)}") from None
+        raise engine_error(source.label, error) from None
 
 
 def query(
@@ -211,7 +216,7 @@ def query(
             hint="raise --memory-limit, or give the runner more memory",
         ) from None
     except duckdb.Error as error:
-        raise UnusableInput(f"{source.label}: cannot read as {source.format.upper()}: {_first_line(error)}") from None
+        raise engine_error(f"{source.label}: cannot read as {source.format.upper()}", error) from None
 
 
 def columns(con: duckdb.DuckDBPyConnection, source: Source, *, all_varchar: bool = False) -> dict[str, str]:

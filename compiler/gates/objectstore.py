@@ -19,14 +19,19 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from compiler.core.locations import LOCAL_HINT, LOCATION_HINT, local_parts, prefix_escape
+from compiler.core.repofs import Refused, inspect
+from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
 
 OBJECT_STORE_TYPES = ("s3", "gcs", "azure", "local")
+LOCATION_REFUSED = "CH752"
 _GLOB_CHARS = "*?["
 _FORMATS = {"parquet": "parquet", "csv": "csv"}
 _MAX_FILES = 100_000
@@ -45,34 +50,36 @@ class Location:
 
 
 def parse_location(server_type: str, location: str) -> Location:
-    """Split a server location into the part to list and the glob that filters it."""
-    account = None
+    """Split a server location into the part to list and the glob that filters it.
+
+    A location names one bucket (container) and a prefix in it; anything that could leave them once a
+    filesystem or a server normalises the key (`..`, `.`, `//`, a backslash, their percent-encodings, control
+    characters) is refused. A `local` path is relative to the project root and is read without following links
+    (`list_local`).
+    """
     if server_type == "local":
-        # The contract is the repository's, so it may not send the gate outside the working directory.
-        parts_of = location.replace("\\", "/").split("/")
-        if location.startswith(("/", "~")) or ".." in parts_of or ":" in parts_of[0]:
-            raise UnusableInput(
-                f"local server path {location!r} leaves the working directory",
-                hint="give a relative path without `..`, or use --data",
-            )
-        scheme, path = "local", str(Path(location).resolve())
-    else:
-        # Not urlsplit: `?` is a glob character here, not the start of a query.
-        url_scheme, _, rest = location.partition("://")
-        netloc, slash, tail = rest.partition("/")
-        # ODCS has no Google Cloud Storage type: an `s3` server with a gs:// location is one.
-        expected = {"s3": ("s3", "s3a", "gs"), "gcs": ("gs", "gcs"), "azure": ("abfs", "abfss", "az", "azure")}
-        if not rest or url_scheme not in expected.get(server_type, ()):
-            schemes = " or ".join(f"{s}://" for s in expected.get(server_type, ()))
-            raise UnusableInput(
-                f"server location {location!r} is not a {server_type} location", hint=f"write it as {schemes}..."
-            )
-        scheme = "gcs" if url_scheme in ("gs", "gcs") else server_type
-        path = netloc + slash + tail
-        if server_type == "azure" and "@" in netloc:
-            # abfss://container@account.dfs.core.windows.net/path: pyarrow wants `container/path`.
-            container, host = netloc.split("@", 1)
-            path, account = container + slash + tail, host.split(".", 1)[0]
+        return _local_location(location)
+    # Not urlsplit: `?` is a glob character here, not the start of a query.
+    url_scheme, _, rest = location.partition("://")
+    netloc, slash, tail = rest.partition("/")
+    # ODCS has no Google Cloud Storage type: an `s3` server with a gs:// location is one.
+    expected = {"s3": ("s3", "s3a", "gs"), "gcs": ("gs", "gcs"), "azure": ("abfs", "abfss", "az", "azure")}
+    if not rest or url_scheme not in expected.get(server_type, ()):
+        schemes = " or ".join(f"{s}://" for s in expected.get(server_type, ()))
+        raise UnusableInput(
+            f"server location {location!r} is not a {server_type} location", hint=f"write it as {schemes}..."
+        )
+    _stays_in_prefix(location, azure=server_type == "azure")
+    scheme = "gcs" if url_scheme in ("gs", "gcs") else server_type
+    path, account = netloc + slash + tail, None
+    if server_type == "azure" and "@" in netloc:
+        # abfss://container@account.dfs.core.windows.net/path: pyarrow wants `container/path`.
+        container, host = netloc.split("@", 1)
+        path, account = container + slash + tail, host.split(".", 1)[0].lower()
+    return _split_glob(location, scheme, path, account)
+
+
+def _split_glob(location: str, scheme: str, path: str, account: str | None) -> Location:
     glob_at = min((path.find(c) for c in _GLOB_CHARS if c in path), default=-1)
     if glob_at < 0:
         return Location(location, scheme, path.rstrip("/") if path != "/" else path, None, account)
@@ -80,8 +87,72 @@ def parse_location(server_type: str, location: str) -> Location:
     return Location(location, scheme, base, path, account)
 
 
-def filesystem(location: Location, endpoint_url: str | None, region: str | None) -> Any:
-    """A pyarrow filesystem with credentials from the cloud's standard environment only."""
+def _stays_in_prefix(location: str, *, azure: bool) -> None:
+    """Refuse a location whose key could leave its bucket or prefix once normalised."""
+    why = prefix_escape(location, azure=azure)
+    if why is not None:
+        raise UnusableInput(
+            f"server location {location!r} is refused: {why}, so it could leave its bucket or prefix",
+            hint=LOCATION_HINT,
+            code=LOCATION_REFUSED,
+        )
+
+
+def _local_location(location: str) -> Location:
+    # The contract is the repository's, so it may not send the gate outside the project root.
+    parts = local_parts(location)
+    if parts is None:
+        raise UnusableInput(
+            f"local server path {location!r} leaves the project", hint=LOCAL_HINT, code=LOCATION_REFUSED
+        )
+    return _split_glob(location, "local", "/".join(parts), None)
+
+
+def list_local(root: Path, location: Location) -> list[str]:
+    """The files of a `local` location under `root`, as `--data` reads them: no link is followed on the way
+    or inside a folder, only non-empty regular files count. Refused (naming the path only) otherwise."""
+    base = location.base
+    try:
+        info = inspect(root, base)
+    except Refused as refused:
+        raise UnusableInput(
+            f"local server path {location.display!r}: {refused.reason}",
+            hint="the gates read the file itself, inside the project: not through a link",
+            code=LOCATION_REFUSED,
+        ) from None
+    if info is None:
+        raise UnusableInput(f"local server path {location.display!r}: no such file or directory")
+    if stat.S_ISREG(info.st_mode):
+        return [str(root / base)] if info.st_size and location.pattern is None else []
+    if not stat.S_ISDIR(info.st_mode):
+        what = "a symbolic link; Charter does not follow links" if stat.S_ISLNK(info.st_mode) else "not a file"
+        raise UnusableInput(
+            f"local server path {location.display!r}: `{base}` is {what}",
+            hint="the gates read a regular file or a folder inside the project, as with --data",
+            code=LOCATION_REFUSED,
+        )
+    files = []
+    for folder, directories, names in os.walk(root / base, followlinks=False):
+        directories[:] = sorted(d for d in directories if not os.path.islink(os.path.join(folder, d)))
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            relative = os.path.relpath(path, root).replace(os.sep, "/")
+            if name.startswith(("_", ".")) or os.path.islink(path) or not os.path.isfile(path):
+                continue
+            if location.pattern is not None and not fnmatch.fnmatchcase(relative, location.pattern):
+                continue
+            if os.path.getsize(path):
+                files.append(path)
+        if len(files) > _MAX_FILES:
+            raise UnusableInput(f"{location.display}: more than {_MAX_FILES:,} files; narrow the location")
+    return sorted(files)
+
+
+def filesystem(location: Location, endpoint_url: str | None, region: str | None, *, plain_http: bool = False) -> Any:
+    """A pyarrow filesystem with credentials from the cloud's standard environment only.
+
+    The endpoint is one the Project trusts (`compiler.core.endpoints`); plain HTTP only where it says so.
+    """
     from pyarrow import fs
 
     scheme = location.scheme
@@ -93,6 +164,8 @@ def filesystem(location: Location, endpoint_url: str | None, region: str | None)
             endpoint = urlsplit(endpoint_url)
             if endpoint.scheme not in ("http", "https") or not endpoint.netloc:
                 raise UnusableInput(f"endpointUrl {endpoint_url!r}: not an http(s) URL")
+            if endpoint.scheme == "http" and not plain_http:
+                raise UnusableInput(f"endpointUrl {endpoint_url!r}: plain HTTP", hint="use https://")
             options["endpoint_override"] = endpoint.netloc
             options["scheme"] = endpoint.scheme
         return fs.S3FileSystem(**options)
@@ -171,7 +244,7 @@ def dataset(filesystem: Any, files: list[str], fmt: str, *, all_text: bool, deli
             files, filesystem=filesystem, format=ds.CsvFileFormat(parse_options=parse, convert_options=text)
         )
     except (OSError, ValueError) as error:
-        raise UnusableInput(f"cannot read {fmt.upper()}: {_first_line(error)}") from None
+        raise engine_error(f"cannot read {fmt.upper()}", error) from None
 
 
 def _first_line(error: BaseException) -> str:

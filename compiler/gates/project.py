@@ -17,12 +17,26 @@ from compiler.stages.resolve import Resolved
 
 
 @dataclass(frozen=True)
+class Reach:
+    """The Project whose `spec.endpoints` decide which servers a gate may contact, and the root that a
+    `type: local` server's `path` is read under."""
+
+    project: Project | None
+    root: Path
+
+
+@dataclass(frozen=True)
 class ProjectSpecs:
     root: Path
     resolved: Resolved
     policies: tuple[Spec, ...] = ()
     """The policy set in force: part of what a gate's evidence says it judged."""
     project: Project | None = None
+
+    @property
+    def reach(self) -> Reach:
+        """What the gates may contact and read for this project: its trusted endpoints, local paths under its root."""
+        return Reach(self.project, self.root)
 
     def contracts(self) -> list[Spec]:
         return [spec for spec in self.resolved.specs if spec.contract is not None]

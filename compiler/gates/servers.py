@@ -12,14 +12,21 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from compiler.core.endpoints import Allowed, Refusal, judge
 from compiler.core.suggest import did_you_mean
 from compiler.gates import database as db
 from compiler.gates import objectstore
 from compiler.gates.errors import UnusableInput
+
+if TYPE_CHECKING:
+    from compiler.gates.project import Reach
+
+UNTRUSTED = "CH750"
 
 # Each backend gets its own view names: the drift gate attaches two sources to one connection.
 _VIEWS = itertools.count(1)
@@ -103,14 +110,24 @@ Backend = ObjectStore | Table
 
 
 def open_server(
-    contract: Any, contract_id: str, name: str, physical_name: str, *, pushdown: bool
+    contract: Any, contract_id: str, name: str, physical_name: str, *, pushdown: bool, reach: Reach
 ) -> tuple[str, Backend]:
-    """A label and a backend for the server `name`, reading the table `physical_name`."""
+    """A label and a backend for the server `name`, reading the table `physical_name`.
+
+    Nothing is contacted, and no credential leaves, unless the Project trusts the server (CH750).
+    """
     server = find_server(contract, name, contract_id)
     kind = str(server.get("type", ""))
     display = f"server `{name}` ({kind})"
+    allowed = judge(server, reach.project)
+    if isinstance(allowed, Refusal):
+        raise UnusableInput(
+            f"{display}: {allowed.message}; not contacted",
+            hint=allowed.hint + " (a change to spec.endpoints is the Project owners' decision)",
+            code=UNTRUSTED,
+        )
     if kind in objectstore.OBJECT_STORE_TYPES:
-        return _object_store(server, kind, display)
+        return _object_store(server, kind, display, allowed, reach.root)
     dialect = db.DIALECTS.get(kind)
     if dialect is None:
         known = ", ".join([*objectstore.OBJECT_STORE_TYPES, *db.DIALECTS])
@@ -120,19 +137,26 @@ def open_server(
             f"{display}: charter renders {kind} SQL, but has no {kind} driver yet",
             hint="export the table to object storage and add an s3/gcs/azure server, or use a postgres server",
         )
-    session = db.Database(server, dialect, display)
+    session = db.Database(server, dialect, display, allowed)
     schema, table = db.table_parts(physical_name, _str(server.get("schema")))
     backend = Table(session if pushdown else None, session, schema, table, pushdown)
     return f"{display} {schema}.{table}", backend
 
 
-def _object_store(server: dict[str, Any], kind: str, display: str) -> tuple[str, ObjectStore]:
+def _object_store(
+    server: dict[str, Any], kind: str, display: str, allowed: Allowed, root: Path
+) -> tuple[str, ObjectStore]:
     raw = server.get("path") if kind == "local" else server.get("location")
     if not isinstance(raw, str) or not raw:
         raise UnusableInput(f"{display}: the server has no `{'path' if kind == 'local' else 'location'}`")
     location = objectstore.parse_location(kind, raw)
-    filesystem = objectstore.filesystem(location, _str(server.get("endpointUrl")), _str(server.get("region")))
-    files = objectstore.list_files(filesystem, location)
+    endpoint = _str(server.get("endpointUrl"))
+    filesystem = objectstore.filesystem(
+        location, endpoint, _str(server.get("region")), plain_http=allowed.tls == "disabled"
+    )
+    # A local path is read as --data is: inside the project, no link followed.
+    local = kind == "local"
+    files = objectstore.list_local(root, location) if local else objectstore.list_files(filesystem, location)
     if not files:
         raise UnusableInput(f"{display} {raw}: no non-empty files there")
     fmt = objectstore.file_format(_str(server.get("format")), files, f"{display} {raw}")

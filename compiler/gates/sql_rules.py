@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 
 from compiler.gates import contract_rules as rules
+from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, quote
 from compiler.gates.report import Check, Status, check
@@ -75,9 +76,10 @@ def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> C
     except Refused as refused:
         return _failed(item, f"refused, not run: {refused}")
     except UnusableInput as error:
-        return _failed(item, f"cannot be evaluated: {error.message}")
+        return _failed(item, f"cannot be evaluated: {error.message}", error.code or "CH706")
     if value is None or isinstance(value, bool) or (not isinstance(value, int | float) and not _is_decimal(value)):
-        return _failed(item, f"the query must return one number, got {value!r}")
+        # The type, never the value: a query can return aggregated data (`string_agg(email, ',')`).
+        return _failed(item, f"the query must return one number, got {_kind(value)}")
     number = float(value)
     ok = threshold.holds(number)
     status: Status = "pass" if ok else ("warn" if rules.rule_is_warning(item.rule) else "fail")
@@ -98,9 +100,17 @@ def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> C
     )
 
 
-def _failed(item: SqlRule, why: str) -> Check:
+def _failed(item: SqlRule, why: str, code: str = "CH706") -> Check:
     label = rules.rule_label(item.rule, "sql rule")
-    return check("CH706", item.check_id, item.title, "fail", target=item.target, message=f"sql rule `{label}` {why}")
+    return check(code, item.check_id, item.title, "fail", target=item.target, message=f"sql rule `{label}` {why}")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, tuple):
+        return f"{len(value)} columns"
+    return {bool: "a boolean", str: "text"}.get(type(value), f"a value of type {type(value).__name__}")
 
 
 def _is_decimal(value: Any) -> bool:
@@ -183,7 +193,7 @@ class _DuckRunner(_Runner):
         except duckdb.InterruptException:
             raise UnusableInput(f"took longer than {RULE_TIMEOUT_SECONDS:g} s") from None
         except duckdb.Error as error:
-            raise UnusableInput(f"{type(error).__name__}: {str(error).splitlines()[0]}") from None
+            raise engine_error(None, error) from None
         finally:
             timer.cancel()
         return row[0] if row is not None and len(row) == 1 else row

@@ -39,6 +39,7 @@ from compiler.plan.contract_changes import (
     sla_weakened,
     type_narrowed,
 )
+from compiler.plan.endpoints import endpoints_widened, trusted_only_by_head
 from compiler.plan.governance import (
     pack_removed,
     param_changed,
@@ -381,4 +382,6 @@ RULES: tuple[Rule, ...] = (
     Rule("CH663", ("Project", "Policy"), param_loosened),  # policy-param-loosened
     Rule("CH664", ("Project", "Policy"), param_changed),  # policy-param-changed
     Rule("CH665", ("Project",), policy_settings_changed),  # policy-settings-changed
+    Rule("CH431", ("Project",), endpoints_widened),  # endpoints-widened
+    Rule("CH432", (CONTRACT_KIND,), trusted_only_by_head),  # endpoint-trusted-only-by-head
 )

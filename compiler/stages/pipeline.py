@@ -32,6 +32,7 @@ from compiler.stages.cached import (
 )
 from compiler.stages.check import check as evaluate_policies
 from compiler.stages.discovery import Run, load_project, project_entries, project_file, spec_files
+from compiler.stages.endpoints import untrusted_servers
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
 from compiler.stages.incremental import Graph, Recorded, Summary, digest_of
 from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
@@ -155,6 +156,7 @@ def finish(
     resolved = resolve(run.specs, [spec.name for spec in policies])
     run.diagnostics.extend(resolved.diagnostics)
     run.diagnostics.extend(name_collisions(resolved, run.project))
+    run.diagnostics.extend(untrusted_servers(run.specs, run.project))
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))

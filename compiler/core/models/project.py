@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from compiler.core.models import patterns
 from compiler.core.models.common import CharterModel, Metadata
+from compiler.core.models.endpoints import TrustedEndpoints
 from compiler.core.pins import PINS
 
 DEFAULT_SPEC_GLOBS = ("**/*.yaml", "**/*.yml")
@@ -176,6 +177,9 @@ class ProjectSpec(CharterModel):
     deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
     cloud: CloudAccess = Field(default_factory=CloudAccess)
     evidence: EvidenceConfig = Field(default_factory=EvidenceConfig)
+    # --- trusted endpoints (issue 30): where gates may send credentials; a governance setting of the Project.
+    endpoints: TrustedEndpoints = Field(default_factory=TrustedEndpoints)
+    """The endpoints, database hosts and storage accounts the gates may contact, per server type."""
 
 
 class Project(CharterModel):

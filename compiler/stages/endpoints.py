@@ -1,0 +1,62 @@
+"""CH430 and CH433: a contract's server that the gates may not contact or read, at the line that chose it.
+
+Where a gate sends the job's credentials is the Project's decision (`spec.endpoints`,
+`compiler.core.endpoints`): a contract naming anything else is CH430. A location that could leave its
+bucket or prefix, or a local path that leaves the project (`compiler.core.locations`), is CH433. Both are
+errors here, before any pipeline runs; the gates refuse the same servers (CH750, CH752).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from compiler.core.diagnostics import Diagnostic, PathSegment
+from compiler.core.endpoints import Refusal, judge
+from compiler.core.locations import LOCAL_HINT, LOCATION_HINT, local_parts, prefix_escape
+from compiler.core.models.project import Project
+from compiler.core.specs import Spec
+
+CODE = "CH430"
+LOCATION_CODE = "CH433"
+_OBJECT_STORES = ("s3", "gcs", "azure")
+
+
+def untrusted_servers(specs: Iterable[Spec], project: Project | None) -> list[Diagnostic]:
+    """One finding per server entry of a contract that the gates may not contact or read as written."""
+    findings: list[Diagnostic] = []
+    for spec in specs:
+        if spec.contract is None or not isinstance(spec.data, dict):
+            continue
+        for index, server in _servers(spec.data):
+            name = server.get("server")
+            label = f"server `{name}`: " if isinstance(name, str) else ""
+            verdict = judge(server, project)
+            if isinstance(verdict, Refusal):
+                at: list[PathSegment] = ["servers", index]
+                if verdict.field in server:
+                    at.append(verdict.field)
+                findings.append(spec.finding(CODE, label + verdict.message, at, hint=verdict.hint))
+            if (escape := _escape(server)) is not None:
+                field, message, hint = escape
+                findings.append(spec.finding(LOCATION_CODE, label + message, ["servers", index, field], hint=hint))
+    return findings
+
+
+def _servers(data: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    servers = data.get("servers")
+    for index, server in enumerate(servers if isinstance(servers, list) else []):
+        if isinstance(server, dict):
+            yield index, server
+
+
+def _escape(server: dict[str, Any]) -> tuple[str, str, str] | None:
+    """(field, message, hint) when the server's location or path could lead the gate elsewhere."""
+    kind, location, path = server.get("type"), server.get("location"), server.get("path")
+    if kind in _OBJECT_STORES and isinstance(location, str) and "://" in location:
+        why = prefix_escape(location, azure=kind == "azure")
+        if why is not None:
+            return "location", f"location `{location}`: {why}, so it could leave its bucket or prefix", LOCATION_HINT
+    if kind == "local" and isinstance(path, str) and local_parts(path) is None:
+        return "path", f"path `{path}` leaves the project: the gates read local paths inside it only", LOCAL_HINT
+    return None
