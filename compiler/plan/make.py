@@ -22,6 +22,7 @@ from compiler.integrations.gitops.snapshot import Snapshot, at_revision, at_work
 from compiler.plan.approvals import ApprovalNeeded
 from compiler.plan.breaking import breaking_changes, verdict_flips
 from compiler.plan.changes import SpecChange, diff_specs
+from compiler.plan.crossed import governance_weakened
 from compiler.plan.rules import BreakingChange, Context
 from compiler.stages.pipeline import current_date
 
@@ -85,6 +86,7 @@ def make_plan(
     changes = diff_specs(base_snapshot, head_snapshot)
     context = Context(base_snapshot, head_snapshot, verdict_flips(base_snapshot, head_snapshot))
     files, note = generated_changes(base_snapshot, head_snapshot)
+    breaking = [*breaking_changes(changes, context), *governance_weakened(base_snapshot, head_snapshot, today)]
     return Plan(
         display_path(path),
         base,
@@ -92,7 +94,7 @@ def make_plan(
         base_snapshot,
         head_snapshot,
         changes,
-        breaking_changes(changes, context),
+        sorted(breaking, key=lambda c: (c.severity.rank, c.kind or "", c.name or "", c.rule or "", c.message)),
         findings_diff(base_snapshot.result.diagnostics, head_snapshot.result.diagnostics),
         files,
         note,
