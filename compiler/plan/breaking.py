@@ -51,6 +51,7 @@ from compiler.plan.governance import (
     waiver_extended,
 )
 from compiler.plan.rules import _VERDICT_RANK, PASS, BreakingChange, Context, Flip, Found, Rule, _both
+from compiler.plan.trust import slice_redefined, trust_setting_changed, waiver_widened
 
 _RISK_TIERS = ("minimal", "limited", "high", "unacceptable")
 
@@ -381,4 +382,7 @@ RULES: tuple[Rule, ...] = (
     Rule("CH663", ("Project", "Policy"), param_loosened),  # policy-param-loosened
     Rule("CH664", ("Project", "Policy"), param_changed),  # policy-param-changed
     Rule("CH665", ("Project",), policy_settings_changed),  # policy-settings-changed
+    Rule("CH692", ("EvaluationSuite",), slice_redefined),  # suite-slice-redefined
+    Rule("CH693", ("Project",), trust_setting_changed),  # trust-setting-changed
+    Rule("CH694", ("Waiver",), waiver_widened),  # waiver-widened
 )

@@ -111,6 +111,9 @@ def _overrides(finding: Diagnostic, base: Checked, head: Checked) -> Iterator[Ca
     project = _project(head)
     (before, _), (after, _) = _settings(base), _settings(head)
     for key in (f"{finding.policy}/{finding.rule}", str(finding.policy)):
+        if project is not None and key in before and key not in after:
+            where = (*_POLICIES, "severityOverrides") if after else _POLICIES
+            yield Cause.at(project, where, f"severity override `{key}: {before[key]}` removed")
         if project is not None and key in after and after[key] != before.get(key):
             was = f" (was {before[key]})" if key in before else ""
             yield Cause.at(

@@ -1,0 +1,1 @@
+EXERCISED = {"suite-slice-redefined", "trust-setting-changed", "waiver-widened"}
