@@ -125,16 +125,25 @@ def _params(finding: Diagnostic, base: Checked, head: Checked) -> Iterator[Cause
     project, policy = _project(head), str(finding.policy)
     (_, before), (_, after) = _settings(base), _settings(head)
     old, new = before.get(policy, {}), after.get(policy, {})
+    defaults = next(
+        (spec.model.spec.params for spec in base.policies if spec.name == policy and isinstance(spec.model, Policy)), {}
+    )
     for name in sorted(set(old) | set(new)):
         if project is not None and old.get(name) != new.get(name):
-            yield _param_cause(project, policy, name, old.get(name), new.get(name))
+            yield _param_cause(project, policy, name, old.get(name, defaults.get(name)), new.get(name))
 
 
 def _param_cause(project: Spec, policy: str, name: str, old: Any, new: Any) -> Cause:
     path: tuple[PathSegment, ...] = (*_POLICIES, "params", policy, name) if new is not None else _POLICIES
-    was = shown(repr(old)) if old is not None else "the policy's default"
-    now = shown(repr(new)) if new is not None else "the policy's default"
-    return Cause.at(project, path, f"parameter `{policy}.{name}` changed: {was} -> {now}")
+    return Cause.at(project, path, f"parameter `{policy}.{name}` changed: {_param(old)} -> {_param(new)}")
+
+
+def _param(value: Any) -> str:
+    if value is None:
+        return "the policy's default"
+    if isinstance(value, str):
+        return f"the string {shown(repr(value))}"
+    return shown(repr(value))
 
 
 # --- the policy itself -----------------------------------------------------------------------------

@@ -49,8 +49,9 @@ def cross_check(base: Snapshot, head: Snapshot, today: datetime.date) -> Checked
 
 
 def hidden_findings(crossed: Checked, head: Checked) -> list[Hidden]:
-    """Policy findings (errors and warnings, not waived) of `crossed` that `head` does not raise as strongly."""
-    targets = {(spec.file, spec.document.index): spec for spec in crossed.specs if spec.kind not in GOVERNANCE_KINDS}
+    """Policy findings (errors and warnings, not waived) of `crossed` that `head` does not raise as strongly,
+    each with the spec it is about as the head has it (labels and tiers of its own)."""
+    targets = {(spec.file, spec.document.index): spec for spec in head.specs if spec.kind not in GOVERNANCE_KINDS}
     raised: dict[tuple[object, ...], int] = {}
     for finding in head.diagnostics:
         if finding.policy is not None and not finding.suppressed:
