@@ -420,3 +420,25 @@ def test_waiver_expiring_within_two_weeks_is_a_warning(tmp_path: Path) -> None:
             "waiver `credit-default-validation-data` expires on 2027-12-31, in 11 days: its finding then fails the run",
         )
     ]
+
+
+def test_check_changed_since_is_judged_by_the_base_and_names_the_approvals(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from compiler.commands.cli import main
+
+    for step in dict(CASES)["1-policy-weakened"]:
+        step(repo)  # in the working tree, not committed: what pre-commit sees
+    assert main(["check", ".", "--changed-since", "HEAD", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    found = [
+        (d["code"], d["severity"], d["file"], d["line"], d["column"])
+        for d in report["diagnostics"]
+        if d["code"] in ("CH690", "CH691")
+    ]
+    assert found == [("CH691", "info", POLICY, 14, 9), ("CH690", "error", POLICY, 39, 19)]
+    # Without --changed-since there is no base: the plain check is unchanged (and passes the weakened policy).
+    assert main(["check", ".", "--format", "json"]) == 0
+    capsys.readouterr()

@@ -115,7 +115,7 @@ def _owners_need(
             f"{what}: a governance change needs an approving review from an owner of {group}, and the base "
             f"revision names none (spec.governance.owners.{group} in charter.yaml)"
         )
-    finding = _at(located, path, message)
+    finding = _at(located, path, message, "`charter github report` verifies the review through GitHub's API")
     return ApprovalNeeded(finding, tuple(owners), f"the {group} owners named in the base revision")
 
 
@@ -133,13 +133,14 @@ def _approvers_need(change: SpecChange, breaking: Sequence[Diagnostic]) -> Itera
         f"waiver `{change.name}` {'added' if change.status == 'added' else 'widened or extended'}: every one of "
         f"its approvers must approve the pull request: {', '.join('@' + login for login in approvers)}"
     )
-    yield ApprovalNeeded(_at(head, ("spec", "approvers"), message), approvers, "the waiver's approvers", "all")
+    hint = "each approver approves the pull request; `charter github report` verifies the reviews"
+    yield ApprovalNeeded(_at(head, ("spec", "approvers"), message, hint), approvers, "the waiver's approvers", "all")
 
 
 _WIDENING = frozenset({"waiver-extended", "waiver-widened"})
 
 
-def _at(located: Located, path: tuple[PathSegment, ...], message: str) -> Diagnostic:
+def _at(located: Located, path: tuple[PathSegment, ...], message: str, hint: str) -> Diagnostic:
     spec = located.spec
     span = spec.span(path or ("metadata", "name"))
     return Diagnostic.of(
@@ -153,6 +154,7 @@ def _at(located: Located, path: tuple[PathSegment, ...], message: str) -> Diagno
         path=path,
         document=spec.document.index,
         rule="governance-approval-needed",
+        hint=hint,
         kind=spec.kind,
         name=spec.name,
     )

@@ -100,6 +100,8 @@ def _finding(cause: Cause, items: list[Hidden]) -> Diagnostic:
         path=cause.path,
         document=cause.spec.document.index,
         rule=RULE,
+        hint="revert it, or fix what it hides; a deliberate change needs an approving review from the owners "
+        "the base revision names (spec.governance.owners)",
         kind=cause.spec.kind,
         name=cause.spec.name,
         note="judged by the base revision's policies, packs, parameters, overrides, waivers and labels",

@@ -88,11 +88,16 @@ def make_plan(
     *,
     today: datetime.date | None = None,
     fail_on: str = "error",
+    render: bool = True,
 ) -> Plan:
+    """`render=False` leaves the generated files out (`files` is None): `check --changed-since` needs none."""
     today = today or current_date()
     repo = Repo.discover(path)
-    base_snapshot = at_revision(path, base, today, repo=repo)
-    head_snapshot = at_revision(path, head, today, repo=repo) if head else at_worktree(path, today)
+    base_snapshot = at_revision(path, base, today, repo=repo, outputs=render)
+    if head:
+        head_snapshot = at_revision(path, head, today, repo=repo, outputs=render)
+    else:
+        head_snapshot = at_worktree(path, today, outputs=render)
     changes = diff_specs(base_snapshot, head_snapshot)
     context = Context(base_snapshot, head_snapshot, verdict_flips(base_snapshot, head_snapshot))
     files, note = generated_changes(base_snapshot, head_snapshot)
