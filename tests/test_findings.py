@@ -78,7 +78,9 @@ def test_severity_comes_from_the_catalogue() -> None:
 
 def test_every_breaking_change_rule_has_a_ch6xx_code_named_by_its_rule_id() -> None:
     assert all(rule.code.startswith("CH6") for rule in RULES)
-    assert {rule.code for rule in RULES} == {code.id for code in all_codes() if code.id.startswith("CH6")}
+    # Two plan codes belong to no rule of one changed spec: the cross check's (CH690) and the approvals' (CH691).
+    crossed = {"CH690", "CH691"}
+    assert {rule.code for rule in RULES} | crossed == {code.id for code in all_codes() if code.id.startswith("CH6")}
     for rule in RULES:
         assert lookup(rule.id) is CODES[rule.code]
         assert rule.severity is CODES[rule.code].severity
