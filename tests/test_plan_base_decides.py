@@ -442,3 +442,32 @@ def test_check_changed_since_is_judged_by_the_base_and_names_the_approvals(
     # Without --changed-since there is no base: the plain check is unchanged (and passes the weakened policy).
     assert main(["check", ".", "--format", "json"]) == 0
     capsys.readouterr()
+
+
+def test_settle_lowers_only_what_was_approved(repo: Path) -> None:
+    """A need no review settled stays an error; a settled CH690 is lowered where the plan lists it too."""
+    plan = plan_of(repo, dict(CASES)["1-policy-weakened"])
+    weakened = next(c for c in plan.breaking if c.code == "CH690")
+    owners_need, weakened_need = sorted(plan.approvals_needed, key=lambda need: need.finding.code, reverse=True)
+    assert (owners_need.finding.code, weakened_need.finding) == ("CH691", weakened)
+
+    unapproved = settle(plan, [Approval(owners_need), Approval(weakened_need, ("lnovak",))])
+    assert unapproved.exit_code() == 1
+    assert [need.finding.severity for need in unapproved.approvals_needed] == [ERROR, Severity.INFO]
+    lowered = next(c for c in unapproved.breaking if c.code == "CH690")
+    assert (lowered.severity, lowered.note, lowered.line) == (Severity.INFO, "approved by @lnovak", 39)
+
+    approved = settle(unapproved, [Approval(owners_need, ("acme-bank/model-risk",))])
+    assert approved.exit_code() == 0
+    assert plan.exit_code() == 1  # settling makes a new plan; the one planned offline is unchanged
+
+
+def test_a_waiver_needs_every_one_of_its_approvers(repo: Path) -> None:
+    plan = plan_of(repo, dict(CASES)["7-waiver-rule-deleted"])
+    (every,) = [need for need in plan.approvals_needed if need.mode == "all"]
+    assert every.owners == ("lnovak", "mkowalski")
+    assert not Approval(every, ("lnovak",)).settled
+    assert Approval(every, ("MKowalski", "lnovak")).settled
+    others = [Approval(need, need.owners) for need in plan.approvals_needed if need is not every]
+    assert settle(plan, [*others, Approval(every, ("lnovak",))]).exit_code() == 1
+    assert settle(plan, [*others, Approval(every, ("lnovak", "mkowalski"))]).exit_code() == 0

@@ -47,6 +47,11 @@ class Approval:
 
     @property
     def settled(self) -> bool:
+        """Any approving owner settles a need of mode `any`; one of mode `all` needs every owner among `by`
+        (GitHub logins compare without case)."""
+        if self.needed.mode == "all":
+            approved = {login.casefold() for login in self.by}
+            return bool(self.by) and all(owner.casefold() in approved for owner in self.needed.owners)
         return bool(self.by)
 
 
