@@ -160,7 +160,13 @@ def plan_of(repo: Path, edits: list[Edit]) -> Plan:
     return make_plan(repo, "HEAD~1", "HEAD", today=TODAY)
 
 
-GOVERNANCE_RULES = {"governance-weakened", "suite-slice-redefined", "trust-setting-changed", "waiver-widened"}
+GOVERNANCE_RULES = {
+    "governance-weakened",
+    "suite-slice-redefined",
+    "trust-setting-changed",
+    "waiver-widened",
+    "policy-param-loosened",
+}
 Expected = tuple[str, Severity, str, int, int, str]
 EXPECTED: dict[str, list[Expected]] = {
     "1-policy-weakened": [
@@ -231,7 +237,16 @@ EXPECTED: dict[str, list[Expected]] = {
             40,
             "parameter `fairness-bounds.maxDifference` changed: 0.1 -> the string '0.5': it hides 1 finding "
             f"(error `fairness-bounds/difference-bound` on EvaluationSuite `credit-default-eval`){BASE}",
-        )
+        ),
+        # Judged by value, as the pack reads it through double(): quoting no longer hides the loosening.
+        (
+            "policy-param-loosened",
+            ERROR,
+            PROJECT,
+            36,
+            40,
+            "parameter `fairness-bounds.maxDifference` loosened: 0.1 -> 0.5 (an upper bound)",
+        ),
     ],
     "6-slice-redefined": [
         (

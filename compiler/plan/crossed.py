@@ -70,7 +70,8 @@ def hidden_findings(crossed: Checked, head: Checked) -> list[Hidden]:
 
 
 def _key(finding: Diagnostic) -> tuple[object, ...]:
-    return (finding.policy, finding.rule, finding.file, finding.document, finding.code)
+    """A rule's verdict on one spec: a violation (CH500) and a failure to evaluate (CH502) are both a verdict."""
+    return (finding.policy, finding.rule, finding.file, finding.document)
 
 
 def governance_weakened(base: Snapshot, head: Snapshot, today: datetime.date) -> list[Diagnostic]:
