@@ -23,6 +23,7 @@ from compiler.stages.governed import classification
 from compiler.stages.pipeline import Checked
 
 _POLICIES: tuple[PathSegment, ...] = ("spec", "policies")
+_RANK = {"error": 0, "warning": 1, "info": 2, "off": 3}
 
 
 @dataclass(frozen=True)
@@ -108,17 +109,20 @@ def _settings(checked: Checked) -> tuple[Mapping[str, str], Mapping[str, Mapping
 
 
 def _overrides(finding: Diagnostic, base: Checked, head: Checked) -> Iterator[Cause]:
+    """Overrides of the finding's rule or policy that the change set lower, or removed (when they raised it)."""
     project = _project(head)
     (before, _), (after, _) = _settings(base), _settings(head)
+    hidden = finding.severity.value  # what the base's governance makes of the rule, overrides included
     for key in (f"{finding.policy}/{finding.rule}", str(finding.policy)):
-        if project is not None and key in before and key not in after:
+        if project is None or after.get(key) == before.get(key):
+            continue
+        if key not in after:
             where = (*_POLICIES, "severityOverrides") if after else _POLICIES
             yield Cause.at(project, where, f"severity override `{key}: {before[key]}` removed")
-        if project is not None and key in after and after[key] != before.get(key):
+        elif _RANK[after[key]] > _RANK[hidden]:
             was = f" (was {before[key]})" if key in before else ""
-            yield Cause.at(
-                project, (*_POLICIES, "severityOverrides", key), f"severity override `{key}: {after[key]}` set{was}"
-            )
+            path = (*_POLICIES, "severityOverrides", key)
+            yield Cause.at(project, path, f"severity override `{key}: {after[key]}` set{was}")
 
 
 def _params(finding: Diagnostic, base: Checked, head: Checked) -> Iterator[Cause]:
