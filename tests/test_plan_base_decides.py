@@ -139,6 +139,7 @@ CASES: list[tuple[str, list[Edit]]] = [
     ),
     ("10-cloud-role", [replace(PROJECT, "role/credit-scoring-gates", "role/fork-admin")]),
     ("10-argocd-repository", [replace(PROJECT, "acme-bank/credit-scoring.git", "fork/credit-scoring.git")]),
+    ("10-outputs", [replace(PROJECT, "workflows: .github/workflows ", "workflows: ci/workflows        ")]),
 ]
 
 
@@ -333,6 +334,18 @@ EXPECTED: dict[str, list[Expected]] = {
         )
     ],
 }
+EXPECTED["10-outputs"] = [
+    (
+        "trust-setting-changed",
+        ERROR,
+        PROJECT,
+        44,
+        5,
+        "`spec.outputs` (where Charter writes workflows, manifests and cards) changed: {workflows: "
+        "`.github/workflows`, deploy: `deploy`, docs: `docs/models`} -> {workflows: `ci/workflows`, deploy: "
+        "`deploy`, docs: `docs/models`}",
+    )
+]
 # What `charter check` itself says of the head: errors no approval settles.
 HEAD_ERRORS: dict[str, list[tuple[str, str, int]]] = {
     "4-shadowing-policy": [("CH420", "policies/eu-ai-act-evidence.yaml", 4), ("CH420", "evidence.yaml", 4)],
