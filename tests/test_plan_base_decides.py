@@ -333,19 +333,19 @@ EXPECTED: dict[str, list[Expected]] = {
             "`https://github.com/acme-bank/credit-scoring.git` -> `https://github.com/fork/credit-scoring.git`",
         )
     ],
+    "10-outputs": [
+        (
+            "trust-setting-changed",
+            ERROR,
+            PROJECT,
+            44,
+            5,
+            "`spec.outputs` (where Charter writes workflows, manifests and cards) changed: {workflows: "
+            "`.github/workflows`, deploy: `deploy`, docs: `docs/models`} -> {workflows: `ci/workflows`, deploy: "
+            "`deploy`, docs: `docs/models`}",
+        )
+    ],
 }
-EXPECTED["10-outputs"] = [
-    (
-        "trust-setting-changed",
-        ERROR,
-        PROJECT,
-        44,
-        5,
-        "`spec.outputs` (where Charter writes workflows, manifests and cards) changed: {workflows: "
-        "`.github/workflows`, deploy: `deploy`, docs: `docs/models`} -> {workflows: `ci/workflows`, deploy: "
-        "`deploy`, docs: `docs/models`}",
-    )
-]
 # What `charter check` itself says of the head: errors no approval settles.
 HEAD_ERRORS: dict[str, list[tuple[str, str, int]]] = {
     "4-shadowing-policy": [("CH420", "policies/eu-ai-act-evidence.yaml", 4), ("CH420", "evidence.yaml", 4)],
