@@ -28,6 +28,13 @@ spec:
   policies:
     packs: []
     paths: [../org-policies]
+  governance:
+    owners:
+      policies: [acme/model-risk]
+      waivers: [acme/model-risk]
+      environments: [acme/platform]
+      trust: [acme/security]
+    maxWaiverDays: 36500
 """
 
 APPLICATIONS = """\

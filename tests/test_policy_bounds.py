@@ -7,6 +7,7 @@ that is killed on overrun (compiler/stages/sandbox.py). Limits are lowered here 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,3 +137,46 @@ def test_one_wide_spec_does_not_fail_rules_on_the_others(tmp_path: Path, monkeyp
     )
     result = findings(make_project(tmp_path, model_yaml=model, policy_yaml=suite_rule), monkeypatch)
     assert result == []
+
+
+def _stops(failure: Callable[[], BaseException]) -> sandbox.Overrun:
+    """The overrun of a worker whose third item fails, at step 5, with `failure()`."""
+
+    def work(items: list[int], progress: sandbox.Progress) -> Iterator[tuple[int, int]]:
+        for item in items:
+            progress.mark(item, 5)
+            if item == 2:
+                raise failure()
+            yield item, item
+
+    results, overruns = sandbox.run_bounded(work, 4)
+    assert results == {0: 0, 1: 1, 3: 3}  # the worker that replaces it carries on after it
+    (overrun,) = overruns
+    assert (overrun.item, overrun.step) == (2, 5)
+    return overrun
+
+
+def _wrapped_allocation_failure() -> BaseException:
+    """What a binding raises when an allocation fails inside it: another error, in the context of MemoryError."""
+    try:
+        raise MemoryError
+    except MemoryError:
+        try:
+            raise RuntimeError("conversion failed")
+        except RuntimeError as error:
+            return error
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [MemoryError, _wrapped_allocation_failure, lambda: RuntimeError("std::bad_alloc")],
+    ids=["memory-error", "raised-while-handling-one", "bad-alloc-from-the-engine"],
+)
+def test_an_allocation_failure_names_the_memory_limit(failure: Callable[[], BaseException]) -> None:
+    """Issue 21, case 13: it was "the policy worker stopped unexpectedly (wait status 1024)", on the model."""
+    assert _stops(failure).reason == "the evaluation needed more memory than the limit of 1,024 MiB"
+
+
+def test_any_other_failure_of_the_worker_is_named_without_its_text() -> None:
+    overrun = _stops(lambda: ValueError("national id 123-45-6789"))
+    assert overrun.reason == "the policy worker failed (ValueError)"

@@ -152,12 +152,23 @@ def _run_check(args: argparse.Namespace) -> int:
         from compiler.integrations.gitops.scope import restrict_to_changes
 
         try:
-            results = [restrict_to_changes(result, args.changed_since) for result in results]
+            results = [_judged_by_base(restrict_to_changes(result, args.changed_since), args) for result in results]
         except GitError as error:
             print(f"charter check: {error}", file=sys.stderr)
             return exit_codes.USAGE
     _report(args, results)
     return exit_code([d for result in results for d in result.diagnostics])
+
+
+def _judged_by_base(result: Checked, args: argparse.Namespace) -> Checked:
+    """The base decides: the change since REV is also judged by REV's governance (`compiler.plan.offline`)."""
+    from dataclasses import replace
+
+    from compiler.plan.offline import base_decides
+    from compiler.stages.pipeline import current_date
+
+    governance = base_decides(result.root, args.changed_since, current_date())
+    return replace(result, diagnostics=sort_diagnostics([*result.diagnostics, *governance]))
 
 
 def _check_all(args: argparse.Namespace, paths: Sequence[str], *, cached: bool = False) -> list[Checked]:

@@ -123,16 +123,6 @@ def _plan_text(plan: Any, note: str | None, approvals: list[str]) -> Any:
     return publish.PlanText(markdown, note, breaking, approvals)
 
 
-def settle_exit_code(plan: Any, approvals: list[Any], code: int) -> int:
-    """The exit code once GitHub's approvals are counted: the hook where `compiler.plan.approvals` settles them.
-
-    An approval settles the governance finding it was asked for; until the plan can take them, nothing is
-    settled, so every finding that needs an approval stays an error (closed, never open).
-    """
-    del plan, approvals
-    return code
-
-
 def evidence_claims(plan: Any, project: Path, root: Path) -> list[Any]:
     """The head's evidence records that the base does not hold as they are, with the workflow that may make them.
 
@@ -207,7 +197,11 @@ class _Report:
         except GitError:
             root = Path.cwd()
         approvals, approvals_note = self.approvals(plan, number, head_sha)
-        code = settle_exit_code(plan, approvals, code)
+        if plan is not None and approvals:
+            from compiler.plan.approvals import settle
+
+            plan = settle(plan, approvals)  # an approved governance change is information naming who approved
+            code = plan.exit_code()
         unconfirmed = self.evidence_origins(plan, root)  # a record GitHub does not confirm is not evidence
         diagnostics = [*result.diagnostics, *unconfirmed]
         code = code or exit_code(unconfirmed)

@@ -52,6 +52,7 @@ from compiler.plan.governance import (
     waiver_extended,
 )
 from compiler.plan.rules import _VERDICT_RANK, PASS, BreakingChange, Context, Flip, Found, Rule, _both
+from compiler.plan.trust import slice_redefined, trust_setting_changed, waiver_widened
 
 _RISK_TIERS = ("minimal", "limited", "high", "unacceptable")
 
@@ -384,4 +385,7 @@ RULES: tuple[Rule, ...] = (
     Rule("CH665", ("Project",), policy_settings_changed),  # policy-settings-changed
     Rule("CH431", ("Project",), endpoints_widened),  # endpoints-widened
     Rule("CH432", (CONTRACT_KIND,), trusted_only_by_head),  # endpoint-trusted-only-by-head
+    Rule("CH692", ("EvaluationSuite",), slice_redefined),  # suite-slice-redefined
+    Rule("CH693", ("Project",), trust_setting_changed),  # trust-setting-changed
+    Rule("CH694", ("Waiver",), waiver_widened),  # waiver-widened
 )

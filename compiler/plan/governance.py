@@ -166,8 +166,19 @@ def bound_direction(name: str) -> str | None:
     return "upper" if _UPPER_BOUND.match(name) else "lower" if _LOWER_BOUND.match(name) else None
 
 
+def by_value(value: Any) -> Any:
+    """A parameter as a policy reads it: a quoted number (`"0.5"`) is read through `double()` as 0.5."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _param_found(label: str, old: Any, new: Any, path: tuple[PathSegment, ...], on_base: bool) -> Found | None:
     """A loosened bound (error), or a numeric change whose direction the name does not tell (warning)."""
+    old, new = by_value(old), by_value(new)
     if not (_number(old) and _number(new)) or old == new:
         return None
     direction = bound_direction(label.rsplit(".", 1)[-1])

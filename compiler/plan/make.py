@@ -19,9 +19,10 @@ from compiler.core.exit_codes import FINDINGS, OK
 from compiler.core.sources import display_path
 from compiler.integrations.gitops.git import Repo
 from compiler.integrations.gitops.snapshot import Snapshot, at_revision, at_worktree
-from compiler.plan.approvals import ApprovalNeeded
+from compiler.plan.approvals import ApprovalNeeded, needs
 from compiler.plan.breaking import breaking_changes, verdict_flips
 from compiler.plan.changes import SpecChange, diff_specs
+from compiler.plan.crossed import governance_weakened
 from compiler.plan.outputs import unowned_in_head
 from compiler.plan.rules import BreakingChange, Context
 from compiler.stages.pipeline import current_date
@@ -66,9 +67,19 @@ class Plan:
         worst = Severity.ERROR if self.fail_on == "error" else Severity.WARNING
         return [change for change in self.breaking if change.severity.rank <= worst.rank]
 
+    @property
+    def failing_approvals(self) -> list[ApprovalNeeded]:
+        """Governance changes no verified approval settled yet, at or above `fail_on`."""
+        if self.fail_on == "never":
+            return []
+        worst = Severity.ERROR if self.fail_on == "error" else Severity.WARNING
+        return [need for need in self.approvals_needed if need.finding.severity.rank <= worst.rank]
+
     def exit_code(self) -> int:
-        """1 when the head has an error finding, or a breaking change at or above `fail_on`."""
-        return FINDINGS if exit_code(self.head.result.diagnostics) or self.failing_breaking else OK
+        """1 when the head has an error finding, a breaking change at or above `fail_on`, or a governance
+        change that needs an approval not verified yet."""
+        failing = self.failing_breaking or self.failing_approvals
+        return FINDINGS if exit_code(self.head.result.diagnostics) or failing else OK
 
 
 def make_plan(
@@ -78,14 +89,25 @@ def make_plan(
     *,
     today: datetime.date | None = None,
     fail_on: str = "error",
+    render: bool = True,
 ) -> Plan:
+    """`render=False` leaves the generated files out (`files` is None): `check --changed-since` needs none."""
     today = today or current_date()
     repo = Repo.discover(path)
-    base_snapshot = at_revision(path, base, today, repo=repo)
-    head_snapshot = at_revision(path, head, today, repo=repo) if head else at_worktree(path, today)
+    base_snapshot = at_revision(path, base, today, repo=repo, outputs=render)
+    if head:
+        head_snapshot = at_revision(path, head, today, repo=repo, outputs=render)
+    else:
+        head_snapshot = at_worktree(path, today, outputs=render)
     changes = diff_specs(base_snapshot, head_snapshot)
     context = Context(base_snapshot, head_snapshot, verdict_flips(base_snapshot, head_snapshot))
     files, note = generated_changes(base_snapshot, head_snapshot)
+    breaking = [
+        *breaking_changes(changes, context),
+        *unowned_in_head(base_snapshot, head_snapshot),
+        *governance_weakened(base_snapshot, head_snapshot, today),
+    ]
+    breaking.sort(key=lambda c: (c.severity.rank, c.kind or "", c.name or "", c.rule or "", c.message))
     return Plan(
         display_path(path),
         base,
@@ -93,11 +115,12 @@ def make_plan(
         base_snapshot,
         head_snapshot,
         changes,
-        [*breaking_changes(changes, context), *unowned_in_head(base_snapshot, head_snapshot)],
+        breaking,
         findings_diff(base_snapshot.result.diagnostics, head_snapshot.result.diagnostics),
         files,
         note,
         fail_on,
+        needs(changes, breaking, base_snapshot.result.project),
     )
 
 

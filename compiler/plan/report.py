@@ -18,6 +18,7 @@ from compiler import __version__
 from compiler.core.diagnostics import Severity
 from compiler.core.markdown import code, fence, inline
 from compiler.core.markdown import text as md
+from compiler.plan.approvals import ApprovalNeeded
 from compiler.plan.make import Plan
 from compiler.plan.rules import BreakingChange
 from compiler.reporters.json_format import breaking_json, finding_json
@@ -74,6 +75,7 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
     out += ["", f"Breaking changes: {_tally(_counts(plan.breaking))}"]
     for item in plan.breaking:
         out += breaking_lines(item)
+    out += _text_approvals(plan)
     findings = plan.findings
     out += [
         "",
@@ -98,6 +100,26 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
     return "\n".join(out) + "\n"
 
 
+def _approval_status(need: ApprovalNeeded) -> str:
+    if need.finding.severity is Severity.INFO:
+        return need.finding.note or "approved"
+    if not need.owners:
+        return "no owner can approve it: the base revision names none"
+    who = ", ".join("@" + owner for owner in need.owners)
+    return f"needs {'every one' if need.mode == 'all' else 'one'} of {who}"
+
+
+def _text_approvals(plan: Plan) -> list[str]:
+    if not plan.approvals_needed:
+        return []
+    out = ["", f"Approvals: {plural(len(plan.approvals_needed), 'governance change')} need an owner's review"]
+    for need in plan.approvals_needed:
+        finding = need.finding
+        out.append(f"  {finding.severity.value:<8} {safe(finding.file)}:{finding.line}:{finding.column}")
+        out.append(f"           {safe(_approval_status(need))}: {safe(finding.message)}")
+    return out
+
+
 def safe_diff(text: str) -> str:
     return "\n".join(safe(line) for line in text.split("\n"))
 
@@ -109,6 +131,8 @@ def _verdict(plan: Plan) -> str:
         reasons.append(f"{plural(head_errors, 'error')} at {plan.head.label}")
     if plan.failing_breaking:
         reasons.append(f"{plural(len(plan.failing_breaking), 'breaking change')} at or above {plan.fail_on}")
+    if plan.failing_approvals:
+        reasons.append(f"{plural(len(plan.failing_approvals), 'governance change')} without a verified approval")
     if reasons:
         return f"charter plan: fails: {'; '.join(reasons)}."
     return "charter plan: passes."
@@ -135,6 +159,15 @@ def render_json(plan: Plan, *, diffs: bool = True) -> str:
             for c in plan.changes
         ],
         "breakingChanges": [breaking_json(change) for change in plan.breaking],
+        "approvalsNeeded": [
+            {
+                "owners": list(need.owners),
+                "mode": need.mode,
+                "reason": need.reason,
+                "finding": breaking_json(need.finding),
+            }
+            for need in plan.approvals_needed
+        ],
         "findings": {k: [finding_json(d) for d in getattr(plan.findings, k)] for k in ("new", "fixed", "still")},
         "generatedFiles": {
             "note": plan.files_note,
@@ -159,6 +192,7 @@ def render_markdown(plan: Plan, *, diffs: bool = True, limit: int = COMMENT_LIMI
     ]
     out += _markdown_specs(plan)
     out += _markdown_breaking(plan, heading)
+    out += _markdown_approvals(plan, heading)
     out += _markdown_findings(plan, heading)
     body = "\n".join(out)
     tail = ["", f"**{md(_verdict(plan).removeprefix('charter plan: '))}**", ""]
@@ -188,6 +222,20 @@ def _markdown_breaking(plan: Plan, heading: str) -> list[str]:
         return out
     out += list(BREAKING_HEADER)
     out += [breaking_row(change) for change in plan.breaking]
+    out.append("")
+    return out
+
+
+def _markdown_approvals(plan: Plan, heading: str) -> list[str]:
+    if not plan.approvals_needed:
+        return []
+    out = [f"{heading}# Approvals: {plural(len(plan.approvals_needed), 'governance change')}", ""]
+    out += ["| | where | approval | change |", "|---|---|---|---|"]
+    for need in plan.approvals_needed:
+        finding = need.finding
+        sign = "✅" if finding.severity is Severity.INFO else "⛔"
+        where = code(f"{finding.file}:{finding.line}")
+        out.append(f"| {sign} | {where} | {md(_approval_status(need))} | {md(finding.message)} |")
     out.append("")
     return out
 

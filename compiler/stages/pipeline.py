@@ -34,6 +34,7 @@ from compiler.stages.check import check as evaluate_policies
 from compiler.stages.discovery import Run, load_project, project_entries, project_file, spec_files
 from compiler.stages.endpoints import untrusted_servers
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
+from compiler.stages.governed import Governance
 from compiler.stages.incremental import Graph, Recorded, Summary, digest_of
 from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
 from compiler.stages.parallel_load import load_files
@@ -98,20 +99,25 @@ def check(
     progress: Progress | None = None,
     extra_policies: Sequence[Path] = (),
     cache: Store | None = None,
+    governance: Governance | None = None,
 ) -> Checked:
     """Every finding of the project. With a `cache`, files whose findings cannot have changed are not read
     into specs again (`compiler.stages.cached`): the findings are the same, `specs` holds only what was read.
+    With `governance` (another revision's, `compiler.stages.governed`), the specs are judged by it instead of
+    by their own Project, policies and waivers: the plan's cross check, never cached.
     """
     run = Run(sources)
     project = project_file(sources)
     load_project(run, project)
     candidates, files = _discover(run, project)
-    if cache is not None and sources.only is None:
+    if cache is not None and sources.only is None and governance is None:
         return _check_cached(run, Discovered(candidates, files, project), today, cache, extra_policies, progress)
     sources.prefetch(files)
     # The project file was read and validated first, for its globs and settings.
     load_files(run, [file for file in files if file != project], progress)
     policies = load_policies(run, files, extra_policies)
+    if governance is not None:
+        run.specs, run.project, policies = governance.judge(run.specs), governance.project, list(governance.policies)
     return finish(run, len(files), policies, today)
 
 

@@ -37,7 +37,33 @@ def load_policies(run: Run, spec_paths: list[str], extra_policies: Sequence[Path
     policies = project_policies + [spec for spec in loaded.specs if spec.kind == "Policy"]
     if project_spec is not None and run.project is not None:
         run.diagnostics.extend(_check_settings(project_spec, run.project, policies))
+    run.diagnostics.extend(duplicate_policies(policies, {id(spec) for spec in project_policies}))
     return policies
+
+
+def duplicate_policies(policies: list[Spec], in_project: set[int]) -> list[Diagnostic]:
+    """Policies of one name, at every definition: settings, waivers and the plan name policies by name.
+
+    Two Policy specs of the project's own files are already a duplicate-name finding (CH400)."""
+    by_name: dict[str, list[Spec]] = {}
+    for spec in policies:
+        by_name.setdefault(spec.name, []).append(spec)
+    findings = []
+    for name, specs in by_name.items():
+        if len(specs) < 2 or all(id(spec) in in_project for spec in specs):
+            continue
+        for spec in specs:
+            others = ", ".join(other.file for other in specs if other is not spec)
+            findings.append(
+                spec.finding(
+                    "CH420",
+                    f"policy `{name}` is defined more than once: also in {others}",
+                    ["metadata", "name"],
+                    hint="give the organisation's policy a name of its own: overrides, parameters and waivers "
+                    "name policies, and apply to every policy of that name",
+                )
+            )
+    return findings
 
 
 _INSTALLED: dict[tuple[str, str], tuple[str, SourceFile]] = {}
@@ -156,7 +182,17 @@ def _check_settings(project_spec: Spec, project: Project, policies: list[Spec]) 
                 )
             )
             continue
-        for param in values:
+        for param, value in values.items():
+            mistyped = _mistyped(policy.spec.params.get(param), value)
+            if mistyped:
+                findings.append(
+                    project_spec.finding(
+                        "CH421",
+                        f"parameter `{policy_name}.{param}` is {mistyped}",
+                        ["spec", "policies", "params", policy_name, param],
+                        hint="write the value as the policy declares it (a number unquoted)",
+                    )
+                )
             if param not in policy.spec.params:
                 findings.append(
                     project_spec.finding(
@@ -169,3 +205,18 @@ def _check_settings(project_spec: Spec, project: Project, policies: list[Spec]) 
                     )
                 )
     return findings
+
+
+def _type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    return "a list" if isinstance(value, list) else "a string"
+
+
+def _mistyped(declared: object, value: object) -> str | None:
+    """What is wrong with a parameter's type, against the type of the policy's default; None when it fits."""
+    if declared is None or _type_name(declared) == _type_name(value):
+        return None
+    return f"{_type_name(value)} ({value!r}); the policy declares {_type_name(declared)} ({declared!r})"

@@ -45,6 +45,8 @@ _FLUSH_SECONDS = 0.05
 _LAYOUT = struct.Struct("qqq")  # sequence number, item index, step within the item
 _POLL_SECONDS = 0.02
 _OUT_OF_MEMORY, _FAILED = 3, 4  # the worker's exit codes
+_FAILURE_SIZE = 64
+_CHAIN = 16  # how far back an error's causes are followed
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,8 @@ class Progress:
     """Where the worker is: written by the child, read by the parent."""
 
     def __init__(self) -> None:
-        self.memory = mmap.mmap(-1, _LAYOUT.size)  # anonymous and shared across fork
+        # Anonymous and shared across fork: where the worker is, then the name of what stopped it, if anything.
+        self.memory = mmap.mmap(-1, _LAYOUT.size + _FAILURE_SIZE)
         self.sequence = 0
 
     def mark(self, item: int, step: int) -> None:
@@ -71,6 +74,14 @@ class Progress:
     def read(self) -> tuple[int, int, int]:
         sequence, item, step = _LAYOUT.unpack_from(self.memory, 0)
         return int(sequence), int(item), int(step)
+
+    def fail(self, error: BaseException) -> None:
+        """Record the kind of error that stopped the worker (a name, never its text: that may quote data)."""
+        name = type(error).__name__.encode("ascii", "replace")[:_FAILURE_SIZE]
+        self.memory[_LAYOUT.size : _LAYOUT.size + len(name)] = name
+
+    def failure(self) -> str:
+        return bytes(self.memory[_LAYOUT.size :]).rstrip(b"\0").decode("ascii", "replace")
 
 
 Work = Callable[[list[int], Progress], Iterator[tuple[int, Any]]]
@@ -211,11 +222,35 @@ def _child(work: Work, pending: list[int], progress: Progress, writer: int) -> N
                 _send(writer, chunk)
                 chunk, flushed = [], time.monotonic()
         _send(writer, chunk)
-    except MemoryError:
-        code = _OUT_OF_MEMORY
-    except BaseException:  # noqa: BLE001 - whatever it was, the parent reports the item as failed
-        code = _FAILED
+    except BaseException as error:  # noqa: BLE001 - whatever it was, the parent reports the item as failed
+        code = _OUT_OF_MEMORY if out_of_memory(error) else _FAILED
+        if code == _FAILED:
+            progress.fail(error)
     os._exit(code)
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether an error comes from an allocation that failed at the memory limit.
+
+    Past the limit the failure does not always surface as a bare MemoryError: Python raises more of them
+    while handling the first, and an extension may wrap it in another error (the engine's binding says
+    `std::bad_alloc`), so the error's causes and context are followed too.
+    """
+    current: BaseException | None = error
+    for _ in range(_CHAIN):
+        if current is None:
+            return False
+        if isinstance(current, MemoryError) or "bad_alloc" in _said(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _said(error: BaseException) -> str:
+    try:
+        return str(error)[:200]
+    except BaseException:  # noqa: BLE001 - an error whose text cannot be made says nothing
+        return ""
 
 
 def _send(writer: int, chunk: list[tuple[int, Any]]) -> None:  # pragma: no cover - in the child
@@ -235,6 +270,9 @@ def _overrun_of(status: int, progress: Progress) -> Overrun | None:
     if out_of_memory or (os.WIFEXITED(status) and os.WEXITSTATUS(status) == _OUT_OF_MEMORY):
         limit = f"{MEMORY_BYTES >> 20:,} MiB"
         return Overrun(item, step, f"the evaluation needed more memory than the limit of {limit}")
+    failure = progress.failure()
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == _FAILED and failure:
+        return Overrun(item, step, f"the policy worker failed ({failure})")
     return Overrun(item, step, f"the policy worker stopped unexpectedly (wait status {status})")
 
 

@@ -3,7 +3,10 @@
 A waived finding stays in the report, marked with its waiver (SARIF
 `suppressions`), and no longer fails the run. An expired waiver waives
 nothing and says so; a waiver that matches nothing is a warning; a rule
-marked `waivable: false` refuses every waiver.
+marked `waivable: false` refuses every waiver. An exception is reviewed
+again when it runs out: a waiver that runs longer than the Project allows
+(`spec.governance.maxWaiverDays`) is an error, one that runs out within
+two weeks a warning.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ from compiler.core.models.policy import Validation
 from compiler.core.models.waiver import Waiver, WaiverSpec
 from compiler.core.specs import Spec
 
+DEFAULT_LIFETIME = 90
+"""Days a waiver may run from today unless the Project says otherwise."""
+SOON = 14
+"""Days before its expiry from which a waiver is a warning."""
+
 
 def apply_waivers(
     findings: Sequence[Diagnostic],
@@ -23,6 +31,7 @@ def apply_waivers(
     rules: Mapping[tuple[str, str], Validation],
     today: datetime.date,
     targets: Mapping[tuple[str, int], Spec],
+    lifetime: int = DEFAULT_LIFETIME,
 ) -> list[Diagnostic]:
     """`targets` maps a finding's (file, document) to the spec it is about."""
     out: list[Diagnostic] = []
@@ -47,7 +56,35 @@ def apply_waivers(
         out.append(finding.with_changes(waiver=waiver_spec.name))
     for waiver_spec in waivers:
         out.extend(_about_waiver(waiver_spec, used, refused, today))
+        out.extend(_lifetime(waiver_spec, today, lifetime))
     return out
+
+
+def _lifetime(spec: Spec, today: datetime.date, lifetime: int) -> list[Diagnostic]:
+    waiver = spec.model
+    assert isinstance(waiver, Waiver)
+    body = waiver.spec
+    days = (body.expires - today).days
+    if days > lifetime:
+        finding = spec.finding(
+            "CH520",
+            f"waiver `{spec.name}` runs until {body.expires.isoformat()}, {days} days from today; the Project "
+            f"allows at most {lifetime} (spec.governance.maxWaiverDays)",
+            ["spec", "expires"],
+            hint=f"set `expires` on or before {(today + datetime.timedelta(days=lifetime)).isoformat()}, "
+            "and renew the waiver with a new approval when it runs out",
+        )
+    elif 0 <= days <= SOON:
+        finding = spec.finding(
+            "CH521",
+            f"waiver `{spec.name}` expires on {body.expires.isoformat()}, in {days} day{'s' if days != 1 else ''}: "
+            "its finding then fails the run",
+            ["spec", "expires"],
+            hint="fix the finding, or renew the waiver with a new date and its approvers' approval",
+        )
+    else:
+        return []
+    return [finding.with_changes(policy=body.policy, rule=body.rule)]
 
 
 def _match(finding: Diagnostic, waivers: Sequence[Spec], targets: Mapping[tuple[str, int], Spec]) -> Spec | None:

@@ -36,6 +36,8 @@ AWS_REGION = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
 # A GitHub repository `owner/name`, as in `uses: owner/name/path@sha`.
 GITHUB_REPOSITORY = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$"
 COMMIT_SHA = r"^[0-9a-f]{40}$"
+# A GitHub user (`alice`) or team (`acme/model-risk`): who may approve a governance change.
+GITHUB_OWNER = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9_.-]{0,99})?$"
 
 MEANINGS: dict[str, tuple[str, str]] = {
     NAME: ("a DNS label", "use lower-case letters, digits and `-` (a DNS label), for example `credit-scorer`"),
@@ -58,5 +60,6 @@ MEANINGS: dict[str, tuple[str, str]] = {
     UUID: ("a UUID", "for example `00000000-0000-0000-0000-000000000000`"),
     AWS_REGION: ("an AWS region", "for example `eu-west-1`"),
     GITHUB_REPOSITORY: ("a GitHub repository", "`owner/name`, for example `charter-dev/charter`"),
+    GITHUB_OWNER: ("a GitHub user or team", "a login such as `lnovak`, or `org/team` such as `acme-bank/model-risk`"),
     COMMIT_SHA: ("a full commit SHA", "40 lower-case hex digits: a tag or branch can move, a commit cannot"),
 }

@@ -166,6 +166,32 @@ class CloudAccess(CharterModel):
     """For `azure` servers."""
 
 
+Owner = Annotated[str, StringConstraints(pattern=patterns.GITHUB_OWNER)]
+
+
+class GovernanceOwners(CharterModel):
+    """Who approves a change to each part of governance: GitHub users (`alice`) or teams (`org/team`).
+
+    Read from the base revision of a pull request, never from the change itself."""
+
+    policies: list[Owner] = Field(default_factory=list, examples=[["acme-bank/model-risk"]])
+    """Policies, packs, parameters and severity overrides (Policy specs and `spec.policies`)."""
+    waivers: list[Owner] = Field(default_factory=list)
+    """Waiver specs (besides every approver the waiver names)."""
+    environments: list[Owner] = Field(default_factory=list)
+    """Environment specs: tiers, clusters, approvals, promotion order."""
+    trust: list[Owner] = Field(default_factory=list)
+    """`spec.ci`, `spec.cloud`, `spec.outputs`, the deployment repository and `spec.governance` itself."""
+
+
+class GovernanceConfig(CharterModel):
+    """Who approves governance changes, and how long an exception may last."""
+
+    owners: GovernanceOwners = Field(default_factory=GovernanceOwners)
+    max_waiver_days: int = Field(default=90, ge=1, le=36500)
+    """The longest a waiver may run from today; one that expires later is an error."""
+
+
 class ProjectSpec(CharterModel):
     specs: list[RelativeGlob] = Field(default_factory=lambda: list(DEFAULT_SPEC_GLOBS))
     """Glob patterns of spec files, relative to the project root."""
@@ -180,6 +206,7 @@ class ProjectSpec(CharterModel):
     # --- trusted endpoints (issue 30): where gates may send credentials; a governance setting of the Project.
     endpoints: TrustedEndpoints = Field(default_factory=TrustedEndpoints)
     """The endpoints, database hosts and storage accounts the gates may contact, per server type."""
+    governance: GovernanceConfig = Field(default_factory=GovernanceConfig)
 
 
 class Project(CharterModel):
