@@ -2,8 +2,8 @@
 
 On the lending project of `test_plan_fixtures`, whose base trusts one PostgreSQL host: a pull request that
 points a contract at another host fails the head's check (CH430); one that also lists the host in its own
-charter.yaml checks clean, and the plan says both what widened the list (CH431, at charter.yaml) and which
-server only that widening lets through (CH432, at the contract). Lowering an entry's TLS is CH431 too.
+charter.yaml checks clean, and the plan says both what widened the list (CH695, at charter.yaml) and which
+server only that widening lets through (CH696, at the contract). Lowering an entry's TLS is CH695 too.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from compiler.plan.make import Plan, make_plan
 
 PROJECT = "ml/charter.yaml"
 CONTRACT = "ml/contracts/applications.odcs.yaml"
-TRUSTED = "  endpoints:\n    postgres:\n      - host: db.acme.internal\n"  # charter.yaml lines 11-13
+TRUSTED = "  endpoints:\n    postgres:\n      - host: db.acme.internal\n"  # charter.yaml lines 18-20
 SERVERS = (
     "servers:\n  - server: warehouse\n    type: postgres\n    host: db.acme.internal\n    port: 5432\n"
     "    database: lending\n    schema: public\n"
@@ -87,7 +87,7 @@ def test_a_host_trusted_by_the_change_itself_is_a_governance_change(repo: Path) 
             "spec.endpoints.postgres adds `evil.example:5432`: the gates may now send the job's credentials there; "
             "a governance change for the Project's owners to approve",
             PROJECT,
-            14,
+            21,
             9,
         ),
     ]
@@ -106,7 +106,7 @@ def test_lowering_an_entrys_tls_is_a_governance_change(repo: Path) -> None:
             "spec.endpoints.postgres `db.acme.internal:5432`: TLS lowered from `verify-full` to `disabled`; "
             "a governance change for the Project's owners",
             PROJECT,
-            13,
+            20,
             9,
         )
     ]

@@ -75,8 +75,8 @@ _SETTLED_BY = {
     "CH692": "policies",
     "CH693": "trust",
     "CH694": "waivers",
-    "CH431": "trust",  # endpoints-widened
-    "CH432": "trust",  # endpoint-trusted-only-by-head
+    "CH695": "trust",  # endpoints-widened
+    "CH696": "trust",  # endpoint-trusted-only-by-head
 }
 
 

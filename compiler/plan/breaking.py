@@ -383,8 +383,8 @@ RULES: tuple[Rule, ...] = (
     Rule("CH663", ("Project", "Policy"), param_loosened),  # policy-param-loosened
     Rule("CH664", ("Project", "Policy"), param_changed),  # policy-param-changed
     Rule("CH665", ("Project",), policy_settings_changed),  # policy-settings-changed
-    Rule("CH431", ("Project",), endpoints_widened),  # endpoints-widened
-    Rule("CH432", (CONTRACT_KIND,), trusted_only_by_head),  # endpoint-trusted-only-by-head
+    Rule("CH695", ("Project",), endpoints_widened),  # endpoints-widened
+    Rule("CH696", (CONTRACT_KIND,), trusted_only_by_head),  # endpoint-trusted-only-by-head
     Rule("CH692", ("EvaluationSuite",), slice_redefined),  # suite-slice-redefined
     Rule("CH693", ("Project",), trust_setting_changed),  # trust-setting-changed
     Rule("CH694", ("Waiver",), waiver_widened),  # waiver-widened

@@ -2,9 +2,9 @@
 
 `charter check` judges a contract's servers by the Project of the same revision (CH430). A pull request
 that adds an endpoint to `spec.endpoints` and points a contract at it checks clean; so the plan says both:
-- CH431: the Project's trusted list grows (an entry added, or its TLS or authentication lowered), at the
+- CH695: the Project's trusted list grows (an entry added, or its TLS or authentication lowered), at the
   line of charter.yaml. It is a governance change: the Project's owners approve it.
-- CH432: a contract server that the base revision's Project would refuse, at the contract's line.
+- CH696: a contract server that the base revision's Project would refuse, at the contract's line.
 """
 
 from __future__ import annotations
