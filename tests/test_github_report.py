@@ -516,3 +516,29 @@ def test_enterprise_and_defaults() -> None:
     assert Environment.from_environ({"GITHUB_TOKEN": "t", "GITHUB_REPOSITORY": "o/r"}).api_url == (
         "https://api.github.com"
     )
+
+
+def test_a_plan_that_cannot_be_made_fails_the_check_run(
+    job: Job, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A clean head whose base is not in the checkout: a plain check would pass it, the report must not."""
+    git(job.repo, "rm", "--quiet", "-r", "ml/notes")
+    edit(job.repo, "ml/models/scorer.yaml", "trafficPercent: 30", "trafficPercent: 10")
+    missing = "1" * 40
+    job.event.write_text(
+        json.dumps({"number": 7, "pull_request": {"number": 7, "head": {"sha": job.head}, "base": {"sha": missing}}}),
+        "utf-8",
+    )
+    assert report("ml", *FAST) == 2
+    reason = (
+        f"cannot plan against `{missing}`: unknown revision `{missing}` "
+        f"(fetch it first, for example `git fetch origin {missing}`)"
+    )
+    assert f"charter github report: {reason}" in capsys.readouterr().err
+    body = fake.requests[0].body
+    assert (body["status"], body["conclusion"]) == ("completed", "failure")
+    assert body["output"]["title"] == f"No plan: {reason}"
+    assert body["output"]["summary"].startswith("**Charter could not plan this pull request:** cannot plan against")
+    comment = fake.comments[7][0]["body"]
+    assert "## ❌ Charter" in comment
+    assert "_No plan: cannot plan against" in comment

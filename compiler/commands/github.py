@@ -7,7 +7,9 @@ one check run (every finding as an annotation) and one summary comment.
 
 Exit codes are the findings', whether or not GitHub could be reached: 0
 nothing blocks; 1 an error finding, or a breaking change at or above
-`--fail-on`; 2 usage (not in GitHub Actions, no such directory).
+`--fail-on`; 2 usage (not in GitHub Actions, no such directory), or a base
+revision is known and the plan against it cannot be made (the check run
+then fails: a plain check would pass what the plan blocks).
 """
 
 from __future__ import annotations
@@ -146,6 +148,11 @@ class _Report:
                 self.say(plan_note, error=True)
         result = plan.head.result if plan is not None else check_path(self.path)
         code = plan.exit_code() if plan is not None else exit_code(result.diagnostics)
+        # A pull request is judged by its plan (the base's governance, breaking changes): when a base is known
+        # and no plan can be made, a plain check would pass a change the plan blocks. The check run fails.
+        unplanned = bool(base) and plan is None
+        if unplanned:
+            code = exit_codes.USAGE
         try:
             root = Repo.discover(self.path).root
         except GitError:
@@ -171,6 +178,8 @@ class _Report:
             breaking=breaking,
             commit=head_sha,
         )
+        if unplanned:
+            content = publish.unplanned(content, plan_note or "the plan could not be made")
         if self.args.dry_run:
             print(f"# check run `{content.name}`: {content.conclusion}, {len(annotations)} annotations")
             print(f"# {content.title}\n\n{content.summary}\n")
