@@ -18,6 +18,7 @@ from lsprotocol import types
 from pygls import uris
 
 from compiler.core.cache import MemoryStore
+from compiler.core.lines import Lines, editor_lines
 from compiler.core.sources import Sources, repository_top
 from compiler.core.specs import Spec
 from compiler.lsp.convert import from_utf16, to_lsp
@@ -37,6 +38,8 @@ class Workspace:
         self._real_root = os.path.realpath(self.root)
         self.buffers: dict[str, bytes] = {}  # top-relative path -> the editor's text
         self.checked: pipeline.Checked | None = None
+        # The lines of the last check's texts, split once per file for every finding and location in it.
+        self.lines = Lines({}, editor_lines)
         self.cache = MemoryStore()
         self.published: dict[str, list[types.Diagnostic]] = {}
 
@@ -76,6 +79,7 @@ class Workspace:
         merged = _merge(self.checked, checked)
         first = self.checked is None
         self.checked = merged
+        self.lines = Lines(merged.sources, editor_lines)
         if first:
             # The first check reads the whole project, and most of what it made lives as long as the server.
             # Out of the cyclic collector's sight, it is not traversed again by every full collection, which
@@ -87,11 +91,12 @@ class Workspace:
     def diagnostics(self, checked: pipeline.Checked) -> dict[str, list[types.Diagnostic]]:
         """The findings of a check by file URI, by position (then message, so that the order is total)."""
         found: dict[str, list[types.Diagnostic]] = {}
+        lines = self.lines if checked is self.checked else Lines(checked.sources, editor_lines)
         for diagnostic in checked.diagnostics:
             if not diagnostic.file:
                 continue
             uri = self.uri_of(diagnostic.file)
-            found.setdefault(uri, []).append(to_lsp(diagnostic, checked.sources.get(diagnostic.file)))
+            found.setdefault(uri, []).append(to_lsp(diagnostic, lines.of(diagnostic.file)))
         for diagnostics in found.values():
             # The check's order, made total: findings at one place that differ only in their hints.
             diagnostics.sort(key=lambda d: (d.range.start.line, d.range.start.character, d.message))
