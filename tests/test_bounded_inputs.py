@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from lsp_client import LspClient
 from test_plan_fixtures import git
 
 from compiler.commands.cli import main
@@ -117,3 +118,51 @@ def test_the_language_server_splits_a_file_once(tmp_path: Path) -> None:
     last = found[-1].range
     assert (last.start.line, last.start.character, last.end.line) == (19998, 6, 19998)
     assert publishing < checking, (publishing, checking)
+
+
+MODEL = """\
+apiVersion: charter/v1alpha1
+kind: Model
+metadata: {name: scorer, owner: team}
+spec: [broken]
+"""
+
+
+def test_the_language_server_reads_only_buffers_and_the_workspace(tmp_path: Path) -> None:
+    """Hover and definition on a URI the editor names: a file outside the workspace, a link in it to a file
+    outside, a FIFO, `/dev/zero`. They were read from disk (following the link; the FIFO hung the server and
+    `/dev/zero` grew it to 24 GB); now nothing is read and nothing is answered."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.yaml"
+    secret.write_text(MODEL.replace("spec: [broken]", "# token: s3cr3t"), "utf-8")
+    root = tmp_path / "workspace"
+    (root / "models").mkdir(parents=True)
+    (root / "charter.yaml").write_text(PROJECT, "utf-8")
+    (root / "models" / "scorer.yaml").write_text(MODEL, "utf-8")
+    (root / "models" / "link.yaml").symlink_to(secret)
+    os.mkfifo(root / "models" / "pipe.yaml")
+    client = LspClient(root, env={"CHARTER_TODAY": "2026-06-01"})
+    try:
+        client.initialize()
+        client.diagnostics(client.open("models/scorer.yaml"))
+        on_kind = {"line": 1, "character": 2}
+        # The control: the same hover on the editor's buffer documents the field.
+        opened = client.request(
+            "textDocument/hover", {"textDocument": {"uri": client.uri("models/scorer.yaml")}, "position": on_kind}
+        )
+        assert opened["contents"]["value"].startswith("**kind**")
+        for uri in (
+            secret.as_uri(),
+            client.uri("models/link.yaml"),
+            client.uri("models/pipe.yaml"),
+            "file:///dev/zero",
+        ):
+            where = {"textDocument": {"uri": uri}, "position": on_kind}
+            assert client.request("textDocument/hover", where) is None, uri
+            assert client.request("textDocument/definition", where) is None, uri
+        limits = Path(f"/proc/{client.process.pid}/limits").read_text("utf-8")
+        ceiling = next(line for line in limits.splitlines() if line.startswith("Max address space"))
+        assert ceiling.split()[3] == str(4096 * MiB)  # the soft limit: `charter lsp --memory-mb`, 4 GiB
+    finally:
+        client.close()

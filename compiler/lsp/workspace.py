@@ -17,6 +17,7 @@ from pathlib import Path
 from lsprotocol import types
 from pygls import uris
 
+from compiler.core import repofs
 from compiler.core.cache import MemoryStore
 from compiler.core.lines import Lines, editor_lines
 from compiler.core.sources import Sources, repository_top
@@ -130,17 +131,23 @@ class Workspace:
         return None if relative is None else self.sources.display(relative)
 
     def text_of(self, uri: str) -> str | None:
-        """The editor's buffer, else the text the last check read, else the file on disk."""
+        """The editor's buffer, else the text the last check read, else the file in the workspace.
+
+        Nothing outside the checkout is read, whatever URI a request names (`/dev/zero` grew the server to
+        24 GB; a FIFO hung it), and inside it only through the checks' reader (`compiler.core.repofs`): a
+        regular file, never through a link, at most the cap of a spec file.
+        """
         relative = self.relative(uri)
-        if relative is not None and relative in self.buffers:
+        if relative is None:
+            return None
+        if relative in self.buffers:
             return self.buffers[relative].decode("utf-8", errors="replace")
-        display = self.display_of(uri)
-        if self.checked is not None and display is not None and display in self.checked.sources:
+        display = self.sources.display(relative)
+        if self.checked is not None and display in self.checked.sources:
             return self.checked.sources[display]
-        path = uris.to_fs_path(uri)
         try:
-            return Path(path).read_text("utf-8") if path else None
-        except (OSError, UnicodeDecodeError):
+            return self.sources.read(relative).decode("utf-8")
+        except (repofs.Refused, repofs.TooLarge, OSError, UnicodeDecodeError):
             return None
 
     def cursor(self, uri: str, position: types.Position) -> Cursor | None:
