@@ -6,7 +6,9 @@ be read ends in a MemoryError there, not in a slow test.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -14,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from lsp_client import LspClient
+from test_gates_support import CREDIT
 from test_plan_fixtures import git
 
 from compiler.commands.cli import main
@@ -166,3 +169,33 @@ def test_the_language_server_reads_only_buffers_and_the_workspace(tmp_path: Path
         assert ceiling.split()[3] == str(4096 * MiB)  # the soft limit: `charter lsp --memory-mb`, 4 GiB
     finally:
         client.close()
+
+
+def gate_report(extra: str) -> str:
+    """A report `evidence record` would file, with `extra` as one more field."""
+    judged = {"model": "credit-default", "version": "3.2.0", "digest": "sha256:" + "0" * 64, "parts": {}}
+    head = json.dumps({"gate": "eval", "charterVersion": "0.1.0", "verdict": "pass", "judged": judged})
+    return head[:-1] + f', "extra": {extra}}}'
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ("[" * 900 + "]" * 900, "nested deeper than 64 levels; not a gate report"),
+        ("[" + ", ".join(['{"a": 1}'] * 150_000) + "]", "more than 100,000 values; not a gate report"),
+        ('"' + "x" * (11 * MiB) + '"', "larger than 10,485,760 bytes; not a gate report"),
+    ],
+    ids=["900 deep", "150,000 values", "11 MB"],
+)
+def test_evidence_record_refuses_deep_or_huge_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: str, says: str
+) -> None:
+    """A report nested 900 deep ended in "internal error"; a 28 MB one of two million values was filed after
+    32 s and 2.5 GB. Each is now a clear refusal naming the file, and nothing is written."""
+    project = tmp_path / "credit"
+    shutil.copytree(CREDIT, project, ignore=shutil.ignore_patterns("evidence", ".charter"))
+    report = tmp_path / "eval.json"
+    report.write_text(gate_report(extra), "utf-8")
+    assert main(["evidence", "record", "--project", str(project), str(report)]) == 2
+    assert capsys.readouterr().err == f"charter evidence record: {report}: {says}\n"
+    assert not (project / "evidence").exists()
