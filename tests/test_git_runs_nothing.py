@@ -20,6 +20,7 @@ import pytest
 from test_plan_fixtures import TODAY, commit, edit, git, make_repo, write
 
 from compiler.commands.cli import main
+from compiler.integrations.gitops.git import GitError, Repo
 
 # Every hook git may run on the commands a reader could be tempted to use.
 HOOKS = ("post-checkout", "post-index-change", "reference-transaction", "pre-auto-gc", "fsmonitor-watchman")
@@ -175,3 +176,18 @@ def test_github_report_plans_and_runs_nothing(
     assert out.startswith("# check run `charter`: failure")
     assert "canary traffic raised" in out
     assert "No plan" not in out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting a folder of another user needs root")
+def test_a_git_folder_of_another_user_above_the_project_is_not_read(tmp_path: Path) -> None:
+    """Pinning the repository skips git's ownership check, so Charter makes its own: a `.git` that someone
+    else planted above a folder that is not in a repository (`/tmp/.git`) is refused, not read."""
+    project = tmp_path / "shared" / "project"
+    project.mkdir(parents=True)
+    planted = tmp_path / "shared" / ".git"
+    git(tmp_path / "shared", "init", "--quiet")
+    os.chown(planted, 65534, 65534)
+    with pytest.raises(GitError, match=r"\.git belongs to another user \(uid 65534\); Charter does not read it"):
+        Repo.discover(project)
+    os.chown(tmp_path / "shared", 65534, 65534)  # the folder's owner planted it: theirs to use
+    assert Repo.discover(tmp_path / "shared").root == tmp_path / "shared"

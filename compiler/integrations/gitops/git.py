@@ -94,9 +94,13 @@ class Repo:
                 info = os.lstat(marker)
             except OSError:
                 continue
-            if stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode):
-                return cls(candidate, marker)
-            raise GitError(f"{marker} is neither a directory nor a file")
+            if not (stat.S_ISDIR(info.st_mode) or stat.S_ISREG(info.st_mode)):
+                raise GitError(f"{marker} is neither a directory nor a file")
+            # git's own rule against a `.git` planted above someone else's folder (/tmp/.git), which pinning
+            # the repository skips: it must belong to the current user or to whoever owns the project folder.
+            if info.st_uid not in (os.geteuid(), os.stat(start).st_uid):
+                raise GitError(f"{marker} belongs to another user (uid {info.st_uid}); Charter does not read it")
+            return cls(candidate, marker)
         raise GitError(f"{start} is not in a git repository")
 
     def git(self, *args: str, stdin: bytes | None = None) -> bytes:
