@@ -52,6 +52,10 @@ class Planted:
         # Filters pass the content through, so that git goes on as far as it would.
         self.script.write_text(f'#!/bin/sh\ntouch "{self.markers}/$1"\nexec cat\n', "utf-8")
         self.script.chmod(0o755)
+        # A transport's command: git talks to it, so it leaves at once rather than echo git's side back.
+        self.quits = root / "plant-and-quit"
+        self.quits.write_text(f'#!/bin/sh\ntouch "{self.markers}/$1"\nexit 1\n', "utf-8")
+        self.quits.chmod(0o755)
 
     def command(self, where: str, what: str) -> str:
         return f"{self.script} {where}-{what}"
@@ -191,3 +195,37 @@ def test_a_git_folder_of_another_user_above_the_project_is_not_read(tmp_path: Pa
         Repo.discover(project)
     os.chown(tmp_path / "shared", 65534, 65534)  # the folder's owner planted it: theirs to use
     assert Repo.discover(tmp_path / "shared").root == tmp_path / "shared"
+
+
+def test_a_partial_clone_fetches_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A blob the clone left out would be fetched from the promisor remote, whose URL (here an `ext::`
+    command) the config chooses. Charter allows no transport: the plan says what is missing, nothing runs."""
+    server = make_repo(tmp_path / "server")
+    git(server, "config", "uploadpack.allowFilter", "true")
+    edit(server, "ml/models/scorer.yaml", "trafficPercent: 10", "trafficPercent: 30")
+    commit(server, "raise the canary")
+    missing = git(server, "rev-parse", "HEAD~1:ml/models/scorer.yaml").strip()
+    clone = tmp_path / "clone"
+    git(
+        tmp_path,
+        "-c",
+        "protocol.file.allow=always",
+        "clone",
+        "--quiet",
+        "--filter=blob:none",
+        server.as_uri(),
+        str(clone),
+    )
+    planted = Planted(tmp_path)
+    git(clone, "config", "remote.origin.url", f"ext::{planted.quits} checkout-lazy-fetch %S")
+    git(clone, "config", "protocol.ext.allow", "always")
+    monkeypatch.chdir(clone)
+    code = main(["plan", "ml", "--base", "HEAD~1"])
+    assert planted.ran() == []
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"charter plan: could not fetch {missing} from promisor remote; Charter fetches nothing: "
+        "clone or fetch without `--filter` (a partial clone leaves blobs out)\n"
+    )

@@ -67,6 +67,9 @@ _ENVIRONMENT = {
 }
 
 
+_FETCH = "clone or fetch without `--filter` (a partial clone leaves blobs out)"
+
+
 class GitError(Exception):
     """git is missing, the path is not in a repository, or a revision does not exist."""
 
@@ -117,6 +120,8 @@ class Repo:
             reason = message[-1] if message else f"git {args[0]} failed with exit code {done.returncode}"
             if "not a git repository" in reason:
                 reason = f"{self.root} is not in a git repository"
+            elif "promisor remote" in reason:  # a partial clone's blob: no transport is allowed to fetch it
+                reason = f"{reason.removeprefix('fatal: ')}; Charter fetches nothing: {_FETCH}"
             raise GitError(reason.removeprefix("fatal: "))
         return done.stdout
 
@@ -188,7 +193,8 @@ class Repo:
         for sha, line in zip(wanted, out.decode("ascii").splitlines(), strict=True):
             fields = line.split(" ")
             if len(fields) != 3 or fields[1] != "blob":
-                raise GitError(f"object {sha} is missing from the repository")
+                # A partial clone's missing blobs are not fetched: that would run a transport the config chose.
+                raise GitError(f"object {sha} is missing from the repository; Charter fetches nothing: {_FETCH}")
             sizes[sha] = int(fields[2])
         return sizes
 
@@ -207,7 +213,7 @@ class Repo:
             header = out[position:end].decode("ascii").split(" ")
             position = end + 1
             if len(header) != 3:
-                raise GitError(f"object {sha} is missing from the repository")
+                raise GitError(f"object {sha} is missing from the repository; Charter fetches nothing: {_FETCH}")
             size = int(header[2])
             blobs[sha] = out[position : position + size]
             position += size + 1
