@@ -7,9 +7,10 @@ one check run (every finding as an annotation) and one summary comment.
 
 Exit codes are the findings', whether or not GitHub could be reached: 0
 nothing blocks; 1 an error finding, or a breaking change at or above
-`--fail-on`; 2 usage (not in GitHub Actions, no such directory), or a base
-revision is known and the plan against it cannot be made (the check run
-then fails: a plain check would pass what the plan blocks).
+`--fail-on`; 2 usage (not in GitHub Actions, no such directory), or a pull
+request whose plan cannot be made (its base cannot be read, or the plan
+against it fails): the check run then fails, since a plain check would pass
+what the plan blocks.
 """
 
 from __future__ import annotations
@@ -128,16 +129,17 @@ class _Report:
 
         number, head_sha, base_sha = _pull_request(self.env.event)
         number = self.args.pr or number
+        plan_note = "no base revision (not a pull request, and no --base)"
         if number is not None and not self.args.dry_run and (head_sha is None or base_sha is None):
             try:
                 pull = self.github().get_pull(number)
                 head_sha, base_sha = head_sha or pull.head.sha, base_sha or pull.base.sha
-            except Exception as error:  # noqa: BLE001 - reported; the check goes on without the pull request
-                self.say(f"cannot read pull request #{number}: {self.describe(error)}", error=True)
+            except Exception as error:  # noqa: BLE001 - reported; the check run fails without the base
+                plan_note = f"cannot read pull request #{number}: {self.describe(error)}"
+                self.say(plan_note, error=True)
         head_sha = self.args.sha or head_sha or self.env.sha
         base = self.args.base or base_sha
         plan = None
-        plan_note = None if base else "no base revision (not a pull request, and no --base)"
         if base:
             from compiler.plan.make import make_plan
 
@@ -150,7 +152,7 @@ class _Report:
         code = plan.exit_code() if plan is not None else exit_code(result.diagnostics)
         # A pull request is judged by its plan (the base's governance, breaking changes): when a base is known
         # and no plan can be made, a plain check would pass a change the plan blocks. The check run fails.
-        unplanned = bool(base) and plan is None
+        unplanned = plan is None and (bool(base) or (number is not None and not self.args.dry_run))
         if unplanned:
             code = exit_codes.USAGE
         try:
@@ -174,12 +176,12 @@ class _Report:
             failed=bool(code),
             annotations_=annotations,
             plan_markdown=plan_markdown,
-            plan_note=plan_note,
+            plan_note=None if plan is not None else plan_note,
             breaking=breaking,
             commit=head_sha,
         )
         if unplanned:
-            content = publish.unplanned(content, plan_note or "the plan could not be made")
+            content = publish.unplanned(content, plan_note)
         if self.args.dry_run:
             print(f"# check run `{content.name}`: {content.conclusion}, {len(annotations)} annotations")
             print(f"# {content.title}\n\n{content.summary}\n")
