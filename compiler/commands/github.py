@@ -129,30 +129,9 @@ class _Report:
 
         number, head_sha, base_sha = _pull_request(self.env.event)
         number = self.args.pr or number
-        plan_note = "no base revision (not a pull request, and no --base)"
-        if number is not None and not self.args.dry_run and (head_sha is None or base_sha is None):
-            try:
-                pull = self.github().get_pull(number)
-                head_sha, base_sha = head_sha or pull.head.sha, base_sha or pull.base.sha
-            except Exception as error:  # noqa: BLE001 - reported; the check run fails without the base
-                plan_note = f"cannot read pull request #{number}: {self.describe(error)}"
-                self.say(plan_note, error=True)
-        head_sha = self.args.sha or head_sha or self.env.sha
-        base = self.args.base or base_sha
-        plan = None
-        if base:
-            from compiler.plan.make import make_plan
-
-            try:
-                plan = make_plan(self.path, base, fail_on=self.args.fail_on)
-            except GitError as error:
-                plan_note = f"cannot plan against `{base}`: {error}"
-                self.say(plan_note, error=True)
+        plan, plan_note, head_sha, unplanned = self.plan(number, head_sha, base_sha)
         result = plan.head.result if plan is not None else check_path(self.path)
         code = plan.exit_code() if plan is not None else exit_code(result.diagnostics)
-        # A pull request is judged by its plan (the base's governance, breaking changes): when a base is known
-        # and no plan can be made, a plain check would pass a change the plan blocks. The check run fails.
-        unplanned = plan is None and (bool(base) or (number is not None and not self.args.dry_run))
         if unplanned:
             code = exit_codes.USAGE
         try:
@@ -189,6 +168,33 @@ class _Report:
             return code
         self.publish(content, head_sha, number)
         return code
+
+    def plan(self, number: int | None, head_sha: str | None, base_sha: str | None) -> tuple[Any, str, str | None, bool]:
+        """The plan against the pull request's base, why there is none, the commit for the check run, and whether
+        a plan was promised and not made. A pull request is judged by its plan (the base's governance, breaking
+        changes): without it a plain check would pass what the plan blocks, so the check run then fails."""
+        from compiler.integrations.gitops.git import GitError
+
+        note = "no base revision (not a pull request, and no --base)"
+        if number is not None and not self.args.dry_run and (head_sha is None or base_sha is None):
+            try:
+                pull = self.github().get_pull(number)
+                head_sha, base_sha = head_sha or pull.head.sha, base_sha or pull.base.sha
+            except Exception as error:  # noqa: BLE001 - reported; the check run fails without the base
+                note = f"cannot read pull request #{number}: {self.describe(error)}"
+                self.say(note, error=True)
+        base = self.args.base or base_sha
+        plan = None
+        if base:
+            from compiler.plan.make import make_plan
+
+            try:
+                plan = make_plan(self.path, base, fail_on=self.args.fail_on)
+            except GitError as error:
+                note = f"cannot plan against `{base}`: {error}"
+                self.say(note, error=True)
+        promised = bool(base) or (number is not None and not self.args.dry_run)
+        return plan, note, self.args.sha or head_sha or self.env.sha, plan is None and promised
 
     def publish(self, content: Any, head_sha: str | None, number: int | None) -> None:
         from compiler.integrations.github import publish
