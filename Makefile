@@ -132,6 +132,7 @@ bench: $(STAMP) servers
 	$(BIN)/python bench/gates.py
 	$(BIN)/python bench/pushdown.py
 	$(BIN)/python bench/lsp.py
+	$(BIN)/python bench/worst.py
 
 clean:
 	rm -rf $(VENV) $(LATEST_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -402,3 +402,46 @@ def test_a_forged_charter_comment_is_left_alone(job: Job, fake: FakeGitHub, caps
     out = capsys.readouterr().out
     assert "summary comment created on #7 as github-actions[bot]" in out
     assert "left alone 1 comment(s) carrying Charter's marker not written by github-actions[bot]" in out
+
+
+def test_a_plan_that_cannot_be_made_fails_the_check_run(
+    job: Job, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A clean head whose base is not in the checkout: a plain check would pass it, the report must not."""
+    git(job.repo, "rm", "--quiet", "-r", "ml/notes")
+    edit(job.repo, "ml/models/scorer.yaml", "trafficPercent: 30", "trafficPercent: 10")
+    missing = "1" * 40
+    job.event.write_text(
+        json.dumps({"number": 7, "pull_request": {"number": 7, "head": {"sha": job.head}, "base": {"sha": missing}}}),
+        "utf-8",
+    )
+    assert report("ml", *FAST) == 2
+    reason = (
+        f"cannot plan against `{missing}`: unknown revision `{missing}` "
+        f"(fetch it first, for example `git fetch origin {missing}`)"
+    )
+    assert f"charter github report: {reason}" in capsys.readouterr().err
+    body = fake.requests[0].body
+    assert (body["status"], body["conclusion"]) == ("completed", "failure")
+    assert body["output"]["title"] == f"No plan: {reason}"
+    assert body["output"]["summary"].startswith("**Charter could not plan this pull request:** cannot plan against")
+    comment = fake.comments[7][0]["body"]
+    assert "## ❌ Charter" in comment
+    assert "_No plan: cannot plan against" in comment
+
+
+def test_a_pull_request_that_cannot_be_read_fails_the_check_run(
+    job: Job, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No base in the event and GitHub does not give it: no plan, so no passing check either."""
+    git(job.repo, "rm", "--quiet", "-r", "ml/notes")
+    edit(job.repo, "ml/models/scorer.yaml", "trafficPercent: 30", "trafficPercent: 10")
+    job.event.write_text("{}", "utf-8")
+    fake.faults = [Fault("GET", f"{REPO}/pulls/7", 503, {"message": "Service Unavailable"}, times=100)]
+    assert report("ml", "--pr", "7", "--no-comment", *FAST) == 2
+    unavailable = f"GitHub is unavailable at {fake.api_url} (HTTP 503: Service Unavailable), after retries"
+    reason = f"cannot read pull request #7: {unavailable}"
+    assert f"charter github report: {reason}" in capsys.readouterr().err
+    created = next(request.body for request in fake.requests if request.method == "POST")
+    assert (created["status"], created["conclusion"]) == ("completed", "failure")
+    assert created["output"]["title"] == f"No plan: {reason}"

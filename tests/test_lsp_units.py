@@ -9,6 +9,7 @@ import pytest
 from compiler.commands.code_docs import codes_markdown
 from compiler.core.codes import all_codes
 from compiler.core.diagnostics import Diagnostic
+from compiler.core.lines import editor_lines
 from compiler.lsp.convert import code_href, from_utf16, to_lsp, utf16
 from compiler.lsp.cursor import locate_cursor
 from compiler.lsp.fields import field_at
@@ -60,10 +61,11 @@ def test_documents_are_counted_and_block_scalars_skipped() -> None:
 
 
 def test_a_finding_of_line_0_is_on_the_first_line_and_columns_are_utf16() -> None:
-    whole = to_lsp(Diagnostic.of("CH103", "file is empty", "a.yaml"), "# only a comment\n")
+    whole = to_lsp(Diagnostic.of("CH103", "file is empty", "a.yaml"), editor_lines("# only a comment\n"))
     assert (whole.range.start.line, whole.range.start.character, whole.range.end.character) == (0, 0, 16)
     astral = "name: \U0001f600 x"
-    at = to_lsp(Diagnostic.of("CH401", "no", "a.yaml", line=1, column=9, end_line=1, end_column=10), astral)
+    finding = Diagnostic.of("CH401", "no", "a.yaml", line=1, column=9, end_line=1, end_column=10)
+    at = to_lsp(finding, editor_lines(astral))
     assert (at.range.start.character, at.range.end.character) == (9, 10)
     assert utf16(astral, 8) == 9
     assert from_utf16(astral, 9) == 8

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_plan_fixtures import TODAY, commit, edit, make_repo
 
+from compiler.core import repofs
 from compiler.core.sources import GitTree, Kind, Sources
 from compiler.integrations.gitops.git import Repo
 from compiler.integrations.gitops.snapshot import at_revision, at_worktree
@@ -94,13 +95,18 @@ def test_git_tree_kinds_and_links_on_the_way(repo: Path) -> None:
     git = Repo.discover(repo)
     os.symlink("ml", repo / "linked")
     commit(repo, "a linked folder")
-    tree = GitTree(git.entries(git.resolve("HEAD")), git.read)
+    tree = GitTree(git.entries(git.resolve("HEAD")), git)
     assert tree.kind("ml") is Kind.DIRECTORY
     assert tree.kind("linked") is Kind.LINK
     assert tree.kind("ml/charter.yaml") is Kind.FILE
     assert tree.kind("nothing-here") is None
     with pytest.raises(Exception, match="`linked` is a symbolic link"):
         tree.read("linked/charter.yaml", 1000)
+    # Sized before it is read: over the cap is refused, and the first bytes come however large the blob.
+    with pytest.raises(repofs.TooLarge):
+        tree.read("ml/charter.yaml", 10)
+    assert tree.head("ml/charter.yaml", 11) == b"apiVersion:"
+    assert tree.read("ml/charter.yaml", 100_000).startswith(b"apiVersion: charter/v1alpha1\n")
 
 
 # --- editor buffers through the same door --------------------------------------------------------------------

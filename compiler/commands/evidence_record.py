@@ -31,7 +31,11 @@ from compiler.stages.evidence.digest import sha256
 from compiler.stages.evidence.store import ModelEvidence, evidence_path
 from compiler.stages.resolve import Resolved
 
-MAX_REPORT_BYTES = 64 * 1024 * 1024
+# A gate report holds aggregates (checks, metrics, per-group numbers): a few thousand values, a few levels.
+# Bounds far above that keep a hostile one from reaching the validator and the writer, which recurse and copy.
+MAX_REPORT_BYTES = 10 * 1024 * 1024
+MAX_REPORT_DEPTH = 64
+MAX_REPORT_VALUES = 100_000
 # Report fields that describe the run rather than what was measured.
 _RUN_ONLY = {"exitCode", "headline", "charterVersion", "gate", "verdict", "judged", "subject", "inputs", "summary"}
 _TYPED = {"checks", "metrics", "fairness"}
@@ -61,7 +65,26 @@ def read_report(path: Path) -> dict[str, Any]:
         raise Unusable(f"{path}: not JSON: {escape_for_people(str(error))[:200]}") from None
     if not isinstance(report, dict) or report.get("gate") not in ("data", "eval", "drift"):
         raise Unusable(f"{path}: not a report of `charter gate data|eval|drift`")
+    _check_shape(report, path)
     return report
+
+
+def _check_shape(report: dict[str, Any], path: Path) -> None:
+    """Unusable when the report nests deeper than `MAX_REPORT_DEPTH` or holds more than `MAX_REPORT_VALUES`
+    values; walked with a stack of its own, so a deep report cannot exhaust the interpreter's."""
+    pending: list[tuple[object, int]] = [(report, 1)]
+    values = 0
+    while pending:
+        value, depth = pending.pop()
+        values += 1
+        if depth > MAX_REPORT_DEPTH:
+            raise Unusable(f"{path}: nested deeper than {MAX_REPORT_DEPTH} levels; not a gate report")
+        if values > MAX_REPORT_VALUES:
+            raise Unusable(f"{path}: more than {MAX_REPORT_VALUES:,} values; not a gate report")
+        if isinstance(value, dict):
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
 
 
 def origin_in_actions(environ: Mapping[str, str], artifact: str, digest: str) -> Origin:

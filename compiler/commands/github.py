@@ -7,7 +7,10 @@ one check run (every finding as an annotation) and one summary comment.
 
 Exit codes are the findings', whether or not GitHub could be reached: 0
 nothing blocks; 1 an error finding, or a breaking change at or above
-`--fail-on`; 2 usage (not in GitHub Actions, no such directory).
+`--fail-on`; 2 usage (not in GitHub Actions, no such directory), or a pull
+request whose plan cannot be made (its base cannot be read, or the plan
+against it fails): the check run then fails, since a plain check would pass
+what the plan blocks.
 """
 
 from __future__ import annotations
@@ -181,17 +184,11 @@ class _Report:
 
         number, head_sha, base_sha = _pull_request(self.env.event)
         number = self.args.pr or number
-        if number is not None and not self.args.dry_run and (head_sha is None or base_sha is None):
-            try:
-                pull = self.github().get_pull(number)
-                head_sha, base_sha = head_sha or pull.head.sha, base_sha or pull.base.sha
-            except Exception as error:  # noqa: BLE001 - reported; the check goes on without the pull request
-                self.say(f"cannot read pull request #{number}: {self.describe(error)}", error=True)
-        head_sha = self.args.sha or head_sha or self.env.sha
-        base = self.args.base or base_sha
-        plan, plan_note = self.plan(base)
+        plan, plan_note, head_sha, unplanned = self.plan(number, head_sha, base_sha)
         result = plan.head.result if plan is not None else check_path(self.path)
         code = plan.exit_code() if plan is not None else exit_code(result.diagnostics)
+        if unplanned:
+            code = exit_codes.USAGE
         try:
             root = Repo.discover(self.path).root
         except GitError:
@@ -216,6 +213,8 @@ class _Report:
             plan=_plan_text(plan, plan_note, publish.approvals_section(approvals, approvals_note)),
             commit=head_sha,
         )
+        if unplanned:
+            content = publish.unplanned(content, plan_note)
         if self.args.dry_run:
             print(f"# check run `{content.name}`: {content.conclusion}, {len(annotations)} annotations")
             print(f"# {content.title}\n\n{content.summary}\n")
@@ -224,19 +223,32 @@ class _Report:
         self.publish(content, head_sha, number)
         return code
 
-    def plan(self, base: str | None) -> tuple[Any, str | None]:
-        """The plan against `base`, or why there is none."""
+    def plan(self, number: int | None, head_sha: str | None, base_sha: str | None) -> tuple[Any, str, str | None, bool]:
+        """The plan against the pull request's base, why there is none, the commit for the check run, and whether
+        a plan was promised and not made. A pull request is judged by its plan (the base's governance, breaking
+        changes): without it a plain check would pass what the plan blocks, so the check run then fails."""
         from compiler.integrations.gitops.git import GitError
-        from compiler.plan.make import make_plan
 
-        if not base:
-            return None, "no base revision (not a pull request, and no --base)"
-        try:
-            return make_plan(self.path, base, fail_on=self.args.fail_on), None
-        except GitError as error:
-            note = f"cannot plan against `{base}`: {error}"
-            self.say(note, error=True)
-            return None, note
+        note = "no base revision (not a pull request, and no --base)"
+        if number is not None and not self.args.dry_run and (head_sha is None or base_sha is None):
+            try:
+                pull = self.github().get_pull(number)
+                head_sha, base_sha = head_sha or pull.head.sha, base_sha or pull.base.sha
+            except Exception as error:  # noqa: BLE001 - reported; the check run fails without the base
+                note = f"cannot read pull request #{number}: {self.describe(error)}"
+                self.say(note, error=True)
+        base = self.args.base or base_sha
+        plan = None
+        if base:
+            from compiler.plan.make import make_plan
+
+            try:
+                plan = make_plan(self.path, base, fail_on=self.args.fail_on)
+            except GitError as error:
+                note = f"cannot plan against `{base}`: {error}"
+                self.say(note, error=True)
+        promised = bool(base) or (number is not None and not self.args.dry_run)
+        return plan, note, self.args.sha or head_sha or self.env.sha, plan is None and promised
 
     def evidence_origins(self, plan: Any, root: Path) -> list[Any]:
         """Findings for the evidence records the pull request adds or changes that GitHub does not confirm."""

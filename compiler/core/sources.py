@@ -244,13 +244,15 @@ def _kind_of_mode(mode: int) -> Kind:
 class GitTree:
     """A commit's tree, read from the object database: nothing is checked out or written anywhere.
 
-    `entries` maps each top-relative path to (git mode, blob id); `fetch` reads many blobs in one call,
-    and the pipeline asks for all the spec files it needs at once (`prefetch`).
+    `entries` maps each top-relative path to (git mode, blob id); `objects` sizes blobs before it reads them,
+    so a blob over the cap is refused without being read, and reads many in one call: the pipeline asks for
+    all the spec files it needs at once (`prefetch`).
     """
 
     entries: Mapping[str, tuple[str, str]]
-    fetch: _Fetch
+    objects: Objects
     _blobs: dict[str, bytes] = field(default_factory=dict)
+    _sizes: dict[str, int] = field(default_factory=dict)
 
     @functools.cached_property
     def _paths(self) -> list[str]:
@@ -282,28 +284,37 @@ class GitTree:
             if hidden or not any(skipped_dir(part) for part in path[len(prefix) :].split("/")[:-1]):
                 yield path, _kind_of_git_mode(self.entries[path][0])
 
-    def prefetch(self, paths: Iterable[str]) -> None:
-        wanted = [self.entries[path][1] for path in paths if path in self.entries and path not in self._blobs]
-        fetched = self.fetch(wanted)
+    def prefetch(self, paths: Iterable[str], cap: int = repofs.DEFAULT_CAP) -> None:
+        paths = [path for path in paths if path in self.entries and path not in self._blobs]
+        shas = {self.entries[path][1] for path in paths}
+        self._sizes.update(self.objects.sizes(shas - self._sizes.keys()))
+        fetched = self.objects.read((sha for sha in shas if self._sizes.get(sha, cap + 1) <= cap), cap)
         for path in paths:
-            entry = self.entries.get(path)
-            if entry is not None and entry[1] in fetched:
-                self._blobs[path] = fetched[entry[1]]
+            sha = self.entries[path][1]
+            if sha in fetched:
+                self._blobs[path] = fetched[sha]
 
     def signature(self, relative: str) -> str | None:
         entry = self.entries.get(relative)
         return f"git:{entry[1]}" if entry is not None and _kind_of_git_mode(entry[0]) is Kind.FILE else None
 
     def read(self, relative: str, cap: int) -> bytes:
-        data = self._blob(relative)
-        if len(data) > cap:
-            raise repofs.TooLarge(relative, cap)
+        self._regular(relative)
+        if relative not in self._blobs:
+            self.prefetch([relative], cap)
+        data = self._blobs.get(relative)
+        if data is None or len(data) > cap:
+            raise repofs.TooLarge(relative, cap)  # a blob over the cap was sized, never read
         return data
 
     def head(self, relative: str, size: int) -> bytes:
-        return self._blob(relative)[:size]
+        sha = self._regular(relative)
+        if relative in self._blobs:
+            return self._blobs[relative][:size]
+        return self.objects.head(sha, size)
 
-    def _blob(self, relative: str) -> bytes:
+    def _regular(self, relative: str) -> str:
+        """The blob id of a regular file; `repofs.Refused` for anything else."""
         kind = self.kind(relative)
         if kind is None:
             raise repofs.Refused(relative, "no such file", missing=True)
@@ -312,13 +323,17 @@ class GitTree:
             raise repofs.Refused(relative, _LINK.format(name), symlink=True)
         if kind is not Kind.FILE:
             raise repofs.Refused(relative, "not a regular file (a device, FIFO, socket or directory)")
-        if relative not in self._blobs:
-            self.prefetch([relative])
-        return self._blobs[relative]
+        return self.entries[relative][1]
 
 
-class _Fetch(Protocol):
-    def __call__(self, shas: Iterable[str]) -> dict[str, bytes]: ...
+class Objects(Protocol):
+    """A repository's object database, as `GitTree` reads it (`compiler.integrations.gitops.git.Repo`)."""
+
+    def sizes(self, shas: Iterable[str]) -> dict[str, int]: ...
+
+    def read(self, shas: Iterable[str], cap: int) -> dict[str, bytes]: ...
+
+    def head(self, sha: str, size: int) -> bytes: ...
 
 
 def _kind_of_git_mode(mode: str) -> Kind:

@@ -33,7 +33,7 @@ def _did_you_mean(project: Workspace, uri: str, wanted: types.Range) -> list[typ
         match = _DID_YOU_MEAN.fullmatch(diagnostic.hint or "")
         if diagnostic.file != display or match is None or diagnostic.line == 0:
             continue
-        shown = to_lsp(diagnostic, checked.sources.get(display))
+        shown = to_lsp(diagnostic, project.lines.of(display))
         if shown.range.start.line != shown.range.end.line or not _overlaps(shown.range, wanted):
             continue
         replacement = match.group(1)
@@ -60,8 +60,8 @@ def _renew(project: Workspace, uri: str, wanted: types.Range) -> list[types.Code
     if not span.exact:
         return []
     until = (current_date() + RENEWAL).isoformat()
-    text = checked.sources.get(spec.file)
-    edit = types.TextEdit(span_range(text, span.line, span.column, span.end_line, span.end_column), until)
+    lines = project.lines.of(spec.file)
+    edit = types.TextEdit(span_range(lines, span.line, span.column, span.end_line, span.end_column), until)
     expired = [d for d in project.published.get(uri, []) if d.code == "CH503"]
     return [
         types.CodeAction(

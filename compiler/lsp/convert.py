@@ -7,6 +7,8 @@ a waived finding says who waived it, as there, and is shown as information since
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lsprotocol import types
 
 from compiler.core.diagnostics import Diagnostic, Severity
@@ -25,9 +27,9 @@ def code_href(code: str) -> str:
     return f"{DOCS}#{code.lower()}"
 
 
-def to_lsp(diagnostic: Diagnostic, text: str | None) -> types.Diagnostic:
-    """`text` is the file's text, for UTF-16 columns and whole-line ranges; a finding of line 0 is on line 1."""
-    lines = (text or "").split("\n")
+def to_lsp(diagnostic: Diagnostic, lines: Sequence[str]) -> types.Diagnostic:
+    """`lines` are the file's (`compiler.core.lines.editor_lines`, split once per file), for UTF-16 columns and
+    whole-line ranges; a finding of line 0 is on line 1."""
     line = max(diagnostic.line - 1, 0)
     start = types.Position(line, utf16(_line(lines, line), max(diagnostic.column - 1, 0)))
     if diagnostic.end_line > 0:
@@ -70,13 +72,12 @@ def from_utf16(line: str, character: int) -> int:
     return len(line)
 
 
-def span_range(text: str | None, line: int, column: int, end_line: int, end_column: int) -> types.Range:
-    """A 1-based span of `compiler.core.positions` as an LSP range."""
-    lines = (text or "").split("\n")
+def span_range(lines: Sequence[str], line: int, column: int, end_line: int, end_column: int) -> types.Range:
+    """A 1-based span of `compiler.core.positions` as an LSP range, in a file's `lines` (split once per file)."""
     start = types.Position(max(line - 1, 0), utf16(_line(lines, line - 1), max(column - 1, 0)))
     end = types.Position(max(end_line - 1, 0), utf16(_line(lines, end_line - 1), max(end_column - 1, 0)))
     return types.Range(start, end)
 
 
-def _line(lines: list[str], number: int) -> str:
+def _line(lines: Sequence[str], number: int) -> str:
     return lines[number].rstrip("\r") if 0 <= number < len(lines) else ""

@@ -35,9 +35,9 @@ def references(
 def location(project: Workspace, spec: Spec, path: tuple[PathSegment, ...]) -> types.Location:
     """Where a path of a spec is, as an LSP location in the editor's spelling of the file."""
     span = spec.span(path)
-    text = project.checked.sources.get(spec.file) if project.checked is not None else None
+    lines = project.lines.of(spec.file)
     return types.Location(
-        project.uri_of(spec.file), span_range(text, span.line, span.column, span.end_line, span.end_column)
+        project.uri_of(spec.file), span_range(lines, span.line, span.column, span.end_line, span.end_column)
     )
 
 

@@ -17,7 +17,9 @@ from pathlib import Path
 from lsprotocol import types
 from pygls import uris
 
+from compiler.core import repofs
 from compiler.core.cache import MemoryStore
+from compiler.core.lines import Lines, editor_lines
 from compiler.core.sources import Sources, repository_top
 from compiler.core.specs import Spec
 from compiler.lsp.convert import from_utf16, to_lsp
@@ -37,6 +39,8 @@ class Workspace:
         self._real_root = os.path.realpath(self.root)
         self.buffers: dict[str, bytes] = {}  # top-relative path -> the editor's text
         self.checked: pipeline.Checked | None = None
+        # The lines of the last check's texts, split once per file for every finding and location in it.
+        self.lines = Lines({}, editor_lines)
         self.cache = MemoryStore()
         self.published: dict[str, list[types.Diagnostic]] = {}
 
@@ -76,6 +80,7 @@ class Workspace:
         merged = _merge(self.checked, checked)
         first = self.checked is None
         self.checked = merged
+        self.lines = Lines(merged.sources, editor_lines)
         if first:
             # The first check reads the whole project, and most of what it made lives as long as the server.
             # Out of the cyclic collector's sight, it is not traversed again by every full collection, which
@@ -87,11 +92,12 @@ class Workspace:
     def diagnostics(self, checked: pipeline.Checked) -> dict[str, list[types.Diagnostic]]:
         """The findings of a check by file URI, by position (then message, so that the order is total)."""
         found: dict[str, list[types.Diagnostic]] = {}
+        lines = self.lines if checked is self.checked else Lines(checked.sources, editor_lines)
         for diagnostic in checked.diagnostics:
             if not diagnostic.file:
                 continue
             uri = self.uri_of(diagnostic.file)
-            found.setdefault(uri, []).append(to_lsp(diagnostic, checked.sources.get(diagnostic.file)))
+            found.setdefault(uri, []).append(to_lsp(diagnostic, lines.of(diagnostic.file)))
         for diagnostics in found.values():
             # The check's order, made total: findings at one place that differ only in their hints.
             diagnostics.sort(key=lambda d: (d.range.start.line, d.range.start.character, d.message))
@@ -125,17 +131,23 @@ class Workspace:
         return None if relative is None else self.sources.display(relative)
 
     def text_of(self, uri: str) -> str | None:
-        """The editor's buffer, else the text the last check read, else the file on disk."""
+        """The editor's buffer, else the text the last check read, else the file in the workspace.
+
+        Nothing outside the checkout is read, whatever URI a request names (`/dev/zero` grew the server to
+        24 GB; a FIFO hung it), and inside it only through the checks' reader (`compiler.core.repofs`): a
+        regular file, never through a link, at most the cap of a spec file.
+        """
         relative = self.relative(uri)
-        if relative is not None and relative in self.buffers:
+        if relative is None:
+            return None
+        if relative in self.buffers:
             return self.buffers[relative].decode("utf-8", errors="replace")
-        display = self.display_of(uri)
-        if self.checked is not None and display is not None and display in self.checked.sources:
+        display = self.sources.display(relative)
+        if self.checked is not None and display in self.checked.sources:
             return self.checked.sources[display]
-        path = uris.to_fs_path(uri)
         try:
-            return Path(path).read_text("utf-8") if path else None
-        except (OSError, UnicodeDecodeError):
+            return self.sources.read(relative).decode("utf-8")
+        except (repofs.Refused, repofs.TooLarge, OSError, UnicodeDecodeError):
             return None
 
     def cursor(self, uri: str, position: types.Position) -> Cursor | None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
+from compiler.core.lines import Lines
 from compiler.core.safe_names import escape_for_people
 from compiler.reporters import Report
 
@@ -35,8 +37,9 @@ def plural(count: int, noun: str) -> str:
 
 def render(report: Report) -> str:
     out = Text()
+    lines = Lines(report.sources)
     for diagnostic in report.diagnostics:
-        _finding(out, diagnostic, report.sources.get(diagnostic.file))
+        _finding(out, diagnostic, lines.of(diagnostic.file))
     out.append(_summary(report))
     if not report.color:
         return out.plain + "\n"
@@ -56,7 +59,7 @@ def render(report: Report) -> str:
     return buffer.getvalue()
 
 
-def _finding(out: Text, d: Diagnostic, source: str | None) -> None:
+def _finding(out: Text, d: Diagnostic, lines: Sequence[str]) -> None:
     style = _STYLES[d.severity]
     if not d.file:
         out.append("charter: ", style="bold")
@@ -72,7 +75,6 @@ def _finding(out: Text, d: Diagnostic, source: str | None) -> None:
     if d.waiver is not None:
         out.append(f" (waived by {safe(d.waiver)})", style="dim")
     out.append("\n")
-    lines = source.splitlines() if source is not None else []
     if 0 < d.line <= len(lines):
         _snippet(out, *_excerpt(lines[d.line - 1], d), style)
     if d.hint:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,6 +50,13 @@ class Content:
     conclusion: str  # success | failure
     annotations: list[dict[str, Any]]
     comment: str
+
+
+def unplanned(content: Content, reason: str) -> Content:
+    """A failed check run for a pull request whose plan could not be made: the findings alone never pass it."""
+    title = f"No plan: {reason}"[:255]
+    summary = f"**Charter could not plan this pull request:** {md(reason)}\n\n{content.summary}"[:SUMMARY_LIMIT]
+    return replace(content, title=title, summary=summary, conclusion="failure")
 
 
 # --- annotations ---------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from compiler.core.diagnostics import Diagnostic
 from compiler.core.models import CONTRACT_KIND
 from compiler.core.models.policy import Policy
 from compiler.core.references import labels_match, references
-from compiler.core.sources import PROJECT_FILES, Sources
+from compiler.core.sources import PROJECT_FILES, Kind, Sources
 from compiler.core.specs import Spec
 from compiler.integrations.gitops.git import GitError, Repo
 from compiler.integrations.gitops.snapshot import document_key
@@ -74,14 +74,9 @@ def changed_scope(root: Path, rev: str, *, head: Checked | None = None) -> set[K
     new_specs: list[Spec] = []
     scope: set[Key] = set()
     folders = _folders(repo, root, head)
-    changed = []
-    for relative in sorted(repo.changed_since(commit)):
-        # Shown as the check shows what it read; the checkout's top is the repository's, so paths are the same.
-        display = sources.display(relative)
-        exists = (repo.root / relative).is_file()
-        if display in read or (not exists and relative.endswith((".yaml", ".yml")) and _under(relative, folders)):
-            changed.append((relative, display, exists))
-    old_blobs = _blobs_at(repo, commit, [relative for relative, _, _ in changed])
+    old_entries = repo.entries(commit)
+    changed = _changed_files(repo, sources, old_entries, folders, read)
+    old_blobs = _blobs_at(repo, old_entries, [relative for relative, _, _ in changed])
     for relative, display, exists in changed:
         if display in project_files:
             return None
@@ -146,11 +141,49 @@ def _under(relative: str, folders: list[str]) -> bool:
     return any(not folder or relative.startswith(folder + "/") for folder in folders)
 
 
-def _blobs_at(repo: Repo, commit: str, paths: list[str]) -> dict[str, bytes]:
-    wanted = set(paths)
-    entries = [entry for entry in repo.tree(commit) if entry.path in wanted]
-    blobs = repo.read(entry.sha for entry in entries)
-    return {entry.path: blobs[entry.sha] for entry in entries}
+def _changed_files(
+    repo: Repo, sources: Sources, old: dict[str, tuple[str, str]], folders: list[str], read: set[str]
+) -> list[tuple[str, str, bool]]:
+    """(top-relative path, display path, exists now) of every file the check read that differs from `old`
+    (the revision's entries), and of every spec file there that is gone.
+
+    The working tree is compared by hashing its files here, as git would without filters: git itself is
+    never run on the working tree, where the checkout's attributes, filters and fsmonitor would apply.
+    """
+    paths = {path for path in old if _under(path, folders)}
+    for folder in dict.fromkeys(folders):
+        paths.update(path for path, kind in sources.walk(folder) if kind is Kind.FILE)
+    changed = []
+    for relative in sorted(paths):
+        display = sources.display(relative)
+        exists = _kind(sources, relative) is Kind.FILE
+        deleted_spec = not exists and relative.endswith((".yaml", ".yml")) and relative in old
+        if (display in read and (not exists or _differs(repo, sources, relative, old.get(relative)))) or deleted_spec:
+            changed.append((relative, display, exists))
+    return changed
+
+
+def _kind(sources: Sources, relative: str) -> Kind | None:
+    try:
+        return sources.kind(relative)
+    except repofs.Refused:
+        return Kind.LINK
+
+
+def _differs(repo: Repo, sources: Sources, relative: str, old: tuple[str, str] | None) -> bool:
+    if old is None or old[0] not in ("100644", "100755"):
+        return True
+    try:
+        return repo.blob_id(sources.read(relative)) != old[1]
+    except (repofs.Refused, repofs.TooLarge, OSError):
+        return True  # unreadable now: reported as changed, which can only widen the scope
+
+
+def _blobs_at(repo: Repo, entries: dict[str, tuple[str, str]], paths: list[str]) -> dict[str, bytes]:
+    """The revision's version of these files (blobs over the cap are sized and left unread)."""
+    regular = {path: entries[path][1] for path in paths if path in entries and entries[path][0] in ("100644", "100755")}
+    blobs = repo.read(regular.values(), repofs.DEFAULT_CAP)
+    return {path: blobs[sha] for path, sha in regular.items() if sha in blobs}
 
 
 def _load_current(sources: Sources, relative: str, display: str) -> SourceFile:

@@ -81,7 +81,7 @@ def at_revision(
     repo = repo or Repo.discover(path)
     commit = repo.resolve(rev)
     label = repo.short(commit)
-    sources = Sources(GitTree(repo.entries(commit), repo.read), repo.prefix(path), path, label=label)
+    sources = Sources(GitTree(repo.entries(commit), repo), repo.prefix(path), path, label=label)
     return _finish(Snapshot(label, commit, check(sources, today)), outputs=outputs, today=today)
 
 
