@@ -223,11 +223,16 @@ def test_the_run_must_be_the_default_branch_push_at_the_recorded_commit(pull: Pu
 def test_an_edited_value_is_caught_in_the_run_s_own_report(pull: PullRequest, fake: FakeGitHub) -> None:
     """A genuine run cited for a value it did not measure: the record is rebuilt from the artifact's report."""
     record = json.loads(json.dumps(pull.record))
+    # Edited consistently (the value and the check that repeats it): the record's own numbers agree, so only the
+    # run's report can tell (an inconsistent edit is CH820 already, tests/test_evidence_verified.py).
     record["metrics"][0]["value"] = 0.99
+    for check in record["checks"]:
+        if check["id"] == "metrics[0].roc_auc":
+            check["value"] = 0.99
     text = propose(pull, record)
     assert report() == 1
-    line, column = position(text, "metrics")
-    message = f"`metrics` is not what the report in artifact `eval-gate` of run {RUN} says: the record was edited"
+    line, column = position(text, "checks")  # the first part of the record that differs from the run's report
+    message = f"`checks` is not what the report in artifact `eval-gate` of run {RUN} says: the record was edited"
     assert origin_findings(fake) == [("CH854", line, column, message)]
     # The archive came from the storage GitHub redirected to, without the token.
     storage = [r for r in fake.requests if r.path.startswith("/storage/")]
@@ -235,11 +240,13 @@ def test_an_edited_value_is_caught_in_the_run_s_own_report(pull: PullRequest, fa
 
 
 def test_an_edited_verdict_is_caught(pull: PullRequest, fake: FakeGitHub) -> None:
+    """A verdict that does not follow from the record's own values is not evidence before GitHub is asked."""
     record = {**pull.record, "verdict": "fail" if pull.record["verdict"] == "pass" else "pass"}
     text = propose(pull, record)
     assert report() == 1
-    (finding,) = origin_findings(fake)
-    assert finding[:3] == ("CH854", *position(text, "verdict"))
+    (run,) = fake.check_runs.values()
+    found = [(a["title"].split()[0], a["start_line"]) for a in run["annotations"]]
+    assert ("CH820", position(text, "verdict")[0]) in found, found
 
 
 def test_an_expired_artifact_cannot_vouch(pull: PullRequest, fake: FakeGitHub) -> None:

@@ -457,9 +457,26 @@ def _suite_rules(document: dict[str, Any]) -> bool:
     return _bounds_ok(spec["metrics"], PERFORMANCE) and _bounds_ok(spec.get("fairness") or [], FAIRNESS)
 
 
+def _endpoint_rules(endpoints: dict[str, Any]) -> bool:
+    for entry in endpoints.get("s3") or []:
+        plain = entry["url"].startswith("http://")
+        if plain != (entry.get("tls") == "disabled"):
+            return False  # "an `http://` endpoint needs `tls: disabled`, and `tls: disabled` an `http://` url"
+        if entry.get("tls") == "disabled" and entry.get("reason") is None:
+            return False  # "`tls: disabled` needs a `reason`"
+    for entry in [*(endpoints.get("postgres") or []), *(endpoints.get("redshift") or [])]:
+        tls, auth = entry.get("tls", "verify-full"), entry.get("auth", "scram-sha-256")
+        if (tls != "verify-full" or auth != "scram-sha-256") and entry.get("reason") is None:
+            return False  # "a host with weaker `tls` or `auth` needs a `reason`"
+    return True
+
+
 def _project_rules(document: dict[str, Any]) -> bool:
-    deployment = (document.get("spec") or {}).get("deployment") or {}
-    return not (deployment.get("mode") == "gitops" and deployment.get("repoUrl") is None)  # "needs `repoUrl`"
+    spec = document.get("spec") or {}
+    deployment = spec.get("deployment") or {}
+    if deployment.get("mode") == "gitops" and deployment.get("repoUrl") is None:
+        return False  # "needs `repoUrl`"
+    return _endpoint_rules(spec.get("endpoints") or {})
 
 
 # The models' `model_validator`s: rules across fields that the generated JSON
@@ -479,6 +496,8 @@ KNOWN_VALIDATORS = {
     ("Autoscaling", "_ordered"),
     ("MetricBound", "_bounds"),
     ("FairnessCheck", "_bounds"),
+    ("TrustedUrl", "_plain_http_is_explicit"),
+    ("TrustedHost", "_weaker_settings_have_a_reason"),
 }
 
 

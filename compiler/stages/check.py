@@ -25,7 +25,7 @@ from compiler.stages.expressions import Compiled, ExpressionError, Scope, compil
 from compiler.stages.resolve import Resolved
 from compiler.stages.sandbox import Overrun, Progress, run_bounded
 from compiler.stages.views import Views
-from compiler.stages.waivers import DEFAULT_LIFETIME, apply_waivers
+from compiler.stages.waivers import apply_waivers
 
 POLICY_CODE = "CH500"
 Applied = tuple[str, str, str]
@@ -90,7 +90,10 @@ def check(
         for rule in spec.model.spec.validations
     }
     by_document = {(spec.file, spec.document.index): spec for spec in evaluated}
-    lifetime = project.spec.governance.max_waiver_days if project else DEFAULT_LIFETIME
+    # Without a valid Project (none, or one with errors of its own) the lifetime is not judged: the limit is the
+    # Project's, and guessing it would add a finding per waiver to the Project's own error. In a pull request the
+    # base's Project judges it (compiler.plan.crossed).
+    lifetime = project.spec.governance.max_waiver_days if project else None
     findings.extend(apply_waivers(policy_findings, waivers, rules, today, by_document, lifetime))
     return findings
 

@@ -162,7 +162,10 @@ def finish(
     resolved = resolve(run.specs, [spec.name for spec in policies])
     run.diagnostics.extend(resolved.diagnostics)
     run.diagnostics.extend(name_collisions(resolved, run.project))
-    run.diagnostics.extend(untrusted_servers(run.specs, run.project))
+    if run.project is not None or project_file(run.sources) is None:
+        # A charter.yaml that failed validation has its own error; judging every server against an empty list
+        # would add one finding per server for the same mistake (the gates still refuse on their own).
+        run.diagnostics.extend(untrusted_servers(run.specs, run.project))
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))

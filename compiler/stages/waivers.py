@@ -31,7 +31,7 @@ def apply_waivers(
     rules: Mapping[tuple[str, str], Validation],
     today: datetime.date,
     targets: Mapping[tuple[str, int], Spec],
-    lifetime: int = DEFAULT_LIFETIME,
+    lifetime: int | None = DEFAULT_LIFETIME,
 ) -> list[Diagnostic]:
     """`targets` maps a finding's (file, document) to the spec it is about."""
     out: list[Diagnostic] = []
@@ -60,12 +60,12 @@ def apply_waivers(
     return out
 
 
-def _lifetime(spec: Spec, today: datetime.date, lifetime: int) -> list[Diagnostic]:
+def _lifetime(spec: Spec, today: datetime.date, lifetime: int | None) -> list[Diagnostic]:
     waiver = spec.model
     assert isinstance(waiver, Waiver)
     body = waiver.spec
     days = (body.expires - today).days
-    if days > lifetime:
+    if lifetime is not None and days > lifetime:
         finding = spec.finding(
             "CH520",
             f"waiver `{spec.name}` runs until {body.expires.isoformat()}, {days} days from today; the Project "
