@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
+from compiler.core.lines import LineCache
 from compiler.core.safe_names import escape_for_people
 from compiler.reporters import Report
 
@@ -35,8 +36,10 @@ def plural(count: int, noun: str) -> str:
 
 def render(report: Report) -> str:
     out = Text()
+    # Each file is split into lines once, not once per finding: 4,000 findings in one file were quadratic.
+    lines = LineCache(report.sources)
     for diagnostic in report.diagnostics:
-        _finding(out, diagnostic, report.sources.get(diagnostic.file))
+        _finding(out, diagnostic, lines.line(diagnostic.file, diagnostic.line))
     out.append(_summary(report))
     if not report.color:
         return out.plain + "\n"
@@ -56,7 +59,7 @@ def render(report: Report) -> str:
     return buffer.getvalue()
 
 
-def _finding(out: Text, d: Diagnostic, source: str | None) -> None:
+def _finding(out: Text, d: Diagnostic, source_line: str | None) -> None:
     style = _STYLES[d.severity]
     if not d.file:
         out.append("charter: ", style="bold")
@@ -72,9 +75,8 @@ def _finding(out: Text, d: Diagnostic, source: str | None) -> None:
     if d.waiver is not None:
         out.append(f" (waived by {safe(d.waiver)})", style="dim")
     out.append("\n")
-    lines = source.splitlines() if source is not None else []
-    if 0 < d.line <= len(lines):
-        _snippet(out, *_excerpt(lines[d.line - 1], d), style)
+    if source_line is not None:
+        _snippet(out, *_excerpt(source_line, d), style)
     if d.hint:
         out.append("  = ", style=_GUTTER)
         out.append(f"hint: {_indented(d.hint)}\n")
