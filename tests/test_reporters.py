@@ -168,15 +168,23 @@ SARIF_SUBSET = _closed(
                             name={"type": "string"},
                             shortDescription=_TEXT,
                             fullDescription=_TEXT,
+                            help=_TEXT,
+                            helpUri={"type": "string", "format": "uri"},
                             defaultConfiguration=_closed([], level=_LEVEL),
+                            properties={"type": "object"},
                         ),
                     },
                 ),
             ),
             invocations={
                 "type": "array",
-                "items": _closed(["executionSuccessful"], executionSuccessful={"type": "boolean"}),
+                "items": _closed(
+                    ["executionSuccessful"],
+                    executionSuccessful={"type": "boolean"},
+                    toolExecutionNotifications={"type": "array"},
+                ),
             },
+            properties={"type": "object"},
             results={
                 "type": "array",
                 "items": _closed(
@@ -263,7 +271,10 @@ def test_sarif_structure() -> None:
     assert "region" not in whole_file["locations"][0]["physicalLocation"]
     assert whole_file["level"] == "note"
     assert "locations" not in run_level
-    assert len(first["partialFingerprints"]["charter/v1"]) == 64
+    assert len(first["partialFingerprints"]["charter/v2"]) == 64
+    assert rules[0]["helpUri"] == "https://github.com/charter-dev/charter/blob/main/docs/codes.md#ch200"
+    assert rules[0]["help"]["text"].startswith("The field is not part of this kind's schema")
+    assert rules[0]["help"]["text"].endswith("`charter explain CH200` prints this text.")
 
 
 def test_sarif_regions_never_end_before_they_start() -> None:
@@ -280,7 +291,7 @@ def test_sarif_fingerprint_ignores_line_moves() -> None:
 
     def fingerprint(d: Diagnostic) -> str:
         result = json.loads(sarif.render(report(d)))["runs"][0]["results"][0]
-        return str(result["partialFingerprints"]["charter/v1"])
+        return str(result["partialFingerprints"]["charter/v2"])
 
     assert fingerprint(moved) == fingerprint(UNKNOWN)
     assert fingerprint(AWKWARD) != fingerprint(UNKNOWN)

@@ -22,6 +22,7 @@ from compiler.reporters import Report, formats
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from compiler.reporters.rules import RuleHelp
     from compiler.stages.emit import Plan
     from compiler.stages.pipeline import Checked
     from compiler.stages.render import Output
@@ -175,13 +176,18 @@ def _check_all(args: argparse.Namespace, paths: Sequence[str], *, cached: bool =
 
 
 def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
+    from compiler.reporters.rules import rule_help
+    from compiler.stages.packs import builtin_packs
+
     fmt = args.format or "text"
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
+    rules: dict[str, RuleHelp] = {}
     files = specs = 0
     for result in results:
         diagnostics.extend(result.diagnostics)
         sources.update(result.sources)
+        rules.update(rule_help(result.policies, builtin_packs()))
         files += result.files
         specs += result.spec_count
     report = Report(
@@ -191,6 +197,7 @@ def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
         sources=sources,
         color=_use_color(args) and fmt == "text",
         tool_version=__version__,
+        rules=rules,
     )
     emit(formats()[fmt](report), args.output)
 
