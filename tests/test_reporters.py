@@ -61,7 +61,7 @@ def test_text_exact() -> None:
         # lands on column 5 (the space); the end is on a later line.
         " 4 |     😀x: [1, 2]\n"
         "   |         ^~~~~~~\n"
-        "suites/x y.yaml:2:1: error[CH208] bad value (waived by w-1)\n"
+        "suites/x y.yaml:2:1: waived[CH208 fairness/bound] bad value (an error, waived by w-1)\n"
         "suites/x y.yaml: info[CH408] not used by any model\n"
         "charter: warning[CH901] No spec files found\n"
         "1 error, 2 warnings, 1 info (1 waived) in 3 files.\n"
