@@ -114,7 +114,12 @@ def _add_tools(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     schema.set_defaults(run=_run_schema)
 
     explain = commands.add_parser("explain", help="what a diagnostic code means and how to fix it")
-    explain.add_argument("code", nargs="?", metavar="CODE", help="a code (CH200) or name (unknown-field)")
+    explain.add_argument(
+        "code",
+        nargs="?",
+        metavar="CODE",
+        help="a code (CH200) or its name (unknown-field), a built-in policy, POLICY/RULE, or a rule's name",
+    )
     explain.add_argument("--list", action="store_true", help="list every code")
     explain.set_defaults(run=_run_explain)
 
@@ -377,13 +382,21 @@ def _run_explain(args: argparse.Namespace) -> int:
         return exit_codes.OK
     found = lookup(args.code)
     if found is None:
-        from compiler.commands.policy_docs import explain_policy
+        from compiler.commands.policy_docs import explain_policy, explainable_names
+        from compiler.core.suggest import did_you_mean
 
         text = explain_policy(args.code)
         if text is not None:
             print(text, end="")
             return exit_codes.OK
-        print(f"charter: unknown code `{args.code}`; `charter explain --list` shows them all", file=sys.stderr)
+        names = [*explainable_names(), *(code.name for code in all_codes())]
+        suggestion = did_you_mean(args.code, names)
+        print(
+            f"charter: unknown code, policy or rule `{args.code}`; "
+            + (f"{suggestion} " if suggestion else "")
+            + "`charter explain --list` shows every code, docs/policies.md every policy",
+            file=sys.stderr,
+        )
         return exit_codes.USAGE
     print(f"{found.id} {found.name} ({found.severity.value}): {found.title}\n")
     print(found.explanation)

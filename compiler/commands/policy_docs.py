@@ -28,15 +28,35 @@ def builtin_policies() -> list[tuple[str, Path, Policy]]:
 
 
 def explain_policy(key: str) -> str | None:
+    """A built-in policy (`eu-ai-act-high-risk`), one of its rules (`POLICY/RULE`), or a rule by its name alone
+    (`human-oversight`: every built-in rule of that name)."""
     name, _, rule_name = key.partition("/")
-    for pack, _, policy in builtin_policies():
+    policies = builtin_policies()
+    for pack, _, policy in policies:
         if policy.metadata.name != name:
             continue
         rules = [r for r in policy.spec.validations if not rule_name or r.name == rule_name]
         if not rules:
             return None
         return _policy_text(pack, policy, [r.name for r in rules])
-    return None
+    if rule_name:
+        return None
+    found = [
+        _policy_text(pack, policy, [key])
+        for pack, _, policy in policies
+        if any(rule.name == key for rule in policy.spec.validations)
+    ]
+    return "\n".join(found) if found else None
+
+
+def explainable_names() -> list[str]:
+    """Every built-in policy, `policy/rule` and rule name `explain_policy` knows: the candidates of a did-you-mean."""
+    names: list[str] = []
+    for _, _, policy in builtin_policies():
+        names.append(policy.metadata.name)
+        for rule in policy.spec.validations:
+            names += [f"{policy.metadata.name}/{rule.name}", rule.name]
+    return names
 
 
 def _policy_text(pack: str, policy: Policy, rule_names: list[str]) -> str:
