@@ -1,9 +1,9 @@
-"""The text format names a policy's rule, and a waived finding reads as waived (issue 25)."""
+"""Text and GitHub annotations name a policy's rule, and a waived finding reads as waived (issue 25)."""
 
 from __future__ import annotations
 
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.reporters import Report, text
+from compiler.reporters import Report, github, text
 
 E, W = Severity.ERROR, Severity.WARNING
 SOURCE = {"models/credit.yaml": "kind: Model\nspec:\n  version: 1.2.0\n"}
@@ -55,3 +55,14 @@ def test_spec_text_in_a_rule_name_cannot_drive_the_terminal() -> None:
     out = text.render(Report((hostile,), 1, 1, SOURCE))
     assert "\x1b" not in out
     assert "\u202e" not in out
+
+
+def test_a_github_annotation_is_titled_with_policy_and_rule() -> None:
+    (command, _summary) = github.render(Report((EVIDENCE,))).splitlines()
+    assert command.startswith(
+        "::error file=models/credit.yaml,line=3,col=12,endLine=3,endColumn=17,"
+        "title=CH500 eu-ai-act-evidence/evaluation-evidence::"
+    )
+    assert github.annotation(EVIDENCE, "models/credit.yaml", 1000)["title"] == (
+        "CH500 eu-ai-act-evidence/evaluation-evidence"
+    )
