@@ -121,6 +121,12 @@ def _add_tools(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="a code (CH200) or its name (unknown-field), a built-in policy, POLICY/RULE, or a rule's name",
     )
     explain.add_argument("--list", action="store_true", help="list every code")
+    explain.add_argument(
+        "--project",
+        default=".",
+        metavar="DIR",
+        help="the project whose own policies are explained too (default: the current directory)",
+    )
     explain.set_defaults(run=_run_explain)
 
     policy = commands.add_parser("policy", help="policy tools")
@@ -382,25 +388,35 @@ def _run_explain(args: argparse.Namespace) -> int:
         return exit_codes.OK
     found = lookup(args.code)
     if found is None:
-        from compiler.commands.policy_docs import explain_policy, explainable_names
-        from compiler.core.suggest import did_you_mean
-
-        text = explain_policy(args.code)
-        if text is not None:
-            print(text, end="")
-            return exit_codes.OK
-        names = [*explainable_names(), *(code.name for code in all_codes())]
-        suggestion = did_you_mean(args.code, names)
-        print(
-            f"charter: unknown code, policy or rule `{args.code}`; "
-            + (f"{suggestion} " if suggestion else "")
-            + "`charter explain --list` shows every code, docs/policies.md every policy",
-            file=sys.stderr,
-        )
-        return exit_codes.USAGE
+        return _explain_policy(args.code, Path(args.project))
     print(f"{found.id} {found.name} ({found.severity.value}): {found.title}\n")
     print(found.explanation)
     return exit_codes.OK
+
+
+def _explain_policy(key: str, project: Path) -> int:
+    """A built-in policy or rule, else one of the project's own (when `project` holds a charter.yaml)."""
+    from compiler.commands.policy_docs import explain_policy, explainable_names, policy_names, project_policies
+    from compiler.core.codes import all_codes
+    from compiler.core.suggest import did_you_mean
+
+    text = explain_policy(key)
+    own = project_policies(project) if (project / "charter.yaml").is_file() else []
+    if text is None and own:
+        text = explain_policy(key, own)
+    if text is not None:
+        print(text, end="")
+        return exit_codes.OK
+    names = [*explainable_names(), *(code.name for code in all_codes())]
+    names += [name for _, policy in own for name in policy_names(policy)]
+    suggestion = did_you_mean(key, names)
+    print(
+        f"charter: unknown code, policy or rule `{key}`; "
+        + (f"{suggestion} " if suggestion else "")
+        + "`charter explain --list` shows every code, docs/policies.md every policy",
+        file=sys.stderr,
+    )
+    return exit_codes.USAGE
 
 
 def _run_policy_test(args: argparse.Namespace) -> int:
