@@ -143,7 +143,8 @@ def test_a_policy_finding_names_its_rule_with_the_policys_help(tmp_path: Path, m
     assert rule["help"]["text"] == (
         "Hyper-parameters chosen on the training data overfit it; a separate validation contract makes the split "
         "reviewable.\n\nFix: add `spec.data.validation` naming a validation data contract\n\nReferences: Acme Model "
-        "Risk Standard MRS-3.1; EU AI Act Art. 10(1) (training, validation and testing data sets)"
+        "Risk Standard MRS-3.1; EU AI Act Art. 10(1) (training, validation and testing data sets)\n\n"
+        "`charter explain acme-lending-models/independent-validation-data` prints this rule's documentation."
     )
     # An organisation's own policy is documented in its own file; Charter's docs have a page per code.
     assert rule["helpUri"] == "https://github.com/charter-dev/charter/blob/main/docs/codes.md#ch500"

@@ -123,9 +123,8 @@ def _policy_rule(rule_id: str, key: str, example: Diagnostic, found: RuleHelp | 
     references = found.references if found else tuple(example.related)
     if references:
         parts.append("References: " + "; ".join(references))
-    if found is not None and found.help_uri:
-        # Built-in policies are documented by Charter; an organisation's, by its own policy file.
-        parts.append(f"`charter explain {key}` prints this rule's documentation.")
+    # An organisation's own policies too: `charter explain` reads them from the project it runs in.
+    parts.append(f"`charter explain {key}` prints this rule's documentation.")
     rule: dict[str, Any] = {
         "id": rule_id,
         "name": _pascal(key),
