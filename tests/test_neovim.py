@@ -36,7 +36,8 @@ wait("client", function() return #vim.lsp.get_clients({ bufnr = buf, name = "cha
 wait("diagnostics", function() return #vim.diagnostic.get(buf) > 0 end)
 out.diagnostics = {}
 for _, d in ipairs(vim.diagnostic.get(buf)) do
-  table.insert(out.diagnostics, { line = d.lnum, col = d.col, severity = d.severity, code = d.code, message = d.message })
+  local shown = { line = d.lnum, col = d.col, severity = d.severity, code = d.code, message = d.message }
+  table.insert(out.diagnostics, shown)
 end
 local client = vim.lsp.get_clients({ bufnr = buf, name = "charter" })[1]
 local function at(line, character)
