@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_check_and_build(commands)
     _add_tools(commands)
 
+    from compiler.commands.contract import add_contract_parser
     from compiler.commands.evidence import add_evidence_parser
     from compiler.commands.gate import add_gate_parser
     from compiler.commands.github import add_github_parser
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_plan_parser(commands)
     add_github_parser(commands)
+    add_contract_parser(commands)
     add_evidence_parser(commands)
     add_report_parser(commands)
     add_gate_parser(commands)
