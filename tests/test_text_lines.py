@@ -7,7 +7,7 @@ reporter split the whole file again for every finding.
 from __future__ import annotations
 
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.core.lines import LineCache, SourceLines
+from compiler.core.lines import Lines, editor_lines
 from compiler.reporters import Report, text
 
 
@@ -34,14 +34,12 @@ def test_a_file_with_thousands_of_findings_is_split_once() -> None:
     assert " 8000 | spec: {tsk: x3999}\n      |        ^~~\n" in rendered
 
 
-def test_source_lines_are_numbered_from_one() -> None:
-    lines = SourceLines("a\nb\r\nc")
-    assert len(lines) == 3
-    assert [lines.line(n) for n in (0, 1, 2, 3, 4, -1)] == [None, "a", "b", "c", None, None]
-
-
-def test_line_cache_knows_only_its_sources() -> None:
-    cache = LineCache({"a.yaml": "x: 1\ny: 2\n"})
-    assert cache.line("a.yaml", 2) == "y: 2"
-    assert cache.line("a.yaml", 3) is None
-    assert cache.line("b.yaml", 1) is None
+def test_lines_are_split_once_per_file_and_only_for_sources() -> None:
+    source = CountingText("x: 1\ny: 2\r\n")
+    lines = Lines({"a.yaml": source})
+    CountingText.splits = 0
+    assert lines.of("a.yaml") == ["x: 1", "y: 2"]
+    assert lines.of("a.yaml") is lines.of("a.yaml")
+    assert CountingText.splits == 1
+    assert lines.of("b.yaml") == []
+    assert Lines({"a.yaml": "x\r\ny"}, editor_lines).of("a.yaml") == ["x\r", "y"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
-from compiler.core.lines import LineCache
+from compiler.core.lines import Lines
 from compiler.core.safe_names import escape_for_people
 from compiler.reporters import Report
 
@@ -36,10 +37,9 @@ def plural(count: int, noun: str) -> str:
 
 def render(report: Report) -> str:
     out = Text()
-    # Each file is split into lines once, not once per finding: 4,000 findings in one file were quadratic.
-    lines = LineCache(report.sources)
+    lines = Lines(report.sources)
     for diagnostic in report.diagnostics:
-        _finding(out, diagnostic, lines.line(diagnostic.file, diagnostic.line))
+        _finding(out, diagnostic, lines.of(diagnostic.file))
     out.append(_summary(report))
     if not report.color:
         return out.plain + "\n"
@@ -59,7 +59,7 @@ def render(report: Report) -> str:
     return buffer.getvalue()
 
 
-def _finding(out: Text, d: Diagnostic, source_line: str | None) -> None:
+def _finding(out: Text, d: Diagnostic, lines: Sequence[str]) -> None:
     style = _STYLES[d.severity]
     if not d.file:
         out.append("charter: ", style="bold")
@@ -77,8 +77,8 @@ def _finding(out: Text, d: Diagnostic, source_line: str | None) -> None:
     if d.waiver is not None:
         out.append(f" ({_waived(d)})", style="dim")
     out.append("\n")
-    if source_line is not None:
-        _snippet(out, *_excerpt(source_line, d), style)
+    if 0 < d.line <= len(lines):
+        _snippet(out, *_excerpt(lines[d.line - 1], d), style)
     if d.hint:
         out.append("  = ", style=_GUTTER)
         out.append(f"hint: {_indented(d.hint)}\n")
