@@ -15,7 +15,6 @@ from compiler.core.diagnostics import Diagnostic
 from compiler.core.models.policy import Validation
 from compiler.core.models.waiver import Waiver, WaiverSpec
 from compiler.core.specs import Spec
-from compiler.core.suggest import did_you_mean
 
 
 def apply_waivers(
@@ -46,29 +45,14 @@ def apply_waivers(
             out.append(finding)
             continue
         out.append(finding.with_changes(waiver=waiver_spec.name))
-    rule_names: dict[str, list[str]] = {}
-    for policy, rule_name in rules:
-        rule_names.setdefault(policy, []).append(rule_name)
+    # A `rule:` its policy lacks is the one finding about such a waiver, not also "matches no finding".
+    unknown_rules = _unknown_rules(waivers, rules)
+    out.extend(unknown_rules.values())
+    used.update(unknown_rules)
+
     for waiver_spec in waivers:
-        out.extend(_unknown_rule(waiver_spec, rule_names) or _about_waiver(waiver_spec, used, refused, today))
+        out.extend(_about_waiver(waiver_spec, used, refused, today))
     return out
-
-
-def _unknown_rule(spec: Spec, rule_names: Mapping[str, list[str]]) -> list[Diagnostic]:
-    """A waiver whose `rule:` its policy lacks would waive nothing: one error, with the closest rule.
-
-    A policy that does not exist is reported where references are (CH401 at `spec.policy`).
-    """
-    waiver = spec.model
-    assert isinstance(waiver, Waiver)
-    body = waiver.spec
-    names = rule_names.get(body.policy)
-    if body.rule is None or names is None or body.rule in names:
-        return []
-    message = f"policy `{body.policy}` has no rule `{body.rule}`; waiver `{spec.name}` waives nothing"
-    hint = did_you_mean(body.rule, names) or f"its rules: {', '.join(sorted(names))}"
-    finding = spec.finding("CH401", message, ["spec", "rule"], hint=hint)
-    return [finding.with_changes(policy=body.policy, rule=body.rule)]
 
 
 def _match(finding: Diagnostic, waivers: Sequence[Spec], targets: Mapping[tuple[str, int], Spec]) -> Spec | None:
@@ -130,3 +114,28 @@ def _waiver_findings(
             )
         ]
     return []
+
+
+def _unknown_rules(waivers: Sequence[Spec], rules: Mapping[tuple[str, str], Validation]) -> dict[str, Diagnostic]:
+    """Waiver name -> its error, for each waiver whose `rule:` its policy lacks (it would waive nothing).
+
+    A policy that does not exist is reported where references are (CH401 at `spec.policy`).
+    """
+    from compiler.core.suggest import did_you_mean
+
+    names: dict[str, list[str]] = {}
+    for policy, rule_name in rules:
+        names.setdefault(policy, []).append(rule_name)
+    found: dict[str, Diagnostic] = {}
+    for spec in waivers:
+        waiver = spec.model
+        assert isinstance(waiver, Waiver)
+        body = waiver.spec
+        known = names.get(body.policy)
+        if body.rule is None or known is None or body.rule in known:
+            continue
+        message = f"policy `{body.policy}` has no rule `{body.rule}`; waiver `{spec.name}` waives nothing"
+        hint = did_you_mean(body.rule, known) or f"its rules: {', '.join(sorted(known))}"
+        finding = spec.finding("CH401", message, ["spec", "rule"], hint=hint)
+        found[spec.name] = finding.with_changes(policy=body.policy, rule=body.rule)
+    return found
