@@ -21,6 +21,7 @@ from compiler.core.models.project import Project
 from compiler.core.references import labels_match
 from compiler.core.specs import Spec
 from compiler.stages.evidence.store import EvidenceByModel
+from compiler.stages.expression_fields import field_problems
 from compiler.stages.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
 from compiler.stages.resolve import Resolved
 from compiler.stages.sandbox import Overrun, Progress, run_bounded
@@ -167,6 +168,8 @@ def _compile(spec: Spec, policy: Policy, sources: Mapping[str, str]) -> tuple[di
     for path, source in policy_expressions(policy):
         try:
             compiled[source] = compile_expression(source)
+            for problem in field_problems(source, policy.spec.match.kinds):
+                raise ExpressionError(problem.message, problem.line, problem.column)
         except ExpressionError as error:
             errors.append(_expression_finding(spec, path, error, sources.get(spec.file, "")))
     return compiled, errors
