@@ -165,7 +165,7 @@ FROM_AN_EMPTY_CACHE = any(os.environ.get(name) for name in ("CHARTER_NETWORK_TES
 @pytest.mark.skipif(not FROM_AN_EMPTY_CACHE, reason="installs Charter's dependencies from PyPI (about a minute)")
 def test_try_repo_installs_the_published_hooks(project: Path, tmp_path: Path) -> None:
     source = tmp_path / "charter-source"
-    ignore = shutil.ignore_patterns(".venv", "__pycache__", "*.egg-info", ".git", "node_modules", ".*_cache")
+    ignore = shutil.ignore_patterns(".venv*", ".demo", "__pycache__", "*.egg-info", ".git", "node_modules", ".*_cache")
     shutil.copytree(ROOT, source, ignore=ignore)
     git(source, "init", "--quiet", "--initial-branch=main")
     commit(source, "charter")
