@@ -103,7 +103,6 @@ def test_values_the_policies_rely_on(source: str, expected: Any) -> None:
             "object.none.x == 1",
             "type error: a field was selected from a value that is not a map (null, a list or a scalar)",
         ),
-        ("nosuch(1)", "evaluation failed: no function `nosuch`"),
         ("int('abc') == 1", "evaluation failed: cannot convert string to int"),
         ("[1][3] == 1", "evaluation failed: Index error: index=3 size=1"),
     ],
@@ -159,3 +158,16 @@ def test_a_crashed_evaluation_fails_closed(tmp_path: Path, monkeypatch: pytest.M
     result = findings(make_project(tmp_path, policy_yaml=POLICY), monkeypatch)
     assert [(d.code, d.file, d.line) for d in result] == [("CH502", "model.yaml", 12)]
     assert "could not be evaluated on Model `scorer`: stopped: " in result[0].message
+
+
+def test_an_unknown_function_is_refused_at_compile_time_where_it_is_called() -> None:
+    with pytest.raises(ExpressionError) as raised:
+        compile_expression("true &&\n  object.s.lowerAscii() == 'x' || nosuch(1)")
+    assert raised.value.message == (
+        "unknown function `lowerAscii`: this CEL engine has no such function; "
+        "it has no string extensions (`lowerAscii`, `split`, `join`)"
+    )
+    assert (raised.value.line, raised.value.column) == (2, 12)
+    with pytest.raises(ExpressionError) as raised:
+        compile_expression("object.s.startswith('a')")
+    assert raised.value.message.endswith("did you mean `startsWith`?")

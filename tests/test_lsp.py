@@ -264,7 +264,7 @@ def test_hover_summarises_a_reference_and_documents_a_field(client: LspClient) -
     )
     field = client.request("textDocument/hover", at(client, MODEL, "riskTier: high", 2))
     assert field["contents"]["value"] == (
-        "**riskTier** (one of: minimal, limited, high, unacceptable, required)\n\n"
+        "**riskTier** (one of: minimal, limited, high, unacceptable) · required\n\n"
         "The EU AI Act's tiers: minimal, limited, high, unacceptable."
     )
 

@@ -198,7 +198,8 @@ def test_unknown_variable_is_caught_when_the_policy_loads(tmp_path: Path, monkey
 @pytest.mark.parametrize(
     ("expression", "reason"),
     [
-        ("object.spec.missing == 1", "no such key: missing"),
+        # A label is a map key no model declares: only evaluation can miss it (a field no model has is CH501).
+        ("object.metadata.labels.missing == 1", "no such key: missing"),
         ("1 / (size(object.spec.features) - 1) == 0", "division by zero"),
         ("object.spec.features + 1 == 2", "type error"),
         ("object.spec.version", "returned str, not a boolean"),
@@ -212,6 +213,24 @@ def test_evaluation_errors_fail_closed(
     assert (finding.code, finding.severity, finding.file, finding.line) == ("CH502", Severity.ERROR, "model.yaml", 12)
     assert reason in finding.message
     assert "Model `scorer`" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("expression", "column", "message"),
+    [
+        ("size(object.spec.feature) >= 2", 24, "`object.spec` has no field `feature`; did you mean `features`?"),
+        ("has(object.spec.monitoring)", 19, "`has(object.spec.monitoring)` is always true"),
+        ("object.metadata.name.lowerAscii() == 'x'", 40, "unknown function `lowerAscii`"),
+    ],
+)
+def test_cel_mistakes_are_caught_when_the_policy_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, expression: str, column: int, message: str
+) -> None:
+    """Before, each was a CH502 on every model the rule ran on (or, for has(), nothing at all)."""
+    policy = POLICY.replace("size(object.spec.features) >= params.minFeatures", expression)
+    (finding,) = findings(make_project(tmp_path, policy_yaml=policy), monkeypatch)
+    assert (finding.code, finding.file, finding.line, finding.column) == ("CH501", "policy.yaml", 13, column)
+    assert message in finding.message
 
 
 def test_short_circuit_is_not_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

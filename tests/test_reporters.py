@@ -61,7 +61,7 @@ def test_text_exact() -> None:
         # lands on column 5 (the space); the end is on a later line.
         " 4 |     😀x: [1, 2]\n"
         "   |         ^~~~~~~\n"
-        "suites/x y.yaml:2:1: error[CH208] bad value (waived by w-1)\n"
+        "suites/x y.yaml:2:1: waived[CH208 fairness/bound] bad value (an error, waived by w-1)\n"
         "suites/x y.yaml: info[CH408] not used by any model\n"
         "charter: warning[CH901] No spec files found\n"
         "1 error, 2 warnings, 1 info (1 waived) in 3 files.\n"
@@ -168,15 +168,23 @@ SARIF_SUBSET = _closed(
                             name={"type": "string"},
                             shortDescription=_TEXT,
                             fullDescription=_TEXT,
+                            help=_TEXT,
+                            helpUri={"type": "string", "format": "uri"},
                             defaultConfiguration=_closed([], level=_LEVEL),
+                            properties={"type": "object"},
                         ),
                     },
                 ),
             ),
             invocations={
                 "type": "array",
-                "items": _closed(["executionSuccessful"], executionSuccessful={"type": "boolean"}),
+                "items": _closed(
+                    ["executionSuccessful"],
+                    executionSuccessful={"type": "boolean"},
+                    toolExecutionNotifications={"type": "array"},
+                ),
             },
+            properties={"type": "object"},
             results={
                 "type": "array",
                 "items": _closed(
@@ -263,7 +271,10 @@ def test_sarif_structure() -> None:
     assert "region" not in whole_file["locations"][0]["physicalLocation"]
     assert whole_file["level"] == "note"
     assert "locations" not in run_level
-    assert len(first["partialFingerprints"]["charter/v1"]) == 64
+    assert len(first["partialFingerprints"]["charter/v2"]) == 64
+    assert rules[0]["helpUri"] == "https://github.com/charter-dev/charter/blob/main/docs/codes.md#ch200"
+    assert rules[0]["help"]["text"].startswith("The field is not part of this kind's schema")
+    assert rules[0]["help"]["text"].endswith("`charter explain CH200` prints this text.")
 
 
 def test_sarif_regions_never_end_before_they_start() -> None:
@@ -280,7 +291,7 @@ def test_sarif_fingerprint_ignores_line_moves() -> None:
 
     def fingerprint(d: Diagnostic) -> str:
         result = json.loads(sarif.render(report(d)))["runs"][0]["results"][0]
-        return str(result["partialFingerprints"]["charter/v1"])
+        return str(result["partialFingerprints"]["charter/v2"])
 
     assert fingerprint(moved) == fingerprint(UNKNOWN)
     assert fingerprint(AWKWARD) != fingerprint(UNKNOWN)
@@ -335,12 +346,9 @@ def test_junit() -> None:
     assert xml.endswith(">\n")
     root = ET.fromstring(xml.encode())
     assert root.tag == "testsuites"
-    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == (
-        "5",
-        "1",
-        "1",
-    )
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("5", "1", None)
     suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert suites["suites/x y.yaml"].get("skipped") == "1"
     assert list(suites) == ["models/churn.yaml", "suites/x y.yaml", "charter"]
     churn = suites["models/churn.yaml"]
     assert (churn.get("tests"), churn.get("failures")) == ("2", "1")

@@ -22,6 +22,7 @@ from compiler.reporters import Report, formats
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from compiler.reporters.rules import RuleHelp
     from compiler.stages.emit import Plan
     from compiler.stages.pipeline import Checked
     from compiler.stages.render import Output
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_check_and_build(commands)
     _add_tools(commands)
 
+    from compiler.commands.contract import add_contract_parser
     from compiler.commands.evidence import add_evidence_parser
     from compiler.commands.gate import add_gate_parser
     from compiler.commands.github import add_github_parser
@@ -68,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_plan_parser(commands)
     add_github_parser(commands)
+    add_contract_parser(commands)
     add_evidence_parser(commands)
     add_report_parser(commands)
     add_gate_parser(commands)
@@ -113,8 +116,19 @@ def _add_tools(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     schema.set_defaults(run=_run_schema)
 
     explain = commands.add_parser("explain", help="what a diagnostic code means and how to fix it")
-    explain.add_argument("code", nargs="?", metavar="CODE", help="a code (CH200) or name (unknown-field)")
+    explain.add_argument(
+        "code",
+        nargs="?",
+        metavar="CODE",
+        help="a code (CH200) or its name (unknown-field), a built-in policy, POLICY/RULE, or a rule's name",
+    )
     explain.add_argument("--list", action="store_true", help="list every code")
+    explain.add_argument(
+        "--project",
+        default=".",
+        metavar="DIR",
+        help="the project whose own policies are explained too (default: the current directory)",
+    )
     explain.set_defaults(run=_run_explain)
 
     policy = commands.add_parser("policy", help="policy tools")
@@ -186,13 +200,18 @@ def _check_all(args: argparse.Namespace, paths: Sequence[str], *, cached: bool =
 
 
 def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
+    from compiler.reporters.rules import rule_help
+    from compiler.stages.packs import builtin_packs
+
     fmt = args.format or "text"
     diagnostics: list[Diagnostic] = []
     sources: dict[str, str] = {}
+    rules: dict[str, RuleHelp] = {}
     files = specs = 0
     for result in results:
         diagnostics.extend(result.diagnostics)
         sources.update(result.sources)
+        rules.update(rule_help(result.policies, builtin_packs()))
         files += result.files
         specs += result.spec_count
     report = Report(
@@ -202,6 +221,7 @@ def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
         sources=sources,
         color=_use_color(args) and fmt == "text",
         tool_version=__version__,
+        rules=rules,
     )
     emit(formats()[fmt](report), args.output)
 
@@ -389,17 +409,35 @@ def _run_explain(args: argparse.Namespace) -> int:
         return exit_codes.OK
     found = lookup(args.code)
     if found is None:
-        from compiler.commands.policy_docs import explain_policy
-
-        text = explain_policy(args.code)
-        if text is not None:
-            print(text, end="")
-            return exit_codes.OK
-        print(f"charter: unknown code `{args.code}`; `charter explain --list` shows them all", file=sys.stderr)
-        return exit_codes.USAGE
+        return _explain_policy(args.code, Path(args.project))
     print(f"{found.id} {found.name} ({found.severity.value}): {found.title}\n")
     print(found.explanation)
     return exit_codes.OK
+
+
+def _explain_policy(key: str, project: Path) -> int:
+    """A built-in policy or rule, else one of the project's own (when `project` holds a charter.yaml)."""
+    from compiler.commands.policy_docs import explain_policy, explainable_names, policy_names, project_policies
+    from compiler.core.codes import all_codes
+    from compiler.core.suggest import did_you_mean
+
+    text = explain_policy(key)
+    own = project_policies(project) if (project / "charter.yaml").is_file() else []
+    if text is None and own:
+        text = explain_policy(key, own)
+    if text is not None:
+        print(text, end="")
+        return exit_codes.OK
+    names = [*explainable_names(), *(code.name for code in all_codes())]
+    names += [name for _, policy in own for name in policy_names(policy)]
+    suggestion = did_you_mean(key, names)
+    print(
+        f"charter: unknown code, policy or rule `{key}`; "
+        + (f"{suggestion} " if suggestion else "")
+        + "`charter explain --list` shows every code, docs/policies.md every policy",
+        file=sys.stderr,
+    )
+    return exit_codes.USAGE
 
 
 def _run_policy_test(args: argparse.Namespace) -> int:

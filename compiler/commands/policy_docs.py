@@ -27,21 +27,58 @@ def builtin_policies() -> list[tuple[str, Path, Policy]]:
     return found
 
 
-def explain_policy(key: str) -> str | None:
+def explain_policy(key: str, policies: list[tuple[str, Policy]] | None = None) -> str | None:
+    """A policy (`eu-ai-act-high-risk`), one of its rules (`POLICY/RULE`), or a rule by its name alone
+    (`human-oversight`: every rule of that name). `policies` are (origin, policy) pairs, the built-in
+    packs' when not given; the origin is what the text says the policy comes from (`pack eu-ai-act`)."""
     name, _, rule_name = key.partition("/")
-    for pack, _, policy in builtin_policies():
+    if policies is None:
+        policies = [(f"pack {pack}", policy) for pack, _, policy in builtin_policies()]
+    for origin, policy in policies:
         if policy.metadata.name != name:
             continue
         rules = [r for r in policy.spec.validations if not rule_name or r.name == rule_name]
         if not rules:
             return None
-        return _policy_text(pack, policy, [r.name for r in rules])
-    return None
+        return _policy_text(origin, policy, [r.name for r in rules])
+    if rule_name:
+        return None
+    found = [
+        _policy_text(origin, policy, [key])
+        for origin, policy in policies
+        if any(rule.name == key for rule in policy.spec.validations)
+    ]
+    return "\n".join(found) if found else None
 
 
-def _policy_text(pack: str, policy: Policy, rule_names: list[str]) -> str:
+def project_policies(root: Path) -> list[tuple[str, Policy]]:
+    """(origin, policy) for the policies a project adds to the packs: its own files and policy directories."""
+    from compiler.stages.pipeline import check_path
+
+    packs = {policy.metadata.name for _, _, policy in builtin_policies()}
+    return [
+        (f"from {spec.file}", spec.model)
+        for spec in check_path(root).policies
+        if isinstance(spec.model, Policy) and spec.name not in packs
+    ]
+
+
+def explainable_names() -> list[str]:
+    """Every built-in policy, `policy/rule` and rule name `explain_policy` knows: the candidates of a did-you-mean."""
+    return [name for _, _, policy in builtin_policies() for name in policy_names(policy)]
+
+
+def policy_names(policy: Policy) -> list[str]:
+    """What `charter explain` finds a policy by: its name, and each rule as `policy/rule` and by its name."""
+    names = [policy.metadata.name]
+    for rule in policy.spec.validations:
+        names += [f"{policy.metadata.name}/{rule.name}", rule.name]
+    return names
+
+
+def _policy_text(origin: str, policy: Policy, rule_names: list[str]) -> str:
     body = policy.spec
-    lines = [f"{policy.metadata.name} (pack {pack}; applies to {', '.join(body.match.kinds)})", ""]
+    lines = [f"{policy.metadata.name} ({origin}; applies to {', '.join(body.match.kinds)})", ""]
     if body.description:
         lines += [body.description.strip(), ""]
     if body.params:

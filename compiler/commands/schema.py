@@ -13,6 +13,7 @@ from typing import Any
 from pydantic.json_schema import GenerateJsonSchema
 
 from compiler.core.models import KINDS
+from compiler.reporters.json_schema import REPORT_SCHEMA_NAME, report_schema
 from compiler.stages import odcs_schemas
 
 SCHEMA_BASE = "https://charter.dev/schemas/v1alpha1/"
@@ -49,6 +50,8 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     }
     # Not a spec kind: the format `charter evidence record` writes, for the tools that read it.
     schemas["evidence.schema.json"] = evidence_schema()
+    # Not a spec either: what `charter check --format json` writes, named by the output's `$schema`.
+    schemas[REPORT_SCHEMA_NAME] = report_schema()
     # Editors get the latest release; `charter check` judges each contract by its own.
     schemas["datacontract.schema.json"] = odcs_schemas.official_schema(odcs_schemas.LATEST)
     return schemas

@@ -74,8 +74,9 @@ def _about(project: Workspace, uri: str, cursor: Cursor) -> list[str]:
     doc = fields.field_at(cursor.kind, cursor.path)
     if doc is None:
         return []
-    required = ", required" if doc.required else ""
-    return [f"**{doc.name}** ({doc.type}{required})\n\n{doc.doc}".strip()]
+    # "required" stands apart from the type: inside `(one of: a, b, required)` it read as a value.
+    required = " · required" if doc.required else ""
+    return [f"**{doc.name}** ({doc.type}){required}\n\n{doc.doc}".strip()]
 
 
 def summary(checked: Checked, target: Target) -> str:

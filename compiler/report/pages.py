@@ -15,6 +15,7 @@ from typing import Any
 
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from markupsafe import Markup
 
 from compiler import __version__
@@ -41,11 +42,54 @@ def card_html(markdown: str) -> Markup:
     """A model card's body (front matter dropped) as HTML; raw HTML in it stays text."""
     body = markdown.split("---\n", 2)[2] if markdown.startswith("---\n") and markdown.count("---\n") >= 2 else markdown
     renderer = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+    tokens = _row_headed(renderer.parse(body))
     # Headings of the card sit under the page's own h1 and h2.
-    html = renderer.render(body)
+    html = renderer.renderer.render(tokens, renderer.options, {})
     for level in (3, 2, 1):
         html = html.replace(f"<h{level}>", f"<h{level + 2}>").replace(f"</h{level}>", f"</h{level + 2}>")
-    return Markup(html)
+    # Raw HTML is off, so every `<table>` here is the renderer's: each scrolls on its own on a narrow screen,
+    # in a region whose name is unique on the page.
+    pieces = html.split("<table>")
+    html = pieces[0] + "".join(
+        SCROLLING_TABLE.format(label=f"Model card table {number}") + piece for number, piece in enumerate(pieces[1:], 1)
+    )
+    return Markup(html.replace("</table>", "</table></div>"))
+
+
+SCROLLING_TABLE = '<div class="scroll" role="region" tabindex="0" aria-label="{label}"><table>'
+
+
+def _row_headed(tokens: list[Token]) -> list[Token]:
+    """A table whose header row is empty (the card's `| | |` key/value tables) loses that row, and the first
+    cell of each row becomes its header: screen readers announce an empty column header as nothing."""
+    out: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.type == "thead_open":
+            end = next(i for i in range(index, len(tokens)) if tokens[i].type == "thead_close")
+            cells = [t for t in tokens[index:end] if t.type == "inline"]
+            if all(not cell.content.strip() for cell in cells):
+                index = end + 1
+                _first_cells_as_headers(tokens, index)
+                continue
+        out.append(token)
+        index += 1
+    return out
+
+
+def _first_cells_as_headers(tokens: list[Token], start: int) -> None:
+    """In the table body from `start`, the first cell of each row becomes `<th scope="row">`."""
+    first = False
+    for token in tokens[start:]:
+        if token.type == "table_close":
+            return
+        if token.type == "tr_open":
+            first = True
+        elif token.type == "td_open" and first:
+            token.tag, token.attrs = "th", {**token.attrs, "scope": "row"}
+        elif token.type == "td_close" and first:
+            token.tag, first = "th", False
 
 
 def site_pages(result: Checked, outputs: list[Output], today: datetime.date) -> dict[str, str]:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from compiler.core.diagnostics import Diagnostic
+
+if TYPE_CHECKING:
+    from compiler.reporters.rules import RuleHelp
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class Report:
     sources: Mapping[str, str] = field(default_factory=dict)
     color: bool = False
     tool_version: str = ""
+    # `policy/rule` -> what the rule is for (compiler.reporters.rules), for the help SARIF gives each rule.
+    rules: Mapping[str, RuleHelp] = field(default_factory=dict)
 
 
 Renderer = Callable[[Report], str]

@@ -8,6 +8,7 @@ from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
 from compiler.core.safe_names import escape_for_people
 from compiler.reporters import Report
+from compiler.reporters.rules import rule_key
 from compiler.reporters.text import plural
 
 _COMMANDS = {
@@ -28,6 +29,16 @@ def escape_property(value: str) -> str:
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
+def title(d: Diagnostic) -> str:
+    """`CH401 Reference to something that does not exist`; a policy rule's finding names the rule instead
+    (`CH500 eu-ai-act-evidence/evaluation-evidence`), the name waivers and `severityOverrides` use."""
+    key = rule_key(d)
+    if key is not None:
+        return f"{d.code} {key}"
+    code = CODES.get(d.code)
+    return f"{d.code} {code.title}" if code else d.code
+
+
 def render(report: Report) -> str:
     lines = [_command(d) for d in report.diagnostics]
     counts = count_by_severity(report.diagnostics)
@@ -40,14 +51,13 @@ def render(report: Report) -> str:
 def _command(d: Diagnostic) -> str:
     # A waived finding must not fail or clutter the review, but stays visible.
     command = "notice" if d.suppressed else _COMMANDS[d.severity]
-    code = CODES.get(d.code)
     properties = {
         "file": d.file,
         "line": d.line,
         "col": d.column,
         "endLine": d.end_line,
         "endColumn": d.end_column,
-        "title": f"{d.code} {code.title}" if code else d.code,
+        "title": title(d),
     }
     rendered = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items() if value)
     message = d.message
@@ -65,7 +75,6 @@ def annotation(d: Diagnostic, path: str, limit: int) -> dict[str, Any]:
     """A finding as a Checks API annotation on `path` (relative to the repository); texts cut at `limit`."""
     start = max(d.line, 1)
     end = max(d.end_line, start)
-    code = CODES.get(d.code)
     message = escape_for_people(d.message + (f" (waived by {d.waiver})" if d.waiver else ""))
     annotation: dict[str, Any] = {
         "path": path,
@@ -73,7 +82,7 @@ def annotation(d: Diagnostic, path: str, limit: int) -> dict[str, Any]:
         "end_line": end,
         "annotation_level": "notice" if d.suppressed else _CHECK_LEVELS[d.severity],
         "message": message[:limit],
-        "title": (f"{d.code} {code.title}" if code else d.code)[:255],
+        "title": escape_for_people(title(d))[:255],
     }
     # Columns only on a one-line span, as the API requires.
     if start == end and d.column > 0 and d.line > 0:

@@ -8,11 +8,14 @@ from typing import Any
 from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
 from compiler.reporters import Report
+from compiler.reporters.json_schema import REPORT_SCHEMA_ID
 
 
 def render(report: Report) -> str:
     counts = count_by_severity(report.diagnostics)
     document = {
+        # Where the format is described (schemas/check-report.schema.json); added in 0.1, before `version`.
+        "$schema": REPORT_SCHEMA_ID,
         "version": report.tool_version,
         "summary": {
             "errors": counts[Severity.ERROR],

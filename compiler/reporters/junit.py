@@ -1,9 +1,15 @@
-"""JUnit XML, for CI systems that only show test reports (GitLab, Jenkins, Azure)."""
+"""JUnit XML, for CI systems that only show test reports (GitLab, Jenkins, Azure).
+
+Valid against `junit-10.xsd`, the schema Jenkins' xunit plugin checks reports against (vendored in
+tests/junit/): `<testsuites>` carries no `skipped` count (only its suites do), and no two testcases of
+a suite share a name, since CI systems key a test's history on suite, class and name.
+"""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.reporters import Report
@@ -26,19 +32,32 @@ def render(report: Report) -> str:
         ET.SubElement(suite, "testcase", classname="charter", name="all checks passed")
     for file, diagnostics in by_file.items():
         suite = ET.SubElement(root, "testsuite", name=clean(file))
-        for d in diagnostics:
-            _testcase(suite, file, d)
-    for element in [root, *root]:
-        _count(element)
+        for d, name in zip(diagnostics, _names(diagnostics), strict=True):
+            _testcase(suite, file, d, name)
+    _count(root)
+    for suite in root:
+        _count(suite)
+        suite.set("skipped", str(sum(1 for c in suite.iter("testcase") if c.find("skipped") is not None)))
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
 
 
-def _testcase(suite: ET.Element, file: str, d: Diagnostic) -> None:
-    where = f"{d.line}:{d.column}" if d.line > 0 else ""
-    name = " ".join(part for part in (d.code, where, d.dotted_path) if part)
-    case = ET.SubElement(suite, "testcase", classname=clean(file), name=clean(name))
+def _names(diagnostics: list[Diagnostic]) -> list[str]:
+    """A name per finding, unique in its suite: code, `policy/rule`, position and path, then `#2`, `#3`..."""
+    seen: Counter[str] = Counter()
+    names = []
+    for d in diagnostics:
+        where = f"{d.line}:{d.column}" if d.line > 0 else ""
+        rule = f"{d.policy}/{d.rule}" if d.policy and d.rule else ""
+        name = clean(" ".join(part for part in (d.code, rule, where, d.dotted_path) if part))
+        seen[name] += 1
+        names.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
+    return names
+
+
+def _testcase(suite: ET.Element, file: str, d: Diagnostic, name: str) -> None:
+    case = ET.SubElement(suite, "testcase", classname=clean(file), name=name)
     location = f"{d.file}:{d.line}:{d.column}" if d.line > 0 else d.file
     body = clean("\n".join(part for part in (location, d.message, d.hint) if part))
     if d.waiver is not None:
@@ -56,4 +75,3 @@ def _count(element: ET.Element) -> None:
     element.set("tests", str(len(cases)))
     element.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
     element.set("errors", "0")
-    element.set("skipped", str(sum(1 for c in cases if c.find("skipped") is not None)))

@@ -67,13 +67,15 @@ def _finding(out: Text, d: Diagnostic, lines: Sequence[str]) -> None:
         out.append(f"{safe(d.file)}: ", style="bold")
     else:
         out.append(f"{safe(d.file)}:{d.line}:{max(d.column, 1)}: ", style="bold")
-    out.append(d.severity.value, style=f"bold {style}")
+    # A waived finding no longer counts, so it does not wear its severity: `waived[...]`, and says what it was.
+    style = "dim" if d.waiver is not None else style
+    out.append(_label(d), style=f"bold {style}")
     out.append("[", style=style)
-    out.append(d.code, style="bold")
+    out.append(_name(d), style="bold")
     out.append("]", style=style)
     out.append(f" {_indented(d.message)}")
     if d.waiver is not None:
-        out.append(f" (waived by {safe(d.waiver)})", style="dim")
+        out.append(f" ({_waived(d)})", style="dim")
     out.append("\n")
     if 0 < d.line <= len(lines):
         _snippet(out, *_excerpt(lines[d.line - 1], d), style)
@@ -138,10 +140,24 @@ def _where(d: Diagnostic) -> str:
     return f"{d.file}:{d.line}:{d.column}" if d.column > 0 else f"{d.file}:{d.line}"
 
 
+def _label(d: Diagnostic) -> str:
+    return "waived" if d.waiver is not None else d.severity.value
+
+
+def _name(d: Diagnostic) -> str:
+    """The code, and for a policy's finding its `policy/rule`: what waivers and `severityOverrides` name."""
+    return f"{d.code} {safe(d.policy)}/{safe(d.rule)}" if d.policy and d.rule else d.code
+
+
+def _waived(d: Diagnostic) -> str:
+    article = "an" if d.severity is Severity.ERROR or d.severity is Severity.INFO else "a"
+    return f"{article} {d.severity.value}, waived by {safe(d.waiver or '')}"
+
+
 def one_line(d: Diagnostic) -> str:
     """A finding on one line, without its source excerpt: `error[CH401] file:line:column: message`."""
-    waived = f" (waived by {d.waiver})" if d.waiver else ""
-    return f"{d.severity.value}[{d.code}] {safe(_where(d))}: {safe(d.message)}{waived}"
+    waived = f" ({_waived(d)})" if d.waiver else ""
+    return f"{_label(d)}[{_name(d)}] {safe(_where(d))}: {safe(d.message)}{waived}"
 
 
 def breaking_lines(d: Diagnostic) -> list[str]:

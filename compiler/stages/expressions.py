@@ -39,6 +39,15 @@ _TYPE_NAMES = frozenset(
         "uint",
     }
 )
+# The functions and macros this engine has (CEL's standard definitions), for a did-you-mean on an unknown one.
+FUNCTIONS = frozenset(
+    {
+        "size", "contains", "startsWith", "endsWith", "matches", "has", "all", "exists", "exists_one", "map",
+        "filter", "int", "uint", "double", "string", "bool", "bytes", "timestamp", "duration", "type", "dyn",
+        "getFullYear", "getMonth", "getDayOfMonth", "getDayOfYear", "getDayOfWeek", "getDate", "getHours",
+        "getMinutes", "getSeconds", "getMilliseconds",
+    }
+)  # fmt: skip
 MAX_COMPREHENSION_DEPTH = 3
 ITERATION_LIMIT = 10_000
 """Iterations of comprehensions in one evaluation: cel-cpp's default, which the Python binding keeps."""
@@ -117,17 +126,30 @@ def compile_expression(source: str) -> Compiled:
         raise ExpressionError(
             f"unknown variable `{unknown[0]}`" + (f"; {hint}" if hint else f"; expressions see {known}")
         )
+    if functions:
+        # Caught here, at the policy's line, not as a CH502 on every spec the rule is evaluated on.
+        (line, column), name = min((at, name) for name, at in functions.items())
+        from compiler.core.suggest import did_you_mean
+
+        hint = did_you_mean(name, FUNCTIONS)
+        raise ExpressionError(
+            f"unknown function `{name}`: this CEL engine has no such function"
+            + (f"; {hint}" if hint else "; it has no string extensions (`lowerAscii`, `split`, `join`)"),
+            line,
+            column,
+        )
     depth = comprehension_depth(source)
     if depth > MAX_COMPREHENSION_DEPTH:
         raise ExpressionError(
             f"comprehensions nest {depth} deep; at most {MAX_COMPREHENSION_DEPTH} keep evaluation bounded"
         )
     reads = frozenset(_PER_POLICY.findall(source))
-    return Compiled(source, program, depth, frozenset(functions), reads)
+    return Compiled(source, program, depth, frozenset(), reads)
 
 
-def _undeclared(source: str) -> tuple[set[str], set[str]]:
-    """The variables and the functions the expression names that CEL's checker does not know.
+def _undeclared(source: str) -> tuple[set[str], dict[str, tuple[int, int]]]:
+    """The variables and the functions (with where each is first called) the expression names that CEL's
+    checker does not know.
 
     The checker reports both as `undeclared reference to 'NAME'`, at the name
     of a variable (`objet` or `objet.spec.x`: a variable and what is selected
@@ -138,15 +160,24 @@ def _undeclared(source: str) -> tuple[set[str], set[str]]:
     except (ValueError, RuntimeError) as error:
         lines = source.split("\n")
         variables: set[str] = set()
-        functions: set[str] = set()
+        functions: dict[str, tuple[int, int]] = {}
         for line, column, name in _UNDECLARED.findall(str(error)):
             text = lines[int(line) - 1] if 0 < int(line) <= len(lines) else ""
             if "." not in name and text[int(column) - 1 : int(column)] == "(":
-                functions.add(name)
+                at = (int(line), _name_start(text, int(column)))
+                functions[name] = min(functions.get(name, at), at)
             else:
                 variables.add(name.split(".", 1)[0])
         return variables, functions
-    return set(), set()
+    return set(), {}
+
+
+def _name_start(text: str, paren: int) -> int:
+    """The 1-based column where the function name before the `(` at column `paren` starts."""
+    start = paren - 1
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        start -= 1
+    return start + 1
 
 
 def _is_macro_call(before: str) -> bool:

@@ -54,6 +54,11 @@ def apply_waivers(
             out.append(finding)
             continue
         out.append(finding.with_changes(waiver=waiver_spec.name))
+    # A `rule:` its policy lacks is the one finding about such a waiver, not also "matches no finding".
+    unknown_rules = _unknown_rules(waivers, rules)
+    out.extend(unknown_rules.values())
+    used.update(unknown_rules)
+
     for waiver_spec in waivers:
         out.extend(_about_waiver(waiver_spec, used, refused, today))
         out.extend(_lifetime(waiver_spec, today, lifetime))
@@ -146,3 +151,28 @@ def _waiver_findings(
             )
         ]
     return []
+
+
+def _unknown_rules(waivers: Sequence[Spec], rules: Mapping[tuple[str, str], Validation]) -> dict[str, Diagnostic]:
+    """Waiver name -> its error, for each waiver whose `rule:` its policy lacks (it would waive nothing).
+
+    A policy that does not exist is reported where references are (CH401 at `spec.policy`).
+    """
+    from compiler.core.suggest import did_you_mean
+
+    names: dict[str, list[str]] = {}
+    for policy, rule_name in rules:
+        names.setdefault(policy, []).append(rule_name)
+    found: dict[str, Diagnostic] = {}
+    for spec in waivers:
+        waiver = spec.model
+        assert isinstance(waiver, Waiver)
+        body = waiver.spec
+        known = names.get(body.policy)
+        if body.rule is None or known is None or body.rule in known:
+            continue
+        message = f"policy `{body.policy}` has no rule `{body.rule}`; waiver `{spec.name}` waives nothing"
+        hint = did_you_mean(body.rule, known) or f"its rules: {', '.join(sorted(known))}"
+        finding = spec.finding("CH401", message, ["spec", "rule"], hint=hint)
+        found[spec.name] = finding.with_changes(policy=body.policy, rule=body.rule)
+    return found

@@ -1,5 +1,5 @@
 // A minimal VS Code extension: start `charter lsp` over stdio for the YAML files of a Charter project.
-// Build it with `npm install && npx @vscode/vsce package` in this folder, then install the .vsix.
+// `npx @vscode/vsce package` in editors/vscode bundles it (esbuild, with vscode-languageclient) into dist/extension.js.
 const vscode = require("vscode");
 const { LanguageClient, TransportKind } = require("vscode-languageclient/node");
 
