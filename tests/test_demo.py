@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -29,12 +28,10 @@ def locked(lock: Path) -> set[str]:
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make")
 def test_make_demo_installs_the_runtime_lock_and_ends_cleanly(tmp_path: Path) -> None:
     venv = tmp_path / "demo-venv"
-    started = time.monotonic()
     done = subprocess.run(
         ["make", "--no-print-directory", "demo", f"DEMO_VENV={venv}"],
         cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
-    elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Error" not in done.stderr
     assert "(ignored)" not in done.stdout + done.stderr
@@ -42,7 +39,6 @@ def test_make_demo_installs_the_runtime_lock_and_ends_cleanly(tmp_path: Path) ->
     assert lines[-1] == f"Next: {venv}/bin/charter init my-project && {venv}/bin/charter check my-project"
     assert "4 errors, 0 warnings, 0 infos in 5 files." in done.stdout
     assert "charter build --check: 9 generated files are current." in done.stdout
-    assert elapsed < 120, f"make demo took {elapsed:.0f} s"
     frozen = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check"],
         capture_output=True, text=True, check=True,
