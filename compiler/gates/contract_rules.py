@@ -144,8 +144,16 @@ class Threshold:
     operator: str
     bound: Any
 
-    def holds(self, value: float) -> bool:
+    @property
+    def boolean(self) -> bool:
+        """`mustBe: true` (or false, or `mustNotBe`): ODCS lets a `sql` rule's query return a boolean."""
+        return isinstance(self.bound, bool)
+
+    def holds(self, value: float | bool) -> bool:
         bound = self.bound
+        if self.boolean or isinstance(value, bool):
+            same = isinstance(value, bool) and self.boolean and value is bound
+            return same if self.operator == "mustBe" else not same
         if self.operator in ("mustBeBetween", "mustNotBeBetween"):
             low, high = float(bound[0]), float(bound[1])
             inside = low <= value <= high
@@ -165,6 +173,8 @@ class Threshold:
             low, high = self.bound
             word = "between" if self.operator == "mustBeBetween" else "not between"
             return f"{word} {_num(low)}{unit} and {_num(high)}{unit}"
+        if self.boolean:
+            return f"{'=' if self.operator == 'mustBe' else '≠'} {str(self.bound).lower()}"
         symbol = {
             "mustBe": "=",
             "mustNotBe": "≠",
@@ -176,8 +186,10 @@ class Threshold:
         return f"{symbol} {_num(self.bound)}{unit}"
 
 
-def threshold(rule: dict[str, Any]) -> Threshold | str:
-    """The rule's one operator, or why there is none usable."""
+def threshold(rule: dict[str, Any], *, boolean: bool = False) -> Threshold | str:
+    """The rule's one operator, or why there is none usable.
+
+    `boolean`: the rule's value may be a boolean (`sql` rules), compared with `mustBe` or `mustNotBe` only."""
     present = [op for op in OPERATORS if op in rule]
     if not present:
         return "no operator (mustBe, mustBeLessThan, mustBeBetween...)"
@@ -189,7 +201,13 @@ def threshold(rule: dict[str, Any]) -> Threshold | str:
         if not (isinstance(bound, list) and len(bound) == 2 and all(_is_number(b) for b in bound)):
             return f"`{op}` needs two numbers"
         return Threshold(op, (min(bound), max(bound)))
+    if isinstance(bound, bool) and boolean and op in ("mustBe", "mustNotBe"):
+        return Threshold(op, bound)
     if not _is_number(bound):
+        if isinstance(bound, bool):
+            return f"`{op}` needs a number, not {str(bound).lower()}" + (
+                "; a boolean is compared with `mustBe` or `mustNotBe` only" if boolean else ""
+            )
         return f"`{op}` needs a number, not {bound!r}"
     return Threshold(op, bound)
 

@@ -17,6 +17,7 @@ A rule that is refused, or errors, fails (closed) with a finding naming it.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,30 +62,25 @@ def judge_all(pending: list[SqlRule], source: Source, table: rules.TableRules) -
 
 def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> Check:
     query = item.rule.get("query")
-    threshold = rules.threshold(item.rule)
+    threshold = rules.threshold(item.rule, boolean=True)
     if not isinstance(query, str) or not query.strip():
-        return check(
-            "CH706", item.check_id, item.title, "fail", target=item.target, message="a `sql` rule needs a `query`"
-        )
-    if isinstance(threshold, str):
-        return check("CH706", item.check_id, item.title, "skipped", target=item.target, message=threshold)
+        return _failed(item, "needs a `query`")
+    if isinstance(threshold, str):  # a rule that cannot be judged fails closed, as a refused one does
+        return _failed(item, f"cannot be judged: {threshold}")
     sql = _substitute(query, runner.table_sql, item.column)
     try:
         check_query(sql, names | runner.tables, runner.dialect)
-        value = runner.scalar(sql)
+        value = _result(runner.scalar(sql), threshold)
     except Refused as refused:
         return _failed(item, f"refused, not run: {refused}")
     except UnusableInput as error:
         return _failed(item, f"cannot be evaluated: {error.message}")
-    if value is None or isinstance(value, bool) or (not isinstance(value, int | float) and not _is_decimal(value)):
-        return _failed(item, f"the query must return one number, got {value!r}")
-    number = float(value)
-    ok = threshold.holds(number)
+    ok = threshold.holds(value)
     status: Status = "pass" if ok else ("warn" if rules.rule_is_warning(item.rule) else "fail")
-    shown: int | float = int(number) if number.is_integer() else number
-    message = f"the query returned {shown:,}" + (
-        f". {item.rule['description'].strip()}" if not ok and isinstance(item.rule.get("description"), str) else ""
-    )
+    shown: int | float | bool = value if isinstance(value, bool) or not value.is_integer() else int(value)
+    message = "the query returned " + (str(shown).lower() if isinstance(shown, bool) else f"{shown:,}")
+    if not ok and isinstance(item.rule.get("description"), str):
+        message += f". {item.rule['description'].strip()}"
     return check(
         "CH706",
         item.check_id,
@@ -96,6 +92,37 @@ def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> C
         message=message,
         details={"engine": runner.dialect, "query": sql.strip()},
     )
+
+
+def _result(value: Any, threshold: rules.Threshold) -> float | bool:
+    """The query's one value as the threshold compares it: a boolean for `mustBe: true|false`, else a number.
+
+    The value itself is never quoted: a query can return any cell of the table."""
+    if threshold.boolean:
+        if not isinstance(value, bool):
+            raise UnusableInput(
+                f"`{threshold.operator}: {str(threshold.bound).lower()}` needs the query to return "
+                f"one boolean, and it returned {_kind(value)}"
+            )
+        return value
+    if value is None or isinstance(value, bool) or (not isinstance(value, int | float) and not _is_decimal(value)):
+        raise UnusableInput(f"the query must return one number, and it returned {_kind(value)}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise UnusableInput("the query returned a value that is not a finite number")
+    return number
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float) or _is_decimal(value):
+        return "a number"
+    if isinstance(value, tuple):
+        return f"{len(value)} columns"
+    return f"a value of type {type(value).__name__}"
 
 
 def _failed(item: SqlRule, why: str) -> Check:
