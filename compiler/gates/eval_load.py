@@ -243,7 +243,7 @@ class Loader:
         every = {**parts, **{f"feature:{column}": expr for column, expr in self.feature_parts.items()}}
         sql = f"SELECT {', '.join(f'{expr} AS {quote(alias)}' for alias, expr in every.items())} FROM {self.relation}"
         result = query(self.con, sql, self.source, self.params or None).fetchnumpy()
-        self.arrays = {alias: np.asarray(result[alias]) for alias in every}
+        self.arrays = {alias: _unmasked(result[alias]) for alias in every}
         return self.arrays
 
     def code_expression(self, expression: str, values: list[Any], type_name: str) -> str:
@@ -359,8 +359,7 @@ class Loader:
         prob = None
         if needs_prob:
             prob = np.column_stack([arrays[f"p{i}"].astype(np.float64) for i in range(len(classes))])
-            if not np.all(np.isfinite(prob)):
-                raise UnusableInput(f"{self.source.label}: y_prob_* columns hold nulls or non-finite values")
+            self.finite_probabilities(prob, classes, prob_columns)
             if prob.min() < 0 or prob.max() > 1:
                 raise UnusableInput(f"{self.source.label}: y_prob_* values must lie in [0, 1]")
         favourable = self.suite.spec.positive_label
@@ -373,6 +372,16 @@ class Loader:
                 hint=f"set `positiveLabel` in the suite to one of: {', '.join(classes[:20])}",
             )
         return scoring.Multiclass(y, pred, len(classes), prob)
+
+    def finite_probabilities(self, prob: scoring.Floats, classes: list[str], prob_columns: dict[str, str]) -> None:
+        """Refuse a NULL or non-finite probability, as scikit-learn does, naming the first column that holds one."""
+        bad = ~np.isfinite(prob)
+        for index in np.flatnonzero(bad.any(axis=0)):
+            raise UnusableInput(
+                f"{self.source.label}: column `{prob_columns[classes[index]]}` has {int(bad[:, index].sum()):,} "
+                f"null or non-finite value(s) in {prob.shape[0]:,} rows",
+                hint="every evaluated row needs a probability for every class",
+            )
 
     def regression(self, available: dict[str, str], pred_column: str) -> scoring.Regression:
         for column in ("y_true", pred_column):
@@ -413,6 +422,14 @@ class Loader:
                 values = [*values, None]
             out[name] = Feature(name, column, codes - 1, labels, values)
         return out
+
+
+def _unmasked(values: Any) -> np.ndarray[Any, Any]:
+    """DuckDB's column as a plain array. A NULL number becomes NaN, which every path refuses: `np.asarray` of the
+    masked array DuckDB returns would read it as 0.0, and a NULL probability would be judged as zero."""
+    if isinstance(values, np.ma.MaskedArray) and np.ma.is_masked(values) and values.dtype.kind == "f":
+        return np.asarray(values.filled(np.nan))
+    return np.asarray(values)
 
 
 def _column_for(available: dict[str, str], reference: str) -> str:
