@@ -9,7 +9,15 @@ decides which one judges, against its threshold:
     ks     KS statistic > threshold for numbers; for categories, where KS
            has no order to work with, the total variation distance, the same
            "largest gap in probability" on the same 0..1 scale
-    chi2   p-value < threshold (the threshold is a significance level)
+    chi2   p-value < threshold (the threshold is a significance level); when
+           Cochran's rule fails (an expected count below 1, or more than 20%
+           below 5) the verdict stands and says that the p-value is approximate
+
+A feature compared over fewer than `minSampleSize` values on either side (rows
+for PSI and chi2, where a missing value is a bin of its own; non-missing values
+for KS) gets the verdict "not enough data": a warning, never drift. A numeric
+feature whose current values are all missing has drifted under every method
+(KS has no values to compare, PSI and chi2 see the missing bin).
 
 Drift on any feature fails the gate (exit 1), and the report says whether
 retraining should be dispatched (`retrainOnDrift`). See drift_stats for the
@@ -116,7 +124,7 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
     logical = _logical_types(project, model_spec.name, features)
     results = _measure(report, options, (reference, current), features, logical)
     for result in results:
-        _decide(result, drift.method, drift.threshold)
+        _decide(result, drift.method, drift.threshold, drift.min_sample_size)
     _record(
         report, results, retrain_on_drift=monitoring.retrain_on_drift, method=drift.method, threshold=drift.threshold
     )
@@ -172,13 +180,14 @@ def _record(
     report: GateReport, results: list[dict[str, Any]], *, retrain_on_drift: bool, method: str, threshold: float
 ) -> None:
     drifted = [r["feature"] for r in results if r["drift"]]
+    unjudged = [r["feature"] for r in results if r["verdict"] == "not enough data"]
     for r in results:
         report.add(
             check(
                 "CH740",
                 f"drift.{r['feature']}",
                 f"`{r['feature']}` ({r['kind']})",
-                "fail" if r["drift"] else "pass",
+                "fail" if r["drift"] else ("warn" if r["verdict"] == "not enough data" else "pass"),
                 target=r["feature"],
                 value=r["statistic"],
                 expected=r["rule"],
@@ -190,6 +199,7 @@ def _record(
         {
             "drift": bool(drifted),
             "driftedFeatures": drifted,
+            "notEnoughData": unjudged,
             "retrain": retrain,
             "method": method,
             "threshold": threshold,
@@ -197,6 +207,11 @@ def _record(
         }
     )
     report.sections.extend(_markdown(results, drifted, retrain, retrain_on_drift))
+    if unjudged:
+        report.sections.append(
+            f"**Not enough data to judge {len(unjudged)} feature(s): {markdown.text(', '.join(unjudged))}** "
+            "(see each feature's row counts); they are neither drift nor stable.\n"
+        )
 
 
 def _rows(con: duckdb.DuckDBPyConnection, source: Source) -> int:
@@ -266,14 +281,12 @@ def _numeric(
     if ref.size == 0:
         raise UnusableInput(f"{reference.label}: column `{column}` has no values to compare with")
     binned = stats.numeric_bins(ref, cur, ref_nulls, cur_nulls, bins)
-    chi2, dof, p_value = stats.chi2_homogeneity(binned.reference, binned.current)
     return {
         "kind": "numeric",
         "psi": stats.psi(binned.reference, binned.current),
         "ks": stats.ks_statistic(ref, cur) if cur.size else None,
-        "chi2": chi2,
-        "chi2Dof": dof,
-        "chi2PValue": p_value,
+        **_chi2(binned.reference, binned.current),
+        "sizes": {"rows": [int(ref.size) + ref_nulls, int(cur.size) + cur_nulls], "values": [ref.size, cur.size]},
         "totalVariation": stats.total_variation(binned.reference, binned.current),
         "reference": _profile(ref, ref_nulls),
         "current": _profile(cur, cur_nulls),
@@ -321,15 +334,15 @@ def _categorical(con: duckdb.DuckDBPyConnection, reference: Source, current: Sou
     ref_counts = np.asarray([ref.get(k, 0) for k in keys_all], dtype=np.int64)
     cur_counts = np.asarray([cur.get(k, 0) for k in keys_all], dtype=np.int64)
     labels = ["(missing)" if k is None else k for k in keys_all]
-    chi2, dof, p_value = stats.chi2_homogeneity(ref_counts, cur_counts)
     new = [k for k in keys if k not in ref]
+    rows = [int(ref_counts.sum()), int(cur_counts.sum())]
+    present = [rows[0] - ref.get(None, 0), rows[1] - cur.get(None, 0)]
     return {
         "kind": "categorical",
         "psi": stats.psi(ref_counts, cur_counts),
         "ks": None,
-        "chi2": chi2,
-        "chi2Dof": dof,
-        "chi2PValue": p_value,
+        **_chi2(ref_counts, cur_counts),
+        "sizes": {"rows": rows, "values": present},
         "totalVariation": stats.total_variation(ref_counts, cur_counts),
         "newCategories": new[:50],
         "bins": _bins(labels, ref_counts, cur_counts),
@@ -347,44 +360,74 @@ def _bins(labels: list[str], ref: np.ndarray[Any, Any], cur: np.ndarray[Any, Any
     return rows
 
 
-def _decide(result: dict[str, Any], method: str, threshold: float) -> None:
+def _chi2(reference: np.ndarray[Any, Any], current: np.ndarray[Any, Any]) -> dict[str, Any]:
+    chi2, dof, p_value = stats.chi2_homogeneity(reference, current)
+    small, cells, reliable = stats.small_expected_counts(reference, current)
+    return {
+        "chi2": chi2,
+        "chi2Dof": dof,
+        "chi2PValue": p_value,
+        "chi2SmallExpected": small,
+        "chi2Cells": cells,
+        "chi2Reliable": reliable,
+    }
+
+
+def _judged_by(result: dict[str, Any], method: str, threshold: float) -> tuple[str, str, str]:
+    """(the result's key of the statistic that decides, its name in the report, the rule it must meet)."""
     if method == "chi2":
-        value = float(result["chi2PValue"])
+        return "chi2PValue", "chi2 p-value", f"p ≥ {show(threshold)}"
+    if method == "ks":
+        if result["kind"] == "numeric":
+            return "ks", "KS statistic", f"≤ {show(threshold)}"
+        return "totalVariation", "total variation (KS for categories)", f"≤ {show(threshold)}"
+    return "psi", "PSI", f"≤ {show(threshold)}"
+
+
+def _decide(result: dict[str, Any], method: str, threshold: float, min_size: int) -> None:
+    """The feature's verdict: drift, stable, or not enough data (fewer than `min_size` values on a side)."""
+    key, name, rule = _judged_by(result, method, threshold)
+    sizes = result["sizes"]
+    compared = sizes["values"] if key == "ks" else sizes["rows"]
+    result.update(statisticName=name, rule=rule, statistic=result[key], minSampleSize=min_size)
+    reference, current = compared
+    if min(sizes["rows"]) >= min_size and sizes["values"][0] and not sizes["values"][1]:
+        result.update(drift=True, verdict="drift", explanation="drifted: every current value is missing")
+        return
+    if min(compared) < min_size:
+        what = "values" if key == "ks" else "rows"
         result.update(
-            statistic=value,
-            statisticName="chi2 p-value",
-            drift=value < threshold,
-            rule=f"p ≥ {show(threshold)}",
+            drift=False,
+            verdict="not enough data",
+            explanation=f"not enough data: {reference:,} reference and {current:,} current {what}; "
+            f"a verdict needs at least {min_size:,} on each side",
         )
-    elif method == "ks":
-        name = "ks" if result["kind"] == "numeric" else "totalVariation"
-        value = float(result[name])
-        result.update(
-            statistic=value,
-            statisticName="KS statistic" if name == "ks" else "total variation (KS for categories)",
-            drift=value > threshold,
-            rule=f"≤ {show(threshold)}",
+        return
+    value = float(result[key])
+    drift = value < threshold if method == "chi2" else value > threshold
+    result.update(drift=drift, verdict="drift" if drift else "stable")
+    result["explanation"] = f"{'drifted' if drift else 'stable'}: {name} {show(value)}"
+    if method == "chi2" and not result["chi2Reliable"]:
+        result["explanation"] += (
+            f"; the p-value is approximate: {result['chi2SmallExpected']:,} of {result['chi2Cells']:,} "
+            "expected counts are below 5 (Cochran's rule)"
         )
-    else:
-        value = float(result["psi"])
-        result.update(statistic=value, statisticName="PSI", drift=value > threshold, rule=f"≤ {show(threshold)}")
-    verb = "drifted" if result["drift"] else "stable"
-    result["explanation"] = f"{verb}: {result['statisticName']} {show(value)}"
 
 
 def _markdown(results: list[dict[str, Any]], drifted: list[str], retrain: bool, retrain_on_drift: bool) -> list[str]:
     lines = [
         "### Features",
         "",
-        "| | Feature | Kind | PSI | KS | χ² p-value | Total variation | Judged by |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| | Feature | Kind | Rows (ref. / current) | PSI | KS | χ² p-value | Total variation | Judged by | Verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
+        icon = ICON["fail" if r["drift"] else ("warn" if r["verdict"] == "not enough data" else "pass")]
+        ref_rows, cur_rows = r["sizes"]["rows"]
         lines.append(
-            f"| {ICON['fail' if r['drift'] else 'pass']} | {markdown.code(r['feature'])} | {r['kind']} | "
-            f"{_cell(r['psi'])} | "
-            f"{_cell(r['ks'])} | {_cell(r['chi2PValue'])} | {_cell(r['totalVariation'])} | "
-            f"{r['statisticName']} {r['rule']} |"
+            f"| {icon} | {markdown.code(r['feature'])} | {r['kind']} | {ref_rows:,} / {cur_rows:,} | "
+            f"{_cell(r['psi'])} | {_cell(r['ks'])} | {_cell(r['chi2PValue'])} | {_cell(r['totalVariation'])} | "
+            f"{r['statisticName']} {r['rule']} | {r['verdict']} |"
         )
     lines.append("")
     if drifted:

@@ -5,8 +5,10 @@ PSI binning (numbers): the bin edges are the reference sample's deciles
 dropped, so heavily tied features get fewer, wider bins; bins are closed on
 the right, (-inf, q1], (q1, q2], ..., (qk, inf), so values outside the
 reference range land in the outer bins. Nulls, when either sample has any,
-are one more bin. Proportions are of all rows, and a proportion of 0 is
-floored at `PSI_EPSILON` (1e-4) so an empty bin adds a large but finite term:
+are one more bin. Proportions are of all rows, and only a proportion of
+exactly 0 is replaced by `PSI_EPSILON` (1e-4), so an empty bin adds a large
+but finite term (as evidently does); a small proportion that is not zero is
+used as it is:
 
     PSI = sum over bins of (current - reference) * ln(current / reference)
 
@@ -72,8 +74,10 @@ def numeric_bins(
 
 
 def psi(reference: Counts, current: Counts, epsilon: float = PSI_EPSILON) -> float:
-    r = np.maximum(reference / max(int(reference.sum()), 1), epsilon)
-    c = np.maximum(current / max(int(current.sum()), 1), epsilon)
+    r = reference / max(int(reference.sum()), 1)
+    c = current / max(int(current.sum()), 1)
+    r = np.where(r == 0, epsilon, r)
+    c = np.where(c == 0, epsilon, c)
     return float(np.sum((c - r) * np.log(c / r)))
 
 
@@ -106,6 +110,20 @@ def chi2_homogeneity(reference: Counts, current: Counts) -> tuple[float, int, fl
     statistic = float(np.sum((table - expected) ** 2 / expected))
     dof = table.shape[1] - 1
     return statistic, dof, chi2_sf(statistic, dof)
+
+
+def small_expected_counts(reference: Counts, current: Counts) -> tuple[int, int, bool]:
+    """(cells whose expected count is below 5, cells, whether Cochran's rule holds) of the 2 x k table.
+
+    Cochran's rule: the chi-squared approximation is trusted when no expected count is below 1 and at most
+    20% are below 5; otherwise its p-value can be far off, and the report says so."""
+    table = np.vstack((reference, current)).astype(np.float64)
+    table = table[:, table.sum(axis=0) > 0]
+    if table.size == 0 or np.any(table.sum(axis=1) == 0):
+        return 0, int(table.size), True
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    small = int(np.sum(expected < 5))
+    return small, int(expected.size), bool(np.all(expected >= 1) and small <= 0.2 * expected.size)
 
 
 def chi2_sf(statistic: float, dof: int) -> float:

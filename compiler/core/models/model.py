@@ -110,6 +110,9 @@ class Drift(CharterModel):
     threshold: float = Field(gt=0, examples=[0.2])
     features: list[Column] = Field(default_factory=list)
     """Features to watch; empty means all of the model's features."""
+    min_sample_size: int = Field(default=30, ge=1, examples=[30])
+    """Fewer values than this on either side (the reference or the current sample) and a feature's verdict is
+    "not enough data", never drift or stable."""
 
 
 class Monitoring(CharterModel):
