@@ -221,3 +221,51 @@ def test_chi_squared_says_when_expected_counts_are_small(tmp_path: Path) -> None
         f"stable: chi2 p-value {oracle.pvalue:.4g}; the p-value is approximate: {small} of 6 expected counts are "
         "below 5 (Cochran's rule)"
     )
+
+
+# --- 9. the definitions of duplicateValues, missingValues and units ------------------------------------------------
+
+
+def test_duplicates_missing_values_and_units_are_defined_and_refused_where_meaningless(tmp_path: Path) -> None:
+    codes = ["A", "A", "A", "B", "C", "C", None, "", "N/A", "D"]
+    root = write_project(
+        tmp_path / "p",
+        columns=[
+            column("x", "number"),
+            column("y", "integer"),
+            column(
+                "code",
+                "string",
+                quality=[
+                    {"metric": "duplicateValues", "mustBeLessOrEqualTo": 100},
+                    {"metric": "duplicateValues", "unit": "percent", "mustBeLessOrEqualTo": 100},
+                    {"metric": "missingValues", "arguments": {"missingValues": ["", "N/A"]}, "mustBe": 0},
+                    {"metric": "nullValues", "unit": "rowz", "mustBe": 0},
+                ],
+            ),
+        ],
+        features=["x"],
+        table_quality=[{"metric": "rowCount", "unit": "percent", "mustBeGreaterThan": 5}],
+    )
+    data = tmp_path / "d.parquet"
+    pd.DataFrame({"x": range(10), "y": range(10), "code": codes}).to_parquet(data)
+    code, report = run_gate(["data", str(root), "--contract", "data", "--data", str(data)], tmp_path / "r.json")
+    values = pd.Series(codes).dropna()
+    repeats = int(values.duplicated(keep="first").sum())  # pandas: rows repeating an earlier value
+    repeated_values = int((values.value_counts() > 1).sum())  # datacontract-cli (Soda): values seen more than once
+    assert (repeats, repeated_values) == (3, 2)  # A three times, C twice
+    assert check_of(report, "code.quality[0]")["value"] == repeats
+    assert check_of(report, "code.quality[1]")["value"] == pytest.approx(100 * repeats / len(codes))
+    missing = check_of(report, "code.quality[2]")
+    assert (missing["status"], missing["value"]) == ("fail", 3)  # NULL (not listed, still missing), "" and N/A
+    unknown = check_of(report, "code.quality[3]")
+    assert (unknown["status"], unknown["message"]) == (
+        "fail",
+        "cannot be judged: `unit: rowz` is neither `rows` nor `percent`",
+    )
+    rows = check_of(report, "rows.quality[0]")
+    assert (rows["status"], rows["message"]) == (
+        "fail",
+        "cannot be judged: `rowCount` counts rows; `unit: percent` would be a percentage of itself",
+    )
+    assert code == 1

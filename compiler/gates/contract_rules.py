@@ -17,6 +17,7 @@ from compiler.core.contracts import QUALITY_OPERATORS as OPERATORS
 
 LIBRARY_METRICS = ("nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount")
 _ENUM_PROPERTIES = ("enum", "validValues", "allowedValues")
+_UNITS = {"rows": False, "row": False, "percent": True, "%": True, "pct": True}
 _WARNING_SEVERITIES = ("warning", "warn", "info", "minor", "low")
 FRESHNESS_PROPERTIES = ("latency", "ly", "freshness")
 _UNIT_SECONDS = {
@@ -143,6 +144,8 @@ def rule_is_warning(rule: dict[str, Any]) -> bool:
 class Threshold:
     operator: str
     bound: Any
+    percent: bool = False
+    """`unit: percent`: the bound is a percentage of all rows, not a count of rows."""
 
     @property
     def boolean(self) -> bool:
@@ -187,9 +190,28 @@ class Threshold:
 
 
 def threshold(rule: dict[str, Any], *, boolean: bool = False) -> Threshold | str:
-    """The rule's one operator, or why there is none usable.
+    """The rule's one operator and unit, or why there is none usable.
 
     `boolean`: the rule's value may be a boolean (`sql` rules), compared with `mustBe` or `mustNotBe` only."""
+    percent = _percent(rule)
+    if isinstance(percent, str):
+        return percent
+    found = _operator(rule, boolean=boolean)
+    return found if isinstance(found, str) else Threshold(found.operator, found.bound, percent)
+
+
+def _percent(rule: dict[str, Any]) -> bool | str:
+    """Whether the rule counts in percent of all rows; ODCS knows `rows` (the default) and `percent`."""
+    unit = rule.get("unit", "rows")
+    if not isinstance(unit, str) or unit.strip().lower() not in _UNITS:
+        return f"`unit: {unit}` is neither `rows` nor `percent`"
+    percent = _UNITS[unit.strip().lower()] and rule_kind(rule) != "sql"  # a query returns the number it means
+    if percent and rule_metric(rule) == "rowCount":
+        return "`rowCount` counts rows; `unit: percent` would be a percentage of itself"
+    return percent
+
+
+def _operator(rule: dict[str, Any], *, boolean: bool) -> Threshold | str:
     present = [op for op in OPERATORS if op in rule]
     if not present:
         return "no operator (mustBe, mustBeLessThan, mustBeBetween...)"
