@@ -269,3 +269,31 @@ def test_duplicates_missing_values_and_units_are_defined_and_refused_where_meani
         "cannot be judged: `rowCount` counts rows; `unit: percent` would be a percentage of itself",
     )
     assert code == 1
+
+
+# --- 7. a metric the gate cannot compute is refused by `charter check` ----------------------------------------------
+
+
+@pytest.mark.parametrize(("task", "metric"), [("generation", "bleu"), ("generation", "toxicity_rate")])
+def test_a_metric_the_gate_cannot_compute_is_refused_at_check_time(tmp_path: Path, task: str, metric: str) -> None:
+    from compiler.stages.pipeline import check_path
+
+    root = write_project(
+        tmp_path,
+        task=task,
+        columns=[column("x", "string"), column("y", "string")],
+        features=["x"],
+        metrics=[{"metric": "exact_match", "min": 0.5}, {"metric": metric, "max": 1.0}],
+    )
+    found = [(d.code, d.file, d.line, d.column, d.message, d.hint) for d in check_path(root).diagnostics]
+    assert found == [
+        (
+            "CH403",
+            "suite.yaml",
+            11,
+            13,
+            f"`{metric}` fits task `{task}`, but `charter gate eval` does not compute it: its bound could never be "
+            "judged",
+            "metrics the gate computes for generation: exact_match",
+        )
+    ]
