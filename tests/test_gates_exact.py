@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from fairlearn import metrics as fl
 from scipy import stats
 from sklearn import metrics as sk
 from test_gates_support import check_of, column, run_gate, write_project
@@ -297,3 +298,78 @@ def test_a_metric_the_gate_cannot_compute_is_refused_at_check_time(tmp_path: Pat
             "metrics the gate computes for generation: exact_match",
         )
     ]
+
+
+# --- 8. a continuous protected attribute -----------------------------------------------------------------------------
+
+
+def aged_predictions(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 80, n)
+    y = (rng.random(n) < 0.3).astype(np.int64)
+    score = np.round(1 / (1 + np.exp(-(1.6 * (2 * y - 1) + rng.normal(0, 1.2, n) - 0.01 * (age - 40)))), 2)
+    frame = pd.DataFrame({"y_true": y, "y_score": score, "y_pred": (score >= 0.5).astype(np.int64), "age": age})
+    frame.loc[frame.index[:7], "age"] = None
+    return frame
+
+
+def aged_project(root: Path, bins: list[float] | None) -> Path:
+    fairness = [
+        {"metric": m, "sensitiveFeature": "age", "max": 1.0, **({"bins": bins} if bins else {})}
+        for m in ("demographic_parity_difference", "equalized_odds_difference")
+    ]
+    return write_project(
+        root,
+        columns=[column("x", "number"), column("y", "integer"), column("age", "integer", tags=["protected"])],
+        features=["x"],
+        sensitive=["age"],
+        fairness=fairness,
+        min_group_size=5,
+    )
+
+
+def test_a_continuous_protected_attribute_is_grouped_by_declared_bins_as_fairlearn(tmp_path: Path) -> None:
+    frame = aged_predictions(3000, seed=8)
+    frame.to_parquet(tmp_path / "p.parquet")
+    root = aged_project(tmp_path / "project", bins=[25, 40, 65])
+    argv = ["eval", str(root), "--model", "model", "--predictions", str(tmp_path / "p.parquet")]
+    code, report = run_gate(argv, tmp_path / "r.json")
+    assert code == 0, report["checks"]
+    bands = pd.cut(
+        frame["age"], [-np.inf, 25, 40, 65, np.inf], right=False, labels=["< 25", "[25, 40)", "[40, 65)", "≥ 65"]
+    )
+    bands = bands.cat.add_categories("(missing)").fillna("(missing)")
+    oracle = fl.MetricFrame(
+        metrics={"selection_rate": fl.selection_rate, "count": fl.count},
+        y_true=frame["y_true"],
+        y_pred=frame["y_pred"],
+        sensitive_features=bands,
+    )
+    groups = {row["group"]: row for row in report["fairness"]["age"]["groups"]}
+    assert set(groups) == {"< 25", "[25, 40)", "[40, 65)", "≥ 65", "(missing)"}
+    for label, row in oracle.by_group.iterrows():
+        assert groups[label]["count"] == row["count"]
+        assert groups[label]["selectionRate"] == pytest.approx(row["selection_rate"], abs=1e-12)
+    for index, metric in enumerate(["demographic_parity_difference", "equalized_odds_difference"]):
+        expected = getattr(fl, metric)(frame["y_true"], frame["y_pred"], sensitive_features=bands)
+        assert check_of(report, f"fairness[{index}].{metric}@age")["value"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_continuous_protected_attribute_without_bins_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "p.parquet"
+    aged_predictions(3000, seed=8).to_parquet(path)
+    root = aged_project(tmp_path / "project", bins=None)
+    code, report = run_gate(["eval", str(root), "--model", "model", "--predictions", str(path)], tmp_path / "r.json")
+    assert code == 2
+    assert report["error"].splitlines() == [
+        f"{path}: column `age` is numeric with 62 distinct values; as many groups would each be too small to judge",
+        "  hint: declare `bins` on the fairness checks of `age`, for example `bins: [25, 40, 65]`",
+    ]
+
+
+def test_bins_must_ascend(tmp_path: Path) -> None:
+    from compiler.stages.pipeline import check_path
+
+    root = aged_project(tmp_path, bins=[40, 25])
+    found = [(d.code, d.file, d.line, d.message) for d in check_path(root).diagnostics if d.file == "suite.yaml"]
+    assert found == [("CH208", "suite.yaml", line, "`bins` must be strictly ascending") for line in (12, 18)]

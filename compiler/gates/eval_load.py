@@ -12,7 +12,7 @@ import numpy as np
 
 from compiler.core.models.model import Model
 from compiler.core.models.suite import EvaluationSuite
-from compiler.gates import scoring
+from compiler.gates import eval_groups, scoring
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, canonical, columns, query, quote
 from compiler.gates.project import bare
@@ -405,8 +405,19 @@ class Loader:
         return np.asarray(arrays["y_true"] == arrays["y_pred"], dtype=np.bool_)
 
     def plan_features(self, available: dict[str, str], features: dict[str, str]) -> None:
+        bins = eval_groups.declared_bins(self.suite, features)
+        judged = {features[c.sensitive_feature]: c.sensitive_feature for c in self.suite.spec.fairness}
         for column in dict.fromkeys(features.values()):
+            edges = bins.get(column)
+            if edges is not None:
+                self.dictionaries[column] = list(eval_groups.labels(edges))
+                self.feature_parts[column] = eval_groups.expression(
+                    quote(column), edges, available[column], self.source, column
+                )
+                continue
             values = self.distinct(quote(column), column, MAX_GROUPS)
+            if column in judged:
+                eval_groups.refuse_continuous(self.source, column, available[column], len(values), judged[column])
             self.dictionaries[column] = values
             self.feature_parts[column] = self.code_expression(quote(column), values, available[column])
 

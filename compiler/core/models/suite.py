@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -48,11 +49,20 @@ class FairnessCheck(_Bounded):
 
     metric: FairnessMetricName
     sensitive_feature: Annotated[str, StringConstraints(min_length=1)]
+    bins: list[float] | None = Field(default=None, min_length=1, examples=[[25, 40, 65]])
+    """For a continuous sensitive feature (age, income): ascending edges of the groups, each closed on the left.
+    `[25, 40, 65]` makes four groups: below 25, [25, 40), [40, 65) and 65 or more. Without bins a numeric feature
+    with more than 20 distinct values is refused: one group per value leaves every group too small to judge."""
 
     @model_validator(mode="after")
     def _bounds(self) -> FairnessCheck:
         info = FAIRNESS[self.metric]
         self._check_bounds(self.metric, info.low, info.high)
+        if self.bins is not None:
+            if not all(math.isfinite(edge) for edge in self.bins):
+                raise ValueError("`bins` are finite numbers")
+            if any(b <= a for a, b in zip(self.bins, self.bins[1:], strict=False)):
+                raise ValueError("`bins` must be strictly ascending")
         return self
 
 
