@@ -237,7 +237,7 @@ class Scan:
         for finish in self.finishers:
             finish(values)
         data_table.table_rules(self, {c.rules.name: c for c in found})
-        for judged in judge_all(self.sql_rules, self.source, self.table):
+        for judged in judge_all(self.sql_rules, self.source, self.table, like=self.con):
             self.report.add(judged)
         self.report.details["columns"] = data_table.column_profile(self, found, values)
         order = {c.name: i for i, c in enumerate(self.table.columns)}

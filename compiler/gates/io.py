@@ -145,7 +145,19 @@ def open_input(paths: Sequence[str] | None, server: tuple[Any, str, str, str] | 
     label, backend = open_server(contract, contract_id, name, physical_name, pushdown=what == "data")
     if isinstance(backend, Table):
         return Source(label, (), "table", backend)
-    return Source(label, tuple(backend.files), "csv" if backend.format == "csv" else "parquet", backend)
+    fmt: Format = "csv" if backend.format == "csv" else "parquet"
+    if _on_this_machine(backend.filesystem):
+        # A `local` server is files here (ODCS gives it no delimiter): DuckDB reads them itself, as it does --data,
+        # inside its memory limit. Through a pyarrow dataset the read-ahead batches sat outside that limit
+        # (650 MB against 351 MB for the same 2 million rows at --memory-limit 300MB).
+        return Source(label, tuple(backend.files), fmt)
+    return Source(label, tuple(backend.files), fmt, backend)
+
+
+def _on_this_machine(filesystem: Any) -> bool:
+    from pyarrow import fs
+
+    return isinstance(filesystem, fs.LocalFileSystem)
 
 
 @contextmanager

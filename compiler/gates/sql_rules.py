@@ -27,7 +27,7 @@ import duckdb
 
 from compiler.gates import contract_rules as rules
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source, quote
+from compiler.gates.io import Source, quote, sql_string
 from compiler.gates.report import Check, Status, check
 
 RULE_TIMEOUT_SECONDS = 60.0
@@ -48,12 +48,17 @@ class Refused(Exception):
     """The query could escape its table: it is not run."""
 
 
-def judge_all(pending: list[SqlRule], source: Source, table: rules.TableRules) -> list[Check]:
-    """Run every pending rule against the source; one check per rule."""
+def judge_all(
+    pending: list[SqlRule], source: Source, table: rules.TableRules, like: duckdb.DuckDBPyConnection | None = None
+) -> list[Check]:
+    """Run every pending rule against the source; one check per rule.
+
+    `like`: the gate's own connection, whose memory limit, threads and spill directory the rules' DuckDB takes,
+    so that `--memory-limit` bounds the rules as it bounds the scan."""
     if not pending:
         return []
     names = {n for n in (table.name, table.physical_name) if n}
-    runner = _runner(source, table)
+    runner = _runner(source, table, _limits(like))
     try:
         return [_judge(item, names, runner, source) for item in pending]
     finally:
@@ -187,9 +192,12 @@ class _Runner:
 class _DuckRunner(_Runner):
     """A DuckDB that sees only the data, as views named after the table; locked before any rule runs."""
 
-    def __init__(self, dataset: Any, table: rules.TableRules):
+    def __init__(self, dataset: Any, table: rules.TableRules, limits: dict[str, str] | None = None):
         self.dialect = "duckdb"
         self.con = duckdb.connect(":memory:")
+        for name, value in (limits or {}).items():
+            self.con.execute(f"SET {name} = {sql_string(value)}")
+        self.con.execute("SET preserve_insertion_order = false")  # one number per rule: row order never matters
         self.con.execute("SET python_enable_replacements = false")
         self.con.register("charter_rule_data", dataset)
         names = [n for n in (table.physical_name, table.name) if n]
@@ -234,7 +242,22 @@ class _DatabaseRunner(_Runner):
         return self.execute(sql)
 
 
-def _runner(source: Source, table: rules.TableRules) -> _Runner:
+_LIMITS = ("memory_limit", "threads", "temp_directory")
+
+
+def _limits(con: duckdb.DuckDBPyConnection | None) -> dict[str, str]:
+    """The settings that bound a DuckDB, as the gate's connection has them."""
+    if con is None:
+        return {}
+    found = {}
+    for name in _LIMITS:
+        row = con.execute("SELECT current_setting(?)", [name]).fetchone()
+        if row is not None and row[0] not in (None, ""):
+            found[name] = str(row[0])
+    return found
+
+
+def _runner(source: Source, table: rules.TableRules, limits: dict[str, str]) -> _Runner:
     from compiler.gates.servers import ObjectStore, Table
 
     backend = source.backend
@@ -246,7 +269,8 @@ def _runner(source: Source, table: rules.TableRules) -> _Runner:
 
         return _DatabaseRunner(execute, session.dialect.sqlglot, backend.schema, backend.table)
     if isinstance(backend, ObjectStore):
-        return _DuckRunner(backend.dataset(), table)
+        return _DuckRunner(backend.dataset(), table, limits)
     import pyarrow.dataset as ds
 
-    return _DuckRunner(ds.dataset(list(source.files), format="csv" if source.format == "csv" else "parquet"), table)
+    files = list(source.files)
+    return _DuckRunner(ds.dataset(files, format="csv" if source.format == "csv" else "parquet"), table, limits)
