@@ -103,9 +103,14 @@ def drift_chart(report: GateReport, path: Path) -> None:
     ax.barh(names, values, color=colors)
     for y, value in enumerate(values):
         ax.text(value, y, texts[y], va="center", fontsize="small", color=colors[y])
-    threshold = float(report.details.get("threshold", 0))
-    ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:g}")
-    label = features[0]["statisticName"] if features else "statistic"
-    ax.set_xlabel(label)
+    judged_by = {(f["statisticName"], f["threshold"]) for f in features}
+    if len(judged_by) == 1:
+        (label, threshold), *_ = judged_by
+        ax.axvline(float(threshold), color="black", linestyle="--", label=f"threshold {float(threshold):g}")
+        ax.set_xlabel(label)
+    else:  # columns judged by different statistics: each bar gets its own threshold mark
+        marks = [float(f["threshold"]) for f in features][::-1]
+        ax.scatter(marks, range(len(marks)), marker="|", s=300, color="black", label="threshold of each column")
+        ax.set_xlabel("statistic of each column's method (see the report)")
     ax.legend(loc="lower right", fontsize="small")
     _save(figure, report, path)

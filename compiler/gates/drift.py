@@ -1,25 +1,24 @@
-"""`charter gate drift`: production traffic against the reference data, per monitored feature.
+"""`charter gate drift`: production traffic against the reference data, per watched column.
 
-Numbers get PSI, the two-sample KS statistic and a chi-squared test over the
-PSI bins; categories (strings, booleans) get PSI and chi-squared over their
-values, and the total variation distance. The model's `monitoring.drift`
-decides which one judges, against its threshold:
+The watched columns are the monitored features, the model's prediction
+column when `monitoring.drift.prediction` names one, and its label when both
+samples have it (`label: true`, the default). Numbers get PSI, KS (statistic
+and asymptotic p-value), Wasserstein, and chi-squared, Jensen-Shannon and
+Hellinger over the PSI bins; categories (strings, booleans) get PSI,
+chi-squared, total variation, Jensen-Shannon and Hellinger over their values.
+Each column is judged by its `perFeature` method and threshold, else the
+drift section's (see drift_verdict for which statistic each method reads).
 
-    psi    PSI > threshold                                   (numbers and categories)
-    ks     KS statistic > threshold for numbers; for categories, where KS
-           has no order to work with, the total variation distance, the same
-           "largest gap in probability" on the same 0..1 scale
-    chi2   p-value < threshold (the threshold is a significance level); when
-           Cochran's rule fails (an expected count below 1, or more than 20%
-           below 5) the verdict stands and says that the p-value is approximate
+A column compared over fewer than `minSampleSize` values on either side (rows
+where a missing value is a bin of its own; present values for KS and
+Wasserstein) gets the verdict "not enough data": a warning, never drift. A
+numeric column whose current values are all missing has drifted under every
+method. Chi-squared says when Cochran's rule fails (an expected count below 1,
+or more than 20% below 5): its p-value is then approximate.
 
-A feature compared over fewer than `minSampleSize` values on either side (rows
-for PSI and chi2, where a missing value is a bin of its own; non-missing values
-for KS) gets the verdict "not enough data": a warning, never drift. A numeric
-feature whose current values are all missing has drifted under every method
-(KS has no values to compare, PSI and chi2 see the missing bin).
-
-Drift on any feature fails the gate (exit 1), and the report says whether
+Drift on any column fails the gate (exit 1); with `driftShare`, the data set
+drifts (and the gate fails) when at least that share of the judged columns
+drifted, and a column's drift alone is a warning. The report says whether
 retraining should be dispatched (`retrainOnDrift`). See drift_stats for the
 binning.
 """
@@ -34,13 +33,14 @@ import duckdb
 import numpy as np
 
 from compiler.core import markdown
-from compiler.core.models.model import Model
+from compiler.core.models.model import Drift, Model
 from compiler.gates import contract_rules as rules
 from compiler.gates import drift_stats as stats
+from compiler.gates import drift_verdict as verdicts
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, columns, connection, open_input, query, quote, require_columns
 from compiler.gates.project import ProjectSpecs, bare
-from compiler.gates.report import ICON, GateReport, check, show
+from compiler.gates.report import ICON, GateReport, Status, check, show
 
 MAX_CATEGORIES = 100_000
 _NUMERIC_LOGICAL = ("integer", "number", "date", "timestamp")
@@ -104,7 +104,8 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
             hint="add spec.monitoring.drift (method, threshold, features) to the model",
         )
     drift = monitoring.drift
-    features = list(drift.features) or list(model.spec.features)
+    features = list(dict.fromkeys([*(drift.features or model.spec.features), *filter(None, [drift.prediction])]))
+    label = model.spec.label if drift.label else None
     reference = open_input(
         options.reference, _server(project, model, options.reference_server, "reference"), "reference"
     )
@@ -121,13 +122,12 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
             "retrainOnDrift": monitoring.retrain_on_drift,
         },
     )
-    logical = _logical_types(project, model_spec.name, features)
-    results = _measure(report, options, (reference, current), features, logical)
+    logical = _logical_types(project, model_spec.name, [*features, *filter(None, [label])])
+    results = _measure(report, options, (reference, current), (features, label), logical)
+    judged_by = verdicts.rules(drift, [r["feature"] for r in results])
     for result in results:
-        _decide(result, drift.method, drift.threshold, drift.min_sample_size)
-    _record(
-        report, results, retrain_on_drift=monitoring.retrain_on_drift, method=drift.method, threshold=drift.threshold
-    )
+        verdicts.decide(result, judged_by[result["feature"]], drift.min_sample_size)
+    _record(report, results, retrain_on_drift=monitoring.retrain_on_drift, drift=drift)
     return report
 
 
@@ -146,11 +146,14 @@ def _measure(
     report: GateReport,
     options: DriftOptions,
     inputs: tuple[Source, Source],
-    features: list[str],
+    watched: tuple[list[str], str | None],
     logical: dict[str, str | None],
 ) -> list[dict[str, Any]]:
-    """One result per feature, its statistic computed inside DuckDB; the inputs' row counts on the report."""
+    """One result per watched column, its statistics computed inside DuckDB; the inputs' row counts on the report.
+
+    `watched`: the columns both inputs must have, and the label, watched when both have it."""
     reference, current = inputs
+    features, label = watched
     results: list[dict[str, Any]] = []
     with connection(options.memory_limit, options.threads, inputs) as con:
         ref_columns = columns(con, reference)
@@ -162,7 +165,8 @@ def _measure(
             {"role": "reference", "path": reference.label, "format": reference.format, "rows": _rows(con, reference)},
             {"role": "current", "path": current.label, "format": current.format, "rows": _rows(con, current)},
         ]
-        for name in features:
+        both = label is not None and bare(label) in ref_columns and bare(label) in cur_columns
+        for name in [*features, *([label] if both and label is not None else [])]:
             column = bare(name)
             if _is_numeric(logical.get(name), ref_columns[column]):
                 types = (ref_columns[column], cur_columns[column])
@@ -171,42 +175,59 @@ def _measure(
                 )
             else:
                 result = _categorical(con, reference, current, column)
-            result.update({"feature": name, "column": column, "logicalType": logical.get(name)})
+            role = "label" if name == label else "feature"
+            result.update({"feature": name, "column": column, "logicalType": logical.get(name), "role": role})
             results.append(result)
     return results
 
 
-def _record(
-    report: GateReport, results: list[dict[str, Any]], *, retrain_on_drift: bool, method: str, threshold: float
-) -> None:
+def _record(report: GateReport, results: list[dict[str, Any]], *, retrain_on_drift: bool, drift: Drift) -> None:
     drifted = [r["feature"] for r in results if r["drift"]]
-    unjudged = [r["feature"] for r in results if r["verdict"] == "not enough data"]
+    unjudged = [r["feature"] for r in results if r["verdict"] == verdicts.NOT_ENOUGH]
+    whole = verdicts.dataset(results, drift.drift_share)
     for r in results:
+        status: Status = "warn" if r["verdict"] == verdicts.NOT_ENOUGH else ("pass" if not r["drift"] else "fail")
+        if status == "fail" and drift.drift_share is not None:
+            status = "warn"  # the data set's share decides
         report.add(
             check(
                 "CH740",
                 f"drift.{r['feature']}",
                 f"`{r['feature']}` ({r['kind']})",
-                "fail" if r["drift"] else ("warn" if r["verdict"] == "not enough data" else "pass"),
+                status,
                 target=r["feature"],
                 value=r["statistic"],
                 expected=r["rule"],
                 message=r["explanation"],
             )
         )
-    retrain = bool(drifted) and retrain_on_drift
+    if drift.drift_share is not None:
+        share, bound = whole["driftShare"], drift.drift_share
+        report.add(
+            check(
+                "CH740",
+                "drift.dataset",
+                "data set (share of drifted columns)",
+                "fail" if whole["datasetDrift"] else "pass",
+                value=round(share, 6),
+                expected=f"< {show(bound)}",
+                message=f"{len(drifted)} of {len(results) - len(unjudged)} judged column(s) drifted",
+            )
+        )
+    retrain = whole["datasetDrift"] and retrain_on_drift
     report.details.update(
         {
-            "drift": bool(drifted),
+            "drift": whole["datasetDrift"],
             "driftedFeatures": drifted,
             "notEnoughData": unjudged,
             "retrain": retrain,
-            "method": method,
-            "threshold": threshold,
+            "method": drift.method,
+            "threshold": drift.threshold,
+            **whole,
             "features": results,
         }
     )
-    report.sections.extend(_markdown(results, drifted, retrain, retrain_on_drift))
+    report.sections.extend(_markdown(results, whole, retrain, retrain_on_drift))
     if unjudged:
         report.sections.append(
             f"**Not enough data to judge {len(unjudged)} feature(s): {markdown.text(', '.join(unjudged))}** "
@@ -281,13 +302,14 @@ def _numeric(
     if ref.size == 0:
         raise UnusableInput(f"{reference.label}: column `{column}` has no values to compare with")
     binned = stats.numeric_bins(ref, cur, ref_nulls, cur_nulls, bins)
+    ks = stats.ks_statistic(ref, cur) if cur.size else None
     return {
         "kind": "numeric",
-        "psi": stats.psi(binned.reference, binned.current),
-        "ks": stats.ks_statistic(ref, cur) if cur.size else None,
-        **_chi2(binned.reference, binned.current),
+        **verdicts.distances(binned.reference, binned.current),
+        "ks": ks,
+        "ksPValue": None if ks is None else stats.ks_p_value(ks, ref.size, cur.size),
+        "wasserstein": stats.wasserstein_normed(ref, cur) if cur.size else None,
         "sizes": {"rows": [int(ref.size) + ref_nulls, int(cur.size) + cur_nulls], "values": [ref.size, cur.size]},
-        "totalVariation": stats.total_variation(binned.reference, binned.current),
         "reference": _profile(ref, ref_nulls),
         "current": _profile(cur, cur_nulls),
         "bins": _bins(binned.labels, binned.reference, binned.current),
@@ -339,11 +361,11 @@ def _categorical(con: duckdb.DuckDBPyConnection, reference: Source, current: Sou
     present = [rows[0] - ref.get(None, 0), rows[1] - cur.get(None, 0)]
     return {
         "kind": "categorical",
-        "psi": stats.psi(ref_counts, cur_counts),
+        **verdicts.distances(ref_counts, cur_counts),
         "ks": None,
-        **_chi2(ref_counts, cur_counts),
+        "ksPValue": None,
+        "wasserstein": None,
         "sizes": {"rows": rows, "values": present},
-        "totalVariation": stats.total_variation(ref_counts, cur_counts),
         "newCategories": new[:50],
         "bins": _bins(labels, ref_counts, cur_counts),
     }
@@ -360,97 +382,50 @@ def _bins(labels: list[str], ref: np.ndarray[Any, Any], cur: np.ndarray[Any, Any
     return rows
 
 
-def _chi2(reference: np.ndarray[Any, Any], current: np.ndarray[Any, Any]) -> dict[str, Any]:
-    chi2, dof, p_value = stats.chi2_homogeneity(reference, current)
-    small, cells, reliable = stats.small_expected_counts(reference, current)
-    return {
-        "chi2": chi2,
-        "chi2Dof": dof,
-        "chi2PValue": p_value,
-        "chi2SmallExpected": small,
-        "chi2Cells": cells,
-        "chi2Reliable": reliable,
-    }
-
-
-def _judged_by(result: dict[str, Any], method: str, threshold: float) -> tuple[str, str, str]:
-    """(the result's key of the statistic that decides, its name in the report, the rule it must meet)."""
-    if method == "chi2":
-        return "chi2PValue", "chi2 p-value", f"p ≥ {show(threshold)}"
-    if method == "ks":
-        if result["kind"] == "numeric":
-            return "ks", "KS statistic", f"≤ {show(threshold)}"
-        return "totalVariation", "total variation (KS for categories)", f"≤ {show(threshold)}"
-    return "psi", "PSI", f"≤ {show(threshold)}"
-
-
-def _decide(result: dict[str, Any], method: str, threshold: float, min_size: int) -> None:
-    """The feature's verdict: drift, stable, or not enough data (fewer than `min_size` values on a side)."""
-    key, name, rule = _judged_by(result, method, threshold)
-    sizes = result["sizes"]
-    compared = sizes["values"] if key == "ks" else sizes["rows"]
-    result.update(statisticName=name, rule=rule, statistic=result[key], minSampleSize=min_size)
-    reference, current = compared
-    if min(sizes["rows"]) >= min_size and sizes["values"][0] and not sizes["values"][1]:
-        result.update(drift=True, verdict="drift", explanation="drifted: every current value is missing")
-        return
-    if min(compared) < min_size:
-        what = "values" if key == "ks" else "rows"
-        result.update(
-            drift=False,
-            verdict="not enough data",
-            explanation=f"not enough data: {reference:,} reference and {current:,} current {what}; "
-            f"a verdict needs at least {min_size:,} on each side",
-        )
-        return
-    value = float(result[key])
-    drift = value < threshold if method == "chi2" else value > threshold
-    result.update(drift=drift, verdict="drift" if drift else "stable")
-    result["explanation"] = f"{'drifted' if drift else 'stable'}: {name} {show(value)}"
-    if method == "chi2" and not result["chi2Reliable"]:
-        result["explanation"] += (
-            f"; the p-value is approximate: {result['chi2SmallExpected']:,} of {result['chi2Cells']:,} "
-            "expected counts are below 5 (Cochran's rule)"
-        )
-
-
-def _markdown(results: list[dict[str, Any]], drifted: list[str], retrain: bool, retrain_on_drift: bool) -> list[str]:
+def _markdown(results: list[dict[str, Any]], whole: dict[str, Any], retrain: bool, retrain_on_drift: bool) -> list[str]:
+    """A table of every watched column, then the largest shifts of those that drifted. Category names appear only
+    as bins of the drifted columns."""
     lines = [
-        "### Features",
+        "### Watched columns",
         "",
-        "| | Feature | Kind | Rows (ref. / current) | PSI | KS | χ² p-value | Total variation | Judged by | Verdict |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| | Column | Kind | Rows (ref. / current) | Judged by | Value | Rule | Verdict |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
-        icon = ICON["fail" if r["drift"] else ("warn" if r["verdict"] == "not enough data" else "pass")]
+        icon = ICON["fail" if r["drift"] else ("warn" if r["verdict"] == verdicts.NOT_ENOUGH else "pass")]
         ref_rows, cur_rows = r["sizes"]["rows"]
+        role = "" if r.get("role", "feature") == "feature" else f" ({r['role']})"
         lines.append(
-            f"| {icon} | {markdown.code(r['feature'])} | {r['kind']} | {ref_rows:,} / {cur_rows:,} | "
-            f"{_cell(r['psi'])} | {_cell(r['ks'])} | {_cell(r['chi2PValue'])} | {_cell(r['totalVariation'])} | "
-            f"{r['statisticName']} {r['rule']} | {r['verdict']} |"
+            f"| {icon} | {markdown.code(r['feature'])}{role} | {r['kind']} | {ref_rows:,} / {cur_rows:,} | "
+            f"{r['statisticName']} | {_cell(r['statistic'])} | {r['rule']} | {r['verdict']} |"
         )
     lines.append("")
-    if drifted:
+    drifted = [r for r in results if r["drift"]]
+    names = markdown.text(", ".join(r["feature"] for r in drifted))
+    share = whole["driftShareThreshold"]
+    if share is not None:
+        lines += [
+            f"Drift share: {whole['driftShare']:.0%} of the judged columns drifted (the data set drifts at "
+            f"{share:.0%}).",
+            "",
+        ]
+    if whole["datasetDrift"]:
         action = (
             "retraining is dispatched (`retrainOnDrift: true`)"
             if retrain
             else "retraining is not automatic (`retrainOnDrift: false`)"
         )
-        lines += [f"**Drift in {len(drifted)} feature(s): {markdown.text(', '.join(drifted))}**: {action}.", ""]
-        for r in results:
-            if not r["drift"]:
-                continue
-            top = sorted(r["bins"], key=lambda b: -abs(float(b["current"]) - float(b["reference"])))[:5]
-            lines += [
-                f"Largest shifts in {markdown.code(r['feature'])}:",
-                "",
-                "| Bin | Reference | Current |",
-                "| --- | --- | --- |",
-            ]
-            lines += [f"| {markdown.text(b['bin'])} | {b['reference']:.2%} | {b['current']:.2%} |" for b in top]
-            lines.append("")
+        lines += [f"**Drift in {len(drifted)} feature(s): {names}**: {action}.", ""]
+    elif drifted:
+        lines += [f"Drift in {len(drifted)} column(s), {names}, below the data set's drift share: no retraining.", ""]
     else:
         lines += ["No feature drifted" + ("." if not retrain_on_drift else "; no retraining needed."), ""]
+    for r in drifted:
+        top = sorted(r["bins"], key=lambda b: -abs(float(b["current"]) - float(b["reference"])))[:5]
+        lines += [f"Largest shifts in {markdown.code(r['feature'])}:", "", "| Bin | Reference | Current |"]
+        lines += ["| --- | --- | --- |"]
+        lines += [f"| {markdown.text(b['bin'])} | {b['reference']:.2%} | {b['current']:.2%} |" for b in top]
+        lines.append("")
     return lines
 
 

@@ -14,7 +14,12 @@ used as it is:
 
 Categories: one bin per category seen in either sample (nulls included).
 KS is scipy.stats.ks_2samp's statistic: the largest distance between the two
-empirical distribution functions. Chi-squared is the test of homogeneity on
+empirical distribution functions; its p-value is Kolmogorov's asymptotic one
+(scipy.stats.kstwobign.sf(sqrt(n m / (n + m)) D)). The Wasserstein distance is
+scipy.stats.wasserstein_distance divided by the reference's standard deviation
+(at least 0.001), as evidently normalises it; Jensen-Shannon is
+scipy.spatial.distance.jensenshannon (natural logarithm) and Hellinger
+sqrt(1/2 sum (sqrt p - sqrt q)^2), both over the same bins as PSI. Chi-squared is the test of homogeneity on
 the 2 x k table of counts, without continuity correction (as
 scipy.stats.chi2_contingency(correction=False)), its p-value from the
 regularised upper incomplete gamma function.
@@ -91,6 +96,54 @@ def ks_statistic(reference: Floats, current: Floats) -> float:
     cdf_a = np.searchsorted(a, everything, side="right") / a.size
     cdf_b = np.searchsorted(b, everything, side="right") / b.size
     return float(np.max(np.abs(cdf_a - cdf_b)))
+
+
+def ks_p_value(statistic: float, n: int, m: int) -> float:
+    """Kolmogorov's limiting distribution: P(K > sqrt(n m / (n + m)) D), scipy.stats.kstwobign.sf."""
+    if n == 0 or m == 0 or math.isnan(statistic):
+        return math.nan
+    x = math.sqrt(n * m / (n + m)) * statistic
+    if x <= 0:
+        return 1.0
+    if x < 1.18:  # the theta-function form converges fast for small x (Numerical Recipes, 6.14)
+        y = math.exp(-(math.pi**2) / (8 * x * x))
+        cdf = math.sqrt(2 * math.pi) / x * sum(y ** ((2 * k - 1) ** 2) for k in range(1, 8))
+        return max(0.0, 1.0 - cdf)
+    terms = (math.exp(-2 * k * k * x * x) * (1.0 if k % 2 else -1.0) for k in range(1, 101))
+    return max(0.0, 2.0 * math.fsum(terms))
+
+
+def wasserstein_normed(reference: Floats, current: Floats) -> float:
+    """scipy.stats.wasserstein_distance(reference, current) / max(std(reference), 0.001), as evidently."""
+    if reference.size == 0 or current.size == 0:
+        return math.nan
+    a = np.sort(reference)
+    b = np.sort(current)
+    everything = np.sort(np.concatenate((a, b)))
+    widths = np.diff(everything)
+    cdf_a = np.searchsorted(a, everything[:-1], side="right") / a.size
+    cdf_b = np.searchsorted(b, everything[:-1], side="right") / b.size
+    return float(np.sum(np.abs(cdf_a - cdf_b) * widths)) / max(float(np.std(reference)), 1e-3)
+
+
+def jensen_shannon(reference: Counts, current: Counts) -> float:
+    """scipy.spatial.distance.jensenshannon of the two distributions (natural logarithm): 0 to sqrt(ln 2)."""
+    p = reference / max(int(reference.sum()), 1)
+    q = current / max(int(current.sum()), 1)
+    m = (p + q) / 2
+    return math.sqrt(max(0.0, (_kl(p, m) + _kl(q, m)) / 2))
+
+
+def _kl(p: Floats, q: Floats) -> float:
+    present = p > 0
+    return float(np.sum(p[present] * np.log(p[present] / q[present])))
+
+
+def hellinger(reference: Counts, current: Counts) -> float:
+    """The Hellinger distance of the two distributions, 0 to 1."""
+    p = reference / max(int(reference.sum()), 1)
+    q = current / max(int(current.sum()), 1)
+    return float(math.sqrt(0.5 * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2)))
 
 
 def total_variation(reference: Counts, current: Counts) -> float:

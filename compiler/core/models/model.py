@@ -105,14 +105,36 @@ class Deployment(CharterModel):
     autoscaling: Autoscaling | None = None
 
 
+DriftMethod = Literal["psi", "ks", "chi2", "wasserstein", "jensenshannon", "hellinger"]
+
+
+class FeatureDrift(CharterModel):
+    """One watched column judged by its own method and threshold."""
+
+    feature: Column
+    method: DriftMethod
+    threshold: float = Field(gt=0, examples=[0.1])
+
+
 class Drift(CharterModel):
-    method: Literal["psi", "ks", "chi2"] = "psi"
+    method: DriftMethod = "psi"
+    """psi, ks (statistic), chi2 (p-value), wasserstein (normalised by the reference's standard deviation),
+    jensenshannon or hellinger (over the PSI bins); each drifts above its threshold, chi2 below it."""
     threshold: float = Field(gt=0, examples=[0.2])
     features: list[Column] = Field(default_factory=list)
     """Features to watch; empty means all of the model's features."""
+    per_feature: list[FeatureDrift] = Field(default_factory=list)
+    """Watched columns judged by another method or threshold than `method` and `threshold`."""
     min_sample_size: int = Field(default=30, ge=1, examples=[30])
     """Fewer values than this on either side (the reference or the current sample) and a feature's verdict is
     "not enough data", never drift or stable."""
+    drift_share: float | None = Field(default=None, gt=0, le=1, examples=[0.5])
+    """Dataset drift: the gate fails when at least this share of the watched columns drifted. Without it, one
+    drifted column fails the gate."""
+    prediction: Column | None = None
+    """A column holding the model's output in both the reference and the current data, watched as a feature."""
+    label: bool = True
+    """Watch the model's label too, when both the reference and the current data have it (labels arrive late)."""
 
 
 class Monitoring(CharterModel):
