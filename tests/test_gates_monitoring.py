@@ -146,3 +146,116 @@ def test_the_data_set_drifts_when_enough_columns_drift(tmp_path: Path, share: fl
     assert check_of(report, "drift.income")["status"] == "warn"  # the share decides
     assert check_of(report, "drift.dataset")["status"] == status
     assert (found, report["drift"]) == (code, status == "fail")
+
+
+# --- production performance and fairness, once labels arrive ---------------------------------------------------------
+
+NOW = "2024-07-01T00:00:00Z"
+
+
+def production_predictions(seed: int) -> pd.DataFrame:
+    """Ten weeks of scored applications: the last six weeks degrade, and more for group b; the last week has no
+    labels yet (they arrive after 7 days)."""
+    rng = np.random.default_rng(seed)
+    n = 7000
+    at = pd.Timestamp("2024-07-01", tz="UTC") - pd.to_timedelta(rng.integers(0, 70 * 86400, n), unit="s")
+    group = rng.choice(["a", "b"], n)
+    y = (rng.random(n) < 0.3).astype(float)
+    recent = at > pd.Timestamp("2024-05-20", tz="UTC")
+    noise = rng.normal(0, 1.0 + 1.5 * recent + 1.0 * (recent & (group == "b")), n)
+    score = np.round(1 / (1 + np.exp(-(2.0 * (2 * y - 1) + noise - 0.5 * recent * (group == "b")))), 2)
+    y[at > pd.Timestamp("2024-06-24", tz="UTC")] = np.nan  # labels not arrived yet
+    return pd.DataFrame({"predicted_at": at, "y_true": y, "y_score": score, "g": group})
+
+
+def production_project(root: Path, **performance: Any) -> Path:
+    server = {"server": "prod", "type": "local", "path": "prod/predictions.parquet", "format": "parquet"}
+    watched = {"data": {"contract": "data", "server": "prod"}, "timestamp": "predicted_at", **performance}
+    return write_project(
+        root,
+        columns=[column("x", "number"), column("y", "integer"), column("g", "string"), column("at", "timestamp")],
+        features=["x"],
+        sensitive=["g"],
+        metrics=[{"metric": "accuracy", "min": 0.8}, {"metric": "roc_auc", "min": 0.8}],
+        fairness=[{"metric": "equalized_odds_difference", "sensitiveFeature": "g", "max": 0.1}],
+        min_group_size=30,
+        contract_extra={"servers": [server]},
+        monitoring={"drift": {"method": "psi", "threshold": 0.2}, "performance": watched},
+    )
+
+
+def test_performance_and_fairness_are_judged_on_labelled_production_data(tmp_path: Path) -> None:
+    from fairlearn import metrics as fl
+    from sklearn import metrics as sk
+
+    frame = production_predictions(seed=5)
+    Path("prod").mkdir()
+    frame.to_parquet("prod/predictions.parquet")
+    root = production_project(tmp_path / "p", labelDelay="7d", window="4w")
+    argv = ["eval", str(root), "--model", "model", "--production", "--now", NOW]
+    code, report = run_gate(argv, tmp_path / "r.json")
+    start, end = pd.Timestamp("2024-05-27", tz="UTC"), pd.Timestamp("2024-06-24", tz="UTC")
+    window = frame[(frame["predicted_at"] >= start) & (frame["predicted_at"] < end)]
+    assert window["y_true"].notna().all()
+    y, pred = window["y_true"].astype(int), (window["y_score"] >= 0.5).astype(int)
+    assert report["subject"]["production"] == {
+        "timestamp": "predicted_at",
+        "from": "2024-05-27T00:00:00+00:00",
+        "to": "2024-06-24T00:00:00+00:00",
+        "labelDelay": "7d",
+        "window": "4w",
+        "rows": len(frame),
+        "inWindow": len(window),
+        "withoutTime": 0,
+    }
+    metrics = {m["metric"]: m for m in report["metrics"]}
+    assert metrics["accuracy"]["value"] == pytest.approx(sk.accuracy_score(y, pred), abs=1e-12)
+    assert metrics["roc_auc"]["value"] == pytest.approx(sk.roc_auc_score(y, window["y_score"]), abs=1e-12)
+    odds = check_of(report, "fairness[0].equalized_odds_difference@g")
+    expected = fl.equalized_odds_difference(y, pred, sensitive_features=window["g"])
+    assert odds["value"] == pytest.approx(expected, abs=1e-12)
+    assert (metrics["accuracy"]["status"], odds["status"]) == ("fail", "fail")  # the degradation is caught
+    assert code == 1
+    before = frame[frame["predicted_at"] < pd.Timestamp("2024-05-20", tz="UTC")]
+    assert sk.accuracy_score(before["y_true"].astype(int), (before["y_score"] >= 0.5).astype(int)) > 0.8
+
+
+def test_a_window_without_labelled_predictions_cannot_be_judged(tmp_path: Path) -> None:
+    Path("prod").mkdir()
+    production_predictions(seed=5).to_parquet("prod/predictions.parquet")
+    root = production_project(tmp_path / "p", labelDelay="12w", window="1w")
+    code, report = run_gate(["eval", str(root), "--model", "model", "--production", "--now", NOW], tmp_path / "r.json")
+    assert code == 2
+    assert report["error"].splitlines() == [
+        "server `prod` (local) prod/predictions.parquet: no prediction in the window 2024-04-01T00:00:00+00:00 to "
+        "2024-04-08T00:00:00+00:00 (7,000 rows, 0 without a time in `predicted_at`)",
+        "  hint: labels may not have arrived yet: check monitoring.performance.labelDelay and window",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("performance", "expected"),
+    [
+        (
+            {"data": {"contract": "nope"}, "timestamp": "at"},
+            ("CH401", 31, 19, "no data contract with id or name `nope`"),
+        ),
+        (
+            {"data": {"contract": "data"}, "timestamp": "at", "window": "2x"},
+            ("CH205", 33, 15, "`window` must match the pattern `^(0|[1-9][0-9]{0,4}[hdw])$` (got `2x`)"),
+        ),
+    ],
+)
+def test_the_labelled_data_is_checked_by_charter_check(
+    tmp_path: Path, performance: dict[str, Any], expected: tuple[Any, ...]
+) -> None:
+    from compiler.stages.pipeline import check_path
+
+    root = write_project(
+        tmp_path,
+        columns=[column("x", "number"), column("y", "integer")],
+        features=["x"],
+        monitoring={"drift": {"method": "psi", "threshold": 0.2}, "performance": performance},
+    )
+    found = [(d.code, d.line, d.column, d.message) for d in check_path(root).diagnostics if d.file == "model.yaml"]
+    assert found == [expected]

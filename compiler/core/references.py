@@ -54,6 +54,8 @@ def _model(model: Any) -> Iterator[Reference]:
     yield from _data(body.data.production, "spec", "data", "production")
     if body.monitoring is not None:
         yield from _data(body.monitoring.reference, "spec", "monitoring", "reference")
+        if body.monitoring.performance is not None:
+            yield from _data(body.monitoring.performance.data, "spec", "monitoring", "performance", "data")
     yield Reference("EvaluationSuite", body.evaluation.suite, ("spec", "evaluation", "suite"))
     for index, deployment in enumerate(body.deployments):
         yield Reference("Environment", deployment.environment, ("spec", "deployments", index, "environment"))

@@ -31,6 +31,7 @@ Decisions:
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
@@ -40,7 +41,7 @@ from compiler.core import markdown
 from compiler.core.metrics import TASKS, gate_metrics
 from compiler.core.models.suite import EvaluationSuite, MetricBound, Slice
 from compiler.gates import contract_rules as rules
-from compiler.gates import scoring
+from compiler.gates import eval_window, scoring
 from compiler.gates.errors import UnusableInput
 from compiler.gates.eval_load import EvalOptions, Feature, Loaded, Loader
 from compiler.gates.io import canonical, connection, open_input
@@ -76,7 +77,12 @@ def _server(project: ProjectSpecs, suite_name: str, options: EvalOptions) -> tup
 def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
     model_spec, model = project.model(options.model)
     suite_spec, suite = project.suite_of(options.model)
-    source = open_input(options.predictions, _server(project, suite_spec.name, options), "predictions")
+    watched = eval_window.performance(model_spec.name, model) if options.production else None
+    if watched is None:
+        server = _server(project, suite_spec.name, options)
+    else:
+        server = None if options.predictions else eval_window.server(project, watched, options.server)
+    source = open_input(options.predictions, server, "predictions")
     task = model.spec.task
     report = GateReport(
         "eval",
@@ -86,6 +92,11 @@ def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
     supported = SUPPORTED.get(task, frozenset())
     wanted: list[str] = [bound.metric for bound in suite.spec.metrics]
     with connection(options.memory_limit, options.threads, (source,)) as con:
+        if watched is not None:
+            now = options.now or datetime.datetime.now(datetime.UTC)
+            source, described = eval_window.restrict(con, source, watched, now)
+            report.subject["production"] = described
+            report.headline += f" · production {described['from'][:10]} to {described['to'][:10]}"
         loaded = Loader(con, source, model, suite, options).load(set(wanted) & supported)
     report.inputs.append(
         {"path": source.label, "files": list(source.files), "format": source.format, "rows": loaded.rows}

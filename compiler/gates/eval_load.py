@@ -3,6 +3,7 @@ against what the suite's metrics need, labels and groups encoded for numpy. Judg
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,9 @@ class EvalOptions:
     threshold: float = 0.5
     memory_limit: str | None = None
     threads: int | None = None
+    production: bool = False
+    """Judge labelled production predictions in the window `monitoring.performance` gives (eval_window)."""
+    now: datetime.datetime | None = None
 
 
 @dataclass

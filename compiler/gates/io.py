@@ -7,6 +7,7 @@ spill to. Any failure to read becomes an `UnusableInput` that names the file.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import os
@@ -42,9 +43,15 @@ class Source:
     format: Format
     backend: Backend | None = field(default=None, compare=False)
     """Where the rows are when they are not local files: a contract's server."""
+    where: str | None = None
+    """SQL that keeps only some rows (the eval gate's production window): built by Charter from quoted names and
+    literals, never from spec text as it is."""
 
     def relation(self, *, all_varchar: bool = False) -> str:
         """A table expression for FROM."""
+        if self.where is not None:
+            whole = dataclasses.replace(self, where=None).relation(all_varchar=all_varchar)
+            return f"(SELECT * FROM {whole} WHERE {self.where})"
         if self.backend is not None:
             return self.backend.relation(all_varchar)
         files = "[" + ", ".join(sql_string(f) for f in self.files) + "]"

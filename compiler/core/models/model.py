@@ -137,14 +137,36 @@ class Drift(CharterModel):
     """Watch the model's label too, when both the reference and the current data have it (labels arrive late)."""
 
 
+Duration = Annotated[
+    str,
+    StringConstraints(pattern=r"^(0|[1-9][0-9]{0,4}[hdw])$"),
+    Field(description="A duration: hours, days or weeks (`12h`, `7d`, `4w`), or 0.", examples=["7d"]),
+]
+
+
+class ProductionPerformance(CharterModel):
+    """The evaluation suite's performance and fairness bounds judged again on production predictions whose labels
+    have arrived, so concept drift and a fairness regression are caught after deployment too."""
+
+    data: DataRef
+    """The contract (and server) of the labelled production predictions, in the columns the eval gate reads."""
+    timestamp: Column
+    """The column saying when each prediction was made."""
+    label_delay: Duration = "0"
+    """How long labels take to arrive: predictions younger than this are not judged yet."""
+    window: Duration = "4w"
+    """How far back, before the label delay, predictions are judged."""
+
+
 class Monitoring(CharterModel):
-    """How production traffic is watched for drift."""
+    """How production traffic is watched: drift, and performance and fairness once labels arrive."""
 
     schedule: Cron
     drift: Drift
     retrain_on_drift: bool = False
     reference: DataRef | None = None
     """The contract of the reference data; the training data by default."""
+    performance: ProductionPerformance | None = None
 
 
 class Transparency(CharterModel):
