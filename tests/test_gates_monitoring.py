@@ -259,3 +259,59 @@ def test_the_labelled_data_is_checked_by_charter_check(
     )
     found = [(d.code, d.line, d.column, d.message) for d in check_path(root).diagnostics if d.file == "model.yaml"]
     assert found == [expected]
+
+
+@pytest.mark.parametrize(
+    ("rows", "numeric", "categorical"),
+    [
+        (800, ("auto: ks-p", "KS p-value", 0.05), ("auto: chi2", "chi2 p-value", 0.05)),
+        (5000, ("auto: wasserstein", "Wasserstein (normalised)", 0.1), ("auto: jensenshannon", "Jensen-Shannon", 0.1)),
+    ],
+)
+def test_auto_chooses_by_type_and_reference_size_as_evidently(
+    tmp_path: Path, rows: int, numeric: tuple[Any, ...], categorical: tuple[Any, ...]
+) -> None:
+    root = write_project(
+        tmp_path / "p",
+        columns=[column("income", "number"), column("segment", "string"), column("y", "integer")],
+        features=["income", "segment"],
+        monitoring={"drift": {"method": "auto"}},
+    )
+    reference, current = traffic(rows, 1), traffic(rows, 2, shift=1.0, mix=0.05)
+    code, report = drift_gate(root, reference, current)
+    columns = by_column(report)
+    for name, expected in (("income", numeric), ("segment", categorical)):
+        assert (columns[name]["method"], columns[name]["statisticName"], columns[name]["threshold"]) == expected
+    income, segment = columns["income"], columns["segment"]
+    if rows <= 1000:
+        ks = stats.ks_2samp(reference["income"], current["income"])
+        p = stats.kstwobign.sf(math.sqrt(rows * rows / (2 * rows)) * ks.statistic)
+        assert income["statistic"] == pytest.approx(p, rel=1e-9, abs=1e-14)
+        assert income["verdict"] == ("drift" if p < 0.05 else "stable")
+        counts = pd.concat([reference["segment"].value_counts(), current["segment"].value_counts()], axis=1)
+        chi2 = stats.chi2_contingency(counts.fillna(0).to_numpy().T, correction=False)
+        assert segment["statistic"] == pytest.approx(chi2.pvalue, rel=1e-9)
+    else:
+        w = stats.wasserstein_distance(reference["income"], current["income"]) / np.std(reference["income"])
+        assert income["statistic"] == pytest.approx(w, rel=1e-9)
+        assert income["verdict"] == ("drift" if w > 0.1 else "stable")
+    assert code == (1 if report["driftedFeatures"] else 0)
+    assert report["headline"].startswith("model `model` 1.0.0 · auto threshold per column")
+
+
+@pytest.mark.parametrize(
+    ("drift", "message"),
+    [
+        ({"method": "auto", "threshold": 0.1}, "`method: auto` chooses each column's threshold; remove `threshold`"),
+        ({"method": "psi"}, "`method: psi` needs a `threshold`"),
+    ],
+)
+def test_a_threshold_goes_with_every_method_but_auto(tmp_path: Path, drift: dict[str, Any], message: str) -> None:
+    from compiler.stages.pipeline import check_path
+
+    root = write_project(
+        tmp_path, columns=[column("x", "number"), column("y", "integer")], features=["x"], monitoring={"drift": drift}
+    )
+    found = [d.message for d in check_path(root).diagnostics if d.file == "model.yaml"]
+    assert len(found) == 1, found
+    assert found[0].startswith(message), found

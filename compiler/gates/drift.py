@@ -112,7 +112,8 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
     current = open_input(options.current, _server(project, model, options.current_server, "current"), "current")
     report = GateReport(
         "drift",
-        f"model `{model_spec.name}` {model.spec.version} · {drift.method} threshold {show(drift.threshold)} · "
+        f"model `{model_spec.name}` {model.spec.version} · {drift.method} threshold "
+        f"{'per column' if drift.threshold is None else show(drift.threshold)} · "
         f"reference {reference.label} · current {current.label}",
         subject={
             "model": model_spec.name,

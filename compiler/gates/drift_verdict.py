@@ -11,6 +11,11 @@ the data set as a whole drifted. Measuring is `compiler.gates.drift`; the statis
 
 KS and Wasserstein compare the values that are present; the others compare rows, a missing value being a bin of
 its own. Categories have no order, so the two that need one fall back to the distance named in the table.
+
+`auto` chooses per column, after evidently's defaults: a reference of up to 1,000 rows gets a test (the KS
+p-value for numbers, the chi-squared p-value for categories, drift below 0.05); a larger one a distance (the
+normalised Wasserstein distance for numbers, Jensen-Shannon for categories, drift above 0.1), since with many rows
+every test finds a difference too small to matter.
 """
 
 from __future__ import annotations
@@ -38,15 +43,27 @@ _STATISTICS = {
     ),
     "jensenshannon": ("jensenShannon", "jensenShannon", "Jensen-Shannon", "Jensen-Shannon"),
     "hellinger": ("hellinger", "hellinger", "Hellinger", "Hellinger"),
+    "ks-p": ("ksPValue", "chi2PValue", "KS p-value", "chi2 p-value"),
 }
-_ON_VALUES = ("ks", "wasserstein")
+_BELOW = ("chi2", "ks-p")
+_ON_VALUES = ("ks", "wasserstein", "ks-p")
+AUTO_TEST_ROWS = 1000
 NOT_ENOUGH = "not enough data"
 
 
 @dataclass(frozen=True)
 class Rule:
     method: str
-    threshold: float
+    threshold: float | None
+    """None with `auto`, which chooses per column (`chosen`)."""
+
+    def chosen(self, result: dict[str, Any]) -> Rule:
+        if self.method != "auto":
+            return self
+        numeric = result["kind"] == "numeric"
+        if result["sizes"]["rows"][0] <= AUTO_TEST_ROWS:
+            return Rule("ks-p" if numeric else "chi2", 0.05)
+        return Rule("wasserstein" if numeric else "jensenshannon", 0.1)
 
 
 def rules(drift: Drift, watched: list[str]) -> dict[str, Rule]:
@@ -81,17 +98,19 @@ def distances(reference: np.ndarray[Any, Any], current: np.ndarray[Any, Any]) ->
     }
 
 
-def decide(result: dict[str, Any], rule: Rule, min_size: int) -> None:
+def decide(result: dict[str, Any], declared: Rule, min_size: int) -> None:
     """The column's verdict: drift, stable, or not enough data (fewer than `min_size` values on a side)."""
+    rule = declared.chosen(result)
+    assert rule.threshold is not None
     numeric = result["kind"] == "numeric"
     key_n, key_c, name_n, name_c = _STATISTICS[rule.method]
     key, name = (key_n, name_n) if numeric else (key_c, name_c)
-    below = rule.method == "chi2"
+    below = rule.method in _BELOW
     sizes = result["sizes"]
     on_values = numeric and rule.method in _ON_VALUES
     compared = sizes["values"] if on_values else sizes["rows"]
     result.update(
-        method=rule.method,
+        method=rule.method if declared.method != "auto" else f"auto: {rule.method}",
         threshold=rule.threshold,
         statisticName=name,
         rule=f"{'p ≥' if below else '≤'} {show(rule.threshold)}",
@@ -115,7 +134,7 @@ def decide(result: dict[str, Any], rule: Rule, min_size: int) -> None:
     drift = value < rule.threshold if below else value > rule.threshold
     result.update(drift=drift, verdict="drift" if drift else "stable")
     result["explanation"] = f"{'drifted' if drift else 'stable'}: {name} {show(value)}"
-    if rule.method == "chi2" and not result["chi2Reliable"]:
+    if key == "chi2PValue" and not result["chi2Reliable"]:
         result["explanation"] += (
             f"; the p-value is approximate: {result['chi2SmallExpected']:,} of {result['chi2Cells']:,} "
             "expected counts are below 5 (Cochran's rule)"

@@ -117,10 +117,14 @@ class FeatureDrift(CharterModel):
 
 
 class Drift(CharterModel):
-    method: DriftMethod = "psi"
+    method: DriftMethod | Literal["auto"] = "psi"
     """psi, ks (statistic), chi2 (p-value), wasserstein (normalised by the reference's standard deviation),
-    jensenshannon or hellinger (over the PSI bins); each drifts above its threshold, chi2 below it."""
-    threshold: float = Field(gt=0, examples=[0.2])
+    jensenshannon or hellinger (over the PSI bins); each drifts above its threshold, chi2 below it. `auto` chooses
+    per column by type and reference size, after evidently's defaults, with their thresholds: up to 1,000 rows
+    the KS p-value (numbers) or chi-squared p-value (categories) below 0.05; above, the normalised Wasserstein
+    distance (numbers) or Jensen-Shannon distance (categories) above 0.1."""
+    threshold: float | None = Field(default=None, gt=0, examples=[0.2])
+    """Required with every method but `auto`, which chooses its own."""
     features: list[Column] = Field(default_factory=list)
     """Features to watch; empty means all of the model's features."""
     per_feature: list[FeatureDrift] = Field(default_factory=list)
@@ -135,6 +139,14 @@ class Drift(CharterModel):
     """A column holding the model's output in both the reference and the current data, watched as a feature."""
     label: bool = True
     """Watch the model's label too, when both the reference and the current data have it (labels arrive late)."""
+
+    @model_validator(mode="after")
+    def _threshold(self) -> Drift:
+        if self.method == "auto" and self.threshold is not None:
+            raise ValueError("`method: auto` chooses each column's threshold; remove `threshold`, or choose a method")
+        if self.method != "auto" and self.threshold is None:
+            raise ValueError(f"`method: {self.method}` needs a `threshold`")
+        return self
 
 
 Duration = Annotated[
