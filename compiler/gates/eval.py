@@ -4,7 +4,8 @@ The predictions file (Parquet or CSV) holds one row per held-out example:
 
     y_true                 the observed label (or value, for regression)
     y_pred                 the predicted label (binary, multiclass, generation)
-    y_score                binary: the score or probability of the positive class
+    y_score                binary: the score or probability of the positive class; ranking: the score
+    query_id               ranking: the query a row's document answers (`y_true` is its graded relevance)
     y_prob_<class>         multiclass: the probability of each class
     prediction             regression: the predicted value (`y_pred` works too)
     <sensitive features>   every column the suite's fairness checks group by
@@ -117,7 +118,7 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
     body = suite.spec
     slices = {piece.name: piece for piece in body.slices}
     if loaded.data is not None:
-        names = sorted({b.metric for b in body.metrics if b.metric in supported})
+        names = sorted({b.key for b in body.metrics if b.metric in supported})
         overall = loaded.data.grouped(np.zeros(loaded.rows, dtype=np.int32), 1, names)
         loaded.overall = {name: values[0] for name, values in overall.items()}
     metrics_out: list[dict[str, Any]] = []
@@ -125,7 +126,7 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
         judged_bound = _judge_bound(report, loaded, (index, bound), slices, supported)
         if judged_bound is not None:
             metrics_out.append(judged_bound)
-    unsliced: list[str] = sorted({b.metric for b in body.metrics if b.slice is None and b.metric in supported})
+    unsliced: list[str] = sorted({b.key for b in body.metrics if b.slice is None and b.metric in supported})
     fairness_out = _fairness(report, loaded, suite, unsliced)
     report.details.update(
         {
@@ -161,7 +162,7 @@ def _judge_bound(
 ) -> dict[str, Any] | None:
     """One performance bound (the suite's `index`th) as a check, CH720; what the report's `metrics` shows of it."""
     index, bound = numbered
-    label = bound.metric + (f" on slice {bound.slice}" if bound.slice else "")
+    label = bound.key + (f" on slice {bound.slice}" if bound.slice else "")
     check_id = f"metrics[{index}].{bound.metric}" + (f"@{bound.slice}" if bound.slice else "")
     expected = _bounds_text(bound.min, bound.max)
     if bound.metric not in supported:
@@ -179,7 +180,7 @@ def _judge_bound(
             raise UnusableInput(f"slice {piece.name}: column `{bare(piece.feature)}` is not in the predictions")
         mask = _slice_mask(feature, piece.values)
         subset_rows = int(mask.sum())
-    value = _metric(loaded, bound.metric, mask)
+    value = _metric(loaded, bound.key, mask)
     status, message = _against(value, bound.min, bound.max)
     if subset_rows == 0:
         status, message = "no-verdict", f"slice {bound.slice} has no rows"

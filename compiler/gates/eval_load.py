@@ -13,7 +13,7 @@ import numpy as np
 
 from compiler.core.models.model import Model
 from compiler.core.models.suite import EvaluationSuite
-from compiler.gates import eval_groups, scoring
+from compiler.gates import eval_groups, ranking, scoring
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, canonical, columns, query, quote
 from compiler.gates.project import bare
@@ -54,7 +54,7 @@ class Feature:
 class Loaded:
     task: str
     rows: int
-    data: scoring.Binary | scoring.Multiclass | scoring.Regression | None
+    data: scoring.Binary | scoring.Multiclass | scoring.Regression | ranking.Ranking | None
     features: dict[str, Feature] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)
     positive: str | None = None
@@ -107,6 +107,9 @@ class Loader:
             needed[pred_column] = "predicted values"
         elif task == "generation":
             needed["y_pred"] = "generated outputs"
+        elif task == "ranking":
+            needed.update({"y_score": "ranking scores", ranking.QUERY: "the query each row answers"})
+            score_column = "y_score"
         else:
             raise UnusableInput(f"charter gate eval does not evaluate `{task}` models yet")
         _require(available, needed, self.source)
@@ -119,6 +122,8 @@ class Loader:
         self.plan_features(available, feature_columns)
         if task == "regression":
             loaded.data = self.regression(available, pred_column)
+        elif task == "ranking":
+            loaded.data = ranking.load(self, available)
         else:
             label_columns = ["y_true"] + (["y_pred"] if "y_pred" in needed else [])
             labels = self.label_dictionary(available, label_columns)

@@ -36,12 +36,21 @@ class MetricBound(_Bounded):
     metric: PerformanceMetricName
     slice: Name | None = None
     """Apply the bound to one slice only."""
+    k: int | None = Field(default=None, ge=1, examples=[10])
+    """For `ndcg`: only the first k documents of each query count (nDCG@k)."""
 
     @model_validator(mode="after")
     def _bounds(self) -> MetricBound:
         info = PERFORMANCE[self.metric]
         self._check_bounds(self.metric, info.low, info.high)
+        if self.k is not None and self.metric != "ndcg":
+            raise ValueError("`k` goes with `ndcg` only")
         return self
+
+    @property
+    def key(self) -> str:
+        """The metric as the gate computes it: `ndcg@10` for nDCG at 10."""
+        return self.metric if self.k is None else f"{self.metric}@{self.k}"
 
 
 class FairnessCheck(_Bounded):
