@@ -117,6 +117,11 @@ def column_references(spec: Spec) -> Iterator[ColumnReference]:
             (check.sensitive_feature, ("spec", "fairness", i, "sensitiveFeature"))
             for i, check in enumerate(model.spec.fairness)
         ]
+        named += [
+            (name, ("spec", "fairness", i, "intersectWith", j))
+            for i, check in enumerate(model.spec.fairness)
+            for j, name in enumerate(check.intersect_with)
+        ]
         named += [(piece.feature, ("spec", "slices", i, "feature")) for i, piece in enumerate(model.spec.slices)]
     else:
         return

@@ -247,7 +247,7 @@ def _groups(loaded: Loaded, feature: Feature) -> scoring.GroupRates | None:
 
 def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metrics: list[str]) -> dict[str, Any]:
     body = suite.spec
-    sensitive = list(dict.fromkeys([c.sensitive_feature for c in body.fairness]))
+    sensitive = list(dict.fromkeys([c.group_key for c in body.fairness]))
     sensitive += [name for name in loaded.features if name not in sensitive and name not in _slice_features(suite)]
     out: dict[str, Any] = {}
     for name in sensitive:
@@ -265,7 +265,7 @@ def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metric
         rows = _group_rows(loaded, feature, groups, metrics)
         checks = []
         for index, check in enumerate(body.fairness):
-            if check.sensitive_feature != name:
+            if check.group_key != name:
                 continue
             value = scoring.fairness_value(check.metric, groups)
             status, message = _against(value, check.min, check.max)

@@ -1,10 +1,15 @@
-"""The groups of a sensitive feature that fairness is judged over: the data's own values, or the bins a fairness
-check declares for a continuous feature (age, income). A numeric feature with many values and no bins is refused:
-one group per value leaves every group below `minGroupSize`, so the gate could only fail or be waived."""
+"""The groups of a sensitive feature that fairness is judged over: the data's own values, the bins a fairness
+check declares for a continuous feature (age, income), or the combinations of the features it crosses. A numeric
+feature with many values and no bins is refused: one group per value leaves every group below `minGroupSize`, so
+the gate could only fail or be waived."""
 
 from __future__ import annotations
 
 import itertools
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from compiler.core.models.suite import EvaluationSuite
 from compiler.gates.errors import UnusableInput
@@ -64,6 +69,23 @@ def refuse_continuous(source: Source, column: str, type_name: str, distinct: int
             "each be too small to judge",
             hint=f"declare `bins` on the fairness checks of `{feature}`, for example `bins: [25, 40, 65]`",
         )
+
+
+def cross(parts: list[tuple[npt.NDArray[np.integer[Any]], list[str]]]) -> tuple[npt.NDArray[np.int32], list[str]]:
+    """The groups of several features crossed: codes 0..g-1 over the combinations present, sorted as the parts are,
+    and their labels joined by ` × `."""
+    combined = np.zeros(parts[0][0].size, dtype=np.int64)
+    for codes, labels in parts:
+        combined = combined * len(labels) + codes
+    present, codes = np.unique(combined, return_inverse=True)
+    names = []
+    for combination in present.tolist():
+        digits, rest = [], combination
+        for _, labels in reversed(parts):
+            rest, digit = divmod(rest, len(labels))
+            digits.append(labels[digit])
+        names.append(" × ".join(reversed(digits)))
+    return codes.astype(np.int32), names
 
 
 def is_number(type_name: str) -> bool:

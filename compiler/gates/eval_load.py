@@ -165,9 +165,10 @@ class Loader:
         """Feature name (as the spec writes it) -> file column."""
         out: dict[str, str] = {}
         for check in self.suite.spec.fairness:
-            column = _column_for(available, check.sensitive_feature)
-            out[check.sensitive_feature] = column
-            needed.setdefault(column, f"fairness check {check.metric}")
+            for name in (check.sensitive_feature, *check.intersect_with):
+                column = _column_for(available, name)
+                out[name] = column
+                needed.setdefault(column, f"fairness check {check.metric}")
         for piece in self.suite.spec.slices:
             column = _column_for(available, piece.feature)
             bounded = any(bound.slice == piece.name for bound in self.suite.spec.metrics)
@@ -415,7 +416,7 @@ class Loader:
 
     def plan_features(self, available: dict[str, str], features: dict[str, str]) -> None:
         bins = eval_groups.declared_bins(self.suite, features)
-        judged = {features[c.sensitive_feature]: c.sensitive_feature for c in self.suite.spec.fairness}
+        judged = {features[n]: n for c in self.suite.spec.fairness for n in (c.sensitive_feature, *c.intersect_with)}
         for column in dict.fromkeys(features.values()):
             edges = bins.get(column)
             if edges is not None:
@@ -441,6 +442,12 @@ class Loader:
                 labels.append(MISSING)
                 values = [*values, None]
             out[name] = Feature(name, column, codes - 1, labels, values)
+        for check in self.suite.spec.fairness:  # intersectional groups: one per combination present
+            parts = [out[n] for n in (check.sensitive_feature, *check.intersect_with)]
+            if check.intersect_with and check.group_key not in out:
+                codes, labels = eval_groups.cross([(p.codes, p.labels) for p in parts])
+                columns = ", ".join(p.column for p in parts)
+                out[check.group_key] = Feature(check.group_key, columns, codes, labels, list(labels))
         return out
 
 

@@ -58,6 +58,11 @@ class FairnessCheck(_Bounded):
 
     metric: FairnessMetricName
     sensitive_feature: Annotated[str, StringConstraints(min_length=1)]
+    intersect_with: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
+        default_factory=list, max_length=3, examples=[["race"]]
+    )
+    """Intersectional groups: the sensitive feature crossed with these, one group per combination present in the
+    data (`female × black`), each judged against `minGroupSize` like any group."""
     bins: list[float] | None = Field(default=None, min_length=1, examples=[[25, 40, 65]])
     """For a continuous sensitive feature (age, income): ascending edges of the groups, each closed on the left.
     `[25, 40, 65]` makes four groups: below 25, [25, 40), [40, 65) and 65 or more. Without bins a numeric feature
@@ -67,12 +72,19 @@ class FairnessCheck(_Bounded):
     def _bounds(self) -> FairnessCheck:
         info = FAIRNESS[self.metric]
         self._check_bounds(self.metric, info.low, info.high)
+        if self.sensitive_feature in self.intersect_with or len(set(self.intersect_with)) < len(self.intersect_with):
+            raise ValueError("`intersectWith` names each feature once, and not the sensitive feature itself")
         if self.bins is not None:
             if not all(math.isfinite(edge) for edge in self.bins):
                 raise ValueError("`bins` are finite numbers")
             if any(b <= a for a, b in zip(self.bins, self.bins[1:], strict=False)):
                 raise ValueError("`bins` must be strictly ascending")
         return self
+
+    @property
+    def group_key(self) -> str:
+        """The name its groups go by: the sensitive feature, or the features it crosses, joined by `×`."""
+        return "×".join([self.sensitive_feature, *self.intersect_with])
 
 
 class Slice(CharterModel):
