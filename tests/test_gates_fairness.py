@@ -86,3 +86,83 @@ def test_a_crossed_feature_must_be_in_the_contract(tmp_path: Path) -> None:
     ]
     found = [(d.code, d.file, d.line, d.message) for d in check_path(crossed_project(tmp_path, fairness)).diagnostics]
     assert found == [("CH402", "suite.yaml", 15, "column `nope` is not in contract `data` (contract.yaml)")]
+
+
+# --- bootstrap confidence intervals ---------------------------------------------------------------------------
+
+
+def selections(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    group = rng.choice(["a", "b", "c"], n)
+    y = (rng.random(n) < 0.3).astype(np.int64)
+    pred = (rng.random(n) < 0.35 + 0.05 * (group == "b")).astype(np.int64)
+    return pd.DataFrame({"y_true": y, "y_score": pred * 0.8 + 0.1, "y_pred": pred, "sex": group, "race": "x"})
+
+
+def test_a_bound_holds_with_confidence_or_has_no_verdict_as_fairlearn_bootstraps(tmp_path: Path) -> None:
+    frame = selections(1500, seed=1)
+    frame.to_parquet("p.parquet")
+    fairness = [
+        {"metric": "demographic_parity_difference", "sensitiveFeature": "sex", "max": bound}
+        for bound in (0.2, 0.1, 0.05)
+    ]
+    root = write_project(
+        tmp_path / "p",
+        columns=[column("x", "number"), column("y", "integer"), column("sex", "string")],
+        features=["x"],
+        sensitive=["sex"],
+        fairness=fairness,
+        min_group_size=30,
+    )
+    suite = root / "suite.yaml"
+    suite.write_text(
+        suite.read_text("utf-8").replace(
+            "spec:\n", "spec:\n  confidence: {level: 0.95, resamples: 4000, seed: 3}\n", 1
+        ),
+        "utf-8",
+    )
+    code, report = run_gate(["eval", str(root), "--model", "model", "--predictions", "p.parquet"], Path("r.json"))
+    oracle = fl.MetricFrame(
+        metrics=fl.selection_rate,
+        y_true=frame["y_true"],
+        y_pred=frame["y_pred"],
+        sensitive_features=frame["sex"],
+        n_boot=400,
+        ci_quantiles=[0.025, 0.975],
+        random_state=7,
+    )
+    wide, narrow, below = (check_of(report, f"fairness[{i}].demographic_parity_difference@sex") for i in range(3))
+    assert wide["value"] == pytest.approx(oracle.difference(), abs=TOL)
+    low, high = wide["details"]["interval"]
+    assert [low, high] == pytest.approx([float(q) for q in oracle.difference_ci()], abs=0.012)
+    assert low < wide["value"] < high < 0.2
+    assert wide["status"] == "pass"  # the whole interval is within 0.2
+    assert (narrow["status"], narrow["message"]) == (
+        "no-verdict",
+        f"not enough data: the 95% interval [{low:.4g}, {high:.4g}] reaches past the bound",
+    )
+    assert below["status"] == "fail"  # the point value itself is above 0.05
+    assert code == 1
+
+
+def test_intervals_are_refused_for_regression_fairness(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(
+        {"y_true": rng.normal(size=200), "prediction": rng.normal(size=200), "sex": rng.choice(["a", "b"], 200)}
+    )
+    frame.to_parquet("p.parquet")
+    root = write_project(
+        tmp_path / "p",
+        task="regression",
+        columns=[column("x", "number"), column("y", "number"), column("sex", "string")],
+        features=["x"],
+        metrics=[{"metric": "rmse", "max": 10.0}],
+        fairness=[{"metric": "mae_difference", "sensitiveFeature": "sex", "max": 1.0}],
+    )
+    suite = root / "suite.yaml"
+    suite.write_text(suite.read_text("utf-8").replace("spec:\n", "spec:\n  confidence: {level: 0.9}\n", 1), "utf-8")
+    code, report = run_gate(["eval", str(root), "--model", "model", "--predictions", "p.parquet"], Path("r.json"))
+    assert code == 2
+    assert (
+        report["error"].splitlines()[0] == "confidence intervals are computed for classification fairness metrics only"
+    )

@@ -42,7 +42,7 @@ from compiler.core import markdown
 from compiler.core.metrics import TASKS, gate_metrics
 from compiler.core.models.suite import EvaluationSuite, MetricBound, Slice
 from compiler.gates import contract_rules as rules
-from compiler.gates import eval_window, scoring
+from compiler.gates import eval_confidence, eval_window, scoring
 from compiler.gates.errors import UnusableInput
 from compiler.gates.eval_load import EvalOptions, Feature, Loaded, Loader
 from compiler.gates.io import canonical, connection, open_input
@@ -269,6 +269,10 @@ def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metric
                 continue
             value = scoring.fairness_value(check.metric, groups)
             status, message = _against(value, check.min, check.max)
+            found = _interval(loaded, feature, check.metric, body.confidence)
+            decided = found and eval_confidence.verdict(value, (check.min, check.max), found, found_level(body))
+            if decided:
+                status, message = decided
             if value is None:
                 message = "undefined: " + _undefined_reason(check.metric, groups)
             if small:
@@ -286,15 +290,23 @@ def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metric
                     expected=_bounds_text(check.min, check.max),
                     message=message,
                     details={
+                        **({"interval": list(found), "level": found_level(body)} if found else {}),
                         "rates": {
                             rate: dict(zip(groups.labels, groups.rate(rate), strict=True))
                             for rate in scoring.FAIRNESS_RATES[check.metric]
-                        }
+                        },
                     },
                 )
             )
             checks.append(
-                {"metric": check.metric, "value": value, "min": check.min, "max": check.max, "status": status}
+                {
+                    "metric": check.metric,
+                    "value": value,
+                    "min": check.min,
+                    "max": check.max,
+                    "status": status,
+                    **({"interval": list(found)} if found else {}),
+                }
             )
         out[name] = {
             "column": feature.column,
@@ -303,6 +315,17 @@ def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metric
             "checks": checks,
         }
     return out
+
+
+def _interval(loaded: Loaded, feature: Feature, metric: str, confidence: Any) -> tuple[float, float] | None:
+    if confidence is None:
+        return None
+    return eval_confidence.interval(metric, loaded.data, feature.codes, feature.labels, loaded.favourable, confidence)
+
+
+def found_level(body: Any) -> float:
+    """The confidence level of the suite, 0 without one."""
+    return float(body.confidence.level) if body.confidence is not None else 0.0
 
 
 def _slice_features(suite: EvaluationSuite) -> set[str]:

@@ -95,6 +95,15 @@ class Slice(CharterModel):
     values: list[str | int | float | bool] = Field(min_length=1)
 
 
+class Confidence(CharterModel):
+    """Fairness bounds must hold with confidence: a percentile bootstrap interval, as fairlearn's MetricFrame."""
+
+    level: float = Field(default=0.95, gt=0.5, lt=1, examples=[0.95])
+    resamples: int = Field(default=1000, ge=100, le=100_000)
+    seed: int = Field(default=0, ge=0)
+    """The resamples are drawn from this seed, so a report can be computed again exactly."""
+
+
 class EvaluationSuiteSpec(CharterModel):
     dataset: DataRef
     """The contract of the held-out evaluation data."""
@@ -105,6 +114,9 @@ class EvaluationSuiteSpec(CharterModel):
     slices: list[Slice] = Field(default_factory=list)
     positive_label: str | int | bool | None = None
     """The label value of the positive class, for binary tasks."""
+    confidence: Confidence | None = None
+    """Judge every fairness bound by its bootstrap interval: it holds when the whole interval does, and a point
+    value within the bound whose interval reaches past it gets no verdict (not enough data)."""
 
 
 class EvaluationSuite(CharterModel):
