@@ -11,6 +11,8 @@ import pytest
 from fairlearn import metrics as fl
 from test_gates_support import check_of, column, run_gate, write_project
 
+from compiler.gates.report import show
+
 TOL = 1e-12
 
 
@@ -121,7 +123,8 @@ def test_a_bound_holds_with_confidence_or_has_no_verdict_as_fairlearn_bootstraps
         ),
         "utf-8",
     )
-    code, report = run_gate(["eval", str(root), "--model", "model", "--predictions", "p.parquet"], Path("r.json"))
+    argv = ["eval", str(root), "--model", "model", "--predictions", "p.parquet", "--summary", "s.md"]
+    code, report = run_gate(argv, Path("r.json"))
     oracle = fl.MetricFrame(
         metrics=fl.selection_rate,
         y_true=frame["y_true"],
@@ -139,10 +142,16 @@ def test_a_bound_holds_with_confidence_or_has_no_verdict_as_fairlearn_bootstraps
     assert wide["status"] == "pass"  # the whole interval is within 0.2
     assert (narrow["status"], narrow["message"]) == (
         "no-verdict",
-        f"not enough data: the 95% interval [{low:.4g}, {high:.4g}] reaches past the bound",
+        f"not enough data: the 95% interval [{show(low)}, {show(high)}] reaches past the bound",
     )
     assert below["status"] == "fail"  # the point value itself is above 0.05
     assert code == 1
+    summary = Path("s.md").read_text("utf-8")
+    assert f"(bound ≤ 0.2; 95% interval [{show(low)}, {show(high)}])" in summary
+    assert (
+        "| Group | count | positives | negatives | selectionRate | truePositiveRate | falsePositiveRate | accuracy |\n"
+        in summary
+    )
 
 
 def test_intervals_are_refused_for_regression_fairness(tmp_path: Path) -> None:

@@ -399,10 +399,12 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
     lines.append("")
     for name, block in report.details["fairness"].items():
         lines += [f"### Groups of {markdown.code(name)}", ""]
+        level = suite.spec.confidence.level if suite.spec.confidence is not None else None
         for check in block["checks"]:
+            shown = f"; {level:.0%} interval [{', '.join(_cell(v) for v in check['interval'])}]" if level else ""
             lines.append(
                 f"- {ICON[check['status']]} **{check['metric']}** = {_cell(check['value'])} "
-                f"(bound {_bounds_text(check['min'], check['max'])})"
+                f"(bound {_bounds_text(check['min'], check['max'])}{shown if 'interval' in check else ''})"
             )
         if block["smallGroups"]:
             small = markdown.text(", ".join(block["smallGroups"]))
@@ -412,7 +414,7 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
         if not groups:
             continue
         keys = [k for k in groups[0] if k not in ("group", "metrics")]
-        metric_names = list(groups[0].get("metrics", {}))
+        metric_names = [m for m in groups[0].get("metrics", {}) if _camel(m) not in keys]  # accuracy is both
         header = ["Group", *keys, *metric_names]
         lines += ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
         for row in groups:

@@ -22,6 +22,7 @@ import numpy as np
 from compiler.core.models.suite import Confidence
 from compiler.gates import scoring
 from compiler.gates.errors import UnusableInput
+from compiler.gates.report import show
 
 
 def interval(
@@ -82,5 +83,5 @@ def verdict(
         return None
     return (
         "no-verdict",
-        f"not enough data: the {level:.0%} interval [{found[0]:.4g}, {found[1]:.4g}] reaches past the bound",
+        f"not enough data: the {level:.0%} interval [{show(found[0])}, {show(found[1])}] reaches past the bound",
     )
