@@ -126,8 +126,8 @@ PERFORMANCE: dict[str, MetricInfo] = {
         _m("ndcg", ("ranking",), needs="score"),
         _m("map", ("ranking",), needs="score"),
         _m("mrr", ("ranking",), needs="score"),
-        _m("bleu", ("generation",), gate=False),
-        _m("rouge_l", ("generation",), gate=False),
+        _m("bleu", ("generation",)),
+        _m("rouge_l", ("generation",)),
         _m("exact_match", ("generation",)),
         _m("toxicity_rate", ("generation",), higher=False, gate=False),
     )

@@ -201,10 +201,6 @@ def _judge_bound(
 def _metric(loaded: Loaded, name: str, mask: scoring.Bools | None) -> float | None:
     if mask is None and name in loaded.overall:
         return loaded.overall[name]
-    if loaded.task == "generation":
-        assert loaded.exact is not None
-        exact = loaded.exact if mask is None else loaded.exact[mask]
-        return float(exact.mean()) if exact.size else None
     data = loaded.data
     assert data is not None
     if mask is not None:

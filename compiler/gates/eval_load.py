@@ -13,7 +13,7 @@ import numpy as np
 
 from compiler.core.models.model import Model
 from compiler.core.models.suite import EvaluationSuite
-from compiler.gates import eval_groups, ranking, scoring
+from compiler.gates import eval_groups, generation, ranking, scoring
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, canonical, columns, query, quote
 from compiler.gates.project import bare
@@ -54,12 +54,11 @@ class Feature:
 class Loaded:
     task: str
     rows: int
-    data: scoring.Binary | scoring.Multiclass | scoring.Regression | ranking.Ranking | None
+    data: scoring.Binary | scoring.Multiclass | scoring.Regression | ranking.Ranking | generation.Generation | None
     features: dict[str, Feature] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)
     positive: str | None = None
     favourable: int | None = None
-    exact: scoring.Bools | None = None
     overall: dict[str, float | None] = field(default_factory=dict)
     """Every unsliced metric, computed together (one sort serves AUC and average precision)."""
     notes: list[str] = field(default_factory=list)
@@ -124,6 +123,8 @@ class Loader:
             loaded.data = self.regression(available, pred_column)
         elif task == "ranking":
             loaded.data = ranking.load(self, available)
+        elif task == "generation":
+            loaded.data = generation.load(self, available)
         else:
             label_columns = ["y_true"] + (["y_pred"] if "y_pred" in needed else [])
             labels = self.label_dictionary(available, label_columns)
@@ -131,10 +132,8 @@ class Loader:
                 loaded.data = self.binary(
                     available, labels, loaded, metrics, score_column=score_column, derive_pred=derive_pred
                 )
-            elif task == "multiclass-classification":
-                loaded.data = self.multiclass(available, labels, prob_columns, loaded, metrics)
             else:
-                loaded.exact = self.exact(available, labels)
+                loaded.data = self.multiclass(available, labels, prob_columns, loaded, metrics)
         loaded.features = self.features(feature_columns)
         return loaded
 
@@ -404,15 +403,6 @@ class Loader:
         if not (np.all(np.isfinite(y)) and np.all(np.isfinite(p))):
             raise UnusableInput(f"{self.source.label}: y_true or {pred_column} hold non-finite values")
         return scoring.Regression(y, p)
-
-    def exact(self, available: dict[str, str], dictionary: tuple[list[Any], dict[str, str]]) -> scoring.Bools:
-        values, expressions = dictionary
-        parts = {
-            name: self.code_expression(expression, values, self.list_type(available, expression, name))
-            for name, expression in expressions.items()
-        }
-        arrays = self.fetch(parts)
-        return np.asarray(arrays["y_true"] == arrays["y_pred"], dtype=np.bool_)
 
     def plan_features(self, available: dict[str, str], features: dict[str, str]) -> None:
         bins = eval_groups.declared_bins(self.suite, features)
