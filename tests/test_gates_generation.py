@@ -95,3 +95,20 @@ def test_the_eval_gate_judges_a_generation_model(tmp_path: Path) -> None:
     assert exact["value"] == pytest.approx(1 / 4)
     assert german["value"] == pytest.approx(textbook_rouge_l(PAIRS), abs=1e-12)
     assert (bleu["status"], rouge["status"], exact["status"], code) == ("fail", "pass", "pass", 1)
+
+
+def test_exact_match_reads_any_number_of_distinct_texts(tmp_path: Path) -> None:
+    """Outputs were dictionary-encoded as classes, at most 1,000 of them: a real generation set has more."""
+    references = [f"answer number {i}" for i in range(1500)]
+    outputs = [text if i % 3 else text.upper() for i, text in enumerate(references)]
+    pd.DataFrame({"y_true": references, "y_pred": outputs}).to_parquet(tmp_path / "p.parquet")
+    root = write_project(
+        tmp_path / "project",
+        task="generation",
+        columns=[column("x", "string"), column("y", "string")],
+        features=["x"],
+        metrics=[{"metric": "exact_match", "min": 0.5}],
+    )
+    argv = ["eval", str(root), "--model", "model", "--predictions", str(tmp_path / "p.parquet")]
+    code, report = run_gate(argv, tmp_path / "r.json")
+    assert (code, check_of(report, "metrics[0].exact_match")["value"]) == (0, pytest.approx(1000 / 1500))
