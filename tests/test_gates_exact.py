@@ -415,3 +415,23 @@ def test_a_local_server_is_read_as_the_same_files_are_with_data(tmp_path: Path) 
     source = open_input(None, (contract, "data", "disk", "rows"), "data")
     assert (source.backend, source.files, source.format) == (None, (str(tmp_path / "data" / "rows.csv"),), "csv")
     assert source.relation().startswith("read_csv([")
+
+
+@pytest.mark.parametrize(
+    ("path", "pattern", "matches"),
+    [
+        ("/d/cities/a.csv", "/d/cities/*.csv", True),
+        ("/d/cities/invalid/a.csv", "/d/cities/*.csv", False),  # fnmatch's `*` crossed the folder
+        ("/d/cities/invalid/a.csv", "/d/cities/**/*.csv", True),
+        ("/d/cities/a.csv", "/d/cities/**/*.csv", True),
+        ("lake/logs/day=1/part.parquet", "lake/logs/**", True),
+        ("/d/a1.csv", "/d/a?.csv", True),
+        ("/d/ab.csv", "/d/a[bc].csv", True),
+        ("/d/ad.csv", "/d/a[bc].csv", False),
+    ],
+)
+def test_a_server_glob_reads_as_duckdb_reads_it(path: str, pattern: str, matches: bool) -> None:
+    """datacontract-cli's `./fixtures/schema-evolution/*.csv` took a file of `invalid/` too (8 rows, not 6)."""
+    from compiler.gates.objectstore import glob_match
+
+    assert glob_match(path, pattern) is matches
