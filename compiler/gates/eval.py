@@ -40,7 +40,7 @@ import numpy as np
 
 from compiler.core import markdown
 from compiler.core.metrics import TASKS, gate_metrics
-from compiler.core.models.suite import EvaluationSuite, MetricBound, Slice
+from compiler.core.models.suite import EvaluationSuite, FairnessCheck, MetricBound, Slice
 from compiler.gates import contract_rules as rules
 from compiler.gates import eval_confidence, eval_window, scoring
 from compiler.gates.errors import UnusableInput
@@ -258,59 +258,70 @@ def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metric
             for label, n in zip(groups.labels, groups.count.tolist(), strict=True)
             if n < body.min_group_size
         ]
-        rows = _group_rows(loaded, feature, groups, metrics)
-        checks = []
-        for index, check in enumerate(body.fairness):
-            if check.group_key != name:
-                continue
-            value = scoring.fairness_value(check.metric, groups)
-            status, message = _against(value, check.min, check.max)
-            found = _interval(loaded, feature, check.metric, body.confidence)
-            decided = found and eval_confidence.verdict(value, (check.min, check.max), found, found_level(body))
-            if decided:
-                status, message = decided
-            if value is None:
-                message = "undefined: " + _undefined_reason(check.metric, groups)
-            if small:
-                status = "no-verdict"
-                shown = ", ".join(f"{label} ({n:,})" for label, n in small)
-                message = f"no verdict: group(s) below minGroupSize {body.min_group_size}: {shown}"
-            report.add(
-                judged(
-                    "CH721",
-                    f"fairness[{index}].{check.metric}@{name}",
-                    f"{check.metric} by {name}",
-                    status,
-                    target=name,
-                    value=value,
-                    expected=_bounds_text(check.min, check.max),
-                    message=message,
-                    details={
-                        **({"interval": list(found), "level": found_level(body)} if found else {}),
-                        "rates": {
-                            rate: dict(zip(groups.labels, groups.rate(rate), strict=True))
-                            for rate in scoring.FAIRNESS_RATES[check.metric]
-                        },
-                    },
-                )
-            )
-            checks.append(
-                {
-                    "metric": check.metric,
-                    "value": value,
-                    "min": check.min,
-                    "max": check.max,
-                    "status": status,
-                    **({"interval": list(found)} if found else {}),
-                }
-            )
+        checks = [
+            _fairness_check(report, loaded, suite, (index, check), (feature, groups, small))
+            for index, check in enumerate(body.fairness)
+            if check.group_key == name
+        ]
         out[name] = {
             "column": feature.column,
-            "groups": rows,
+            "groups": _group_rows(loaded, feature, groups, metrics),
             "smallGroups": [label for label, _ in small],
             "checks": checks,
         }
     return out
+
+
+def _fairness_check(
+    report: GateReport,
+    loaded: Loaded,
+    suite: EvaluationSuite,
+    numbered: tuple[int, FairnessCheck],
+    grouped: tuple[Feature, scoring.GroupRates, list[tuple[str, int]]],
+) -> dict[str, Any]:
+    """One fairness bound (the suite's `index`th) on its groups, as a check (CH721); what the report shows of it."""
+    body = suite.spec
+    index, check = numbered
+    feature, groups, small = grouped
+    value = scoring.fairness_value(check.metric, groups)
+    status, message = _against(value, check.min, check.max)
+    found = _interval(loaded, feature, check.metric, body.confidence)
+    decided = found and eval_confidence.verdict(value, (check.min, check.max), found, _confidence_level(body))
+    if decided:
+        status, message = decided
+    if value is None:
+        message = "undefined: " + _undefined_reason(check.metric, groups)
+    if small:
+        status = "no-verdict"
+        shown = ", ".join(f"{label} ({n:,})" for label, n in small)
+        message = f"no verdict: group(s) below minGroupSize {body.min_group_size}: {shown}"
+    name = check.group_key
+    rates = {
+        rate: dict(zip(groups.labels, groups.rate(rate), strict=True)) for rate in scoring.FAIRNESS_RATES[check.metric]
+    }
+    interval = {"interval": list(found), "level": _confidence_level(body)} if found else {}
+    report.add(
+        judged(
+            "CH721",
+            f"fairness[{index}].{check.metric}@{name}",
+            f"{check.metric} by {name}",
+            status,
+            target=name,
+            value=value,
+            expected=_bounds_text(check.min, check.max),
+            message=message,
+            details={**interval, "rates": rates},
+        )
+    )
+    shown_interval = {"interval": list(found)} if found else {}
+    return {
+        "metric": check.metric,
+        "value": value,
+        "min": check.min,
+        "max": check.max,
+        "status": status,
+        **shown_interval,
+    }
 
 
 def _interval(loaded: Loaded, feature: Feature, metric: str, confidence: Any) -> tuple[float, float] | None:
@@ -319,7 +330,7 @@ def _interval(loaded: Loaded, feature: Feature, metric: str, confidence: Any) ->
     return eval_confidence.interval(metric, loaded.data, feature.codes, feature.labels, loaded.favourable, confidence)
 
 
-def found_level(body: Any) -> float:
+def _confidence_level(body: Any) -> float:
     """The confidence level of the suite, 0 without one."""
     return float(body.confidence.level) if body.confidence is not None else 0.0
 
