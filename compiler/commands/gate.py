@@ -99,9 +99,10 @@ def _add_drift(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-
     drift = gates.add_parser(
         "drift",
         help="distribution drift of production data against the reference data",
-        description="Per monitored feature: PSI, KS and chi-squared (numbers); PSI, chi-squared and total "
-        "variation (categories); judged by the model's monitoring.drift method and threshold. "
-        "Exit 1 on drift: retraining should be dispatched.",
+        description="Per watched column (features, the prediction column, the label when both samples have it): "
+        "PSI, KS, chi-squared, Wasserstein, Jensen-Shannon and Hellinger, judged by the model's monitoring.drift "
+        "method and threshold (or its perFeature entry; `auto` chooses by type and size). Fewer than minSampleSize "
+        "values: not enough data. Exit 1 on drift: retraining should be dispatched.",
     )
     _project(drift)
     drift.add_argument("--model", required=True, metavar="NAME", help="the Model spec's name")
