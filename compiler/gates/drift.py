@@ -167,8 +167,8 @@ def _measure(
             {"role": "current", "path": current.label, "format": current.format, "rows": _rows(con, current)},
         ]
         both = label is not None and bare(label) in ref_columns and bare(label) in cur_columns
-        watched = [*features, *([label] if both and label is not None and label not in features else [])]
-        for name in watched:
+        judged = [*features, *([label] if both and label is not None and label not in features else [])]
+        for name in judged:
             column = bare(name)
             if _is_numeric(logical.get(name), ref_columns[column]):
                 types = (ref_columns[column], cur_columns[column])
