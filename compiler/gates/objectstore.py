@@ -18,8 +18,8 @@ not read `AWS_ENDPOINT_URL`.
 from __future__ import annotations
 
 import fnmatch
-import re
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
