@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks servers browser test-latest oracles demo test lint unit docs golden evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock servers browser test-latest oracles demo test lint unit docs golden evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -29,6 +29,21 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $(NODE_STAMP)
 
 oracles: $(STAMP) $(NODE_STAMP)
+
+# Peers the comparison tests run Charter against (tests/test_peer_*.py): datacontract-cli, in a venv of its own,
+# since it pins duckdb below 2 and the gates are tested on the lock's. Hashed, like the test lock.
+PEERS_VENV := .venv-peers
+PEERS_STAMP := $(PEERS_VENV)/.installed-stamp
+$(PEERS_STAMP): requirements/peers.txt
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/peers.txt
+	touch $(PEERS_STAMP)
+
+peers: $(PEERS_STAMP)
+
+peers-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/peers.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make peers-lock" --quiet -o requirements/peers.txt
 
 # The `--server` tests start a real PostgreSQL (initdb, pg_ctl) from the Debian package.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -113,7 +128,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) servers browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) servers browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)

@@ -27,3 +27,10 @@ def test_the_check_bench_prints_every_ratio() -> None:
 def test_the_build_bench_runs() -> None:
     out = _bench("bench/build.py", "--models", "3")
     assert "build total over check of the same repository" in out
+
+
+def test_the_gates_bench_compares_data_with_server() -> None:
+    out = _bench("bench/gates.py", "--csv-gb", "", "--eval-rows", "0", "--drift-rows", "0", "--server-rows", "2000")
+    assert "data gate at 2,000 rows: --server/--data wall" in out
+    runs = [line for line in out.splitlines() if line.startswith("| data | CSV via")]
+    assert [line.rsplit("|", 2)[-2].strip() for line in runs] == ["1", "1"]  # fewer rows than the contract asks

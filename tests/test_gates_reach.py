@@ -533,7 +533,7 @@ def test_duckdb_errors_of_a_sql_rule_name_their_kind_never_the_values(
     ]
     text_result = [c for c in report["checks"] if c["code"] == "CH706" and "must return one number" in c["message"]]
     assert [c["message"] for c in text_result] == [
-        "sql rule `emails-as-text` the query must return one number, got text"
+        "sql rule `emails-as-text` cannot be evaluated: the query must return one number, and it returned text"
     ]
     assert_no_values(out.out, out.err, written)
 
@@ -599,7 +599,7 @@ def test_postgres_errors_of_a_sql_rule_name_their_sqlstate_never_the_values(
         "sql rule `national-ids-as-a-number` cannot be evaluated: "
         "SQLSTATE 22P02 invalid_text_representation; its message is withheld, since it may quote the data"
     ]
-    assert "sql rule `emails-as-text` the query must return one number, got text" in written
+    assert "sql rule `emails-as-text` cannot be evaluated: the query must return one number, and it returned text" in written
     evidence = record_evidence(on_pg, tmp_path / "report.json")
     assert "CH751" in evidence
     assert_no_values(out.out, out.err, written, evidence)

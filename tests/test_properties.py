@@ -429,6 +429,14 @@ def _bounds_ok(items: list[dict[str, Any]], registry: dict[str, Any]) -> bool:
                 return False  # "outside the range of the metric"
         if low is not None and high is not None and low > high:
             return False  # "`min` is above `max`"
+        if item.get("k") is not None and item["metric"] != "ndcg":
+            return False  # "`k` goes with `ndcg` only"
+        crossed = [item.get("sensitiveFeature"), *(item.get("intersectWith") or [])]
+        if "intersectWith" in item and len(set(crossed)) < len(crossed):
+            return False  # "`intersectWith` names each feature once, and not the sensitive feature itself"
+        bins = item.get("bins") or []
+        if any(b <= a for a, b in itertools.pairwise(bins)):
+            return False  # "`bins` must be strictly ascending"
     return True
 
 
@@ -449,7 +457,9 @@ def _model_rules(document: dict[str, Any]) -> bool:
         scaling = deployment.get("autoscaling")
         if scaling is not None and scaling["maxReplicas"] < scaling["minReplicas"]:
             return False  # "maxReplicas is below minReplicas"
-    return True
+    drift = (spec.get("monitoring") or {}).get("drift")
+    # "`method: auto` chooses each column's threshold" / "`method: X` needs a `threshold`"
+    return drift is None or (drift.get("method", "psi") == "auto") != (drift.get("threshold") is not None)
 
 
 def _suite_rules(document: dict[str, Any]) -> bool:
@@ -498,6 +508,7 @@ KNOWN_VALIDATORS = {
     ("FairnessCheck", "_bounds"),
     ("TrustedUrl", "_plain_http_is_explicit"),
     ("TrustedHost", "_weaker_settings_have_a_reason"),
+    ("Drift", "_threshold"),
 }
 
 

@@ -79,6 +79,18 @@ def _add_eval(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         metavar="T",
         help="binary models without y_pred: predict positive when y_score >= T (default 0.5)",
     )
+    evaluate.add_argument(
+        "--production",
+        action="store_true",
+        help="judge labelled production predictions (the model's monitoring.performance: its server, time column, "
+        "label delay and window) against the same suite",
+    )
+    evaluate.add_argument(
+        "--now",
+        metavar="TIME",
+        help="with --production: the end of the window is now minus the "
+        "label delay (ISO 8601; default: the current time)",
+    )
     _outputs(evaluate, summary_default=None)
     evaluate.set_defaults(run=_run_eval)
 
@@ -87,9 +99,10 @@ def _add_drift(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-
     drift = gates.add_parser(
         "drift",
         help="distribution drift of production data against the reference data",
-        description="Per monitored feature: PSI, KS and chi-squared (numbers); PSI, chi-squared and total "
-        "variation (categories); judged by the model's monitoring.drift method and threshold. "
-        "Exit 1 on drift: retraining should be dispatched.",
+        description="Per watched column (features, the prediction column, the label when both samples have it): "
+        "PSI, KS, chi-squared, Wasserstein, Jensen-Shannon and Hellinger, judged by the model's monitoring.drift "
+        "method and threshold (or its perFeature entry; `auto` chooses by type and size). Fewer than minSampleSize "
+        "values: not enough data. Exit 1 on drift: retraining should be dispatched.",
     )
     _project(drift)
     drift.add_argument("--model", required=True, metavar="NAME", help="the Model spec's name")
@@ -167,11 +180,16 @@ def _run_eval(args: argparse.Namespace) -> int:
             EvalOptions(
                 model=args.model,
                 predictions=args.predictions or (),
-                server=_server_name(args.server, args.predictions, "--predictions", "the suite's spec.dataset.server"),
+                # --production reads the server monitoring.performance names when given neither
+                server=None
+                if args.production and args.server is None and not args.predictions
+                else _server_name(args.server, args.predictions, "--predictions", "the suite's spec.dataset.server"),
                 table=args.table,
                 threshold=args.threshold,
                 memory_limit=args.memory_limit,
                 threads=args.threads,
+                production=args.production,
+                now=_parse_now(args.now),
             ),
         )
 

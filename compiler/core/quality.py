@@ -9,11 +9,23 @@ from typing import Any
 
 from compiler.core.contracts import QUALITY_OPERATORS as OPERATORS
 
+_UNITS = {"rows": False, "row": False, "percent": True, "%": True, "pct": True}
 _WARNING_SEVERITIES = ("warning", "warn", "info", "minor", "low")
 
 
+def rule_kind(rule: dict[str, Any]) -> str:
+    declared = rule.get("type")
+    if isinstance(declared, str):
+        return declared
+    return "library" if ("metric" in rule or "rule" in rule) else "text"
+
+
+def rule_metric(rule: dict[str, Any]) -> str | None:
+    metric = rule.get("metric", rule.get("rule"))
+    return metric if isinstance(metric, str) else None
+
+
 def rule_is_warning(rule: dict[str, Any]) -> bool:
-    """A rule whose `severity` asks for a warning when it does not hold."""
     severity = rule.get("severity")
     return isinstance(severity, str) and severity.lower() in _WARNING_SEVERITIES
 
@@ -22,9 +34,19 @@ def rule_is_warning(rule: dict[str, Any]) -> bool:
 class Threshold:
     operator: str
     bound: Any
+    percent: bool = False
+    """`unit: percent`: the bound is a percentage of all rows, not a count of rows."""
 
-    def holds(self, value: float) -> bool:
+    @property
+    def boolean(self) -> bool:
+        """`mustBe: true` (or false, or `mustNotBe`): ODCS lets a `sql` rule's query return a boolean."""
+        return isinstance(self.bound, bool)
+
+    def holds(self, value: float | bool) -> bool:
         bound = self.bound
+        if self.boolean or isinstance(value, bool):
+            same = isinstance(value, bool) and self.boolean and value is bound
+            return same if self.operator == "mustBe" else not same
         if self.operator in ("mustBeBetween", "mustNotBeBetween"):
             low, high = float(bound[0]), float(bound[1])
             inside = low <= value <= high
@@ -44,6 +66,8 @@ class Threshold:
             low, high = self.bound
             word = "between" if self.operator == "mustBeBetween" else "not between"
             return f"{word} {_num(low)}{unit} and {_num(high)}{unit}"
+        if self.boolean:
+            return f"{'=' if self.operator == 'mustBe' else '≠'} {str(self.bound).lower()}"
         symbol = {
             "mustBe": "=",
             "mustNotBe": "≠",
@@ -55,8 +79,29 @@ class Threshold:
         return f"{symbol} {_num(self.bound)}{unit}"
 
 
-def threshold(rule: dict[str, Any]) -> Threshold | str:
-    """The rule's one operator, or why there is none usable."""
+def threshold(rule: dict[str, Any], *, boolean: bool = False) -> Threshold | str:
+    """The rule's one operator and unit, or why there is none usable.
+
+    `boolean`: the rule's value may be a boolean (`sql` rules), compared with `mustBe` or `mustNotBe` only."""
+    percent = _percent(rule)
+    if isinstance(percent, str):
+        return percent
+    found = _operator(rule, boolean=boolean)
+    return found if isinstance(found, str) else Threshold(found.operator, found.bound, percent)
+
+
+def _percent(rule: dict[str, Any]) -> bool | str:
+    """Whether the rule counts in percent of all rows; ODCS knows `rows` (the default) and `percent`."""
+    unit = rule.get("unit", "rows")
+    if not isinstance(unit, str) or unit.strip().lower() not in _UNITS:
+        return f"`unit: {unit}` is neither `rows` nor `percent`"
+    percent = _UNITS[unit.strip().lower()] and rule_kind(rule) != "sql"  # a query returns the number it means
+    if percent and rule_metric(rule) == "rowCount":
+        return "`rowCount` counts rows; `unit: percent` would be a percentage of itself"
+    return percent
+
+
+def _operator(rule: dict[str, Any], *, boolean: bool) -> Threshold | str:
     present = [op for op in OPERATORS if op in rule]
     if not present:
         return "no operator (mustBe, mustBeLessThan, mustBeBetween...)"
@@ -65,15 +110,21 @@ def threshold(rule: dict[str, Any]) -> Threshold | str:
     op = present[0]
     bound = rule[op]
     if op in ("mustBeBetween", "mustNotBeBetween"):
-        if not (isinstance(bound, list) and len(bound) == 2 and all(_is_number(b) for b in bound)):
+        if not (isinstance(bound, list) and len(bound) == 2 and all(is_number(b) for b in bound)):
             return f"`{op}` needs two numbers"
         return Threshold(op, (min(bound), max(bound)))
-    if not _is_number(bound):
+    if isinstance(bound, bool) and boolean and op in ("mustBe", "mustNotBe"):
+        return Threshold(op, bound)
+    if not is_number(bound):
+        if isinstance(bound, bool):
+            return f"`{op}` needs a number, not {str(bound).lower()}" + (
+                "; a boolean is compared with `mustBe` or `mustNotBe` only" if boolean else ""
+            )
         return f"`{op}` needs a number, not {bound!r}"
     return Threshold(op, bound)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 

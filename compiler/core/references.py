@@ -54,6 +54,8 @@ def _model(model: Any) -> Iterator[Reference]:
     yield from _data(body.data.production, "spec", "data", "production")
     if body.monitoring is not None:
         yield from _data(body.monitoring.reference, "spec", "monitoring", "reference")
+        if body.monitoring.performance is not None:
+            yield from _data(body.monitoring.performance.data, "spec", "monitoring", "performance", "data")
     yield Reference("EvaluationSuite", body.evaluation.suite, ("spec", "evaluation", "suite"))
     for index, deployment in enumerate(body.deployments):
         yield Reference("Environment", deployment.environment, ("spec", "deployments", index, "environment"))
@@ -114,6 +116,11 @@ def column_references(spec: Spec) -> Iterator[ColumnReference]:
         named = [
             (check.sensitive_feature, ("spec", "fairness", i, "sensitiveFeature"))
             for i, check in enumerate(model.spec.fairness)
+        ]
+        named += [
+            (name, ("spec", "fairness", i, "intersectWith", j))
+            for i, check in enumerate(model.spec.fairness)
+            for j, name in enumerate(check.intersect_with)
         ]
         named += [(piece.feature, ("spec", "slices", i, "feature")) for i, piece in enumerate(model.spec.slices)]
     else:

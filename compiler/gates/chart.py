@@ -93,14 +93,24 @@ def drift_chart(report: GateReport, path: Path) -> None:
     features: list[dict[str, Any]] = report.details.get("features", [])
     figure, (ax,) = _figure(1, height_per_row=max(2.5, 0.4 * len(features) + 1.2))
     names = [str(f["feature"]) for f in features][::-1]
-    values = [float(f["statistic"]) for f in features][::-1]
-    colors = [FAIL if f["drift"] else PASS for f in features][::-1]
+    # A feature without a statistic (no current values) is drawn as an empty bar and labelled by its verdict.
+    values = [0.0 if f["statistic"] is None else float(f["statistic"]) for f in features][::-1]
+    colors = [FAIL if f["drift"] else (WARN if f["verdict"] == "not enough data" else PASS) for f in features][::-1]
+    texts = [
+        f" {f['verdict']}" if f["statistic"] is None or f["verdict"] == "not enough data" else f" {f['statistic']:.4g}"
+        for f in features
+    ][::-1]
     ax.barh(names, values, color=colors)
     for y, value in enumerate(values):
-        ax.text(value, y, f" {value:.4g}", va="center", fontsize="small", color=colors[y])
-    threshold = float(report.details.get("threshold", 0))
-    ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:g}")
-    label = features[0]["statisticName"] if features else "statistic"
-    ax.set_xlabel(label)
+        ax.text(value, y, texts[y], va="center", fontsize="small", color=colors[y])
+    judged_by = {(f["statisticName"], f["threshold"]) for f in features}
+    if len(judged_by) == 1:
+        (label, threshold), *_ = judged_by
+        ax.axvline(float(threshold), color="black", linestyle="--", label=f"threshold {float(threshold):g}")
+        ax.set_xlabel(label)
+    else:  # columns judged by different statistics: each bar gets its own threshold mark
+        marks = [float(f["threshold"]) for f in features][::-1]
+        ax.scatter(marks, range(len(marks)), marker="|", s=300, color="black", label="threshold of each column")
+        ax.set_xlabel("statistic of each column's method (see the report)")
     ax.legend(loc="lower right", fontsize="small")
     _save(figure, report, path)

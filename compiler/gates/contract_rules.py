@@ -9,14 +9,13 @@ rules. The table: its `quality` rules. The contract: `slaProperties`
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.core.contracts import QUALITY_OPERATORS as OPERATORS
-from compiler.core.quality import Threshold, rule_is_warning, threshold
+from compiler.core.quality import Threshold, is_number, rule_is_warning, rule_kind, rule_metric, threshold
 
-__all__ = ["OPERATORS", "Threshold", "rule_is_warning", "threshold"]
+__all__ = ["OPERATORS", "Threshold", "rule_is_warning", "rule_kind", "rule_metric", "threshold"]
 
 LIBRARY_METRICS = ("nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount")
 _ENUM_PROPERTIES = ("enum", "validValues", "allowedValues")
@@ -117,18 +116,6 @@ def _allowed_values(prop: dict[str, Any]) -> tuple[tuple[Any, ...] | None, str |
     return None, None
 
 
-def rule_kind(rule: dict[str, Any]) -> str:
-    declared = rule.get("type")
-    if isinstance(declared, str):
-        return declared
-    return "library" if ("metric" in rule or "rule" in rule) else "text"
-
-
-def rule_metric(rule: dict[str, Any]) -> str | None:
-    metric = rule.get("metric", rule.get("rule"))
-    return metric if isinstance(metric, str) else None
-
-
 def rule_label(rule: dict[str, Any], fallback: str) -> str:
     for key in ("name", "id"):
         if isinstance(rule.get(key), str):
@@ -151,7 +138,7 @@ def freshness_rules(data: Any, table: TableRules, single_table: bool) -> list[Fr
         columns = _elements(element, table, single_table) if element else _time_columns(table)
         if element and not columns:
             continue  # the SLA is about another table
-        if not _is_number(value) or unit not in _UNIT_SECONDS:
+        if not is_number(value) or unit not in _UNIT_SECONDS:
             out.append(f"{text}: cannot read the value and unit")
             continue
         if not columns:
@@ -182,10 +169,6 @@ def _time_columns(table: TableRules) -> list[str]:
         return stamps
     dates = [c.name for c in table.columns if c.logical_type == "date"]
     return dates if not stamps and len(dates) == 1 else []
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _list(value: Any) -> list[Any]:

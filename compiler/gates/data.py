@@ -14,8 +14,15 @@ Decisions:
   it is exactly the kind of contract violation the gate exists to report,
   and the report lists every other problem with it. Files that cannot be
   read, or hold no rows, are unusable input (exit 2).
-- Percent units are of all rows. Duplicates are rows that repeat an earlier
-  non-null value (or combination of values): `count - count distinct`.
+- Percent units are of all rows (nulls included). `unit: percent` on
+  `rowCount`, or a unit that is neither `rows` nor `percent`, cannot be judged
+  and fails the rule.
+- Duplicates (`unique`, `duplicateValues`) are rows that repeat an earlier
+  non-null value (or combination of values): `count - count distinct`, so a
+  value seen three times counts 2 (pandas' `duplicated()`); datacontract-cli
+  (Soda's `duplicate_count`) counts 1, the values that occur more than once.
+- `missingValues` always counts NULL as missing, with the values its
+  `arguments.missingValues` lists (as datacontract-cli does).
 - Quality rules with `severity: warning` (or info) warn; others fail.
 - `sql` rules run their query, fenced (see `sql_rules`); `text` and `custom`
   rules are listed as not checkable.
@@ -236,7 +243,7 @@ class Scan:
         for finish in self.finishers:
             finish(values)
         data_table.table_rules(self, {c.rules.name: c for c in found})
-        for judged in judge_all(self.sql_rules, self.source, self.table):
+        for judged in judge_all(self.sql_rules, self.source, self.table, like=self.con):
             self.report.add(judged)
         self.report.details["columns"] = data_table.column_profile(self, found, values)
         order = {c.name: i for i, c in enumerate(self.table.columns)}
@@ -449,7 +456,7 @@ class Scan:
     ) -> None:
         check_id, title, target, rule, threshold = item.check_id, item.title, item.target, item.rule, item.threshold
         metric = rules.rule_metric(rule)
-        percent = str(rule.get("unit", "rows")).lower() in ("percent", "%", "pct") and metric != "rowCount"
+        percent = threshold.percent
         value: float | int = 100.0 * count / self.rows if percent else count
         ok = threshold.holds(float(value))
         status: Status = "pass" if ok else ("warn" if rules.rule_is_warning(rule) else "fail")

@@ -36,8 +36,8 @@ def plan_rule(scan: Scan, column: ScannedColumn, position: int, rule: dict[str, 
         scan.report.add(not_checkable(check_id, title, name, kind, rule))
         return
     threshold = rules.threshold(rule)
-    if isinstance(threshold, str):
-        scan.report.add(check("CH705", check_id, title, "skipped", target=name, message=threshold))
+    if isinstance(threshold, str):  # a rule that cannot be judged fails closed
+        scan.report.add(check("CH705", check_id, title, "fail", target=name, message=f"cannot be judged: {threshold}"))
         return
     item = QualityRule(check_id, title, name, rule, threshold)
     if metric == "duplicateValues":
@@ -65,7 +65,7 @@ def rule_count(
     if metric == "missingValues":
         missing = as_list(arguments.get("missingValues"))
         texts = [sql_string(canonical(v)) for v in missing if v is not None]
-        parts = [f"{column.raw} IS NULL"] if (None in missing or not missing) else []
+        parts = [f"{column.raw} IS NULL"]  # NULL is missing whether or not the list names it
         if texts:
             parts.append(f"CAST({column.raw} AS VARCHAR) IN ({', '.join(texts)})")
         predicate = " OR ".join(parts)

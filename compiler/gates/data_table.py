@@ -45,8 +45,9 @@ def table_rules(scan: Scan, found: dict[str, ScannedColumn]) -> None:
             scan.report.add(not_checkable(check_id, title, scan.table.name, kind, rule))
             continue
         threshold = rules.threshold(rule)
-        if isinstance(threshold, str):
-            scan.report.add(check("CH705", check_id, title, "skipped", target=scan.table.name, message=threshold))
+        if isinstance(threshold, str):  # a rule that cannot be judged fails closed
+            message = f"cannot be judged: {threshold}"
+            scan.report.add(check("CH705", check_id, title, "fail", target=scan.table.name, message=message))
             continue
         if metric == "rowCount":
             scan.judge_rule(QualityRule(check_id, title, scan.table.name, rule, threshold), scan.rows)

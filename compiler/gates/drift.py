@@ -1,17 +1,24 @@
-"""`charter gate drift`: production traffic against the reference data, per monitored feature.
+"""`charter gate drift`: production traffic against the reference data, per watched column.
 
-Numbers get PSI, the two-sample KS statistic and a chi-squared test over the
-PSI bins; categories (strings, booleans) get PSI and chi-squared over their
-values, and the total variation distance. The model's `monitoring.drift`
-decides which one judges, against its threshold:
+The watched columns are the monitored features, the model's prediction
+column when `monitoring.drift.prediction` names one, and its label when both
+samples have it (`label: true`, the default). Numbers get PSI, KS (statistic
+and asymptotic p-value), Wasserstein, and chi-squared, Jensen-Shannon and
+Hellinger over the PSI bins; categories (strings, booleans) get PSI,
+chi-squared, total variation, Jensen-Shannon and Hellinger over their values.
+Each column is judged by its `perFeature` method and threshold, else the
+drift section's (see drift_verdict for which statistic each method reads).
 
-    psi    PSI > threshold                                   (numbers and categories)
-    ks     KS statistic > threshold for numbers; for categories, where KS
-           has no order to work with, the total variation distance, the same
-           "largest gap in probability" on the same 0..1 scale
-    chi2   p-value < threshold (the threshold is a significance level)
+A column compared over fewer than `minSampleSize` values on either side (rows
+where a missing value is a bin of its own; present values for KS and
+Wasserstein) gets the verdict "not enough data": a warning, never drift. A
+numeric column whose current values are all missing has drifted under every
+method. Chi-squared says when Cochran's rule fails (an expected count below 1,
+or more than 20% below 5): its p-value is then approximate.
 
-Drift on any feature fails the gate (exit 1), and the report says whether
+Drift on any column fails the gate (exit 1); with `driftShare`, the data set
+drifts (and the gate fails) when at least that share of the judged columns
+drifted, and a column's drift alone is a warning. The report says whether
 retraining should be dispatched (`retrainOnDrift`). See drift_stats for the
 binning.
 """
@@ -26,14 +33,15 @@ import duckdb
 import numpy as np
 
 from compiler.core import markdown
-from compiler.core.models.model import Model
+from compiler.core.models.model import Drift, Model
 from compiler.gates import contract_rules as rules
 from compiler.gates import drift_stats as stats
+from compiler.gates import drift_verdict as verdicts
 from compiler.gates.digests import input_digests
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, columns, connection, open_input, query, quote, require_columns
 from compiler.gates.project import ProjectSpecs, bare
-from compiler.gates.report import ICON, GateReport, check, show
+from compiler.gates.report import ICON, GateReport, Status, check, show
 
 MAX_CATEGORIES = 100_000
 _NUMERIC_LOGICAL = ("integer", "number", "date", "timestamp")
@@ -97,7 +105,8 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
             hint="add spec.monitoring.drift (method, threshold, features) to the model",
         )
     drift = monitoring.drift
-    features = list(drift.features) or list(model.spec.features)
+    features = list(dict.fromkeys([*(drift.features or model.spec.features), *filter(None, [drift.prediction])]))
+    label = model.spec.label if drift.label else None
     reference = open_input(
         options.reference,
         _server(project, model, options.reference_server, "reference"),
@@ -109,7 +118,8 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
     )
     report = GateReport(
         "drift",
-        f"model `{model_spec.name}` {model.spec.version} · {drift.method} threshold {show(drift.threshold)} · "
+        f"model `{model_spec.name}` {model.spec.version} · {drift.method} threshold "
+        f"{'per column' if drift.threshold is None else show(drift.threshold)} · "
         f"reference {reference.label} · current {current.label}",
         subject={
             "model": model_spec.name,
@@ -119,13 +129,12 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
             "retrainOnDrift": monitoring.retrain_on_drift,
         },
     )
-    logical = _logical_types(project, model_spec.name, features)
-    results = _measure(report, options, (reference, current), features, logical)
+    logical = _logical_types(project, model_spec.name, [*features, *filter(None, [label])])
+    results = _measure(report, options, (reference, current), (features, label), logical)
+    judged_by = verdicts.rules(drift, [r["feature"] for r in results])
     for result in results:
-        _decide(result, drift.method, drift.threshold)
-    _record(
-        report, results, retrain_on_drift=monitoring.retrain_on_drift, method=drift.method, threshold=drift.threshold
-    )
+        verdicts.decide(result, judged_by[result["feature"]], drift.min_sample_size)
+    _record(report, results, retrain_on_drift=monitoring.retrain_on_drift, drift=drift)
     return report
 
 
@@ -144,11 +153,14 @@ def _measure(
     report: GateReport,
     options: DriftOptions,
     inputs: tuple[Source, Source],
-    features: list[str],
+    watched: tuple[list[str], str | None],
     logical: dict[str, str | None],
 ) -> list[dict[str, Any]]:
-    """One result per feature, its statistic computed inside DuckDB; the inputs' row counts on the report."""
+    """One result per watched column, its statistics computed inside DuckDB; the inputs' row counts on the report.
+
+    `watched`: the columns both inputs must have, and the label, watched when both have it."""
     reference, current = inputs
+    features, label = watched
     results: list[dict[str, Any]] = []
     with connection(options.memory_limit, options.threads, inputs) as con:
         ref_columns = columns(con, reference)
@@ -161,7 +173,9 @@ def _measure(
             | input_digests(source)
             for role, source in (("reference", reference), ("current", current))
         ]
-        for name in features:
+        both = label is not None and bare(label) in ref_columns and bare(label) in cur_columns
+        judged = [*features, *([label] if both and label is not None and label not in features else [])]
+        for name in judged:
             column = bare(name)
             if _is_numeric(logical.get(name), ref_columns[column]):
                 types = (ref_columns[column], cur_columns[column])
@@ -170,40 +184,64 @@ def _measure(
                 )
             else:
                 result = _categorical(con, reference, current, column)
-            result.update({"feature": name, "column": column, "logicalType": logical.get(name)})
+            role = "label" if name == label else "feature"
+            result.update({"feature": name, "column": column, "logicalType": logical.get(name), "role": role})
             results.append(result)
     return results
 
 
-def _record(
-    report: GateReport, results: list[dict[str, Any]], *, retrain_on_drift: bool, method: str, threshold: float
-) -> None:
+def _record(report: GateReport, results: list[dict[str, Any]], *, retrain_on_drift: bool, drift: Drift) -> None:
     drifted = [r["feature"] for r in results if r["drift"]]
+    unjudged = [r["feature"] for r in results if r["verdict"] == verdicts.NOT_ENOUGH]
+    whole = verdicts.dataset(results, drift.drift_share)
     for r in results:
+        status: Status = "warn" if r["verdict"] == verdicts.NOT_ENOUGH else ("pass" if not r["drift"] else "fail")
+        if status == "fail" and drift.drift_share is not None:
+            status = "warn"  # the data set's share decides
         report.add(
             check(
                 "CH740",
                 f"drift.{r['feature']}",
                 f"`{r['feature']}` ({r['kind']})",
-                "fail" if r["drift"] else "pass",
+                status,
                 target=r["feature"],
                 value=r["statistic"],
                 expected=r["rule"],
                 message=r["explanation"],
             )
         )
-    retrain = bool(drifted) and retrain_on_drift
+    if drift.drift_share is not None:
+        share, bound = whole["driftShare"], drift.drift_share
+        report.add(
+            check(
+                "CH740",
+                "drift.dataset",
+                "data set (share of drifted columns)",
+                "fail" if whole["datasetDrift"] else "pass",
+                value=round(share, 6),
+                expected=f"< {show(bound)}",
+                message=f"{len(drifted)} of {len(results) - len(unjudged)} judged column(s) drifted",
+            )
+        )
+    retrain = whole["datasetDrift"] and retrain_on_drift
     report.details.update(
         {
-            "drift": bool(drifted),
+            "drift": whole["datasetDrift"],
             "driftedFeatures": drifted,
+            "notEnoughData": unjudged,
             "retrain": retrain,
-            "method": method,
-            "threshold": threshold,
+            "method": drift.method,
+            "threshold": drift.threshold,
+            **whole,
             "features": results,
         }
     )
-    report.sections.extend(_markdown(results, drifted, retrain, retrain_on_drift))
+    report.sections.extend(_markdown(results, whole, retrain, retrain_on_drift))
+    if unjudged:
+        report.sections.append(
+            f"**Not enough data to judge {len(unjudged)} feature(s): {markdown.text(', '.join(unjudged))}** "
+            "(see each feature's row counts); they are neither drift nor stable.\n"
+        )
 
 
 def _rows(con: duckdb.DuckDBPyConnection, source: Source) -> int:
@@ -273,15 +311,14 @@ def _numeric(
     if ref.size == 0:
         raise UnusableInput(f"{reference.label}: column `{column}` has no values to compare with")
     binned = stats.numeric_bins(ref, cur, ref_nulls, cur_nulls, bins)
-    chi2, dof, p_value = stats.chi2_homogeneity(binned.reference, binned.current)
+    ks = stats.ks_statistic(ref, cur) if cur.size else None
     return {
         "kind": "numeric",
-        "psi": stats.psi(binned.reference, binned.current),
-        "ks": stats.ks_statistic(ref, cur) if cur.size else None,
-        "chi2": chi2,
-        "chi2Dof": dof,
-        "chi2PValue": p_value,
-        "totalVariation": stats.total_variation(binned.reference, binned.current),
+        **verdicts.distances(binned.reference, binned.current),
+        "ks": ks,
+        "ksPValue": None if ks is None else stats.ks_p_value(ks, ref.size, cur.size),
+        "wasserstein": stats.wasserstein_normed(ref, cur) if cur.size else None,
+        "sizes": {"rows": [int(ref.size) + ref_nulls, int(cur.size) + cur_nulls], "values": [ref.size, cur.size]},
         "reference": _profile(ref, ref_nulls),
         "current": _profile(cur, cur_nulls),
         "bins": _bins(binned.labels, binned.reference, binned.current),
@@ -328,16 +365,16 @@ def _categorical(con: duckdb.DuckDBPyConnection, reference: Source, current: Sou
     ref_counts = np.asarray([ref.get(k, 0) for k in keys_all], dtype=np.int64)
     cur_counts = np.asarray([cur.get(k, 0) for k in keys_all], dtype=np.int64)
     labels = ["(missing)" if k is None else k for k in keys_all]
-    chi2, dof, p_value = stats.chi2_homogeneity(ref_counts, cur_counts)
     new = [k for k in keys if k not in ref]
+    rows = [int(ref_counts.sum()), int(cur_counts.sum())]
+    present = [rows[0] - ref.get(None, 0), rows[1] - cur.get(None, 0)]
     return {
         "kind": "categorical",
-        "psi": stats.psi(ref_counts, cur_counts),
+        **verdicts.distances(ref_counts, cur_counts),
         "ks": None,
-        "chi2": chi2,
-        "chi2Dof": dof,
-        "chi2PValue": p_value,
-        "totalVariation": stats.total_variation(ref_counts, cur_counts),
+        "ksPValue": None,
+        "wasserstein": None,
+        "sizes": {"rows": rows, "values": present},
         "newCategories": new[:50],
         "bins": _bins(labels, ref_counts, cur_counts),
     }
@@ -354,67 +391,50 @@ def _bins(labels: list[str], ref: np.ndarray[Any, Any], cur: np.ndarray[Any, Any
     return rows
 
 
-def _decide(result: dict[str, Any], method: str, threshold: float) -> None:
-    if method == "chi2":
-        value = float(result["chi2PValue"])
-        result.update(
-            statistic=value,
-            statisticName="chi2 p-value",
-            drift=value < threshold,
-            rule=f"p ≥ {show(threshold)}",
-        )
-    elif method == "ks":
-        name = "ks" if result["kind"] == "numeric" else "totalVariation"
-        value = float(result[name])
-        result.update(
-            statistic=value,
-            statisticName="KS statistic" if name == "ks" else "total variation (KS for categories)",
-            drift=value > threshold,
-            rule=f"≤ {show(threshold)}",
-        )
-    else:
-        value = float(result["psi"])
-        result.update(statistic=value, statisticName="PSI", drift=value > threshold, rule=f"≤ {show(threshold)}")
-    verb = "drifted" if result["drift"] else "stable"
-    result["explanation"] = f"{verb}: {result['statisticName']} {show(value)}"
-
-
-def _markdown(results: list[dict[str, Any]], drifted: list[str], retrain: bool, retrain_on_drift: bool) -> list[str]:
+def _markdown(results: list[dict[str, Any]], whole: dict[str, Any], retrain: bool, retrain_on_drift: bool) -> list[str]:
+    """A table of every watched column, then the largest shifts of those that drifted. Category names appear only
+    as bins of the drifted columns."""
     lines = [
-        "### Features",
+        "### Watched columns",
         "",
-        "| | Feature | Kind | PSI | KS | χ² p-value | Total variation | Judged by |",
+        "| | Column | Kind | Rows (ref. / current) | Judged by | Value | Rule | Verdict |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
+        icon = ICON["fail" if r["drift"] else ("warn" if r["verdict"] == verdicts.NOT_ENOUGH else "pass")]
+        ref_rows, cur_rows = r["sizes"]["rows"]
+        role = "" if r.get("role", "feature") == "feature" else f" ({r['role']})"
         lines.append(
-            f"| {ICON['fail' if r['drift'] else 'pass']} | {markdown.code(r['feature'])} | {r['kind']} | "
-            f"{_cell(r['psi'])} | "
-            f"{_cell(r['ks'])} | {_cell(r['chi2PValue'])} | {_cell(r['totalVariation'])} | "
-            f"{r['statisticName']} {r['rule']} |"
+            f"| {icon} | {markdown.code(r['feature'])}{role} | {r['kind']} | {ref_rows:,} / {cur_rows:,} | "
+            f"{r['statisticName']} | {_cell(r['statistic'])} | {r['rule']} | {r['verdict']} |"
         )
     lines.append("")
-    if drifted:
+    drifted = [r for r in results if r["drift"]]
+    names = markdown.text(", ".join(r["feature"] for r in drifted))
+    share = whole["driftShareThreshold"]
+    if share is not None:
+        lines += [
+            f"Drift share: {whole['driftShare']:.0%} of the judged columns drifted (the data set drifts at "
+            f"{share:.0%}).",
+            "",
+        ]
+    if whole["datasetDrift"]:
         action = (
             "retraining is dispatched (`retrainOnDrift: true`)"
             if retrain
             else "retraining is not automatic (`retrainOnDrift: false`)"
         )
-        lines += [f"**Drift in {len(drifted)} feature(s): {markdown.text(', '.join(drifted))}**: {action}.", ""]
-        for r in results:
-            if not r["drift"]:
-                continue
-            top = sorted(r["bins"], key=lambda b: -abs(float(b["current"]) - float(b["reference"])))[:5]
-            lines += [
-                f"Largest shifts in {markdown.code(r['feature'])}:",
-                "",
-                "| Bin | Reference | Current |",
-                "| --- | --- | --- |",
-            ]
-            lines += [f"| {markdown.text(b['bin'])} | {b['reference']:.2%} | {b['current']:.2%} |" for b in top]
-            lines.append("")
+        lines += [f"**Drift in {len(drifted)} feature(s): {names}**: {action}.", ""]
+    elif drifted:
+        lines += [f"Drift in {len(drifted)} column(s), {names}, below the data set's drift share: no retraining.", ""]
     else:
         lines += ["No feature drifted" + ("." if not retrain_on_drift else "; no retraining needed."), ""]
+    for r in drifted:
+        top = sorted(r["bins"], key=lambda b: -abs(float(b["current"]) - float(b["reference"])))[:5]
+        lines += [f"Largest shifts in {markdown.code(r['feature'])}:", "", "| Bin | Reference | Current |"]
+        lines += ["| --- | --- | --- |"]
+        lines += [f"| {markdown.text(b['bin'])} | {b['reference']:.2%} | {b['current']:.2%} |" for b in top]
+        lines.append("")
     return lines
 
 

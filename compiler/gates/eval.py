@@ -4,7 +4,8 @@ The predictions file (Parquet or CSV) holds one row per held-out example:
 
     y_true                 the observed label (or value, for regression)
     y_pred                 the predicted label (binary, multiclass, generation)
-    y_score                binary: the score or probability of the positive class
+    y_score                binary: the score or probability of the positive class; ranking: the score
+    query_id               ranking: the query a row's document answers (`y_true` is its graded relevance)
     y_prob_<class>         multiclass: the probability of each class
     prediction             regression: the predicted value (`y_pred` works too)
     <sensitive features>   every column the suite's fairness checks group by
@@ -31,6 +32,7 @@ Decisions:
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
@@ -38,9 +40,9 @@ import numpy as np
 
 from compiler.core import markdown
 from compiler.core.metrics import TASKS, gate_metrics
-from compiler.core.models.suite import EvaluationSuite, MetricBound, Slice
+from compiler.core.models.suite import EvaluationSuite, FairnessCheck, MetricBound, Slice
 from compiler.gates import contract_rules as rules
-from compiler.gates import scoring
+from compiler.gates import eval_confidence, eval_window, scoring
 from compiler.gates.digests import input_digests
 from compiler.gates.errors import UnusableInput
 from compiler.gates.eval_load import EvalOptions, Feature, Loaded, Loader
@@ -77,9 +79,12 @@ def _server(project: ProjectSpecs, suite_name: str, options: EvalOptions) -> tup
 def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
     model_spec, model = project.model(options.model)
     suite_spec, suite = project.suite_of(options.model)
-    source = open_input(
-        options.predictions, _server(project, suite_spec.name, options), "predictions", reach=project.reach
-    )
+    watched = eval_window.performance(model_spec.name, model) if options.production else None
+    if watched is None:
+        server = _server(project, suite_spec.name, options)
+    else:
+        server = None if options.predictions else eval_window.server(project, watched, options.server)
+    source = open_input(options.predictions, server, "predictions", reach=project.reach)
     task = model.spec.task
     report = GateReport(
         "eval",
@@ -89,6 +94,11 @@ def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
     supported = SUPPORTED.get(task, frozenset())
     wanted: list[str] = [bound.metric for bound in suite.spec.metrics]
     with connection(options.memory_limit, options.threads, (source,)) as con:
+        if watched is not None:
+            now = options.now or datetime.datetime.now(datetime.UTC)
+            source, described = eval_window.restrict(con, source, watched, now)
+            report.subject["production"] = described
+            report.headline += f" · production {described['from'][:10]} to {described['to'][:10]}"
         loaded = Loader(con, source, model, suite, options).load(set(wanted) & supported)
         digests = input_digests(source)  # while a table's session is open
     report.inputs.append(
@@ -110,7 +120,7 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
     body = suite.spec
     slices = {piece.name: piece for piece in body.slices}
     if loaded.data is not None:
-        names = sorted({b.metric for b in body.metrics if b.metric in supported})
+        names = sorted({b.key for b in body.metrics if b.metric in supported})
         overall = loaded.data.grouped(np.zeros(loaded.rows, dtype=np.int32), 1, names)
         loaded.overall = {name: values[0] for name, values in overall.items()}
     metrics_out: list[dict[str, Any]] = []
@@ -118,7 +128,7 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
         judged_bound = _judge_bound(report, loaded, (index, bound), slices, supported)
         if judged_bound is not None:
             metrics_out.append(judged_bound)
-    unsliced: list[str] = sorted({b.metric for b in body.metrics if b.slice is None and b.metric in supported})
+    unsliced: list[str] = sorted({b.key for b in body.metrics if b.slice is None and b.metric in supported})
     fairness_out = _fairness(report, loaded, suite, unsliced)
     report.details.update(
         {
@@ -154,7 +164,7 @@ def _judge_bound(
 ) -> dict[str, Any] | None:
     """One performance bound (the suite's `index`th) as a check, CH720; what the report's `metrics` shows of it."""
     index, bound = numbered
-    label = bound.metric + (f" on slice {bound.slice}" if bound.slice else "")
+    label = bound.key + (f" on slice {bound.slice}" if bound.slice else "")
     check_id = f"metrics[{index}].{bound.metric}" + (f"@{bound.slice}" if bound.slice else "")
     expected = _bounds_text(bound.min, bound.max)
     if bound.metric not in supported:
@@ -172,7 +182,7 @@ def _judge_bound(
             raise UnusableInput(f"slice {piece.name}: column `{bare(piece.feature)}` is not in the predictions")
         mask = _slice_mask(feature, piece.values)
         subset_rows = int(mask.sum())
-    value = _metric(loaded, bound.metric, mask)
+    value = _metric(loaded, bound.key, mask)
     status, message = _against(value, bound.min, bound.max)
     if subset_rows == 0:
         status, message = "no-verdict", f"slice {bound.slice} has no rows"
@@ -193,10 +203,6 @@ def _judge_bound(
 def _metric(loaded: Loaded, name: str, mask: scoring.Bools | None) -> float | None:
     if mask is None and name in loaded.overall:
         return loaded.overall[name]
-    if loaded.task == "generation":
-        assert loaded.exact is not None
-        exact = loaded.exact if mask is None else loaded.exact[mask]
-        return float(exact.mean()) if exact.size else None
     data = loaded.data
     assert data is not None
     if mask is not None:
@@ -239,7 +245,7 @@ def _groups(loaded: Loaded, feature: Feature) -> scoring.GroupRates | None:
 
 def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metrics: list[str]) -> dict[str, Any]:
     body = suite.spec
-    sensitive = list(dict.fromkeys([c.sensitive_feature for c in body.fairness]))
+    sensitive = list(dict.fromkeys([c.group_key for c in body.fairness]))
     sensitive += [name for name in loaded.features if name not in sensitive and name not in _slice_features(suite)]
     out: dict[str, Any] = {}
     for name in sensitive:
@@ -254,47 +260,81 @@ def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metric
             for label, n in zip(groups.labels, groups.count.tolist(), strict=True)
             if n < body.min_group_size
         ]
-        rows = _group_rows(loaded, feature, groups, metrics)
-        checks = []
-        for index, check in enumerate(body.fairness):
-            if check.sensitive_feature != name:
-                continue
-            value = scoring.fairness_value(check.metric, groups)
-            status, message = _against(value, check.min, check.max)
-            if value is None:
-                message = "undefined: " + _undefined_reason(check.metric, groups)
-            if small:
-                status = "no-verdict"
-                shown = ", ".join(f"{label} ({n:,})" for label, n in small)
-                message = f"no verdict: group(s) below minGroupSize {body.min_group_size}: {shown}"
-            report.add(
-                judged(
-                    "CH721",
-                    f"fairness[{index}].{check.metric}@{name}",
-                    f"{check.metric} by {name}",
-                    status,
-                    target=name,
-                    value=value,
-                    expected=_bounds_text(check.min, check.max),
-                    message=message,
-                    details={
-                        "rates": {
-                            rate: dict(zip(groups.labels, groups.rate(rate), strict=True))
-                            for rate in scoring.FAIRNESS_RATES[check.metric]
-                        }
-                    },
-                )
-            )
-            checks.append(
-                {"metric": check.metric, "value": value, "min": check.min, "max": check.max, "status": status}
-            )
+        checks = [
+            _fairness_check(report, loaded, suite, (index, check), (feature, groups, small))
+            for index, check in enumerate(body.fairness)
+            if check.group_key == name
+        ]
         out[name] = {
             "column": feature.column,
-            "groups": rows,
+            "groups": _group_rows(loaded, feature, groups, metrics),
             "smallGroups": [label for label, _ in small],
             "checks": checks,
         }
     return out
+
+
+def _fairness_check(
+    report: GateReport,
+    loaded: Loaded,
+    suite: EvaluationSuite,
+    numbered: tuple[int, FairnessCheck],
+    grouped: tuple[Feature, scoring.GroupRates, list[tuple[str, int]]],
+) -> dict[str, Any]:
+    """One fairness bound (the suite's `index`th) on its groups, as a check (CH721); what the report shows of it."""
+    body = suite.spec
+    index, check = numbered
+    feature, groups, small = grouped
+    value = scoring.fairness_value(check.metric, groups)
+    status, message = _against(value, check.min, check.max)
+    found = _interval(loaded, feature, check.metric, body.confidence)
+    decided = found and eval_confidence.verdict(value, (check.min, check.max), found, _confidence_level(body))
+    if decided:
+        status, message = decided
+    if value is None:
+        message = "undefined: " + _undefined_reason(check.metric, groups)
+    if small:
+        status = "no-verdict"
+        shown = ", ".join(f"{label} ({n:,})" for label, n in small)
+        message = f"no verdict: group(s) below minGroupSize {body.min_group_size}: {shown}"
+    name = check.group_key
+    rates = {
+        rate: dict(zip(groups.labels, groups.rate(rate), strict=True)) for rate in scoring.FAIRNESS_RATES[check.metric]
+    }
+    interval = {"interval": list(found), "level": _confidence_level(body)} if found else {}
+    report.add(
+        judged(
+            "CH721",
+            f"fairness[{index}].{check.metric}@{name}",
+            f"{check.metric} by {name}",
+            status,
+            target=name,
+            value=value,
+            expected=_bounds_text(check.min, check.max),
+            message=message,
+            details={**interval, "rates": rates},
+        )
+    )
+    shown_interval = {"interval": list(found)} if found else {}
+    return {
+        "metric": check.metric,
+        "value": value,
+        "min": check.min,
+        "max": check.max,
+        "status": status,
+        **shown_interval,
+    }
+
+
+def _interval(loaded: Loaded, feature: Feature, metric: str, confidence: Any) -> tuple[float, float] | None:
+    if confidence is None:
+        return None
+    return eval_confidence.interval(metric, loaded.data, feature.codes, feature.labels, loaded.favourable, confidence)
+
+
+def _confidence_level(body: Any) -> float:
+    """The confidence level of the suite, 0 without one."""
+    return float(body.confidence.level) if body.confidence is not None else 0.0
 
 
 def _slice_features(suite: EvaluationSuite) -> set[str]:
@@ -368,10 +408,12 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
     lines.append("")
     for name, block in report.details["fairness"].items():
         lines += [f"### Groups of {markdown.code(name)}", ""]
+        level = suite.spec.confidence.level if suite.spec.confidence is not None else None
         for check in block["checks"]:
+            shown = f"; {level:.0%} interval [{', '.join(_cell(v) for v in check['interval'])}]" if level else ""
             lines.append(
                 f"- {ICON[check['status']]} **{check['metric']}** = {_cell(check['value'])} "
-                f"(bound {_bounds_text(check['min'], check['max'])})"
+                f"(bound {_bounds_text(check['min'], check['max'])}{shown if 'interval' in check else ''})"
             )
         if block["smallGroups"]:
             small = markdown.text(", ".join(block["smallGroups"]))
@@ -381,7 +423,7 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
         if not groups:
             continue
         keys = [k for k in groups[0] if k not in ("group", "metrics")]
-        metric_names = list(groups[0].get("metrics", {}))
+        metric_names = [m for m in groups[0].get("metrics", {}) if _camel(m) not in keys]  # accuracy is both
         header = ["Group", *keys, *metric_names]
         lines += ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
         for row in groups:

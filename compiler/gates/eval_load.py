@@ -3,6 +3,7 @@ against what the suite's metrics need, labels and groups encoded for numpy. Judg
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,7 @@ import numpy as np
 
 from compiler.core.models.model import Model
 from compiler.core.models.suite import EvaluationSuite
-from compiler.gates import scoring
+from compiler.gates import eval_groups, generation, ranking, scoring
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import Source, canonical, columns, query, quote
 from compiler.gates.project import bare
@@ -33,6 +34,9 @@ class EvalOptions:
     threshold: float = 0.5
     memory_limit: str | None = None
     threads: int | None = None
+    production: bool = False
+    """Judge labelled production predictions in the window `monitoring.performance` gives (eval_window)."""
+    now: datetime.datetime | None = None
 
 
 @dataclass
@@ -50,12 +54,11 @@ class Feature:
 class Loaded:
     task: str
     rows: int
-    data: scoring.Binary | scoring.Multiclass | scoring.Regression | None
+    data: scoring.Binary | scoring.Multiclass | scoring.Regression | ranking.Ranking | generation.Generation | None
     features: dict[str, Feature] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)
     positive: str | None = None
     favourable: int | None = None
-    exact: scoring.Bools | None = None
     overall: dict[str, float | None] = field(default_factory=dict)
     """Every unsliced metric, computed together (one sort serves AUC and average precision)."""
     notes: list[str] = field(default_factory=list)
@@ -103,6 +106,9 @@ class Loader:
             needed[pred_column] = "predicted values"
         elif task == "generation":
             needed["y_pred"] = "generated outputs"
+        elif task == "ranking":
+            needed.update({"y_score": "ranking scores", ranking.QUERY: "the query each row answers"})
+            score_column = "y_score"
         else:
             raise UnusableInput(f"charter gate eval does not evaluate `{task}` models yet")
         _require(available, needed, self.source)
@@ -115,6 +121,10 @@ class Loader:
         self.plan_features(available, feature_columns)
         if task == "regression":
             loaded.data = self.regression(available, pred_column)
+        elif task == "ranking":
+            loaded.data = ranking.load(self, available)
+        elif task == "generation":
+            loaded.data = generation.load(self, available)
         else:
             label_columns = ["y_true"] + (["y_pred"] if "y_pred" in needed else [])
             labels = self.label_dictionary(available, label_columns)
@@ -122,10 +132,8 @@ class Loader:
                 loaded.data = self.binary(
                     available, labels, loaded, metrics, score_column=score_column, derive_pred=derive_pred
                 )
-            elif task == "multiclass-classification":
-                loaded.data = self.multiclass(available, labels, prob_columns, loaded, metrics)
             else:
-                loaded.exact = self.exact(available, labels)
+                loaded.data = self.multiclass(available, labels, prob_columns, loaded, metrics)
         loaded.features = self.features(feature_columns)
         return loaded
 
@@ -156,9 +164,10 @@ class Loader:
         """Feature name (as the spec writes it) -> file column."""
         out: dict[str, str] = {}
         for check in self.suite.spec.fairness:
-            column = _column_for(available, check.sensitive_feature)
-            out[check.sensitive_feature] = column
-            needed.setdefault(column, f"fairness check {check.metric}")
+            for name in (check.sensitive_feature, *check.intersect_with):
+                column = _column_for(available, name)
+                out[name] = column
+                needed.setdefault(column, f"fairness check {check.metric}")
         for piece in self.suite.spec.slices:
             column = _column_for(available, piece.feature)
             bounded = any(bound.slice == piece.name for bound in self.suite.spec.metrics)
@@ -243,7 +252,7 @@ class Loader:
         every = {**parts, **{f"feature:{column}": expr for column, expr in self.feature_parts.items()}}
         sql = f"SELECT {', '.join(f'{expr} AS {quote(alias)}' for alias, expr in every.items())} FROM {self.relation}"
         result = query(self.con, sql, self.source, self.params or None).fetchnumpy()
-        self.arrays = {alias: np.asarray(result[alias]) for alias in every}
+        self.arrays = {alias: _unmasked(result[alias]) for alias in every}
         return self.arrays
 
     def code_expression(self, expression: str, values: list[Any], type_name: str) -> str:
@@ -359,8 +368,7 @@ class Loader:
         prob = None
         if needs_prob:
             prob = np.column_stack([arrays[f"p{i}"].astype(np.float64) for i in range(len(classes))])
-            if not np.all(np.isfinite(prob)):
-                raise UnusableInput(f"{self.source.label}: y_prob_* columns hold nulls or non-finite values")
+            self.finite_probabilities(prob, classes, prob_columns)
             if prob.min() < 0 or prob.max() > 1:
                 raise UnusableInput(f"{self.source.label}: y_prob_* values must lie in [0, 1]")
         favourable = self.suite.spec.positive_label
@@ -374,6 +382,16 @@ class Loader:
             )
         return scoring.Multiclass(y, pred, len(classes), prob)
 
+    def finite_probabilities(self, prob: scoring.Floats, classes: list[str], prob_columns: dict[str, str]) -> None:
+        """Refuse a NULL or non-finite probability, as scikit-learn does, naming the first column that holds one."""
+        bad = ~np.isfinite(prob)
+        for index in np.flatnonzero(bad.any(axis=0)):
+            raise UnusableInput(
+                f"{self.source.label}: column `{prob_columns[classes[index]]}` has {int(bad[:, index].sum()):,} "
+                f"null or non-finite value(s) in {prob.shape[0]:,} rows",
+                hint="every evaluated row needs a probability for every class",
+            )
+
     def regression(self, available: dict[str, str], pred_column: str) -> scoring.Regression:
         for column in ("y_true", pred_column):
             if not _numeric(available[column]):
@@ -386,18 +404,20 @@ class Loader:
             raise UnusableInput(f"{self.source.label}: y_true or {pred_column} hold non-finite values")
         return scoring.Regression(y, p)
 
-    def exact(self, available: dict[str, str], dictionary: tuple[list[Any], dict[str, str]]) -> scoring.Bools:
-        values, expressions = dictionary
-        parts = {
-            name: self.code_expression(expression, values, self.list_type(available, expression, name))
-            for name, expression in expressions.items()
-        }
-        arrays = self.fetch(parts)
-        return np.asarray(arrays["y_true"] == arrays["y_pred"], dtype=np.bool_)
-
     def plan_features(self, available: dict[str, str], features: dict[str, str]) -> None:
+        bins = eval_groups.declared_bins(self.suite, features)
+        judged = {features[n]: n for c in self.suite.spec.fairness for n in (c.sensitive_feature, *c.intersect_with)}
         for column in dict.fromkeys(features.values()):
+            edges = bins.get(column)
+            if edges is not None:
+                self.dictionaries[column] = list(eval_groups.labels(edges))
+                self.feature_parts[column] = eval_groups.expression(
+                    quote(column), edges, available[column], self.source, column
+                )
+                continue
             values = self.distinct(quote(column), column, MAX_GROUPS)
+            if column in judged:
+                eval_groups.refuse_continuous(self.source, column, available[column], len(values), judged[column])
             self.dictionaries[column] = values
             self.feature_parts[column] = self.code_expression(quote(column), values, available[column])
 
@@ -412,7 +432,21 @@ class Loader:
                 labels.append(MISSING)
                 values = [*values, None]
             out[name] = Feature(name, column, codes - 1, labels, values)
+        for check in self.suite.spec.fairness:  # intersectional groups: one per combination present
+            parts = [out[n] for n in (check.sensitive_feature, *check.intersect_with)]
+            if check.intersect_with and check.group_key not in out:
+                codes, labels = eval_groups.cross([(p.codes, p.labels) for p in parts])
+                columns = ", ".join(p.column for p in parts)
+                out[check.group_key] = Feature(check.group_key, columns, codes, labels, list(labels))
         return out
+
+
+def _unmasked(values: Any) -> np.ndarray[Any, Any]:
+    """DuckDB's column as a plain array. A NULL number becomes NaN, which every path refuses: `np.asarray` of the
+    masked array DuckDB returns would read it as 0.0, and a NULL probability would be judged as zero."""
+    if isinstance(values, np.ma.MaskedArray) and np.ma.is_masked(values) and values.dtype.kind == "f":
+        return np.asarray(values.filled(np.nan))
+    return np.asarray(values)
 
 
 def _column_for(available: dict[str, str], reference: str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -198,12 +199,36 @@ def list_files(filesystem: Any, location: Location) -> list[str]:
         name = entry.path.rsplit("/", 1)[-1]
         if entry.type != fs.FileType.File or not entry.size or name.startswith(("_", ".")):
             continue
-        if location.pattern is not None and not fnmatch.fnmatchcase(entry.path, location.pattern):
+        if location.pattern is not None and not glob_match(entry.path, location.pattern):
             continue
         files.append(entry.path)
         if len(files) > _MAX_FILES:
             raise UnusableInput(f"{location.display}: more than {_MAX_FILES:,} files; narrow the location")
     return sorted(files)
+
+
+def glob_match(path: str, pattern: str) -> bool:
+    """A glob as DuckDB reads one: `*` and `?` stay within one folder, `**` crosses any number of them.
+
+    (fnmatch lets `*` cross `/`, so `data/*.csv` also took `data/invalid/x.csv`.)"""
+    return re.fullmatch(_glob_regex(pattern), path) is not None
+
+
+def _glob_regex(pattern: str) -> str:
+    parts = re.split(r"(\*\*/?|\*|\?|\[[^\]]*\])", pattern)
+    out = []
+    for part in parts:
+        if part.startswith("**"):
+            out.append("(?:.*/)?" if part.endswith("/") else ".*")
+        elif part == "*":
+            out.append("[^/]*")
+        elif part == "?":
+            out.append("[^/]")
+        elif part.startswith("[") and part.endswith("]") and len(part) > 2:
+            out.append(fnmatch.translate(part)[4:-3])  # fnmatch's own translation of one character class
+        else:
+            out.append(re.escape(part))
+    return "".join(out)
 
 
 def file_format(declared: str | None, files: list[str], display: str) -> str:

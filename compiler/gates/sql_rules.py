@@ -17,6 +17,7 @@ A rule that is refused, or errors, fails (closed) with a finding naming it.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ import duckdb
 from compiler.gates import contract_rules as rules
 from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source, quote
+from compiler.gates.io import Source, quote, sql_string
 from compiler.gates.report import Check, Status, check
 
 RULE_TIMEOUT_SECONDS = 60.0
@@ -48,12 +49,17 @@ class Refused(Exception):
     """The query could escape its table: it is not run."""
 
 
-def judge_all(pending: list[SqlRule], source: Source, table: rules.TableRules) -> list[Check]:
-    """Run every pending rule against the source; one check per rule."""
+def judge_all(
+    pending: list[SqlRule], source: Source, table: rules.TableRules, like: duckdb.DuckDBPyConnection | None = None
+) -> list[Check]:
+    """Run every pending rule against the source; one check per rule.
+
+    `like`: the gate's own connection, whose memory limit, threads and spill directory the rules' DuckDB takes,
+    so that `--memory-limit` bounds the rules as it bounds the scan."""
     if not pending:
         return []
     names = {n for n in (table.name, table.physical_name) if n}
-    runner = _runner(source, table)
+    runner = _runner(source, table, _limits(like))
     try:
         return [_judge(item, names, runner, source) for item in pending]
     finally:
@@ -62,31 +68,25 @@ def judge_all(pending: list[SqlRule], source: Source, table: rules.TableRules) -
 
 def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> Check:
     query = item.rule.get("query")
-    threshold = rules.threshold(item.rule)
+    threshold = rules.threshold(item.rule, boolean=True)
     if not isinstance(query, str) or not query.strip():
-        return check(
-            "CH706", item.check_id, item.title, "fail", target=item.target, message="a `sql` rule needs a `query`"
-        )
-    if isinstance(threshold, str):
-        return check("CH706", item.check_id, item.title, "skipped", target=item.target, message=threshold)
+        return _failed(item, "needs a `query`")
+    if isinstance(threshold, str):  # a rule that cannot be judged fails closed, as a refused one does
+        return _failed(item, f"cannot be judged: {threshold}")
     sql = _substitute(query, runner.table_sql, item.column)
     try:
         check_query(sql, names | runner.tables, runner.dialect)
-        value = runner.scalar(sql)
+        value = _result(runner.scalar(sql), threshold)
     except Refused as refused:
         return _failed(item, f"refused, not run: {refused}")
     except UnusableInput as error:
         return _failed(item, f"cannot be evaluated: {error.message}", error.code or "CH706")
-    if value is None or isinstance(value, bool) or (not isinstance(value, int | float) and not _is_decimal(value)):
-        # The type, never the value: a query can return aggregated data (`string_agg(email, ',')`).
-        return _failed(item, f"the query must return one number, got {_kind(value)}")
-    number = float(value)
-    ok = threshold.holds(number)
+    ok = threshold.holds(value)
     status: Status = "pass" if ok else ("warn" if rules.rule_is_warning(item.rule) else "fail")
-    shown: int | float = int(number) if number.is_integer() else number
-    message = f"the query returned {shown:,}" + (
-        f". {item.rule['description'].strip()}" if not ok and isinstance(item.rule.get("description"), str) else ""
-    )
+    shown: int | float | bool = value if isinstance(value, bool) or not value.is_integer() else int(value)
+    message = "the query returned " + (str(shown).lower() if isinstance(shown, bool) else f"{shown:,}")
+    if not ok and isinstance(item.rule.get("description"), str):
+        message += f". {item.rule['description'].strip()}"
     return check(
         "CH706",
         item.check_id,
@@ -100,17 +100,42 @@ def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> C
     )
 
 
-def _failed(item: SqlRule, why: str, code: str = "CH706") -> Check:
-    label = rules.rule_label(item.rule, "sql rule")
-    return check(code, item.check_id, item.title, "fail", target=item.target, message=f"sql rule `{label}` {why}")
+def _result(value: Any, threshold: rules.Threshold) -> float | bool:
+    """The query's one value as the threshold compares it: a boolean for `mustBe: true|false`, else a number.
+
+    The value itself is never quoted: a query can return any cell of the table."""
+    if threshold.boolean:
+        if not isinstance(value, bool):
+            raise UnusableInput(
+                f"`{threshold.operator}: {str(threshold.bound).lower()}` needs the query to return "
+                f"one boolean, and it returned {_kind(value)}"
+            )
+        return value
+    if value is None or isinstance(value, bool) or (not isinstance(value, int | float) and not _is_decimal(value)):
+        raise UnusableInput(f"the query must return one number, and it returned {_kind(value)}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise UnusableInput("the query returned a value that is not a finite number")
+    return number
 
 
 def _kind(value: Any) -> str:
     if value is None:
-        return "null"
+        return "NULL"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float) or _is_decimal(value):
+        return "a number"
     if isinstance(value, tuple):
         return f"{len(value)} columns"
-    return {bool: "a boolean", str: "text"}.get(type(value), f"a value of type {type(value).__name__}")
+    if isinstance(value, str):
+        return "text"  # the type, never the value: a query can return aggregated data (`string_agg(email, ',')`)
+    return f"a value of type {type(value).__name__}"
+
+
+def _failed(item: SqlRule, why: str, code: str = "CH706") -> Check:
+    label = rules.rule_label(item.rule, "sql rule")
+    return check(code, item.check_id, item.title, "fail", target=item.target, message=f"sql rule `{label}` {why}")
 
 
 def _is_decimal(value: Any) -> bool:
@@ -170,9 +195,12 @@ class _Runner:
 class _DuckRunner(_Runner):
     """A DuckDB that sees only the data, as views named after the table; locked before any rule runs."""
 
-    def __init__(self, dataset: Any, table: rules.TableRules):
+    def __init__(self, dataset: Any, table: rules.TableRules, limits: dict[str, str] | None = None):
         self.dialect = "duckdb"
         self.con = duckdb.connect(":memory:")
+        for name, value in (limits or {}).items():
+            self.con.execute(f"SET {name} = {sql_string(value)}")
+        self.con.execute("SET preserve_insertion_order = false")  # one number per rule: row order never matters
         self.con.execute("SET python_enable_replacements = false")
         self.con.register("charter_rule_data", dataset)
         names = [n for n in (table.physical_name, table.name) if n]
@@ -217,7 +245,22 @@ class _DatabaseRunner(_Runner):
         return self.execute(sql)
 
 
-def _runner(source: Source, table: rules.TableRules) -> _Runner:
+_LIMITS = ("memory_limit", "threads", "temp_directory")
+
+
+def _limits(con: duckdb.DuckDBPyConnection | None) -> dict[str, str]:
+    """The settings that bound a DuckDB, as the gate's connection has them."""
+    if con is None:
+        return {}
+    found = {}
+    for name in _LIMITS:
+        row = con.execute("SELECT current_setting(?)", [name]).fetchone()
+        if row is not None and row[0] not in (None, ""):
+            found[name] = str(row[0])
+    return found
+
+
+def _runner(source: Source, table: rules.TableRules, limits: dict[str, str]) -> _Runner:
     from compiler.gates.servers import ObjectStore, Table
 
     backend = source.backend
@@ -229,7 +272,8 @@ def _runner(source: Source, table: rules.TableRules) -> _Runner:
 
         return _DatabaseRunner(execute, session.dialect.sqlglot, backend.schema, backend.table)
     if isinstance(backend, ObjectStore):
-        return _DuckRunner(backend.dataset(), table)
+        return _DuckRunner(backend.dataset(), table, limits)
     import pyarrow.dataset as ds
 
-    return _DuckRunner(ds.dataset(list(source.files), format="csv" if source.format == "csv" else "parquet"), table)
+    files = list(source.files)
+    return _DuckRunner(ds.dataset(files, format="csv" if source.format == "csv" else "parquet"), table, limits)

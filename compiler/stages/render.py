@@ -468,7 +468,7 @@ def _monitoring_view(monitoring: Monitoring) -> dict[str, Any]:
     return {
         "schedule": monitoring.schedule,
         "method": monitoring.drift.method,
-        "threshold": monitoring.drift.threshold,
+        "threshold": "chosen per column" if monitoring.drift.threshold is None else monitoring.drift.threshold,
         "retrain": monitoring.retrain_on_drift,
     }
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from compiler.core.contracts import Contract
 from compiler.core.diagnostics import Diagnostic, PathSegment, Severity
-from compiler.core.metrics import FAIRNESS, PERFORMANCE, fairness_metrics_for, metrics_for
+from compiler.core.metrics import FAIRNESS, PERFORMANCE, fairness_metrics_for, gate_metrics, metrics_for
 from compiler.core.models import CONTRACT_KIND
 from compiler.core.models.common import DataRef
 from compiler.core.models.environment import Environment
@@ -313,6 +313,17 @@ class _Resolver:
                             f"`{item.metric}` does not fit task `{task}` of model `{user.name}`",
                             ["spec", group, i, "metric"],
                             hint=f"metrics for {task}: {', '.join(allowed) or 'none'}",
+                        )
+                    )
+                elif group == "metrics" and item.metric not in gate_metrics(task):
+                    computed = sorted(gate_metrics(task))
+                    self.findings.append(
+                        spec.finding(
+                            "CH403",
+                            f"`{item.metric}` fits task `{task}`, but `charter gate eval` does not compute it: "
+                            "its bound could never be judged",
+                            ["spec", group, i, "metric"],
+                            hint=f"metrics the gate computes for {task}: {', '.join(computed) or 'none yet'}",
                         )
                     )
 

@@ -105,21 +105,80 @@ class Deployment(CharterModel):
     autoscaling: Autoscaling | None = None
 
 
+DriftMethod = Literal["psi", "ks", "chi2", "wasserstein", "jensenshannon", "hellinger"]
+
+
+class FeatureDrift(CharterModel):
+    """One watched column judged by its own method and threshold."""
+
+    feature: Column
+    method: DriftMethod
+    threshold: float = Field(gt=0, examples=[0.1])
+
+
 class Drift(CharterModel):
-    method: Literal["psi", "ks", "chi2"] = "psi"
-    threshold: float = Field(gt=0, examples=[0.2])
+    method: DriftMethod | Literal["auto"] = "psi"
+    """psi, ks (statistic), chi2 (p-value), wasserstein (normalised by the reference's standard deviation),
+    jensenshannon or hellinger (over the PSI bins); each drifts above its threshold, chi2 below it. `auto` chooses
+    per column by type and reference size, after evidently's defaults, with their thresholds: up to 1,000 rows
+    the KS p-value (numbers) or chi-squared p-value (categories) below 0.05; above, the normalised Wasserstein
+    distance (numbers) or Jensen-Shannon distance (categories) above 0.1."""
+    threshold: float | None = Field(default=None, gt=0, examples=[0.2])
+    """Required with every method but `auto`, which chooses its own."""
     features: list[Column] = Field(default_factory=list)
     """Features to watch; empty means all of the model's features."""
+    per_feature: list[FeatureDrift] = Field(default_factory=list)
+    """Watched columns judged by another method or threshold than `method` and `threshold`."""
+    min_sample_size: int = Field(default=30, ge=1, examples=[30])
+    """Fewer values than this on either side (the reference or the current sample) and a feature's verdict is
+    "not enough data", never drift or stable."""
+    drift_share: float | None = Field(default=None, gt=0, le=1, examples=[0.5])
+    """Dataset drift: the gate fails when at least this share of the watched columns drifted. Without it, one
+    drifted column fails the gate."""
+    prediction: Column | None = None
+    """A column holding the model's output in both the reference and the current data, watched as a feature."""
+    label: bool = True
+    """Watch the model's label too, when both the reference and the current data have it (labels arrive late)."""
+
+    @model_validator(mode="after")
+    def _threshold(self) -> Drift:
+        if self.method == "auto" and self.threshold is not None:
+            raise ValueError("`method: auto` chooses each column's threshold; remove `threshold`, or choose a method")
+        if self.method != "auto" and self.threshold is None:
+            raise ValueError(f"`method: {self.method}` needs a `threshold`")
+        return self
+
+
+Duration = Annotated[
+    str,
+    StringConstraints(pattern=r"^(0|[1-9][0-9]{0,4}[hdw])$"),
+    Field(description="A duration: hours, days or weeks (`12h`, `7d`, `4w`), or 0.", examples=["7d"]),
+]
+
+
+class ProductionPerformance(CharterModel):
+    """The evaluation suite's performance and fairness bounds judged again on production predictions whose labels
+    have arrived, so concept drift and a fairness regression are caught after deployment too."""
+
+    data: DataRef
+    """The contract (and server) of the labelled production predictions, in the columns the eval gate reads."""
+    timestamp: Column
+    """The column saying when each prediction was made."""
+    label_delay: Duration = "0"
+    """How long labels take to arrive: predictions younger than this are not judged yet."""
+    window: Duration = "4w"
+    """How far back, before the label delay, predictions are judged."""
 
 
 class Monitoring(CharterModel):
-    """How production traffic is watched for drift."""
+    """How production traffic is watched: drift, and performance and fairness once labels arrive."""
 
     schedule: Cron
     drift: Drift
     retrain_on_drift: bool = False
     reference: DataRef | None = None
     """The contract of the reference data; the training data by default."""
+    performance: ProductionPerformance | None = None
 
 
 class Transparency(CharterModel):
