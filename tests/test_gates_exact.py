@@ -57,8 +57,7 @@ def sql_rule(query: str, **operator: Any) -> dict[str, Any]:
             sql_rule("SELECT max(code) FROM ${object}", mustBe=1),
             "fail",
             None,
-            "sql rule `counted` cannot be evaluated: the query must return one number, and it returned "
-            "a value of type str",
+            "sql rule `counted` cannot be evaluated: the query must return one number, and it returned text",
         ),
     ],
 )
@@ -383,10 +382,9 @@ def test_a_local_server_is_read_as_the_same_files_are_with_data(tmp_path: Path) 
     """The pyarrow dataset behind a `local` server read ahead outside DuckDB's memory limit (650 MB against 351 MB
     at 2 million rows); now DuckDB reads the files itself, and finds the same."""
     from compiler.gates.io import open_input
+    from compiler.gates.project import Reach
 
-    (tmp_path / "data").mkdir()
     rows = ["x,y,code"] + [f"{i},{i % 3},{'AB' if i % 7 else 'bad'}" for i in range(400)]
-    (tmp_path / "data" / "rows.csv").write_text("\n".join(rows) + "\n", "utf-8")
     quality = [
         {"type": "sql", "name": "few-bad", "query": "SELECT count(*) FROM ${object} WHERE code = 'bad'", "mustBe": 0}
     ]
@@ -403,17 +401,19 @@ def test_a_local_server_is_read_as_the_same_files_are_with_data(tmp_path: Path) 
         features=["x"],
         contract_extra={"servers": [server]},
     )
+    (root / "data").mkdir()  # a local server's path is inside the project, relative to its root
+    (root / "data" / "rows.csv").write_text("\n".join(rows) + "\n", "utf-8")
     argv = ["data", str(root), "--contract", "data"]
     code, on_server = run_gate([*argv, "--server", "disk"], tmp_path / "server.json")
-    data_code, with_data = run_gate([*argv, "--data", "data/rows.csv"], tmp_path / "data.json")
+    data_code, with_data = run_gate([*argv, "--data", str(root / "data" / "rows.csv")], tmp_path / "data.json")
     assert (code, data_code) == (1, 1)
     found = {c["id"]: (c["status"], c["value"]) for c in on_server["checks"]}
     assert found == {c["id"]: (c["status"], c["value"]) for c in with_data["checks"]}
     assert found["code.quality[0]"] == ("fail", 58)
     assert found["y.quality[0]"] == ("fail", 133)
     contract = yaml.safe_load((root / "contract.yaml").read_text("utf-8"))
-    source = open_input(None, (contract, "data", "disk", "rows"), "data")
-    assert (source.backend, source.files, source.format) == (None, (str(tmp_path / "data" / "rows.csv"),), "csv")
+    source = open_input(None, (contract, "data", "disk", "rows"), "data", reach=Reach(None, root))
+    assert (source.backend, source.files, source.format) == (None, (str(root / "data" / "rows.csv"),), "csv")
     assert source.relation().startswith("read_csv([")
 
 

@@ -189,9 +189,9 @@ def test_performance_and_fairness_are_judged_on_labelled_production_data(tmp_pat
     from sklearn import metrics as sk
 
     frame = production_predictions(seed=5)
-    Path("prod").mkdir()
-    frame.to_parquet("prod/predictions.parquet")
     root = production_project(tmp_path / "p", labelDelay="7d", window="4w")
+    (root / "prod").mkdir()  # a local server's path is inside the project, relative to its root
+    frame.to_parquet(root / "prod/predictions.parquet")
     argv = ["eval", str(root), "--model", "model", "--production", "--now", NOW]
     code, report = run_gate(argv, tmp_path / "r.json")
     start, end = pd.Timestamp("2024-05-27", tz="UTC"), pd.Timestamp("2024-06-24", tz="UTC")
@@ -221,9 +221,9 @@ def test_performance_and_fairness_are_judged_on_labelled_production_data(tmp_pat
 
 
 def test_a_window_without_labelled_predictions_cannot_be_judged(tmp_path: Path) -> None:
-    Path("prod").mkdir()
-    production_predictions(seed=5).to_parquet("prod/predictions.parquet")
     root = production_project(tmp_path / "p", labelDelay="12w", window="1w")
+    (root / "prod").mkdir()
+    production_predictions(seed=5).to_parquet(root / "prod/predictions.parquet")
     code, report = run_gate(["eval", str(root), "--model", "model", "--production", "--now", NOW], tmp_path / "r.json")
     assert code == 2
     assert report["error"].splitlines() == [
