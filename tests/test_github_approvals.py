@@ -47,7 +47,7 @@ def approvals(fake: FakeGitHub, *needs: ApprovalNeeded) -> list[Approval]:
 
 
 def need(*owners: str, mode: str = "any") -> ApprovalNeeded:
-    return ApprovalNeeded(FINDING, owners, "policy softened", mode)  # type: ignore[arg-type]
+    return ApprovalNeeded((FINDING,), owners, "policy softened", mode)  # type: ignore[arg-type]
 
 
 def test_an_owner_approval_of_the_head_settles(fake: FakeGitHub) -> None:

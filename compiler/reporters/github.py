@@ -66,7 +66,8 @@ def annotation(d: Diagnostic, path: str, limit: int) -> dict[str, Any]:
     start = max(d.line, 1)
     end = max(d.end_line, start)
     code = CODES.get(d.code)
-    message = escape_for_people(d.message + (f" (waived by {d.waiver})" if d.waiver else ""))
+    said = d.message + (f" ({d.note})" if d.note else "") + (f" (waived by {d.waiver})" if d.waiver else "")
+    message = escape_for_people(said)
     annotation: dict[str, Any] = {
         "path": path,
         "start_line": start,
