@@ -153,7 +153,7 @@ def _reason(items: Sequence[_Asked]) -> str:
     labels = list(dict.fromkeys(item.label for item in items))
     if items[0].mode == "all":
         return "; ".join(labels)
-    named = " and ".join(labels)
+    named = " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
     if items[0].mode == "admins":
         return f"the {named} owners: the base revision names none, so a repository admin approves"
     return f"the {named} owners named in the base revision"
