@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 from fake_github import OWNER_REPO, TOKEN, FakeGitHub
 from ruamel.yaml import YAML
-from test_plan_base_decides import CASES, EXAMPLE, EXPECTED, PROJECT, TODAY, Edit, replace
-from test_plan_fixtures import commit, git
+from test_plan_base_decides import CASES, EXAMPLE, EXPECTED, NEW_VERSION, PROJECT, TODAY, Edit, replace
+from test_output_ownership import BINDING, CRB, allow
+from test_plan_fixtures import commit, git, write
 
 from compiler.commands.github import add_github_parser
 from compiler.core.codes import registered
@@ -355,3 +356,102 @@ def test_the_first_charter_yaml_is_approved_by_a_repository_admin(pull: Pull, fa
         ("CH850", "evidence/credit-default/3.2.0/eval.json", 1, 1),
     ]
     assert "**missing**" not in comment(fake)
+
+
+EVAL = "evidence/credit-default/3.2.0/eval.json"
+MODEL = "models/credit-default.yaml"
+
+
+def edit_measured_roc_auc(repo: Path) -> None:
+    """The committed record's measured roc_auc set to 0.55 under its 0.8 bound, every verdict left `pass`."""
+    path = repo / EVAL
+    text = path.read_text("utf-8")
+    at = text.rindex('"value": 0.9746779679158172')  # the measurement (the first is the check repeating it)
+    path.write_text(text[:at] + '"value": 0.55' + text[at + len('"value": 0.9746779679158172') :], "utf-8")
+
+
+def record_by_hand(repo: Path) -> None:
+    """A new version, and an evaluation record for it written by hand (the issue's "made-up predictions")."""
+    NEW_VERSION(repo)
+    text = (repo / EVAL).read_text("utf-8").replace('"version": "3.2.0"', '"version": "3.3.0"')
+    for gate in ("data", "eval"):
+        target = repo / f"evidence/credit-default/3.3.0/{gate}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = text if gate == "eval" else (repo / f"evidence/credit-default/3.2.0/{gate}.json").read_text("utf-8")
+        target.write_text(source.replace('"version": "3.2.0"', '"version": "3.3.0"'), "utf-8")
+
+
+CASE_8: dict[str, list[tuple[str, str, int, int, str]]] = {
+    "edited": [
+        ("CH500", MODEL, 14, 12, "no evaluation evidence for version 3.2.0 of high-risk model `credit-default`"),
+        ("CH820", EVAL, 12, 16, "check `metrics[0].roc_auc` says value 0.9746779679158172, its measurement 0.55"),
+        ("CH820", EVAL, 564, 16, "roc_auc = 0.55 under the bound >= 0.8 is `fail`, but the record says `pass`"),
+    ],
+    "by-hand": [
+        ("CH500", MODEL, 14, 12, "the evaluation evidence for version 3.3.0 has verdict `no-verdict`, not `pass`"),
+        *[
+            (
+                "CH850",
+                f"evidence/credit-default/3.3.0/{gate}.json",
+                1,
+                1,
+                "the evidence record names no workflow run it came from: it is not evidence",
+            )
+            for gate in ("data", "eval")
+        ],
+    ],
+}
+
+
+@pytest.mark.parametrize("forge", [edit_measured_roc_auc, record_by_hand], ids=list(CASE_8))
+def test_case_8_evidence_is_verified_and_no_review_vouches_for_it(
+    pull: Pull, fake: FakeGitHub, forge: Edit, request: pytest.FixtureRequest
+) -> None:
+    """A record made or edited by hand is not evidence, whoever approves the pull request.
+
+    Its passing counterpart is the record the model's workflow made on the default branch, which GitHub confirms
+    (tests/test_evidence_origin.py::test_genuine_evidence_is_accepted).
+    """
+    expected = CASE_8[request.node.callspec.id]
+    head = propose(pull, fake, [forge])
+    assert report() == 1
+    failures = [
+        (a["title"].split()[0], a["path"], a["start_line"], a["start_column"], a["message"])
+        for a in annotations(fake)
+        if a["annotation_level"] == "failure"
+    ]
+    assert sorted(failures) == expected
+    assert approvals_rows(comment(fake)) == []  # no governance changed: nobody can approve it away
+    approve(fake, head, pull.repo, ("policies", "waivers", "environments", "trust"), ("lnovak", "mkowalski"))
+    assert report() == 1
+    assert located(fake, "failure") == [(code, file, line, column) for code, file, line, column, _ in expected]
+
+
+def test_case_9_an_extra_manifest_fails_until_the_base_admits_it(pull: Pull, fake: FakeGitHub) -> None:
+    """No review admits a file no spec renders into the folder Argo CD syncs; a reviewed allow-list in the base does.
+
+    The allow-list is a trust setting: its own pull request needs the trust owners, and only once it is the base
+    does the manifest pass (the head's own allow-list is not read: tests/test_output_ownership.py).
+    """
+    head = propose(pull, fake, [lambda repo: write(repo, {CRB: BINDING}), lambda repo: allow(repo, CRB)])
+    assert report() == 1
+    message = f"`{CRB}` is in the output directory `deploy` but no spec generates it"
+    assert [
+        (a["title"].split()[0], a["path"], a["start_line"], a["start_column"])
+        for a in annotations(fake)
+        if a["annotation_level"] == "failure" and a["message"].startswith(message)
+    ] == [("CH630", CRB, 1, 1)]
+    approve(fake, head, pull.repo, ("policies", "waivers", "environments", "trust"), ())
+    assert report() == 1
+    assert located(fake, "failure") == [("CH630", CRB, 1, 1)]  # the allow-list change itself is approved
+    # The way in: the allow-list first, approved by the trust owners the base names; then the manifest.
+    git(pull.repo, "reset", "--quiet", "--hard", pull.base)
+    head = propose(pull, fake, [lambda repo: allow(repo, CRB)])
+    assert report() == 1
+    assert located(fake, "failure") == [("CH691", PROJECT, 44, 5), ("CH693", PROJECT, 44, 5)]
+    approve(fake, head, pull.repo, ("trust",), ())
+    assert report() == 0
+    pull.base = head  # merged
+    propose(pull, fake, [lambda repo: write(repo, {CRB: BINDING})])
+    assert report() == 0
+    assert located(fake, "failure") == []
