@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from fake_github import OWNER_REPO, TOKEN, FakeGitHub
 from ruamel.yaml import YAML
-from test_plan_base_decides import CASES, EXAMPLE, EXPECTED, NEW_VERSION, PROJECT, TODAY, Edit, replace
 from test_output_ownership import BINDING, CRB, allow
+from test_plan_base_decides import CASES, EXAMPLE, EXPECTED, NEW_VERSION, PROJECT, TODAY, Edit, replace
 from test_plan_fixtures import commit, git, write
 
 from compiler.commands.github import add_github_parser
