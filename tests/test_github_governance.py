@@ -139,7 +139,7 @@ def report() -> int:
     return code
 
 
-def annotations(fake: FakeGitHub) -> list[dict[str, Any]]:
+def check_annotations(fake: FakeGitHub) -> list[dict[str, Any]]:
     return list(fake.check_runs[max(fake.check_runs)]["annotations"])
 
 
@@ -147,7 +147,7 @@ def located(fake: FakeGitHub, level: str) -> list[tuple[str, str, int, int]]:
     """(code, path, line, column) of the last check run's annotations at `level`."""
     return sorted(
         (a["title"].split()[0], a["path"], a["start_line"], a.get("start_column", 0))
-        for a in annotations(fake)
+        for a in check_annotations(fake)
         if a["annotation_level"] == level
     )
 
@@ -176,7 +176,7 @@ def test_a_governance_change_fails_the_pull_request_until_its_owners_approve(
     head = propose(pull, fake, edits)
     assert report() == 1
     # The check run: the finding that names what changed, at the line that changed it.
-    failures = [a for a in annotations(fake) if a["annotation_level"] == "failure"]
+    failures = [a for a in check_annotations(fake) if a["annotation_level"] == "failure"]
     for rule, _, file, line, column, message in EXPECTED[case]:
         code = registered(rule).id
         wanted = (code, file, line, column, message + (JUDGED if code == "CH690" else ""))
@@ -203,7 +203,7 @@ def test_a_governance_change_fails_the_pull_request_until_its_owners_approve(
         assert located(fake, "failure") == []
     body = comment(fake)
     assert "**missing**" not in body
-    settled = [a for a in annotations(fake) if a["title"].split()[0] in SETTLED_CODES]
+    settled = [a for a in check_annotations(fake) if a["title"].split()[0] in SETTLED_CODES]
     assert len(settled) >= len(EXPECTED[case])
     assert all(a["annotation_level"] == "notice" and "(approved by @" in a["message"] for a in settled), settled
 
@@ -278,7 +278,9 @@ def test_where_the_base_names_no_owner_a_repository_admin_approves(pull: Pull, f
         "owners: the base revision names none, so a repository admin approves | a repository admin"
     )
     assert approvals_rows(comment(fake)) == [f"| ❌ | {row} | **missing** |"]
-    failures = [a for a in annotations(fake) if a["annotation_level"] == "failure" and a["title"].startswith("CH691")]
+    failures = [
+        a for a in check_annotations(fake) if a["annotation_level"] == "failure" and a["title"].startswith("CH691")
+    ]
     assert [(a["start_line"], a["message"], a["raw_details"]) for a in failures] == [
         (
             14,
@@ -324,6 +326,11 @@ def test_offline_the_plan_says_a_repository_admin_approves(pull: Pull, capsys: p
     capsys.readouterr()
 
 
+def adopt(repo: Path) -> None:
+    """The pull request that brings Charter in: the whole example, charter.yaml and all."""
+    shutil.copytree(EXAMPLE, repo, dirs_exist_ok=True)
+
+
 def test_the_first_charter_yaml_is_approved_by_a_repository_admin(pull: Pull, fake: FakeGitHub) -> None:
     """A repository adopting Charter: the base has no charter.yaml, so nobody is named; an admin approves it all."""
     for entry in pull.repo.iterdir():
@@ -331,7 +338,7 @@ def test_the_first_charter_yaml_is_approved_by_a_repository_admin(pull: Pull, fa
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
     (pull.repo / "README.md").write_text("# credit scoring\n", "utf-8")
     pull.base = commit(pull.repo, "before Charter")
-    head = propose(pull, fake, [lambda repo: shutil.copytree(EXAMPLE, repo, dirs_exist_ok=True)])
+    head = propose(pull, fake, [adopt])
     fake.permissions["oadeyemi"] = "admin"
     fake.review("oadeyemi", "APPROVED", head)
     assert report() == 1  # the waiver it adds needs its own approvers as well
@@ -417,7 +424,7 @@ def test_case_8_evidence_is_verified_and_no_review_vouches_for_it(
     assert report() == 1
     failures = [
         (a["title"].split()[0], a["path"], a["start_line"], a["start_column"], a["message"])
-        for a in annotations(fake)
+        for a in check_annotations(fake)
         if a["annotation_level"] == "failure"
     ]
     assert sorted(failures) == expected
@@ -438,7 +445,7 @@ def test_case_9_an_extra_manifest_fails_until_the_base_admits_it(pull: Pull, fak
     message = f"`{CRB}` is in the output directory `deploy` but no spec generates it"
     assert [
         (a["title"].split()[0], a["path"], a["start_line"], a["start_column"])
-        for a in annotations(fake)
+        for a in check_annotations(fake)
         if a["annotation_level"] == "failure" and a["message"].startswith(message)
     ] == [("CH630", CRB, 1, 1)]
     approve(fake, head, pull.repo, ("policies", "waivers", "environments", "trust"), ())
