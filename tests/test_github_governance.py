@@ -462,3 +462,26 @@ def test_case_9_an_extra_manifest_fails_until_the_base_admits_it(pull: Pull, fak
     propose(pull, fake, [lambda repo: write(repo, {CRB: BINDING})])
     assert report() == 0
     assert located(fake, "failure") == []
+
+
+def test_the_json_plan_lists_one_need_per_owner_group(pull: Pull, capsys: pytest.CaptureFixture[str]) -> None:
+    from compiler.commands.cli import main
+
+    for step in dict(CASES)["7-waiver-rule-deleted"]:
+        step(pull.repo)
+    commit(pull.repo, "the pull request")
+    assert main(["plan", ".", "--base", "HEAD~1", "--head", "HEAD", "--format", "json", "--no-diff"]) == 1
+    needs = json.loads(capsys.readouterr().out)["approvalsNeeded"]
+    waiver = "waivers/credit-default-validation-data.yaml"
+    assert [
+        (need["owners"], need["mode"], need["reason"], [(f["code"], f["file"], f["line"]) for f in need["findings"]])
+        for need in needs
+    ] == [
+        (
+            ["acme-bank/model-risk"],
+            "any",
+            "the waivers and policies owners named in the base revision",
+            [("CH691", waiver, 9), ("CH690", waiver, 12), ("CH694", waiver, 12)],
+        ),
+        (["lnovak", "mkowalski"], "all", "the waiver's approvers", [("CH691", waiver, 22)]),
+    ]
