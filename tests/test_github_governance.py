@@ -192,6 +192,7 @@ def test_a_governance_change_fails_the_pull_request_until_its_owners_approve(
     rows = [line for line in body.splitlines() if line.startswith("| ❌ | CH6")]
     assert len(rows) == len({owner for g in groups for owner in base_owners(pull.repo, g)}) + (1 if logins else 0)
     assert all(row.endswith("| **missing** |") for row in rows)
+    assert "#### Approvals" not in body  # the plan's own table is left out: the report's is the one
 
     approve(fake, head, pull.repo, groups, logins)
     if case in STILL_FAILING:
@@ -485,3 +486,23 @@ def test_the_json_plan_lists_one_need_per_owner_group(pull: Pull, capsys: pytest
         ),
         (["lnovak", "mkowalski"], "all", "the waiver's approvers", [("CH691", waiver, 22)]),
     ]
+
+
+def test_the_markdown_plan_lists_one_row_per_owner_group(pull: Pull, capsys: pytest.CaptureFixture[str]) -> None:
+    from compiler.commands.cli import main
+
+    for step in POLICY_WEAKENED:
+        step(pull.repo)
+    commit(pull.repo, "the pull request")
+    assert main(["plan", ".", "--base", "HEAD~1", "--head", "HEAD", "--format", "markdown", "--no-diff"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "#### Approvals: 1 owner group must approve 2 governance changes\n\n"
+        "| | where | approval | change |\n|---|---|---|---|\n"
+        "| ⛔ | `policies/acme-lending-models.yaml:14`<br>`policies/acme-lending-models.yaml:39` | needs one of "
+        "&#64;acme-bank/model-risk | Policy `acme-lending-models` changed: a governance change needs an approving "
+        "review from one of the policies owners named in the base revision: &#64;acme-bank/model-risk<br>rule "
+        "`acme-lending-models/retrain-on-drift`: its expression changed: it hides 1 finding (error "
+        "`acme-lending-models/retrain-on-drift` on Model `credit-default`) that the base revision's governance "
+        "raises on this change |\n"
+    ) in out
