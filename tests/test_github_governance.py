@@ -156,24 +156,24 @@ def comment(fake: FakeGitHub) -> str:
     return str(fake.comments[7][-1]["body"])
 
 
-def base_owners(repo: Path, group: str) -> list[str]:
-    """The owners of `group` in the base revision's charter.yaml, as git holds it (not the working tree)."""
-    text = git(repo, "show", f"main:{PROJECT}")
+def base_owners(pull: Pull, group: str) -> list[str]:
+    """The owners of `group` in charter.yaml as the pull request's base commit holds it (not the change's)."""
+    text = git(pull.repo, "show", f"{pull.base}:{PROJECT}")
     return list(YAML(typ="safe").load(text)["spec"]["governance"]["owners"][group])
 
 
-def approve(fake: FakeGitHub, head: str, repo: Path, groups: tuple[str, ...], logins: tuple[str, ...]) -> None:
-    """An approving review of `head` by an active member of every team, and every login, the groups need."""
-    reviewers = [MEMBERS[owner] for group in groups for owner in base_owners(repo, group)]
+def approve(fake: FakeGitHub, pull: Pull, groups: tuple[str, ...], logins: tuple[str, ...]) -> None:
+    """An approving review of the head by an active member of every team, and every login, the groups need."""
+    reviewers = [MEMBERS[owner] for group in groups for owner in base_owners(pull, group)]
     for login in dict.fromkeys([*reviewers, *logins]):
-        fake.review(login, "APPROVED", head)
+        fake.review(login, "APPROVED", pull.head)
 
 
 @pytest.mark.parametrize(("case", "edits"), CASES, ids=[case for case, _ in CASES])
 def test_a_governance_change_fails_the_pull_request_until_its_owners_approve(
     pull: Pull, fake: FakeGitHub, case: str, edits: list[Edit]
 ) -> None:
-    head = propose(pull, fake, edits)
+    propose(pull, fake, edits)
     assert report() == 1
     # The check run: the finding that names what changed, at the line that changed it.
     failures = [a for a in check_annotations(fake) if a["annotation_level"] == "failure"]
@@ -190,11 +190,11 @@ def test_a_governance_change_fails_the_pull_request_until_its_owners_approve(
         assert inline(message) in body  # as the plan's table of breaking changes writes it
     groups, logins = REQUIRED[case]
     rows = [line for line in body.splitlines() if line.startswith("| ❌ | CH6")]
-    assert len(rows) == len({owner for g in groups for owner in base_owners(pull.repo, g)}) + (1 if logins else 0)
+    assert len(rows) == len({owner for g in groups for owner in base_owners(pull, g)}) + (1 if logins else 0)
     assert all(row.endswith("| **missing** |") for row in rows)
     assert "#### Approvals" not in body  # the plan's own table is left out: the report's is the one
 
-    approve(fake, head, pull.repo, groups, logins)
+    approve(fake, pull, groups, logins)
     if case in STILL_FAILING:
         why, left = STILL_FAILING[case]
         assert report() == 1, why
@@ -421,7 +421,7 @@ def test_case_8_evidence_is_verified_and_no_review_vouches_for_it(
     (tests/test_evidence_origin.py::test_genuine_evidence_is_accepted).
     """
     expected = CASE_8[request.node.callspec.id]
-    head = propose(pull, fake, [forge])
+    propose(pull, fake, [forge])
     assert report() == 1
     failures = [
         (a["title"].split()[0], a["path"], a["start_line"], a["start_column"], a["message"])
@@ -430,7 +430,7 @@ def test_case_8_evidence_is_verified_and_no_review_vouches_for_it(
     ]
     assert sorted(failures) == expected
     assert approvals_rows(comment(fake)) == []  # no governance changed: nobody can approve it away
-    approve(fake, head, pull.repo, ("policies", "waivers", "environments", "trust"), ("lnovak", "mkowalski"))
+    approve(fake, pull, ("policies", "waivers", "environments", "trust"), ("lnovak", "mkowalski"))
     assert report() == 1
     assert located(fake, "failure") == [(code, file, line, column) for code, file, line, column, _ in expected]
 
@@ -449,7 +449,7 @@ def test_case_9_an_extra_manifest_fails_until_the_base_admits_it(pull: Pull, fak
         for a in check_annotations(fake)
         if a["annotation_level"] == "failure" and a["message"].startswith(message)
     ] == [("CH630", CRB, 1, 1)]
-    approve(fake, head, pull.repo, ("policies", "waivers", "environments", "trust"), ())
+    approve(fake, pull, ("policies", "waivers", "environments", "trust"), ())
     assert report() == 1
     assert located(fake, "failure") == [("CH630", CRB, 1, 1)]  # the allow-list change itself is approved
     # The way in: the allow-list first, approved by the trust owners the base names; then the manifest.
@@ -457,7 +457,7 @@ def test_case_9_an_extra_manifest_fails_until_the_base_admits_it(pull: Pull, fak
     head = propose(pull, fake, [lambda repo: allow(repo, CRB)])
     assert report() == 1
     assert located(fake, "failure") == [("CH691", PROJECT, 44, 5), ("CH693", PROJECT, 44, 5)]
-    approve(fake, head, pull.repo, ("trust",), ())
+    approve(fake, pull, ("trust",), ())
     assert report() == 0
     pull.base = head  # merged
     propose(pull, fake, [lambda repo: write(repo, {CRB: BINDING})])
