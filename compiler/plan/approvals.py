@@ -55,12 +55,12 @@ class ApprovalNeeded:
         """Every finding was settled (lowered to information)."""
         return all(finding.severity is Severity.INFO for finding in self.findings)
 
-    def owners_text(self, mention: str = "@") -> str:
+    def owners_text(self) -> str:
         """`@a or @b`, `@a and @b`, or the repository's admins, as the need's mode reads."""
         if self.mode == "admins":
             return ADMINS
         joined = " and " if self.mode == "all" else " or "
-        return joined.join(mention + owner for owner in self.owners)
+        return joined.join("@" + owner for owner in self.owners)
 
 
 @dataclass(frozen=True)
