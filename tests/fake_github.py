@@ -3,9 +3,10 @@
 It serves, under an Enterprise-style `/api/v3` prefix, with the request paths and JSON shapes of GitHub's REST
 documentation: check runs (create, update), issue comments (list with Link pagination, create, update), a pull
 request and its reviews, `GET /user` (403 "Resource not accessible by integration" for an installation token, as
-GitHub answers GITHUB_TOKEN), team memberships (`/orgs/{org}/teams/{team_slug}/memberships/{username}`), the
-repository, workflow runs (`/actions/runs/{run_id}`) and their artifacts (`/actions/runs/{run_id}/artifacts`, with
-the `digest` upload-artifact v4 records), and an artifact's archive (`/actions/artifacts/{artifact_id}/zip`: a 302
+GitHub answers GITHUB_TOKEN), team memberships (`/orgs/{org}/teams/{team_slug}/memberships/{username}`), a
+collaborator's permission (`/repos/{owner}/{repo}/collaborators/{username}/permission`), the repository,
+workflow runs (`/actions/runs/{run_id}`) and their artifacts (`/actions/runs/{run_id}/artifacts`, with the
+`digest` upload-artifact v4 records), and an artifact's archive (`/actions/artifacts/{artifact_id}/zip`: a 302
 to a storage address outside the API, which refuses a request carrying the token, as a signed URL's storage
 does; 410 once expired). It answers with rate limits and 5xx when told to (`faults`). Every
 request is recorded, so the tests assert exactly what was sent.
@@ -67,6 +68,7 @@ class FakeGitHub:
         self.pulls: dict[int, dict[str, str]] = {7: {"head": "0" * 40, "base": "1" * 40, "author": "mallory"}}
         self.reviews: dict[int, list[dict[str, Any]]] = {7: []}
         self.teams: dict[str, dict[str, str]] = {}  # "org/slug" -> login -> state (active, pending)
+        self.permissions: dict[str, str] = {}  # login -> role: admin, maintain, write, triage, read; else none
         self.token_user: str | None = None  # None: an installation token, which GET /user refuses
         self.default_branch = "main"
         self.runs: dict[int, dict[str, Any]] = {}
@@ -85,6 +87,7 @@ class FakeGitHub:
             ("POST", re.compile(rf"{REPO}/issues/(\d+)/comments"), self._create_comment),
             ("PATCH", re.compile(rf"{REPO}/issues/comments/(\d+)"), self._edit_comment),
             ("GET", re.compile(rf"{PREFIX}/orgs/([^/]+)/teams/([^/]+)/memberships/([^/]+)"), self._membership),
+            ("GET", re.compile(rf"{REPO}/collaborators/([^/]+)/permission"), self._permission),
             ("GET", re.compile(rf"{REPO}/actions/runs/(\d+)"), self._run),
             ("GET", re.compile(rf"{REPO}/actions/runs/(\d+)/artifacts"), self._run_artifacts),
             ("GET", re.compile(rf"{REPO}/actions/artifacts/(\d+)/zip"), self._archive),
@@ -352,6 +355,12 @@ class FakeGitHub:
             return 404, {}, {"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}
         url = self.url(f"{PREFIX}/orgs/{org}/teams/{slug}/memberships/{login}")
         return 200, {}, {"url": url, "role": "member", "state": state}
+
+    def _permission(self, login: str, **_: Any) -> Answer:
+        """The legacy base role in `permission` (admin, write, read, none), the role itself in `role_name`."""
+        role = self.permissions.get(login.lower(), "none")  # not a collaborator: `none`, as GitHub answers
+        legacy = {"triage": "read", "maintain": "write"}.get(role, role)
+        return 200, {}, {"permission": legacy, "role_name": role, "user": user_json(login)}
 
     def _run(self, run_id: str, **_: Any) -> Answer:
         run = self.runs.get(int(run_id))

@@ -223,15 +223,15 @@ def test_the_run_must_be_the_default_branch_push_at_the_recorded_commit(pull: Pu
 def test_an_edited_value_is_caught_in_the_run_s_own_report(pull: PullRequest, fake: FakeGitHub) -> None:
     """A genuine run cited for a value it did not measure: the record is rebuilt from the artifact's report."""
     record = json.loads(json.dumps(pull.record))
-    # Edited consistently (the value and the check that repeats it): the record's own numbers agree, so only the
-    # run's report can tell (an inconsistent edit is CH820 already, tests/test_evidence_verified.py).
+    # Edited consistently (the measurement and the check that repeats it, both passing): the record agrees with
+    # itself and with today's bounds, so only the run's own report can tell.
     record["metrics"][0]["value"] = 0.99
     for check in record["checks"]:
-        if check["id"] == "metrics[0].roc_auc":
+        if check["id"] == f"metrics[0].{record['metrics'][0]['metric']}":
             check["value"] = 0.99
     text = propose(pull, record)
     assert report() == 1
-    line, column = position(text, "checks")  # the first part of the record that differs from the run's report
+    line, column = position(text, "checks")  # the first field that differs from the report
     message = f"`checks` is not what the report in artifact `eval-gate` of run {RUN} says: the record was edited"
     assert origin_findings(fake) == [("CH854", line, column, message)]
     # The archive came from the storage GitHub redirected to, without the token.
@@ -244,9 +244,11 @@ def test_an_edited_verdict_is_caught(pull: PullRequest, fake: FakeGitHub) -> Non
     record = {**pull.record, "verdict": "fail" if pull.record["verdict"] == "pass" else "pass"}
     text = propose(pull, record)
     assert report() == 1
+    # A verdict that does not follow from the measurements is caught by the check itself (CH820, at the
+    # verdict): the record is not evidence, and there is nothing left for GitHub to confirm.
     (run,) = fake.check_runs.values()
-    found = [(a["title"].split()[0], a["start_line"]) for a in run["annotations"]]
-    assert ("CH820", position(text, "verdict")[0]) in found, found
+    found = [(a["title"].split()[0], a["start_line"]) for a in run["annotations"] if a["path"] == RECORD]
+    assert found == [("CH820", position(text, "verdict")[0])]
 
 
 def test_an_expired_artifact_cannot_vouch(pull: PullRequest, fake: FakeGitHub) -> None:

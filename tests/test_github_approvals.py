@@ -43,11 +43,11 @@ def client(fake: FakeGitHub) -> Any:
 def approvals(fake: FakeGitHub, *needs: ApprovalNeeded) -> list[Approval]:
     github = client(fake)
     pull = github.get_repo("acme/lending").get_pull(7)
-    return verify(list(needs), pull, github, Approval, head_sha=HEAD)
+    return verify(list(needs), pull, github, Approval, head_sha=HEAD, repository="acme/lending")
 
 
 def need(*owners: str, mode: str = "any") -> ApprovalNeeded:
-    return ApprovalNeeded(FINDING, owners, "policy softened", mode)  # type: ignore[arg-type]
+    return ApprovalNeeded((FINDING,), owners, "policy softened", mode)  # type: ignore[arg-type]
 
 
 def test_an_owner_approval_of_the_head_settles(fake: FakeGitHub) -> None:
@@ -105,6 +105,26 @@ def test_all_named_approvers_must_approve(fake: FakeGitHub) -> None:
     assert not approvals(fake, waiver)[0].settled
     fake.review("bob", "APPROVED", HEAD)
     assert approvals(fake, waiver)[0].by == ("alice", "bob")
+
+
+def test_a_repository_admin_settles_a_need_whose_owners_the_base_left_empty(fake: FakeGitHub) -> None:
+    fake.permissions.update({"mallory": "admin", "wkim": "maintain", "oadeyemi": "admin"})
+    fake.review("mallory", "APPROVED", HEAD)  # the author, an admin: never counted
+    fake.review("wkim", "APPROVED", HEAD)  # maintain is `write` in the legacy permission: not an admin
+    fake.review("erin", "APPROVED", HEAD)  # not a collaborator: `none`
+    no_owner = need(mode="admins")
+    assert not approvals(fake, no_owner)[0].settled
+    fake.review("oadeyemi", "APPROVED", HEAD)
+    assert approvals(fake, no_owner)[0].by == ("oadeyemi",)
+    asked = [path for _, path in fake.calls() if path.endswith("/permission")]
+    assert f"{REPO}/collaborators/wkim/permission" in asked
+    assert not [path for path in asked if "/mallory/" in path]
+    # A named owner is never satisfied by an admin: admins stand in only where the base names nobody.
+    assert not approvals(fake, need("acme/model-risk"))[0].settled
+    # GitHub refusing the question counts nothing.
+    fake.faults = [Fault("GET", rf"{REPO}/collaborators/.*", 403, {"message": "Resource not accessible"})]
+    with pytest.raises(Unverifiable):
+        approvals(fake, no_owner)
 
 
 def test_github_unable_to_answer_settles_nothing(fake: FakeGitHub) -> None:

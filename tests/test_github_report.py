@@ -96,7 +96,7 @@ def test_a_pull_request_report(job: Job, fake: FakeGitHub, capsys: pytest.Captur
         ("POST", f"{REPO}/issues/7/comments"),
     ]
     assert all(r.authorization == f"token {TOKEN}" for r in fake.requests)
-    # The check run: on the pull request's head, 63 annotations in 2 requests of at most 50.
+    # The check run: on the pull request's head, 64 annotations in 2 requests of at most 50.
     (run,) = fake.check_runs.values()
     create, update = fake.requests[0].body, fake.requests[1].body
     assert create["name"] == "charter"
@@ -104,10 +104,10 @@ def test_a_pull_request_report(job: Job, fake: FakeGitHub, capsys: pytest.Captur
     assert create["status"] == "in_progress"
     assert create["details_url"] == "https://github.example/acme/lending/actions/runs/42"
     assert len(create["output"]["annotations"]) == 50
-    assert len(update["output"]["annotations"]) == 13
+    assert len(update["output"]["annotations"]) == 14
     assert update["status"] == "completed"
     assert update["conclusion"] == "failure"
-    assert len(run["annotations"]) == 63
+    assert len(run["annotations"]) == 64
     first = run["annotations"][0]
     assert first == {
         "path": "ml/models/scorer.yaml",
@@ -123,9 +123,20 @@ def test_a_pull_request_report(job: Job, fake: FakeGitHub, capsys: pytest.Captur
     assert first["title"].startswith("CH500 ")
     levels = [a["annotation_level"] for a in run["annotations"]]
     assert levels.count("failure") == 1
-    assert levels.count("warning") == 61  # 60 comment-only files and the monitoring recommendation
+    # 60 comment-only files, the monitoring recommendation, and the plan's breaking change at its line
+    assert levels.count("warning") == 62
     assert levels.count("notice") == 1  # the waived finding
     assert {a["path"] for a in run["annotations"] if a["start_line"] == 1} >= {"ml/notes/note-00.yaml"}
+    assert {
+        "path": "ml/models/scorer.yaml",
+        "start_line": 37,
+        "end_line": 37,
+        "annotation_level": "warning",
+        "message": "canary traffic raised in `production`: 10% -> 30%",
+        "title": "CH626 Canary traffic was raised or the canary removed",
+        "start_column": 25,
+        "end_column": 26,
+    } in run["annotations"]
     assert create["output"]["title"] == update["output"]["title"]
     assert "1 error, 61 warnings, 0 infos" in update["output"]["summary"]
     # The comment: the marker, the check's tally and the plan, with the breaking change and the diff.
@@ -214,7 +225,7 @@ def test_rate_limits_and_server_errors_are_retried(job: Job, fake: FakeGitHub) -
         ("POST", f"{REPO}/issues/7/comments"),  # 503
         ("POST", f"{REPO}/issues/7/comments"),
     ]
-    assert len(fake.check_runs[1001]["annotations"]) == 63
+    assert len(fake.check_runs[1001]["annotations"]) == 64
     assert len(fake.comments[7]) == 1
 
 
@@ -309,7 +320,7 @@ def test_dry_run_sends_nothing(job: Job, fake: FakeGitHub, capsys: pytest.Captur
     assert report("ml", "--dry-run") == 1
     assert fake.requests == []
     out = capsys.readouterr().out
-    assert out.startswith("# check run `charter`: failure, 63 annotations")
+    assert out.startswith("# check run `charter`: failure, 64 annotations")
     assert "<!-- charter-report -->" in out
 
 
@@ -346,7 +357,7 @@ def needing_approval(monkeypatch: pytest.MonkeyPatch, *owners: str) -> None:
     def plan_with_need(*args: Any, **kwargs: Any) -> Any:
         plan = real(*args, **kwargs)
         finding = next(d for d in plan.head.result.diagnostics if d.severity is Severity.ERROR and not d.suppressed)
-        plan.approvals_needed.append(ApprovalNeeded(finding, owners, "canary raised in production"))
+        plan.approvals_needed.append(ApprovalNeeded((finding,), owners, "canary raised in production"))
         return plan
 
     monkeypatch.setattr(make, "make_plan", plan_with_need)

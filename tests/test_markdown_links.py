@@ -89,7 +89,9 @@ def test_the_pull_request_comment_and_check_run(
     assert main(["github", "report", "ml", "--base", base, "--dry-run"]) == 1
     out = capsys.readouterr().out
     summary, comment = out.split("<!-- charter-report -->", 1)
-    assert assert_inert(summary).count("<table>") == 2  # the findings table, and the approvals the change needs
+    # The findings table, and the approval the policy change needs.
+    assert assert_inert(summary).count("<table>") == 2
+    assert "| `acme/model-risk` | **missing** |" in summary
     rendered = assert_inert(comment)
     assert "<h2>" in rendered
     assert "<h3>" in rendered  # the plan's sections

@@ -163,9 +163,14 @@ def test_plan_reads_the_allow_list_of_the_base_too(project: Path) -> None:
     allow(project, "deploy/**/*.yaml")
     commit(project, "an admin binding, and an allow-list that admits it")
     code, found = _plan(project, "--head", "HEAD")
-    # The file is not admitted (the base's list does not), and widening the list is a trust change for its owners.
-    widened = ("CH693", "trust-setting-changed", "charter.yaml", 44, 5)
-    assert (code, found) == (1, [("CH630", "head-output-not-generated", CRB, 1, 1), widened])
+    # The allow-list is a trust setting too (CH693, for the trust owners); approved, the file still fails.
+    assert (code, found) == (
+        1,
+        [
+            ("CH630", "head-output-not-generated", CRB, 1, 1),
+            ("CH693", "trust-setting-changed", "charter.yaml", 44, 5),
+        ],
+    )
     # Once the base allows it (a change of its own, reviewed), the same file passes.
     git(project, "reset", "--quiet", "--hard", "HEAD~1")
     allow(project, "deploy/**/*.yaml")

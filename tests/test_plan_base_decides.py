@@ -389,8 +389,9 @@ def test_the_same_change_approved_by_its_owners_passes(repo: Path, case: str, ed
     settled = settle(plan, approvals)
     assert all(need.finding.severity is Severity.INFO for need in settled.approvals_needed)
     assert all(
-        need.finding.note == "approved by " + ", ".join(f"@{o}" for o in need.owners)
+        finding.note == "approved by " + ", ".join(f"@{o}" for o in need.owners)
         for need in settled.approvals_needed
+        for finding in need.findings
     )
     # Errors of the head itself and breaking changes that are not governance (a loosened bound) still fail.
     blocked = case in HEAD_ERRORS
@@ -405,12 +406,16 @@ def test_offline_the_plan_says_which_approvals_the_change_needs(repo: Path, caps
     commit(repo, "the pull request")
     assert run_cli(["plan", str(repo), "--base", "HEAD~1", "--head", "HEAD", "--no-diff"]) == 1
     out = capsys.readouterr().out
-    assert "Approvals: 2 governance changes need an owner's review\n" in out
+    # One entry per group of owners, then every change that group approves, each at its line.
     assert (
-        "  error    environments/production.yaml:6:9\n"
-        "           needs one of @acme-bank/ml-platform: Environment `production` changed: a governance change "
+        "Approvals: 2 owner groups must approve 2 governance changes\n"
+        "  error    needs one of @acme-bank/ml-platform: the environments owners named in the base revision\n"
+        "           environments/production.yaml:6:9: Environment `production` changed: a governance change "
         "needs an approving review from one of the environments owners named in the base revision: "
         "@acme-bank/ml-platform\n"
+        "  error    needs one of @acme-bank/model-risk: the policies owners named in the base revision\n"
+        "           environments/production.yaml:10:9: Environment `production`: tier changed: production -> "
+        f"staging: {HIDES_EVIDENCE}{BASE}\n"
     ) in out
     assert out.rstrip().endswith("2 governance changes without a verified approval.")
     assert run_cli(["plan", str(repo), "--base", "HEAD~1", "--head", "HEAD", "-f", "markdown"]) == 1
@@ -483,17 +488,23 @@ def test_settle_lowers_only_what_was_approved(repo: Path) -> None:
     """A need no review settled stays an error; a settled CH690 is lowered where the plan lists it too."""
     plan = plan_of(repo, dict(CASES)["1-policy-weakened"])
     weakened = next(c for c in plan.breaking if c.code == "CH690")
-    owners_need, weakened_need = sorted(plan.approvals_needed, key=lambda need: need.finding.code, reverse=True)
-    assert (owners_need.finding.code, weakened_need.finding) == ("CH691", weakened)
+    # The policy changed (CH691) and what it hides (CH690): one group of owners, so one need for both.
+    (need,) = plan.approvals_needed
+    assert [finding.code for finding in need.findings] == ["CH691", "CH690"]
+    assert (need.findings[1], need.owners, need.mode) == (weakened, ("acme-bank/model-risk",), "any")
 
-    unapproved = settle(plan, [Approval(owners_need), Approval(weakened_need, ("lnovak",))])
+    unapproved = settle(plan, [Approval(need)])
     assert unapproved.exit_code() == 1
-    assert [need.finding.severity for need in unapproved.approvals_needed] == [ERROR, Severity.INFO]
-    lowered = next(c for c in unapproved.breaking if c.code == "CH690")
-    assert (lowered.severity, lowered.note, lowered.line) == (Severity.INFO, "approved by @lnovak", 39)
+    assert [finding.severity for finding in unapproved.approvals_needed[0].findings] == [ERROR, ERROR]
 
-    approved = settle(unapproved, [Approval(owners_need, ("acme-bank/model-risk",))])
+    approved = settle(plan, [Approval(need, ("lnovak",))])
     assert approved.exit_code() == 0
+    assert [(f.severity, f.note) for f in approved.approvals_needed[0].findings] == [
+        (Severity.INFO, "approved by @lnovak"),
+        (Severity.INFO, "approved by @lnovak"),
+    ]
+    lowered = next(c for c in approved.breaking if c.code == "CH690")
+    assert (lowered.severity, lowered.note, lowered.line) == (Severity.INFO, "approved by @lnovak", 39)
     assert plan.exit_code() == 1  # settling makes a new plan; the one planned offline is unchanged
 
 

@@ -120,7 +120,8 @@ def _plan_text(plan: Any, note: str | None, approvals: list[str]) -> Any:
         return publish.PlanText(None, note, None, approvals)
     from compiler.plan.report import render_markdown
 
-    markdown = render_markdown(plan, limit=publish.SUMMARY_LIMIT - 5_000, heading="###")
+    # The report shows the approvals itself, once, with who gave them: the plan leaves its own table out.
+    markdown = render_markdown(plan, limit=publish.SUMMARY_LIMIT - 5_000, heading="###", approvals=not approvals)
     counts = {s: sum(1 for c in plan.breaking if c.severity is s) for s in Severity}
     breaking = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) or None
     return publish.PlanText(markdown, note, breaking, approvals)
@@ -157,6 +158,17 @@ def evidence_claims(plan: Any, project: Path, root: Path) -> list[Any]:
             workflow = workflow_path(prefix, workflows, gate_workflow(entry.model, gate))
             claims.append(Claim(record.evidence, record.file, text, workflow))
     return claims
+
+
+def plan_findings(plan: Any) -> list[Any]:
+    """The plan's breaking changes, then the findings of its approval needs it does not list among them."""
+    if plan is None:
+        return []
+    found = list(plan.breaking)
+    listed = set(found)
+    for need in plan.approvals_needed:
+        found += [finding for finding in need.findings if finding not in listed]
+    return found
 
 
 class _Report:
@@ -202,7 +214,8 @@ class _Report:
         unconfirmed = self.evidence_origins(plan, root)  # a record GitHub does not confirm is not evidence
         diagnostics = [*result.diagnostics, *unconfirmed]
         code = code or exit_code(unconfirmed)
-        annotations = publish.to_annotations(diagnostics, root)
+        # The plan's findings go on their lines too: a governance change, an approval it needs, who gave it.
+        annotations = publish.to_annotations([*diagnostics, *plan_findings(plan)], root)
         content = publish.content(
             self.args.name,
             diagnostics,
@@ -282,7 +295,9 @@ class _Report:
         from compiler.integrations.github.approvals import Unverifiable, verify
 
         try:
-            return verify(needed, self.github().get_pull(number), self.client, Approval, head_sha=head_sha), None
+            pull = self.github().get_pull(number)
+            found = verify(needed, pull, self.client, Approval, head_sha=head_sha, repository=self.env.repository)
+            return found, None
         except Unverifiable as error:
             cause = error.__cause__ if isinstance(error.__cause__, Exception) else error
             note = f"cannot read the reviews of #{number}: {self.describe(cause)}"

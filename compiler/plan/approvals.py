@@ -24,18 +24,43 @@ if TYPE_CHECKING:
     from compiler.plan.make import Plan
 
 
+Mode = Literal["any", "all", "admins"]
+# Who approves a need whose owner group the base revision leaves empty.
+ADMINS = "one of the repository's admins"
+
+
 @dataclass(frozen=True)
 class ApprovalNeeded:
-    """One finding that an approving review settles.
+    """The findings one group of owners settles with an approving review.
 
     `owners` are GitHub logins (`alice`) or teams (`acme/model-risk`). With `mode="any"` one approving owner
-    is enough (governance owners); with `mode="all"` every one of them must approve (a waiver's `approvers`).
+    is enough (governance owners); with `mode="all"` every one of them must approve (a waiver's `approvers`);
+    with `mode="admins"` the base names no owner for what changed and `owners` is empty: one approving
+    repository admin settles it (GitHub's collaborator permission `admin`). Needs of the same owners and mode
+    are one need listing every finding it settles (`needs` merges them), so a change asks each group once.
     """
 
-    finding: Diagnostic
+    findings: tuple[Diagnostic, ...]
     owners: tuple[str, ...]
     reason: str
-    mode: Literal["any", "all"] = "any"
+    mode: Mode = "any"
+
+    @property
+    def finding(self) -> Diagnostic:
+        """The first finding: where the need is shown when one place is enough."""
+        return self.findings[0]
+
+    @property
+    def approved(self) -> bool:
+        """Every finding was settled (lowered to information)."""
+        return all(finding.severity is Severity.INFO for finding in self.findings)
+
+    def owners_text(self) -> str:
+        """`@a or @b`, `@a and @b`, or the repository's admins, as the need's mode reads."""
+        if self.mode == "admins":
+            return ADMINS
+        joined = " and " if self.mode == "all" else " or "
+        return joined.join("@" + owner for owner in self.owners)
 
 
 @dataclass(frozen=True)
@@ -47,8 +72,8 @@ class Approval:
 
     @property
     def settled(self) -> bool:
-        """Any approving owner settles a need of mode `any`; one of mode `all` needs every owner among `by`
-        (GitHub logins compare without case)."""
+        """Any approving owner settles a need of mode `any` or `admins`; one of mode `all` needs every owner
+        among `by` (GitHub logins compare without case)."""
         if self.needed.mode == "all":
             approved = {login.casefold() for login in self.by}
             return bool(self.by) and all(owner.casefold() in approved for owner in self.needed.owners)
@@ -81,20 +106,57 @@ _SETTLED_BY = {
 
 
 def needs(changes: Sequence[SpecChange], breaking: Sequence[Diagnostic], base: Project | None) -> list[ApprovalNeeded]:
-    """Every approval the change needs, with the owners the **base** revision names."""
+    """Every approval the change needs, one per group of owners the **base** revision names.
+
+    A group the base leaves empty (a first charter.yaml, or a project older than governance owners) is
+    approved by the repository's admins: they already decide the branch protection Charter runs under, and
+    nobody the change itself names can stand in for them.
+    """
     owners = base.spec.governance.owners if base is not None else GovernanceOwners()
-    found: list[ApprovalNeeded] = []
+    found: list[_Asked] = []
     for change in changes:
         for located, path, group in _governance_parts(change):
             what = f"{change.kind} `{change.name}` {change.status}" + (f" ({format_path(path)})" if path else "")
-            found.append(_owners_need(located, path, what, group, getattr(owners, group)))
+            found.append(_owners_need(located, path, what, group, tuple(getattr(owners, group))))
         found.extend(_approvers_need(change, breaking))
     for finding in breaking:
         if finding.code in _SETTLED_BY:
             group = _SETTLED_BY[finding.code]
             listed = tuple(getattr(owners, group))
-            found.append(ApprovalNeeded(finding, listed, f"the {group} owners named in the base revision"))
-    return found
+            found.append(_Asked(finding, listed, group, "any" if listed else "admins"))
+    return _merged(found)
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """One finding and who settles it, before the needs of the same owners are merged."""
+
+    finding: Diagnostic
+    owners: tuple[str, ...]
+    label: str  # the owner group (`policies`), or who else the owners are (a waiver's approvers)
+    mode: Mode
+
+
+def _merged(asked: Sequence[_Asked]) -> list[ApprovalNeeded]:
+    """One need per owners and mode, in the order first asked, listing every finding it settles."""
+    groups: dict[tuple[tuple[str, ...], str], list[_Asked]] = {}
+    for item in asked:
+        key = (tuple(sorted({owner.removeprefix("@").casefold() for owner in item.owners})), item.mode)
+        groups.setdefault(key, []).append(item)
+    return [
+        ApprovalNeeded(tuple(item.finding for item in items), items[0].owners, _reason(items), items[0].mode)
+        for items in groups.values()
+    ]
+
+
+def _reason(items: Sequence[_Asked]) -> str:
+    labels = list(dict.fromkeys(item.label for item in items))
+    if items[0].mode == "all":
+        return "; ".join(labels)
+    named = " and ".join([", ".join(labels[:-1]), labels[-1]] if len(labels) > 1 else labels)
+    if items[0].mode == "admins":
+        return f"the {named} owners: the base revision names none, so a repository admin approves"
+    return f"the {named} owners named in the base revision"
 
 
 def _governance_parts(change: SpecChange) -> Iterator[tuple[Located, tuple[PathSegment, ...], str]]:
@@ -116,23 +178,28 @@ def _dig(data: Any, path: tuple[str, ...]) -> Any:
 
 
 def _owners_need(
-    located: Located, path: tuple[PathSegment, ...], what: str, group: str, owners: Sequence[str]
-) -> ApprovalNeeded:
+    located: Located, path: tuple[PathSegment, ...], what: str, group: str, owners: tuple[str, ...]
+) -> _Asked:
     if owners:
         message = (
             f"{what}: a governance change needs an approving review from one of the {group} owners named in "
             f"the base revision: {', '.join('@' + owner for owner in owners)}"
         )
+        hint = "`charter github report` verifies the review through GitHub's API"
     else:
         message = (
-            f"{what}: a governance change needs an approving review from an owner of {group}, and the base "
-            f"revision names none (spec.governance.owners.{group} in charter.yaml)"
+            f"{what}: a governance change needs an approving review from an owner of {group}; the base revision "
+            f"names none (spec.governance.owners.{group} in charter.yaml), so one of the repository's admins approves"
         )
-    finding = _at(located, path, message, "`charter github report` verifies the review through GitHub's API")
-    return ApprovalNeeded(finding, tuple(owners), f"the {group} owners named in the base revision")
+        hint = (
+            f"name the owners of {group} in charter.yaml's spec.governance.owners, in a change of its own; until "
+            "then `charter github report` counts an approving review by a repository admin (GitHub's collaborator "
+            "permission `admin`)"
+        )
+    return _Asked(_at(located, path, message, hint), owners, group, "any" if owners else "admins")
 
 
-def _approvers_need(change: SpecChange, breaking: Sequence[Diagnostic]) -> Iterator[ApprovalNeeded]:
+def _approvers_need(change: SpecChange, breaking: Sequence[Diagnostic]) -> Iterator[_Asked]:
     """A waiver added, widened or extended needs every one of its approvers."""
     head = change.head
     waiver = head.spec.model if head is not None else None
@@ -147,7 +214,7 @@ def _approvers_need(change: SpecChange, breaking: Sequence[Diagnostic]) -> Itera
         f"its approvers must approve the pull request: {', '.join('@' + login for login in approvers)}"
     )
     hint = "each approver approves the pull request; `charter github report` verifies the reviews"
-    yield ApprovalNeeded(_at(head, ("spec", "approvers"), message, hint), approvers, "the waiver's approvers", "all")
+    yield _Asked(_at(head, ("spec", "approvers"), message, hint), approvers, "the waiver's approvers", "all")
 
 
 _WIDENING = frozenset({"waiver-extended", "waiver-widened"})
@@ -176,16 +243,24 @@ def _at(located: Located, path: tuple[PathSegment, ...], message: str, hint: str
 # --- settling -----------------------------------------------------------------------------------------
 
 
-def settled(approval: Approval) -> Diagnostic:
-    """The need's finding once approved: information, naming who approved."""
+def settled(approval: Approval, finding: Diagnostic) -> Diagnostic:
+    """A finding of a settled need: information, naming who approved."""
     who = ", ".join("@" + login for login in approval.by)
-    return approval.needed.finding.with_changes(severity=Severity.INFO, note=f"approved by {who}")
+    return finding.with_changes(severity=Severity.INFO, note=f"approved by {who}")
 
 
 def settle(plan: Plan, approvals: Sequence[Approval]) -> Plan:
-    """The plan with every settled need's finding lowered to information, naming who approved; its exit code
+    """The plan with every finding of a settled need lowered to information, naming who approved; its exit code
     follows (`Plan.exit_code` counts the needs still unsettled)."""
-    lowered = {approval.needed.finding: settled(approval) for approval in approvals if approval.settled}
-    needs_after = [replace(need, finding=lowered.get(need.finding, need.finding)) for need in plan.approvals_needed]
+    lowered = {
+        finding: settled(approval, finding)
+        for approval in approvals
+        if approval.settled
+        for finding in approval.needed.findings
+    }
+    needs_after = [
+        replace(need, findings=tuple(lowered.get(finding, finding) for finding in need.findings))
+        for need in plan.approvals_needed
+    ]
     breaking_after = [lowered.get(finding, finding) for finding in plan.breaking]
     return replace(plan, approvals_needed=needs_after, breaking=breaking_after)

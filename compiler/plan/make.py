@@ -73,7 +73,7 @@ class Plan:
         if self.fail_on == "never":
             return []
         worst = Severity.ERROR if self.fail_on == "error" else Severity.WARNING
-        return [need for need in self.approvals_needed if need.finding.severity.rank <= worst.rank]
+        return [need for need in self.approvals_needed if any(f.severity.rank <= worst.rank for f in need.findings)]
 
     def exit_code(self) -> int:
         """1 when the head has an error finding, a breaking change at or above `fail_on`, or a governance

@@ -25,5 +25,5 @@ def base_decides(root: Path, rev: str, today: datetime.date) -> list[Diagnostic]
         return []
     plan = make_plan(root, rev, today=today, render=False)
     found = [change for change in plan.breaking if change.code in GOVERNANCE_CODES]
-    needs = [need.finding for need in plan.approvals_needed if need.finding.code == NEED_CODE]
+    needs = [finding for need in plan.approvals_needed for finding in need.findings if finding.code == NEED_CODE]
     return found + [need.with_changes(severity=Severity.INFO) for need in needs]

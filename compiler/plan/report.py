@@ -101,22 +101,29 @@ def render_text(plan: Plan, *, diffs: bool = True) -> str:
 
 
 def _approval_status(need: ApprovalNeeded) -> str:
-    if need.finding.severity is Severity.INFO:
+    if need.approved:
         return need.finding.note or "approved"
-    if not need.owners:
-        return "no owner can approve it: the base revision names none"
-    who = ", ".join("@" + owner for owner in need.owners)
-    return f"needs {'every one' if need.mode == 'all' else 'one'} of {who}"
+    if need.mode == "admins":
+        return f"needs {need.owners_text()} (the base revision names no owner)"
+    return f"needs {'every one' if need.mode == 'all' else 'one'} of {need.owners_text().replace(' and ', ', ')}"
+
+
+def _approvals_tally(plan: Plan) -> str:
+    changes = sum(len(need.findings) for need in plan.approvals_needed)
+    groups = plural(len(plan.approvals_needed), "owner group")
+    return f"{groups} must approve {plural(changes, 'governance change')}"
 
 
 def _text_approvals(plan: Plan) -> list[str]:
+    """One entry per group of owners: its status, then every change it approves, each at its place."""
     if not plan.approvals_needed:
         return []
-    out = ["", f"Approvals: {plural(len(plan.approvals_needed), 'governance change')} need an owner's review"]
+    out = ["", f"Approvals: {_approvals_tally(plan)}"]
     for need in plan.approvals_needed:
-        finding = need.finding
-        out.append(f"  {finding.severity.value:<8} {safe(finding.file)}:{finding.line}:{finding.column}")
-        out.append(f"           {safe(_approval_status(need))}: {safe(finding.message)}")
+        worst = min((finding.severity for finding in need.findings), key=lambda severity: severity.rank)
+        out.append(f"  {worst.value:<8} {safe(_approval_status(need))}: {safe(need.reason)}")
+        for finding in need.findings:
+            out.append(f"           {safe(finding.file)}:{finding.line}:{finding.column}: {safe(finding.message)}")
     return out
 
 
@@ -132,7 +139,8 @@ def _verdict(plan: Plan) -> str:
     if plan.failing_breaking:
         reasons.append(f"{plural(len(plan.failing_breaking), 'breaking change')} at or above {plan.fail_on}")
     if plan.failing_approvals:
-        reasons.append(f"{plural(len(plan.failing_approvals), 'governance change')} without a verified approval")
+        unapproved = sum(1 for need in plan.failing_approvals for f in need.findings if f.severity is not Severity.INFO)
+        reasons.append(f"{plural(unapproved, 'governance change')} without a verified approval")
     if reasons:
         return f"charter plan: fails: {'; '.join(reasons)}."
     return "charter plan: passes."
@@ -164,7 +172,7 @@ def render_json(plan: Plan, *, diffs: bool = True) -> str:
                 "owners": list(need.owners),
                 "mode": need.mode,
                 "reason": need.reason,
-                "finding": breaking_json(need.finding),
+                "findings": [breaking_json(finding) for finding in need.findings],
             }
             for need in plan.approvals_needed
         ],
@@ -183,7 +191,10 @@ def render_json(plan: Plan, *, diffs: bool = True) -> str:
 # --- Markdown ---------------------------------------------------------------------------
 
 
-def render_markdown(plan: Plan, *, diffs: bool = True, limit: int = COMMENT_LIMIT, heading: str = "###") -> str:
+def render_markdown(
+    plan: Plan, *, diffs: bool = True, limit: int = COMMENT_LIMIT, heading: str = "###", approvals: bool = True
+) -> str:
+    """The plan in Markdown; `approvals=False` leaves the approvals out for a report that shows them itself."""
     out = [
         f"{heading} Charter plan",
         "",
@@ -192,7 +203,7 @@ def render_markdown(plan: Plan, *, diffs: bool = True, limit: int = COMMENT_LIMI
     ]
     out += _markdown_specs(plan)
     out += _markdown_breaking(plan, heading)
-    out += _markdown_approvals(plan, heading)
+    out += _markdown_approvals(plan, heading) if approvals else []
     out += _markdown_findings(plan, heading)
     body = "\n".join(out)
     tail = ["", f"**{md(_verdict(plan).removeprefix('charter plan: '))}**", ""]
@@ -227,15 +238,16 @@ def _markdown_breaking(plan: Plan, heading: str) -> list[str]:
 
 
 def _markdown_approvals(plan: Plan, heading: str) -> list[str]:
+    """One row per group of owners, listing every change it approves."""
     if not plan.approvals_needed:
         return []
-    out = [f"{heading}# Approvals: {plural(len(plan.approvals_needed), 'governance change')}", ""]
+    out = [f"{heading}# Approvals: {_approvals_tally(plan)}", ""]
     out += ["| | where | approval | change |", "|---|---|---|---|"]
     for need in plan.approvals_needed:
-        finding = need.finding
-        sign = "✅" if finding.severity is Severity.INFO else "⛔"
-        where = code(f"{finding.file}:{finding.line}")
-        out.append(f"| {sign} | {where} | {md(_approval_status(need))} | {md(finding.message)} |")
+        sign = "✅" if need.approved else "⛔"
+        where = "<br>".join(code(f"{finding.file}:{finding.line}") for finding in need.findings)
+        changes = "<br>".join(md(finding.message) for finding in need.findings)
+        out.append(f"| {sign} | {where} | {md(_approval_status(need))} | {changes} |")
     out.append("")
     return out
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
 from compiler.core.safe_names import escape_for_people
 from compiler.reporters import Report
@@ -35,7 +34,6 @@ def title(d: Diagnostic) -> str:
     key = rule_key(d)
     if key is not None:
         return f"{d.code} {key}"
-    code = CODES.get(d.code)
     return f"{d.code} {code.title}" if code else d.code
 
 
@@ -75,7 +73,8 @@ def annotation(d: Diagnostic, path: str, limit: int) -> dict[str, Any]:
     """A finding as a Checks API annotation on `path` (relative to the repository); texts cut at `limit`."""
     start = max(d.line, 1)
     end = max(d.end_line, start)
-    message = escape_for_people(d.message + (f" (waived by {d.waiver})" if d.waiver else ""))
+    said = d.message + (f" ({d.note})" if d.note else "") + (f" (waived by {d.waiver})" if d.waiver else "")
+    message = escape_for_people(said)
     annotation: dict[str, Any] = {
         "path": path,
         "start_line": start,

@@ -162,10 +162,10 @@ def one_line(d: Diagnostic) -> str:
 
 def breaking_lines(d: Diagnostic) -> list[str]:
     """A breaking change as `charter plan` prints it: where and which rule, what, the verdicts it flips, who."""
-    out = [
-        f"  {d.severity.value:<8} {safe(_where(d))}  [{d.rule}]",
-        f"           {d.kind} `{safe(d.name or '')}`: {safe(d.message)}",
-    ]
+    subject = f"{d.kind} `{d.name or ''}`: "
+    # A message that names its spec already (`Model `x`: label ...`) is not prefixed with it a second time.
+    said = d.message if d.message.startswith(subject) else subject + d.message
+    out = [f"  {d.severity.value:<8} {safe(_where(d))}  [{d.rule}]", f"           {safe(said)}"]
     out += [f"             {flip.policy}: {safe(flip.describe())}" for flip in d.flips]
     if d.note:
         out.append(f"           note: {safe(d.note)}")

@@ -14,6 +14,11 @@ is GitHub's own rule, made stricter where the change under review could game it:
   (`GET /orgs/{org}/teams/{team_slug}/memberships/{username}`; 404 is not a member). Logins, organisations and
   team slugs compare without case, as GitHub does.
 
+- A need of mode `admins` (the base revision names no owner for what changed) is satisfied by an approving
+  reviewer whose permission on the repository is `admin`
+  (`GET /repos/{owner}/{repo}/collaborators/{username}/permission`; 404 is no permission): the people who set
+  the branch protection this check runs under, and nobody the change itself names.
+
 Anything GitHub cannot answer (down, rate limited, a token without `members: read`) raises `Unverifiable`: the
 caller settles nothing, so the governance finding stays an error (fail closed).
 
@@ -74,11 +79,23 @@ def approvers(reviews: Iterable[Any], head_sha: str, author: str) -> Reviewed:
 
 
 class _Teams:
-    """Team membership, asked once per team and reviewer."""
+    """Team membership and repository admins, asked once per team (or repository) and reviewer."""
 
-    def __init__(self, requester: Any) -> None:
-        self.requester = requester
+    def __init__(self, requester: Any, repository: str = "") -> None:
+        self.requester, self.repository = requester, repository
         self.known: dict[tuple[str, str], bool] = {}
+
+    def admin(self, login: str) -> bool:
+        """Whether `login` holds the `admin` permission on the repository."""
+        key = ("/repos/" + self.repository.lower(), login.lower())
+        if key not in self.known:
+            from urllib.parse import quote
+
+            owner, name = self.repository.split("/", 1)
+            path = f"/repos/{quote(owner, safe='')}/{quote(name, safe='')}/collaborators/{quote(login, safe='')}"
+            data = self._get(path + "/permission")
+            self.known[key] = isinstance(data, dict) and data.get("permission") == "admin"
+        return self.known[key]
 
     def member(self, team: str, login: str) -> bool:
         key = (team.lower(), login.lower())
@@ -89,17 +106,23 @@ class _Teams:
     def _ask(self, team: str, login: str) -> bool:
         from urllib.parse import quote
 
+        org, slug = team.split("/", 1)
+        data = self._get(
+            f"/orgs/{quote(org, safe='')}/teams/{quote(slug, safe='')}/memberships/{quote(login, safe='')}"
+        )
+        return isinstance(data, dict) and data.get("state") == "active"
+
+    def _get(self, path: str) -> Any:
+        """GitHub's answer, or None for 404 (not a member, no such team, no such collaborator)."""
         from github import GithubException
 
-        org, slug = team.split("/", 1)
-        path = f"/orgs/{quote(org, safe='')}/teams/{quote(slug, safe='')}/memberships/{quote(login, safe='')}"
         try:
             _, data = self.requester.requestJsonAndCheck("GET", path)
         except GithubException as error:
-            if error.status == 404:  # not a member (or no such team: nobody is in it)
-                return False
+            if error.status == 404:
+                return None
             raise
-        return isinstance(data, dict) and data.get("state") == "active"
+        return data
 
 
 def _satisfying(owner: str, reviewed: Reviewed, teams: _Teams) -> list[str]:
@@ -116,6 +139,8 @@ def _satisfying(owner: str, reviewed: Reviewed, teams: _Teams) -> list[str]:
 
 def settled_by(need: Need, reviewed: Reviewed, teams: _Teams) -> tuple[str, ...]:
     """The logins that settle one need, or () when it is not settled."""
+    if need.mode == "admins":
+        return tuple(login for login in sorted(reviewed.approvers) if teams.admin(login))
     found = {owner: _satisfying(owner, reviewed, teams) for owner in need.owners}
     if need.mode == "all":
         if not need.owners or not all(found.values()):
@@ -126,12 +151,19 @@ def settled_by(need: Need, reviewed: Reviewed, teams: _Teams) -> tuple[str, ...]
 
 
 def verify(
-    needed: Sequence[N], pull: Any, client: Any, approval: Callable[[N, tuple[str, ...]], A], *, head_sha: str
+    needed: Sequence[N],
+    pull: Any,
+    client: Any,
+    approval: Callable[[N, tuple[str, ...]], A],
+    *,
+    head_sha: str,
+    repository: str = "",
 ) -> list[A]:
     """Each need with the logins whose approvals of `head_sha` settle it (reviews and teams read from GitHub).
 
     `pull` is PyGithub's `PullRequest`, `client` the `Github` it came from, `approval` how a settled need is made
-    (`Approval`). Raises `Unverifiable` when GitHub cannot answer, never a partial answer.
+    (`Approval`), `repository` (`owner/name`) whose admins approve a need of mode `admins`. Raises
+    `Unverifiable` when GitHub cannot answer, never a partial answer.
     """
     import requests
     from github import GithubException
@@ -141,7 +173,7 @@ def verify(
     try:
         author = pull.user.login if pull.user is not None else ""  # a deleted account: nobody to leave out
         reviewed = approvers(pull.get_reviews(), head_sha, author)
-        teams = _Teams(client.requester)
+        teams = _Teams(client.requester, repository)
         return [approval(need, settled_by(need, reviewed, teams)) for need in needed]
     except (GithubException, requests.exceptions.RequestException) as error:
         raise Unverifiable(error) from error

@@ -199,7 +199,7 @@ def upsert_comment(issue: Any, body: str, tag: str, author: Identity) -> tuple[s
 
 class _Need(Protocol):
     @property
-    def finding(self) -> Diagnostic: ...
+    def findings(self) -> tuple[Diagnostic, ...]: ...
 
     @property
     def owners(self) -> tuple[str, ...]: ...
@@ -231,15 +231,16 @@ def approvals_section(approvals: Sequence[_Approval], note: str | None) -> list[
     if note:
         lines += [f"_Approvals could not be verified: {md(note)}. The findings that need them stay errors._", ""]
     lines += ["| | needed for | from | approved by |", "| --- | --- | --- | --- |"]
-    for approval in approvals:
+    for approval in approvals:  # one row per group of owners, listing every finding its review settles
         need = approval.needed
         joined = " and " if need.mode == "all" else " or "
-        owners = joined.join(code(owner) for owner in need.owners) or "nobody named"
-        d = need.finding
-        place = code(f"{d.file}:{d.line}" if d.line else d.file or "-")
+        owners = joined.join(code(owner) for owner in need.owners) or "a repository admin"
+        places = "<br>".join(
+            f"{d.code} {code(f'{d.file}:{d.line}' if d.line else d.file or '-')}" for d in need.findings
+        )
         given = ", ".join(code(login) for login in approval.by) or "**missing**"
         icon = "✅" if approval.by else "❌"
-        lines.append(f"| {icon} | {d.code} {place}: {md(need.reason)} | {owners} | {given} |")
+        lines.append(f"| {icon} | {places}: {md(need.reason)} | {owners} | {given} |")
     return lines
 
 
