@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
 from compiler.core.safe_names import escape_for_people
 from compiler.reporters import Report
@@ -34,6 +35,7 @@ def title(d: Diagnostic) -> str:
     key = rule_key(d)
     if key is not None:
         return f"{d.code} {key}"
+    code = CODES.get(d.code)
     return f"{d.code} {code.title}" if code else d.code
 
 
