@@ -49,12 +49,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_codes.USAGE
 
 
+class _Version(argparse.Action):
+    """`charter --version`: the version, and the commit when the installation records one (read only when asked)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from compiler.core import installed
+
+        parser.exit(message=installed.running().describe() + "\n")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="charter",
         description="Govern ML models like code: validate specs, enforce policies, render pipelines.",
     )
-    parser.add_argument("--version", action="version", version=f"charter {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and commit, then exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_check_and_build(commands)
     _add_tools(commands)
@@ -196,7 +205,7 @@ def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
 
 
 def _run_build(args: argparse.Namespace) -> int:
-    from compiler.core import repofs
+    from compiler.core import installed, repofs
     from compiler.stages import emit
     from compiler.stages.pipeline import build, current_date
 
@@ -204,9 +213,11 @@ def _run_build(args: argparse.Namespace) -> int:
     if root is None:
         return exit_codes.USAGE
     (checked,) = _check_all(args, [args.path])
-    result, outputs = build(checked, current_date())
+    result, outputs = build(checked, current_date(), installed.running())
     if exit_code(result.diagnostics) or args.format:
         _report(args, [result])
+    else:  # the check's warnings are `charter check`'s to show; the build's own are shown here
+        _report_pin_findings(args, result)
     if exit_code(result.diagnostics):
         print("charter build: nothing written: fix the errors above first", file=sys.stderr)
         return exit_codes.FINDINGS
@@ -228,6 +239,16 @@ def _output_dirs(result: Checked) -> list[str]:
 
     outputs = result.project.spec.outputs if result.project else Outputs()
     return [outputs.workflows, outputs.deploy, outputs.docs]
+
+
+def _report_pin_findings(args: argparse.Namespace, result: Checked) -> None:
+    """CH440 on stderr: the Charter that renders is not the one the workflows install."""
+    pins = tuple(finding for finding in result.diagnostics if finding.code == "CH440")
+    if pins:
+        report = Report(
+            pins, files_checked=result.files, specs_checked=result.spec_count, sources=dict(result.sources), color=False
+        )
+        sys.stderr.write(formats()["github" if args.format == "github" else "text"](report))
 
 
 def _report_build_findings(args: argparse.Namespace, result: Checked, findings: list[Diagnostic]) -> None:
