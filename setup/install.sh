@@ -29,7 +29,8 @@ pip=(python -m pip install --disable-pip-version-check --no-input --quiet)
 python -m pip check
 # pip recorded a directory install (`dir_info`); the directory is GitHub's checkout of one commit of one
 # repository, so the record says so (PEP 610 `vcs_info`). A ref that is not a full commit is not recorded.
-CHARTER_REPOSITORY="${CHARTER_REPOSITORY:-}" CHARTER_COMMIT="${CHARTER_COMMIT:-}" python - <<'PY'
+# `-I`: only the environment's own packages, not a `charter.egg-info` in the working directory.
+CHARTER_REPOSITORY="${CHARTER_REPOSITORY:-}" CHARTER_COMMIT="${CHARTER_COMMIT:-}" python -I - <<'PY'
 import json, os, re
 from importlib import metadata
 

@@ -138,8 +138,7 @@ def test_the_detector_reads_commands_not_text(script: str) -> None:
 
 def test_a_project_chooses_its_charter_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An organisation's mirror of Charter at a commit it reviewed; the comment says where the pin comes from."""
-    project = tmp_path / "demand-forecast"
-    shutil.copytree(ROOT / "examples" / "demand-forecast", project)
+    project = _pinned_copy(tmp_path, None)
     settings = project / "charter.yaml"
     mirror = "acme/charter-mirror"
     commit = "0123456789abcdef0123456789abcdef01234567"
@@ -167,8 +166,7 @@ def test_a_project_chooses_its_charter_commit(tmp_path: Path, capsys: pytest.Cap
 def test_a_charter_pin_that_can_move_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: str, expected: str
 ) -> None:
-    project = tmp_path / "demand-forecast"
-    shutil.copytree(ROOT / "examples" / "demand-forecast", project)
+    project = _pinned_copy(tmp_path, None)
     settings = project / "charter.yaml"
     text = settings.read_text("utf-8").replace("  ci:\n", f"  ci:\n    charter:\n      {field}: '{value}'\n")
     settings.write_text(text, "utf-8")

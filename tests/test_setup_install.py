@@ -52,7 +52,7 @@ def pinned_charter(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip(f"needs the repository's history: {commit} is not in this clone")
     work = tmp_path_factory.mktemp("setup")
     source = work / "action"
-    archive = _git("archive", "--format=tar", commit, out=bytes)
+    archive = _git("archive", "--format=tar", commit)
     assert archive.returncode == 0, archive.stderr
     with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
         tar.extractall(source, filter="data")
