@@ -331,3 +331,11 @@ def test_metadata_of_another_copy_is_not_believed(tmp_path: Path, monkeypatch: p
     (info / "direct_url.json").write_text(json.dumps(url), "utf-8")
     monkeypatch.syspath_prepend(str(site))
     assert installed.running() == installed.Installation(compiler.__version__, "source")
+
+
+def test_version_says_what_is_running(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _running(monkeypatch, OTHER)
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"charter 0.1.0 (commit {OTHER} of charter-dev/charter)\n"

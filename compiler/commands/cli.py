@@ -55,7 +55,8 @@ class _Version(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
         from compiler.core import installed
 
-        parser.exit(message=installed.running().describe() + "\n")
+        print(installed.running().describe())  # on stdout, as argparse's own `version` action does
+        parser.exit()
 
 
 def _parser() -> argparse.ArgumentParser:
