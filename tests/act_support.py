@@ -38,10 +38,19 @@ def shared_actions() -> Path | None:
     return None
 
 
+_PYTHONS: dict[str, Path] = {}
+
+
 def make_python(where: Path) -> Path:
-    """The interpreter setup-python's stand-in puts on PATH: this machine's, in a virtual environment."""
-    venv.EnvBuilder(with_pip=True, clear=True).create(where)
-    return where
+    """The interpreter setup-python's stand-in puts on PATH: this machine's, in a virtual environment.
+
+    One per test process, as a runner's tool cache keeps one Python: the setup action's `pip install`
+    then finds the locked packages in place after the first job.
+    """
+    if "python" not in _PYTHONS:
+        venv.EnvBuilder(with_pip=True, clear=True).create(where)
+        _PYTHONS["python"] = where
+    return _PYTHONS["python"]
 
 
 def git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
@@ -149,6 +158,18 @@ class Runner:
             },
         )
 
+    def push_event(self, repo: Path, before: str) -> dict[str, object]:
+        """What GitHub sends when main moves from `before` to its tip."""
+        after = self.push(repo, "main")
+        full = f"{OWNER}/{repo.name}"
+        return {
+            "ref": "refs/heads/main",
+            "before": before,
+            "after": after,
+            "head_commit": {"id": after},
+            "repository": {"full_name": full, "name": repo.name, "owner": {"login": OWNER}, "default_branch": "main"},
+        }
+
     def run(
         self,
         repo: Path,
@@ -170,6 +191,7 @@ class Runner:
             command += ["--job", job]
         merged_env = {
             "ACT_PYTHON": str(self.python),
+            "ACT_TRAINING_PYTHON": sys.executable,
             "ACT_ARTIFACTS": str(self.artifacts),
             "GIT_CONFIG_GLOBAL": str(self.work / "gitconfig"),
             **self.env,
@@ -179,7 +201,7 @@ class Runner:
             command += ["--env", f"{name}={value}"]
         for name, value in {"GITHUB_TOKEN": TOKEN, **self.secrets, **(secrets or {})}.items():
             command += ["--secret", f"{name}={value}"]
-        path = f"{self.work / 'bin'}{os.pathsep}{os.environ['PATH']}"
+        path = os.pathsep.join([str(self.work / "bin"), str(STANDINS / "bin"), os.environ["PATH"]])
         host = {**os.environ, "PATH": path, "GIT_CONFIG_GLOBAL": str(self.work / "gitconfig"), "NO_COLOR": "1"}
         host.pop("PYTHONPATH", None)  # jobs run the Charter the setup action installed, not this source tree
         done = subprocess.run(command, cwd=repo, env=host, capture_output=True, text=True, timeout=timeout, check=False)
@@ -205,6 +227,7 @@ class Runner:
             PINS["setup_python"]: STANDINS / "setup-python",
             PINS["upload_artifact"]: STANDINS / "upload-artifact",
             PINS["download_artifact"]: STANDINS / "download-artifact",
+            PINS["aws_credentials"]: STANDINS / "configure-aws-credentials",
         }
         arguments = [f"{pin.repository}@{pin.sha}={folder}" for pin, folder in mapped.items()]
         sarif = PINS["upload_sarif"]

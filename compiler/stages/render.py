@@ -206,6 +206,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
         },
         deployments=[] if settings.deployment.mode == "gitops" else deployments,
         propose_evidence=settings.evidence.propose == "pull-request",
+        outputs=settings.outputs,
     )
     return Output(f"{settings.outputs.workflows}/{_pipeline_file(spec)}", pipeline, spec.file)
 
