@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from act_support import ACT, ROOT, Runner, git, make_python, shared_actions
-from live_servers import S3, moto_s3
+from live_servers import S3, Postgres, moto_s3, postgres
 from ruamel.yaml import YAML
 from test_github_report import FakeGitHub
 
@@ -195,3 +195,49 @@ def test_failing_data_stops_before_training_and_still_proposes_the_evidence(
     assert record["verdict"] == "fail"
     assert _builds_clean(repo, branch)
     capsys.readouterr()
+
+
+SALES_COLUMNS = (
+    "store_id text, sku text, week_start date, region text, category text, store_size_sqm integer, "
+    "price double precision, promo_flag boolean, holiday_flag boolean, units_lag_1w double precision, "
+    "units_lag_52w double precision, stockout_days integer, units_sold double precision"
+)
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[Postgres]:
+    """PostgreSQL 15 holding the demand example's table (a few rows: the gate runs and judges them)."""
+    with postgres(database="analytics") as server:
+        con: Any = server.connect()
+        con.execute("CREATE SCHEMA analytics")
+        con.execute(f"CREATE TABLE analytics.weekly_store_sku_sales ({SALES_COLUMNS})")
+        con.execute(
+            "INSERT INTO analytics.weekly_store_sku_sales SELECT 'S' || i, 'K' || i, DATE '2024-06-03', 'north', "
+            "'food', 400, 2.5, false, false, 10, 9, 0, 11 FROM generate_series(1, 40) AS i"
+        )
+        con.close()
+        yield server
+
+
+def test_a_postgresql_data_gate_gets_its_credentials_from_the_environments_secrets(
+    runner: Runner, pg: Postgres
+) -> None:
+    """Issue 22: the PostgreSQL data gate had no PG* variable (`fe_sendauth: no password supplied`)."""
+    repo = runner.repository(ROOT / "examples" / "demand-forecast", "forecast")
+    yaml = YAML()
+    path = repo / "contracts" / "sales-history.odcs.yaml"
+    contract = yaml.load(path.read_text("utf-8"))
+    for server in contract["servers"]:
+        server["host"], server["port"] = pg.host, pg.port
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(contract, out)
+    before = git(repo, "rev-parse", "HEAD").strip()
+    assert main(["build", str(repo)]) == 0
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "the warehouse is here")
+    secrets = {"PGUSER": pg.user, "PGPASSWORD": "unused-with-trust-auth"}
+    workflow = ".github/workflows/model-demand-forecast.yml"
+    run = runner.run(repo, "push", runner.push_event(repo, before), workflow, job="data-gate", secrets=secrets)
+    # The gate connected as the secret's user and judged the table: 40 rows, where the contract wants more.
+    assert "table `weekly_sales` rowCount = 40 (expected > 100000)" in run.log, run.log
+    assert "could not run" not in run.log

@@ -246,6 +246,9 @@ def _reads_data(choices: list[data_access.ServerChoice], settings: ProjectSpec) 
         "extras": data_access.extras(choices),
         "cloud": data_access.cloud_steps(choices, settings.cloud),
         "env": data_access.gate_env(choices, settings.cloud),
+        # Database credentials: secrets of the GitHub environment the job is bound to.
+        "secrets": data_access.secret_env(choices),
+        "environment": data_access.DATA_ENVIRONMENT if data_access.secret_env(choices) else None,
     }
 
 
