@@ -80,3 +80,47 @@ def test_a_gate_that_could_not_run_names_the_model_it_ran_for(tmp_path: Path, mo
     report = json.loads(Path("eval-gate.json").read_text("utf-8"))
     assert report["verdict"] == "error"
     assert (report["judged"]["model"], report["judged"]["version"]) == ("credit-default", "3.2.0")
+
+
+def test_a_new_version_builds_and_waits_for_its_evidence_to_deploy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Measured: after a version bump `check` erred "no evaluation evidence for version 3.3.0", `build` wrote
+    nothing, and the pipeline kept rendering 3.2.0: the new version could never be trained nor measured."""
+    project = tmp_path / "credit-scoring"
+    shutil.copytree(CREDIT, project)
+    model = project / "models" / "credit-default.yaml"
+    model.write_text(model.read_text("utf-8").replace('version: "3.2.0"', 'version: "3.3.0"', 1), "utf-8")
+    assert main(["check", str(project)]) == 0
+    out = capsys.readouterr().out
+    line = (
+        model.read_text("utf-8")
+        .splitlines()
+        .index('  version: "3.3.0"                 # always quote versions: YAML reads 3.10 as the number 3.1')
+        + 1
+    )
+    assert f"credit-default.yaml:{line}:12: warning[CH500] no evaluation evidence for version 3.3.0" in out
+    assert main(["build", str(project)]) == 0
+    pipeline = (project / ".github/workflows/model-credit-default.yml").read_text("utf-8")
+    assert 'name: "Train credit-default 3.3.0"' in pipeline
+    assert "3.2.0" not in pipeline
+
+
+def test_the_deploy_jobs_require_the_versions_evidence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    demand = ROOT / "examples" / "demand-forecast"
+    workflow = yaml.safe_load((demand / ".github/workflows/model-demand-forecast.yml").read_text("utf-8"))
+    deploys = {name: job for name, job in workflow["jobs"].items() if name.startswith("deploy-")}
+    assert deploys
+    for job in deploys.values():
+        names = [step.get("name") for step in job["steps"]]
+        require = names.index("Evidence of this version")
+        assert require < names.index("Cluster credentials of the environment")
+        assert job["steps"][require]["run"] == 'charter evidence require --model "$MODEL"'
+    project = tmp_path / "demand-forecast"
+    shutil.copytree(demand, project)
+    assert main(["evidence", "require", "--project", str(project), "--model", "demand-forecast"]) == 0
+    model = project / "models" / "demand-forecast.yaml"
+    model.write_text(model.read_text("utf-8").replace('version: "1.4.0"', 'version: "1.5.0"', 1), "utf-8")
+    assert main(["evidence", "require", "--project", str(project), "--model", "demand-forecast"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("::error title=charter evidence::no evaluation evidence for demand-forecast 1.5.0 ")
