@@ -274,8 +274,7 @@ class _Resolver:
             self.findings.append(
                 spec.finding(
                     "CH441",
-                    f"the monitor's drift gate reads `{label}`, but this names no server of it "
-                    f"(it has {count})",
+                    f"the monitor's drift gate reads `{label}`, but this names no server of it (it has {count})",
                     list(reference.path[:-1]),
                     key=True,
                     hint="add `server:` naming the entry of the contract's `servers` to read",
