@@ -269,7 +269,7 @@ class _Resolver:
             return
         servers = contract.data.get("servers") if isinstance(contract.data, dict) else None
         count = len(servers) if isinstance(servers, list) else 0
-        if reference.data.server is None and count != 1:
+        if reference.data.server is None and count > 1:  # none at all: a project that runs its gates on files
             label = _contract_label(contract.contract) if contract.contract else contract.name
             self.findings.append(
                 spec.finding(
