@@ -7,9 +7,8 @@ order of files or the machine. Every path is built from validated names
 
 from __future__ import annotations
 
-import re
-
 import datetime
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
