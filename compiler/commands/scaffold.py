@@ -69,8 +69,8 @@ def scaffold(target: Path, name: str | None = None, force: bool = False) -> list
             path, template.replace(TOKEN, project).replace(REPOSITORY_TOKEN, repository).replace(COMMIT_TOKEN, commit)
         )
         written.append(path)
-    ignored = _ignore_cache(target)
-    return written + ([ignored] if ignored else [])
+    extra = [_ignore_cache(target), _keep_line_endings(target)]
+    return written + [path for path in extra if path is not None]
 
 
 def charter_pin() -> tuple[str, str]:
@@ -79,6 +79,27 @@ def charter_pin() -> tuple[str, str]:
     if running.repository and running.commit:
         return running.repository, running.commit
     return PINS["charter"].repository, PINS["charter"].sha
+
+
+LINE_ENDINGS = "* text=auto eol=lf"
+
+
+def _keep_line_endings(target: Path) -> Path | None:
+    """`.gitattributes` with `* text=auto eol=lf`, unless it says so already; the path when changed.
+
+    Git for Windows checks text files out with CRLF (`core.autocrlf=true`): the generated files would differ
+    from what `charter build` writes byte for byte, and `build --check` would call every one "edited by hand".
+    """
+    path = target / ".gitattributes"
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        return None
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if any(line.split() == LINE_ENDINGS.split() for line in text.splitlines()):
+        return None
+    separator = "" if not text or text.endswith("\n") else "\n"
+    comment = "# LF in every checkout (Git for Windows' core.autocrlf too): generated files stay byte for byte"
+    write_atomic(path, f"{text}{separator}{comment}\n{LINE_ENDINGS}\n")
+    return path
 
 
 def _ignore_cache(target: Path) -> Path | None:
