@@ -6,6 +6,7 @@ Exit codes (`compiler.core.exit_codes`): 0 no error, 1 errors, 2 usage or intern
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shlex
 import sys
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _utf8_output()
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -47,6 +49,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("CHARTER_DEBUG"):
             raise
         return exit_codes.USAGE
+
+
+def _utf8_output() -> None:
+    """UTF-8 on stdout and stderr whatever the locale: the same bytes on every machine, and a spec's non-ASCII
+    text never ends a run with UnicodeEncodeError under a Latin-1 or ASCII locale (issue 22)."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if isinstance(stream, io.TextIOWrapper) and encoding != "utf8":
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
 
 
 class _Version(argparse.Action):
