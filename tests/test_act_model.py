@@ -50,12 +50,23 @@ class GitHubWithPulls(FakeGitHub):
     def __init__(self) -> None:
         super().__init__()
         self.opened: list[dict[str, Any]] = []
+        self.issues: list[dict[str, Any]] = []
+        self.dispatched: list[tuple[str, dict[str, Any]]] = []
 
     def _answer(self, method: str, target: str, body: Any, auth: str) -> tuple[int, dict[str, str], Any]:
         if method == "POST" and target.endswith("/repos/acme/lending/pulls"):
             self.opened.append({**body, "authorization": auth})
             number = 100 + len(self.opened)
             return 201, {}, {"number": number, "html_url": f"https://github.example/acme/lending/pull/{number}"}
+        if method == "POST" and target.endswith("/repos/acme/lending/issues"):
+            self.issues.append(body)
+            number = 200 + len(self.issues)
+            return 201, {}, {"number": number, "html_url": f"https://github.example/acme/lending/issues/{number}"}
+        if method == "POST" and (
+            found := re.search(r"/repos/acme/lending/actions/workflows/([^/]+)/dispatches$", target)
+        ):
+            self.dispatched.append((found.group(1), body))
+            return 204, {}, None
         return super()._answer(method, target, body, auth)
 
 
