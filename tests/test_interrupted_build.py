@@ -36,3 +36,33 @@ def test_leftovers_are_reported_then_removed(tmp_path: Path, capsys: pytest.Capt
     assert not any((project / name).exists() for name in OURS)
     assert all((project / name).exists() for name in NOT_OURS)
     assert main(["build", str(project), "--check"]) == 0
+
+
+def test_a_full_disk_while_the_manifest_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Measured: `build --check` said "current" while the manifest listed 6 of 2,506 outputs."""
+    import errno
+
+    from compiler.stages import emit
+
+    project = tmp_path / "demand-forecast"
+    shutil.copytree(ROOT / "examples" / "demand-forecast", project, ignore=shutil.ignore_patterns(".charter"))
+    shutil.rmtree(project / ".github")
+    write = emit.write_atomic
+
+    def full_at_the_manifest(target: Path, text: str) -> None:
+        if target.name == "manifest.json":
+            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+        write(target, text)
+
+    monkeypatch.setattr(emit, "write_atomic", full_at_the_manifest)
+    assert main(["build", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert "manifest.json: No space left on device; files already written keep their new bytes" in err
+    monkeypatch.setattr(emit, "write_atomic", write)
+    assert main(["build", str(project), "--check"]) == 1
+    out = capsys.readouterr().out
+    assert ".github/workflows/model-demand-forecast.yml: current, but not in the manifest" in out
+    assert main(["build", str(project)]) == 0
+    assert main(["build", str(project), "--check"]) == 0

@@ -53,11 +53,12 @@ class Plan:
     manifest_writable: bool = True
     recorded: dict[str, str] = field(default_factory=dict)  # the trusted manifest entries
     leftovers: list[str] = field(default_factory=list)  # temporary files of an interrupted build: removed
+    unrecorded: list[str] = field(default_factory=list)  # current, but missing from the manifest: recorded
 
     @property
     def clean(self) -> bool:
         lists = (self.create, self.update, self.edited, self.remove, self.kept, self.foreign, self.findings)
-        return not any(lists) and not self.leftovers
+        return not any(lists) and not self.leftovers and not self.unrecorded
 
 
 def digest(text: str) -> str:
@@ -125,6 +126,8 @@ def plan(root: Path, outputs: Sequence[Output], output_dirs: Sequence[str]) -> P
             result.diffs[path] = unified_diff(path, "", text)
         elif current == text:
             result.unchanged.append(path)
+            if path not in owned:  # a build stopped before its manifest was written (a full disk, a kill)
+                result.unrecorded.append(path)
         elif path not in owned:
             result.foreign.append(path)
         elif digest(current) != owned[path]:
