@@ -225,7 +225,7 @@ def _run_build(args: argparse.Namespace) -> int:
     if root is None:
         return exit_codes.USAGE
     (checked,) = _check_all(args, [args.path])
-    result, outputs = build(checked, current_date(), installed.running())
+    result, outputs = build(checked, current_date(), installed.running(), root)
     if exit_code(result.diagnostics) or args.format:
         _report(args, [result])
     else:  # the check's warnings are `charter check`'s to show; the build's own are shown here
@@ -262,8 +262,8 @@ def _output_dirs(result: Checked) -> list[str]:
 
 
 def _report_pin_findings(args: argparse.Namespace, result: Checked) -> None:
-    """CH440 on stderr: the Charter that renders is not the one the workflows install."""
-    pins = tuple(finding for finding in result.diagnostics if finding.code == "CH440")
+    """The build's own warnings on stderr: CH440 (another Charter renders), CH442 (GitHub will not read)."""
+    pins = tuple(finding for finding in result.diagnostics if finding.code in ("CH440", "CH442"))
     if pins:
         report = Report(
             pins, files_checked=result.files, specs_checked=result.spec_count, sources=dict(result.sources), color=False

@@ -42,6 +42,7 @@ from compiler.stages.policy_loading import load_policies
 from compiler.stages.render import Output, render
 from compiler.stages.resolve import Resolved, resolve
 from compiler.stages.unchecked import Entry, unchecked_specs
+from compiler.stages.workflow_home import unread_workflows
 
 __all__ = ["Checked", "build", "check", "check_path", "current_date", "project_entries", "spec_files"]
 
@@ -247,11 +248,14 @@ def _read_every_run(summary: Summary | None) -> bool:
     return summary is None or any(entry["k"] in GLOBAL_KINDS for entry in summary)
 
 
-def build(checked: Checked, today: datetime.date, charter: Installation | None = None) -> tuple[Checked, list[Output]]:
+def build(
+    checked: Checked, today: datetime.date, charter: Installation | None = None, root: Path | None = None
+) -> tuple[Checked, list[Output]]:
     """What `charter build` writes, or nothing when the check has errors; two outputs at one path are errors.
 
     `charter`: the running Charter, compared with the one the workflows install (CH440); the output never
     depends on it, so `build --check` gives the same answer on every machine with the same Charter.
+    `root`: the project directory on disk, to tell whether GitHub will read its workflows (CH442).
     """
     if not checked.complete:
         raise ValueError("build needs a complete check: check without a cache")
@@ -261,6 +265,7 @@ def build(checked: Checked, today: datetime.date, charter: Installation | None =
     collisions = path_collisions(outputs)
     project_spec = next((spec for spec in checked.specs if spec.kind == "Project"), None)
     pins = pin_findings(project_spec, checked.project, charter) if charter else []
+    pins += unread_workflows(project_spec, checked.project, root) if root else []
     return replace(checked, diagnostics=sort_diagnostics([*checked.diagnostics, *collisions, *pins])), outputs
 
 
