@@ -275,3 +275,34 @@ def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -
     gate = next(s for s in monitor["steps"] if s.get("id") == "drift")
     assert gate["env"]["AZURE_STORAGE_ACCOUNT_NAME"] == "acme"
     assert gate["env"]["CURRENT_SERVER"] == "azure-log"
+
+
+def _secrets_of(job: dict[str, Any]) -> set[str]:
+    return set(re.findall(r"secrets\.([A-Z_]+)", yaml.safe_dump(job)))
+
+
+@pytest.mark.parametrize(
+    ("example", "reads_database"),
+    [("demand-forecast", {"model-demand-forecast.yml": ["data-gate"], "monitor-demand-forecast.yml": ["drift"]}),
+     ("credit-scoring", {"model-credit-default.yml": [], "monitor-credit-default.yml": []})],
+)  # fmt: skip
+def test_database_credentials_reach_exactly_the_jobs_that_read_a_database(
+    example: str, reads_database: dict[str, list[str]]
+) -> None:
+    """Issue 22: a PostgreSQL data or drift gate had no PG* variable (`fe_sendauth: no password supplied`).
+
+    libpq's variables come from secrets of the GitHub environment `charter-data` (protection rules guard
+    them), only in the jobs whose gate reads a database; no other job sees them.
+    """
+    for workflow, readers in reads_database.items():
+        jobs = yaml.safe_load((ROOT / "examples" / example / ".github" / "workflows" / workflow).read_text("utf-8"))
+        for name, job in jobs["jobs"].items():
+            pg = _secrets_of(job) & {"PGUSER", "PGPASSWORD"}
+            if name in readers:
+                assert job["environment"] == "charter-data", name
+                gate = next(s for s in job["steps"] if "charter gate" in s.get("run", ""))
+                assert gate["env"]["PGUSER"] == "${{ secrets.PGUSER }}"
+                assert gate["env"]["PGPASSWORD"] == "${{ secrets.PGPASSWORD }}"
+                assert pg == {"PGUSER", "PGPASSWORD"}
+            else:
+                assert not pg, f"{workflow}: {name} sees database credentials"

@@ -236,8 +236,10 @@ def test_a_failing_evidence_rule_or_a_broken_record_does_not_stop_measuring(
     broken = project / RECORD
     broken.parent.mkdir(parents=True)
     broken.write_text('{"kind": "Evidence",', "utf-8")
-    errors = [(d.code, d.policy) for d in check_path(project).diagnostics if d.severity.value == "error"]
-    assert errors == [("CH100", None), ("CH500", "eu-ai-act-evidence")]
+    found = [(d.code, d.policy, d.severity.value) for d in check_path(project).diagnostics]
+    assert ("CH100", None, "error") in found
+    # Evidence gates promotion, not rendering (issue 22): missing evidence is a warning the deploy jobs enforce.
+    assert ("CH500", "eu-ai-act-evidence", "warning") in found
     report = _evaluate(project, predictions, tmp_path / "eval.json", monkeypatch)
     assert report["verdict"] == "pass"
     assert main(["evidence", "record", "--project", str(project), str(tmp_path / "eval.json")]) == 0

@@ -93,8 +93,9 @@ def write_project(
         "training": {"image": IMAGE, "command": ["python", "-m", "train"]},
         "evaluation": {"suite": "eval"},
     }
-    if monitoring is not None:
+    if monitoring is not None:  # a monitored model names the production traffic its drift gate reads (CH441)
         spec["monitoring"] = {"schedule": "0 6 * * *", **monitoring}
+        spec["data"] = {**spec["data"], "production": {"contract": "data"}}
     model = {"apiVersion": "charter/v1alpha1", "kind": "Model", "metadata": {"name": "model"}, "spec": spec}
     suite_spec: dict[str, Any] = {
         "dataset": {"contract": "data"},

@@ -67,7 +67,12 @@ def test_the_setup_action_installs_from_its_own_commit_and_hashed_lock() -> None
     assert data["runs"]["using"] == "composite"
     (step,) = data["runs"]["steps"]
     assert step["run"] == 'bash "$INSTALL"'
-    assert step["env"] == {"EXTRAS": "${{ inputs.extras }}", "INSTALL": "${{ github.action_path }}/install.sh"}
+    assert step["env"] == {
+        "EXTRAS": "${{ inputs.extras }}",
+        "INSTALL": "${{ github.action_path }}/install.sh",
+        "CHARTER_REPOSITORY": "${{ github.action_repository }}",
+        "CHARTER_COMMIT": "${{ github.action_ref }}",
+    }
     installs = [line.strip() for line in (ROOT / "setup" / "install.sh").read_text("utf-8").splitlines()]
     pip = [line for line in installs if line.startswith('"${pip[@]}"')]
     assert pip == [

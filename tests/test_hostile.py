@@ -139,7 +139,7 @@ def project_files(v: dict[str, str], runtime: str, mode: str) -> dict[str, str]:
             "intendedUse": [v["intended_use"]],
             "outOfScopeUse": [v["out_of_scope_use"]],
             "transparency": {"disclosure": v["transparency"]},
-            "data": {"training": {"contract": v["contract_id"]}},
+            "data": {"training": {"contract": v["contract_id"]}, "production": {"contract": v["contract_id"]}},
             "features": [v["feature"]],
             "label": "label",
             "sensitiveFeatures": [v["sensitive_feature"]],

@@ -41,7 +41,7 @@ def relative(paths: list[Path], root: Path) -> list[str]:
 def test_init_writes_a_project_that_checks_clean(tmp_path: Path) -> None:
     target = tmp_path / "churn-model"
     written = scaffold(target)
-    assert relative(written, target) == [*EXPECTED, ".gitignore"]
+    assert relative(written, target) == [*EXPECTED, ".gitignore", ".gitattributes"]
     assert all(path.is_file() for path in written)
     for path in written[:-1]:
         text = path.read_text("utf-8")
@@ -106,7 +106,7 @@ def test_init_into_the_current_directory_names_it_after_the_directory(
     target.mkdir()
     monkeypatch.chdir(target)
     written = scaffold(Path("."))
-    assert relative([p.resolve() for p in written], target.resolve()) == [*EXPECTED, ".gitignore"]
+    assert relative([p.resolve() for p in written], target.resolve()) == [*EXPECTED, ".gitignore", ".gitattributes"]
     assert "name: sales-forecast\n" in (target / "charter.yaml").read_text("utf-8")
 
 

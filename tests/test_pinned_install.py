@@ -8,6 +8,8 @@ generated workflow installs a package at all; a test below shows the detector ca
 
 from __future__ import annotations
 
+import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -18,7 +20,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+import compiler
 from compiler.commands.cli import main
+from compiler.core import installed
 from compiler.core.pins import PINS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,16 +84,28 @@ def test_no_script_installs_a_package(path: Path) -> None:
         assert installers_in(step.get("run", "")) == [], f"{step.get('name')}: {step.get('run')}"
 
 
+def project_pin(workflow: Path) -> tuple[str, str, str]:
+    """(repository, commit, version comment) the project of a generated workflow pins, from its charter.yaml."""
+    example = workflow.relative_to(ROOT).parts[2 if workflow.is_relative_to(ROOT / "tests") else 1]
+    project = ROOT / "examples" / example  # a golden file is what its example builds
+    settings = YAML(typ="safe", pure=True).load((project / "charter.yaml").read_text("utf-8"))
+    chosen = (settings["spec"].get("ci") or {}).get("charter") or {}
+    charter = PINS["charter"]
+    repository, commit = chosen.get("repository", charter.repository), chosen.get("commit", charter.sha)
+    known = (repository, commit) == (charter.repository, charter.sha)
+    return repository, commit, charter.version if known else "pinned in charter.yaml"
+
+
 @pytest.mark.parametrize("path", GENERATED, ids=lambda path: str(path.relative_to(ROOT)))
 def test_charter_comes_from_the_pinned_setup_action(path: Path) -> None:
-    charter = PINS["charter"]
-    expected = f"{charter.repository}/setup@{charter.sha}"
-    setups = [step for step in steps(path) if str(step.get("uses", "")).startswith(f"{charter.repository}/")]
+    repository, commit, comment = project_pin(path)
+    expected = f"{repository}/setup@{commit}"
+    setups = [step for step in steps(path) if str(step.get("uses", "")).startswith(f"{repository}/")]
     runs_charter = any("charter " in step.get("run", "") for step in steps(path))
     assert [step["uses"] for step in setups] == ([expected] * len(setups))
     assert bool(setups) == runs_charter
     text = path.read_text("utf-8")
-    assert text.count(f"uses: {expected} # {charter.version}\n") == len(setups)
+    assert text.count(f"uses: {expected} # {comment}\n") == len(setups)
     for step in setups:
         assert set(step.get("with", {})) <= {"extras"}
         assert step.get("with", {}).get("extras", "") in ("", "gates", "gates,objectstore", "gates,postgres")
@@ -122,8 +138,7 @@ def test_the_detector_reads_commands_not_text(script: str) -> None:
 
 def test_a_project_chooses_its_charter_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """An organisation's mirror of Charter at a commit it reviewed; the comment says where the pin comes from."""
-    project = tmp_path / "demand-forecast"
-    shutil.copytree(ROOT / "examples" / "demand-forecast", project)
+    project = _pinned_copy(tmp_path, None)
     settings = project / "charter.yaml"
     mirror = "acme/charter-mirror"
     commit = "0123456789abcdef0123456789abcdef01234567"
@@ -151,8 +166,7 @@ def test_a_project_chooses_its_charter_commit(tmp_path: Path, capsys: pytest.Cap
 def test_a_charter_pin_that_can_move_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: str, expected: str
 ) -> None:
-    project = tmp_path / "demand-forecast"
-    shutil.copytree(ROOT / "examples" / "demand-forecast", project)
+    project = _pinned_copy(tmp_path, None)
     settings = project / "charter.yaml"
     text = settings.read_text("utf-8").replace("  ci:\n", f"  ci:\n    charter:\n      {field}: '{value}'\n")
     settings.write_text(text, "utf-8")
@@ -188,3 +202,140 @@ def test_init_writes_the_charter_pin_into_the_project(tmp_path: Path, capsys: py
     assert f"      commit: {PINS['charter'].sha}\n" in text
     assert main(["check", str(project)]) == 0
     capsys.readouterr()
+
+
+# --- Charter knows which Charter it is, and says when the workflows install another (issue 22) ----------------
+
+OTHER = "fedcba9876543210fedcba9876543210fedcba98"
+
+
+def _running(monkeypatch: pytest.MonkeyPatch, commit: str | None, repository: str = "charter-dev/charter") -> None:
+    charter = installed.Installation("0.1.0", "git" if commit else "directory", repository, commit)
+    monkeypatch.setattr(installed, "running", lambda: charter)
+
+
+def _pinned_copy(tmp_path: Path, commit: str | None) -> Path:
+    project = tmp_path / "demand-forecast"
+    shutil.copytree(ROOT / "examples" / "demand-forecast", project)
+    settings = project / "charter.yaml"
+    text = re.sub(r"    charter:\n      repository: \S+\n      commit: \S+\n", "", settings.read_text("utf-8"))
+    if commit:
+        text = text.replace(
+            "  ci:\n", f"  ci:\n    charter:\n      repository: charter-dev/charter\n      commit: {commit}\n"
+        )
+    settings.write_text(text, "utf-8")
+    return project
+
+
+def test_build_warns_when_the_pinned_charter_is_not_the_one_building(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CI's `build --check` runs the pinned Charter: a build by another one is said, at the pin, with the fix."""
+    project = _pinned_copy(tmp_path, PINS["charter"].sha)
+    _running(monkeypatch, OTHER)
+    assert main(["build", str(project)]) == 0
+    err = capsys.readouterr().err
+    line = (project / "charter.yaml").read_text("utf-8").splitlines().index(f"      commit: {PINS['charter'].sha}") + 1
+    assert f"charter.yaml:{line}:15: warning[CH440] the generated workflows install Charter e379eb30708b " in err
+    assert f"(pinned in charter.yaml), but this is charter 0.1.0 (commit {OTHER} of charter-dev/charter)" in err
+    assert f"commit: {OTHER}}}}}" in err
+    # The files do not depend on the machine: the workflows install the pinned commit, whoever builds.
+    pipeline = (project / ".github/workflows/model-demand-forecast.yml").read_text("utf-8")
+    assert OTHER not in pipeline
+    assert f"/setup@{PINS['charter'].sha} # v0.1.0\n" in pipeline
+    assert main(["build", str(project), "--check"]) == 0
+    assert "warning[CH440]" in capsys.readouterr().err
+
+
+def test_a_project_without_a_pin_is_told_where_to_pin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _pinned_copy(tmp_path, None)
+    _running(monkeypatch, OTHER)
+    assert main(["build", str(project)]) == 0
+    line = (project / "charter.yaml").read_text("utf-8").splitlines().index("  ci:") + 1
+    err = capsys.readouterr().err
+    assert f"charter.yaml:{line}:3: warning[CH440] the generated workflows install Charter e379eb30708b " in err
+    assert "(the release this Charter knows; charter.yaml pins none)" in err
+
+
+@pytest.mark.parametrize("commit", [OTHER, None])
+def test_no_warning_when_the_pinned_charter_builds_or_cannot_tell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], commit: str | None
+) -> None:
+    """In CI the setup action installs the pinned commit; a Charter installed from a directory cannot tell."""
+    project = _pinned_copy(tmp_path, OTHER)
+    _running(monkeypatch, commit)
+    assert main(["build", str(project)]) == 0
+    assert "CH440" not in capsys.readouterr().err
+
+
+def test_init_pins_the_charter_that_runs_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _running(monkeypatch, OTHER, "acme/charter-mirror")
+    project = tmp_path / "churn"
+    assert main(["init", str(project)]) == 0
+    text = (project / "charter.yaml").read_text("utf-8")
+    assert f"      repository: acme/charter-mirror\n      commit: {OTHER}\n" in text
+    assert main(["build", str(project)]) == 0
+    assert f"uses: acme/charter-mirror/setup@{OTHER} # pinned in charter.yaml\n" in (
+        project / ".github/workflows/model-churn.yml"
+    ).read_text("utf-8")
+    assert "CH440" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "expected"),
+    [
+        (
+            {"url": "https://github.com/charter-dev/charter.git", "vcs_info": {"vcs": "git", "commit_id": OTHER}},
+            ("git", "charter-dev/charter", OTHER),
+        ),
+        (
+            {"url": "https://git.example.com/charter", "vcs_info": {"vcs": "git", "commit_id": OTHER}},
+            ("git", None, OTHER),
+        ),
+        ({"url": "https://github.com/a/b", "vcs_info": {"vcs": "git", "commit_id": "main"}}, ("git", "a/b", None)),
+        ({"url": "file:///src/charter", "dir_info": {}}, ("directory", None, None)),
+        (None, ("release", PINS["charter"].repository, PINS["charter"].sha)),
+    ],
+)
+def test_what_an_installation_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct_url: dict[str, Any] | None, expected: tuple[Any, ...]
+) -> None:
+    """PEP 610: a git install records its commit; a release from an index records nothing (pins.py knows it)."""
+    site = tmp_path / "site"
+    package = site / "compiler"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text('__version__ = "0.1.0"\n', "utf-8")
+    info = site / "charter-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: charter\nVersion: 0.1.0\n", "utf-8")
+    (info / "RECORD").write_text("compiler/__init__.py,,\n", "utf-8")
+    if direct_url is not None:
+        (info / "direct_url.json").write_text(json.dumps(direct_url), "utf-8")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setattr(compiler, "__file__", str(package / "__init__.py"))
+    found = installed.running()
+    assert (found.how, found.repository, found.commit) == expected
+
+
+def test_metadata_of_another_copy_is_not_believed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A source tree first on PYTHONPATH runs its own code: the installed copy's commit would be a lie."""
+    site = tmp_path / "site"
+    info = site / "charter-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: charter\nVersion: 0.1.0\n", "utf-8")
+    url = {"url": "https://github.com/charter-dev/charter", "vcs_info": {"vcs": "git", "commit_id": OTHER}}
+    (info / "direct_url.json").write_text(json.dumps(url), "utf-8")
+    monkeypatch.syspath_prepend(str(site))
+    assert installed.running() == installed.Installation(compiler.__version__, "source")
+
+
+def test_version_says_what_is_running(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    _running(monkeypatch, OTHER)
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"charter 0.1.0 (commit {OTHER} of charter-dev/charter)\n"

@@ -6,6 +6,7 @@ Exit codes (`compiler.core.exit_codes`): 0 no error, 1 errors, 2 usage or intern
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shlex
 import sys
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _utf8_output()
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -50,12 +52,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_codes.USAGE
 
 
+def _utf8_output() -> None:
+    """UTF-8 on stdout and stderr whatever the locale: the same bytes on every machine, and a spec's non-ASCII
+    text never ends a run with UnicodeEncodeError under a Latin-1 or ASCII locale (issue 22)."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if isinstance(stream, io.TextIOWrapper) and encoding != "utf8":
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+
+
+class _Version(argparse.Action):
+    """`charter --version`: the version, and the commit when the installation records one (read only when asked)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from compiler.core import installed
+
+        print(installed.running().describe())  # on stdout, as argparse's own `version` action does
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="charter",
         description="Govern ML models like code: validate specs, enforce policies, render pipelines.",
     )
-    parser.add_argument("--version", action="version", version=f"charter {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and commit, then exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_check_and_build(commands)
     _add_tools(commands)
@@ -227,7 +248,7 @@ def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
 
 
 def _run_build(args: argparse.Namespace) -> int:
-    from compiler.core import repofs
+    from compiler.core import installed, repofs
     from compiler.stages import emit
     from compiler.stages.pipeline import build, current_date
 
@@ -235,9 +256,11 @@ def _run_build(args: argparse.Namespace) -> int:
     if root is None:
         return exit_codes.USAGE
     (checked,) = _check_all(args, [args.path])
-    result, outputs = build(checked, current_date())
+    result, outputs = build(checked, current_date(), installed.running(), root)
     if exit_code(result.diagnostics) or args.format:
         _report(args, [result])
+    else:  # the check's warnings are `charter check`'s to show; the build's own are shown here
+        _report_pin_findings(args, result)
     if exit_code(result.diagnostics):
         print("charter build: nothing written: fix the errors above first", file=sys.stderr)
         return exit_codes.FINDINGS
@@ -251,6 +274,14 @@ def _run_build(args: argparse.Namespace) -> int:
     except repofs.Refused as refused:  # a link appeared between the plan and the write
         print(f"charter build: {refused.relative}: not written: {refused.reason}", file=sys.stderr)
         return exit_codes.FINDINGS
+    except OSError as error:  # a full disk, a read-only file system: what was written is recorded next time
+        where = f"{error.filename}: " if error.filename else ""
+        print(
+            f"charter build: stopped: {where}{error.strerror or error}; files already written keep their new "
+            "bytes, and the next `charter build` records them (`build --check` lists what is not recorded)",
+            file=sys.stderr,
+        )
+        return exit_codes.USAGE
     return _report_written(root, outputs, build_plan)
 
 
@@ -263,6 +294,16 @@ def _output_dirs(result: Checked) -> list[str]:
 
 def _allow_extra(result: Checked) -> list[str]:
     return list(result.project.spec.outputs.allow_extra) if result.project else []
+
+
+def _report_pin_findings(args: argparse.Namespace, result: Checked) -> None:
+    """The build's own warnings on stderr: CH440 (another Charter renders), CH442 (GitHub will not read)."""
+    pins = tuple(finding for finding in result.diagnostics if finding.code in ("CH440", "CH442"))
+    if pins:
+        report = Report(
+            pins, files_checked=result.files, specs_checked=result.spec_count, sources=dict(result.sources), color=False
+        )
+        sys.stderr.write(formats()["github" if args.format == "github" else "text"](report))
 
 
 def _report_build_findings(args: argparse.Namespace, result: Checked, findings: list[Diagnostic]) -> None:
@@ -283,6 +324,11 @@ def _problems(root: Path, build_plan: Plan) -> list[str]:
         *(f"{shown}{path}: left behind by a deleted spec" for path in build_plan.remove),
         *(f"{shown}{path}: left behind by a deleted spec, and edited by hand" for path in build_plan.kept),
         *(f"{shown}{path}: exists but was not generated by charter; move it away" for path in build_plan.foreign),
+        *(f"{shown}{path}: left by an interrupted build; `charter build` removes it" for path in build_plan.leftovers),
+        *(
+            f"{shown}{path}: current, but not in the manifest; `charter build` records it"
+            for path in build_plan.unrecorded
+        ),
     ]
 
 
@@ -307,7 +353,8 @@ def _report_check(args: argparse.Namespace, root: Path, build_plan: Plan) -> int
 
 def _report_written(root: Path, outputs: Sequence[Output], build_plan: Plan) -> int:
     shown = _display_root(root)
-    for verb, paths in (("created", build_plan.create), ("updated", build_plan.update), ("removed", build_plan.remove)):
+    removed = build_plan.remove + build_plan.leftovers
+    for verb, paths in (("created", build_plan.create), ("updated", build_plan.update), ("removed", removed)):
         for path in paths:
             print(f"{verb} {shown}{path}")
     left = [

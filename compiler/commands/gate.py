@@ -245,6 +245,7 @@ def _execute(
     from compiler.gates.project import load_project
     from compiler.gates.report import GateReport, publish
 
+    project = None
     try:
         project = load_project(args.project)
         report = build(project)
@@ -258,6 +259,7 @@ def _execute(
     except MemoryError:
         report = GateReport(gate, "unusable input", error="out of memory", notes=["give the runner more memory"])
     if report.error is not None:
+        _name_the_model(report, project, model)
         print(f"charter gate {gate}: {report.error}", file=sys.stderr)
     return publish(
         report,
@@ -266,6 +268,20 @@ def _execute(
         chart_path=args.chart,
         chart=_chart(chart) if args.chart else None,
     )
+
+
+def _name_the_model(report: GateReport, project: ProjectSpecs | None, model: str | None) -> None:
+    """A gate that could not run still names the model it was run for, so that its report can be recorded as
+    evidence of that version (an error verdict): the pipeline's evidence job keeps what happened."""
+    from compiler.gates.errors import UnusableInput
+    from compiler.gates.judged import stamp
+
+    if project is None or model is None or report.judged is not None:
+        return
+    try:
+        stamp(report, project, model)
+    except UnusableInput:  # the model itself is unknown: the report stays anonymous
+        return
 
 
 def _chart(name: str) -> Chart:

@@ -30,6 +30,12 @@ def add_plan_parser(commands: Any) -> argparse.ArgumentParser:
     plan.add_argument("path", nargs="?", default=".", metavar="PATH", help="the project directory (default: .)")
     plan.add_argument("--base", required=True, metavar="REV", help="the revision to compare with (HEAD~1, main...)")
     plan.add_argument("--head", metavar="REV", help="the revision to compare (default: the working tree)")
+    plan.add_argument(
+        "--tip",
+        action="store_true",
+        help="compare with --base itself; by default with the merge base of --base and --head (HEAD for the "
+        "working tree), so that what --base gained since the branch left it is not counted as the change",
+    )
     plan.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text", help="output format")
     plan.add_argument("--output", "-o", metavar="FILE", help="write the plan to FILE instead of stdout")
     plan.add_argument(
@@ -44,7 +50,7 @@ def add_plan_parser(commands: Any) -> argparse.ArgumentParser:
 
 
 def run_plan(args: argparse.Namespace) -> int:
-    from compiler.integrations.gitops.git import GitError
+    from compiler.integrations.gitops.git import GitError, Repo
     from compiler.plan.make import make_plan
     from compiler.plan.report import render
 
@@ -52,7 +58,10 @@ def run_plan(args: argparse.Namespace) -> int:
     if path is None:
         return exit_codes.USAGE
     try:
-        plan = make_plan(path, args.base, args.head, fail_on=args.fail_on)
+        base = args.base if args.tip else Repo.discover(path).merge_base(args.base, args.head or "HEAD")
+        plan = make_plan(path, base, args.head, fail_on=args.fail_on)
+        if not args.tip:
+            plan.base_rev = f"merge base with {args.base}"
     except GitError as error:
         print(f"charter plan: {error}", file=sys.stderr)
         return exit_codes.USAGE

@@ -3,8 +3,10 @@
 The files come from `compiler/templates/init/` (package data). The only
 substitutions are the literal token `__NAME__`, replaced by the project name
 after that name has been validated as a DNS label, so nothing but
-`[a-z0-9-]` ever reaches the YAML, and `__CHARTER_COMMIT__`, the commit of
-Charter this release pins (40 hex digits, from `compiler.core.pins`).
+`[a-z0-9-]` ever reaches the YAML, and `__CHARTER_REPOSITORY__` and `__CHARTER_COMMIT__`, the Charter
+the project's pipelines install: the running one when its installation records its commit (installed from
+git or by the setup action; `compiler.core.installed`), else the release it knows (`compiler.core.pins`),
+so that `charter build` here and `charter build --check` in CI are the same Charter.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 
+from compiler.core import installed
 from compiler.core.cache import CACHE_DIR
 from compiler.core.fsutil import write_atomic
 from compiler.core.models.common import NAME_PATTERN
@@ -21,6 +24,7 @@ from compiler.core.pins import PINS
 
 TOKEN = "__NAME__"
 COMMIT_TOKEN = "__CHARTER_COMMIT__"
+REPOSITORY_TOKEN = "__CHARTER_REPOSITORY__"
 DEFAULT_NAME = "my-project"
 # The templates derive `NAME-eval` (a suite name, a DNS label of at most 63
 # characters) from the project name: keep the name short enough for that.
@@ -58,12 +62,44 @@ def scaffold(target: Path, name: str | None = None, force: bool = False) -> list
         raise ScaffoldError(
             f"cannot write over directories: {', '.join(in_the_way)}; remove them or choose another directory"
         )
+    repository, commit = charter_pin()
     written: list[Path] = []
-    for path, text in planned:
-        write_atomic(path, text.replace(TOKEN, project).replace(COMMIT_TOKEN, PINS["charter"].sha))
+    for path, template in planned:
+        write_atomic(
+            path, template.replace(TOKEN, project).replace(REPOSITORY_TOKEN, repository).replace(COMMIT_TOKEN, commit)
+        )
         written.append(path)
-    ignored = _ignore_cache(target)
-    return written + ([ignored] if ignored else [])
+    extra = [_ignore_cache(target), _keep_line_endings(target)]
+    return written + [path for path in extra if path is not None]
+
+
+def charter_pin() -> tuple[str, str]:
+    """(repository, commit) of the Charter a new project pins: this one when it knows where it came from."""
+    running = installed.running()
+    if running.repository and running.commit:
+        return running.repository, running.commit
+    return PINS["charter"].repository, PINS["charter"].sha
+
+
+LINE_ENDINGS = "* text=auto eol=lf"
+
+
+def _keep_line_endings(target: Path) -> Path | None:
+    """`.gitattributes` with `* text=auto eol=lf`, unless it says so already; the path when changed.
+
+    Git for Windows checks text files out with CRLF (`core.autocrlf=true`): the generated files would differ
+    from what `charter build` writes byte for byte, and `build --check` would call every one "edited by hand".
+    """
+    path = target / ".gitattributes"
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        return None
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if any(line.split() == LINE_ENDINGS.split() for line in text.splitlines()):
+        return None
+    separator = "" if not text or text.endswith("\n") else "\n"
+    comment = "# LF in every checkout (Git for Windows' core.autocrlf too): generated files stay byte for byte"
+    write_atomic(path, f"{text}{separator}{comment}\n{LINE_ENDINGS}\n")
+    return path
 
 
 def _ignore_cache(target: Path) -> Path | None:

@@ -23,6 +23,10 @@ from compiler.core.specs import Spec
 _EXTRAS = {"s3": "objectstore", "gcs": "objectstore", "azure": "objectstore", "local": "objectstore"}
 _EXTRAS.update(dict.fromkeys(("postgres", "postgresql", "redshift"), "postgres"))
 _CLOUDS = {"s3": "aws", "gcs": "gcp", "azure": "azure"}
+# Server types whose credentials are stored secrets (no cloud exchanges an OIDC token for them): libpq's
+# variables, from secrets of the GitHub environment the job is bound to, where protection rules guard them.
+_DATABASE_SECRETS = dict.fromkeys(("postgres", "postgresql", "redshift"), ("PGUSER", "PGPASSWORD"))
+DATA_ENVIRONMENT = "charter-data"
 
 
 def _cloud(entry: dict[str, Any] | None) -> str | None:
@@ -88,6 +92,12 @@ def cloud_steps(choices: list[ServerChoice], cloud: CloudAccess) -> list[dict[st
             }
             steps.append(_step("Azure credentials from the OIDC token", "azure_login", inputs))
     return steps
+
+
+def secret_env(choices: list[ServerChoice]) -> list[tuple[str, str]]:
+    """(variable, secret) for the database servers a job reads; empty when it reads none."""
+    names = sorted({name for c in choices for name in _DATABASE_SECRETS.get(c.type or "", ())})
+    return [(name, f"secrets.{name}") for name in names]
 
 
 def gate_env(choices: list[ServerChoice], cloud: CloudAccess) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from compiler.stages.ownership import unowned_outputs
 from compiler.stages.render import Output
 
 MANIFEST = ".charter/manifest.json"
+# What fsutil.write_atomic names its temporary file (mkstemp: `.<name>.<8 random characters>.tmp`).
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp$")
 # Generated files are small; a larger "output" is not one Charter wrote.
 MAX_OUTPUT_BYTES = 10 * 1024 * 1024
 
@@ -52,11 +55,13 @@ class Plan:
     findings: list[Diagnostic] = field(default_factory=list)  # refused paths and manifest entries
     manifest_writable: bool = True
     recorded: dict[str, str] = field(default_factory=dict)  # the trusted manifest entries
+    leftovers: list[str] = field(default_factory=list)  # temporary files of an interrupted build: removed
+    unrecorded: list[str] = field(default_factory=list)  # current, but missing from the manifest: recorded
 
     @property
     def clean(self) -> bool:
         lists = (self.create, self.update, self.edited, self.remove, self.kept, self.foreign, self.findings)
-        return not any(lists)
+        return not any(lists) and not self.leftovers and not self.unrecorded
 
 
 def digest(text: str) -> str:
@@ -130,6 +135,8 @@ def plan(root: Path, outputs: Sequence[Output], output_dirs: Sequence[str], allo
             result.diffs[path] = unified_diff(path, "", text)
         elif current == text:
             result.unchanged.append(path)
+            if path not in owned:  # a build stopped before its manifest was written (a full disk, a kill)
+                result.unrecorded.append(path)
         elif path not in owned:
             result.foreign.append(path)
         elif digest(current) != owned[path]:
@@ -147,7 +154,30 @@ def plan(root: Path, outputs: Sequence[Output], output_dirs: Sequence[str], allo
             result.diffs[path] = unified_diff(path, current, "")
         else:
             result.kept.append(path)
+    result.leftovers = _leftovers(root, [*wanted, *owned, MANIFEST])
     return result
+
+
+def _leftovers(root: Path, paths: Sequence[str]) -> list[str]:
+    """Temporary files a killed build left beside the files it writes (only those named after one of them)."""
+    names: dict[str, set[str]] = {}
+    for path in paths:
+        folder, _, name = path.rpartition("/")
+        names.setdefault(folder, set()).add(name)
+    found = []
+    for folder, wanted in sorted(names.items()):
+        try:
+            info = repofs.inspect(root, folder) if folder else None
+        except repofs.Refused:
+            continue
+        if folder and (info is None or not stat.S_ISDIR(info.st_mode)):
+            continue
+        with os.scandir(root / folder if folder else root) as entries:
+            for entry in entries:
+                match = _TEMPORARY.match(entry.name)
+                if match and match["name"] in wanted and entry.is_file(follow_symlinks=False):
+                    found.append(f"{folder}/{entry.name}" if folder else entry.name)
+    return sorted(found)
 
 
 def _trusted_entries(root: Path, manifest: Manifest, output_dirs: Sequence[str], result: Plan) -> dict[str, str]:
@@ -195,6 +225,9 @@ def apply(root: Path, outputs: Sequence[Output], build_plan: Plan) -> None:
         repofs.guard_write(root, path)
         (root / path).unlink(missing_ok=True)
         _prune_empty_dirs(root, path)
+    for path in build_plan.leftovers:
+        repofs.guard_write(root, path)
+        (root / path).unlink(missing_ok=True)
     if not build_plan.manifest_writable:
         return
     repofs.guard_write(root, MANIFEST)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from compiler.core.cache import Store
 from compiler.core.diagnostics import Diagnostic, exit_code, sort_diagnostics
+from compiler.core.installed import Installation
 from compiler.core.models.project import Project
 from compiler.core.sources import Sources
 from compiler.core.specs import Spec
@@ -30,6 +31,7 @@ from compiler.stages.cached import (
     texts_of,
     waived_targets,
 )
+from compiler.stages.charter_pin import pin_findings
 from compiler.stages.check import check as evaluate_policies
 from compiler.stages.discovery import Run, load_project, project_entries, project_file, spec_files
 from compiler.stages.endpoints import untrusted_servers
@@ -42,6 +44,7 @@ from compiler.stages.policy_loading import load_policies
 from compiler.stages.render import Output, render
 from compiler.stages.resolve import Resolved, resolve
 from compiler.stages.unchecked import Entry, unchecked_specs
+from compiler.stages.workflow_home import unread_workflows
 
 __all__ = ["Checked", "build", "check", "check_path", "current_date", "project_entries", "spec_files"]
 
@@ -256,15 +259,25 @@ def _read_every_run(summary: Summary | None) -> bool:
     return summary is None or any(entry["k"] in GLOBAL_KINDS for entry in summary)
 
 
-def build(checked: Checked, today: datetime.date) -> tuple[Checked, list[Output]]:
-    """What `charter build` writes, or nothing when the check has errors; two outputs at one path are errors."""
+def build(
+    checked: Checked, today: datetime.date, charter: Installation | None = None, root: Path | None = None
+) -> tuple[Checked, list[Output]]:
+    """What `charter build` writes, or nothing when the check has errors; two outputs at one path are errors.
+
+    `charter`: the running Charter, compared with the one the workflows install (CH440); the output never
+    depends on it, so `build --check` gives the same answer on every machine with the same Charter.
+    `root`: the project directory on disk, to tell whether GitHub will read its workflows (CH442).
+    """
     if not checked.complete:
         raise ValueError("build needs a complete check: check without a cache")
     if exit_code(checked.diagnostics) or checked.resolved is None:
         return checked, []
     outputs = render(checked.resolved, checked.project, today, checked.evidence)
     collisions = path_collisions(outputs)
-    return replace(checked, diagnostics=sort_diagnostics([*checked.diagnostics, *collisions])), outputs
+    project_spec = next((spec for spec in checked.specs if spec.kind == "Project"), None)
+    pins = pin_findings(project_spec, checked.project, charter) if charter else []
+    pins += unread_workflows(project_spec, checked.project, root) if root else []
+    return replace(checked, diagnostics=sort_diagnostics([*checked.diagnostics, *collisions, *pins])), outputs
 
 
 def current_date() -> datetime.date:

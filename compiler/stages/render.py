@@ -8,6 +8,7 @@ order of files or the machine. Every path is built from validated names
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -194,7 +195,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
         **job.base,
         source=job.source,
         model=job.view,
-        watched=[path for path in watched if _safe_path(path)],
+        watched=[_path_pattern(path) for path in watched],
         suite=body.evaluation.suite,
         training={
             "contract": training_contract.name if training_contract else body.data.training.contract,
@@ -206,6 +207,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
         },
         deployments=[] if settings.deployment.mode == "gitops" else deployments,
         propose_evidence=settings.evidence.propose == "pull-request",
+        outputs=settings.outputs,
     )
     return Output(f"{settings.outputs.workflows}/{_pipeline_file(spec)}", pipeline, spec.file)
 
@@ -250,11 +252,20 @@ def _reads_data(choices: list[data_access.ServerChoice], settings: ProjectSpec) 
         "extras": data_access.extras(choices),
         "cloud": data_access.cloud_steps(choices, settings.cloud),
         "env": data_access.gate_env(choices, settings.cloud),
+        # Database credentials: secrets of the GitHub environment the job is bound to.
+        "secrets": data_access.secret_env(choices),
+        "environment": data_access.DATA_ENVIRONMENT if data_access.secret_env(choices) else None,
     }
 
 
-def _safe_path(path: str) -> bool:
-    return all(char.isalnum() or char in "._/-" for char in path)
+# Characters GitHub's `paths:` filter reads as pattern syntax; a backslash makes each literal.
+_PATTERN_SYNTAX = re.compile(r"([\\*?\[\]+!{}])")
+
+
+def _path_pattern(path: str) -> str:
+    """A `paths:` entry that matches exactly this file, whatever its name holds (spaces, letters of any
+    script, `[`, `*`): before, names with such characters were left out, so a change to them started nothing."""
+    return _PATTERN_SYNTAX.sub(r"\\\1", path)
 
 
 def _model_view(spec: Spec, model: Model) -> dict[str, Any]:

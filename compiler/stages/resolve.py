@@ -235,17 +235,51 @@ class _Resolver:
             field = reference.path[1:3]
             if field == ("data", "training"):
                 links.training = target
+                if model.spec.monitoring is not None and model.spec.monitoring.reference is None:
+                    self.watched_server(spec, target, reference)  # the drift gate's reference data
             elif field == ("data", "validation"):
                 links.validation = target
+            elif field in (("data", "production"), ("monitoring", "reference")):
+                self.watched_server(spec, target, reference)
             elif reference.kind == "EvaluationSuite":
                 links.suite = target
             elif reference.kind == "Environment" and target is not None:
                 links.environments[reference.name] = target
+        if model.spec.monitoring is not None and model.spec.data.production is None:
+            self.findings.append(
+                spec.finding(
+                    "CH441",
+                    "`spec.monitoring` watches production traffic, but `spec.data.production` names none",
+                    ["spec", "monitoring"],
+                    key=True,
+                    hint="add `spec.data.production: {contract: ..., server: ...}`: the contract and server the "
+                    "deployed model's traffic is logged to, which the monitor's drift gate reads",
+                )
+            )
         if links.suite is not None:
             self.suite_users.setdefault(links.suite.name, []).append(spec)
         if links.training is not None:
             wanted = [(named.column, list(named.path)) for named in column_references(spec)]
             self.columns(spec, links.training, wanted)
+
+    def watched_server(self, spec: Spec, contract: Spec | None, reference: Reference) -> None:
+        """The drift gate reads a server: a reference of a monitored model names one, or its contract has one."""
+        assert isinstance(spec.model, Model)
+        if spec.model.spec.monitoring is None or contract is None or reference.data is None:
+            return
+        servers = contract.data.get("servers") if isinstance(contract.data, dict) else None
+        count = len(servers) if isinstance(servers, list) else 0
+        if reference.data.server is None and count > 1:  # none at all: a project that runs its gates on files
+            label = _contract_label(contract.contract) if contract.contract else contract.name
+            self.findings.append(
+                spec.finding(
+                    "CH441",
+                    f"the monitor's drift gate reads `{label}`, but this names no server of it (it has {count})",
+                    list(reference.path[:-1]),
+                    key=True,
+                    hint="add `server:` naming the entry of the contract's `servers` to read",
+                )
+            )
 
     def lands(self, owner: Spec, reference: Reference) -> Spec | None:
         """The spec a reference names, or None with a finding at the reference."""

@@ -143,8 +143,30 @@ class Repo:
         try:
             out = self.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         except GitError:
-            raise GitError(f"unknown revision `{rev}` (fetch it first, for example `git fetch origin {rev}`)") from None
+            raise GitError(f"unknown revision `{rev}` (fetch it first: `{self._fetch_command(rev)}`)") from None
         return out.decode("ascii").strip()
+
+    def _fetch_command(self, rev: str) -> str:
+        """The fetch that brings `rev`: `origin/main` is branch `main` of remote `origin`."""
+        remotes = self.git("remote").decode("utf-8", "replace").split()
+        for remote in remotes:
+            if rev.startswith(f"{remote}/"):
+                return f"git fetch {remote} {rev.removeprefix(remote + '/')}"
+        return f"git fetch {remotes[0] if remotes else 'origin'} {rev}"
+
+    def merge_base(self, base: str, head: str) -> str:
+        """Where `head` left `base`: what a pull request of `head` into `base` changes is measured from here."""
+        first, second = self.resolve(base), self.resolve(head)
+        try:
+            return self.git("merge-base", first, second).decode("ascii").strip()
+        except GitError:
+            shallow = self.git("rev-parse", "--is-shallow-repository").strip() == b"true"
+            why = (
+                "this clone is shallow (`git fetch --unshallow`, or `fetch-depth: 0` in actions/checkout)"
+                if shallow
+                else "they share no history"
+            )
+            raise GitError(f"no merge base of `{base}` and `{head}`: {why}; or compare with the tip (--tip)") from None
 
     def short(self, commit: str) -> str:
         return self.git("rev-parse", "--short", commit).decode("ascii").strip()

