@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock servers browser test-latest oracles demo test lint unit docs golden evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -132,6 +132,12 @@ unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) servers browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)
+	$(BIN)/python scripts/golden.py
+
+# Pin the examples to the Charter of COMMIT (default HEAD, committed): the one their workflows install.
+pin: $(STAMP)
+	$(BIN)/python scripts/pin_charter.py $(COMMIT)
+	for example in $(dir $(EXAMPLES)); do $(BIN)/charter build "$$example" || exit 1; done
 	$(BIN)/python scripts/golden.py
 
 # The examples' evidence: their gates run on data they generate, the reports recorded under evidence/.

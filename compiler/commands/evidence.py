@@ -10,6 +10,9 @@ from typing import Any
 from compiler.commands.common import project_directory
 from compiler.core import exit_codes
 
+# What makes an evaluation verdict say nothing about today's bounds (eu-ai-act-evidence's second rule).
+STALE_WHEN_CHANGED = ("suite", "evaluation-data")
+
 
 def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     evidence = commands.add_parser("evidence", help="evidence of what the gates measured, per model version")
@@ -31,6 +34,17 @@ def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: 
     )
     record.add_argument("--artifact-digest", metavar="DIGEST", help="upload-artifact's `artifact-digest` output")
     record.set_defaults(run=_run_record)
+    require = actions.add_parser(
+        "require",
+        help="exit 1 unless the model's current version has passing, current evaluation evidence",
+        description="What the deploy jobs run before they touch a cluster: evidence gates promotion, not "
+        "rendering. Exit 0 when evidence/<model>/<version>/eval.json of the version the specs name has verdict "
+        "pass and was measured against today's suite and evaluation data; 1 when not; 2 when the specs or the "
+        "model cannot be read.",
+    )
+    require.add_argument("--model", required=True, metavar="NAME", help="the model to promote")
+    require.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
+    require.set_defaults(run=_run_require)
 
 
 def _run_record(args: argparse.Namespace) -> int:
@@ -90,3 +104,38 @@ def _origin(args: argparse.Namespace) -> Any:
     if len(args.reports) != 1:
         raise Unusable("--artifact names the artifact of one report: record one report at a time")
     return origin_in_actions(os.environ, args.artifact, args.artifact_digest)
+
+
+def _run_require(args: argparse.Namespace) -> int:
+    from compiler.stages.evidence.store import stops_measurement
+    from compiler.stages.pipeline import check_path
+
+    root = project_directory(args.project, "charter evidence require")
+    if root is None:
+        return exit_codes.USAGE
+    checked = check_path(root)
+    broken = [d for d in checked.diagnostics if stops_measurement(d, checked.input)]
+    entry = checked.evidence.get(args.model)
+    if broken or entry is None:
+        why = f"the specs have {len(broken)} error(s)" if broken else f"no Model named `{args.model}`"
+        print(f"charter evidence require: {args.project}: {why}; run `charter check`", file=sys.stderr)
+        return exit_codes.USAGE
+    found = entry.records.get("eval")
+    where = f"{entry.directory or 'evidence'}/eval.json"
+    if found is None:
+        problem = f"no evaluation evidence for {args.model} {entry.version} ({where})"
+    elif found.evidence.verdict != "pass":
+        problem = f"the evaluation evidence for {args.model} {entry.version} has verdict `{found.evidence.verdict}`"
+    elif stale := [part for part in found.changed if part in STALE_WHEN_CHANGED]:
+        problem = f"the evaluation evidence for {args.model} {entry.version} was measured against another " + (
+            " and ".join(stale) + " than today's"
+        )
+    else:
+        print(f"charter evidence require: {args.model} {entry.version}: evaluation evidence passes ({where})")
+        return exit_codes.OK
+    print(
+        f"::error title=charter evidence::{problem}: not promoted. Merge the model pipeline's evidence pull "
+        "request (or run `charter gate eval` and `charter evidence record`) first.",
+        file=sys.stderr,
+    )
+    return exit_codes.FINDINGS
