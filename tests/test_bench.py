@@ -27,3 +27,10 @@ def test_the_check_bench_prints_every_ratio() -> None:
 def test_the_build_bench_runs() -> None:
     out = _bench("bench/build.py", "--models", "3")
     assert "build total over check of the same repository" in out
+
+
+def test_the_scaling_bench_prints_a_ratio_per_shape() -> None:
+    out = _bench("bench/scaling.py", "--scale", "0.01", "--repeat", "1")
+    for shape in ("keys", "documents", "long-line", "nesting", "findings"):
+        assert f"\n  {shape:<10} (" in out
+    assert "CPUs, load average" in out

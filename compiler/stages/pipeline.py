@@ -30,6 +30,7 @@ from compiler.stages.cached import (
     texts_of,
     waived_targets,
 )
+from compiler.stages.capped import cap_per_document
 from compiler.stages.check import check as evaluate_policies
 from compiler.stages.discovery import Run, load_project, project_entries, project_file, spec_files
 from compiler.stages.endpoints import untrusted_servers
@@ -111,14 +112,21 @@ def check(
     load_project(run, project)
     candidates, files = _discover(run, project)
     if cache is not None and sources.only is None and governance is None:
-        return _check_cached(run, Discovered(candidates, files, project), today, cache, extra_policies, progress)
-    sources.prefetch(files)
-    # The project file was read and validated first, for its globs and settings.
-    load_files(run, [file for file in files if file != project], progress)
-    policies = load_policies(run, files, extra_policies)
-    if governance is not None:
-        run.specs, run.project, policies = governance.judge(run.specs), governance.project, list(governance.policies)
-    return finish(run, len(files), policies, today)
+        checked = _check_cached(run, Discovered(candidates, files, project), today, cache, extra_policies, progress)
+    else:
+        sources.prefetch(files)
+        # The project file was read and validated first, for its globs and settings.
+        load_files(run, [file for file in files if file != project], progress)
+        policies = load_policies(run, files, extra_policies)
+        if governance is not None:
+            run.specs, run.project, policies = (
+                governance.judge(run.specs),
+                governance.project,
+                list(governance.policies),
+            )
+        checked = finish(run, len(files), policies, today)
+    # Capped last, on the whole list, so that cached and editor checks show what a cold check shows.
+    return replace(checked, diagnostics=sort_diagnostics(cap_per_document(checked.diagnostics)))
 
 
 @dataclass(frozen=True)
