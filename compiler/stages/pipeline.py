@@ -25,6 +25,7 @@ from compiler.stages.cached import (
     dated,
     evidence_digests,
     file_digests,
+    reading_related,
     shared_digest,
     summaries_of,
     texts_of,
@@ -36,7 +37,7 @@ from compiler.stages.discovery import Run, load_project, project_entries, projec
 from compiler.stages.endpoints import untrusted_servers
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
 from compiler.stages.governed import Governance
-from compiler.stages.incremental import Graph, Recorded, Summary, digest_of
+from compiler.stages.incremental import Graph, Recorded, Summary, digest_of, users_reading_kinds
 from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
 from compiler.stages.parallel_load import load_files
 from compiler.stages.policy_loading import load_policies
@@ -219,7 +220,8 @@ def _check_cached(
     summaries = summaries_of(run, read, recorded_summaries)
     global_files = {file for file in read if _read_every_run(summaries.get(file))}
     units = {file: summaries.get(file, []) for file in by_shown if file not in global_files}
-    graph = Graph(units, run.project is not None and run.project.spec.deployment.mode == "gitops")
+    gitops = run.project is not None and run.project.spec.deployment.mode == "gitops"
+    graph = Graph(units, gitops, users_reading_kinds(reading_related(policies)))
     shared, dates = shared_digest(run, policies, extra_policies, global_files), dated(policies, today)
     evidence, evidence_signatures = evidence_digests(sources, found.entries, graph, recorded.signatures)
     inputs = digest_of([digests, shared, sorted(dates[0]), dates[1], evidence, graph.gitops])
