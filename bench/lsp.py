@@ -5,7 +5,10 @@ the test suite's client (tests/lsp_client.py), opens one model and waits for the
 `--edits` changes to that model one after another: every other edit breaks one of its features (a column
 its contract lacks), the next one fixes it. For each edit it measures the wall time from sending the
 `didChange` to receiving the `publishDiagnostics` of that file (the server's debounce included), checks
-that the findings are the expected ones, and prints the median and the 95th percentile.
+that the findings are the expected ones, and prints the median and the 95th percentile. Both shapes of
+`generate.py` are measured (`--shapes`): an environment per group of models, and models sharing two
+Environments and an organisation Policy. Then a second server starts on the same repository, from the
+signed cache the first one wrote, and its start-up to the first diagnostics is timed too.
 
 The issue's goal: at most 100 ms at the median on 1,000 specs. Nothing here asserts a time.
 
@@ -53,14 +56,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             root = work / "repo"
             generate.generate(root, args.count, args.seed, shape)
             print(f"\n{shape}: {args.count} specs in {root}, {args.edits} edits, debounce {args.debounce_ms} ms")
-            results[shape] = measure(root, args.edits, args.debounce_ms)
+            first, took = measure(root, args.edits, args.debounce_ms)
+            again = start_again(root, args.debounce_ms)
+            print(f"second start, from the cache the first server wrote: {again:.0f} ms")
+            results[shape] = (first, again, took)
         finally:
             if args.keep:
                 print(f"kept {work}")
             else:
                 shutil.rmtree(work, ignore_errors=True)
-    for shape, (started, took) in results.items():
-        print(f"\n{shape}: start-up to the first diagnostics {started:.0f} ms (goal: under 2,000 ms)")
+    for shape, (started, again, took) in results.items():
+        print(f"\n{shape}: start-up to the first diagnostics {started:.0f} ms with no cache, {again:.0f} ms from the")
+        print("  signed cache the first server wrote (.charter/cache/); goal: under 2,000 ms")
         report(took)
     print(f"\nload average after: {os.getloadavg()[0]:.1f}")
     return 0
@@ -95,6 +102,20 @@ def measure(root: Path, edits: int, debounce_ms: int) -> tuple[float, list[float
             took.append((received - sent) * 1000)
             print(f"  edit {number + 1:>3}: {took[-1]:8.1f} ms  {codes}")
         return first, took
+    finally:
+        client.close()
+
+
+def start_again(root: Path, debounce_ms: int) -> float:
+    """A second server on the same repository: start-up to the first diagnostics of the model, in ms."""
+    model = sorted((root / "teams" / "team-000" / "models").glob("*.yaml"))[0]
+    client = LspClient(root, "--debounce-ms", str(debounce_ms))
+    try:
+        started = time.perf_counter()
+        client.initialize()
+        uri = client.open(model.relative_to(root).as_posix())
+        client.diagnostics(uri, timeout=600)
+        return (time.perf_counter() - started) * 1000
     finally:
         client.close()
 

@@ -155,11 +155,23 @@ class Graph:
         """Whether `file`'s findings read the content of the files that refer to it, not only their summaries."""
         return "*" in self.readers or not self._kinds_of(file).isdisjoint(self.readers)
 
-    def summarised_users(self, file: str) -> list[str]:
-        """The files referring to `file` that its key knows by their summaries only, sorted."""
+    def summarised_users(self, file: str, depends: set[str]) -> list[str]:
+        """The files referring to `file` that its key knows by their summaries only (not in `depends`), sorted."""
         if self.reads_users(file):
             return []
-        return sorted(self.incoming.get(file, set()) - self.dependencies(file) - {file})
+        return sorted(self.incoming.get(file, set()) - depends - {file})
+
+    def summary_digest(self, file: str, content: str | None) -> str:
+        """The digest of a file's summary, remembered by the digest of its content (a summary is a function
+        of it): a key is computed for every file on every run, most of them from unchanged files."""
+        known = _SUMMARY_DIGESTS.get(content) if content is not None else None
+        if known is None:
+            known = digest_of(self.summaries.get(file))
+            if content is not None:
+                if len(_SUMMARY_DIGESTS) > _SUMMARY_DIGESTS_KEPT:
+                    _SUMMARY_DIGESTS.clear()
+                _SUMMARY_DIGESTS[content] = known
+        return known
 
     def kinds(self, files: Iterable[str]) -> set[str]:
         return set().union(*(self._kinds_of(file) for file in files))
@@ -199,10 +211,14 @@ def key(
     # One line per input, in a fixed order: a key is computed for every file on every run.
     lines = [shared, file, digests.get(file), today if involved else None]
     lines += [part for path in sorted(depends) for part in (path, digests.get(path))]
-    lines += [part for path in graph.summarised_users(file) for part in (path, digest_of(graph.summaries.get(path)))]
+    users = graph.summarised_users(file, depends)
+    lines += [part for path in users for part in (path, graph.summary_digest(path, digests.get(path)))]
     lines += [part for model in graph.models(graph.reach(file)) for part in (model, evidence.get(model))]
     return hashlib.sha256(json.dumps(lines).encode()).hexdigest()
 
+
+_SUMMARY_DIGESTS: dict[str, str] = {}
+_SUMMARY_DIGESTS_KEPT = 200_000
 
 READ_USERS_ALWAYS = frozenset({"EvaluationSuite"})
 """Resolve reads the models that use a suite: its metrics must fit their tasks, its dataset hold their labels."""
