@@ -134,7 +134,7 @@ def test_a_document_shows_at_most_100_findings_and_a_summary_at_the_first_one_hi
     summary = summaries[0]
     # 150 unknown keys, and the waived CH500 of the example (errors come first, then the waived).
     assert summary.message == (
-        "151 more findings in this document are not shown (150 errors, 1 waived); at most 100 are shown per document"
+        "151 more findings are not shown in this document (150 errors, 1 waived); at most 100 are shown per document"
     )
     assert (summary.severity, summary.line, summary.column, summary.end_column) == (
         Severity.INFO,
@@ -168,7 +168,7 @@ def test_unwaived_errors_are_kept_first_and_waived_findings_last_so_the_exit_cod
     summary = kept[2]
     assert (summary.code, summary.line) == ("CH126", 2)
     assert summary.message == (
-        "5 more findings in this document are not shown (4 warnings, 1 waived); at most 2 are shown per document"
+        "5 more findings are not shown in this document (4 warnings, 1 waived); at most 2 are shown per document"
     )
 
 

@@ -54,8 +54,7 @@ def _summary(hidden: Sequence[Diagnostic], limit: int) -> Diagnostic:
         parts.append(f"{waived:,} waived")
     return Diagnostic.of(
         "CH126",
-        f"{len(hidden):,} more findings in this document are not shown ({', '.join(parts)}); "
-        f"at most {limit} are shown per document",
+        f"{_more(len(hidden))} in this document ({', '.join(parts)}); at most {limit} are shown per document",
         first.file,
         line=first.line,
         column=first.column,
@@ -65,3 +64,7 @@ def _summary(hidden: Sequence[Diagnostic], limit: int) -> Diagnostic:
         hint="correct the findings shown and check again: many findings often have one cause",
         document=first.document,
     )
+
+
+def _more(count: int) -> str:
+    return "1 more finding is not shown" if count == 1 else f"{count:,} more findings are not shown"
