@@ -43,6 +43,19 @@ class Resolved:
     diagnostics: list[Diagnostic]
     suite_datasets: dict[str, Spec] = field(default_factory=dict)
     _users: dict[int, list[str]] | None = field(default=None, repr=False)
+    _contracts: dict[str | None, list[Spec]] | None = field(default=None, repr=False)
+
+    def contracts_named(self, name: object) -> list[Spec]:
+        """The contracts whose id or name equals `name` (None: those without a name), in the order of `specs`;
+        the index is built on first use (evidence records name their contract: a scan of every spec for each
+        record made the evidence stage quadratic)."""
+        if self._contracts is None:
+            self._contracts = {}
+            for spec in self.specs:
+                if spec.contract is not None:
+                    for key in dict.fromkeys((spec.contract.id, spec.contract.name)):
+                        self._contracts.setdefault(key, []).append(spec)
+        return self._contracts.get(name, []) if name is None or isinstance(name, str) else []
 
     def get(self, kind: str, name: str) -> Spec | None:
         return self.by_kind.get(kind, {}).get(name)
