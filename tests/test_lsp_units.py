@@ -133,3 +133,12 @@ def test_a_server_starts_from_the_signed_cache_then_reads_the_whole_project_for_
     edited = workspace.check({"environments/staging.yaml": (root / "environments/staging.yaml").read_bytes()})
     assert not workspace.partial
     assert sorted((spec.kind, spec.name) for spec in edited.specs) == every_spec
+
+
+def test_a_server_on_a_folder_without_a_project_file_writes_no_cache(tmp_path: Path) -> None:
+    from compiler.core.cache import CACHE_DIR
+    from compiler.lsp.workspace import Workspace
+
+    (tmp_path / "model.yaml").write_text("apiVersion: charter/v1alpha1\nkind: Model\n", "utf-8")
+    Workspace(tmp_path).check({})
+    assert not (tmp_path / CACHE_DIR).exists()

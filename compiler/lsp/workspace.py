@@ -28,6 +28,7 @@ from compiler.core.specs import Spec
 from compiler.lsp.convert import from_utf16, to_lsp
 from compiler.lsp.cursor import Cursor, locate_cursor
 from compiler.stages import pipeline
+from compiler.stages.discovery import project_file
 
 
 class Stale(Exception):
@@ -91,8 +92,8 @@ class Workspace:
         self.checked = merged
         whole_project = checked.complete or len(checked.specs) >= checked.spec_count
         self.partial = (self.partial or first) and not whole_project
-        if first and self.cache.document is not seeded:
-            self.disk.write(self.cache.document)  # the next server starts from it
+        if first and self.cache.document is not seeded and project_file(self.sources) is not None:
+            self.disk.write(self.cache.document)  # the next server starts from it (in a Charter project only)
         if first or whole:
             # The first check reads the whole project, and most of what it made lives as long as the server.
             # Out of the cyclic collector's sight, it is not traversed again by every full collection, which
