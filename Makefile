@@ -165,6 +165,7 @@ examples-check: $(STAMP)
 
 bench: $(STAMP) servers
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/scaling.py
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/gates.py
 	$(BIN)/python bench/pushdown.py
