@@ -40,6 +40,7 @@ def replace(name: str, old: str, new: str) -> Edit:
 
 
 NO_RETRAIN = replace(MODEL, "retrainOnDrift: true ", "retrainOnDrift: false")
+NEW_VERSION = replace(MODEL, 'version: "3.2.0"                 #', 'version: "3.3.0"                 #')
 # One production replica (and an autoscaler allowed down to one): the production-readiness error the case hides.
 ONE_REPLICA = [
     replace(MODEL, "      replicas: 3\n", "      replicas: 1\n"),
