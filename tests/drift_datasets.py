@@ -8,7 +8,10 @@ numbers and checked by the tests, so a change in how a data set is drawn cannot 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,10 +73,19 @@ DATASETS: dict[str, tuple[Callable[[], Pair], dict[str, str]]] = {
 }
 
 
-def digest(reference: pd.Series, current: pd.Series) -> str:  # type: ignore[type-arg]
+def digest(reference: pd.Series, current: pd.Series) -> str:
     """SHA-256 of both samples' values as text (nulls as `None`), the same under pandas 2 and 3."""
     text = "\n".join(
         "|".join("None" if pd.isna(v) else repr(v.item() if hasattr(v, "item") else v) for v in s.tolist())
         for s in (reference, current)
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "evidently-drift.json"
+
+
+def evidently(dataset: str, column: str) -> dict[str, Any]:
+    """evidently's statistics on one column of one data set, as scripts/evidently_fixtures.py recorded them."""
+    scores: dict[str, Any] = json.loads(FIXTURE.read_text("utf-8"))["datasets"][dataset][column]
+    return scores
