@@ -29,6 +29,21 @@ def traffic(n: int, seed: int, shift: float = 0.0, mix: float = 0.0) -> pd.DataF
     return pd.DataFrame({"income": income, "segment": segment, "seen": seen})
 
 
+def scored_traffic(n: int, seed: int, shift: float = 0.0, mix: float = 0.0, label: float | None = None) -> pd.DataFrame:
+    """Normal incomes, three segments, a score and maybe a label (tests/test_gates_monitoring.py)."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "income": rng.normal(50 + shift, 10, n).round(2),
+            "segment": rng.choice(["a", "b", "c"], n, p=[0.5 - mix, 0.3, 0.2 + mix]),
+            "score": rng.beta(2, 5 + 3 * shift, n).round(3),
+        }
+    )
+    if label is not None:
+        frame["y"] = (rng.random(n) < label).astype(np.int64)
+    return frame
+
+
 def categories(counts: dict[str, int]) -> pd.DataFrame:
     return pd.DataFrame({"segment": [name for name, n in counts.items() for _ in range(n)]})
 
@@ -36,6 +51,11 @@ def categories(counts: dict[str, int]) -> pd.DataFrame:
 def shifted_traffic() -> Pair:
     """test_reported_statistics_equal_scipy_on_the_files: incomes shifted by 0.2, a tenth of segment a to c."""
     return traffic(5000, 1), traffic(4000, 2, shift=0.2, mix=0.1)
+
+
+def per_feature_traffic() -> Pair:
+    """test_each_column_is_judged_by_its_own_method_against_scipy: incomes up by 2, a tenth of segment a to c."""
+    return scored_traffic(4000, 1), scored_traffic(3000, 2, shift=2.0, mix=0.1)
 
 
 def rare_category() -> Pair:
@@ -65,6 +85,7 @@ def small_expected_counts() -> Pair:
 # name -> (the two samples, the compared columns and their kind)
 DATASETS: dict[str, tuple[Callable[[], Pair], dict[str, str]]] = {
     "shifted-traffic": (shifted_traffic, {"income": "numeric", "segment": "categorical"}),
+    "per-feature-traffic": (per_feature_traffic, {"income": "numeric", "segment": "categorical"}),
     "rare-category": (rare_category, {"segment": "categorical"}),
     "psi-by-hand": (psi_by_hand, {"segment": "categorical"}),
     "empty-reference-bin": (empty_reference_bin, {"segment": "categorical"}),
