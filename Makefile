@@ -50,7 +50,7 @@ peers-lock: $(STAMP)
 # by uv, as the pip that `venv` bundles with Python 3.11 rejects a hashed `pandas[parquet]` pin.
 EVIDENTLY_VENV := .venv-evidently
 EVIDENTLY_STAMP := $(EVIDENTLY_VENV)/.installed-stamp
-$(EVIDENTLY_STAMP): $(STAMP) requirements/evidently.txt
+$(EVIDENTLY_STAMP): requirements/evidently.txt | $(STAMP)
 	$(PYTHON) -m venv $(EVIDENTLY_VENV)
 	$(BIN)/uv pip install --quiet --python $(EVIDENTLY_VENV)/bin/python --require-hashes -r requirements/evidently.txt
 	touch $(EVIDENTLY_STAMP)
