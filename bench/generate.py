@@ -457,6 +457,8 @@ def _model(
         "  data:",
         "    training:",
         f"      contract: {contract_id}",
+        "    production:  # the requests the deployed model is logged to: what its drift gate reads",
+        f"      contract: {contract_id}",
         "  features:",
         *(f"    - {feature}" for feature in features),
         f"  label: {info['label'][0]}",

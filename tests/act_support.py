@@ -54,6 +54,15 @@ def make_python(where: Path) -> Path:
     return _PYTHONS["python"]
 
 
+def _ref(event_name: str, event: Mapping[str, object]) -> str:
+    """The ref a run of this event is at: the pushed ref, a pull request's merge ref, else the default branch."""
+    pull = event.get("pull_request")
+    if event_name.startswith("pull_request") and isinstance(pull, dict):
+        return f"refs/pull/{pull['number']}/merge"
+    ref = event.get("ref")
+    return ref if isinstance(ref, str) and ref.startswith("refs/") else "refs/heads/main"
+
+
 def git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
     done = subprocess.run(
         ["git", "-c", "user.name=Charter Tests", "-c", "user.email=tests@charter.invalid", *args],
@@ -195,6 +204,8 @@ class Runner:
             "ACT_TRAINING_PYTHON": sys.executable,
             "ACT_ARTIFACTS": str(self.artifacts),
             "GIT_CONFIG_GLOBAL": str(self.work / "gitconfig"),
+            # GitHub's runner names the workflow file and ref here; act does not (`charter evidence record` reads it).
+            "GITHUB_WORKFLOW_REF": f"{OWNER}/{repo.name}/{workflow}@{_ref(event_name, event)}",
             **self.env,
             **(env or {}),
         }

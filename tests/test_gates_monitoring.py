@@ -230,11 +230,11 @@ def test_a_window_without_labelled_predictions_cannot_be_judged(tmp_path: Path) 
     [
         (
             {"data": {"contract": "nope"}, "timestamp": "at"},
-            ("CH401", 31, 19, "no data contract with id or name `nope`"),
+            ("CH401", 33, 19, "no data contract with id or name `nope`"),
         ),
         (
             {"data": {"contract": "data"}, "timestamp": "at", "window": "2x"},
-            ("CH205", 33, 15, "`window` must match the pattern `^(0|[1-9][0-9]{0,4}[hdw])$` (got `2x`)"),
+            ("CH205", 35, 15, "`window` must match the pattern `^(0|[1-9][0-9]{0,4}[hdw])$` (got `2x`)"),
         ),
     ],
 )
