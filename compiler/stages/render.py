@@ -147,7 +147,9 @@ def _deployment(
     """The manifests of one environment (added to `outputs`), and what the pipeline's deploy job needs."""
     spec, body, settings = job.spec, job.model.spec, job.settings
     manifest_dir = f"{settings.outputs.deploy}/{env_spec.name}/{spec.name}"
-    context = {"model": job.view, "env": {**env.spec.model_dump(), "name": env_spec.name}, "source": job.source}
+    account = (body.serving.service_account if body.serving else None) or env.spec.service_account
+    context: dict[str, Any] = {"model": job.view, "env": {**env.spec.model_dump(), "name": env_spec.name}}
+    context.update(source=job.source, service_account=account)
     canary = deployment.canary.traffic_percent if deployment.canary else None
     files = _manifests(body, deployment, context, manifest_dir, canary)
     outputs.extend(Output(path, text, spec.file) for path, text in files.items())

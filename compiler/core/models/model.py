@@ -70,6 +70,10 @@ class Serving(CharterModel):
     """The serving image; required by the `kubernetes` runtime."""
     port: int = Field(default=8080, ge=1, le=65535)
     resources: Resources | None = None
+    service_account: Name | None = Field(default=None, examples=["credit-default-reader"])
+    """The Kubernetes service account the server runs as, the one allowed to read `storageUri` (IRSA, Workload
+    Identity, or KServe's storage secret on it). Overrides the Environment's `serviceAccount`; without either the
+    namespace's `default` account reads the model."""
 
     @model_validator(mode="after")
     def _image_for_kubernetes(self) -> Serving:
