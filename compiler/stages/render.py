@@ -20,7 +20,7 @@ from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
 from compiler.core.pins import PINS, charter_setup
 from compiler.core.specs import Spec
-from compiler.stages import data_access
+from compiler.stages import data_access, training_job
 from compiler.stages.evidence.card import card_view
 from compiler.stages.evidence.store import EvidenceByModel, ModelEvidence
 from compiler.stages.resolve import ModelLinks, Resolved
@@ -203,6 +203,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
             "contract": training_contract.name if training_contract else body.data.training.contract,
             "server": training_server.name,
             "reads": _reads_data([training_server], settings),
+            "job": training_job.train_job(body.training.image, [training_server], settings.cloud),
             "image": body.training.image,
             "command": body.training.command,
             "timeout_minutes": body.training.timeout_minutes,
