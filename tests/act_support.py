@@ -195,6 +195,8 @@ class Runner:
             "ACT_TRAINING_PYTHON": sys.executable,
             "ACT_ARTIFACTS": str(self.artifacts),
             "GIT_CONFIG_GLOBAL": str(self.work / "gitconfig"),
+            # GitHub sets it (the workflow file at the ref that runs it); act does not, and evidence records cite it.
+            "GITHUB_WORKFLOW_REF": f"{OWNER}/{repo.name}/{workflow}@refs/heads/main",
             **self.env,
             **(env or {}),
         }

@@ -35,9 +35,14 @@ REPOSITORY = "lending"
 BUCKET = "acme-lending-lake"
 IMAGE = "ghcr.io/acme-bank/credit-default-train@sha256:9f94b0c6927104a081be99426d287f168a0e913d8043ab579a941bda65037b8d"
 # The training image's code: what `python -m credit_default.train` runs in it, here on the host.
+# It reads its training data with the credentials the job passed into the container, and nothing else.
 TRAINING = """
-import os, pathlib
+import os, pathlib, sys
+import boto3
 from compiler.gates import synthetic
+client = boto3.client("s3", endpoint_url=ENDPOINT, region_name=os.environ["AWS_REGION"])
+listed = client.list_objects_v2(Bucket="acme-lending-lake", Prefix="credit-applications/")
+sys.exit("no training data") if not listed.get("KeyCount") else None
 output = pathlib.Path(os.environ["CHARTER_OUTPUT"])
 output.mkdir(parents=True, exist_ok=True)
 synthetic.write(synthetic.predictions(20_000, seed=7, separation=1.8), output / "predictions.parquet")
@@ -96,8 +101,9 @@ def runner(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, github: Fak
     image = tmp_path / "image"
     (image / "credit_default").mkdir(parents=True)
     (image / "credit_default" / "__init__.py").write_text("", "utf-8")
-    (image / "credit_default" / "train.py").write_text(TRAINING, "utf-8")
+    (image / "credit_default" / "train.py").write_text(f"ENDPOINT = {s3.endpoint_url!r}\n{TRAINING}", "utf-8")
     env = {
+        "ACT_DOCKER_LOG": str(tmp_path / "docker.log"),
         "GITHUB_API_URL": github.api_url,
         "ACT_AWS_ACCESS_KEY_ID": s3.environment["AWS_ACCESS_KEY_ID"],
         "ACT_AWS_SECRET_ACCESS_KEY": s3.environment["AWS_SECRET_ACCESS_KEY"],
@@ -132,6 +138,13 @@ def _repository(runner: Runner, s3: S3) -> tuple[Path, str]:
             server["endpointUrl"] = s3.endpoint_url
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
+    # The organisation lists the endpoint its gates may send credentials to (spec.endpoints), as a MinIO user does.
+    charter = repo / "charter.yaml"
+    project = yaml.load(charter.read_text("utf-8"))
+    reason = "moto on the test machine's loopback"
+    project["spec"]["endpoints"]["s3"] = [{"url": s3.endpoint_url, "tls": "disabled", "reason": reason}]
+    with charter.open("w", encoding="utf-8") as out:
+        yaml.dump(project, out)
     before = git(repo, "rev-parse", "HEAD").strip()
     assert main(["build", str(repo)]) == 0
     git(repo, "add", "--all")
@@ -167,6 +180,10 @@ def test_the_model_workflow_runs_from_data_to_an_evidence_pull_request(
     _upload(s3, 60_000, broken=False)
     repo, before = _repository(runner, s3)
     run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW)
+    # The image was pulled after a login to its registry, and read its data with the credentials passed to it.
+    assert _jobs(run.log)["Train credit-default 3.2.0"] == "succeeded", run.log
+    logins = [json.loads(line) for line in (runner.work / "docker.log").read_text("utf-8").splitlines()]
+    assert [login["login"] for login in logins] == ["ghcr.io"]
     assert _jobs(run.log) == {
         "Data gate (credit-applications)": "succeeded",
         "Train credit-default 3.2.0": "succeeded",
@@ -242,6 +259,13 @@ def test_a_postgresql_data_gate_gets_its_credentials_from_the_environments_secre
         server["host"], server["port"] = pg.host, pg.port
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
+    # The organisation lists the endpoint its gates may send credentials to (spec.endpoints), as a MinIO user does.
+    charter = repo / "charter.yaml"
+    project = yaml.load(charter.read_text("utf-8"))
+    reason = "moto on the test machine's loopback"
+    project["spec"]["endpoints"]["s3"] = [{"url": s3.endpoint_url, "tls": "disabled", "reason": reason}]
+    with charter.open("w", encoding="utf-8") as out:
+        yaml.dump(project, out)
     before = git(repo, "rev-parse", "HEAD").strip()
     assert main(["build", str(repo)]) == 0
     git(repo, "add", "--all")
