@@ -19,7 +19,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from act_support import ACT, ROOT, Runner, git, make_python, shared_actions
-from live_servers import S3, Postgres, moto_s3, postgres
+from live_servers import S3, Postgres, moto_s3, postgres, trust
 from ruamel.yaml import YAML
 from test_github_report import FakeGitHub
 
@@ -33,6 +33,7 @@ pytestmark = [
 MODEL_WORKFLOW = ".github/workflows/model-credit-default.yml"
 REPOSITORY = "lending"
 BUCKET = "acme-lending-lake"
+MODELS = "acme-models"
 IMAGE = "ghcr.io/acme-bank/credit-default-train@sha256:9f94b0c6927104a081be99426d287f168a0e913d8043ab579a941bda65037b8d"
 # The training image's code: what `python -m credit_default.train` runs in it, here on the host.
 # It reads its training data with the credentials the job passed into the container, and nothing else.
@@ -46,6 +47,8 @@ sys.exit("no training data") if not listed.get("KeyCount") else None
 output = pathlib.Path(os.environ["CHARTER_OUTPUT"])
 output.mkdir(parents=True, exist_ok=True)
 synthetic.write(synthetic.predictions(20_000, seed=7, separation=1.8), output / "predictions.parquet")
+(output / "model").mkdir()
+(output / "model" / "model.json").write_text('{"learner": "xgboost"}')
 """
 
 
@@ -80,6 +83,7 @@ def s3() -> Iterator[S3]:
     with moto_s3() as server:
         client: Any = server.client()
         client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        client.create_bucket(Bucket=MODELS, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         yield server
 
 
@@ -122,8 +126,9 @@ def _upload(s3: S3, rows: int, *, broken: bool) -> None:
 
     pq.write_table(duckdb.sql(select).to_arrow_table(), buffer)
     client: Any = s3.client()
-    for listed in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        client.delete_object(Bucket=BUCKET, Key=listed["Key"])
+    for bucket in (BUCKET, MODELS):
+        for listed in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=listed["Key"])
     client.put_object(Bucket=BUCKET, Key="credit-applications/v2/part-0.parquet", Body=buffer.getvalue())
 
 
@@ -138,13 +143,13 @@ def _repository(runner: Runner, s3: S3) -> tuple[Path, str]:
             server["endpointUrl"] = s3.endpoint_url
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
-    # The organisation lists the endpoint its gates may send credentials to (spec.endpoints), as a MinIO user does.
-    charter = repo / "charter.yaml"
-    project = yaml.load(charter.read_text("utf-8"))
-    reason = "moto on the test machine's loopback"
-    project["spec"]["endpoints"]["s3"] = [{"url": s3.endpoint_url, "tls": "disabled", "reason": reason}]
-    with charter.open("w", encoding="utf-8") as out:
-        yaml.dump(project, out)
+    # The model is stored in moto too, and the organisation lists the endpoint (spec.endpoints), as a MinIO user does.
+    path = repo / "models" / "credit-default.yaml"
+    model = yaml.load(path.read_text("utf-8"))
+    model["spec"]["serving"]["endpointUrl"] = s3.endpoint_url
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(model, out)
+    trust(repo, s3=s3)
     before = git(repo, "rev-parse", "HEAD").strip()
     assert main(["build", str(repo)]) == 0
     git(repo, "add", "--all")
@@ -184,6 +189,10 @@ def test_the_model_workflow_runs_from_data_to_an_evidence_pull_request(
     assert _jobs(run.log)["Train credit-default 3.2.0"] == "succeeded", run.log
     logins = [json.loads(line) for line in (runner.work / "docker.log").read_text("utf-8").splitlines()]
     assert [login["login"] for login in logins] == ["ghcr.io"]
+    # ... and the model it wrote is where serving reads it (serving.storageUri).
+    client: Any = s3.client()
+    stored = [listed["Key"] for listed in client.list_objects_v2(Bucket=MODELS).get("Contents", [])]
+    assert stored == ["credit-default/3.2.0/model.json"]
     assert _jobs(run.log) == {
         "Data gate (credit-applications)": "succeeded",
         "Train credit-default 3.2.0": "succeeded",
@@ -259,20 +268,17 @@ def test_a_postgresql_data_gate_gets_its_credentials_from_the_environments_secre
         server["host"], server["port"] = pg.host, pg.port
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
-    # The organisation lists the endpoint its gates may send credentials to (spec.endpoints), as a MinIO user does.
-    charter = repo / "charter.yaml"
-    project = yaml.load(charter.read_text("utf-8"))
-    reason = "moto on the test machine's loopback"
-    project["spec"]["endpoints"]["s3"] = [{"url": s3.endpoint_url, "tls": "disabled", "reason": reason}]
-    with charter.open("w", encoding="utf-8") as out:
-        yaml.dump(project, out)
+    trust(repo, pg=pg)  # the organisation lists the database its gates may send credentials to
     before = git(repo, "rev-parse", "HEAD").strip()
     assert main(["build", str(repo)]) == 0
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "the warehouse is here")
-    secrets = {"PGUSER": pg.user, "PGPASSWORD": "unused-with-trust-auth"}
+    secrets = {"PGUSER": pg.user, "PGPASSWORD": pg.password}
     workflow = ".github/workflows/model-demand-forecast.yml"
-    run = runner.run(repo, "push", runner.push_event(repo, before), workflow, job="data-gate", secrets=secrets)
+    # The runner trusts the CA that signed the server's certificate, as a self-hosted runner's image would.
+    trusted = {"PGSSLROOTCERT": str(pg.root_cert)}
+    push = runner.push_event(repo, before)
+    run = runner.run(repo, "push", push, workflow, job="data-gate", env=trusted, secrets=secrets)
     # The gate connected as the secret's user and judged the table: 40 rows, where the contract wants more.
     assert "table `weekly_sales` rowCount = 40 (expected > 100000)" in run.log, run.log
     assert "could not run" not in run.log

@@ -203,7 +203,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
             "contract": training_contract.name if training_contract else body.data.training.contract,
             "server": training_server.name,
             "reads": _reads_data([training_server], settings),
-            "job": training_job.train_job(body.training.image, [training_server], settings.cloud),
+            "job": training_job.train_job(body, [training_server], settings.cloud),
             "image": body.training.image,
             "command": body.training.command,
             "timeout_minutes": body.training.timeout_minutes,

@@ -21,7 +21,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from compiler.core.diagnostics import Diagnostic
-from compiler.core.models.model import Model
+from compiler.core.endpoints import Refusal, judge
+from compiler.core.models.model import Model, ModelSpec
 from compiler.core.models.project import CloudAccess, Project
 from compiler.core.specs import Spec
 from compiler.stages import data_access
@@ -33,6 +34,11 @@ REGISTRY_SECRETS = [
     ("REGISTRY_USERNAME", "secrets.CHARTER_REGISTRY_USERNAME"),
     ("REGISTRY_PASSWORD", "secrets.CHARTER_REGISTRY_PASSWORD"),
 ]
+# storageUri schemes `charter model upload` writes, as the server whose cloud credentials writing needs.
+_STORES = {
+    "s3": data_access.ServerChoice("", "s3", "aws"),
+    "gs": data_access.ServerChoice("", "s3", "gcp"),
+}
 _CONTAINER_ENV = {
     "aws": ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"),
 }
@@ -66,12 +72,17 @@ def container_env(choices: list[data_access.ServerChoice]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def train_job(image: str, choices: list[data_access.ServerChoice], cloud: CloudAccess) -> dict[str, Any]:
-    """The train job's login, cloud credential steps, GitHub environment, secrets and container variables."""
-    login = registry_login(image)
+def train_job(model: ModelSpec, choices: list[data_access.ServerChoice], cloud: CloudAccess) -> dict[str, Any]:
+    """The train job's login, cloud credential steps, GitHub environment, secrets and container variables, and
+    whether it uploads the model to its storageUri (`charter model upload`: s3:// and gs:// only)."""
+    login = registry_login(model.training.image)
+    storage_uri = model.serving.storage_uri if model.serving else None
     clouds = list(choices)
     if login["kind"] == "ecr":
         clouds.append(data_access.ServerChoice("", None, "aws"))
+    store = _STORES.get((storage_uri or "").split("://", 1)[0])
+    if store is not None:
+        clouds.append(store)
     steps = data_access.cloud_steps(clouds, cloud)
     secrets = data_access.secret_env(choices)
     registry_secrets = REGISTRY_SECRETS if login["kind"] == "secrets" else []
@@ -82,6 +93,7 @@ def train_job(image: str, choices: list[data_access.ServerChoice], cloud: CloudA
         "registry_secrets": registry_secrets,
         "environment": data_access.DATA_ENVIRONMENT if secrets or registry_secrets else None,
         "container_env": container_env(choices),
+        "upload": data_access.extras([store]) if store is not None else None,
     }
 
 
@@ -106,4 +118,33 @@ def unreachable_registries(specs: Iterable[Spec], project: Project | None) -> li
                     "ecr:BatchGetImage, ecr:GetDownloadUrlForLayer)",
                 )
             )
+    return findings
+
+
+def untrusted_model_stores(specs: Iterable[Spec], project: Project | None) -> list[Diagnostic]:
+    """CH444 when the train job could not upload the model to `storageUri`: no identity of its cloud in
+    charter.yaml `spec.cloud`, or a `serving.endpointUrl` charter.yaml does not list."""
+    findings = []
+    for spec in specs:
+        serving = spec.model.spec.serving if isinstance(spec.model, Model) else None
+        store = _STORES.get(serving.storage_uri.split("://", 1)[0]) if serving is not None else None
+        if serving is None or store is None:
+            continue
+        cloud = project.spec.cloud if project is not None else CloudAccess()
+        if getattr(cloud, store.cloud or "") is None:
+            findings.append(
+                spec.finding(
+                    "CH444",
+                    f"the train job uploads the model to `{serving.storage_uri.split('/', 3)[2]}`, but charter.yaml "
+                    f"names no {store.cloud.upper() if store.cloud == 'aws' else 'Google Cloud'} identity "
+                    f"(`spec.cloud.{store.cloud}`) to write it with",
+                    ["spec", "serving", "storageUri"],
+                    hint=f"add `spec.cloud.{store.cloud}` to charter.yaml: an identity GitHub's OIDC token may use "
+                    "that may write this bucket",
+                )
+            )
+        verdict = judge({"type": "s3", "endpointUrl": serving.endpoint_url}, project)
+        if isinstance(verdict, Refusal):
+            path = ["spec", "serving", "endpointUrl"]
+            findings.append(spec.finding("CH444", verdict.message, path, hint=verdict.hint))
     return findings
