@@ -31,6 +31,7 @@ def s3() -> Iterator[S3]:
 
 @pytest.fixture
 def bucket(s3: S3, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.chdir(Path.cwd())  # the tests move into the checkout they upload from; back afterwards
     for name, value in s3.environment.items():
         monkeypatch.setenv(name, value)
     client: Any = s3.client()
@@ -70,7 +71,10 @@ def _keys(client: Any) -> list[str]:
 
 
 def _upload(project: Path, source: Path) -> int:
-    return main(["model", "upload", "--model", "credit-default", "--project", str(project), "--from", str(source)])
+    """As the train job runs it: from the checkout, `--from` relative to it."""
+    os.chdir(source.parent.parent)
+    relative = source.relative_to(source.parent.parent).as_posix()
+    return main(["model", "upload", "--model", "credit-default", "--project", str(project), "--from", relative])
 
 
 def test_the_model_is_uploaded_to_its_storage_uri(
@@ -108,7 +112,24 @@ def test_no_model_written_is_a_failure(tmp_path: Path, s3: S3, bucket: Any, caps
     capsys.readouterr()
     assert _upload(project, tmp_path / "model-output" / "model") == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"charter model upload: CH760 {tmp_path}/model-output/model: no such directory")
+    assert err == (
+        "charter model upload: CH760 model-output/model: no such directory (or a link): the training image wrote "
+        "no model\n  hint: the image writes its model under $CHARTER_OUTPUT/model/ (model-output/model/ in the job)\n"
+    )
+    assert _keys(bucket) == []
+
+
+def test_a_link_on_the_way_is_refused(tmp_path: Path, s3: S3, bucket: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """A pull request commits `model-output` as a link to the runner's home: nothing of it is uploaded."""
+    project = _project(tmp_path, s3)
+    secrets = tmp_path / "home"
+    (secrets / "model").mkdir(parents=True)
+    (secrets / "model" / "credentials").write_text("[default]\naws_secret_access_key = x\n", "utf-8")
+    (tmp_path / "checkout").mkdir()
+    os.symlink(secrets, tmp_path / "checkout" / "model-output")
+    capsys.readouterr()
+    assert _upload(project, tmp_path / "checkout" / "model-output" / "model") == 1
+    assert capsys.readouterr().err.startswith("charter model upload: CH760 model-output/model: ")
     assert _keys(bucket) == []
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from compiler.core import repofs
 from compiler.core.endpoints import Allowed, judge
 from compiler.core.models.model import Serving
 from compiler.core.models.project import Project
@@ -53,8 +54,17 @@ def destination(serving: Serving, project: Project | None) -> tuple[objectstore.
 
 
 def model_files(source: Path) -> list[Path]:
-    """The regular files under `source`, sorted; links are neither followed nor uploaded."""
-    info = os.lstat(source) if os.path.lexists(source) else None
+    """The regular files under `source` (relative to the working directory, the job's checkout), sorted; links
+    are neither followed nor uploaded, and none may be on the way: a `model-output` link committed in a pull
+    request would otherwise send the runner's own files to the bucket."""
+    try:
+        info = repofs.inspect(Path.cwd(), source.as_posix())
+    except repofs.Refused as refused:
+        raise UnusableInput(
+            f"{source}: {refused.reason}",
+            hint="the model is read from the job's own directory (model-output/model), never through a link",
+            code="CH760",
+        ) from None
     if info is None or not stat.S_ISDIR(info.st_mode):
         raise UnusableInput(
             f"{source}: no such directory (or a link): the training image wrote no model",
