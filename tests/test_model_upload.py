@@ -156,23 +156,21 @@ def test_check_names_the_untrusted_endpoint(tmp_path: Path, s3: S3, capsys: pyte
     assert finding["message"].startswith(f"endpointUrl `{s3.endpoint_url}` is plain HTTP (a loopback address)")
 
 
-def test_check_names_a_store_without_credentials(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import json
+def test_without_an_identity_to_write_with_nothing_is_uploaded(tmp_path: Path) -> None:
+    import yaml
 
     project = tmp_path / "demand-forecast"
     shutil.copytree(ROOT / "examples" / "demand-forecast", project)
     charter = project / "charter.yaml"
     text = charter.read_text("utf-8")
     charter.write_text(text[: text.index("  # The train job uploads")] + text[text.index("  endpoints:") :], "utf-8")
-    capsys.readouterr()
-    assert main(["check", str(project), "--format", "json"]) == 1
-    (finding,) = [f for f in json.loads(capsys.readouterr().out)["diagnostics"] if f["code"] == "CH444"]
-    model = project / "models" / "demand-forecast.yaml"
-    assert (finding["file"], finding["line"], finding["column"]) == (str(model), 56, 17)
-    assert finding["message"] == (
-        "the train job uploads the model to `acme-retail-models`, but charter.yaml names no Google Cloud identity "
-        "(`spec.cloud.gcp`) to write it with"
-    )
+    assert main(["build", str(project)]) == 0
+    pipeline = project / ".github" / "workflows" / "model-demand-forecast.yml"
+    job = yaml.safe_load(pipeline.read_text("utf-8"))["jobs"]["train"]
+    names = [step.get("name") for step in job["steps"]]
+    assert "Upload the model to its storageUri" not in names
+    assert "Google Cloud credentials from the OIDC token" not in names
+    assert "id-token" not in job["permissions"]
 
 
 def test_the_train_job_uploads_after_the_training_contract_holds() -> None:

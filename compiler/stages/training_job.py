@@ -81,6 +81,8 @@ def train_job(model: ModelSpec, choices: list[data_access.ServerChoice], cloud: 
     if login["kind"] == "ecr":
         clouds.append(data_access.ServerChoice("", None, "aws"))
     store = _STORES.get((storage_uri or "").split("://", 1)[0])
+    if store is not None and getattr(cloud, store.cloud or "") is None:
+        store = None  # no identity to write it with: the model is not uploaded (README, "The training contract")
     if store is not None:
         clouds.append(store)
     steps = data_access.cloud_steps(clouds, cloud)
@@ -122,27 +124,12 @@ def unreachable_registries(specs: Iterable[Spec], project: Project | None) -> li
 
 
 def untrusted_model_stores(specs: Iterable[Spec], project: Project | None) -> list[Diagnostic]:
-    """CH444 when the train job could not upload the model to `storageUri`: no identity of its cloud in
-    charter.yaml `spec.cloud`, or a `serving.endpointUrl` charter.yaml does not list."""
+    """CH444 for a `serving.endpointUrl` the train job's upload may not contact (charter.yaml does not list it)."""
     findings = []
     for spec in specs:
         serving = spec.model.spec.serving if isinstance(spec.model, Model) else None
-        store = _STORES.get(serving.storage_uri.split("://", 1)[0]) if serving is not None else None
-        if serving is None or store is None:
+        if serving is None or serving.endpoint_url is None:
             continue
-        cloud = project.spec.cloud if project is not None else CloudAccess()
-        if getattr(cloud, store.cloud or "") is None:
-            findings.append(
-                spec.finding(
-                    "CH444",
-                    f"the train job uploads the model to `{serving.storage_uri.split('/', 3)[2]}`, but charter.yaml "
-                    f"names no {store.cloud.upper() if store.cloud == 'aws' else 'Google Cloud'} identity "
-                    f"(`spec.cloud.{store.cloud}`) to write it with",
-                    ["spec", "serving", "storageUri"],
-                    hint=f"add `spec.cloud.{store.cloud}` to charter.yaml: an identity GitHub's OIDC token may use "
-                    "that may write this bucket",
-                )
-            )
         verdict = judge({"type": "s3", "endpointUrl": serving.endpoint_url}, project)
         if isinstance(verdict, Refusal):
             path = ["spec", "serving", "endpointUrl"]
