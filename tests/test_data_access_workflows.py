@@ -306,7 +306,9 @@ def test_database_credentials_reach_exactly_the_jobs_that_read_a_database(
             if name in readers:
                 assert job["environment"] == "charter-data", name
                 gate = next(
-                    s for s in job["steps"] if "charter gate" in s.get("run", "") or "docker" in s.get("run", "")
+                    s
+                    for s in job["steps"]
+                    if "charter gate" in s.get("run", "") or s.get("name") == "Run the training image"
                 )
                 assert gate["env"]["PGUSER"] == "${{ secrets.PGUSER }}"
                 assert gate["env"]["PGPASSWORD"] == "${{ secrets.PGPASSWORD }}"
