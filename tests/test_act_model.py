@@ -34,14 +34,22 @@ pytestmark = [
 MODEL_WORKFLOW = ".github/workflows/model-credit-default.yml"
 REPOSITORY = "lending"
 BUCKET = "acme-lending-lake"
+MODELS = "acme-models"
 IMAGE = "ghcr.io/acme-bank/credit-default-train@sha256:9f94b0c6927104a081be99426d287f168a0e913d8043ab579a941bda65037b8d"
 # The training image's code: what `python -m credit_default.train` runs in it, here on the host.
+# It reads its training data with the credentials the job passed into the container, and nothing else.
 TRAINING = """
-import os, pathlib
+import os, pathlib, sys
+import boto3
 from compiler.gates import synthetic
+client = boto3.client("s3", endpoint_url=ENDPOINT, region_name=os.environ["AWS_REGION"])
+listed = client.list_objects_v2(Bucket="acme-lending-lake", Prefix="credit-applications/")
+sys.exit("no training data") if not listed.get("KeyCount") else None
 output = pathlib.Path(os.environ["CHARTER_OUTPUT"])
 output.mkdir(parents=True, exist_ok=True)
 synthetic.write(synthetic.predictions(20_000, seed=7, separation=1.8), output / "predictions.parquet")
+(output / "model").mkdir()
+(output / "model" / "model.json").write_text('{"learner": "xgboost"}')
 """
 
 
@@ -76,6 +84,7 @@ def s3() -> Iterator[S3]:
     with moto_s3() as server:
         client: Any = server.client()
         client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        client.create_bucket(Bucket=MODELS, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         yield server
 
 
@@ -97,8 +106,9 @@ def runner(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, github: Fak
     image = tmp_path / "image"
     (image / "credit_default").mkdir(parents=True)
     (image / "credit_default" / "__init__.py").write_text("", "utf-8")
-    (image / "credit_default" / "train.py").write_text(TRAINING, "utf-8")
+    (image / "credit_default" / "train.py").write_text(f"ENDPOINT = {s3.endpoint_url!r}\n{TRAINING}", "utf-8")
     env = {
+        "ACT_DOCKER_LOG": str(tmp_path / "docker.log"),
         "GITHUB_API_URL": github.api_url,
         "ACT_AWS_ACCESS_KEY_ID": s3.environment["AWS_ACCESS_KEY_ID"],
         "ACT_AWS_SECRET_ACCESS_KEY": s3.environment["AWS_SECRET_ACCESS_KEY"],
@@ -117,8 +127,9 @@ def _upload(s3: S3, rows: int, *, broken: bool) -> None:
 
     pq.write_table(duckdb.sql(select).to_arrow_table(), buffer)
     client: Any = s3.client()
-    for listed in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        client.delete_object(Bucket=BUCKET, Key=listed["Key"])
+    for bucket in (BUCKET, MODELS):
+        for listed in client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=listed["Key"])
     client.put_object(Bucket=BUCKET, Key="credit-applications/v2/part-0.parquet", Body=buffer.getvalue())
 
 
@@ -133,7 +144,13 @@ def _repository(runner: Runner, s3: S3) -> tuple[Path, str]:
             server["endpointUrl"] = s3.endpoint_url
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
-    trust(repo, s3=s3)  # the organisation lists the endpoint its credentials may go to
+    # The model is stored in moto too, and the organisation lists the endpoint (spec.endpoints), as a MinIO user does.
+    path = repo / "models" / "credit-default.yaml"
+    model = yaml.load(path.read_text("utf-8"))
+    model["spec"]["serving"]["endpointUrl"] = s3.endpoint_url
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(model, out)
+    trust(repo, s3=s3)
     before = git(repo, "rev-parse", "HEAD").strip()
     assert main(["build", str(repo)]) == 0
     git(repo, "add", "--all")
@@ -169,6 +186,14 @@ def test_the_model_workflow_runs_from_data_to_an_evidence_pull_request(
     _upload(s3, 60_000, broken=False)
     repo, before = _repository(runner, s3)
     run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW)
+    # The image was pulled after a login to its registry, and read its data with the credentials passed to it.
+    assert _jobs(run.log)["Train credit-default 3.2.0"] == "succeeded", run.log
+    logins = [json.loads(line) for line in (runner.work / "docker.log").read_text("utf-8").splitlines()]
+    assert [login["login"] for login in logins] == ["ghcr.io"]
+    # ... and the model it wrote is where serving reads it (serving.storageUri).
+    client: Any = s3.client()
+    stored = [listed["Key"] for listed in client.list_objects_v2(Bucket=MODELS).get("Contents", [])]
+    assert stored == ["credit-default/3.2.0/model.json"]
     assert _jobs(run.log) == {
         "Data gate (credit-applications)": "succeeded",
         "Train credit-default 3.2.0": "succeeded",

@@ -165,9 +165,10 @@ def test_gates_read_the_servers_the_model_names_never_a_checkout_path() -> None:
 
 
 def test_only_jobs_that_read_data_get_an_oidc_token() -> None:
+    """The gates, and the train job, whose image reads its training data and whose model goes to storageUri."""
     jobs = {**load("model-credit-default.yml")["jobs"], **load("monitor-credit-default.yml")["jobs"]}
     with_token = sorted(name for name, job in jobs.items() if job.get("permissions", {}).get("id-token") == "write")
-    assert with_token == ["data-gate", "drift"]
+    assert with_token == ["data-gate", "drift", "train"]
     for name in with_token:
         credentials = [
             s for s in jobs[name]["steps"] if str(s.get("uses", "")).startswith(PINS["aws_credentials"].repository)
@@ -181,8 +182,10 @@ def test_only_jobs_that_read_data_get_an_oidc_token() -> None:
     text = "\n".join(
         (WORKFLOWS / w).read_text("utf-8") for w in ("model-credit-default.yml", "monitor-credit-default.yml")
     )
-    assert "AWS_SECRET_ACCESS_KEY" not in text
+    # No stored AWS key anywhere: the train job names the variables it passes into the container, no value.
+    assert "secrets.AWS_" not in text
     assert "aws-access-key-id" not in text
+    assert "aws-secret-access-key" not in text
 
 
 def test_a_database_server_needs_no_cloud_token() -> None:
@@ -283,7 +286,8 @@ def _secrets_of(job: dict[str, Any]) -> set[str]:
 
 @pytest.mark.parametrize(
     ("example", "reads_database"),
-    [("demand-forecast", {"model-demand-forecast.yml": ["data-gate"], "monitor-demand-forecast.yml": ["drift"]}),
+    [("demand-forecast",
+      {"model-demand-forecast.yml": ["data-gate", "train"], "monitor-demand-forecast.yml": ["drift"]}),
      ("credit-scoring", {"model-credit-default.yml": [], "monitor-credit-default.yml": []})],
 )  # fmt: skip
 def test_database_credentials_reach_exactly_the_jobs_that_read_a_database(
@@ -292,7 +296,8 @@ def test_database_credentials_reach_exactly_the_jobs_that_read_a_database(
     """Issue 22: a PostgreSQL data or drift gate had no PG* variable (`fe_sendauth: no password supplied`).
 
     libpq's variables come from secrets of the GitHub environment `charter-data` (protection rules guard
-    them), only in the jobs whose gate reads a database; no other job sees them.
+    them), only in the jobs whose gate reads a database, and in the train job whose image reads one (passed
+    into the container by name); no other job sees them.
     """
     for workflow, readers in reads_database.items():
         jobs = yaml.safe_load((ROOT / "examples" / example / ".github" / "workflows" / workflow).read_text("utf-8"))
@@ -300,7 +305,11 @@ def test_database_credentials_reach_exactly_the_jobs_that_read_a_database(
             pg = _secrets_of(job) & {"PGUSER", "PGPASSWORD"}
             if name in readers:
                 assert job["environment"] == "charter-data", name
-                gate = next(s for s in job["steps"] if "charter gate" in s.get("run", ""))
+                gate = next(
+                    s
+                    for s in job["steps"]
+                    if "charter gate" in s.get("run", "") or s.get("name") == "Run the training image"
+                )
                 assert gate["env"]["PGUSER"] == "${{ secrets.PGUSER }}"
                 assert gate["env"]["PGPASSWORD"] == "${{ secrets.PGPASSWORD }}"
                 assert pg == {"PGUSER", "PGPASSWORD"}

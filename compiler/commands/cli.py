@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     from compiler.commands.gate import add_gate_parser
     from compiler.commands.github import add_github_parser
     from compiler.commands.lsp import add_lsp_parser
+    from compiler.commands.model import add_model_parser
     from compiler.commands.plan import add_plan_parser
     from compiler.commands.report import add_report_parser
 
@@ -93,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     add_github_parser(commands)
     add_contract_parser(commands)
     add_evidence_parser(commands)
+    add_model_parser(commands)
     add_report_parser(commands)
     add_gate_parser(commands)
     add_lsp_parser(commands)

@@ -45,6 +45,7 @@ from compiler.stages.parallel_load import load_files
 from compiler.stages.policy_loading import load_policies
 from compiler.stages.render import Output, render
 from compiler.stages.resolve import Resolved, resolve
+from compiler.stages.training_job import unreachable_registries, untrusted_model_stores
 from compiler.stages.unchecked import Entry, unchecked_specs
 from compiler.stages.workflow_home import unread_workflows
 
@@ -178,6 +179,8 @@ def finish(
         # A charter.yaml that failed validation has its own error; judging every server against an empty list
         # would add one finding per server for the same mistake (the gates still refuse on their own).
         run.diagnostics.extend(untrusted_servers(run.specs, run.project))
+        run.diagnostics.extend(unreachable_registries(run.specs, run.project))
+        run.diagnostics.extend(untrusted_model_stores(run.specs, run.project))
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))

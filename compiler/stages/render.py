@@ -20,7 +20,7 @@ from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
 from compiler.core.pins import PINS, charter_setup
 from compiler.core.specs import Spec
-from compiler.stages import data_access
+from compiler.stages import data_access, training_job
 from compiler.stages.evidence.card import card_view
 from compiler.stages.evidence.store import EvidenceByModel, ModelEvidence
 from compiler.stages.resolve import ModelLinks, Resolved
@@ -147,7 +147,9 @@ def _deployment(
     """The manifests of one environment (added to `outputs`), and what the pipeline's deploy job needs."""
     spec, body, settings = job.spec, job.model.spec, job.settings
     manifest_dir = f"{settings.outputs.deploy}/{env_spec.name}/{spec.name}"
-    context = {"model": job.view, "env": {**env.spec.model_dump(), "name": env_spec.name}, "source": job.source}
+    account = (body.serving.service_account if body.serving else None) or env.spec.service_account
+    context: dict[str, Any] = {"model": job.view, "env": {**env.spec.model_dump(), "name": env_spec.name}}
+    context.update(source=job.source, service_account=account)
     canary = deployment.canary.traffic_percent if deployment.canary else None
     files = _manifests(body, deployment, context, manifest_dir, canary)
     outputs.extend(Output(path, text, spec.file) for path, text in files.items())
@@ -201,6 +203,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
             "contract": training_contract.name if training_contract else body.data.training.contract,
             "server": training_server.name,
             "reads": _reads_data([training_server], settings),
+            "job": training_job.train_job(body, [training_server], settings.cloud),
             "image": body.training.image,
             "command": body.training.command,
             "timeout_minutes": body.training.timeout_minutes,

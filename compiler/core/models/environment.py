@@ -21,6 +21,9 @@ class EnvironmentSpec(CharterModel):
     """Required reviewers on the GitHub environment (GitHub allows up to 6)."""
     promotes_from: Name | None = None
     """The environment a model must reach first (staging before production)."""
+    service_account: Name | None = Field(default=None, examples=["model-reader"])
+    """The Kubernetes service account models served here run as, the one allowed to read their `storageUri`;
+    a model's `serving.serviceAccount` overrides it."""
 
 
 class Environment(CharterModel):

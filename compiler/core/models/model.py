@@ -66,10 +66,19 @@ class Serving(CharterModel):
     storage_uri: Annotated[str, StringConstraints(pattern=patterns.STORAGE_URI)] = Field(
         examples=["s3://models/credit-scorer/1.4.0"]
     )
+    endpoint_url: Annotated[str, StringConstraints(pattern=r"^https?://[^/?#@\s]+/?$", max_length=300)] | None = Field(
+        default=None, examples=["https://minio.models.acme.internal:9000"]
+    )
+    """An S3-compatible endpoint (MinIO, Ceph) of an `s3://` storageUri, for the train job's upload: contacted only
+    when charter.yaml `spec.endpoints.s3` lists it. Leave out for AWS S3."""
     image: ImageRef | None = None
     """The serving image; required by the `kubernetes` runtime."""
     port: int = Field(default=8080, ge=1, le=65535)
     resources: Resources | None = None
+    service_account: Name | None = Field(default=None, examples=["credit-default-reader"])
+    """The Kubernetes service account the server runs as, the one allowed to read `storageUri` (IRSA, Workload
+    Identity, or KServe's storage secret on it). Overrides the Environment's `serviceAccount`; without either the
+    namespace's `default` account reads the model."""
 
     @model_validator(mode="after")
     def _image_for_kubernetes(self) -> Serving:

@@ -1,0 +1,59 @@
+"""`charter model upload --model NAME [--from DIR]`: the trained model, to its `serving.storageUri`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from compiler.commands.common import project_directory
+from compiler.core import exit_codes
+
+
+def add_model_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    model = commands.add_parser("model", help="what the train job does with a trained model")
+    actions = model.add_subparsers(dest="model_command", metavar="COMMAND", required=True)
+    upload = actions.add_parser(
+        "upload",
+        help="upload the trained model to the model's serving.storageUri",
+        description="Copies every regular file under --from (links are not followed) to the `serving.storageUri` "
+        "the model's spec names, with the cloud's standard credentials, at an endpoint charter.yaml "
+        "`spec.endpoints` allows. Exit 0 when uploaded; 1 when there is no model to upload (CH760) or the URI "
+        "already holds one (CH761: a version's model is never replaced); 2 when the specs, the model or the "
+        "store cannot be used.",
+    )
+    upload.add_argument("--model", required=True, metavar="NAME", help="the model whose storageUri receives it")
+    upload.add_argument(
+        "--from",
+        dest="source",
+        default="model-output/model",
+        metavar="DIR",
+        help="the model files: $CHARTER_OUTPUT/model/ of the training image (default: model-output/model)",
+    )
+    upload.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
+    upload.set_defaults(run=_run_upload)
+
+
+def _run_upload(args: argparse.Namespace) -> int:
+    from compiler.core.models.model import Model
+    from compiler.gates import model_store
+    from compiler.gates.errors import UnusableInput
+    from compiler.stages.pipeline import check_path
+
+    root = project_directory(args.project, "charter model upload")
+    if root is None:
+        return exit_codes.USAGE
+    checked = check_path(root)
+    spec = checked.resolved.get("Model", args.model) if checked.resolved is not None else None
+    model = spec.model if spec is not None else None
+    if not isinstance(model, Model) or model.spec.serving is None:
+        print(f"charter model upload: no model `{args.model}` with `serving.storageUri`", file=sys.stderr)
+        return exit_codes.USAGE
+    try:
+        location, filesystem = model_store.destination(model.spec.serving, checked.project)
+        done = model_store.upload(Path(args.source), location, filesystem)
+    except UnusableInput as refused:
+        print(f"charter model upload: {refused}", file=sys.stderr)
+        return exit_codes.FINDINGS if refused.code in ("CH760", "CH761") else exit_codes.USAGE
+    print(f"charter model upload: {done.files} files ({done.size:,} bytes) to {location.display}")
+    return exit_codes.OK
