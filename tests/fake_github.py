@@ -9,8 +9,8 @@ workflow runs (`/actions/runs/{run_id}`) and their artifacts (`/actions/runs/{ru
 `digest` upload-artifact v4 records), deployment environments (`/environments/{name}` with their protection
 rules and branch policy, `/environments/{name}/deployment-branch-policies`), and an artifact's archive
 (`/actions/artifacts/{artifact_id}/zip`: a 302 to a storage address outside the API, which refuses a request
-carrying the token, as a signed URL's storage does; 410 once expired). It answers with rate limits and 5xx when told to (`faults`). Every
-request is recorded, so the tests assert exactly what was sent.
+carrying the token, as a signed URL's storage does; 410 once expired). It answers with rate limits and 5xx when
+told to (`faults`). Every request is recorded, so the tests assert exactly what was sent.
 """
 
 from __future__ import annotations
