@@ -429,7 +429,8 @@ def test_workflows_have_least_privilege_permissions(outputs: dict[str, dict[str,
                 # after GitHub's approvals in the job's environment.
                 branch = f"charter/promoted/{job_id.removeprefix('deploy-')}"
                 pushes = [s for s in job["steps"] if "push" in s.get("run", "")]
-                assert pushes and all(s["env"]["BRANCH"] == branch for s in pushes), f"{where}: {job_id}"
+                assert pushes, f"{where}: {job_id}"
+                assert all(s["env"]["BRANCH"] == branch for s in pushes), f"{where}: {job_id}"
                 assert all('"$REVISION:refs/heads/$BRANCH"' in s["run"] for s in pushes), f"{where}: {job_id}"
                 assert isinstance(job["environment"], str), f"{where}: {job_id}"
             elif job["permissions"].get("contents") == "write":
