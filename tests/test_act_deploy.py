@@ -26,8 +26,9 @@ STAGING = "deploy/staging/credit-default"
 PRODUCTION = "deploy/production/credit-default"
 
 
-def _pushed_with_kubectl(runner: Runner, s3: S3) -> tuple[Path, str]:
-    """The example in push mode, its lake at moto (a listed plain-HTTP endpoint), a canary that bakes 0 minutes."""
+def _pushed_with_kubectl(runner: Runner, s3: S3, mode: str = "push") -> tuple[Path, str]:
+    """The example in push mode (or as it is, gitops), its lake at moto (a listed plain-HTTP endpoint), a canary
+    that bakes 0 minutes."""
     repo = runner.repository(ROOT / "examples" / "credit-scoring", REPOSITORY)
     yaml = YAML()
     path = repo / "contracts" / "credit-applications.odcs.yaml"
@@ -38,7 +39,7 @@ def _pushed_with_kubectl(runner: Runner, s3: S3) -> tuple[Path, str]:
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
     project = repo / "charter.yaml"
-    text = project.read_text("utf-8").replace("mode: gitops", "mode: push")
+    text = project.read_text("utf-8").replace("mode: gitops", f"mode: {mode}")
     lake = f"    s3:\n      - url: {s3.endpoint_url}\n        tls: disabled\n        reason: moto on this runner\n"
     project.write_text(text.replace("  endpoints:\n", "  endpoints:\n" + lake), "utf-8")
     model = repo / "models" / "credit-default.yaml"
@@ -167,3 +168,37 @@ def test_a_github_environment_without_the_approvals_stops_the_deploy(
     assert "GitHub environment `production` lists 1 reviewer; the spec says `approvals: 2`" in run.log
     calls = [json.loads(line) for line in log.read_text("utf-8").splitlines()]
     assert calls == [[*APPLY, STAGING], WAIT], "production was touched"
+
+
+def test_gitops_promotion_moves_each_environments_branch_after_its_approvals(
+    runner: Runner, s3: S3, github: GitHubWithPulls
+) -> None:
+    """Gitops mode: Argo CD syncs `charter/promoted/<environment>`, never main. The promote jobs, each in its GitHub
+    environment, move staging's branch to the commit, then production's to a canary commit, and after the bake to
+    the commit itself; no cluster credentials anywhere."""
+    _upload(s3, 60_000, broken=False)
+    github.environment("staging", ("alice",))
+    github.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches="protected")
+    repo, before = _pushed_with_kubectl(runner, s3, mode="gitops")
+    bare = runner.work / "remotes" / "acme" / REPOSITORY
+    git(bare, "config", "core.logAllRefUpdates", "always")  # keep every position of the promotion branches
+    run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW, job="deploy-production")
+    assert _jobs(run.log) == {
+        "Data gate (credit-applications)": "succeeded",
+        "Train credit-default 3.2.0": "succeeded",
+        "Evaluation gate (credit-default-eval)": "succeeded",
+        "Promote to staging": "succeeded",
+        "Promote to production": "succeeded",
+    }, run.log
+    main = git(bare, "rev-parse", "main").strip()
+    assert git(bare, "rev-parse", "charter/promoted/staging").strip() == main
+    production = git(bare, "reflog", "show", "--format=%H", "refs/heads/charter/promoted/production").split()
+    assert production[0] == main  # newest first: the promotion, after the canary
+    (canary,) = production[1:]
+    assert git(bare, "rev-parse", f"{canary}^").strip() == main
+    assert git(bare, "diff", "--name-only", main, canary).split() == [f"{PRODUCTION}/inferenceservice.yaml"]
+    served = git(bare, "show", f"{canary}:{PRODUCTION}/inferenceservice.yaml")
+    assert "canaryTrafficPercent: 10" in served
+    application = git(bare, "show", "main:deploy/argocd/credit-default-production.yaml")
+    assert 'targetRevision: "charter/promoted/production"' in application
+    assert "KUBE_CONFIG" not in (repo / MODEL_WORKFLOW).read_text("utf-8")
