@@ -191,7 +191,10 @@ class Runner:
         command += ["--action-cache-path", str(self.work / "cache"), *self._local_repositories(repo, workflow)]
         if job:
             command += ["--job", job]
+        ref = str(event.get("ref") or "refs/heads/main")
         merged_env = {
+            # GitHub sets it; act does not (`charter evidence record` names the workflow run it came from).
+            "GITHUB_WORKFLOW_REF": f"{OWNER}/{repo.name}/{workflow}@{ref}",
             "ACT_PYTHON": str(self.python),
             "ACT_TRAINING_PYTHON": sys.executable,
             "ACT_ARTIFACTS": str(self.artifacts),
