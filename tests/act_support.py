@@ -68,6 +68,16 @@ def git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
     return done.stdout
 
 
+def trust_endpoint(repo: Path, url: str) -> None:
+    """List a plain-HTTP S3 endpoint (moto on this runner) in charter.yaml's `endpoints`, with a reason: credentials
+    go only where the Project says (CH430)."""
+    project = repo / "charter.yaml"
+    entry = f"    s3:\n      - url: {url}\n        tls: disabled\n        reason: moto on this runner\n"
+    text = project.read_text("utf-8")
+    assert "  endpoints:\n" in text
+    project.write_text(text.replace("  endpoints:\n", "  endpoints:\n" + entry, 1), "utf-8")
+
+
 @dataclass
 class Run:
     code: int

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from act_support import ROOT, Runner, git
+from act_support import ROOT, Runner, git, trust_endpoint
 from live_servers import S3
 from ruamel.yaml import YAML
 from test_act_model import MODEL_WORKFLOW, REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
@@ -39,9 +39,8 @@ def _pushed_with_kubectl(runner: Runner, s3: S3, mode: str = "push") -> tuple[Pa
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
     project = repo / "charter.yaml"
-    text = project.read_text("utf-8").replace("mode: gitops", f"mode: {mode}")
-    lake = f"    s3:\n      - url: {s3.endpoint_url}\n        tls: disabled\n        reason: moto on this runner\n"
-    project.write_text(text.replace("  endpoints:\n", "  endpoints:\n" + lake), "utf-8")
+    project.write_text(project.read_text("utf-8").replace("mode: gitops", f"mode: {mode}"), "utf-8")
+    trust_endpoint(repo, s3.endpoint_url)
     model = repo / "models" / "credit-default.yaml"
     canary = "        trafficPercent: 10         # the new version takes 10% of traffic first\n"
     model.write_text(model.read_text("utf-8").replace(canary, canary + "        bakeMinutes: 0\n"), "utf-8")

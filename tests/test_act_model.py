@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from act_support import ACT, ROOT, Runner, git, make_python, shared_actions
+from act_support import ACT, ROOT, Runner, git, make_python, shared_actions, trust_endpoint
 from live_servers import S3, Postgres, moto_s3, postgres
 from ruamel.yaml import YAML
 from test_github_report import FakeGitHub
@@ -132,10 +132,7 @@ def _repository(runner: Runner, s3: S3) -> tuple[Path, str]:
             server["endpointUrl"] = s3.endpoint_url
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
-    # Credentials go only where the Project says (CH430): moto, plain HTTP on this runner, listed with a reason.
-    project = repo / "charter.yaml"
-    lake = f"    s3:\n      - url: {s3.endpoint_url}\n        tls: disabled\n        reason: moto on this runner\n"
-    project.write_text(project.read_text("utf-8").replace("  endpoints:\n", "  endpoints:\n" + lake), "utf-8")
+    trust_endpoint(repo, s3.endpoint_url)
     before = git(repo, "rev-parse", "HEAD").strip()
     assert main(["build", str(repo)]) == 0
     git(repo, "add", "--all")

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
-from act_support import ROOT, Runner, git
+from act_support import ROOT, Runner, git, trust_endpoint
 from live_servers import S3, moto_s3
 from ruamel.yaml import YAML
 from test_act_model import BUCKET, REPOSITORY, GitHubWithPulls, github, pytestmark, runner, s3
@@ -57,6 +57,7 @@ def _repository(runner: Runner, endpoint: str) -> Path:
             server["endpointUrl"] = endpoint
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
+    trust_endpoint(repo, endpoint)
     assert main(["build", str(repo)]) == 0
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "the lake is at moto")
