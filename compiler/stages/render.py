@@ -169,6 +169,8 @@ def _deployment(
         "object_name": spec.name,
         "manifest_dir": manifest_dir,
         "canary_percent": canary,
+        "bake_minutes": bake,
+        "promotes_from": previous if before is not None else None,
         "canary_file": f"{manifest_dir}/canary/" if canary else None,
         "timeout_minutes": settings.ci.timeout_minutes + bake,  # the bake is waiting, not work
         **promotion.job(where, env.spec, before, settings.deployment.mode == "gitops", canary, bake),
