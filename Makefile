@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -44,6 +44,22 @@ peers: $(PEERS_STAMP)
 peers-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/peers.in --universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command "make peers-lock" --quiet -o requirements/peers.txt
+
+# The reference implementation of the drift statistics (tests/test_peer_evidently.py, scripts/evidently_fixtures.py):
+# evidently, in a venv of its own, since evidently 0.7 needs pandas below 3. Hashed, like the test lock; installed
+# by uv, as the pip that `venv` bundles with Python 3.11 rejects a hashed `pandas[parquet]` pin.
+EVIDENTLY_VENV := .venv-evidently
+EVIDENTLY_STAMP := $(EVIDENTLY_VENV)/.installed-stamp
+$(EVIDENTLY_STAMP): requirements/evidently.txt | $(STAMP)
+	$(PYTHON) -m venv $(EVIDENTLY_VENV)
+	$(BIN)/uv pip install --quiet --python $(EVIDENTLY_VENV)/bin/python --require-hashes -r requirements/evidently.txt
+	touch $(EVIDENTLY_STAMP)
+
+evidently: $(EVIDENTLY_STAMP)
+
+evidently-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/evidently.in --universal --python-version 3.11 --generate-hashes --no-strip-extras \
+		--custom-compile-command "make evidently-lock" --quiet -o requirements/evidently.txt
 
 # The `--server` tests start a real PostgreSQL (initdb, pg_ctl) from the Debian package.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -128,7 +144,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) servers browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) servers browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)
@@ -165,6 +181,7 @@ examples-check: $(STAMP)
 
 bench: $(STAMP) servers
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/scaling.py
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/gates.py
 	$(BIN)/python bench/pushdown.py
@@ -172,4 +189,4 @@ bench: $(STAMP) servers
 	$(BIN)/python bench/worst.py
 
 clean:
-	rm -rf $(VENV) $(LATEST_VENV) $(DEMO_VENV) .demo node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LATEST_VENV) $(DEMO_VENV) $(PEERS_VENV) $(EVIDENTLY_VENV) .demo node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -12,7 +12,14 @@ The repository holds a `charter.yaml` Project and N specs spread over teams of
                            pinned images, serving, a deployment, drift monitoring
 
 so every reference resolves and `charter check`, built-in policy packs
-included, reports no error. A partial last group keeps that property: it is
+included, reports no error.
+
+With `--shape shared` (issue 26: the shape of a real organisation) every model deploys instead to one of
+two Environments of the platform team, `shared-staging` (development and staging groups) and
+`shared-production`, and an organisation Policy (`teams/platform/policies/`) reads each model's
+environments.
+
+A partial last group keeps that property: it is
 cut in dependency order, and a suite left without its model only earns an
 info finding. When a new built-in policy flags these specs, make them comply
 here: the bench refuses to time a repository with errors.
@@ -23,6 +30,7 @@ here: the bench refuses to time a repository with errors.
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import sys
 from collections.abc import Iterator
@@ -101,15 +109,21 @@ class Repository:
     counts: dict[str, int]
 
 
-def generate(root: Path, count: int, seed: int = 7) -> Repository:
-    """Write a repository of `count` specs (plus charter.yaml) under `root`."""
+SHAPES = ("own", "shared")
+
+
+def generate(root: Path, count: int, seed: int = 7, shape: str = "own") -> Repository:
+    """Write a repository of `count` specs (plus charter.yaml) under `root`; `shape` is one of `SHAPES`."""
     root.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     project = root / "charter.yaml"
     project.write_text(_project(), encoding="utf-8")
     files = [project]
     counts: dict[str, int] = {}
-    for relative, kind, text in _specs(rng, count):
+    specs = _specs(rng, count, shared=shape == "shared")
+    if shape == "shared":
+        specs = itertools.chain(_platform(), itertools.islice(specs, max(0, count - 3)))
+    for relative, kind, text in specs:
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -149,11 +163,40 @@ def verify(root: Path) -> int:
     return len(result.specs)
 
 
-def _specs(rng: random.Random, count: int) -> Iterator[tuple[str, str, str]]:
+def _platform() -> Iterator[tuple[str, str, str]]:
+    """The shared shape's two Environments and organisation Policy (three specs)."""
+    base = "teams/platform"
+    for tier, previous in (("staging", None), ("production", "shared-staging")):
+        name = f"shared-{tier}"
+        yield f"{base}/environments/{name}.yaml", "Environment", _environment(name, "team-ml-platform", tier, previous)
+    yield f"{base}/policies/deployments.yaml", "Policy", _POLICY
+
+
+_POLICY = """\
+apiVersion: charter/v1alpha1
+kind: Policy
+metadata:
+  name: platform-deployments
+  owner: team-ml-platform
+  description: Models deployed to production name an owner and keep monitoring on.
+spec:
+  match:
+    kinds: [Model]
+  validations:
+    - name: production-models-monitored
+      expression: >-
+        !related.environments.exists(e, e.spec.tier == 'production')
+        || object.spec.monitoring.schedule != ''
+      message: a model in production is monitored
+      severity: error
+"""
+
+
+def _specs(rng: random.Random, count: int, *, shared: bool = False) -> Iterator[tuple[str, str, str]]:
     produced = 0
     group = 0
     while produced < count:
-        for item in _group(rng, group):
+        for item in _group(rng, group, shared):
             if produced == count:
                 return
             yield item
@@ -161,7 +204,7 @@ def _specs(rng: random.Random, count: int) -> Iterator[tuple[str, str, str]]:
         group += 1
 
 
-def _group(rng: random.Random, group: int) -> Iterator[tuple[str, str, str]]:
+def _group(rng: random.Random, group: int, shared: bool = False) -> Iterator[tuple[str, str, str]]:
     team = f"team-{group // GROUPS_PER_TEAM:03d}"
     domain = DOMAINS[group % len(DOMAINS)]
     base = f"teams/{team}"
@@ -192,8 +235,8 @@ def _group(rng: random.Random, group: int) -> Iterator[tuple[str, str, str]]:
             suite=suite,
             features=features,
             sensitive=sensitive,
-            environment=environment,
-            environment_tier=tier,
+            environment=("shared-production" if tier == "production" else "shared-staging") if shared else environment,
+            environment_tier="production" if shared and tier == "production" else tier,
         )
         yield f"{base}/models/{model}.yaml", "Model", model_text
 
@@ -414,6 +457,8 @@ def _model(
         "  data:",
         "    training:",
         f"      contract: {contract_id}",
+        "    production:  # the requests the deployed model is logged to: what its drift gate reads",
+        f"      contract: {contract_id}",
         "  features:",
         *(f"    - {feature}" for feature in features),
         f"  label: {info['label'][0]}",
@@ -456,9 +501,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("directory", type=Path)
     parser.add_argument("--count", type=int, default=1000, help="number of specs (default 1000)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--shape", choices=SHAPES, default="own", help="own environments, or shared (default own)")
     parser.add_argument("--no-verify", action="store_true", help="skip `charter check` of the result")
     args = parser.parse_args(argv)
-    repo = generate(args.directory, args.count, args.seed)
+    repo = generate(args.directory, args.count, args.seed, args.shape)
     sizes = [path.stat().st_size for path in repo.files[1:]]
     print(f"wrote {len(repo.files) - 1} specs + charter.yaml to {repo.root}: {repo.counts}")
     if sizes:

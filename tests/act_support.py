@@ -55,6 +55,15 @@ def make_python(where: Path) -> Path:
     return _PYTHONS["python"]
 
 
+def _ref(event_name: str, event: Mapping[str, object]) -> str:
+    """The ref a run of this event is at: the pushed ref, a pull request's merge ref, else the default branch."""
+    pull = event.get("pull_request")
+    if event_name.startswith("pull_request") and isinstance(pull, dict):
+        return f"refs/pull/{pull['number']}/merge"
+    ref = event.get("ref")
+    return ref if isinstance(ref, str) and ref.startswith("refs/") else "refs/heads/main"
+
+
 def git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
     done = subprocess.run(
         ["git", "-c", "user.name=Charter Tests", "-c", "user.email=tests@charter.invalid", *args],
@@ -66,16 +75,6 @@ def git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
     )
     assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
     return done.stdout
-
-
-def trust_endpoint(repo: Path, url: str) -> None:
-    """List a plain-HTTP S3 endpoint (moto on this runner) in charter.yaml's `endpoints`, with a reason: credentials
-    go only where the Project says (CH430)."""
-    project = repo / "charter.yaml"
-    entry = f"    s3:\n      - url: {url}\n        tls: disabled\n        reason: moto on this runner\n"
-    text = project.read_text("utf-8")
-    assert "  endpoints:\n" in text
-    project.write_text(text.replace("  endpoints:\n", "  endpoints:\n" + entry, 1), "utf-8")
 
 
 @dataclass
@@ -201,14 +200,13 @@ class Runner:
         command += ["--action-cache-path", str(self.work / "cache"), *self._local_repositories(repo, workflow)]
         if job:
             command += ["--job", job]
-        ref = str(event.get("ref") or "refs/heads/main")
         merged_env = {
-            # GitHub sets it; act does not (`charter evidence record` names the workflow run it came from).
-            "GITHUB_WORKFLOW_REF": f"{OWNER}/{repo.name}/{workflow}@{ref}",
             "ACT_PYTHON": str(self.python),
             "ACT_TRAINING_PYTHON": sys.executable,
             "ACT_ARTIFACTS": str(self.artifacts),
             "GIT_CONFIG_GLOBAL": str(self.work / "gitconfig"),
+            # GitHub's runner names the workflow file and ref here; act does not (`charter evidence record` reads it).
+            "GITHUB_WORKFLOW_REF": f"{OWNER}/{repo.name}/{workflow}@{_ref(event_name, event)}",
             **self.env,
             **(env or {}),
         }

@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from act_support import ROOT, Runner, git, trust_endpoint
-from live_servers import S3
+from act_support import ROOT, Runner, git
+from live_servers import S3, trust
 from ruamel.yaml import YAML
 from test_act_model import MODEL_WORKFLOW, REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
 
@@ -40,7 +40,7 @@ def _pushed_with_kubectl(runner: Runner, s3: S3, mode: str = "push") -> tuple[Pa
         yaml.dump(contract, out)
     project = repo / "charter.yaml"
     project.write_text(project.read_text("utf-8").replace("mode: gitops", f"mode: {mode}"), "utf-8")
-    trust_endpoint(repo, s3.endpoint_url)
+    trust(repo, s3=s3)  # the organisation lists the endpoint its credentials may go to
     model = repo / "models" / "credit-default.yaml"
     canary = "        trafficPercent: 10         # the new version takes 10% of traffic first\n"
     model.write_text(model.read_text("utf-8").replace(canary, canary + "        bakeMinutes: 0\n"), "utf-8")

@@ -9,6 +9,7 @@ and opens the pull request through GitHub's API (tests/test_github_report.py's s
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import json
 import re
@@ -18,8 +19,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from act_support import ACT, ROOT, Runner, git, make_python, shared_actions, trust_endpoint
-from live_servers import S3, Postgres, moto_s3, postgres
+from act_support import ACT, ROOT, Runner, git, make_python, shared_actions
+from live_servers import S3, Postgres, moto_s3, postgres, trust
 from ruamel.yaml import YAML
 from test_github_report import FakeGitHub
 
@@ -132,7 +133,7 @@ def _repository(runner: Runner, s3: S3) -> tuple[Path, str]:
             server["endpointUrl"] = s3.endpoint_url
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
-    trust_endpoint(repo, s3.endpoint_url)
+    trust(repo, s3=s3)  # the organisation lists the endpoint its credentials may go to
     before = git(repo, "rev-parse", "HEAD").strip()
     assert main(["build", str(repo)]) == 0
     git(repo, "add", "--all")
@@ -167,8 +168,7 @@ def test_the_model_workflow_runs_from_data_to_an_evidence_pull_request(
 ) -> None:
     _upload(s3, 60_000, broken=False)
     repo, before = _repository(runner, s3)
-    # The jobs up to the evidence pull request (the promote jobs follow, once the evidence is merged:
-    # tests/test_act_deploy.py).
+    # The jobs up to the evidence pull request (the promote jobs follow once it is merged: tests/test_act_deploy.py).
     run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW, job="evidence")
     assert _jobs(run.log) == {
         "Data gate (credit-applications)": "succeeded",
@@ -184,6 +184,16 @@ def test_the_model_workflow_runs_from_data_to_an_evidence_pull_request(
         "evidence/credit-default/3.2.0/data.json",
         "evidence/credit-default/3.2.0/eval.json",
     ]
+    for gate in ("data", "eval"):  # each record names this run and the archive its report was uploaded in
+        record = json.loads(git(repo, "show", f"origin/{branch}:evidence/credit-default/3.2.0/{gate}.json"))
+        archive = (runner.artifacts / ".archives" / f"{gate}-gate.zip").read_bytes()
+        assert record["origin"] == {
+            "runId": 1,
+            "workflow": MODEL_WORKFLOW,
+            "ref": "refs/heads/main",
+            "artifact": f"{gate}-gate",
+            "artifactDigest": "sha256:" + hashlib.sha256(archive).hexdigest(),
+        }
     assert _builds_clean(repo, branch)
 
 
@@ -192,8 +202,7 @@ def test_failing_data_stops_before_training_and_still_proposes_the_evidence(
 ) -> None:
     _upload(s3, 5_000, broken=False)  # a partial extract: the contract wants more than 50,000 rows
     repo, before = _repository(runner, s3)
-    # The jobs up to the evidence pull request (the promote jobs follow, once the evidence is merged:
-    # tests/test_act_deploy.py).
+    # The jobs up to the evidence pull request (the promote jobs follow once it is merged: tests/test_act_deploy.py).
     run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW, job="evidence")
     assert run.code != 0
     assert _jobs(run.log) == {
@@ -247,13 +256,17 @@ def test_a_postgresql_data_gate_gets_its_credentials_from_the_environments_secre
         server["host"], server["port"] = pg.host, pg.port
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
+    trust(repo, pg=pg)  # listed with the defaults: TLS verify-full, SCRAM
     before = git(repo, "rev-parse", "HEAD").strip()
     assert main(["build", str(repo)]) == 0
     git(repo, "add", "--all")
     git(repo, "commit", "--quiet", "-m", "the warehouse is here")
-    secrets = {"PGUSER": pg.user, "PGPASSWORD": "unused-with-trust-auth"}
+    secrets = {"PGUSER": pg.user, "PGPASSWORD": pg.password}
     workflow = ".github/workflows/model-demand-forecast.yml"
-    run = runner.run(repo, "push", runner.push_event(repo, before), workflow, job="data-gate", secrets=secrets)
+    # The runner's machine trusts the organisation's CA, as a self-hosted runner would (`PGSSLROOTCERT`).
+    roots = {"PGSSLROOTCERT": str(pg.root_cert)}
+    push = runner.push_event(repo, before)
+    run = runner.run(repo, "push", push, workflow, job="data-gate", secrets=secrets, env=roots)
     # The gate connected as the secret's user and judged the table: 40 rows, where the contract wants more.
     assert "table `weekly_sales` rowCount = 40 (expected > 100000)" in run.log, run.log
     assert "could not run" not in run.log

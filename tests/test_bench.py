@@ -34,3 +34,18 @@ def test_the_gates_bench_compares_data_with_server() -> None:
     assert "data gate at 2,000 rows: --server/--data wall" in out
     runs = [line for line in out.splitlines() if line.startswith("| data | CSV via")]
     assert [line.rsplit("|", 2)[-2].strip() for line in runs] == ["1", "1"]  # fewer rows than the contract asks
+
+
+def test_the_scaling_bench_prints_a_ratio_per_shape() -> None:
+    out = _bench("bench/scaling.py", "--scale", "0.01", "--repeat", "1")
+    for shape in ("keys", "documents", "long-line", "nesting", "findings"):
+        assert f"\n  {shape:<10} (" in out
+    assert "CPUs, load average" in out
+
+
+def test_the_editor_bench_measures_both_shapes_and_a_second_start() -> None:
+    out = _bench("bench/lsp.py", "--count", "30", "--edits", "2")
+    for shape in ("own", "shared"):
+        assert f"\n{shape}: start-up to the first diagnostics" in out
+    assert out.count("didChange -> publishDiagnostics over 2 edits") == 2
+    assert "second start, from the cache the first server wrote" in out

@@ -83,7 +83,27 @@ CHANGES: dict[str, Callable[[Path], None]] = {
     ),
     "the waiver re-targeted": _edit(WAIVER, "name: credit-default\n", "name: credit-defualt\n"),
     "a comment only": _edit(MODEL, "# The Model spec", "# The model spec"),
+    # The suite's findings read the task and label of the models that use it (CH403, CH409).
+    "the model's task changed": _edit(MODEL, "task: binary-classification", "task: regression"),
+    "the model's label is a column the holdout lacks": _edit(MODEL, "label: defaulted", "label: application_date"),
 }
+
+# An Environment policy reading `related.models`: the environments' findings read the models' content.
+ENVIRONMENT_POLICY = """\
+apiVersion: charter/v1alpha1
+kind: Policy
+metadata:
+  name: high-risk-environments
+  owner: team-ml-platform
+spec:
+  match:
+    kinds: [Environment]
+  validations:
+    - name: only-high-risk-models
+      expression: related.models.all(m, m.spec.riskTier == 'high')
+      message: this environment serves only high-risk models
+      severity: error
+"""
 
 
 def _project(tmp_path: Path) -> Path:
@@ -120,6 +140,19 @@ def test_a_cached_check_finds_what_a_cold_one_finds(tmp_path: Path, change: str)
     _same(check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY))
     # And once more, all of it from the cache.
     _same(check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY))
+
+
+@pytest.mark.usefixtures("settled")
+def test_an_environment_whose_policy_reads_its_models_is_checked_again_when_one_changes(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    (root / "policies" / "environments.yaml").write_text(ENVIRONMENT_POLICY)
+    store = MemoryStore()
+    _same(check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY))
+    _edit(MODEL, "riskTier: high", "riskTier: limited")(root)
+    cached, cold = check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY)
+    _same(cached, cold)
+    found = sorted((Path(d.file).name, d.rule) for d in cold.diagnostics if d.policy == "high-risk-environments")
+    assert found == [("production.yaml", "only-high-risk-models"), ("staging.yaml", "only-high-risk-models")]
 
 
 @pytest.mark.parametrize(("before", "after"), [("2027-12-31", "2028-01-01"), ("2028-01-01", "2027-12-31")])
@@ -190,13 +223,40 @@ def test_a_one_file_change_reads_only_what_depends_on_it(generated: Path, tmp_pa
     model.write_text(model.read_text().replace("owner:", "owner: ", 1))
     edited = check_path(root, today=TODAY, cache=store)
     kinds = sorted(spec.kind for spec in edited.specs)
-    # The model, its contract, its suite, its environment and the two it promotes from, and the project; and,
-    # as context of the environment (whose `related.models` changed), the two other models deployed there.
-    # Not the other 50 specs.
-    assert kinds == ["DataContract", "Environment", "Environment", "Environment", "EvaluationSuite"] + ["Model"] * 3 + [
-        "Project"
-    ], kinds
+    # The model, its contract, its suite (whose findings read the model's task and label), its environment and
+    # the two it promotes from, and the project. Not the other two models deployed there: no policy reads an
+    # environment's `related.models`, so the environment's findings do not depend on the model's content.
+    expected = ["DataContract", "Environment", "Environment", "Environment", "EvaluationSuite", "Model", "Project"]
+    assert kinds == expected, kinds
     _same(edited, check_path(root, today=TODAY))
+
+
+def test_an_edit_of_one_of_many_models_sharing_an_environment_reads_none_of_the_others(tmp_path: Path) -> None:
+    """Issue 26: 170 models sharing two Environments, one edited; every sibling was read and checked again."""
+    root = tmp_path / "repo"
+    generate.generate(root, 60, shape="shared")
+    store = MemoryStore()
+    check_path(root, today=TODAY, cache=store)
+    models = sorted(root.glob("teams/*/models/*.yaml"))
+    assert len(models) == 17
+    model = next(path for path in models if path.name == "lending-00000-0-model.yaml")  # deployed to staging
+    model.write_text(model.read_text().replace("owner:", "owner: ", 1))
+    edited = check_path(root, today=TODAY, cache=store)
+    read = sorted((spec.kind, Path(spec.file).name) for spec in edited.specs if spec.kind != "DataContract")
+    stem = model.name.removesuffix("-model.yaml")
+    # The model, its suite, the shared environment it deploys to, the project and the organisation's policy
+    # (read on every run); none of the 16 other models.
+    assert read == [
+        ("Environment", "shared-staging.yaml"),
+        ("EvaluationSuite", f"{stem}-eval.yaml"),
+        ("Model", model.name),
+        ("Policy", "deployments.yaml"),
+        ("Project", "charter.yaml"),
+    ], read
+    _same(edited, check_path(root, today=TODAY))
+    # A change to what the model refers to is a change to the environment's users: read again, and the same.
+    model.write_text(model.read_text().replace("environment: shared-staging", "environment: shared-production"))
+    _same(check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY))
 
 
 def test_a_corrupt_or_foreign_cache_is_ignored(tmp_path: Path) -> None:

@@ -8,11 +8,14 @@ report and an evaluation report of a gate that could not run.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,14 @@ def _evidence_steps() -> list[dict[str, Any]]:
     workflow = yaml.safe_load((CREDIT / ".github/workflows/model-credit-default.yml").read_text("utf-8"))
     steps: list[dict[str, Any]] = workflow["jobs"]["evidence"]["steps"]
     return steps
+
+
+def _artifact_digest(report: Path) -> str:
+    """upload-artifact's `artifact-digest`: the sha256 of the archive GitHub stores, the report its one file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bundle:
+        bundle.writestr(report.name, report.read_bytes())
+    return "sha256:" + hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
 def test_what_follows_the_records_runs_even_when_one_cannot_be_recorded() -> None:
@@ -61,14 +72,30 @@ def test_an_evaluation_that_could_not_run_does_not_cost_the_data_record(
     # `charter` as the job has it: the Charter of this checkout.
     (bin_dir / "charter").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m compiler "$@"\n', "utf-8")
     (bin_dir / "charter").chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        # The run as GitHub Actions names it, and upload-artifact's `artifact-digest` of each gate's report.
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_WORKFLOW_REF": "acme/credit/.github/workflows/model-credit-default.yml@refs/heads/main",
+        "DATA_GATE_DIGEST": _artifact_digest(project / "data-gate.json"),
+        "EVAL_GATE_DIGEST": _artifact_digest(project / "eval-gate.json"),
+    }
     done = subprocess.run(
         ["bash", "-e", "-c", script], cwd=project, env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "recorded evidence/credit-default/3.2.0/data.json: data gate pass" in done.stdout
     assert "eval-gate.json: the gate could not run (verdict error); there is nothing measured to record" in done.stderr
-    assert (project / "evidence/credit-default/3.2.0/data.json").is_file()
+    record = json.loads((project / "evidence/credit-default/3.2.0/data.json").read_text("utf-8"))
+    assert record["origin"] == {
+        "runId": 4242,
+        "workflow": ".github/workflows/model-credit-default.yml",
+        "ref": "refs/heads/main",
+        "artifact": "data-gate",
+        "artifactDigest": env["DATA_GATE_DIGEST"],
+    }
 
 
 def test_a_gate_that_could_not_run_names_the_model_it_ran_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,7 +126,10 @@ def test_a_new_version_builds_and_waits_for_its_evidence_to_deploy(
         .index('  version: "3.3.0"                 # always quote versions: YAML reads 3.10 as the number 3.1')
         + 1
     )
-    assert f"credit-default.yaml:{line}:12: warning[CH500] no evaluation evidence for version 3.3.0" in out
+    assert (
+        f"credit-default.yaml:{line}:12: warning[CH500 eu-ai-act-evidence/evaluation-evidence] "
+        "no evaluation evidence for version 3.3.0 "
+    ) in out
     assert main(["build", str(project)]) == 0
     pipeline = (project / ".github/workflows/model-credit-default.yml").read_text("utf-8")
     assert 'name: "Train credit-default 3.3.0"' in pipeline

@@ -5,7 +5,8 @@ Each test edits a copy of examples/credit-scoring as a pull request could: the c
 digest removed), or the specs under it (a tightened bound, another `storageUri`, a version bump with the
 record copied along). `charter check` recomputes the record's verdicts from its measured values against
 today's bounds and reports the exact code, line and column; the card and the evidence rule never show an
-unfounded pass.
+unfounded pass, and `charter evidence require` (what the deploy jobs run: evidence gates promotion, so the
+evidence rule itself is a warning where specs are checked) refuses to promote on it.
 """
 
 from __future__ import annotations
@@ -76,6 +77,14 @@ def evidence_rule(checked: Checked) -> list[Diagnostic]:
     return [d for d in checked.diagnostics if d.rule == "evaluation-evidence"]
 
 
+def refused(project: Path, capsys: Capture, why: str) -> None:
+    """`charter evidence require` exits 1 and says why: the gate in front of every deployment."""
+    capsys.readouterr()
+    assert main(["evidence", "require", "--model", "credit-default", "--project", str(project)]) == 1
+    out, err = capsys.readouterr()
+    assert (out, err.split(": not promoted.")[0]) == ("", f"::error title=charter evidence::{why}")
+
+
 def relative(checked: Checked, file: str) -> str:
     return Path(file).relative_to(checked.root).as_posix() if Path(file).is_absolute() else file
 
@@ -104,12 +113,13 @@ def test_a_value_edited_under_its_bound_with_the_verdict_left_pass(project: Path
     # The check that repeats the measurement no longer agrees with it either.
     check_line, check_column = position(text, '"value": 0.9746779679158172')
     assert shown == {("CH820", EVAL, line, column), ("CH820", EVAL, check_line, check_column)}
-    # Not evidence: the evidence rule fails, and the card shows no measurement at all.
+    # Not evidence: the evidence rule warns, the card shows no measurement at all, and the version is not promoted.
     assert "eval" not in checked.evidence["credit-default"].records
     (rule,) = evidence_rule(checked)
-    assert rule.severity is Severity.ERROR
+    assert rule.severity is Severity.WARNING
     assert rule.message.startswith("no evaluation evidence for version 3.2.0")
     assert card_view(checked.evidence["credit-default"], None)["state"] == "none"
+    refused(project, capsys, f"no evaluation evidence for credit-default 3.2.0 ({EVAL})")
 
 
 def test_a_record_edited_everywhere_still_claims_todays_suite(project: Path) -> None:
@@ -145,7 +155,7 @@ def test_the_verdict_and_summary_must_follow_from_the_checks(project: Path) -> N
     ]
 
 
-def test_a_tightened_bound_judges_the_recorded_values_again(project: Path) -> None:
+def test_a_tightened_bound_judges_the_recorded_values_again(project: Path, capsys: Capture) -> None:
     edit(project, SUITE, "min: 0.80", "min: 0.98")
     checked = check_path(project)
     assert found(checked, "CH820", "CH821", "CH823") == []  # an honest record of an older suite
@@ -153,7 +163,7 @@ def test_a_tightened_bound_judges_the_recorded_values_again(project: Path) -> No
     eval_record = entry.records["eval"]
     assert (eval_record.evidence.verdict, eval_record.verdict) == ("pass", "fail")
     (rule,) = evidence_rule(checked)
-    assert rule.severity is Severity.ERROR
+    assert rule.severity is Severity.WARNING
     assert rule.message == "the evaluation evidence for version 3.2.0 has verdict `fail`, not `pass`"
     assert (relative(checked, rule.file), rule.line, rule.column) == (MODEL, 14, 12)
     view = card_view(entry, entry.suite)
@@ -161,9 +171,10 @@ def test_a_tightened_bound_judges_the_recorded_values_again(project: Path) -> No
     assert (roc["metric"], roc["bound"], roc["bound_today"], roc["verdict"]) == ("roc_auc", ">= 0.8", ">= 0.98", "FAIL")
     assert view["verdict"] == "FAIL"
     assert view["state"] == "stale"
+    refused(project, capsys, "the evaluation evidence for credit-default 3.2.0 has verdict `fail`")
 
 
-def test_another_storage_uri_under_the_same_version_is_not_measured(project: Path) -> None:
+def test_another_storage_uri_under_the_same_version_is_not_measured(project: Path, capsys: Capture) -> None:
     edit(project, MODEL, "credit-default/3.2.0", "credit-default/3.2.0-untested")
     text = (project / EVAL).read_text("utf-8")
     checked = check_path(project)
@@ -174,9 +185,12 @@ def test_another_storage_uri_under_the_same_version_is_not_measured(project: Pat
     assert checked.evidence["credit-default"].records["eval"].verdict == "no-verdict"
     (rule,) = evidence_rule(checked)
     assert rule.message == "the evaluation evidence for version 3.2.0 has verdict `no-verdict`, not `pass`"
+    # The record still says `pass` of the model it measured; the gate goes by what it says of this one.
+    assert checked.evidence["credit-default"].records["eval"].evidence.verdict == "pass"
+    refused(project, capsys, "the evaluation evidence for credit-default 3.2.0 has verdict `no-verdict`")
 
 
-def test_a_record_copied_to_a_new_version_is_not_its_evidence(project: Path) -> None:
+def test_a_record_copied_to_a_new_version_is_not_its_evidence(project: Path, capsys: Capture) -> None:
     edit(project, MODEL, 'version: "3.2.0"', 'version: "3.3.0"')
     data = record(project)
     data["version"] = data["subject"]["version"] = "3.3.0"
@@ -187,7 +201,9 @@ def test_a_record_copied_to_a_new_version_is_not_its_evidence(project: Path) -> 
         ("CH822", "evidence/credit-default/3.3.0/eval.json", line, column)
     ]
     (rule,) = evidence_rule(checked)
-    assert rule.severity is Severity.ERROR
+    assert rule.severity is Severity.WARNING
+    assert rule.message == "the evaluation evidence for version 3.3.0 has verdict `no-verdict`, not `pass`"
+    refused(project, capsys, "the evaluation evidence for credit-default 3.3.0 has verdict `no-verdict`")
 
 
 def test_a_record_without_the_digest_of_its_predictions_is_not_evidence(project: Path) -> None:

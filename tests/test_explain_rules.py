@@ -22,7 +22,7 @@ def test_explain_a_rule_by_its_name_alone(capsys: pytest.CaptureFixture[str]) ->
 
 def test_explain_the_name_a_text_finding_shows(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain", "eu-ai-act-evidence/evaluation-evidence"]) == 0
-    assert "  eu-ai-act-evidence/evaluation-evidence [error]\n    Why: " in capsys.readouterr().out
+    assert "  eu-ai-act-evidence/evaluation-evidence [warning]\n    Why: " in capsys.readouterr().out
 
 
 def test_a_misspelt_rule_gets_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:

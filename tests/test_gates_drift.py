@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from drift_datasets import digest, evidently, shifted_traffic, traffic
 from scipy import special, stats
 from test_gates_support import CREDIT, check_of, column, gate, run_gate, write_project
 
@@ -58,6 +59,8 @@ def test_psi_by_hand() -> None:
     assert drift_stats.psi(ref, cur) == pytest.approx(expected, abs=1e-15)
     empty = drift_stats.psi(np.asarray([100, 0]), np.asarray([90, 10]))  # an empty reference bin: epsilon
     assert empty == pytest.approx((0.9 - 1.0) * math.log(0.9) + (0.1 - 1e-4) * math.log(0.1 / 1e-4), abs=1e-12)
+    assert drift_stats.psi(ref, cur) == pytest.approx(evidently("psi-by-hand", "segment")["psi"], abs=1e-15)
+    assert empty == pytest.approx(evidently("empty-reference-bin", "segment")["psi"], abs=1e-15)
 
 
 def test_psi_bins_are_reference_deciles_closed_on_the_right() -> None:
@@ -84,15 +87,6 @@ def drift_project(root: Path, method: str, threshold: float) -> Path:
         features=["income", "segment", "seen"],
         monitoring={"drift": {"method": method, "threshold": threshold}, "retrainOnDrift": True},
     )
-
-
-def traffic(n: int, seed: int, shift: float = 0.0, mix: float = 0.0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    income = np.round(rng.lognormal(10.5 + shift, 0.5, n), 2)
-    income[rng.random(n) < 0.01] = np.nan
-    segment = rng.choice(["a", "b", "c"], size=n, p=[0.5 - mix, 0.3, 0.2 + mix])
-    seen = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 86400 * 30, n), unit="s")
-    return pd.DataFrame({"income": income, "segment": segment, "seen": seen})
 
 
 @pytest.mark.parametrize(("method", "threshold"), [("psi", 0.2), ("ks", 0.1), ("chi2", 0.01)])
@@ -123,7 +117,7 @@ def test_a_shifted_feature_is_caught(tmp_path: Path, method: str, threshold: flo
 
 def test_reported_statistics_equal_scipy_on_the_files(tmp_path: Path) -> None:
     root = drift_project(tmp_path / "p", "psi", 0.2)
-    ref, cur = traffic(5000, 1), traffic(4000, 2, shift=0.2, mix=0.1)
+    ref, cur = shifted_traffic()
     ref.to_parquet(tmp_path / "r.parquet")
     cur.to_parquet(tmp_path / "c.parquet")
     code, report = run_gate(
@@ -151,6 +145,8 @@ def test_reported_statistics_equal_scipy_on_the_files(tmp_path: Path) -> None:
     shares = counts / counts.sum(axis=1, keepdims=True)
     psi = float(np.sum((shares[1] - shares[0]) * np.log(shares[1] / shares[0])))
     assert features["segment"]["psi"] == pytest.approx(psi, abs=TOL)
+    assert digest(ref["segment"], cur["segment"]) == evidently("shifted-traffic", "segment")["digest"]
+    assert features["segment"]["psi"] == pytest.approx(evidently("shifted-traffic", "segment")["psi"], abs=TOL)
     assert features["segment"]["drift"] is (psi > 0.2)
     assert code == (1 if any(f["drift"] for f in report["features"]) else 0)
 

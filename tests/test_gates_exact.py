@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from drift_datasets import digest, evidently
 from fairlearn import metrics as fl
 from scipy import stats
 from sklearn import metrics as sk
@@ -162,8 +163,8 @@ def test_a_current_sample_with_no_values_has_drifted(tmp_path: Path, method: str
 def test_psi_floors_only_empty_bins_as_the_textbook_and_evidently_do(tmp_path: Path) -> None:
     """A category at 1 row in 1,000,000 in the reference, 2.5% in current: PSI 0.2538, drift at 0.2 (it was 0.138).
 
-    evidently 0.7 (`psi` stattest) replaces only a proportion of exactly 0 by 1e-4; it cannot be installed beside
-    pandas 3, so the oracle is the textbook formula, summed here by hand."""
+    Two oracles: the textbook formula, summed here by hand, and evidently 0.7.23's `psi` stattest on the same rows
+    (tests/fixtures/evidently-drift.json, which tests/test_peer_evidently.py regenerates in `.venv-evidently`)."""
     reference = pd.DataFrame({"income": np.arange(1_000_000.0), "segment": ["a"] * 999_999 + ["b"]})
     current = pd.DataFrame({"income": np.arange(1000.0) * 100, "segment": ["a"] * 975 + ["b"] * 25})
     root = drift_project(tmp_path / "p", "psi", 0.2)
@@ -173,9 +174,12 @@ def test_psi_floors_only_empty_bins_as_the_textbook_and_evidently_do(tmp_path: P
     segment = features_of(report)["segment"]
     assert segment["psi"] == pytest.approx(textbook, abs=1e-12)
     assert round(textbook, 4) == 0.2538
+    assert digest(reference["segment"], current["segment"]) == evidently("rare-category", "segment")["digest"]
+    assert segment["psi"] == pytest.approx(evidently("rare-category", "segment")["psi"], abs=1e-12)
     assert (segment["verdict"], code) == ("drift", 1)
     empty = drift_stats.psi(np.asarray([100, 0]), np.asarray([90, 10]))  # only an empty bin is floored
     assert empty == pytest.approx((0.9 - 1.0) * math.log(0.9) + (0.1 - 1e-4) * math.log(0.1 / 1e-4), abs=1e-15)
+    assert empty == pytest.approx(evidently("empty-reference-bin", "segment")["psi"], abs=1e-15)
 
 
 def test_too_few_values_are_not_enough_data_not_drift(tmp_path: Path) -> None:

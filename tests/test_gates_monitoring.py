@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from drift_datasets import digest, evidently, per_feature_traffic
+from drift_datasets import scored_traffic as traffic
 from scipy import stats
 from scipy.spatial import distance
 from test_gates_support import check_of, column, run_gate, write_project
@@ -58,20 +60,6 @@ def monitored(root: Path, **drift: Any) -> Path:
     )
 
 
-def traffic(n: int, seed: int, shift: float = 0.0, mix: float = 0.0, label: float | None = None) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "income": rng.normal(50 + shift, 10, n).round(2),
-            "segment": rng.choice(["a", "b", "c"], n, p=[0.5 - mix, 0.3, 0.2 + mix]),
-            "score": rng.beta(2, 5 + 3 * shift, n).round(3),
-        }
-    )
-    if label is not None:
-        frame["y"] = (rng.random(n) < label).astype(np.int64)
-    return frame
-
-
 def drift_gate(root: Path, reference: pd.DataFrame, current: pd.DataFrame) -> tuple[int, dict[str, Any]]:
     reference.to_parquet("r.parquet")
     current.to_parquet("c.parquet")
@@ -91,13 +79,17 @@ def test_each_column_is_judged_by_its_own_method_against_scipy(tmp_path: Path) -
             {"feature": "segment", "method": "jensenshannon", "threshold": 0.05},
         ],
     )
-    reference, current = traffic(4000, 1), traffic(3000, 2, shift=2.0, mix=0.1)
+    reference, current = per_feature_traffic()
     code, report = drift_gate(root, reference, current)
     columns = by_column(report)
     income, segment = columns["income"], columns["segment"]
     wasserstein = stats.wasserstein_distance(reference["income"], current["income"]) / np.std(reference["income"])
     assert (income["method"], income["statisticName"]) == ("wasserstein", "Wasserstein (normalised)")
     assert income["statistic"] == pytest.approx(wasserstein, rel=1e-9)
+    for name in ("income", "segment"):  # evidently 0.7.23 on the same values (tests/test_peer_evidently.py)
+        assert digest(reference[name], current[name]) == evidently("per-feature-traffic", name)["digest"]
+    assert income["statistic"] == pytest.approx(evidently("per-feature-traffic", "income")["wasserstein"], abs=TOL)
+    assert segment["statistic"] == pytest.approx(evidently("per-feature-traffic", "segment")["jensenShannon"], abs=TOL)
     assert income["verdict"] == ("drift" if wasserstein > 0.1 else "stable")
     counts = pd.concat([reference["segment"].value_counts(), current["segment"].value_counts()], axis=1).fillna(0)
     js = distance.jensenshannon(counts.iloc[:, 0], counts.iloc[:, 1])
@@ -238,11 +230,11 @@ def test_a_window_without_labelled_predictions_cannot_be_judged(tmp_path: Path) 
     [
         (
             {"data": {"contract": "nope"}, "timestamp": "at"},
-            ("CH401", 31, 19, "no data contract with id or name `nope`"),
+            ("CH401", 33, 19, "no data contract with id or name `nope`"),
         ),
         (
             {"data": {"contract": "data"}, "timestamp": "at", "window": "2x"},
-            ("CH205", 33, 15, "`window` must match the pattern `^(0|[1-9][0-9]{0,4}[hdw])$` (got `2x`)"),
+            ("CH205", 35, 15, "`window` must match the pattern `^(0|[1-9][0-9]{0,4}[hdw])$` (got `2x`)"),
         ),
     ],
 )

@@ -428,8 +428,7 @@ def test_a_plan_that_cannot_be_made_fails_the_check_run(
     )
     assert report("ml", *FAST) == 2
     reason = (
-        f"cannot plan against `{missing}`: unknown revision `{missing}` "
-        f"(fetch it first, for example `git fetch origin {missing}`)"
+        f"cannot plan against `{missing}`: unknown revision `{missing}` (fetch it first: `git fetch origin {missing}`)"
     )
     assert f"charter github report: {reason}" in capsys.readouterr().err
     body = fake.requests[0].body

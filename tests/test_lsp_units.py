@@ -105,3 +105,42 @@ def test_a_cached_check_keeps_every_spec_for_completion_and_definitions(tmp_path
     assert sorted((s.kind, s.name) for s in edited.specs) == sorted(
         [*((s.kind, s.name) for s in first.specs), ("Environment", "sandbox")]
     )
+
+
+def test_a_server_starts_from_the_signed_cache_then_reads_the_whole_project_for_completion(tmp_path: Path) -> None:
+    """Issue 26: start to first diagnostics. The first server writes the cache; the next one's first check reads
+    only the project file and the policies, with the same findings, and a check of the whole project follows."""
+    import shutil
+
+    from compiler.core.cache import CACHE_FILE
+    from compiler.lsp.workspace import Workspace
+
+    root = tmp_path / "credit-scoring"
+    shutil.copytree(ROOT / "examples" / "credit-scoring", root, ignore=shutil.ignore_patterns(".github", "cache"))
+    first = Workspace(root).check({})
+    assert (root / CACHE_FILE).is_file()
+    every_spec = sorted((spec.kind, spec.name) for spec in first.specs)
+    assert len(every_spec) == 9
+
+    workspace = Workspace(root)
+    quick = workspace.check({})
+    assert workspace.partial
+    assert quick.diagnostics == first.diagnostics
+    assert sorted(spec.kind for spec in quick.specs) == ["Policy", "Project"]
+    whole = workspace.check({}, whole=True)
+    assert not workspace.partial
+    assert whole.diagnostics == first.diagnostics
+    assert sorted((spec.kind, spec.name) for spec in whole.specs) == every_spec
+    # Later edits are cached checks again, on top of every spec.
+    edited = workspace.check({"environments/staging.yaml": (root / "environments/staging.yaml").read_bytes()})
+    assert not workspace.partial
+    assert sorted((spec.kind, spec.name) for spec in edited.specs) == every_spec
+
+
+def test_a_server_on_a_folder_without_a_project_file_writes_no_cache(tmp_path: Path) -> None:
+    from compiler.core.cache import CACHE_DIR
+    from compiler.lsp.workspace import Workspace
+
+    (tmp_path / "model.yaml").write_text("apiVersion: charter/v1alpha1\nkind: Model\n", "utf-8")
+    Workspace(tmp_path).check({})
+    assert not (tmp_path / CACHE_DIR).exists()

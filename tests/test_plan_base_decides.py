@@ -41,17 +41,22 @@ def replace(name: str, old: str, new: str) -> Edit:
 
 NO_RETRAIN = replace(MODEL, "retrainOnDrift: true ", "retrainOnDrift: false")
 NEW_VERSION = replace(MODEL, 'version: "3.2.0"                 #', 'version: "3.3.0"                 #')
+# One production replica (and an autoscaler allowed down to one): the production-readiness error the case hides.
+ONE_REPLICA = [
+    replace(MODEL, "      replicas: 3\n", "      replicas: 1\n"),
+    replace(MODEL, "minReplicas: 3\n", "minReplicas: 1\n"),
+]
 SHADOW = """\
 apiVersion: charter/v1alpha1
 kind: Policy
 metadata:
-  name: eu-ai-act-evidence
+  name: production-readiness
 spec:
   match:
     kinds: [Model]
   validations:
-    - name: evaluation-evidence
-      expression: related.evidence.exists(e, e.gate == 'eval' && e.verdict == 'pass')
+    - name: min-replicas
+      expression: "true"
       severity: warning
 """
 DRIFT_WAIVER = """\
@@ -71,7 +76,7 @@ spec:
   expires: 9999-12-31
 """
 HIDES_DRIFT = "it hides 1 finding (error `acme-lending-models/retrain-on-drift` on Model `credit-default`)"
-HIDES_EVIDENCE = "it hides 1 finding (error `eu-ai-act-evidence/evaluation-evidence` on Model `credit-default`)"
+HIDES_REPLICAS = "it hides 1 finding (error `production-readiness/min-replicas` on Model `credit-default`)"
 BASE = " that the base revision's governance raises on this change"
 
 # (case, edits of the pull request)
@@ -85,18 +90,18 @@ CASES: list[tuple[str, list[Edit]]] = [
         "2-label-removed",
         [replace(MODEL, "  labels:\n    domain: lending ", "  annotations:\n    domain: lending "), NO_RETRAIN],
     ),
-    ("3-tier-lowered", [replace(PRODUCTION, "tier: production ", "tier: staging    "), NEW_VERSION]),
+    ("3-tier-lowered", [replace(PRODUCTION, "tier: production ", "tier: staging    "), *ONE_REPLICA]),
     (
         "4-shadowing-policy",
         [
-            lambda repo: write(repo, {"policies/eu-ai-act-evidence.yaml": SHADOW}),
+            lambda repo: write(repo, {"policies/production-readiness.yaml": SHADOW}),
             replace(
                 PROJECT,
                 "    paths:\n      - policies/\n",
                 "    paths:\n      - policies/\n"
-                "    severityOverrides:\n      eu-ai-act-evidence/evaluation-evidence: warning\n",
+                "    severityOverrides:\n      production-readiness/min-replicas: warning\n",
             ),
-            NEW_VERSION,
+            *ONE_REPLICA,
         ],
     ),
     (
@@ -130,11 +135,8 @@ CASES: list[tuple[str, list[Edit]]] = [
     (
         "10-charter-source",
         [
-            replace(
-                PROJECT,
-                '    pythonVersion: "3.12"',
-                '    pythonVersion: "3.12"\n    charter:\n      repository: fork/charter\n      commit: ' + "ab" * 20,
-            )
+            replace(PROJECT, "repository: charter-dev/charter", "repository: fork/charter         "),
+            replace(PROJECT, "commit: dd0461ced4f5c8a07b1780149b1242341bfc5d0b", "commit: " + "ab" * 20),
         ],
     ),
     ("10-cloud-role", [replace(PROJECT, "role/credit-scoring-gates", "role/fork-admin")]),
@@ -214,26 +216,26 @@ EXPECTED: dict[str, list[Expected]] = {
             PRODUCTION,
             10,
             9,
-            f"Environment `production`: tier changed: production -> staging: {HIDES_EVIDENCE}{BASE}",
+            f"Environment `production`: tier changed: production -> staging: {HIDES_REPLICAS}{BASE}",
         )
     ],
     "4-shadowing-policy": [
         (
             "governance-weakened",
             ERROR,
-            "policies/eu-ai-act-evidence.yaml",
+            "policies/production-readiness.yaml",
             4,
             9,
-            "a second policy named `eu-ai-act-evidence` defined in policies/eu-ai-act-evidence.yaml: "
-            f"{HIDES_EVIDENCE}{BASE}",
+            "a second policy named `production-readiness` defined in policies/production-readiness.yaml: "
+            f"{HIDES_REPLICAS}{BASE}",
         ),
         (
             "governance-weakened",
             ERROR,
             PROJECT,
             36,
-            47,
-            f"severity override `eu-ai-act-evidence/evaluation-evidence: warning` set: {HIDES_EVIDENCE}{BASE}",
+            42,
+            f"severity override `production-readiness/min-replicas: warning` set: {HIDES_REPLICAS}{BASE}",
         ),
     ],
     "5-quoted-parameter": [
@@ -302,16 +304,16 @@ EXPECTED: dict[str, list[Expected]] = {
             "trust-setting-changed",
             ERROR,
             PROJECT,
-            52,
+            50,
             15,
             "`spec.ci.charter.commit` (the commit the pipelines install Charter from) changed: "
-            f"`e379eb30708ba3b7552ec82d966952d5c70df094` -> `{'ab' * 20}`",
+            f"`dd0461ced4f5c8a07b1780149b1242341bfc5d0b` -> `{'ab' * 20}`",
         ),
         (
             "trust-setting-changed",
             ERROR,
             PROJECT,
-            51,
+            49,
             19,
             "`spec.ci.charter.repository` (the repository the pipelines install Charter from) changed: "
             "`charter-dev/charter` -> `fork/charter`",
@@ -322,7 +324,7 @@ EXPECTED: dict[str, list[Expected]] = {
             "trust-setting-changed",
             ERROR,
             PROJECT,
-            68,
+            71,
             5,
             "`spec.cloud` (the cloud identity the pipelines assume) changed: {aws: {roleArn: "
             "`arn:aws:iam::123456789012:role/credit-scoring-gates`, region: `eu-west-1`}} -> {aws: {roleArn: "
@@ -334,7 +336,7 @@ EXPECTED: dict[str, list[Expected]] = {
             "trust-setting-changed",
             ERROR,
             PROJECT,
-            56,
+            59,
             14,
             "`spec.deployment.repoUrl` (the repository Argo CD pulls deployments from) changed: "
             "`https://github.com/acme-bank/credit-scoring.git` -> `https://github.com/fork/credit-scoring.git`",
@@ -355,7 +357,7 @@ EXPECTED: dict[str, list[Expected]] = {
 }
 # What `charter check` itself says of the head: errors no approval settles.
 HEAD_ERRORS: dict[str, list[tuple[str, str, int]]] = {
-    "4-shadowing-policy": [("CH420", "policies/eu-ai-act-evidence.yaml", 4), ("CH420", "evidence.yaml", 4)],
+    "4-shadowing-policy": [("CH420", "policies/production-readiness.yaml", 4), ("CH420", "deployments.yaml", 4)],
     "5-quoted-parameter": [("CH421", PROJECT, 36)],
     "7-waiver-invented": [("CH520", "waivers/credit-default-drift.yaml", 14)],
 }
@@ -415,7 +417,7 @@ def test_offline_the_plan_says_which_approvals_the_change_needs(repo: Path, caps
         "@acme-bank/ml-platform\n"
         "  error    needs one of @acme-bank/model-risk: the policies owners named in the base revision\n"
         "           environments/production.yaml:10:9: Environment `production`: tier changed: production -> "
-        f"staging: {HIDES_EVIDENCE}{BASE}\n"
+        f"staging: {HIDES_REPLICAS}{BASE}\n"
     ) in out
     assert out.rstrip().endswith("2 governance changes without a verified approval.")
     assert run_cli(["plan", str(repo), "--base", "HEAD~1", "--head", "HEAD", "-f", "markdown"]) == 1

@@ -6,6 +6,7 @@ field that is missing points at the nearest enclosing key that exists.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -51,19 +52,13 @@ def locate(root: yaml.Node, path: Sequence[PathSegment], *, key: bool = False) -
 
 
 def _find_key(node: yaml.MappingNode, segment: PathSegment, depth: int = 0) -> tuple[yaml.Node, yaml.Node] | None:
-    wanted = str(segment)
-    found: tuple[yaml.Node, yaml.Node] | None = None
-    merges: list[yaml.Node] = []
-    for key_node, value_node in node.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == wanted:
-            found = (key_node, value_node)  # the last duplicate wins, as in the data
-        elif _is_merge(key_node):
-            merges.append(value_node)
+    keys = _keys_of(node)
+    found = keys.pairs.get(str(segment))
     if found is not None or depth > _MAX_MERGE_DEPTH:
         return found
     # A key that came in through `<<: *defaults` is written where the anchor is;
     # the first merged mapping that has it wins, as in compiler.stages.load.
-    for value_node in merges:
+    for value_node in keys.merges:
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for source in sources:
             if isinstance(source, yaml.MappingNode):
@@ -74,6 +69,33 @@ def _find_key(node: yaml.MappingNode, segment: PathSegment, depth: int = 0) -> t
 
 
 _MAX_MERGE_DEPTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """A mapping's keys by text (the last duplicate wins, as in the data), and the values of its merge keys."""
+
+    pairs: dict[str, tuple[yaml.Node, yaml.Node]]
+    merges: list[yaml.Node]
+
+
+# Indexed on the first finding that looks into a mapping, so that N findings in a mapping of N keys cost N
+# lookups, not N scans (issue 26: 12,000 unknown keys took a minute). Weak: the index lives as long as the
+# document's node tree.
+_INDEX: weakref.WeakKeyDictionary[yaml.MappingNode, _Keys] = weakref.WeakKeyDictionary()
+
+
+def _keys_of(node: yaml.MappingNode) -> _Keys:
+    keys = _INDEX.get(node)
+    if keys is None:
+        keys = _Keys({}, [])
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                keys.pairs[key_node.value] = (key_node, value_node)
+            if _is_merge(key_node):
+                keys.merges.append(value_node)
+        _INDEX[node] = keys
+    return keys
 
 
 def _is_merge(key_node: yaml.Node) -> bool:

@@ -140,7 +140,7 @@ def list_local(root: Path, location: Location) -> list[str]:
             relative = os.path.relpath(path, root).replace(os.sep, "/")
             if name.startswith(("_", ".")) or os.path.islink(path) or not os.path.isfile(path):
                 continue
-            if location.pattern is not None and not fnmatch.fnmatchcase(relative, location.pattern):
+            if location.pattern is not None and not glob_match(relative, location.pattern):
                 continue
             if os.path.getsize(path):
                 files.append(path)

@@ -10,8 +10,9 @@ changed, so an edit to a contract shows (or clears) the findings of the models t
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,11 +58,9 @@ class CharterServer(LanguageServer):
         self.generation += 1
         if uri is not None:
             self.touched.add(uri)
-        task = asyncio.ensure_future(self._check(self.generation, delay))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._check(self.generation, delay))
 
-    async def _check(self, generation: int, delay: float) -> None:
+    async def _check(self, generation: int, delay: float, whole: bool = False) -> None:
         if delay:
             await asyncio.sleep(delay)
         if self._running is None:
@@ -72,9 +71,12 @@ class CharterServer(LanguageServer):
                 return
             buffers, touched = dict(project.buffers), set(self.touched)
             loop = asyncio.get_running_loop()
+            # The first check is never abandoned: it reads the whole project into the cache, after which the
+            # edit that made it stale (the first file opened, usually) is a cached check of what it touches.
+            stale = None if project.checked is None else (lambda: self.generation != generation)
             try:
                 checked = await loop.run_in_executor(
-                    self.checker, project.check, buffers, lambda: self.generation != generation
+                    self.checker, functools.partial(project.check, buffers, stale, whole=whole)
                 )
             except Stale:
                 return
@@ -82,10 +84,19 @@ class CharterServer(LanguageServer):
                 log.exception("charter check failed")
                 return
             if generation != self.generation:
-                return
+                return  # the newer check publishes (after a first check, from the cache it filled)
             self.touched -= touched
             for uri, found in project.to_publish(checked, touched).items():
                 self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
+        if project.partial:
+            # Started from the cache: read the whole project for completion and hover while nothing is edited.
+            # An edit makes this check stale; the edit's own check comes first, then this one again.
+            self._spawn(self._check(generation, 0.0, whole=True))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
 
 def create_server(debounce: float = DEBOUNCE) -> CharterServer:

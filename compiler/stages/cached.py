@@ -24,6 +24,7 @@ from compiler.stages.load import MAX_FILE_BYTES
 from compiler.stages.unchecked import Entry
 
 _TODAY = re.compile(r"\btoday\b")
+_RELATED = re.compile(r"\brelated\b")
 GLOBAL_KINDS = frozenset({"Project", "Policy"})
 """Files holding these are read on every run: every key depends on them."""
 
@@ -114,6 +115,15 @@ def dated(policies: Sequence[Spec], today: datetime.date) -> tuple[frozenset[str
         if any(_TODAY.search(source) for _, source in policy_expressions(spec.model)):
             kinds.update(spec.model.spec.match.kinds)
     return frozenset(kinds), today.isoformat()
+
+
+def reading_related(policies: Sequence[Spec]) -> frozenset[str]:
+    """The kinds some policy that reads `related` matches (its expressions, conditions and messages)."""
+    kinds: set[str] = set()
+    for spec in policies:
+        if isinstance(spec.model, Policy) and any(_RELATED.search(text) for _, text in policy_expressions(spec.model)):
+            kinds.update(spec.model.spec.match.kinds)
+    return frozenset(kinds)
 
 
 def evidence_digests(

@@ -71,12 +71,16 @@ def contract_findings(spec: Spec, errors: Sequence[ValidationError], validator: 
         found.extend(explained)
         if not explained:
             unexplained.append(error)
+    # Every path at or above a finding, so that each error below is one lookup (issue 26: linear).
+    reported = {finding.diagnostic.path[:end] for finding in found for end in range(len(finding.diagnostic.path) + 1)}
     for error in unexplained:
         # An object whose every field is declared fails `unevaluatedProperties` because
         # one of them is wrong: that one is reported already, at or below the object.
         path = tuple(error.absolute_path)
-        if not any(finding.diagnostic.path[: len(path)] == path for finding in found):
-            found.append(explainer.generic(error))
+        if path not in reported:
+            generic = explainer.generic(error)
+            found.append(generic)
+            reported.update(generic.diagnostic.path[:end] for end in range(len(generic.diagnostic.path) + 1))
     return _without_consequences(found)
 
 

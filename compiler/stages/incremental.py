@@ -6,7 +6,11 @@ findings depend on its own bytes and, through the one reference module (`compile
 
 - every file it reaches by references, transitively: a model's suite, the suite's contract, the environments
   and what they promote from (what `related` shows a policy, and what resolve checks);
-- every file that refers to it: the models a contract's `related.models` lists, the waivers of a spec;
+- the waivers of a spec, and every file that refers to it when its findings read those files: a suite's (the
+  metrics must fit its models' tasks, its dataset hold their labels), and a kind whose `related.models` some
+  policy reads (`Graph.readers`). Otherwise only what the referring files' summaries hold counts (who refers
+  to it, and how): a one-line edit of one of 170 models sharing an Environment re-checks that model, not
+  the Environment and with it every sibling (issue 26);
 - the waivers of anything it reaches: which waiver is used, or matches nothing, depends on the findings of
   their target;
 - every file defining the same name (CH400), or claiming the same rendered object (CH410);
@@ -61,6 +65,8 @@ class Graph:
 
     summaries: Mapping[str, Summary]
     gitops: bool
+    # Kinds whose findings read the content of the specs that refer to them (`users_reading_kinds`).
+    readers: frozenset[str] = frozenset({"*"})
     defines: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     by_kind: dict[str, set[str]] = field(default_factory=dict)
     outgoing: dict[str, set[str]] = field(default_factory=dict)
@@ -134,8 +140,9 @@ class Graph:
     def dependencies(self, file: str) -> set[str]:
         """The files whose bytes `file`'s findings depend on, itself excluded."""
         reached = self.reach(file)
-        depends = set(reached) | self.incoming.get(file, set()) | self.groups.get(file, set())
         waivers = self.by_kind.get("Waiver", set())
+        users = self.incoming.get(file, set())
+        depends = set(reached) | self.groups.get(file, set()) | (users if self.reads_users(file) else users & waivers)
         for target in reached:
             depends.update(self.incoming.get(target, set()) & waivers)
         if file in waivers:  # which findings it waives: those of its targets, which read their users
@@ -143,6 +150,28 @@ class Graph:
                 depends.update(self.incoming.get(target, set()))
         depends.discard(file)
         return depends
+
+    def reads_users(self, file: str) -> bool:
+        """Whether `file`'s findings read the content of the files that refer to it, not only their summaries."""
+        return "*" in self.readers or not self._kinds_of(file).isdisjoint(self.readers)
+
+    def summarised_users(self, file: str, depends: set[str]) -> list[str]:
+        """The files referring to `file` that its key knows by their summaries only (not in `depends`), sorted."""
+        if self.reads_users(file):
+            return []
+        return sorted(self.incoming.get(file, set()) - depends - {file})
+
+    def summary_digest(self, file: str, content: str | None) -> str:
+        """The digest of a file's summary, remembered by the digest of its content (a summary is a function
+        of it): a key is computed for every file on every run, most of them from unchanged files."""
+        known = _SUMMARY_DIGESTS.get(content) if content is not None else None
+        if known is None:
+            known = digest_of(self.summaries.get(file))
+            if content is not None:
+                if len(_SUMMARY_DIGESTS) > _SUMMARY_DIGESTS_KEPT:
+                    _SUMMARY_DIGESTS.clear()
+                _SUMMARY_DIGESTS[content] = known
+        return known
 
     def kinds(self, files: Iterable[str]) -> set[str]:
         return set().union(*(self._kinds_of(file) for file in files))
@@ -182,8 +211,24 @@ def key(
     # One line per input, in a fixed order: a key is computed for every file on every run.
     lines = [shared, file, digests.get(file), today if involved else None]
     lines += [part for path in sorted(depends) for part in (path, digests.get(path))]
+    users = graph.summarised_users(file, depends)
+    lines += [part for path in users for part in (path, graph.summary_digest(path, digests.get(path)))]
     lines += [part for model in graph.models(graph.reach(file)) for part in (model, evidence.get(model))]
     return hashlib.sha256(json.dumps(lines).encode()).hexdigest()
+
+
+_SUMMARY_DIGESTS: dict[str, str] = {}
+_SUMMARY_DIGESTS_KEPT = 200_000
+
+READ_USERS_ALWAYS = frozenset({"EvaluationSuite"})
+"""Resolve reads the models that use a suite: its metrics must fit their tasks, its dataset hold their labels."""
+
+
+def users_reading_kinds(policy_kinds_reading_related: Iterable[str]) -> frozenset[str]:
+    """The kinds whose findings read the specs that refer to them: suites, and every kind but Model that a
+    policy reading `related` matches (`related.models` of a contract or an environment lists its users;
+    a model's `related` holds only what it refers to)."""
+    return READ_USERS_ALWAYS | (frozenset(policy_kinds_reading_related) - {"Model"})
 
 
 def digest_of(value: Any) -> str:

@@ -26,18 +26,20 @@ from compiler.stages.cached import (
     dated,
     evidence_digests,
     file_digests,
+    reading_related,
     shared_digest,
     summaries_of,
     texts_of,
     waived_targets,
 )
+from compiler.stages.capped import cap_per_document
 from compiler.stages.charter_pin import pin_findings
 from compiler.stages.check import check as evaluate_policies
 from compiler.stages.discovery import Run, load_project, project_entries, project_file, spec_files
 from compiler.stages.endpoints import untrusted_servers
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
 from compiler.stages.governed import Governance
-from compiler.stages.incremental import Graph, Recorded, Summary, digest_of
+from compiler.stages.incremental import Graph, Recorded, Summary, digest_of, users_reading_kinds
 from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
 from compiler.stages.parallel_load import load_files
 from compiler.stages.policy_loading import load_policies
@@ -114,14 +116,21 @@ def check(
     load_project(run, project)
     candidates, files = _discover(run, project)
     if cache is not None and sources.only is None and governance is None:
-        return _check_cached(run, Discovered(candidates, files, project), today, cache, extra_policies, progress)
-    sources.prefetch(files)
-    # The project file was read and validated first, for its globs and settings.
-    load_files(run, [file for file in files if file != project], progress)
-    policies = load_policies(run, files, extra_policies)
-    if governance is not None:
-        run.specs, run.project, policies = governance.judge(run.specs), governance.project, list(governance.policies)
-    return finish(run, len(files), policies, today)
+        checked = _check_cached(run, Discovered(candidates, files, project), today, cache, extra_policies, progress)
+    else:
+        sources.prefetch(files)
+        # The project file was read and validated first, for its globs and settings.
+        load_files(run, [file for file in files if file != project], progress)
+        policies = load_policies(run, files, extra_policies)
+        if governance is not None:
+            run.specs, run.project, policies = (
+                governance.judge(run.specs),
+                governance.project,
+                list(governance.policies),
+            )
+        checked = finish(run, len(files), policies, today)
+    # Capped last, on the whole list, so that cached and editor checks show what a cold check shows.
+    return replace(checked, diagnostics=sort_diagnostics(cap_per_document(checked.diagnostics)))
 
 
 @dataclass(frozen=True)
@@ -217,7 +226,8 @@ def _check_cached(
     summaries = summaries_of(run, read, recorded_summaries)
     global_files = {file for file in read if _read_every_run(summaries.get(file))}
     units = {file: summaries.get(file, []) for file in by_shown if file not in global_files}
-    graph = Graph(units, run.project is not None and run.project.spec.deployment.mode == "gitops")
+    gitops = run.project is not None and run.project.spec.deployment.mode == "gitops"
+    graph = Graph(units, gitops, users_reading_kinds(reading_related(policies)))
     shared, dates = shared_digest(run, policies, extra_policies, global_files), dated(policies, today)
     evidence, evidence_signatures = evidence_digests(sources, found.entries, graph, recorded.signatures)
     inputs = digest_of([digests, shared, sorted(dates[0]), dates[1], evidence, graph.gitops])

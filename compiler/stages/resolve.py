@@ -43,6 +43,19 @@ class Resolved:
     diagnostics: list[Diagnostic]
     suite_datasets: dict[str, Spec] = field(default_factory=dict)
     _users: dict[int, list[str]] | None = field(default=None, repr=False)
+    _contracts: dict[str | None, list[Spec]] | None = field(default=None, repr=False)
+
+    def contracts_named(self, name: object) -> list[Spec]:
+        """The contracts whose id or name equals `name` (None: those without a name), in the order of `specs`;
+        the index is built on first use (evidence records name their contract: a scan of every spec for each
+        record made the evidence stage quadratic)."""
+        if self._contracts is None:
+            self._contracts = {}
+            for spec in self.specs:
+                if spec.contract is not None:
+                    for key in dict.fromkeys((spec.contract.id, spec.contract.name)):
+                        self._contracts.setdefault(key, []).append(spec)
+        return self._contracts.get(name, []) if name is None or isinstance(name, str) else []
 
     def get(self, kind: str, name: str) -> Spec | None:
         return self.by_kind.get(kind, {}).get(name)
@@ -130,7 +143,8 @@ class _Resolver:
 
     # --- lookups ------------------------------------------------------------
 
-    def contract(self, owner: Spec, ref: DataRef, path: list[PathSegment]) -> Spec | None:
+    def contracts_named(self, name: str) -> list[Spec]:
+        """The contracts whose id or name is `name`; the index is built on first use."""
         if self.contract_index is None:
             self.contract_index = {}
             for spec in self.contracts:
@@ -138,9 +152,12 @@ class _Resolver:
                 for key in dict.fromkeys((spec.contract.id, spec.contract.name)):
                     if key is not None:
                         self.contract_index.setdefault(key, []).append(spec)
+        return self.contract_index.get(name, [])
+
+    def contract(self, owner: Spec, ref: DataRef, path: list[PathSegment]) -> Spec | None:
         matches = [
             spec
-            for spec in self.contract_index.get(ref.contract, [])
+            for spec in self.contracts_named(ref.contract)
             if spec.contract is not None and (ref.version is None or ref.version == spec.contract.version)
         ]
         if len(matches) == 1:
@@ -383,10 +400,7 @@ class _Resolver:
     def waiver(self, spec: Spec, waiver: Waiver) -> None:
         target = waiver.spec.target
         if target.kind == CONTRACT_KIND:
-            found = any(
-                target.name in (c.contract.id, c.contract.name) for c in self.contracts if c.contract is not None
-            )
-            if not found:
+            if not self.contracts_named(target.name):  # an index: a scan per waiver grew with waivers x contracts
                 self.findings.append(
                     spec.finding("CH401", f"no data contract `{target.name}`", ["spec", "target", "name"])
                 )

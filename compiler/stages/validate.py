@@ -184,20 +184,23 @@ def _pydantic_findings(
 
 def _misspelled(model_class: type[CharterModel], details: Sequence[Any]) -> set[tuple[PathSegment, ...]]:
     """Paths of missing fields for which an unknown field beside them is the likely typo."""
-    missing = set()
+    # Missing names by their parent's path: one lookup per unknown field, not a scan of every missing one.
+    missing: dict[tuple[PathSegment, ...], set[str]] = {}
     for detail in details:
         if detail["type"] == "missing":
             path, _, in_union = _resolve_loc(model_class, detail["loc"])
-            if not in_union:
-                missing.add(path)
-    found = set()
+            if not in_union and path and isinstance(path[-1], str):
+                missing.setdefault(path[:-1], set()).add(path[-1])
+    found: set[tuple[PathSegment, ...]] = set()
     for detail in details:
         if detail["type"] != "extra_forbidden":
             continue
         path, _, in_union = _resolve_loc(model_class, detail["loc"])
         if in_union or not path:
             continue
-        siblings = {m[-1] for m in missing if m[:-1] == path[:-1] and isinstance(m[-1], str)}
+        siblings = missing.get(path[:-1])
+        if not siblings:
+            continue
         _, parent, _ = _resolve_loc(model_class, path[:-1])
         match = closest(str(path[-1]), _fields_of(parent))
         if match in siblings:

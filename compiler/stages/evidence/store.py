@@ -160,9 +160,9 @@ def _read(
 def _contract_data(resolved: Resolved, subject: Mapping[str, object]) -> object:
     """Today's data of the contract a data record names (`subject.contract`, `subject.version`); None when gone."""
     wanted, version = subject.get("contract"), subject.get("version")
-    for spec in resolved.specs:
+    for spec in resolved.contracts_named(wanted):
         contract = spec.contract
-        if contract is not None and wanted in (contract.id, contract.name) and version in (None, contract.version):
+        if contract is not None and version in (None, contract.version):
             return spec.data
     return None
 
