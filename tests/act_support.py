@@ -5,7 +5,8 @@ action itself, from ../shared/actions, fetching over git from a bare repository 
 would), and Charter's setup action from this checkout (setup/install.sh, the hashed locks from PyPI).
 What stands in for a cloud service (tests/act/README.md): setup-python, the artifact service, code
 scanning, AWS credentials (moto's), and, per test, GitHub's API (tests/test_github_report.py's server, also
-behind the `gh` stand-in) and `docker` (the training command on the host).
+behind the `gh` stand-in), `docker` (the training command on the host) and `kubectl` (a recorder that
+validates every manifest against the Kubernetes and KServe schemas).
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ request and its reviews, `GET /user` (403 "Resource not accessible by integratio
 GitHub answers GITHUB_TOKEN), team memberships (`/orgs/{org}/teams/{team_slug}/memberships/{username}`), a
 collaborator's permission (`/repos/{owner}/{repo}/collaborators/{username}/permission`), the repository,
 workflow runs (`/actions/runs/{run_id}`) and their artifacts (`/actions/runs/{run_id}/artifacts`, with the
-`digest` upload-artifact v4 records), and an artifact's archive (`/actions/artifacts/{artifact_id}/zip`: a 302
-to a storage address outside the API, which refuses a request carrying the token, as a signed URL's storage
-does; 410 once expired). It answers with rate limits and 5xx when told to (`faults`). Every
-request is recorded, so the tests assert exactly what was sent.
+`digest` upload-artifact v4 records), deployment environments (`/environments/{name}` with their protection
+rules and branch policy, `/environments/{name}/deployment-branch-policies`), and an artifact's archive
+(`/actions/artifacts/{artifact_id}/zip`: a 302 to a storage address outside the API, which refuses a request
+carrying the token, as a signed URL's storage does; 410 once expired). It answers with rate limits and 5xx when
+told to (`faults`). Every request is recorded, so the tests assert exactly what was sent.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 TOKEN = "ghs_t0pS3cretT0kenThatMustNeverBePrinted"
 OWNER_REPO = "acme/lending"
@@ -74,6 +75,8 @@ class FakeGitHub:
         self.runs: dict[int, dict[str, Any]] = {}
         self.artifacts: dict[int, list[dict[str, Any]]] = {}
         self.archives: dict[int, bytes] = {}  # artifact id -> its zip; missing: expired
+        self.environments: dict[str, dict[str, Any]] = {}  # name -> GET /environments/{name}'s JSON
+        self.branch_policies: dict[str, list[dict[str, Any]]] = {}  # name -> its custom deployment branch policies
         self.lock = threading.Lock()
         self.next_id = 1000
         self.routes: list[tuple[str, re.Pattern[str], Callable[..., Answer]]] = [
@@ -91,6 +94,8 @@ class FakeGitHub:
             ("GET", re.compile(rf"{REPO}/actions/runs/(\d+)"), self._run),
             ("GET", re.compile(rf"{REPO}/actions/runs/(\d+)/artifacts"), self._run_artifacts),
             ("GET", re.compile(rf"{REPO}/actions/artifacts/(\d+)/zip"), self._archive),
+            ("GET", re.compile(rf"{REPO}/environments/([^/]+)"), self._environment),
+            ("GET", re.compile(rf"{REPO}/environments/([^/]+)/deployment-branch-policies"), self._branch_policies),
         ]
         server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         server.daemon_threads = True
@@ -191,6 +196,62 @@ class FakeGitHub:
         }
         self.artifacts[run_id].append(item)
         return item
+
+    def environment(
+        self,
+        name: str,
+        reviewers: tuple[str, ...] = (),
+        *,
+        prevent_self_review: bool = False,
+        branches: str | tuple[str, ...] | None = None,
+    ) -> dict[str, Any]:
+        """A deployment environment as `GET /repos/{owner}/{repo}/environments/{name}` shows it. `reviewers`: logins,
+        or `org/slug` for a team (none: no required_reviewers rule); `branches`: None (no restriction), "protected"
+        (protected branches only), or the names of custom branch policies (`tag:v*` for a tag policy)."""
+        self.next_id += 1
+        rules: list[dict[str, Any]] = []
+        if reviewers:
+            listed = [
+                {"type": "Team", "reviewer": {"id": zlib.crc32(r.encode()), "slug": r.split("/")[1], "name": r}}
+                if "/" in r
+                else {"type": "User", "reviewer": user_json(r)}
+                for r in reviewers
+            ]
+            rules.append(
+                {
+                    "id": self.next_id,
+                    "node_id": f"GA_{self.next_id}",
+                    "prevent_self_review": prevent_self_review,
+                    "type": "required_reviewers",
+                    "reviewers": listed,
+                }
+            )
+        policy = None
+        if branches is not None:
+            custom = branches != "protected"
+            policy = {"protected_branches": not custom, "custom_branch_policies": custom}
+            rules.append({"id": self.next_id + 1, "node_id": f"GA_{self.next_id + 1}", "type": "branch_policy"})
+            self.branch_policies[name] = [
+                {
+                    "id": 361471 + i,
+                    "node_id": f"MDE2OkdhdGVCcmFuY2hQb2xpY3kzNjE0NzE{i}",
+                    "name": item.split(":", 1)[-1],
+                    "type": "tag" if item.startswith("tag:") else "branch",
+                }
+                for i, item in enumerate(branches if custom else ())
+            ]
+        self.environments[name] = {
+            "id": 161088068 + self.next_id,
+            "node_id": f"MDExOkVudmlyb25tZW50{self.next_id}",
+            "name": name,
+            "url": self.url(f"{REPO}/environments/{name}"),
+            "html_url": f"https://github.example/{OWNER_REPO}/deployments/activity_log?environments_filter={name}",
+            "created_at": "2026-11-01T10:00:00Z",
+            "updated_at": "2026-12-01T10:00:00Z",
+            "protection_rules": rules,
+            "deployment_branch_policy": policy,
+        }
+        return self.environments[name]
 
     # --- the server ----------------------------------------------------------------------------------
 
@@ -377,6 +438,16 @@ class FakeGitHub:
         if int(artifact_id) not in self.archives:
             return 410, {}, {"message": "Artifact has expired", "documentation_url": "https://docs.github.com/rest"}
         return 302, {"Location": self.url(f"/storage/artifacts/{artifact_id}.zip?sig=signed")}, {}
+
+    def _environment(self, name: str, **_: Any) -> Answer:
+        found = self.environments.get(unquote(name))
+        return (200, {}, found) if found else (404, {}, {"message": "Not Found"})
+
+    def _branch_policies(self, name: str, *, path: str, query: dict[str, list[str]], **_: Any) -> Answer:
+        if unquote(name) not in self.environments:
+            return 404, {}, {"message": "Not Found"}
+        items = self.branch_policies.get(unquote(name), [])
+        return 200, {}, {"total_count": len(items), "branch_policies": items}
 
     def _run_json(self, run: dict[str, Any]) -> dict[str, Any]:
         return {

@@ -185,7 +185,8 @@ def test_the_model_workflow_runs_from_data_to_an_evidence_pull_request(
 ) -> None:
     _upload(s3, 60_000, broken=False)
     repo, before = _repository(runner, s3)
-    run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW)
+    # The jobs up to the evidence pull request (the promote jobs follow once it is merged: tests/test_act_deploy.py).
+    run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW, job="evidence")
     # The image was pulled after a login to its registry, and read its data with the credentials passed to it.
     assert _jobs(run.log)["Train credit-default 3.2.0"] == "succeeded", run.log
     logins = [json.loads(line) for line in (runner.work / "docker.log").read_text("utf-8").splitlines()]
@@ -226,7 +227,8 @@ def test_failing_data_stops_before_training_and_still_proposes_the_evidence(
 ) -> None:
     _upload(s3, 5_000, broken=False)  # a partial extract: the contract wants more than 50,000 rows
     repo, before = _repository(runner, s3)
-    run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW)
+    # The jobs up to the evidence pull request (the promote jobs follow once it is merged: tests/test_act_deploy.py).
+    run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW, job="evidence")
     assert run.code != 0
     assert _jobs(run.log) == {
         "Data gate (credit-applications)": "failed",

@@ -12,8 +12,8 @@
    fails, and writes atomically.
 5. Workflows are hardened and manifests meet the Pod Security Standards'
    restricted profile, read from the parsed YAML, for the examples and for two
-   variants that cover the other paths (a Kubernetes canary pushed with kubectl,
-   KServe pushed with kubectl).
+   variants that cover the other paths (a Kubernetes canary promoted through
+   Argo CD, KServe pushed with kubectl).
 """
 
 from __future__ import annotations
@@ -354,18 +354,18 @@ SHA_PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
 
 
 def variants(tmp: Path) -> Iterator[tuple[str, Path]]:
-    """The examples, plus what they leave out: a Kubernetes canary and KServe, both pushed with kubectl."""
+    """The examples, plus what they leave out: a Kubernetes canary promoted through Argo CD, KServe pushed with
+    kubectl."""
     for example in EXAMPLES:
         yield example, built_copy(example, tmp / example)
-    canary = copy_example("demand-forecast", tmp / "kubernetes-canary")
-    spec = canary / "models/demand-forecast.yaml"
-    production = "    - environment: production\n      replicas: 2\n"
-    assert production in spec.read_text("utf-8")
-    spec.write_text(spec.read_text("utf-8").replace(production, production + "      canary: {trafficPercent: 25}\n"))
+    canary = copy_example("demand-forecast", tmp / "kubernetes-gitops")  # the example's canary, promoted by Argo CD
+    project = canary / "charter.yaml"
+    gitops = "mode: gitops\n    repoUrl: https://github.com/acme-retail/demand-forecast.git"
+    project.write_text(project.read_text("utf-8").replace("mode: push", gitops), "utf-8")
     kserve_push = copy_example("credit-scoring", tmp / "kserve-push")
     project = kserve_push / "charter.yaml"
     project.write_text(project.read_text("utf-8").replace("mode: gitops", "mode: push"), "utf-8")
-    for name, root in (("kubernetes-canary", canary), ("kserve-push", kserve_push)):
+    for name, root in (("kubernetes-gitops", canary), ("kserve-push", kserve_push)):
         code, out, err = charter("build", str(root))
         assert code == 0, out + err
         yield name, root
@@ -409,7 +409,12 @@ def test_the_variants_cover_both_runtimes_deploy_jobs_and_canaries(outputs: dict
     deploy_jobs = [
         (where, job_id) for where, _, wf in workflows(outputs) for job_id in wf["jobs"] if job_id.startswith("deploy-")
     ]
-    assert {where.split("/")[0] for where, _ in deploy_jobs} == {"demand-forecast", "kubernetes-canary", "kserve-push"}
+    assert {where.split("/")[0] for where, _ in deploy_jobs} == {
+        "credit-scoring",
+        "demand-forecast",
+        "kubernetes-gitops",
+        "kserve-push",
+    }
     assert any("canary" in path for files in outputs.values() for path in files if "kserve" not in path)
 
 
@@ -418,10 +423,19 @@ def test_workflows_have_least_privilege_permissions(outputs: dict[str, dict[str,
         assert workflow["permissions"] == {}, f"{where}: top-level permissions must be empty"
         for job_id, job in workflow["jobs"].items():
             assert isinstance(job.get("permissions"), dict), f"{where}: job {job_id} has no permissions"
-            if job["permissions"].get("contents") == "write":
+            scripts = " ".join(step.get("run", "") for step in job.get("steps", []))
+            if job["permissions"].get("contents") == "write" and job_id.startswith("deploy-"):
+                # A gitops promotion moves only its environment's branch, which Argo CD syncs (never main),
+                # after GitHub's approvals in the job's environment.
+                branch = f"charter/promoted/{job_id.removeprefix('deploy-')}"
+                pushes = [s for s in job["steps"] if "push" in s.get("run", "")]
+                assert pushes, f"{where}: {job_id}"
+                assert all(s["env"]["BRANCH"] == branch for s in pushes), f"{where}: {job_id}"
+                assert all('"$REVISION:refs/heads/$BRANCH"' in s["run"] for s in pushes), f"{where}: {job_id}"
+                assert isinstance(job["environment"], str), f"{where}: {job_id}"
+            elif job["permissions"].get("contents") == "write":
                 # Only the job that proposes evidence writes, and only to a branch of its own (never main).
                 assert job_id == "evidence", f"{where}: {job_id} writes contents"
-                scripts = " ".join(step.get("run", "") for step in job["steps"])
                 assert 'push --quiet origin "HEAD:refs/heads/$branch"' in scripts
                 assert 'branch="charter/evidence/$MODEL/$RUN_ID"' in scripts
                 assert "gh pr create" in scripts
@@ -504,7 +518,10 @@ def test_deploy_jobs_follow_promotion_order(outputs: dict[str, dict[str, str]]) 
     for where, _, workflow in workflows(outputs):
         jobs = workflow["jobs"]
         if "deploy-production" in jobs:
-            assert "deploy-staging" in jobs["deploy-production"]["needs"], where
+            # A staging that nothing gates in gitops mode (no approvals, no promotesFrom) syncs main on merge:
+            # there is no job to wait for, and production's Application tracks its own branch all the same.
+            if "deploy-staging" in jobs or not where.startswith("kubernetes-gitops/"):
+                assert "deploy-staging" in jobs["deploy-production"]["needs"], where
             assert "evaluate" in jobs["deploy-production"]["needs"], where
 
 

@@ -66,7 +66,16 @@ def add_github_parser(commands: Any) -> argparse.ArgumentParser:
     report.add_argument(
         "--write-interval", type=float, default=1.0, metavar="SECONDS", help="pause between writes (GitHub asks 1s)"
     )
+    report.add_argument(
+        "--environments",
+        action="store_true",
+        help="also verify that each Environment's GitHub environment enforces its approvals and branches "
+        "(CH445-CH448; needs `permissions: actions: read`)",
+    )
     report.set_defaults(run=run_report)
+    from compiler.commands.github_environments import add_environments_parser
+
+    add_environments_parser(sub)
     return github
 
 
@@ -212,6 +221,7 @@ class _Report:
             plan = settle(plan, approvals)  # an approved governance change is information naming who approved
             code = plan.exit_code()
         unconfirmed = self.evidence_origins(plan, root)  # a record GitHub does not confirm is not evidence
+        unconfirmed += self.environments(result)  # approvals the specs promise that GitHub does not enforce
         diagnostics = [*result.diagnostics, *unconfirmed]
         code = code or exit_code(unconfirmed)
         # The plan's findings go on their lines too: a governance change, an approval it needs, who gave it.
@@ -279,6 +289,14 @@ class _Report:
 
         download = Download(self.env.token, self.settings.timeout)
         return verify_origins(claims, self.github(), download, differs_from_report)
+
+    def environments(self, result: Any) -> list[Any]:
+        """With --environments: findings for each Environment whose GitHub environment enforces less than it says."""
+        if not getattr(self.args, "environments", False) or self.args.dry_run:
+            return []
+        from compiler.integrations.github.environments import verify, wanted
+
+        return verify(wanted(result.specs), self.github(), self.describe)
 
     def approvals(self, plan: Any, number: int | None, head_sha: str | None) -> tuple[list[Any], str | None]:
         """The approvals the plan needs, as GitHub's reviews settle them; none settled when GitHub cannot say."""

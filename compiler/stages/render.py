@@ -20,7 +20,7 @@ from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
 from compiler.core.pins import PINS, charter_setup
 from compiler.core.specs import Spec
-from compiler.stages import data_access, training_job
+from compiler.stages import data_access, promotion, training_job
 from compiler.stages.evidence.card import card_view
 from compiler.stages.evidence.store import EvidenceByModel, ModelEvidence
 from compiler.stages.resolve import ModelLinks, Resolved
@@ -36,15 +36,6 @@ _HF_TASKS = {
     "regression": "tabular-regression",
     "ranking": "text-ranking",
     "generation": "text-generation",
-}
-_WAIT = {
-    "kserve": 'kubectl wait --namespace "$NAMESPACE" --for=condition=Ready "inferenceservice/$NAME" --timeout=15m',
-    "kubernetes": 'kubectl rollout status --namespace "$NAMESPACE" "deployment/$NAME" --timeout=15m',
-    "kubernetes-canary": 'kubectl rollout status --namespace "$NAMESPACE" "deployment/$NAME-canary" --timeout=15m',
-    "kubernetes-after-canary": (
-        'kubectl rollout status --namespace "$NAMESPACE" "deployment/$NAME" --timeout=15m\n'
-        'kubectl delete --namespace "$NAMESPACE" "deployment/$NAME-canary" --ignore-not-found'
-    ),
 }
 
 
@@ -151,18 +142,25 @@ def _deployment(
     context: dict[str, Any] = {"model": job.view, "env": {**env.spec.model_dump(), "name": env_spec.name}}
     context.update(source=job.source, service_account=account)
     canary = deployment.canary.traffic_percent if deployment.canary else None
+    bake = deployment.canary.bake_minutes if deployment.canary else 0
     files = _manifests(body, deployment, context, manifest_dir, canary)
     outputs.extend(Output(path, text, spec.file) for path, text in files.items())
     if settings.deployment.mode == "gitops":
+        revision = promotion.tracked_revision(env.spec.approvals, env.spec.promotes_from, env_spec.name)
         application = render_template(
-            "argocd-application.yaml.j2", **context, manifest_dir=manifest_dir, repo_url=settings.deployment.repo_url
+            "argocd-application.yaml.j2",
+            **context,
+            manifest_dir=manifest_dir,
+            repo_url=settings.deployment.repo_url,
+            target_revision=revision,
         )
         outputs.append(
             Output(f"{settings.outputs.deploy}/argocd/{spec.name}-{env_spec.name}.yaml", application, spec.file)
         )
-    runtime = body.serving.runtime if body.serving else "kubernetes"
     previous = env.spec.promotes_from
-    needs = ["evaluate"] + ([f"deploy-{previous}"] if previous in {e[1].name for e in job.environments} else [])
+    before = next((e[2].spec for e in job.environments if e[1].name == previous), None) if previous else None
+    runtime = body.serving.runtime if body.serving else "kubernetes"
+    where = promotion.Target(env_spec.name, env.spec.namespace, spec.name, manifest_dir, runtime)
     return {
         "environment": env_spec.name,
         "github_environment": env.spec.github_environment,
@@ -171,12 +169,13 @@ def _deployment(
         "replicas": deployment.replicas,
         "namespace": env.spec.namespace,
         "object_name": spec.name,
-        "needs": needs,
         "manifest_dir": manifest_dir,
         "canary_percent": canary,
+        "bake_minutes": bake,
+        "promotes_from": previous if before is not None else None,
         "canary_file": f"{manifest_dir}/canary/" if canary else None,
-        "wait_canary": _WAIT["kubernetes-canary" if runtime == "kubernetes" else "kserve"],
-        "wait_full": _WAIT["kubernetes-after-canary" if runtime == "kubernetes" and canary else runtime],
+        "timeout_minutes": settings.ci.timeout_minutes + bake,  # the bake is waiting, not work
+        **promotion.job(where, env.spec, before, settings.deployment.mode == "gitops", canary, bake),
     }
 
 
@@ -208,7 +207,8 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
             "command": body.training.command,
             "timeout_minutes": body.training.timeout_minutes,
         },
-        deployments=[] if settings.deployment.mode == "gitops" else deployments,
+        deployments=[d for d in deployments if d["gated"]],
+        gitops=settings.deployment.mode == "gitops",
         propose_evidence=settings.evidence.propose == "pull-request",
         outputs=settings.outputs,
     )

@@ -91,6 +91,8 @@ class Canary(CharterModel):
     """Send part of the traffic to the new version before full rollout."""
 
     traffic_percent: int = Field(ge=1, le=99)
+    bake_minutes: int = Field(default=10, ge=0, le=1440)
+    """How long the canary serves its share before the analysis decides: promote, or roll back."""
 
 
 class Autoscaling(CharterModel):
