@@ -68,8 +68,10 @@ def runs() -> list[Run]:
     ]
 
 
-def regenerate(examples: Path = EXAMPLES, only: str | None = None) -> list[str]:
-    """Run every gate of the examples under `examples` and record its report; the lines `record` printed."""
+def regenerate(examples: Path = EXAMPLES, only: str | None = None, project: Path | None = None) -> list[str]:
+    """Run every gate of the examples under `examples` and record its report; the lines `record` printed.
+
+    `project`: the one example `only` names is this folder instead (a copy the caller changed)."""
     from compiler.commands.cli import main
     from compiler.gates import synthetic
 
@@ -83,13 +85,13 @@ def regenerate(examples: Path = EXAMPLES, only: str | None = None) -> list[str]:
             for run in runs():
                 if only is not None and run.example != only:
                     continue
-                project = examples / run.example
+                folder = project if project is not None else examples / run.example
                 synthetic.write(run.select(), work / run.data_file)
                 report = work / f"{run.example}-{run.gate}.json"
-                argv = ["gate", run.gate, str(project), *run.arguments, run.data_file, "--report", str(report)]
+                argv = ["gate", run.gate, str(folder), *run.arguments, run.data_file, "--report", str(report)]
                 argv += ["--summary", str(report.with_suffix(".md"))]
                 _quietly(main, argv, allowed=(0, 1))
-                printed += _quietly(main, ["evidence", "record", "--project", str(project), str(report)], allowed=(0,))
+                printed += _quietly(main, ["evidence", "record", "--project", str(folder), str(report)], allowed=(0,))
         finally:
             os.chdir(previous)
     return printed

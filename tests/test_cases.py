@@ -53,6 +53,10 @@ NOT_IN_CASES = {
     "CH902": "a build-time finding about the manifest: tests/test_repository_attacks.py",
     "CH900": "an internal error is a bug; the pipeline's guard is tested with a failing loader",
     "CH695": "a plan finding (two revisions): tests/test_plan_endpoints.py",
+    "CH445": "GitHub's answer about an environment (`charter github environments`): tests/test_github_environments.py",
+    "CH446": "GitHub's answer about an environment (`charter github environments`): tests/test_github_environments.py",
+    "CH447": "GitHub's answer about an environment (`charter github environments`): tests/test_github_environments.py",
+    "CH448": "GitHub could not answer about an environment: tests/test_github_environments.py",
     "CH696": "a plan finding (two revisions): tests/test_plan_endpoints.py",
 }
 

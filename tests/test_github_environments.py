@@ -97,7 +97,7 @@ def test_a_missing_environment_is_an_error_at_its_name(
     fake.environment("staging", ("alice",))
     assert environments() == 1
     assert findings(capsys.readouterr().out) == [
-        f"{PRODUCTION}:13:22-32 CH445 Environment `production`: "
+        f"{PRODUCTION}:14:22-32 CH445 Environment `production`: "
         f"GitHub environment `production` does not exist in {OWNER_REPO}"
     ]
 
@@ -127,7 +127,7 @@ def test_fewer_approvals_than_the_spec_says(
     fake.environment("production", reviewers, prevent_self_review=self_review, branches="protected")
     assert environments("--environment", "production") == 1
     assert findings(capsys.readouterr().out) == [
-        f"{PRODUCTION}:14:14-15 CH446 Environment `production`: GitHub environment `production` {message}"
+        f"{PRODUCTION}:15:14-15 CH446 Environment `production`: GitHub environment `production` {message}"
     ]
 
 
@@ -181,7 +181,7 @@ def test_what_github_does_not_answer_is_not_an_approval(
     assert environments("--environment", "staging") == 1
     out = capsys.readouterr().out
     assert findings(out) == [
-        f"{STAGING}:14:22-29 CH448 Environment `staging`: GitHub "
+        f"{STAGING}:15:22-29 CH448 Environment `staging`: GitHub "
         "environment `staging` cannot be verified: GitHub answered HTTP 403: Resource not accessible by "
         "integration ***; the job needs `permissions: actions: read`"
     ]
@@ -207,6 +207,6 @@ def test_the_pull_request_report_verifies_the_environments(
     (run,) = fake.check_runs.values()
     (annotation,) = [a for a in run["annotations"] if a["title"].startswith("CH446")]
     assert annotation["path"] == PRODUCTION
-    assert annotation["start_line"] == 14
+    assert annotation["start_line"] == 15
     assert "lists 1 reviewer; the spec says `approvals: 2`" in annotation["message"]
     capsys.readouterr()
