@@ -20,10 +20,11 @@ import json
 import re
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 TOKEN = "ghs_t0pS3cretT0kenThatMustNeverBePrinted"
@@ -459,3 +460,18 @@ class FakeGitHub:
             "conclusion": run.get("conclusion"),
             "output": {**run.get("output", {}), "annotations_count": len(run["annotations"])},
         }
+
+
+Served = TypeVar("Served", bound=FakeGitHub)
+
+
+@contextmanager
+def serving(server: Served) -> Iterator[Served]:
+    """The stand-in answering on 127.0.0.1 for the length of the block (a test fixture's body), then stopped."""
+    server.thread.start()
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+        server.thread.join(timeout=5)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from act_support import ACT, ROOT, TOKEN, Runner, git, make_python, shared_actions
+from fake_github import serving
 from test_github_report import FakeGitHub
 
 from compiler.commands.cli import main
@@ -32,12 +33,8 @@ def python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
-    server = FakeGitHub()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-    server.thread.join(timeout=5)
+    with serving(FakeGitHub()) as server:
+        yield server
 
 
 @pytest.fixture

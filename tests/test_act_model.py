@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from act_support import ACT, ROOT, Runner, git, make_python, shared_actions
+from fake_github import serving
 from live_servers import S3, Postgres, moto_s3, postgres, trust
 from ruamel.yaml import YAML
 from test_github_report import FakeGitHub
@@ -90,12 +91,8 @@ def s3() -> Iterator[S3]:
 
 @pytest.fixture
 def github() -> Iterator[GitHubWithPulls]:
-    server = GitHubWithPulls()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-    server.thread.join(timeout=5)
+    with serving(GitHubWithPulls()) as server:
+        yield server
 
 
 @pytest.fixture

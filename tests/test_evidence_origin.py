@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import OWNER_REPO, REPO, TOKEN, FakeGitHub, Fault
+from fake_github import OWNER_REPO, REPO, TOKEN, FakeGitHub, Fault, serving
 from test_gates_support import CREDIT
 from test_plan_fixtures import commit, git
 
@@ -42,12 +42,8 @@ class PullRequest:
 
 @pytest.fixture
 def fake() -> Iterator[FakeGitHub]:
-    server = FakeGitHub()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-    server.thread.join(timeout=5)
+    with serving(FakeGitHub()) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

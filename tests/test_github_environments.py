@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fake_github import OWNER_REPO, REPO, TOKEN, FakeGitHub, Fault
+from fake_github import OWNER_REPO, REPO, TOKEN, FakeGitHub, Fault, serving
 
 from compiler.commands.cli import main
 
@@ -25,12 +25,8 @@ STAGING = "environments/staging.yaml"
 
 @pytest.fixture
 def fake() -> Iterator[FakeGitHub]:
-    server = FakeGitHub()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-    server.thread.join(timeout=5)
+    with serving(FakeGitHub()) as server:
+        yield server
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_github import ACTIONS_BOT, OWNER_REPO, PREFIX, REPO, TOKEN, FakeGitHub, Fault
+from fake_github import ACTIONS_BOT, OWNER_REPO, PREFIX, REPO, TOKEN, FakeGitHub, Fault, serving
 from test_plan_fixtures import TODAY, commit, edit, git, make_repo, write
 
 from compiler.commands.github import add_github_parser
@@ -28,12 +28,8 @@ FAST = ["--backoff", "0.01", "--write-interval", "0", "--timeout", "5", "--retri
 
 @pytest.fixture
 def fake() -> Iterator[FakeGitHub]:
-    server = FakeGitHub()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-    server.thread.join(timeout=5)
+    with serving(FakeGitHub()) as server:
+        yield server
 
 
 @dataclass
