@@ -252,3 +252,29 @@ class Runner:
                 repository, commit = action.split("/setup@")
                 arguments.append(f"{repository}@{commit}={self.charter_source()}")
         return [item for argument in dict.fromkeys(arguments) for item in ("--local-repository", argument)]
+
+
+def lake_at(repo: Path, endpoint: str) -> None:
+    """The credit-scoring contract's S3 servers at `endpoint` (moto), as a user of MinIO writes them."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    path = repo / "contracts" / "credit-applications.odcs.yaml"
+    contract = yaml.load(path.read_text("utf-8"))
+    for server in contract["servers"]:
+        if server["type"] == "s3":
+            server["endpointUrl"] = endpoint
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(contract, out)
+
+
+def model_store_at(repo: Path, endpoint: str) -> None:
+    """The credit-default model stored at `endpoint` (moto) too: `serving.endpointUrl`."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    path = repo / "models" / "credit-default.yaml"
+    model = yaml.load(path.read_text("utf-8"))
+    model["spec"]["serving"]["endpointUrl"] = endpoint
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(model, out)

@@ -16,9 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from act_support import ROOT, Runner, git
+from act_support import ROOT, Runner, git, lake_at, model_store_at
 from live_servers import S3, trust
-from ruamel.yaml import YAML
 from test_act_model import MODEL_WORKFLOW, REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
 
 __all__ = ["github", "pytestmark", "runner", "s3"]  # the model workflow test's fixtures (moto, GitHub, runner), skips
@@ -32,14 +31,7 @@ def _pushed_with_kubectl(runner: Runner, s3: S3, mode: str = "push") -> tuple[Pa
     """The example in push mode (or as it is, gitops), its lake at moto (a listed plain-HTTP endpoint), a canary
     that bakes 0 minutes."""
     repo = runner.repository(ROOT / "examples" / "credit-scoring", REPOSITORY)
-    yaml = YAML()
-    path = repo / "contracts" / "credit-applications.odcs.yaml"
-    contract = yaml.load(path.read_text("utf-8"))
-    for server in contract["servers"]:
-        if server["type"] == "s3":
-            server["endpointUrl"] = s3.endpoint_url
-    with path.open("w", encoding="utf-8") as out:
-        yaml.dump(contract, out)
+    lake_at(repo, s3.endpoint_url)
     project = repo / "charter.yaml"
     project.write_text(project.read_text("utf-8").replace("mode: gitops", f"mode: {mode}"), "utf-8")
     trust(repo, s3=s3)  # the organisation lists the endpoint its credentials may go to
@@ -48,10 +40,7 @@ def _pushed_with_kubectl(runner: Runner, s3: S3, mode: str = "push") -> tuple[Pa
     model.write_text(model.read_text("utf-8").replace(canary, canary + "        bakeMinutes: 0\n"), "utf-8")
     # The train job stores the model at moto too (serving.endpointUrl, a listed endpoint). Where the model is stored
     # is part of what its evidence is of (`model-identity`): the version is measured again, as its pipeline would.
-    spec = yaml.load(model.read_text("utf-8"))
-    spec["spec"]["serving"]["endpointUrl"] = s3.endpoint_url
-    with model.open("w", encoding="utf-8") as out:
-        yaml.dump(spec, out)
+    model_store_at(repo, s3.endpoint_url)
     _measured_again(repo)
     before = git(repo, "rev-parse", "HEAD").strip()
     from compiler.commands.cli import main

@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from act_support import ACT, ROOT, Runner, git, make_python, shared_actions
+from act_support import ACT, ROOT, Runner, git, lake_at, make_python, model_store_at, shared_actions
 from fake_github import serving
 from live_servers import S3, Postgres, moto_s3, postgres, trust
 from ruamel.yaml import YAML
@@ -133,20 +133,9 @@ def _upload(s3: S3, rows: int, *, broken: bool) -> None:
 def _repository(runner: Runner, s3: S3) -> tuple[Path, str]:
     """The example, its S3 servers at moto (as a user of MinIO would write them), built and pushed."""
     repo = runner.repository(ROOT / "examples" / "credit-scoring", REPOSITORY)
-    yaml = YAML()
-    path = repo / "contracts" / "credit-applications.odcs.yaml"
-    contract = yaml.load(path.read_text("utf-8"))
-    for server in contract["servers"]:
-        if server["type"] == "s3":
-            server["endpointUrl"] = s3.endpoint_url
-    with path.open("w", encoding="utf-8") as out:
-        yaml.dump(contract, out)
+    lake_at(repo, s3.endpoint_url)
     # The model is stored in moto too, and the organisation lists the endpoint (spec.endpoints), as a MinIO user does.
-    path = repo / "models" / "credit-default.yaml"
-    model = yaml.load(path.read_text("utf-8"))
-    model["spec"]["serving"]["endpointUrl"] = s3.endpoint_url
-    with path.open("w", encoding="utf-8") as out:
-        yaml.dump(model, out)
+    model_store_at(repo, s3.endpoint_url)
     trust(repo, s3=s3)
     before = git(repo, "rev-parse", "HEAD").strip()
     assert main(["build", str(repo)]) == 0

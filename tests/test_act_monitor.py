@@ -15,9 +15,8 @@ from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
-from act_support import ROOT, Runner, git
+from act_support import ROOT, Runner, git, lake_at
 from live_servers import S3, moto_s3, trust
-from ruamel.yaml import YAML
 from test_act_model import BUCKET, REPOSITORY, GitHubWithPulls, github, pytestmark, runner, s3
 
 from compiler.commands.cli import main
@@ -49,14 +48,7 @@ def _data(s3: S3, *, shifted: bool) -> None:
 
 def _repository(runner: Runner, s3: S3) -> Path:
     repo = runner.repository(ROOT / "examples" / "credit-scoring", REPOSITORY)
-    yaml = YAML()
-    path = repo / "contracts" / "credit-applications.odcs.yaml"
-    contract = yaml.load(path.read_text("utf-8"))
-    for server in contract["servers"]:
-        if server["type"] == "s3":
-            server["endpointUrl"] = s3.endpoint_url
-    with path.open("w", encoding="utf-8") as out:
-        yaml.dump(contract, out)
+    lake_at(repo, s3.endpoint_url)
     trust(repo, s3=s3)  # the organisation lists the endpoint its credentials may go to
     assert main(["build", str(repo)]) == 0
     git(repo, "add", "--all")

@@ -221,23 +221,10 @@ _WIDENING = frozenset({"waiver-extended", "waiver-widened"})
 
 
 def _at(located: Located, path: tuple[PathSegment, ...], message: str, hint: str) -> Diagnostic:
+    """At `path` in the spec (its name when the whole spec changed); the finding keeps the path it was given."""
     spec = located.spec
-    span = spec.span(path or ("metadata", "name"))
-    return Diagnostic.of(
-        NEED_CODE,
-        message,
-        spec.file,
-        line=span.line,
-        column=span.column,
-        end_line=span.end_line,
-        end_column=span.end_column,
-        path=path,
-        document=spec.document.index,
-        rule="governance-approval-needed",
-        hint=hint,
-        kind=spec.kind,
-        name=spec.name,
-    )
+    finding = spec.finding(NEED_CODE, message, path or ("metadata", "name"), hint=hint)
+    return finding.with_changes(path=path, rule="governance-approval-needed", kind=spec.kind, name=spec.name)
 
 
 # --- settling -----------------------------------------------------------------------------------------
