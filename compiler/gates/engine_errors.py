@@ -44,6 +44,8 @@ def describe(error: BaseException) -> str:
         return _postgres(error)
     if module.startswith("duckdb") or module.startswith("_duckdb"):
         return _duckdb(error)
+    if module.startswith(("pyspark", "py4j")):
+        return _spark(error)
     if isinstance(error, ValueError):  # pyarrow's ArrowInvalid: a parse error quotes the row
         return f"the file could not be parsed ({type(error).__name__}); {WITHHELD}"
     return f"{type(error).__name__}: {first_line(error)}"
@@ -80,6 +82,29 @@ def _postgres(error: BaseException) -> str:
         # The primary message only: DETAIL and CONTEXT may still quote a row.
         return f"SQLSTATE {state} {_words(kind)}: {first_line(primary)}"
     return f"SQLSTATE {state} {_words(kind)}; {WITHHELD}"
+
+
+def _spark(error: BaseException) -> str:
+    """Spark's error class and SQLSTATE; its message only for the classes that name the query, never a value."""
+    state = _call(error, "getSqlState")
+    condition = _call(error, "getCondition") or _call(error, "getErrorClass")
+    kind = type(error).__name__ + (f" [{condition}]" if condition else "")
+    if state and state[:2] in _SQLSTATE_WITHOUT_DATA:
+        # `[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column ... SQLSTATE: 42703; line 1 pos 7`: the words only.
+        text = re.sub(r"\s*SQLSTATE: \w+.*$", "", re.sub(r"^\[[A-Z_.]+\]\s*", "", first_line(error)))
+        return f"SQLSTATE {state} {kind}: {text}"
+    return f"{kind}{f' SQLSTATE {state}' if state else ''}; {WITHHELD}"
+
+
+def _call(error: BaseException, method: str) -> str | None:
+    from py4j.protocol import Py4JError
+
+    getter = getattr(error, method, None)
+    try:
+        value = getter() if callable(getter) else None
+    except Py4JError:  # the JVM side of the error is gone
+        return None
+    return str(value) if value else None
 
 
 def _words(kind: str) -> str:

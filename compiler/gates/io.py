@@ -156,7 +156,7 @@ def open_input(
     contract, contract_id, name, physical_name = server
     label, backend = open_server(contract, contract_id, name, physical_name, pushdown=what == "data", reach=reach)
     if isinstance(backend, Table):
-        return Source(label, (), "table", backend)
+        return Source(label, backend.files, "table", backend)
     fmt: Format = "csv" if backend.format == "csv" else "parquet"
     if _on_this_machine(backend.filesystem):
         # A `local` server is files here (ODCS gives it no delimiter): DuckDB reads them itself, as it does --data,

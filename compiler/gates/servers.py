@@ -25,6 +25,7 @@ from compiler.gates.errors import UnusableInput
 
 if TYPE_CHECKING:
     from compiler.gates.project import Reach
+    from compiler.gates.spark_engine import SparkEngine
 
 UNTRUSTED = "CH750"
 
@@ -82,13 +83,15 @@ class ObjectStore:
 class Table:
     """A database table: the data gate's SQL runs in the database; other gates pull rows into DuckDB."""
 
-    database: db.Database | None
-    session: db.Database
+    database: db.Database | SparkEngine | None
+    session: db.Database | SparkEngine
     schema: str
     table: str
     pushdown: bool
     column_types: dict[str, str] = field(default_factory=dict)
     view: str = field(default_factory=_view)
+    files: tuple[str, ...] = ()
+    """The files the table is (Parquet or Delta read by Spark); none for a database's table."""
 
     def relation(self, all_varchar: bool) -> str:
         return db.quoted(self.schema, self.table) if self.pushdown else self.view
@@ -126,6 +129,11 @@ def open_server(
             hint=allowed.hint + " (a change to spec.endpoints is the Project owners' decision)",
             code=UNTRUSTED,
         )
+    from compiler.gates import spark_engine
+
+    if spark_engine.reads_with_spark(server):
+        label, engine, files = spark_engine.open_spark(server, kind, display, reach.root, physical_name)
+        return label, Table(engine if pushdown else None, engine, engine.schema, engine.view, pushdown, files=files)
     if kind in objectstore.OBJECT_STORE_TYPES:
         return _object_store(server, kind, display, allowed, reach.root)
     dialect = db.DIALECTS.get(kind)
@@ -166,7 +174,7 @@ def _object_store(
 
 
 def pull(
-    session: db.Database,
+    session: db.Database | SparkEngine,
     schema: str,
     table: str,
     types: dict[str, str],

@@ -73,7 +73,7 @@ def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> C
         return _failed(item, "needs a `query`")
     if isinstance(threshold, str):  # a rule that cannot be judged fails closed, as a refused one does
         return _failed(item, f"cannot be judged: {threshold}")
-    sql = _substitute(query, runner.table_sql, item.column)
+    sql = _substitute(query, runner.table_sql, item.column, runner.dialect)
     try:
         check_query(sql, names | runner.tables, runner.dialect)
         value = _result(runner.scalar(sql), threshold)
@@ -144,13 +144,20 @@ def _is_decimal(value: Any) -> bool:
     return isinstance(value, decimal.Decimal)
 
 
-def _substitute(query: str, table_sql: str, column: str | None) -> str:
+def _substitute(query: str, table_sql: str, column: str | None, dialect: str) -> str:
     for placeholder in _PLACEHOLDERS:
         query = query.replace(placeholder, table_sql)
     if column is not None:
         for placeholder in _COLUMN_PLACEHOLDERS:
-            query = query.replace(placeholder, quote(column))
+            query = query.replace(placeholder, _quoted_in(dialect, column))
     return query
+
+
+def _quoted_in(dialect: str, *parts: str) -> str:
+    """Names quoted as the engine quotes them: `"a"."b"` in DuckDB and PostgreSQL, `` `a`.`b` `` in Spark."""
+    from sqlglot import exp
+
+    return ".".join(exp.to_identifier(part, quoted=True).sql(dialect=dialect) for part in parts)
 
 
 def check_query(sql: str, tables: set[str], dialect: str) -> None:
@@ -234,11 +241,9 @@ class _DatabaseRunner(_Runner):
     """In the database: a read-only transaction with a statement timeout, rolled back."""
 
     def __init__(self, execute: Callable[[str], Any], dialect: str, schema: str, table: str):
-        from compiler.gates.database import quoted
-
         self.execute = execute
         self.dialect = dialect
-        self.table_sql = quoted(schema, table)
+        self.table_sql = _quoted_in(dialect, schema, table)
         self.tables = frozenset((f"{schema}.{table}", table))
 
     def scalar(self, sql: str) -> Any:

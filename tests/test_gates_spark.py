@@ -1,0 +1,116 @@
+"""Spark: the gates' checks run as Spark SQL on a real local Spark (`local[2]`), only aggregates come back.
+
+The same seeded-defect rows, as a local Parquet file read by DuckDB, as that file read by Spark and as a
+Delta table read by Spark, give exactly the same findings.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from ruamel.yaml import YAML
+from spark_support import spark
+from test_gates_support import CREDIT, run_gate
+
+from compiler.gates import synthetic
+
+__all__ = ["spark"]
+
+NOW = "2024-07-01T06:00:00Z"
+ROWS = 12_000
+# Broken rows: every kind of finding the data gate reports, with example values.
+BREAKAGE = (
+    "UPDATE t SET gender = 'robot' WHERE rowid < 7",
+    "UPDATE t SET national_id = 'NID000000000001' WHERE rowid BETWEEN 10 AND 14",
+    "UPDATE t SET defaulted = NULL WHERE rowid BETWEEN 20 AND 22",
+    "UPDATE t SET loan_amount = 100 WHERE rowid = 30",
+    "UPDATE t SET loan_term_months = 13 WHERE rowid BETWEEN 40 AND 41",
+    "UPDATE t SET delinquencies_24m = 30 WHERE rowid BETWEEN 50 AND 52",
+    "UPDATE t SET application_date = DATE '2999-01-01' WHERE rowid = 60",
+)
+
+
+def _rows(count: int, seed: int, breakage: tuple[str, ...]) -> pa.Table:
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS {synthetic.credit_applications(count, seed=seed)}")
+    for statement in breakage:
+        con.execute(statement)
+    table = con.sql("SELECT * FROM t ORDER BY application_id").to_arrow_table()
+    con.close()
+    return table
+
+
+@pytest.fixture(scope="module")
+def rows() -> pa.Table:
+    return _rows(ROWS, 1, BREAKAGE)
+
+
+@pytest.fixture
+def project(tmp_path: Path, rows: pa.Table) -> Path:
+    """The credit-scoring example with the rows as a Parquet file and as a Delta table, each a server."""
+    from deltalake import write_deltalake
+
+    root = tmp_path / "credit-scoring"
+    shutil.copytree(CREDIT, root, ignore=shutil.ignore_patterns(".github", "deploy", "docs", ".charter"))
+    (root / "data").mkdir()
+    pq.write_table(rows, root / "data" / "applications.parquet")
+    delta = root / "data" / "applications-delta"
+    # An earlier version of other rows, then the seeded rows over it: the log says only the second counts.
+    write_deltalake(str(delta), _rows(5_000, 9, ()), mode="overwrite")
+    write_deltalake(str(delta), rows, mode="overwrite")
+    path = root / "contracts" / "credit-applications.odcs.yaml"
+    yaml = YAML()
+    contract = yaml.load(path.read_text("utf-8"))
+    contract["servers"] += [
+        {"server": "lake-spark", "type": "local", "path": "data/applications.parquet", "format": "parquet",
+         "customProperties": [{"property": "engine", "value": "spark"}]},
+        {"server": "lake-delta", "type": "local", "path": "data/applications-delta", "format": "delta"},
+    ]  # fmt: skip
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(contract, out)
+    return root
+
+
+def data_gate(project: Path, report: Path, *source: str) -> tuple[int, dict[str, Any]]:
+    return run_gate(["data", str(project), "--contract", "credit-applications", *source, "--now", NOW], report)
+
+
+def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a user acts on: every check; the SQL text of a rule differs by engine only in quoting."""
+    return [{k: v for k, v in c.items() if k != "details" or "query" not in v} for c in report["checks"]]
+
+
+def test_parquet_and_delta_through_spark_give_the_findings_of_duckdb(
+    spark: Any, project: Path, tmp_path: Path
+) -> None:
+    local_code, local = data_gate(project, tmp_path / "local.json", "--data", str(project / "data/applications.parquet"))
+    parquet_code, parquet = data_gate(project, tmp_path / "parquet.json", "--server", "lake-spark")
+    delta_code, delta = data_gate(project, tmp_path / "delta.json", "--server", "lake-delta")
+    assert local_code == parquet_code == delta_code == 1
+    assert findings(parquet) == findings(local)
+    assert findings(delta) == findings(local)
+    assert parquet["inputs"][0]["rows"] == delta["inputs"][0]["rows"] == ROWS
+    assert parquet["inputs"][0]["format"] == delta["inputs"][0]["format"] == "table"
+    # Spark read the file DuckDB read: the report names the same bytes.
+    assert parquet["inputs"][0]["digest"] == local["inputs"][0]["digest"]
+    assert len(delta["inputs"][0]["files"]) == 1  # the current version's file, not the one it replaced
+    failed = {c["id"]: c for c in delta["checks"] if c["status"] == "fail"}
+    assert set(failed) == {
+        "applications.quality[0]",  # rowCount > 50000: 12,000 rows here
+        "gender.quality[0]",
+        "national_id.unique",
+        "defaulted.required",
+        "defaulted.quality[0]",
+        "loan_amount.minimum",
+        "loan_term_months.quality[0]",
+        "applications.quality[1]",
+        "applications.quality[2]",
+    }
+    assert failed["gender.quality[0]"]["message"] == "invalidValues: 7 of 12,000 rows, e.g. 'robot'"
+    assert failed["applications.quality[2]"]["details"]["engine"] == "spark"
