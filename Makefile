@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock servers java browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -67,6 +67,11 @@ servers:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 || \
 		{ $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql; }
 
+# The Spark tests (tests/test_gates_spark.py) run pyspark in local mode, which needs a Java runtime: Debian's.
+java:
+	@command -v java >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless; }
+
 # The governance site (`charter report`) is tested in Debian's headless Chromium (Playwright drives it; it
 # cannot download its own browsers here).
 browser:
@@ -117,7 +122,7 @@ lock: $(STAMP)
 
 # What generated pipelines install (setup/install.sh): Charter's runtime dependencies for each set of extras,
 # hashed, at the versions the test lock holds, so a pipeline runs exactly what the tests ran.
-RUNTIME_LOCKS := core gates gates-objectstore gates-postgres gates-objectstore-postgres
+RUNTIME_LOCKS := core gates gates-objectstore gates-postgres gates-objectstore-postgres gates-spark gates-objectstore-spark
 runtime-locks: $(STAMP)
 	for lock in $(RUNTIME_LOCKS); do \
 		extras=$$(echo "$$lock" | tr '-' '\n' | grep -v '^core$$' | sed 's/^/--extra /' | tr '\n' ' '); \
@@ -133,7 +138,7 @@ test-latest:
 	$(PYTHON) -m venv $(LATEST_VENV)
 	$(LATEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
 	$(LATEST_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade --upgrade-strategy eager \
-		-e '.[dev,gates,objectstore,postgres]'
+		-e '.[dev,gates,objectstore,postgres,spark]'
 	touch $(LATEST_VENV)/.installed-stamp
 	@echo "== versions that differ from $(LOCK):"
 	@$(LATEST_VENV)/bin/python scripts/lock_diff.py $(LOCK)
@@ -144,7 +149,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) servers browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) servers java browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)
@@ -179,7 +184,7 @@ examples-check: $(STAMP)
 	$(BIN)/charter check --color never $(dir $(EXAMPLES))
 	for example in $(dir $(EXAMPLES)); do $(BIN)/charter build "$$example" --check || exit 1; done
 
-bench: $(STAMP) servers
+bench: $(STAMP) servers java
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/scaling.py
 	$(BIN)/python bench/build.py

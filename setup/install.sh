@@ -6,7 +6,8 @@
 # check instead of running. Charter itself comes from the checkout GitHub made of the pinned commit
 # (`uses: charter-dev/charter/setup@<40-hex sha>`), its dependencies from requirements/runtime/.
 #
-#   EXTRAS             "", "gates", "gates,objectstore", "gates,postgres" or "gates,objectstore,postgres"
+#   EXTRAS             "", "gates", "gates,objectstore", "gates,postgres", "gates,objectstore,postgres" or
+#                      "gates,spark" or "gates,objectstore,spark"
 #   CHARTER_REPOSITORY the `owner/name` the action was used from (`github.action_repository`)
 #   CHARTER_COMMIT     the commit it was pinned to (`github.action_ref`): recorded as PEP 610 `vcs_info`, so
 #                      that `charter --version` and `charter build` know which Charter is running
@@ -15,9 +16,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 case "${EXTRAS:-}" in
   "") lock=core ;;
-  gates | gates,objectstore | gates,postgres | gates,objectstore,postgres) lock="${EXTRAS//,/-}" ;;
+  gates | gates,objectstore | gates,postgres | gates,objectstore,postgres | gates,spark | gates,objectstore,spark) lock="${EXTRAS//,/-}" ;;
   *)
-    echo "::error title=charter setup::unknown extras (expected gates, gates,objectstore, gates,postgres or gates,objectstore,postgres)"
+    echo "::error title=charter setup::unknown extras (expected gates, gates,objectstore, gates,postgres, gates,objectstore,postgres, gates,spark or gates,objectstore,spark)"
     exit 2
     ;;
 esac

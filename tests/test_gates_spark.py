@@ -86,10 +86,9 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: v for k, v in c.items() if k != "details" or "query" not in v} for c in report["checks"]]
 
 
-def test_parquet_and_delta_through_spark_give_the_findings_of_duckdb(
-    spark: Any, project: Path, tmp_path: Path
-) -> None:
-    local_code, local = data_gate(project, tmp_path / "local.json", "--data", str(project / "data/applications.parquet"))
+def test_parquet_and_delta_through_spark_give_the_findings_of_duckdb(spark: Any, project: Path, tmp_path: Path) -> None:
+    parquet_file = str(project / "data" / "applications.parquet")
+    local_code, local = data_gate(project, tmp_path / "local.json", "--data", parquet_file)
     parquet_code, parquet = data_gate(project, tmp_path / "parquet.json", "--server", "lake-spark")
     delta_code, delta = data_gate(project, tmp_path / "delta.json", "--server", "lake-delta")
     assert local_code == parquet_code == delta_code == 1

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from compiler.core.endpoints import Allowed, Refusal, judge
+from compiler.core.engines import reads_with_spark
 from compiler.core.suggest import did_you_mean
 from compiler.gates import database as db
 from compiler.gates import objectstore
@@ -129,9 +130,9 @@ def open_server(
             hint=allowed.hint + " (a change to spec.endpoints is the Project owners' decision)",
             code=UNTRUSTED,
         )
-    from compiler.gates import spark_engine
+    if reads_with_spark(server):
+        from compiler.gates import spark_engine
 
-    if spark_engine.reads_with_spark(server):
         label, engine, files = spark_engine.open_spark(server, kind, display, reach.root, physical_name)
         return label, Table(engine if pushdown else None, engine, engine.schema, engine.view, pushdown, files=files)
     if kind in objectstore.OBJECT_STORE_TYPES:

@@ -5,7 +5,7 @@ session plus a dialect, as PostgreSQL is (`database.Database`, whose interface `
 and drift gates, which need every value of a few columns, read them through Spark in batches and compute in
 DuckDB (`servers.pull`), unless they push an aggregation down themselves.
 
-What Spark reads (`reads_with_spark`):
+What Spark reads (`compiler.core.engines.reads_with_spark`):
 - a catalogue table: a `databricks` server (`catalog`, `schema`) or a `hive` one (`database`), the table
   being the contract's physicalName;
 - files: a server whose `format` is `delta` (nothing else here reads Delta), or a files server (`local`,
@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from compiler.core.engines import SPARK_CATALOGUE_TYPES as CATALOGUE_TYPES
 from compiler.gates import database as db
 from compiler.gates.digests import combined, file_digest
 from compiler.gates.engine_errors import engine_error
@@ -43,8 +44,6 @@ from compiler.gates.io import PARQUET_SUFFIXES
 
 SPARK = db.Dialect("spark", "pyspark", "spark")
 SPARK_ERROR = "CH785"
-CATALOGUE_TYPES = ("databricks", "hive")
-FILE_TYPES = ("local", "s3", "gcs", "azure")
 # Delta reader features the log route cannot honour: it would count deleted rows, or misname columns.
 _UNREADABLE_FEATURES = frozenset({"deletionVectors", "columnMapping"})
 _VIEWS = itertools.count(1)
@@ -66,24 +65,6 @@ _TYPES = {
     "timestamp_ntz": "TIMESTAMP",
     "binary": "BLOB",
 }
-
-
-def reads_with_spark(server: dict[str, Any]) -> bool:
-    """Whether this server's data is read by Spark."""
-    kind = server.get("type")
-    if kind in CATALOGUE_TYPES:
-        return True
-    if kind not in FILE_TYPES:
-        return False
-    return str(server.get("format", "")).lower() == "delta" or _custom(server, "engine") == "spark"
-
-
-def _custom(server: dict[str, Any], name: str) -> str | None:
-    entries = server.get("customProperties")
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and entry.get("property") == name and isinstance(entry.get("value"), str):
-            return str(entry["value"])
-    return None
 
 
 def spark_session() -> Any:

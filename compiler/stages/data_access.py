@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.core.engines import reads_with_spark
 from compiler.core.models import patterns
 from compiler.core.models.common import DataRef
 from compiler.core.models.project import CloudAccess
@@ -22,10 +23,14 @@ from compiler.core.specs import Spec
 # Server type -> the `charter` extra that reads it, and the cloud whose credentials it needs.
 _EXTRAS = {"s3": "objectstore", "gcs": "objectstore", "azure": "objectstore", "local": "objectstore"}
 _EXTRAS.update(dict.fromkeys(("postgres", "postgresql", "redshift"), "postgres"))
+# Catalogue tables Spark reads (compiler/gates/spark_engine.py); files it reads are marked by their entry.
+_EXTRAS.update(dict.fromkeys(("databricks", "hive"), "spark"))
 _CLOUDS = {"s3": "aws", "gcs": "gcp", "azure": "azure"}
 # Server types whose credentials are stored secrets (no cloud exchanges an OIDC token for them): libpq's
 # variables, from secrets of the GitHub environment the job is bound to, where protection rules guard them.
 _DATABASE_SECRETS = dict.fromkeys(("postgres", "postgresql", "redshift"), ("PGUSER", "PGPASSWORD"))
+# Databricks: a personal access or service principal token, read by its SDK, CLI and connectors alike.
+_DATABASE_SECRETS["databricks"] = ("DATABRICKS_TOKEN",)
 DATA_ENVIRONMENT = "charter-data"
 
 
@@ -44,6 +49,8 @@ class ServerChoice:
     type: str | None
     cloud: str | None = None
     """Whose credentials reading it needs: aws, gcp or azure."""
+    spark: bool = False
+    """Read by Spark (Delta, or files marked `engine: spark`): the job installs the spark extra too."""
 
 
 def servers_of(contract: Spec | None) -> list[dict[str, Any]]:
@@ -57,17 +64,17 @@ def choose(ref: DataRef | None, contract: Spec | None) -> ServerChoice:
     entries = servers_of(contract)
     if ref is not None and ref.server is not None:
         entry = next((s for s in entries if s.get("server") == ref.server), None)
-        return ServerChoice(ref.server, _type(entry), _cloud(entry))
+        return ServerChoice(ref.server, _type(entry), _cloud(entry), _spark(entry))
     only = entries[0].get("server") if len(entries) == 1 else None
     # A name from a contract becomes a command-line value: never one that reads as an option.
     if isinstance(only, str) and re.fullmatch(patterns.SERVER_NAME, only):
-        return ServerChoice(only, _type(entries[0]), _cloud(entries[0]))
+        return ServerChoice(only, _type(entries[0]), _cloud(entries[0]), _spark(entries[0]))
     return ServerChoice("", None)
 
 
 def extras(choices: list[ServerChoice]) -> str:
     """The pip extras a gate job installs: `gates` plus what reads its servers."""
-    needed = {_EXTRAS[c.type] for c in choices if c.type in _EXTRAS}
+    needed = {"spark" if c.spark else _EXTRAS[c.type] for c in choices if c.spark or c.type in _EXTRAS}
     return ",".join(["gates", *sorted(needed)])
 
 
@@ -121,6 +128,10 @@ def find_contract(contracts: list[Spec], ref: DataRef) -> Spec | None:
 
 def _step(name: str, pin: str, inputs: dict[str, str]) -> dict[str, Any]:
     return {"name": name, "ref": PINS[pin].ref, "version": PINS[pin].version, "inputs": sorted(inputs.items())}
+
+
+def _spark(entry: dict[str, Any] | None) -> bool:
+    return entry is not None and reads_with_spark(entry)
 
 
 def _type(entry: dict[str, Any] | None) -> str | None:

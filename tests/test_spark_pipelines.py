@@ -1,0 +1,73 @@
+"""What the generated pipelines install and pass for servers Spark reads (compiler/core/engines.py).
+
+A Delta table and a Databricks catalogue table are read by Spark: the jobs that read them install the spark
+extra; Databricks' token comes from a secret of the `charter-data` environment, in exactly the jobs whose
+gate reads that server, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _render(tmp_path: Path) -> dict[str, str]:
+    from compiler.stages.pipeline import check_path
+    from compiler.stages.render import render
+
+    root = tmp_path / "project"
+    shutil.copytree(
+        ROOT / "examples" / "demand-forecast", root, ignore=shutil.ignore_patterns(".github", "deploy", "docs")
+    )
+    contract_path = root / "contracts" / "sales-history.odcs.yaml"
+    contract = yaml.safe_load(contract_path.read_text("utf-8"))
+    contract["servers"] = [
+        {"server": "lakehouse", "type": "local", "path": "data/sales", "format": "delta"},
+        {"server": "serving-log", "type": "databricks", "host": "dbc-a1b2c3d4-e5f6.cloud.databricks.com",
+         "catalog": "main", "schema": "serving"},
+    ]  # fmt: skip
+    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False), "utf-8")
+    model_path = root / "models" / "demand-forecast.yaml"
+    model_path.write_text(model_path.read_text("utf-8").replace("server: warehouse", "server: lakehouse"), "utf-8")
+    result = check_path(root)
+    assert result.resolved is not None
+    assert [d.message for d in result.diagnostics if d.severity.value == "error"] == []
+    return {o.path: o.text for o in render(result.resolved, result.project, datetime.date(2026, 1, 1))}
+
+
+def _secrets_of(job: dict[str, Any]) -> set[str]:
+    return set(re.findall(r"secrets\.([A-Z_]+)", yaml.safe_dump(job)))
+
+
+def _extras(job: dict[str, Any]) -> str | None:
+    return next((s["with"]["extras"] for s in job["steps"] if "/setup@" in s.get("uses", "")), None)
+
+
+def test_spark_servers_install_spark_and_only_databricks_readers_get_its_token(tmp_path: Path) -> None:
+    files = _render(tmp_path)
+    model = yaml.safe_load(files[".github/workflows/model-demand-forecast.yml"])["jobs"]
+    monitor = yaml.safe_load(files[".github/workflows/monitor-demand-forecast.yml"])["jobs"]
+    # The data gate reads the Delta table: Spark, no stored credential, no environment.
+    assert _extras(model["data-gate"]) == "gates,spark"
+    assert _secrets_of(model["data-gate"]) == set()
+    assert "environment" not in model["data-gate"]
+    # The drift gate reads the scoring log in Databricks: its token, from the guarded environment, in that step.
+    drift = monitor["drift"]
+    assert _extras(drift) == "gates,spark"
+    assert drift["environment"] == "charter-data"
+    gate = next(s for s in drift["steps"] if s.get("id") == "drift")
+    assert gate["env"]["DATABRICKS_TOKEN"] == "${{ secrets.DATABRICKS_TOKEN }}"
+    readers = {
+        f"{workflow}:{name}"
+        for workflow, jobs in (("model", model), ("monitor", monitor))
+        for name, job in jobs.items()
+        if "DATABRICKS_TOKEN" in _secrets_of(job)
+    }
+    assert readers == {"monitor:drift"}
