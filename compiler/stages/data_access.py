@@ -28,7 +28,9 @@ _EXTRAS.update(dict.fromkeys(("databricks", "hive"), "spark"))
 _CLOUDS = {"s3": "aws", "gcs": "gcp", "azure": "azure"}
 # Server types whose credentials are stored secrets (no cloud exchanges an OIDC token for them): libpq's
 # variables, from secrets of the GitHub environment the job is bound to, where protection rules guard them.
-_DATABASE_SECRETS = dict.fromkeys(("postgres", "postgresql", "redshift"), ("PGUSER", "PGPASSWORD"))
+_DATABASE_SECRETS: dict[str, tuple[str, ...]] = dict.fromkeys(
+    ("postgres", "postgresql", "redshift"), ("PGUSER", "PGPASSWORD")
+)
 # Databricks: a personal access or service principal token, read by its SDK, CLI and connectors alike.
 _DATABASE_SECRETS["databricks"] = ("DATABRICKS_TOKEN",)
 DATA_ENVIRONMENT = "charter-data"
@@ -74,7 +76,7 @@ def choose(ref: DataRef | None, contract: Spec | None) -> ServerChoice:
 
 def extras(choices: list[ServerChoice]) -> str:
     """The pip extras a gate job installs: `gates` plus what reads its servers."""
-    needed = {"spark" if c.spark else _EXTRAS[c.type] for c in choices if c.spark or c.type in _EXTRAS}
+    needed = {"spark" if c.spark else _EXTRAS.get(c.type or "", "") for c in choices} - {""}
     return ",".join(["gates", *sorted(needed)])
 
 
