@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from ruamel.yaml import YAML
 from spark_support import spark
-from test_gates_support import CREDIT, run_gate
+from test_gates_support import CREDIT, check_of, run_gate
 
 from compiler.gates import synthetic
 
@@ -77,6 +77,33 @@ def project(tmp_path: Path, rows: pa.Table) -> Path:
     return root
 
 
+@pytest.fixture
+def traffic(project: Path) -> Path:
+    """Production traffic whose incomes moved up by half, as a Delta table the contract's server names."""
+    from deltalake import write_deltalake
+
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS {synthetic.credit_applications(6_000, seed=2)}")
+    con.execute("UPDATE t SET annual_income = annual_income * 1.5")
+    table = con.sql("SELECT * FROM t ORDER BY application_id").to_arrow_table()
+    con.close()
+    pq.write_table(table, project / "data" / "traffic.parquet")
+    write_deltalake(str(project / "data" / "traffic-delta"), table)
+    _add_servers(
+        project / "contracts" / "credit-applications.odcs.yaml",
+        {"server": "traffic-delta", "type": "local", "path": "data/traffic-delta", "format": "delta"},
+    )
+    return project / "data" / "traffic.parquet"
+
+
+def _add_servers(path: Path, *servers: dict[str, Any]) -> None:
+    yaml = YAML()
+    contract = yaml.load(path.read_text("utf-8"))
+    contract["servers"] += list(servers)
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(contract, out)
+
+
 def data_gate(project: Path, report: Path, *source: str) -> tuple[int, dict[str, Any]]:
     return run_gate(["data", str(project), "--contract", "credit-applications", *source, "--now", NOW], report)
 
@@ -113,3 +140,35 @@ def test_parquet_and_delta_through_spark_give_the_findings_of_duckdb(spark: Any,
     }
     assert failed["gender.quality[0]"]["message"] == "invalidValues: 7 of 12,000 rows, e.g. 'robot'"
     assert failed["applications.quality[2]"]["details"]["engine"] == "spark"
+
+
+def test_drift_through_spark_equals_drift_from_files(spark: Any, project: Path, traffic: Path, tmp_path: Path) -> None:
+    """Reference and traffic as Delta tables read through Spark: the drift of the same rows as files."""
+    base = ["drift", str(project), "--model", "credit-default"]
+    reference = project / "data" / "applications.parquet"
+    files_code, files = run_gate([*base, "--reference", str(reference), "--current", str(traffic)], tmp_path / "f.json")
+    spark_code, through_spark = run_gate(
+        [*base, "--reference-server", "lake-delta", "--server", "traffic-delta"], tmp_path / "s.json"
+    )
+    assert files_code == spark_code == 1
+    assert through_spark["checks"] == files["checks"]
+    assert check_of(through_spark, "drift.annual_income")["status"] == "fail"
+    assert [i["rows"] for i in through_spark["inputs"]] == [ROWS, 6_000]
+
+
+def test_eval_reads_predictions_through_spark(spark: Any, project: Path, tmp_path: Path) -> None:
+    """The eval gate reads the prediction columns through Spark from a Delta table, and judges them alike."""
+    from deltalake import write_deltalake
+
+    local = synthetic.write(synthetic.predictions(8_000, seed=3, bias=0.8), tmp_path / "predictions.parquet")
+    write_deltalake(str(project / "data" / "predictions-delta"), pq.read_table(local))
+    _add_servers(
+        project / "contracts" / "credit-holdout.odcs.yaml",
+        {"server": "predictions-delta", "type": "local", "path": "data/predictions-delta", "format": "delta"},
+    )
+    base = ["eval", str(project), "--model", "credit-default"]
+    files_code, files = run_gate([*base, "--predictions", str(local)], tmp_path / "f.json")
+    spark_code, through_spark = run_gate([*base, "--server", "predictions-delta"], tmp_path / "s.json")
+    assert files_code == spark_code == 1  # the bias against one group fails a fairness bound
+    assert through_spark["checks"] == files["checks"]
+    assert through_spark["inputs"][0]["rows"] == 8_000
