@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock servers java browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock fakesnow fakesnow-lock servers java browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -60,6 +60,21 @@ evidently: $(EVIDENTLY_STAMP)
 evidently-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/evidently.in --universal --python-version 3.11 --generate-hashes --no-strip-extras \
 		--custom-compile-command "make evidently-lock" --quiet -o requirements/evidently.txt
+
+# The Snowflake driver tests (tests/test_gates_snowflake.py) talk over HTTP to fakesnow's server, in a venv of
+# its own: it pins sqlglot and a Snowflake connector older than the one the gates are tested with.
+FAKESNOW_VENV := .venv-fakesnow
+FAKESNOW_STAMP := $(FAKESNOW_VENV)/.installed-stamp
+$(FAKESNOW_STAMP): requirements/fakesnow.txt
+	$(PYTHON) -m venv $(FAKESNOW_VENV)
+	$(FAKESNOW_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/fakesnow.txt
+	touch $(FAKESNOW_STAMP)
+
+fakesnow: $(FAKESNOW_STAMP)
+
+fakesnow-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/fakesnow.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make fakesnow-lock" --quiet -o requirements/fakesnow.txt
 
 # The `--server` tests start a real PostgreSQL (initdb, pg_ctl) from the Debian package.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -149,7 +164,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) servers java browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(FAKESNOW_STAMP) servers java browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)
@@ -194,4 +209,4 @@ bench: $(STAMP) servers java
 	$(BIN)/python bench/worst.py
 
 clean:
-	rm -rf $(VENV) $(LATEST_VENV) $(DEMO_VENV) $(PEERS_VENV) $(EVIDENTLY_VENV) .demo node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LATEST_VENV) $(DEMO_VENV) $(PEERS_VENV) $(EVIDENTLY_VENV) $(FAKESNOW_VENV) .demo node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

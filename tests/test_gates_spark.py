@@ -172,3 +172,41 @@ def test_eval_reads_predictions_through_spark(spark: Any, project: Path, tmp_pat
     assert files_code == spark_code == 1  # the bias against one group fails a fairness bound
     assert through_spark["checks"] == files["checks"]
     assert through_spark["inputs"][0]["rows"] == 8_000
+
+
+def test_spark_runs_only_queries_cancels_past_the_timeout_and_never_quotes_data(
+    spark: Any, project: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from compiler.gates.errors import UnusableInput
+    from compiler.gates.spark_engine import ParquetFiles, SparkEngine
+
+    engine = SparkEngine("server `lake-spark` (local)", ParquetFiles([str(project / "data" / "applications.parquet")]))
+    relation = f"{engine.schema}.{engine.view}"
+    try:
+        assert engine.execute(f'SELECT count(*) FROM "{engine.schema}"."{engine.view}"').fetchall() == [(ROWS,)]
+        for statement in (f"DROP VIEW {relation}", f"SELECT 1; DROP VIEW {relation}", "INSERT INTO t VALUES (1)"):
+            with pytest.raises(UnusableInput) as refused:
+                engine.read_only_scalar(statement, 60_000)
+            assert refused.value.code == "CH786"
+        with pytest.raises(UnusableInput) as slow:
+            engine.read_only_scalar("SELECT count(*) FROM range(100000) a CROSS JOIN range(100000) b", 300)
+        assert slow.value.code == "CH787"
+        assert slow.value.message == "server `lake-spark` (local): the query took longer than 300 ms and was cancelled"
+        # ANSI casts quote the value they choke on: the report says which error, never the national id.
+        with pytest.raises(UnusableInput) as cast:
+            engine.read_only_scalar(f"SELECT sum(CAST(national_id AS INT)) FROM {relation}", 60_000)
+        assert cast.value.code == "CH751"
+        assert "NID" not in str(cast.value)
+        assert cast.value.message.startswith("server `lake-spark` (local): NumberFormatException")
+        # An unknown column names only the query's words, so its message is kept.
+        with pytest.raises(UnusableInput) as unknown:
+            engine.read_only_scalar(f"SELECT max(no_such_column) FROM {relation}", 60_000)
+        assert unknown.value.code is None
+        assert "SQLSTATE 42703" in unknown.value.message
+        assert "no_such_column" in unknown.value.message
+    finally:
+        engine.close()
+    assert not spark.catalog.tableExists(f"global_temp.{engine.view}")
+    # Nor do Spark's logs: what the job prints is read by whoever reads the workflow run.
+    printed = capfd.readouterr()
+    assert "NID0" not in printed.out + printed.err

@@ -29,8 +29,8 @@ def input_digests(source: Source) -> dict[str, Any]:
 
     backend = source.backend
     if isinstance(backend, Table):
-        own = getattr(backend.session, "input_digests", None)  # an engine that names its data itself (Spark)
-        return own() if own is not None else {"digest": _table_digest(backend)}
+        own = getattr(backend.session, "input_digests", None)  # an engine that names its data itself
+        return own(backend.schema, backend.table) if own is not None else {"digest": _table_digest(backend)}
     opener = backend.filesystem.open_input_stream if isinstance(backend, ObjectStore) else _local_opener
     per_file = [_file_digest(opener, path) for path in source.files]
     return {"digest": combined(per_file), "fileDigests": per_file}

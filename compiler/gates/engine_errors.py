@@ -46,6 +46,8 @@ def describe(error: BaseException) -> str:
         return _duckdb(error)
     if module.startswith(("pyspark", "py4j")):
         return _spark(error)
+    if module.startswith("snowflake"):
+        return _snowflake(error)
     if isinstance(error, ValueError):  # pyarrow's ArrowInvalid: a parse error quotes the row
         return f"the file could not be parsed ({type(error).__name__}); {WITHHELD}"
     return f"{type(error).__name__}: {first_line(error)}"
@@ -93,6 +95,18 @@ def _spark(error: BaseException) -> str:
         # `[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column ... SQLSTATE: 42703; line 1 pos 7`: the words only.
         text = re.sub(r"\s*SQLSTATE: \w+.*$", "", re.sub(r"^\[[A-Z_.]+\]\s*", "", first_line(error)))
         return f"SQLSTATE {state} {kind}: {text}"
+    return f"{kind}{f' SQLSTATE {state}' if state else ''}; {WITHHELD}"
+
+
+def _snowflake(error: BaseException) -> str:
+    """Snowflake's SQLSTATE and error number; its message only for the classes that cannot quote a value
+    (`Numeric value 'NID0001' is not recognized` is class 22)."""
+    state = getattr(error, "sqlstate", None) or ""
+    number = getattr(error, "errno", None)
+    kind = type(error).__name__ + (f" {number}" if number else "")
+    if state[:2] in _SQLSTATE_WITHOUT_DATA:
+        message = getattr(error, "raw_msg", None) or first_line(error)
+        return f"SQLSTATE {state} {kind}: {first_line(str(message))}"
     return f"{kind}{f' SQLSTATE {state}' if state else ''}; {WITHHELD}"
 
 

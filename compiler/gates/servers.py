@@ -26,6 +26,7 @@ from compiler.gates.errors import UnusableInput
 
 if TYPE_CHECKING:
     from compiler.gates.project import Reach
+    from compiler.gates.snowflake_engine import SnowflakeDatabase
     from compiler.gates.spark_engine import SparkEngine
 
 UNTRUSTED = "CH750"
@@ -84,8 +85,8 @@ class ObjectStore:
 class Table:
     """A database table: the data gate's SQL runs in the database; other gates pull rows into DuckDB."""
 
-    database: db.Database | SparkEngine | None
-    session: db.Database | SparkEngine
+    database: db.Database | SparkEngine | SnowflakeDatabase | None
+    session: db.Database | SparkEngine | SnowflakeDatabase
     schema: str
     table: str
     pushdown: bool
@@ -141,6 +142,12 @@ def open_server(
     if dialect is None:
         known = ", ".join([*objectstore.OBJECT_STORE_TYPES, *db.DIALECTS])
         raise UnusableInput(f"{display}: charter cannot read `{kind}` servers yet", hint=f"readable types: {known}")
+    if kind == "snowflake":
+        from compiler.gates.snowflake_engine import SnowflakeDatabase, folded
+
+        warehouse = SnowflakeDatabase(server, display)
+        schema, table = (folded(p) for p in db.table_parts(physical_name, _str(server.get("schema"))))
+        return f"{display} {schema}.{table}", Table(warehouse if pushdown else None, warehouse, schema, table, pushdown)
     if dialect.driver is None:
         raise UnusableInput(
             f"{display}: charter renders {kind} SQL, but has no {kind} driver yet",
@@ -175,7 +182,7 @@ def _object_store(
 
 
 def pull(
-    session: db.Database | SparkEngine,
+    session: db.Database | SparkEngine | SnowflakeDatabase,
     schema: str,
     table: str,
     types: dict[str, str],

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
 import os
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,11 +42,16 @@ from compiler.gates.digests import combined, file_digest
 from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import PARQUET_SUFFIXES
+from compiler.gates.query_fence import only_a_query
 
 SPARK = db.Dialect("spark", "pyspark", "spark")
-SPARK_ERROR = "CH785"
+DELTA_UNREADABLE = "CH785"
+TIMED_OUT = "CH787"
 # Delta reader features the log route cannot honour: it would count deleted rows, or misname columns.
 _UNREADABLE_FEATURES = frozenset({"deletionVectors", "columnMapping"})
+# pyspark logs every failed query's message to stderr as JSON, the values it choked on included: the gate
+# reports the error itself, withheld when it may quote data (engine_errors), so these stay silent.
+_QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 _VIEWS = itertools.count(1)
 _TAGS = itertools.count(1)
 
@@ -104,6 +110,8 @@ class SparkEngine:
             return
         spark = spark_session()
         spark.conf.set("spark.sql.session.timeZone", "UTC")
+        for name in _QUERY_CONTEXT_LOGGERS:
+            logging.getLogger(name).disabled = True
         try:
             self.reader.frame(spark).createOrReplaceGlobalTempView(self.view)
         except UnusableInput:
@@ -122,7 +130,7 @@ class SparkEngine:
         if params:
             raise UnusableInput(f"{self.display}: Spark queries take no parameters")
         text = sql if native else db.render(sql, SPARK)
-        table = self._run(text, _timeout_ms())
+        table = self._run(text, timeout_ms())
         return db.Rows([tuple(row.values()) for row in table.to_pylist()])
 
     def read_only_scalar(self, sql: str, timeout_ms: int) -> Any:
@@ -155,7 +163,7 @@ class SparkEngine:
         fields = self.spark.table(f"{schema}.{table}").schema.fields
         return {field.name: duckdb_type(field.dataType.simpleString()) for field in fields}
 
-    def input_digests(self) -> dict[str, Any]:
+    def input_digests(self, schema: str, table: str) -> dict[str, Any]:
         """The digest of the data judged: the files' bytes (as `--data` names them), else the rows'."""
         files = self.reader.files()
         if files:
@@ -168,12 +176,19 @@ class SparkEngine:
 
         sql = f"SELECT sha2(to_json(struct(*)), 256) AS h FROM {self.schema}.{self.view} ORDER BY 1"
         digest = hashlib.sha256()
-        for (row_digest,) in self._run(sql, _timeout_ms()).to_pylist():
+        for (row_digest,) in self._run(sql, timeout_ms()).to_pylist():
             digest.update(f"{row_digest}\n".encode())
         return "sha256:" + digest.hexdigest()
 
+    def _timed_out(self, timeout_ms: int) -> UnusableInput:
+        return UnusableInput(
+            f"{self.display}: the query took longer than {timeout_ms:,} ms and was cancelled",
+            hint="raise CHARTER_GATE_STATEMENT_TIMEOUT_MS",
+            code=TIMED_OUT,
+        )
+
     def _frame(self, sql: str) -> Any:
-        _only_a_query(sql)
+        only_a_query(sql, "spark")
         try:
             return self.spark.sql(sql)
         except spark_errors() as error:
@@ -184,25 +199,33 @@ class SparkEngine:
         self.connect()
         frame = self._frame(sql)
         tag = f"charter-{os.getpid()}-{next(_TAGS)}"
-        interrupted = threading.Event()
+        done, interrupted = threading.Event(), threading.Event()
+        cancel = _canceller(self.spark, tag)
 
-        def interrupt() -> None:
+        def watchdog() -> None:
+            if done.wait(timeout_ms / 1000):
+                return
             interrupted.set()
-            self.spark.interruptTag(tag)
+            # Again until the query returns: a job Spark had not started yet at the first call escapes it.
+            while not done.is_set():
+                cancel()
+                done.wait(0.2)
 
-        timer = threading.Timer(timeout_ms / 1000, interrupt)
-        self.spark.addTag(tag)
-        timer.start()
+        watcher = threading.Thread(target=watchdog, name=tag, daemon=True)
+        watcher.start()
         try:
             with _collected_sockets():
                 table = frame.toArrow()
         except spark_errors() as error:
             if interrupted.is_set():
-                raise UnusableInput(f"{self.display}: the query took longer than {timeout_ms:,} ms") from None
+                raise self._timed_out(timeout_ms) from None
             raise engine_error(self.display, error) from None
         finally:
-            timer.cancel()
-            self.spark.removeTag(tag)
+            done.set()
+            watcher.join()
+            _release(self.spark, tag)
+        if interrupted.is_set():
+            raise self._timed_out(timeout_ms)
         self.bytes_received += int(table.nbytes)
         return table
 
@@ -219,6 +242,30 @@ def _collected_sockets() -> Iterator[None]:
             gc.collect()
 
 
+def _connected(spark: Any) -> bool:
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def _canceller(spark: Any, tag: str) -> Callable[[], None]:
+    """Start labelling this thread's jobs with `tag`; what cancels them.
+
+    Spark Connect cancels by operation tag; a classic session by job group (its tags do not reach the jobs a
+    result is served from), with `interruptOnCancel` so running tasks stop, not only the ones still queued."""
+    if _connected(spark):
+        spark.addTag(tag)
+        return lambda: spark.interruptTag(tag)
+    context = spark.sparkContext
+    context.setJobGroup(tag, "charter gate", interruptOnCancel=True)
+    return lambda: context.cancelJobGroup(tag)
+
+
+def _release(spark: Any, tag: str) -> None:
+    if _connected(spark):
+        spark.removeTag(tag)
+    else:
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+
+
 def spark_errors() -> tuple[type[BaseException], ...]:
     """What pyspark and py4j raise (they share no base class but Exception)."""
     from py4j.protocol import Py4JError
@@ -227,20 +274,7 @@ def spark_errors() -> tuple[type[BaseException], ...]:
     return (PySparkException, Py4JError)
 
 
-def _only_a_query(sql: str) -> None:
-    """Spark has no read-only session: anything but one query is refused before Spark sees it."""
-    import sqlglot
-    from sqlglot import exp
-
-    try:
-        statements = [s for s in sqlglot.parse(sql, read="spark") if s is not None]
-    except sqlglot.errors.ParseError:
-        raise UnusableInput("the statement is not valid Spark SQL; not run") from None
-    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        raise UnusableInput("Spark runs only one query (SELECT) for a gate; not run")
-
-
-def _timeout_ms() -> int:
+def timeout_ms() -> int:
     timeout = os.environ.get("CHARTER_GATE_STATEMENT_TIMEOUT_MS", str(db.DEFAULT_STATEMENT_TIMEOUT_MS))
     if not timeout.isdigit():
         raise UnusableInput(f"CHARTER_GATE_STATEMENT_TIMEOUT_MS={timeout!r}: not a number of milliseconds")
@@ -329,7 +363,7 @@ class DeltaTable(Reader):
             raise UnusableInput(
                 f"{self.display}: the Delta table uses {', '.join(unreadable)}, which only Delta's own reader honours",
                 hint="run the gate on a Spark cluster with delta-spark (spark.sql.extensions includes Delta's)",
-                code=SPARK_ERROR,
+                code=DELTA_UNREADABLE,
             )
         self.active = [_local(uri) for uri in table.file_uris()]
         if not self.active:
