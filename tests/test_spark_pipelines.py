@@ -18,7 +18,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _render(tmp_path: Path) -> dict[str, str]:
+def _render(tmp_path: Path, training: str = "lakehouse") -> dict[str, str]:
     from compiler.stages.pipeline import check_path
     from compiler.stages.render import render
 
@@ -32,10 +32,11 @@ def _render(tmp_path: Path) -> dict[str, str]:
         {"server": "lakehouse", "type": "local", "path": "data/sales", "format": "delta"},
         {"server": "serving-log", "type": "databricks", "host": "dbc-a1b2c3d4-e5f6.cloud.databricks.com",
          "catalog": "main", "schema": "serving"},
+        {"server": "snow", "type": "snowflake", "account": "acme-retail", "database": "analytics", "schema": "sales"},
     ]  # fmt: skip
     contract_path.write_text(yaml.safe_dump(contract, sort_keys=False), "utf-8")
     model_path = root / "models" / "demand-forecast.yaml"
-    model_path.write_text(model_path.read_text("utf-8").replace("server: warehouse", "server: lakehouse"), "utf-8")
+    model_path.write_text(model_path.read_text("utf-8").replace("server: warehouse", f"server: {training}"), "utf-8")
     result = check_path(root)
     assert result.resolved is not None
     assert [d.message for d in result.diagnostics if d.severity.value == "error"] == []
@@ -71,3 +72,22 @@ def test_spark_servers_install_spark_and_only_databricks_readers_get_its_token(t
         if "DATABRICKS_TOKEN" in _secrets_of(job)
     }
     assert readers == {"monitor:drift"}
+
+
+def test_snowflake_credentials_reach_only_the_jobs_that_read_snowflake(tmp_path: Path) -> None:
+    files = _render(tmp_path, training="snow")
+    model = yaml.safe_load(files[".github/workflows/model-demand-forecast.yml"])["jobs"]
+    gate_job = model["data-gate"]
+    assert _extras(gate_job) == "gates,snowflake"
+    assert gate_job["environment"] == "charter-data"
+    step = next(s for s in gate_job["steps"] if "charter gate" in s.get("run", ""))
+    assert {k: v for k, v in step["env"].items() if k.startswith("SNOWFLAKE_")} == {
+        name: f"${{{{ secrets.{name} }}}}" for name in ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_PASSWORD", "SNOWFLAKE_USER")
+    }
+    monitor = yaml.safe_load(files[".github/workflows/monitor-demand-forecast.yml"])["jobs"]
+    # The drift gate's reference is the training data: it reads Snowflake too (and Databricks' scoring log).
+    assert _extras(monitor["drift"]) == "gates,snowflake,spark"
+    readers = {
+        name for jobs in (model, monitor) for name, job in jobs.items() if "SNOWFLAKE_PASSWORD" in _secrets_of(job)
+    }
+    assert readers == {"data-gate", "train", "drift"}  # train: its image reads the training data

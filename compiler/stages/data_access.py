@@ -25,6 +25,7 @@ _EXTRAS = {"s3": "objectstore", "gcs": "objectstore", "azure": "objectstore", "l
 _EXTRAS.update(dict.fromkeys(("postgres", "postgresql", "redshift"), "postgres"))
 # Catalogue tables Spark reads (compiler/gates/spark_engine.py); files it reads are marked by their entry.
 _EXTRAS.update(dict.fromkeys(("databricks", "hive"), "spark"))
+_EXTRAS["snowflake"] = "snowflake"
 _CLOUDS = {"s3": "aws", "gcs": "gcp", "azure": "azure"}
 # Server types whose credentials are stored secrets (no cloud exchanges an OIDC token for them): libpq's
 # variables, from secrets of the GitHub environment the job is bound to, where protection rules guard them.
@@ -33,6 +34,8 @@ _DATABASE_SECRETS: dict[str, tuple[str, ...]] = dict.fromkeys(
 )
 # Databricks: a personal access or service principal token, read by its SDK, CLI and connectors alike.
 _DATABASE_SECRETS["databricks"] = ("DATABRICKS_TOKEN",)
+# Snowflake: the account the credentials are for (the gate refuses a server naming another), user and password.
+_DATABASE_SECRETS["snowflake"] = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD")
 DATA_ENVIRONMENT = "charter-data"
 
 
