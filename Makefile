@@ -205,6 +205,7 @@ bench: $(STAMP) servers java
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/gates.py
 	$(BIN)/python bench/pushdown.py
+	$(BIN)/python bench/spark_pushdown.py
 	$(BIN)/python bench/lsp.py
 	$(BIN)/python bench/worst.py
 
