@@ -111,7 +111,7 @@ def main() -> None:
         for name, pull in (("push-down", False), ("pull into DuckDB", True)):
             seconds, returned, report = run_gate(root, pull=pull)
             results[name] = report
-            figures = f"{seconds:7.1f} s wall, {returned / 1e6:10.3f} MB returned by Spark"
+            figures = f"{seconds:7.1f} s wall, {returned / 1e3:12,.1f} kB returned by Spark"
             print(f"{name:>17}: {figures}, verdict {report.verdict}")
         same = results["push-down"].checks == results["pull into DuckDB"].checks
         print(f"same findings: {same}")

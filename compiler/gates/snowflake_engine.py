@@ -24,8 +24,7 @@ from compiler.gates import database as db
 from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import sql_string
-from compiler.gates.query_fence import only_a_query
-from compiler.gates.spark_engine import timeout_ms
+from compiler.gates.query_fence import only_a_query, timeout_ms
 
 SNOWFLAKE = db.Dialect("snowflake", "snowflake-connector-python", "snowflake")
 ACCOUNT_MISMATCH = "CH788"

@@ -42,7 +42,7 @@ from compiler.gates.digests import combined, file_digest
 from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import PARQUET_SUFFIXES
-from compiler.gates.query_fence import only_a_query
+from compiler.gates.query_fence import only_a_query, timeout_ms
 
 SPARK = db.Dialect("spark", "pyspark", "spark")
 DELTA_UNREADABLE = "CH785"
@@ -272,13 +272,6 @@ def spark_errors() -> tuple[type[BaseException], ...]:
     from pyspark.errors import PySparkException
 
     return (PySparkException, Py4JError)
-
-
-def timeout_ms() -> int:
-    timeout = os.environ.get("CHARTER_GATE_STATEMENT_TIMEOUT_MS", str(db.DEFAULT_STATEMENT_TIMEOUT_MS))
-    if not timeout.isdigit():
-        raise UnusableInput(f"CHARTER_GATE_STATEMENT_TIMEOUT_MS={timeout!r}: not a number of milliseconds")
-    return int(timeout)
 
 
 def _size(batch: list[tuple[Any, ...]]) -> int:
