@@ -210,3 +210,19 @@ def test_spark_runs_only_queries_cancels_past_the_timeout_and_never_quotes_data(
     # Nor do Spark's logs: what the job prints is read by whoever reads the workflow run.
     printed = capfd.readouterr()
     assert "NID0" not in printed.out + printed.err
+
+
+def test_a_delta_table_with_deletion_vectors_is_refused_without_deltas_reader(tmp_path: Path) -> None:
+    """Its log's files still hold the deleted rows: read as Parquet they would be counted, so it is refused."""
+    from deltalake import write_deltalake
+
+    from compiler.gates.errors import UnusableInput
+    from compiler.gates.spark_engine import DeltaTable
+
+    write_deltalake(str(tmp_path / "t"), pa.table({"a": [1, 2]}), configuration={"delta.enableDeletionVectors": "true"})
+    with pytest.raises(UnusableInput) as refused:
+        DeltaTable(str(tmp_path / "t"), "server `lake` (local) t").snapshot()
+    assert refused.value.code == "CH785"
+    assert refused.value.message == (
+        "server `lake` (local) t: the Delta table uses deletionVectors, which only Delta's own reader honours"
+    )
