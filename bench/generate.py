@@ -138,8 +138,8 @@ def _file_evidence(root: Path) -> int:
     models in production: the repository checks clean, and every check reads the records."""
     import json
 
-    from compiler.commands.evidence_record import stub_record
-    from compiler.stages.evidence.store import evidence_path
+    from compiler.evidence.record import stub_record
+    from compiler.evidence.store import evidence_path
     from compiler.stages.pipeline import check_path
 
     checked = check_path(root)

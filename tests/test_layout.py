@@ -1,6 +1,6 @@
 """The layout shows the architecture, and imports flow one way (README, Layout):
 
-    core  <-  stages  <-  reporters, gates, plan, integrations, lsp  <-  commands
+    core  <-  evidence  <-  stages  <-  reporters, gates, plan, integrations, lsp  <-  commands
 
 `compiler.core` (findings, codes, positions, sources, spec models, references) imports nothing of Charter's
 outside itself; the stages import only the core and each other, never a command, an integration, a gate or
@@ -20,11 +20,19 @@ PACKAGE = ROOT / "compiler"
 # Read down the table: a layer imports only layers above it, so the package graph has no cycle.
 ALLOWED = {
     "compiler.core": ("compiler.core",),
-    "compiler.stages": ("compiler.core", "compiler.stages"),
+    "compiler.evidence": ("compiler.core", "compiler.evidence"),
+    "compiler.stages": ("compiler.core", "compiler.evidence", "compiler.stages"),
     "compiler.reporters": ("compiler.core", "compiler.reporters"),
-    "compiler.integrations": ("compiler.core", "compiler.stages", "compiler.reporters", "compiler.integrations"),
+    "compiler.integrations": (
+        "compiler.core",
+        "compiler.evidence",
+        "compiler.stages",
+        "compiler.reporters",
+        "compiler.integrations",
+    ),
     "compiler.plan": (
         "compiler.core",
+        "compiler.evidence",
         "compiler.stages",
         "compiler.reporters",
         "compiler.integrations",
@@ -32,13 +40,20 @@ ALLOWED = {
     ),
     "compiler.gates": (
         "compiler.core",
+        "compiler.evidence",
         "compiler.stages",
         "compiler.reporters",
         "compiler.integrations",
         "compiler.gates",
     ),
-    "compiler.report": ("compiler.core", "compiler.stages", "compiler.reporters", "compiler.report"),
-    "compiler.lsp": ("compiler.core", "compiler.stages", "compiler.reporters", "compiler.lsp"),
+    "compiler.report": (
+        "compiler.core",
+        "compiler.evidence",
+        "compiler.stages",
+        "compiler.reporters",
+        "compiler.report",
+    ),
+    "compiler.lsp": ("compiler.core", "compiler.evidence", "compiler.stages", "compiler.reporters", "compiler.lsp"),
 }
 MAX_MODULE_LINES = 500
 
@@ -72,7 +87,18 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 def test_the_layers_exist() -> None:
     names = {module_name(path) for path in MODULES}
-    for layer in ("core", "stages", "commands", "integrations", "gates", "reporters", "plan", "report", "lsp"):
+    for layer in (
+        "core",
+        "evidence",
+        "stages",
+        "commands",
+        "integrations",
+        "gates",
+        "reporters",
+        "plan",
+        "report",
+        "lsp",
+    ):
         assert f"compiler.{layer}" in names, layer
     assert "compiler.stages.pipeline" in names
     # Every package is a layer of the table or the command line, which may import them all.

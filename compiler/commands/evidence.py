@@ -48,9 +48,9 @@ def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: 
 
 
 def _run_record(args: argparse.Namespace) -> int:
-    from compiler.commands.evidence_record import Unusable, file_records, read_report, to_record
     from compiler.core import repofs
-    from compiler.stages.evidence.store import stops_measurement
+    from compiler.evidence.record import Unusable, file_records, read_report, to_record
+    from compiler.evidence.store import stops_measurement
     from compiler.stages.pipeline import check_path, current_date
 
     root = project_directory(args.project, "charter evidence record")
@@ -90,7 +90,7 @@ def _origin(args: argparse.Namespace) -> Any:
     """The run and artifact the one report came from, when the workflow says (`--artifact`, `--artifact-digest`)."""
     import os
 
-    from compiler.commands.evidence_record import Unusable, origin_in_actions
+    from compiler.evidence.record import Unusable, origin_in_actions
 
     if args.artifact is None and args.artifact_digest is None:
         return None
@@ -107,7 +107,7 @@ def _origin(args: argparse.Namespace) -> Any:
 
 
 def _run_require(args: argparse.Namespace) -> int:
-    from compiler.stages.evidence.store import stops_measurement
+    from compiler.evidence.store import stops_measurement
     from compiler.stages.pipeline import check_path
 
     root = project_directory(args.project, "charter evidence require")

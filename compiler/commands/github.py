@@ -284,7 +284,7 @@ class _Report:
         if self.args.dry_run:
             message = "not confirmed: a dry run asks GitHub nothing, and an unconfirmed record is not evidence"
             return [Diagnostic.of("CH853", message, claim.file, line=1, column=1) for claim in claims]
-        from compiler.commands.evidence_record import differs_from_report
+        from compiler.evidence.record import differs_from_report
         from compiler.integrations.github.evidence_origin import Download
 
         download = Download(self.env.token, self.settings.timeout)

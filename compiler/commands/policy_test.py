@@ -36,11 +36,11 @@ from typing import Any
 
 import yaml
 
-from compiler.commands.evidence_record import stub_record
 from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.sources import display_path
-from compiler.stages.evidence.store import evidence_path
+from compiler.evidence.record import stub_record
+from compiler.evidence.store import evidence_path
 from compiler.stages.load import load_file
 from compiler.stages.pipeline import Checked, check_path
 

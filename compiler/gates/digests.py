@@ -2,7 +2,7 @@
 
 A verdict is about particular rows. The record keeps their digest so that a reviewer can ask "which data?" and
 check the answer (`sha256sum` of the predictions file gives the same digest), and so that evidence without it is
-not evidence (compiler/stages/evidence/verify.py).
+not evidence (compiler/evidence/verify.py).
 
 - Files (local, or in object storage through the server's pyarrow filesystem): the SHA-256 of each file's bytes;
   the input's digest is the file's when there is one, else the SHA-256 of the sorted per-file digests, one a

@@ -10,10 +10,10 @@ from typing import Any, TextIO
 from compiler.core.models.model import Model
 from compiler.core.models.project import Project
 from compiler.core.models.suite import EvaluationSuite
+from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
 from compiler.core.suggest import did_you_mean
 from compiler.gates.errors import UnusableInput
-from compiler.stages.resolve import Resolved
 
 
 @dataclass(frozen=True)
@@ -92,9 +92,9 @@ class ProjectSpecs:
 
 def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
     """Check the project; refuse (UnusableInput) when it has error-level findings."""
+    from compiler.evidence.store import stops_measurement
     from compiler.reporters import Report
     from compiler.reporters.text import render
-    from compiler.stages.evidence.store import stops_measurement
     from compiler.stages.pipeline import check_path
 
     root = Path(path)

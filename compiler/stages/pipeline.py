@@ -17,8 +17,10 @@ from compiler.core.cache import Store
 from compiler.core.diagnostics import Diagnostic, exit_code, sort_diagnostics
 from compiler.core.installed import Installation
 from compiler.core.models.project import Project
+from compiler.core.resolved import Resolved
 from compiler.core.sources import Sources
 from compiler.core.specs import Spec
+from compiler.evidence.store import EvidenceByModel, load_evidence
 from compiler.stages import incremental
 from compiler.stages.cached import (
     GLOBAL_KINDS,
@@ -37,14 +39,14 @@ from compiler.stages.charter_pin import pin_findings
 from compiler.stages.check import check as evaluate_policies
 from compiler.stages.discovery import Run, load_project, project_entries, project_file, spec_files
 from compiler.stages.endpoints import untrusted_servers
-from compiler.stages.evidence.store import EvidenceByModel, load_evidence
 from compiler.stages.governed import Governance
 from compiler.stages.incremental import Graph, Recorded, Summary, digest_of, users_reading_kinds
 from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
 from compiler.stages.parallel_load import load_files
 from compiler.stages.policy_loading import load_policies
+from compiler.stages.reading import load_repo_file
 from compiler.stages.render import Output, render
-from compiler.stages.resolve import Resolved, resolve
+from compiler.stages.resolve import resolve
 from compiler.stages.training_job import unreachable_registries, untrusted_model_stores
 from compiler.stages.unchecked import Entry, unchecked_specs
 from compiler.stages.workflow_home import unread_workflows
@@ -184,7 +186,7 @@ def finish(
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))
-    evidence, evidence_findings = load_evidence(run.sources, resolved, policies, run.project)
+    evidence, evidence_findings = load_evidence(run.sources, resolved, policies, run.project, load_repo_file)
     run.diagnostics.extend(evidence_findings)
     applied: set[tuple[str, str, str]] = set()
     run.diagnostics.extend(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic
-from compiler.core.sources import LINK_HINT, Sources
+from compiler.core.sources import Sources, unsafe_path_finding
 from compiler.stages.load import MAX_FILE_BYTES, SourceFile, load_bytes
 
 
@@ -28,9 +28,3 @@ def load_repo_file(sources: Sources, relative: str, display: str) -> SourceFile:
         source.diagnostics.append(Diagnostic.of("CH117", message, display))
         return source
     return load_bytes(raw, display)
-
-
-def unsafe_path_finding(refused: repofs.Refused, file: str, line: int = 0, column: int = 0) -> Diagnostic:
-    hint = LINK_HINT if refused.symlink else "Charter reads and writes only regular files inside the project root"
-    message = f"not read: {refused.reason}"
-    return Diagnostic.of("CH120", message, file, line=line, column=column, end_line=line, end_column=column, hint=hint)

@@ -19,11 +19,11 @@ from compiler.core.models.project import Project, ProjectSpec
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
 from compiler.core.pins import PINS, charter_setup
+from compiler.core.resolved import ModelLinks, Resolved
 from compiler.core.specs import Spec
+from compiler.evidence.card import card_view
+from compiler.evidence.store import EvidenceByModel, ModelEvidence
 from compiler.stages import data_access, promotion, training_job
-from compiler.stages.evidence.card import card_view
-from compiler.stages.evidence.store import EvidenceByModel, ModelEvidence
-from compiler.stages.resolve import ModelLinks, Resolved
 from compiler.stages.templating import render_template
 
 DEFAULT_RESOURCES = {

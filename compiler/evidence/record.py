@@ -26,10 +26,10 @@ from compiler.core.fsutil import write_atomic
 from compiler.core.models.evidence import Evidence, Origin
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
+from compiler.core.resolved import Resolved
 from compiler.core.safe_names import escape_for_people, path_segment_problem
-from compiler.stages.evidence.digest import sha256
-from compiler.stages.evidence.store import ModelEvidence, evidence_path
-from compiler.stages.resolve import Resolved
+from compiler.evidence.digest import sha256
+from compiler.evidence.store import ModelEvidence, evidence_path
 
 # A gate report holds aggregates (checks, metrics, per-group numbers): a few thousand values, a few levels.
 # Bounds far above that keep a hostile one from reaching the validator and the writer, which recurse and copy.
@@ -210,7 +210,7 @@ def stub_record(
     """A record that measured nothing real, judged against today's specs except the `changed` parts.
 
     For policy test cases and generated benchmark repositories, which need evidence to exist, not values. It is
-    consistent, so that it passes verification (compiler/stages/evidence/verify.py): an evaluation record
+    consistent, so that it passes verification (compiler/evidence/verify.py): an evaluation record
     measures every bound of today's suite at the bound itself (a pass), the first one just outside it for
     `fail`, or not at all for `no-verdict`; its input names the digest of no bytes.
     """

@@ -1,6 +1,6 @@
 """What a model card shows of the evidence: measured values beside bounds and verdicts, groups, data, staleness.
 
-The values come only from a committed record (compiler/stages/evidence/store.py), never from the
+The values come only from a committed record (compiler/evidence/store.py), never from the
 suite: a card without evidence says so, and its `model-index` lists no value. Bounds are the
 ones the gate judged against; when the suite has changed since, today's bound is shown too,
 and the whole section is marked stale.
@@ -13,9 +13,9 @@ from typing import Any
 
 from compiler.core.models.evidence import FairnessBlock, MeasuredMetric
 from compiler.core.models.suite import EvaluationSuite
-from compiler.stages.evidence.store import ModelEvidence, Record
+from compiler.evidence.store import ModelEvidence, Record
 
-# The part names of compiler/stages/evidence/digest.py, as a card says them.
+# The part names of compiler/evidence/digest.py, as a card says them.
 PART_WORDS = {
     "model": "the model spec",
     "model-identity": "the model itself (version, data, features, label, training or serving)",

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.core.models.project import Project
+from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
-from compiler.stages.resolve import Resolved
 
 # Part names, in the order people read them. `model-identity` covers what the model is (its version, task, data,
 # features, label, training and serving), not how it is deployed or monitored: evidence of one model is no
-# evidence of another (compiler/stages/evidence/verify.py), while a replica count may change under it.
+# evidence of another (compiler/evidence/verify.py), while a replica count may change under it.
 IDENTITY_FIELDS = ("task", "version", "data", "features", "label", "sensitiveFeatures", "training", "serving")
 PARTS = ("model", "model-identity", "suite", "training-data", "validation-data", "evaluation-data", "policies")
 

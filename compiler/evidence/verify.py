@@ -11,7 +11,7 @@ A record is a file of the pull request like any other, so nothing it says is tak
   serving changed since: the `model-identity` digest differs). It is kept for the card's history, but its
   verdict for today's model is `no-verdict`.
 - A data record's counts are judged again against the contract's quality rules as they are today
-  (compiler/stages/evidence/verify_data.py).
+  (compiler/evidence/verify_data.py).
 - CH823: no SHA-256 digest of the data or predictions it judged (`inputs[].digest`): a verdict about no
   particular data is not evidence.
 
@@ -34,8 +34,8 @@ from compiler.core.documents import Document
 from compiler.core.models.evidence import Evidence, FairnessBlock
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.positions import locate
-from compiler.stages.evidence.digest import Judged
-from compiler.stages.evidence.verify_data import clip, verify_data
+from compiler.evidence.digest import Judged
+from compiler.evidence.verify_data import clip, verify_data
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _CHECK_ID = re.compile(r"^(metrics|fairness)\[\d+\]\.([A-Za-z0-9_]+)(?:@(.+))?$")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from pydantic import ValidationError
 
@@ -22,16 +23,29 @@ from compiler.core.models.model import Model
 from compiler.core.models.project import Project
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.positions import locate
+from compiler.core.resolved import Resolved
 from compiler.core.safe_names import path_segment_problem
-from compiler.core.sources import Kind, Sources
+from compiler.core.sources import Kind, Sources, unsafe_path_finding
 from compiler.core.specs import Spec
-from compiler.stages.evidence import EVIDENCE_DIR, GATES
-from compiler.stages.evidence.digest import Judged, changed_parts, judged_by_model, policy_set_digest
-from compiler.stages.evidence.verify import Verified, verify
-from compiler.stages.reading import load_repo_file, unsafe_path_finding
-from compiler.stages.resolve import Resolved
+from compiler.evidence import EVIDENCE_DIR, GATES
+from compiler.evidence.digest import Judged, changed_parts, judged_by_model, policy_set_digest
+from compiler.evidence.verify import Verified, verify
 
-MAX_RECORD_BYTES = 2 * 1024 * 1024
+
+class Loaded(Protocol):
+    """A repository file parsed by the read stage: its documents and what reading it found."""
+
+    @property
+    def documents(self) -> list[Document]: ...
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]: ...
+
+
+class ReadRepoFile(Protocol):
+    """The read stage's reader (compiler/stages/reading.py:load_repo_file): through the sources, bounded."""
+
+    def __call__(self, sources: Sources, relative: str, display: str) -> Loaded: ...
 
 
 @dataclass(frozen=True)
@@ -45,7 +59,7 @@ class Record:
     """Relative to the project root: what generated files name (the same wherever the project lives)."""
     changed: tuple[str, ...]
     verified: Verified = field(default_factory=Verified)
-    """Its verdict recomputed against today's bounds (compiler/stages/evidence/verify.py)."""
+    """Its verdict recomputed against today's bounds (compiler/evidence/verify.py)."""
 
     @property
     def current(self) -> bool:
@@ -87,9 +101,10 @@ def evidence_path(model: str, version: str, gate: str) -> str:
 
 
 def load_evidence(
-    sources: Sources, resolved: Resolved, policies: Sequence[Spec], project: Project | None
+    sources: Sources, resolved: Resolved, policies: Sequence[Spec], project: Project | None, read: ReadRepoFile
 ) -> tuple[dict[str, ModelEvidence], list[Diagnostic]]:
-    """Every model's evidence for its current version; findings for records that cannot be used."""
+    """Every model's evidence for its current version, each record read by `read` (the read stage's reader, so
+    records come in like specs do); findings for records that cannot be used."""
     found: dict[str, ModelEvidence] = {}
     findings: list[Diagnostic] = []
     policy_digest = policy_set_digest(policies, project)
@@ -121,7 +136,7 @@ def load_evidence(
             path.rsplit("/", 1)[-1] for path, _ in sources.walk(folder) if path.count("/") == folder.count("/") + 1
         }
         for gate in (gate for gate in GATES if f"{gate}.json" in present):
-            record, problems = _read(sources, (name, version, gate), entry, resolved)
+            record, problems = _read(sources, read, (name, version, gate), entry, resolved)
             findings.extend(problems)
             if record is not None:
                 entry.records[gate] = record
@@ -129,7 +144,7 @@ def load_evidence(
 
 
 def _read(
-    sources: Sources, filed: tuple[str, str, str], entry: ModelEvidence, resolved: Resolved
+    sources: Sources, read: ReadRepoFile, filed: tuple[str, str, str], entry: ModelEvidence, resolved: Resolved
 ) -> tuple[Record | None, list[Diagnostic]]:
     """One record, validated, where it belongs, and verified against today's suite and contracts."""
     model, version, gate = filed
@@ -138,7 +153,7 @@ def _read(
     inside = sources.inside(relative)
     shown = sources.display(inside)
     # A link or a special file is refused by the reader with the usual code (CH120), nothing of it quoted.
-    source = load_repo_file(sources, inside, shown)
+    source = read(sources, inside, shown)
     errors = [d for d in source.diagnostics if d.severity is Severity.ERROR]
     if errors or len(source.documents) != 1:
         return None, errors or [Diagnostic.of("CH800", "an evidence record is one JSON object", shown)]

@@ -1,4 +1,4 @@
-"""A data gate's record judged again (compiler/stages/evidence/verify.py): its counts against the contract's rules.
+"""A data gate's record judged again (compiler/evidence/verify.py): its counts against the contract's rules.
 
 - A required column's nulls (CH702) and a unique column's duplicates (CH703) pass only at 0.
 - A library quality rule (CH705, `<column or table>.quality[<i>]`) keeps the rows it counted and out of how many
