@@ -25,7 +25,7 @@ from test_plan_fixtures import commit, git
 
 from compiler.commands.cli import main
 from compiler.commands.github import add_github_parser
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 RECORD = "evidence/credit-default/3.2.0/eval.json"
 WORKFLOW = ".github/workflows/model-credit-default.yml"

@@ -19,7 +19,7 @@ from compiler.commands.cli import main
 from compiler.core import exit_codes, markdown
 from compiler.core.codes import CODES, UnknownCode, all_codes, lookup, registered
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 from compiler.gates.report import GateReport, check
 from compiler.plan.breaking import RULES
 from compiler.plan.rules import Rule

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_gates_support import CREDIT, ROOT, gate, parser
 
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 TEMPLATES = ROOT / "compiler" / "templates" / "render"
 

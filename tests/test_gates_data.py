@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from test_gates_support import CREDIT, check_of, column, gate, run_gate, write_project
 
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 NOW = "2024-07-01T06:00:00Z"  # the synthetic applications' newest date is 2024-06-30
 
@@ -300,7 +300,7 @@ def test_a_low_memory_limit_still_checks_uniqueness(applications: Path, tmp_path
 def test_a_symbolic_link_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     """A data path in the checkout that links to a secret: refused, and no byte of the secret is shown."""
     from compiler.gates.errors import UnusableInput
-    from compiler.gates.io import open_source
+    from compiler.gates.io.inputs import open_source
 
     secret = tmp_path / "secret.csv"
     secret.write_text("token\nghp_SECRET_VALUE\n")

@@ -17,7 +17,8 @@ from fairlearn import metrics as fl
 from sklearn import metrics as sk
 from test_gates_support import CREDIT, check_of, column, gate, run_gate, write_project
 
-from compiler.gates import scoring, synthetic
+from compiler.gates.data import synthetic
+from compiler.gates.eval import scoring
 
 TOL = 1e-9
 BINARY_METRICS = [

@@ -16,7 +16,7 @@ from scipy import stats
 from scipy.spatial import distance
 from test_gates_support import check_of, column, run_gate, write_project
 
-from compiler.gates import drift_stats
+from compiler.gates.drift import stats as drift_stats
 
 TOL = 1e-12
 

@@ -59,8 +59,8 @@ def _from_files(args: argparse.Namespace) -> str:
 def _from_postgres(args: argparse.Namespace) -> str:
     from compiler.core.endpoints import Allowed
     from compiler.gates import contract_import as imp
-    from compiler.gates.database import DIALECTS, Database, table_parts
     from compiler.gates.errors import UnusableInput
+    from compiler.gates.io.database import DIALECTS, Database, table_parts
 
     if not args.table:
         raise UnusableInput("--postgres needs --table [SCHEMA.]TABLE")

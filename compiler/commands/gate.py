@@ -151,7 +151,7 @@ def _outputs(parser: argparse.ArgumentParser, summary_default: str | None) -> No
 
 def _run_data(args: argparse.Namespace) -> int:
     def build(project: ProjectSpecs) -> GateReport:
-        from compiler.gates import data
+        from compiler.gates.data import gate as data
 
         return data.run(
             project,
@@ -172,8 +172,8 @@ def _run_data(args: argparse.Namespace) -> int:
 
 def _run_eval(args: argparse.Namespace) -> int:
     def build(project: ProjectSpecs) -> GateReport:
-        from compiler.gates import eval as evaluation
-        from compiler.gates.eval_load import EvalOptions
+        from compiler.gates.eval import gate as evaluation
+        from compiler.gates.eval.load import EvalOptions
 
         return evaluation.run(
             project,
@@ -198,7 +198,7 @@ def _run_eval(args: argparse.Namespace) -> int:
 
 def _run_drift(args: argparse.Namespace) -> int:
     def build(project: ProjectSpecs) -> GateReport:
-        from compiler.gates import drift
+        from compiler.gates.drift import gate as drift
 
         if args.bins < 2:
             from compiler.gates.errors import UnusableInput
@@ -253,7 +253,7 @@ def _execute(
     except UnusableInput as error:
         report = GateReport(gate, "unusable input", error=str(error))
     except duckdb.Error as error:
-        from compiler.gates.engine_errors import describe
+        from compiler.gates.io.engine_errors import describe
 
         report = GateReport(gate, "unusable input", error=describe(error))
     except MemoryError:

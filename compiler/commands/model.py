@@ -36,8 +36,8 @@ def add_model_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
 
 def _run_upload(args: argparse.Namespace) -> int:
     from compiler.core.models.model import Model
-    from compiler.gates import model_store
     from compiler.gates.errors import UnusableInput
+    from compiler.gates.io import model_store
     from compiler.stages.pipeline import check_path
 
     root = project_directory(args.project, "charter model upload")

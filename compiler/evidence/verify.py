@@ -60,7 +60,7 @@ class Verified:
 
 
 def status(value: float | int | None, low: float | None, high: float | None) -> str:
-    """The gates' judgement of one value against a bound (compiler/gates/eval.py)."""
+    """The gates' judgement of one value against a bound (compiler/gates/eval/gate.py)."""
     if value is None or isinstance(value, bool):
         return "no-verdict"
     if low is not None and value < low:

@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.gates import contract_rules as rules
-from compiler.gates.contract_rules import ColumnRules
-from compiler.gates.io import canonical, sql_literal, sql_string
+from compiler.gates.data import contract_rules as rules
+from compiler.gates.data.contract_rules import ColumnRules
+from compiler.gates.io.inputs import canonical, sql_literal, sql_string
 from compiler.gates.report import Check, check, show
 
 _INTEGER_TYPES = frozenset(

@@ -41,12 +41,14 @@ import numpy as np
 from compiler.core import markdown
 from compiler.core.metrics import TASKS, gate_metrics
 from compiler.core.models.suite import EvaluationSuite, FairnessCheck, MetricBound, Slice
-from compiler.gates import contract_rules as rules
-from compiler.gates import eval_confidence, eval_window, scoring
-from compiler.gates.digests import input_digests
+from compiler.gates.data import contract_rules as rules
 from compiler.gates.errors import UnusableInput
-from compiler.gates.eval_load import EvalOptions, Feature, Loaded, Loader
-from compiler.gates.io import canonical, connection, open_input
+from compiler.gates.eval import confidence as eval_confidence
+from compiler.gates.eval import scoring
+from compiler.gates.eval import window as eval_window
+from compiler.gates.eval.load import EvalOptions, Feature, Loaded, Loader
+from compiler.gates.io.digests import input_digests
+from compiler.gates.io.inputs import canonical, connection, open_input
 from compiler.gates.project import ProjectSpecs, bare
 from compiler.gates.report import GateReport, show
 from compiler.gates.report import check as judged

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.core.endpoints import DEFAULT_PORTS, Allowed
-from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
+from compiler.gates.io.engine_errors import engine_error
 
 _KINDS = {"postgres": "postgres", "redshift": "redshift"}
 DEFAULT_STATEMENT_TIMEOUT_MS = 30 * 60 * 1000

@@ -34,16 +34,17 @@ Decisions:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
-from compiler.gates import contract_rules as rules
-from compiler.gates import data_quality, data_table
-from compiler.gates.contract_rules import ColumnRules, TableRules
-from compiler.gates.data_parts import (
+from compiler.gates.data import contract_rules as rules
+from compiler.gates.data import quality as data_quality
+from compiler.gates.data import table as data_table
+from compiler.gates.data.contract_rules import ColumnRules, TableRules
+from compiler.gates.data.parts import (
     CAST_TYPES,
     QualityRule,
     ScannedColumn,
@@ -54,13 +55,24 @@ from compiler.gates.data_parts import (
     parsed_as,
     percent_of,
 )
-from compiler.gates.database import duckdb_text
-from compiler.gates.digests import input_digests
+from compiler.gates.data.scanning import Finisher
+from compiler.gates.data.sql_rules import SqlRule, judge_all
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source, canonical, columns, connection, open_input, query, quote, sql_literal, sql_string
+from compiler.gates.io.database import duckdb_text
+from compiler.gates.io.digests import input_digests
+from compiler.gates.io.inputs import (
+    Source,
+    canonical,
+    columns,
+    connection,
+    open_input,
+    query,
+    quote,
+    sql_literal,
+    sql_string,
+)
 from compiler.gates.project import ProjectSpecs
 from compiler.gates.report import GateReport, Status, check, measured
-from compiler.gates.sql_rules import SqlRule, judge_all
 
 _EXAMPLES = 3
 _MAX_EXAMPLE_QUERIES = 12
@@ -128,9 +140,6 @@ def _pick_table(tables: list[TableRules], wanted: str | None, files: Sequence[st
         f"the contract has {len(tables)} tables; say which one the data holds",
         hint=f"add --table with one of: {', '.join(t.name for t in tables)}",
     )
-
-
-Finisher = Callable[[list[Any]], None]
 
 
 class Scan:

@@ -25,10 +25,10 @@ from typing import Any
 
 import duckdb
 
-from compiler.gates import contract_rules as rules
-from compiler.gates.engine_errors import engine_error
+from compiler.gates.data import contract_rules as rules
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source, quote, sql_string
+from compiler.gates.io.engine_errors import engine_error
+from compiler.gates.io.inputs import Source, quote, sql_string
 from compiler.gates.report import Check, Status, check
 
 RULE_TIMEOUT_SECONDS = 60.0
@@ -234,7 +234,7 @@ class _DatabaseRunner(_Runner):
     """In the database: a read-only transaction with a statement timeout, rolled back."""
 
     def __init__(self, execute: Callable[[str], Any], dialect: str, schema: str, table: str):
-        from compiler.gates.database import quoted
+        from compiler.gates.io.database import quoted
 
         self.execute = execute
         self.dialect = dialect
@@ -261,7 +261,7 @@ def _limits(con: duckdb.DuckDBPyConnection | None) -> dict[str, str]:
 
 
 def _runner(source: Source, table: rules.TableRules, limits: dict[str, str]) -> _Runner:
-    from compiler.gates.servers import ObjectStore, Table
+    from compiler.gates.io.servers import ObjectStore, Table
 
     backend = source.backend
     if isinstance(backend, Table):

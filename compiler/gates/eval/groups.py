@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from compiler.core.models.suite import EvaluationSuite
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source
+from compiler.gates.io.inputs import Source
 from compiler.gates.report import show
 
 MAX_UNBINNED_NUMERIC = 20

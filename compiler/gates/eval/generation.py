@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from compiler.gates import scoring
-
-if TYPE_CHECKING:
-    from compiler.gates.eval_load import Loader
+from compiler.gates.eval import scoring
+from compiler.gates.eval.rows import RowReader
 
 
 @dataclass
@@ -71,7 +69,7 @@ def rouge_l(outputs: list[str], references: list[str]) -> float:
     )
 
 
-def load(loader: Loader, available: dict[str, str]) -> Generation:
+def load(loader: RowReader, available: dict[str, str]) -> Generation:
     """The texts, and whether each output equals its reference (as numbers when both columns are numbers)."""
     compared = loader.label_expressions(available, ["y_true", "y_pred"])
     arrays = loader.fetch(

@@ -18,16 +18,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from compiler.gates import scoring
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import quote
-
-if TYPE_CHECKING:
-    from compiler.gates.eval_load import Loader
+from compiler.gates.eval import scoring
+from compiler.gates.eval.rows import RowReader
+from compiler.gates.io.inputs import quote
 
 QUERY = "query_id"
 
@@ -109,9 +107,9 @@ def reciprocal_rank(relevance: scoring.Floats, score: scoring.Floats) -> float:
     return 1.0 / (ahead + 1)
 
 
-def load(loader: Loader, available: dict[str, str]) -> Ranking:
+def load(loader: RowReader, available: dict[str, str]) -> Ranking:
     """The rows as arrays: relevance and score as numbers, the query as a code per distinct id."""
-    from compiler.gates.eval_groups import is_number
+    from compiler.gates.eval.groups import is_number
 
     for column in ("y_true", "y_score"):
         if not is_number(available[column]):

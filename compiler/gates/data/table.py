@@ -1,14 +1,14 @@
 """The data gate's table-level checks: duplicate rows over column sets, the contract's table quality rules,
-freshness, and the profile of each column. Functions of the scan (compiler.gates.data.Scan)."""
+freshness, and the profile of each column. Functions of the scan (compiler.gates.data.gate.Scan)."""
 
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from compiler.gates import contract_rules as rules
-from compiler.gates.contract_rules import Freshness
-from compiler.gates.data_parts import (
+from compiler.gates.data import contract_rules as rules
+from compiler.gates.data.contract_rules import Freshness
+from compiler.gates.data.parts import (
     QualityRule,
     ScannedColumn,
     duration_text,
@@ -16,14 +16,12 @@ from compiler.gates.data_parts import (
     parsed_as,
     rule_properties,
 )
+from compiler.gates.data.scanning import Scanning
+from compiler.gates.data.sql_rules import SqlRule
 from compiler.gates.report import check, measured
-from compiler.gates.sql_rules import SqlRule
-
-if TYPE_CHECKING:
-    from compiler.gates.data import Scan
 
 
-def plan_table_duplicates(scan: Scan, found: dict[str, ScannedColumn]) -> None:
+def plan_table_duplicates(scan: Scanning, found: dict[str, ScannedColumn]) -> None:
     for rule in scan.table.quality:
         if rules.rule_kind(rule) != "library" or rules.rule_metric(rule) != "duplicateValues":
             continue
@@ -32,7 +30,7 @@ def plan_table_duplicates(scan: Scan, found: dict[str, ScannedColumn]) -> None:
             scan.count_duplicates(tuple(found[n].data_name for n in names))
 
 
-def table_rules(scan: Scan, found: dict[str, ScannedColumn]) -> None:
+def table_rules(scan: Scanning, found: dict[str, ScannedColumn]) -> None:
     for position, rule in enumerate(scan.table.quality):
         kind = rules.rule_kind(rule)
         metric = rules.rule_metric(rule)
@@ -93,7 +91,7 @@ def table_rules(scan: Scan, found: dict[str, ScannedColumn]) -> None:
             )
 
 
-def plan_freshness(scan: Scan, found: dict[str, ScannedColumn]) -> None:
+def plan_freshness(scan: Scanning, found: dict[str, ScannedColumn]) -> None:
     for item in rules.freshness_rules(scan.contract_data, scan.table, scan.single_table):
         if isinstance(item, str):
             scan.report.add(check("CH708", "freshness", "freshness", "skipped", message=item))
@@ -126,7 +124,7 @@ def plan_freshness(scan: Scan, found: dict[str, ScannedColumn]) -> None:
         scan.later(finish)
 
 
-def freshness_check(scan: Scan, item: Freshness, newest: Any, is_date: bool) -> None:
+def freshness_check(scan: Scanning, item: Freshness, newest: Any, is_date: bool) -> None:
     check_id, title = f"{item.column}.freshness", f"freshness of `{item.column}` ({item.text})"
     limit = datetime.timedelta(seconds=item.seconds)
     if newest is None:
@@ -162,7 +160,7 @@ def freshness_check(scan: Scan, item: Freshness, newest: Any, is_date: bool) -> 
     )
 
 
-def column_profile(scan: Scan, found: list[ScannedColumn], values: list[Any]) -> list[dict[str, Any]]:
+def column_profile(scan: Scanning, found: list[ScannedColumn], values: list[Any]) -> list[dict[str, Any]]:
     by_target: dict[str, list[str]] = {}
     for finding in scan.report.checks:
         target = measured(finding).target

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from compiler.gates.io import Source
+from compiler.gates.io.inputs import Source
 
 _CHUNK = 1024 * 1024
 PREFIX = "sha256:"
@@ -25,7 +25,7 @@ PREFIX = "sha256:"
 
 def input_digests(source: Source) -> dict[str, Any]:
     """`{"digest": ...}` for a source, and `fileDigests` (aligned with `files`) when it is files."""
-    from compiler.gates.servers import ObjectStore, Table
+    from compiler.gates.io.servers import ObjectStore, Table
 
     backend = source.backend
     if isinstance(backend, Table):
@@ -50,12 +50,12 @@ def _file_digest(opener: Any, path: str) -> str:
 
 
 def _local_opener(path: str) -> Any:
-    # The gates refused links on the way to every file they were given (compiler/gates/io.py).
+    # The gates refused links on the way to every file they were given (compiler/gates/io/inputs.py).
     return open(path, "rb")
 
 
 def _table_digest(backend: Any) -> str:
-    from compiler.gates import database as db
+    from compiler.gates.io import database as db
 
     relation = db.quoted(backend.schema, backend.table)
     sql = f"SELECT encode(sha256(convert_to(t::text, 'UTF8')), 'hex') AS h FROM {relation} AS t ORDER BY 1"

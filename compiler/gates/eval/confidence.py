@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from compiler.core.models.suite import Confidence
-from compiler.gates import scoring
 from compiler.gates.errors import UnusableInput
+from compiler.gates.eval import scoring
 from compiler.gates.report import show
 
 

@@ -19,8 +19,8 @@ from compiler.core import repofs
 from compiler.core.endpoints import Allowed, judge
 from compiler.core.models.model import Serving
 from compiler.core.models.project import Project
-from compiler.gates import objectstore
 from compiler.gates.errors import UnusableInput
+from compiler.gates.io import objectstore
 
 # storageUri scheme -> the object store type that writes it (ODCS server types, as the gates read them).
 UPLOADABLE = {"s3": "s3", "gs": "gcs"}

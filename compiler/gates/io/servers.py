@@ -19,9 +19,9 @@ import duckdb
 
 from compiler.core.endpoints import Allowed, Refusal, judge
 from compiler.core.suggest import did_you_mean
-from compiler.gates import database as db
-from compiler.gates import objectstore
 from compiler.gates.errors import UnusableInput
+from compiler.gates.io import database as db
+from compiler.gates.io import objectstore
 
 if TYPE_CHECKING:
     from compiler.gates.project import Reach

@@ -1,12 +1,12 @@
 """The data gate's column quality rules (ODCS `quality`): which rules it can judge, the SQL each counts with,
-and why a rule is skipped. Functions of the scan (compiler.gates.data.Scan)."""
+and why a rule is skipped. Functions of the scan (compiler.gates.data.gate.Scan)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from compiler.gates import contract_rules as rules
-from compiler.gates.data_parts import (
+from compiler.gates.data import contract_rules as rules
+from compiler.gates.data.parts import (
     QualityRule,
     ScannedColumn,
     Skipped,
@@ -14,15 +14,13 @@ from compiler.gates.data_parts import (
     membership,
     not_checkable,
 )
-from compiler.gates.io import canonical, sql_string
+from compiler.gates.data.scanning import Scanning
+from compiler.gates.data.sql_rules import SqlRule
+from compiler.gates.io.inputs import canonical, sql_string
 from compiler.gates.report import check
-from compiler.gates.sql_rules import SqlRule
-
-if TYPE_CHECKING:
-    from compiler.gates.data import Scan
 
 
-def plan_rule(scan: Scan, column: ScannedColumn, position: int, rule: dict[str, Any], nulls: int) -> None:
+def plan_rule(scan: Scanning, column: ScannedColumn, position: int, rule: dict[str, Any], nulls: int) -> None:
     name = column.rules.name
     kind = rules.rule_kind(rule)
     metric = rules.rule_metric(rule)
@@ -53,7 +51,7 @@ def plan_rule(scan: Scan, column: ScannedColumn, position: int, rule: dict[str, 
 
 
 def rule_count(
-    scan: Scan, column: ScannedColumn, metric: str, rule: dict[str, Any], nulls: int
+    scan: Scanning, column: ScannedColumn, metric: str, rule: dict[str, Any], nulls: int
 ) -> tuple[int, str | None]:
     """Where the scan counts the rows a library quality rule is about, and the predicate that finds them."""
     if metric == "nullValues":

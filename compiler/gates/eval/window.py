@@ -16,9 +16,9 @@ from typing import Any
 import duckdb
 
 from compiler.core.models.model import Model, ProductionPerformance
-from compiler.gates import contract_rules as rules
+from compiler.gates.data import contract_rules as rules
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source, columns, query, quote, sql_string
+from compiler.gates.io.inputs import Source, columns, query, quote, sql_string
 from compiler.gates.project import ProjectSpecs, bare
 
 _UNITS = {"h": datetime.timedelta(hours=1), "d": datetime.timedelta(days=1), "w": datetime.timedelta(weeks=1)}

@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 from compiler.core.locations import LOCAL_HINT, LOCATION_HINT, local_parts, prefix_escape
 from compiler.core.repofs import Refused, inspect
-from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
+from compiler.gates.io.engine_errors import engine_error
 
 OBJECT_STORE_TYPES = ("s3", "gcs", "azure", "local")
 LOCATION_REFUSED = "CH752"

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 
-from compiler.gates.engine_errors import engine_error
 from compiler.gates.errors import UnusableInput
+from compiler.gates.io.engine_errors import engine_error
 
 if TYPE_CHECKING:
+    from compiler.gates.io.servers import Backend
     from compiler.gates.project import Reach
-    from compiler.gates.servers import Backend
 
 # `table`: a typed table in a database, read like Parquet.
 Format = Literal["csv", "parquet", "table"]
@@ -151,7 +151,7 @@ def open_input(
         return open_source(paths or (), what)
     if paths:
         raise UnusableInput(f"give the {what} as files or as --server, not both")
-    from compiler.gates.servers import Table, open_server
+    from compiler.gates.io.servers import Table, open_server
 
     contract, contract_id, name, physical_name = server
     label, backend = open_server(contract, contract_id, name, physical_name, pushdown=what == "data", reach=reach)

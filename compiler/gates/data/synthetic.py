@@ -23,7 +23,7 @@ from typing import Literal
 
 import duckdb
 
-from compiler.gates.io import sql_string
+from compiler.gates.io.inputs import sql_string
 
 _TWO_32 = 4294967296
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from compiler.core.models.model import Drift
-from compiler.gates import drift_stats as stats
+from compiler.gates.drift import stats
 from compiler.gates.errors import UnusableInput
 from compiler.gates.report import show
 

@@ -34,12 +34,12 @@ import numpy as np
 
 from compiler.core import markdown
 from compiler.core.models.model import Drift, Model
-from compiler.gates import contract_rules as rules
-from compiler.gates import drift_stats as stats
-from compiler.gates import drift_verdict as verdicts
-from compiler.gates.digests import input_digests
+from compiler.gates.data import contract_rules as rules
+from compiler.gates.drift import stats
+from compiler.gates.drift import verdict as verdicts
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source, columns, connection, open_input, query, quote, require_columns
+from compiler.gates.io.digests import input_digests
+from compiler.gates.io.inputs import Source, columns, connection, open_input, query, quote, require_columns
 from compiler.gates.project import ProjectSpecs, bare
 from compiler.gates.report import ICON, GateReport, Status, check, show
 

@@ -13,9 +13,10 @@ import numpy as np
 
 from compiler.core.models.model import Model
 from compiler.core.models.suite import EvaluationSuite
-from compiler.gates import eval_groups, generation, ranking, scoring
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source, canonical, columns, query, quote
+from compiler.gates.eval import generation, ranking, scoring
+from compiler.gates.eval import groups as eval_groups
+from compiler.gates.io.inputs import Source, canonical, columns, query, quote
 from compiler.gates.project import bare
 
 MAX_GROUPS = 1000
@@ -454,7 +455,7 @@ def _column_for(available: dict[str, str], reference: str) -> str:
 
 
 def _require(available: dict[str, str], needed: dict[str, str], source: Source) -> None:
-    from compiler.gates.io import require_columns
+    from compiler.gates.io.inputs import require_columns
 
     require_columns(available, needed, source)
 
