@@ -11,7 +11,7 @@ import pytest
 from fairlearn import metrics as fl
 from test_gates_support import check_of, column, run_gate, write_project
 
-from compiler.gates.report import show
+from compiler.reporters.gate import show
 
 TOL = 1e-12
 

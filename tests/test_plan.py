@@ -17,11 +17,12 @@ from test_plan_fixtures import REGION, TODAY, commit, edit, git, make_repo, writ
 
 from compiler.commands.plan import add_plan_parser
 from compiler.core.diagnostics import Severity
+from compiler.core.markdown import text as md
 from compiler.integrations.gitops.git import GitError
 from compiler.integrations.gitops.snapshot import at_revision, at_worktree
 from compiler.plan.breaking import RULES
 from compiler.plan.make import Plan, make_plan
-from compiler.plan.report import md, render
+from compiler.plan.report import render
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 A = "ml/contracts/applications.odcs.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from compiler.core.models.model import Model
 from compiler.core.models.project import Project
@@ -112,14 +112,6 @@ def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
             hint="run `charter check` and fix the errors first",
         )
     return ProjectSpecs(root, result.resolved, tuple(result.policies), result.project)
-
-
-def column_in(names: dict[str, Any], reference: str) -> str | None:
-    """The file column a spec reference (`column` or `table.column`) names."""
-    if reference in names:
-        return reference
-    tail = reference.rsplit(".", 1)[-1]
-    return tail if tail in names else None
 
 
 def bare(reference: str) -> str:

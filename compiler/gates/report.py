@@ -22,21 +22,9 @@ from compiler.core.diagnostics import Diagnostic, Measurement, Severity
 from compiler.core.exit_codes import FAIL, PASS, UNUSABLE
 from compiler.core.fsutil import write_atomic
 from compiler.reporters import gate as gate_reporter
-from compiler.reporters.gate import ICON, ORDER, jsonable, show
+from compiler.reporters.gate import ORDER
 
-__all__ = [
-    "ICON",
-    "ORDER",
-    "Chart",
-    "Check",
-    "GateReport",
-    "Status",
-    "Verdict",
-    "check",
-    "jsonable",
-    "measured",
-    "show",
-]
+__all__ = ["Chart", "Check", "GateReport", "Status", "Verdict", "check", "measured"]
 
 Status = Literal["pass", "fail", "warn", "no-verdict", "skipped", "info"]
 Verdict = Literal["pass", "fail", "no-verdict", "error"]

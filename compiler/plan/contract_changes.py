@@ -13,7 +13,7 @@ from compiler.core.contracts import QUALITY_OPERATORS, Contract
 from compiler.core.diagnostics import PathSegment, Severity
 from compiler.integrations.gitops.snapshot import Located
 from compiler.plan.changes import SpecChange
-from compiler.plan.rules import Context, Found, _both
+from compiler.plan.rules import Context, Found, both_versions
 
 _CLASSIFICATION = {"public": 0, "internal": 1, "confidential": 2, "restricted": 3, "secret": 4}
 _SENSITIVE_TAGS = frozenset({"pii", "protected", "sensitive", "phi", "spi"})
@@ -275,7 +275,7 @@ def contract_removed(change: SpecChange, context: Context) -> Iterator[Found]:
 
 
 def column_removed(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     old = _columns(pair[0])
     for key in _moves(old, _columns(pair[1])).removed:
@@ -283,7 +283,7 @@ def column_removed(change: SpecChange, context: Context) -> Iterator[Found]:
 
 
 def column_renamed(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     new = _columns(pair[1])
     for gone, came in _moves(_columns(pair[0]), new).renamed:
@@ -291,7 +291,7 @@ def column_renamed(change: SpecChange, context: Context) -> Iterator[Found]:
 
 
 def type_narrowed(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     for label, path, old, new in _kept_columns(pair):
         old_type, new_type = old.get("logicalType"), new.get("logicalType")
@@ -318,7 +318,7 @@ def _narrowed_options(old: Any, new: Any) -> Iterator[str]:
 
 
 def required_added(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
     renamed = {came: gone for gone, came in _moves(old_columns, new_columns).renamed}
@@ -337,7 +337,7 @@ def required_added(change: SpecChange, context: Context) -> Iterator[Found]:
 
 
 def enum_values_removed(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     for label, path, old, new in _kept_columns(pair):
         before, after = _allowed_values(old), _allowed_values(new)
@@ -350,7 +350,7 @@ def enum_values_removed(change: SpecChange, context: Context) -> Iterator[Found]
 
 
 def classification_lowered(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     for label, path, old, new in _kept_columns(pair):
         before, after = old.get("classification"), new.get("classification")
@@ -369,7 +369,7 @@ def classification_lowered(change: SpecChange, context: Context) -> Iterator[Fou
 
 
 def quality_weakened(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     old_data, new_data = pair[0].spec.data, pair[1].spec.data
     scopes: list[tuple[str, Any, Any, tuple[PathSegment, ...]]] = []
@@ -402,7 +402,7 @@ def quality_weakened(change: SpecChange, context: Context) -> Iterator[Found]:
 
 
 def sla_weakened(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     before, after = _sla_items(pair[0].spec.data), _sla_items(pair[1].spec.data)
     for key, (index, old) in before.items():

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 
 from compiler import __version__
 from compiler.core.diagnostics import Severity
-from compiler.core.markdown import code, fence, inline
+from compiler.core.markdown import code, fence
 from compiler.core.markdown import text as md
 from compiler.plan.approvals import ApprovalNeeded
 from compiler.plan.make import Plan
@@ -25,7 +25,7 @@ from compiler.reporters.json_format import breaking_json, finding_json
 from compiler.reporters.markdown import BREAKING_HEADER, breaking_row, finding_line
 from compiler.reporters.text import breaking_lines, one_line, plural, safe
 
-__all__ = ["COMMENT_LIMIT", "FORMATS", "MARKER", "code", "inline", "md", "render", "render_json", "render_markdown"]
+__all__ = ["COMMENT_LIMIT", "FORMATS", "MARKER", "render", "render_json", "render_markdown"]
 
 MARKER = "<!-- charter-report -->"
 COMMENT_LIMIT = 65_000  # GitHub refuses comments over 65,536 characters

@@ -23,6 +23,7 @@ from compiler.core.contract_fields import evaluated_fields, resolve
 from compiler.core.diagnostics import Diagnostic, PathSegment, format_path
 from compiler.core.specs import Spec
 from compiler.core.suggest import closest, did_you_mean
+from compiler.core.values import describe_value
 
 _JSON_TYPES = {
     "array": "a sequence",
@@ -265,7 +266,8 @@ class _Explainer:
         if keyword == "type" and isinstance(rule, (str, list)):
             wanted = [rule] if isinstance(rule, str) else rule
             expected = " or ".join(_JSON_TYPES.get(str(name), str(name)) for name in wanted)
-            return f"expected {expected}, got {describe(value, text)}", _type_hint(value, text, wanted)
+            got = describe_value(value, yaml_text(value, text), sequence="a sequence", boolean="")
+            return f"expected {expected}, got {got}", _type_hint(value, text, wanted)
         if keyword == "enum" and isinstance(rule, list):
             choices = [yaml_text(choice, None) for choice in rule]
             return f"`{shown}` is not one of: {', '.join(choices)}", did_you_mean(shown, choices)
@@ -288,11 +290,6 @@ class _Explainer:
         if keyword in ("not", "contains", "propertyNames", "if", "dependentSchemas", "$ref"):
             return None, None
         return None, None
-
-
-def _branch_of(error: ValidationError) -> Any:
-    """The index of the `oneOf`/`anyOf` branch an error of its context comes from."""
-    return error.relative_schema_path[0]
 
 
 def _missing_names(error: ValidationError) -> list[str]:
@@ -331,15 +328,3 @@ def yaml_text(value: Any, source_text: str | None) -> str:
     if isinstance(value, list):
         return "a sequence"
     return str(value)
-
-
-def describe(value: Any, source_text: str | None) -> str:
-    if isinstance(value, bool):
-        return f"`{yaml_text(value, source_text)}`"
-    if isinstance(value, (int, float)):
-        return f"the number `{yaml_text(value, source_text)}`"
-    if isinstance(value, str):
-        return f"the string `{value}`" if len(value) < 60 else "a string"
-    if value is None:
-        return "null"
-    return "a sequence" if isinstance(value, list) else "a mapping"

@@ -23,6 +23,7 @@ from compiler.core.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, C
 from compiler.core.safe_names import escape_for_people, path_segment_problem
 from compiler.core.specs import Spec
 from compiler.core.suggest import closest, did_you_mean
+from compiler.core.values import describe_value
 from compiler.stages import contract_errors, odcs_schemas
 from compiler.stages.contract_errors import contract_findings
 
@@ -229,7 +230,7 @@ def _one_finding(spec: Spec, model_class: type[CharterModel], path: tuple[PathSe
         message = f"`{_show(value, span_text)}` is not one of: {', '.join(allowed_values)}"
         return spec.finding(code, message, path, hint=did_you_mean(str(value), allowed_values))
     if code == "CH202":
-        message = f"expected {pydantic_text.expected(kind)}, got {_describe(value, span_text)}"
+        message = f"expected {pydantic_text.expected(kind)}, got {describe_value(value, _show(value, span_text))}"
         hint = None
         if kind in pydantic_text.STRING_TYPES and _is_number(value) and span_text:
             hint = f'quote it: "{span_text}" (YAML reads it as a number)'
@@ -280,7 +281,7 @@ def _boolean_hint(value: str) -> str | None:
 def _union_finding(spec: Spec, path: tuple[PathSegment, ...], annotation: Any, detail: Any) -> Diagnostic:
     options = [_TYPE_NAMES.get(_strip(arg), getattr(_strip(arg), "__name__", str(arg))) for arg in _args(annotation)]
     value = detail.get("input")
-    message = f"expected {' or '.join(options)}, got {_describe(value, spec.span(path).source_text)}"
+    message = f"expected {' or '.join(options)}, got {describe_value(value, _show(value, spec.span(path).source_text))}"
     return spec.finding("CH202", message, path)
 
 
@@ -347,18 +348,6 @@ def _where(parent: Sequence[PathSegment]) -> str:
 
 def _show(value: Any, source_text: str | None) -> str:
     return source_text if source_text is not None else str(value)
-
-
-def _describe(value: Any, source_text: str | None) -> str:
-    if isinstance(value, bool):
-        return f"the boolean `{_show(value, source_text)}`"
-    if isinstance(value, (int, float)):
-        return f"the number `{_show(value, source_text)}`"
-    if isinstance(value, str):
-        return f"the string `{value}`" if len(value) < 60 else "a string"
-    if value is None:
-        return "null"
-    return "a list" if isinstance(value, list) else "a mapping"
 
 
 # --- data contracts ------------------------------------------------------------

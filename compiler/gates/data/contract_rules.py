@@ -17,7 +17,6 @@ from compiler.core.quality import Threshold, is_number, rule_is_warning, rule_ki
 
 __all__ = ["OPERATORS", "Threshold", "rule_is_warning", "rule_kind", "rule_metric", "threshold"]
 
-LIBRARY_METRICS = ("nullValues", "missingValues", "invalidValues", "duplicateValues", "rowCount")
 _ENUM_PROPERTIES = ("enum", "validValues", "allowedValues")
 FRESHNESS_PROPERTIES = ("latency", "ly", "freshness")
 _UNIT_SECONDS = {

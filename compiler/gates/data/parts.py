@@ -11,7 +11,8 @@ from typing import Any
 from compiler.gates.data import contract_rules as rules
 from compiler.gates.data.contract_rules import ColumnRules
 from compiler.gates.io.inputs import canonical, sql_literal, sql_string
-from compiler.gates.report import Check, check, show
+from compiler.gates.report import Check, check
+from compiler.reporters.gate import show
 
 _INTEGER_TYPES = frozenset(
     ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")

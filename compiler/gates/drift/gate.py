@@ -41,7 +41,8 @@ from compiler.gates.errors import UnusableInput
 from compiler.gates.io.digests import input_digests
 from compiler.gates.io.inputs import Source, columns, connection, open_input, query, quote, require_columns
 from compiler.gates.project import ProjectSpecs, bare
-from compiler.gates.report import ICON, GateReport, Status, check, show
+from compiler.gates.report import GateReport, Status, check
+from compiler.reporters.gate import ICON, show
 
 MAX_CATEGORIES = 100_000
 _NUMERIC_LOGICAL = ("integer", "number", "date", "timestamp")

@@ -28,7 +28,7 @@ import numpy as np
 from compiler.core.models.model import Drift
 from compiler.gates.drift import stats
 from compiler.gates.errors import UnusableInput
-from compiler.gates.report import show
+from compiler.reporters.gate import show
 
 # method -> (key for numbers, key for categories, name for numbers, name for categories)
 _STATISTICS = {

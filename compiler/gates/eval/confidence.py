@@ -22,7 +22,7 @@ import numpy as np
 from compiler.core.models.suite import Confidence
 from compiler.gates.errors import UnusableInput
 from compiler.gates.eval import scoring
-from compiler.gates.report import show
+from compiler.reporters.gate import show
 
 
 def interval(

@@ -50,8 +50,9 @@ from compiler.gates.eval.load import EvalOptions, Feature, Loaded, Loader
 from compiler.gates.io.digests import input_digests
 from compiler.gates.io.inputs import canonical, connection, open_input
 from compiler.gates.project import ProjectSpecs, bare
-from compiler.gates.report import GateReport, show
+from compiler.gates.report import GateReport
 from compiler.gates.report import check as judged
+from compiler.reporters.gate import show
 
 # What the gate computes per task: the metrics table's (compiler.core.metrics), defined once.
 SUPPORTED = {task: gate_metrics(task) for task in TASKS}
@@ -399,7 +400,7 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
         "| | Metric | Slice | Rows | Value | Bound |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
-    from compiler.gates.report import ICON
+    from compiler.reporters.gate import ICON
 
     for item in report.details["metrics"]:
         lines.append(

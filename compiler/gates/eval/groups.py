@@ -14,7 +14,7 @@ import numpy.typing as npt
 from compiler.core.models.suite import EvaluationSuite
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io.inputs import Source
-from compiler.gates.report import show
+from compiler.reporters.gate import show
 
 MAX_UNBINNED_NUMERIC = 20
 _NUMBERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")

@@ -249,11 +249,6 @@ def columns(con: duckdb.DuckDBPyConnection, source: Source, *, all_varchar: bool
     return {str(row[0]): str(row[1]) for row in rows}
 
 
-def row_count(con: duckdb.DuckDBPyConnection, source: Source) -> int:
-    row = query(con, f"SELECT count(*) FROM {source.relation(all_varchar=True)}", source).fetchone()
-    return int(row[0]) if row else 0
-
-
 def require_columns(available: dict[str, str], wanted: dict[str, str], source: Source) -> None:
     """`wanted` maps each column to why it is needed; name every missing one."""
     missing = [name for name in wanted if name not in available]

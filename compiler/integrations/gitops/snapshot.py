@@ -12,7 +12,7 @@ revisions shows the change, never a difference between two ways of reading.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.core.diagnostics import Diagnostic, exit_code
@@ -115,7 +115,3 @@ def document_key(document: Document) -> tuple[str, str] | None:
     metadata = data.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
     return (kind, name) if isinstance(name, str) else None
-
-
-def relocate(spec: Spec, file: str) -> Spec:
-    return replace(spec, document=spec.document.moved(file))
