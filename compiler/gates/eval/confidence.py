@@ -21,7 +21,7 @@ import numpy as np
 
 from compiler.core.models.suite import Confidence
 from compiler.gates.errors import UnusableInput
-from compiler.gates.eval import scoring
+from compiler.gates.eval import fairness, scoring
 from compiler.reporters.gate import show
 
 
@@ -34,7 +34,7 @@ def interval(
     rng = np.random.default_rng(confidence.seed)
     n = int(cells.sum())
     draws = rng.multinomial(n, cells / n, size=confidence.resamples).reshape(confidence.resamples, groups, 4)
-    values = [scoring.fairness_value(metric, _rates(draw, labels, data)) for draw in draws]
+    values = [fairness.fairness_value(metric, _rates(draw, labels, data)) for draw in draws]
     defined = np.asarray([v for v in values if v is not None], dtype=np.float64)
     if defined.size == 0:
         return None
@@ -58,14 +58,14 @@ def _cells(data: Any, codes: scoring.Codes, favourable: int | None, groups: int)
     return flat.astype(np.float64)
 
 
-def _rates(draw: scoring.Ints, labels: list[str], data: Any) -> scoring.GroupRates:
+def _rates(draw: scoring.Ints, labels: list[str], data: Any) -> fairness.GroupRates:
     a0b1, a1b0, a1b1 = draw[:, 1], draw[:, 2], draw[:, 3]  # cell 0 counts only in `count`
     count = draw.sum(axis=1)
     if isinstance(data, scoring.Binary):  # (y, pred): tn, fp, fn, tp
-        return scoring.GroupRates(
+        return fairness.GroupRates(
             labels, count=count, selected=a0b1 + a1b1, positives=a1b0 + a1b1, true_pos=a1b1, false_pos=a0b1
         )
-    return scoring.GroupRates(labels, count=count, selected=a0b1 + a1b1, correct=a1b0 + a1b1)  # (correct, selected)
+    return fairness.GroupRates(labels, count=count, selected=a0b1 + a1b1, correct=a1b0 + a1b1)  # (correct, selected)
 
 
 def verdict(

@@ -44,7 +44,7 @@ from compiler.core.models.suite import EvaluationSuite, FairnessCheck, MetricBou
 from compiler.gates.data import contract_rules as rules
 from compiler.gates.errors import UnusableInput
 from compiler.gates.eval import confidence as eval_confidence
-from compiler.gates.eval import scoring
+from compiler.gates.eval import fairness, scoring
 from compiler.gates.eval import window as eval_window
 from compiler.gates.eval.load import EvalOptions, Feature, Loaded, Loader
 from compiler.gates.io.digests import input_digests
@@ -235,14 +235,14 @@ def _bounds_text(low: float | None, high: float | None) -> str:
     return f"≥ {show(low)}" if low is not None else f"≤ {show(high)}"
 
 
-def _groups(loaded: Loaded, feature: Feature) -> scoring.GroupRates | None:
+def _groups(loaded: Loaded, feature: Feature) -> fairness.GroupRates | None:
     data = loaded.data
     if isinstance(data, scoring.Binary) and data.pred is not None:
-        return scoring.binary_groups(feature.codes, feature.labels, data)
+        return fairness.binary_groups(feature.codes, feature.labels, data)
     if isinstance(data, scoring.Multiclass):
-        return scoring.multiclass_groups(feature.codes, feature.labels, data, loaded.favourable)
+        return fairness.multiclass_groups(feature.codes, feature.labels, data, loaded.favourable)
     if isinstance(data, scoring.Regression):
-        return scoring.regression_groups(feature.codes, feature.labels, data)
+        return fairness.regression_groups(feature.codes, feature.labels, data)
     return None
 
 
@@ -282,13 +282,13 @@ def _fairness_check(
     loaded: Loaded,
     suite: EvaluationSuite,
     numbered: tuple[int, FairnessCheck],
-    grouped: tuple[Feature, scoring.GroupRates, list[tuple[str, int]]],
+    grouped: tuple[Feature, fairness.GroupRates, list[tuple[str, int]]],
 ) -> dict[str, Any]:
     """One fairness bound (the suite's `index`th) on its groups, as a check (CH721); what the report shows of it."""
     body = suite.spec
     index, check = numbered
     feature, groups, small = grouped
-    value = scoring.fairness_value(check.metric, groups)
+    value = fairness.fairness_value(check.metric, groups)
     status, message = _against(value, check.min, check.max)
     found = _interval(loaded, feature, check.metric, body.confidence)
     decided = found and eval_confidence.verdict(value, (check.min, check.max), found, _confidence_level(body))
@@ -302,7 +302,7 @@ def _fairness_check(
         message = f"no verdict: group(s) below minGroupSize {body.min_group_size}: {shown}"
     name = check.group_key
     rates = {
-        rate: dict(zip(groups.labels, groups.rate(rate), strict=True)) for rate in scoring.FAIRNESS_RATES[check.metric]
+        rate: dict(zip(groups.labels, groups.rate(rate), strict=True)) for rate in fairness.FAIRNESS_RATES[check.metric]
     }
     interval = {"interval": list(found), "level": _confidence_level(body)} if found else {}
     report.add(
@@ -345,8 +345,8 @@ def _slice_features(suite: EvaluationSuite) -> set[str]:
     return {piece.feature for piece in suite.spec.slices} - sensitive
 
 
-def _undefined_reason(metric: str, groups: scoring.GroupRates) -> str:
-    for rate in scoring.FAIRNESS_RATES[metric]:
+def _undefined_reason(metric: str, groups: fairness.GroupRates) -> str:
+    for rate in fairness.FAIRNESS_RATES[metric]:
         values = groups.rate(rate)
         empty = [label for label, v in zip(groups.labels, values, strict=True) if v is None]
         if empty:
@@ -357,7 +357,7 @@ def _undefined_reason(metric: str, groups: scoring.GroupRates) -> str:
 
 
 def _group_rows(
-    loaded: Loaded, feature: Feature, groups: scoring.GroupRates, metrics: list[str]
+    loaded: Loaded, feature: Feature, groups: fairness.GroupRates, metrics: list[str]
 ) -> list[dict[str, Any]]:
     rates = ["selection_rate", "true_positive_rate", "false_positive_rate", "accuracy", "mae", "rmse"]
     columns: dict[str, list[float | None]] = {}

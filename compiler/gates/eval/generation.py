@@ -11,7 +11,7 @@ Both libraries are the reference implementations the field reports with; they sh
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,13 +45,7 @@ class Generation:
 
 
 def _metric(name: str, data: Generation) -> float:
-    if name == "exact_match":
-        return float(data.same.mean())
-    if name == "bleu":
-        return bleu(data.outputs.tolist(), data.references.tolist())
-    if name == "rouge_l":
-        return rouge_l(data.outputs.tolist(), data.references.tolist())
-    raise KeyError(name)
+    return PER_GROUP[name](data)  # KeyError: not a generation metric
 
 
 def bleu(outputs: list[str], references: list[str]) -> float:
@@ -82,3 +76,11 @@ def load(loader: RowReader, available: dict[str, str]) -> Generation:
     return Generation(
         np.asarray(arrays["t"], dtype=object), np.asarray(arrays["p"], dtype=object), arrays["same"].astype(np.bool_)
     )
+
+
+# Each metric of one group's rows.
+PER_GROUP: dict[str, Callable[[Generation], float]] = {
+    "exact_match": lambda data: float(data.same.mean()),
+    "bleu": lambda data: bleu(data.outputs.tolist(), data.references.tolist()),
+    "rouge_l": lambda data: rouge_l(data.outputs.tolist(), data.references.tolist()),
+}

@@ -16,7 +16,7 @@ is undefined ("no verdict").
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,16 +63,9 @@ class Ranking:
         relevance, score, query = self.relevance[order], self.score[order], self.query[order]
         bounds = np.flatnonzero(np.r_[True, query[1:] != query[:-1], True])
         values = np.empty(bounds.size - 1)
+        per_query = PER_QUERY[metric]  # KeyError: not a ranking metric
         for i, (start, end) in enumerate(itertools.pairwise(bounds.tolist())):
-            rel, sco = relevance[start:end], score[start:end]
-            if metric == "ndcg":
-                values[i] = ndcg(rel, sco, int(k) if k else None)
-            elif metric == "map":
-                values[i] = _average_precision(rel, sco)
-            elif metric == "mrr":
-                values[i] = reciprocal_rank(rel, sco)
-            else:
-                raise KeyError(name)
+            values[i] = per_query(relevance[start:end], score[start:end], k)
         return values
 
 
@@ -127,3 +120,12 @@ def load(loader: RowReader, available: dict[str, str]) -> Ranking:
         )
     _, codes = np.unique(np.asarray(queries).astype(str), return_inverse=True)
     return Ranking(relevance, score, codes.astype(np.int64))
+
+
+# Each metric of one query (relevance and scores, and what follows `@` in the name: the cut-off of `ndcg@k`);
+# a group's value is the mean over its queries.
+PER_QUERY: dict[str, Callable[[scoring.Floats, scoring.Floats, str], float]] = {
+    "ndcg": lambda relevance, score, k: ndcg(relevance, score, int(k) if k else None),
+    "map": lambda relevance, score, k: _average_precision(relevance, score),
+    "mrr": lambda relevance, score, k: reciprocal_rank(relevance, score),
+}

@@ -12,14 +12,15 @@ scores are sorted once: AUC and average precision per group reuse that order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from compiler.core.metrics import FAIRNESS, gate_metrics
+from compiler.core.metrics import gate_metrics
 
 _BINARY, _MULTICLASS = "binary-classification", "multiclass-classification"
 
@@ -141,17 +142,20 @@ def _ratio(part: int, whole: int) -> float:
 # --- binary classification --------------------------------------------------------
 
 
-def _from_confusion(name: str, tn: int, fp: int, fn: int, tp: int) -> float:
-    if name == "accuracy":
-        return (tn + tp) / (tn + fp + fn + tp)
-    if name == "balanced_accuracy":  # the mean recall of the classes present in y_true
-        recalls = [r for r, has in ((_ratio(tp, tp + fn), tp + fn), (_ratio(tn, tn + fp), tn + fp)) if has]
-        return float(np.mean(recalls))
-    if name == "precision":
-        return _ratio(tp, tp + fp)
-    if name == "recall":
-        return _ratio(tp, tp + fn)
-    return _ratio(2 * tp, 2 * tp + fp + fn)  # f1
+def _balanced_accuracy(tn: int, fp: int, fn: int, tp: int) -> float:
+    """The mean recall of the classes present in y_true."""
+    recalls = [r for r, has in ((_ratio(tp, tp + fn), tp + fn), (_ratio(tn, tn + fp), tn + fp)) if has]
+    return float(np.mean(recalls))
+
+
+# From predicted labels: each metric from one group's confusion counts (tn, fp, fn, tp).
+FROM_CONFUSION: dict[str, Callable[[int, int, int, int], float]] = {
+    "accuracy": lambda tn, fp, fn, tp: (tn + tp) / (tn + fp + fn + tp),
+    "balanced_accuracy": _balanced_accuracy,
+    "precision": lambda tn, fp, fn, tp: _ratio(tp, tp + fp),
+    "recall": lambda tn, fp, fn, tp: _ratio(tp, tp + fn),
+    "f1": lambda tn, fp, fn, tp: _ratio(2 * tp, 2 * tp + fp + fn),
+}
 
 
 @dataclass
@@ -189,33 +193,66 @@ class Binary:
         unknown = [name for name in names if name not in BINARY_METRICS]
         if unknown:
             raise KeyError(unknown[0])
-        count = np.bincount(codes, minlength=groups)
-        out: dict[str, list[float | None]] = {}
+        confusion: list[tuple[int, int, int, int]] = []
         if set(names) & BINARY_NEEDS_PRED:
             assert self.pred is not None
             cells = np.bincount(codes * 4 + self.y.astype(np.int64) * 2 + self.pred, minlength=groups * 4)
-            confusion = [tuple(int(v) for v in row) for row in cells.reshape(groups, 4)]  # tn, fp, fn, tp
-            for name in set(names) & BINARY_NEEDS_PRED:
-                out[name] = [_from_confusion(name, *c) if sum(c) else None for c in confusion]
-        if set(names) & {"roc_auc", "average_precision"}:
-            assert self.score is not None
-            auc, ap = ranking_by_group(self.score, self.y, codes, groups, self.order())
-            out["roc_auc"], out["average_precision"] = auc, ap
-        if "brier" in names:
-            assert self.score is not None
-            out["brier"] = _per_group(np.bincount(codes, weights=(self.y - self.score) ** 2, minlength=groups), count)
-        if "log_loss" in names:
-            assert self.score is not None
-            positive = np.clip(self.score, _EPS, 1 - _EPS)
-            negative = np.clip(1 - self.score, _EPS, 1 - _EPS)
-            losses = np.where(self.y == 1, -np.log(positive), -np.log(negative))
-            values = _per_group(np.bincount(codes, weights=losses, minlength=groups), count)
-            positives = np.bincount(codes, weights=self.y, minlength=groups)
-            # scikit-learn needs both classes in y_true
-            out["log_loss"] = [
-                v if 0 < p < n else None for v, p, n in zip(values, positives.tolist(), count.tolist(), strict=True)
-            ]
-        return {name: out[name] for name in names}
+            confusion = [(int(a), int(b), int(c), int(d)) for a, b, c, d in cells.reshape(groups, 4)]
+        scored = _Scored(self, codes, groups)
+        out: dict[str, list[float | None]] = {}
+        for name in names:  # a metric of neither table is a KeyError, never another metric's value
+            if name in FROM_CONFUSION:
+                out[name] = [FROM_CONFUSION[name](*c) if sum(c) else None for c in confusion]
+            else:
+                out[name] = FROM_SCORES[name](scored)
+        return out
+
+
+@dataclass
+class _Scored:
+    """One grouping of a binary model's scores; AUC and average precision come from one pass."""
+
+    data: Binary
+    codes: Codes
+    groups: int
+
+    @property
+    def score(self) -> Floats:
+        assert self.data.score is not None
+        return self.data.score
+
+    @functools.cached_property
+    def count(self) -> Ints:
+        return np.bincount(self.codes, minlength=self.groups)
+
+    @functools.cached_property
+    def ranked(self) -> tuple[list[float | None], list[float | None]]:
+        return ranking_by_group(self.score, self.data.y, self.codes, self.groups, self.data.order())
+
+
+def _brier(scored: _Scored) -> list[float | None]:
+    squared = (scored.data.y - scored.score) ** 2
+    return _per_group(np.bincount(scored.codes, weights=squared, minlength=scored.groups), scored.count)
+
+
+def _binary_log_loss(scored: _Scored) -> list[float | None]:
+    y, codes, groups, count = scored.data.y, scored.codes, scored.groups, scored.count
+    positive = np.clip(scored.score, _EPS, 1 - _EPS)
+    negative = np.clip(1 - scored.score, _EPS, 1 - _EPS)
+    losses = np.where(y == 1, -np.log(positive), -np.log(negative))
+    values = _per_group(np.bincount(codes, weights=losses, minlength=groups), count)
+    positives = np.bincount(codes, weights=y, minlength=groups)
+    # scikit-learn needs both classes in y_true
+    return [v if 0 < p < n else None for v, p, n in zip(values, positives.tolist(), count.tolist(), strict=True)]
+
+
+# From scores (or probabilities): each metric for every group at once.
+FROM_SCORES: dict[str, Callable[[_Scored], list[float | None]]] = {
+    "roc_auc": lambda scored: scored.ranked[0],
+    "average_precision": lambda scored: scored.ranked[1],
+    "brier": _brier,
+    "log_loss": _binary_log_loss,
+}
 
 
 # What is computed, and from what, is the metrics table's (compiler.core.metrics): defined once.
@@ -255,66 +292,96 @@ class Multiclass:
         return self.grouped(_one_group(self.n), 1, [name])[name][0]
 
     def grouped(self, codes: Codes, groups: int, names: Sequence[str]) -> dict[str, list[float | None]]:
-        k = self.k
-        cells = np.bincount((codes * k + self.y) * k + self.pred, minlength=groups * k * k).reshape(groups, k, k)
-        true_count = cells.sum(axis=2)
-        pred_count = cells.sum(axis=1)
-        tp = np.diagonal(cells, axis1=1, axis2=2)
-        count = true_count.sum(axis=1)
-        seen = (true_count + pred_count) > 0  # scikit-learn's labels: in y_true or y_pred
-        has = true_count > 0
-        precision = np.divide(tp, pred_count, out=np.zeros(tp.shape), where=pred_count > 0)
-        recall = np.divide(tp, true_count, out=np.zeros(tp.shape), where=true_count > 0)
-        denominator = true_count + pred_count
-        f1 = np.divide(2 * tp, denominator, out=np.zeros(tp.shape), where=denominator > 0)
+        counts = _ClassCounts.of(self, codes, groups)
         out: dict[str, list[float | None]] = {}
-        for name in names:
-            values: list[float | None] = []
-            for g in range(groups):
-                if not count[g]:
-                    values.append(None)
-                elif name == "accuracy":
-                    values.append(float(tp[g].sum() / count[g]))
-                elif name == "balanced_accuracy":
-                    values.append(float(np.mean(recall[g][has[g]])))
-                elif name == "precision_macro":
-                    values.append(float(np.mean(precision[g][seen[g]])))
-                elif name == "recall_macro":
-                    values.append(float(np.mean(recall[g][seen[g]])))
-                elif name == "f1_macro":
-                    values.append(float(np.mean(f1[g][seen[g]])))
-                elif name == "f1_weighted":
-                    values.append(float(np.sum(f1[g] * true_count[g]) / true_count[g].sum()))
-                elif name in ("log_loss", "roc_auc_ovr"):
-                    values.append(None)  # filled below
-                else:
-                    raise KeyError(name)
-            out[name] = values
-        if "log_loss" in names:
-            assert self.prob is not None
-            picked = np.clip(self.prob[np.arange(self.n), self.y], _EPS, 1 - _EPS)
-            losses = _per_group(np.bincount(codes, weights=-np.log(picked), minlength=groups), count)
-            out["log_loss"] = [v if np.count_nonzero(has[g]) >= 2 else None for g, v in enumerate(losses)]
-        if "roc_auc_ovr" in names:
-            assert self.prob is not None
-            per_class = [
-                ranking_by_group(self.prob[:, c], (self.y == c).astype(np.int8), codes, groups, self.order(c))[0]
-                if np.any(has[:, c])
-                else [None] * groups
-                for c in range(k)
-            ]
-            macro: list[float | None] = []
-            for g in range(groups):
-                present = [c for c in range(k) if has[g, c]]
-                areas = [per_class[c][g] for c in present]
-                ok = len(present) >= 2 and all(a is not None for a in areas)
-                macro.append(float(np.mean([a for a in areas if a is not None])) if ok else None)
-            out["roc_auc_ovr"] = macro
+        for name in names:  # a metric of neither table is a KeyError, never another metric's value
+            if name in FROM_CLASS_COUNTS:
+                per_group = FROM_CLASS_COUNTS[name]
+                out[name] = [per_group(counts, g) if counts.count[g] else None for g in range(groups)]
+            else:
+                out[name] = FROM_PROBABILITIES[name](self, codes, counts)
         return out
 
 
+@dataclass(frozen=True)
+class _ClassCounts:
+    """Per group (rows) and class (columns): scikit-learn's counts and per-class rates."""
+
+    groups: int
+    true_count: Ints
+    tp: Ints
+    count: Ints
+    seen: Bools  # scikit-learn's labels: in y_true or y_pred
+    has: Bools  # in y_true
+    precision: Floats
+    recall: Floats
+    f1: Floats
+
+    @staticmethod
+    def of(data: Multiclass, codes: Codes, groups: int) -> _ClassCounts:
+        k = data.k
+        cells = np.bincount((codes * k + data.y) * k + data.pred, minlength=groups * k * k).reshape(groups, k, k)
+        true_count = cells.sum(axis=2)
+        pred_count = cells.sum(axis=1)
+        tp = np.diagonal(cells, axis1=1, axis2=2)
+        denominator = true_count + pred_count
+        return _ClassCounts(
+            groups,
+            true_count,
+            tp,
+            true_count.sum(axis=1),
+            seen=denominator > 0,
+            has=true_count > 0,
+            precision=np.divide(tp, pred_count, out=np.zeros(tp.shape), where=pred_count > 0),
+            recall=np.divide(tp, true_count, out=np.zeros(tp.shape), where=true_count > 0),
+            f1=np.divide(2 * tp, denominator, out=np.zeros(tp.shape), where=denominator > 0),
+        )
+
+
+# From predicted classes: each metric of one group (g) with at least one row.
+FROM_CLASS_COUNTS: dict[str, Callable[[_ClassCounts, int], float]] = {
+    "accuracy": lambda c, g: float(c.tp[g].sum() / c.count[g]),
+    "balanced_accuracy": lambda c, g: float(np.mean(c.recall[g][c.has[g]])),
+    "precision_macro": lambda c, g: float(np.mean(c.precision[g][c.seen[g]])),
+    "recall_macro": lambda c, g: float(np.mean(c.recall[g][c.seen[g]])),
+    "f1_macro": lambda c, g: float(np.mean(c.f1[g][c.seen[g]])),
+    "f1_weighted": lambda c, g: float(np.sum(c.f1[g] * c.true_count[g]) / c.true_count[g].sum()),
+}
+
+
+def _multiclass_log_loss(data: Multiclass, codes: Codes, counts: _ClassCounts) -> list[float | None]:
+    assert data.prob is not None
+    picked = np.clip(data.prob[np.arange(data.n), data.y], _EPS, 1 - _EPS)
+    losses = _per_group(np.bincount(codes, weights=-np.log(picked), minlength=counts.groups), counts.count)
+    return [v if np.count_nonzero(counts.has[g]) >= 2 else None for g, v in enumerate(losses)]
+
+
+def _roc_auc_ovr(data: Multiclass, codes: Codes, counts: _ClassCounts) -> list[float | None]:
+    assert data.prob is not None
+    groups, has = counts.groups, counts.has
+    per_class = [
+        ranking_by_group(data.prob[:, c], (data.y == c).astype(np.int8), codes, groups, data.order(c))[0]
+        if np.any(has[:, c])
+        else [None] * groups
+        for c in range(data.k)
+    ]
+    macro: list[float | None] = []
+    for g in range(groups):
+        present = [c for c in range(data.k) if has[g, c]]
+        areas = [per_class[c][g] for c in present]
+        ok = len(present) >= 2 and all(a is not None for a in areas)
+        macro.append(float(np.mean([a for a in areas if a is not None])) if ok else None)
+    return macro
+
+
+# From class probabilities: each metric for every group at once.
+FROM_PROBABILITIES: dict[str, Callable[[Multiclass, Codes, _ClassCounts], list[float | None]]] = {
+    "log_loss": _multiclass_log_loss,
+    "roc_auc_ovr": _roc_auc_ovr,
+}
+
+
 MULTICLASS_NEEDS_PROBABILITY = gate_metrics(_MULTICLASS, "probability")
-MULTICLASS_METRICS = gate_metrics(_MULTICLASS)
 
 
 # --- regression -------------------------------------------------------------------------
@@ -336,153 +403,46 @@ class Regression:
         return self.grouped(_one_group(self.n), 1, [name])[name][0]
 
     def grouped(self, codes: Codes, groups: int, names: Sequence[str]) -> dict[str, list[float | None]]:
-        count = np.bincount(codes, minlength=groups)
-        error = self.y - self.pred
-        out: dict[str, list[float | None]] = {}
-        for name in names:
-            if name == "rmse":
-                mse = _per_group(np.bincount(codes, weights=error**2, minlength=groups), count)
-                out[name] = [None if v is None else float(np.sqrt(v)) for v in mse]
-            elif name == "mae":
-                out[name] = _per_group(np.bincount(codes, weights=np.abs(error), minlength=groups), count)
-            elif name == "mape":
-                relative = np.abs(error) / np.maximum(np.abs(self.y), _EPS)
-                out[name] = _per_group(np.bincount(codes, weights=relative, minlength=groups), count)
-            elif name == "r2":
-                mean = np.bincount(codes, weights=self.y, minlength=groups) / np.maximum(count, 1)
-                total = np.bincount(codes, weights=(self.y - mean[codes]) ** 2, minlength=groups)
-                residual = np.bincount(codes, weights=error**2, minlength=groups)
-                values: list[float | None] = []
-                for g in range(groups):
-                    if count[g] < 2:
-                        values.append(None)
-                    elif total[g] == 0:
-                        values.append(1.0 if residual[g] == 0 else 0.0)
-                    else:
-                        values.append(float(1 - residual[g] / total[g]))
-                out[name] = values
-            else:
-                raise KeyError(name)
-        return out
-
-
-REGRESSION_METRICS = gate_metrics("regression")
-
-
-# --- groups and fairness ------------------------------------------------------------------
+        errors = _Errors(self.y, self.y - self.pred, codes, groups, np.bincount(codes, minlength=groups))
+        return {name: FROM_ERRORS[name](errors) for name in names}  # KeyError: not a regression metric
 
 
 @dataclass(frozen=True)
-class GroupRates:
-    """Per group of one sensitive feature: counts and the rates fairness metrics compare."""
-
-    labels: list[str]
+class _Errors:
+    y: Floats
+    error: Floats  # y - prediction
+    codes: Codes
+    groups: int
     count: Ints
-    selected: Ints
-    positives: Ints | None = None
-    true_pos: Ints | None = None
-    false_pos: Ints | None = None
-    correct: Ints | None = None
-    abs_error: Floats | None = None
-    sq_error: Floats | None = None
 
-    @property
-    def selection_rate(self) -> Floats:
-        return self.selected / np.maximum(self.count, 1)
-
-    @property
-    def negatives(self) -> Ints | None:
-        return None if self.positives is None else self.count - self.positives
-
-    def rate(self, name: str) -> list[float | None]:
-        """A per-group rate; None where a group has no one to divide by."""
-        if name == "selection_rate":
-            return [s / n if n else None for s, n in zip(self.selected.tolist(), self.count.tolist(), strict=True)]
-        if name == "true_positive_rate" and self.true_pos is not None and self.positives is not None:
-            return [t / p if p else None for t, p in zip(self.true_pos.tolist(), self.positives.tolist(), strict=True)]
-        if name == "false_positive_rate" and self.false_pos is not None and self.negatives is not None:
-            return [f / m if m else None for f, m in zip(self.false_pos.tolist(), self.negatives.tolist(), strict=True)]
-        if name == "accuracy" and self.correct is not None:
-            return [c / n if n else None for c, n in zip(self.correct.tolist(), self.count.tolist(), strict=True)]
-        if name == "mae" and self.abs_error is not None:
-            return [e / n if n else None for e, n in zip(self.abs_error.tolist(), self.count.tolist(), strict=True)]
-        if name == "rmse" and self.sq_error is not None:
-            return [
-                float(np.sqrt(e / n)) if n else None
-                for e, n in zip(self.sq_error.tolist(), self.count.tolist(), strict=True)
-            ]
-        raise KeyError(name)
+    def total(self, weights: Floats) -> Floats:
+        """The weights summed per group (a weighted bincount is float64)."""
+        return np.bincount(self.codes, weights=weights, minlength=self.groups).astype(np.float64, copy=False)
 
 
-def binary_groups(codes: Codes, labels: list[str], data: Binary) -> GroupRates:
-    assert data.pred is not None
-    g = len(labels)
-    cells = np.bincount(codes * 4 + data.y.astype(np.int64) * 2 + data.pred, minlength=g * 4).reshape(g, 4)
-    tn, fp, fn, tp = cells[:, 0], cells[:, 1], cells[:, 2], cells[:, 3]
-    return GroupRates(
-        labels,
-        count=cells.sum(axis=1),
-        selected=fp + tp,
-        positives=fn + tp,
-        true_pos=tp,
-        false_pos=fp,
-        correct=tn + tp,
-    )
+def _rmse(e: _Errors) -> list[float | None]:
+    return [None if v is None else float(np.sqrt(v)) for v in _per_group(e.total(e.error**2), e.count)]
 
 
-def multiclass_groups(codes: Codes, labels: list[str], data: Multiclass, favourable: int | None) -> GroupRates:
-    g = len(labels)
-    count = np.bincount(codes, minlength=g)
-    correct = np.bincount(codes, weights=(data.y == data.pred), minlength=g).astype(np.int64)
-    if favourable is None:
-        selected = np.zeros(g, dtype=np.int64)
-    else:
-        selected = np.bincount(codes, weights=(data.pred == favourable), minlength=g).astype(np.int64)
-    return GroupRates(labels, count=count, selected=selected, correct=correct)
+def _r2(e: _Errors) -> list[float | None]:
+    mean = e.total(e.y) / np.maximum(e.count, 1)
+    total = e.total((e.y - mean[e.codes]) ** 2)
+    residual = e.total(e.error**2)
+    values: list[float | None] = []
+    for g in range(e.groups):
+        if e.count[g] < 2:
+            values.append(None)
+        elif total[g] == 0:
+            values.append(1.0 if residual[g] == 0 else 0.0)
+        else:
+            values.append(float(1 - residual[g] / total[g]))
+    return values
 
 
-def regression_groups(codes: Codes, labels: list[str], data: Regression) -> GroupRates:
-    g = len(labels)
-    error = data.y - data.pred
-    return GroupRates(
-        labels,
-        count=np.bincount(codes, minlength=g),
-        selected=np.zeros(g, dtype=np.int64),
-        abs_error=np.bincount(codes, weights=np.abs(error), minlength=g).astype(np.float64),
-        sq_error=np.bincount(codes, weights=error**2, minlength=g).astype(np.float64),
-    )
-
-
-def _spread(values: list[float | None]) -> tuple[float | None, float | None]:
-    """(max - min, min / max) over the groups; None when a group's rate is undefined."""
-    if not values or any(v is None for v in values):
-        return None, None
-    present = [float(v) for v in values if v is not None]
-    high, low = max(present), min(present)
-    return high - low, (low / high if high > 0 else None)
-
-
-def fairness_value(name: str, groups: GroupRates) -> float | None:
-    """fairlearn's between-groups definitions (differences max - min, ratios min / max)."""
-    if name in ("demographic_parity_difference", "selection_rate_difference"):
-        return _spread(groups.rate("selection_rate"))[0]
-    if name == "demographic_parity_ratio":
-        return _spread(groups.rate("selection_rate"))[1]
-    if name == "true_positive_rate_difference":
-        return _spread(groups.rate("true_positive_rate"))[0]
-    if name == "false_positive_rate_difference":
-        return _spread(groups.rate("false_positive_rate"))[0]
-    if name in ("equalized_odds_difference", "equalized_odds_ratio"):
-        tpr_diff, tpr_ratio = _spread(groups.rate("true_positive_rate"))
-        fpr_diff, fpr_ratio = _spread(groups.rate("false_positive_rate"))
-        if name == "equalized_odds_difference":
-            return None if tpr_diff is None or fpr_diff is None else max(tpr_diff, fpr_diff)
-        return None if tpr_ratio is None or fpr_ratio is None else min(tpr_ratio, fpr_ratio)
-    if name == "mae_difference":
-        return _spread(groups.rate("mae"))[0]
-    if name == "rmse_difference":
-        return _spread(groups.rate("rmse"))[0]
-    raise KeyError(name)
-
-
-FAIRNESS_RATES: dict[str, tuple[str, ...]] = {name: info.rates for name, info in FAIRNESS.items()}
+# From the errors: each metric for every group at once.
+FROM_ERRORS: dict[str, Callable[[_Errors], list[float | None]]] = {
+    "rmse": _rmse,
+    "mae": lambda e: _per_group(e.total(np.abs(e.error)), e.count),
+    "mape": lambda e: _per_group(e.total(np.abs(e.error) / np.maximum(np.abs(e.y), _EPS)), e.count),
+    "r2": _r2,
+}
