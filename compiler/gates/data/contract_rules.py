@@ -12,12 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from compiler.core.contracts import QUALITY_OPERATORS as OPERATORS
-from compiler.core.quality import Threshold, is_number, rule_is_warning, rule_kind, rule_metric, threshold
+from compiler.core.odcs import Property, read_odcs
+from compiler.core.quality import is_number
 
-__all__ = ["OPERATORS", "Threshold", "rule_is_warning", "rule_kind", "rule_metric", "threshold"]
-
-_ENUM_PROPERTIES = ("enum", "validValues", "allowedValues")
 FRESHNESS_PROPERTIES = ("latency", "ly", "freshness")
 _UNIT_SECONDS = {
     **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
@@ -63,55 +60,39 @@ class Freshness:
 
 
 def tables(data: Any) -> list[TableRules]:
-    found = []
-    for table in _list(data.get("schema") if isinstance(data, dict) else None):
-        if not isinstance(table, dict):
-            continue
-        columns = [_column(prop) for prop in _list(table.get("properties")) if isinstance(prop, dict)]
-        found.append(
-            TableRules(
-                name=str(table.get("name", "")),
-                physical_name=_str(table.get("physicalName")),
-                columns=tuple(c for c in columns if c is not None),
-                quality=tuple(q for q in _list(table.get("quality")) if isinstance(q, dict)),
-            )
+    return [
+        TableRules(
+            name=table.name,
+            physical_name=table.physical_name,
+            columns=tuple(_column(prop) for prop in table.properties),
+            quality=tuple(rule.raw for rule in table.quality),
         )
-    return found
+        for table in read_odcs(data).schema
+    ]
 
 
-def _column(prop: dict[str, Any]) -> ColumnRules | None:
-    name = prop.get("name")
-    if not isinstance(name, str):
-        return None
-    quality = tuple(q for q in _list(prop.get("quality")) if isinstance(q, dict))
+def _column(prop: Property) -> ColumnRules:
     allowed, source = _allowed_values(prop)
-    options = prop.get("logicalTypeOptions")
     return ColumnRules(
-        name=name,
-        physical_name=_str(prop.get("physicalName")),
-        logical_type=_str(prop.get("logicalType")),
-        options=options if isinstance(options, dict) else {},
-        required=prop.get("required") is True,
-        unique=prop.get("unique") is True,
+        name=prop.name,
+        physical_name=prop.physical_name,
+        logical_type=prop.logical_type,
+        options=prop.type_options,
+        required=prop.required,
+        unique=prop.unique,
         allowed=allowed,
         allowed_from=source,
-        quality=quality,
+        quality=tuple(rule.raw for rule in prop.quality),
     )
 
 
-def _allowed_values(prop: dict[str, Any]) -> tuple[tuple[Any, ...] | None, str | None]:
+def _allowed_values(prop: Property) -> tuple[tuple[Any, ...] | None, str | None]:
     """Allowed values that are not already a quality rule (those are checked as rules)."""
-    enum = prop.get("enum")
-    if isinstance(enum, list) and enum:
-        values = [item.get("value") if isinstance(item, dict) else item for item in enum]
-        return tuple(values), "enum"
-    for custom in _list(prop.get("customProperties")):
-        if (
-            isinstance(custom, dict)
-            and custom.get("property") in _ENUM_PROPERTIES
-            and isinstance(custom.get("value"), list)
-        ):
-            return tuple(custom["value"]), f"customProperties.{custom['property']}"
+    if prop.enum:
+        return tuple(prop.enum), "enum"
+    custom = prop.custom_allowed
+    if custom is not None:
+        return tuple(custom[1]), f"customProperties.{custom[0]}"
     return None, None
 
 
@@ -125,15 +106,14 @@ def rule_label(rule: dict[str, Any], fallback: str) -> str:
 def freshness_rules(data: Any, table: TableRules, single_table: bool) -> list[Freshness | str]:
     """Freshness SLAs that apply to this table: a Freshness, or why one cannot be checked."""
     out: list[Freshness | str] = []
-    if not isinstance(data, dict):
-        return out
-    default = _str(data.get("slaDefaultElement"))
-    for sla in _list(data.get("slaProperties")):
-        if not isinstance(sla, dict) or str(sla.get("property", "")).lower() not in FRESHNESS_PROPERTIES:
+    odcs = read_odcs(data)
+    for sla in odcs.sla:
+        if not isinstance(sla.name, str) or sla.name.lower() not in FRESHNESS_PROPERTIES:
             continue
-        value, unit = sla.get("value"), str(sla.get("unit", "d")).strip().lower()
-        text = f"{sla.get('property')} {value} {sla.get('unit', 'd')}"
-        element = _str(sla.get("element")) or default
+        written_unit = "d" if sla.unit is None else sla.unit
+        value, unit = sla.value, str(written_unit).strip().lower()
+        text = f"{sla.name} {value} {written_unit}"
+        element = sla.element or odcs.sla_default_element
         columns = _elements(element, table, single_table) if element else _time_columns(table)
         if element and not columns:
             continue  # the SLA is about another table
@@ -144,7 +124,7 @@ def freshness_rules(data: Any, table: TableRules, single_table: bool) -> list[Fr
             out.append(f"{text}: no element names the timestamp column, and the table has no single date column")
             continue
         for column in columns:
-            out.append(Freshness(column, float(value or 0) * _UNIT_SECONDS[unit], text, sla))
+            out.append(Freshness(column, float(value or 0) * _UNIT_SECONDS[unit], text, sla.raw))
     return out
 
 
@@ -168,11 +148,3 @@ def _time_columns(table: TableRules) -> list[str]:
         return stamps
     dates = [c.name for c in table.columns if c.logical_type == "date"]
     return dates if not stamps and len(dates) == 1 else []
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.gates.data import contract_rules as rules
+from compiler.core import quality as odcs_rules
 from compiler.gates.data.contract_rules import ColumnRules
 from compiler.gates.io.inputs import canonical, sql_literal, sql_string
 from compiler.gates.report import Check, check
@@ -36,7 +36,7 @@ class QualityRule:
     title: str
     target: str | None
     rule: dict[str, Any]
-    threshold: rules.Threshold
+    threshold: odcs_rules.Threshold
 
 
 @dataclass

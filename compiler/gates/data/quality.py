@@ -1,10 +1,11 @@
 """The data gate's column quality rules (ODCS `quality`): which rules it can judge, the SQL each counts with,
-and why a rule is skipped. Functions of the scan (compiler.gates.data.gate.Scan)."""
+and why a rule is skipped. Functions of the scan (compiler.gates.data.scan.Scan)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from compiler.core import quality as odcs_rules
 from compiler.gates.data import contract_rules as rules
 from compiler.gates.data.parts import (
     QualityRule,
@@ -22,8 +23,8 @@ from compiler.gates.report import check
 
 def plan_rule(scan: Scanning, column: ScannedColumn, position: int, rule: dict[str, Any], nulls: int) -> None:
     name = column.rules.name
-    kind = rules.rule_kind(rule)
-    metric = rules.rule_metric(rule)
+    kind = odcs_rules.rule_kind(rule)
+    metric = odcs_rules.rule_metric(rule)
     check_id = f"{name}.quality[{position}]"
     label = rules.rule_label(rule, metric or kind)
     title = f"`{name}` {label}"
@@ -33,7 +34,7 @@ def plan_rule(scan: Scanning, column: ScannedColumn, position: int, rule: dict[s
     if kind != "library" or metric is None:
         scan.report.add(not_checkable(check_id, title, name, kind, rule))
         return
-    threshold = rules.threshold(rule)
+    threshold = odcs_rules.threshold(rule)
     if isinstance(threshold, str):  # a rule that cannot be judged fails closed
         scan.report.add(check("CH705", check_id, title, "fail", target=name, message=f"cannot be judged: {threshold}"))
         return

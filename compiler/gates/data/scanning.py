@@ -1,6 +1,6 @@
 """What the data gate's rule planners (`quality`, `table`) use of a scan.
 
-The scan itself (`compiler.gates.data.gate.Scan`) imports the planners to plan its rules; they see it through
+The scan itself (`compiler.gates.data.scan.Scan`) imports the planners to plan its rules; they see it through
 this protocol, so no module of the data gate imports one that imports it back.
 """
 

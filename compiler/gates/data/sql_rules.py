@@ -25,6 +25,7 @@ from typing import Any
 
 import duckdb
 
+from compiler.core import quality as odcs_rules
 from compiler.gates.data import contract_rules as rules
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io.engine_errors import engine_error
@@ -68,7 +69,7 @@ def judge_all(
 
 def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> Check:
     query = item.rule.get("query")
-    threshold = rules.threshold(item.rule, boolean=True)
+    threshold = odcs_rules.threshold(item.rule, boolean=True)
     if not isinstance(query, str) or not query.strip():
         return _failed(item, "needs a `query`")
     if isinstance(threshold, str):  # a rule that cannot be judged fails closed, as a refused one does
@@ -82,7 +83,7 @@ def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> C
     except UnusableInput as error:
         return _failed(item, f"cannot be evaluated: {error.message}", error.code or "CH706")
     ok = threshold.holds(value)
-    status: Status = "pass" if ok else ("warn" if rules.rule_is_warning(item.rule) else "fail")
+    status: Status = "pass" if ok else ("warn" if odcs_rules.rule_is_warning(item.rule) else "fail")
     shown: int | float | bool = value if isinstance(value, bool) or not value.is_integer() else int(value)
     message = "the query returned " + (str(shown).lower() if isinstance(shown, bool) else f"{shown:,}")
     if not ok and isinstance(item.rule.get("description"), str):
@@ -100,7 +101,7 @@ def _judge(item: SqlRule, names: set[str], runner: _Runner, source: Source) -> C
     )
 
 
-def _result(value: Any, threshold: rules.Threshold) -> float | bool:
+def _result(value: Any, threshold: odcs_rules.Threshold) -> float | bool:
     """The query's one value as the threshold compares it: a boolean for `mustBe: true|false`, else a number.
 
     The value itself is never quoted: a query can return any cell of the table."""

@@ -1,11 +1,12 @@
 """The data gate's table-level checks: duplicate rows over column sets, the contract's table quality rules,
-freshness, and the profile of each column. Functions of the scan (compiler.gates.data.gate.Scan)."""
+freshness, and the profile of each column. Functions of the scan (compiler.gates.data.scan.Scan)."""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
+from compiler.core import quality as odcs_rules
 from compiler.gates.data import contract_rules as rules
 from compiler.gates.data.contract_rules import Freshness
 from compiler.gates.data.parts import (
@@ -23,7 +24,7 @@ from compiler.gates.report import check, measured
 
 def plan_table_duplicates(scan: Scanning, found: dict[str, ScannedColumn]) -> None:
     for rule in scan.table.quality:
-        if rules.rule_kind(rule) != "library" or rules.rule_metric(rule) != "duplicateValues":
+        if odcs_rules.rule_kind(rule) != "library" or odcs_rules.rule_metric(rule) != "duplicateValues":
             continue
         names = rule_properties(rule)
         if names and all(n in found for n in names):
@@ -32,8 +33,8 @@ def plan_table_duplicates(scan: Scanning, found: dict[str, ScannedColumn]) -> No
 
 def table_rules(scan: Scanning, found: dict[str, ScannedColumn]) -> None:
     for position, rule in enumerate(scan.table.quality):
-        kind = rules.rule_kind(rule)
-        metric = rules.rule_metric(rule)
+        kind = odcs_rules.rule_kind(rule)
+        metric = odcs_rules.rule_metric(rule)
         check_id = f"{scan.table.name}.quality[{position}]"
         title = f"table `{scan.table.name}` {rules.rule_label(rule, metric or kind)}"
         if kind == "sql":
@@ -42,7 +43,7 @@ def table_rules(scan: Scanning, found: dict[str, ScannedColumn]) -> None:
         if kind != "library" or metric is None:
             scan.report.add(not_checkable(check_id, title, scan.table.name, kind, rule))
             continue
-        threshold = rules.threshold(rule)
+        threshold = odcs_rules.threshold(rule)
         if isinstance(threshold, str):  # a rule that cannot be judged fails closed
             message = f"cannot be judged: {threshold}"
             scan.report.add(check("CH705", check_id, title, "fail", target=scan.table.name, message=message))

@@ -40,12 +40,13 @@ import numpy as np
 
 from compiler.core import markdown
 from compiler.core.metrics import TASKS, gate_metrics
-from compiler.core.models.suite import EvaluationSuite, FairnessCheck, MetricBound, Slice
+from compiler.core.models.suite import EvaluationSuite, MetricBound, Slice
 from compiler.gates.data import contract_rules as rules
 from compiler.gates.errors import UnusableInput
-from compiler.gates.eval import confidence as eval_confidence
-from compiler.gates.eval import fairness, scoring
+from compiler.gates.eval import scoring
 from compiler.gates.eval import window as eval_window
+from compiler.gates.eval.bounds import against, bounds_text, camel
+from compiler.gates.eval.fairness_checks import fairness_checks
 from compiler.gates.eval.load import EvalOptions, Feature, Loaded, Loader
 from compiler.gates.io.digests import input_digests
 from compiler.gates.io.inputs import canonical, connection, open_input
@@ -132,7 +133,7 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
         if judged_bound is not None:
             metrics_out.append(judged_bound)
     unsliced: list[str] = sorted({b.key for b in body.metrics if b.slice is None and b.metric in supported})
-    fairness_out = _fairness(report, loaded, suite, unsliced)
+    fairness_out = fairness_checks(report, loaded, suite, unsliced)
     report.details.update(
         {
             "task": loaded.task,
@@ -169,7 +170,7 @@ def _judge_bound(
     index, bound = numbered
     label = bound.key + (f" on slice {bound.slice}" if bound.slice else "")
     check_id = f"metrics[{index}].{bound.metric}" + (f"@{bound.slice}" if bound.slice else "")
-    expected = _bounds_text(bound.min, bound.max)
+    expected = bounds_text(bound.min, bound.max)
     if bound.metric not in supported:
         message = f"charter gate eval cannot compute {bound.metric} for {loaded.task} yet"
         report.add(
@@ -186,7 +187,7 @@ def _judge_bound(
         mask = _slice_mask(feature, piece.values)
         subset_rows = int(mask.sum())
     value = _metric(loaded, bound.key, mask)
-    status, message = _against(value, bound.min, bound.max)
+    status, message = against(value, bound.min, bound.max)
     if subset_rows == 0:
         status, message = "no-verdict", f"slice {bound.slice} has no rows"
     report.add(
@@ -219,180 +220,6 @@ def _slice_mask(feature: Feature, values: Sequence[Any]) -> scoring.Bools:
     return np.isin(feature.codes, np.asarray(codes, dtype=np.int64))
 
 
-def _against(value: float | None, low: float | None, high: float | None) -> tuple[Any, str]:
-    if value is None:
-        return "no-verdict", "undefined on this data"
-    if low is not None and value < low:
-        return "fail", f"below the minimum {show(low)}"
-    if high is not None and value > high:
-        return "fail", f"above the maximum {show(high)}"
-    return "pass", ""
-
-
-def _bounds_text(low: float | None, high: float | None) -> str:
-    if low is not None and high is not None:
-        return f"{show(low)} ≤ x ≤ {show(high)}"
-    return f"≥ {show(low)}" if low is not None else f"≤ {show(high)}"
-
-
-def _groups(loaded: Loaded, feature: Feature) -> fairness.GroupRates | None:
-    data = loaded.data
-    if isinstance(data, scoring.Binary) and data.pred is not None:
-        return fairness.binary_groups(feature.codes, feature.labels, data)
-    if isinstance(data, scoring.Multiclass):
-        return fairness.multiclass_groups(feature.codes, feature.labels, data, loaded.favourable)
-    if isinstance(data, scoring.Regression):
-        return fairness.regression_groups(feature.codes, feature.labels, data)
-    return None
-
-
-def _fairness(report: GateReport, loaded: Loaded, suite: EvaluationSuite, metrics: list[str]) -> dict[str, Any]:
-    body = suite.spec
-    sensitive = list(dict.fromkeys([c.group_key for c in body.fairness]))
-    sensitive += [name for name in loaded.features if name not in sensitive and name not in _slice_features(suite)]
-    out: dict[str, Any] = {}
-    for name in sensitive:
-        feature = loaded.features.get(name)
-        if feature is None:
-            continue
-        groups = _groups(loaded, feature)
-        if groups is None:
-            continue
-        small = [
-            (label, int(n))
-            for label, n in zip(groups.labels, groups.count.tolist(), strict=True)
-            if n < body.min_group_size
-        ]
-        checks = [
-            _fairness_check(report, loaded, suite, (index, check), (feature, groups, small))
-            for index, check in enumerate(body.fairness)
-            if check.group_key == name
-        ]
-        out[name] = {
-            "column": feature.column,
-            "groups": _group_rows(loaded, feature, groups, metrics),
-            "smallGroups": [label for label, _ in small],
-            "checks": checks,
-        }
-    return out
-
-
-def _fairness_check(
-    report: GateReport,
-    loaded: Loaded,
-    suite: EvaluationSuite,
-    numbered: tuple[int, FairnessCheck],
-    grouped: tuple[Feature, fairness.GroupRates, list[tuple[str, int]]],
-) -> dict[str, Any]:
-    """One fairness bound (the suite's `index`th) on its groups, as a check (CH721); what the report shows of it."""
-    body = suite.spec
-    index, check = numbered
-    feature, groups, small = grouped
-    value = fairness.fairness_value(check.metric, groups)
-    status, message = _against(value, check.min, check.max)
-    found = _interval(loaded, feature, check.metric, body.confidence)
-    decided = found and eval_confidence.verdict(value, (check.min, check.max), found, _confidence_level(body))
-    if decided:
-        status, message = decided
-    if value is None:
-        message = "undefined: " + _undefined_reason(check.metric, groups)
-    if small:
-        status = "no-verdict"
-        shown = ", ".join(f"{label} ({n:,})" for label, n in small)
-        message = f"no verdict: group(s) below minGroupSize {body.min_group_size}: {shown}"
-    name = check.group_key
-    rates = {
-        rate: dict(zip(groups.labels, groups.rate(rate), strict=True)) for rate in fairness.FAIRNESS_RATES[check.metric]
-    }
-    interval = {"interval": list(found), "level": _confidence_level(body)} if found else {}
-    report.add(
-        judged(
-            "CH721",
-            f"fairness[{index}].{check.metric}@{name}",
-            f"{check.metric} by {name}",
-            status,
-            target=name,
-            value=value,
-            expected=_bounds_text(check.min, check.max),
-            message=message,
-            details={**interval, "rates": rates},
-        )
-    )
-    shown_interval = {"interval": list(found)} if found else {}
-    return {
-        "metric": check.metric,
-        "value": value,
-        "min": check.min,
-        "max": check.max,
-        "status": status,
-        **shown_interval,
-    }
-
-
-def _interval(loaded: Loaded, feature: Feature, metric: str, confidence: Any) -> tuple[float, float] | None:
-    if confidence is None:
-        return None
-    return eval_confidence.interval(metric, loaded.data, feature.codes, feature.labels, loaded.favourable, confidence)
-
-
-def _confidence_level(body: Any) -> float:
-    """The confidence level of the suite, 0 without one."""
-    return float(body.confidence.level) if body.confidence is not None else 0.0
-
-
-def _slice_features(suite: EvaluationSuite) -> set[str]:
-    sensitive = {c.sensitive_feature for c in suite.spec.fairness}
-    return {piece.feature for piece in suite.spec.slices} - sensitive
-
-
-def _undefined_reason(metric: str, groups: fairness.GroupRates) -> str:
-    for rate in fairness.FAIRNESS_RATES[metric]:
-        values = groups.rate(rate)
-        empty = [label for label, v in zip(groups.labels, values, strict=True) if v is None]
-        if empty:
-            return f"{rate.replace('_', ' ')} has no denominator in group(s) {', '.join(empty)}"
-        if metric.endswith("ratio") and max(v for v in values if v is not None) == 0:
-            return f"every group's {rate.replace('_', ' ')} is 0"
-    return "not enough data"
-
-
-def _group_rows(
-    loaded: Loaded, feature: Feature, groups: fairness.GroupRates, metrics: list[str]
-) -> list[dict[str, Any]]:
-    rates = ["selection_rate", "true_positive_rate", "false_positive_rate", "accuracy", "mae", "rmse"]
-    columns: dict[str, list[float | None]] = {}
-    for rate in rates:
-        try:
-            columns[rate] = groups.rate(rate)
-        except KeyError:
-            continue
-    no_selection = isinstance(loaded.data, scoring.Multiclass) and loaded.favourable is None
-    if isinstance(loaded.data, scoring.Regression) or no_selection:
-        columns.pop("selection_rate", None)
-    by_group: dict[str, list[float | None]] = {}
-    if metrics and loaded.data is not None:
-        by_group = loaded.data.grouped(feature.codes, len(groups.labels), metrics)
-    rows = []
-    for i, label in enumerate(groups.labels):
-        row: dict[str, Any] = {"group": label, "count": int(groups.count[i])}
-        if groups.positives is not None:
-            row["positives"] = int(groups.positives[i])
-            negatives = groups.negatives
-            assert negatives is not None
-            row["negatives"] = int(negatives[i])
-        for rate, values in columns.items():
-            row[_camel(rate)] = values[i]
-        if by_group:
-            row["metrics"] = {m: by_group[m][i] for m in metrics}
-        rows.append(row)
-    return rows
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> list[str]:
     lines = [
         "### Performance",
@@ -406,7 +233,7 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
         lines.append(
             f"| {ICON[item['status']]} | {item['metric']} | {markdown.text(item['slice'] or 'all')} | "
             f"{item['rows']:,} | "
-            f"{_cell(item['value'])} | {_bounds_text(item['min'], item['max'])} |"
+            f"{_cell(item['value'])} | {bounds_text(item['min'], item['max'])} |"
         )
     lines.append("")
     for name, block in report.details["fairness"].items():
@@ -416,7 +243,7 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
             shown = f"; {level:.0%} interval [{', '.join(_cell(v) for v in check['interval'])}]" if level else ""
             lines.append(
                 f"- {ICON[check['status']]} **{check['metric']}** = {_cell(check['value'])} "
-                f"(bound {_bounds_text(check['min'], check['max'])}{shown if 'interval' in check else ''})"
+                f"(bound {bounds_text(check['min'], check['max'])}{shown if 'interval' in check else ''})"
             )
         if block["smallGroups"]:
             small = markdown.text(", ".join(block["smallGroups"]))
@@ -426,7 +253,7 @@ def _markdown(report: GateReport, loaded: Loaded, suite: EvaluationSuite) -> lis
         if not groups:
             continue
         keys = [k for k in groups[0] if k not in ("group", "metrics")]
-        metric_names = [m for m in groups[0].get("metrics", {}) if _camel(m) not in keys]  # accuracy is both
+        metric_names = [m for m in groups[0].get("metrics", {}) if camel(m) not in keys]  # accuracy is both
         header = ["Group", *keys, *metric_names]
         lines += ["| " + " | ".join(header) + " |", "| " + " | ".join("---" for _ in header) + " |"]
         for row in groups:

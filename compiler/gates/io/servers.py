@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from compiler.core.endpoints import Allowed, Refusal, judge
+from compiler.core.odcs import read_odcs
 from compiler.core.suggest import did_you_mean
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import database as db
@@ -38,12 +39,11 @@ def _view() -> str:
 
 def find_server(contract: Any, name: str, contract_id: str) -> dict[str, Any]:
     """The contract's `servers` entry called `name`."""
-    servers = contract.get("servers") if isinstance(contract, dict) else None
-    entries = [s for s in servers if isinstance(s, dict)] if isinstance(servers, list) else []
-    for entry in entries:
-        if entry.get("server") == name:
-            return entry
-    names = [str(s.get("server")) for s in entries]
+    servers = read_odcs(contract).servers
+    for server in servers:
+        if server.name == name:
+            return server.raw
+    names = [str(server.name) for server in servers]
     raise UnusableInput(
         f"contract `{contract_id}` has no server `{name}`",
         hint=did_you_mean(name, names) or f"servers: {', '.join(names) or 'none (add `servers` to the contract)'}",
