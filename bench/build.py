@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate
 
 from compiler.core.models.project import output_dirs
-from compiler.stages import emit
+from compiler.stages.emit import writes as emit
 from compiler.stages.pipeline import check_path
-from compiler.stages.render import render
+from compiler.stages.render.outputs import render
 
 T = TypeVar("T")
 TODAY = datetime.date(2026, 11, 1)

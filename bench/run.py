@@ -319,7 +319,7 @@ def _stage_timer() -> Iterator[tuple[dict[str, Took], dict[str, int]]]:
         kind = data.get("kind") if isinstance(data, dict) else None
         return f"validate {kind}"
 
-    from compiler.stages import discovery
+    from compiler.stages.read import discovery
 
     targets = [
         (pipeline, "project_entries", timed("discover (walk)", pipeline.project_entries)),

@@ -225,7 +225,7 @@ def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -
     import shutil
 
     from compiler.stages.pipeline import check_path
-    from compiler.stages.render import render
+    from compiler.stages.render.outputs import render
 
     root = tmp_path / "project"
     shutil.copytree(

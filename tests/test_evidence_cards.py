@@ -17,7 +17,7 @@ from scripts_support import load_script
 
 from compiler.commands.cli import main
 from compiler.stages.pipeline import check_path
-from compiler.stages.templating import markdown_text
+from compiler.stages.render.templating import markdown_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -143,7 +143,7 @@ def test_the_gate_report_names_each_checks_code(tmp_path: Path) -> None:
 
 def test_one_markdown_escaper() -> None:
     from compiler.plan import report as plan_report
-    from compiler.stages import templating
+    from compiler.stages.render import templating
 
     assert plan_report.md is markdown.text
     assert plan_report.code is markdown.code

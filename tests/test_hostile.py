@@ -48,7 +48,7 @@ from compiler.commands.cli import main
 from compiler.core.diagnostics import Severity
 from compiler.core.models import Model
 from compiler.stages.pipeline import Checked, check_path
-from compiler.stages.render import render
+from compiler.stages.render.outputs import render
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = datetime.date(2026, 11, 1)

@@ -14,10 +14,10 @@ import yaml
 
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.positions import locate
-from compiler.stages import load
-from compiler.stages.load import MAX_DEPTH, SourceFile, load_bytes, load_file, load_text
 from compiler.stages.pipeline import check_path
-from compiler.stages.yaml12 import MAX_EXPANDED_VALUES
+from compiler.stages.read import load
+from compiler.stages.read.load import MAX_DEPTH, SourceFile, load_bytes, load_file, load_text
+from compiler.stages.read.yaml12 import MAX_EXPANDED_VALUES
 
 
 def loaded(text: str) -> SourceFile:
@@ -290,7 +290,7 @@ def test_a_loader_bug_becomes_a_finding_not_a_traceback(tmp_path: Path, monkeypa
     def broken(root: Path, path: Path, display: str) -> SourceFile:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("compiler.stages.discovery.load_repo_file", broken)
+    monkeypatch.setattr("compiler.stages.read.discovery.load_repo_file", broken)
     monkeypatch.chdir(tmp_path)
     (finding,) = check_path(Path(".")).diagnostics
     assert finding.code == "CH900"
@@ -515,7 +515,7 @@ def test_deep_input_does_not_kill_the_process(text: str, tmp_path: Path) -> None
     path = tmp_path / "deep.yaml"
     path.write_text(text)
     script = (
-        "import sys; from pathlib import Path; from compiler.stages.load import load_file; "
+        "import sys; from pathlib import Path; from compiler.stages.read.load import load_file; "
         "s = load_file(Path(sys.argv[1]), 'deep.yaml'); print([d.code for d in s.diagnostics])"
     )
     command = [sys.executable, "-c", script, str(path)]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_policy_engine import MODEL, findings, make_project
 
-from compiler.stages import sandbox
+from compiler.stages.policy import sandbox
 
 HEADER = """\
 apiVersion: charter/v1alpha1

@@ -9,7 +9,7 @@ import pytest
 
 from compiler.commands.policy_docs import builtin_policies, explain_policy, policies_markdown
 from compiler.commands.policy_test import CaseResult, case_files, run_file
-from compiler.stages.load import load_file
+from compiler.stages.read.load import load_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKS = ROOT / "policies"

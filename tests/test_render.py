@@ -39,7 +39,7 @@ import compiler.core.fsutil
 import compiler.stages.pipeline
 from compiler.commands.cli import main
 from compiler.stages.pipeline import check_path
-from compiler.stages.render import render
+from compiler.stages.render.outputs import render
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(path.parent.name for path in (ROOT / "examples").glob("*/charter.yaml"))

@@ -19,7 +19,7 @@ import pytest
 
 from compiler.commands.cli import main
 from compiler.stages.pipeline import check_path
-from compiler.stages.render import render
+from compiler.stages.render.outputs import render
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from compiler.stages import sandbox
-from compiler.stages.sandbox import Progress
+from compiler.stages.policy import sandbox
+from compiler.stages.policy.sandbox import Progress
 
 ITEMS = 5000
 

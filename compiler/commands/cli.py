@@ -23,10 +23,10 @@ from compiler.reporters import Report, formats
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from compiler.core.outputs import Output
     from compiler.reporters.rules import RuleHelp
-    from compiler.stages.emit import Plan
+    from compiler.stages.emit.writes import Plan
     from compiler.stages.pipeline import Checked
-    from compiler.stages.render import Output
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,7 +224,7 @@ def _check_all(args: argparse.Namespace, paths: Sequence[str], *, cached: bool =
 
 def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
     from compiler.reporters.rules import rule_help
-    from compiler.stages.packs import builtin_packs
+    from compiler.stages.policy.packs import builtin_packs
 
     fmt = args.format or "text"
     diagnostics: list[Diagnostic] = []
@@ -251,7 +251,7 @@ def _report(args: argparse.Namespace, results: Sequence[Checked]) -> None:
 
 def _run_build(args: argparse.Namespace) -> int:
     from compiler.core import installed, repofs
-    from compiler.stages import emit
+    from compiler.stages.emit import writes as emit
     from compiler.stages.pipeline import build, current_date
 
     root = project_directory(args.path, "charter")
@@ -289,7 +289,7 @@ def _run_build(args: argparse.Namespace) -> int:
 
 def _output_dirs(result: Checked) -> list[str]:
     from compiler.core.models.project import Outputs
-    from compiler.stages.ownership import output_directories
+    from compiler.stages.emit.ownership import output_directories
 
     return output_directories(result.project.spec.outputs if result.project else Outputs())
 

@@ -26,10 +26,10 @@ from compiler.core.fsutil import write_atomic
 from compiler.core.models.evidence import Evidence, Origin
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
+from compiler.core.resolved import Resolved
 from compiler.core.safe_names import escape_for_people, path_segment_problem
 from compiler.stages.evidence.digest import sha256
 from compiler.stages.evidence.store import ModelEvidence, evidence_path
-from compiler.stages.resolve import Resolved
 
 # A gate report holds aggregates (checks, metrics, per-group numbers): a few thousand values, a few levels.
 # Bounds far above that keep a hostile one from reaching the validator and the writer, which recurse and copy.

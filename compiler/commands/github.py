@@ -144,8 +144,8 @@ def evidence_claims(plan: Any, project: Path, root: Path) -> list[Any]:
     """
     from compiler.core import repofs
     from compiler.integrations.github.evidence_origin import Claim, workflow_path
-    from compiler.stages.load import MAX_FILE_BYTES
-    from compiler.stages.render import gate_workflow
+    from compiler.stages.read.load import MAX_FILE_BYTES
+    from compiler.stages.render.outputs import gate_workflow
 
     held = {r.path: r.evidence for entry in plan.base.result.evidence.values() for r in entry.records.values()}
     base_project = plan.base.result.project

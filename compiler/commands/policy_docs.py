@@ -10,9 +10,9 @@ from pathlib import Path
 
 from compiler.core import markdown
 from compiler.core.models.policy import Policy
-from compiler.stages.load import load_file
-from compiler.stages.packs import builtin_packs, policy_files
-from compiler.stages.validate import validate
+from compiler.stages.policy.packs import builtin_packs, policy_files
+from compiler.stages.read.load import load_file
+from compiler.stages.validate.specs import validate
 
 
 def builtin_policies() -> list[tuple[str, Path, Policy]]:

@@ -41,8 +41,8 @@ from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.sources import display_path
 from compiler.stages.evidence.store import evidence_path
-from compiler.stages.load import load_file
 from compiler.stages.pipeline import Checked, check_path
+from compiler.stages.read.load import load_file
 
 PROJECT = """apiVersion: charter/v1alpha1
 kind: Project

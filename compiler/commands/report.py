@@ -32,7 +32,7 @@ def _run_report(args: argparse.Namespace) -> int:
     from compiler.core.fsutil import write_atomic
     from compiler.report.pages import site_pages
     from compiler.stages.pipeline import check_path, current_date
-    from compiler.stages.render import render
+    from compiler.stages.render.outputs import render
 
     root = project_directory(args.path, "charter report")
     if root is None:

@@ -14,7 +14,7 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from compiler.core.models import KINDS
 from compiler.reporters.json_schema import REPORT_SCHEMA_NAME, report_schema
-from compiler.stages import odcs_schemas
+from compiler.stages.validate import odcs_schemas
 
 SCHEMA_BASE = "https://charter.dev/schemas/v1alpha1/"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -10,10 +10,10 @@ from typing import Any, TextIO
 from compiler.core.models.model import Model
 from compiler.core.models.project import Project
 from compiler.core.models.suite import EvaluationSuite
+from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
 from compiler.core.suggest import did_you_mean
 from compiler.gates.errors import UnusableInput
-from compiler.stages.resolve import Resolved
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ from compiler.lsp.convert import utf16
 from compiler.lsp.cursor import Cursor
 from compiler.lsp.targets import COLUMN, RULE, Target, all_specs, declaration, find, named, target_at
 from compiler.lsp.workspace import Workspace
-from compiler.stages.load import load_text
 from compiler.stages.pipeline import Checked
-from compiler.stages.validate import validate
+from compiler.stages.read.load import load_text
+from compiler.stages.validate.specs import validate
 
 PLACEHOLDER = "charter-lsp-probe"
 _METRIC_FIELDS = {"metrics": metrics_for, "fairness": fairness_metrics_for}

@@ -30,7 +30,7 @@ from compiler.core.specs import Spec
 from compiler.lsp.convert import from_utf16, to_lsp
 from compiler.lsp.cursor import Cursor, locate_cursor
 from compiler.stages import pipeline
-from compiler.stages.discovery import project_file
+from compiler.stages.read.discovery import project_file
 
 
 class Stale(Exception):

@@ -12,8 +12,8 @@ from compiler.core.codes import registered
 from compiler.core.models.project import Outputs
 from compiler.integrations.gitops.snapshot import Snapshot
 from compiler.plan.rules import BreakingChange
-from compiler.stages.discovery import matches_glob
-from compiler.stages.ownership import findings, output_directories, unowned_outputs
+from compiler.stages.emit.ownership import findings, output_directories, unowned_outputs
+from compiler.stages.read.discovery import matches_glob
 
 CODES = ("CH630", "CH631")
 

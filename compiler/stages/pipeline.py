@@ -14,13 +14,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from compiler.core.cache import Store
+from compiler.core.capped import cap_per_document
 from compiler.core.diagnostics import Diagnostic, exit_code, sort_diagnostics
 from compiler.core.installed import Installation
 from compiler.core.models.project import Project
+from compiler.core.outputs import Output
+from compiler.core.resolved import Resolved
 from compiler.core.sources import Sources
 from compiler.core.specs import Spec
-from compiler.stages import incremental
-from compiler.stages.cached import (
+from compiler.stages.cache import incremental
+from compiler.stages.cache.cached import (
     GLOBAL_KINDS,
     by_unit,
     dated,
@@ -32,22 +35,21 @@ from compiler.stages.cached import (
     texts_of,
     waived_targets,
 )
-from compiler.stages.capped import cap_per_document
-from compiler.stages.charter_pin import pin_findings
-from compiler.stages.check import check as evaluate_policies
-from compiler.stages.discovery import Run, load_project, project_entries, project_file, spec_files
-from compiler.stages.endpoints import untrusted_servers
+from compiler.stages.cache.incremental import Graph, Recorded, Summary, digest_of, users_reading_kinds
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
-from compiler.stages.governed import Governance
-from compiler.stages.incremental import Graph, Recorded, Summary, digest_of, users_reading_kinds
-from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
-from compiler.stages.parallel_load import load_files
-from compiler.stages.policy_loading import load_policies
-from compiler.stages.render import Output, render
-from compiler.stages.resolve import Resolved, resolve
-from compiler.stages.training_job import unreachable_registries, untrusted_model_stores
-from compiler.stages.unchecked import Entry, unchecked_specs
-from compiler.stages.workflow_home import unread_workflows
+from compiler.stages.policy.evaluate import check as evaluate_policies
+from compiler.stages.policy.governed import Governance
+from compiler.stages.policy.loading import load_policies
+from compiler.stages.read.discovery import Run, load_project, project_entries, project_file, spec_files
+from compiler.stages.read.parallel_load import load_files
+from compiler.stages.read.unchecked import Entry, unchecked_specs
+from compiler.stages.render.charter_pin import pin_findings
+from compiler.stages.render.outputs import render
+from compiler.stages.render.training_job import unreachable_registries, untrusted_model_stores
+from compiler.stages.render.workflow_home import unread_workflows
+from compiler.stages.resolve.endpoints import untrusted_servers
+from compiler.stages.resolve.overlaps import name_collisions, path_collisions, refused_output_dirs
+from compiler.stages.resolve.references import resolve
 
 __all__ = ["Checked", "build", "check", "check_path", "current_date", "project_entries", "spec_files"]
 

@@ -38,9 +38,9 @@ from compiler.core.sources import PROJECT_FILES, Kind, Sources
 from compiler.core.specs import Spec
 from compiler.integrations.gitops.git import GitError, Repo
 from compiler.integrations.gitops.snapshot import document_key
-from compiler.stages.load import SourceFile, load_bytes
 from compiler.stages.pipeline import Checked, check_path
-from compiler.stages.validate import validate
+from compiler.stages.read.load import SourceFile, load_bytes
+from compiler.stages.validate.specs import validate
 
 Key = tuple[str, str]
 FILE = "File"

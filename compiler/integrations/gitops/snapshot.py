@@ -17,11 +17,12 @@ from pathlib import Path
 
 from compiler.core.diagnostics import Diagnostic, exit_code
 from compiler.core.documents import Document
+from compiler.core.outputs import Output
 from compiler.core.sources import GitTree, Sources
 from compiler.core.specs import Spec
 from compiler.integrations.gitops.git import Repo
 from compiler.stages.pipeline import Checked, check, check_path
-from compiler.stages.render import Output, render
+from compiler.stages.render.outputs import render
 
 WORKING_TREE = "working tree"
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.core.models.project import Project
+from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
-from compiler.stages.resolve import Resolved
 
 # Part names, in the order people read them. `model-identity` covers what the model is (its version, task, data,
 # features, label, training and serving), not how it is deployed or monitored: evidence of one model is no

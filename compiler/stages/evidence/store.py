@@ -22,14 +22,14 @@ from compiler.core.models.model import Model
 from compiler.core.models.project import Project
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.positions import locate
+from compiler.core.resolved import Resolved
 from compiler.core.safe_names import path_segment_problem
 from compiler.core.sources import Kind, Sources
 from compiler.core.specs import Spec
 from compiler.stages.evidence import EVIDENCE_DIR, GATES
 from compiler.stages.evidence.digest import Judged, changed_parts, judged_by_model, policy_set_digest
 from compiler.stages.evidence.verify import Verified, verify
-from compiler.stages.reading import load_repo_file, unsafe_path_finding
-from compiler.stages.resolve import Resolved
+from compiler.stages.read.reading import load_repo_file, unsafe_path_finding
 
 MAX_RECORD_BYTES = 2 * 1024 * 1024
 

@@ -16,12 +16,12 @@ from compiler.core.diagnostics import Diagnostic
 from compiler.core.models.policy import Policy
 from compiler.core.sources import Kind, Sources
 from compiler.core.specs import Spec
-from compiler.stages.check import policy_expressions
-from compiler.stages.discovery import Run
+from compiler.stages.cache.incremental import Graph, Summary, bytes_digest, digest_of, summarise
 from compiler.stages.evidence import EVIDENCE_DIR
-from compiler.stages.incremental import Graph, Summary, bytes_digest, digest_of, summarise
-from compiler.stages.load import MAX_FILE_BYTES
-from compiler.stages.unchecked import Entry
+from compiler.stages.policy.evaluate import policy_expressions
+from compiler.stages.read.discovery import Run
+from compiler.stages.read.load import MAX_FILE_BYTES
+from compiler.stages.read.unchecked import Entry
 
 _TODAY = re.compile(r"\btoday\b")
 _RELATED = re.compile(r"\brelated\b")

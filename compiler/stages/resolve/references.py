@@ -9,7 +9,6 @@ spec to what it refers to, which the policy engine reads.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from compiler.core.contracts import Contract
 from compiler.core.diagnostics import Diagnostic, PathSegment, Severity
@@ -21,55 +20,9 @@ from compiler.core.models.model import Model
 from compiler.core.models.suite import EvaluationSuite, EvaluationSuiteSpec
 from compiler.core.models.waiver import Waiver
 from compiler.core.references import Reference, column_references, references
+from compiler.core.resolved import ModelLinks, Resolved
 from compiler.core.specs import Spec
 from compiler.core.suggest import did_you_mean
-
-
-@dataclass
-class ModelLinks:
-    """What one model refers to, resolved."""
-
-    training: Spec | None = None
-    validation: Spec | None = None
-    suite: Spec | None = None
-    environments: dict[str, Spec] = field(default_factory=dict)
-
-
-@dataclass
-class Resolved:
-    specs: list[Spec]
-    by_kind: dict[str, dict[str, Spec]]
-    links: dict[str, ModelLinks]
-    diagnostics: list[Diagnostic]
-    suite_datasets: dict[str, Spec] = field(default_factory=dict)
-    _users: dict[int, list[str]] | None = field(default=None, repr=False)
-    _contracts: dict[str | None, list[Spec]] | None = field(default=None, repr=False)
-
-    def contracts_named(self, name: object) -> list[Spec]:
-        """The contracts whose id or name equals `name` (None: those without a name), in the order of `specs`;
-        the index is built on first use (evidence records name their contract: a scan of every spec for each
-        record made the evidence stage quadratic)."""
-        if self._contracts is None:
-            self._contracts = {}
-            for spec in self.specs:
-                if spec.contract is not None:
-                    for key in dict.fromkeys((spec.contract.id, spec.contract.name)):
-                        self._contracts.setdefault(key, []).append(spec)
-        return self._contracts.get(name, []) if name is None or isinstance(name, str) else []
-
-    def get(self, kind: str, name: str) -> Spec | None:
-        return self.by_kind.get(kind, {}).get(name)
-
-    def users_of(self, spec: Spec) -> list[str]:
-        """Names of the models that refer to `spec`, sorted; the index is built on first use."""
-        if self._users is None:
-            index: dict[int, set[str]] = {}
-            for name, links in self.links.items():
-                for target in (links.training, links.validation, links.suite, *links.environments.values()):
-                    if target is not None:
-                        index.setdefault(id(target), set()).add(name)
-            self._users = {key: sorted(names) for key, names in index.items()}
-        return self._users.get(id(spec), [])
 
 
 def resolve(specs: Sequence[Spec], known_policies: Iterable[str] = ()) -> Resolved:

@@ -23,8 +23,8 @@ from compiler.core.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, C
 from compiler.core.safe_names import escape_for_people, path_segment_problem
 from compiler.core.specs import Spec
 from compiler.core.suggest import closest, did_you_mean
-from compiler.stages import contract_errors, odcs_schemas
-from compiler.stages.contract_errors import contract_findings
+from compiler.stages.validate import contract_errors, odcs_schemas
+from compiler.stages.validate.contract_errors import contract_findings
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", type(None): "null"}
 _YAML11_BOOLEANS = {"yes": True, "y": True, "on": True, "no": False, "n": False, "off": False}

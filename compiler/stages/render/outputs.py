@@ -18,13 +18,14 @@ from compiler.core.models.model import Deployment, Model, Monitoring
 from compiler.core.models.project import Project, ProjectSpec
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
+from compiler.core.outputs import Output
 from compiler.core.pins import PINS, charter_setup
+from compiler.core.resolved import ModelLinks, Resolved
 from compiler.core.specs import Spec
-from compiler.stages import data_access, promotion, training_job
 from compiler.stages.evidence.card import card_view
 from compiler.stages.evidence.store import EvidenceByModel, ModelEvidence
-from compiler.stages.resolve import ModelLinks, Resolved
-from compiler.stages.templating import render_template
+from compiler.stages.render import data_access, promotion, training_job
+from compiler.stages.render.templating import render_template
 
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "500m", "memory": "1Gi"},
@@ -37,15 +38,6 @@ _HF_TASKS = {
     "ranking": "text-ranking",
     "generation": "text-generation",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Output:
-    path: str
-    text: str
-    source: str
-    model: str | None = None
-    """The model the file was rendered for (its lineage in `charter report`); None for project-wide files."""
 
 
 def render(

@@ -20,14 +20,14 @@ from compiler.core.models.policy import Policy, Validation
 from compiler.core.models.project import Project
 from compiler.core.models.waiver import Waiver
 from compiler.core.references import labels_match
+from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
 from compiler.stages.evidence.store import EvidenceByModel
-from compiler.stages.expression_fields import field_problems
-from compiler.stages.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
-from compiler.stages.resolve import Resolved
-from compiler.stages.sandbox import Overrun, Progress, run_bounded
-from compiler.stages.views import Views
-from compiler.stages.waivers import apply_waivers
+from compiler.stages.policy.expression_fields import field_problems
+from compiler.stages.policy.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
+from compiler.stages.policy.sandbox import Overrun, Progress, run_bounded
+from compiler.stages.policy.views import Views
+from compiler.stages.policy.waivers import apply_waivers
 
 POLICY_CODE = "CH500"
 Applied = tuple[str, str, str]

@@ -25,7 +25,7 @@ from compiler.core.endpoints import Refusal, judge
 from compiler.core.models.model import Model, ModelSpec
 from compiler.core.models.project import CloudAccess, Project
 from compiler.core.specs import Spec
-from compiler.stages import data_access
+from compiler.stages.render import data_access
 
 GHCR = "ghcr.io"
 ECR_HOST = re.compile(r"[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?")

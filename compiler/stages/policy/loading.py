@@ -15,9 +15,9 @@ from compiler.core.models.project import Project
 from compiler.core.sources import LINK_HINT, Kind, Sources, display_path, settled_signature
 from compiler.core.specs import Spec
 from compiler.core.suggest import did_you_mean
-from compiler.stages.discovery import Run, internal, safe_load
-from compiler.stages.load import SourceFile, load_file
-from compiler.stages.packs import builtin_packs, policy_files
+from compiler.stages.policy.packs import builtin_packs, policy_files
+from compiler.stages.read.discovery import Run, internal, safe_load
+from compiler.stages.read.load import SourceFile, load_file
 
 
 def load_policies(run: Run, spec_paths: list[str], extra_policies: Sequence[Path]) -> list[Spec]:

@@ -27,7 +27,7 @@ from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.models.project import Outputs
 from compiler.core.sources import Kind, Sources
-from compiler.stages.discovery import matches_glob
+from compiler.stages.read.discovery import matches_glob
 
 SHARED_WORKFLOWS = ".github/workflows"
 # The names render.py gives workflows, as globs: `charter-pull-request.yml`, `model-<name>.yml`, `monitor-<name>.yml`.

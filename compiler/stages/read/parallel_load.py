@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.sources import DirectoryTree, Sources
 from compiler.core.specs import Spec
-from compiler.stages.discovery import Run, safe_load
-from compiler.stages.sandbox import shares
+from compiler.stages.policy.sandbox import shares
+from compiler.stages.read.discovery import Run, safe_load
 
 MIN_FILES = 256
 """Below this, starting workers costs more than it saves."""

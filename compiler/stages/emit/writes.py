@@ -28,10 +28,10 @@ from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.difftext import unified_diff
 from compiler.core.fsutil import write_atomic
+from compiler.core.outputs import Output
 from compiler.core.sources import Sources
-from compiler.stages.ownership import findings as unowned_findings
-from compiler.stages.ownership import unowned_outputs
-from compiler.stages.render import Output
+from compiler.stages.emit.ownership import findings as unowned_findings
+from compiler.stages.emit.ownership import unowned_outputs
 
 MANIFEST = ".charter/manifest.json"
 # What fsutil.write_atomic names its temporary file (mkstemp: `.<name>.<8 random characters>.tmp`).

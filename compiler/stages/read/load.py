@@ -22,7 +22,7 @@ import yaml
 
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.documents import Document, Yaml12Composer
-from compiler.stages.yaml12 import (
+from compiler.stages.read.yaml12 import (
     MAX_DEPTH,
     Constructor,
     Refused,

@@ -16,10 +16,10 @@ from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.models.project import DEFAULT_SPEC_GLOBS, Project, output_dirs
 from compiler.core.sources import PROJECT_FILES, Kind, Sources
 from compiler.core.specs import Spec
-from compiler.stages.load import SourceFile
-from compiler.stages.reading import load_repo_file
-from compiler.stages.unchecked import Entry
-from compiler.stages.validate import validate
+from compiler.stages.read.load import SourceFile
+from compiler.stages.read.reading import load_repo_file
+from compiler.stages.read.unchecked import Entry
+from compiler.stages.validate.specs import validate
 
 
 @dataclass

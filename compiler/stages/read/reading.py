@@ -8,7 +8,7 @@ from __future__ import annotations
 from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.sources import LINK_HINT, Sources
-from compiler.stages.load import MAX_FILE_BYTES, SourceFile, load_bytes
+from compiler.stages.read.load import MAX_FILE_BYTES, SourceFile, load_bytes
 
 
 def load_repo_file(sources: Sources, relative: str, display: str) -> SourceFile:

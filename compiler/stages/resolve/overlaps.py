@@ -17,9 +17,9 @@ from pathlib import PurePosixPath
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.models import Environment, Model
 from compiler.core.models.project import Project
+from compiler.core.outputs import Output
+from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
-from compiler.stages.render import Output
-from compiler.stages.resolve import Resolved
 
 
 @dataclass(frozen=True)

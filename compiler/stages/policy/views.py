@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
 from compiler.stages.evidence.store import EvidenceByModel, policy_view
-from compiler.stages.resolve import Resolved
 
 
 class Views:
