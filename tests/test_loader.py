@@ -14,7 +14,7 @@ import yaml
 
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.positions import locate
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
 from compiler.stages.read import load
 from compiler.stages.read.load import MAX_DEPTH, SourceFile, load_bytes, load_file, load_text
 from compiler.stages.read.yaml12 import MAX_EXPANDED_VALUES

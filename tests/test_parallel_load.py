@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from compiler.core.sources import Sources
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
 from compiler.stages.read.load import load_text
 from compiler.stages.read.parallel_load import MIN_FILES, workers
 

@@ -18,7 +18,7 @@ import pytest
 from compiler.core.capped import MAX_PER_DOCUMENT, cap_per_document
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.positions import locate
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
 from compiler.stages.read.load import load_text
 from compiler.stages.validate.specs import validate
 

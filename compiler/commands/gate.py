@@ -1,6 +1,6 @@
 """`charter gate data|eval|drift`: the command line of the runtime gates.
 
-`add_gate_parser` registers the `gate` command on the main parser; each
+`add_parser` registers the `gate` command on the main parser; each
 subcommand's `run` returns the exit code: 0 pass, 1 fail (or no verdict),
 2 unusable input. DuckDB, NumPy and Matplotlib are imported only when a gate
 runs, so `charter check` stays fast and works without the `gates` extra.
@@ -25,16 +25,23 @@ GATES_EXTRA = "pip install 'charter[gates]'"
 _REQUIRED_MODULES = ("duckdb", "numpy")
 
 
-def add_gate_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     gate = commands.add_parser(
         "gate",
         help="runtime gates that generated pipelines call: data, eval, drift",
         description="Judge real files against the project's specs. Exit codes: 0 pass, 1 fail, 2 unusable input.",
     )
+    gate.set_defaults(run=run)
     gates = gate.add_subparsers(dest="gate_command", metavar="GATE", required=True)
     _add_data(gates)
     _add_eval(gates)
     _add_drift(gates)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The subcommand the arguments name."""
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
 
 
 def _add_data(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -57,7 +64,7 @@ def _add_data(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     _server(data, "--server", "the contract's server (`servers[].server`) that holds the data")
     data.add_argument("--now", metavar="TIME", help="ISO 8601 time to judge freshness at (default: now, UTC)")
     _outputs(data, summary_default=None)
-    data.set_defaults(run=_run_data)
+    data.set_defaults(handler=_run_data)
 
 
 def _add_eval(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -92,7 +99,7 @@ def _add_eval(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "label delay (ISO 8601; default: the current time)",
     )
     _outputs(evaluate, summary_default=None)
-    evaluate.set_defaults(run=_run_eval)
+    evaluate.set_defaults(handler=_run_eval)
 
 
 def _add_drift(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -112,7 +119,7 @@ def _add_drift(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-
     _server(drift, "--server", "the server of the production traffic's contract (spec.data.production)")
     drift.add_argument("--bins", type=int, default=10, metavar="N", help="PSI bins: reference quantiles (default 10)")
     _outputs(drift, summary_default="drift-summary.md")
-    drift.set_defaults(run=_run_drift)
+    drift.set_defaults(handler=_run_drift)
 
 
 def _project(parser: argparse.ArgumentParser) -> None:

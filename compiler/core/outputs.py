@@ -1,6 +1,6 @@
 """One rendered file: what render gives emit, the plan, the gitops snapshot and the report.
 
-A shared type (`compiler.core`): only `compiler.stages.render` builds it.
+A shared type (`compiler.core`): only the render stage (`compiler.stages.render`) builds it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""What the resolve stage gives every later stage and command: each spec linked to what it refers to.
+"""What resolution produced: each spec indexed by kind and name, each model linked to what it refers to.
 
-A shared type (`compiler.core`): render, the policy engine, evidence, the gates and the report read it;
-only `compiler.stages.resolve` builds it.
+The resolve stage (compiler/stages/resolve.py) builds it; the evidence, the policy views, the render stage,
+the gates and the report read it, so it lives in the core that all of them import.
 """
 
 from __future__ import annotations

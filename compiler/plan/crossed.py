@@ -18,8 +18,7 @@ from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.specs import Spec
 from compiler.integrations.gitops.snapshot import Snapshot
 from compiler.plan.causes import Cause, causes
-from compiler.stages.pipeline import Checked, check
-from compiler.stages.policy.governed import GOVERNANCE_KINDS, Governance
+from compiler.stages import GOVERNANCE_KINDS, Checked, Governance, check
 
 CODE = "CH690"
 RULE = "governance-weakened"

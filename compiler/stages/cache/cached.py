@@ -19,9 +19,9 @@ from compiler.core.specs import Spec
 from compiler.stages.cache.incremental import Graph, Summary, bytes_digest, digest_of, summarise
 from compiler.stages.evidence import EVIDENCE_DIR
 from compiler.stages.policy.evaluate import policy_expressions
-from compiler.stages.read.discovery import Run
 from compiler.stages.read.load import MAX_FILE_BYTES
 from compiler.stages.read.unchecked import Entry
+from compiler.stages.run import Run
 
 _TODAY = re.compile(r"\btoday\b")
 _RELATED = re.compile(r"\brelated\b")
@@ -97,7 +97,7 @@ def shared_digest(
 @functools.cache
 def charter_digest() -> str:
     """Charter's own code, rules and packs: an edit to any of them (not only a release) makes every key new."""
-    package = Path(__file__).resolve().parents[1]
+    package = Path(__file__).resolve().parents[2]  # the `compiler` package
     parts = [
         [path.relative_to(package).as_posix(), bytes_digest(path.read_bytes())]
         for path in sorted(package.rglob("*"))

@@ -139,3 +139,21 @@ _EXTRA_HINT = (
     "of charter.yaml when it belongs there on purpose"
 )
 _SPECIAL_HINT = "remove it: output directories hold only the regular files Charter writes"
+
+
+def unrendered_findings(
+    sources: Sources, settings: Sequence[Outputs], rendered: Collection[str], codes: tuple[str, str]
+) -> list[Diagnostic]:
+    """A finding per file, link or special entry in the output directories of any of `settings` that no spec
+    rendered, unless it is a regular file every one of `settings` allows (`allowExtra`)."""
+    directories = list(dict.fromkeys(directory for outputs in settings for directory in output_directories(outputs)))
+    entries = [
+        entry
+        for entry in unowned_outputs(sources, directories, rendered, ())
+        if not (entry.regular and all(_allowed(entry.path, outputs) for outputs in settings))
+    ]
+    return findings(entries, codes, lambda path: sources.display(sources.inside(path)))
+
+
+def _allowed(path: str, outputs: Outputs) -> bool:
+    return any(matches_glob(path, pattern) for pattern in outputs.allow_extra)

@@ -30,6 +30,7 @@ from compiler.core.difftext import unified_diff
 from compiler.core.fsutil import write_atomic
 from compiler.core.outputs import Output
 from compiler.core.sources import Sources
+from compiler.core.write_plan import WritePlan
 from compiler.stages.emit.ownership import findings as unowned_findings
 from compiler.stages.emit.ownership import unowned_outputs
 
@@ -38,30 +39,6 @@ MANIFEST = ".charter/manifest.json"
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{8}\.tmp$")
 # Generated files are small; a larger "output" is not one Charter wrote.
 MAX_OUTPUT_BYTES = 10 * 1024 * 1024
-
-
-@dataclass
-class Plan:
-    """What a build would do, file by file."""
-
-    create: list[str] = field(default_factory=list)
-    update: list[str] = field(default_factory=list)  # stale: the spec changed
-    edited: list[str] = field(default_factory=list)  # changed by hand since the last build: left alone
-    remove: list[str] = field(default_factory=list)  # owned, but no spec renders it any more
-    kept: list[str] = field(default_factory=list)  # left behind, but edited by hand: left alone
-    foreign: list[str] = field(default_factory=list)  # exists, but Charter never wrote it
-    unchanged: list[str] = field(default_factory=list)
-    diffs: dict[str, str] = field(default_factory=dict)
-    findings: list[Diagnostic] = field(default_factory=list)  # refused paths and manifest entries
-    manifest_writable: bool = True
-    recorded: dict[str, str] = field(default_factory=dict)  # the trusted manifest entries
-    leftovers: list[str] = field(default_factory=list)  # temporary files of an interrupted build: removed
-    unrecorded: list[str] = field(default_factory=list)  # current, but missing from the manifest: recorded
-
-    @property
-    def clean(self) -> bool:
-        lists = (self.create, self.update, self.edited, self.remove, self.kept, self.foreign, self.findings)
-        return not any(lists) and not self.leftovers and not self.unrecorded
 
 
 def digest(text: str) -> str:
@@ -113,11 +90,13 @@ def _entry_lines(text: str, files: dict[str, str]) -> dict[str, tuple[int, int]]
     return lines
 
 
-def plan(root: Path, outputs: Sequence[Output], output_dirs: Sequence[str], allow_extra: Sequence[str] = ()) -> Plan:
+def plan(
+    root: Path, outputs: Sequence[Output], output_dirs: Sequence[str], allow_extra: Sequence[str] = ()
+) -> WritePlan:
     """What a build would write, update and remove; files in the output directories no spec renders
-    (compiler/stages/ownership.py) and untrusted manifest entries are findings."""
+    (compiler/stages/emit/ownership.py) and untrusted manifest entries are findings."""
     manifest = read_manifest(root)
-    result = Plan(findings=list(manifest.findings), manifest_writable=manifest.writable)
+    result = WritePlan(findings=list(manifest.findings), manifest_writable=manifest.writable)
     owned = result.recorded = _trusted_entries(root, manifest, output_dirs, result)
     wanted = {output.path: output.text for output in outputs}
     unowned = unowned_outputs(Sources.from_path(root), output_dirs, wanted, allow_extra, known=owned)
@@ -180,7 +159,7 @@ def _leftovers(root: Path, paths: Sequence[str]) -> list[str]:
     return sorted(found)
 
 
-def _trusted_entries(root: Path, manifest: Manifest, output_dirs: Sequence[str], result: Plan) -> dict[str, str]:
+def _trusted_entries(root: Path, manifest: Manifest, output_dirs: Sequence[str], result: WritePlan) -> dict[str, str]:
     """The entries that may decide a delete or an overwrite; every other one becomes a CH902."""
     trusted: dict[str, str] = {}
     for path, recorded in manifest.files.items():
@@ -215,7 +194,7 @@ def _inside(parts: tuple[str, ...], directory: str) -> bool:
     return len(parts) > len(prefix) and parts[: len(prefix)] == prefix
 
 
-def apply(root: Path, outputs: Sequence[Output], build_plan: Plan) -> None:
+def apply(root: Path, outputs: Sequence[Output], build_plan: WritePlan) -> None:
     """Write what the plan says; never touch a foreign, edited, linked or refused file."""
     wanted = {output.path: output.text for output in outputs}
     for path in build_plan.create + build_plan.update:

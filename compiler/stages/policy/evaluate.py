@@ -111,7 +111,7 @@ def _evaluate_bounded(
     *,
     applied: set[Applied] | None = None,
 ) -> list[Diagnostic]:
-    """Every matching (spec, policy) pair, in a worker that is stopped on overrun (compiler/stages/sandbox.py).
+    """Every matching (spec, policy) pair, in a worker that is stopped on overrun (compiler/stages/policy/sandbox.py).
 
     `shared` is what every spec's context holds (`project`, `today`).
     """

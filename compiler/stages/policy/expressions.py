@@ -3,8 +3,8 @@
 The CEL engine (`cel-expr-python`, Google's cel-cpp) cannot be interrupted
 once it runs and exposes no syntax tree (THREATS.md), so no bound on cost
 can be proven from an expression before it runs. The bound is enforced
-where it runs: compiler/stages/check.py evaluates in a worker process with
-time and memory limits (compiler/stages/sandbox.py). Here, expressions are
+where it runs: compiler/stages/policy/evaluate.py evaluates in a worker process with
+time and memory limits (compiler/stages/policy/sandbox.py). Here, expressions are
 at most 5,000 characters and nest comprehensions at most
 `MAX_COMPREHENSION_DEPTH` deep: a lint that names the likely mistake early,
 not the bound. Every engine error becomes an ExpressionError with a message
@@ -269,7 +269,7 @@ def portable(value: Any) -> Any:
 
 
 def evaluate(compiled: Compiled, scope: Scope) -> Any:
-    """Run a compiled program; callers bound its time and memory (compiler/stages/sandbox.py)."""
+    """Run a compiled program; callers bound its time and memory (compiler/stages/policy/sandbox.py)."""
     try:
         result = compiled.program.eval(scope.activation(compiled.reads))
         if result.type() == _ERROR:

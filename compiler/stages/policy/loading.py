@@ -16,8 +16,10 @@ from compiler.core.sources import LINK_HINT, Kind, Sources, display_path, settle
 from compiler.core.specs import Spec
 from compiler.core.suggest import did_you_mean
 from compiler.stages.policy.packs import builtin_packs, policy_files
-from compiler.stages.read.discovery import Run, internal, safe_load
+from compiler.stages.read.discovery import safe_load
 from compiler.stages.read.load import SourceFile, load_file
+from compiler.stages.run import Run, internal
+from compiler.stages.validate.specs import validate_file
 
 
 def load_policies(run: Run, spec_paths: list[str], extra_policies: Sequence[Path]) -> list[Spec]:
@@ -26,11 +28,11 @@ def load_policies(run: Run, spec_paths: list[str], extra_policies: Sequence[Path
     loaded = Run(run.sources)
     for path in dict.fromkeys([*extra_policies, *_pack_files(run, project_spec)]):
         # Built-in packs and policy files named on the command line come from the installation.
-        loaded.take(_load_installed(path))
+        loaded.add(validate_file(_load_installed(path)))
     seen = set(spec_paths)
     for relative in _organisation_files(run, project_spec):
         if relative not in seen:
-            loaded.take(safe_load(run.sources, relative))
+            loaded.add(validate_file(safe_load(run.sources, relative)))
     run.diagnostics.extend(loaded.diagnostics)
     run.texts.update(loaded.texts)
     project_policies = [spec for spec in run.specs if spec.kind == "Policy"]

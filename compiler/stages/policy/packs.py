@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent.parent  # the `compiler` package
+_HERE = Path(__file__).resolve().parents[2]  # the `compiler` package
 # Installed wheels carry the packs inside the package; a source checkout
 # reads them from the repository's `policies/` directory.
 _CANDIDATES = (_HERE / "packs", _HERE.parent / "policies")

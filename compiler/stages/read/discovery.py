@@ -1,4 +1,4 @@
-"""Discover and load: which files a run reads, and each file read into specs and findings.
+"""Discover: which files a run reads, and each one read within its caps (`safe_load`).
 
 The project file is read first (its globs and settings decide the rest); then every entry under the project
 is listed once (not hidden, not excluded, not in an output directory) and the globs choose the spec files.
@@ -7,43 +7,17 @@ is listed once (not hidden, not excluded, not in an output directory) and the gl
 from __future__ import annotations
 
 import fnmatch
-import traceback
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from compiler.core import repofs
-from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.diagnostics import Diagnostic
 from compiler.core.models.project import DEFAULT_SPEC_GLOBS, Project, output_dirs
 from compiler.core.sources import PROJECT_FILES, Kind, Sources
-from compiler.core.specs import Spec
 from compiler.stages.read.load import SourceFile
 from compiler.stages.read.reading import load_repo_file
-from compiler.stages.read.unchecked import Entry
-from compiler.stages.validate.specs import validate
-
-
-@dataclass
-class Run:
-    """The pipeline's working state, frozen into `Checked` at the end."""
-
-    sources: Sources
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    texts: dict[str, str] = field(default_factory=dict)
-    specs: list[Spec] = field(default_factory=list)
-    project: Project | None = None
-
-    def take(self, source: SourceFile) -> None:
-        self.texts[source.path] = source.text
-        self.diagnostics.extend(source.diagnostics)
-        for document in source.documents:
-            try:
-                spec, findings = validate(document)
-            except Exception as error:  # noqa: BLE001 - one document's bug must not stop the run
-                self.diagnostics.append(internal(error, source.path))
-                continue
-            self.diagnostics.extend(findings)
-            if spec is not None:
-                self.specs.append(spec)
+from compiler.stages.read.unchecked import Entry, unchecked_specs
+from compiler.stages.run import internal
 
 
 def project_file(sources: Sources) -> str | None:
@@ -112,27 +86,33 @@ def _glob_match(parts: tuple[str, ...], glob: tuple[str, ...] | None) -> bool:
     return bool(parts) and fnmatch.fnmatchcase(parts[0], glob[0]) and _glob_match(parts[1:], glob[1:])
 
 
-# --- load -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Discovered:
+    """What a run may read (`entries`), the spec files among them, and the project file."""
+
+    entries: list[Entry]
+    files: list[str]
+    project: str | None
 
 
-def load_project(run: Run, project_file: str | None) -> None:
-    if project_file is None:
-        return
-    source = safe_load(run.sources, project_file)
-    run.take(source)
-    run.project = next((spec.model for spec in run.specs if isinstance(spec.model, Project)), None)
-    if run.project is None and not any(d.severity is Severity.ERROR for d in source.diagnostics):
-        run.diagnostics.append(
-            Diagnostic.of(
-                "CH406",
-                "charter.yaml holds no valid Project spec; defaults apply",
-                source.path,
-                hint="run `charter init` to see a complete Project spec",
-            )
-        )
+def discover(
+    sources: Sources, project: Project | None, project_path: str | None
+) -> tuple[Discovered, list[Diagnostic]]:
+    """The spec files the project's globs choose (or the one file asked for), and the warnings of discovery:
+    spec-like files no glob reads, no spec file at all."""
+    candidates = [] if sources.only else project_entries(sources, project)
+    files = [sources.inside(sources.only)] if sources.only else spec_files(candidates, project)
+    if project_path is not None and project_path not in files:
+        # Globs that miss charter.yaml must not hide its findings (a `${{` in it, say).
+        files.insert(0, project_path)
+    findings = [] if sources.only else unchecked_specs(sources, candidates, files)
+    if not files:
+        findings.append(Diagnostic.of("CH901", "no spec files found", sources.display(sources.project)))
+    return Discovered(candidates, files, project_path), findings
 
 
 def safe_load(sources: Sources, relative: str) -> SourceFile:
+    """One file read within its caps; a loader bug becomes a finding (CH900) for that file."""
     display = sources.display(relative)
     try:
         return load_repo_file(sources, relative, display)
@@ -140,14 +120,3 @@ def safe_load(sources: Sources, relative: str) -> SourceFile:
         source = SourceFile(display)
         source.diagnostics.append(internal(error, display))
         return source
-
-
-def internal(error: Exception, file: str) -> Diagnostic:
-    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-    origin = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
-    return Diagnostic.of(
-        "CH900",
-        f"internal error: {type(error).__name__}: {error}{origin}",
-        file,
-        hint="please report this with the file that caused it",
-    )

@@ -1,4 +1,4 @@
-"""Load and validate many files on every core: forked workers, each reading a run of files in order.
+"""Read and validate many files on every core: forked workers, each taking a run of files in order.
 
 Loading is the largest cost of a cold check once policies are cheap, and each file's load and validation
 depend on that file alone. A worker sends back texts, findings and specs; a spec's document travels
@@ -12,46 +12,46 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
-from compiler.core.diagnostics import Diagnostic
+from compiler.core.cores import shares
 from compiler.core.sources import DirectoryTree, Sources
-from compiler.core.specs import Spec
-from compiler.stages.policy.sandbox import shares
-from compiler.stages.read.discovery import Run, safe_load
+from compiler.stages.run import FileResult
 
 MIN_FILES = 256
 """Below this, starting workers costs more than it saves."""
 CHUNK = 64
-Loaded = tuple[dict[str, str], list[Diagnostic], list[Spec]]
 
-_sources: Sources | None = None  # what forked workers read from (set before the fork, never pickled)
+PerFile = Callable[[Sources, str], FileResult]
+"""What is done to each file: read it, then validate it (`compiler.stages.pipeline.read_and_validate`)."""
+
+_work: tuple[Sources, PerFile] | None = None  # what forked workers run (set before the fork, never pickled)
 
 
-def load_files(run: Run, files: Sequence[str], progress: Callable[[int, int], None] | None = None) -> None:
-    """Every file into `run`, in order."""
-    jobs = workers(run.sources, len(files))
+def each_file(
+    sources: Sources, files: Sequence[str], per_file: PerFile, progress: Callable[[int, int], None] | None = None
+) -> Iterator[FileResult]:
+    """`per_file` on every file, the results in the order of `files`."""
+    jobs = workers(sources, len(files))
     if jobs < 2:
         for done, file in enumerate(files, 1):
-            run.take(safe_load(run.sources, file))
+            yield per_file(sources, file)
             if progress is not None:
                 progress(done, len(files))
         return
-    global _sources  # noqa: PLW0603 - handed to the forked workers by inheritance
-    _sources = run.sources
+    global _work  # noqa: PLW0603 - handed to the forked workers by inheritance
+    _work = (sources, per_file)
     chunks = [list(files[start : start + CHUNK]) for start in range(0, len(files), CHUNK)]
     done = 0
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for chunk, (texts, diagnostics, specs) in zip(chunks, pool.imap(_load_chunk, chunks), strict=True):
-                run.texts.update(texts)
-                run.diagnostics.extend(diagnostics)
-                run.specs.extend(specs)
+            for chunk, results in zip(chunks, pool.imap(_run_chunk, chunks), strict=True):
+                yield from results
                 done += len(chunk)
                 if progress is not None:
                     progress(done, len(files))
     finally:
-        _sources = None
+        _work = None
 
 
 def workers(sources: Sources, files: int) -> int:
@@ -62,9 +62,7 @@ def workers(sources: Sources, files: int) -> int:
     return shares(files, MIN_FILES)
 
 
-def _load_chunk(files: list[str]) -> Loaded:
-    assert _sources is not None
-    run = Run(_sources)
-    for file in files:
-        run.take(safe_load(_sources, file))
-    return run.texts, run.diagnostics, run.specs
+def _run_chunk(files: list[str]) -> list[FileResult]:
+    assert _work is not None
+    sources, per_file = _work
+    return [per_file(sources, file) for file in files]

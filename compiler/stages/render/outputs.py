@@ -22,10 +22,10 @@ from compiler.core.outputs import Output
 from compiler.core.pins import PINS, charter_setup
 from compiler.core.resolved import ModelLinks, Resolved
 from compiler.core.specs import Spec
+from compiler.core.templating import render_template
 from compiler.stages.evidence.card import card_view
 from compiler.stages.evidence.store import EvidenceByModel, ModelEvidence
 from compiler.stages.render import data_access, promotion, training_job
-from compiler.stages.render.templating import render_template
 
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "500m", "memory": "1Gi"},
@@ -40,7 +40,7 @@ _HF_TASKS = {
 }
 
 
-def render(
+def render_outputs(
     resolved: Resolved,
     project: Project | None,
     today: datetime.date,

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.core.models.environment import EnvironmentSpec
-from compiler.stages.render.templating import yaml_scalar
+from compiler.core.templating import yaml_scalar
 
 KUBECONFIG = "${{ runner.temp }}/kubeconfig"
 _WAIT = {

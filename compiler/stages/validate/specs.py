@@ -23,11 +23,28 @@ from compiler.core.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, C
 from compiler.core.safe_names import escape_for_people, path_segment_problem
 from compiler.core.specs import Spec
 from compiler.core.suggest import closest, did_you_mean
+from compiler.stages.read.load import SourceFile
+from compiler.stages.run import FileResult, internal
 from compiler.stages.validate import contract_errors, odcs_schemas
 from compiler.stages.validate.contract_errors import contract_findings
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "a boolean", type(None): "null"}
 _YAML11_BOOLEANS = {"yes": True, "y": True, "on": True, "no": False, "n": False, "off": False}
+
+
+def validate_file(source: SourceFile) -> FileResult:
+    """Each document of a read file validated; one document's bug (CH900) does not stop the others."""
+    diagnostics, specs = list(source.diagnostics), []
+    for document in source.documents:
+        try:
+            spec, findings = validate(document)
+        except Exception as error:  # noqa: BLE001 - one document's bug must not stop the run
+            diagnostics.append(internal(error, source.path))
+            continue
+        diagnostics.extend(findings)
+        if spec is not None:
+            specs.append(spec)
+    return FileResult(source.path, source.text, diagnostics, specs)
 
 
 def validate(document: Document) -> tuple[Spec | None, list[Diagnostic]]:

@@ -1,4 +1,4 @@
-"""`charter policy test DIR`: policies' unit tests, written as data.
+"""Policies' unit tests, written as data (`charter policy test DIR`).
 
 A test file (`tests/*.yaml` in a pack or an organisation's policy folder):
 
@@ -21,28 +21,29 @@ A test file (`tests/*.yaml` in a pack or an organisation's policy folder):
 
 Each case runs the full pipeline on its specs with only the policy under
 test, and compares the policy's findings (rule, target, and severity when
-given) with `expect`, exactly.
+given) with `expect`, exactly. A case's evidence records are filed by the evidence recorder, which the
+command hands in (`FileEvidence`): the runner knows specs and policies, not how a record is written.
 """
 
 from __future__ import annotations
 
 import datetime
-import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from compiler.commands.evidence_record import stub_record
 from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.sources import display_path
-from compiler.stages.evidence.store import evidence_path
-from compiler.stages.pipeline import Checked, check_path
-from compiler.stages.read.load import load_file
+from compiler.stages.checked import Checked
+from compiler.stages.pipeline import check_path, load_document
+
+FileEvidence = Callable[[Path, Checked, Any], list[str]]
+"""Files a case's `evidence` entries under a project root, judged against its check; returns the problems."""
 
 PROJECT = """apiVersion: charter/v1alpha1
 kind: Project
@@ -75,14 +76,14 @@ def case_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*.yaml") if "tests" in p.relative_to(directory).parts[:-1])
 
 
-def run_directory(directory: Path) -> Iterator[CaseResult]:
+def run_directory(directory: Path, file_evidence: FileEvidence) -> Iterator[CaseResult]:
     for test_file in case_files(directory):
-        yield from run_file(test_file)
+        yield from run_file(test_file, file_evidence)
 
 
-def run_file(test_file: Path) -> Iterator[CaseResult]:
+def run_file(test_file: Path, file_evidence: FileEvidence) -> Iterator[CaseResult]:
     display = display_path(test_file)
-    source = load_file(test_file, display)
+    source = load_document(test_file, display)
     errors = [d for d in source.diagnostics if d.severity is Severity.ERROR]
     if errors or not source.documents or not isinstance(source.documents[0].data, dict):
         problem = errors[0].message if errors else "not a policy test file"
@@ -102,7 +103,9 @@ def run_file(test_file: Path) -> Iterator[CaseResult]:
         for key, value in document.node.value:
             if key.value == "cases" and isinstance(value, yaml.SequenceNode) and index < len(value.value):
                 line = value.value[index].start_mark.line + 1
-        yield _run_case(display, policy_name, policy_file, fixture=fixture, today=today, case=case, line=line)
+        yield _run_case(
+            display, policy_name, policy_file, fixture=fixture, today=today, case=case, line=line, filer=file_evidence
+        )
 
 
 def _find_policy(test_file: Path, name: str) -> Path | None:
@@ -112,7 +115,7 @@ def _find_policy(test_file: Path, name: str) -> Path | None:
         folder = folder.parent
     search = folder.parent if folder.name == "tests" else test_file.parent
     for candidate in sorted([*search.glob("*.yaml"), *search.glob("*.yml")]):
-        for document in load_file(candidate, candidate.name).documents:
+        for document in load_document(candidate, candidate.name).documents:
             data = document.data
             if (
                 isinstance(data, dict)
@@ -132,6 +135,7 @@ def _run_case(
     today: datetime.date | None,
     case: Any,
     line: int,
+    filer: FileEvidence,
 ) -> CaseResult:
     name = str(case.get("name", "?")) if isinstance(case, dict) else "?"
     result = CaseResult(display, policy, name, line)
@@ -144,7 +148,7 @@ def _run_case(
         _lay_out(root, fixture, documents)
         checked = check_path(root, today=today, extra_policies=[policy_file])
         if case.get("evidence"):
-            result.problems.extend(_file_evidence(root, checked, case["evidence"]))
+            result.problems.extend(filer(root, checked, case["evidence"]))
             checked = check_path(root, today=today, extra_policies=[policy_file])
         targets = {(spec.file, spec.document.index): f"{spec.kind}/{spec.name}" for spec in checked.specs}
         got = {_describe(d, targets) for d in checked.diagnostics if d.policy == policy and not d.suppressed}
@@ -163,7 +167,7 @@ def _lay_out(root: Path, fixture: Path | None, documents: list[dict[str, Any]]) 
     replaced = {(d.get("kind"), _name(d)) for d in documents}
     if fixture is not None:
         for path in sorted(fixture.rglob("*.y*ml")):
-            source = load_file(path, path.name)
+            source = load_document(path, path.name)
             keep = [d.data for d in source.documents if (d.data.get("kind"), _name(d.data)) not in replaced]
             if keep:
                 target = root / path.relative_to(fixture)
@@ -174,26 +178,6 @@ def _lay_out(root: Path, fixture: Path | None, documents: list[dict[str, Any]]) 
     for index, document in enumerate(documents):
         target = root / ("charter.yaml" if document.get("kind") == "Project" else f"case-{index}.yaml")
         target.write_text(yaml.safe_dump(document, sort_keys=False), "utf-8")
-
-
-def _file_evidence(root: Path, checked: Checked, entries: Any) -> list[str]:
-    """Write each case's evidence record, judged against today's specs except the parts it lists as changed."""
-    problems = []
-    for entry in entries if isinstance(entries, list) else [entries]:
-        if not isinstance(entry, dict) or str(entry.get("model")) not in checked.evidence:
-            problems.append(f"evidence for no model of the case: {entry!r}")
-            continue
-        record = stub_record(
-            checked.evidence[str(entry["model"])],
-            gate=str(entry.get("gate", "eval")),
-            verdict=str(entry.get("verdict", "pass")),
-            version=str(entry["version"]) if "version" in entry else None,
-            changed=entry.get("changed") or (),
-        )
-        target = root / evidence_path(record["model"], record["version"], record["gate"])
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(record, indent=2) + "\n", "utf-8")
-    return problems
 
 
 def _name(document: dict[str, Any]) -> str:

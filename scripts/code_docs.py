@@ -2,13 +2,16 @@
 
 Editors link a finding's code here (`charter lsp` gives each diagnostic a `codeDescription` of
 `docs/codes.md#ch401`), so each code is a heading of its own whose anchor is its lower-case id.
+Usage (`make docs`): python scripts/code_docs.py [docs/codes.md]
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from compiler.core.codes import all_codes
+from compiler.core.fsutil import write_atomic
 
 
 def codes_markdown() -> str:
@@ -25,8 +28,4 @@ def codes_markdown() -> str:
 
 
 if __name__ == "__main__":
-    import sys
-
-    from compiler.core.fsutil import write_atomic
-
     write_atomic(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/codes.md"), codes_markdown())
