@@ -248,6 +248,20 @@ def test_modules_stay_short(path: Path) -> None:
     assert lines <= MAX_MODULE_LINES, f"{lines} lines: split it by what its parts are about"
 
 
+def test_one_module_per_command() -> None:
+    """Each command is a module of `compiler/commands/` with `add_parser` and `run`, listed once by cli.py."""
+    from compiler.commands.cli import COMMANDS
+
+    assert all(callable(module.add_parser) and callable(module.run) for module in COMMANDS.values())
+    assert [module.__name__ for module in COMMANDS.values()] == [f"compiler.commands.{name}" for name in COMMANDS]
+    defined = {
+        module_name(path)
+        for path in (PACKAGE / "commands").glob("*.py")
+        if "\ndef add_parser(" in path.read_text("utf-8") and "\ndef run(" in path.read_text("utf-8")
+    }
+    assert defined == {module.__name__ for module in COMMANDS.values()}
+
+
 def test_every_command_line_module_is_under_commands() -> None:
     """Argument parsing and exit codes live with the commands, never in a layer below them."""
     for path in MODULES:
