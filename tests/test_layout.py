@@ -5,7 +5,8 @@
 A layer imports only the layers left of it (and itself); the README states the same order (checked below).
 `compiler.core` (findings, codes, positions, sources, spec models, shared types) imports nothing of Charter's
 outside itself; nothing but the command line imports `compiler.commands`. The stages have one door: outside
-`compiler/stages/`, only `compiler.stages` itself is imported, never a stage's module. No module imports
+`compiler/stages/`, only `compiler.stages` itself is imported, never a stage's module; inside, a stage imports
+only the stages before it (read, validate, resolve, policy, render, emit; then cache). No module imports
 itself back through others. Lazy imports inside functions count; imports only for type checking do not run,
 and count for the layers and the door but not for cycles.
 """
@@ -157,6 +158,46 @@ def door_violations(path: Path) -> list[str]:
 @pytest.mark.parametrize("path", MODULES, ids=module_name)
 def test_the_stages_have_one_door(path: Path) -> None:
     assert door_violations(path) == []
+
+
+STAGES = ("read", "validate", "resolve", "policy", "render", "emit", "cache")
+"""The stages in pipeline order (`compiler/stages/pipeline.py`); the cache path runs them all again."""
+SHARED = ("compiler.stages.run", "compiler.stages.checked", MOVING)
+"""What every stage may import: the run's working state, the check it freezes into, the evidence."""
+RUNS_THE_PIPELINE = {"compiler.stages.policy.testing": "each policy test case is a whole check"}
+
+
+def stage_order_violations(path: Path) -> list[str]:
+    """A stage importing a later stage (or the pipeline, which imports every stage)."""
+    name = module_name(path)
+    parts = name.split(".")
+    if len(parts) < 4 or parts[:2] != ["compiler", "stages"] or parts[2] not in STAGES:
+        return []
+    wrong = []
+    for line, imported in imports(path):
+        if not imported.startswith(DOOR + ".") or imported.startswith(SHARED):
+            continue
+        other = imported.split(".")[2]
+        later = other not in STAGES or STAGES.index(other) > STAGES.index(parts[2])
+        if later and not (imported == "compiler.stages.pipeline" and name in RUNS_THE_PIPELINE):
+            wrong.append(f"{path.relative_to(ROOT)}:{line} imports {imported}, which comes later")
+    return wrong
+
+
+@pytest.mark.parametrize("path", MODULES, ids=module_name)
+def test_a_stage_imports_only_the_stages_before_it(path: Path) -> None:
+    assert stage_order_violations(path) == []
+
+
+def test_the_stage_order_test_catches_validation_inside_reading() -> None:
+    probe = PACKAGE / "stages" / "read" / "_probe_for_test.py"
+    try:
+        probe.write_text("def take(document):\n    from compiler.stages.validate.specs import validate\n", "utf-8")
+        assert stage_order_violations(probe) == [
+            "compiler/stages/read/_probe_for_test.py:2 imports compiler.stages.validate.specs, which comes later"
+        ]
+    finally:
+        probe.unlink()
 
 
 def test_the_door_test_catches_a_lazy_import_past_the_door() -> None:
