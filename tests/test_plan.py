@@ -574,18 +574,22 @@ def test_every_command_with_a_format_option_offers_every_registry_format() -> No
     from compiler.commands.cli import _parser
     from compiler.reporters import formats
 
-    parser = _parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    offered = {
-        name: action.choices
-        for name, command in commands.choices.items()
-        for action in command._actions
-        if "--format" in action.option_strings
-    }
-    assert sorted(offered) == ["build", "check", "plan"]
-    for name, choices in offered.items():
-        assert set(formats()) <= set(choices or ()), name
-    assert set(offered["plan"]) == {*formats(), "markdown"}
+    def offered(parser: argparse.ArgumentParser, prefix: str) -> dict[str, list[str]]:
+        found = {}
+        for action in parser._actions:
+            if "--format" in action.option_strings:
+                found[prefix] = list(action.choices or ())
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, command in action.choices.items():
+                    found.update(offered(command, f"{prefix} {name}".strip()))
+        return found
+
+    choices = offered(_parser(), "")
+    assert sorted(choices) == ["build", "check", "gate data", "gate drift", "gate eval", "github environments", "plan"]
+    for name, formats_offered in choices.items():
+        assert set(formats()) <= set(formats_offered), name
+    assert set(choices["plan"]) == set(choices["gate eval"]) == {*formats(), "markdown"}
 
 
 def test_markdown_escapes_spec_text(repo: Path) -> None:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from compiler.core.exit_codes import UNUSABLE
+from compiler.reporters import choices
+from compiler.reporters.gate import OWN_FORMATS
 
 if TYPE_CHECKING:
     from compiler.gates.project import ProjectSpecs
@@ -148,6 +150,14 @@ def _outputs(parser: argparse.ArgumentParser, summary_default: str | None) -> No
     )
     parser.add_argument("--chart", metavar="FILE", help="draw a PNG chart to FILE (needs matplotlib)")
     parser.add_argument(
+        "--format",
+        "-f",
+        choices=choices(OWN_FORMATS),
+        default="text",
+        help="what to print: the verdict (text, default), the report (json), the summary (markdown), or the "
+        "checks as findings in any other format",
+    )
+    parser.add_argument(
         "--memory-limit",
         metavar="SIZE",
         help="DuckDB's memory limit; past it, work spills to a temporary directory (default 2GB, or "
@@ -274,6 +284,7 @@ def _execute(
         summary_path=args.summary,
         chart_path=args.chart,
         chart=_chart(chart) if args.chart else None,
+        fmt=args.format,
     )
 
 

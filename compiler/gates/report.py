@@ -132,8 +132,9 @@ def publish(
     chart_path: str | None = None,
     chart: Chart | None = None,
     out: TextIO | None = None,
+    fmt: str = "text",
 ) -> int:
-    """Write every output the options ask for; return the gate's exit code."""
+    """Write every output the options ask for, and the report in `fmt` on `out`; return the gate's exit code."""
     stream = out or sys.stdout
     if chart_path and chart is not None and report.error is None:
         try:
@@ -154,6 +155,6 @@ def publish(
                 handle.write(markdown + "\n")
         except OSError as error:
             print(f"charter gate: cannot append to $GITHUB_STEP_SUMMARY: {error}", file=sys.stderr)
-    stream.write(gate_reporter.text(report))
+    stream.write(gate_reporter.render(report, fmt))
     stream.flush()
     return report.exit_code

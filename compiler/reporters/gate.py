@@ -15,6 +15,8 @@ from typing import Any, Protocol
 from compiler import __version__
 from compiler.core import markdown
 from compiler.core.diagnostics import Diagnostic, Measurement
+from compiler.reporters import render as render_format
+from compiler.reporters.findings import Report
 
 
 class GateReport(Protocol):
@@ -46,6 +48,10 @@ class GateReport(Protocol):
     def exit_code(self) -> int: ...
     def counts(self) -> dict[str, int]: ...
 
+
+OWN_FORMATS = ("text", "json", "markdown")
+"""The formats in which a gate's report has a rendering of its own (below); in every other format of the
+registry (`compiler.reporters`), a gate's report is its checks, which are findings."""
 
 ICON: dict[str, str] = {
     "pass": "✅",
@@ -209,3 +215,23 @@ def show(value: Any) -> str:
     if callable(item):
         return show(item())
     return str(value)
+
+
+def render(report: GateReport, fmt: str) -> str:
+    """What a gate prints, in `fmt`: its verdict (text), its report (JSON), its summary (Markdown), or its
+    checks in any other format of findings."""
+    own = {
+        "text": lambda: text(report),
+        "json": lambda: json_text(report),
+        "markdown": lambda: markdown_summary(report),
+    }
+    checks = tuple(check.with_changes(message=_said(check)) for check in report.checks)
+    return render_format(fmt, Report(checks, tool_version=__version__), own)
+
+
+def _said(check: Diagnostic) -> str:
+    """A check as one finding's message: what it judged, its value against what was expected, and why."""
+    measured = _measured(check)
+    value = f" = {shown_value(check)}" if measured.value is not None else ""
+    expected = f" (expected {measured.expected})" if measured.expected else ""
+    return f"{measured.status}: {measured.title}{value}{expected}" + (f": {check.message}" if check.message else "")
