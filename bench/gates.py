@@ -244,10 +244,10 @@ def _measure(gate: str, what: str, rows: int, argv: list[str], *, files: list[Pa
 
 
 def _run_gate(argv: list[str]) -> int:
-    from compiler.commands.gate import add_gate_parser
+    from compiler.commands.gate import add_parser
 
     top = argparse.ArgumentParser(prog="charter")
-    add_gate_parser(top.add_subparsers(dest="command"))
+    add_parser(top.add_subparsers(dest="command"))
     args = top.parse_args(["gate", *argv])
     code: int = args.run(args)
     return code

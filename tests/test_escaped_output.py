@@ -87,7 +87,7 @@ def test_markdown_of_the_plan_and_the_pull_request_comment_shows_escapes() -> No
 
 
 def test_model_cards_show_escapes() -> None:
-    from compiler.stages.templating import code_span, markdown_text
+    from compiler.core.templating import code_span, markdown_text
 
     assert markdown_text(f"Scores {RAW}") == f"Scores {SHOWN}".replace("\\", "\\\\")
     assert code_span(RAW) == SHOWN

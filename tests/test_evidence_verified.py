@@ -22,7 +22,7 @@ import pytest
 from compiler.commands.cli import main
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.evidence.card import card_view
-from compiler.stages.pipeline import Checked, check_path
+from compiler.stages import Checked, check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "credit-scoring"

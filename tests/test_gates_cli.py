@@ -94,8 +94,8 @@ def test_checking_specs_never_imports_the_gates_dependencies() -> None:
     code = (
         "import sys, argparse\n"
         "from compiler.commands.cli import main\n"
-        "from compiler.commands.gate import add_gate_parser\n"
-        "add_gate_parser(argparse.ArgumentParser().add_subparsers())\n"
+        "from compiler.commands.gate import add_parser\n"
+        "add_parser(argparse.ArgumentParser().add_subparsers())\n"
         f"main(['check', {str(CREDIT)!r}])\n"
         "print(sorted(m for m in ('duckdb', 'numpy', 'matplotlib') if m in sys.modules))\n"
     )

@@ -281,7 +281,7 @@ def test_duplicates_missing_values_and_units_are_defined_and_refused_where_meani
 
 @pytest.mark.parametrize(("task", "metric"), [("generation", "toxicity_rate")])
 def test_a_metric_the_gate_cannot_compute_is_refused_at_check_time(tmp_path: Path, task: str, metric: str) -> None:
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     root = write_project(
         tmp_path,
@@ -372,7 +372,7 @@ def test_a_continuous_protected_attribute_without_bins_is_refused(tmp_path: Path
 
 
 def test_bins_must_ascend(tmp_path: Path) -> None:
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     root = aged_project(tmp_path, bins=[40, 25])
     found = [(d.code, d.file, d.line, d.message) for d in check_path(root).diagnostics if d.file == "suite.yaml"]

@@ -81,7 +81,7 @@ def test_intersectional_groups_equal_fairlearn_with_several_sensitive_features(t
 
 
 def test_a_crossed_feature_must_be_in_the_contract(tmp_path: Path) -> None:
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     fairness = [
         {"metric": "demographic_parity_difference", "sensitiveFeature": "sex", "intersectWith": ["nope"], "max": 0.1}

@@ -264,7 +264,7 @@ def test_a_location_that_leaves_its_prefix_is_refused_before_any_request(
 
 def load_project_reach(root: Path) -> Reach:
     """What the gate would trust for this project, without refusing its check's findings."""
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     return Reach(check_path(root).project, root)
 

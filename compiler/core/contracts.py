@@ -1,7 +1,7 @@
 """Open Data Contract Standard v3 documents: schema validation and ML facts.
 
 Contracts are validated against the official ODCS JSON Schema of their
-apiVersion (`compiler.stages.odcs_schemas`), so a team's existing contracts work
+apiVersion (`compiler.stages.validate.odcs_schemas`), so a team's existing contracts work
 unchanged; Charter then reads the standard fields it needs.
 """
 

@@ -93,9 +93,9 @@ class ProjectSpecs:
 def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
     """Check the project; refuse (UnusableInput) when it has error-level findings."""
     from compiler.evidence.store import stops_measurement
-    from compiler.reporters import Report
+    from compiler.reporters.findings import Report
     from compiler.reporters.text import render
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     root = Path(path)
     if not root.exists():

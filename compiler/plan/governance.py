@@ -27,7 +27,7 @@ from compiler.core.models.project import PolicyConfig, Project
 from compiler.core.models.waiver import Waiver
 from compiler.plan.changes import SpecChange
 from compiler.plan.rules import Context, Found, both_versions, flip_found
-from compiler.stages.packs import builtin_packs, policy_files
+from compiler.stages import builtin_packs, policy_files
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2, "off": 3}
 _UPPER_BOUND = re.compile(r"^max(?:[A-Z0-9_]|$)")

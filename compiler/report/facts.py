@@ -17,7 +17,7 @@ from compiler.core.models.policy import Policy
 from compiler.core.models.waiver import Waiver
 from compiler.core.specs import Spec
 from compiler.evidence.store import ModelEvidence
-from compiler.stages.pipeline import Checked
+from compiler.stages import Checked
 
 
 @dataclass

@@ -37,6 +37,7 @@ import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from compiler.core.gate_report import GateReport
 from compiler.gates.data import contract_rules as rules
 from compiler.gates.data.contract_rules import TableRules
 from compiler.gates.data.scan import Scan
@@ -46,7 +47,6 @@ from compiler.gates.io.inputs import (
     open_input,
 )
 from compiler.gates.project import ProjectSpecs
-from compiler.gates.report import GateReport
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.core import quality as odcs_rules
+from compiler.core.gate_report import Check, check
 from compiler.gates.data.contract_rules import ColumnRules
 from compiler.gates.io.inputs import canonical, sql_literal, sql_string
-from compiler.gates.report import Check, check
 from compiler.reporters.gate import show
 
 _INTEGER_TYPES = frozenset(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from compiler.core import quality as odcs_rules
+from compiler.core.gate_report import check
 from compiler.gates.data import contract_rules as rules
 from compiler.gates.data.parts import (
     QualityRule,
@@ -18,7 +19,6 @@ from compiler.gates.data.parts import (
 from compiler.gates.data.scanning import Scanning
 from compiler.gates.data.sql_rules import SqlRule
 from compiler.gates.io.inputs import canonical, sql_string
-from compiler.gates.report import check
 
 
 def plan_rule(scan: Scanning, column: ScannedColumn, position: int, rule: dict[str, Any], nulls: int) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from compiler.core import quality as odcs_rules
+from compiler.core.gate_report import GateReport, Status, check, measured
 from compiler.gates.data import quality as data_quality
 from compiler.gates.data import table as data_table
 from compiler.gates.data.contract_rules import ColumnRules, TableRules
@@ -38,7 +39,6 @@ from compiler.gates.io.inputs import (
     sql_literal,
     sql_string,
 )
-from compiler.gates.report import GateReport, Status, check, measured
 
 _EXAMPLES = 3
 _MAX_EXAMPLE_QUERIES = 12

@@ -10,10 +10,10 @@ import datetime
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from compiler.core.gate_report import GateReport
 from compiler.gates.data.contract_rules import TableRules
 from compiler.gates.data.parts import QualityRule, ScannedColumn
 from compiler.gates.data.sql_rules import SqlRule
-from compiler.gates.report import GateReport
 
 # Called with the values of the one aggregate query, once it has run.
 Finisher = Callable[[list[Any]], None]

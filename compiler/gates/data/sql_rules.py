@@ -26,11 +26,11 @@ from typing import Any
 import duckdb
 
 from compiler.core import quality as odcs_rules
+from compiler.core.gate_report import Check, Status, check
 from compiler.gates.data import contract_rules as rules
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io.engine_errors import engine_error
 from compiler.gates.io.inputs import Source, quote, sql_string
-from compiler.gates.report import Check, Status, check
 
 RULE_TIMEOUT_SECONDS = 60.0
 _PLACEHOLDERS = ("${object}", "{object}", "${table}", "{table}")

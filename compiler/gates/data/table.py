@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from compiler.core import quality as odcs_rules
+from compiler.core.gate_report import check, measured
 from compiler.gates.data import contract_rules as rules
 from compiler.gates.data.contract_rules import Freshness
 from compiler.gates.data.parts import (
@@ -19,7 +20,6 @@ from compiler.gates.data.parts import (
 )
 from compiler.gates.data.scanning import Scanning
 from compiler.gates.data.sql_rules import SqlRule
-from compiler.gates.report import check, measured
 
 
 def plan_table_duplicates(scan: Scanning, found: dict[str, ScannedColumn]) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.core import markdown
+from compiler.core.gate_report import GateReport, Status, check
 from compiler.core.models.model import Drift, Model
 from compiler.gates.data import contract_rules as rules
 from compiler.gates.drift import measure, stats
@@ -38,7 +39,6 @@ from compiler.gates.errors import UnusableInput
 from compiler.gates.io.digests import input_digests
 from compiler.gates.io.inputs import Source, columns, connection, open_input, require_columns
 from compiler.gates.project import ProjectSpecs, bare
-from compiler.gates.report import GateReport, Status, check
 from compiler.reporters.gate import ICON, show
 
 

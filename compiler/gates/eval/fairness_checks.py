@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from compiler.core.gate_report import GateReport
+from compiler.core.gate_report import check as judged
 from compiler.core.models.suite import EvaluationSuite, FairnessCheck
 from compiler.gates.eval import confidence as eval_confidence
 from compiler.gates.eval import fairness, scoring
 from compiler.gates.eval.bounds import against, bounds_text, camel
 from compiler.gates.eval.load import Feature, Loaded
-from compiler.gates.report import GateReport
-from compiler.gates.report import check as judged
 
 
 def _groups(loaded: Loaded, feature: Feature) -> fairness.GroupRates | None:

@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 
 from compiler.core import markdown
+from compiler.core.gate_report import GateReport
+from compiler.core.gate_report import check as judged
 from compiler.core.metrics import TASKS, gate_metrics
 from compiler.core.models.suite import EvaluationSuite, MetricBound, Slice
 from compiler.gates.data import contract_rules as rules
@@ -51,8 +53,6 @@ from compiler.gates.eval.load import EvalOptions, Feature, Loaded, Loader
 from compiler.gates.io.digests import input_digests
 from compiler.gates.io.inputs import canonical, connection, open_input
 from compiler.gates.project import ProjectSpecs, bare
-from compiler.gates.report import GateReport
-from compiler.gates.report import check as judged
 from compiler.reporters.gate import show
 
 # What the gate computes per task: the metrics table's (compiler.core.metrics), defined once.

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from compiler.core.diagnostics import Diagnostic, exit_code
 from compiler.core.documents import Document
+from compiler.core.outputs import Output
 from compiler.core.sources import GitTree, Sources
 from compiler.core.specs import Spec
 from compiler.integrations.gitops.git import Repo
-from compiler.stages.pipeline import Checked, check, check_path
-from compiler.stages.render import Output, render
+from compiler.stages import Checked, check, check_path, render_outputs
 
 WORKING_TREE = "working tree"
 
@@ -94,7 +94,7 @@ def _finish(snapshot: Snapshot, *, outputs: bool, today: datetime.date) -> Snaps
     if not outputs or result.resolved is None:
         return snapshot
     try:
-        rendered = render(result.resolved, result.project, today, result.evidence)
+        rendered = render_outputs(result.resolved, result.project, today, result.evidence)
     except Exception as error:  # noqa: BLE001 - specs with errors may not render; the plan says so
         snapshot.render_note = f"{snapshot.label} does not render ({type(error).__name__}): fix its errors first"
         return snapshot
