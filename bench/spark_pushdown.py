@@ -40,7 +40,7 @@ def project(rows: int) -> Iterator[Path]:
     import duckdb
     from ruamel.yaml import YAML
 
-    from compiler.gates import synthetic
+    from compiler.gates.data import synthetic
 
     with tempfile.TemporaryDirectory(prefix="charter-bench-spark-") as folder:
         root = Path(folder) / "credit-scoring"
@@ -64,7 +64,8 @@ def project(rows: int) -> Iterator[Path]:
 
 
 def run_gate(root: Path, *, pull: bool) -> tuple[float, int, Any]:
-    from compiler.gates import data, spark_engine
+    from compiler.gates.data import gate as data
+    from compiler.gates.io import spark_engine
     from compiler.gates.project import load_project
 
     returned: list[int] = []

@@ -19,7 +19,7 @@ from fakesnow_server import Snowflake, fakesnow
 from ruamel.yaml import YAML
 from test_gates_support import CREDIT, run_gate
 
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 pytest.importorskip("snowflake.connector", reason="snowflake-connector-python is in the snowflake extra")
 

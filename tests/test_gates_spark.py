@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from spark_support import spark
 from test_gates_support import CREDIT, check_of, run_gate
 
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 __all__ = ["spark"]
 
@@ -178,7 +178,7 @@ def test_spark_runs_only_queries_cancels_past_the_timeout_and_never_quotes_data(
     spark: Any, project: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     from compiler.gates.errors import UnusableInput
-    from compiler.gates.spark_engine import ParquetFiles, SparkEngine
+    from compiler.gates.io.spark_engine import ParquetFiles, SparkEngine
 
     engine = SparkEngine("server `lake-spark` (local)", ParquetFiles([str(project / "data" / "applications.parquet")]))
     relation = f"{engine.schema}.{engine.view}"
@@ -217,7 +217,7 @@ def test_a_delta_table_with_deletion_vectors_is_refused_without_deltas_reader(tm
     from deltalake import write_deltalake
 
     from compiler.gates.errors import UnusableInput
-    from compiler.gates.spark_engine import DeltaTable
+    from compiler.gates.io.spark_engine import DeltaTable
 
     write_deltalake(str(tmp_path / "t"), pa.table({"a": [1, 2]}), configuration={"delta.enableDeletionVectors": "true"})
     with pytest.raises(UnusableInput) as refused:

@@ -19,8 +19,8 @@ import pytest
 import sqlglot
 from test_gates_support import CREDIT, run_gate
 
-from compiler.gates import data, synthetic
-from compiler.gates.database import DIALECTS, render
+from compiler.gates.data import scan, synthetic
+from compiler.gates.io.database import DIALECTS, render
 
 GOLDENS = Path(__file__).resolve().parent / "goldens" / "pushdown"
 DIALECT_NAMES = ("postgres", "redshift", "snowflake", "bigquery", "databricks", "spark")
@@ -34,14 +34,14 @@ def aggregate_sql(tmp_path_factory: pytest.TempPathFactory) -> str:
     con.execute(f"COPY ({synthetic.credit_applications(500)}) TO '{path}' (FORMAT parquet)")
     con.close()
     seen: list[str] = []
-    real = data.query
+    real = scan.query
 
     def recording(con: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
         seen.append(sql)
         return real(con, sql, *args, **kwargs)
 
     patch = pytest.MonkeyPatch()
-    patch.setattr(data, "query", recording)
+    patch.setattr(scan, "query", recording)
     try:
         argv = ["data", str(CREDIT), "--contract", "credit-applications", "--data", str(path)]
         run_gate([*argv, "--now", "2024-07-01T06:00:00Z"], folder / "report.json")

@@ -19,8 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _render(tmp_path: Path, training: str = "lakehouse") -> dict[str, str]:
-    from compiler.stages.pipeline import check_path
-    from compiler.stages.render import render
+    from compiler.stages import check_path, render_outputs
 
     root = tmp_path / "project"
     shutil.copytree(
@@ -40,7 +39,7 @@ def _render(tmp_path: Path, training: str = "lakehouse") -> dict[str, str]:
     result = check_path(root)
     assert result.resolved is not None
     assert [d.message for d in result.diagnostics if d.severity.value == "error"] == []
-    return {o.path: o.text for o in render(result.resolved, result.project, datetime.date(2026, 1, 1))}
+    return {o.path: o.text for o in render_outputs(result.resolved, result.project, datetime.date(2026, 1, 1))}
 
 
 def _secrets_of(job: dict[str, Any]) -> set[str]:
