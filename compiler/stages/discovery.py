@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 
 from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.invalid import Invalid, invalid_of
 from compiler.core.models.project import DEFAULT_SPEC_GLOBS, Project, output_dirs
 from compiler.core.sources import PROJECT_FILES, Kind, Sources
 from compiler.core.specs import Spec
@@ -31,6 +32,7 @@ class Run:
     texts: dict[str, str] = field(default_factory=dict)
     specs: list[Spec] = field(default_factory=list)
     project: Project | None = None
+    invalid: list[Invalid] = field(default_factory=list)  # documents that failed validation, by kind and name
 
     def take(self, source: SourceFile) -> None:
         self.texts[source.path] = source.text
@@ -44,6 +46,12 @@ class Run:
             self.diagnostics.extend(findings)
             if spec is not None:
                 self.specs.append(spec)
+            elif findings:
+                self.note_invalid(invalid_of(document))
+
+    def note_invalid(self, invalid: Invalid | None) -> None:
+        if invalid is not None:
+            self.invalid.append(invalid)
 
 
 def project_file(sources: Sources) -> str | None:

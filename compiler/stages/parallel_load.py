@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from compiler.core.diagnostics import Diagnostic
+from compiler.core.invalid import Invalid
 from compiler.core.sources import DirectoryTree, Sources
 from compiler.core.specs import Spec
 from compiler.stages.discovery import Run, safe_load
@@ -23,7 +24,7 @@ from compiler.stages.sandbox import shares
 MIN_FILES = 256
 """Below this, starting workers costs more than it saves."""
 CHUNK = 64
-Loaded = tuple[dict[str, str], list[Diagnostic], list[Spec]]
+Loaded = tuple[dict[str, str], list[Diagnostic], list[Spec], list[Invalid]]
 
 _sources: Sources | None = None  # what forked workers read from (set before the fork, never pickled)
 
@@ -43,10 +44,11 @@ def load_files(run: Run, files: Sequence[str], progress: Callable[[int, int], No
     done = 0
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for chunk, (texts, diagnostics, specs) in zip(chunks, pool.imap(_load_chunk, chunks), strict=True):
+            for chunk, (texts, diagnostics, specs, invalid) in zip(chunks, pool.imap(_load_chunk, chunks), strict=True):
                 run.texts.update(texts)
                 run.diagnostics.extend(diagnostics)
                 run.specs.extend(specs)
+                run.invalid.extend(invalid)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, len(files))
@@ -67,4 +69,4 @@ def _load_chunk(files: list[str]) -> Loaded:
     run = Run(_sources)
     for file in files:
         run.take(safe_load(_sources, file))
-    return run.texts, run.diagnostics, run.specs
+    return run.texts, run.diagnostics, run.specs, run.invalid

@@ -39,7 +39,7 @@ from compiler.stages.discovery import Run, load_project, project_entries, projec
 from compiler.stages.endpoints import untrusted_servers
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
 from compiler.stages.governed import Governance
-from compiler.stages.incremental import Graph, Recorded, Summary, digest_of, users_reading_kinds
+from compiler.stages.incremental import Graph, Recorded, Summary, digest_of, is_spec, users_reading_kinds
 from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
 from compiler.stages.parallel_load import load_files
 from compiler.stages.policy_loading import load_policies
@@ -172,7 +172,7 @@ def finish(
     `spec_dirs` lists every file holding a valid spec when `run` read only some of them; `targets` limits
     policy evaluation to the specs of these files.
     """
-    resolved = resolve(run.specs, [spec.name for spec in policies])
+    resolved = resolve(run.specs, [spec.name for spec in policies], run.invalid)
     run.diagnostics.extend(resolved.diagnostics)
     run.diagnostics.extend(name_collisions(resolved, run.project))
     if run.project is not None or project_file(run.sources) is None:
@@ -242,7 +242,9 @@ def _check_cached(
     context = set().union(*(graph.dependencies(unit) for unit in stale)) if stale else set()
     _load(run, sorted((stale | context) - read), by_shown, progress)
     targets = stale | global_files | waived_targets(graph, stale & graph.by_kind.get("Waiver", set()))
-    spec_dirs = [file for file, summary in summaries.items() if any(entry["k"] != "Project" for entry in summary)]
+    spec_dirs = [
+        file for file, summary in summaries.items() if any(e["k"] != "Project" and is_spec(e) for e in summary)
+    ]
     checked = finish(run, len(found.files), policies, today, spec_dirs=spec_dirs, targets=targets)
     fresh = by_unit(checked.diagnostics, graph, sources, stale)
     diagnostics = fresh.pop("", [])
@@ -258,7 +260,7 @@ def _check_cached(
         checked,
         diagnostics=sort_diagnostics(diagnostics),
         sources={**texts, **run.texts},
-        counted=sum(len(summary) for summary in summaries.values()),
+        counted=sum(1 for summary in summaries.values() for entry in summary if is_spec(entry)),
         read=frozenset(run.texts),
     )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from compiler.core.contracts import Contract
 from compiler.core.diagnostics import Diagnostic, PathSegment, Severity
+from compiler.core.invalid import Invalid
 from compiler.core.metrics import FAIRNESS, PERFORMANCE, fairness_metrics_for, gate_metrics, metrics_for
 from compiler.core.models import CONTRACT_KIND
 from compiler.core.models.common import DataRef
@@ -22,7 +23,8 @@ from compiler.core.models.suite import EvaluationSuite, EvaluationSuiteSpec
 from compiler.core.models.waiver import Waiver
 from compiler.core.references import Reference, column_references, references
 from compiler.core.specs import Spec
-from compiler.core.suggest import did_you_mean
+from compiler.core.suggest import closest, did_you_mean
+from compiler.stages.broken import Broken
 
 
 @dataclass
@@ -42,6 +44,10 @@ class Resolved:
     links: dict[str, ModelLinks]
     diagnostics: list[Diagnostic]
     suite_datasets: dict[str, Spec] = field(default_factory=dict)
+    # Specs a reference of which did not land (on nothing, on several, or on a document that failed
+    # validation), by (file, document index): policies do not judge them on half their facts.
+    unresolved: set[tuple[str, int]] = field(default_factory=set)
+    invalid: list[Invalid] = field(default_factory=list)  # documents that failed validation
     _users: dict[int, list[str]] | None = field(default=None, repr=False)
     _contracts: dict[str | None, list[Spec]] | None = field(default=None, repr=False)
 
@@ -72,17 +78,27 @@ class Resolved:
         return self._users.get(id(spec), [])
 
 
-def resolve(specs: Sequence[Spec], known_policies: Iterable[str] = ()) -> Resolved:
+def resolve(specs: Sequence[Spec], known_policies: Iterable[str] = (), invalid: Sequence[Invalid] = ()) -> Resolved:
+    """`invalid`: documents that failed validation; a reference to one is not a finding of its own."""
     ordered = sorted(specs, key=lambda spec: (spec.file, spec.document.index))
-    resolver = _Resolver(ordered, set(known_policies))
+    resolver = _Resolver(ordered, set(known_policies), Broken(invalid))
     resolver.run()
-    return Resolved(ordered, resolver.by_kind, resolver.links, resolver.findings, resolver.suite_datasets)
+    return Resolved(
+        ordered,
+        resolver.by_kind,
+        resolver.links,
+        resolver.findings,
+        resolver.suite_datasets,
+        unresolved=resolver.broken.unresolved,
+        invalid=list(invalid),
+    )
 
 
 class _Resolver:
-    def __init__(self, specs: list[Spec], known_policies: set[str]):
+    def __init__(self, specs: list[Spec], known_policies: set[str], broken: Broken):
         self.specs = specs
         self.known_policies = known_policies
+        self.broken = broken
         self.findings: list[Diagnostic] = []
         self.by_kind: dict[str, dict[str, Spec]] = {}
         self.contracts: list[Spec] = []
@@ -164,7 +180,10 @@ class _Resolver:
             if ref.server is not None:
                 self.server(owner, matches[0], ref.server, [*path, "server"])
             return matches[0]
+        if not matches and self.broken.lands_on_invalid(owner, CONTRACT_KIND, ref.contract, ref.version):
+            return None
         if not matches:
+            self.broken.left_out(owner)
             names = [c.contract.name or c.contract.id for c in self.contracts if c.contract is not None]
             names += [c.contract.id for c in self.contracts if c.contract is not None]
             version = f" version `{ref.version}`" if ref.version else ""
@@ -177,6 +196,7 @@ class _Resolver:
                 )
             )
             return None
+        self.broken.left_out(owner)
         versions = ", ".join(sorted(str(m.contract.version) for m in matches if m.contract is not None))
         self.findings.append(
             owner.finding(
@@ -205,7 +225,8 @@ class _Resolver:
 
     def named(self, owner: Spec, kind: str, name: str, path: Sequence[PathSegment]) -> Spec | None:
         target = self.by_kind.get(kind, {}).get(name)
-        if target is None:
+        if target is None and not self.broken.lands_on_invalid(owner, kind, name):
+            self.broken.left_out(owner, kind, closest(name, self.by_kind.get(kind, {})))
             self.findings.append(
                 owner.finding(
                     "CH401",
@@ -324,7 +345,7 @@ class _Resolver:
                     )
                 )
         users = self.suite_users.get(spec.name, [])
-        if not users:
+        if not users and not self.broken.claims(spec):
             self.findings.append(
                 spec.finding(
                     "CH408",
@@ -399,23 +420,30 @@ class _Resolver:
 
     def waiver(self, spec: Spec, waiver: Waiver) -> None:
         target = waiver.spec.target
-        if target.kind == CONTRACT_KIND:
+        if self.broken.lands_on_invalid(spec, target.kind, target.name):
+            pass  # its target failed validation: that is the one finding, and the waiver waits for it
+        elif target.kind == CONTRACT_KIND:
             if not self.contracts_named(target.name):  # an index: a scan per waiver grew with waivers x contracts
+                names = [
+                    key for spec in self.contracts if spec.contract for key in (spec.contract.id, spec.contract.name)
+                ]
+                hint = did_you_mean(target.name, [name for name in names if name]) or "name a contract's id or name"
                 self.findings.append(
-                    spec.finding("CH401", f"no data contract `{target.name}`", ["spec", "target", "name"])
+                    spec.finding("CH401", f"no data contract `{target.name}`", ["spec", "target", "name"], hint=hint)
                 )
         else:
             self.named(spec, target.kind, target.name, ["spec", "target", "name"])
         policies = self.known_policies | set(self.by_kind.get("Policy", {}))
-        if waiver.spec.policy not in policies:
-            self.findings.append(
-                spec.finding(
-                    "CH401",
-                    f"no policy named `{waiver.spec.policy}`",
-                    ["spec", "policy"],
-                    hint=did_you_mean(waiver.spec.policy, policies),
-                )
+        if waiver.spec.policy in policies or self.broken.lands_on_invalid(spec, "Policy", waiver.spec.policy):
+            return  # a policy that failed validation has its own finding; the waiver waits for it
+        self.findings.append(
+            spec.finding(
+                "CH401",
+                f"no policy named `{waiver.spec.policy}`",
+                ["spec", "policy"],
+                hint=did_you_mean(waiver.spec.policy, policies) or "name a Policy of the project or of a built-in pack",
             )
+        )
 
 
 def _contract_label(contract: Contract) -> str:

@@ -8,6 +8,7 @@ of `compiler.core.error_codes`, positioned on the exact key or value.
 from __future__ import annotations
 
 import copy
+import math
 import types
 import typing
 from collections.abc import Sequence
@@ -235,6 +236,8 @@ def _one_finding(spec: Spec, model_class: type[CharterModel], path: tuple[PathSe
             hint = f'quote it: "{span_text}" (YAML reads it as a number)'
         elif kind in pydantic_text.BOOLEAN_TYPES and isinstance(value, str):
             hint = _boolean_hint(value)
+        elif kind in pydantic_text.NUMBER_TYPES and isinstance(value, str) and _reads_as_number(value):
+            hint = f"remove the quotes: `{value.strip()}` (a quoted number is a string)"
         return spec.finding(code, message, path, hint=hint)
     if path[-2:] == ("metadata", "name") and kind in ("string_pattern_mismatch", "string_too_long"):
         return spec.finding(
@@ -267,6 +270,14 @@ def _requirement_message(
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _reads_as_number(text: str) -> bool:
+    """`"0.1"`: a number the author quoted (Charter's models take no numbers from strings)."""
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _boolean_hint(value: str) -> str | None:
