@@ -250,7 +250,8 @@ class _Resolver:
                         "CH402",
                         f"column `{column}` is not in contract `{_contract_label(contract)}` ({contract_spec.file})",
                         path,
-                        hint=did_you_mean(column, contract.column_keys),
+                        hint=did_you_mean(column, contract.column_keys)
+                        or f"its columns: {_listed(contract.column_keys)}",
                     )
                 )
             else:
@@ -341,7 +342,7 @@ class _Resolver:
                         "CH401",
                         f"no slice named `{bound.slice}` in this suite",
                         ["spec", "metrics", i, "slice"],
-                        hint=did_you_mean(bound.slice, slice_names),
+                        hint=did_you_mean(bound.slice, slice_names) or f"its slices: {_listed(sorted(slice_names))}",
                     )
                 )
         users = self.suite_users.get(spec.name, [])
@@ -352,6 +353,7 @@ class _Resolver:
                     f"no model uses evaluation suite `{spec.name}`",
                     ["metadata", "name"],
                     severity=Severity.INFO,
+                    hint="name it in a model's `spec.evaluation.suite`, or remove it",
                 )
             )
         for user in users:
@@ -411,7 +413,10 @@ class _Resolver:
         while current is not None:
             if current in chain:
                 cycle = " -> ".join([*chain, current])
-                self.findings.append(spec.finding("CH405", f"promotion cycle: {cycle}", ["spec", "promotesFrom"]))
+                hint = "the first environment of a chain promotes from nothing: remove its `promotesFrom`"
+                self.findings.append(
+                    spec.finding("CH405", f"promotion cycle: {cycle}", ["spec", "promotesFrom"], hint=hint)
+                )
                 return
             chain.append(current)
             target = environments.get(current)
@@ -444,6 +449,12 @@ class _Resolver:
                 hint=did_you_mean(waiver.spec.policy, policies) or "name a Policy of the project or of a built-in pack",
             )
         )
+
+
+def _listed(names: Sequence[str], shown: int = 8) -> str:
+    """Names for a hint: all of them up to `shown`, then how many more."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return (", ".join(names[:shown]) or "none") + more
 
 
 def _contract_label(contract: Contract) -> str:
