@@ -3,7 +3,8 @@
 A reference can fail in two ways. It lands nowhere (a misspelt suite: its CH401 stands at the reference), or
 it lands on a document that failed validation (a suite with `max: "0.1"`: its schema error is the finding,
 and "no EvaluationSuite named ..." would be false). Either way the spec holding the reference is left out of
-the policies, which would otherwise judge it on half its facts; the check still fails, through the one
+the policies, which would otherwise judge it on half its facts, and so is every spec that refers to it
+through a chain (a model whose suite's dataset failed validation); the check still fails, through the one
 finding at the root. A suite that a failed document or a misspelt reference evidently means is not reported
 as used by no model.
 """
@@ -21,6 +22,7 @@ class Broken:
 
     def __init__(self, invalid: Sequence[Invalid]) -> None:
         self.unresolved: set[tuple[str, int]] = set()  # (file, document index) of the specs left out
+        self._users: dict[tuple[str, int], set[tuple[str, int]]] = {}  # a spec -> the specs whose references land on it
         self._invalid: dict[tuple[str, str], list[Invalid]] = {}
         for item in invalid:
             for name in dict.fromkeys((item.name, *item.aliases)):
@@ -38,9 +40,23 @@ class Broken:
 
     def left_out(self, owner: Spec, kind: str | None = None, meant: str | None = None) -> None:
         """`owner` holds a reference that did not land; `meant`, the name of `kind` it evidently meant."""
-        self.unresolved.add((owner.file, owner.document.index))
+        self.unresolved.add(_key(owner))
         if kind is not None and meant is not None:
             self._claimed.add((kind, meant))
+
+    def lands(self, owner: Spec, target: Spec) -> None:
+        """A reference of `owner` landed on `target`: if `target` is left out, `owner` will be too."""
+        self._users.setdefault(_key(target), set()).add(_key(owner))
+
+    def spread(self) -> None:
+        """Leave out, too, every spec that refers (through any chain) to one left out: a model whose suite's
+        dataset failed validation would otherwise be judged on a suite without data."""
+        pending = list(self.unresolved)
+        while pending:
+            for user in self._users.get(pending.pop(), ()):
+                if user not in self.unresolved:
+                    self.unresolved.add(user)
+                    pending.append(user)
 
     def claims(self, spec: Spec) -> bool:
         """Whether a failed document or a misspelt reference evidently means `spec`."""
@@ -49,3 +65,7 @@ class Broken:
     def names_of(self, kind: str) -> set[str]:
         """The names under which documents of `kind` that failed validation are known."""
         return {name for (known, name) in self._invalid if known == kind}
+
+
+def _key(spec: Spec) -> tuple[str, int]:
+    return (spec.file, spec.document.index)

@@ -119,6 +119,7 @@ class _Resolver:
                 self.environment(spec, spec.model)
             elif isinstance(spec.model, Waiver):
                 self.waiver(spec, spec.model)
+        self.broken.spread()
 
     # --- names --------------------------------------------------------------
 
@@ -177,6 +178,7 @@ class _Resolver:
             if spec.contract is not None and (ref.version is None or ref.version == spec.contract.version)
         ]
         if len(matches) == 1:
+            self.broken.lands(owner, matches[0])
             if ref.server is not None:
                 self.server(owner, matches[0], ref.server, [*path, "server"])
             return matches[0]
@@ -235,6 +237,8 @@ class _Resolver:
                     hint=did_you_mean(name, self.by_kind.get(kind, {})) or f"define it with `kind: {kind}`",
                 )
             )
+        elif target is not None:
+            self.broken.lands(owner, target)
         return target
 
     def columns(self, owner: Spec, contract_spec: Spec, names: Sequence[tuple[str, list[PathSegment]]]) -> None:
