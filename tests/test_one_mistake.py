@@ -66,3 +66,29 @@ def test_a_cached_check_knows_the_invalid_suite_too(tmp_path: Path, monkeypatch:
     judged = [("CH500", "credit-default.yaml", 37, 5)]  # the waived finding the example shows
     assert _findings(check_path(Path("credit"), cache=store)) == judged
     assert _findings(check_path(Path("credit"))) == judged
+
+
+def test_a_pinned_version_the_invalid_contract_is_not_is_still_dangling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a reference that means the failed document is spared its CH401: the model pins 9.9.9 of a contract
+    whose one document, version 2.3.0, failed validation; that reference names nothing either way."""
+    project = tmp_path / "credit"
+    shutil.copytree(ROOT / "examples" / "credit-scoring", project, ignore=shutil.ignore_patterns(".charter"))
+    contract = project / "contracts" / "credit-applications.odcs.yaml"
+    contract.write_text(contract.read_text("utf-8").replace("logicalType: string", "logicalType: strin", 1), "utf-8")
+    model = project / "models" / "credit-default.yaml"
+    text = model.read_text("utf-8")
+    training = '    training:\n      contract: credit-applications\n      version: "2.3.0"\n'
+    assert text.count(training) == 1
+    model.write_text(text.replace(training, training.replace("2.3.0", "9.9.9")), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CHARTER_TODAY", "2026-11-01")
+    found = [(d.code, Path(d.file).name, d.line, d.column, d.message) for d in check_path(Path("credit")).diagnostics]
+    assert [finding[:4] for finding in found] == [
+        ("CH203", "credit-applications.odcs.yaml", 67, 22),
+        # The second change, the pin, is a change of the model too: its evidence measured another model.
+        ("CH822", "eval.json", 551, 25),
+        ("CH401", "credit-default.yaml", 38, 17),
+    ]
+    assert found[2][4] == "no data contract with id or name `credit-applications` version `9.9.9`"

@@ -62,10 +62,6 @@ class Broken:
         """Whether a failed document or a misspelt reference evidently means `spec`."""
         return (spec.kind, spec.name) in self._claimed
 
-    def names_of(self, kind: str) -> set[str]:
-        """The names under which documents of `kind` that failed validation are known."""
-        return {name for (known, name) in self._invalid if known == kind}
-
 
 def _key(spec: Spec) -> tuple[str, int]:
     return (spec.file, spec.document.index)
