@@ -228,13 +228,14 @@ class _Resolver:
     def named(self, owner: Spec, kind: str, name: str, path: Sequence[PathSegment]) -> Spec | None:
         target = self.by_kind.get(kind, {}).get(name)
         if target is None and not self.broken.lands_on_invalid(owner, kind, name):
-            self.broken.left_out(owner, kind, closest(name, self.by_kind.get(kind, {})))
+            meant = closest(name, self.by_kind.get(kind, {}))
+            self.broken.left_out(owner, kind, meant)
             self.findings.append(
                 owner.finding(
                     "CH401",
                     f"no {kind} named `{name}`",
                     path,
-                    hint=did_you_mean(name, self.by_kind.get(kind, {})) or f"define it with `kind: {kind}`",
+                    hint=f"did you mean `{meant}`?" if meant else f"define it with `kind: {kind}`",
                 )
             )
         elif target is not None:
