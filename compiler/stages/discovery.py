@@ -127,9 +127,12 @@ def load_project(run: Run, project_file: str | None) -> None:
     if project_file is None:
         return
     source = safe_load(run.sources, project_file)
+    before = len(run.diagnostics)
     run.take(source)
     run.project = next((spec.model for spec in run.specs if isinstance(spec.model, Project)), None)
-    if run.project is None and not any(d.severity is Severity.ERROR for d in source.diagnostics):
+    # A charter.yaml with errors of its own (a Project that failed validation, an unknown kind) is reported by
+    # them: one mistake, one finding. CH406 is for a file that is fine and still holds no Project.
+    if run.project is None and not any(d.severity is Severity.ERROR for d in run.diagnostics[before:]):
         run.diagnostics.append(
             Diagnostic.of(
                 "CH406",
