@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from compiler.core.cache import MemoryStore
-from compiler.stages.pipeline import Checked, check_path
+from compiler.stages import Checked, check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 
