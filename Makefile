@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -60,6 +60,22 @@ evidently: $(EVIDENTLY_STAMP)
 evidently-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/evidently.in --universal --python-version 3.11 --generate-hashes --no-strip-extras \
 		--custom-compile-command "make evidently-lock" --quiet -o requirements/evidently.txt
+
+# The orchestrators that judge the generated training files (tests/test_orchestrators.py): kfp compiles the KFP v2
+# pipeline, Airflow's DagBag imports the DAG. In a venv of its own: Airflow pins much of what the test lock holds
+# (kfp needs urllib3 below 2). Hashed, like the test lock; about 315 MB.
+ORCHESTRATORS_VENV := .venv-airflow
+ORCHESTRATORS_STAMP := $(ORCHESTRATORS_VENV)/.installed-stamp
+$(ORCHESTRATORS_STAMP): requirements/orchestrators.txt | $(STAMP)
+	$(PYTHON) -m venv $(ORCHESTRATORS_VENV)
+	$(BIN)/uv pip install --quiet --python $(ORCHESTRATORS_VENV)/bin/python --require-hashes -r requirements/orchestrators.txt
+	touch $(ORCHESTRATORS_STAMP)
+
+orchestrators: $(ORCHESTRATORS_STAMP)
+
+orchestrators-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/orchestrators.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make orchestrators-lock" --quiet -o requirements/orchestrators.txt
 
 # The `--server` tests start a real PostgreSQL (initdb, pg_ctl) from the Debian package.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -144,7 +160,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) servers browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) servers browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)

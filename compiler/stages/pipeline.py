@@ -40,6 +40,7 @@ from compiler.stages.endpoints import untrusted_servers
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
 from compiler.stages.governed import Governance
 from compiler.stages.incremental import Graph, Recorded, Summary, digest_of, users_reading_kinds
+from compiler.stages.orchestration import unstored_training
 from compiler.stages.overlaps import name_collisions, path_collisions, refused_output_dirs
 from compiler.stages.parallel_load import load_files
 from compiler.stages.policy_loading import load_policies
@@ -181,6 +182,7 @@ def finish(
         run.diagnostics.extend(untrusted_servers(run.specs, run.project))
         run.diagnostics.extend(unreachable_registries(run.specs, run.project))
         run.diagnostics.extend(untrusted_model_stores(run.specs, run.project))
+        run.diagnostics.extend(unstored_training(run.specs))
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))

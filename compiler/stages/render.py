@@ -20,7 +20,7 @@ from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
 from compiler.core.pins import PINS, charter_setup
 from compiler.core.specs import Spec
-from compiler.stages import data_access, promotion, training_job
+from compiler.stages import data_access, orchestration, promotion, training_job
 from compiler.stages.evidence.card import card_view
 from compiler.stages.evidence.store import EvidenceByModel, ModelEvidence
 from compiler.stages.resolve import ModelLinks, Resolved
@@ -122,6 +122,9 @@ def _model_outputs(
     outputs: list[Output] = []
     deployments = [_deployment(job, deployment, env_spec, env, outputs) for deployment, env_spec, env in environments]
     outputs.append(_pipeline(job, deployments))
+    trained = _orchestrated_training(job)
+    if trained is not None:
+        outputs.append(trained)
     monitor = _monitor(job)
     if monitor is not None:
         outputs.append(monitor)
@@ -213,6 +216,26 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
         outputs=settings.outputs,
     )
     return Output(f"{settings.outputs.workflows}/{_pipeline_file(spec)}", pipeline, spec.file)
+
+
+def _orchestrated_training(job: _ModelRender) -> Output | None:
+    """The Job, KFP pipeline or Airflow DAG that trains the model in its training environment's cluster."""
+    body = job.model.spec
+    name = body.training.environment
+    env_spec = job.links.environments.get(name) if job.links is not None and name is not None else None
+    if env_spec is None or not isinstance(env_spec.model, Environment):
+        return None  # github-actions (no environment), or one that does not exist (reported by resolve)
+    place = orchestration.where(body, env_spec.model, env_spec.name)
+    text = orchestration.render(
+        body.training.orchestrator,
+        model=job.view,
+        body=body,
+        place=place,
+        resources=_resources(body.training.resources),
+        source=job.source,
+    )
+    path = orchestration.training_path(job.settings.outputs.deploy, job.spec.name, body.training.orchestrator)
+    return Output(path, text, job.spec.file)
 
 
 def _pipeline_file(spec: Spec) -> str:
