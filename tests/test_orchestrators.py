@@ -245,3 +245,15 @@ def test_training_in_the_cluster_needs_an_object_store(tmp_path: Path, capsys: p
     line = text.splitlines().index("    orchestrator: airflow") + 1
     assert (finding["code"], finding["line"], finding["column"]) == ("CH480", line, 19)
     assert "'pvc://models/demand-forecast/1.4.0' is not on s3:// or gs://" in str(finding["message"])
+
+
+def test_the_card_says_where_the_model_trains(tmp_path: Path) -> None:
+    _built(tmp_path, "kubeflow-pipelines", "pipeline.py")
+    card = (tmp_path / "demand-forecast" / "docs" / "models" / "demand-forecast.md").read_text("utf-8")
+    assert (
+        "## Training\n\nTrained by Kubeflow Pipelines in environment **training** (namespace `demand-training`, "
+        "service account `demand-forecast-trainer`): `deploy/_training/demand-forecast/pipeline.py`, 1 GPU(s), "
+        "on nodes `cloud.google.com/gke-accelerator=nvidia-l4`.\n\n## Environments and approvals\n"
+    ) in card
+    runner_card = (ROOT / "examples" / "demand-forecast" / "docs" / "models" / "demand-forecast.md").read_text("utf-8")
+    assert "## Training" not in runner_card

@@ -12,12 +12,13 @@ Python literal for any string, and reaches the Job manifest only through the `q`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources as package_files
 from typing import Any
 
 from compiler.core.diagnostics import Diagnostic
+from compiler.core.models.common import Resources
 from compiler.core.models.environment import Environment
 from compiler.core.models.model import Model, ModelSpec
 from compiler.core.specs import Spec
@@ -69,6 +70,57 @@ def where(body: ModelSpec, environment: Environment, environment_name: str) -> W
         model_uri=model_uri,
         predictions_uri=f"{model_uri}/predictions.parquet",
     )
+
+
+def training_environment(body: ModelSpec, environments: dict[str, Spec]) -> tuple[str, Environment] | None:
+    """The Environment an orchestrated training runs in, by name; None on the runner or when it does not exist
+    (resolve reports that)."""
+    name = body.training.environment
+    found = environments.get(name) if name is not None else None
+    if found is None or not isinstance(found.model, Environment):
+        return None
+    return found.name, found.model
+
+
+_ORCHESTRATOR_NAMES = {
+    "kubernetes-job": "a Kubernetes Job",
+    "kubeflow-pipelines": "Kubeflow Pipelines",
+    "airflow": "Airflow",
+}
+Sizing = Callable[[Resources | None], dict[str, Any]]
+
+
+def card_view(
+    body: ModelSpec, environments: dict[str, Spec], deploy_dir: str, name: str, sizing: Sizing
+) -> dict[str, Any] | None:
+    """What the model card says of an orchestrated training; None on the runner (the card is then unchanged)."""
+    found = training_environment(body, environments)
+    if found is None:
+        return None
+    place = where(body, found[1], found[0])
+    return {
+        "orchestrator": _ORCHESTRATOR_NAMES[body.training.orchestrator],
+        "environment": place.environment,
+        "namespace": place.namespace,
+        "service_account": place.service_account,
+        "file": training_path(deploy_dir, name, body.training.orchestrator),
+        "gpu": sizing(body.training.resources)["gpu"],
+        "node_selector": place.node_selector,
+    }
+
+
+def training_files(
+    body: ModelSpec, environments: dict[str, Spec], deploy_dir: str, model: dict[str, Any], source: str, sizing: Sizing
+) -> list[tuple[str, str]]:
+    """The path and text of the file the orchestrator runs; none on the runner. `sizing` gives the resources."""
+    found = training_environment(body, environments)
+    if found is None:
+        return []
+    place = where(body, found[1], found[0])
+    orchestrator = body.training.orchestrator
+    resources = sizing(body.training.resources)
+    text = render(orchestrator, model=model, body=body, place=place, resources=resources, source=source)
+    return [(training_path(deploy_dir, model["name"], orchestrator), text)]
 
 
 def container_env(model: dict[str, Any], place: Where) -> list[tuple[str, str]]:

@@ -117,14 +117,15 @@ def _model_outputs(
     links = resolved.links.get(spec.name)
     source = _relative(spec.file, resolved)
     view = _model_view(spec, model)
-    environments = _ordered_environments(model, links.environments if links else {})
+    linked = links.environments if links else {}
+    view["training"] = orchestration.card_view(model.spec, linked, settings.outputs.deploy, spec.name, _resources)
+    environments = _ordered_environments(model, linked)
     job = _ModelRender(spec, model, resolved, settings, base, source, view, links, environments)
     outputs: list[Output] = []
     deployments = [_deployment(job, deployment, env_spec, env, outputs) for deployment, env_spec, env in environments]
     outputs.append(_pipeline(job, deployments))
-    trained = _orchestrated_training(job)
-    if trained is not None:
-        outputs.append(trained)
+    trained = orchestration.training_files(model.spec, linked, settings.outputs.deploy, view, source, _resources)
+    outputs.extend(Output(path, text, spec.file) for path, text in trained)  # the Job, KFP pipeline or Airflow DAG
     monitor = _monitor(job)
     if monitor is not None:
         outputs.append(monitor)
@@ -216,26 +217,6 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
         outputs=settings.outputs,
     )
     return Output(f"{settings.outputs.workflows}/{_pipeline_file(spec)}", pipeline, spec.file)
-
-
-def _orchestrated_training(job: _ModelRender) -> Output | None:
-    """The Job, KFP pipeline or Airflow DAG that trains the model in its training environment's cluster."""
-    body = job.model.spec
-    name = body.training.environment
-    env_spec = job.links.environments.get(name) if job.links is not None and name is not None else None
-    if env_spec is None or not isinstance(env_spec.model, Environment):
-        return None  # github-actions (no environment), or one that does not exist (reported by resolve)
-    place = orchestration.where(body, env_spec.model, env_spec.name)
-    text = orchestration.render(
-        body.training.orchestrator,
-        model=job.view,
-        body=body,
-        place=place,
-        resources=_resources(body.training.resources),
-        source=job.source,
-    )
-    path = orchestration.training_path(job.settings.outputs.deploy, job.spec.name, body.training.orchestrator)
-    return Output(path, text, job.spec.file)
 
 
 def _pipeline_file(spec: Spec) -> str:
