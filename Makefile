@@ -61,9 +61,9 @@ evidently-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/evidently.in --universal --python-version 3.11 --generate-hashes --no-strip-extras \
 		--custom-compile-command "make evidently-lock" --quiet -o requirements/evidently.txt
 
-# The orchestrators that judge the generated training files (tests/test_orchestrators.py): kfp compiles the KFP v2
-# pipeline, Airflow's DagBag imports the DAG. In a venv of its own: Airflow pins much of what the test lock holds
-# (kfp needs urllib3 below 2). Hashed, like the test lock; about 315 MB.
+# Airflow, whose DagBag imports the generated training DAGs (tests/test_orchestrators.py), in a venv of its own:
+# Airflow pins much of what the test lock holds. Hashed, like the test lock; about 260 MB. (kfp, which compiles the
+# generated Kubeflow pipelines, is in the test lock: the `kubeflow` extra.)
 ORCHESTRATORS_VENV := .venv-airflow
 ORCHESTRATORS_STAMP := $(ORCHESTRATORS_VENV)/.installed-stamp
 $(ORCHESTRATORS_STAMP): requirements/orchestrators.txt | $(STAMP)

@@ -5,8 +5,9 @@ Job, a Kubeflow Pipelines v2 pipeline or an Airflow DAG, each judged by the tool
   training Environment's service account, node selector and tolerations;
 - the KFP module is compiled by `kfp`'s own compiler, and the IR it writes is asserted;
 - the Airflow DAG is imported by Airflow's own DagBag without errors, and the pod it would start is asserted.
-kfp and Airflow live in `.venv-airflow` (`make orchestrators`, requirements/orchestrators.txt, hashed): Airflow
-pins much of what Charter's own lock holds. Without it those two tests are skipped, saying how to get it.
+kfp is in the test lock (the `kubeflow` extra, which the KFP train job installs too); Airflow lives in `.venv-airflow`
+(`make orchestrators`, requirements/orchestrators.txt, hashed), since it pins much of what Charter's own lock holds.
+Without it the Airflow test is skipped, saying how to get it (and fails under `make test`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ from scripts_support import load_script
 from compiler.commands.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-ORCHESTRATORS = Path(os.environ.get("CHARTER_ORCHESTRATORS_PYTHON", ROOT / ".venv-airflow" / "bin" / "python"))
+AIRFLOW = Path(os.environ.get("CHARTER_AIRFLOW_PYTHON", ROOT / ".venv-airflow" / "bin" / "python"))
 oracles = load_script("oracles")
 
 TRAINING_ENVIRONMENT = """\
@@ -77,10 +79,10 @@ def _built(tmp_path: Path, orchestrator: str, name: str, **kwargs: str) -> Path:
     return project / "deploy" / "_training" / "demand-forecast" / name
 
 
-def _needs_orchestrators() -> None:
-    if ORCHESTRATORS.is_file():
+def _needs_airflow() -> None:
+    if AIRFLOW.is_file():
         return
-    reason = f"no {ORCHESTRATORS}: `make orchestrators` installs kfp and Airflow from their hashed lock"
+    reason = f"no {AIRFLOW}: `make orchestrators` installs Airflow from its hashed lock"
     if os.environ.get("CHARTER_REQUIRE_ORACLES") or os.environ.get("CI"):
         pytest.fail(reason)  # `make test` installs them: a missing oracle is a failure there, not a skip
     pytest.skip(reason)
@@ -119,22 +121,19 @@ def test_the_kubernetes_job_carries_resources_gpus_account_and_scheduling(tmp_pa
 
 
 def test_kfp_compiles_the_pipeline_with_its_resources_and_scheduling(tmp_path: Path) -> None:
-    _needs_orchestrators()
     module = _built(tmp_path, "kubeflow-pipelines", "pipeline.py")
     ir_file = tmp_path / "pipeline.yaml"
-    subprocess.run([str(ORCHESTRATORS), str(module), str(ir_file)], check=True, cwd=tmp_path, timeout=120)
+    subprocess.run([sys.executable, str(module), str(ir_file)], check=True, cwd=tmp_path, timeout=120)
     pipeline, platform = yaml.safe_load_all(ir_file.read_text("utf-8"))
     assert pipeline["pipelineInfo"]["name"] == "train-demand-forecast"
     container = pipeline["deploymentSpec"]["executors"]["exec-train"]["container"]
     assert (container["image"], container["args"]) == (IMAGE, ["python", "-m", "demand_forecast.train"])
     assert {e["name"]: e["value"] for e in container["env"]} == ENV
-    assert container["resources"] == {
-        "accelerator": {"resourceCount": "1", "resourceType": "nvidia.com/gpu"},
-        "resourceCpuLimit": "4",
-        "resourceCpuRequest": "2",
-        "resourceMemoryLimit": "8Gi",
-        "resourceMemoryRequest": "8Gi",
-    }
+    resources = container["resources"]
+    accelerator = resources["accelerator"]
+    assert (accelerator["resourceType"], accelerator["resourceCount"]) == ("nvidia.com/gpu", "1")
+    assert (resources["resourceCpuRequest"], resources["resourceCpuLimit"]) == ("2", "4")
+    assert (resources["resourceMemoryRequest"], resources["resourceMemoryLimit"]) == ("8Gi", "8Gi")
     assert platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-train"] == {
         "activeDeadlineSeconds": "3600",
         "nodeSelector": {"labels": {"cloud.google.com/gke-accelerator": "nvidia-l4"}},
@@ -143,12 +142,11 @@ def test_kfp_compiles_the_pipeline_with_its_resources_and_scheduling(tmp_path: P
 
 
 def test_a_hostile_command_stays_data_in_the_generated_module(tmp_path: Path) -> None:
-    _needs_orchestrators()
     hostile = "x'''\\n\"); import os; os.system('id') #\u202e"
     module = _built(tmp_path, "kubeflow-pipelines", "pipeline.py", command=json.dumps(["python", hostile]))
     assert module.read_text("utf-8").isascii()
     ir_file = tmp_path / "pipeline.yaml"
-    subprocess.run([str(ORCHESTRATORS), str(module), str(ir_file)], check=True, cwd=tmp_path, timeout=120)
+    subprocess.run([sys.executable, str(module), str(ir_file)], check=True, cwd=tmp_path, timeout=120)
     pipeline = next(yaml.safe_load_all(ir_file.read_text("utf-8")))
     assert pipeline["deploymentSpec"]["executors"]["exec-train"]["container"]["args"] == ["python", hostile]
 
@@ -165,7 +163,7 @@ print(json.dumps({"errors": bag.import_errors, "dags": dags, "pod": ApiClient().
 
 
 def test_airflow_imports_the_dag_and_its_pod_runs_the_training(tmp_path: Path) -> None:
-    _needs_orchestrators()
+    _needs_airflow()
     dag = _built(tmp_path, "airflow", "dag.py")
     home = tmp_path / "airflow-home"
     kubeconfig = tmp_path / "kubeconfig"  # the operator reads one to build its pod; nothing is contacted
@@ -183,7 +181,7 @@ def test_airflow_imports_the_dag_and_its_pod_runs_the_training(tmp_path: Path) -
         "KUBECONFIG": str(kubeconfig),
     }
     done = subprocess.run(
-        [str(ORCHESTRATORS), "-c", _LOAD_DAG, str(dag.parent)],
+        [str(AIRFLOW), "-c", _LOAD_DAG, str(dag.parent)],
         capture_output=True,
         text=True,
         env=env,

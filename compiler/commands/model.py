@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from compiler.commands.common import project_directory
+from compiler.commands.model_predictions import add_predictions_parser
 from compiler.core import exit_codes
 
 
@@ -32,6 +33,7 @@ def add_model_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
     )
     upload.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
     upload.set_defaults(run=_run_upload)
+    add_predictions_parser(actions)
 
 
 def _run_upload(args: argparse.Namespace) -> int:
