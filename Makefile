@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock kubeflow-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -62,8 +62,7 @@ evidently-lock: $(STAMP)
 		--custom-compile-command "make evidently-lock" --quiet -o requirements/evidently.txt
 
 # Airflow, whose DagBag imports the generated training DAGs (tests/test_orchestrators.py), in a venv of its own:
-# Airflow pins much of what the test lock holds. Hashed, like the test lock; about 260 MB. (kfp, which compiles the
-# generated Kubeflow pipelines, is in the test lock: the `kubeflow` extra.)
+# Airflow pins much of what the test lock holds. Hashed, like the test lock; about 260 MB.
 ORCHESTRATORS_VENV := .venv-airflow
 ORCHESTRATORS_STAMP := $(ORCHESTRATORS_VENV)/.installed-stamp
 $(ORCHESTRATORS_STAMP): requirements/orchestrators.txt | $(STAMP)
@@ -71,7 +70,21 @@ $(ORCHESTRATORS_STAMP): requirements/orchestrators.txt | $(STAMP)
 	$(BIN)/uv pip install --quiet --python $(ORCHESTRATORS_VENV)/bin/python --require-hashes -r requirements/orchestrators.txt
 	touch $(ORCHESTRATORS_STAMP)
 
-orchestrators: $(ORCHESTRATORS_STAMP)
+# kfp, which compiles the generated Kubeflow pipelines in the tests, from the lock the KFP train job installs
+# (charter build copies it beside each pipeline); in a venv of its own, since kfp pins requests exactly. About 80 MB.
+KFP_VENV := .venv-kfp
+KFP_LOCK := compiler/templates/orchestration/kubeflow-requirements.txt
+KFP_STAMP := $(KFP_VENV)/.installed-stamp
+$(KFP_STAMP): $(KFP_LOCK) | $(STAMP)
+	$(PYTHON) -m venv $(KFP_VENV)
+	$(BIN)/uv pip install --quiet --python $(KFP_VENV)/bin/python --require-hashes -r $(KFP_LOCK)
+	touch $(KFP_STAMP)
+
+orchestrators: $(ORCHESTRATORS_STAMP) $(KFP_STAMP)
+
+kubeflow-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/kubeflow.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make kubeflow-lock" --quiet -o $(KFP_LOCK)
 
 orchestrators-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/orchestrators.in --universal --python-version 3.11 --generate-hashes \
@@ -160,7 +173,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) servers browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) $(KFP_STAMP) servers browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)

@@ -5,9 +5,10 @@ Job, a Kubeflow Pipelines v2 pipeline or an Airflow DAG, each judged by the tool
   training Environment's service account, node selector and tolerations;
 - the KFP module is compiled by `kfp`'s own compiler, and the IR it writes is asserted;
 - the Airflow DAG is imported by Airflow's own DagBag without errors, and the pod it would start is asserted.
-kfp is in the test lock (the `kubeflow` extra, which the KFP train job installs too); Airflow lives in `.venv-airflow`
-(`make orchestrators`, requirements/orchestrators.txt, hashed), since it pins much of what Charter's own lock holds.
-Without it the Airflow test is skipped, saying how to get it (and fails under `make test`).
+kfp lives in `.venv-kfp`, installed from the very lock the KFP train job installs (charter build writes it beside
+the pipeline); Airflow in `.venv-airflow` (requirements/orchestrators.txt, hashed): both pin much of what Charter's
+own lock holds (`make orchestrators`). Without them those tests are skipped, saying how to get them (and fail under
+`make test`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -27,6 +28,7 @@ from compiler.commands.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 AIRFLOW = Path(os.environ.get("CHARTER_AIRFLOW_PYTHON", ROOT / ".venv-airflow" / "bin" / "python"))
+KFP = Path(os.environ.get("CHARTER_KFP_PYTHON", ROOT / ".venv-kfp" / "bin" / "python"))
 oracles = load_script("oracles")
 
 TRAINING_ENVIRONMENT = """\
@@ -79,10 +81,10 @@ def _built(tmp_path: Path, orchestrator: str, name: str, **kwargs: str) -> Path:
     return project / "deploy" / "_training" / "demand-forecast" / name
 
 
-def _needs_airflow() -> None:
-    if AIRFLOW.is_file():
+def _needs(python: Path) -> None:
+    if python.is_file():
         return
-    reason = f"no {AIRFLOW}: `make orchestrators` installs Airflow from its hashed lock"
+    reason = f"no {python}: `make orchestrators` installs kfp and Airflow from their hashed locks"
     if os.environ.get("CHARTER_REQUIRE_ORACLES") or os.environ.get("CI"):
         pytest.fail(reason)  # `make test` installs them: a missing oracle is a failure there, not a skip
     pytest.skip(reason)
@@ -121,9 +123,10 @@ def test_the_kubernetes_job_carries_resources_gpus_account_and_scheduling(tmp_pa
 
 
 def test_kfp_compiles_the_pipeline_with_its_resources_and_scheduling(tmp_path: Path) -> None:
+    _needs(KFP)
     module = _built(tmp_path, "kubeflow-pipelines", "pipeline.py")
     ir_file = tmp_path / "pipeline.yaml"
-    subprocess.run([sys.executable, str(module), str(ir_file)], check=True, cwd=tmp_path, timeout=120)
+    subprocess.run([str(KFP), str(module), str(ir_file)], check=True, cwd=tmp_path, timeout=120)
     pipeline, platform = yaml.safe_load_all(ir_file.read_text("utf-8"))
     assert pipeline["pipelineInfo"]["name"] == "train-demand-forecast"
     container = pipeline["deploymentSpec"]["executors"]["exec-train"]["container"]
@@ -142,11 +145,12 @@ def test_kfp_compiles_the_pipeline_with_its_resources_and_scheduling(tmp_path: P
 
 
 def test_a_hostile_command_stays_data_in_the_generated_module(tmp_path: Path) -> None:
+    _needs(KFP)
     hostile = "x'''\\n\"); import os; os.system('id') #\u202e"
     module = _built(tmp_path, "kubeflow-pipelines", "pipeline.py", command=json.dumps(["python", hostile]))
     assert module.read_text("utf-8").isascii()
     ir_file = tmp_path / "pipeline.yaml"
-    subprocess.run([sys.executable, str(module), str(ir_file)], check=True, cwd=tmp_path, timeout=120)
+    subprocess.run([str(KFP), str(module), str(ir_file)], check=True, cwd=tmp_path, timeout=120)
     pipeline = next(yaml.safe_load_all(ir_file.read_text("utf-8")))
     assert pipeline["deploymentSpec"]["executors"]["exec-train"]["container"]["args"] == ["python", hostile]
 
@@ -163,7 +167,7 @@ print(json.dumps({"errors": bag.import_errors, "dags": dags, "pod": ApiClient().
 
 
 def test_airflow_imports_the_dag_and_its_pod_runs_the_training(tmp_path: Path) -> None:
-    _needs_airflow()
+    _needs(AIRFLOW)
     dag = _built(tmp_path, "airflow", "dag.py")
     home = tmp_path / "airflow-home"
     kubeconfig = tmp_path / "kubeconfig"  # the operator reads one to build its pod; nothing is contacted
@@ -255,3 +259,79 @@ def test_the_card_says_where_the_model_trains(tmp_path: Path) -> None:
     ) in card
     runner_card = (ROOT / "examples" / "demand-forecast" / "docs" / "models" / "demand-forecast.md").read_text("utf-8")
     assert "## Training" not in runner_card
+
+
+def _train_job(project: Path) -> dict[str, Any]:
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "model-demand-forecast.yml").read_text("utf-8"))
+    job: dict[str, Any] = workflow["jobs"]["train"]
+    return job
+
+
+@pytest.mark.parametrize(
+    ("orchestrator", "file", "step", "env"),
+    [
+        (
+            "kubernetes-job",
+            "job.yaml",
+            "Train in the cluster: a Kubernetes Job",
+            {
+                "KUBECONFIG": "${{ runner.temp }}/kubeconfig",
+                "JOB_FILE": "deploy/_training/demand-forecast/job.yaml",
+                "NAMESPACE": "demand-training",
+            },
+        ),
+        (
+            "kubeflow-pipelines",
+            "pipeline.py",
+            "Train in the cluster: a Kubeflow Pipelines run",
+            {
+                "PIPELINE": "deploy/_training/demand-forecast/pipeline.py",
+                "REQUIREMENTS": "deploy/_training/demand-forecast/requirements.txt",
+                "KFP_HOST": "${{ secrets.CHARTER_KFP_HOST }}",
+                "KFP_TOKEN": "${{ secrets.CHARTER_KFP_TOKEN }}",
+            },
+        ),
+        (
+            "airflow",
+            "dag.py",
+            "Train in the cluster: an Airflow DAG run",
+            {
+                "DAG_ID": "charter-train-demand-forecast",
+                "AIRFLOW_URL": "${{ secrets.CHARTER_AIRFLOW_URL }}",
+                "AIRFLOW_USERNAME": "${{ secrets.CHARTER_AIRFLOW_USERNAME }}",
+                "AIRFLOW_PASSWORD": "${{ secrets.CHARTER_AIRFLOW_PASSWORD }}",
+            },
+        ),
+    ],
+)
+def test_the_github_train_job_starts_the_run_and_brings_the_predictions(
+    tmp_path: Path, orchestrator: str, file: str, step: str, env: dict[str, str]
+) -> None:
+    project = _built(tmp_path, orchestrator, file).parents[3]
+    job = _train_job(project)
+    assert (job["name"], job["environment"], job["timeout-minutes"]) == (
+        f"Train demand-forecast 1.4.0 ({orchestrator})",
+        "training",
+        60 + 20,  # the training, and ci.timeoutMinutes for the rest of the job
+    )
+    names = [s.get("name") for s in job["steps"]]
+    assert "Run the training image" not in names  # no `docker run` on the runner
+    (started,) = [s for s in job["steps"] if s.get("name") == step]
+    assert started["env"] == env
+    fetch = job["steps"][names.index("The predictions the training wrote beside the model")]
+    assert (fetch["run"], fetch["env"]) == ('charter model predictions --model "$MODEL"', {"MODEL": "demand-forecast"})
+    assert job["steps"][-1]["with"] == {"name": "model-output", "path": "model-output/", "if-no-files-found": "error"}
+    reasons = [oracles.actionlint_missing(), oracles.zizmor_missing(), oracles.kubernetes_validate_missing()]
+    if not any(reasons):
+        assert oracles.check_build(project) == []
+
+
+def test_the_kfp_train_job_installs_kfp_by_hash_from_the_lock_beside_the_pipeline(tmp_path: Path) -> None:
+    requirements = _built(tmp_path, "kubeflow-pipelines", "requirements.txt")
+    text = requirements.read_text("utf-8")
+    shipped = ROOT / "compiler" / "templates" / "orchestration" / "kubeflow-requirements.txt"
+    assert text.endswith(shipped.read_text("utf-8"))
+    assert text.startswith("# Generated by charter from models/demand-forecast.yaml; do not edit by hand.\n")
+    pins = [line for line in text.splitlines() if "==" in line and not line.startswith("#")]
+    assert "kfp==2.17.3 \\" in pins
+    assert all(line.endswith("\\") for line in pins)  # every pin is followed by its hashes

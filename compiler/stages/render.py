@@ -187,13 +187,9 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
     """The model's pipeline: data gate, training, evaluation gate, evidence, deployments in promotion order."""
     spec, body, settings, links = job.spec, job.model.spec, job.settings, job.links
     training_contract = links.training if links else None
-    watched = sorted(
-        {
-            _relative(s.file, job.resolved)
-            for s in [spec, training_contract, links.suite if links else None, *[e[1] for e in job.environments]]
-            if s is not None
-        }
-    )
+    cluster = orchestration.cluster_job(body, spec.name, links.environments if links else {}, settings)
+    read = [spec, training_contract, links.suite if links else None, *[e[1] for e in job.environments]]
+    watched = sorted({_relative(s.file, job.resolved) for s in [*read, cluster["spec"] if cluster else None] if s})
     training_server = data_access.choose(body.data.training, training_contract)
     pipeline = render_template(
         "model-pipeline.yml.j2",
@@ -207,6 +203,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
             "server": training_server.name,
             "reads": _reads_data([training_server], settings),
             "job": training_job.train_job(body, [training_server], settings.cloud),
+            "cluster": cluster,
             "image": body.training.image,
             "command": body.training.command,
             "timeout_minutes": body.training.timeout_minutes,
