@@ -335,3 +335,13 @@ def test_the_kfp_train_job_installs_kfp_by_hash_from_the_lock_beside_the_pipelin
     pins = [line for line in text.splitlines() if "==" in line and not line.startswith("#")]
     assert "kfp==2.17.3 \\" in pins
     assert all(line.endswith("\\") for line in pins)  # every pin is followed by its hashes
+
+
+def test_the_editor_offers_the_orchestrators_and_the_scheduling_fields() -> None:
+    from compiler.lsp import fields
+
+    orchestrator = fields.field_at("Model", ["spec", "training", "orchestrator"])
+    assert orchestrator is not None
+    assert orchestrator.values == ("github-actions", "kubernetes-job", "kubeflow-pipelines", "airflow")
+    scheduling = fields.shape_at("Environment", ["spec", "scheduling"])
+    assert [field.name for field in fields.fields_of(scheduling)] == ["nodeSelector", "tolerations"]
