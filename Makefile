@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock kubeflow-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock kubeflow-lock mlflow mlflow-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -81,6 +81,21 @@ $(KFP_STAMP): $(KFP_LOCK) | $(STAMP)
 	touch $(KFP_STAMP)
 
 orchestrators: $(ORCHESTRATORS_STAMP) $(KFP_STAMP)
+
+# A real MLflow tracking server and client for the registry tests (tests/test_mlflow_registry.py), in a venv of its
+# own: MLflow pins much of what the test lock holds. Hashed, like the test lock; about 660 MB.
+MLFLOW_VENV := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed-stamp
+$(MLFLOW_STAMP): requirements/mlflow.txt | $(STAMP)
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(BIN)/uv pip install --quiet --python $(MLFLOW_VENV)/bin/python --require-hashes -r requirements/mlflow.txt
+	touch $(MLFLOW_STAMP)
+
+mlflow: $(MLFLOW_STAMP)
+
+mlflow-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/mlflow.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make mlflow-lock" --quiet -o requirements/mlflow.txt
 
 kubeflow-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/kubeflow.in --universal --python-version 3.11 --generate-hashes \
@@ -173,7 +188,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) $(KFP_STAMP) servers browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) $(KFP_STAMP) $(MLFLOW_STAMP) servers browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from compiler.commands.common import project_directory
 from compiler.commands.model_predictions import add_predictions_parser
+from compiler.commands.model_registry import add_registry_parsers
 from compiler.core import exit_codes
 
 
@@ -34,6 +35,7 @@ def add_model_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
     upload.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
     upload.set_defaults(run=_run_upload)
     add_predictions_parser(actions)
+    add_registry_parsers(actions)
 
 
 def _run_upload(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from compiler.core.models.common import (
     NonEmptyText,
     Resources,
 )
+from compiler.core.models.registry import Registry
 from compiler.core.models.training import Orchestrator
 
 RiskTier = Literal["minimal", "limited", "high", "unacceptable"]
@@ -94,6 +95,8 @@ class Serving(CharterModel):
     """The Kubernetes service account the server runs as, the one allowed to read `storageUri` (IRSA, Workload
     Identity, or KServe's storage secret on it). Overrides the Environment's `serviceAccount`; without either the
     namespace's `default` account reads the model."""
+    registry: Registry | None = None
+    """The model registry (MLflow) where each version is registered with its evidence and promoted by alias."""
 
     @model_validator(mode="after")
     def _image_for_kubernetes(self) -> Serving:
