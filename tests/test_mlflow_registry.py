@@ -225,3 +225,36 @@ def test_a_registry_name_that_mlflow_refuses_is_located(tmp_path: Path, capsys: 
     line = text.splitlines().index("    registry: {type: mlflow, name: risk/credit%}") + 1
     assert (finding["code"], finding["line"], finding["column"]) == ("CH205", line, 36)
     assert finding["message"] == "`name` must be an MLflow model name (got `risk/credit%`)"
+
+
+def test_the_deploy_jobs_register_and_promote_and_the_card_names_the_aliases(tmp_path: Path) -> None:
+    import yaml
+    from scripts_support import load_script
+
+    project = _project(tmp_path)
+    assert main(["build", str(project)]) == 0
+    assert main(["build", str(project), "--check"]) == 0
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "model-credit-default.yml").read_text("utf-8"))
+    for environment in ("staging", "production"):
+        job = workflow["jobs"][f"deploy-{environment}"]
+        step = job["steps"][-1]
+        assert step["run"] == (
+            'charter model register --model "$MODEL"\n'
+            'charter model promote --model "$MODEL" --environment "$ENVIRONMENT"\n'
+        )
+        assert step["env"] == {
+            "MODEL": "credit-default",
+            "ENVIRONMENT": environment,
+            "MLFLOW_TRACKING_URI": "${{ secrets.MLFLOW_TRACKING_URI }}",
+            "MLFLOW_TRACKING_TOKEN": "${{ secrets.MLFLOW_TRACKING_TOKEN }}",
+        }
+        assert job["environment"] == environment  # the secrets live where the approvals are
+    card = (project / "docs" / "models" / "credit-default.md").read_text("utf-8")
+    assert (
+        f"Registered in MLflow as `{NAME}`, each version with the digests of its spec and evidence; each environment "
+        f"serves the version its alias names (`models:/{NAME}@staging`, `models:/{NAME}@production`).\n"
+    ) in card
+    oracles = load_script("oracles")
+    if not any([oracles.actionlint_missing(), oracles.zizmor_missing(), oracles.kubernetes_validate_missing()]):
+        workflows = [project / ".github" / "workflows" / "model-credit-default.yml"]
+        assert oracles.actionlint(workflows) + oracles.zizmor(workflows) == []

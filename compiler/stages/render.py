@@ -119,6 +119,7 @@ def _model_outputs(
     view = _model_view(spec, model)
     linked = links.environments if links else {}
     view["training"] = orchestration.card_view(model.spec, linked, settings.outputs.deploy, spec.name, _resources)
+    view["registry"] = model.spec.serving.registry.name if model.spec.serving and model.spec.serving.registry else None
     environments = _ordered_environments(model, linked)
     job = _ModelRender(spec, model, resolved, settings, base, source, view, links, environments)
     outputs: list[Output] = []
