@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock kubeflow-lock mlflow mlflow-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock kubeflow-lock mlflow mlflow-lock dvc dvc-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -96,6 +96,21 @@ mlflow: $(MLFLOW_STAMP)
 mlflow-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/mlflow.in --universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command "make mlflow-lock" --quiet -o requirements/mlflow.txt
+
+# Real DVC for the data-version tests (tests/test_dvc_data.py), in a venv of its own: DVC pins much of what the test
+# lock holds. Hashed, like the test lock.
+DVC_VENV := .venv-dvc
+DVC_STAMP := $(DVC_VENV)/.installed-stamp
+$(DVC_STAMP): requirements/dvc.txt | $(STAMP)
+	$(PYTHON) -m venv $(DVC_VENV)
+	$(BIN)/uv pip install --quiet --python $(DVC_VENV)/bin/python --require-hashes -r requirements/dvc.txt
+	touch $(DVC_STAMP)
+
+dvc: $(DVC_STAMP)
+
+dvc-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/dvc.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make dvc-lock" --quiet -o requirements/dvc.txt
 
 kubeflow-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/kubeflow.in --universal --python-version 3.11 --generate-hashes \
@@ -188,7 +203,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) $(KFP_STAMP) $(MLFLOW_STAMP) servers browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) $(KFP_STAMP) $(MLFLOW_STAMP) $(DVC_STAMP) servers browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)

@@ -36,6 +36,7 @@ from compiler.stages.capped import cap_per_document
 from compiler.stages.charter_pin import pin_findings
 from compiler.stages.check import check as evaluate_policies
 from compiler.stages.discovery import Run, load_project, project_entries, project_file, spec_files
+from compiler.stages.dvc_data import dvc_findings
 from compiler.stages.endpoints import untrusted_servers
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
 from compiler.stages.governed import Governance
@@ -183,6 +184,7 @@ def finish(
         run.diagnostics.extend(unreachable_registries(run.specs, run.project))
         run.diagnostics.extend(untrusted_model_stores(run.specs, run.project))
         run.diagnostics.extend(unstored_training(run.specs))
+    run.diagnostics.extend(dvc_findings(run.specs, run.sources.read))
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))
