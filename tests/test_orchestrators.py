@@ -170,19 +170,13 @@ def test_airflow_imports_the_dag_and_its_pod_runs_the_training(tmp_path: Path) -
     _needs(AIRFLOW)
     dag = _built(tmp_path, "airflow", "dag.py")
     home = tmp_path / "airflow-home"
-    kubeconfig = tmp_path / "kubeconfig"  # the operator reads one to build its pod; nothing is contacted
-    kubeconfig.write_text(
-        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:9'}}]\n"
-        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n",
-        "utf-8",
-    )
     env = {
         "PATH": os.environ["PATH"],
         "HOME": str(tmp_path),
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "KUBECONFIG": str(kubeconfig),
+        "KUBECONFIG": str(_kubeconfig(tmp_path)),
     }
     done = subprocess.run(
         [str(AIRFLOW), "-c", _LOAD_DAG, str(dag.parent)],
@@ -345,3 +339,88 @@ def test_the_editor_offers_the_orchestrators_and_the_scheduling_fields() -> None
     assert orchestrator.values == ("github-actions", "kubernetes-job", "kubeflow-pipelines", "airflow")
     scheduling = fields.shape_at("Environment", ["spec", "scheduling"])
     assert [field.name for field in fields.fields_of(scheduling)] == ["nodeSelector", "tolerations"]
+
+
+def _kubeconfig(folder: Path) -> Path:
+    """A kubeconfig whose cluster listens nowhere: the operator builds its pod, and no cluster is contacted."""
+    path = folder / "kubeconfig"
+    path.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:9'}}]\n"
+        "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\n",
+        "utf-8",
+    )
+    return path
+
+
+def test_the_train_jobs_airflow_script_drives_a_real_airflow(tmp_path: Path) -> None:
+    """`airflow standalone` (its webserver with basic auth, scheduler and SQLite) loads the generated DAG; the train
+    job's constant script unpauses it, triggers a run and follows it. No cluster answers the pod, so the run
+    fails, and the script says so and exits 1: what the job does when a training fails."""
+    import signal
+    import socket
+    import time
+    import urllib.request
+    from base64 import b64encode
+
+    from compiler.stages.orchestration_job import AIRFLOW_RUN
+
+    _needs(AIRFLOW)
+    dag = _built(tmp_path, "airflow", "dag.py")
+    home = tmp_path / "airflow-home"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        "PATH": f"{AIRFLOW.parent}:{os.environ['PATH']}",
+        "HOME": str(tmp_path),
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dag.parent),
+        "AIRFLOW__API__AUTH_BACKENDS": "airflow.api.auth.backend.basic_auth",
+        "AIRFLOW__WEBSERVER__WEB_SERVER_HOST": "127.0.0.1",
+        "AIRFLOW__WEBSERVER__WEB_SERVER_PORT": str(port),
+        "KUBECONFIG": str(_kubeconfig(tmp_path)),
+    }
+    log = (tmp_path / "airflow.log").open("wb")
+    airflow = subprocess.Popen(
+        [str(AIRFLOW.parent / "airflow"), "standalone"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        password = ""
+        for _ in range(300):
+            secret = home / "standalone_admin_password.txt"
+            password = secret.read_text("utf-8").strip() if secret.is_file() else ""
+            request = urllib.request.Request(f"{url}/api/v1/dags/charter-train-demand-forecast")
+            request.add_header("Authorization", "Basic " + b64encode(f"admin:{password}".encode()).decode())
+            try:
+                with urllib.request.urlopen(request, timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(1)
+        else:
+            pytest.fail("airflow did not load the DAG: " + (tmp_path / "airflow.log").read_text("utf-8")[-3000:])
+        script = {"AIRFLOW_URL": url, "DAG_ID": "charter-train-demand-forecast", "AIRFLOW_USERNAME": "admin"}
+        done = subprocess.run(
+            ["bash", "-c", AIRFLOW_RUN],
+            env={"PATH": os.environ["PATH"], **script, "AIRFLOW_PASSWORD": password},
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    finally:
+        os.killpg(airflow.pid, signal.SIGTERM)  # the session this test started: Airflow and its workers
+        airflow.wait(timeout=60)
+        log.close()
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert lines[0].startswith("Started run manual__")
+    assert lines[0].endswith(" of charter-train-demand-forecast")
+    run = lines[0].split()[2]
+    assert lines[1] == f"::error title=charter train::run {run} of charter-train-demand-forecast ended failed"

@@ -46,7 +46,7 @@ python -m venv "$RUNNER_TEMP/kfp"
 "$RUNNER_TEMP/kfp/bin/python" "$PIPELINE" --submit
 """
 # Airflow's stable REST API (v1): unpause the DAG, trigger a run, follow its state. Standard library only.
-_AIRFLOW = """\
+AIRFLOW_RUN = """\
 python3 - <<'PY'
 import base64, json, os, sys, time, urllib.parse, urllib.request
 base, dag = os.environ["AIRFLOW_URL"].rstrip("/"), urllib.parse.quote(os.environ["DAG_ID"], safe="")
@@ -112,4 +112,4 @@ def _step(orchestrator: str, file: str, namespace: str, model: str) -> dict[str,
         ("AIRFLOW_USERNAME", "${{ secrets.CHARTER_AIRFLOW_USERNAME }}"),
         ("AIRFLOW_PASSWORD", "${{ secrets.CHARTER_AIRFLOW_PASSWORD }}"),
     ]
-    return {"name": "Train in the cluster: an Airflow DAG run", "run": _AIRFLOW, "env": env, "kube": False}
+    return {"name": "Train in the cluster: an Airflow DAG run", "run": AIRFLOW_RUN, "env": env, "kube": False}
