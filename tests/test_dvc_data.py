@@ -144,3 +144,38 @@ def test_the_card_names_the_data_version(project: Path, tmp_path: Path) -> None:
     version = {"file": "data/applications.parquet.dvc", "path": "data/applications.parquet", "md5": "0" * 32}
     assert _input({"path": "x", "format": "parquet", "rows": 2000, "dvc": version})["dvc"] == "0" * 32
     assert _input({"path": "x", "format": "parquet", "rows": 2000})["dvc"] is None
+
+
+def _commit(root: Path, message: str) -> None:
+    _run("git", "add", "--all", cwd=root)
+    _run("git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "--quiet", "-m", message, cwd=root)
+
+
+def test_the_plan_says_when_the_data_version_changed(project: Path) -> None:
+    from compiler.core.diagnostics import Severity
+    from compiler.plan.make import make_plan
+
+    add_server(project, _server("data/applications.parquet.dvc"))
+    _commit(project, "the applications, version 1")
+    before = _md5(project / "data" / "applications.parquet")
+    synthetic.write(synthetic.credit_applications(2_000, seed=7), project / "data" / "applications.parquet")
+    _run(str(DVC), "add", "--quiet", "data/applications.parquet", cwd=project)
+    _commit(project, "the applications, version 2")
+    after = _md5(project / "data" / "applications.parquet")
+
+    plan = make_plan(project, "HEAD~1", "HEAD", render=False)
+    (change,) = [c for c in plan.breaking if c.code == "CH670"]
+    contract = (project / CONTRACT).read_text("utf-8").splitlines()
+    line = next(n for n, text in enumerate(contract, 1) if "data/applications.parquet.dvc" in text)
+    assert (change.severity, change.file, change.line, change.rule) == (
+        Severity.INFO,
+        str(project / CONTRACT),
+        line,
+        "data-version-changed",
+    )
+    assert change.message == (
+        f"server `versioned`: the data version data/applications.parquet.dvc records changed, md5 {before} -> "
+        f"{after}: the gates judge the new version"
+    )
+    same = make_plan(project, "HEAD", "HEAD", render=False)
+    assert [c for c in same.breaking if c.code == "CH670"] == []
