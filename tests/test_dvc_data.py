@@ -19,7 +19,7 @@ from test_gates_reach import CONTRACT, NOW, add_server
 from test_gates_support import gate
 
 from compiler.commands.cli import main
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 DVC = Path(os.environ.get("CHARTER_DVC", ROOT / ".venv-dvc" / "bin" / "dvc"))
@@ -139,7 +139,7 @@ def test_a_dvc_file_that_does_not_exist_is_located(project: Path, capsys: pytest
 
 
 def test_the_card_names_the_data_version(project: Path, tmp_path: Path) -> None:
-    from compiler.stages.evidence.card import _input
+    from compiler.evidence.card import _input
 
     version = {"file": "data/applications.parquet.dvc", "path": "data/applications.parquet", "md5": "0" * 32}
     assert _input({"path": "x", "format": "parquet", "rows": 2000, "dvc": version})["dvc"] == "0" * 32

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from compiler.commands.cli import main
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 MLFLOW = Path(os.environ.get("CHARTER_MLFLOW_PYTHON", ROOT / ".venv-mlflow" / "bin" / "python"))

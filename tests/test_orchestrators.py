@@ -362,7 +362,7 @@ def test_the_train_jobs_airflow_script_drives_a_real_airflow(tmp_path: Path) -> 
     import urllib.request
     from base64 import b64encode
 
-    from compiler.stages.orchestration_job import AIRFLOW_RUN
+    from compiler.stages.render.orchestration_job import AIRFLOW_RUN
 
     _needs(AIRFLOW)
     dag = _built(tmp_path, "airflow", "dag.py")

@@ -28,14 +28,14 @@ def add_predictions_parser(actions: argparse._SubParsersAction) -> None:  # type
         help="a new file in the job's directory (default: model-output/predictions.parquet)",
     )
     predictions.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
-    predictions.set_defaults(run=_run_predictions)
+    predictions.set_defaults(handler=_run_predictions)
 
 
 def _run_predictions(args: argparse.Namespace) -> int:
     from compiler.core.models.model import Model
-    from compiler.gates import model_predictions
     from compiler.gates.errors import UnusableInput
-    from compiler.stages.pipeline import check_path
+    from compiler.gates.io import model_predictions
+    from compiler.stages import check_path
 
     root = project_directory(args.project, "charter model predictions")
     if root is None:

@@ -34,14 +34,14 @@ def add_registry_parsers(actions: argparse._SubParsersAction) -> None:  # type: 
     for parser in (register, promote):
         parser.add_argument("--model", required=True, metavar="NAME", help="the Model spec")
         parser.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
-        parser.set_defaults(run=_run)
+        parser.set_defaults(handler=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from compiler.core.models.model import Model
     from compiler.integrations.mlflow import versions
     from compiler.integrations.mlflow.client import Registry, RegistryError
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     what = f"charter model {args.model_command}"
     root = project_directory(args.project, what)

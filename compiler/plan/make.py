@@ -26,7 +26,7 @@ from compiler.plan.crossed import governance_weakened
 from compiler.plan.data_versions import data_versions_changed
 from compiler.plan.outputs import unowned_in_head
 from compiler.plan.rules import BreakingChange, Context
-from compiler.stages.pipeline import current_date
+from compiler.stages import current_date
 
 FAIL_ON = ("error", "warning", "never")
 

@@ -18,7 +18,7 @@ from compiler.core.models.model import Model
 from compiler.core.specs import Spec
 from compiler.integrations.mlflow import versions
 from compiler.integrations.mlflow.client import Registry, RegistryError
-from compiler.stages.pipeline import Checked
+from compiler.stages import Checked
 
 _NAME = ["spec", "serving", "registry", "name"]
 

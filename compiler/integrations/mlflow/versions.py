@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compiler.core import repofs
+from compiler.evidence.store import ModelEvidence
 from compiler.integrations.mlflow.client import Registry, RegistryError, Version
-from compiler.stages.evidence.store import ModelEvidence
 
 TAG_MODEL = "charter.model"
 TAG_MODEL_VERSION = "charter.model-version"
