@@ -1,5 +1,5 @@
 """What a change does to the data the models are judged on: a contract server's DVC data version (the md5 its
-`.dvc` file or `dvc.lock` records, compiler/stages/dvc_data.py) that differs between the base and the head.
+`.dvc` file or `dvc.lock` records, compiler/stages/read/dvc_data.py) that differs between the base and the head.
 
 CH670 (info), at the server's DVC property in the head's contract: the gates now judge another version of the
 data, so evidence measured on the base's version no longer says what the next run will measure. A DVC file that

@@ -46,7 +46,7 @@ class Source:
     backend: Backend | None = field(default=None, compare=False)
     """Where the rows are when they are not local files: a contract's server."""
     version: dict[str, Any] | None = None
-    """The DVC data version of a server that names its DVC file (compiler/stages/dvc_data.py), for evidence."""
+    """The DVC data version of a server that names its DVC file (compiler/stages/read/dvc_data.py), for evidence."""
     where: str | None = None
     """SQL that keeps only some rows (the eval gate's production window): built by Charter from quoted names and
     literals, never from spec text as it is."""

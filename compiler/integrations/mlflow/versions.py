@@ -4,7 +4,7 @@ verified: the version an environment's alias points at must be today's model ver
 A registered version carries tags, all strings:
 - `charter.model` and `charter.model-version`: the Model spec's name and `version`;
 - `charter.spec-digest`: what the gates judge today (the model spec, its contracts, its suite and the policy set:
-  compiler/stages/evidence/digest.py), so a spec changed since registration no longer matches;
+  compiler/evidence/digest.py), so a spec changed since registration no longer matches;
 - `charter.evidence.<gate>`: the SHA-256 of each committed evidence record of the version
   (`evidence/<model>/<version>/<gate>.json`), byte for byte.
 Its source is the model's `serving.storageUri`: what serving reads.
