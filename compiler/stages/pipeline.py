@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from compiler.core.cache import Store
+from compiler.core.collector import collector_paused
 from compiler.core.diagnostics import Diagnostic, exit_code, sort_diagnostics
 from compiler.core.installed import Installation
 from compiler.core.models.project import Project
@@ -112,6 +113,18 @@ def check(
     With `governance` (another revision's, `compiler.stages.governed`), the specs are judged by it instead of
     by their own Project, policies and waivers: the plan's cross check, never cached.
     """
+    with collector_paused():
+        return _check(sources, today, progress, extra_policies, cache, governance)
+
+
+def _check(
+    sources: Sources,
+    today: datetime.date,
+    progress: Progress | None,
+    extra_policies: Sequence[Path],
+    cache: Store | None,
+    governance: Governance | None,
+) -> Checked:
     run = Run(sources)
     project = project_file(sources)
     load_project(run, project)
