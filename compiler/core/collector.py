@@ -37,4 +37,18 @@ def collector_paused() -> Iterator[None]:
         with _lock:
             _holders -= 1
             if _holders == 0 and _was_enabled:
+                _settle()
                 gc.enable()
+
+
+def _settle() -> None:
+    """Move what the check made to the oldest generation without traversing it.
+
+    Turned back on, the collector would traverse every object made during the pause at its next young
+    collection (about a second of CPU at 10,000 specs). Freezing and unfreezing moves them, as a whole list,
+    to the oldest generation, which a full collection still frees. Not when something froze objects on
+    purpose (the editor's server, after its first check): unfreezing would hand those back to the collector.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
