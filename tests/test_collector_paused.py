@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from compiler.core import collector
 from compiler.core.collector import collector_paused
 from compiler.stages import pipeline
 
@@ -17,6 +18,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "credit-scoring"
 
 
 def test_a_check_runs_without_the_collector_and_gives_it_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collector, "_frozen_on_purpose", False)  # an editor test in this process may have frozen
     seen: list[bool] = []
     finish = pipeline.finish
 
@@ -67,3 +69,14 @@ def test_an_error_inside_gives_the_collector_back() -> None:
     with pytest.raises(ValueError, match="stop"), collector_paused():
         raise ValueError("stop")
     assert gc.isenabled()
+
+
+def test_after_the_long_lived_objects_are_frozen_checks_leave_the_collector_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The editor freezes what its first check made; its edits' checks then run with the collector on, and
+    nothing frozen is handed back to it (an edit took twice the CPU when each check asked how many objects
+    were frozen: `gc.get_freeze_count()` counts them one by one)."""
+    monkeypatch.setattr(collector, "_frozen_on_purpose", True)
+    with collector_paused():
+        assert gc.isenabled()

@@ -152,6 +152,7 @@ def test_the_first_findings_do_not_wait_for_the_cache_or_the_collector(tmp_path:
     import gc
     import shutil
 
+    from compiler.core import collector
     from compiler.core.cache import CACHE_FILE
     from compiler.lsp.workspace import Workspace
 
@@ -165,4 +166,4 @@ def test_the_first_findings_do_not_wait_for_the_cache_or_the_collector(tmp_path:
     workspace.settle()
     assert (root / CACHE_FILE).is_file()
     assert gc.get_freeze_count() > frozen
-    gc.unfreeze()
+    collector.thaw()

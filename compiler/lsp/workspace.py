@@ -14,7 +14,6 @@ project follows when the editor is idle (`partial`); the cache is written back a
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ from pygls import uris
 
 from compiler.core import repofs
 from compiler.core.cache import DirectoryStore, MemoryStore
+from compiler.core.collector import freeze_long_lived
 from compiler.core.lines import Lines, editor_lines
 from compiler.core.sources import Sources, repository_top
 from compiler.core.specs import Spec
@@ -121,8 +121,7 @@ class Workspace:
             self.disk.write(self.cache.document)
         if self._freeze_due:
             self._freeze_due = False
-            gc.collect()
-            gc.freeze()
+            freeze_long_lived()
 
     def diagnostics(self, checked: pipeline.Checked) -> dict[str, list[types.Diagnostic]]:
         """The findings of a check by file URI, by position (then message, so that the order is total)."""
