@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from compiler.stages import expressions
-from compiler.stages.expressions import ExpressionError, Scope, compile_expression, evaluate
+from compiler.stages.policy import expressions
+from compiler.stages.policy.expressions import ExpressionError, Scope, compile_expression, evaluate
 
 
 class _CountingEnv:

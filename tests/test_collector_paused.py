@@ -12,7 +12,7 @@ import pytest
 
 from compiler.core import collector
 from compiler.core.collector import collector_paused
-from compiler.stages import pipeline
+from compiler.stages import Checked, check_path, pipeline
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "credit-scoring"
 
@@ -20,15 +20,15 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "credit-scoring"
 def test_a_check_runs_without_the_collector_and_gives_it_back(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(collector, "_frozen_on_purpose", False)  # an editor test in this process may have frozen
     seen: list[bool] = []
-    finish = pipeline.finish
+    judge = pipeline.resolve_and_judge
 
-    def watched(*args: Any, **kwargs: Any) -> pipeline.Checked:
+    def watched(*args: Any, **kwargs: Any) -> Checked:
         seen.append(gc.isenabled())
-        return finish(*args, **kwargs)
+        return judge(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "finish", watched)
+    monkeypatch.setattr(pipeline, "resolve_and_judge", watched)
     assert gc.isenabled()
-    checked = pipeline.check_path(EXAMPLE)
+    checked = check_path(EXAMPLE)
     assert seen == [False]
     assert gc.isenabled()
     assert checked.files > 1

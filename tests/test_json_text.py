@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from compiler.stages import load
-from compiler.stages.json_text import read_json_mapping
+from compiler.stages.read import load
+from compiler.stages.read.json_text import read_json_mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORDS = sorted(ROOT.glob("examples/*/evidence/**/*.json"))
