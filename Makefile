@@ -245,6 +245,7 @@ bench: $(STAMP) servers
 	$(BIN)/python bench/gates.py
 	$(BIN)/python bench/pushdown.py
 	$(BIN)/python bench/lsp.py
+	$(BIN)/python bench/neovim.py
 	$(BIN)/python bench/worst.py
 
 clean:

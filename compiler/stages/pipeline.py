@@ -20,6 +20,7 @@ from pathlib import Path
 
 from compiler.core.cache import Store
 from compiler.core.capped import cap_per_document
+from compiler.core.collector import collector_paused
 from compiler.core.diagnostics import Diagnostic, Severity, exit_code, sort_diagnostics
 from compiler.core.documents import Document
 from compiler.core.installed import Installation
@@ -81,6 +82,18 @@ def check(
     With `governance` (another revision's, `compiler.stages.policy.governed`), the specs are judged by it
     instead of by their own Project, policies and waivers: the plan's cross check, never cached.
     """
+    with collector_paused():  # a check makes millions of objects and few cycles (compiler.core.collector)
+        return _check(sources, today, progress, extra_policies, cache, governance)
+
+
+def _check(
+    sources: Sources,
+    today: datetime.date,
+    progress: Progress | None,
+    extra_policies: Sequence[Path],
+    cache: Store | None,
+    governance: Governance | None,
+) -> Checked:
     # Read and validate: the project file first (its globs and settings decide the rest), then the spec files
     # it chooses; the cache path reads only those every key depends on and those whose findings may change.
     run, project = Run(sources), project_file(sources)
