@@ -20,6 +20,7 @@ from pathlib import Path
 
 from compiler.core.cache import Store
 from compiler.core.capped import cap_per_document
+from compiler.core.collector import collector_paused
 from compiler.core.diagnostics import Diagnostic, Severity, exit_code, sort_diagnostics
 from compiler.core.documents import Document
 from compiler.core.installed import Installation
@@ -37,10 +38,12 @@ from compiler.stages.policy.evaluate import check as evaluate_policies
 from compiler.stages.policy.governed import Governance
 from compiler.stages.policy.loading import load_policies
 from compiler.stages.read.discovery import discover, project_file, safe_load
+from compiler.stages.read.dvc_data import dvc_findings
 from compiler.stages.read.load import load_bytes, load_file, load_text
 from compiler.stages.read.parallel_load import each_file
 from compiler.stages.read.reading import load_repo_file
 from compiler.stages.render.charter_pin import pin_findings
+from compiler.stages.render.orchestration import unstored_training
 from compiler.stages.render.outputs import render_outputs
 from compiler.stages.render.training_job import unreachable_registries, untrusted_model_stores
 from compiler.stages.render.workflow_home import unread_workflows
@@ -79,6 +82,18 @@ def check(
     With `governance` (another revision's, `compiler.stages.policy.governed`), the specs are judged by it
     instead of by their own Project, policies and waivers: the plan's cross check, never cached.
     """
+    with collector_paused():  # a check makes millions of objects and few cycles (compiler.core.collector)
+        return _check(sources, today, progress, extra_policies, cache, governance)
+
+
+def _check(
+    sources: Sources,
+    today: datetime.date,
+    progress: Progress | None,
+    extra_policies: Sequence[Path],
+    cache: Store | None,
+    governance: Governance | None,
+) -> Checked:
     # Read and validate: the project file first (its globs and settings decide the rest), then the spec files
     # it chooses; the cache path reads only those every key depends on and those whose findings may change.
     run, project = Run(sources), project_file(sources)
@@ -163,6 +178,8 @@ def resolve_and_judge(
         run.diagnostics.extend(untrusted_servers(run.specs, run.project))
         run.diagnostics.extend(unreachable_registries(run.specs, run.project))
         run.diagnostics.extend(untrusted_model_stores(run.specs, run.project))
+        run.diagnostics.extend(unstored_training(run.specs))
+    run.diagnostics.extend(dvc_findings(run.specs, run.sources.read))
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))
