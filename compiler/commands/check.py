@@ -50,8 +50,19 @@ def run(args: argparse.Namespace) -> int:
         except GitError as error:
             print(f"charter check: {error}", file=sys.stderr)
             return exit_codes.USAGE
+    results = [_with_registry(result) for result in results]
     report(args, results)
     return exit_code([d for result in results for d in result.diagnostics])
+
+
+def _with_registry(result: Checked) -> Checked:
+    """With MLFLOW_TRACKING_URI (in CI): what each environment serves is the registered version with its evidence."""
+    from dataclasses import replace
+
+    from compiler.integrations.mlflow.served import served_findings
+
+    found = served_findings(result)
+    return replace(result, diagnostics=sort_diagnostics([*result.diagnostics, *found])) if found else result
 
 
 def _judged_by_base(result: Checked, args: argparse.Namespace) -> Checked:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from compiler.commands.common import project_directory
+from compiler.commands.model_predictions import add_predictions_parser
+from compiler.commands.model_registry import add_registry_parsers
 from compiler.core import exit_codes
 
 
@@ -34,6 +36,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     upload.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
     upload.set_defaults(handler=_run_upload)
+    add_predictions_parser(actions)
+    add_registry_parsers(actions)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from compiler.core.diagnostics import Diagnostic
+from compiler.core.invalid import Invalid
 from compiler.core.specs import Spec
 
 
@@ -29,6 +30,10 @@ class Resolved:
     links: dict[str, ModelLinks]
     diagnostics: list[Diagnostic]
     suite_datasets: dict[str, Spec] = field(default_factory=dict)
+    # Specs a reference of which did not land (on nothing, on several, or on a document that failed
+    # validation), by (file, document index): policies do not judge them on half their facts.
+    unresolved: set[tuple[str, int]] = field(default_factory=set)
+    invalid: list[Invalid] = field(default_factory=list)  # documents that failed validation
     _users: dict[int, list[str]] | None = field(default=None, repr=False)
     _contracts: dict[str | None, list[Spec]] | None = field(default=None, repr=False)
 

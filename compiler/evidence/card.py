@@ -145,4 +145,11 @@ def _input(item: dict[str, Any]) -> dict[str, Any]:
         "path": str(item.get("path", "?")),
         "format": str(item.get("format", "")),
         "rows": number(rows) if isinstance(rows, int) and not isinstance(rows, bool) else "n/a",
+        "dvc": _dvc_md5(item.get("dvc")),
     }
+
+
+def _dvc_md5(version: Any) -> str | None:
+    """The DVC data version (md5) the gate measured, when the server named its DVC file."""
+    md5 = version.get("md5") if isinstance(version, dict) else None
+    return md5 if isinstance(md5, str) else None

@@ -14,7 +14,6 @@ project follows when the editor is idle (`partial`); the cache is written back a
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,6 +23,7 @@ from pygls import uris
 
 from compiler.core import repofs
 from compiler.core.cache import DirectoryStore, MemoryStore
+from compiler.core.collector import freeze_long_lived
 from compiler.core.lines import Lines, editor_lines
 from compiler.core.sources import Sources, repository_top
 from compiler.core.specs import Spec
@@ -51,6 +51,7 @@ class Workspace:
         self.cache.document = self.disk.read()  # signed with this user's key, else empty
         self.published: dict[str, list[types.Diagnostic]] = {}
         self.partial = False  # the specs of the last check are not the whole project's
+        self._write_due = self._freeze_due = False  # left for `settle()`
 
     # --- buffers ------------------------------------------------------------------------------------------
 
@@ -76,10 +77,17 @@ class Workspace:
     # --- the check ----------------------------------------------------------------------------------------
 
     def check(
-        self, buffers: Mapping[str, bytes], stale: Callable[[], bool] | None = None, *, whole: bool = False
+        self,
+        buffers: Mapping[str, bytes],
+        stale: Callable[[], bool] | None = None,
+        *,
+        whole: bool = False,
+        settle_later: bool = False,
     ) -> Checked:
         """The one door: the whole project with these buffers; `Stale` when `stale()` turns true on the way.
-        `whole` reads every file (no cache), for a workspace whose specs are `partial`."""
+        `whole` reads every file (no cache), for a workspace whose specs are `partial`. With `settle_later`,
+        writing the cache and freezing the first check's objects wait for `settle()` (the server calls it
+        once the findings are published: start to first diagnostics, issue 26)."""
 
         def progress(done: int, total: int) -> None:
             if stale is not None and stale():
@@ -97,14 +105,22 @@ class Workspace:
         whole_project = checked.complete or len(checked.specs) >= checked.spec_count
         self.partial = (self.partial or first) and not whole_project
         if first and self.cache.document is not seeded and project_file(self.sources) is not None:
-            self.disk.write(self.cache.document)  # the next server starts from it (in a Charter project only)
-        if first or whole:
-            # The first check reads the whole project, and most of what it made lives as long as the server.
-            # Out of the cyclic collector's sight, it is not traversed again by every full collection, which
-            # took 300-400 ms at 1,000 specs and landed on an edit now and then.
-            gc.collect()
-            gc.freeze()
+            self._write_due = True  # the next server starts from it (in a Charter project only)
+        self._freeze_due = self._freeze_due or first or whole
+        if not settle_later:
+            self.settle()
         return merged
+
+    def settle(self) -> None:
+        """What a first (or whole) check leaves to do: write the cache, and take what it made out of the
+        cyclic collector's sight. Most of it lives as long as the server; frozen, it is not traversed again
+        by every full collection, which took 300-400 ms at 1,000 specs and landed on an edit now and then."""
+        if self._write_due:
+            self._write_due = False
+            self.disk.write(self.cache.document)
+        if self._freeze_due:
+            self._freeze_due = False
+            freeze_long_lived()
 
     def diagnostics(self, checked: Checked) -> dict[str, list[types.Diagnostic]]:
         """The findings of a check by file URI, by position (then message, so that the order is total)."""

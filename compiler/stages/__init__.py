@@ -8,6 +8,8 @@ Every command, the editor, the plan, the gates and the report enter here and now
 - `load_document`: one file on its own, read, each document validated on demand (`Loaded.spec_of`).
 - `render_outputs`: the outputs of a resolved project, for a revision the plan or the report compares.
 - `run_policy_tests`: the policies' unit tests (cases as data) of a directory.
+- `dvc_data`: the DVC data version a contract's server names (its `.dvc` file or `dvc.lock`), for the gates that
+  record it and the plan that compares it.
 - The few facts commands share with the stages: the policy packs, governance kinds and classification, the
   workflow name of a gate, the project file, the read cap, the ODCS schema, files in output directories that
   no spec renders.
@@ -31,6 +33,7 @@ from compiler.stages.pipeline import (
 from compiler.stages.policy.governed import GOVERNANCE_KINDS, Governance, classification
 from compiler.stages.policy.packs import builtin_packs, policy_files
 from compiler.stages.policy.testing import run_directory as run_policy_tests
+from compiler.stages.read import dvc_data
 from compiler.stages.read.discovery import project_file
 from compiler.stages.read.load import MAX_FILE_BYTES
 from compiler.stages.render.outputs import gate_workflow, render_outputs
@@ -52,6 +55,7 @@ __all__ = [
     "check_path",
     "classification",
     "current_date",
+    "dvc_data",
     "gate_workflow",
     "load_document",
     "odcs_schema",

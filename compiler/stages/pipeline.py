@@ -20,6 +20,7 @@ from pathlib import Path
 
 from compiler.core.cache import Store
 from compiler.core.capped import cap_per_document
+from compiler.core.collector import collector_paused
 from compiler.core.diagnostics import Diagnostic, Severity, exit_code, sort_diagnostics
 from compiler.core.documents import Document
 from compiler.core.installed import Installation
@@ -37,10 +38,12 @@ from compiler.stages.policy.evaluate import check as evaluate_policies
 from compiler.stages.policy.governed import Governance
 from compiler.stages.policy.loading import load_policies
 from compiler.stages.read.discovery import discover, project_file, safe_load
+from compiler.stages.read.dvc_data import dvc_findings, project_reader
 from compiler.stages.read.load import load_bytes, load_file, load_text
 from compiler.stages.read.parallel_load import each_file
 from compiler.stages.read.reading import load_repo_file
 from compiler.stages.render.charter_pin import pin_findings
+from compiler.stages.render.orchestration import unstored_training
 from compiler.stages.render.outputs import render_outputs
 from compiler.stages.render.training_job import unreachable_registries, untrusted_model_stores
 from compiler.stages.render.workflow_home import unread_workflows
@@ -79,6 +82,18 @@ def check(
     With `governance` (another revision's, `compiler.stages.policy.governed`), the specs are judged by it
     instead of by their own Project, policies and waivers: the plan's cross check, never cached.
     """
+    with collector_paused():  # a check makes millions of objects and few cycles (compiler.core.collector)
+        return _check(sources, today, progress, extra_policies, cache, governance)
+
+
+def _check(
+    sources: Sources,
+    today: datetime.date,
+    progress: Progress | None,
+    extra_policies: Sequence[Path],
+    cache: Store | None,
+    governance: Governance | None,
+) -> Checked:
     # Read and validate: the project file first (its globs and settings decide the rest), then the spec files
     # it chooses; the cache path reads only those every key depends on and those whose findings may change.
     run, project = Run(sources), project_file(sources)
@@ -123,9 +138,12 @@ def _read_project(run: Run, path: str | None) -> None:
     if path is None:
         return
     source = safe_load(run.sources, path)
-    run.add(validate_file(source))
+    read = validate_file(source)
+    run.add(read)
     run.project = next((spec.model for spec in run.specs if isinstance(spec.model, Project)), None)
-    if run.project is None and not any(d.severity is Severity.ERROR for d in source.diagnostics):
+    # A charter.yaml with errors of its own (a Project that failed validation, an unknown kind) is reported by
+    # them: one mistake, one finding. CH406 is for a file that is fine and still holds no Project.
+    if run.project is None and not any(d.severity is Severity.ERROR for d in read.diagnostics):
         run.diagnostics.append(
             Diagnostic.of(
                 "CH406",
@@ -151,7 +169,7 @@ def resolve_and_judge(
     `spec_dirs` lists every file holding a valid spec when `run` read only some of them; `targets` limits
     policy evaluation to the specs of these files.
     """
-    resolved = resolve(run.specs, [spec.name for spec in policies])
+    resolved = resolve(run.specs, [spec.name for spec in policies], run.invalid)
     run.diagnostics.extend(resolved.diagnostics)
     run.diagnostics.extend(name_collisions(resolved, run.project))
     if run.project is not None or project_file(run.sources) is None:
@@ -160,6 +178,8 @@ def resolve_and_judge(
         run.diagnostics.extend(untrusted_servers(run.specs, run.project))
         run.diagnostics.extend(unreachable_registries(run.specs, run.project))
         run.diagnostics.extend(untrusted_model_stores(run.specs, run.project))
+        run.diagnostics.extend(unstored_training(run.specs))
+    run.diagnostics.extend(dvc_findings(run.specs, project_reader(run.sources)))
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))

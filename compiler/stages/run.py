@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.core.diagnostics import Diagnostic
+from compiler.core.invalid import Invalid
 from compiler.core.models.project import Project
 from compiler.core.sources import Sources
 from compiler.core.specs import Spec
@@ -18,12 +19,14 @@ from compiler.core.specs import Spec
 
 @dataclass(frozen=True)
 class FileResult:
-    """One file read and validated: its text, its findings (reading's first) and its valid specs."""
+    """One file read and validated: its text, its findings (reading's first), its valid specs, and its documents
+    that failed validation, still known by kind and name (`compiler.core.invalid`)."""
 
     path: str
     text: str
     diagnostics: list[Diagnostic]
     specs: list[Spec]
+    invalid: list[Invalid] = field(default_factory=list)
 
 
 @dataclass
@@ -35,11 +38,13 @@ class Run:
     texts: dict[str, str] = field(default_factory=dict)
     specs: list[Spec] = field(default_factory=list)
     project: Project | None = None
+    invalid: list[Invalid] = field(default_factory=list)  # documents that failed validation, by kind and name
 
     def add(self, result: FileResult) -> None:
         self.texts[result.path] = result.text
         self.diagnostics.extend(result.diagnostics)
         self.specs.extend(result.specs)
+        self.invalid.extend(result.invalid)
 
 
 def internal(error: Exception, file: str) -> Diagnostic:

@@ -128,6 +128,7 @@ class Scan:
                 "files": list(self.source.files),
                 "format": self.source.format,
                 **input_digests(self.source),
+                **({"dvc": self.source.version} if self.source.version else {}),
             }
         )
         rows_index = self.aggregate("count(*)")

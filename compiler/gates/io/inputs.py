@@ -45,6 +45,8 @@ class Source:
     format: Format
     backend: Backend | None = field(default=None, compare=False)
     """Where the rows are when they are not local files: a contract's server."""
+    version: dict[str, Any] | None = None
+    """The DVC data version of a server that names its DVC file (compiler/stages/read/dvc_data.py), for evidence."""
     where: str | None = None
     """SQL that keeps only some rows (the eval gate's production window): built by Charter from quoted names and
     literals, never from spec text as it is."""
@@ -151,10 +153,18 @@ def open_input(
         return open_source(paths or (), what)
     if paths:
         raise UnusableInput(f"give the {what} as files or as --server, not both")
-    from compiler.gates.io.servers import Table, open_server
+    from compiler.gates.io.servers import find_server, open_server
 
     contract, contract_id, name, physical_name = server
     label, backend = open_server(contract, contract_id, name, physical_name, pushdown=what == "data", reach=reach)
+    source = _opened(label, backend)
+    version = dvc_version(find_server(contract, name, contract_id), reach.root)
+    return dataclasses.replace(source, version=version) if version else source
+
+
+def _opened(label: str, backend: Any) -> Source:
+    from compiler.gates.io.servers import Table
+
     if isinstance(backend, Table):
         return Source(label, backend.files, "table", backend)
     fmt: Format = "csv" if backend.format == "csv" else "parquet"
@@ -305,3 +315,24 @@ def _first_line(error: BaseException) -> str:
         text = text.replace(prefix, "")
     lines = [line for line in text.splitlines() if line.strip()]
     return " ".join(lines[:3]) if lines else type(error).__name__
+
+
+def dvc_version(server: dict[str, Any], root: Path) -> dict[str, Any] | None:
+    """The DVC data version a server names, checked against its local data; UnusableInput (CH778) when it cannot
+    be read or the data here is another version."""
+    from compiler.core import repofs
+    from compiler.stages import dvc_data
+
+    file = dvc_data.named_file(server)
+    if file is None:
+        return None
+    local = server.get("path") if server.get("type") == "local" else None
+    local = local if isinstance(local, str) else None
+    try:
+        version = dvc_data.data_version(lambda relative: repofs.read_bytes(root, relative), file, local)
+        if local is not None:
+            dvc_data.verify_local(root, version)
+    except dvc_data.DvcError as error:
+        hint = "the data gate judges the data version the DVC file names"
+        raise UnusableInput(str(error), hint=hint, code="CH778") from None
+    return version.to_json()

@@ -13,6 +13,7 @@ from typing import Any
 
 from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic
+from compiler.core.invalid import Invalid
 from compiler.core.models.policy import Policy
 from compiler.core.sources import Kind, Sources
 from compiler.core.specs import Spec
@@ -72,7 +73,10 @@ def summaries_of(run: Run, read: Iterable[str], recorded: Mapping[str, Summary |
     by_file: dict[str, list[Spec]] = {}
     for spec in run.specs:
         by_file.setdefault(spec.file, []).append(spec)
-    found = {file: summarise(by_file.get(file, [])) for file in read}
+    failed: dict[str, list[Invalid]] = {}
+    for invalid in run.invalid:
+        failed.setdefault(invalid.file, []).append(invalid)
+    found = {file: summarise(by_file.get(file, []), failed.get(file, [])) for file in read}
     for file, summary in recorded.items():
         if file not in found and summary is not None:
             found[file] = summary

@@ -31,7 +31,7 @@ from compiler.stages.cache.cached import (
     texts_of,
     waived_targets,
 )
-from compiler.stages.cache.incremental import Graph, Recorded, Summary, digest_of, users_reading_kinds
+from compiler.stages.cache.incremental import Graph, Recorded, Summary, digest_of, is_spec, users_reading_kinds
 from compiler.stages.checked import Checked
 from compiler.stages.read.discovery import Discovered
 from compiler.stages.run import Run
@@ -113,7 +113,7 @@ class CachedRun:
         keys = self.keys
         waived = waived_targets(keys.graph, keys.stale & keys.graph.by_kind.get("Waiver", set()))
         spec_dirs = [
-            file for file, summary in keys.summaries.items() if any(entry["k"] != "Project" for entry in summary)
+            file for file, summary in keys.summaries.items() if any(e["k"] != "Project" and is_spec(e) for e in summary)
         ]
         return spec_dirs, keys.stale | keys.global_files | waived
 
@@ -135,7 +135,7 @@ class CachedRun:
             checked,
             diagnostics=sort_diagnostics(diagnostics),
             sources={**texts, **run.texts},
-            counted=sum(len(summary) for summary in keys.summaries.values()),
+            counted=sum(1 for summary in keys.summaries.values() for entry in summary if is_spec(entry)),
             read=frozenset(run.texts),
         )
 

@@ -31,20 +31,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.core.diagnostics import Diagnostic, Severity
+from compiler.core.invalid import Invalid
 from compiler.core.models import Environment, Model
 from compiler.core.references import references
 from compiler.core.specs import Spec
 
 Summary = list[dict[str, Any]]
 """Per spec of a file: kind `k`, name `n`, other names `a`, references `r` ([kind, name]), and for models the
-environments they deploy to (`d`), for environments their cluster and namespace (`p`)."""
+environments they deploy to (`d`), for environments their cluster and namespace (`p`). A document that failed
+validation is an entry too, marked `x`: a reference to it lands on its file (`compiler.core.invalid`)."""
 
 DATED_KINDS = frozenset({"Waiver"})
 """Kinds whose findings depend on the date whatever the policies say (a waiver expires at midnight)."""
 
 
-def summarise(specs: Iterable[Spec]) -> Summary:
-    """What the graph needs of one file's valid specs, as plain JSON."""
+def summarise(specs: Iterable[Spec], invalid: Iterable[Invalid] = ()) -> Summary:
+    """What the graph needs of one file's valid specs, and of its documents that failed validation, as JSON."""
     summary: Summary = []
     for spec in specs:
         entry: dict[str, Any] = {"k": spec.kind, "n": spec.name}
@@ -56,7 +58,15 @@ def summarise(specs: Iterable[Spec]) -> Summary:
         elif isinstance(spec.model, Environment):
             entry["p"] = [spec.model.spec.cluster, spec.model.spec.namespace]
         summary.append(entry)
+    for failed in invalid:
+        others = sorted(set(failed.aliases) - {failed.name})
+        summary.append({"k": failed.kind, "n": failed.name, "a": others, "r": [list(r) for r in failed.refers], "x": 1})
     return summary
+
+
+def is_spec(entry: dict[str, Any]) -> bool:
+    """Whether a summary entry is a valid spec (not a document that failed validation)."""
+    return not entry.get("x")
 
 
 @dataclass

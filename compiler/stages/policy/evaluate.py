@@ -82,11 +82,15 @@ def check(
         if spec.kind not in ("Policy", "Waiver") and (targets is None or spec.file in targets)
     ]
     # One mistake, one finding: a spec whose reference names nothing (its CH401) is not judged on half its facts.
-    evaluated, waiting = _unresolved_left_out(evaluated, resolved)
+    evaluated, waiting, broken = _unresolved_left_out(evaluated, resolved)
     context = {"project": views.of(resolved.get("Project", project.metadata.name)) if project else {}}
     context["today"] = today.isoformat()
     policy_findings = _evaluate_bounded(views, context, evaluated, runnable, settings, applied=applied)
-    waivers = [spec for spec in resolved.specs if spec.kind == "Waiver" and _target(spec) not in waiting]
+    waivers = [
+        spec
+        for spec in resolved.specs
+        if spec.kind == "Waiver" and _target(spec) not in waiting and (spec.file, spec.document.index) not in broken
+    ]
     rules = {
         (spec.name, rule.name): rule
         for spec in policies
@@ -326,21 +330,29 @@ def _parse_path(dotted: str) -> list[PathSegment]:
     return path
 
 
-def _unresolved_left_out(specs: list[Spec], resolved: Resolved) -> tuple[list[Spec], set[tuple[str, str]]]:
-    """The specs policies may judge, and the (kind, name) of those left out until their references resolve.
+def _unresolved_left_out(
+    specs: list[Spec], resolved: Resolved
+) -> tuple[list[Spec], set[tuple[str, str]], set[tuple[str, int]]]:
+    """The specs policies may judge, the (kind, name) of those left out until their references resolve, and the
+    (file, document index) of every spec with a reference that did not land (a waiver among them waives nothing
+    and is not also reported as matching no finding).
 
     A misspelt suite used to fail every rule that reads the suite and warn that the model scores its own
-    training data: five findings for one mistake, whose CH401 already stands at the reference. Waivers of
-    a spec left out wait with it, instead of reporting that they match no finding.
+    training data: five findings for one mistake, whose CH401 already stands at the reference. A reference
+    to a document that failed validation is left out the same way (`compiler.stages.resolve.broken`). Waivers of a
+    spec left out, or of a document that failed validation, wait with it instead of reporting that they
+    match no finding.
     """
-    broken = {
+    broken = resolved.unresolved | {
         (finding.file, finding.document)
         for finding in resolved.diagnostics
         if finding.code == "CH401" and finding.severity is Severity.ERROR
     }
     kept = [spec for spec in specs if (spec.file, spec.document.index) not in broken]
     waiting = {(spec.kind, spec.name) for spec in specs if (spec.file, spec.document.index) in broken}
-    return kept, waiting
+    # A document that failed validation is not judged at all: its waivers wait for it too.
+    waiting |= {(invalid.kind, name) for invalid in resolved.invalid for name in (invalid.name, *invalid.aliases)}
+    return kept, waiting, broken
 
 
 def _target(waiver: Spec) -> tuple[str, str]:

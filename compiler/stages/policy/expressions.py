@@ -14,11 +14,13 @@ for people.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from cel_expr_python import cel
+from cel_expr_python.ext.ext_bindings import ExtBindings
 
 ROOTS = frozenset({"object", "related", "params", "variables", "project", "kind", "name", "today"})
 # CEL's type names are identifiers too (`type(x) == list`).
@@ -68,6 +70,29 @@ _TYPE_SPELLING = {"NULL": "null_type", "TIMESTAMP": "google.protobuf.Timestamp",
 
 # Every root is dynamic: specs are YAML, typed by their schemas, not by CEL declarations.
 _ENV = cel.NewEnv(variables=dict.fromkeys(ROOTS, cel.Type.DYN))
+# What expressions run in: the same roots, plus `cel.bind` and two functions giving the policy's current
+# `params` and `variables`, so that one activation per spec serves every policy (see `Scope`). Policies are
+# compiled and checked in `_ENV`, where neither exists: a policy cannot call them.
+_PARAMS, _VARIABLES = "_charter_params", "_charter_variables"
+_current = threading.local()  # the Scope being evaluated on this thread, read by the two functions
+
+
+def _params() -> Any:
+    return _current.scope.params
+
+
+def _variables() -> Any:
+    return _current.scope.variables
+
+
+_RUN_ENV = cel.NewEnv(
+    variables=dict.fromkeys(ROOTS, cel.Type.DYN),
+    extensions=[ExtBindings()],
+    functions=[
+        cel.FunctionDecl(name, [cel.Overload(f"{name}_0", cel.Type.DYN, [], impl=impl)])
+        for name, impl in ((_PARAMS, _params), (_VARIABLES, _variables))
+    ],
+)
 _ERROR, _NULL, _BOOL, _LIST, _MAP, _TYPE = (
     cel.Type.ERROR,
     cel.Type.NULL,
@@ -101,8 +126,9 @@ class Compiled:
 def compile_expression(source: str) -> Compiled:
     """Parse and statically check one expression; cached, so once per run."""
     try:
-        # Evaluated unchecked, as the engine before this one did: what fails at run time fails closed (CH502).
-        program = _ENV.compile(source, disable_check=True)
+        # Parsed here for the syntax error at its position; evaluated unchecked (`_runnable`), as the engine before
+        # this one did: what fails at run time fails closed (CH502).
+        _ENV.compile(source, disable_check=True)
     except (ValueError, RuntimeError) as error:
         # CEL's implementations (cel-go, cel-cpp, cel-rust) locate an error as `<input>:LINE:COLUMN:`:
         # a machine format, kept for the position; the message after it is only shown.
@@ -144,7 +170,18 @@ def compile_expression(source: str) -> Compiled:
             f"comprehensions nest {depth} deep; at most {MAX_COMPREHENSION_DEPTH} keep evaluation bounded"
         )
     reads = frozenset(_PER_POLICY.findall(source))
-    return Compiled(source, program, depth, frozenset(), reads)
+    return Compiled(source, _runnable(source, reads), depth, frozenset(), reads)
+
+
+def _runnable(source: str, reads: frozenset[str]) -> Any:
+    """The program that runs: the expression with `params` and `variables` bound to the policy's current ones
+    by `cel.bind`, which costs no iteration of the engine's budget. The expression is parsed on lines of its
+    own, so that a `//` comment ending it does not swallow the closing parentheses."""
+    wrapped = source
+    for root, function in (("variables", _VARIABLES), ("params", _PARAMS)):
+        if root in reads:
+            wrapped = f"cel.bind({root}, {function}(), (\n{wrapped}\n))"
+    return _RUN_ENV.compile(wrapped, disable_check=True)
 
 
 def _undeclared(source: str) -> tuple[set[str], dict[str, tuple[int, int]]]:
@@ -210,12 +247,11 @@ _PER_POLICY = re.compile(r"\b(params|variables)\b")
 class Scope:
     """What expressions see about one spec: its context, then each policy's `params` and `variables`.
 
-    The engine converts a root (`object`, `related`, ...) to CEL when an
-    expression first reads it in an activation, and keeps it for that
-    activation. So one activation serves every expression, of every policy,
-    until an expression reads `params` or `variables` that changed since it
-    was built; only then is the next built (a few microseconds, plus the
-    conversion of the roots read again, which is most of the cost).
+    The engine converts a root (`object`, `related`, ...) to CEL when an expression first reads it in an
+    activation, and keeps it for that activation: that conversion is most of an evaluation's cost. So one
+    activation serves every expression of every policy on the spec; `params` and `variables`, which change
+    from policy to policy and variable to variable, are not in it but bound in each program that reads them
+    (`cel.bind`) to what two functions answer from this scope when the program runs.
     """
 
     def __init__(self, base: dict[str, Any]):
@@ -223,24 +259,19 @@ class Scope:
         self.params: dict[str, Any] = {}
         self.variables: dict[str, Any] = {}
         self._activation: Any = None
-        self._built: tuple[dict[str, Any], dict[str, Any]] | None = None  # the params and variables it holds
         self._portable = False
 
     def enter_policy(self, params: dict[str, Any]) -> None:
         self.params, self.variables = params, {}
 
     def set_variable(self, name: str, value: Any) -> None:
-        # A new dict: an activation already built keeps the values it was built from.
         self.variables = {**self.variables, name: value}
 
-    def activation(self, reads: frozenset[str] = frozenset({"params", "variables"})) -> Any:
-        """An activation showing the current `params` and `variables` to an expression that `reads` them."""
-        built = self._built
-        stale = built is None or ("params" in reads and built[0] is not self.params)
-        stale = stale or ("variables" in reads and built is not None and built[1] is not self.variables)
-        if self._activation is None or stale:
-            self._activation = _ENV.Activation({**self.base, "params": self.params, "variables": self.variables})
-            self._built = (self.params, self.variables)
+    def activation(self) -> Any:
+        """The spec's activation, made on first use; `params` and `variables` come from this scope."""
+        if self._activation is None:
+            self._activation = _RUN_ENV.Activation(self.base)
+        _current.scope = self
         return self._activation
 
     def make_portable(self) -> bool:
@@ -249,7 +280,7 @@ class Scope:
             return False
         self._portable = True
         self.base, self.params, self.variables = portable(self.base), portable(self.params), portable(self.variables)
-        self._activation = self._built = None
+        self._activation = None
         return True
 
 
@@ -271,16 +302,27 @@ def portable(value: Any) -> Any:
 def evaluate(compiled: Compiled, scope: Scope) -> Any:
     """Run a compiled program; callers bound its time and memory (compiler/stages/policy/sandbox.py)."""
     try:
-        result = compiled.program.eval(scope.activation(compiled.reads))
-        if result.type() == _ERROR:
-            reason = str(result.value())
-            if _UNCONVERTED.search(reason) and scope.make_portable():
-                result = compiled.program.eval(scope.activation(compiled.reads))
+        result = _run(compiled, scope)
         if result.type() == _ERROR:
             raise ExpressionError(engine_reason(str(result.value()), compiled.functions))
         return plain(result)
     except (ValueError, RuntimeError) as error:  # the engine raises some errors (its iteration limit) instead
         raise ExpressionError(engine_reason(str(error), compiled.functions)) from None
+
+
+def _run(compiled: Compiled, scope: Scope) -> Any:
+    """The engine's value; once more on values it can take if it refused one (an integer beyond 64 bits in a
+    root, or in `params` or `variables`, which the engine refuses as it converts a function's answer)."""
+    try:
+        result = compiled.program.eval(scope.activation())
+        refused = str(result.value()) if result.type() == _ERROR else ""
+    except (ValueError, RuntimeError) as error:
+        if not (_UNCONVERTED.search(str(error)) and scope.make_portable()):
+            raise
+        return compiled.program.eval(scope.activation())
+    if refused and _UNCONVERTED.search(refused) and scope.make_portable():
+        return compiled.program.eval(scope.activation())
+    return result
 
 
 def engine_reason(text: str, unknown_functions: frozenset[str] = frozenset()) -> str:

@@ -35,6 +35,7 @@ def load_policies(run: Run, spec_paths: list[str], extra_policies: Sequence[Path
             loaded.add(validate_file(safe_load(run.sources, relative)))
     run.diagnostics.extend(loaded.diagnostics)
     run.texts.update(loaded.texts)
+    run.invalid.extend(invalid for invalid in loaded.invalid if invalid.kind == "Policy")  # waivers name them
     project_policies = [spec for spec in run.specs if spec.kind == "Policy"]
     policies = project_policies + [spec for spec in loaded.specs if spec.kind == "Policy"]
     if project_spec is not None and run.project is not None:

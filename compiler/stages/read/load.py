@@ -22,6 +22,7 @@ import yaml
 
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.documents import Document, Yaml12Composer
+from compiler.stages.read.json_text import read_json_mapping
 from compiler.stages.read.yaml12 import (
     MAX_DEPTH,
     Constructor,
@@ -111,6 +112,10 @@ def load_text(text: str, display: str) -> SourceFile:
                     hint="remove the directive; `no`, `on` and `yes` are strings here",
                 )
             )
+    json_data = read_json_mapping(text)
+    if json_data is not None:  # one JSON object (evidence records), read as the YAML path would read it
+        source.documents.append(Document(display, 0, json_data, None, text))
+        return source
     too_deep = _guard_depth(text, display)
     if too_deep:
         source.diagnostics.append(too_deep)

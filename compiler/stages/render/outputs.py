@@ -25,7 +25,7 @@ from compiler.core.specs import Spec
 from compiler.core.templating import render_template
 from compiler.evidence.card import card_view
 from compiler.evidence.store import EvidenceByModel, ModelEvidence
-from compiler.stages.render import data_access, promotion, training_job
+from compiler.stages.render import data_access, orchestration, promotion, training_job
 
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "500m", "memory": "1Gi"},
@@ -109,11 +109,16 @@ def _model_outputs(
     links = resolved.links.get(spec.name)
     source = _relative(spec.file, resolved)
     view = _model_view(spec, model)
-    environments = _ordered_environments(model, links.environments if links else {})
+    linked = links.environments if links else {}
+    view["training"] = orchestration.card_view(model.spec, linked, settings.outputs.deploy, spec.name, _resources)
+    view["registry"] = model.spec.serving.registry.name if model.spec.serving and model.spec.serving.registry else None
+    environments = _ordered_environments(model, linked)
     job = _ModelRender(spec, model, resolved, settings, base, source, view, links, environments)
     outputs: list[Output] = []
     deployments = [_deployment(job, deployment, env_spec, env, outputs) for deployment, env_spec, env in environments]
     outputs.append(_pipeline(job, deployments))
+    trained = orchestration.training_files(model.spec, linked, settings.outputs.deploy, view, source, _resources)
+    outputs.extend(Output(path, text, spec.file) for path, text in trained)  # the Job, KFP pipeline or Airflow DAG
     monitor = _monitor(job)
     if monitor is not None:
         outputs.append(monitor)
@@ -175,13 +180,9 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
     """The model's pipeline: data gate, training, evaluation gate, evidence, deployments in promotion order."""
     spec, body, settings, links = job.spec, job.model.spec, job.settings, job.links
     training_contract = links.training if links else None
-    watched = sorted(
-        {
-            _relative(s.file, job.resolved)
-            for s in [spec, training_contract, links.suite if links else None, *[e[1] for e in job.environments]]
-            if s is not None
-        }
-    )
+    cluster = orchestration.cluster_job(body, spec.name, links.environments if links else {}, settings)
+    read = [spec, training_contract, links.suite if links else None, *[e[1] for e in job.environments]]
+    watched = sorted({_relative(s.file, job.resolved) for s in [*read, cluster["spec"] if cluster else None] if s})
     training_server = data_access.choose(body.data.training, training_contract)
     pipeline = render_template(
         "model-pipeline.yml.j2",
@@ -195,6 +196,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
             "server": training_server.name,
             "reads": _reads_data([training_server], settings),
             "job": training_job.train_job(body, [training_server], settings.cloud),
+            "cluster": cluster,
             "image": body.training.image,
             "command": body.training.command,
             "timeout_minutes": body.training.timeout_minutes,

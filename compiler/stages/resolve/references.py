@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from compiler.core.contracts import Contract
 from compiler.core.diagnostics import Diagnostic, PathSegment, Severity
+from compiler.core.invalid import Invalid
 from compiler.core.metrics import FAIRNESS, PERFORMANCE, fairness_metrics_for, gate_metrics, metrics_for
 from compiler.core.models import CONTRACT_KIND
 from compiler.core.models.common import DataRef
@@ -22,20 +23,31 @@ from compiler.core.models.waiver import Waiver
 from compiler.core.references import Reference, column_references, references
 from compiler.core.resolved import ModelLinks, Resolved
 from compiler.core.specs import Spec
-from compiler.core.suggest import did_you_mean
+from compiler.core.suggest import closest, did_you_mean
+from compiler.stages.resolve.broken import Broken
 
 
-def resolve(specs: Sequence[Spec], known_policies: Iterable[str] = ()) -> Resolved:
+def resolve(specs: Sequence[Spec], known_policies: Iterable[str] = (), invalid: Sequence[Invalid] = ()) -> Resolved:
+    """`invalid`: documents that failed validation; a reference to one is not a finding of its own."""
     ordered = sorted(specs, key=lambda spec: (spec.file, spec.document.index))
-    resolver = _Resolver(ordered, set(known_policies))
+    resolver = _Resolver(ordered, set(known_policies), Broken(invalid))
     resolver.run()
-    return Resolved(ordered, resolver.by_kind, resolver.links, resolver.findings, resolver.suite_datasets)
+    return Resolved(
+        ordered,
+        resolver.by_kind,
+        resolver.links,
+        resolver.findings,
+        resolver.suite_datasets,
+        unresolved=resolver.broken.unresolved,
+        invalid=list(invalid),
+    )
 
 
 class _Resolver:
-    def __init__(self, specs: list[Spec], known_policies: set[str]):
+    def __init__(self, specs: list[Spec], known_policies: set[str], broken: Broken):
         self.specs = specs
         self.known_policies = known_policies
+        self.broken = broken
         self.findings: list[Diagnostic] = []
         self.by_kind: dict[str, dict[str, Spec]] = {}
         self.contracts: list[Spec] = []
@@ -56,6 +68,7 @@ class _Resolver:
                 self.environment(spec, spec.model)
             elif isinstance(spec.model, Waiver):
                 self.waiver(spec, spec.model)
+        self.broken.spread()
 
     # --- names --------------------------------------------------------------
 
@@ -114,10 +127,14 @@ class _Resolver:
             if spec.contract is not None and (ref.version is None or ref.version == spec.contract.version)
         ]
         if len(matches) == 1:
+            self.broken.lands(owner, matches[0])
             if ref.server is not None:
                 self.server(owner, matches[0], ref.server, [*path, "server"])
             return matches[0]
+        if not matches and self.broken.lands_on_invalid(owner, CONTRACT_KIND, ref.contract, ref.version):
+            return None
         if not matches:
+            self.broken.left_out(owner)
             names = [c.contract.name or c.contract.id for c in self.contracts if c.contract is not None]
             names += [c.contract.id for c in self.contracts if c.contract is not None]
             version = f" version `{ref.version}`" if ref.version else ""
@@ -130,6 +147,7 @@ class _Resolver:
                 )
             )
             return None
+        self.broken.left_out(owner)
         versions = ", ".join(sorted(str(m.contract.version) for m in matches if m.contract is not None))
         self.findings.append(
             owner.finding(
@@ -158,15 +176,19 @@ class _Resolver:
 
     def named(self, owner: Spec, kind: str, name: str, path: Sequence[PathSegment]) -> Spec | None:
         target = self.by_kind.get(kind, {}).get(name)
-        if target is None:
+        if target is None and not self.broken.lands_on_invalid(owner, kind, name):
+            meant = closest(name, self.by_kind.get(kind, {}))
+            self.broken.left_out(owner, kind, meant)
             self.findings.append(
                 owner.finding(
                     "CH401",
                     f"no {kind} named `{name}`",
                     path,
-                    hint=did_you_mean(name, self.by_kind.get(kind, {})) or f"define it with `kind: {kind}`",
+                    hint=f"did you mean `{meant}`?" if meant else f"define it with `kind: {kind}`",
                 )
             )
+        elif target is not None:
+            self.broken.lands(owner, target)
         return target
 
     def columns(self, owner: Spec, contract_spec: Spec, names: Sequence[tuple[str, list[PathSegment]]]) -> None:
@@ -182,7 +204,8 @@ class _Resolver:
                         "CH402",
                         f"column `{column}` is not in contract `{_contract_label(contract)}` ({contract_spec.file})",
                         path,
-                        hint=did_you_mean(column, contract.column_keys),
+                        hint=did_you_mean(column, contract.column_keys)
+                        or f"its columns: {_listed(contract.column_keys)}",
                     )
                 )
             else:
@@ -273,17 +296,18 @@ class _Resolver:
                         "CH401",
                         f"no slice named `{bound.slice}` in this suite",
                         ["spec", "metrics", i, "slice"],
-                        hint=did_you_mean(bound.slice, slice_names),
+                        hint=did_you_mean(bound.slice, slice_names) or f"its slices: {_listed(sorted(slice_names))}",
                     )
                 )
         users = self.suite_users.get(spec.name, [])
-        if not users:
+        if not users and not self.broken.claims(spec):
             self.findings.append(
                 spec.finding(
                     "CH408",
                     f"no model uses evaluation suite `{spec.name}`",
                     ["metadata", "name"],
                     severity=Severity.INFO,
+                    hint="name it in a model's `spec.evaluation.suite`, or remove it",
                 )
             )
         for user in users:
@@ -343,7 +367,10 @@ class _Resolver:
         while current is not None:
             if current in chain:
                 cycle = " -> ".join([*chain, current])
-                self.findings.append(spec.finding("CH405", f"promotion cycle: {cycle}", ["spec", "promotesFrom"]))
+                hint = "the first environment of a chain promotes from nothing: remove its `promotesFrom`"
+                self.findings.append(
+                    spec.finding("CH405", f"promotion cycle: {cycle}", ["spec", "promotesFrom"], hint=hint)
+                )
                 return
             chain.append(current)
             target = environments.get(current)
@@ -352,23 +379,36 @@ class _Resolver:
 
     def waiver(self, spec: Spec, waiver: Waiver) -> None:
         target = waiver.spec.target
-        if target.kind == CONTRACT_KIND:
+        if self.broken.lands_on_invalid(spec, target.kind, target.name):
+            pass  # its target failed validation: that is the one finding, and the waiver waits for it
+        elif target.kind == CONTRACT_KIND:
             if not self.contracts_named(target.name):  # an index: a scan per waiver grew with waivers x contracts
+                names = [
+                    key for spec in self.contracts if spec.contract for key in (spec.contract.id, spec.contract.name)
+                ]
+                hint = did_you_mean(target.name, [name for name in names if name]) or "name a contract's id or name"
                 self.findings.append(
-                    spec.finding("CH401", f"no data contract `{target.name}`", ["spec", "target", "name"])
+                    spec.finding("CH401", f"no data contract `{target.name}`", ["spec", "target", "name"], hint=hint)
                 )
         else:
             self.named(spec, target.kind, target.name, ["spec", "target", "name"])
         policies = self.known_policies | set(self.by_kind.get("Policy", {}))
-        if waiver.spec.policy not in policies:
-            self.findings.append(
-                spec.finding(
-                    "CH401",
-                    f"no policy named `{waiver.spec.policy}`",
-                    ["spec", "policy"],
-                    hint=did_you_mean(waiver.spec.policy, policies),
-                )
+        if waiver.spec.policy in policies or self.broken.lands_on_invalid(spec, "Policy", waiver.spec.policy):
+            return  # a policy that failed validation has its own finding; the waiver waits for it
+        self.findings.append(
+            spec.finding(
+                "CH401",
+                f"no policy named `{waiver.spec.policy}`",
+                ["spec", "policy"],
+                hint=did_you_mean(waiver.spec.policy, policies) or "name a Policy of the project or of a built-in pack",
             )
+        )
+
+
+def _listed(names: Sequence[str], shown: int = 8) -> str:
+    """Names for a hint: all of them up to `shown`, then how many more."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return (", ".join(names[:shown]) or "none") + more
 
 
 def _contract_label(contract: Contract) -> str:

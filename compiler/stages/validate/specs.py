@@ -8,6 +8,7 @@ of `compiler.core.error_codes`, positioned on the exact key or value.
 from __future__ import annotations
 
 import copy
+import math
 import types
 import typing
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from compiler.core import error_codes, pydantic_text
 from compiler.core.contracts import read_contract
 from compiler.core.diagnostics import Diagnostic, PathSegment
 from compiler.core.documents import Document
+from compiler.core.invalid import invalid_of
 from compiler.core.models import ALL_KINDS, API_VERSION, CONTRACT_KIND, KINDS, CharterModel, patterns
 from compiler.core.safe_names import escape_for_people, path_segment_problem
 from compiler.core.specs import Spec
@@ -35,7 +37,7 @@ _YAML11_BOOLEANS = {"yes": True, "y": True, "on": True, "no": False, "n": False,
 
 def validate_file(source: SourceFile) -> FileResult:
     """Each document of a read file validated; one document's bug (CH900) does not stop the others."""
-    diagnostics, specs = list(source.diagnostics), []
+    diagnostics, specs, invalid = list(source.diagnostics), [], []
     for document in source.documents:
         try:
             spec, findings = validate(document)
@@ -45,7 +47,9 @@ def validate_file(source: SourceFile) -> FileResult:
         diagnostics.extend(findings)
         if spec is not None:
             specs.append(spec)
-    return FileResult(source.path, source.text, diagnostics, specs)
+        elif findings and (failed := invalid_of(document)) is not None:
+            invalid.append(failed)
+    return FileResult(source.path, source.text, diagnostics, specs, invalid)
 
 
 def validate(document: Document) -> tuple[Spec | None, list[Diagnostic]]:
@@ -253,6 +257,8 @@ def _one_finding(spec: Spec, model_class: type[CharterModel], path: tuple[PathSe
             hint = f'quote it: "{span_text}" (YAML reads it as a number)'
         elif kind in pydantic_text.BOOLEAN_TYPES and isinstance(value, str):
             hint = _boolean_hint(value)
+        elif kind in pydantic_text.NUMBER_TYPES and isinstance(value, str) and _reads_as_number(value):
+            hint = f"remove the quotes: `{value.strip()}` (a quoted number is a string)"
         return spec.finding(code, message, path, hint=hint)
     if path[-2:] == ("metadata", "name") and kind in ("string_pattern_mismatch", "string_too_long"):
         return spec.finding(
@@ -285,6 +291,14 @@ def _requirement_message(
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _reads_as_number(text: str) -> bool:
+    """`"0.1"`: a number the author quoted (Charter's models take no numbers from strings)."""
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _boolean_hint(value: str) -> str | None:
