@@ -197,6 +197,7 @@ def test_our_own_ci_workflow_passes_the_workflow_oracles() -> None:
 def test_every_manifest_has_an_oracle_and_passes_it(built: dict[str, Path], example: str) -> None:
     needs(oracles.kubernetes_validate_missing())
     needs(oracles.kserve_missing())
+    needs(oracles.argo_rollouts_missing())
     findings = [f for path, document in manifests(built[example]) for f in oracles.manifest_errors(document, str(path))]
     assert not findings, show(findings)
 
@@ -210,6 +211,9 @@ def test_both_runtimes_and_every_core_kind_are_covered(built: dict[str, Path]) -
         "Service",
         "HorizontalPodAutoscaler",
         "PodDisruptionBudget",
+        "NetworkPolicy",
+        "Rollout",
+        "AnalysisTemplate",
     }
 
 

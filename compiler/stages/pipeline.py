@@ -45,6 +45,7 @@ from compiler.stages.parallel_load import load_files
 from compiler.stages.policy_loading import load_policies
 from compiler.stages.render import Output, render
 from compiler.stages.resolve import Resolved, resolve
+from compiler.stages.deploy_checks import strategy_findings
 from compiler.stages.training_job import unreachable_registries, untrusted_model_stores
 from compiler.stages.unchecked import Entry, unchecked_specs
 from compiler.stages.workflow_home import unread_workflows
@@ -175,6 +176,7 @@ def finish(
     resolved = resolve(run.specs, [spec.name for spec in policies])
     run.diagnostics.extend(resolved.diagnostics)
     run.diagnostics.extend(name_collisions(resolved, run.project))
+    run.diagnostics.extend(strategy_findings(resolved))
     if run.project is not None or project_file(run.sources) is None:
         # A charter.yaml that failed validation has its own error; judging every server against an empty list
         # would add one finding per server for the same mistake (the gates still refuse on their own).

@@ -17,6 +17,7 @@ from compiler.core.models.common import (
     NonEmptyText,
     Resources,
 )
+from compiler.core.models.rollout import RolloutStrategy
 
 RiskTier = Literal["minimal", "limited", "high", "unacceptable"]
 Column = Annotated[
@@ -113,7 +114,16 @@ class Deployment(CharterModel):
     environment: Name
     replicas: int = Field(default=1, ge=0, le=1000)
     canary: Canary | None = None
+    rollout: RolloutStrategy | None = None
+    """Progressive delivery decided in the cluster by analysis (Argo Rollouts; runtime `kubernetes`), in place
+    of `canary`, which the deploy workflow drives."""
     autoscaling: Autoscaling | None = None
+
+    @model_validator(mode="after")
+    def _one_strategy(self) -> Deployment:
+        if self.canary is not None and self.rollout is not None:
+            raise ValueError("choose `canary` (driven by the workflow) or `rollout` (Argo Rollouts), not both")
+        return self
 
 
 DriftMethod = Literal["psi", "ks", "chi2", "wasserstein", "jensenshannon", "hellinger"]
