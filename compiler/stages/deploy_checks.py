@@ -24,7 +24,7 @@ def strategy_findings(resolved: Resolved) -> list[Diagnostic]:
             if env_spec is None or not isinstance(env_spec.model, Environment):
                 continue  # an unknown environment has its own finding (CH401)
             env = env_spec.model.spec
-            at = ["spec", "deployments", index]
+            at: list[str | int] = ["spec", "deployments", index]
             if deployment.rollout is not None and runtime == "kserve":
                 findings.append(
                     spec.finding(

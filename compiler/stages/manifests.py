@@ -146,7 +146,8 @@ def analysis_view(name: str, analysis: Analysis, address: str) -> dict[str, Any]
     metrics = [
         {
             "name": "error-rate",
-            "query": f'sum(rate({requests}{{{canary},code=~"5.."}}[{window}])) / sum(rate({requests}{{{canary}}}[{window}]))',
+            "query": f'sum(rate({requests}{{{canary},code=~"5.."}}[{window}])) '
+            f"/ sum(rate({requests}{{{canary}}}[{window}]))",
             "condition": f"result[0] <= {analysis.max_error_rate!r}",
             "label": f"5xx share <= {analysis.max_error_rate!r}",
         }

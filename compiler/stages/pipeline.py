@@ -35,6 +35,7 @@ from compiler.stages.cached import (
 from compiler.stages.capped import cap_per_document
 from compiler.stages.charter_pin import pin_findings
 from compiler.stages.check import check as evaluate_policies
+from compiler.stages.deploy_checks import strategy_findings
 from compiler.stages.discovery import Run, load_project, project_entries, project_file, spec_files
 from compiler.stages.endpoints import untrusted_servers
 from compiler.stages.evidence.store import EvidenceByModel, load_evidence
@@ -45,7 +46,6 @@ from compiler.stages.parallel_load import load_files
 from compiler.stages.policy_loading import load_policies
 from compiler.stages.render import Output, render
 from compiler.stages.resolve import Resolved, resolve
-from compiler.stages.deploy_checks import strategy_findings
 from compiler.stages.training_job import unreachable_registries, untrusted_model_stores
 from compiler.stages.unchecked import Entry, unchecked_specs
 from compiler.stages.workflow_home import unread_workflows

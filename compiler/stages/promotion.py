@@ -143,7 +143,15 @@ def deploy_steps(
     apply = 'kubectl apply --server-side --field-manager=charter -f "$MANIFESTS"\n'
     if runtime == "argo-rollouts":  # no rollback step: Argo Rollouts aborts and restores the stable version
         poll = [*target, ("POLL_SECONDS", yaml_scalar("20"))]
-        return [_step("Roll out: Argo Rollouts steps and analyses", apply + _WAIT[runtime], poll, manifests=manifest_dir, id="rollout")]
+        return [
+            _step(
+                "Roll out: Argo Rollouts steps and analyses",
+                apply + _WAIT[runtime],
+                poll,
+                manifests=manifest_dir,
+                id="rollout",
+            )
+        ]
     if not canary:
         steps = [_step("Roll out", apply + _WAIT[runtime], target, manifests=manifest_dir, id="rollout")]
         if kubernetes:

@@ -7,6 +7,7 @@ measurement beyond `failureLimit` aborts the rollout and Argo Rollouts returns a
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -25,7 +26,7 @@ PromQL = Annotated[
     StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]+$"),
     Field(
         description="A PromQL query whose first sample is the measurement; `{{args.canary-hash}}` selects the "
-        "canary's pods (`pod=~\"<model>-{{args.canary-hash}}-.*\"`), `{{args.namespace}}` its namespace.",
+        'canary\'s pods (`pod=~"<model>-{{args.canary-hash}}-.*"`), `{{args.namespace}}` its namespace.',
         examples=['avg(model_prediction_confidence{namespace="{{args.namespace}}"})'],
     ),
 ]
@@ -102,7 +103,7 @@ class RolloutStrategy(CharterModel):
     @model_validator(mode="after")
     def _increasing(self) -> RolloutStrategy:
         weights = [step.weight for step in self.steps]
-        if any(later <= earlier for earlier, later in zip(weights, weights[1:], strict=False)):
+        if any(later <= earlier for earlier, later in itertools.pairwise(weights)):
             raise ValueError("rollout step weights must increase")
         if any(step.pause_minutes < self.analysis.interval_minutes for step in self.steps):
             raise ValueError("every step's `pauseMinutes` must be at least the analysis `intervalMinutes`")
