@@ -221,7 +221,10 @@ def test_kubernetes_validate_cli_agrees(built: dict[str, Path]) -> None:
     """The command line users would run, strict, on the core kinds."""
     needs(oracles.kubernetes_validate_missing())
     core = [kind for _, kind in oracles.CORE_KINDS]
-    paths = sorted({str(path) for root in built.values() for path, _ in of_kind(root, *core)})
+    # Files of core kinds only: the CLI warns about a kind it has no schema for (a Rollout beside its Service);
+    # those files' core objects pass the same validation in process (test_every_manifest_has_an_oracle...).
+    mixed = {path for root in built.values() for path, document in manifests(root) if document["kind"] not in core}
+    paths = sorted({str(path) for root in built.values() for path, _ in of_kind(root, *core) if path not in mixed})
     assert paths
     command = [str(Path(sys.executable).parent / "kubernetes-validate"), "--strict", "--quiet", *paths]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
