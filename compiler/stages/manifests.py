@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from compiler.core import serving_runtimes
 from compiler.core.models.common import Resources
 from compiler.core.models.environment import EnvironmentSpec
 from compiler.core.models.model import Deployment, ModelSpec, Serving
@@ -43,6 +44,19 @@ def resources(given: Resources | None) -> dict[str, Any]:
     return {**out, "gpu": gpu}
 
 
+def server(serving: Serving) -> dict[str, str] | None:
+    """The KServe runtime and protocol an InferenceService names: the spec's, or the default for its format."""
+    name = serving.serving_runtime or serving_runtimes.DEFAULTS.get(serving.model_format)
+    if serving.runtime != "kserve" or name is None:
+        return None  # `custom`: the image's own server
+    chosen = serving_runtimes.RUNTIMES[name]
+    return {
+        "name": name,
+        "runtime": chosen.cluster_runtime,
+        "protocol": serving.protocol_version or chosen.protocols[0],
+    }
+
+
 def placement(env: EnvironmentSpec) -> dict[str, Any]:
     """Where the pods run and what they pull with, from the Environment."""
     return {
@@ -70,7 +84,13 @@ def model_manifests(
     serving = body.serving
     if serving is None:
         return {}
-    context = {**context, "serving": serving, "resources": resources(serving.resources), "placement": placement(env)}
+    context = {
+        **context,
+        "serving": serving,
+        "server": server(serving),
+        "resources": resources(serving.resources),
+        "placement": placement(env),
+    }
     if serving.runtime == "kserve":
         files = _kserve(deployment, context, manifest_dir)
     elif deployment.rollout is not None:
@@ -189,3 +209,12 @@ def rollout_summary(deployment: Deployment, env: EnvironmentSpec) -> str | None:
         f"measures {decided} on Prometheus, and more than {rollout.analysis.failure_limit} failed measurement(s) "
         "of a metric abort the rollout and return all traffic to the stable version"
     )
+
+
+def kserve_summary(serving: Serving | None, env: EnvironmentSpec) -> str | None:
+    """What the model card says of an InferenceService: its mode, runtime and protocol, as rendered."""
+    if serving is None or serving.runtime != "kserve":
+        return None
+    chosen = server(serving)
+    runtime = f", runtime {chosen['runtime']} (protocol {chosen['protocol']})" if chosen else ", its image's server"
+    return f"KServe {env.kserve.deployment_mode} mode{runtime}"

@@ -169,7 +169,7 @@ def _deployment(
         "manifest_dir": manifest_dir,
         "canary_percent": canary,
         "rollout": manifests.rollout_summary(deployment, env.spec),
-        "kserve_mode": env.spec.kserve.deployment_mode if runtime == "kserve" else None,
+        "kserve": manifests.kserve_summary(body.serving, env.spec),
         "bake_minutes": bake,
         "promotes_from": previous if before is not None else None,
         "canary_file": f"{manifest_dir}/canary/" if canary else None,

@@ -18,6 +18,7 @@ from compiler.core.models.common import (
     Resources,
 )
 from compiler.core.models.rollout import RolloutStrategy
+from compiler.core.serving_runtimes import ProtocolVersion, ServerName
 
 RiskTier = Literal["minimal", "limited", "high", "unacceptable"]
 Column = Annotated[
@@ -72,6 +73,13 @@ class Serving(CharterModel):
     )
     """An S3-compatible endpoint (MinIO, Ceph) of an `s3://` storageUri, for the train job's upload: contacted only
     when charter.yaml `spec.endpoints.s3` lists it. Leave out for AWS S3."""
+    serving_runtime: ServerName | None = None
+    """KServe's serving runtime (its ClusterServingRuntime): triton, torchserve, tfserving, huggingface (vLLM
+    for generation), sklearn, xgboost, lightgbm, or mlserver (MLflow). Without it Charter names the runtime
+    KServe would choose, except for `pytorch`, which goes to Triton rather than TorchServe."""
+    protocol_version: ProtocolVersion | None = None
+    """The inference protocol (`v1`, `v2` = Open Inference Protocol, `grpc-v1`, `grpc-v2`); the runtime's
+    first by default."""
     image: ImageRef | None = None
     """The serving image; required by the `kubernetes` runtime."""
     port: int = Field(default=8080, ge=1, le=65535)
@@ -85,6 +93,8 @@ class Serving(CharterModel):
     def _image_for_kubernetes(self) -> Serving:
         if self.runtime == "kubernetes" and self.image is None:
             raise ValueError("runtime `kubernetes` needs `image`")
+        if self.runtime == "kubernetes" and (self.serving_runtime or self.protocol_version):
+            raise ValueError("`servingRuntime` and `protocolVersion` are KServe's: runtime `kubernetes` serves `image`")
         return self
 
 
