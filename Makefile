@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock checkov checkov-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -60,6 +60,21 @@ evidently: $(EVIDENTLY_STAMP)
 evidently-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/evidently.in --universal --python-version 3.11 --generate-hashes --no-strip-extras \
 		--custom-compile-command "make evidently-lock" --quiet -o requirements/evidently.txt
+
+# The manifests' policy oracle (tests/test_checkov.py): checkov, in a venv of its own, since it pins packaging
+# below 24 and the test lock needs 24 or later. Hashed, like the test lock.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
+$(CHECKOV_STAMP): requirements/checkov.txt | $(STAMP)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python --require-hashes -r requirements/checkov.txt
+	touch $(CHECKOV_STAMP)
+
+checkov: $(CHECKOV_STAMP)
+
+checkov-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/checkov.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make checkov-lock" --quiet -o requirements/checkov.txt
 
 # The `--server` tests start a real PostgreSQL (initdb, pg_ctl) from the Debian package.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -144,7 +159,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) servers browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(CHECKOV_STAMP) servers browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)
@@ -189,4 +204,4 @@ bench: $(STAMP) servers
 	$(BIN)/python bench/worst.py
 
 clean:
-	rm -rf $(VENV) $(LATEST_VENV) $(DEMO_VENV) $(PEERS_VENV) $(EVIDENTLY_VENV) .demo node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LATEST_VENV) $(DEMO_VENV) $(PEERS_VENV) $(EVIDENTLY_VENV) $(CHECKOV_VENV) .demo node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -63,7 +63,8 @@ def test_a_custom_format_names_no_runtime(tmp_path: Path) -> None:
     root = project(tmp_path, f"    modelFormat: custom\n    image: {image}\n")
     assert main(["build", str(root)]) == 0
     model = predictor_model(root)
-    assert "runtime" not in model and "protocolVersion" not in model
+    assert "runtime" not in model
+    assert "protocolVersion" not in model
     assert model["image"] == image
 
 
