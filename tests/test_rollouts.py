@@ -160,8 +160,9 @@ def test_kserve_states_its_mode_and_runs_without_a_token_where_the_environment_s
         "  approvals: 1\n"
         "  kserve: {deploymentMode: RawDeployment}\n"
         "  imagePullSecrets: [registry-credentials]\n"
-        "  nodeSelector: {nvidia.com/gpu.present: 'true'}\n"
-        "  tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]\n",
+        "  scheduling:\n"
+        "    nodeSelector: {nvidia.com/gpu.present: 'true'}\n"
+        "    tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]\n",
     )
     gpu = ('limits: {cpu: "1", memory: 2Gi}', 'limits: {cpu: "1", memory: 2Gi, gpu: 1}')
     root = build(

@@ -59,10 +59,13 @@ def server(serving: Serving) -> dict[str, str] | None:
 
 def placement(env: EnvironmentSpec) -> dict[str, Any]:
     """Where the pods run and what they pull with, from the Environment."""
+    scheduling = env.scheduling
     return {
         "image_pull_secrets": env.image_pull_secrets,
-        "node_selector": sorted(env.node_selector.items()),
-        "tolerations": [toleration.model_dump(exclude_none=True) for toleration in env.tolerations],
+        "node_selector": sorted(scheduling.node_selector.items()) if scheduling else [],
+        "tolerations": [toleration.model_dump(exclude_none=True) for toleration in scheduling.tolerations]
+        if scheduling
+        else [],
     }
 
 

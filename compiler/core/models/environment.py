@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from compiler.core.models.common import CharterModel, Metadata, Name, NonEmptyText
-from compiler.core.models.rollout import KServeSettings, LabelKey, LabelValue, PrometheusAddress, Toleration
+from compiler.core.models.rollout import KServeSettings, PrometheusAddress, Scheduling
 
 
 class EnvironmentSpec(CharterModel):
@@ -27,10 +27,8 @@ class EnvironmentSpec(CharterModel):
     a model's `serving.serviceAccount` overrides it."""
     image_pull_secrets: list[Name] = Field(default_factory=list, examples=[["registry-credentials"]])
     """Secrets (in `namespace`) the kubelet pulls the serving images with."""
-    node_selector: dict[LabelKey, LabelValue] = Field(default_factory=dict, examples=[{"pool": "inference"}])
-    """Node labels the model's pods must run on."""
-    tolerations: list[Toleration] = Field(default_factory=list)
-    """Taints the model's pods tolerate (GPU node pools are usually tainted)."""
+    scheduling: Scheduling | None = None
+    """Node selector and tolerations of the pods a model runs here (its server; GPU pools are usually tainted)."""
     kserve: KServeSettings = Field(default_factory=KServeSettings)
     """The cluster's KServe: each InferenceService states its deployment mode explicitly."""
     prometheus: PrometheusAddress | None = None

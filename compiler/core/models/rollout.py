@@ -134,7 +134,7 @@ LabelKey = Annotated[
 
 
 class Toleration(CharterModel):
-    """A Kubernetes toleration: lets the model's pods run on nodes tainted for them (GPU nodes, say)."""
+    """A taint the environment's pods tolerate (Kubernetes `tolerations`)."""
 
     key: LabelKey | None = None
     operator: Literal["Equal", "Exists"] = "Equal"
@@ -148,3 +148,10 @@ class Toleration(CharterModel):
         if self.key is None and self.operator != "Exists":
             raise ValueError("a toleration without `key` needs `operator: Exists`")
         return self
+
+
+class Scheduling(CharterModel):
+    """Which nodes the environment's pods may run on: GPU pools are usually labelled and tainted."""
+
+    node_selector: dict[LabelKey, LabelValue] = Field(default_factory=dict, examples=[{"pool": "gpu"}])
+    tolerations: list[Toleration] = Field(default_factory=list)
