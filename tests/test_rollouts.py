@@ -64,20 +64,22 @@ def test_a_rollout_renders_a_valid_rollout_decided_by_its_analysis_template(tmp_
         "PodDisruptionBudget",
     ]
     canary = rollout["spec"]["strategy"]["canary"]
-    assert canary["steps"] == [
+    assert canary["steps"][1:] == [
         {"setWeight": 25},
         {"pause": {"duration": "10m"}},
         {"setWeight": 50},
         {"pause": {"duration": "10m"}},
     ]
     assert canary["analysis"]["templates"] == [{"templateName": "demand-forecast"}]
+    assert canary["analysis"]["startingStep"] == 1  # after the A/B experiment (below)
     assert canary["analysis"]["args"][0] == {"name": "canary-hash", "valueFrom": {"podTemplateHashValue": "Latest"}}
     assert autoscaler["spec"]["scaleTargetRef"] == {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Rollout",
         "name": "demand-forecast",
     }
-    (template,) = strictly_valid(root / PRODUCTION / "analysistemplate.yaml")
+    template, _ = strictly_valid(root / PRODUCTION / "analysistemplate.yaml")
+    assert template["metadata"]["name"] == "demand-forecast"
     metrics = {metric["name"]: metric for metric in template["spec"]["metrics"]}
     assert {name: metric["successCondition"] for name, metric in metrics.items()} == {
         "error-rate": "result[0] <= 0.01",
@@ -94,6 +96,56 @@ def test_a_rollout_renders_a_valid_rollout_decided_by_its_analysis_template(tmp_
         f"histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{{{canary_pods}}}[2m])))"
     )
     assert all(metric["failureLimit"] == 1 and metric["interval"] == "1m" for metric in metrics.values())
+
+
+def test_an_ab_experiment_compares_the_candidate_with_the_baseline_before_any_step(tmp_path: Path) -> None:
+    root = build(tmp_path, "demand-forecast")
+    assert main(["build", str(root)]) == 0
+    rollout = strictly_valid(root / PRODUCTION / "rollout.yaml")[0]
+    assert rollout["spec"]["strategy"]["canary"]["steps"][0] == {
+        "experiment": {
+            "duration": "60m",
+            "templates": [
+                {"name": "baseline", "specRef": "stable", "replicas": 1},
+                {"name": "candidate", "specRef": "canary", "replicas": 1},
+            ],
+            "analyses": [
+                {
+                    "name": "ab",
+                    "templateName": "demand-forecast-ab",
+                    "args": [
+                        {"name": "baseline-hash", "value": "{{templates.baseline.podTemplateHash}}"},
+                        {"name": "candidate-hash", "value": "{{templates.candidate.podTemplateHash}}"},
+                        {"name": "namespace", "value": "demand-forecast"},
+                    ],
+                }
+            ],
+        }
+    }
+    _, ab = strictly_valid(root / PRODUCTION / "analysistemplate.yaml")
+    assert ab["metadata"]["name"] == "demand-forecast-ab"
+    assert [arg["name"] for arg in ab["spec"]["args"]] == ["baseline-hash", "candidate-hash", "namespace"]
+    (metric,) = ab["spec"]["metrics"]
+    # The experiment's pods: ReplicaSet `<rollout>-<hash>-<revision>-<step>-<template>-<hash>` (Argo Rollouts).
+    mean = 'avg(demand_forecast_units_predicted{namespace="{{args.namespace}}",pod=~"demand-forecast-.*-%s-{{args.%s-hash}}-.*"})'
+    assert metric["provider"]["prometheus"]["query"] == (
+        f"({mean % ('candidate', 'candidate')}) - ({mean % ('baseline', 'baseline')})"
+    )
+    assert metric["successCondition"] == "result[0] >= -2.0"  # at most 2 units below the serving version
+    card = (root / "docs/models/demand-forecast.md").read_text("utf-8")
+    assert (
+        "A/B experiment first: the serving and the new version on 1 pod\\(s\\) each for 60 min, the new one's "
+        "mean-forecast at most 2.0 below the serving one's or the rollout stops."
+    ) in card
+
+
+def test_an_experiment_on_a_metric_the_analysis_lacks_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit = ("metric: mean-forecast", "metric: mean-error")
+    root = build(tmp_path, "demand-forecast", {"models/demand-forecast.yaml": [edit]})
+    assert main(["check", str(root)]) == 1
+    assert "experiment metric `mean-error` is not in `analysis.metrics` (`mean-forecast`)" in capsys.readouterr().out
 
 
 def test_the_card_says_what_the_rollout_renders(tmp_path: Path) -> None:

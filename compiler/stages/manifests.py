@@ -147,13 +147,56 @@ def _rollout(
     name = context["model"]["name"]
     common = {**context, "autoscaling": deployment.autoscaling, "object_name": name, "track": None}
     analysis = analysis_view(name, rollout.analysis, env.prometheus or "")
+    templates = [
+        {
+            "name": name,
+            "purpose": f"What decides each canary step of {name}",
+            "args": ["canary-hash", "namespace"],
+            "metrics": analysis["metrics"],
+        }
+    ]
+    if rollout.experiment is not None:
+        templates.append(experiment_template(name, rollout))
     return {
         f"{manifest_dir}/rollout.yaml": render_template(
             "rollout.yaml.j2", **common, replicas=deployment.replicas, rollout=rollout
         ),
         f"{manifest_dir}/analysistemplate.yaml": render_template(
-            "analysistemplate.yaml.j2", **common, analysis=analysis
+            "analysistemplate.yaml.j2", **common, analysis=analysis, templates=templates
         ),
+    }
+
+
+def pods_of(name: str, track: str) -> str:
+    """The regular expression of a track's pod names. The canary's ReplicaSet is `<rollout>-<hash>`; an
+    experiment's is `<experiment>-<template>-<hash>`, its experiment `<rollout>-<hash>-<revision>-<step>`
+    (Argo Rollouts' utils/experiment ReplicasetNameFromExperiment)."""
+    if track == "canary":
+        return f"{name}-{{{{args.canary-hash}}}}-.*"
+    return f"{name}-.*-{track}-{{{{args.{track}-hash}}}}-.*"
+
+
+def _placed(query: str, name: str, track: str) -> str:
+    """A user's query with Charter's placeholders replaced: the pods of `track`, and the namespace argument."""
+    return query.replace("{{pods}}", pods_of(name, track)).replace("{{namespace}}", "{{args.namespace}}")
+
+
+def experiment_template(name: str, rollout: RolloutStrategy) -> dict[str, Any]:
+    """The AnalysisTemplate of the A/B experiment: the candidate's metric minus the baseline's, within tolerance."""
+    experiment = rollout.experiment
+    assert experiment is not None
+    metric = next(m for m in rollout.analysis.metrics if m.name == experiment.metric)
+    difference = f"({_placed(metric.query, name, 'candidate')}) - ({_placed(metric.query, name, 'baseline')})"
+    condition = (
+        f"result[0] >= {-experiment.tolerance!r}"
+        if experiment.higher_is_better
+        else f"result[0] <= {experiment.tolerance!r}"
+    )
+    return {
+        "name": f"{name}-ab",
+        "purpose": f"What decides the A/B experiment of {name}: candidate minus baseline on {metric.name}",
+        "args": ["baseline-hash", "candidate-hash", "namespace"],
+        "metrics": [{"name": f"ab-{metric.name}", "query": difference, "condition": condition}],
     }
 
 
@@ -190,7 +233,8 @@ def analysis_view(name: str, analysis: Analysis, address: str) -> dict[str, Any]
         bounds = [f"result[0] >= {metric.min!r}"] if metric.min is not None else []
         bounds += [f"result[0] <= {metric.max!r}"] if metric.max is not None else []
         label = " and ".join(bound.replace("result[0] ", "") for bound in bounds)
-        metrics.append({"name": metric.name, "query": metric.query, "condition": " && ".join(bounds), "label": label})
+        query = _placed(metric.query, name, "canary")
+        metrics.append({"name": metric.name, "query": query, "condition": " && ".join(bounds), "label": label})
     return {
         "address": address,
         "interval": f"{analysis.interval_minutes}m",
@@ -207,7 +251,15 @@ def rollout_summary(deployment: Deployment, env: EnvironmentSpec) -> str | None:
     steps = ", then ".join(f"{step.weight}% of the pods for {step.pause_minutes} min" for step in rollout.steps)
     metrics = analysis_view("", rollout.analysis, env.prometheus or "")["metrics"]
     decided = "; ".join(f"{metric['name']} ({metric['label']})" for metric in metrics)
-    return (
+    experiment = rollout.experiment
+    first = (
+        f"A/B experiment first: the serving and the new version on {experiment.replicas} pod(s) each for "
+        f"{experiment.duration_minutes} min, the new one's {experiment.metric} at most {experiment.tolerance!r} "
+        f"{'below' if experiment.higher_is_better else 'above'} the serving one's or the rollout stops. "
+        if experiment is not None
+        else ""
+    )
+    return first + (
         f"Argo Rollouts canary: {steps}, then all; every {rollout.analysis.interval_minutes} min the analysis "
         f"measures {decided} on Prometheus, and more than {rollout.analysis.failure_limit} failed measurement(s) "
         "of a metric abort the rollout and return all traffic to the stable version"

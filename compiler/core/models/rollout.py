@@ -25,9 +25,10 @@ PromQL = Annotated[
     str,
     StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]+$"),
     Field(
-        description="A PromQL query whose first sample is the measurement; `{{args.canary-hash}}` selects the "
-        'canary\'s pods (`pod=~"<model>-{{args.canary-hash}}-.*"`), `{{args.namespace}}` its namespace.',
-        examples=['avg(model_prediction_confidence{namespace="{{args.namespace}}"})'],
+        description="A PromQL query whose first sample is the measurement. Charter replaces `{{pods}}` with the "
+        "regular expression of the pods measured (the canary's; in an experiment, the baseline's or the "
+        "candidate's) and `{{namespace}}` with their namespace.",
+        examples=['avg(model_prediction_confidence{namespace="{{namespace}}",pod=~"{{pods}}"})'],
     ),
 ]
 PrometheusAddress = Annotated[
@@ -94,9 +95,25 @@ class Analysis(CharterModel):
         return self
 
 
+class Experiment(CharterModel):
+    """A/B before the canary steps: the serving version (baseline) and the new one (candidate) side by side, on
+    pods of their own, compared on one of the analysis' online metrics; the rollout goes on only if the
+    candidate is not worse than the baseline by more than `tolerance`."""
+
+    duration_minutes: int = Field(default=60, ge=1, le=10080)
+    replicas: int = Field(default=1, ge=1, le=20)
+    """Pods of each version; without a traffic router they take their share of the Service's traffic."""
+    metric: Name
+    """The name of one of `analysis.metrics`, measured on each version's pods."""
+    higher_is_better: bool = True
+    tolerance: float = Field(default=0.0, ge=0)
+    """How much worse than the baseline the candidate may measure."""
+
+
 class RolloutStrategy(CharterModel):
     """A canary in steps, decided by analysis, aborted and rolled back automatically (Argo Rollouts)."""
 
+    experiment: Experiment | None = None
     steps: list[CanaryStep] = Field(min_length=1, max_length=20)
     analysis: Analysis
 
@@ -107,6 +124,10 @@ class RolloutStrategy(CharterModel):
             raise ValueError("rollout step weights must increase")
         if any(step.pause_minutes < self.analysis.interval_minutes for step in self.steps):
             raise ValueError("every step's `pauseMinutes` must be at least the analysis `intervalMinutes`")
+        names = [metric.name for metric in self.analysis.metrics]
+        if self.experiment is not None and self.experiment.metric not in names:
+            listed = ", ".join(f"`{name}`" for name in names) or "none"
+            raise ValueError(f"experiment metric `{self.experiment.metric}` is not in `analysis.metrics` ({listed})")
         return self
 
     @property
