@@ -127,7 +127,10 @@ def test_an_ab_experiment_compares_the_candidate_with_the_baseline_before_any_st
     assert [arg["name"] for arg in ab["spec"]["args"]] == ["baseline-hash", "candidate-hash", "namespace"]
     (metric,) = ab["spec"]["metrics"]
     # The experiment's pods: ReplicaSet `<rollout>-<hash>-<revision>-<step>-<template>-<hash>` (Argo Rollouts).
-    mean = 'avg(demand_forecast_units_predicted{namespace="{{args.namespace}}",pod=~"demand-forecast-.*-%s-{{args.%s-hash}}-.*"})'
+    mean = (
+        'avg(demand_forecast_units_predicted{namespace="{{args.namespace}}",'
+        'pod=~"demand-forecast-.*-%s-{{args.%s-hash}}-.*"})'
+    )
     assert metric["provider"]["prometheus"]["query"] == (
         f"({mean % ('candidate', 'candidate')}) - ({mean % ('baseline', 'baseline')})"
     )
