@@ -170,6 +170,16 @@ def test_a_rollout_that_is_not_increasing_is_refused(tmp_path: Path, capsys: pyt
     )
 
 
+def test_a_query_on_two_lines_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    query = 'query: avg(demand_forecast_units_predicted{namespace="{{namespace}}",pod=~"{{pods}}"})'
+    edit = (query, 'query: "avg(x)\\nsuccessCondition: true"')
+    root = build(tmp_path, "demand-forecast", {"models/demand-forecast.yaml": [edit]})
+    assert main(["check", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "models/demand-forecast.yaml:82:22: error[CH205] `query` must be one line of printable text" in out, out
+    assert "hint: no line break, tab or other control character" in out
+
+
 def test_canary_and_rollout_together_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     edit = ("      rollout:", "      canary: {trafficPercent: 10}\n      rollout:")
     root = build(tmp_path, "demand-forecast", {"models/demand-forecast.yaml": [edit]})

@@ -12,18 +12,19 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from compiler.core.models import patterns
 from compiler.core.models.common import CharterModel, Name
 
 # A Prometheus metric name (https://prometheus.io/docs/concepts/data_model/): it is joined into the queries
 # Charter writes, so nothing else may reach them.
 PrometheusMetric = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", max_length=200),
+    StringConstraints(pattern=patterns.PROMETHEUS_METRIC, max_length=200),
     Field(description="A Prometheus metric name.", examples=["http_requests_total"]),
 ]
 PromQL = Annotated[
     str,
-    StringConstraints(min_length=1, max_length=2000, pattern=r"^[^\x00-\x08\x0b-\x1f\x7f]+$"),
+    StringConstraints(min_length=1, max_length=2000, pattern=patterns.ONE_LINE),
     Field(
         description="A PromQL query whose first sample is the measurement. Charter replaces `{{pods}}` with the "
         "regular expression of the pods measured (the canary's; in an experiment, the baseline's or the "
