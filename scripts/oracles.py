@@ -14,7 +14,9 @@ Manifests:
   - KServe InferenceService: the CRD's openAPIV3Schema in ../shared/schemas-external/, made strict
     (additionalProperties: false wherever `properties` is given and unknown fields are not preserved);
   - Argo CD Application: the structure Charter emits, strictly (Argo CD ships a CRD without a schema
-    we vendor; this checks the keys and types of the fields Argo CD documents).
+    we vendor; this checks the keys and types of the fields Argo CD documents);
+  - Argo Rollouts Rollout, AnalysisTemplate (and Experiment): their CRDs' openAPIV3Schema in
+    ../shared/schemas-external/, made strict like KServe's.
 Nothing here touches the network: zizmor runs with `--offline`, the schemas are local files.
 """
 

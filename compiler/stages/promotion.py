@@ -18,6 +18,8 @@ Then, with a canary:
    Deployment deleted and, if the stable one was changed, `kubectl rollout undo`.
 
 Without a canary the job rolls out and waits; a kubernetes rollout that does not become ready is undone.
+With a `rollout` (Argo Rollouts) the cluster runs the steps, the analysis and the rollback: the job applies the
+Rollout and waits for the controller's verdict (`Healthy`: promoted; `Degraded`: aborted by its analysis).
 Every script is constant text: names reach it through `env:`, never as script text.
 """
 
