@@ -175,5 +175,8 @@ class Toleration(CharterModel):
 class Scheduling(CharterModel):
     """Which nodes the environment's pods may run on: GPU pools are usually labelled and tainted."""
 
-    node_selector: dict[LabelKey, LabelValue] = Field(default_factory=dict, examples=[{"pool": "gpu"}])
+    # additionalProperties: a key the label-key pattern does not match is refused by the schema too.
+    node_selector: dict[LabelKey, LabelValue] = Field(
+        default_factory=dict, examples=[{"pool": "gpu"}], json_schema_extra={"additionalProperties": False}
+    )
     tolerations: list[Toleration] = Field(default_factory=list)
