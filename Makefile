@@ -178,8 +178,8 @@ evidence: $(STAMP)
 	for example in $(dir $(EXAMPLES)); do $(BIN)/charter build "$$example" || exit 1; done
 
 docs: $(STAMP)
-	$(BIN)/python -m compiler.commands.policy_docs docs/policies.md
-	$(BIN)/python -m compiler.commands.code_docs docs/codes.md
+	$(BIN)/python scripts/policy_docs.py docs/policies.md
+	$(BIN)/python scripts/code_docs.py docs/codes.md
 
 schemas: $(STAMP)
 	$(BIN)/charter schema --out schemas

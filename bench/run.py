@@ -5,7 +5,7 @@ Charter reports no error on it, then measures in one process and one run:
 
   libyaml            read every file and `yaml.load(text, Loader=yaml.CSafeLoader)`:
                      the floor for any YAML tool written in Python
-  charter check      `compiler.stages.pipeline.check_path(root)` end to end, in process
+  charter check      `compiler.stages.check_path(root)` end to end, in process
                      (no interpreter start-up): discover, load, validate, resolve
   check-jsonschema   the `check-jsonschema` CLI validating the same files against
                      Charter's own schemas (`compiler.commands.schema.all_schemas()`), one
@@ -319,15 +319,16 @@ def _stage_timer() -> Iterator[tuple[dict[str, Took], dict[str, int]]]:
         kind = data.get("kind") if isinstance(data, dict) else None
         return f"validate {kind}"
 
-    from compiler.stages import discovery
+    from compiler.stages.read import discovery
+    from compiler.stages.validate import specs
 
     targets = [
-        (pipeline, "project_entries", timed("discover (walk)", pipeline.project_entries)),
+        (discovery, "project_entries", timed("discover (walk)", discovery.project_entries)),
         # On every core for 256 files or more: then the two stages below run in the workers, unseen.
-        (pipeline, "load_files", timed("load + validate (all files)", pipeline.load_files)),
-        (pipeline, "spec_files", timed("discover (glob)", pipeline.spec_files)),
+        (pipeline, "_read_and_validate", timed("load + validate (all files)", pipeline._read_and_validate)),
+        (discovery, "spec_files", timed("discover (glob)", discovery.spec_files)),
         (discovery, "load_repo_file", timed("load (read, libyaml, construct)", discovery.load_repo_file)),
-        (discovery, "validate", timed("validate", discovery.validate, kind_of)),
+        (specs, "validate", timed("validate", specs.validate, kind_of)),
         (pipeline, "resolve", timed("resolve", pipeline.resolve)),
         (pipeline, "evaluate_policies", timed("check policies (CEL)", pipeline.evaluate_policies)),
     ]
@@ -469,7 +470,7 @@ def _print_table(rows: list[Row]) -> None:
             )
         print()
     print("  libyaml s: read + yaml.load(CSafeLoader) of every file, in process")
-    print("  charter s: compiler.stages.pipeline.check_path(root), in process (Python start-up excluded)")
+    print("  charter s: compiler.stages.check_path(root), in process (Python start-up excluded)")
     print("  check-jsonschema s: the CLI, one subprocess per kind, so its start-up (~0.3-0.5 s each) is included")
     for row in rows:
         if row.cli is not None and row.charter is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from compiler.core.models.common import Resources
-from compiler.stages.train_limits import docker_options, quantity
+from compiler.stages.render.train_limits import docker_options, quantity
 
 
 @pytest.mark.parametrize(

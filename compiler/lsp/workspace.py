@@ -1,7 +1,7 @@
 """The server's state: the project, the editor's unsaved buffers, the last check, what was published.
 
-Every check goes through `Workspace.check`, the one call of the pipeline's door
-(`pipeline.check(sources.with_buffers(buffers), today)`): a whole-project check on the editor's buffers, so
+Every check goes through `Workspace.check`, the one call of the pipeline's door `compiler.stages`
+(`check(sources.with_buffers(buffers), today)`): a whole-project check on the editor's buffers, so
 an edit to a contract re-checks the models, suites and waivers that depend on it. The last finished
 `Checked` serves completion, hover and definitions while the next check runs.
 
@@ -29,8 +29,7 @@ from compiler.core.sources import Sources, repository_top
 from compiler.core.specs import Spec
 from compiler.lsp.convert import from_utf16, to_lsp
 from compiler.lsp.cursor import Cursor, locate_cursor
-from compiler.stages import pipeline
-from compiler.stages.discovery import project_file
+from compiler.stages import Checked, check, current_date, project_file
 
 
 class Stale(Exception):
@@ -44,7 +43,7 @@ class Workspace:
         self.top = repository_top(self.root)
         self._real_root = os.path.realpath(self.root)
         self.buffers: dict[str, bytes] = {}  # top-relative path -> the editor's text
-        self.checked: pipeline.Checked | None = None
+        self.checked: Checked | None = None
         # The lines of the last check's texts, split once per file for every finding and location in it.
         self.lines = Lines({}, editor_lines)
         self.disk = DirectoryStore(self.root)
@@ -78,7 +77,7 @@ class Workspace:
 
     def check(
         self, buffers: Mapping[str, bytes], stale: Callable[[], bool] | None = None, *, whole: bool = False
-    ) -> pipeline.Checked:
+    ) -> Checked:
         """The one door: the whole project with these buffers; `Stale` when `stale()` turns true on the way.
         `whole` reads every file (no cache), for a workspace whose specs are `partial`."""
 
@@ -90,7 +89,7 @@ class Workspace:
         sources = self.sources.with_buffers(buffers)
         seeded = self.cache.document
         cache = None if whole else self.cache
-        checked = pipeline.check(sources, pipeline.current_date(), progress=progress, cache=cache)
+        checked = check(sources, current_date(), progress=progress, cache=cache)
         merged = _merge(self.checked, checked)
         first = self.checked is None
         self.checked = merged
@@ -107,7 +106,7 @@ class Workspace:
             gc.freeze()
         return merged
 
-    def diagnostics(self, checked: pipeline.Checked) -> dict[str, list[types.Diagnostic]]:
+    def diagnostics(self, checked: Checked) -> dict[str, list[types.Diagnostic]]:
         """The findings of a check by file URI, by position (then message, so that the order is total)."""
         found: dict[str, list[types.Diagnostic]] = {}
         lines = self.lines if checked is self.checked else Lines(checked.sources, editor_lines)
@@ -121,7 +120,7 @@ class Workspace:
             diagnostics.sort(key=lambda d: (d.range.start.line, d.range.start.character, d.message))
         return found
 
-    def to_publish(self, checked: pipeline.Checked, always: set[str]) -> dict[str, list[types.Diagnostic]]:
+    def to_publish(self, checked: Checked, always: set[str]) -> dict[str, list[types.Diagnostic]]:
         """What changed since the last publication, the files in `always` (just opened or edited) included;
         files that no longer have findings get an empty list, which clears them."""
         current = self.diagnostics(checked)
@@ -195,7 +194,7 @@ class Workspace:
         return next((spec for spec in specs if spec.document.index == document), None)
 
 
-def _merge(last: pipeline.Checked | None, checked: pipeline.Checked) -> pipeline.Checked:
+def _merge(last: Checked | None, checked: Checked) -> Checked:
     """A cached check reads again only the files whose findings may have changed: its findings are whole,
     its specs and texts are not. Completion, hover and definitions need every spec, so the specs and texts
     of the files it did not read again are taken from the last check."""

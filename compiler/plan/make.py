@@ -25,7 +25,7 @@ from compiler.plan.changes import SpecChange, diff_specs
 from compiler.plan.crossed import governance_weakened
 from compiler.plan.outputs import unowned_in_head
 from compiler.plan.rules import BreakingChange, Context
-from compiler.stages.pipeline import current_date
+from compiler.stages import current_date
 
 FAIL_ON = ("error", "warning", "never")
 

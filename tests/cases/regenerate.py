@@ -91,7 +91,7 @@ def key(entry: dict[str, Any]) -> tuple[str, str, int, int]:
 
 def run(case_dir: Path) -> list[Any]:
     """The case's diagnostics, from a staged copy, as `check_path` returns them."""
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = stage(case_dir, Path(tmp) / case_dir.name)
