@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock kubeflow-lock mlflow mlflow-lock dvc dvc-lock fakesnow fakesnow-lock servers java browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock kubeflow-lock mlflow mlflow-lock dvc dvc-lock fakesnow fakesnow-lock checkov checkov-lock servers java browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -135,6 +135,21 @@ orchestrators-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/orchestrators.in --universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command "make orchestrators-lock" --quiet -o requirements/orchestrators.txt
 
+# The manifests' policy oracle (tests/test_checkov.py): checkov, in a venv of its own, since it pins packaging
+# below 24 and the test lock needs 24 or later. Hashed, like the test lock.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
+$(CHECKOV_STAMP): requirements/checkov.txt | $(STAMP)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python --require-hashes -r requirements/checkov.txt
+	touch $(CHECKOV_STAMP)
+
+checkov: $(CHECKOV_STAMP)
+
+checkov-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/checkov.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make checkov-lock" --quiet -o requirements/checkov.txt
+
 # The `--server` tests start a real PostgreSQL (initdb, pg_ctl) from the Debian package.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 servers:
@@ -223,7 +238,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) $(KFP_STAMP) $(MLFLOW_STAMP) $(DVC_STAMP) $(FAKESNOW_STAMP) servers java browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) $(KFP_STAMP) $(MLFLOW_STAMP) $(DVC_STAMP) $(FAKESNOW_STAMP) $(CHECKOV_STAMP) servers java browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)
@@ -270,4 +285,4 @@ bench: $(STAMP) servers java
 	$(BIN)/python bench/worst.py
 
 clean:
-	rm -rf $(VENV) $(LATEST_VENV) $(DEMO_VENV) $(PEERS_VENV) $(EVIDENTLY_VENV) $(FAKESNOW_VENV) .demo node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LATEST_VENV) $(DEMO_VENV) $(PEERS_VENV) $(EVIDENTLY_VENV) $(FAKESNOW_VENV) $(CHECKOV_VENV) $(ORCHESTRATORS_VENV) $(KFP_VENV) $(MLFLOW_VENV) $(DVC_VENV) .demo node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

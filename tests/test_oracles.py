@@ -197,6 +197,7 @@ def test_our_own_ci_workflow_passes_the_workflow_oracles() -> None:
 def test_every_manifest_has_an_oracle_and_passes_it(built: dict[str, Path], example: str) -> None:
     needs(oracles.kubernetes_validate_missing())
     needs(oracles.kserve_missing())
+    needs(oracles.argo_rollouts_missing())
     findings = [f for path, document in manifests(built[example]) for f in oracles.manifest_errors(document, str(path))]
     assert not findings, show(findings)
 
@@ -210,6 +211,9 @@ def test_both_runtimes_and_every_core_kind_are_covered(built: dict[str, Path]) -
         "Service",
         "HorizontalPodAutoscaler",
         "PodDisruptionBudget",
+        "NetworkPolicy",
+        "Rollout",
+        "AnalysisTemplate",
     }
 
 
@@ -217,7 +221,10 @@ def test_kubernetes_validate_cli_agrees(built: dict[str, Path]) -> None:
     """The command line users would run, strict, on the core kinds."""
     needs(oracles.kubernetes_validate_missing())
     core = [kind for _, kind in oracles.CORE_KINDS]
-    paths = sorted({str(path) for root in built.values() for path, _ in of_kind(root, *core)})
+    # Files of core kinds only: the CLI warns about a kind it has no schema for (a Rollout beside its Service);
+    # those files' core objects pass the same validation in process (test_every_manifest_has_an_oracle...).
+    mixed = {path for root in built.values() for path, document in manifests(root) if document["kind"] not in core}
+    paths = sorted({str(path) for root in built.values() for path, _ in of_kind(root, *core) if path not in mixed})
     assert paths
     command = [str(Path(sys.executable).parent / "kubernetes-validate"), "--strict", "--quiet", *paths]
     done = subprocess.run(command, capture_output=True, text=True, check=False)

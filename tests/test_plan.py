@@ -278,6 +278,17 @@ CASES: list[tuple[str, list[Callable[[Path], None]], list[tuple[str, Severity, s
         [("model-canary-raised", WARNING, "canary traffic raised in `production`: 10% -> 15%")],
     ),
     (
+        "canary-replaced-by-a-bolder-rollout",
+        [
+            replace(
+                M,
+                "      canary:\n        trafficPercent: 10\n",
+                "      rollout: {steps: [{weight: 25}], analysis: {}}\n",
+            )
+        ],
+        [("model-canary-raised", WARNING, "canary traffic raised in `production`: 10% -> 25%")],
+    ),
+    (
         "canary-removed",
         [replace(M, "      canary:\n        trafficPercent: 10\n", "")],
         [("model-canary-raised", ERROR, "canary removed in `production`")],

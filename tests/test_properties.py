@@ -447,6 +447,12 @@ def _model_rules(document: dict[str, Any]) -> bool:
     serving = spec.get("serving")
     if serving is not None and serving["runtime"] == "kubernetes" and serving.get("image") is None:
         return False  # "runtime `kubernetes` needs `image`"
+    if (
+        serving is not None
+        and serving["runtime"] == "kubernetes"
+        and ("servingRuntime" in serving or "protocolVersion" in serving)
+    ):
+        return False  # "`servingRuntime` and `protocolVersion` are KServe's"
     deployments = spec.get("deployments") or []
     if deployments and serving is None:
         return False  # "deployments need `serving`"
@@ -457,9 +463,48 @@ def _model_rules(document: dict[str, Any]) -> bool:
         scaling = deployment.get("autoscaling")
         if scaling is not None and scaling["maxReplicas"] < scaling["minReplicas"]:
             return False  # "maxReplicas is below minReplicas"
+        if deployment.get("canary") is not None and deployment.get("rollout") is not None:
+            return False  # "choose `canary` or `rollout`, not both"
+        if deployment.get("rollout") is not None and not _rollout_ok(deployment["rollout"]):
+            return False
+    training = spec.get("training")
+    if training is not None and (training.get("orchestrator", "github-actions") == "github-actions") == (
+        training.get("environment") is not None
+    ):
+        return False  # "`orchestrator: X` runs in a cluster: name its `environment`" / "`environment` is where..."
     drift = (spec.get("monitoring") or {}).get("drift")
     # "`method: auto` chooses each column's threshold" / "`method: X` needs a `threshold`"
     return drift is None or (drift.get("method", "psi") == "auto") != (drift.get("threshold") is not None)
+
+
+def _rollout_ok(rollout: dict[str, Any]) -> bool:
+    weights = [step["weight"] for step in rollout["steps"]]
+    if any(b <= a for a, b in itertools.pairwise(weights)):
+        return False  # "rollout step weights must increase"
+    analysis = rollout["analysis"]
+    interval = analysis.get("intervalMinutes", 1)
+    if any(step.get("pauseMinutes", 5) < interval for step in rollout["steps"]):
+        return False  # "every step's `pauseMinutes` must be at least the analysis `intervalMinutes`"
+    metrics = analysis.get("metrics") or []
+    names = [metric["name"] for metric in metrics]
+    if {"error-rate", "latency"} & set(names) or len(set(names)) != len(names):
+        return False  # "online metric name X is Charter's own" / "online metric names must be unique"
+    for metric in metrics:
+        low, high = metric.get("min"), metric.get("max")
+        if (low is None and high is None) or (low is not None and high is not None and low > high):
+            return False  # "needs `min`, `max` or both" / "`min` is above `max`"
+    experiment = rollout.get("experiment")
+    return experiment is None or experiment["metric"] in names  # "experiment metric X is not in analysis.metrics"
+
+
+def _environment_rules(document: dict[str, Any]) -> bool:
+    for toleration in (document["spec"].get("scheduling") or {}).get("tolerations") or []:
+        exists = toleration.get("operator", "Equal") == "Exists"
+        if (exists and toleration.get("value") is not None) or (toleration.get("key") is None and not exists):
+            return (
+                False  # "`operator: Exists` takes no `value`" / "a toleration without `key` needs `operator: Exists`"
+            )
+    return True
 
 
 def _suite_rules(document: dict[str, Any]) -> bool:
@@ -497,6 +542,7 @@ CROSS_FIELD_RULES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "Project": _project_rules,
     "Model": _model_rules,
     "EvaluationSuite": _suite_rules,
+    "Environment": _environment_rules,
 }
 # Every validator the rules above stand for: a new one needs a rule here too.
 KNOWN_VALIDATORS = {
@@ -509,6 +555,12 @@ KNOWN_VALIDATORS = {
     ("TrustedUrl", "_plain_http_is_explicit"),
     ("TrustedHost", "_weaker_settings_have_a_reason"),
     ("Drift", "_threshold"),
+    ("Deployment", "_one_strategy"),
+    ("RolloutStrategy", "_increasing"),
+    ("OnlineMetric", "_bounded"),
+    ("Analysis", "_unique"),
+    ("Toleration", "_consistent"),
+    ("Training", "_where"),
 }
 
 

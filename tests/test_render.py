@@ -214,7 +214,7 @@ def test_check_writes_nothing_and_reports_missing_files(tmp_path: Path) -> None:
     before = tree(project)
     code, out, _ = charter("build", str(project), "--check")
     assert code == 1
-    assert "deploy/production/demand-forecast/deployment.yaml: missing" in out
+    assert "deploy/production/demand-forecast/rollout.yaml: missing" in out
     assert tree(project) == before, "--check wrote files"
 
 
@@ -247,7 +247,7 @@ def test_a_spec_change_makes_files_stale(demand: Path) -> None:
     spec.write_text(spec.read_text("utf-8").replace("replicas: 2", "replicas: 3", 1), "utf-8")
     code, out, _ = charter("build", str(demand), "--check", "--no-diff")
     assert code == 1
-    assert "deploy/production/demand-forecast/deployment.yaml: stale" in out
+    assert "deploy/production/demand-forecast/rollout.yaml: stale" in out
     assert "edited by hand" not in out
 
 
@@ -330,7 +330,7 @@ def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     replace: Callable[..., None] = os.replace
 
     def crash(source: str, target: str) -> None:
-        if str(target).endswith("deployment.yaml"):
+        if str(target).endswith("rollout.yaml"):
             raise OSError("disk full")
         replace(source, target)
 
@@ -341,7 +341,7 @@ def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert not temporary_files(project), "a temporary file was left behind"
     after = tree(project)
     changed = {path for path in after if after[path] != before.get(path)}
-    assert all(not path.endswith("deployment.yaml") for path in changed), "a half-written manifest"
+    assert all(not path.endswith("rollout.yaml") for path in changed), "a half-written manifest"
     monkeypatch.setattr(compiler.core.fsutil.os, "replace", replace)
     assert charter("build", str(project))[0] == 0
     assert charter("build", str(project), "--check")[0] == 0

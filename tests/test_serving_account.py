@@ -43,14 +43,14 @@ def test_the_environment_names_the_inference_service_account() -> None:
 
 def test_the_model_names_the_deployment_service_account() -> None:
     deploy = ROOT / "examples" / "demand-forecast" / "deploy"
-    for environment in ("staging", "production"):
-        manifest = deploy / environment / "demand-forecast" / "deployment.yaml"
+    for environment, file, kind in (("staging", "deployment", "Deployment"), ("production", "rollout", "Rollout")):
+        manifest = deploy / environment / "demand-forecast" / f"{file}.yaml"
         documents = list(yaml.safe_load_all(manifest.read_text("utf-8")))
-        (deployment,) = [d for d in documents if d["kind"] == "Deployment"]
+        (deployment,) = [d for d in documents if d["kind"] == kind]
         pod = deployment["spec"]["template"]["spec"]
         assert pod["serviceAccountName"] == "demand-forecast-reader"
-        if oracles.kubernetes_validate_missing() is None:
-            assert oracles.kubernetes_errors(deployment, manifest.name) == []
+        if oracles.kubernetes_validate_missing() is None and oracles.argo_rollouts_missing() is None:
+            assert oracles.manifest_errors(deployment, manifest.name) == []
 
 
 def test_the_models_account_overrides_the_environments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

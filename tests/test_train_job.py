@@ -142,6 +142,8 @@ def test_database_credentials_reach_the_container_by_name_only(tmp_path: Path) -
     assert argv[: argv.index("--")] == [
         "run", "--rm", "--volume", f"{tmp_path}:/workspace", "--workdir", "/workspace",
         "--env", "CHARTER_OUTPUT=/workspace/model-output", "--env", "PGPASSWORD", "--env", "PGUSER",
+        # spec.training.resources: limits.memory 8Gi, requests.memory 8Gi (CPU is the runner's)
+        "--memory", str(8 * 2**30), "--memory-reservation", str(8 * 2**30),
     ]  # fmt: skip
     assert "s3cret-value" not in json.dumps(argv)
     assert names == ["PGUSER", "PGPASSWORD"]

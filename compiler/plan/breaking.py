@@ -155,9 +155,16 @@ def _major_bump(change: SpecChange) -> str | None:
 
 
 def _deployments(model: Model) -> dict[str, tuple[int, int | None]]:
-    """environment -> (index in deployments, canary traffic percent or None)."""
+    """environment -> (index in deployments, canary traffic percent or None); a rollout's is its first step's."""
     return {
-        deployment.environment: (index, deployment.canary.traffic_percent if deployment.canary else None)
+        deployment.environment: (
+            index,
+            deployment.canary.traffic_percent
+            if deployment.canary
+            else deployment.rollout.steps[0].weight
+            if deployment.rollout
+            else None,
+        )
         for index, deployment in enumerate(model.spec.deployments)
     }
 
@@ -315,9 +322,15 @@ def canary_raised(change: SpecChange, context: Context) -> Iterator[Found]:
                 severity=Severity.ERROR,
             )
         elif old is not None and new is not None and new > old:
+            rollout = models[1].spec.deployments[index].rollout is not None
             yield Found(
                 f"canary traffic raised in `{environment}`: {old}% -> {new}%",
-                ("spec", "deployments", index, "canary", "trafficPercent"),
+                (
+                    "spec",
+                    "deployments",
+                    index,
+                    *(("rollout", "steps", 0, "weight") if rollout else ("canary", "trafficPercent")),
+                ),
             )
 
 

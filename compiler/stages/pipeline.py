@@ -47,6 +47,7 @@ from compiler.stages.render.orchestration import unstored_training
 from compiler.stages.render.outputs import render_outputs
 from compiler.stages.render.training_job import unreachable_registries, untrusted_model_stores
 from compiler.stages.render.workflow_home import unread_workflows
+from compiler.stages.resolve.deploy_checks import strategy_findings
 from compiler.stages.resolve.endpoints import untrusted_servers
 from compiler.stages.resolve.overlaps import name_collisions, path_collisions, refused_output_dirs
 from compiler.stages.resolve.references import resolve
@@ -172,6 +173,7 @@ def resolve_and_judge(
     resolved = resolve(run.specs, [spec.name for spec in policies], run.invalid)
     run.diagnostics.extend(resolved.diagnostics)
     run.diagnostics.extend(name_collisions(resolved, run.project))
+    run.diagnostics.extend(strategy_findings(resolved))
     if run.project is not None or project_file(run.sources) is None:
         # A charter.yaml that failed validation has its own error; judging every server against an empty list
         # would add one finding per server for the same mistake (the gates still refuse on their own).

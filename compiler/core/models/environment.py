@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import Field
 
 from compiler.core.models.common import CharterModel, Metadata, Name, NonEmptyText
-from compiler.core.models.training import Scheduling
+from compiler.core.models.rollout import KServeSettings, PrometheusAddress
+from compiler.core.models.scheduling import Scheduling
 
 
 class EnvironmentSpec(CharterModel):
@@ -25,8 +26,15 @@ class EnvironmentSpec(CharterModel):
     service_account: Name | None = Field(default=None, examples=["model-reader"])
     """The Kubernetes service account models served here run as, the one allowed to read their `storageUri`;
     a model's `serving.serviceAccount` overrides it."""
+    image_pull_secrets: list[Name] = Field(default_factory=list, examples=[["registry-credentials"]])
+    """Secrets (in `namespace`) the kubelet pulls the serving images with."""
     scheduling: Scheduling | None = None
-    """Node selector and tolerations of the training pods a model runs here (`training.environment`)."""
+    """Node selector and tolerations of the pods a model runs here: its server, and its training where
+    `training.environment` names this environment (GPU pools are usually tainted)."""
+    kserve: KServeSettings = Field(default_factory=KServeSettings)
+    """The cluster's KServe: each InferenceService states its deployment mode explicitly."""
+    prometheus: PrometheusAddress | None = None
+    """The cluster's Prometheus, which the analysis of a deployment's `rollout` queries."""
 
 
 class Environment(CharterModel):

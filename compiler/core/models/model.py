@@ -18,7 +18,9 @@ from compiler.core.models.common import (
     Resources,
 )
 from compiler.core.models.registry import Registry
+from compiler.core.models.rollout import RolloutStrategy
 from compiler.core.models.training import Orchestrator
+from compiler.core.serving_runtimes import ProtocolVersion, ServerName
 
 RiskTier = Literal["minimal", "limited", "high", "unacceptable"]
 Column = Annotated[
@@ -87,6 +89,13 @@ class Serving(CharterModel):
     )
     """An S3-compatible endpoint (MinIO, Ceph) of an `s3://` storageUri, for the train job's upload: contacted only
     when charter.yaml `spec.endpoints.s3` lists it. Leave out for AWS S3."""
+    serving_runtime: ServerName | None = None
+    """KServe's serving runtime (its ClusterServingRuntime): triton, torchserve, tfserving, huggingface (vLLM
+    for generation), sklearn, xgboost, lightgbm, or mlserver (MLflow). Without it Charter names the runtime
+    KServe would choose, except for `pytorch`, which goes to Triton rather than TorchServe."""
+    protocol_version: ProtocolVersion | None = None
+    """The inference protocol (`v1`, `v2` = Open Inference Protocol, `grpc-v1`, `grpc-v2`); the runtime's
+    first by default."""
     image: ImageRef | None = None
     """The serving image; required by the `kubernetes` runtime."""
     port: int = Field(default=8080, ge=1, le=65535)
@@ -102,6 +111,8 @@ class Serving(CharterModel):
     def _image_for_kubernetes(self) -> Serving:
         if self.runtime == "kubernetes" and self.image is None:
             raise ValueError("runtime `kubernetes` needs `image`")
+        if self.runtime == "kubernetes" and (self.serving_runtime or self.protocol_version):
+            raise ValueError("`servingRuntime` and `protocolVersion` are KServe's: runtime `kubernetes` serves `image`")
         return self
 
 
@@ -131,7 +142,16 @@ class Deployment(CharterModel):
     environment: Name
     replicas: int = Field(default=1, ge=0, le=1000)
     canary: Canary | None = None
+    rollout: RolloutStrategy | None = None
+    """Progressive delivery decided in the cluster by analysis (Argo Rollouts; runtime `kubernetes`), in place
+    of `canary`, which the deploy workflow drives."""
     autoscaling: Autoscaling | None = None
+
+    @model_validator(mode="after")
+    def _one_strategy(self) -> Deployment:
+        if self.canary is not None and self.rollout is not None:
+            raise ValueError("choose `canary` (driven by the workflow) or `rollout` (Argo Rollouts), not both")
+        return self
 
 
 DriftMethod = Literal["psi", "ks", "chi2", "wasserstein", "jensenshannon", "hellinger"]

@@ -36,6 +36,9 @@ AWS_REGION = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
 # A GitHub repository `owner/name`, as in `uses: owner/name/path@sha`.
 GITHUB_REPOSITORY = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$"
 COMMIT_SHA = r"^[0-9a-f]{40}$"
+# A query written into a manifest as one scalar: one line of printable text.
+ONE_LINE = r"^[^\x00-\x1f\x7f]+$"
+PROMETHEUS_METRIC = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 # A GitHub user (`alice`) or team (`acme/model-risk`): who may approve a governance change.
 # An MLflow registered model name: MLflow refuses `/`, `\` and `%`; Charter also quotes it in URLs and filters, so
 # letters, digits, `_`, `.` and `-`, starting with a letter or digit.
@@ -61,6 +64,8 @@ MEANINGS: dict[str, tuple[str, str]] = {
     ),
     GCP_SERVICE_ACCOUNT: ("a service account e-mail", "for example `gates@my-project.iam.gserviceaccount.com`"),
     UUID: ("a UUID", "for example `00000000-0000-0000-0000-000000000000`"),
+    ONE_LINE: ("one line of printable text", "no line break, tab or other control character"),
+    PROMETHEUS_METRIC: ("a Prometheus metric name", "letters, digits, `_` and `:`, e.g. `http_requests_total`"),
     AWS_REGION: ("an AWS region", "for example `eu-west-1`"),
     GITHUB_REPOSITORY: ("a GitHub repository", "`owner/name`, for example `charter-dev/charter`"),
     GITHUB_OWNER: ("a GitHub user or team", "a login such as `lnovak`, or `org/team` such as `acme-bank/model-risk`"),

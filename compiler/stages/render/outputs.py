@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from compiler.core.models.common import Resources
 from compiler.core.models.environment import Environment
 from compiler.core.models.model import Deployment, Model, Monitoring
 from compiler.core.models.project import Project, ProjectSpec
@@ -25,12 +24,8 @@ from compiler.core.specs import Spec
 from compiler.core.templating import render_template
 from compiler.evidence.card import card_view
 from compiler.evidence.store import EvidenceByModel, ModelEvidence
-from compiler.stages.render import data_access, orchestration, promotion, training_job
+from compiler.stages.render import data_access, manifests, orchestration, promotion, training_job
 
-DEFAULT_RESOURCES = {
-    "requests": {"cpu": "500m", "memory": "1Gi"},
-    "limits": {"cpu": "1", "memory": "2Gi"},
-}
 _HF_TASKS = {
     "binary-classification": "tabular-classification",
     "multiclass-classification": "tabular-classification",
@@ -110,14 +105,18 @@ def _model_outputs(
     source = _relative(spec.file, resolved)
     view = _model_view(spec, model)
     linked = links.environments if links else {}
-    view["training"] = orchestration.card_view(model.spec, linked, settings.outputs.deploy, spec.name, _resources)
+    view["training"] = orchestration.card_view(
+        model.spec, linked, settings.outputs.deploy, spec.name, manifests.resources
+    )
     view["registry"] = model.spec.serving.registry.name if model.spec.serving and model.spec.serving.registry else None
     environments = _ordered_environments(model, linked)
     job = _ModelRender(spec, model, resolved, settings, base, source, view, links, environments)
     outputs: list[Output] = []
     deployments = [_deployment(job, deployment, env_spec, env, outputs) for deployment, env_spec, env in environments]
     outputs.append(_pipeline(job, deployments))
-    trained = orchestration.training_files(model.spec, linked, settings.outputs.deploy, view, source, _resources)
+    trained = orchestration.training_files(
+        model.spec, linked, settings.outputs.deploy, view, source, manifests.resources
+    )
     outputs.extend(Output(path, text, spec.file) for path, text in trained)  # the Job, KFP pipeline or Airflow DAG
     monitor = _monitor(job)
     if monitor is not None:
@@ -140,7 +139,9 @@ def _deployment(
     context.update(source=job.source, service_account=account)
     canary = deployment.canary.traffic_percent if deployment.canary else None
     bake = deployment.canary.bake_minutes if deployment.canary else 0
-    files = _manifests(body, deployment, context, manifest_dir, canary)
+    if deployment.rollout is not None:
+        bake = deployment.rollout.total_minutes  # the job waits while Argo Rollouts steps and analyses
+    files = manifests.model_manifests(body, deployment, env.spec, context, manifest_dir)
     outputs.extend(Output(path, text, spec.file) for path, text in files.items())
     if settings.deployment.mode == "gitops":
         revision = promotion.tracked_revision(env.spec.approvals, env.spec.promotes_from, env_spec.name)
@@ -156,7 +157,7 @@ def _deployment(
         )
     previous = env.spec.promotes_from
     before = next((e[2].spec for e in job.environments if e[1].name == previous), None) if previous else None
-    runtime = body.serving.runtime if body.serving else "kubernetes"
+    runtime = promotion.runtime_of(body.serving.runtime if body.serving else "kubernetes", deployment.rollout)
     where = promotion.Target(env_spec.name, env.spec.namespace, spec.name, manifest_dir, runtime)
     return {
         "environment": env_spec.name,
@@ -168,6 +169,8 @@ def _deployment(
         "object_name": spec.name,
         "manifest_dir": manifest_dir,
         "canary_percent": canary,
+        "rollout": manifests.rollout_summary(deployment, env.spec),
+        "kserve": manifests.kserve_summary(body.serving, env.spec),
         "bake_minutes": bake,
         "promotes_from": previous if before is not None else None,
         "canary_file": f"{manifest_dir}/canary/" if canary else None,
@@ -312,69 +315,6 @@ def _ordered_environments(model: Model, environments: dict[str, Spec]) -> list[t
             ordered.extend((d, s, s.model) for d, s in sorted(pending, key=lambda p: p[1].name))  # type: ignore[misc]
             break
     return ordered
-
-
-def _resources(resources: Resources | None) -> dict[str, Any]:
-    out = {kind: dict(values) for kind, values in DEFAULT_RESOURCES.items()}
-    gpu = None
-    if resources is not None:
-        for kind in ("requests", "limits"):
-            given = getattr(resources, kind)
-            if given is not None:
-                for field in ("cpu", "memory"):
-                    value = getattr(given, field)
-                    if value is not None:
-                        out[kind][field] = str(value)
-                gpu = given.gpu if given.gpu is not None else gpu
-    return {**out, "gpu": gpu}
-
-
-def _manifests(
-    body: Any, deployment: Any, context: dict[str, Any], manifest_dir: str, canary: int | None
-) -> dict[str, str]:
-    serving = body.serving
-    if serving is None:
-        return {}
-    resources = _resources(serving.resources)
-    scaling = deployment.autoscaling
-    if serving.runtime == "kserve":
-        replicas = {
-            "min_replicas": scaling.min_replicas if scaling else deployment.replicas,
-            "max_replicas": scaling.max_replicas if scaling else deployment.replicas,
-        }
-        files = {
-            f"{manifest_dir}/inferenceservice.yaml": render_template(
-                "inferenceservice.yaml.j2",
-                **context,
-                serving=serving,
-                deployment=replicas,
-                resources=resources,
-                canary_percent=None,
-            )
-        }
-        if canary:
-            files[f"{manifest_dir}/canary/inferenceservice.yaml"] = render_template(
-                "inferenceservice.yaml.j2",
-                **context,
-                serving=serving,
-                deployment=replicas,
-                resources=resources,
-                canary_percent=canary,
-            )
-        return files
-    common = {**context, "serving": serving, "resources": resources, "autoscaling": scaling}
-    name = context["model"]["name"]
-    files = {
-        f"{manifest_dir}/deployment.yaml": render_template(
-            "deployment.yaml.j2", **common, object_name=name, track="stable", replicas=deployment.replicas
-        )
-    }
-    if canary:
-        canary_replicas = max(1, -(-deployment.replicas * canary // 100))
-        files[f"{manifest_dir}/canary/deployment.yaml"] = render_template(
-            "deployment.yaml.j2", **common, object_name=f"{name}-canary", track="canary", replicas=canary_replicas
-        )
-    return files
 
 
 def _card_contracts(roles: list[tuple[str, Spec | None]]) -> tuple[list[dict[str, Any]], set[str]]:

@@ -18,6 +18,8 @@ Then, with a canary:
    Deployment deleted and, if the stable one was changed, `kubectl rollout undo`.
 
 Without a canary the job rolls out and waits; a kubernetes rollout that does not become ready is undone.
+With a `rollout` (Argo Rollouts) the cluster runs the steps, the analysis and the rollback: the job applies the
+Rollout and waits for the controller's verdict (`Healthy`: promoted; `Degraded`: aborted by its analysis).
 Every script is constant text: names reach it through `env:`, never as script text.
 """
 
@@ -35,6 +37,24 @@ _WAIT = {
     "kubernetes": 'kubectl rollout status --namespace "$NAMESPACE" "deployment/$NAME" --timeout=15m',
     "kubernetes-canary": 'kubectl rollout status --namespace "$NAMESPACE" "deployment/$NAME-canary" --timeout=15m',
 }
+# Argo Rollouts steps, analyses and (on a failed analysis) aborts in the cluster; the job waits for its verdict.
+# `observedGeneration` first: until the controller has seen the new spec, `Healthy` is the previous version's.
+_WAIT["argo-rollouts"] = """\
+generation=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.metadata.generation}')
+while :; do
+  observed=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.status.observedGeneration}')
+  phase=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.status.phase}')
+  if [ "$observed" = "$generation" ]; then
+    case "$phase" in
+      Healthy) echo "Argo Rollouts promoted $NAME: every step's analysis passed."; exit 0 ;;
+      Degraded)
+        message=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.status.message}')
+        echo "::error title=charter rollout::$NAME aborted and rolled back by Argo Rollouts: $message"
+        exit 1 ;;
+    esac
+  fi
+  sleep "$POLL_SECONDS"
+done"""
 _ANALYSIS = {
     "kserve": """\
 kubectl wait --namespace "$NAMESPACE" --for=condition=Ready "inferenceservice/$NAME" --timeout=60s
@@ -81,6 +101,11 @@ echo "::error title=charter rollback::$NAME in $NAMESPACE: the rollout failed; t
 }
 
 
+def runtime_of(serving_runtime: str, rollout: object | None) -> str:
+    """How a deploy job waits: for KServe, for a Deployment, or for Argo Rollouts' verdict on a Rollout."""
+    return "argo-rollouts" if serving_runtime == "kubernetes" and rollout is not None else serving_runtime
+
+
 @dataclass(frozen=True)
 class Target:
     """Where one environment's job deploys a model."""
@@ -118,6 +143,17 @@ def deploy_steps(
     target = [("KUBECONFIG", KUBECONFIG), ("NAMESPACE", yaml_scalar(namespace)), ("NAME", yaml_scalar(name))]
     kubernetes = runtime != "kserve"
     apply = 'kubectl apply --server-side --field-manager=charter -f "$MANIFESTS"\n'
+    if runtime == "argo-rollouts":  # no rollback step: Argo Rollouts aborts and restores the stable version
+        poll = [*target, ("POLL_SECONDS", yaml_scalar("20"))]
+        return [
+            _step(
+                "Roll out: Argo Rollouts steps and analyses",
+                apply + _WAIT[runtime],
+                poll,
+                manifests=manifest_dir,
+                id="rollout",
+            )
+        ]
     if not canary:
         steps = [_step("Roll out", apply + _WAIT[runtime], target, manifests=manifest_dir, id="rollout")]
         if kubernetes:

@@ -25,7 +25,7 @@ from compiler.core.endpoints import Refusal, judge
 from compiler.core.models.model import Model, ModelSpec
 from compiler.core.models.project import CloudAccess, Project
 from compiler.core.specs import Spec
-from compiler.stages.render import data_access
+from compiler.stages.render import data_access, train_limits
 
 GHCR = "ghcr.io"
 ECR_HOST = re.compile(r"[0-9]{12}\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?")
@@ -95,6 +95,7 @@ def train_job(model: ModelSpec, choices: list[data_access.ServerChoice], cloud: 
         "registry_secrets": registry_secrets,
         "environment": data_access.DATA_ENVIRONMENT if secrets or registry_secrets else None,
         "container_env": container_env(choices),
+        "limits": train_limits.docker_options(model.training.resources),
         "upload": data_access.extras([store]) if store is not None else None,
     }
 

@@ -1,0 +1,112 @@
+"""CH460-CH462: deployment strategies a cluster would not carry out as written, at the line that asks for them.
+
+- CH460: a `rollout` whose environment names no Prometheus: its analysis would have nothing to query.
+- CH461: a `rollout` on the `kserve` runtime: Argo Rollouts manages Deployments' pods, not InferenceServices.
+- CH462: a `canary` on a KServe RawDeployment environment: KServe ignores `canaryTrafficPercent` there without a
+  warning (KServe issues 4074, 5335), so the "canary" would take all traffic at once.
+- CH463: a serving runtime that cannot load the model's format; CH464: a protocol the runtime does not speak;
+  CH465 (warning): TorchServe, in limited maintenance.
+"""
+
+from __future__ import annotations
+
+from compiler.core import serving_runtimes
+from compiler.core.diagnostics import Diagnostic
+from compiler.core.models import Environment, Model
+from compiler.core.models.model import Serving
+from compiler.core.resolved import Resolved
+from compiler.core.specs import Spec
+
+
+def strategy_findings(resolved: Resolved) -> list[Diagnostic]:
+    findings: list[Diagnostic] = []
+    for spec in sorted(resolved.by_kind.get("Model", {}).values(), key=lambda s: (s.file, s.name)):
+        if not isinstance(spec.model, Model) or spec.model.spec.serving is None:
+            continue
+        runtime = spec.model.spec.serving.runtime
+        findings.extend(runtime_findings(spec, spec.model.spec.serving))
+        for index, deployment in enumerate(spec.model.spec.deployments):
+            env_spec = resolved.get("Environment", deployment.environment)
+            if env_spec is None or not isinstance(env_spec.model, Environment):
+                continue  # an unknown environment has its own finding (CH401)
+            env = env_spec.model.spec
+            at: list[str | int] = ["spec", "deployments", index]
+            if deployment.rollout is not None and runtime == "kserve":
+                findings.append(
+                    spec.finding(
+                        "CH461",
+                        "a `rollout` is rendered as an Argo Rollouts Rollout, which cannot manage a KServe "
+                        "InferenceService",
+                        [*at, "rollout"],
+                        key=True,
+                        hint="use `canary` (KServe Serverless splits traffic by canaryTrafficPercent), or serve with "
+                        "runtime `kubernetes` and your own image",
+                    )
+                )
+            elif deployment.rollout is not None and env.prometheus is None:
+                findings.append(
+                    spec.finding(
+                        "CH460",
+                        f"the rollout's analysis queries Prometheus, but environment `{env_spec.name}` names none",
+                        [*at, "rollout"],
+                        key=True,
+                        hint=f"add `prometheus: http://<service>.<namespace>.svc:9090` to the spec of environment "
+                        f"`{env_spec.name}` ({env_spec.file})",
+                    )
+                )
+            if deployment.canary is not None and runtime == "kserve" and env.kserve.deployment_mode == "RawDeployment":
+                findings.append(
+                    spec.finding(
+                        "CH462",
+                        f"environment `{env_spec.name}` serves KServe in RawDeployment mode, which ignores "
+                        "canaryTrafficPercent: the canary would take all traffic at once",
+                        [*at, "canary"],
+                        key=True,
+                        hint="serve this environment in `kserve: {deploymentMode: Serverless}`, or remove `canary` "
+                        "and roll out whole",
+                    )
+                )
+    return findings
+
+
+def runtime_findings(spec: Spec, serving: Serving) -> list[Diagnostic]:
+    """The KServe serving runtime against the model's format and the protocol asked of it."""
+    if serving.serving_runtime is None:
+        return []
+    at: list[str | int] = ["spec", "serving", "servingRuntime"]
+    chosen = serving_runtimes.RUNTIMES[serving.serving_runtime]
+    if serving.model_format not in chosen.formats:
+        able = serving_runtimes.serving(serving.model_format)
+        return [
+            spec.finding(
+                "CH463",
+                f"serving runtime `{serving.serving_runtime}` ({chosen.cluster_runtime}) cannot load "
+                f"`modelFormat: {serving.model_format}`; it serves {', '.join(sorted(chosen.formats))}",
+                at,
+                hint=f"choose {' or '.join(f'`{name}`' for name in able)}"
+                if able
+                else "leave `servingRuntime` out and give `image` (a custom predictor)",
+            )
+        ]
+    findings = []
+    if serving.protocol_version is not None and serving.protocol_version not in chosen.protocols:
+        findings.append(
+            spec.finding(
+                "CH464",
+                f"serving runtime `{serving.serving_runtime}` speaks {', '.join(chosen.protocols)}, "
+                f"not `{serving.protocol_version}`",
+                ["spec", "serving", "protocolVersion"],
+                hint=f"use `protocolVersion: {chosen.protocols[0]}`, or a runtime that speaks "
+                f"`{serving.protocol_version}`",
+            )
+        )
+    if serving.serving_runtime in serving_runtimes.UNMAINTAINED:
+        findings.append(
+            spec.finding(
+                "CH465",
+                serving_runtimes.UNMAINTAINED[serving.serving_runtime],
+                at,
+                hint="serve TorchScript with `servingRuntime: triton`, or a custom predictor (`image`)",
+            )
+        )
+    return findings
