@@ -23,6 +23,7 @@ Every script is constant text: names reach it through `env:`, never as script te
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,6 +177,12 @@ PROMOTED_PREFIX = "charter/promoted/"
 def gated(approvals: int, promotes_from: str | None) -> bool:
     """Whether an environment is promoted by a job (approvals, an order) rather than synced from main on merge."""
     return approvals > 0 or promotes_from is not None
+
+
+def verified_on_pull_requests(environments: Iterable[EnvironmentSpec]) -> bool:
+    """Whether the pull-request workflow asks GitHub about the environments (`github report --environments`): when
+    one requires approvals or is production, whose GitHub environment must enforce them (CH445-CH448)."""
+    return any(env.approvals > 0 or env.tier == "production" for env in environments)
 
 
 def tracked_revision(approvals: int, promotes_from: str | None, environment: str) -> str:

@@ -8,7 +8,6 @@ order of files or the machine. Every path is built from validated names
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,7 +19,7 @@ from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
 from compiler.core.pins import PINS, charter_setup
 from compiler.core.specs import Spec
-from compiler.stages import data_access, promotion, training_job
+from compiler.stages import data_access, promotion, training_job, workflow_home
 from compiler.stages.evidence.card import card_view
 from compiler.stages.evidence.store import EvidenceByModel, ModelEvidence
 from compiler.stages.resolve import ModelLinks, Resolved
@@ -62,7 +61,14 @@ def render(
     outputs = [
         Output(
             f"{settings.outputs.workflows}/charter-pull-request.yml",
-            render_template("pull-request.yml.j2", source=_relative(project_file, resolved), **base),
+            render_template(
+                "pull-request.yml.j2",
+                source=_relative(project_file, resolved),
+                environments=promotion.verified_on_pull_requests(
+                    env.model.spec for env in resolved.by_kind.get("Environment", {}).values() if env.model is not None
+                ),
+                **base,
+            ),
             project_file,
         )
     ]
@@ -196,7 +202,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
         **job.base,
         source=job.source,
         model=job.view,
-        watched=[_path_pattern(path) for path in watched],
+        watched=[workflow_home.path_pattern(path) for path in watched],
         suite=body.evaluation.suite,
         training={
             "contract": training_contract.name if training_contract else body.data.training.contract,
@@ -259,16 +265,6 @@ def _reads_data(choices: list[data_access.ServerChoice], settings: ProjectSpec) 
         "secrets": data_access.secret_env(choices),
         "environment": data_access.DATA_ENVIRONMENT if data_access.secret_env(choices) else None,
     }
-
-
-# Characters GitHub's `paths:` filter reads as pattern syntax; a backslash makes each literal.
-_PATTERN_SYNTAX = re.compile(r"([\\*?\[\]+!{}])")
-
-
-def _path_pattern(path: str) -> str:
-    """A `paths:` entry that matches exactly this file, whatever its name holds (spaces, letters of any
-    script, `[`, `*`): before, names with such characters were left out, so a change to them started nothing."""
-    return _PATTERN_SYNTAX.sub(r"\\\1", path)
 
 
 def _model_view(spec: Spec, model: Model) -> dict[str, Any]:

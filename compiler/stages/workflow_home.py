@@ -8,6 +8,7 @@ the project out so that they run: charter.yaml at the repository root, its specs
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from compiler.core.diagnostics import Diagnostic
@@ -42,3 +43,13 @@ def unread_workflows(project_spec: Spec | None, project: Project | None, root: P
             f"`{inside}/`",
         )
     ]
+
+
+# Characters GitHub's `paths:` filter reads as pattern syntax; a backslash makes each literal.
+_PATTERN_SYNTAX = re.compile(r"([\\*?\[\]+!{}])")
+
+
+def path_pattern(path: str) -> str:
+    """A `paths:` entry that matches exactly this file, whatever its name holds (spaces, letters of any
+    script, `[`, `*`): before, names with such characters were left out, so a change to them started nothing."""
+    return _PATTERN_SYNTAX.sub(r"\\\1", path)
