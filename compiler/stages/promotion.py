@@ -27,7 +27,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.core.models.environment import EnvironmentSpec
+from compiler.core.models.environment import Environment, EnvironmentSpec
+from compiler.core.specs import Spec
 from compiler.stages.templating import yaml_scalar
 
 KUBECONFIG = "${{ runner.temp }}/kubeconfig"
@@ -179,10 +180,11 @@ def gated(approvals: int, promotes_from: str | None) -> bool:
     return approvals > 0 or promotes_from is not None
 
 
-def verified_on_pull_requests(environments: Iterable[EnvironmentSpec]) -> bool:
+def verified_on_pull_requests(environments: Iterable[Spec]) -> bool:
     """Whether the pull-request workflow asks GitHub about the environments (`github report --environments`): when
     one requires approvals or is production, whose GitHub environment must enforce them (CH445-CH448)."""
-    return any(env.approvals > 0 or env.tier == "production" for env in environments)
+    bodies = [spec.model.spec for spec in environments if isinstance(spec.model, Environment)]
+    return any(env.approvals > 0 or env.tier == "production" for env in bodies)
 
 
 def tracked_revision(approvals: int, promotes_from: str | None, environment: str) -> str:

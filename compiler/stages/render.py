@@ -64,9 +64,7 @@ def render(
             render_template(
                 "pull-request.yml.j2",
                 source=_relative(project_file, resolved),
-                environments=promotion.verified_on_pull_requests(
-                    env.model.spec for env in resolved.by_kind.get("Environment", {}).values() if env.model is not None
-                ),
+                environments=promotion.verified_on_pull_requests(resolved.by_kind.get("Environment", {}).values()),
                 **base,
             ),
             project_file,
