@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import posixpath
 import shlex
 import sys
 from collections.abc import Sequence
@@ -358,7 +359,7 @@ def _report_written(root: Path, outputs: Sequence[Output], build_plan: Plan) -> 
     removed = build_plan.remove + build_plan.leftovers
     for verb, paths in (("created", build_plan.create), ("updated", build_plan.update), ("removed", removed)):
         for path in paths:
-            print(f"{verb} {shown}{path}")
+            print(f"{verb} {posixpath.normpath(shown + path)}")  # ml/../.github/workflows/x: .github/workflows/x
     left = [
         *(f"{path} was edited by hand; left untouched (delete it to regenerate it)" for path in build_plan.edited),
         *(f"{path} is left behind and was edited by hand; left untouched" for path in build_plan.kept),

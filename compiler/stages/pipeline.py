@@ -47,7 +47,7 @@ from compiler.stages.render import Output, render
 from compiler.stages.resolve import Resolved, resolve
 from compiler.stages.training_job import unreachable_registries, untrusted_model_stores
 from compiler.stages.unchecked import Entry, unchecked_specs
-from compiler.stages.workflow_home import unread_workflows
+from compiler.stages.workflow_home import home, unread_workflows
 
 __all__ = ["Checked", "build", "check", "check_path", "current_date", "project_entries", "spec_files"]
 
@@ -285,7 +285,7 @@ def build(
         raise ValueError("build needs a complete check: check without a cache")
     if exit_code(checked.diagnostics) or checked.resolved is None:
         return checked, []
-    outputs = render(checked.resolved, checked.project, today, checked.evidence)
+    outputs = render(checked.resolved, checked.project, today, checked.evidence, home(checked.project, root))
     collisions = path_collisions(outputs)
     project_spec = next((spec for spec in checked.specs if spec.kind == "Project"), None)
     pins = pin_findings(project_spec, checked.project, charter) if charter else []

@@ -23,12 +23,14 @@ Every script is constant text: names reach it through `env:`, never as script te
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from compiler.core.models.environment import Environment, EnvironmentSpec
+from compiler.core.safe_names import path_segment_problem
 from compiler.core.specs import Spec
+from compiler.stages.evidence import EVIDENCE_DIR
 from compiler.stages.templating import yaml_scalar
 
 KUBECONFIG = "${{ runner.temp }}/kubeconfig"
@@ -106,8 +108,15 @@ def job(
         if gitops
         else deploy_steps(target.runtime, target.manifest_dir, target.namespace, target.name, canary, bake)
     )
+    needs = ["evaluate"] + ([f"deploy-{env.promotes_from}"] if before is not None else [])
     return {
-        "needs": ["evaluate"] + ([f"deploy-{env.promotes_from}"] if before is not None else []),
+        "needs": needs,
+        # The evidence on the commit passes (a gate that ran in this run and failed stops it: `failure()`); the
+        # evidence this run measures reaches main in its pull request, whose merge deploys.
+        "when": " && ".join(
+            ["!cancelled() && !failure() && needs.recorded.outputs.evidence == 'passes'"]
+            + [f"needs.{need}.result == 'success'" for need in needs[1:]]
+        ),
         "gated": not gitops or gated(env.approvals, env.promotes_from),
         "steps": steps,
     }
@@ -178,6 +187,14 @@ PROMOTED_PREFIX = "charter/promoted/"
 def gated(approvals: int, promotes_from: str | None) -> bool:
     """Whether an environment is promoted by a job (approvals, an order) rather than synced from main on merge."""
     return approvals > 0 or promotes_from is not None
+
+
+def merged_evidence(model: str, version: str, deploy_jobs: Sequence[object]) -> list[str]:
+    """The version's evidence folder (its `paths:` entry covers all it holds), when the pipeline has deploy jobs:
+    merging the evidence pull request starts the pipeline, which deploys the version without training it again."""
+    if not deploy_jobs or path_segment_problem(version) is not None:
+        return []
+    return [f"{EVIDENCE_DIR}/{model}/{version}/"]
 
 
 def verified_on_pull_requests(environments: Iterable[Spec]) -> bool:

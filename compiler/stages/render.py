@@ -52,12 +52,14 @@ def render(
     project: Project | None,
     today: datetime.date,
     evidence: EvidenceByModel | None = None,
+    home: str = "",
 ) -> list[Output]:
-    """`evidence`: the committed records per model (Checked.evidence); model cards show what they measured."""
+    """`evidence`: the committed records per model (Checked.evidence); model cards show what they measured.
+    `home`: the project's directory seen from where its workflows run (workflow_home.home), "" for its own."""
     settings = project.spec if project else ProjectSpec()
     project_file = next((spec.file for spec in resolved.specs if spec.kind == "Project"), "charter.yaml")
     setup = charter_setup(settings.ci.charter.repository, settings.ci.charter.commit)
-    base = {"pins": PINS, "ci": settings.ci, "charter_setup": setup}
+    base = {"pins": PINS, "ci": settings.ci, "charter_setup": setup, "home": home, "here": workflow_home.at(home)}
     outputs = [
         Output(
             f"{settings.outputs.workflows}/charter-pull-request.yml",
@@ -195,12 +197,15 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
         }
     )
     training_server = data_access.choose(body.data.training, training_contract)
+    gated = [d for d in deployments if d["gated"]]
     pipeline = render_template(
         "model-pipeline.yml.j2",
         **job.base,
         source=job.source,
         model=job.view,
-        watched=[workflow_home.path_pattern(path) for path in watched],
+        watched=workflow_home.watched(
+            job.base["home"], watched, promotion.merged_evidence(spec.name, body.version, gated)
+        ),
         suite=body.evaluation.suite,
         training={
             "contract": training_contract.name if training_contract else body.data.training.contract,
@@ -211,7 +216,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
             "command": body.training.command,
             "timeout_minutes": body.training.timeout_minutes,
         },
-        deployments=[d for d in deployments if d["gated"]],
+        deployments=gated,
         gitops=settings.deployment.mode == "gitops",
         propose_evidence=settings.evidence.propose == "pull-request",
         outputs=settings.outputs,
