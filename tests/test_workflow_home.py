@@ -192,3 +192,23 @@ def test_the_repositorys_own_workflows_at_the_root_are_left_alone(
     ) in out.out + out.err
     assert "docs.yml" not in out.out + out.err
     assert (workflows / "docs.yml").read_text("utf-8") == "name: docs\n"
+
+
+def test_annotations_name_the_file_from_the_repository_root(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`charter check . --format github` in `ml/` (the workflows' working-directory): GitHub places `file=` from
+    the repository root (GITHUB_WORKSPACE), so the annotation says `ml/models/...`, not `models/...`."""
+    repo = _monorepo(tmp_path)
+    model = repo / "ml" / "models" / "credit-default.yaml"
+    model.write_text(model.read_text("utf-8").replace("      replicas: 2", "      replcas: 2", 1), "utf-8")
+    line = model.read_text("utf-8").splitlines().index("      replcas: 2") + 1
+    monkeypatch.chdir(repo / "ml")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(repo))
+    assert main(["check", ".", "--format", "github"]) == 1
+    out = capsys.readouterr().out
+    span = f"line={line},col=7,endLine={line},endColumn=14,title=CH200"
+    assert f"::error file=ml/models/credit-default.yaml,{span}" in out
+    monkeypatch.delenv("GITHUB_WORKSPACE")
+    assert main(["check", ".", "--format", "github"]) == 1
+    assert f"::error file=models/credit-default.yaml,line={line},col=7," in capsys.readouterr().out
