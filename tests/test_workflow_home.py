@@ -212,3 +212,20 @@ def test_annotations_name_the_file_from_the_repository_root(
     monkeypatch.delenv("GITHUB_WORKSPACE")
     assert main(["check", ".", "--format", "github"]) == 1
     assert f"::error file=models/credit-default.yaml,line={line},col=7," in capsys.readouterr().out
+
+
+def test_init_below_the_repository_root_writes_the_workflows_at_the_root(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`charter init ml` in a clone: the new project's workflows are where GitHub reads them, without a warning."""
+    repo = tmp_path / "mono"
+    subprocess.run(["git", "init", "--quiet", str(repo)], check=True)
+    assert main(["init", str(repo / "ml")]) == 0
+    settings = (repo / "ml" / "charter.yaml").read_text("utf-8")
+    assert "    workflows: ../.github/workflows   # the repository root's: GitHub runs only those\n" in settings
+    assert main(["build", str(repo / "ml")]) == 0
+    found = capsys.readouterr()
+    assert "CH442" not in found.out + found.err
+    assert (repo / ".github" / "workflows" / "model-ml.yml").is_file()
+    assert main(["init", str(tmp_path / "alone")]) == 0  # no repository: as before
+    assert "    workflows: .github/workflows\n" in (tmp_path / "alone" / "charter.yaml").read_text("utf-8")
