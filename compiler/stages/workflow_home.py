@@ -34,7 +34,8 @@ def repository_root(start: Path) -> Path | None:
 
 def levels_up(workflows: str) -> int:
     """How many directories above the project `outputs.workflows` starts (`../.github/workflows`: 1)."""
-    return len(re.match(r"^(\.\./)*", workflows).group(0)) // 3  # type: ignore[union-attr]
+    parts = workflows.split("/")
+    return next((count for count, part in enumerate(parts) if part != ".."), len(parts))
 
 
 def home(project: Project | None, root: Path | None) -> str:
