@@ -3,7 +3,7 @@
 Before: the first run of a version trained it, proposed its evidence, and its deploy jobs failed (no evidence on
 main); after the evidence pull request merged nothing ran, until someone dispatched the workflow again, which
 trained the version again. Now the first run is green with its deploy jobs skipped, and the merge (a push to main
-touching `evidence/<model>/<version>/`) starts the model workflow, whose `recorded` job finds the version's passing
+touching `evidence/<model>/`) starts the model workflow, whose `recorded` job finds the version's passing
 evidence: the deploy jobs run (staging, then the production canary, bake, analysis, rollout) against the kubectl
 stand-in, without a data gate, training or evaluation.
 """

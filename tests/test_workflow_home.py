@@ -71,7 +71,7 @@ def test_the_workflows_of_a_project_in_a_subdirectory_are_the_roots(
         "ml/environments/staging.yaml",
         "ml/models/credit-default.yaml",
         "ml/suites/credit-default-eval.yaml",
-        "ml/evidence/credit-default/3.2.0/**",
+        "ml/evidence/credit-default/**",
     ]
     # Actions run from the repository root, not in `working-directory`: the paths they are given say `ml/`.
     uploads = [

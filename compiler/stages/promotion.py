@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.core.models.environment import Environment, EnvironmentSpec
-from compiler.core.safe_names import path_segment_problem
 from compiler.core.specs import Spec
 from compiler.stages.evidence import EVIDENCE_DIR
 from compiler.stages.templating import yaml_scalar
@@ -189,12 +188,12 @@ def gated(approvals: int, promotes_from: str | None) -> bool:
     return approvals > 0 or promotes_from is not None
 
 
-def merged_evidence(model: str, version: str, deploy_jobs: Sequence[object]) -> list[str]:
-    """The version's evidence folder (its `paths:` entry covers all it holds), when the pipeline has deploy jobs:
-    merging the evidence pull request starts the pipeline, which deploys the version without training it again."""
-    if not deploy_jobs or path_segment_problem(version) is not None:
-        return []
-    return [f"{EVIDENCE_DIR}/{model}/{version}/"]
+def merged_evidence(model: str, deploy_jobs: Sequence[object]) -> list[str]:
+    """The model's evidence folder (its `paths:` entry covers all it holds), when the pipeline has deploy jobs:
+    merging the evidence pull request starts the pipeline, which deploys the version without training it again.
+    The folder of the model, not of its version: a version is free text, and the `recorded` job asks about the
+    current one whatever the push touched."""
+    return [f"{EVIDENCE_DIR}/{model}/"] if deploy_jobs else []
 
 
 def verified_on_pull_requests(environments: Iterable[Spec]) -> bool:

@@ -203,9 +203,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
         **job.base,
         source=job.source,
         model=job.view,
-        watched=workflow_home.watched(
-            job.base["home"], watched, promotion.merged_evidence(spec.name, body.version, gated)
-        ),
+        watched=workflow_home.watched(job.base["home"], watched, promotion.merged_evidence(spec.name, gated)),
         suite=body.evaluation.suite,
         training={
             "contract": training_contract.name if training_contract else body.data.training.contract,
