@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock kubeflow-lock mlflow mlflow-lock dvc dvc-lock servers browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -60,6 +60,65 @@ evidently: $(EVIDENTLY_STAMP)
 evidently-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/evidently.in --universal --python-version 3.11 --generate-hashes --no-strip-extras \
 		--custom-compile-command "make evidently-lock" --quiet -o requirements/evidently.txt
+
+# Airflow, whose DagBag imports the generated training DAGs (tests/test_orchestrators.py), in a venv of its own:
+# Airflow pins much of what the test lock holds. Hashed, like the test lock; about 260 MB.
+ORCHESTRATORS_VENV := .venv-airflow
+ORCHESTRATORS_STAMP := $(ORCHESTRATORS_VENV)/.installed-stamp
+$(ORCHESTRATORS_STAMP): requirements/orchestrators.txt | $(STAMP)
+	$(PYTHON) -m venv $(ORCHESTRATORS_VENV)
+	$(BIN)/uv pip install --quiet --python $(ORCHESTRATORS_VENV)/bin/python --require-hashes -r requirements/orchestrators.txt
+	touch $(ORCHESTRATORS_STAMP)
+
+# kfp, which compiles the generated Kubeflow pipelines in the tests, from the lock the KFP train job installs
+# (charter build copies it beside each pipeline); in a venv of its own, since kfp pins requests exactly. About 80 MB.
+KFP_VENV := .venv-kfp
+KFP_LOCK := compiler/templates/orchestration/kubeflow-requirements.txt
+KFP_STAMP := $(KFP_VENV)/.installed-stamp
+$(KFP_STAMP): $(KFP_LOCK) | $(STAMP)
+	$(PYTHON) -m venv $(KFP_VENV)
+	$(BIN)/uv pip install --quiet --python $(KFP_VENV)/bin/python --require-hashes -r $(KFP_LOCK)
+	touch $(KFP_STAMP)
+
+orchestrators: $(ORCHESTRATORS_STAMP) $(KFP_STAMP)
+
+# A real MLflow tracking server and client for the registry tests (tests/test_mlflow_registry.py), in a venv of its
+# own: MLflow pins much of what the test lock holds. Hashed, like the test lock; about 660 MB.
+MLFLOW_VENV := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed-stamp
+$(MLFLOW_STAMP): requirements/mlflow.txt | $(STAMP)
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(BIN)/uv pip install --quiet --python $(MLFLOW_VENV)/bin/python --require-hashes -r requirements/mlflow.txt
+	touch $(MLFLOW_STAMP)
+
+mlflow: $(MLFLOW_STAMP)
+
+mlflow-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/mlflow.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make mlflow-lock" --quiet -o requirements/mlflow.txt
+
+# Real DVC for the data-version tests (tests/test_dvc_data.py), in a venv of its own: DVC pins much of what the test
+# lock holds. Hashed, like the test lock.
+DVC_VENV := .venv-dvc
+DVC_STAMP := $(DVC_VENV)/.installed-stamp
+$(DVC_STAMP): requirements/dvc.txt | $(STAMP)
+	$(PYTHON) -m venv $(DVC_VENV)
+	$(BIN)/uv pip install --quiet --python $(DVC_VENV)/bin/python --require-hashes -r requirements/dvc.txt
+	touch $(DVC_STAMP)
+
+dvc: $(DVC_STAMP)
+
+dvc-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/dvc.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make dvc-lock" --quiet -o requirements/dvc.txt
+
+kubeflow-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/kubeflow.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make kubeflow-lock" --quiet -o $(KFP_LOCK)
+
+orchestrators-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/orchestrators.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make orchestrators-lock" --quiet -o requirements/orchestrators.txt
 
 # The `--server` tests start a real PostgreSQL (initdb, pg_ctl) from the Debian package.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -144,7 +203,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) servers browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) $(KFP_STAMP) $(MLFLOW_STAMP) $(DVC_STAMP) servers browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)
@@ -163,8 +222,8 @@ evidence: $(STAMP)
 	for example in $(dir $(EXAMPLES)); do $(BIN)/charter build "$$example" || exit 1; done
 
 docs: $(STAMP)
-	$(BIN)/python -m compiler.commands.policy_docs docs/policies.md
-	$(BIN)/python -m compiler.commands.code_docs docs/codes.md
+	$(BIN)/python scripts/policy_docs.py docs/policies.md
+	$(BIN)/python scripts/code_docs.py docs/codes.md
 
 schemas: $(STAMP)
 	$(BIN)/charter schema --out schemas
@@ -186,6 +245,7 @@ bench: $(STAMP) servers
 	$(BIN)/python bench/gates.py
 	$(BIN)/python bench/pushdown.py
 	$(BIN)/python bench/lsp.py
+	$(BIN)/python bench/neovim.py
 	$(BIN)/python bench/worst.py
 
 clean:

@@ -25,9 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate
 
 from compiler.core.models.project import output_dirs
-from compiler.stages import emit
-from compiler.stages.pipeline import check_path
-from compiler.stages.render import render
+from compiler.stages import check_path, render_outputs
+from compiler.stages.emit import writes as emit
 
 T = TypeVar("T")
 TODAY = datetime.date(2026, 11, 1)
@@ -66,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         assert result.resolved is not None
         models = len(result.resolved.by_kind.get("Model", {}))
-        outputs, render_s = timed(lambda: render(result.resolved, result.project, TODAY))  # type: ignore[arg-type]
+        outputs, render_s = timed(lambda: render_outputs(result.resolved, result.project, TODAY))  # type: ignore[arg-type]
         dirs = output_dirs(result.project)
         plan, plan_s = timed(lambda: emit.plan(root, outputs, dirs))
         _, write_s = timed(lambda: emit.apply(root, outputs, plan))

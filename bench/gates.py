@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.run_gate is not None:
         return _run_gate(args.run_gate)
 
-    from compiler.gates import synthetic
+    from compiler.gates.data import synthetic
 
     sizes = [float(x) for x in args.csv_gb.split(",") if x.strip()]
     work = Path(tempfile.mkdtemp(prefix="charter-bench-gates-", dir=args.tmp))
@@ -189,7 +189,7 @@ def _data_against_server(work: Path, rows: int, memory_limit: str) -> list[Run]:
     """The same CSV through --data and through a `local` server of a copy of the example contract."""
     from ruamel.yaml import YAML
 
-    from compiler.gates import synthetic
+    from compiler.gates.data import synthetic
 
     project = work / "project"
     shutil.copytree(CREDIT, project)
@@ -244,10 +244,10 @@ def _measure(gate: str, what: str, rows: int, argv: list[str], *, files: list[Pa
 
 
 def _run_gate(argv: list[str]) -> int:
-    from compiler.commands.gate import add_gate_parser
+    from compiler.commands.gate import add_parser
 
     top = argparse.ArgumentParser(prog="charter")
-    add_gate_parser(top.add_subparsers(dest="command"))
+    add_parser(top.add_subparsers(dest="command"))
     args = top.parse_args(["gate", *argv])
     code: int = args.run(args)
     return code

@@ -138,9 +138,9 @@ def _file_evidence(root: Path) -> int:
     models in production: the repository checks clean, and every check reads the records."""
     import json
 
-    from compiler.commands.evidence_record import stub_record
-    from compiler.stages.evidence.store import evidence_path
-    from compiler.stages.pipeline import check_path
+    from compiler.evidence.record import stub_record
+    from compiler.evidence.store import evidence_path
+    from compiler.stages import check_path
 
     checked = check_path(root)
     for entry in checked.evidence.values():
@@ -153,7 +153,7 @@ def _file_evidence(root: Path) -> int:
 def verify(root: Path) -> int:
     """Check the repository with Charter; raise if it reports any error. Returns the spec count."""
     from compiler.core.diagnostics import Severity
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     result = check_path(root)
     errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]

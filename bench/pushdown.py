@@ -134,7 +134,7 @@ def project(port: int) -> Iterator[Path]:
 
 
 def run_gate(root: Path, *, pull: bool) -> tuple[float, Any]:
-    from compiler.gates import data
+    from compiler.gates.data import gate as data
     from compiler.gates.project import load_project
 
     specs = load_project(str(root))

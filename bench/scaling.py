@@ -30,7 +30,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from compiler.reporters import Report, formats  # noqa: E402
+from compiler.reporters import formats  # noqa: E402
+from compiler.reporters.findings import Report  # noqa: E402
 from compiler.stages import pipeline  # noqa: E402
 
 EXAMPLE = HERE.parent / "examples" / "credit-scoring"

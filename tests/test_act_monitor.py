@@ -20,7 +20,7 @@ from live_servers import S3, moto_s3, trust
 from test_act_model import BUCKET, REPOSITORY, GitHubWithPulls, github, pytestmark, runner, s3
 
 from compiler.commands.cli import main
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 __all__ = ["github", "pytestmark", "runner", "s3"]  # fixtures shared with the model workflow's tests
 MONITOR = ".github/workflows/monitor-credit-default.yml"

@@ -20,7 +20,7 @@ import pytest
 
 from compiler.core import sources
 from compiler.core.cache import CACHE_FILE, DirectoryStore, MemoryStore
-from compiler.stages.pipeline import Checked, build, check_path
+from compiler.stages import Checked, build, check_path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "credit-scoring"

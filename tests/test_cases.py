@@ -22,7 +22,7 @@ import pytest
 from compiler.commands.cli import main
 from compiler.core.codes import all_codes
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "tests" / "cases"

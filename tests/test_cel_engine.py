@@ -20,12 +20,13 @@ from typing import Any
 import pytest
 from test_policy_engine import POLICY, findings, make_project
 
-from compiler.stages import check, sandbox
-from compiler.stages.expressions import ExpressionError, Scope, compile_expression, evaluate
+from compiler.stages.policy import evaluate as check
+from compiler.stages.policy import sandbox
+from compiler.stages.policy.expressions import ExpressionError, Scope, compile_expression, evaluate
 
 CANARY = textwrap.dedent(
     """
-    from compiler.stages.expressions import Scope, compile_expression, evaluate
+    from compiler.stages.policy.expressions import Scope, compile_expression, evaluate
 
     scope = Scope({"object": {"spec": {"owner": None, "items": [None, {"a": None}]}}, "related": {"suite": None}})
     scope.enter_policy({"limit": None})

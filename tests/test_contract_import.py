@@ -17,7 +17,7 @@ from live_servers import Postgres, ServerDidNotStart, postgres, trust
 
 from compiler.commands.cli import main
 from compiler.gates.contract_import import logical_type
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
 
 PROJECT = """\
 apiVersion: charter/v1alpha1

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from compiler.stages.load import load_file
-from compiler.stages.odcs_schemas import VERSIONS, detailed_errors, fast_validator, validator
+from compiler.stages.read.load import load_file
+from compiler.stages.validate.odcs_schemas import VERSIONS, detailed_errors, fast_validator, validator
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [

@@ -224,8 +224,7 @@ def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -
     import datetime
     import shutil
 
-    from compiler.stages.pipeline import check_path
-    from compiler.stages.render import render
+    from compiler.stages import check_path, render_outputs
 
     root = tmp_path / "project"
     shutil.copytree(
@@ -259,7 +258,7 @@ def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -
     result = check_path(root)
     assert result.resolved is not None
     assert [d.message for d in result.diagnostics if d.severity.value == "error"] == []
-    files = {o.path: o.text for o in render(result.resolved, result.project, datetime.date(2026, 1, 1))}
+    files = {o.path: o.text for o in render_outputs(result.resolved, result.project, datetime.date(2026, 1, 1))}
     pipeline = yaml.safe_load(files[".github/workflows/model-demand-forecast.yml"])["jobs"]["data-gate"]
     assert pipeline["permissions"] == {"contents": "read", "id-token": "write"}
     login = [s for s in pipeline["steps"] if "uses" in s and "auth@" in s["uses"]]

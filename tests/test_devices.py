@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from compiler.commands.cli import main
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -78,7 +78,8 @@ SHOWN = "a\\x1bb\\x07c\\x00d\\u202ee\\u2066f"
 
 
 def test_markdown_of_the_plan_and_the_pull_request_comment_shows_escapes() -> None:
-    from compiler.plan.report import code, inline, md
+    from compiler.core.markdown import code, inline
+    from compiler.core.markdown import text as md
 
     assert md(f"model {RAW} <b>") == f"model {SHOWN} &lt;b&gt;"
     assert code(RAW) == f"`{SHOWN}`"
@@ -86,7 +87,7 @@ def test_markdown_of_the_plan_and_the_pull_request_comment_shows_escapes() -> No
 
 
 def test_model_cards_show_escapes() -> None:
-    from compiler.stages.templating import code_span, markdown_text
+    from compiler.core.templating import code_span, markdown_text
 
     assert markdown_text(f"Scores {RAW}") == f"Scores {SHOWN}".replace("\\", "\\\\")
     assert code_span(RAW) == SHOWN

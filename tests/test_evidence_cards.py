@@ -16,8 +16,8 @@ import yaml
 from scripts_support import load_script
 
 from compiler.commands.cli import main
-from compiler.stages.pipeline import check_path
-from compiler.stages.templating import markdown_text
+from compiler.core.templating import markdown_text
+from compiler.stages import check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

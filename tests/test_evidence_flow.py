@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from compiler.commands.cli import main
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 CREDIT = ROOT / "examples" / "credit-scoring"

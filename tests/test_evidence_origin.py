@@ -23,9 +23,9 @@ from fake_github import OWNER_REPO, REPO, TOKEN, FakeGitHub, Fault, serving
 from test_gates_support import CREDIT
 from test_plan_fixtures import commit, git
 
+from compiler.commands import github
 from compiler.commands.cli import main
-from compiler.commands.github import add_github_parser
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 RECORD = "evidence/credit-default/3.2.0/eval.json"
 WORKFLOW = ".github/workflows/model-credit-default.yml"
@@ -110,7 +110,7 @@ def propose(pull: PullRequest, record: dict[str, Any]) -> str:
 
 def report() -> int:
     parser = argparse.ArgumentParser(prog="charter")
-    add_github_parser(parser.add_subparsers(dest="command"))
+    github.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["github", "report", ".", *FAST])
     code: int = args.run(args)
     return code

@@ -14,9 +14,9 @@ import pytest
 from test_gates_support import CREDIT, ROOT
 
 from compiler.commands.cli import main
-from compiler.gates import synthetic
-from compiler.stages.evidence.digest import canonical, judged_by_model
-from compiler.stages.pipeline import check_path
+from compiler.evidence.digest import canonical, judged_by_model
+from compiler.gates.data import synthetic
+from compiler.stages import check_path
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 SCHEMA = json.loads((ROOT / "schemas" / "evidence.schema.json").read_text("utf-8"))

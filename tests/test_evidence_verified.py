@@ -21,8 +21,8 @@ import pytest
 
 from compiler.commands.cli import main
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.stages.evidence.card import card_view
-from compiler.stages.pipeline import Checked, check_path
+from compiler.evidence.card import card_view
+from compiler.stages import Checked, check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "credit-scoring"
@@ -221,7 +221,7 @@ def test_a_record_without_the_digest_of_its_predictions_is_not_evidence(project:
 
 def test_the_gate_names_the_digest_of_the_predictions_it_judged(project: Path) -> None:
     """The committed record's digest is `sha256sum` of the predictions file the examples' script writes."""
-    from compiler.gates import synthetic
+    from compiler.gates.data import synthetic
 
     predictions = project / "predictions.parquet"
     synthetic.write(synthetic.predictions(20_000, seed=7, separation=1.8), predictions)

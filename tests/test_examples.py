@@ -17,7 +17,7 @@ from compiler.core.contracts import Contract
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.models import Model
 from compiler.core.models.suite import EvaluationSuite
-from compiler.stages.pipeline import Checked, check_path
+from compiler.stages import Checked, check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -19,13 +19,13 @@ from compiler.commands.cli import main
 from compiler.core import exit_codes, markdown
 from compiler.core.codes import CODES, UnknownCode, all_codes, lookup, registered
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.gates import synthetic
-from compiler.gates.report import GateReport, check
+from compiler.core.gate_report import GateReport, check
+from compiler.gates.data import synthetic
 from compiler.plan.breaking import RULES
 from compiler.plan.rules import Rule
-from compiler.reporters import Report
 from compiler.reporters import markdown as markdown_report
-from compiler.stages.pipeline import check_path
+from compiler.reporters.findings import Report
+from compiler.stages import check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPILER = ROOT / "compiler"
@@ -142,8 +142,8 @@ def test_the_gate_report_names_each_checks_code(tmp_path: Path) -> None:
 
 
 def test_one_markdown_escaper() -> None:
+    from compiler.core import templating
     from compiler.plan import report as plan_report
-    from compiler.stages import templating
 
     assert plan_report.md is markdown.text
     assert plan_report.code is markdown.code

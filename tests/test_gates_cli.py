@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_gates_support import CREDIT, ROOT, gate, parser
 
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 TEMPLATES = ROOT / "compiler" / "templates" / "render"
 
@@ -94,8 +94,8 @@ def test_checking_specs_never_imports_the_gates_dependencies() -> None:
     code = (
         "import sys, argparse\n"
         "from compiler.commands.cli import main\n"
-        "from compiler.commands.gate import add_gate_parser\n"
-        "add_gate_parser(argparse.ArgumentParser().add_subparsers())\n"
+        "from compiler.commands.gate import add_parser\n"
+        "add_parser(argparse.ArgumentParser().add_subparsers())\n"
         f"main(['check', {str(CREDIT)!r}])\n"
         "print(sorted(m for m in ('duckdb', 'numpy', 'matplotlib') if m in sys.modules))\n"
     )

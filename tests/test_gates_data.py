@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 import pytest
 from test_gates_support import CREDIT, check_of, column, gate, run_gate, write_project
 
-from compiler.gates import synthetic
+from compiler.gates.data import synthetic
 
 NOW = "2024-07-01T06:00:00Z"  # the synthetic applications' newest date is 2024-06-30
 
@@ -300,7 +301,7 @@ def test_a_low_memory_limit_still_checks_uniqueness(applications: Path, tmp_path
 def test_a_symbolic_link_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
     """A data path in the checkout that links to a secret: refused, and no byte of the secret is shown."""
     from compiler.gates.errors import UnusableInput
-    from compiler.gates.io import open_source
+    from compiler.gates.io.inputs import open_source
 
     secret = tmp_path / "secret.csv"
     secret.write_text("token\nghp_SECRET_VALUE\n")
@@ -321,3 +322,27 @@ def test_a_symbolic_link_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyP
         open_source([given])
     assert "symbolic link" in refused.value.message
     assert "SECRET" not in str(refused.value)
+
+
+def test_a_gate_prints_its_report_in_every_format_of_the_registry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """JSON is the report itself, Markdown the summary; any other format shows the checks as findings."""
+    root = write_project(
+        tmp_path / "p", columns=[column("x", "number"), column("y", "integer", required=True)], features=["x"]
+    )
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n1,0\n2,\n", "utf-8")
+    report, summary = tmp_path / "report.json", tmp_path / "summary.md"
+    base = ["data", str(root), "--contract", "data", "--data", str(data), "--report", str(report)]
+    assert gate([*base, "--summary", str(summary), "--format", "json"]) == 1
+    assert capsys.readouterr().out == report.read_text("utf-8")
+    assert gate([*base, "--summary", str(summary), "--format", "markdown"]) == 1
+    assert capsys.readouterr().out == summary.read_text("utf-8")
+    assert gate([*base, "--format", "junit"]) == 1
+    junit = capsys.readouterr().out
+    assert junit.count("<testcase ") == 5
+    assert '<failure message="fail: `y` required: no nulls = 1 (expected 0): 1 of 2 rows (50%)" type="CH702">' in junit
+    assert gate([*base, "--format", "sarif"]) == 1
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    assert [(r["ruleId"], r["level"]) for r in results if r["level"] != "note"] == [("CH702", "error")]

@@ -13,7 +13,8 @@ from drift_datasets import digest, evidently, shifted_traffic, traffic
 from scipy import special, stats
 from test_gates_support import CREDIT, check_of, column, gate, run_gate, write_project
 
-from compiler.gates import drift_stats, synthetic
+from compiler.gates.data import synthetic
+from compiler.gates.drift import stats as drift_stats
 
 TOL = 1e-9
 

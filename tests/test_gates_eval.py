@@ -17,29 +17,47 @@ from fairlearn import metrics as fl
 from sklearn import metrics as sk
 from test_gates_support import CREDIT, check_of, column, gate, run_gate, write_project
 
-from compiler.gates import scoring, synthetic
+from compiler.core.metrics import FAIRNESS, TASKS, gate_metrics
+from compiler.gates.data import synthetic
+from compiler.gates.eval import fairness, generation, ranking, scoring
 
 TOL = 1e-9
-BINARY_METRICS = [
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "roc_auc",
-    "average_precision",
-    "log_loss",
-    "brier",
-]
-BINARY_FAIRNESS = [
-    "demographic_parity_difference",
-    "demographic_parity_ratio",
-    "equalized_odds_difference",
-    "equalized_odds_ratio",
-    "true_positive_rate_difference",
-    "false_positive_rate_difference",
-    "selection_rate_difference",
-]
+# The metric table decides what is tested: every metric the gate computes for a task meets its oracle below, so a
+# metric added to the table without an implementation, or without an oracle, fails here.
+BINARY_METRICS = sorted(gate_metrics("binary-classification"))
+BINARY_FAIRNESS = sorted(name for name, info in FAIRNESS.items() if "binary-classification" in info.tasks)
+# The implementation half of the table, by task (compiler.gates.eval: scoring, ranking, generation).
+IMPLEMENTED: dict[str, set[str]] = {
+    "binary-classification": {*scoring.FROM_CONFUSION, *scoring.FROM_SCORES},
+    "multiclass-classification": {*scoring.FROM_CLASS_COUNTS, *scoring.FROM_PROBABILITIES},
+    "regression": set(scoring.FROM_ERRORS),
+    "ranking": set(ranking.PER_QUERY),
+    "generation": set(generation.PER_GROUP),
+}
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_metric_the_gate_computes_has_exactly_one_implementation(task: str) -> None:
+    assert IMPLEMENTED[task] == gate_metrics(task)
+
+
+def test_each_implementation_reads_the_input_the_table_says() -> None:
+    assert set(scoring.FROM_CONFUSION) == scoring.BINARY_NEEDS_PRED
+    assert set(scoring.FROM_SCORES) == scoring.BINARY_NEEDS_SCORE
+    assert set(scoring.FROM_PROBABILITIES) == scoring.MULTICLASS_NEEDS_PROBABILITY
+    assert set(fairness.BETWEEN_GROUPS) == set(FAIRNESS)
+
+
+def test_a_binary_metric_without_an_implementation_is_an_error_not_another_metric(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before the table, a prediction metric without its branch silently reported f1 under its own name."""
+    monkeypatch.setattr(scoring, "BINARY_METRICS", scoring.BINARY_METRICS | {"specificity"})
+    monkeypatch.setattr(scoring, "BINARY_NEEDS_PRED", scoring.BINARY_NEEDS_PRED | {"specificity"})
+    data = scoring.Binary(np.array([0, 1, 1], dtype=np.int8), np.array([0, 1, 0], dtype=np.int8), None)
+    assert data.metric("f1") == pytest.approx(2 / 3)
+    with pytest.raises(KeyError, match="specificity"):
+        data.metric("specificity")
 
 
 def _bound(metric: str, info: str = "performance") -> dict[str, Any]:
@@ -233,8 +251,7 @@ def test_multiclass_metrics_equal_sklearn(tmp_path: Path) -> None:
     for i, c in enumerate(classes):
         frame[f"y_prob_{c}"] = prob[:, i]
     frame.to_parquet(tmp_path / "p.parquet")
-    names = ["accuracy", "balanced_accuracy", "f1_macro", "f1_weighted", "precision_macro", "recall_macro"]
-    names += ["log_loss", "roc_auc_ovr"]
+    names = sorted(gate_metrics("multiclass-classification"))
     root = write_project(
         tmp_path / "project",
         task="multiclass-classification",
@@ -289,17 +306,13 @@ def test_regression_metrics_equal_sklearn_and_fairlearn(tmp_path: Path) -> None:
     group = rng.choice(["east", "west"], size=n)
     frame = pd.DataFrame({"y_true": y, "prediction": y + rng.normal(0, 3, n) + 2 * (group == "west"), "g": group})
     frame.to_csv(tmp_path / "p.csv", index=False)
+    bounds = {"rmse": {"max": 100.0}, "mae": {"max": 100.0}, "mape": {"max": 100.0}, "r2": {"min": 0.5}}
     root = write_project(
         tmp_path / "project",
         task="regression",
         columns=[column("x", "number"), column("y", "number"), column("g", "string")],
         features=["x"],
-        metrics=[
-            {"metric": "rmse", "max": 100.0},
-            {"metric": "mae", "max": 100.0},
-            {"metric": "mape", "max": 100.0},
-            {"metric": "r2", "min": 0.5},
-        ],
+        metrics=[{"metric": m, **bounds[m]} for m in sorted(gate_metrics("regression"))],
         fairness=[
             {"metric": "mae_difference", "sensitiveFeature": "g", "max": 10.0},
             {"metric": "rmse_difference", "sensitiveFeature": "g", "max": 0.5},
@@ -311,10 +324,14 @@ def test_regression_metrics_equal_sklearn_and_fairlearn(tmp_path: Path) -> None:
     frame = pd.read_csv(tmp_path / "p.csv")  # the values as the gate read them
     yt, yp, g = frame["y_true"], frame["prediction"], frame["g"]
     values = {m["metric"]: m["value"] for m in report["metrics"]}
-    assert values["rmse"] == pytest.approx(sk.root_mean_squared_error(yt, yp), abs=TOL)
-    assert values["mae"] == pytest.approx(sk.mean_absolute_error(yt, yp), abs=TOL)
-    assert values["mape"] == pytest.approx(sk.mean_absolute_percentage_error(yt, yp), abs=TOL)
-    assert values["r2"] == pytest.approx(sk.r2_score(yt, yp), abs=TOL)
+    oracle = {
+        "rmse": sk.root_mean_squared_error(yt, yp),
+        "mae": sk.mean_absolute_error(yt, yp),
+        "mape": sk.mean_absolute_percentage_error(yt, yp),
+        "r2": sk.r2_score(yt, yp),
+    }
+    for name in sorted(gate_metrics("regression")):
+        assert values[name] == pytest.approx(oracle[name], abs=TOL), name
     mae = fl.MetricFrame(metrics=sk.mean_absolute_error, y_true=yt, y_pred=yp, sensitive_features=g).difference()
     rmse = fl.MetricFrame(metrics=sk.root_mean_squared_error, y_true=yt, y_pred=yp, sensitive_features=g).difference()
     assert check_of(report, "fairness[0].mae_difference@g")["value"] == pytest.approx(mae, abs=TOL)

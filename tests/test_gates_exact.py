@@ -18,7 +18,7 @@ from scipy import stats
 from sklearn import metrics as sk
 from test_gates_support import check_of, column, run_gate, write_project
 
-from compiler.gates import drift_stats
+from compiler.gates.drift import stats as drift_stats
 
 
 @pytest.fixture(autouse=True)
@@ -281,7 +281,7 @@ def test_duplicates_missing_values_and_units_are_defined_and_refused_where_meani
 
 @pytest.mark.parametrize(("task", "metric"), [("generation", "toxicity_rate")])
 def test_a_metric_the_gate_cannot_compute_is_refused_at_check_time(tmp_path: Path, task: str, metric: str) -> None:
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     root = write_project(
         tmp_path,
@@ -372,7 +372,7 @@ def test_a_continuous_protected_attribute_without_bins_is_refused(tmp_path: Path
 
 
 def test_bins_must_ascend(tmp_path: Path) -> None:
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     root = aged_project(tmp_path, bins=[40, 25])
     found = [(d.code, d.file, d.line, d.message) for d in check_path(root).diagnostics if d.file == "suite.yaml"]
@@ -385,7 +385,7 @@ def test_bins_must_ascend(tmp_path: Path) -> None:
 def test_a_local_server_is_read_as_the_same_files_are_with_data(tmp_path: Path) -> None:
     """The pyarrow dataset behind a `local` server read ahead outside DuckDB's memory limit (650 MB against 351 MB
     at 2 million rows); now DuckDB reads the files itself, and finds the same."""
-    from compiler.gates.io import open_input
+    from compiler.gates.io.inputs import open_input
     from compiler.gates.project import Reach
 
     rows = ["x,y,code"] + [f"{i},{i % 3},{'AB' if i % 7 else 'bad'}" for i in range(400)]
@@ -436,6 +436,6 @@ def test_a_local_server_is_read_as_the_same_files_are_with_data(tmp_path: Path) 
 )
 def test_a_server_glob_reads_as_duckdb_reads_it(path: str, pattern: str, matches: bool) -> None:
     """datacontract-cli's `./fixtures/schema-evolution/*.csv` took a file of `invalid/` too (8 rows, not 6)."""
-    from compiler.gates.objectstore import glob_match
+    from compiler.gates.io.objectstore import glob_match
 
     assert glob_match(path, pattern) is matches

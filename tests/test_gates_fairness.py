@@ -11,7 +11,7 @@ import pytest
 from fairlearn import metrics as fl
 from test_gates_support import check_of, column, run_gate, write_project
 
-from compiler.gates.report import show
+from compiler.reporters.gate import show
 
 TOL = 1e-12
 
@@ -81,7 +81,7 @@ def test_intersectional_groups_equal_fairlearn_with_several_sensitive_features(t
 
 
 def test_a_crossed_feature_must_be_in_the_contract(tmp_path: Path) -> None:
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     fairness = [
         {"metric": "demographic_parity_difference", "sensitiveFeature": "sex", "intersectWith": ["nope"], "max": 0.1}

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from test_gates_support import check_of, column, run_gate, write_project
 
-from compiler.gates import generation
+from compiler.gates.eval import generation
 
 PAIRS = [  # (reference, output): lower case, no punctuation, so every tokenizer splits on spaces
     ("the cat sat on the mat", "the cat is on the mat"),

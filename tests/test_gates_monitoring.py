@@ -16,7 +16,7 @@ from scipy import stats
 from scipy.spatial import distance
 from test_gates_support import check_of, column, run_gate, write_project
 
-from compiler.gates import drift_stats
+from compiler.gates.drift import stats as drift_stats
 
 TOL = 1e-12
 
@@ -241,7 +241,7 @@ def test_a_window_without_labelled_predictions_cannot_be_judged(tmp_path: Path) 
 def test_the_labelled_data_is_checked_by_charter_check(
     tmp_path: Path, performance: dict[str, Any], expected: tuple[Any, ...]
 ) -> None:
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     root = write_project(
         tmp_path,
@@ -299,7 +299,7 @@ def test_auto_chooses_by_type_and_reference_size_as_evidently(
     ],
 )
 def test_a_threshold_goes_with_every_method_but_auto(tmp_path: Path, drift: dict[str, Any], message: str) -> None:
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     root = write_project(
         tmp_path, columns=[column("x", "number"), column("y", "integer")], features=["x"], monitoring={"drift": drift}

@@ -12,7 +12,7 @@ import pytest
 from sklearn import metrics as sk
 from test_gates_support import check_of, column, run_gate, write_project
 
-from compiler.gates import ranking
+from compiler.gates.eval import ranking
 
 TOL = 1e-12
 

@@ -29,9 +29,9 @@ from test_gates_servers import load_table
 from test_gates_support import CREDIT, gate
 
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import open_input
+from compiler.gates.io.inputs import open_input
+from compiler.gates.io.servers import Table
 from compiler.gates.project import Reach, load_project
-from compiler.gates.servers import Table
 
 NOW = "2024-07-01T06:00:00Z"
 ACCESS_KEY = "AKIACHARTERLISTENER1"
@@ -264,7 +264,7 @@ def test_a_location_that_leaves_its_prefix_is_refused_before_any_request(
 
 def load_project_reach(root: Path) -> Reach:
     """What the gate would trust for this project, without refusing its check's findings."""
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     return Reach(check_path(root).project, root)
 
@@ -285,7 +285,7 @@ def load_project_reach(root: Path) -> Reach:
     ],
 )
 def test_object_store_locations_stay_in_their_bucket_and_prefix(location: str) -> None:
-    from compiler.gates.objectstore import parse_location
+    from compiler.gates.io.objectstore import parse_location
 
     kind = "azure" if location.startswith(("abfss", "az")) else "s3"
     with pytest.raises(UnusableInput) as refused:
@@ -515,7 +515,7 @@ def assert_no_values(*texts: str) -> None:
 def test_duckdb_errors_of_a_sql_rule_name_their_kind_never_the_values(
     credit: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from compiler.gates import synthetic
+    from compiler.gates.data import synthetic
 
     data = synthetic.write(synthetic.credit_applications(200, newest=None), tmp_path / "applications.parquet")
     # What DuckDB's own message says, for the record.
@@ -559,7 +559,7 @@ def record_evidence(root: Path, report: Path) -> str:
 
 @pytest.fixture(scope="module")
 def pg() -> Iterator[Postgres]:
-    from compiler.gates import synthetic
+    from compiler.gates.data import synthetic
 
     with postgres() as server:
         con: Any = server.connect()

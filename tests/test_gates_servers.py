@@ -24,9 +24,9 @@ from pyarrow import csv
 from ruamel.yaml import YAML
 from test_gates_support import CREDIT, check_of, run_gate
 
-from compiler.gates import contract_rules, synthetic
+from compiler.gates.data import contract_rules, synthetic
+from compiler.gates.data.sql_rules import Refused, _DuckRunner, check_query
 from compiler.gates.errors import UnusableInput
-from compiler.gates.sql_rules import Refused, _DuckRunner, check_query
 
 NOW = "2024-07-01T06:00:00Z"
 BUCKET = "acme-lending-lake"
@@ -214,7 +214,7 @@ def test_csv_parts_in_s3_give_the_findings_of_the_local_csv(project: Path, rows:
 def test_postgres_does_the_work_and_returns_only_aggregates(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from compiler.gates import database
+    from compiler.gates.io import database
 
     returned: list[int] = []
     execute = database.Database.execute
@@ -369,7 +369,7 @@ def test_drift_from_servers_equals_drift_from_files(
 def test_locations_split_into_what_is_listed_and_what_is_kept(
     kind: str, location: str, expected: tuple[str, str, str | None, str | None]
 ) -> None:
-    from compiler.gates.objectstore import parse_location
+    from compiler.gates.io.objectstore import parse_location
 
     parsed = parse_location(kind, location)
     assert (parsed.scheme, parsed.base, parsed.pattern, parsed.account) == expected
@@ -384,7 +384,7 @@ def test_locations_split_into_what_is_listed_and_what_is_kept(
     ],
 )
 def test_locations_that_cannot_be_read_are_refused(kind: str, location: str, message: str) -> None:
-    from compiler.gates.objectstore import parse_location
+    from compiler.gates.io.objectstore import parse_location
 
     with pytest.raises(UnusableInput) as refused:
         parse_location(kind, location)

@@ -1,7 +1,7 @@
 """Shared helpers of the gate tests: small projects written to tmp dirs, and a gate runner.
 
 The runner parses argv with a bare argparse that only knows
-`compiler.commands.gate.add_gate_parser`, as `charter` does once it is wired in.
+`compiler.commands.gate.add_parser`, as `charter` does once it is wired in.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from compiler.commands.gate import add_gate_parser
+from compiler.commands import gate as gate_command
 
 ROOT = Path(__file__).resolve().parent.parent
 CREDIT = ROOT / "examples" / "credit-scoring"
@@ -24,7 +24,7 @@ IMAGE = "ghcr.io/acme/train@sha256:" + "0" * 64
 
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="charter")
-    add_gate_parser(top.add_subparsers(dest="command", metavar="COMMAND"))
+    gate_command.add_parser(top.add_subparsers(dest="command", metavar="COMMAND"))
     return top
 
 
@@ -119,7 +119,7 @@ def write_project(
 
 def test_the_helper_project_checks_clean(tmp_path: Path) -> None:
     from compiler.core.diagnostics import exit_code
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     root = write_project(
         tmp_path,

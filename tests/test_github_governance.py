@@ -26,7 +26,7 @@ from test_output_ownership import BINDING, CRB, allow
 from test_plan_base_decides import CASES, EXAMPLE, EXPECTED, NEW_VERSION, PROJECT, TODAY, Edit, replace
 from test_plan_fixtures import commit, git, write
 
-from compiler.commands.github import add_github_parser
+from compiler.commands import github
 from compiler.core.codes import registered
 from compiler.core.markdown import inline
 
@@ -133,7 +133,7 @@ def propose(pull: Pull, fake: FakeGitHub, edits: list[Edit]) -> str:
 
 def report() -> int:
     parser = argparse.ArgumentParser(prog="charter")
-    add_github_parser(parser.add_subparsers(dest="command"))
+    github.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["github", "report", ".", *FAST])
     code: int = args.run(args)
     return code

@@ -20,7 +20,7 @@ import pytest
 from fake_github import ACTIONS_BOT, OWNER_REPO, PREFIX, REPO, TOKEN, FakeGitHub, Fault, serving
 from test_plan_fixtures import TODAY, commit, edit, git, make_repo, write
 
-from compiler.commands.github import add_github_parser
+from compiler.commands import github
 from compiler.integrations.github.client import Environment, NotInActions
 
 FAST = ["--backoff", "0.01", "--write-interval", "0", "--timeout", "5", "--retries", "4"]
@@ -71,7 +71,7 @@ def job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeGitHub) -> Jo
 
 def report(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="charter")
-    add_github_parser(parser.add_subparsers(dest="command"))
+    github.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["github", "report", *argv])
     code: int = args.run(args)
     return code

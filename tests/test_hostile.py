@@ -47,8 +47,7 @@ from scripts_support import load_script
 from compiler.commands.cli import main
 from compiler.core.diagnostics import Severity
 from compiler.core.models import Model
-from compiler.stages.pipeline import Checked, check_path
-from compiler.stages.render import render
+from compiler.stages import Checked, check_path, render_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = datetime.date(2026, 11, 1)
@@ -262,7 +261,7 @@ def build(values: dict[str, str], runtime: str, mode: str) -> dict[str, str]:
         assert model.metadata.description == values["description"]
         assert model.spec.version == values["version"]
         assert model.spec.training.command[1:] == [values["command_1"], "--", values["command_2"]]
-        return {output.path: output.text for output in render(result.resolved, result.project, TODAY)}
+        return {output.path: output.text for output in render_outputs(result.resolved, result.project, TODAY)}
 
 
 @cache
@@ -531,7 +530,7 @@ def test_a_hostile_spec_file_name_stays_in_its_header_comment(name: str) -> None
         write(root, files)
         result = checked(root)
         assert result.resolved is not None
-        rendered = {output.path: output.text for output in render(result.resolved, result.project, TODAY)}
+        rendered = {output.path: output.text for output in render_outputs(result.resolved, result.project, TODAY)}
     plain_files = plain("kubernetes", "push")
     assert sorted(rendered) == sorted(plain_files)
     for path, text in rendered.items():

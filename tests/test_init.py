@@ -10,7 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from compiler.commands.cli import main
-from compiler.commands.scaffold import (
+from compiler.core.diagnostics import Severity
+from compiler.core.models import Model, Project
+from compiler.core.models.common import NAME_PATTERN
+from compiler.scaffold.project import (
     DEFAULT_NAME,
     MAX_NAME_LENGTH,
     TOKEN,
@@ -19,10 +22,7 @@ from compiler.commands.scaffold import (
     scaffold,
     to_label,
 )
-from compiler.core.diagnostics import Severity
-from compiler.core.models import Model, Project
-from compiler.core.models.common import NAME_PATTERN
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
 
 EXPECTED = [
     "charter.yaml",

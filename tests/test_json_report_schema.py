@@ -12,7 +12,8 @@ import pytest
 from compiler.commands.cli import main
 from compiler.commands.schema import SCHEMA_BASE, all_schemas, render
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.reporters import Report, json_format
+from compiler.reporters import json_format
+from compiler.reporters.findings import Report
 from compiler.reporters.json_schema import REPORT_SCHEMA_ID, REPORT_SCHEMA_NAME
 
 ROOT = Path(__file__).resolve().parent.parent

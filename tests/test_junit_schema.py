@@ -10,7 +10,8 @@ import xmlschema
 
 from compiler.commands.cli import main
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.reporters import Report, junit
+from compiler.reporters import junit
+from compiler.reporters.findings import Report
 
 ROOT = Path(__file__).resolve().parent.parent
 XSD = xmlschema.XMLSchema10(str(ROOT / "tests" / "junit" / "junit-10.xsd"))

@@ -17,11 +17,13 @@ import yaml
 
 from compiler.core import error_codes, pydantic_text
 from compiler.core.models import KINDS
-from compiler.gates import io
 from compiler.gates.errors import UnusableInput
-from compiler.stages import expressions, load, validate
-from compiler.stages.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
-from compiler.stages.load import load_text
+from compiler.gates.io import inputs as io
+from compiler.stages.policy import expressions
+from compiler.stages.policy.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
+from compiler.stages.read import load
+from compiler.stages.read.load import load_text
+from compiler.stages.validate import specs as validate
 
 # --- PyYAML / libyaml -------------------------------------------------------------
 

@@ -14,10 +14,10 @@ import yaml
 
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.positions import locate
-from compiler.stages import load
-from compiler.stages.load import MAX_DEPTH, SourceFile, load_bytes, load_file, load_text
-from compiler.stages.pipeline import check_path
-from compiler.stages.yaml12 import MAX_EXPANDED_VALUES
+from compiler.stages import check_path, load_document
+from compiler.stages.read import load
+from compiler.stages.read.load import MAX_DEPTH, SourceFile, load_bytes, load_file, load_text
+from compiler.stages.read.yaml12 import MAX_EXPANDED_VALUES
 
 
 def loaded(text: str) -> SourceFile:
@@ -290,7 +290,7 @@ def test_a_loader_bug_becomes_a_finding_not_a_traceback(tmp_path: Path, monkeypa
     def broken(root: Path, path: Path, display: str) -> SourceFile:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("compiler.stages.discovery.load_repo_file", broken)
+    monkeypatch.setattr("compiler.stages.read.discovery.load_repo_file", broken)
     monkeypatch.chdir(tmp_path)
     (finding,) = check_path(Path(".")).diagnostics
     assert finding.code == "CH900"
@@ -515,10 +515,31 @@ def test_deep_input_does_not_kill_the_process(text: str, tmp_path: Path) -> None
     path = tmp_path / "deep.yaml"
     path.write_text(text)
     script = (
-        "import sys; from pathlib import Path; from compiler.stages.load import load_file; "
+        "import sys; from pathlib import Path; from compiler.stages.read.load import load_file; "
         "s = load_file(Path(sys.argv[1]), 'deep.yaml'); print([d.code for d in s.diagnostics])"
     )
     command = [sys.executable, "-c", script, str(path)]
     done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "['CH108']"
+
+
+def test_one_file_through_the_door_reads_it_and_validates_a_document_when_asked(tmp_path: Path) -> None:
+    """`load_document` is how the editor, the changed-only scope and the policy tools read one file: the same
+    documents from text, bytes or a path, reading's findings with their place, and each document's spec."""
+    example = Path(__file__).resolve().parent.parent / "examples" / "credit-scoring"
+    project = (example / "charter.yaml").read_text("utf-8")
+    text = project + "---\n- not a spec\n---\nkind: Model\nspec: {a: [1, 2}\n"
+    written = tmp_path / "charter.yaml"
+    written.write_text(text, "utf-8")
+    loads = [load_document(text, "charter.yaml"), load_document(text.encode(), "charter.yaml")]
+    loads.append(load_document(written, "charter.yaml"))
+    assert len({repr([d.data for d in loaded.documents]) for loaded in loads}) == 1
+    for loaded in loads:
+        assert loaded.path == "charter.yaml"
+        assert [(d.code, d.line) for d in loaded.diagnostics] == [("CH100", project.count("\n") + 5)]
+        first, second = loaded.documents
+        spec = loaded.spec_of(first)
+        assert spec is not None
+        assert (spec.kind, spec.name) == ("Project", "credit-scoring")
+        assert loaded.spec_of(second) is None  # a list is no spec: its finding is the check's (CH105)

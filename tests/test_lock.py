@@ -75,7 +75,7 @@ def runtime_declared(extras: tuple[str, ...]) -> list[Requirement]:
 
 
 def test_a_runtime_lock_for_every_set_of_extras_a_job_installs() -> None:
-    from compiler.stages import data_access
+    from compiler.stages.render import data_access
 
     assert sorted(path.stem for path in RUNTIME.glob("*.txt")) == sorted(RUNTIME_EXTRAS)
     types = ["s3", "postgres", "delta", "s3"]

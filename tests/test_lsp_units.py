@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from scripts_support import load_script
 
-from compiler.commands.code_docs import codes_markdown
 from compiler.core.codes import all_codes
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.lines import editor_lines
@@ -80,7 +80,7 @@ def test_fields_come_from_the_spec_models() -> None:
 
 def test_docs_codes_is_current_and_every_code_has_its_anchor() -> None:
     committed = (ROOT / "docs" / "codes.md").read_text("utf-8")
-    assert committed == codes_markdown(), "docs/codes.md is stale: run `make docs`"
+    assert committed == load_script("code_docs").codes_markdown(), "docs/codes.md is stale: run `make docs`"
     for code in all_codes():
         assert f"\n## {code.id}\n" in committed
         assert code_href(code.id).endswith(f"docs/codes.md#{code.id.lower()}")
@@ -144,3 +144,26 @@ def test_a_server_on_a_folder_without_a_project_file_writes_no_cache(tmp_path: P
     (tmp_path / "model.yaml").write_text("apiVersion: charter/v1alpha1\nkind: Model\n", "utf-8")
     Workspace(tmp_path).check({})
     assert not (tmp_path / CACHE_DIR).exists()
+
+
+def test_the_first_findings_do_not_wait_for_the_cache_or_the_collector(tmp_path: Path) -> None:
+    """Issue 26: the server publishes the first check's findings, then writes the cache and freezes the check's
+    objects (`settle`), which took a second of a cold start at 1,000 specs before the findings went out."""
+    import gc
+    import shutil
+
+    from compiler.core import collector
+    from compiler.core.cache import CACHE_FILE
+    from compiler.lsp.workspace import Workspace
+
+    root = tmp_path / "credit-scoring"
+    shutil.copytree(ROOT / "examples" / "credit-scoring", root, ignore=shutil.ignore_patterns(".github", "cache"))
+    workspace = Workspace(root)
+    frozen = gc.get_freeze_count()
+    workspace.check({}, settle_later=True)
+    assert not (root / CACHE_FILE).exists()
+    assert gc.get_freeze_count() == frozen
+    workspace.settle()
+    assert (root / CACHE_FILE).is_file()
+    assert gc.get_freeze_count() > frozen
+    collector.thaw()

@@ -160,7 +160,7 @@ def test_the_editor_hover(tmp_path: Path) -> None:
     """`charter lsp` hovers are Markdown too: a reference's summary shows the spec's description as text."""
     from compiler.lsp.hover import summary
     from compiler.lsp.targets import Target
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     project = tmp_path / "credit-scoring"
     shutil.copytree(ROOT / "examples" / "credit-scoring", project, ignore=shutil.ignore_patterns(".charter", "docs"))

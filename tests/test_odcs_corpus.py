@@ -22,8 +22,8 @@ import pytest
 import yaml
 
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.stages.load import load_file
-from compiler.stages.validate import validate
+from compiler.stages.read.load import load_file
+from compiler.stages.validate.specs import validate
 
 # Messages speak YAML: null, true/false, mapping, sequence.
 PYTHON_WORDS = re.compile(r"\b(None|True|False|dict|list)\b|'")

@@ -14,10 +14,10 @@ import pytest
 
 from compiler.commands.cli import main
 from compiler.core.specs import Spec
-from compiler.stages import odcs_schemas
-from compiler.stages.contract_errors import contract_findings
-from compiler.stages.load import load_text
-from compiler.stages.validate import validate
+from compiler.stages.read.load import load_text
+from compiler.stages.validate import odcs_schemas
+from compiler.stages.validate.contract_errors import contract_findings
+from compiler.stages.validate.specs import validate
 
 SCHEMAS = resources.files("compiler").joinpath("odcs")
 

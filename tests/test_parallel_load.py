@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from compiler.core.sources import Sources
-from compiler.stages.load import load_text
-from compiler.stages.parallel_load import MIN_FILES, workers
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
+from compiler.stages.read.load import load_text
+from compiler.stages.read.parallel_load import MIN_FILES, workers
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = datetime.date(2026, 12, 3)

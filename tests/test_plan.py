@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from test_plan_fixtures import REGION, TODAY, commit, edit, git, make_repo, write
 
-from compiler.commands.plan import add_plan_parser
+from compiler.commands import plan
 from compiler.core.diagnostics import Severity
+from compiler.core.markdown import text as md
 from compiler.integrations.gitops.git import GitError
 from compiler.integrations.gitops.snapshot import at_revision, at_worktree
 from compiler.plan.breaking import RULES
 from compiler.plan.make import Plan, make_plan
-from compiler.plan.report import md, render
+from compiler.plan.report import render
 
 ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 A = "ml/contracts/applications.odcs.yaml"
@@ -548,6 +549,50 @@ def test_formats(repo: Path) -> None:
     assert "@@" not in render(plan, "markdown", diffs=False)
 
 
+def test_every_format_of_the_registry_shows_the_plan_findings(repo: Path) -> None:
+    """A format of findings reaches the plan: its breaking changes are findings, located in the head's specs."""
+    plan = plan_of(repo, [replace(A, EMAIL, ""), replace(M, "trafficPercent: 10", "trafficPercent: 15")])
+    sarif = json.loads(render(plan, "sarif"))
+    results = sarif["runs"][0]["results"]
+    assert sorted((result["ruleId"], result["level"]) for result in results) == sorted(
+        (change.code, {"error": "error", "warning": "warning", "info": "note"}[change.severity.value])
+        for change in plan.breaking
+    )
+    removed = next(change for change in plan.breaking if change.rule == "contract-column-removed")
+    (located,) = [
+        r["locations"][0]["physicalLocation"] for r in results if r["message"]["text"].startswith(removed.message)
+    ]
+    assert located["artifactLocation"]["uri"] == removed.file
+    assert located["region"]["startLine"] == removed.line
+    junit = render(plan, "junit")
+    assert junit.startswith("<?xml")
+    assert removed.code in junit
+    github = render(plan, "github")
+    assert f"::error file={removed.file},line={removed.line}" in github
+
+
+def test_every_command_with_a_format_option_offers_every_registry_format() -> None:
+    from compiler.commands.cli import _parser
+    from compiler.reporters import formats
+
+    def offered(parser: argparse.ArgumentParser, prefix: str) -> dict[str, list[str]]:
+        found = {}
+        for action in parser._actions:
+            if "--format" in action.option_strings:
+                found[prefix] = list(action.choices or ())
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, command in action.choices.items():
+                    found.update(offered(command, f"{prefix} {name}".strip()))
+        return found
+
+    choices = offered(_parser(), "")
+    assert sorted(choices) == ["build", "check", "gate data", "gate drift", "gate eval", "github environments", "plan"]
+    for name, formats_offered in choices.items():
+        assert set(formats()) <= set(formats_offered), name
+    assert set(choices["plan"]) == set(choices["gate eval"]) == {*formats(), "markdown"}
+
+
 def test_markdown_escapes_spec_text(repo: Path) -> None:
     plan = plan_of(repo, [replace(A, "- name: notes", '- name: "notes <img src=x> @org/everyone | x"')])
     markdown = render(plan, "markdown")
@@ -572,7 +617,7 @@ def test_markdown_stays_under_the_comment_limit(repo: Path) -> None:
 
 def run_cli(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="charter")
-    add_plan_parser(parser.add_subparsers(dest="command"))
+    plan.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
     code: int = args.run(args)
     return code

@@ -446,7 +446,7 @@ def test_owners_are_read_from_the_base_never_from_the_change(repo: Path) -> None
 
 
 def test_waiver_expiring_within_two_weeks_is_a_warning(tmp_path: Path) -> None:
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     root = tmp_path / "credit"
     shutil.copytree(EXAMPLE, root)

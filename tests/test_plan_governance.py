@@ -407,7 +407,7 @@ def test_every_numeric_parameter_of_the_built_in_packs_says_which_way_is_looser(
     from ruamel.yaml import YAML
 
     from compiler.plan.governance import bound_direction
-    from compiler.stages.packs import builtin_packs, policy_files
+    from compiler.stages import builtin_packs, policy_files
 
     numeric = {}
     for directory in builtin_packs().values():

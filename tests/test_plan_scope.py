@@ -22,7 +22,7 @@ from compiler.core.diagnostics import Diagnostic, exit_code
 from compiler.integrations.gitops.git import GitError
 from compiler.integrations.gitops.scope import FILE, changed_scope, in_scope, restrict_to_changes
 from compiler.integrations.gitops.snapshot import at_revision
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
 
 A = "ml/contracts/applications.odcs.yaml"
 H = "ml/contracts/holdout.odcs.yaml"

@@ -1,7 +1,8 @@
 """Issue 10, attack 3: no policy runs unbounded. Each attack ends within 10 s with a located finding.
 
 The engine cannot be interrupted and has no syntax tree to estimate cost from, so policies run in a worker
-that is killed on overrun (compiler/stages/sandbox.py). Limits are lowered here where a case needs one cause only.
+that is killed on overrun (compiler/stages/policy/sandbox.py). Limits are lowered here where a case needs one
+cause only.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_policy_engine import MODEL, findings, make_project
 
-from compiler.stages import sandbox
+from compiler.stages.policy import sandbox
 
 HEADER = """\
 apiVersion: charter/v1alpha1

@@ -11,8 +11,8 @@ import pytest
 
 from compiler.commands.cli import main
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.stages.expressions import ExpressionError, compile_expression, comprehension_depth
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
+from compiler.stages.policy.expressions import ExpressionError, compile_expression, comprehension_depth
 
 TODAY = datetime.date(2026, 11, 21)
 

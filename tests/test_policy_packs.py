@@ -6,10 +6,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from scripts_support import load_script
 
-from compiler.commands.policy_docs import builtin_policies, explain_policy, policies_markdown
-from compiler.commands.policy_test import CaseResult, case_files, run_file
-from compiler.stages.load import load_file
+from compiler.commands.explain import builtin_policies, explain_policy
+from compiler.commands.policy import file_evidence
+from compiler.stages.policy.testing import CaseResult, case_files, run_file
+from compiler.stages.read.load import load_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKS = ROOT / "policies"
@@ -18,7 +20,7 @@ FILES = case_files(PACKS)
 
 @pytest.mark.parametrize("test_file", FILES, ids=lambda p: p.relative_to(PACKS).as_posix())
 def test_policy_cases_pass(test_file: Path) -> None:
-    results = list(run_file(test_file))
+    results = list(run_file(test_file, file_evidence))
     assert results
     failures = [_show(result) for result in results if not result.passed]
     assert failures == []
@@ -59,7 +61,7 @@ def test_every_rule_is_documented() -> None:
 
 def test_docs_are_current() -> None:
     committed = (ROOT / "docs" / "policies.md").read_text("utf-8")
-    assert committed == policies_markdown(), "docs/policies.md is stale: run `make docs`"
+    assert committed == load_script("policy_docs").policies_markdown(), "docs/policies.md is stale: run `make docs`"
 
 
 def test_explain_a_policy_rule() -> None:

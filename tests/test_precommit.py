@@ -22,7 +22,7 @@ import pytest
 import yaml
 from test_plan_fixtures import commit, git
 
-from compiler.commands.scaffold import scaffold
+from compiler.scaffold.project import scaffold
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / ".pre-commit-hooks.yaml"

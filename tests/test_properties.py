@@ -40,9 +40,9 @@ from compiler.commands.schema import kind_schema
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.metrics import FAIRNESS, PERFORMANCE, TASKS
 from compiler.core.models import KINDS
-from compiler.stages.load import SourceFile, load_bytes, load_text
-from compiler.stages.resolve import resolve
-from compiler.stages.validate import validate
+from compiler.stages.read.load import SourceFile, load_bytes, load_text
+from compiler.stages.resolve.references import resolve
+from compiler.stages.validate.specs import validate
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 SCHEMA = settings(

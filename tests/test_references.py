@@ -10,7 +10,7 @@ import pytest
 
 from compiler.core.models import CONTRACT_KIND
 from compiler.core.references import Reference, labels_match, references
-from compiler.stages.pipeline import check_path
+from compiler.stages import check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(path.parent for path in (ROOT / "examples").glob("*/charter.yaml"))

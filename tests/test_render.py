@@ -36,10 +36,9 @@ from ruamel.yaml import YAML
 from scripts_support import load_script
 
 import compiler.core.fsutil
-import compiler.stages.pipeline
+import compiler.stages.read.discovery
 from compiler.commands.cli import main
-from compiler.stages.pipeline import check_path
-from compiler.stages.render import render
+from compiler.stages import check_path, render_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted(path.parent.name for path in (ROOT / "examples").glob("*/charter.yaml"))
@@ -84,7 +83,7 @@ def built_copy(name: str, destination: Path) -> Path:
 def rendered(project: Path) -> dict[str, str]:
     result = check_path(project, today=TODAY)
     assert result.resolved is not None
-    return {output.path: output.text for output in render(result.resolved, result.project, TODAY)}
+    return {output.path: output.text for output in render_outputs(result.resolved, result.project, TODAY)}
 
 
 # --- 1. golden files ---------------------------------------------------------------------
@@ -146,14 +145,14 @@ def test_building_twice_changes_nothing(example: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_file_order_does_not_matter(example: str, seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = rendered(ROOT / "examples" / example)
-    discover = compiler.stages.pipeline.spec_files
+    discover = compiler.stages.read.discovery.spec_files
 
     def shuffled(*args: Any, **kwargs: Any) -> list[Path]:
         files = list(discover(*args, **kwargs))
         random.Random(seed).shuffle(files)
         return files
 
-    monkeypatch.setattr(compiler.stages.pipeline, "spec_files", shuffled)
+    monkeypatch.setattr(compiler.stages.read.discovery, "spec_files", shuffled)
     assert rendered(ROOT / "examples" / example) == expected
 
 

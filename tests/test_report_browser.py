@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from compiler.commands.cli import main
-from compiler.stages.pipeline import check_path
-from compiler.stages.render import render
+from compiler.stages import check_path, render_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -173,7 +172,7 @@ def test_the_lineage_graph_has_a_node_per_spec_and_generated_file(
     expected = {("Model", model), ("EvaluationSuite", links.suite.name)}
     expected |= {("DataContract", name) for name in contracts}
     expected |= {("Environment", name) for name in links.environments}
-    outputs = render(resolved, checked.project, checked_today(), checked.evidence)
+    outputs = render_outputs(resolved, checked.project, checked_today(), checked.evidence)
     expected |= {("Output", o.path) for o in outputs if o.model == model}
     visit.page.locator("svg.lineage").screenshot(path=str(SCREENSHOTS / f"{model}-lineage.png"))
     nodes = visit.page.locator("svg.lineage g.node")

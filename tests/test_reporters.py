@@ -11,7 +11,8 @@ import jsonschema
 import pytest
 
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.reporters import Report, formats, github, json_format, junit, sarif, text
+from compiler.reporters import formats, github, json_format, junit, sarif, text
+from compiler.reporters.findings import Report
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -104,28 +104,19 @@ ATTACKS = [
         "policy-path-outside-the-repository",
         _edit_project("      - policies/", "      - /etc"),
         ("check",),
-        (
-            ("CH406", "charter.yaml", 0, 0),
-            ("CH205", "charter.yaml", 34, 9),
-        ),
+        (("CH205", "charter.yaml", 34, 9),),
     ),
     Attack(
         "absolute-spec-glob",
         _edit_project('    - "**/*.yaml"', '    - "/etc/*"'),
         ("check",),
-        (
-            ("CH406", "charter.yaml", 0, 0),
-            ("CH205", "charter.yaml", 18, 7),
-        ),
+        (("CH205", "charter.yaml", 18, 7),),
     ),
     Attack(
         "outputs-into-git",
         _edit_project("deploy: deploy", "deploy: .git/refs"),
         ("build",),
-        (
-            ("CH406", "charter.yaml", 0, 0),
-            ("CH208", "charter.yaml", 45, 13),
-        ),
+        (("CH208", "charter.yaml", 45, 13),),
     ),
 ]
 
@@ -151,7 +142,8 @@ def _tree(project: Path) -> dict[str, bytes]:
 
 
 def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": "/usr/bin:/bin", "CHARTER_TODAY": "2026-11-01", "LEAK_ME": ENV_SECRET}
+    # PYTHONPATH: the Charter of this checkout (an installed one may be another's).
+    env = {"PATH": "/usr/bin:/bin", "CHARTER_TODAY": "2026-11-01", "LEAK_ME": ENV_SECRET, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "compiler", *args]
     return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=60, check=False)
 

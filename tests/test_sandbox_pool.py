@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from compiler.stages import sandbox
-from compiler.stages.sandbox import Progress
+from compiler.core.cores import cores
+from compiler.stages import Progress
+from compiler.stages.policy import sandbox
 
 ITEMS = 5000
 
@@ -17,7 +18,7 @@ ITEMS = 5000
 @pytest.fixture(autouse=True)
 def two_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHARTER_JOBS", "2")
-    if sandbox.cores() < 2:
+    if cores() < 2:
         pytest.skip("one core: the pool is never used")
 
 

@@ -19,7 +19,8 @@ import pytest
 
 from compiler.commands.cli import main
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.reporters import Report, sarif
+from compiler.reporters import sarif
+from compiler.reporters.findings import Report
 from compiler.reporters.rules import RuleHelp
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from compiler.core.capped import MAX_PER_DOCUMENT, cap_per_document
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.positions import locate
-from compiler.stages.capped import MAX_PER_DOCUMENT, cap_per_document
-from compiler.stages.load import load_text
-from compiler.stages.pipeline import check_path
-from compiler.stages.validate import validate
+from compiler.stages import check_path
+from compiler.stages.read.load import load_text
+from compiler.stages.validate.specs import validate
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "credit-scoring"
 MODEL = "models/credit-default.yaml"

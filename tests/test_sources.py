@@ -22,8 +22,8 @@ from compiler.core import repofs
 from compiler.core.sources import GitTree, Kind, Sources
 from compiler.integrations.gitops.git import Repo
 from compiler.integrations.gitops.snapshot import at_revision, at_worktree
-from compiler.stages.discovery import _glob_match, _parts
-from compiler.stages.pipeline import check, check_path
+from compiler.stages import check, check_path
+from compiler.stages.read.discovery import _glob_match, _parts
 
 ROOT = Path(__file__).resolve().parent.parent
 PROD = "ml/environments/production.yaml"

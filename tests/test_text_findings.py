@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.reporters import Report, github, text
+from compiler.reporters import github, text
+from compiler.reporters.findings import Report
 
 E, W = Severity.ERROR, Severity.WARNING
 SOURCE = {"models/credit.yaml": "kind: Model\nspec:\n  version: 1.2.0\n"}

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.lines import Lines, editor_lines
-from compiler.reporters import Report, text
+from compiler.reporters import text
+from compiler.reporters.findings import Report
 
 
 class CountingText(str):

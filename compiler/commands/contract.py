@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +12,9 @@ from compiler.commands.common import emit
 from compiler.core import exit_codes
 
 
-def add_contract_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     contract = commands.add_parser("contract", help="data contracts (ODCS v3)")
+    contract.set_defaults(run=run)
     actions = contract.add_subparsers(dest="contract_command", metavar="COMMAND", required=True)
     imported = actions.add_parser(
         "import",
@@ -27,7 +29,13 @@ def add_contract_parser(commands: argparse._SubParsersAction) -> None:  # type: 
     imported.add_argument("--table", metavar="[SCHEMA.]TABLE", help="with --postgres: the table (schema: public)")
     imported.add_argument("--id", metavar="ID", help="the contract id (default: from the file or table name)")
     imported.add_argument("--output", "-o", metavar="FILE", help="write here (default: standard output)")
-    imported.set_defaults(run=_run_import)
+    imported.set_defaults(handler=_run_import)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The subcommand the arguments name."""
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
 
 
 def _run_import(args: argparse.Namespace) -> int:
@@ -59,8 +67,8 @@ def _from_files(args: argparse.Namespace) -> str:
 def _from_postgres(args: argparse.Namespace) -> str:
     from compiler.core.endpoints import Allowed
     from compiler.gates import contract_import as imp
-    from compiler.gates.database import DIALECTS, Database, table_parts
     from compiler.gates.errors import UnusableInput
+    from compiler.gates.io.database import DIALECTS, Database, table_parts
 
     if not args.table:
         raise UnusableInput("--postgres needs --table [SCHEMA.]TABLE")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,9 @@ from compiler.core import exit_codes
 STALE_WHEN_CHANGED = ("suite", "evaluation-data")
 
 
-def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     evidence = commands.add_parser("evidence", help="evidence of what the gates measured, per model version")
+    evidence.set_defaults(run=run)
     actions = evidence.add_subparsers(dest="evidence_command", metavar="COMMAND", required=True)
     record = actions.add_parser(
         "record",
@@ -33,7 +35,7 @@ def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: 
         "this run (GITHUB_RUN_ID, GITHUB_WORKFLOW_REF) and the artifact, which `charter github report` verifies",
     )
     record.add_argument("--artifact-digest", metavar="DIGEST", help="upload-artifact's `artifact-digest` output")
-    record.set_defaults(run=_run_record)
+    record.set_defaults(handler=_run_record)
     require = actions.add_parser(
         "require",
         help="exit 1 unless the model's current version has passing, current evaluation evidence",
@@ -51,14 +53,20 @@ def add_evidence_parser(commands: argparse._SubParsersAction) -> None:  # type: 
         help="the GitHub Actions annotation when the evidence does not pass: `error` where it stops a deploy "
         "(default), `notice` where it only decides that the version is trained and measured",
     )
-    require.set_defaults(run=_run_require)
+    require.set_defaults(handler=_run_require)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The subcommand the arguments name."""
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
 
 
 def _run_record(args: argparse.Namespace) -> int:
-    from compiler.commands.evidence_record import Unusable, file_records, read_report, to_record
     from compiler.core import repofs
-    from compiler.stages.evidence.store import stops_measurement
-    from compiler.stages.pipeline import check_path, current_date
+    from compiler.evidence.record import Unusable, file_records, read_report, to_record
+    from compiler.evidence.store import stops_measurement
+    from compiler.stages import check_path, current_date
 
     root = project_directory(args.project, "charter evidence record")
     if root is None:
@@ -97,7 +105,7 @@ def _origin(args: argparse.Namespace) -> Any:
     """The run and artifact the one report came from, when the workflow says (`--artifact`, `--artifact-digest`)."""
     import os
 
-    from compiler.commands.evidence_record import Unusable, origin_in_actions
+    from compiler.evidence.record import Unusable, origin_in_actions
 
     if args.artifact is None and args.artifact_digest is None:
         return None
@@ -114,8 +122,8 @@ def _origin(args: argparse.Namespace) -> Any:
 
 
 def _run_require(args: argparse.Namespace) -> int:
-    from compiler.stages.evidence.store import stops_measurement
-    from compiler.stages.pipeline import check_path
+    from compiler.evidence.store import stops_measurement
+    from compiler.stages import check_path
 
     root = project_directory(args.project, "charter evidence require")
     if root is None:

@@ -1,6 +1,6 @@
 """`charter gate data|eval|drift`: the command line of the runtime gates.
 
-`add_gate_parser` registers the `gate` command on the main parser; each
+`add_parser` registers the `gate` command on the main parser; each
 subcommand's `run` returns the exit code: 0 pass, 1 fail (or no verdict),
 2 unusable input. DuckDB, NumPy and Matplotlib are imported only when a gate
 runs, so `charter check` stays fast and works without the `gates` extra.
@@ -16,25 +16,35 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from compiler.core.exit_codes import UNUSABLE
+from compiler.reporters import choices
+from compiler.reporters.gate import OWN_FORMATS
 
 if TYPE_CHECKING:
+    from compiler.core.gate_report import GateReport
     from compiler.gates.project import ProjectSpecs
-    from compiler.gates.report import Chart, GateReport
+    from compiler.gates.report import Chart
 
 GATES_EXTRA = "pip install 'charter[gates]'"
 _REQUIRED_MODULES = ("duckdb", "numpy")
 
 
-def add_gate_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     gate = commands.add_parser(
         "gate",
         help="runtime gates that generated pipelines call: data, eval, drift",
         description="Judge real files against the project's specs. Exit codes: 0 pass, 1 fail, 2 unusable input.",
     )
+    gate.set_defaults(run=run)
     gates = gate.add_subparsers(dest="gate_command", metavar="GATE", required=True)
     _add_data(gates)
     _add_eval(gates)
     _add_drift(gates)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The subcommand the arguments name."""
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
 
 
 def _add_data(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -57,7 +67,7 @@ def _add_data(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     _server(data, "--server", "the contract's server (`servers[].server`) that holds the data")
     data.add_argument("--now", metavar="TIME", help="ISO 8601 time to judge freshness at (default: now, UTC)")
     _outputs(data, summary_default=None)
-    data.set_defaults(run=_run_data)
+    data.set_defaults(handler=_run_data)
 
 
 def _add_eval(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -92,7 +102,7 @@ def _add_eval(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "label delay (ISO 8601; default: the current time)",
     )
     _outputs(evaluate, summary_default=None)
-    evaluate.set_defaults(run=_run_eval)
+    evaluate.set_defaults(handler=_run_eval)
 
 
 def _add_drift(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -112,7 +122,7 @@ def _add_drift(gates: argparse._SubParsersAction) -> None:  # type: ignore[type-
     _server(drift, "--server", "the server of the production traffic's contract (spec.data.production)")
     drift.add_argument("--bins", type=int, default=10, metavar="N", help="PSI bins: reference quantiles (default 10)")
     _outputs(drift, summary_default="drift-summary.md")
-    drift.set_defaults(run=_run_drift)
+    drift.set_defaults(handler=_run_drift)
 
 
 def _project(parser: argparse.ArgumentParser) -> None:
@@ -141,6 +151,14 @@ def _outputs(parser: argparse.ArgumentParser, summary_default: str | None) -> No
     )
     parser.add_argument("--chart", metavar="FILE", help="draw a PNG chart to FILE (needs matplotlib)")
     parser.add_argument(
+        "--format",
+        "-f",
+        choices=choices(OWN_FORMATS),
+        default="text",
+        help="what to print: the verdict (text, default), the report (json), the summary (markdown), or the "
+        "checks as findings in any other format",
+    )
+    parser.add_argument(
         "--memory-limit",
         metavar="SIZE",
         help="DuckDB's memory limit; past it, work spills to a temporary directory (default 2GB, or "
@@ -151,7 +169,7 @@ def _outputs(parser: argparse.ArgumentParser, summary_default: str | None) -> No
 
 def _run_data(args: argparse.Namespace) -> int:
     def build(project: ProjectSpecs) -> GateReport:
-        from compiler.gates import data
+        from compiler.gates.data import gate as data
 
         return data.run(
             project,
@@ -172,8 +190,8 @@ def _run_data(args: argparse.Namespace) -> int:
 
 def _run_eval(args: argparse.Namespace) -> int:
     def build(project: ProjectSpecs) -> GateReport:
-        from compiler.gates import eval as evaluation
-        from compiler.gates.eval_load import EvalOptions
+        from compiler.gates.eval import gate as evaluation
+        from compiler.gates.eval.load import EvalOptions
 
         return evaluation.run(
             project,
@@ -198,7 +216,7 @@ def _run_eval(args: argparse.Namespace) -> int:
 
 def _run_drift(args: argparse.Namespace) -> int:
     def build(project: ProjectSpecs) -> GateReport:
-        from compiler.gates import drift
+        from compiler.gates.drift import gate as drift
 
         if args.bins < 2:
             from compiler.gates.errors import UnusableInput
@@ -240,10 +258,11 @@ def _execute(
         return UNUSABLE
     import duckdb
 
+    from compiler.core.gate_report import GateReport
     from compiler.gates.errors import UnusableInput
     from compiler.gates.judged import stamp
     from compiler.gates.project import load_project
-    from compiler.gates.report import GateReport, publish
+    from compiler.gates.report import publish
 
     project = None
     try:
@@ -253,7 +272,7 @@ def _execute(
     except UnusableInput as error:
         report = GateReport(gate, "unusable input", error=str(error))
     except duckdb.Error as error:
-        from compiler.gates.engine_errors import describe
+        from compiler.gates.io.engine_errors import describe
 
         report = GateReport(gate, "unusable input", error=describe(error))
     except MemoryError:
@@ -267,6 +286,7 @@ def _execute(
         summary_path=args.summary,
         chart_path=args.chart,
         chart=_chart(chart) if args.chart else None,
+        fmt=args.format,
     )
 
 

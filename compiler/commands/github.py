@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +27,10 @@ from compiler.core import exit_codes
 PREFIX = "charter github report"
 
 
-def add_github_parser(commands: Any) -> argparse.ArgumentParser:
+def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register `github report` on the `charter` subparsers; `run` returns the exit code."""
     github: argparse.ArgumentParser = commands.add_parser("github", help="publish results to a pull request")
+    github.set_defaults(run=run)
     sub = github.add_subparsers(dest="github_command", metavar="COMMAND", required=True)
     report = sub.add_parser(
         "report",
@@ -72,11 +73,17 @@ def add_github_parser(commands: Any) -> argparse.ArgumentParser:
         help="also verify that each Environment's GitHub environment enforces its approvals and branches "
         "(CH445-CH448; needs `permissions: actions: read`)",
     )
-    report.set_defaults(run=run_report)
+    report.set_defaults(handler=run_report)
     from compiler.commands.github_environments import add_environments_parser
 
     add_environments_parser(sub)
     return github
+
+
+def run(args: argparse.Namespace) -> int:
+    """The subcommand the arguments name."""
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
 
 
 def _pull_request(event: Mapping[str, Any]) -> tuple[int | None, str | None, str | None]:
@@ -144,8 +151,7 @@ def evidence_claims(plan: Any, project: Path, root: Path) -> list[Any]:
     """
     from compiler.core import repofs
     from compiler.integrations.github.evidence_origin import Claim, workflow_path
-    from compiler.stages.load import MAX_FILE_BYTES
-    from compiler.stages.render import gate_workflow
+    from compiler.stages import MAX_FILE_BYTES, gate_workflow
 
     held = {r.path: r.evidence for entry in plan.base.result.evidence.values() for r in entry.records.values()}
     base_project = plan.base.result.project
@@ -201,7 +207,7 @@ class _Report:
         from compiler.core.diagnostics import exit_code
         from compiler.integrations.github import publish
         from compiler.integrations.gitops.git import GitError, Repo
-        from compiler.stages.pipeline import check_path
+        from compiler.stages import check_path
 
         number, head_sha, base_sha = _pull_request(self.env.event)
         number = self.args.pr or number
@@ -284,7 +290,7 @@ class _Report:
         if self.args.dry_run:
             message = "not confirmed: a dry run asks GitHub nothing, and an unconfirmed record is not evidence"
             return [Diagnostic.of("CH853", message, claim.file, line=1, column=1) for claim in claims]
-        from compiler.commands.evidence_record import differs_from_report
+        from compiler.evidence.record import differs_from_report
         from compiler.integrations.github.evidence_origin import Download
 
         download = Download(self.env.token, self.settings.timeout)

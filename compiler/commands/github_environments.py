@@ -13,6 +13,7 @@ from typing import Any
 
 from compiler.commands.common import project_directory
 from compiler.core import exit_codes
+from compiler.reporters import choices
 
 PREFIX = "charter github environments"
 
@@ -30,15 +31,15 @@ def add_environments_parser(sub: Any) -> None:
     )
     command.add_argument("path", nargs="?", default=".", metavar="PATH", help="the project directory (default: .)")
     command.add_argument("--environment", metavar="NAME", help="only this Environment (a deploy job's own)")
-    command.add_argument("--format", choices=("text", "github"), default="text", help="how findings are printed")
-    command.set_defaults(run=run_environments)
+    command.add_argument("--format", choices=choices(), default="text", help="how findings are printed")
+    command.set_defaults(handler=run_environments)
 
 
 def run_environments(args: argparse.Namespace) -> int:
     from compiler.core.diagnostics import exit_code
     from compiler.integrations.github.client import Environment, NotInActions, Settings, connect
     from compiler.integrations.github.environments import verify, wanted
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     path = project_directory(args.path, PREFIX)
     if path is None:
@@ -63,12 +64,12 @@ def run_environments(args: argparse.Namespace) -> int:
 
 
 def _print(findings: list[Any], checked: Any, form: str) -> None:
-    from compiler.reporters import Report, formats
+    from compiler.reporters import render
+    from compiler.reporters.findings import Report
 
     if findings:
         print(
-            formats()[form](Report(tuple(sorted(findings, key=lambda f: f.sort_key())), sources=checked.sources)),
-            end="",
+            render(form, Report(tuple(sorted(findings, key=lambda f: f.sort_key())), sources=checked.sources)), end=""
         )
 
 

@@ -6,7 +6,7 @@ workspace folder the editor opens. Nothing is written to stdout but the protocol
 The server lives as long as the editor and answers whatever URIs a client names, so it has a memory ceiling
 of its own: its address space is capped at start (RLIMIT_AS, `--memory-mb`, 4 GiB by default). Past it an
 allocation fails with MemoryError, which fails that one answer or check, not the machine. Only the soft limit
-is set, so the policy workers it starts can still take their own (`compiler.stages.sandbox`).
+is set, so the policy workers it starts can still take their own (`compiler.stages.policy.sandbox`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from compiler.core import exit_codes
 MEMORY_MB = 4096
 
 
-def add_lsp_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     lsp = commands.add_parser(
         "lsp",
         help="the language server (LSP over stdio): findings, completion, hover and definitions in editors",
@@ -44,10 +44,10 @@ def add_lsp_parser(commands: argparse._SubParsersAction) -> None:  # type: ignor
         help=f"the server's address-space ceiling in MiB (RLIMIT_AS; default: {MEMORY_MB}; 0: the inherited one)",
     )
     lsp.add_argument("--log-level", default="WARNING", help="logging on stderr (default: WARNING)")
-    lsp.set_defaults(run=_run_lsp)
+    lsp.set_defaults(run=run)
 
 
-def _run_lsp(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from compiler.lsp.server import serve
 
     logging.basicConfig(level=args.log_level.upper(), format="charter lsp: %(levelname)s %(message)s")

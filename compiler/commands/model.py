@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from compiler.commands.common import project_directory
+from compiler.commands.model_predictions import add_predictions_parser
+from compiler.commands.model_registry import add_registry_parsers
 from compiler.core import exit_codes
 
 
-def add_model_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     model = commands.add_parser("model", help="what the train job does with a trained model")
+    model.set_defaults(run=run)
     actions = model.add_subparsers(dest="model_command", metavar="COMMAND", required=True)
     upload = actions.add_parser(
         "upload",
@@ -31,14 +35,22 @@ def add_model_parser(commands: argparse._SubParsersAction) -> None:  # type: ign
         help="the model files: $CHARTER_OUTPUT/model/ of the training image (default: model-output/model)",
     )
     upload.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
-    upload.set_defaults(run=_run_upload)
+    upload.set_defaults(handler=_run_upload)
+    add_predictions_parser(actions)
+    add_registry_parsers(actions)
+
+
+def run(args: argparse.Namespace) -> int:
+    """The subcommand the arguments name."""
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
 
 
 def _run_upload(args: argparse.Namespace) -> int:
     from compiler.core.models.model import Model
-    from compiler.gates import model_store
     from compiler.gates.errors import UnusableInput
-    from compiler.stages.pipeline import check_path
+    from compiler.gates.io import model_store
+    from compiler.stages import check_path
 
     root = project_directory(args.project, "charter model upload")
     if root is None:

@@ -15,7 +15,7 @@ from compiler.commands.common import emit, project_directory
 from compiler.core import exit_codes
 
 
-def add_plan_parser(commands: Any) -> argparse.ArgumentParser:
+def add_parser(commands: Any) -> argparse.ArgumentParser:
     """Register `plan` on the `charter` subparsers; `run` returns the exit code."""
     plan: argparse.ArgumentParser = commands.add_parser(
         "plan",
@@ -36,7 +36,7 @@ def add_plan_parser(commands: Any) -> argparse.ArgumentParser:
         help="compare with --base itself; by default with the merge base of --base and --head (HEAD for the "
         "working tree), so that what --base gained since the branch left it is not counted as the change",
     )
-    plan.add_argument("--format", "-f", choices=("text", "json", "markdown"), default="text", help="output format")
+    plan.add_argument("--format", "-f", choices=_formats(), default="text", help="output format")
     plan.add_argument("--output", "-o", metavar="FILE", help="write the plan to FILE instead of stdout")
     plan.add_argument(
         "--fail-on",
@@ -45,11 +45,11 @@ def add_plan_parser(commands: Any) -> argparse.ArgumentParser:
         help="exit 1 on breaking changes of this severity or worse (default: error)",
     )
     plan.add_argument("--no-diff", action="store_true", help="list generated files without their diffs")
-    plan.set_defaults(run=run_plan)
+    plan.set_defaults(run=run)
     return plan
 
 
-def run_plan(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from compiler.integrations.gitops.git import GitError, Repo
     from compiler.plan.make import make_plan
     from compiler.plan.report import render
@@ -68,3 +68,11 @@ def run_plan(args: argparse.Namespace) -> int:
     text = render(plan, args.format, diffs=not args.no_diff)
     emit(text, args.output)
     return plan.exit_code()
+
+
+def _formats() -> list[str]:
+    """The plan's own formats (text, JSON, Markdown) and, for its findings, every other format of the registry."""
+    from compiler.plan.formats import OWN_FORMATS
+    from compiler.reporters import choices
+
+    return choices(OWN_FORMATS)

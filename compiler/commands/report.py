@@ -16,7 +16,7 @@ from compiler.commands.common import project_directory
 from compiler.core import exit_codes
 
 
-def add_report_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     report = commands.add_parser(
         "report",
         help="write a static governance site: inventory, policy status, waivers, lineage, model cards",
@@ -25,14 +25,13 @@ def add_report_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
     )
     report.add_argument("path", nargs="?", default=".", metavar="PATH", help="the project directory")
     report.add_argument("--out", default="site", metavar="DIR", help="where to write the site (default: site)")
-    report.set_defaults(run=_run_report)
+    report.set_defaults(run=run)
 
 
-def _run_report(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from compiler.core.fsutil import write_atomic
     from compiler.report.pages import site_pages
-    from compiler.stages.pipeline import check_path, current_date
-    from compiler.stages.render import render
+    from compiler.stages import check_path, current_date, render_outputs
 
     root = project_directory(args.path, "charter report")
     if root is None:
@@ -41,7 +40,7 @@ def _run_report(args: argparse.Namespace) -> int:
     result = check_path(root, today=today)
     if result.resolved is None:  # pragma: no cover - check_path always resolves
         return exit_codes.USAGE
-    outputs = render(result.resolved, result.project, today, result.evidence)
+    outputs = render_outputs(result.resolved, result.project, today, result.evidence)
     out = Path(args.out)
     try:
         pages = site_pages(result, outputs, today)

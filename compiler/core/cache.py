@@ -24,7 +24,7 @@ from compiler.core.fsutil import write_atomic
 
 CACHE_DIR = ".charter/cache"
 CACHE_FILE = f"{CACHE_DIR}/check.json"
-FORMAT = 1
+FORMAT = 2  # 2: summaries list the documents that failed validation (compiler.core.invalid)
 
 
 class Store(Protocol):

@@ -29,7 +29,7 @@ __all__ = [
 
 PathSegment = str | int
 PASS = "pass"
-_VERDICT_RANK = {"error": 0, "warning": 1, "info": 2, PASS: 3}
+VERDICT_RANK = {"error": 0, "warning": 1, "info": 2, PASS: 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class Flip:
 
     @property
     def loosened(self) -> bool:
-        return _VERDICT_RANK[self.after] > _VERDICT_RANK[self.before]
+        return VERDICT_RANK[self.after] > VERDICT_RANK[self.before]
 
     def describe(self) -> str:
         return f"{self.kind} `{self.name}`: {self.before} -> {self.after}"

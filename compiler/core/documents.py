@@ -54,10 +54,6 @@ class Document:
             self._node = _compose(self.text, self.index)
         return self._node
 
-    def moved(self, file: str) -> Document:
-        """The same document shown under another path (a revision's file as the working tree names it)."""
-        return Document(file, self.index, self.data, self._node, self.text)
-
     def __getstate__(self) -> tuple[str, int, Any, str]:
         return self.file, self.index, self.data, self.text
 

@@ -57,7 +57,7 @@ def _find_key(node: yaml.MappingNode, segment: PathSegment, depth: int = 0) -> t
     if found is not None or depth > _MAX_MERGE_DEPTH:
         return found
     # A key that came in through `<<: *defaults` is written where the anchor is;
-    # the first merged mapping that has it wins, as in compiler.stages.load.
+    # the first merged mapping that has it wins, as in compiler.stages.read.load.
     for value_node in keys.merges:
         sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         for source in sources:
@@ -99,7 +99,7 @@ def _keys_of(node: yaml.MappingNode) -> _Keys:
 
 
 def _is_merge(key_node: yaml.Node) -> bool:
-    # A plain `<<` merges; a quoted "<<" is an ordinary key (as in compiler.stages.load).
+    # A plain `<<` merges; a quoted "<<" is an ordinary key (as in compiler.stages.read.load).
     return isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<" and not key_node.style
 
 

@@ -28,6 +28,9 @@ _EXPECTED = {
 }
 STRING_TYPES = frozenset({"string_type", "string_unicode"})
 BOOLEAN_TYPES = frozenset({"bool_type", "bool_parsing"})
+NUMBER_TYPES = frozenset(
+    {"int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "decimal_type", "decimal_parsing"}
+)
 
 
 def expected(error_type: str) -> str:

@@ -1,5 +1,5 @@
 """An ODCS quality rule's threshold (`mustBe`, `mustBeLessThan`, `mustBeBetween`...): how the data gate judges a
-count, and how `charter check` judges a committed record's count again (compiler/stages/evidence/verify.py)."""
+count, and how `charter check` judges a committed record's count again (compiler/evidence/verify.py)."""
 
 from __future__ import annotations
 

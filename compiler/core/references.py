@@ -57,6 +57,8 @@ def _model(model: Any) -> Iterator[Reference]:
         if body.monitoring.performance is not None:
             yield from _data(body.monitoring.performance.data, "spec", "monitoring", "performance", "data")
     yield Reference("EvaluationSuite", body.evaluation.suite, ("spec", "evaluation", "suite"))
+    if body.training.environment is not None:
+        yield Reference("Environment", body.training.environment, ("spec", "training", "environment"))
     for index, deployment in enumerate(body.deployments):
         yield Reference("Environment", deployment.environment, ("spec", "deployments", index, "environment"))
 

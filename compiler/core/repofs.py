@@ -157,13 +157,3 @@ def read_text(root: Path, relative: str | PurePosixPath, cap: int = DEFAULT_CAP)
         raise
     except UnicodeDecodeError:
         return None
-
-
-def relative_to_root(root: Path, path: Path) -> str:
-    """`path` (under `root`, as globbing returns it) as a root-relative POSIX path, without resolving links."""
-    absolute_root = Path(os.path.abspath(root))
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(absolute_root).as_posix()
-    except ValueError:
-        raise Refused(path.as_posix(), "outside the project root") from None

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from compiler.core import repofs
+from compiler.core.diagnostics import Diagnostic
 
 PROJECT_FILES = ("charter.yaml", "charter.yml")
 LINK_HINT = "commit the file itself; a link could point anywhere (a secret, /proc/self/environ)"
@@ -380,3 +381,10 @@ class BufferTree:
         if relative in self.buffers:
             return self.buffers[relative][:size]
         return self.base.head(relative, size)
+
+
+def unsafe_path_finding(refused: repofs.Refused, file: str, line: int = 0, column: int = 0) -> Diagnostic:
+    """CH120 for a path the sources refused (a link, outside the root): located, quoting nothing of the target."""
+    hint = LINK_HINT if refused.symlink else "Charter reads and writes only regular files inside the project root"
+    message = f"not read: {refused.reason}"
+    return Diagnostic.of("CH120", message, file, line=line, column=column, end_line=line, end_column=column, hint=hint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from compiler.gates.report import GateReport
+from compiler.core.gate_report import GateReport
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

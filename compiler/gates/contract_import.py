@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io import Source, columns, connection, open_source, query, quote
+from compiler.gates.io.inputs import Source, columns, connection, open_source, query, quote
 
 API_VERSION = "v3.1.0"
 # DuckDB's type names (also what the database gate reads PostgreSQL's columns as) -> ODCS logicalType.
@@ -83,7 +83,7 @@ def profile_files(paths: Sequence[str]) -> tuple[Source, list[Column]]:
 
 
 def profile_table(database: Any, schema: str, table: str) -> list[Column]:
-    """Every column of a PostgreSQL table (`compiler.gates.database.Database`), counted on the server."""
+    """Every column of a PostgreSQL table (`compiler.gates.io.database.Database`), counted on the server."""
     types = database.columns(schema, table)
     relation = f"{quote(schema)}.{quote(table)}"
     row = database.execute(f"SELECT {_aggregates(types)} FROM {relation}").fetchone()

@@ -11,10 +11,10 @@ import os
 import re
 from typing import Any
 
+from compiler.core.gate_report import GateReport
+from compiler.evidence.digest import Judged, judged_by_contract, judged_by_model
 from compiler.gates.errors import UnusableInput
 from compiler.gates.project import ProjectSpecs
-from compiler.gates.report import GateReport
-from compiler.stages.evidence.digest import Judged, judged_by_contract, judged_by_model
 
 _COMMIT = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$")
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from compiler.core.models.model import Model
 from compiler.core.models.project import Project
 from compiler.core.models.suite import EvaluationSuite
+from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
 from compiler.core.suggest import did_you_mean
 from compiler.gates.errors import UnusableInput
-from compiler.stages.resolve import Resolved
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,10 @@ class ProjectSpecs:
 
 def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
     """Check the project; refuse (UnusableInput) when it has error-level findings."""
-    from compiler.reporters import Report
+    from compiler.evidence.store import stops_measurement
+    from compiler.reporters.findings import Report
     from compiler.reporters.text import render
-    from compiler.stages.evidence.store import stops_measurement
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     root = Path(path)
     if not root.exists():
@@ -112,14 +112,6 @@ def load_project(path: str, err: TextIO | None = None) -> ProjectSpecs:
             hint="run `charter check` and fix the errors first",
         )
     return ProjectSpecs(root, result.resolved, tuple(result.policies), result.project)
-
-
-def column_in(names: dict[str, Any], reference: str) -> str | None:
-    """The file column a spec reference (`column` or `table.column`) names."""
-    if reference in names:
-        return reference
-    tail = reference.rsplit(".", 1)[-1]
-    return tail if tail in names else None
 
 
 def bare(reference: str) -> str:

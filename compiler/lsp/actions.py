@@ -14,7 +14,7 @@ from lsprotocol import types
 from compiler.core.models.waiver import Waiver
 from compiler.lsp.convert import span_range, to_lsp
 from compiler.lsp.workspace import Workspace
-from compiler.stages.pipeline import current_date
+from compiler.stages import current_date
 
 RENEWAL = datetime.timedelta(days=90)
 _DID_YOU_MEAN = re.compile(r"did you mean `([^`]+)`\?")

@@ -22,9 +22,7 @@ from compiler.lsp.convert import utf16
 from compiler.lsp.cursor import Cursor
 from compiler.lsp.targets import COLUMN, RULE, Target, all_specs, declaration, find, named, target_at
 from compiler.lsp.workspace import Workspace
-from compiler.stages.load import load_text
-from compiler.stages.pipeline import Checked
-from compiler.stages.validate import validate
+from compiler.stages import Checked, load_document
 
 PLACEHOLDER = "charter-lsp-probe"
 _METRIC_FIELDS = {"metrics": metrics_for, "fairness": fairness_metrics_for}
@@ -147,15 +145,11 @@ def _probe(project: Workspace, uri: str, cursor: Cursor, text: str) -> Spec | No
     lines = text.split("\n")
     line = lines[cursor.line]
     lines[cursor.line] = line[: cursor.start] + PLACEHOLDER + line[cursor.end :]
-    source = load_text("\n".join(lines), project.display_of(uri) or uri)
-    for document in source.documents:
+    loaded = load_document("\n".join(lines), project.display_of(uri) or uri)
+    for document in loaded.documents:
         node = document.node
         if node.start_mark.line <= cursor.line <= node.end_mark.line:
-            try:
-                spec, _ = validate(document)
-            except Exception:  # noqa: BLE001 - a probe that fails only means no answer
-                return None
-            return spec
+            return loaded.spec_of(document)  # a probe that fails to validate only means no answer
     return None
 
 

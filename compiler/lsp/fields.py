@@ -69,12 +69,6 @@ def is_model(shape: Any) -> bool:
     return _is_model(_unwrap(shape))
 
 
-def item_shape(shape: Any) -> Any:
-    """The item type of a list type, else None."""
-    unwrapped = _unwrap(shape)
-    return _args(unwrapped)[0] if get_origin(unwrapped) is list and _args(unwrapped) else None
-
-
 def enum_values(shape: Any) -> tuple[str, ...]:
     """The values of a Literal (or a bool), as they are written in YAML."""
     unwrapped = _unwrap(shape)

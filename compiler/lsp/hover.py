@@ -19,7 +19,7 @@ from compiler.lsp.convert import utf16
 from compiler.lsp.cursor import Cursor
 from compiler.lsp.targets import COLUMN, RULE, Target, find, target_at
 from compiler.lsp.workspace import Workspace
-from compiler.stages.pipeline import Checked
+from compiler.stages import Checked
 
 _CODE = re.compile(r"CH[1-9]\d\d")
 

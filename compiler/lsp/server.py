@@ -76,7 +76,7 @@ class CharterServer(LanguageServer):
             stale = None if project.checked is None else (lambda: self.generation != generation)
             try:
                 checked = await loop.run_in_executor(
-                    self.checker, functools.partial(project.check, buffers, stale, whole=whole)
+                    self.checker, functools.partial(project.check, buffers, stale, whole=whole, settle_later=True)
                 )
             except Stale:
                 return
@@ -88,6 +88,7 @@ class CharterServer(LanguageServer):
             self.touched -= touched
             for uri, found in project.to_publish(checked, touched).items():
                 self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
+            await loop.run_in_executor(self.checker, project.settle)  # after publishing: nobody waits for it
         if project.partial:
             # Started from the cache: read the whole project for completion and hover while nothing is edited.
             # An edit makes this check stale; the edit's own check comes first, then this one again.

@@ -16,7 +16,7 @@ from compiler.core.models.policy import Policy
 from compiler.core.models.waiver import Waiver
 from compiler.core.references import column_references, references
 from compiler.core.specs import Spec
-from compiler.stages.pipeline import Checked
+from compiler.stages import Checked
 
 COLUMN = "column"
 RULE = "rule"

@@ -1,7 +1,7 @@
 """The server's state: the project, the editor's unsaved buffers, the last check, what was published.
 
-Every check goes through `Workspace.check`, the one call of the pipeline's door
-(`pipeline.check(sources.with_buffers(buffers), today)`): a whole-project check on the editor's buffers, so
+Every check goes through `Workspace.check`, the one call of the pipeline's door `compiler.stages`
+(`check(sources.with_buffers(buffers), today)`): a whole-project check on the editor's buffers, so
 an edit to a contract re-checks the models, suites and waivers that depend on it. The last finished
 `Checked` serves completion, hover and definitions while the next check runs.
 
@@ -14,7 +14,6 @@ project follows when the editor is idle (`partial`); the cache is written back a
 from __future__ import annotations
 
 import dataclasses
-import gc
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,13 +23,13 @@ from pygls import uris
 
 from compiler.core import repofs
 from compiler.core.cache import DirectoryStore, MemoryStore
+from compiler.core.collector import freeze_long_lived
 from compiler.core.lines import Lines, editor_lines
 from compiler.core.sources import Sources, repository_top
 from compiler.core.specs import Spec
 from compiler.lsp.convert import from_utf16, to_lsp
 from compiler.lsp.cursor import Cursor, locate_cursor
-from compiler.stages import pipeline
-from compiler.stages.discovery import project_file
+from compiler.stages import Checked, check, current_date, project_file
 
 
 class Stale(Exception):
@@ -44,7 +43,7 @@ class Workspace:
         self.top = repository_top(self.root)
         self._real_root = os.path.realpath(self.root)
         self.buffers: dict[str, bytes] = {}  # top-relative path -> the editor's text
-        self.checked: pipeline.Checked | None = None
+        self.checked: Checked | None = None
         # The lines of the last check's texts, split once per file for every finding and location in it.
         self.lines = Lines({}, editor_lines)
         self.disk = DirectoryStore(self.root)
@@ -52,6 +51,7 @@ class Workspace:
         self.cache.document = self.disk.read()  # signed with this user's key, else empty
         self.published: dict[str, list[types.Diagnostic]] = {}
         self.partial = False  # the specs of the last check are not the whole project's
+        self._write_due = self._freeze_due = False  # left for `settle()`
 
     # --- buffers ------------------------------------------------------------------------------------------
 
@@ -77,10 +77,17 @@ class Workspace:
     # --- the check ----------------------------------------------------------------------------------------
 
     def check(
-        self, buffers: Mapping[str, bytes], stale: Callable[[], bool] | None = None, *, whole: bool = False
-    ) -> pipeline.Checked:
+        self,
+        buffers: Mapping[str, bytes],
+        stale: Callable[[], bool] | None = None,
+        *,
+        whole: bool = False,
+        settle_later: bool = False,
+    ) -> Checked:
         """The one door: the whole project with these buffers; `Stale` when `stale()` turns true on the way.
-        `whole` reads every file (no cache), for a workspace whose specs are `partial`."""
+        `whole` reads every file (no cache), for a workspace whose specs are `partial`. With `settle_later`,
+        writing the cache and freezing the first check's objects wait for `settle()` (the server calls it
+        once the findings are published: start to first diagnostics, issue 26)."""
 
         def progress(done: int, total: int) -> None:
             if stale is not None and stale():
@@ -90,7 +97,7 @@ class Workspace:
         sources = self.sources.with_buffers(buffers)
         seeded = self.cache.document
         cache = None if whole else self.cache
-        checked = pipeline.check(sources, pipeline.current_date(), progress=progress, cache=cache)
+        checked = check(sources, current_date(), progress=progress, cache=cache)
         merged = _merge(self.checked, checked)
         first = self.checked is None
         self.checked = merged
@@ -98,16 +105,24 @@ class Workspace:
         whole_project = checked.complete or len(checked.specs) >= checked.spec_count
         self.partial = (self.partial or first) and not whole_project
         if first and self.cache.document is not seeded and project_file(self.sources) is not None:
-            self.disk.write(self.cache.document)  # the next server starts from it (in a Charter project only)
-        if first or whole:
-            # The first check reads the whole project, and most of what it made lives as long as the server.
-            # Out of the cyclic collector's sight, it is not traversed again by every full collection, which
-            # took 300-400 ms at 1,000 specs and landed on an edit now and then.
-            gc.collect()
-            gc.freeze()
+            self._write_due = True  # the next server starts from it (in a Charter project only)
+        self._freeze_due = self._freeze_due or first or whole
+        if not settle_later:
+            self.settle()
         return merged
 
-    def diagnostics(self, checked: pipeline.Checked) -> dict[str, list[types.Diagnostic]]:
+    def settle(self) -> None:
+        """What a first (or whole) check leaves to do: write the cache, and take what it made out of the
+        cyclic collector's sight. Most of it lives as long as the server; frozen, it is not traversed again
+        by every full collection, which took 300-400 ms at 1,000 specs and landed on an edit now and then."""
+        if self._write_due:
+            self._write_due = False
+            self.disk.write(self.cache.document)
+        if self._freeze_due:
+            self._freeze_due = False
+            freeze_long_lived()
+
+    def diagnostics(self, checked: Checked) -> dict[str, list[types.Diagnostic]]:
         """The findings of a check by file URI, by position (then message, so that the order is total)."""
         found: dict[str, list[types.Diagnostic]] = {}
         lines = self.lines if checked is self.checked else Lines(checked.sources, editor_lines)
@@ -121,7 +136,7 @@ class Workspace:
             diagnostics.sort(key=lambda d: (d.range.start.line, d.range.start.character, d.message))
         return found
 
-    def to_publish(self, checked: pipeline.Checked, always: set[str]) -> dict[str, list[types.Diagnostic]]:
+    def to_publish(self, checked: Checked, always: set[str]) -> dict[str, list[types.Diagnostic]]:
         """What changed since the last publication, the files in `always` (just opened or edited) included;
         files that no longer have findings get an empty list, which clears them."""
         current = self.diagnostics(checked)
@@ -195,7 +210,7 @@ class Workspace:
         return next((spec for spec in specs if spec.document.index == document), None)
 
 
-def _merge(last: pipeline.Checked | None, checked: pipeline.Checked) -> pipeline.Checked:
+def _merge(last: Checked | None, checked: Checked) -> Checked:
     """A cached check reads again only the files whose findings may have changed: its findings are whole,
     its specs and texts are not. Completion, hover and definitions need every spec, so the specs and texts
     of the files it did not read again are taken from the last check."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from compiler.core.diagnostics import PathSegment, Severity
+from compiler.core.diagnostics import PASS, VERDICT_RANK, Flip, PathSegment, Severity
 from compiler.core.models import CONTRACT_KIND
 from compiler.core.models.environment import Environment
 from compiler.core.models.model import Model
@@ -51,7 +51,7 @@ from compiler.plan.governance import (
     waiver_changed,
     waiver_extended,
 )
-from compiler.plan.rules import _VERDICT_RANK, PASS, BreakingChange, Context, Flip, Found, Rule, _both
+from compiler.plan.rules import BreakingChange, Context, Found, Rule, both_versions
 from compiler.plan.trust import slice_redefined, trust_setting_changed, waiver_widened
 
 _RISK_TIERS = ("minimal", "limited", "high", "unacceptable")
@@ -123,7 +123,7 @@ def _verdicts(snapshot: Snapshot) -> dict[tuple[str, str, str], str]:
             continue
         key = (d.policy, target.kind, target.name)
         value = PASS if d.suppressed else d.severity.value
-        if _VERDICT_RANK[value] < _VERDICT_RANK[verdicts.get(key, PASS)]:
+        if VERDICT_RANK[value] < VERDICT_RANK[verdicts.get(key, PASS)]:
             verdicts[key] = value
         verdicts.setdefault(key, value)
     return verdicts
@@ -175,7 +175,7 @@ def _bounds(suite: EvaluationSuite, group: str) -> dict[tuple[str, str], tuple[i
 
 def _suite_pairs(change: SpecChange, context: Context) -> Iterator[tuple[Located, Located, str]]:
     """(old suite, new suite, how): a suite's own change, or a model that switched suites."""
-    pair = _both(change)
+    pair = both_versions(change)
     if pair is None:
         return
     old, new = pair
@@ -226,7 +226,7 @@ def _loosened_bounds(
 
 
 def _models(change: SpecChange) -> tuple[Model, Model] | None:
-    pair = _both(change)
+    pair = both_versions(change)
     if pair is None:
         return None
     old, new = pair[0].spec.model, pair[1].spec.model
@@ -325,7 +325,7 @@ def canary_raised(change: SpecChange, context: Context) -> Iterator[Found]:
 
 
 def approvals_reduced(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     old, new = pair[0].spec.model, pair[1].spec.model
     if not isinstance(old, Environment) or not isinstance(new, Environment):
@@ -341,7 +341,7 @@ def approvals_reduced(change: SpecChange, context: Context) -> Iterator[Found]:
 
 
 def promotion_removed(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     old, new = pair[0].spec.model, pair[1].spec.model
     if not isinstance(old, Environment) or not isinstance(new, Environment):

@@ -19,8 +19,7 @@ from compiler.core.models.policy import Policy
 from compiler.core.models.project import Project
 from compiler.core.models.waiver import Waiver
 from compiler.core.specs import Spec
-from compiler.stages.governed import classification
-from compiler.stages.pipeline import Checked
+from compiler.stages import Checked, classification
 
 _POLICIES: tuple[PathSegment, ...] = ("spec", "policies")
 _RANK = {"error": 0, "warning": 1, "info": 2, "off": 3}

@@ -9,11 +9,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.core.contracts import QUALITY_OPERATORS, Contract
+from compiler.core.contracts import QUALITY_OPERATORS
 from compiler.core.diagnostics import PathSegment, Severity
+from compiler.core.odcs import Property, QualityRule, read_odcs
 from compiler.integrations.gitops.snapshot import Located
 from compiler.plan.changes import SpecChange
-from compiler.plan.rules import Context, Found, _both
+from compiler.plan.rules import Context, Found, both_versions
 
 _CLASSIFICATION = {"public": 0, "internal": 1, "confidential": 2, "restricted": 3, "secret": 4}
 _SENSITIVE_TAGS = frozenset({"pii", "protected", "sensitive", "phi", "spi"})
@@ -74,39 +75,25 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
 
 
-Columns = dict[tuple[str, str], tuple[tuple[PathSegment, ...], dict[str, Any]]]
+Columns = dict[tuple[str, str], Property]
 
 
-def _kept_columns(pair: tuple[Located, Located]) -> Iterator[tuple[str, tuple[PathSegment, ...], Any, Any]]:
+def _kept_columns(pair: tuple[Located, Located]) -> Iterator[tuple[str, tuple[PathSegment, ...], Property, Property]]:
     """Columns at both revisions under the same table and name: (label, head path, old, new)."""
     old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
-    for key, (path, new) in new_columns.items():
+    for key, new in new_columns.items():
         if key in old_columns:
-            yield _label(*key), path, old_columns[key][1], new
+            yield _label(*key), new.path, old_columns[key], new
 
 
 def _columns(located: Located) -> Columns:
-    """(table, column) -> (path in the document, the ODCS property as written)."""
-    contract: Contract | None = located.spec.contract
+    """(table, column) -> the column; the first of a repeated name."""
     out: Columns = {}
-    if contract is None:
+    if located.spec.contract is None:
         return out
-    for column in contract.columns:
-        raw = _at(located.spec.data, column.path)
-        if isinstance(raw, dict):
-            out.setdefault((column.table, column.name), (column.path, raw))
+    for prop in read_odcs(located.spec.data).properties:
+        out.setdefault((prop.table, prop.name), prop)
     return out
-
-
-def _at(data: Any, path: Iterable[PathSegment]) -> Any:
-    for segment in path:
-        if isinstance(data, dict) and isinstance(segment, str):
-            data = data.get(segment)
-        elif isinstance(data, list) and isinstance(segment, int) and 0 <= segment < len(data):
-            data = data[segment]
-        else:
-            return None
-    return data
 
 
 @dataclass(frozen=True)
@@ -122,14 +109,14 @@ def _moves(old: Columns, new: Columns) -> _Moves:
     added = [key for key in new if key not in old]
     renamed = []
     for gone in list(removed):
-        old_path, old_raw = old[gone]
+        before = old[gone]
         for came in added:
-            new_path, new_raw = new[came]
+            after = new[came]
             if came[0] != gone[0]:
                 continue
-            physical = old_raw.get("physicalName")
-            same_physical = physical is not None and physical == new_raw.get("physicalName")
-            same_slot = old_path[-1] == new_path[-1] and old_raw.get("logicalType") == new_raw.get("logicalType")
+            physical = before.physical_name
+            same_physical = physical is not None and physical == after.physical_name
+            same_slot = before.path[-1] == after.path[-1] and before.logical_type == after.logical_type
             if same_physical or same_slot:
                 renamed.append((gone, came))
                 removed.remove(gone)
@@ -138,33 +125,26 @@ def _moves(old: Columns, new: Columns) -> _Moves:
     return _Moves(removed, added, renamed)
 
 
-def _allowed_values(raw: dict[str, Any]) -> dict[str, Any] | None:
+def _allowed_values(column: Property) -> dict[str, Any] | None:
     """The values a column may hold (`enum`, or a `validValues` quality rule), by a comparable key."""
     values: dict[str, Any] = {}
-    constrained = False
-    enum = raw.get("enum")
-    if isinstance(enum, list):
-        constrained = True
-        for item in enum:
-            value = item.get("value") if isinstance(item, dict) else item
-            values[json.dumps(value, sort_keys=True)] = value
-    for rule in raw.get("quality") or []:
-        if not isinstance(rule, dict) or rule.get("metric", rule.get("rule")) not in ("invalidValues", "validValues"):
-            continue
-        arguments = rule.get("arguments")
-        valid = arguments.get("validValues") if isinstance(arguments, dict) else None
-        if isinstance(valid, list):
+    enum = column.enum
+    constrained = enum is not None
+    for value in enum or []:
+        values[json.dumps(value, sort_keys=True)] = value
+    for rule in column.quality:
+        valid = rule.valid_values if rule.metric in ("invalidValues", "validValues") else None
+        if valid is not None:
             constrained = True
             values.update((json.dumps(value, sort_keys=True), value) for value in valid)
     return values if constrained else None
 
 
-def _quality_rules(raw: Any) -> dict[str, tuple[int, dict[str, Any]]]:
-    rules: dict[str, tuple[int, dict[str, Any]]] = {}
-    for index, rule in enumerate(raw.get("quality") or [] if isinstance(raw, dict) else []):
-        if isinstance(rule, dict):
-            rules.setdefault(_quality_key(rule), (index, rule))
-    return rules
+def _quality_rules(rules: Iterable[QualityRule]) -> dict[str, tuple[int, dict[str, Any]]]:
+    keyed: dict[str, tuple[int, dict[str, Any]]] = {}
+    for rule in rules:
+        keyed.setdefault(_quality_key(rule.raw), (rule.index, rule.raw))
+    return keyed
 
 
 def _quality_key(rule: dict[str, Any]) -> str:
@@ -239,9 +219,9 @@ def _threshold(rule: dict[str, Any]) -> str:
 
 def _sla_items(data: Any) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
     items: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
-    for index, item in enumerate(data.get("slaProperties") or [] if isinstance(data, dict) else []):
-        if isinstance(item, dict) and isinstance(item.get("property"), str):
-            items.setdefault((item["property"], str(item.get("element") or "")), (index, item))
+    for item in read_odcs(data).sla:
+        if isinstance(item.name, str):
+            items.setdefault((item.name, item.element or ""), (item.index, item.raw))
     return items
 
 
@@ -275,37 +255,35 @@ def contract_removed(change: SpecChange, context: Context) -> Iterator[Found]:
 
 
 def column_removed(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     old = _columns(pair[0])
     for key in _moves(old, _columns(pair[1])).removed:
-        yield Found(f"column `{_label(*key)}` removed", old[key][0], on_base=True)
+        yield Found(f"column `{_label(*key)}` removed", old[key].path, on_base=True)
 
 
 def column_renamed(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     new = _columns(pair[1])
     for gone, came in _moves(_columns(pair[0]), new).renamed:
-        yield Found(f"column `{_label(*gone)}` renamed to `{came[1]}`", (*new[came][0], "name"))
+        yield Found(f"column `{_label(*gone)}` renamed to `{came[1]}`", (*new[came].path, "name"))
 
 
 def type_narrowed(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     for label, path, old, new in _kept_columns(pair):
-        old_type, new_type = old.get("logicalType"), new.get("logicalType")
+        old_type, new_type = old.logical_type, new.logical_type
         if old_type != new_type and old_type is not None and (old_type, new_type) not in _WIDENINGS:
             yield Found(f"column `{label}` type narrowed: {old_type} -> {new_type or 'unset'}", (*path, "logicalType"))
             continue
-        reasons = list(_narrowed_options(old.get("logicalTypeOptions"), new.get("logicalTypeOptions")))
+        reasons = list(_narrowed_options(old.type_options, new.type_options))
         if reasons:
             yield Found(f"column `{label}` type narrowed: {'; '.join(reasons)}", (*path, "logicalTypeOptions"))
 
 
-def _narrowed_options(old: Any, new: Any) -> Iterator[str]:
-    old = old if isinstance(old, dict) else {}
-    new = new if isinstance(new, dict) else {}
+def _narrowed_options(old: dict[str, Any], new: dict[str, Any]) -> Iterator[str]:
     for key in _LOWER_BOUND_OPTIONS:
         if _number(new.get(key)) and (not _number(old.get(key)) or new[key] > old[key]):
             yield f"{key} {_shown(old.get(key, 'none'))} -> {_shown(new[key])}"
@@ -318,26 +296,26 @@ def _narrowed_options(old: Any, new: Any) -> Iterator[str]:
 
 
 def required_added(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     old_columns, new_columns = _columns(pair[0]), _columns(pair[1])
     renamed = {came: gone for gone, came in _moves(old_columns, new_columns).renamed}
-    for key, (path, new) in new_columns.items():
-        if new.get("required") is not True:
+    for key, new in new_columns.items():
+        if not new.required:
             continue
         before = old_columns.get(renamed.get(key, key))
         if before is None:
             yield Found(
                 f"new column `{_label(*key)}` is required: producers must supply it",
-                (*path, "required"),
+                (*new.path, "required"),
                 severity=Severity.WARNING,
             )
-        elif before[1].get("required") is not True:
-            yield Found(f"column `{_label(*key)}` is now required", (*path, "required"))
+        elif not before.required:
+            yield Found(f"column `{_label(*key)}` is now required", (*new.path, "required"))
 
 
 def enum_values_removed(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     for label, path, old, new in _kept_columns(pair):
         before, after = _allowed_values(old), _allowed_values(new)
@@ -350,10 +328,10 @@ def enum_values_removed(change: SpecChange, context: Context) -> Iterator[Found]
 
 
 def classification_lowered(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     for label, path, old, new in _kept_columns(pair):
-        before, after = old.get("classification"), new.get("classification")
+        before, after = old.classification, new.classification
         rank_before = _CLASSIFICATION.get(str(before).lower()) if before is not None else None
         rank_after = _CLASSIFICATION.get(str(after).lower()) if after is not None else None
         if rank_before is not None and (after is None or (rank_after is not None and rank_after < rank_before)):
@@ -361,23 +339,24 @@ def classification_lowered(change: SpecChange, context: Context) -> Iterator[Fou
                 f"column `{label}` classification lowered: {before} -> {after or 'none'}",
                 (*path, "classification") if after is not None else path,
             )
-        old_tags = {str(tag).lower() for tag in old.get("tags") or []}
-        new_tags = {str(tag).lower() for tag in new.get("tags") or []}
+        old_tags = {tag.lower() for tag in old.tags}
+        new_tags = {tag.lower() for tag in new.tags}
         dropped = sorted((old_tags - new_tags) & _SENSITIVE_TAGS)
         if dropped:
             yield Found(f"column `{label}` no longer tagged {', '.join(dropped)}", path)
 
 
 def quality_weakened(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
-    old_data, new_data = pair[0].spec.data, pair[1].spec.data
-    scopes: list[tuple[str, Any, Any, tuple[PathSegment, ...]]] = []
-    old_tables = {t.get("name"): (i, t) for i, t in enumerate(old_data.get("schema") or []) if isinstance(t, dict)}
-    for index, table in enumerate(new_data.get("schema") or []):
-        if isinstance(table, dict) and table.get("name") in old_tables:
-            scopes.append((f"table `{table.get('name')}`", old_tables[table["name"]][1], table, ("schema", index)))
-    scopes += [(f"column `{label}`", old, new, path) for label, path, old, new in _kept_columns(pair)]
+    scopes: list[tuple[str, tuple[QualityRule, ...], tuple[QualityRule, ...], tuple[PathSegment, ...]]] = []
+    old_tables = {table.name: table for table in read_odcs(pair[0].spec.data).schema}
+    for table in read_odcs(pair[1].spec.data).schema:
+        if table.name in old_tables:
+            scopes.append(
+                (f"table `{table.name}`", old_tables[table.name].quality, table.quality, ("schema", table.index))
+            )
+    scopes += [(f"column `{label}`", old.quality, new.quality, path) for label, path, old, new in _kept_columns(pair)]
     for where, old, new, path in scopes:
         before, after = _quality_rules(old), _quality_rules(new)
         for rule_key, (_, rule) in before.items():
@@ -402,7 +381,7 @@ def quality_weakened(change: SpecChange, context: Context) -> Iterator[Found]:
 
 
 def sla_weakened(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     before, after = _sla_items(pair[0].spec.data), _sla_items(pair[1].spec.data)
     for key, (index, old) in before.items():

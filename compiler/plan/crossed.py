@@ -3,7 +3,7 @@
 One mechanism for every way a change can rewrite the rules that judge it (a policy's expression, a pack, a
 parameter, a severity override, a shadowing policy of the same name, a waiver, a relabelled model, a lowered
 tier): the head's specs go through the same door (`pipeline.check`) a second time, with the base's Project,
-policies, waivers and classification (`compiler.stages.governed`). A finding that check raises and the head's
+policies, waivers and classification (`compiler.stages.policy.governed`). A finding that check raises and the head's
 own check does not is hidden by the change; it becomes a governance-weakened finding (CH690) at the line that
 hid it (`compiler.plan.causes`), naming what was weakened and which finding it hides.
 """
@@ -18,8 +18,7 @@ from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.specs import Spec
 from compiler.integrations.gitops.snapshot import Snapshot
 from compiler.plan.causes import Cause, causes
-from compiler.stages.governed import GOVERNANCE_KINDS, Governance
-from compiler.stages.pipeline import Checked, check
+from compiler.stages import GOVERNANCE_KINDS, Checked, Governance, check
 
 CODE = "CH690"
 RULE = "governance-weakened"

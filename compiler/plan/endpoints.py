@@ -17,7 +17,7 @@ from compiler.core.endpoints import DEFAULT_PORTS, Refusal, judge, normal_host
 from compiler.core.models.endpoints import TrustedAccount, TrustedHost, TrustedUrl
 from compiler.core.models.project import Project
 from compiler.plan.changes import SpecChange
-from compiler.plan.rules import Context, Found, _both
+from compiler.plan.rules import Context, Found, both_versions
 
 _TLS_RANK = {"verify-full": 0, "require": 1, "disabled": 2}
 _KINDS = ("s3", "postgres", "redshift", "azure")
@@ -25,7 +25,7 @@ _KINDS = ("s3", "postgres", "redshift", "azure")
 
 def endpoints_widened(change: SpecChange, context: Context) -> Iterator[Found]:
     """Entries of `spec.endpoints` that the base's Project does not have, or has with stronger settings."""
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     old, new = pair[0].spec.model, pair[1].spec.model
     if not isinstance(old, Project) or not isinstance(new, Project):

@@ -21,13 +21,13 @@ from pathlib import PurePath
 from typing import Any
 
 from compiler.core.codes import severity_of
-from compiler.core.diagnostics import PathSegment, Severity
+from compiler.core.diagnostics import Flip, PathSegment, Severity
 from compiler.core.models.policy import Policy
 from compiler.core.models.project import PolicyConfig, Project
 from compiler.core.models.waiver import Waiver
 from compiler.plan.changes import SpecChange
-from compiler.plan.rules import Context, Flip, Found, _both, _flip_found
-from compiler.stages.packs import builtin_packs, policy_files
+from compiler.plan.rules import Context, Found, both_versions, flip_found
+from compiler.stages import builtin_packs, policy_files
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2, "off": 3}
 _UPPER_BOUND = re.compile(r"^max(?:[A-Z0-9_]|$)")
@@ -37,7 +37,7 @@ _PARAMS: tuple[PathSegment, ...] = ("spec", "policies", "params")
 
 
 def _projects(change: SpecChange) -> tuple[PolicyConfig, PolicyConfig] | None:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return None
     old, new = pair[0].spec.model, pair[1].spec.model
     if not isinstance(old, Project) or not isinstance(new, Project):
@@ -55,7 +55,7 @@ def _tally(flips: list[Flip], context: Context) -> tuple[str, tuple[str, ...]]:
     """`; flips 1 verdict (1 now pass)` or nothing, and the owners of the specs that flip."""
     if not flips:
         return "", ()
-    found = _flip_found(flips, "", context)
+    found = flip_found(flips, "", context)
     return "; " + found.message.removeprefix(": "), found.concerns
 
 
@@ -214,7 +214,7 @@ def _project_params(configs: tuple[PolicyConfig, PolicyConfig], context: Context
 
 
 def _policy_defaults(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     old, new = pair[0].spec.model, pair[1].spec.model
     if not isinstance(old, Policy) or not isinstance(new, Policy):
@@ -304,7 +304,7 @@ def policy_changed(change: SpecChange, context: Context) -> Iterator[Found]:
     if change.status == "removed" and any(change.name in _pack_policies(context, p) for p in _removed_packs(context)):
         return  # policy-pack-removed says it, at the line of charter.yaml that removed it
     flips = [flip for flip in context.flips if flip.policy == change.name]
-    yield _flip_found(flips, change.status, context)
+    yield flip_found(flips, change.status, context)
 
 
 def waiver_changed(change: SpecChange, context: Context) -> Iterator[Found]:
@@ -325,7 +325,7 @@ def waiver_changed(change: SpecChange, context: Context) -> Iterator[Found]:
     if isinstance(old, Waiver) and isinstance(new, Waiver) and old.spec.expires != new.spec.expires:
         notes.append(f"expires {old.spec.expires.isoformat()} -> {new.spec.expires.isoformat()}")
     flips = [flip for flip in context.flips if (flip.policy, flip.kind, flip.name) in targets]
-    found = _flip_found(flips, change.status, context)
+    found = flip_found(flips, change.status, context)
     severity = Severity.WARNING if flips else Severity.INFO
     yield Found(
         found.message,
@@ -360,7 +360,7 @@ def policy_settings_changed(change: SpecChange, context: Context) -> Iterator[Fo
     if not touched:
         return
     flips = [flip for flip in context.flips if flip.policy in touched]
-    found = _flip_found(flips, f"severity overrides or parameters changed for {', '.join(sorted(touched))}", context)
+    found = flip_found(flips, f"severity overrides or parameters changed for {', '.join(sorted(touched))}", context)
     yield Found(
         found.message, ("spec", "policies"), severity=found.severity, concerns=found.concerns, flips=tuple(flips)
     )

@@ -23,9 +23,10 @@ from compiler.plan.approvals import ApprovalNeeded, needs
 from compiler.plan.breaking import breaking_changes, verdict_flips
 from compiler.plan.changes import SpecChange, diff_specs
 from compiler.plan.crossed import governance_weakened
+from compiler.plan.data_versions import data_versions_changed
 from compiler.plan.outputs import unowned_in_head
 from compiler.plan.rules import BreakingChange, Context
-from compiler.stages.pipeline import current_date
+from compiler.stages import current_date
 
 FAIL_ON = ("error", "warning", "never")
 
@@ -106,6 +107,7 @@ def make_plan(
         *breaking_changes(changes, context),
         *unowned_in_head(base_snapshot, head_snapshot),
         *governance_weakened(base_snapshot, head_snapshot, today),
+        *data_versions_changed(base_snapshot, head_snapshot),
     ]
     breaking.sort(key=lambda c: (c.severity.rank, c.kind or "", c.name or "", c.rule or "", c.message))
     return Plan(

@@ -12,27 +12,47 @@ changed, the generated files and their diffs, the verdict.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
-from compiler import __version__
-from compiler.core.diagnostics import Severity
-from compiler.core.markdown import code, fence, inline
+from compiler import __version__, reporters
+from compiler.core.diagnostics import Severity, sort_diagnostics
+from compiler.core.markdown import code, fence
 from compiler.core.markdown import text as md
 from compiler.plan.approvals import ApprovalNeeded
 from compiler.plan.make import Plan
 from compiler.plan.rules import BreakingChange
+from compiler.reporters.findings import Report
 from compiler.reporters.json_format import breaking_json, finding_json
 from compiler.reporters.markdown import BREAKING_HEADER, breaking_row, finding_line
 from compiler.reporters.text import breaking_lines, one_line, plural, safe
 
-__all__ = ["COMMENT_LIMIT", "FORMATS", "MARKER", "code", "inline", "md", "render", "render_json", "render_markdown"]
+__all__ = ["COMMENT_LIMIT", "MARKER", "render", "render_json", "render_markdown"]
 
 MARKER = "<!-- charter-report -->"
 COMMENT_LIMIT = 65_000  # GitHub refuses comments over 65,536 characters
 
 
 def render(plan: Plan, fmt: str, *, diffs: bool = True) -> str:
-    return _RENDERERS.get(fmt, render_text)(plan, diffs=diffs)
+    own = {  # OWN_FORMATS (compiler/plan/formats.py)
+        "text": lambda: render_text(plan, diffs=diffs),
+        "json": lambda: render_json(plan, diffs=diffs),
+        "markdown": lambda: render_markdown(plan, diffs=diffs),
+    }
+    return reporters.render(fmt, findings_report(plan), own)
+
+
+def findings_report(plan: Plan) -> Report:
+    """What the plan found, as findings: its breaking changes, the approvals a governance change needs, and
+    the head's findings that the base did not have."""
+    approvals = [finding for need in plan.approvals_needed for finding in need.findings]
+    head = plan.head.result
+    return Report(
+        tuple(sort_diagnostics([*plan.breaking, *approvals, *plan.findings.new])),
+        files_checked=head.files,
+        specs_checked=head.spec_count,
+        sources=head.sources,
+        tool_version=__version__,
+    )
 
 
 def _revision(plan: Plan, head: bool) -> str:
@@ -296,9 +316,3 @@ def _markdown_files(plan: Plan, heading: str, *, diffs: bool, budget: int) -> li
         out.append(block)
     out.append("")
     return out
-
-
-Renderer = Callable[..., str]
-# The plan's formats: the only place that knows them; `--format` choices come from here.
-_RENDERERS: dict[str, Renderer] = {"text": render_text, "json": render_json, "markdown": render_markdown}
-FORMATS = tuple(_RENDERERS)

@@ -14,23 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.core.codes import CODES, Code, registered
-from compiler.core.diagnostics import _VERDICT_RANK, PASS, Diagnostic, Flip, PathSegment, Severity
+from compiler.core.diagnostics import Diagnostic, Flip, PathSegment, Severity
 from compiler.core.references import references
 from compiler.integrations.gitops.snapshot import Located, Snapshot
 from compiler.plan.changes import SpecChange
 
-__all__ = [
-    "PASS",
-    "_VERDICT_RANK",
-    "BreakingChange",
-    "Context",
-    "Flip",
-    "Found",
-    "Rule",
-    "RuleCheck",
-    "_both",
-    "_flip_found",
-]
+__all__ = ["BreakingChange", "Context", "Found", "Rule", "RuleCheck", "both_versions", "flip_found"]
 
 # A breaking change is a finding like any other: its code is the rule's (CH6xx), and
 # `rule`, `kind`, `name`, `concerns`, `flips` and `note` say what it is about.
@@ -140,13 +129,13 @@ def _contract_team(data: Any) -> list[str]:
     return []
 
 
-def _both(change: SpecChange) -> tuple[Located, Located] | None:
+def both_versions(change: SpecChange) -> tuple[Located, Located] | None:
     if change.status != "changed" or change.base is None or change.head is None:
         return None
     return change.base, change.head
 
 
-def _flip_found(flips: list[Flip], what: str, context: Context) -> Found:
+def flip_found(flips: list[Flip], what: str, context: Context) -> Found:
     concerns = []
     for flip in flips:
         concerns.extend(context.owners(context.find(flip.kind, flip.name, head=True)))

@@ -17,7 +17,7 @@ from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
 from compiler.plan.causes import shown
 from compiler.plan.changes import SpecChange, content
-from compiler.plan.rules import Context, Found, _both
+from compiler.plan.rules import Context, Found, both_versions
 
 # What in the Project decides whose code runs with the pipelines' credentials, and where they write.
 TRUST_SETTINGS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -30,7 +30,7 @@ TRUST_SETTINGS: tuple[tuple[tuple[str, ...], str], ...] = (
 
 
 def slice_redefined(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     old, new = pair[0].spec.model, pair[1].spec.model
     if not isinstance(old, EvaluationSuite) or not isinstance(new, EvaluationSuite):
@@ -54,7 +54,7 @@ def _dig(data: Any, path: tuple[str, ...]) -> Any:
 
 
 def trust_setting_changed(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None or change.kind != "Project":
+    if (pair := both_versions(change)) is None or change.kind != "Project":
         return
     old, new = content(pair[0]), content(pair[1])
     for section, meaning in TRUST_SETTINGS:
@@ -77,7 +77,7 @@ def _value(value: Any) -> str:
 
 
 def waiver_widened(change: SpecChange, context: Context) -> Iterator[Found]:
-    if (pair := _both(change)) is None:
+    if (pair := both_versions(change)) is None:
         return
     old, new = pair[0].spec.model, pair[1].spec.model
     if not isinstance(old, Waiver) or not isinstance(new, Waiver):

@@ -16,8 +16,8 @@ from compiler.core.models.model import Model
 from compiler.core.models.policy import Policy
 from compiler.core.models.waiver import Waiver
 from compiler.core.specs import Spec
-from compiler.stages.evidence.store import ModelEvidence
-from compiler.stages.pipeline import Checked
+from compiler.evidence.store import ModelEvidence
+from compiler.stages import Checked
 
 
 @dataclass

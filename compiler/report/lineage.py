@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from html import escape
 
 from compiler.core.models import CONTRACT_KIND
+from compiler.core.outputs import Output
 from compiler.core.references import Reference, references
+from compiler.core.resolved import Resolved
 from compiler.core.safe_names import escape_for_people
 from compiler.core.specs import Spec
 from compiler.report.facts import promotion_order
-from compiler.stages.pipeline import Checked
-from compiler.stages.render import Output
-from compiler.stages.resolve import Resolved
+from compiler.stages import Checked
 
 COLUMN_WIDTH, NODE_WIDTH, NODE_HEIGHT, ROW_HEIGHT, MARGIN = 230, 200, 34, 46, 16
 OUTPUT_WIDTH = 360  # generated files have long paths: the last column is wider

@@ -19,12 +19,12 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from compiler import __version__
+from compiler.core.outputs import Output
 from compiler.core.safe_names import escape_for_people
+from compiler.core.templating import sandboxed
 from compiler.report.facts import ModelFacts, model_facts, waiver_rows
 from compiler.report.lineage import lineage_svg
-from compiler.stages.pipeline import Checked
-from compiler.stages.render import Output
-from compiler.stages.templating import sandboxed
+from compiler.stages import Checked
 
 
 def _for_people(value: Any) -> Any:

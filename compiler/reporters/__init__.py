@@ -1,40 +1,23 @@
-"""Output formats for findings: one module per format, all built from Diagnostic.
+"""Output formats: one module per format, all built from findings (`Report`, compiler/reporters/findings.py).
 
-Each module exposes `render(report: Report) -> str`. The registry below is the
-only place that knows the formats; the CLI's `--format` choices come from it.
+The registry below is the only place that knows the formats. Every command renders through it (`render`):
+check, build and gate findings, and the plan's breaking changes, which are findings too. A command that has
+a richer rendering of its own for a format (the plan's text, JSON and Markdown; a gate's report) passes it
+as `own`; any other format shows the command's findings. `choices` gives every command the same `--format`
+choices, so a new format module reaches every command once it is registered here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Mapping
 
-from compiler.core.diagnostics import Diagnostic
-
-if TYPE_CHECKING:
-    from compiler.reporters.rules import RuleHelp
-
-
-@dataclass(frozen=True)
-class Report:
-    """What a run found, plus what formats need to show it well."""
-
-    diagnostics: tuple[Diagnostic, ...]
-    files_checked: int = 0
-    specs_checked: int = 0
-    # file -> source text, for showing the offending line under a finding.
-    sources: Mapping[str, str] = field(default_factory=dict)
-    color: bool = False
-    tool_version: str = ""
-    # `policy/rule` -> what the rule is for (compiler.reporters.rules), for the help SARIF gives each rule.
-    rules: Mapping[str, RuleHelp] = field(default_factory=dict)
-
+from compiler.reporters.findings import Report
 
 Renderer = Callable[[Report], str]
 
 
 def formats() -> dict[str, Renderer]:
+    """Every format of findings, by its `--format` name."""
     from compiler.reporters import github, json_format, junit, sarif, text
 
     return {
@@ -44,3 +27,14 @@ def formats() -> dict[str, Renderer]:
         "github": github.render,
         "junit": junit.render,
     }
+
+
+def choices(own: Iterable[str] = ()) -> list[str]:
+    """A command's `--format` choices: its own renderings and every format of findings."""
+    return sorted({*own, *formats()})
+
+
+def render(fmt: str, report: Report, own: Mapping[str, Callable[[], str]] | None = None) -> str:
+    """A command's output in `fmt`: its own rendering when it has one for `fmt`, else its findings."""
+    special = (own or {}).get(fmt)
+    return special() if special is not None else formats()[fmt](report)

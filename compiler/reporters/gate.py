@@ -9,43 +9,20 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from compiler import __version__
 from compiler.core import markdown
-from compiler.core.diagnostics import Diagnostic, Measurement
+from compiler.core.diagnostics import Diagnostic
+from compiler.core.gate_report import ORDER, GateReport
+from compiler.core.gate_report import measured as measured_by
+from compiler.reporters import render as render_format
+from compiler.reporters.findings import Report
 
-
-class GateReport(Protocol):
-    """What a gate's report holds (`compiler.gates.report.GateReport`): reporters read it, never import gates."""
-
-    @property
-    def gate(self) -> str: ...
-    @property
-    def headline(self) -> str: ...
-    @property
-    def subject(self) -> Mapping[str, Any]: ...
-    @property
-    def judged(self) -> Mapping[str, Any] | None: ...
-    @property
-    def inputs(self) -> Sequence[Mapping[str, Any]]: ...
-    @property
-    def checks(self) -> Sequence[Diagnostic]: ...
-    @property
-    def details(self) -> Mapping[str, Any]: ...
-    @property
-    def sections(self) -> Sequence[str]: ...
-    @property
-    def notes(self) -> Sequence[str]: ...
-    @property
-    def error(self) -> str | None: ...
-    @property
-    def verdict(self) -> str: ...
-    @property
-    def exit_code(self) -> int: ...
-    def counts(self) -> dict[str, int]: ...
-
+OWN_FORMATS = ("text", "json", "markdown")
+"""The formats in which a gate's report has a rendering of its own (below); in every other format of the
+registry (`compiler.reporters`), a gate's report is its checks, which are findings."""
 
 ICON: dict[str, str] = {
     "pass": "✅",
@@ -56,18 +33,10 @@ ICON: dict[str, str] = {
     "info": "ℹ️",
     "error": "💥",
 }
-# Failures first, then what needs a look, then the rest.
-ORDER = {"fail": 0, "no-verdict": 1, "warn": 2, "skipped": 3, "info": 4, "pass": 5}
-
-
-def _measured(finding: Diagnostic) -> Measurement:
-    if finding.measured is None:
-        raise ValueError(f"{finding.code} is not a gate check: it measured nothing")
-    return finding.measured
 
 
 def shown_value(finding: Diagnostic) -> str:
-    measured = _measured(finding)
+    measured = measured_by(finding)
     return "" if measured.value is None else show(measured.value) + measured.unit
 
 
@@ -75,7 +44,7 @@ def shown_value(finding: Diagnostic) -> str:
 
 
 def check_json(finding: Diagnostic) -> dict[str, Any]:
-    measured = _measured(finding)
+    measured = measured_by(finding)
     out: dict[str, Any] = {"id": measured.id, "code": finding.code, "title": measured.title, "status": measured.status}
     if measured.target is not None:
         out["target"] = measured.target
@@ -127,9 +96,9 @@ def markdown_summary(report: GateReport) -> str:
     counts = report.counts()
     if counts:
         lines += [", ".join(f"{ICON[s]} {n} {s}" for s, n in counts.items()), ""]
-    attention = [c for c in report.checks if _measured(c).status in ("fail", "no-verdict", "warn")]
+    attention = [c for c in report.checks if measured_by(c).status in ("fail", "no-verdict", "warn")]
     if attention:
-        lines += [*_check_table(sorted(attention, key=lambda c: ORDER[_measured(c).status])), ""]
+        lines += [*_check_table(sorted(attention, key=lambda c: ORDER[measured_by(c).status])), ""]
     lines += report.sections
     rest = [c for c in report.checks if c not in attention]
     if rest:
@@ -142,7 +111,7 @@ def markdown_summary(report: GateReport) -> str:
 def _check_table(checks: Iterable[Diagnostic]) -> list[str]:
     rows = ["| | Check | Value | Expected | Detail |", "| --- | --- | --- | --- | --- |"]
     for finding in checks:
-        measured = _measured(finding)
+        measured = measured_by(finding)
         rows.append(
             f"| {ICON[measured.status]} | {markdown.text(measured.title)} | {markdown.text(shown_value(finding))} | "
             f"{markdown.text(measured.expected or '')} | {markdown.text(finding.message)} |"
@@ -155,8 +124,8 @@ def _check_table(checks: Iterable[Diagnostic]) -> list[str]:
 
 def text(report: GateReport) -> str:
     lines = [f"charter gate {report.gate}: {report.headline}"]
-    for finding in sorted(report.checks, key=lambda c: ORDER[_measured(c).status]):
-        measured = _measured(finding)
+    for finding in sorted(report.checks, key=lambda c: ORDER[measured_by(c).status]):
+        measured = measured_by(finding)
         if measured.status == "pass":
             continue
         value = f" = {shown_value(finding)}" if measured.value is not None else ""
@@ -209,3 +178,23 @@ def show(value: Any) -> str:
     if callable(item):
         return show(item())
     return str(value)
+
+
+def render(report: GateReport, fmt: str) -> str:
+    """What a gate prints, in `fmt`: its verdict (text), its report (JSON), its summary (Markdown), or its
+    checks in any other format of findings."""
+    own = {
+        "text": lambda: text(report),
+        "json": lambda: json_text(report),
+        "markdown": lambda: markdown_summary(report),
+    }
+    checks = tuple(check.with_changes(message=_said(check)) for check in report.checks)
+    return render_format(fmt, Report(checks, tool_version=__version__), own)
+
+
+def _said(check: Diagnostic) -> str:
+    """A check as one finding's message: what it judged, its value against what was expected, and why."""
+    measured = measured_by(check)
+    value = f" = {shown_value(check)}" if measured.value is not None else ""
+    expected = f" (expected {measured.expected})" if measured.expected else ""
+    return f"{measured.status}: {measured.title}{value}{expected}" + (f": {check.message}" if check.message else "")

@@ -9,7 +9,7 @@ from typing import Any
 from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
 from compiler.core.safe_names import escape_for_people
-from compiler.reporters import Report
+from compiler.reporters.findings import Report
 from compiler.reporters.rules import rule_key
 from compiler.reporters.text import plural
 

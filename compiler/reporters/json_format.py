@@ -7,7 +7,7 @@ from typing import Any
 
 from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
-from compiler.reporters import Report
+from compiler.reporters.findings import Report
 from compiler.reporters.json_schema import REPORT_SCHEMA_ID
 
 

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.reporters import Report
+from compiler.reporters.findings import Report
 
 # XML 1.0 cannot carry these even as character references, so they are dropped.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity, sort_diagnostics
 from compiler.core.markdown import code, inline
 from compiler.core.markdown import text as md
-from compiler.reporters import Report
+from compiler.reporters.findings import Report
 from compiler.reporters.text import plural
 
 TABLE_HEADER = ("| severity | code | where | message |", "|---|---|---|---|")

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from compiler.core.codes import CODES
 from compiler.core.diagnostics import Diagnostic, Severity
-from compiler.reporters import Report
+from compiler.reporters.findings import Report
 from compiler.reporters.rules import RuleHelp, rule_key
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

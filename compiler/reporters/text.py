@@ -12,7 +12,7 @@ from rich.text import Text
 from compiler.core.diagnostics import Diagnostic, Severity, count_by_severity
 from compiler.core.lines import Lines
 from compiler.core.safe_names import escape_for_people
-from compiler.reporters import Report
+from compiler.reporters.findings import Report
 
 TAB_SIZE = 4
 # A source line is quoted up to this many characters around the finding: a message never echoes a document.

@@ -30,7 +30,11 @@ from typing import Any
 import yaml
 
 CASES_DIR = Path(__file__).resolve().parent
+REPO = CASES_DIR.parent.parent
 EXPECTED = "expected.yaml"
+# A case may name a project to start from (one line: its path from the repository root, such as
+# `examples/credit-scoring`): its files are copied first, then the case's own files over them.
+BASE = "BASE"
 KEYS = ("code", "file", "line", "column")
 OPTIONAL_KEYS = ("severity", "waiver", "message_contains", "hint_contains")
 # Waivers expire: every case runs on this date, whatever the calendar says.
@@ -51,8 +55,14 @@ def case_dirs(*, new: bool = False) -> list[Path]:
 
 
 def stage(case_dir: Path, workdir: Path) -> Path:
-    """Copy the case's project files (everything but expected.yaml) to `workdir`."""
-    shutil.copytree(case_dir, workdir, ignore=shutil.ignore_patterns(EXPECTED, "__pycache__"), dirs_exist_ok=True)
+    """Copy the case's project files (everything but expected.yaml) to `workdir`; with a BASE file, over a copy
+    of the project it names (a path from the repository root; its check cache left behind)."""
+    base = case_dir / BASE
+    if base.is_file():
+        project = REPO / base.read_text("utf-8").strip()
+        shutil.copytree(project, workdir, ignore=shutil.ignore_patterns(".charter"))
+    ignored = shutil.ignore_patterns(EXPECTED, BASE, "__pycache__")
+    shutil.copytree(case_dir, workdir, ignore=ignored, dirs_exist_ok=True)
     return workdir
 
 
@@ -91,7 +101,7 @@ def key(entry: dict[str, Any]) -> tuple[str, str, int, int]:
 
 def run(case_dir: Path) -> list[Any]:
     """The case's diagnostics, from a staged copy, as `check_path` returns them."""
-    from compiler.stages.pipeline import check_path
+    from compiler.stages import check_path
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = stage(case_dir, Path(tmp) / case_dir.name)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
@@ -99,8 +99,3 @@ class DataRef(CharterModel):
     server: ServerName | None = None
     """The entry of the contract's ODCS `servers` (its `server` field) the data is read from; the
     generated pipelines pass it to the gates as `--server`."""
-
-
-def envelope_fields(kind: str) -> dict[str, Any]:
-    """Schema examples for the envelope, shared by every kind."""
-    return {"apiVersion": API_VERSION, "kind": kind}

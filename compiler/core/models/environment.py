@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from compiler.core.models.common import CharterModel, Metadata, Name, NonEmptyText
+from compiler.core.models.training import Scheduling
 
 
 class EnvironmentSpec(CharterModel):
@@ -24,6 +25,8 @@ class EnvironmentSpec(CharterModel):
     service_account: Name | None = Field(default=None, examples=["model-reader"])
     """The Kubernetes service account models served here run as, the one allowed to read their `storageUri`;
     a model's `serving.serviceAccount` overrides it."""
+    scheduling: Scheduling | None = None
+    """Node selector and tolerations of the training pods a model runs here (`training.environment`)."""
 
 
 class Environment(CharterModel):

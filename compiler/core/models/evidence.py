@@ -24,7 +24,7 @@ ShortText = Annotated[str, StringConstraints(max_length=2000)]
 
 
 class Judged(CharterModel):
-    """The fingerprint of what the gate judged; see compiler/stages/evidence/digest.py."""
+    """The fingerprint of what the gate judged; see compiler/evidence/digest.py."""
 
     digest: Digest
     parts: dict[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]*$", max_length=40)], Digest]

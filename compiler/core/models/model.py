@@ -17,6 +17,8 @@ from compiler.core.models.common import (
     NonEmptyText,
     Resources,
 )
+from compiler.core.models.registry import Registry
+from compiler.core.models.training import Orchestrator
 
 RiskTier = Literal["minimal", "limited", "high", "unacceptable"]
 Column = Annotated[
@@ -46,7 +48,21 @@ class Training(CharterModel):
     image: ImageRef
     command: list[NonEmptyText] = Field(min_length=1, examples=[["python", "-m", "train"]])
     resources: Resources | None = None
+    """CPU, memory and GPUs of the training container (a Kubernetes Job, a KFP task, an Airflow pod)."""
     timeout_minutes: int = Field(default=120, ge=1, le=4320)
+    orchestrator: Orchestrator = "github-actions"
+    """Where the image runs: `github-actions` (`docker run` on the pipeline's runner), or in the cluster of
+    `environment`: `kubernetes-job`, `kubeflow-pipelines` or `airflow`. The gates stay in the GitHub workflow."""
+    environment: Name | None = Field(default=None, examples=["training"])
+    """The Environment whose cluster, namespace, service account and scheduling an orchestrated training uses."""
+
+    @model_validator(mode="after")
+    def _where(self) -> Training:
+        if self.orchestrator != "github-actions" and self.environment is None:
+            raise ValueError(f"`orchestrator: {self.orchestrator}` runs in a cluster: name its `environment`")
+        if self.orchestrator == "github-actions" and self.environment is not None:
+            raise ValueError("`environment` is where an orchestrator runs; `github-actions` runs on the runner")
+        return self
 
 
 class EvaluationRef(CharterModel):
@@ -79,6 +95,8 @@ class Serving(CharterModel):
     """The Kubernetes service account the server runs as, the one allowed to read `storageUri` (IRSA, Workload
     Identity, or KServe's storage secret on it). Overrides the Environment's `serviceAccount`; without either the
     namespace's `default` account reads the model."""
+    registry: Registry | None = None
+    """The model registry (MLflow) where each version is registered with its evidence and promoted by alias."""
 
     @model_validator(mode="after")
     def _image_for_kubernetes(self) -> Serving:

@@ -40,6 +40,9 @@ AWS_REGION = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
 GITHUB_REPOSITORY = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9_.-]{1,100}$"
 COMMIT_SHA = r"^[0-9a-f]{40}$"
 # A GitHub user (`alice`) or team (`acme/model-risk`): who may approve a governance change.
+# An MLflow registered model name: MLflow refuses `/`, `\` and `%`; Charter also quotes it in URLs and filters, so
+# letters, digits, `_`, `.` and `-`, starting with a letter or digit.
+MLFLOW_MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,255}$"
 GITHUB_OWNER = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9_.-]{0,99})?$"
 
 MEANINGS: dict[str, tuple[str, str]] = {
@@ -64,5 +67,9 @@ MEANINGS: dict[str, tuple[str, str]] = {
     AWS_REGION: ("an AWS region", "for example `eu-west-1`"),
     GITHUB_REPOSITORY: ("a GitHub repository", "`owner/name`, for example `charter-dev/charter`"),
     GITHUB_OWNER: ("a GitHub user or team", "a login such as `lnovak`, or `org/team` such as `acme-bank/model-risk`"),
+    MLFLOW_MODEL_NAME: (
+        "an MLflow model name",
+        "letters, digits, `_`, `.` and `-`, starting with a letter or digit, e.g. `credit-default`",
+    ),
     COMMIT_SHA: ("a full commit SHA", "40 lower-case hex digits: a tag or branch can move, a commit cannot"),
 }

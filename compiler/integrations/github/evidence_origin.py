@@ -203,7 +203,7 @@ def verify_origins(claims: Sequence[Claim], repo: Any, download: Download, diffe
     """A finding for each record whose origin GitHub does not confirm; CH853 for all when GitHub cannot answer.
 
     `differs(record, report)` names the first field of a record that is not what the report makes of it
-    (`compiler.commands.evidence_record.differs_from_report`, a layer above this one).
+    (`compiler.evidence.record.differs_from_report`, a layer above this one).
     """
     import requests
     from github import GithubException

@@ -38,9 +38,7 @@ from compiler.core.sources import PROJECT_FILES, Kind, Sources
 from compiler.core.specs import Spec
 from compiler.integrations.gitops.git import GitError, Repo
 from compiler.integrations.gitops.snapshot import document_key
-from compiler.stages.load import SourceFile, load_bytes
-from compiler.stages.pipeline import Checked, check_path
-from compiler.stages.validate import validate
+from compiler.stages import Checked, Loaded, check_path, load_document
 
 Key = tuple[str, str]
 FILE = "File"
@@ -82,7 +80,7 @@ def changed_scope(root: Path, rev: str, *, head: Checked | None = None) -> set[K
             return None
         scope.add((FILE, display))
         if relative in old_blobs:
-            _collect(load_bytes(old_blobs[relative], display), before, old_specs)
+            _collect(load_document(old_blobs[relative], display), before, old_specs)
         if exists:
             _collect(_load_current(sources, relative, display), after, new_specs)
     changed_keys = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
@@ -186,24 +184,21 @@ def _blobs_at(repo: Repo, entries: dict[str, tuple[str, str]], paths: list[str])
     return {path: blobs[sha] for path, sha in regular.items() if sha in blobs}
 
 
-def _load_current(sources: Sources, relative: str, display: str) -> SourceFile:
+def _load_current(sources: Sources, relative: str, display: str) -> Loaded:
     """The working tree's version, through the sources the check read (no link followed)."""
     try:
-        return load_bytes(sources.read(relative), display)
+        return load_document(sources.read(relative), display)
     except (repofs.Refused, repofs.TooLarge, OSError):
-        return SourceFile(display)
+        return Loaded(display, [], [])
 
 
-def _collect(source: SourceFile, into: dict[Key, tuple[str, Any]], specs: list[Spec]) -> None:
+def _collect(source: Loaded, into: dict[Key, tuple[str, Any]], specs: list[Spec]) -> None:
     for document in source.documents:
         key = document_key(document)
         if key is None:
             continue
         into.setdefault(key, (source.path, document.data))
-        try:
-            spec, _ = validate(document)
-        except Exception:  # noqa: BLE001 - the full check reports it; the scope only needs the key
-            spec = None
+        spec = source.spec_of(document)  # the full check reports a document that fails; the scope needs the key
         if spec is not None:
             specs.append(spec)
 

@@ -12,16 +12,16 @@ revisions shows the change, never a difference between two ways of reading.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from compiler.core.diagnostics import Diagnostic, exit_code
 from compiler.core.documents import Document
+from compiler.core.outputs import Output
 from compiler.core.sources import GitTree, Sources
 from compiler.core.specs import Spec
 from compiler.integrations.gitops.git import Repo
-from compiler.stages.pipeline import Checked, check, check_path
-from compiler.stages.render import Output, render
+from compiler.stages import Checked, check, check_path, render_outputs
 
 WORKING_TREE = "working tree"
 
@@ -94,7 +94,7 @@ def _finish(snapshot: Snapshot, *, outputs: bool, today: datetime.date) -> Snaps
     if not outputs or result.resolved is None:
         return snapshot
     try:
-        rendered = render(result.resolved, result.project, today, result.evidence)
+        rendered = render_outputs(result.resolved, result.project, today, result.evidence)
     except Exception as error:  # noqa: BLE001 - specs with errors may not render; the plan says so
         snapshot.render_note = f"{snapshot.label} does not render ({type(error).__name__}): fix its errors first"
         return snapshot
@@ -115,7 +115,3 @@ def document_key(document: Document) -> tuple[str, str] | None:
     metadata = data.get("metadata")
     name = metadata.get("name") if isinstance(metadata, dict) else None
     return (kind, name) if isinstance(name, str) else None
-
-
-def relocate(spec: Spec, file: str) -> Spec:
-    return replace(spec, document=spec.document.moved(file))

@@ -1,0 +1,230 @@
+"""An Open Data Contract Standard v3 document read once into typed parts: schema objects (tables), their
+properties (columns), quality rules, servers and SLA properties, as Charter uses them.
+
+The contract was validated against the official ODCS JSON Schema of its apiVersion; this reader still takes
+any data (a base revision in `charter plan` may be invalid) and skips, without failing, what is not the shape
+the standard gives: a table or a column that is not a mapping, a column without a string name. Each part keeps
+its position in the document (`path`) and the mapping as written (`raw`), for what Charter does not type (the
+SQL of a rule, a server's connection fields). Resolve (`compiler.core.contracts`), the data, eval and drift
+gates (`compiler.gates.data.contract_rules`) and the plan's breaking changes (`compiler.plan.contract_changes`)
+all read contracts through it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.core.diagnostics import PathSegment
+
+# Custom properties that list a column's allowed values, as teams write them before ODCS v3.2's `enum`.
+ENUM_PROPERTIES = ("enum", "validValues", "allowedValues")
+
+
+@dataclass(frozen=True)
+class QualityRule:
+    """One entry of a `quality` list (of a table or a column)."""
+
+    index: int
+    raw: dict[str, Any]
+
+    @property
+    def metric(self) -> Any:
+        """The library metric it measures (`metric`, or `rule` in contracts before ODCS v3.1)."""
+        return self.raw.get("metric", self.raw.get("rule"))
+
+    @property
+    def valid_values(self) -> list[Any] | None:
+        """The `arguments.validValues` of an `invalidValues` rule, as written; None without a list."""
+        arguments = self.raw.get("arguments")
+        valid = arguments.get("validValues") if isinstance(arguments, dict) else None
+        return valid if isinstance(valid, list) else None
+
+
+@dataclass(frozen=True)
+class Property:
+    """A column of a schema object."""
+
+    name: str
+    table: str
+    path: tuple[PathSegment, ...]
+    raw: dict[str, Any]
+    quality: tuple[QualityRule, ...]
+
+    @property
+    def physical_name(self) -> str | None:
+        return _str(self.raw.get("physicalName"))
+
+    @property
+    def logical_type(self) -> str | None:
+        return _str(self.raw.get("logicalType"))
+
+    @property
+    def type_options(self) -> dict[str, Any]:
+        options = self.raw.get("logicalTypeOptions")
+        return options if isinstance(options, dict) else {}
+
+    @property
+    def required(self) -> bool:
+        return self.raw.get("required") is True
+
+    @property
+    def unique(self) -> bool:
+        return self.raw.get("unique") is True
+
+    @property
+    def classification(self) -> str | None:
+        return _str(self.raw.get("classification"))
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(str(tag) for tag in _list(self.raw.get("tags")))
+
+    @property
+    def has_quality(self) -> bool:
+        """Whether it declares quality rules at all."""
+        return bool(self.raw.get("quality"))
+
+    @property
+    def enum(self) -> list[Any] | None:
+        """ODCS v3.2's `enum`, each value as written (an item `{value: ...}` is its value); None without a list."""
+        enum = self.raw.get("enum")
+        if not isinstance(enum, list):
+            return None
+        return [item.get("value") if isinstance(item, dict) else item for item in enum]
+
+    @property
+    def custom_allowed(self) -> tuple[str, list[Any]] | None:
+        """The first custom property (`enum`, `validValues`, `allowedValues`) listing allowed values."""
+        for custom in _list(self.raw.get("customProperties")):
+            if isinstance(custom, dict) and custom.get("property") in ENUM_PROPERTIES:
+                values = custom.get("value")
+                if isinstance(values, list):
+                    return str(custom["property"]), values
+        return None
+
+
+@dataclass(frozen=True)
+class SchemaObject:
+    """A table of the contract (an ODCS schema object) with its columns and table-level quality rules."""
+
+    name: str
+    index: int
+    raw: dict[str, Any]
+    properties: tuple[Property, ...]
+    quality: tuple[QualityRule, ...]
+
+    @property
+    def physical_name(self) -> str | None:
+        return _str(self.raw.get("physicalName"))
+
+
+@dataclass(frozen=True)
+class Server:
+    """An entry of `servers`: where the contract's data lives (its connection fields stay in `raw`)."""
+
+    index: int
+    raw: dict[str, Any]
+
+    @property
+    def name(self) -> Any:
+        return self.raw.get("server")
+
+
+@dataclass(frozen=True)
+class SlaProperty:
+    """An entry of `slaProperties`."""
+
+    index: int
+    raw: dict[str, Any]
+
+    @property
+    def name(self) -> Any:
+        """Its `property`: what the SLA is about (`latency`, `availability`...)."""
+        return self.raw.get("property")
+
+    @property
+    def element(self) -> str | None:
+        return _str(self.raw.get("element"))
+
+    @property
+    def value(self) -> Any:
+        return self.raw.get("value")
+
+    @property
+    def unit(self) -> Any:
+        return self.raw.get("unit")
+
+
+@dataclass(frozen=True)
+class Odcs:
+    """A contract document, typed; `data` is the document as written."""
+
+    data: dict[str, Any]
+    schema: tuple[SchemaObject, ...]
+    servers: tuple[Server, ...]
+    sla: tuple[SlaProperty, ...]
+
+    @property
+    def id(self) -> str:
+        return str(self.data.get("id", ""))
+
+    @property
+    def name(self) -> str | None:
+        return _str(self.data.get("name"))
+
+    @property
+    def version(self) -> str | None:
+        return _str(self.data.get("version"))
+
+    @property
+    def status(self) -> str | None:
+        return _str(self.data.get("status"))
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(str(tag) for tag in _list(self.data.get("tags")))
+
+    @property
+    def sla_default_element(self) -> str | None:
+        return _str(self.data.get("slaDefaultElement"))
+
+    @property
+    def properties(self) -> list[Property]:
+        """Every column of every table, in document order."""
+        return [prop for table in self.schema for prop in table.properties]
+
+
+def read_odcs(data: Any) -> Odcs:
+    """The typed parts of a contract document; anything that is not a mapping reads as an empty contract."""
+    document = data if isinstance(data, dict) else {}
+    tables = tuple(
+        _schema_object(index, table)
+        for index, table in enumerate(_list(document.get("schema")))
+        if isinstance(table, dict)
+    )
+    servers = tuple(Server(i, s) for i, s in enumerate(_list(document.get("servers"))) if isinstance(s, dict))
+    sla = tuple(SlaProperty(i, s) for i, s in enumerate(_list(document.get("slaProperties"))) if isinstance(s, dict))
+    return Odcs(document, tables, servers, sla)
+
+
+def _schema_object(index: int, table: dict[str, Any]) -> SchemaObject:
+    name = str(table.get("name", ""))
+    properties = tuple(
+        Property(prop["name"], name, ("schema", index, "properties", column), prop, _quality(prop))
+        for column, prop in enumerate(_list(table.get("properties")))
+        if isinstance(prop, dict) and isinstance(prop.get("name"), str)
+    )
+    return SchemaObject(name, index, table, properties, _quality(table))
+
+
+def _quality(owner: dict[str, Any]) -> tuple[QualityRule, ...]:
+    return tuple(QualityRule(i, rule) for i, rule in enumerate(_list(owner.get("quality"))) if isinstance(rule, dict))
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

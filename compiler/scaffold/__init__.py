@@ -1,0 +1,1 @@
+"""`charter init`: a working project to start from, written from the templates in compiler/templates/init/."""

@@ -1,0 +1,1 @@
+"""The incremental path of the one pipeline: which files' findings may have changed, and the recorded rest."""

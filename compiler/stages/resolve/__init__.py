@@ -1,0 +1,1 @@
+"""Stage 3, resolve: references across files, name and output collisions, trusted endpoints."""

@@ -1,0 +1,260 @@
+"""The MLflow model registry (issue 28): a real `mlflow server` (SQLite, a local artifact root) on 127.0.0.1.
+
+`charter model register` adds the model's version tagged with its spec and evidence digests, `charter model
+promote` points the environment's alias at it, and `charter check` with MLFLOW_TRACKING_URI verifies that what
+each environment's alias points at is the registered version with today's evidence. What Charter wrote through the
+REST API is read back with MLflow's own client. MLflow lives in `.venv-mlflow` (`make mlflow`, hashed lock).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from compiler.commands.cli import main
+from compiler.stages import check_path
+
+ROOT = Path(__file__).resolve().parent.parent
+MLFLOW = Path(os.environ.get("CHARTER_MLFLOW_PYTHON", ROOT / ".venv-mlflow" / "bin" / "python"))
+NAME = "credit-default-scorer"
+
+_READ_BACK = """\
+import json, sys
+from mlflow import MlflowClient
+client = MlflowClient(tracking_uri=sys.argv[1])
+found = {}
+for alias in sys.argv[2:]:
+    try:
+        version = client.get_model_version_by_alias("credit-default-scorer", alias)
+    except Exception:
+        continue
+    found[alias] = {"version": version.version, "source": version.source, "tags": version.tags}
+print(json.dumps(found))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def tracking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not MLFLOW.is_file():
+        reason = f"no {MLFLOW}: `make mlflow` installs MLflow from its hashed lock"
+        if os.environ.get("CHARTER_REQUIRE_ORACLES") or os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    home = tmp_path_factory.mktemp("mlflow")
+    port = _free_port()
+    command = [str(MLFLOW.parent / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command += ["--backend-store-uri", f"sqlite:///{home}/mlflow.db", "--default-artifact-root", str(home / "art")]
+    log = (home / "server.log").open("wb")
+    server = subprocess.Popen(command, cwd=home, stdout=log, stderr=subprocess.STDOUT)
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("mlflow server did not start: " + (home / "server.log").read_text("utf-8")[-2000:])
+        yield uri
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def _project(tmp_path: Path, name: str = NAME) -> Path:
+    """credit-scoring with an MLflow registry, its committed evidence stamped with today's digest (the registry
+    line is part of the model spec, which every record judged)."""
+    project = tmp_path / "credit-scoring"
+    shutil.copytree(ROOT / "examples" / "credit-scoring", project)
+    model = project / "models" / "credit-default.yaml"
+    text = model.read_text("utf-8")
+    registry = f"    registry: {{type: mlflow, name: {name}}}\n"
+    model.write_text(text.replace("    modelFormat: xgboost\n", "    modelFormat: xgboost\n" + registry), "utf-8")
+    _restamp(project)
+    return project
+
+
+def _restamp(project: Path) -> None:
+    checked = check_path(project)
+    today = checked.evidence["credit-default"].today.to_json()
+    for record in (project / "evidence" / "credit-default").rglob("*.json"):
+        data = json.loads(record.read_text("utf-8"))
+        data["judged"] = today
+        record.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", "utf-8")
+
+
+def _read_back(uri: str, *aliases: str) -> dict[str, dict[str, object]]:
+    done = subprocess.run(
+        [str(MLFLOW), "-c", _READ_BACK, uri, *aliases], capture_output=True, text=True, check=True, timeout=120
+    )
+    found: dict[str, dict[str, object]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def _charter(monkeypatch: pytest.MonkeyPatch, uri: str, *argv: str) -> int:
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return main(list(argv))
+
+
+def test_register_promote_and_verify_what_each_environment_serves(
+    tmp_path: Path, tracking: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _project(tmp_path)
+    record = project / "evidence" / "credit-default"
+    digests = {
+        path.stem: "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest() for path in sorted(record.rglob("*.json"))
+    }
+    capsys.readouterr()
+    assert (
+        _charter(monkeypatch, tracking, "model", "register", "--model", "credit-default", "--project", str(project))
+        == 0
+    )
+    assert capsys.readouterr().out == f"charter model register: {NAME} version 1 registered as credit-default 3.2.0\n"
+    assert (
+        _charter(monkeypatch, tracking, "model", "register", "--model", "credit-default", "--project", str(project))
+        == 0
+    )
+    assert capsys.readouterr().out.endswith("version 1 already registered as credit-default 3.2.0\n")
+
+    # Before promotion: nothing served, a warning per environment, no error.
+    assert _charter(monkeypatch, tracking, "check", str(project), "--format", "json") == 0
+    findings = [f for f in json.loads(capsys.readouterr().out)["diagnostics"] if f["code"].startswith("CH48")]
+    assert [(f["code"], f["message"]) for f in findings] == [
+        ("CH482", f"`staging` serves nothing of MLflow model {NAME}, not 3.2.0: not promoted yet"),
+        ("CH482", f"`production` serves nothing of MLflow model {NAME}, not 3.2.0: not promoted yet"),
+    ]
+
+    for environment in ("staging", "production"):
+        argv = [
+            "model",
+            "promote",
+            "--model",
+            "credit-default",
+            "--environment",
+            environment,
+            "--project",
+            str(project),
+        ]
+        assert _charter(monkeypatch, tracking, *argv) == 0
+        assert capsys.readouterr().out == f"charter model promote: {NAME}@{environment} is version 1\n"
+
+    served = _read_back(tracking, "staging", "production")
+    today = check_path(project).evidence["credit-default"].today.digest
+    expected_tags = {
+        "charter.model": "credit-default",
+        "charter.model-version": "3.2.0",
+        "charter.spec-digest": today,
+        **{f"charter.evidence.{gate}": digest for gate, digest in digests.items()},
+    }
+    for environment in ("staging", "production"):
+        assert served[environment] == {
+            "version": "1",
+            "source": "s3://acme-models/credit-default/3.2.0",
+            "tags": expected_tags,
+        }
+    assert _charter(monkeypatch, tracking, "check", str(project), "--format", "json") == 0
+    assert [f for f in json.loads(capsys.readouterr().out)["diagnostics"] if f["code"].startswith("CH48")] == []
+
+
+def test_a_served_version_whose_evidence_changed_is_an_error(
+    tmp_path: Path, tracking: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _project(tmp_path, name="credit-default-replaced")
+    argv = ["--model", "credit-default", "--project", str(project)]
+    assert _charter(monkeypatch, tracking, "model", "register", *argv) == 0
+    assert _charter(monkeypatch, tracking, "model", "promote", *argv, "--environment", "staging") == 0
+    # The committed eval evidence is replaced after the version was registered and promoted.
+    (eval_record,) = (project / "evidence" / "credit-default").rglob("eval.json")
+    eval_record.write_text(eval_record.read_text("utf-8").replace('"pass"', '"pass" '), "utf-8")
+    capsys.readouterr()
+    assert _charter(monkeypatch, tracking, "check", str(project), "--format", "json") == 1
+    (finding,) = [f for f in json.loads(capsys.readouterr().out)["diagnostics"] if f["code"] == "CH481"]
+    model = project / "models" / "credit-default.yaml"
+    line = model.read_text("utf-8").splitlines().index("    registry: {type: mlflow, name: credit-default-replaced}")
+    assert (finding["file"], finding["line"], finding["column"]) == (str(model), line + 1, 36)
+    assert finding["message"].startswith(
+        "`staging` serves version 1 of MLflow model credit-default-replaced as 3.2.0, but it is not registered with "
+        "today's evidence: charter.evidence.eval: sha256:"
+    )
+    # Promotion refuses too: no version is registered with today's evidence.
+    assert _charter(monkeypatch, tracking, "model", "promote", *argv, "--environment", "production") == 1
+    assert capsys.readouterr().err.startswith("charter model promote: CH776 no version of credit-default-replaced")
+
+
+def test_an_unreachable_registry_fails_the_check_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _project(tmp_path)
+    capsys.readouterr()
+    assert _charter(monkeypatch, f"http://127.0.0.1:{_free_port()}", "check", str(project), "--format", "json") == 1
+    (finding,) = [f for f in json.loads(capsys.readouterr().out)["diagnostics"] if f["code"] == "CH483"]
+    assert finding["message"].startswith("cannot verify what the environments serve: GET registered-models/alias: ")
+
+
+def test_a_registry_name_that_mlflow_refuses_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = tmp_path / "credit-scoring"
+    shutil.copytree(ROOT / "examples" / "credit-scoring", project)
+    model = project / "models" / "credit-default.yaml"
+    text = model.read_text("utf-8").replace(
+        "    modelFormat: xgboost\n", "    modelFormat: xgboost\n    registry: {type: mlflow, name: risk/credit%}\n"
+    )
+    model.write_text(text, "utf-8")
+    capsys.readouterr()
+    assert main(["check", str(project), "--format", "json"]) == 1
+    (finding,) = [f for f in json.loads(capsys.readouterr().out)["diagnostics"] if f["file"] == str(model)]
+    line = text.splitlines().index("    registry: {type: mlflow, name: risk/credit%}") + 1
+    assert (finding["code"], finding["line"], finding["column"]) == ("CH205", line, 36)
+    assert finding["message"] == "`name` must be an MLflow model name (got `risk/credit%`)"
+
+
+def test_the_deploy_jobs_register_and_promote_and_the_card_names_the_aliases(tmp_path: Path) -> None:
+    import yaml
+    from scripts_support import load_script
+
+    project = _project(tmp_path)
+    assert main(["build", str(project)]) == 0
+    assert main(["build", str(project), "--check"]) == 0
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "model-credit-default.yml").read_text("utf-8"))
+    for environment in ("staging", "production"):
+        job = workflow["jobs"][f"deploy-{environment}"]
+        step = job["steps"][-1]
+        assert step["run"] == (
+            'charter model register --model "$MODEL"\n'
+            'charter model promote --model "$MODEL" --environment "$ENVIRONMENT"\n'
+        )
+        assert step["env"] == {
+            "MODEL": "credit-default",
+            "ENVIRONMENT": environment,
+            "MLFLOW_TRACKING_URI": "${{ secrets.MLFLOW_TRACKING_URI }}",
+            "MLFLOW_TRACKING_TOKEN": "${{ secrets.MLFLOW_TRACKING_TOKEN }}",
+        }
+        assert job["environment"] == environment  # the secrets live where the approvals are
+    card = (project / "docs" / "models" / "credit-default.md").read_text("utf-8")
+    assert (
+        f"Registered in MLflow as `{NAME}`, each version with the digests of its spec and evidence; each environment "
+        f"serves the version its alias names (`models:/{NAME}@staging`, `models:/{NAME}@production`).\n"
+    ) in card
+    oracles = load_script("oracles")
+    if not any([oracles.actionlint_missing(), oracles.zizmor_missing(), oracles.kubernetes_validate_missing()]):
+        workflows = [project / ".github" / "workflows" / "model-credit-default.yml"]
+        assert oracles.actionlint(workflows) + oracles.zizmor(workflows) == []
