@@ -47,6 +47,7 @@ def data_versions_changed(base: Snapshot, head: Snapshot) -> list[BreakingChange
 def _version(snapshot: Snapshot, file: str, server: dict[str, Any]) -> dvc_data.DataVersion | None:
     local = server.get("path") if server.get("type") == "local" else None
     try:
-        return dvc_data.data_version(snapshot.result.input.read, file, local if isinstance(local, str) else None)
+        read = dvc_data.project_reader(snapshot.result.input)
+        return dvc_data.data_version(read, file, local if isinstance(local, str) else None)
     except (dvc_data.DvcError, OSError):
         return None

@@ -38,7 +38,7 @@ from compiler.stages.policy.evaluate import check as evaluate_policies
 from compiler.stages.policy.governed import Governance
 from compiler.stages.policy.loading import load_policies
 from compiler.stages.read.discovery import discover, project_file, safe_load
-from compiler.stages.read.dvc_data import dvc_findings
+from compiler.stages.read.dvc_data import dvc_findings, project_reader
 from compiler.stages.read.load import load_bytes, load_file, load_text
 from compiler.stages.read.parallel_load import each_file
 from compiler.stages.read.reading import load_repo_file
@@ -179,7 +179,7 @@ def resolve_and_judge(
         run.diagnostics.extend(unreachable_registries(run.specs, run.project))
         run.diagnostics.extend(untrusted_model_stores(run.specs, run.project))
         run.diagnostics.extend(unstored_training(run.specs))
-    run.diagnostics.extend(dvc_findings(run.specs, run.sources.read))
+    run.diagnostics.extend(dvc_findings(run.specs, project_reader(run.sources)))
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))

@@ -19,6 +19,7 @@ from typing import Any
 
 from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic, PathSegment
+from compiler.core.sources import Sources
 from compiler.core.specs import Spec
 from compiler.stages.read.load import load_bytes
 
@@ -55,6 +56,19 @@ def named_file(server: dict[str, Any]) -> str | None:
 
 
 Reader = Callable[[str], bytes]
+
+
+def project_reader(sources: Sources) -> Reader:
+    """Reads a DVC file named relative to the project root (which may sit below the repository's top), never
+    one outside the project."""
+
+    def read(file: str) -> bytes:
+        normal = posixpath.normpath(file)
+        if posixpath.isabs(normal) or normal == ".." or normal.startswith("../"):
+            raise repofs.Refused(file, "outside the project: name a DVC file inside it")
+        return sources.read(sources.inside(normal), repofs.DEFAULT_CAP)
+
+    return read
 
 
 def data_version(read: Reader, file: str, data_path: str | None) -> DataVersion:
