@@ -119,11 +119,12 @@ class Runner:
     def artifacts(self) -> Path:
         return self.work / "artifacts"
 
-    def repository(self, project: Path, name: str) -> Path:
-        """A clone whose origin is `https://github.com/acme/<name>`, holding `project` at its root, on main."""
+    def repository(self, project: Path, name: str, *, home: str = "") -> Path:
+        """A clone whose origin is `https://github.com/acme/<name>`, holding `project` at its root (or in the
+        directory `home` of it, as a monorepo does), on main."""
         repo = self.work / name
-        shutil.copytree(project, repo, ignore=shutil.ignore_patterns(".charter"))
-        shutil.copytree(project / ".charter", repo / ".charter", dirs_exist_ok=True)
+        shutil.copytree(project, repo / home, ignore=shutil.ignore_patterns(".charter"))
+        shutil.copytree(project / ".charter", repo / home / ".charter", dirs_exist_ok=True)
         git(repo, "init", "--quiet", "--initial-branch=main")
         git(repo, "add", "--all")
         git(repo, "commit", "--quiet", "-m", "the project")

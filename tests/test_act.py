@@ -60,7 +60,14 @@ def _change(repo: Path, branch: str, old: str, new: str, *, build: bool) -> None
     git(repo, "commit", "--quiet", "-m", f"change {branch}")
 
 
+def _environments_as_specified(github: FakeGitHub) -> None:
+    """The repository's GitHub environments enforce what the Environment specs say (approvals 1 and 2)."""
+    github.environment("staging", ("alice",))
+    github.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches=("main",))
+
+
 def test_a_clean_pull_request_is_green(runner: Runner, github: FakeGitHub) -> None:
+    _environments_as_specified(github)
     repo = _credit_scoring(runner)
     _change(repo, "clarify-scope", "from 500 to 75,000 EUR.", "from 500 to 50,000 EUR.", build=True)
     pull = runner.pull_request(repo, "clarify-scope", 7)
@@ -80,6 +87,39 @@ def test_a_clean_pull_request_is_green(runner: Runner, github: FakeGitHub) -> No
     assert len(github.comments[7]) == 1
     assert (runner.artifacts / "charter-report" / "index.html").is_file()
     assert (runner.artifacts / "sarif-charter.json").is_file()
+    # The environments check ran (`--environments`): GitHub was asked about each GitHub environment.
+    asked = {target for method, target in github.calls() if method == "GET" and "/environments/" in target}
+    environments = f"/api/v3/repos/acme/{REPOSITORY}/environments"
+    assert asked == {
+        f"{environments}/staging",
+        f"{environments}/production",
+        f"{environments}/production/deployment-branch-policies?per_page=100",  # production: main only
+    }
+
+
+def test_a_github_environment_that_enforces_less_than_the_spec_is_red(runner: Runner, github: FakeGitHub) -> None:
+    """Production's GitHub environment lists one reviewer where the spec says two: the pull request's check run
+    fails with CH446 at the Environment's `approvals`, before any deploy job would wait in that environment."""
+    github.environment("staging", ("alice",))
+    github.environment("production", ("bob",), prevent_self_review=True, branches=("main",))
+    repo = _credit_scoring(runner)
+    _change(repo, "clarify-scope", "from 500 to 75,000 EUR.", "from 500 to 50,000 EUR.", build=True)
+    pull = runner.pull_request(repo, "clarify-scope", 9)
+    github.pulls[9] = {"head": pull.head, "base": pull.base}
+    github.comments[9] = []
+    run = runner.run(repo, "pull_request", pull.event, PR_WORKFLOW)
+    assert run.code != 0, run.log
+    assert "❌  Failure - Main Report on the pull request" in " ".join(run.step_lines("charter/charter check"))
+    (check_run,) = github.check_runs.values()
+    assert check_run["conclusion"] == "failure"
+    (finding,) = [a for a in check_run["annotations"] if a["title"].startswith("CH446")]
+    line = (repo / "environments/production.yaml").read_text("utf-8").splitlines().index("  approvals: 2") + 1
+    assert (finding["path"], finding["start_line"], finding["annotation_level"]) == (
+        "environments/production.yaml",
+        line,
+        "failure",
+    )
+    assert "lists 1 reviewer; the spec says `approvals: 2`" in finding["message"]
 
 
 def test_a_broken_pull_request_is_red_with_annotations(runner: Runner, github: FakeGitHub) -> None:

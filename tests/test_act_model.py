@@ -185,11 +185,19 @@ def test_the_model_workflow_runs_from_data_to_an_evidence_pull_request(
     stored = [listed["Key"] for listed in client.list_objects_v2(Bucket=MODELS).get("Contents", [])]
     assert stored == ["credit-default/3.2.0/model.json"]
     assert _jobs(run.log) == {
+        "Recorded evidence of credit-default 3.2.0": "succeeded",
         "Data gate (credit-applications)": "succeeded",
         "Train credit-default 3.2.0": "succeeded",
         "Evaluation gate (credit-default-eval)": "succeeded",
         "Evidence of credit-default 3.2.0": "succeeded",
     }, run.log
+    # The example's 3.2.0 evidence is of the model stored elsewhere (its storageUri moved to moto): no verdict for
+    # this model, so the version is trained and measured, and deploys once its evidence pull request is merged.
+    assert (
+        "::notice title=charter evidence::the evaluation evidence for credit-default 3.2.0 has verdict `no-verdict`: "
+        "the version is trained and measured; it deploys once its evidence pull request is merged"
+    ) in run.log
+    assert "::set-output:: evidence=missing" in run.log
     branch, changed = _proposed(runner, repo, github)
     assert branch == "charter/evidence/credit-default/1"
     assert changed == [
@@ -220,6 +228,7 @@ def test_failing_data_stops_before_training_and_still_proposes_the_evidence(
     run = runner.run(repo, "push", runner.push_event(repo, before), MODEL_WORKFLOW, job="evidence")
     assert run.code != 0
     assert _jobs(run.log) == {
+        "Recorded evidence of credit-default 3.2.0": "succeeded",
         "Data gate (credit-applications)": "failed",
         "Evidence of credit-default 3.2.0": "succeeded",
     }, run.log

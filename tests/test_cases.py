@@ -50,6 +50,7 @@ NOT_IN_CASES = {
     "CH120": "links and special files cannot be staged by copying: tests/test_repository_attacks.py makes them",
     "CH440": "a build-time finding about the running Charter's commit: tests/test_pinned_install.py",
     "CH442": "a build-time finding about the git repository around the project: tests/test_workflow_home.py",
+    "CH449": "a build-time finding about the git repository around the project: tests/test_workflow_home.py",
     "CH902": "a build-time finding about the manifest: tests/test_repository_attacks.py",
     "CH900": "an internal error is a bug; the pipeline's guard is tested with a failing loader",
     "CH695": "a plan finding (two revisions): tests/test_plan_endpoints.py",

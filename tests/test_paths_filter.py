@@ -53,6 +53,8 @@ def test_the_model_spec_starts_its_pipeline_whatever_its_name(
     assert f"models/{name}" in spec_files
     watched = [path for path in spec_files if any(matches(pattern, path) for pattern in patterns)]
     assert f"models/{name}" in watched
-    # Each pattern matches exactly one file: no wider, no narrower.
-    for pattern in patterns:
+    # Each pattern matches exactly one file: no wider, no narrower. The last is the model's evidence folder,
+    # whose merge deploys the version (tests/test_act_evidence_merge.py).
+    assert patterns[-1] == "evidence/demand-forecast/**"
+    for pattern in patterns[:-1]:
         assert len([path for path in spec_files if matches(pattern, path)]) == 1, pattern

@@ -47,7 +47,7 @@ def test_gitops_environments_sync_their_promotion_branches_never_both_main(tmp_p
     assert revisions == {"staging": "charter/promoted/staging", "production": "charter/promoted/production"}
     jobs = load(root / ".github/workflows/model-credit-default.yml")["jobs"]
     production = jobs["deploy-production"]
-    assert production["needs"] == ["evaluate", "deploy-staging"]  # promotesFrom: staging
+    assert production["needs"] == ["recorded", "evaluate", "deploy-staging"]  # promotesFrom: staging
     assert production["environment"] == "production"  # approvals: GitHub's, verified by the job
     assert production["permissions"] == {"contents": "write", "actions": "read"}
     assert step_names(production) == [
@@ -71,7 +71,7 @@ def test_an_environment_nothing_gates_syncs_main_and_has_no_job(tmp_path: Path) 
     assert production["spec"]["source"]["targetRevision"] == "charter/promoted/production"
     jobs = load(root / ".github/workflows/model-demand-forecast.yml")["jobs"]
     assert "deploy-staging" not in jobs
-    assert jobs["deploy-production"]["needs"] == ["evaluate"]
+    assert jobs["deploy-production"]["needs"] == ["recorded", "evaluate"]
     # Production's rollout is Argo Rollouts': the job only moves the branch, the analysis decides in the cluster.
     assert step_names(jobs["deploy-production"])[-1] == "Promote: the environment's Application syncs this commit"
     assert not any("Canary" in name for name in step_names(jobs["deploy-production"]))
@@ -81,7 +81,7 @@ def test_push_mode_bakes_analyses_and_rolls_back_a_kserve_canary(tmp_path: Path)
     root = build(tmp_path, "credit-scoring", {"charter.yaml": ("mode: gitops", "mode: push")})
     jobs = load(root / ".github/workflows/model-credit-default.yml")["jobs"]
     production = jobs["deploy-production"]
-    assert production["needs"] == ["evaluate", "deploy-staging"]
+    assert production["needs"] == ["recorded", "evaluate", "deploy-staging"]
     assert step_names(production) == [
         "Evidence of this version",
         "Approvals of this environment, as GitHub enforces them",

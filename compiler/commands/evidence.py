@@ -46,6 +46,13 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     require.add_argument("--model", required=True, metavar="NAME", help="the model to promote")
     require.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
+    require.add_argument(
+        "--annotation",
+        choices=("error", "notice"),
+        default="error",
+        help="the GitHub Actions annotation when the evidence does not pass: `error` where it stops a deploy "
+        "(default), `notice` where it only decides that the version is trained and measured",
+    )
     require.set_defaults(handler=_run_require)
 
 
@@ -141,6 +148,13 @@ def _run_require(args: argparse.Namespace) -> int:
     else:
         print(f"charter evidence require: {args.model} {entry.version}: evaluation evidence passes ({where})")
         return exit_codes.OK
+    if args.annotation == "notice":
+        print(
+            f"::notice title=charter evidence::{problem}: the version is trained and measured; it deploys once its "
+            "evidence pull request is merged",
+            file=sys.stderr,
+        )
+        return exit_codes.FINDINGS
     print(
         f"::error title=charter evidence::{problem}: not promoted. Merge the model pipeline's evidence pull "
         "request (or run `charter gate eval` and `charter evidence record`) first.",

@@ -6,6 +6,7 @@ files that are missing, stale, edited by hand or left behind (findings themselve
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 
 from compiler.core.write_plan import WritePlan
@@ -57,7 +58,7 @@ def written(shown: str, outputs: int, plan: WritePlan) -> BuildText:
     """`charter build`: each file created, updated or removed, what was left alone, and a summary line."""
     removed = plan.remove + plan.leftovers
     out = [
-        f"{verb} {shown}{path}\n"
+        f"{verb} {posixpath.normpath(shown + path)}\n"  # ml/../.github/workflows/x.yml: .github/workflows/x.yml
         for verb, paths in (("created", plan.create), ("updated", plan.update), ("removed", removed))
         for path in paths
     ]

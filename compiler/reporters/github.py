@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 from compiler.core.codes import CODES
@@ -52,7 +54,7 @@ def _command(d: Diagnostic) -> str:
     # A waived finding must not fail or clutter the review, but stays visible.
     command = "notice" if d.suppressed else _COMMANDS[d.severity]
     properties = {
-        "file": d.file,
+        "file": _from_workspace(d.file),
         "line": d.line,
         "col": d.column,
         "endLine": d.end_line,
@@ -66,6 +68,18 @@ def _command(d: Diagnostic) -> str:
     if d.hint:
         message += f"\nHint: {d.hint}"
     return f"::{command} {rendered}::{escape_data(message)}"
+
+
+def _from_workspace(file: str) -> str:
+    """GitHub places an annotation at a path from the repository root (GITHUB_WORKSPACE); a project in `ml/` of a
+    monorepo is checked from `ml/` (the workflows' working-directory), where its findings say `models/x.yaml`."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if not workspace or not file or os.path.isabs(file):
+        return file
+    try:
+        return (Path.cwd() / file).resolve().relative_to(Path(workspace).resolve()).as_posix()
+    except (ValueError, OSError):
+        return file  # outside the checkout (a built-in policy pack): as the finding names it
 
 
 _CHECK_LEVELS = {Severity.ERROR: "failure", Severity.WARNING: "warning", Severity.INFO: "notice"}

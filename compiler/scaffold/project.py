@@ -11,6 +11,7 @@ so that `charter build` here and `charter build --check` in CI are the same Char
 
 from __future__ import annotations
 
+import os
 import re
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -21,6 +22,7 @@ from compiler.core.cache import CACHE_DIR
 from compiler.core.fsutil import write_atomic
 from compiler.core.models.common import NAME_PATTERN
 from compiler.core.pins import PINS
+from compiler.core.sources import repository_top
 
 TOKEN = "__NAME__"
 COMMIT_TOKEN = "__CHARTER_COMMIT__"
@@ -65,9 +67,8 @@ def scaffold(target: Path, name: str | None = None, force: bool = False) -> list
     repository, commit = charter_pin()
     written: list[Path] = []
     for path, template in planned:
-        write_atomic(
-            path, template.replace(TOKEN, project).replace(REPOSITORY_TOKEN, repository).replace(COMMIT_TOKEN, commit)
-        )
+        text = template.replace(TOKEN, project).replace(REPOSITORY_TOKEN, repository).replace(COMMIT_TOKEN, commit)
+        write_atomic(path, _workflows_at_the_root(text, target) if path.name == "charter.yaml" else text)
         written.append(path)
     extra = [_ignore_cache(target), _keep_line_endings(target)]
     return written + [path for path in extra if path is not None]
@@ -162,3 +163,19 @@ def _walk(node: Traversable, relative: PurePosixPath, found: list[tuple[PurePosi
 def _order(path: PurePosixPath) -> tuple[int, str]:
     """charter.yaml first, then the rest by path: the order `init` prints them."""
     return (0 if path.name.startswith("charter.") and len(path.parts) == 1 else 1, path.as_posix())
+
+
+_WORKFLOWS = "    workflows: .github/workflows\n"
+
+
+def _workflows_at_the_root(settings: str, target: Path) -> str:
+    """A project created below its git repository's root (a monorepo's `ml/`) writes its workflows at the root,
+    the only `.github/workflows` GitHub runs: `../.github/workflows`, one `../` per level."""
+    here = Path(os.path.abspath(target))
+    top = repository_top(here)
+    if top == here or not (top / ".git").exists():
+        return settings
+    up = "../" * len(here.relative_to(top).parts)
+    return settings.replace(
+        _WORKFLOWS, f"    workflows: {up}.github/workflows   # the repository root's: GitHub runs only those\n"
+    )

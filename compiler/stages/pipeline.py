@@ -46,7 +46,7 @@ from compiler.stages.render.charter_pin import pin_findings
 from compiler.stages.render.orchestration import unstored_training
 from compiler.stages.render.outputs import render_outputs
 from compiler.stages.render.training_job import unreachable_registries, untrusted_model_stores
-from compiler.stages.render.workflow_home import unread_workflows
+from compiler.stages.render.workflow_home import home, unread_workflows
 from compiler.stages.resolve.deploy_checks import strategy_findings
 from compiler.stages.resolve.endpoints import untrusted_servers
 from compiler.stages.resolve.overlaps import name_collisions, path_collisions, refused_output_dirs
@@ -220,7 +220,7 @@ def build(
         raise ValueError("build needs a complete check: check without a cache")
     if exit_code(checked.diagnostics) or checked.resolved is None:
         return checked, []
-    outputs = render_outputs(checked.resolved, checked.project, today, checked.evidence)
+    outputs = render_outputs(checked.resolved, checked.project, today, checked.evidence, home(checked.project, root))
     collisions = path_collisions(outputs)
     project_spec = next((spec for spec in checked.specs if spec.kind == "Project"), None)
     pins = pin_findings(project_spec, checked.project, charter) if charter else []

@@ -19,6 +19,9 @@ CRON = r"^\s*(\S+\s+){4}\S+\s*$"
 STORAGE_URI = r"^(s3|gs|pvc|hf|oci|https|azureblob)://\S+$"
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 OUTPUT_DIR = r"^\.?[A-Za-z0-9_-][A-Za-z0-9._-]*(/\.?[A-Za-z0-9_-][A-Za-z0-9._-]*)*$"
+# The workflows may also be the `.github/workflows` of a directory above the project (a monorepo's root), and
+# nothing else above it: `charter build` refuses one outside the git repository (CH449).
+WORKFLOWS_DIR = r"^((\.\./)+\.github/workflows|\.?[A-Za-z0-9_-][A-Za-z0-9._-]*(/\.?[A-Za-z0-9_-][A-Za-z0-9._-]*)*)$"
 REPO_URL = r"^(https://|ssh://|git@)\S+$"
 # A glob or directory inside the project: relative, no `..` component, no backslash or control character.
 _COMPONENT = r"(\.|\.?[^./\\\x00-\x1f\x7f][^/\\\x00-\x1f\x7f]*)"

@@ -48,11 +48,25 @@ RelativeGlob = Annotated[
     Field(description="A path or glob relative to the project root; no leading `/` and no `..`."),
 ]
 
+WorkflowsDir = Annotated[
+    str,
+    StringConstraints(pattern=patterns.WORKFLOWS_DIR, max_length=200),
+    AfterValidator(_not_reserved),
+    Field(
+        description="A directory relative to the project root; or, for a project below its repository's root, "
+        "`../.github/workflows` (one `../` per level) so that GitHub runs its workflows."
+    ),
+]
+
 
 class Outputs(CharterModel):
     """Where generated files go, relative to the project root."""
 
-    workflows: OutputDir = ".github/workflows"
+    workflows: WorkflowsDir = ".github/workflows"
+    """GitHub runs only the workflows in `.github/workflows` at the repository root. A project in a directory of a
+    larger repository (`ml/charter.yaml`) writes `../.github/workflows`: its workflows are then the root's, every
+    step runs in the project's directory and their `paths:` filters name its files from the root. `charter build`
+    refuses a directory outside the git repository (CH449) and warns when GitHub would not read it (CH442)."""
     deploy: OutputDir = "deploy"
     docs: OutputDir = "docs/models"
     allow_extra: list[RelativeGlob] = Field(default_factory=list, examples=[["deploy/README.md", "docs/models/*.png"]])

@@ -20,6 +20,7 @@ carrying its generated header; any other output directory belongs to Charter ent
 from __future__ import annotations
 
 import fnmatch
+import posixpath
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -77,10 +78,15 @@ def unowned_outputs(
                 continue
             if entry.regular and any(matches_glob(entry.path, pattern) for pattern in allow):
                 continue
-            if entry.regular and directory == SHARED_WORKFLOWS and not _claimed_workflow(sources, entry.path):
+            if entry.regular and _shared(directory) and not _claimed_workflow(sources, entry.path):
                 continue
             found[entry.path] = entry
     return [found[path] for path in sorted(found)]
+
+
+def _shared(directory: str) -> bool:
+    """`.github/workflows`, the project's or (`../.github/workflows`) the repository root's."""
+    return directory == SHARED_WORKFLOWS or directory.endswith("/" + SHARED_WORKFLOWS)
 
 
 def _entries(sources: Sources, directory: str) -> Iterator[Unowned]:
@@ -98,7 +104,8 @@ def _entries(sources: Sources, directory: str) -> Iterator[Unowned]:
         return
     base = sources.project
     for path, entry_kind in sources.walk(folder, hidden=True):
-        relative = path[len(base) + 1 :] if base else path
+        # Project-relative; `../.github/workflows/x.yml` for a monorepo project's workflows at the root.
+        relative = posixpath.relpath(path, base) if base else path
         yield Unowned(relative, entry_kind, directory, _KIND_WORDS.get(entry_kind))
 
 

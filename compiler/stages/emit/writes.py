@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import posixpath
 import re
 import stat
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ from compiler.core.diagnostics import Diagnostic
 from compiler.core.difftext import unified_diff
 from compiler.core.fsutil import write_atomic
 from compiler.core.outputs import Output
-from compiler.core.sources import Sources
+from compiler.core.sources import Sources, repository_top
 from compiler.core.write_plan import WritePlan
 from compiler.stages.emit.ownership import findings as unowned_findings
 from compiler.stages.emit.ownership import unowned_outputs
@@ -137,6 +138,19 @@ def plan(
     return result
 
 
+def _located(root: Path, path: str) -> tuple[Path, str]:
+    """Where repofs reaches `path` from: the project root, or for a path that climbs out of it
+    (`../.github/workflows/x.yml`, a monorepo project's workflows) the git repository's top, never above it. Every
+    component from there is walked without following a link, so `..` never passes through one."""
+    if not path.startswith("../"):
+        return root, path
+    top = repository_top(root)
+    from_top = posixpath.normpath(posixpath.join(os.path.relpath(os.path.abspath(root), top), path))
+    if from_top == ".." or from_top.startswith("../") or not (top / ".git").exists():
+        raise repofs.Refused(path, "the path leaves the git repository")
+    return top, from_top
+
+
 def _leftovers(root: Path, paths: Sequence[str]) -> list[str]:
     """Temporary files a killed build left beside the files it writes (only those named after one of them)."""
     names: dict[str, set[str]] = {}
@@ -146,12 +160,13 @@ def _leftovers(root: Path, paths: Sequence[str]) -> list[str]:
     found = []
     for folder, wanted in sorted(names.items()):
         try:
-            info = repofs.inspect(root, folder) if folder else None
+            base, inner = _located(root, folder) if folder else (root, "")
+            info = repofs.inspect(base, inner) if folder else None
         except repofs.Refused:
             continue
         if folder and (info is None or not stat.S_ISDIR(info.st_mode)):
             continue
-        with os.scandir(root / folder if folder else root) as entries:
+        with os.scandir(base / inner if folder else root) as entries:
             for entry in entries:
                 match = _TEMPORARY.match(entry.name)
                 if match and match["name"] in wanted and entry.is_file(follow_symlinks=False):
@@ -175,13 +190,13 @@ def _trusted_entries(root: Path, manifest: Manifest, output_dirs: Sequence[str],
 
 def _entry_refusal(root: Path, path: str, output_dirs: Sequence[str]) -> str | None:
     try:
-        parts = repofs.relative_parts(path)
+        parts = _parts(path)
     except repofs.Refused as refused:
         return refused.reason
     if not any(_inside(parts, directory) for directory in output_dirs):
         return f"not inside an output directory ({', '.join(output_dirs)})"
     try:
-        info = repofs.inspect(root, path)
+        info = repofs.inspect(*_located(root, path))
     except repofs.Refused as refused:
         return refused.reason
     if info is not None and not stat.S_ISREG(info.st_mode):
@@ -190,23 +205,36 @@ def _entry_refusal(root: Path, path: str, output_dirs: Sequence[str]) -> str | N
 
 
 def _inside(parts: tuple[str, ...], directory: str) -> bool:
-    prefix = repofs.relative_parts(directory)
+    prefix = _parts(directory)
     return len(parts) > len(prefix) and parts[: len(prefix)] == prefix
+
+
+def _parts(path: str) -> tuple[str, ...]:
+    """repofs.relative_parts, with the leading `../` of a path that climbs out of the project kept (only there):
+    `../.github/workflows/../../x` normalises to `../../x`, which is inside no output directory."""
+    climbed = posixpath.normpath(path) if path.startswith("../") else path
+    ups = 0
+    while climbed.startswith("../"):
+        climbed, ups = climbed[3:], ups + 1
+    return ("..",) * ups + repofs.relative_parts(climbed)
 
 
 def apply(root: Path, outputs: Sequence[Output], build_plan: WritePlan) -> None:
     """Write what the plan says; never touch a foreign, edited, linked or refused file."""
     wanted = {output.path: output.text for output in outputs}
     for path in build_plan.create + build_plan.update:
-        repofs.guard_write(root, path)
-        write_atomic(root / path, wanted[path])
+        base, inner = _located(root, path)
+        repofs.guard_write(base, inner)
+        write_atomic(base / inner, wanted[path])
     for path in build_plan.remove:
-        repofs.guard_write(root, path)
-        (root / path).unlink(missing_ok=True)
-        _prune_empty_dirs(root, path)
+        base, inner = _located(root, path)
+        repofs.guard_write(base, inner)
+        (base / inner).unlink(missing_ok=True)
+        _prune_empty_dirs(base, inner)
     for path in build_plan.leftovers:
-        repofs.guard_write(root, path)
-        (root / path).unlink(missing_ok=True)
+        base, inner = _located(root, path)
+        repofs.guard_write(base, inner)
+        (base / inner).unlink(missing_ok=True)
     if not build_plan.manifest_writable:
         return
     repofs.guard_write(root, MANIFEST)
@@ -231,7 +259,7 @@ def _prune_empty_dirs(root: Path, path: str) -> None:
 
 def _read(root: Path, path: str) -> str | None:
     try:
-        data = repofs.read_bytes(root, path, MAX_OUTPUT_BYTES)
+        data = repofs.read_bytes(*_located(root, path), MAX_OUTPUT_BYTES)
     except repofs.Refused as refused:
         if refused.missing:
             return None

@@ -8,7 +8,6 @@ order of files or the machine. Every path is built from validated names
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -24,7 +23,7 @@ from compiler.core.specs import Spec
 from compiler.core.templating import render_template
 from compiler.evidence.card import card_view
 from compiler.evidence.store import EvidenceByModel, ModelEvidence
-from compiler.stages.render import data_access, manifests, orchestration, promotion, training_job
+from compiler.stages.render import data_access, manifests, orchestration, promotion, training_job, workflow_home
 
 _HF_TASKS = {
     "binary-classification": "tabular-classification",
@@ -40,16 +39,23 @@ def render_outputs(
     project: Project | None,
     today: datetime.date,
     evidence: EvidenceByModel | None = None,
+    home: str = "",
 ) -> list[Output]:
-    """`evidence`: the committed records per model (Checked.evidence); model cards show what they measured."""
+    """`evidence`: the committed records per model (Checked.evidence); model cards show what they measured.
+    `home`: the project's directory seen from where its workflows run (workflow_home.home), "" for its own."""
     settings = project.spec if project else ProjectSpec()
     project_file = next((spec.file for spec in resolved.specs if spec.kind == "Project"), "charter.yaml")
     setup = charter_setup(settings.ci.charter.repository, settings.ci.charter.commit)
-    base = {"pins": PINS, "ci": settings.ci, "charter_setup": setup}
+    base = {"pins": PINS, "ci": settings.ci, "charter_setup": setup, "home": home, "here": workflow_home.at(home)}
     outputs = [
         Output(
             f"{settings.outputs.workflows}/charter-pull-request.yml",
-            render_template("pull-request.yml.j2", source=_relative(project_file, resolved), **base),
+            render_template(
+                "pull-request.yml.j2",
+                source=_relative(project_file, resolved),
+                environments=promotion.verified_on_pull_requests(resolved.by_kind.get("Environment", {}).values()),
+                **base,
+            ),
             project_file,
         )
     ]
@@ -187,12 +193,13 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
     read = [spec, training_contract, links.suite if links else None, *[e[1] for e in job.environments]]
     watched = sorted({_relative(s.file, job.resolved) for s in [*read, cluster["spec"] if cluster else None] if s})
     training_server = data_access.choose(body.data.training, training_contract)
+    gated = [d for d in deployments if d["gated"]]
     pipeline = render_template(
         "model-pipeline.yml.j2",
         **job.base,
         source=job.source,
         model=job.view,
-        watched=[_path_pattern(path) for path in watched],
+        watched=workflow_home.watched(job.base["home"], watched, promotion.merged_evidence(spec.name, gated)),
         suite=body.evaluation.suite,
         training={
             "contract": training_contract.name if training_contract else body.data.training.contract,
@@ -204,7 +211,7 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
             "command": body.training.command,
             "timeout_minutes": body.training.timeout_minutes,
         },
-        deployments=[d for d in deployments if d["gated"]],
+        deployments=gated,
         gitops=settings.deployment.mode == "gitops",
         propose_evidence=settings.evidence.propose == "pull-request",
         outputs=settings.outputs,
@@ -256,16 +263,6 @@ def _reads_data(choices: list[data_access.ServerChoice], settings: ProjectSpec) 
         "secrets": data_access.secret_env(choices),
         "environment": data_access.DATA_ENVIRONMENT if data_access.secret_env(choices) else None,
     }
-
-
-# Characters GitHub's `paths:` filter reads as pattern syntax; a backslash makes each literal.
-_PATTERN_SYNTAX = re.compile(r"([\\*?\[\]+!{}])")
-
-
-def _path_pattern(path: str) -> str:
-    """A `paths:` entry that matches exactly this file, whatever its name holds (spaces, letters of any
-    script, `[`, `*`): before, names with such characters were left out, so a change to them started nothing."""
-    return _PATTERN_SYNTAX.sub(r"\\\1", path)
 
 
 def _model_view(spec: Spec, model: Model) -> dict[str, Any]:

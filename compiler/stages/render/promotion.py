@@ -25,11 +25,14 @@ Every script is constant text: names reach it through `env:`, never as script te
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.core.models.environment import EnvironmentSpec
+from compiler.core.models.environment import Environment, EnvironmentSpec
+from compiler.core.specs import Spec
 from compiler.core.templating import yaml_scalar
+from compiler.evidence import EVIDENCE_DIR
 
 KUBECONFIG = "${{ runner.temp }}/kubeconfig"
 _WAIT = {
@@ -129,8 +132,15 @@ def job(
         if gitops
         else deploy_steps(target.runtime, target.manifest_dir, target.namespace, target.name, canary, bake)
     )
+    needs = ["evaluate"] + ([f"deploy-{env.promotes_from}"] if before is not None else [])
     return {
-        "needs": ["evaluate"] + ([f"deploy-{env.promotes_from}"] if before is not None else []),
+        "needs": needs,
+        # The evidence on the commit passes (a gate that ran in this run and failed stops it: `failure()`); the
+        # evidence this run measures reaches main in its pull request, whose merge deploys.
+        "when": " && ".join(
+            ["!cancelled() && !failure() && needs.recorded.outputs.evidence == 'passes'"]
+            + [f"needs.{need}.result == 'success'" for need in needs[1:]]
+        ),
         "gated": not gitops or gated(env.approvals, env.promotes_from),
         "steps": steps,
     }
@@ -212,6 +222,21 @@ PROMOTED_PREFIX = "charter/promoted/"
 def gated(approvals: int, promotes_from: str | None) -> bool:
     """Whether an environment is promoted by a job (approvals, an order) rather than synced from main on merge."""
     return approvals > 0 or promotes_from is not None
+
+
+def merged_evidence(model: str, deploy_jobs: Sequence[object]) -> list[str]:
+    """The model's evidence folder (its `paths:` entry covers all it holds), when the pipeline has deploy jobs:
+    merging the evidence pull request starts the pipeline, which deploys the version without training it again.
+    The folder of the model, not of its version: a version is free text, and the `recorded` job asks about the
+    current one whatever the push touched."""
+    return [f"{EVIDENCE_DIR}/{model}/"] if deploy_jobs else []
+
+
+def verified_on_pull_requests(environments: Iterable[Spec]) -> bool:
+    """Whether the pull-request workflow asks GitHub about the environments (`github report --environments`): when
+    one requires approvals or is production, whose GitHub environment must enforce them (CH445-CH448)."""
+    bodies = [spec.model.spec for spec in environments if isinstance(spec.model, Environment)]
+    return any(env.approvals > 0 or env.tier == "production" for env in bodies)
 
 
 def tracked_revision(approvals: int, promotes_from: str | None, environment: str) -> str:
