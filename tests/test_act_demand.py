@@ -214,7 +214,7 @@ def test_the_pull_request_workflow_is_green_on_a_clean_change(
     run = runner.run(repo, "pull_request", pull.event, PR_WORKFLOW)
     lines = run.step_lines("charter/charter check")
     assert run.code == 0, run.log
-    assert "| charter build --check: 7 generated files are current." in lines
+    assert "| charter build --check: 9 generated files are current." in lines
     (check_run,) = github.check_runs.values()
     assert (check_run["head_sha"], check_run["conclusion"]) == (pull.head, "success")
     assert len(github.comments[7]) == 1
