@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -11,8 +12,10 @@ import pytest
 
 from compiler.core.sources import Sources
 from compiler.stages import check_path
+from compiler.stages.pipeline import read_and_validate
 from compiler.stages.read.load import load_text
-from compiler.stages.read.parallel_load import MIN_FILES, workers
+from compiler.stages.read.parallel_load import MIN_FILES, each_file, workers
+from compiler.stages.run import FileResult
 
 ROOT = Path(__file__).resolve().parents[1]
 TODAY = datetime.date(2026, 12, 3)
@@ -23,7 +26,7 @@ import generate  # noqa: E402
 
 @pytest.fixture(scope="module")
 def broken_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """300 generated specs, three of them broken so that workers and the parent both report findings."""
+    """300 generated specs, four of them broken so that workers and the parent both report findings."""
     root = tmp_path_factory.mktemp("parallel") / "repo"
     generate.generate(root, MIN_FILES + 44)
     models = sorted(root.glob("teams/*/models/*.yaml"))
@@ -32,6 +35,7 @@ def broken_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
     models[50].write_text(models[50].read_text().replace("suite: ", "suite: no-such-", 1))
     contracts = sorted(root.glob("teams/*/contracts/*.yaml"))
     contracts[7].write_text(contracts[7].read_text() + "unexpected: [\n")
+    contracts[-3].write_text(contracts[-3].read_text() + "unexpected: [\n")  # one read by a worker
     return root
 
 
@@ -46,6 +50,33 @@ def test_workers_and_one_process_find_the_same(broken_repository: Path, monkeypa
     assert all(d.line > 0 for d in alone.diagnostics if d.code in ("CH100", "CH401"))
     assert [(s.file, s.kind, s.name) for s in shared.specs] == [(s.file, s.kind, s.name) for s in alone.specs]
     assert shared.sources == alone.sources
+
+
+def test_the_parent_reads_the_first_share_itself_and_receives_the_rest_in_order(
+    broken_repository: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the workers' share is pickled: the parent reads half of the files on two cores, the first half."""
+    monkeypatch.setenv("CHARTER_JOBS", "2")
+    sources = Sources.from_path(broken_repository)
+    files = sorted(str(path.relative_to(broken_repository)) for path in broken_repository.glob("teams/**/*.yaml"))
+    parent, read_here = os.getpid(), []
+
+    def recorded(sources: Sources, file: str) -> FileResult:
+        if os.getpid() == parent:
+            read_here.append(file)
+        return read_and_validate(sources, file)
+
+    progress: list[int] = []
+    results = list(each_file(sources, files, recorded, lambda done, _: progress.append(done)))
+    alone = [read_and_validate(sources, file) for file in files]
+    assert [(r.path, r.diagnostics, len(r.specs)) for r in results] == [
+        (r.path, r.diagnostics, len(r.specs)) for r in alone
+    ]
+    assert any(r.diagnostics for r in results[: len(files) // 2])
+    assert any(r.diagnostics for r in results[len(files) // 2 :])
+    assert read_here == files[: len(files) // 2]
+    assert progress == sorted(progress)
+    assert progress[-1] == len(files)
 
 
 def test_few_files_or_a_git_revision_load_in_one_process(tmp_path: Path) -> None:

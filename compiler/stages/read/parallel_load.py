@@ -1,10 +1,11 @@
-"""Read and validate many files on every core: forked workers, each taking a run of files in order.
+"""Read and validate many files on every core: the parent reads the first share, forked workers the rest.
 
 Loading is the largest cost of a cold check once policies are cheap, and each file's load and validation
-depend on that file alone. A worker sends back texts, findings and specs; a spec's document travels
-without its node tree (`compiler.core.documents`), which is composed again only for a document a finding
-points into. Results are merged in file order, so the output is the same as a sequential run's
-(`tests/test_parallel_load.py`). `CHARTER_JOBS=1` turns it off.
+depend on that file alone. A worker takes runs of files in order and sends back texts, findings and specs;
+what the parent reads itself is never pickled (pickling costs nearly half of what reading a file does). A
+spec's document travels without its node tree (`compiler.core.documents`), which is composed again only for
+a document a finding points into. Results are merged in file order, so the output is the same as a
+sequential run's (`tests/test_parallel_load.py`). `CHARTER_JOBS=1` turns it off.
 """
 
 from __future__ import annotations
@@ -41,12 +42,21 @@ def each_file(
         return
     global _work  # noqa: PLW0603 - handed to the forked workers by inheritance
     _work = (sources, per_file)
-    chunks = [list(files[start : start + CHUNK]) for start in range(0, len(files), CHUNK)]
+    # The parent is a worker too: it reads the first share while the forked processes read the rest.
+    own = len(files) // jobs
+    rest = files[own:]
+    chunks = [list(rest[start : start + CHUNK]) for start in range(0, len(rest), CHUNK)]
     done = 0
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for chunk, results in zip(chunks, pool.imap(_run_chunk, chunks), strict=True):
-                yield from results
+        with multiprocessing.get_context("fork").Pool(jobs - 1) as pool:
+            results = pool.imap(_run_chunk, chunks)
+            for file in files[:own]:
+                yield per_file(sources, file)
+                done += 1
+                if progress is not None:
+                    progress(done, len(files))
+            for chunk, chunk_results in zip(chunks, results, strict=True):
+                yield from chunk_results
                 done += len(chunk)
                 if progress is not None:
                     progress(done, len(files))
