@@ -19,11 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ruamel.yaml import YAML
+from scripts_support import load_script
 
 from compiler.commands.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "models/credit-default.yaml"
+oracles = load_script("oracles")
 CANARY = "      canary:\n        trafficPercent: 10         # the new version takes 10% of traffic first\n"
 ROLLOUT = (
     "      rollout:\n"
@@ -247,3 +250,56 @@ def test_a_kserve_rollout_is_carried_out_in_push_mode_and_refused_in_gitops(
         "models/credit-default.yaml:90:7: error[CH461] in gitops mode a `rollout` is rendered as an Argo Rollouts "
         "Rollout, which cannot manage a KServe InferenceService"
     ) in capsys.readouterr().out
+
+
+def test_the_push_job_steps_the_kserve_canary_and_analyses_each_step(tmp_path: Path) -> None:
+    """The rendered deploy job: one step per rollout step (its own canary manifest, its pause, then the
+    analysis), the full rollout, and KServe's rollback on any failure; every manifest valid for KServe."""
+    root = project(tmp_path, "http://prometheus-operated.monitoring.svc:9090")
+    assert main(["build", str(root)]) == 0
+    workflow = root / ".github/workflows/model-credit-default.yml"
+    production = YAML(typ="safe", pure=True).load(workflow.read_text("utf-8"))["jobs"]["deploy-production"]
+    steps = {step.get("name"): step for step in production["steps"]}
+    assert [step.get("name") for step in production["steps"]][3:] == [
+        "Evidence of this version",
+        "Approvals of this environment, as GitHub enforces them",
+        "Cluster credentials of the environment",
+        "Canary step 1: 10% of traffic for 5 min, then the analysis",
+        "Canary step 2: 50% of traffic for 10 min, then the analysis",
+        "Roll out",
+        "Roll back",
+    ]
+    first, second = (
+        steps["Canary step 1: 10% of traffic for 5 min, then the analysis"],
+        steps["Canary step 2: 50% of traffic for 10 min, then the analysis"],
+    )
+    target = {"KUBECONFIG": "${{ runner.temp }}/kubeconfig", "NAMESPACE": "credit-risk", "NAME": "credit-default"}
+    assert first["id"] == "canary"
+    assert first["env"] == {
+        **target,
+        "ENVIRONMENT": "production",
+        "STEP": "1",
+        "PAUSE_SECONDS": "300",
+        "MANIFESTS": "deploy/production/credit-default/canary/",
+    }
+    assert second["env"]["MANIFESTS"] == "deploy/production/credit-default/canary-step-2/"
+    assert (second["env"]["STEP"], second["env"]["PAUSE_SECONDS"]) == ("2", "600")
+    analyze_line = (
+        'charter deploy analyze . --model "$NAME" --environment "$ENVIRONMENT" --step "$STEP" --revision "$created"'
+    )
+    for step in (first, second):  # PromQL and bounds are read from the specs, never passed through the shell
+        assert step["run"].splitlines()[-1] == analyze_line
+        assert 'sleep "$PAUSE_SECONDS"' in step["run"]
+        assert "latestReadyRevision" in step["run"]
+    assert steps["Roll back"]["if"] == "${{ failure() && steps.canary.outcome != 'skipped' }}"
+    assert 'canaryTrafficPercent":0' in steps["Roll back"]["run"]
+    assert steps["Roll out"]["env"] == {**target, "MANIFESTS": "deploy/production/credit-default"}
+    assert production["timeout-minutes"] == 30 + 15  # the pauses are waiting, not work
+    assert oracles.kserve_missing() is None
+    manifests = root / "deploy/production/credit-default"
+    percents = {}
+    for folder in ("canary", "canary-step-2", "."):
+        service = YAML(typ="safe", pure=True).load((manifests / folder / "inferenceservice.yaml").read_text("utf-8"))
+        assert not oracles.kserve_errors(service, "inferenceservice.yaml")
+        percents[folder] = service["spec"]["predictor"].get("canaryTrafficPercent")
+    assert percents == {"canary": 10, "canary-step-2": 50, ".": None}

@@ -117,14 +117,20 @@ def _kserve(deployment: Deployment, context: dict[str, Any], manifest_dir: str) 
             "inferenceservice.yaml.j2", **context, deployment=replicas, canary_percent=None
         )
     }
-    # A push-mode `rollout` starts as a canary at its first step's weight; the deploy job patches the next ones.
-    first = deployment.rollout.steps[0].weight if deployment.rollout else None
-    percent = deployment.canary.traffic_percent if deployment.canary else first
-    if percent:
-        files[f"{manifest_dir}/canary/inferenceservice.yaml"] = render_template(
+    # A push-mode `rollout`: one canary manifest per step, each applied by the deploy job in turn. Applied, not
+    # patched: the field stays Charter's (server-side apply), so the full manifest's apply removes it.
+    weights = [step.weight for step in deployment.rollout.steps] if deployment.rollout else []
+    weights = [deployment.canary.traffic_percent] if deployment.canary else weights
+    for number, percent in enumerate(weights, start=1):
+        files[f"{manifest_dir}/{canary_dir(number)}/inferenceservice.yaml"] = render_template(
             "inferenceservice.yaml.j2", **context, deployment=replicas, canary_percent=percent
         )
     return files
+
+
+def canary_dir(step: int) -> str:
+    """Where the canary manifest of a step is, under the environment's manifests: the first step's is `canary`."""
+    return "canary" if step == 1 else f"canary-step-{step}"
 
 
 def _deployments(deployment: Deployment, context: dict[str, Any], manifest_dir: str) -> dict[str, str]:

@@ -33,6 +33,7 @@ from compiler.core.models.environment import Environment, EnvironmentSpec
 from compiler.core.specs import Spec
 from compiler.core.templating import yaml_scalar
 from compiler.evidence import EVIDENCE_DIR
+from compiler.stages.render.manifests import canary_dir
 
 KUBECONFIG = "${{ runner.temp }}/kubeconfig"
 _WAIT = {
@@ -104,7 +105,8 @@ echo "::error title=charter rollback::$NAME in $NAMESPACE: the rollout failed; t
 }
 
 
-# A push-mode KServe `rollout`: each step holds `canaryTrafficPercent` at its weight for its pause, then Charter
+# A push-mode KServe `rollout`: each step applies its canary manifest (`canaryTrafficPercent` at its weight) and
+# holds it for its pause, then Charter
 # measures the canary revision's pods on Prometheus with the rollout's analysis (`charter deploy analyze`: the
 # queries and bounds come from the specs in the checkout; only the step number reaches it from here).
 _KSERVE_STEP = """\
@@ -119,10 +121,6 @@ if [ -z "$created" ] || [ "$created" != "$ready" ]; then
   exit 1
 fi
 charter deploy analyze . --model "$NAME" --environment "$ENVIRONMENT" --step "$STEP" --revision "$created"
-"""
-_KSERVE_WEIGHT = """\
-kubectl patch --namespace "$NAMESPACE" "inferenceservice/$NAME" --type merge \\
-  --patch "{\\"spec\\":{\\"predictor\\":{\\"canaryTrafficPercent\\":$WEIGHT}}}"
 """
 
 
@@ -241,14 +239,13 @@ def kserve_rollout_steps(target: Target, stepped: Sequence[tuple[int, int]]) -> 
     steps = []
     for number, (weight, pause) in enumerate(stepped, start=1):
         values = [("STEP", yaml_scalar(str(number))), ("PAUSE_SECONDS", yaml_scalar(str(pause * 60)))]
-        first = number == 1
         steps.append(
             _step(
                 f"Canary step {number}: {weight}% of traffic for {pause} min, then the analysis",
-                (apply if first else _KSERVE_WEIGHT) + _KSERVE_STEP,
-                [*base, *values] + ([] if first else [("WEIGHT", yaml_scalar(str(weight)))]),
-                manifests=f"{target.manifest_dir}/canary/" if first else None,
-                id="canary" if first else f"step-{number}",
+                apply + _KSERVE_STEP,
+                [*base, *values],
+                manifests=f"{target.manifest_dir}/{canary_dir(number)}/",
+                id="canary" if number == 1 else f"step-{number}",
             )
         )
     full = apply + _WAIT["kserve"]
