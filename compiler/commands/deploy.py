@@ -22,6 +22,9 @@ from compiler.core import exit_codes
 
 PREFIX = "charter deploy analyze"
 TIMEOUT_SECONDS = 10.0
+BEYOND_BOUND = "CH770"
+NOT_MEASURED = "CH771"
+NO_SUCH_STEP = "CH772"
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         return exit_codes.USAGE
     plan = _plan(path, args)
     if isinstance(plan, str):
-        print(f"{PREFIX}: CH772 {plan}", file=sys.stderr)
+        print(f"{PREFIX}: {NO_SUCH_STEP} {plan}", file=sys.stderr)
         return exit_codes.USAGE
     failures = 0
     for metric in plan.metrics:
@@ -125,14 +128,14 @@ def _judge(plan: _Plan, metric: dict[str, Any]) -> str | None:
     try:
         value = instant(plan.address, metric["query"], TIMEOUT_SECONDS)
     except PrometheusError as error:
-        return f"{PREFIX}: CH771 {where} not measured, which fails the step: {error}"
+        return f"{PREFIX}: {NOT_MEASURED} {where} not measured, which fails the step: {error}"
     low, high = metric["min"], metric["max"]
     if math.isnan(value):
-        return f"{PREFIX}: CH770 {where} measured NaN (no requests in the window?), beyond {metric['label']}"
+        return f"{PREFIX}: {BEYOND_BOUND} {where} measured NaN (no requests in the window?), beyond {metric['label']}"
     if high is not None and not value <= high:
-        return f"{PREFIX}: CH770 {where} measured {value:g}, above the bound {high!r}"
+        return f"{PREFIX}: {BEYOND_BOUND} {where} measured {value:g}, above the bound {high!r}"
     if low is not None and not value >= low:
-        return f"{PREFIX}: CH770 {where} measured {value:g}, below the bound {low!r}"
+        return f"{PREFIX}: {BEYOND_BOUND} {where} measured {value:g}, below the bound {low!r}"
     return None
 
 
