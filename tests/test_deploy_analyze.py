@@ -303,3 +303,8 @@ def test_the_push_job_steps_the_kserve_canary_and_analyses_each_step(tmp_path: P
         assert not oracles.kserve_errors(service, "inferenceservice.yaml")
         percents[folder] = service["spec"]["predictor"].get("canaryTrafficPercent")
     assert percents == {"canary": 10, "canary-step-2": 50, ".": None}
+    card = (root / "docs/models/credit-default.md").read_text("utf-8")
+    assert (
+        "KServe canary driven by the deploy job: 10% of the traffic for 5 min, then 50% of the traffic for 10 min, "
+        "then all; after each step the job measures error-rate"
+    ) in card
