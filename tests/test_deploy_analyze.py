@@ -220,6 +220,20 @@ def test_a_prometheus_error_answer_is_no_verdict(
     )
 
 
+def test_a_model_argo_rollouts_analyses_is_not_analysed_by_the_job(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """demand-forecast serves with runtime `kubernetes`: its rollout is an Argo Rollouts Rollout."""
+    root = tmp_path / "demand-forecast"
+    shutil.copytree(ROOT / "examples" / "demand-forecast", root)
+    argv = ["deploy", "analyze", str(root), "--model", "demand-forecast", "--environment", "production"]
+    assert main([*argv, "--step", "1", "--revision", "demand-forecast-predictor-00002"]) == 2
+    assert capsys.readouterr().err == (
+        "charter deploy analyze: CH772 Model `demand-forecast` is not served by KServe: Argo Rollouts runs its "
+        "analysis in the cluster\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("step", "revision", "message"),
     [

@@ -97,6 +97,9 @@ def _plan(path: Any, args: argparse.Namespace) -> _Plan | str:
     deployment = next((d for d in model.model.spec.deployments if d.environment == args.environment), None)
     if deployment is None or deployment.rollout is None:
         return f"Model `{args.model}` has no `rollout` in its deployment to `{args.environment}`"
+    serving = model.model.spec.serving
+    if serving is None or serving.runtime != "kserve":
+        return f"Model `{args.model}` is not served by KServe: Argo Rollouts runs its analysis in the cluster"
     if not 1 <= args.step <= len(deployment.rollout.steps):
         return f"the rollout of `{args.model}` has steps 1 to {len(deployment.rollout.steps)}, not {args.step}"
     if env.model.spec.prometheus is None:
