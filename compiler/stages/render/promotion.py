@@ -20,6 +20,9 @@ Then, with a canary:
 Without a canary the job rolls out and waits; a kubernetes rollout that does not become ready is undone.
 With a `rollout` (Argo Rollouts) the cluster runs the steps, the analysis and the rollback: the job applies the
 Rollout and waits for the controller's verdict (`Healthy`: promoted; `Degraded`: aborted by its analysis).
+A `rollout` on KServe (push mode only, CH461) is carried out by the job: each step applies its canary manifest
+and holds it for its pause, then `charter deploy analyze` measures it on Prometheus with the rollout's analysis;
+any failure rolls back as a KServe canary does.
 Every script is constant text: names reach it through `env:`, never as script text.
 """
 
