@@ -206,7 +206,7 @@ def test_a_rollout_on_kserve_is_ch461(tmp_path: Path, capsys: pytest.CaptureFixt
     root = build(tmp_path, "credit-scoring", {"models/credit-default.yaml": [rollout]})
     assert main(["check", str(root)]) == 1
     out = capsys.readouterr().out
-    assert "models/credit-default.yaml:90:7: error[CH461] a `rollout` is rendered as an Argo Rollouts Rollout" in out
+    assert "models/credit-default.yaml:90:7: error[CH461] in gitops mode a `rollout` is rendered as an Argo" in out
 
 
 def test_a_kserve_canary_in_raw_deployment_mode_is_ch462(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,6 +18,7 @@ from compiler.commands import (
     build,
     check,
     contract,
+    deploy,
     evidence,
     explain,
     gate,
@@ -46,6 +47,7 @@ COMMANDS: dict[str, ModuleType] = {
     "model": model,
     "report": report,
     "gate": gate,
+    "deploy": deploy,
     "lsp": lsp,
 }
 """Every command, in the order `charter --help` lists them."""

@@ -173,7 +173,8 @@ def resolve_and_judge(
     resolved = resolve(run.specs, [spec.name for spec in policies], run.invalid)
     run.diagnostics.extend(resolved.diagnostics)
     run.diagnostics.extend(name_collisions(resolved, run.project))
-    run.diagnostics.extend(strategy_findings(resolved))
+    gitops = run.project is not None and run.project.spec.deployment.mode == "gitops"
+    run.diagnostics.extend(strategy_findings(resolved, gitops))
     if run.project is not None or project_file(run.sources) is None:
         # A charter.yaml that failed validation has its own error; judging every server against an empty list
         # would add one finding per server for the same mistake (the gates still refuse on their own).

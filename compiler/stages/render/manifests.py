@@ -117,11 +117,20 @@ def _kserve(deployment: Deployment, context: dict[str, Any], manifest_dir: str) 
             "inferenceservice.yaml.j2", **context, deployment=replicas, canary_percent=None
         )
     }
-    if deployment.canary:
-        files[f"{manifest_dir}/canary/inferenceservice.yaml"] = render_template(
-            "inferenceservice.yaml.j2", **context, deployment=replicas, canary_percent=deployment.canary.traffic_percent
+    # A push-mode `rollout`: one canary manifest per step, each applied by the deploy job in turn. Applied, not
+    # patched: the field stays Charter's (server-side apply), so the full manifest's apply removes it.
+    weights = [step.weight for step in deployment.rollout.steps] if deployment.rollout else []
+    weights = [deployment.canary.traffic_percent] if deployment.canary else weights
+    for number, percent in enumerate(weights, start=1):
+        files[f"{manifest_dir}/{canary_dir(number)}/inferenceservice.yaml"] = render_template(
+            "inferenceservice.yaml.j2", **context, deployment=replicas, canary_percent=percent
         )
     return files
+
+
+def canary_dir(step: int) -> str:
+    """Where the canary manifest of a step is, under the environment's manifests: the first step's is `canary`."""
+    return "canary" if step == 1 else f"canary-step-{step}"
 
 
 def _deployments(deployment: Deployment, context: dict[str, Any], manifest_dir: str) -> dict[str, str]:
@@ -201,7 +210,8 @@ def experiment_template(name: str, rollout: RolloutStrategy) -> dict[str, Any]:
 
 
 def analysis_view(name: str, analysis: Analysis, address: str) -> dict[str, Any]:
-    """The AnalysisTemplate's metrics: Charter's queries from validated metric names, conditions from numbers.
+    """The AnalysisTemplate's metrics: Charter's queries from validated metric names, conditions from numbers
+    (and the numbers themselves, `min` and `max`, which `charter deploy analyze` compares in push mode).
 
     The canary's pods are those of its ReplicaSet, `<name>-<pod-template-hash>-<suffix>`: the `pod` and
     `namespace` labels every Kubernetes service discovery of Prometheus attaches select them, with no relabelling.
@@ -216,6 +226,8 @@ def analysis_view(name: str, analysis: Analysis, address: str) -> dict[str, Any]
             f"/ sum(rate({requests}{{{canary}}}[{window}]))",
             "condition": f"result[0] <= {analysis.max_error_rate!r}",
             "label": f"5xx share <= {analysis.max_error_rate!r}",
+            "min": None,
+            "max": analysis.max_error_rate,
         }
     ]
     if analysis.max_latency_ms is not None:
@@ -227,6 +239,8 @@ def analysis_view(name: str, analysis: Analysis, address: str) -> dict[str, Any]
                 f"(rate({analysis.latency_metric}_bucket{{{canary}}}[{window}])))",
                 "condition": f"result[0] <= {analysis.max_latency_ms / 1000!r}",
                 "label": f"p{quantile * 100:g} latency <= {analysis.max_latency_ms} ms",
+                "min": None,
+                "max": analysis.max_latency_ms / 1000,
             }
         )
     for metric in analysis.metrics:
@@ -234,7 +248,16 @@ def analysis_view(name: str, analysis: Analysis, address: str) -> dict[str, Any]
         bounds += [f"result[0] <= {metric.max!r}"] if metric.max is not None else []
         label = " and ".join(bound.replace("result[0] ", "") for bound in bounds)
         query = _placed(metric.query, name, "canary")
-        metrics.append({"name": metric.name, "query": query, "condition": " && ".join(bounds), "label": label})
+        metrics.append(
+            {
+                "name": metric.name,
+                "query": query,
+                "condition": " && ".join(bounds),
+                "label": label,
+                "min": metric.min,
+                "max": metric.max,
+            }
+        )
     return {
         "address": address,
         "interval": f"{analysis.interval_minutes}m",
@@ -243,14 +266,21 @@ def analysis_view(name: str, analysis: Analysis, address: str) -> dict[str, Any]
     }
 
 
-def rollout_summary(deployment: Deployment, env: EnvironmentSpec) -> str | None:
+def rollout_summary(deployment: Deployment, env: EnvironmentSpec, kserve: bool = False) -> str | None:
     """What the model card says a `rollout` does: the steps and the metrics that decide them, as rendered."""
     rollout = deployment.rollout
     if rollout is None:
         return None
-    steps = ", then ".join(f"{step.weight}% of the pods for {step.pause_minutes} min" for step in rollout.steps)
+    share = "of the traffic" if kserve else "of the pods"
+    steps = ", then ".join(f"{step.weight}% {share} for {step.pause_minutes} min" for step in rollout.steps)
     metrics = analysis_view("", rollout.analysis, env.prometheus or "")["metrics"]
     decided = "; ".join(f"{metric['name']} ({metric['label']})" for metric in metrics)
+    if kserve:
+        return (
+            f"KServe canary driven by the deploy job: {steps}, then all; after each step the job measures "
+            f"{decided} on Prometheus (`charter deploy analyze`), and a metric beyond its bound or not measured "
+            "sets canaryTrafficPercent to 0 (all traffic back to the revision served before) and fails the job"
+        )
     experiment = rollout.experiment
     first = (
         f"A/B experiment first: the serving and the new version on {experiment.replicas} pod(s) each for "

@@ -165,6 +165,8 @@ def _deployment(
     before = next((e[2].spec for e in job.environments if e[1].name == previous), None) if previous else None
     runtime = promotion.runtime_of(body.serving.runtime if body.serving else "kubernetes", deployment.rollout)
     where = promotion.Target(env_spec.name, env.spec.namespace, spec.name, manifest_dir, runtime)
+    rollout = deployment.rollout if runtime == "kserve" else None  # the push-mode job drives a KServe rollout
+    stepped = [(step.weight, step.pause_minutes) for step in rollout.steps] if rollout else []
     return {
         "environment": env_spec.name,
         "github_environment": env.spec.github_environment,
@@ -175,13 +177,13 @@ def _deployment(
         "object_name": spec.name,
         "manifest_dir": manifest_dir,
         "canary_percent": canary,
-        "rollout": manifests.rollout_summary(deployment, env.spec),
+        "rollout": manifests.rollout_summary(deployment, env.spec, kserve=rollout is not None),
         "kserve": manifests.kserve_summary(body.serving, env.spec),
         "bake_minutes": bake,
         "promotes_from": previous if before is not None else None,
         "canary_file": f"{manifest_dir}/canary/" if canary else None,
         "timeout_minutes": settings.ci.timeout_minutes + bake,  # the bake is waiting, not work
-        **promotion.job(where, env.spec, before, settings.deployment.mode == "gitops", canary, bake),
+        **promotion.job(where, env.spec, before, settings.deployment.mode == "gitops", canary, bake, stepped),
     }
 
 

@@ -20,6 +20,9 @@ Then, with a canary:
 Without a canary the job rolls out and waits; a kubernetes rollout that does not become ready is undone.
 With a `rollout` (Argo Rollouts) the cluster runs the steps, the analysis and the rollback: the job applies the
 Rollout and waits for the controller's verdict (`Healthy`: promoted; `Degraded`: aborted by its analysis).
+A `rollout` on KServe (push mode only, CH461) is carried out by the job: each step applies its canary manifest
+and holds it for its pause, then `charter deploy analyze` measures it on Prometheus with the rollout's analysis;
+any failure rolls back as a KServe canary does.
 Every script is constant text: names reach it through `env:`, never as script text.
 """
 
@@ -33,6 +36,7 @@ from compiler.core.models.environment import Environment, EnvironmentSpec
 from compiler.core.specs import Spec
 from compiler.core.templating import yaml_scalar
 from compiler.evidence import EVIDENCE_DIR
+from compiler.stages.render.manifests import canary_dir
 
 KUBECONFIG = "${{ runner.temp }}/kubeconfig"
 _WAIT = {
@@ -104,6 +108,25 @@ echo "::error title=charter rollback::$NAME in $NAMESPACE: the rollout failed; t
 }
 
 
+# A push-mode KServe `rollout`: each step applies its canary manifest (`canaryTrafficPercent` at its weight) and
+# holds it for its pause, then Charter
+# measures the canary revision's pods on Prometheus with the rollout's analysis (`charter deploy analyze`: the
+# queries and bounds come from the specs in the checkout; only the step number reaches it from here).
+_KSERVE_STEP = """\
+kubectl wait --namespace "$NAMESPACE" --for=condition=Ready "inferenceservice/$NAME" --timeout=15m
+sleep "$PAUSE_SECONDS"
+created=$(kubectl get --namespace "$NAMESPACE" "inferenceservice/$NAME" \\
+  --output 'jsonpath={.status.components.predictor.latestCreatedRevision}')
+ready=$(kubectl get --namespace "$NAMESPACE" "inferenceservice/$NAME" \\
+  --output 'jsonpath={.status.components.predictor.latestReadyRevision}')
+if [ -z "$created" ] || [ "$created" != "$ready" ]; then
+  echo "::error title=charter canary::revision ${created:-?} is not ready after step $STEP (ready: ${ready:-none})"
+  exit 1
+fi
+charter deploy analyze . --model "$NAME" --environment "$ENVIRONMENT" --step "$STEP" --revision "$created"
+"""
+
+
 def runtime_of(serving_runtime: str, rollout: object | None) -> str:
     """How a deploy job waits: for KServe, for a Deployment, or for Argo Rollouts' verdict on a Rollout."""
     return "argo-rollouts" if serving_runtime == "kubernetes" and rollout is not None else serving_runtime
@@ -121,15 +144,24 @@ class Target:
 
 
 def job(
-    target: Target, env: EnvironmentSpec, before: EnvironmentSpec | None, gitops: bool, canary: int | None, bake: int
+    target: Target,
+    env: EnvironmentSpec,
+    before: EnvironmentSpec | None,
+    gitops: bool,
+    canary: int | None,
+    bake: int,
+    stepped: Sequence[tuple[int, int]] = (),
 ) -> dict[str, Any]:
     """The deploy (push) or promote (gitops) job of an environment: what it waits for, whether there is one, its
-    steps. It waits for the job of the environment it promotes from, when that environment has one."""
+    steps. It waits for the job of the environment it promotes from, when that environment has one. `stepped`:
+    a KServe `rollout`'s steps (weight, pause minutes), which a push-mode job drives and analyses."""
     if gitops and before is not None and not gated(before.approvals, before.promotes_from):
         before = None  # it syncs main on merge: no job to wait for
     steps = (
         gitops_steps(target.runtime, target.manifest_dir, target.environment, canary, bake)
         if gitops
+        else kserve_rollout_steps(target, stepped)
+        if stepped
         else deploy_steps(target.runtime, target.manifest_dir, target.namespace, target.name, canary, bake)
     )
     needs = ["evaluate"] + ([f"deploy-{env.promotes_from}"] if before is not None else [])
@@ -199,6 +231,31 @@ def deploy_steps(
             when="failure() && steps.canary.outcome != 'skipped'",
         ),
     ]
+
+
+def kserve_rollout_steps(target: Target, stepped: Sequence[tuple[int, int]]) -> list[dict[str, Any]]:
+    """A KServe canary moved step by step (canaryTrafficPercent at each weight), each step judged on Prometheus
+    after its pause; then all traffic to the new revision, or, on any failure, KServe's rollback."""
+    names = [("NAMESPACE", yaml_scalar(target.namespace)), ("NAME", yaml_scalar(target.name))]
+    base = [("KUBECONFIG", KUBECONFIG), *names, ("ENVIRONMENT", yaml_scalar(target.environment))]
+    apply = 'kubectl apply --server-side --field-manager=charter -f "$MANIFESTS"\n'
+    steps = []
+    for number, (weight, pause) in enumerate(stepped, start=1):
+        values = [("STEP", yaml_scalar(str(number))), ("PAUSE_SECONDS", yaml_scalar(str(pause * 60)))]
+        steps.append(
+            _step(
+                f"Canary step {number}: {weight}% of traffic for {pause} min, then the analysis",
+                apply + _KSERVE_STEP,
+                [*base, *values],
+                manifests=f"{target.manifest_dir}/{canary_dir(number)}/",
+                id="canary" if number == 1 else f"step-{number}",
+            )
+        )
+    full = apply + _WAIT["kserve"]
+    steps.append(_step("Roll out", full, base[:3], manifests=target.manifest_dir, id="rollout"))
+    when = "failure() && steps.canary.outcome != 'skipped'"
+    steps.append(_step("Roll back", _ROLLBACK["kserve"], base[:3], when=when))
+    return steps
 
 
 def _step(

@@ -1,7 +1,9 @@
 """CH460-CH462: deployment strategies a cluster would not carry out as written, at the line that asks for them.
 
 - CH460: a `rollout` whose environment names no Prometheus: its analysis would have nothing to query.
-- CH461: a `rollout` on the `kserve` runtime: Argo Rollouts manages Deployments' pods, not InferenceServices.
+- CH461: a `rollout` on the `kserve` runtime in gitops mode: Argo Rollouts manages Deployments' pods, not
+  InferenceServices, and no job runs to analyse the steps. In push mode the deploy job steps
+  `canaryTrafficPercent` and runs the analysis itself (`charter deploy analyze`), so the rollout is carried out.
 - CH462: a `canary` on a KServe RawDeployment environment: KServe ignores `canaryTrafficPercent` there without a
   warning (KServe issues 4074, 5335), so the "canary" would take all traffic at once.
 - CH463: a serving runtime that cannot load the model's format; CH464: a protocol the runtime does not speak;
@@ -18,7 +20,7 @@ from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
 
 
-def strategy_findings(resolved: Resolved) -> list[Diagnostic]:
+def strategy_findings(resolved: Resolved, gitops: bool = False) -> list[Diagnostic]:
     findings: list[Diagnostic] = []
     for spec in sorted(resolved.by_kind.get("Model", {}).values(), key=lambda s: (s.file, s.name)):
         if not isinstance(spec.model, Model) or spec.model.spec.serving is None:
@@ -31,16 +33,16 @@ def strategy_findings(resolved: Resolved) -> list[Diagnostic]:
                 continue  # an unknown environment has its own finding (CH401)
             env = env_spec.model.spec
             at: list[str | int] = ["spec", "deployments", index]
-            if deployment.rollout is not None and runtime == "kserve":
+            if deployment.rollout is not None and runtime == "kserve" and gitops:
                 findings.append(
                     spec.finding(
                         "CH461",
-                        "a `rollout` is rendered as an Argo Rollouts Rollout, which cannot manage a KServe "
-                        "InferenceService",
+                        "in gitops mode a `rollout` is rendered as an Argo Rollouts Rollout, which cannot manage a "
+                        "KServe InferenceService",
                         [*at, "rollout"],
                         key=True,
-                        hint="use `canary` (KServe Serverless splits traffic by canaryTrafficPercent), or serve with "
-                        "runtime `kubernetes` and your own image",
+                        hint="use `canary`, or deploy in push mode (the deploy job steps canaryTrafficPercent and "
+                        "runs the analysis), or serve with runtime `kubernetes` and your own image",
                     )
                 )
             elif deployment.rollout is not None and env.prometheus is None:
@@ -54,16 +56,17 @@ def strategy_findings(resolved: Resolved) -> list[Diagnostic]:
                         f"`{env_spec.name}` ({env_spec.file})",
                     )
                 )
-            if deployment.canary is not None and runtime == "kserve" and env.kserve.deployment_mode == "RawDeployment":
+            stepped = deployment.canary is not None or deployment.rollout is not None
+            if stepped and runtime == "kserve" and env.kserve.deployment_mode == "RawDeployment":
                 findings.append(
                     spec.finding(
                         "CH462",
                         f"environment `{env_spec.name}` serves KServe in RawDeployment mode, which ignores "
                         "canaryTrafficPercent: the canary would take all traffic at once",
-                        [*at, "canary"],
+                        [*at, "canary" if deployment.canary is not None else "rollout"],
                         key=True,
                         hint="serve this environment in `kserve: {deploymentMode: Serverless}`, or remove `canary` "
-                        "and roll out whole",
+                        "(or `rollout`) and roll out whole",
                     )
                 )
     return findings
