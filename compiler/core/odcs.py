@@ -316,6 +316,18 @@ class Odcs:
         return _str(self.data.get("slaDefaultElement"))
 
     @property
+    def team_members(self) -> list[str]:
+        """Who owns it: the `team.name` (ODCS v3.1's team object), else each member's `username`."""
+        team = self.data.get("team")
+        if isinstance(team, dict):
+            if isinstance(team.get("name"), str):
+                return [team["name"]]
+            team = team.get("members")
+        if isinstance(team, list):
+            return [m["username"] for m in team if isinstance(m, dict) and isinstance(m.get("username"), str)]
+        return []
+
+    @property
     def server_entries(self) -> int:
         """How many entries `servers` lists, mappings or not (a count a message reports as written)."""
         return len(_list(self.data.get("servers")))
