@@ -3,11 +3,15 @@ properties (columns), quality rules, servers and SLA properties, as Charter uses
 
 The contract was validated against the official ODCS JSON Schema of its apiVersion; this reader still takes
 any data (a base revision in `charter plan` may be invalid) and skips, without failing, what is not the shape
-the standard gives: a table or a column that is not a mapping, a column without a string name. Each part keeps
-its position in the document (`path`) and the mapping as written (`raw`), for what Charter does not type (the
-SQL of a rule, a server's connection fields). Resolve (`compiler.core.contracts`), the data, eval and drift
-gates (`compiler.gates.data.contract_rules`) and the plan's breaking changes (`compiler.plan.contract_changes`)
-all read contracts through it.
+the standard gives: a table, a column or a server that is not a mapping, a column without a string name. Each
+part keeps its position in the document (`path`, `index`) and the mapping as written (`raw`), for what Charter
+does not type (the body of a quality rule). A server's connection fields read as written, since the endpoint
+checks run on invalid contracts too and report a bad value by its text.
+
+Every reader of a contract goes through it (tests/test_odcs_reader.py checks that no other module reads ODCS
+keys raw): resolve (`compiler.core.contracts`, server references, endpoints, DVC files), rendering (which
+server a job reads, its cloud and engine), the gates (tables and rules, servers, Spark, Snowflake, databases),
+evidence verification, and the plan (breaking changes, endpoints, data versions, owners).
 """
 
 from __future__ import annotations
