@@ -128,3 +128,43 @@ def test_the_reader_itself_reads_them() -> None:
 )
 def test_the_scan_finds_raw_reads_and_nothing_else(source: str, expected: list[tuple[int, str]]) -> None:
     assert raw_reads(source) == expected
+
+
+def test_servers_read_malformed_entries_as_the_raw_readers_did() -> None:
+    """A server that is not a mapping is skipped but counted; a non-string value reads as written or as None."""
+    from compiler.core.odcs import read_odcs
+
+    odcs = read_odcs(
+        {
+            "servers": [
+                "not a server",
+                {
+                    "server": 7,
+                    "type": ["s3"],
+                    "region": 5,
+                    "port": "x",
+                    "customProperties": [
+                        {"property": "dvc", "value": 3},
+                        "junk",
+                        {"property": "dvc", "value": "data/train.csv.dvc"},
+                        {"property": "engine", "value": "spark"},
+                    ],
+                },
+                {"server": "local", "type": "local", "path": "data/", "customProperties": {"dvc": "x"}},
+            ]
+        }
+    )
+    assert odcs.server_entries == 3
+    first, local = odcs.servers
+    assert (first.index, first.name, first.kind, first.region, first.port) == (1, 7, None, 5, "x")
+    assert first.text("type") == "['s3']"
+    assert first.text("database") == ""
+    # The file is the first string value; the finding points at the first `dvc` entry, as before.
+    assert (first.dvc_file, first.dvc_position, first.engine) == ("data/train.csv.dvc", 0, "spark")
+    assert [entry.index for entry in first.custom_properties] == [0, 2, 3]
+    assert (local.local_path, local.dvc_file, local.custom_properties) == ("data/", None, ())
+    assert first.local_path is None
+    assert odcs.server("local") is local
+    assert odcs.server("none") is None
+    assert read_odcs(None).servers == ()
+    assert read_odcs({"servers": "s"}).server_entries == 0
