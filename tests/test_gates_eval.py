@@ -19,7 +19,7 @@ from test_gates_support import CREDIT, check_of, column, gate, run_gate, write_p
 
 from compiler.core.metrics import FAIRNESS, TASKS, gate_metrics
 from compiler.gates.data import synthetic
-from compiler.gates.eval import fairness, generation, ranking, scoring
+from compiler.gates.eval import auc, fairness, generation, ranking, scoring
 
 TOL = 1e-9
 # The metric table decides what is tested: every metric the gate computes for a task meets its oracle below, so a
@@ -348,8 +348,8 @@ def test_ranking_metrics_with_ties_equal_sklearn(seed: int) -> None:
     y[0], y[-1] = 0, 1
     score = np.round(rng.random(n), int(rng.integers(0, 3)))
     order = np.argsort(score, kind="stable")
-    assert scoring.roc_auc_sorted(score[order], y[order]) == pytest.approx(sk.roc_auc_score(y, score), abs=TOL)
-    assert scoring.average_precision_sorted(score[order], y[order]) == pytest.approx(
+    assert auc.roc_auc_sorted(score[order], y[order]) == pytest.approx(sk.roc_auc_score(y, score), abs=TOL)
+    assert auc.average_precision_sorted(score[order], y[order]) == pytest.approx(
         sk.average_precision_score(y, score), abs=TOL
     )
 

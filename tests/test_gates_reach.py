@@ -297,8 +297,9 @@ def test_object_store_locations_stay_in_their_bucket_and_prefix(location: str) -
 @pytest.mark.parametrize("region", ["x@evil.example/", "eu-west-1.evil.example", "EU-WEST-1"])
 def test_an_s3_region_that_could_name_another_host_is_refused(region: str) -> None:
     from compiler.core.endpoints import Refusal, judge
+    from compiler.core.odcs import Server
 
-    refused = judge({"type": "s3", "location": "s3://lake/a/", "region": region}, None)
+    refused = judge(Server(0, {"type": "s3", "location": "s3://lake/a/", "region": region}), None)
     assert isinstance(refused, Refusal)
     assert (refused.field, refused.message) == ("region", f"region `{region}` is not an AWS region name")
 
@@ -306,6 +307,7 @@ def test_an_s3_region_that_could_name_another_host_is_refused(region: str) -> No
 def test_an_azure_account_is_trusted_only_when_listed() -> None:
     from compiler.core.endpoints import Allowed, Refusal, judge
     from compiler.core.models.project import Project
+    from compiler.core.odcs import Server
 
     def project(accounts: list[str]) -> Project:
         spec = {"endpoints": {"azure": [{"account": a} for a in accounts]}}
@@ -313,13 +315,13 @@ def test_an_azure_account_is_trusted_only_when_listed() -> None:
             {"apiVersion": "charter/v1alpha1", "kind": "Project", "metadata": {"name": "p"}, "spec": spec}
         )
 
-    server = {"type": "azure", "location": "abfss://log@someoneelse.dfs.core.windows.net/r/"}
+    server = Server(0, {"type": "azure", "location": "abfss://log@someoneelse.dfs.core.windows.net/r/"})
     refused = judge(server, project(["acmelake"]))
     assert isinstance(refused, Refusal)
     assert refused.field == "location"
     assert refused.message.startswith("storage account `someoneelse` is not trusted")
     assert isinstance(judge(server, project(["someoneelse"])), Allowed)
-    elsewhere = {"type": "azure", "location": "abfss://log@someoneelse.evil.example/r/"}
+    elsewhere = Server(0, {"type": "azure", "location": "abfss://log@someoneelse.evil.example/r/"})
     assert isinstance(judge(elsewhere, project(["someoneelse"])), Refusal)
 
 
@@ -341,8 +343,9 @@ def test_an_azure_account_is_trusted_only_when_listed() -> None:
 def test_metadata_link_local_and_loopback_are_refused_unless_listed(host: str, what: str) -> None:
     from compiler.core.endpoints import Allowed, Refusal, judge
     from compiler.core.models.project import Project
+    from compiler.core.odcs import Server
 
-    server = {"type": "s3", "endpointUrl": f"https://{host}:9000"}
+    server = Server(0, {"type": "s3", "endpointUrl": f"https://{host}:9000"})
     refused = judge(server, None)
     assert isinstance(refused, Refusal)
     assert f"({what}" in refused.message

@@ -66,6 +66,7 @@ def _from_files(args: argparse.Namespace) -> str:
 
 def _from_postgres(args: argparse.Namespace) -> str:
     from compiler.core.endpoints import Allowed
+    from compiler.core.odcs import Server
     from compiler.gates import contract_import as imp
     from compiler.gates.errors import UnusableInput
     from compiler.gates.io.database import DIALECTS, Database, table_parts
@@ -77,7 +78,7 @@ def _from_postgres(args: argparse.Namespace) -> str:
     server["schema"] = schema
     # The host is the user's own choice on the command line, not a contract's: it is contacted, but only over
     # verified TLS with SCRAM authentication, the defaults of a trusted endpoint (compiler.core.endpoints).
-    database = Database(server, DIALECTS["postgres"], f"postgres {args.postgres}", Allowed())
+    database = Database(Server(0, server), DIALECTS["postgres"], f"postgres {args.postgres}", Allowed())
     try:
         found = imp.profile_table(database, schema, table)
     finally:

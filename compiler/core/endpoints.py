@@ -13,13 +13,13 @@ import contextlib
 import ipaddress
 import re
 import socket
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from compiler.core.models import patterns
 from compiler.core.models.endpoints import TrustedEndpoints, TrustedHost
 from compiler.core.models.project import Project
+from compiler.core.odcs import Server
 
 # Server types whose servers the gates contact with credentials, and the Project field that lists them.
 DATABASE_TYPES = {"postgres": "postgres", "postgresql": "postgres", "redshift": "redshift"}
@@ -83,23 +83,28 @@ def special(host: str) -> str | None:
     return None
 
 
-def judge(server: Mapping[str, Any], project: Project | None) -> Refusal | Allowed:
+def judge(server: Server, project: Project | None) -> Refusal | Allowed:
     """The settings to contact this server with, or why it may not be contacted."""
     trusted = project.spec.endpoints if project is not None else TrustedEndpoints()
-    kind = server.get("type")
+    kind = server.kind
     if kind == "s3":
-        region = server.get("region")
+        region = server.region
         if region is not None and not (isinstance(region, str) and re.fullmatch(patterns.AWS_REGION, region)):
             # The SDK builds AWS's host name from the region: `x@evil.example/` would choose another host.
             return Refusal("region", f"region `{region}` is not an AWS region name", "for example eu-west-1")
-        return _s3(server.get("endpointUrl"), trusted)
+        return _s3(server.endpoint_url, trusted)
     if kind == "azure":
         account = project.spec.cloud.azure.storage_account if project and project.spec.cloud.azure else None
-        return _azure(server.get("location"), trusted, account)
-    if isinstance(kind, str) and kind in DATABASE_TYPES:
+        return _azure(server.location, trusted, account)
+    if kind is not None and kind in DATABASE_TYPES:
         listed = trusted.postgres if DATABASE_TYPES[kind] == "postgres" else trusted.redshift
         return _database(server, DATABASE_TYPES[kind], listed)
     return Allowed()
+
+
+def judge_s3_endpoint(endpoint_url: str | None, project: Project | None) -> Refusal | Allowed:
+    """Whether an S3 endpoint that is not a contract's (a model store's) may be contacted: as an s3 server's."""
+    return judge(Server(0, {"type": "s3", "endpointUrl": endpoint_url}), project)
 
 
 def _s3(endpoint: Any, trusted: TrustedEndpoints) -> Refusal | Allowed:
@@ -186,8 +191,8 @@ def _azure(location: Any, trusted: TrustedEndpoints, cloud_account: str | None) 
     )
 
 
-def _database(server: Mapping[str, Any], kind: str, listed: list[TrustedHost]) -> Refusal | Allowed:
-    host, port = server.get("host"), server.get("port")
+def _database(server: Server, kind: str, listed: list[TrustedHost]) -> Refusal | Allowed:
+    host, port = server.host, server.port
     if not isinstance(host, str) or not host.strip():
         return Refusal(
             "host",

@@ -7,26 +7,17 @@ says so: `format: delta` (nothing else here reads Delta), or `customProperties` 
 
 from __future__ import annotations
 
-from typing import Any
+from compiler.core.odcs import Server
 
 SPARK_CATALOGUE_TYPES = ("databricks", "hive")
 SPARK_FILE_TYPES = ("local", "s3", "gcs", "azure")
 
 
-def reads_with_spark(server: dict[str, Any]) -> bool:
+def reads_with_spark(server: Server) -> bool:
     """Whether this server's data is read by Spark."""
-    kind = server.get("type")
+    kind = server.kind
     if kind in SPARK_CATALOGUE_TYPES:
         return True
     if kind not in SPARK_FILE_TYPES:
         return False
-    return str(server.get("format", "")).lower() == "delta" or custom_property(server, "engine") == "spark"
-
-
-def custom_property(server: dict[str, Any], name: str) -> str | None:
-    """An ODCS `customProperties` entry's value (a string), if the server has it."""
-    entries = server.get("customProperties")
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and entry.get("property") == name and isinstance(entry.get("value"), str):
-            return str(entry["value"])
-    return None
+    return server.text("format").lower() == "delta" or server.engine == "spark"

@@ -3,11 +3,15 @@ properties (columns), quality rules, servers and SLA properties, as Charter uses
 
 The contract was validated against the official ODCS JSON Schema of its apiVersion; this reader still takes
 any data (a base revision in `charter plan` may be invalid) and skips, without failing, what is not the shape
-the standard gives: a table or a column that is not a mapping, a column without a string name. Each part keeps
-its position in the document (`path`) and the mapping as written (`raw`), for what Charter does not type (the
-SQL of a rule, a server's connection fields). Resolve (`compiler.core.contracts`), the data, eval and drift
-gates (`compiler.gates.data.contract_rules`) and the plan's breaking changes (`compiler.plan.contract_changes`)
-all read contracts through it.
+the standard gives: a table, a column or a server that is not a mapping, a column without a string name. Each
+part keeps its position in the document (`path`, `index`) and the mapping as written (`raw`), for what Charter
+does not type (the body of a quality rule). A server's connection fields read as written, since the endpoint
+checks run on invalid contracts too and report a bad value by its text.
+
+Every reader of a contract goes through it (tests/test_odcs_reader.py checks that no other module reads ODCS
+keys raw): resolve (`compiler.core.contracts`, server references, endpoints, DVC files), rendering (which
+server a job reads, its cloud and engine), the gates (tables and rules, servers, Spark, Snowflake, databases),
+evidence verification, and the plan (breaking changes, endpoints, data versions, owners).
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from compiler.core.diagnostics import PathSegment
 
 # Custom properties that list a column's allowed values, as teams write them before ODCS v3.2's `enum`.
 ENUM_PROPERTIES = ("enum", "validValues", "allowedValues")
+# The custom property of a server that names the DVC file tracking its data.
+DVC_PROPERTY = "dvc"
 
 
 @dataclass(frozen=True)
@@ -118,10 +124,28 @@ class SchemaObject:
     def physical_name(self) -> str | None:
         return _str(self.raw.get("physicalName"))
 
+    @property
+    def declared_name(self) -> str | None:
+        """Its `name` when it writes one as a string (`name` reads anything else as text)."""
+        return _str(self.raw.get("name"))
+
+
+@dataclass(frozen=True)
+class CustomProperty:
+    """An entry of a `customProperties` list: `property` and `value` as written."""
+
+    index: int
+    property: Any
+    value: Any
+
 
 @dataclass(frozen=True)
 class Server:
-    """An entry of `servers`: where the contract's data lives (its connection fields stay in `raw`)."""
+    """An entry of `servers`: where the contract's data lives.
+
+    The connection fields read as written (Any): the endpoint checks run on contracts that may be invalid, and
+    report a non-string `region` or `host` by its value.
+    """
 
     index: int
     raw: dict[str, Any]
@@ -129,6 +153,112 @@ class Server:
     @property
     def name(self) -> Any:
         return self.raw.get("server")
+
+    @property
+    def kind(self) -> str | None:
+        """Its `type` (`s3`, `postgres`, `local`...); None when it is not a string."""
+        return _str(self.raw.get("type"))
+
+    @property
+    def location(self) -> Any:
+        return self.raw.get("location")
+
+    @property
+    def path(self) -> Any:
+        return self.raw.get("path")
+
+    @property
+    def local_path(self) -> str | None:
+        """The `path` of a `local` server, when it is a string."""
+        return _str(self.raw.get("path")) if self.kind == "local" else None
+
+    @property
+    def format(self) -> Any:
+        return self.raw.get("format")
+
+    @property
+    def delimiter(self) -> Any:
+        return self.raw.get("delimiter")
+
+    @property
+    def region(self) -> Any:
+        return self.raw.get("region")
+
+    @property
+    def endpoint_url(self) -> Any:
+        return self.raw.get("endpointUrl")
+
+    @property
+    def host(self) -> Any:
+        return self.raw.get("host")
+
+    @property
+    def port(self) -> Any:
+        return self.raw.get("port")
+
+    @property
+    def database(self) -> Any:
+        return self.raw.get("database")
+
+    @property
+    def schema(self) -> Any:
+        return self.raw.get("schema")
+
+    @property
+    def catalog(self) -> Any:
+        return self.raw.get("catalog")
+
+    @property
+    def account(self) -> Any:
+        return self.raw.get("account")
+
+    @property
+    def warehouse(self) -> Any:
+        return self.raw.get("warehouse")
+
+    def text(self, field: str) -> str:
+        """A connection field as the drivers take it: its text, empty when the entry does not write it."""
+        return str(self.raw.get(field, ""))
+
+    def writes(self, field: str) -> bool:
+        """Whether the entry writes this field at all (a finding points at it then, else at the entry)."""
+        return field in self.raw
+
+    @property
+    def custom_properties(self) -> tuple[CustomProperty, ...]:
+        """Its `customProperties` entries that are mappings, each with its position in the list."""
+        return tuple(
+            CustomProperty(i, entry.get("property"), entry.get("value"))
+            for i, entry in enumerate(_list(self.raw.get("customProperties")))
+            if isinstance(entry, dict)
+        )
+
+    def custom_entry(self, name: str) -> CustomProperty | None:
+        """The first `customProperties` entry about `name`, whatever its value."""
+        return next((entry for entry in self.custom_properties if entry.property == name), None)
+
+    def custom(self, name: str) -> str | None:
+        """The value of the first `customProperties` entry about `name` whose value is a string."""
+        for entry in self.custom_properties:
+            if entry.property == name and isinstance(entry.value, str):
+                return entry.value
+        return None
+
+    @property
+    def dvc_file(self) -> str | None:
+        """The DVC file (`.dvc` or `dvc.lock`) its `customProperties: [{property: dvc, value: ...}]` names."""
+        return self.custom(DVC_PROPERTY)
+
+    @property
+    def dvc_position(self) -> int | None:
+        """Where in `customProperties` the `dvc` entry is (a finding about the DVC file points at its value)."""
+        entry = self.custom_entry(DVC_PROPERTY)
+        return entry.index if entry is not None else None
+
+    @property
+    def engine(self) -> str | None:
+        """Its `customProperties` `engine` (`spark` reads its files with Spark)."""
+        return self.custom("engine")
 
 
 @dataclass(frozen=True)
@@ -188,6 +318,27 @@ class Odcs:
     @property
     def sla_default_element(self) -> str | None:
         return _str(self.data.get("slaDefaultElement"))
+
+    @property
+    def team_members(self) -> list[str]:
+        """Who owns it: the `team.name` (ODCS v3.1's team object), else each member's `username`."""
+        team = self.data.get("team")
+        if isinstance(team, dict):
+            if isinstance(team.get("name"), str):
+                return [team["name"]]
+            team = team.get("members")
+        if isinstance(team, list):
+            return [m["username"] for m in team if isinstance(m, dict) and isinstance(m.get("username"), str)]
+        return []
+
+    @property
+    def server_entries(self) -> int:
+        """How many entries `servers` lists, mappings or not (a count a message reports as written)."""
+        return len(_list(self.data.get("servers")))
+
+    def server(self, name: str) -> Server | None:
+        """The first server entry called `name`."""
+        return next((server for server in self.servers if server.name == name), None)
 
     @property
     def properties(self) -> list[Property]:

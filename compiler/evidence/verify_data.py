@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from compiler.core.diagnostics import PathSegment
 from compiler.core.models.evidence import Checked, Evidence
+from compiler.core.odcs import read_odcs
 from compiler.core.quality import Threshold, rule_is_warning, threshold
 
 _QUALITY_ID = re.compile(r"^(.+)\.quality\[(\d+)\]$")
@@ -98,15 +99,10 @@ def _rule(contract: Any, check_id: str) -> dict[str, Any] | None:
     if matched is None or not isinstance(contract, dict):
         return None
     name, position = matched.group(1), int(matched.group(2))
-    for table in _dicts(contract.get("schema")):
-        owners = [prop for prop in _dicts(table.get("properties")) if prop.get("name") == name]
-        owners += [table] if table.get("name") == name else []
-        for owner in owners:
-            rules = _dicts(owner.get("quality"))
+    for table in read_odcs(contract).schema:
+        owners = [prop.quality for prop in table.properties if prop.name == name]
+        owners += [table.quality] if table.declared_name == name else []
+        for rules in owners:
             if 0 <= position < len(rules):
-                return rules[position]
+                return rules[position].raw
     return None
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []

@@ -11,7 +11,7 @@ from typing import Any
 
 from compiler.core.contracts import QUALITY_OPERATORS
 from compiler.core.diagnostics import PathSegment, Severity
-from compiler.core.odcs import Property, QualityRule, read_odcs
+from compiler.core.odcs import Property, QualityRule, SlaProperty, read_odcs
 from compiler.integrations.gitops.snapshot import Located
 from compiler.plan.changes import SpecChange
 from compiler.plan.rules import Context, Found, both_versions
@@ -217,31 +217,31 @@ def _threshold(rule: dict[str, Any]) -> str:
     return "no threshold"
 
 
-def _sla_items(data: Any) -> dict[tuple[str, str], tuple[int, dict[str, Any]]]:
-    items: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+def _sla_items(data: Any) -> dict[tuple[str, str], tuple[int, SlaProperty]]:
+    items: dict[tuple[str, str], tuple[int, SlaProperty]] = {}
     for item in read_odcs(data).sla:
         if isinstance(item.name, str):
-            items.setdefault((item.name, item.element or ""), (item.index, item.raw))
+            items.setdefault((item.name, item.element or ""), (item.index, item))
     return items
 
 
-def _sla_value(item: dict[str, Any]) -> float | None:
-    raw = item.get("value")
+def _sla_value(item: SlaProperty) -> float | None:
+    raw = item.value
     if isinstance(raw, str):
         match = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*%?\s*", raw)
         raw = float(match.group(1)) if match else None
     if not isinstance(raw, (int, float)) or isinstance(raw, bool):
         return None
     value = float(raw)
-    unit = str(item.get("unit") or "").strip().lower()
+    unit = str(item.unit or "").strip().lower()
     if not unit or unit in ("%", "percent"):
         return value
     factor = _SECONDS.get(unit)
     return value * factor if factor is not None else None
 
 
-def _sla_units_comparable(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    units = [str(item.get("unit") or "").strip().lower() for item in (old, new)]
+def _sla_units_comparable(old: SlaProperty, new: SlaProperty) -> bool:
+    units = [str(item.unit or "").strip().lower() for item in (old, new)]
     if units[0] == units[1]:
         return True
     return all(unit in _SECONDS for unit in units)
@@ -398,6 +398,6 @@ def sla_weakened(change: SpecChange, context: Context) -> Iterator[Found]:
             prop in _SLA_HIGHER_IS_STRONGER and new_value < old_value
         )
         if weaker:
-            shown_old = f"{old.get('value')}{' ' + str(old['unit']) if old.get('unit') else ''}"
-            shown_new = f"{new.get('value')}{' ' + str(new['unit']) if new.get('unit') else ''}"
+            shown_old = f"{old.value}{' ' + str(old.unit) if old.unit else ''}"
+            shown_new = f"{new.value}{' ' + str(new.unit) if new.unit else ''}"
             yield Found(f"SLA {label} weakened: {shown_old} -> {shown_new}", ("slaProperties", new_index, "value"))

@@ -8,9 +8,8 @@ either revision cannot read is `check`'s finding (CH484), not the plan's.
 
 from __future__ import annotations
 
-from typing import Any
-
 from compiler.core.diagnostics import PathSegment
+from compiler.core.odcs import Server, read_odcs
 from compiler.integrations.gitops.snapshot import Snapshot
 from compiler.plan.rules import BreakingChange
 from compiler.stages import dvc_data
@@ -22,20 +21,18 @@ def data_versions_changed(base: Snapshot, head: Snapshot) -> list[BreakingChange
     """A finding per contract server whose DVC data version the change moves."""
     found: list[BreakingChange] = []
     for spec in head.result.specs:
-        servers = spec.data.get("servers") if spec.contract is not None and isinstance(spec.data, dict) else None
-        for index, server in enumerate(servers if isinstance(servers, list) else []):
-            file = dvc_data.named_file(server) if isinstance(server, dict) else None
-            if file is None:
+        servers = read_odcs(spec.data).servers if spec.contract is not None else ()
+        for server in servers:
+            file, position = server.dvc_file, server.dvc_position
+            if file is None or position is None:
                 continue
             before = _version(base, file, server)
             after = _version(head, file, server)
             if before is None or after is None or before.md5 == after.md5:
                 continue
-            customs = server["customProperties"]
-            position = next(i for i, c in enumerate(customs) if isinstance(c, dict) and c.get("property") == "dvc")
-            path: list[PathSegment] = ["servers", index, "customProperties", position, "value"]
+            path: list[PathSegment] = ["servers", server.index, "customProperties", position, "value"]
             message = (
-                f"server `{server.get('server')}`: the data version {file} records changed, md5 {before.md5} -> "
+                f"server `{server.name}`: the data version {file} records changed, md5 {before.md5} -> "
                 f"{after.md5}: the gates judge the new version"
             )
             hint = "run the model's pipeline on it: evidence measured on the old version says nothing of the new"
@@ -44,10 +41,9 @@ def data_versions_changed(base: Snapshot, head: Snapshot) -> list[BreakingChange
     return found
 
 
-def _version(snapshot: Snapshot, file: str, server: dict[str, Any]) -> dvc_data.DataVersion | None:
-    local = server.get("path") if server.get("type") == "local" else None
+def _version(snapshot: Snapshot, file: str, server: Server) -> dvc_data.DataVersion | None:
     try:
         read = dvc_data.project_reader(snapshot.result.input)
-        return dvc_data.data_version(read, file, local if isinstance(local, str) else None)
+        return dvc_data.data_version(read, file, server.local_path)
     except (dvc_data.DvcError, OSError):
         return None

@@ -16,6 +16,7 @@ from compiler.core.diagnostics import PathSegment
 from compiler.core.endpoints import DEFAULT_PORTS, Refusal, judge, normal_host
 from compiler.core.models.endpoints import TrustedAccount, TrustedHost, TrustedUrl
 from compiler.core.models.project import Project
+from compiler.core.odcs import read_odcs
 from compiler.plan.changes import SpecChange
 from compiler.plan.rules import Context, Found, both_versions
 
@@ -50,16 +51,15 @@ def trusted_only_by_head(change: SpecChange, context: Context) -> Iterator[Found
     if change.head is None or change.status not in ("added", "changed"):
         return
     base, head = context.base.result.project, context.head.result.project
-    data = change.head.spec.data
-    servers = data.get("servers") if isinstance(data, dict) else None
-    for index, server in enumerate(servers if isinstance(servers, list) else []):
-        if not isinstance(server, dict) or isinstance(judge(server, head), Refusal):
+    for server in read_odcs(change.head.spec.data).servers:
+        if isinstance(judge(server, head), Refusal):
             continue  # refused by the head's own Project too: CH430 in the check says so
         refused = judge(server, base)
         if isinstance(refused, Refusal):
-            at: tuple[PathSegment, ...] = ("servers", index, refused.field) if refused.field in server else ()
+            index = server.index
+            at: tuple[PathSegment, ...] = ("servers", index, refused.field) if server.writes(refused.field) else ()
             yield Found(
-                f"server `{server.get('server')}`: {refused.message} by the base revision's Project; only this "
+                f"server `{server.name}`: {refused.message} by the base revision's Project; only this "
                 "change's charter.yaml trusts it",
                 at or ("servers", index),
             )

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from compiler.core.codes import CODES, Code, registered
 from compiler.core.diagnostics import Diagnostic, Flip, PathSegment, Severity
+from compiler.core.odcs import read_odcs
 from compiler.core.references import references
 from compiler.integrations.gitops.snapshot import Located, Snapshot
 from compiler.plan.changes import SpecChange
@@ -71,7 +71,7 @@ class Context:
         if located is None:
             return []
         if located.spec.contract is not None:
-            return _contract_team(located.spec.data)
+            return read_odcs(located.spec.data).team_members
         model = located.spec.model
         owner = getattr(getattr(model, "metadata", None), "owner", None)
         return [owner] if isinstance(owner, str) and owner else []
@@ -116,17 +116,6 @@ def _refers(located: Located, kind: str, names: set[str]) -> bool:
     if located.kind not in _USERS:
         return False
     return any(reference.kind == kind and reference.name in names for reference in references(located.spec))
-
-
-def _contract_team(data: Any) -> list[str]:
-    team = data.get("team") if isinstance(data, dict) else None
-    if isinstance(team, dict):
-        if isinstance(team.get("name"), str):
-            return [team["name"]]
-        team = team.get("members")
-    if isinstance(team, list):
-        return [m["username"] for m in team if isinstance(m, dict) and isinstance(m.get("username"), str)]
-    return []
 
 
 def both_versions(change: SpecChange) -> tuple[Located, Located] | None:

@@ -14,16 +14,15 @@ import numpy as np
 from compiler.core.models.model import Model
 from compiler.core.models.suite import EvaluationSuite
 from compiler.gates.errors import UnusableInput
-from compiler.gates.eval import generation, ranking, scoring
+from compiler.gates.eval import generation, multiclass, ranking, scoring
 from compiler.gates.eval import groups as eval_groups
+from compiler.gates.eval.rows import numeric
 from compiler.gates.io.inputs import Source, canonical, columns, query, quote
 from compiler.gates.project import bare
 
 MAX_GROUPS = 1000
 MAX_CLASSES = 1000
 MISSING = "(missing)"
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN")
-_UNSIGNED = ("UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
 
 
 @dataclass(frozen=True)
@@ -134,7 +133,9 @@ class Loader:
                     available, labels, loaded, metrics, score_column=score_column, derive_pred=derive_pred
                 )
             else:
-                loaded.data = self.multiclass(available, labels, prob_columns, loaded, metrics)
+                read = multiclass.load(self, available, labels, prob_columns, metrics)
+                loaded.data, loaded.classes = read.data, read.classes
+                loaded.favourable, loaded.positive = read.favourable, read.positive
         loaded.features = self.features(feature_columns)
         return loaded
 
@@ -187,7 +188,7 @@ class Loader:
         if pred is not None:
             parts.append(f"count({quote(pred)}) AS {quote(pred)}")
         if score is not None:
-            if not _numeric(available[score]):
+            if not numeric(available[score]):
                 raise UnusableInput(
                     f"{self.source.label}: column `{score}` is {available[score]}; scores must be numbers"
                 )
@@ -234,7 +235,7 @@ class Loader:
         types = {available[n] for n in names}
         if len(types) == 1:
             return {n: quote(n) for n in names}
-        if all(_numeric(t) for t in types):
+        if all(numeric(t) for t in types):
             return {n: f"CAST({quote(n)} AS DOUBLE)" for n in names}
         return {n: f"CAST({quote(n)} AS VARCHAR)" for n in names}
 
@@ -331,71 +332,9 @@ class Loader:
             hint="set `positiveLabel` in the evaluation suite",
         )
 
-    def multiclass(
-        self,
-        available: dict[str, str],
-        dictionary: tuple[list[Any], dict[str, str]],
-        prob_columns: dict[str, str],
-        loaded: Loaded,
-        metrics: set[str],
-    ) -> scoring.Multiclass:
-        values, expressions = dictionary
-        classes = [canonical(v) for v in values]
-        loaded.classes = classes
-        parts = {
-            name: self.code_expression(expression, values, self.list_type(available, expression, name))
-            for name, expression in expressions.items()
-        }
-        needs_prob = metrics & scoring.MULTICLASS_NEEDS_PROBABILITY
-        if needs_prob:
-            missing = [c for c in classes if c not in prob_columns and c in self.true_labels]
-            if missing:
-                raise UnusableInput(
-                    f"{self.source.label}: no probability column for class(es) "
-                    + ", ".join(f"`y_prob_{c}`" for c in missing)
-                    + f" (needed for {', '.join(sorted(needs_prob))})"
-                )
-            for c in classes:
-                column = prob_columns.get(c)
-                if column is None:  # a class only ever predicted: no probability is ever read
-                    parts[f"p{classes.index(c)}"] = "CAST(0 AS DOUBLE)"
-                    continue
-                if not _numeric(available[column]):
-                    raise UnusableInput(f"{self.source.label}: column `{column}` is {available[column]}, not numbers")
-                parts[f"p{classes.index(c)}"] = f"CAST({quote(column)} AS DOUBLE)"
-        arrays = self.fetch(parts)
-        y = arrays["y_true"].astype(np.int64) - 1
-        pred = arrays["y_pred"].astype(np.int64) - 1
-        prob = None
-        if needs_prob:
-            prob = np.column_stack([arrays[f"p{i}"].astype(np.float64) for i in range(len(classes))])
-            self.finite_probabilities(prob, classes, prob_columns)
-            if prob.min() < 0 or prob.max() > 1:
-                raise UnusableInput(f"{self.source.label}: y_prob_* values must lie in [0, 1]")
-        favourable = self.suite.spec.positive_label
-        if favourable is not None and canonical(favourable) in classes:
-            loaded.favourable = classes.index(canonical(favourable))
-            loaded.positive = canonical(favourable)
-        elif any(check.metric.startswith(("demographic", "selection")) for check in self.suite.spec.fairness):
-            raise UnusableInput(
-                "selection rates of a multiclass model need the favourable class",
-                hint=f"set `positiveLabel` in the suite to one of: {', '.join(classes[:20])}",
-            )
-        return scoring.Multiclass(y, pred, len(classes), prob)
-
-    def finite_probabilities(self, prob: scoring.Floats, classes: list[str], prob_columns: dict[str, str]) -> None:
-        """Refuse a NULL or non-finite probability, as scikit-learn does, naming the first column that holds one."""
-        bad = ~np.isfinite(prob)
-        for index in np.flatnonzero(bad.any(axis=0)):
-            raise UnusableInput(
-                f"{self.source.label}: column `{prob_columns[classes[index]]}` has {int(bad[:, index].sum()):,} "
-                f"null or non-finite value(s) in {prob.shape[0]:,} rows",
-                hint="every evaluated row needs a probability for every class",
-            )
-
     def regression(self, available: dict[str, str], pred_column: str) -> scoring.Regression:
         for column in ("y_true", pred_column):
-            if not _numeric(available[column]):
+            if not numeric(available[column]):
                 raise UnusableInput(
                     f"{self.source.label}: column `{column}` is {available[column]}; a regression needs numbers"
                 )
@@ -458,8 +397,3 @@ def _require(available: dict[str, str], needed: dict[str, str], source: Source) 
     from compiler.gates.io.inputs import require_columns
 
     require_columns(available, needed, source)
-
-
-def _numeric(type_name: str) -> bool:
-    upper = type_name.upper()
-    return upper.startswith(_NUMERIC) or upper.startswith(_UNSIGNED)

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from compiler.gates.errors import UnusableInput
-from compiler.gates.eval import scoring
+from compiler.gates.eval import auc, scoring
 from compiler.gates.eval.rows import RowReader
 from compiler.gates.io.inputs import quote
 
@@ -87,7 +87,7 @@ def ndcg(relevance: scoring.Floats, score: scoring.Floats, k: int | None) -> flo
 
 def _average_precision(relevance: scoring.Floats, score: scoring.Floats) -> float:
     order = np.argsort(score, kind="stable")
-    found = scoring.average_precision_sorted(score[order], (relevance[order] > 0).astype(np.int8))
+    found = auc.average_precision_sorted(score[order], (relevance[order] > 0).astype(np.int8))
     return np.nan if found is None else found
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.core.endpoints import DEFAULT_PORTS, Allowed
+from compiler.core.odcs import Server
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io.engine_errors import engine_error
 
@@ -107,7 +108,7 @@ class Rows:
 class Database:
     """One read-only session on a PostgreSQL-protocol server."""
 
-    def __init__(self, server: dict[str, Any], dialect: Dialect, display: str, allowed: Allowed):
+    def __init__(self, server: Server, dialect: Dialect, display: str, allowed: Allowed):
         self.allowed = allowed
         self.dialect = dialect
         self.display = display
@@ -146,13 +147,13 @@ class Database:
         only the Project can lower them. `require_auth` makes libpq leave a server that asks for another
         method (a cleartext password, or none) before it sends the password.
         """
-        database = str(self.server.get("database", ""))
+        database = self.server.text("database")
         if "=" in database or database.startswith(("postgres://", "postgresql://")):
             # libpq expands a dbname that looks like a connection string: it could name another host.
             raise UnusableInput(f"{self.display}: database `{database}` is not a plain database name")
         settings: dict[str, str | int] = {
-            "host": str(self.server.get("host", "")),
-            "port": int(self.server.get("port") or DEFAULT_PORTS[_KINDS.get(self.dialect.sqlglot, "postgres")]),
+            "host": self.server.text("host"),
+            "port": int(self.server.port or DEFAULT_PORTS[_KINDS.get(self.dialect.sqlglot, "postgres")]),
             "dbname": database,
             "sslmode": {"verify-full": "verify-full", "require": "require", "disabled": "disable"}[self.allowed.tls],
             "require_auth": self.allowed.auth or "scram-sha-256",

@@ -25,6 +25,7 @@ from compiler.gates.errors import UnusableInput
 from compiler.gates.io.engine_errors import engine_error
 
 if TYPE_CHECKING:
+    from compiler.core.odcs import Server
     from compiler.gates.io.servers import Backend
     from compiler.gates.project import Reach
 
@@ -317,17 +318,16 @@ def _first_line(error: BaseException) -> str:
     return " ".join(lines[:3]) if lines else type(error).__name__
 
 
-def dvc_version(server: dict[str, Any], root: Path) -> dict[str, Any] | None:
+def dvc_version(server: Server, root: Path) -> dict[str, Any] | None:
     """The DVC data version a server names, checked against its local data; UnusableInput (CH778) when it cannot
     be read or the data here is another version."""
     from compiler.core import repofs
     from compiler.stages import dvc_data
 
-    file = dvc_data.named_file(server)
+    file = server.dvc_file
     if file is None:
         return None
-    local = server.get("path") if server.get("type") == "local" else None
-    local = local if isinstance(local, str) else None
+    local = server.local_path
     try:
         version = dvc_data.data_version(lambda relative: repofs.read_bytes(root, relative), file, local)
         if local is not None:

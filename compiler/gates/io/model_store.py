@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.core import repofs
-from compiler.core.endpoints import Allowed, judge
+from compiler.core.endpoints import Allowed, judge_s3_endpoint
 from compiler.core.models.model import Serving
 from compiler.core.models.project import Project
 from compiler.gates.errors import UnusableInput
@@ -45,7 +45,7 @@ def destination(serving: Serving, project: Project | None) -> tuple[objectstore.
     location = objectstore.parse_location(kind, serving.storage_uri)
     if location.pattern is not None:
         raise UnusableInput(f"storageUri {serving.storage_uri!r}: a glob is not a place to store a model")
-    verdict = judge({"type": "s3", "endpointUrl": serving.endpoint_url}, project) if kind == "s3" else Allowed()
+    verdict = judge_s3_endpoint(serving.endpoint_url, project) if kind == "s3" else Allowed()
     if not isinstance(verdict, Allowed):
         raise UnusableInput(f"serving.endpointUrl: {verdict.message}", hint=verdict.hint, code="CH750")
     region = project.spec.cloud.aws.region if project is not None and project.spec.cloud.aws else None

@@ -20,7 +20,7 @@ import duckdb
 
 from compiler.core.endpoints import Allowed, Refusal, judge
 from compiler.core.engines import reads_with_spark
-from compiler.core.odcs import read_odcs
+from compiler.core.odcs import Server, read_odcs
 from compiler.core.suggest import did_you_mean
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import database as db
@@ -41,12 +41,12 @@ def _view() -> str:
     return f"charter_source_{next(_VIEWS)}"
 
 
-def find_server(contract: Any, name: str, contract_id: str) -> dict[str, Any]:
+def find_server(contract: Any, name: str, contract_id: str) -> Server:
     """The contract's `servers` entry called `name`."""
     servers = read_odcs(contract).servers
     for server in servers:
         if server.name == name:
-            return server.raw
+            return server
     names = [str(server.name) for server in servers]
     raise UnusableInput(
         f"contract `{contract_id}` has no server `{name}`",
@@ -123,7 +123,7 @@ def open_server(
     Nothing is contacted, and no credential leaves, unless the Project trusts the server (CH750).
     """
     server = find_server(contract, name, contract_id)
-    kind = str(server.get("type", ""))
+    kind = server.text("type")
     display = f"server `{name}` ({kind})"
     allowed = judge(server, reach.project)
     if isinstance(allowed, Refusal):
@@ -147,7 +147,7 @@ def open_server(
         from compiler.gates.io.snowflake_engine import SnowflakeDatabase, folded
 
         warehouse = SnowflakeDatabase(server, display)
-        schema, table = (folded(p) for p in db.table_parts(physical_name, _str(server.get("schema"))))
+        schema, table = (folded(p) for p in db.table_parts(physical_name, _str(server.schema)))
         return f"{display} {schema}.{table}", Table(warehouse if pushdown else None, warehouse, schema, table, pushdown)
     if dialect.driver is None:
         raise UnusableInput(
@@ -155,29 +155,25 @@ def open_server(
             hint="export the table to object storage and add an s3/gcs/azure server, or use a postgres server",
         )
     session = db.Database(server, dialect, display, allowed)
-    schema, table = db.table_parts(physical_name, _str(server.get("schema")))
+    schema, table = db.table_parts(physical_name, _str(server.schema))
     backend = Table(session if pushdown else None, session, schema, table, pushdown)
     return f"{display} {schema}.{table}", backend
 
 
-def _object_store(
-    server: dict[str, Any], kind: str, display: str, allowed: Allowed, root: Path
-) -> tuple[str, ObjectStore]:
-    raw = server.get("path") if kind == "local" else server.get("location")
+def _object_store(server: Server, kind: str, display: str, allowed: Allowed, root: Path) -> tuple[str, ObjectStore]:
+    raw = server.path if kind == "local" else server.location
     if not isinstance(raw, str) or not raw:
         raise UnusableInput(f"{display}: the server has no `{'path' if kind == 'local' else 'location'}`")
     location = objectstore.parse_location(kind, raw)
-    endpoint = _str(server.get("endpointUrl"))
-    filesystem = objectstore.filesystem(
-        location, endpoint, _str(server.get("region")), plain_http=allowed.tls == "disabled"
-    )
+    endpoint = _str(server.endpoint_url)
+    filesystem = objectstore.filesystem(location, endpoint, _str(server.region), plain_http=allowed.tls == "disabled")
     # A local path is read as --data is: inside the project, no link followed.
     local = kind == "local"
     files = objectstore.list_local(root, location) if local else objectstore.list_files(filesystem, location)
     if not files:
         raise UnusableInput(f"{display} {raw}: no non-empty files there")
-    fmt = objectstore.file_format(_str(server.get("format")), files, f"{display} {raw}")
-    backend = ObjectStore(filesystem, files, fmt, _str(server.get("delimiter")))
+    fmt = objectstore.file_format(_str(server.format), files, f"{display} {raw}")
+    backend = ObjectStore(filesystem, files, fmt, _str(server.delimiter))
     label = f"{display} {raw}" + (f" ({len(files)} files)" if len(files) > 1 else "")
     return label, backend
 

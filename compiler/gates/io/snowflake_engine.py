@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from compiler.core.odcs import Server
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import database as db
 from compiler.gates.io.engine_errors import engine_error
@@ -44,7 +45,7 @@ _TYPES = {
 class SnowflakeDatabase:
     """One session in a Snowflake warehouse, shaped like `database.Database` for the gates."""
 
-    def __init__(self, server: dict[str, Any], display: str):
+    def __init__(self, server: Server, display: str):
         self.dialect = SNOWFLAKE
         self.display = display
         self.server = server
@@ -68,7 +69,7 @@ class SnowflakeDatabase:
 
     def settings(self) -> dict[str, Any]:
         """The driver's arguments: the entry's account and names, the environment's credentials and host."""
-        account = str(self.server.get("account", ""))
+        account = self.server.text("account")
         pinned = os.environ.get("SNOWFLAKE_ACCOUNT")
         if not account or (pinned and pinned.lower() != account.lower()):
             raise UnusableInput(
@@ -89,9 +90,13 @@ class SnowflakeDatabase:
             settings["password"] = password
         else:
             raise UnusableInput(f"{self.display}: no Snowflake credential in the environment", hint=_CREDENTIALS_HINT)
-        for name in ("database", "schema", "warehouse"):
-            if isinstance(self.server.get(name), str):
-                settings[name] = self.server[name]
+        for name, value in (
+            ("database", self.server.database),
+            ("schema", self.server.schema),
+            ("warehouse", self.server.warehouse),
+        ):
+            if isinstance(value, str):
+                settings[name] = value
         for name, cast in (("host", str), ("port", int), ("protocol", str)):
             value = os.environ.get(f"SNOWFLAKE_{name.upper()}")
             if value:
@@ -149,7 +154,7 @@ class SnowflakeDatabase:
             raise engine_error(self.display, error) from None
 
     def columns(self, schema: str, table: str) -> dict[str, str]:
-        database = str(self.server.get("database", ""))
+        database = self.server.text("database")
         catalogue = db.quoted_name(database) + "." if database else ""
         rows = self._fetch(
             "SELECT column_name, data_type, numeric_precision, numeric_scale "

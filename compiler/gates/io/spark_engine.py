@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.core.engines import SPARK_CATALOGUE_TYPES as CATALOGUE_TYPES
+from compiler.core.odcs import Server
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import database as db
 from compiler.gates.io.engine_errors import engine_error
@@ -374,7 +375,7 @@ def _has_delta(spark: Any) -> bool:
 
 
 def open_spark(
-    server: dict[str, Any], kind: str, display: str, root: Path, physical_name: str
+    server: Server, kind: str, display: str, root: Path, physical_name: str
 ) -> tuple[str, SparkEngine, tuple[str, ...]]:
     """A label, an engine over the server's table or files, and those files (none for a catalogue table)."""
     from compiler.gates.io import objectstore
@@ -382,11 +383,11 @@ def open_spark(
     if kind in CATALOGUE_TYPES:
         name = catalogue_name(server, kind, physical_name)
         return f"{display} {name}", SparkEngine(display, CatalogueTable(name)), ()
-    raw = server.get("path") if kind == "local" else server.get("location")
+    raw = server.path if kind == "local" else server.location
     if not isinstance(raw, str) or not raw:
         raise UnusableInput(f"{display}: the server has no `{'path' if kind == 'local' else 'location'}`")
     location = objectstore.parse_location(kind, raw)
-    delta = str(server.get("format", "")).lower() == "delta"
+    delta = server.text("format").lower() == "delta"
     if kind == "local":
         files = objectstore.list_local(root, location)  # refuses a path outside the project or through a link
         if not files:
@@ -406,14 +407,14 @@ def open_spark(
     return f"{display} {raw}", SparkEngine(display, reader), shown
 
 
-def catalogue_name(server: dict[str, Any], kind: str, physical_name: str) -> str:
+def catalogue_name(server: Server, kind: str, physical_name: str) -> str:
     """`catalog.schema.table` (databricks) or `database.table` (hive), each part quoted for Spark."""
     parts = [p for p in physical_name.split(".") if p]
     if not parts or len(parts) > 3:
         raise UnusableInput(f"physicalName `{physical_name}`: expected `table`, `schema.table` or three parts")
     if len(parts) == 1:
-        prefix = ("catalog", "schema") if kind == "databricks" else ("database",)
-        parts = [str(server.get(key, "")) for key in prefix if server.get(key)] + parts
-    elif len(parts) == 2 and kind == "databricks" and server.get("catalog"):
-        parts = [str(server["catalog"]), *parts]
+        prefix = (server.catalog, server.schema) if kind == "databricks" else (server.database,)
+        parts = [str(value) for value in prefix if value] + parts
+    elif len(parts) == 2 and kind == "databricks" and server.catalog:
+        parts = [str(server.catalog), *parts]
     return ".".join("`" + p.replace("`", "``") + "`" for p in parts)

@@ -19,11 +19,11 @@ from typing import Any
 
 from compiler.core import repofs
 from compiler.core.diagnostics import Diagnostic, PathSegment
+from compiler.core.odcs import read_odcs
 from compiler.core.sources import Sources
 from compiler.core.specs import Spec
 from compiler.stages.read.load import load_bytes
 
-PROPERTY = "dvc"
 _CHUNK = 8 * 1024 * 1024
 
 
@@ -45,14 +45,6 @@ class DataVersion:
         if self.size is not None:
             data["size"] = self.size
         return data
-
-
-def named_file(server: dict[str, Any]) -> str | None:
-    """The DVC file a server names in its customProperties, if any."""
-    for custom in server.get("customProperties") or []:
-        if isinstance(custom, dict) and custom.get("property") == PROPERTY and isinstance(custom.get("value"), str):
-            return str(custom["value"])
-    return None
 
 
 Reader = Callable[[str], bytes]
@@ -139,20 +131,14 @@ def dvc_findings(specs: Iterable[Spec], read: Reader) -> list[Diagnostic]:
     """CH484 for a contract server whose named DVC file is missing, unreadable, or tracks nothing at its `path`."""
     findings = []
     for spec in specs:
-        servers = spec.data.get("servers") if spec.contract is not None and isinstance(spec.data, dict) else None
-        for index, server in enumerate(servers if isinstance(servers, list) else []):
-            file = named_file(server) if isinstance(server, dict) else None
-            if file is None:
+        servers = read_odcs(spec.data).servers if spec.contract is not None else ()
+        for server in servers:
+            file, position = server.dvc_file, server.dvc_position
+            if file is None or position is None:
                 continue
-            position = next(
-                i
-                for i, c in enumerate(server["customProperties"])
-                if isinstance(c, dict) and c.get("property") == PROPERTY
-            )
-            path: list[PathSegment] = ["servers", index, "customProperties", position, "value"]
-            local = server.get("path") if server.get("type") == "local" else None
+            path: list[PathSegment] = ["servers", server.index, "customProperties", position, "value"]
             try:
-                data_version(read, file, local if isinstance(local, str) else None)
+                data_version(read, file, server.local_path)
             except DvcError as error:
                 hint = "name the `.dvc` file `dvc add` wrote, or the `dvc.lock` whose stage outputs the server's path"
                 findings.append(spec.finding("CH484", str(error), path, hint=hint))

@@ -17,6 +17,7 @@ from compiler.core.engines import reads_with_spark
 from compiler.core.models import patterns
 from compiler.core.models.common import DataRef
 from compiler.core.models.project import CloudAccess
+from compiler.core.odcs import Server, read_odcs
 from compiler.core.pins import PINS
 from compiler.core.specs import Spec
 
@@ -39,9 +40,9 @@ _DATABASE_SECRETS["snowflake"] = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFL
 DATA_ENVIRONMENT = "charter-data"
 
 
-def _cloud(entry: dict[str, Any] | None) -> str | None:
+def _cloud(entry: Server | None) -> str | None:
     kind = _type(entry)
-    location = entry.get("location") if entry is not None else None
+    location = entry.location if entry is not None else None
     if kind == "s3" and isinstance(location, str) and location.startswith("gs://"):
         return "gcp"  # ODCS has no GCS type: an s3 server with a gs:// location
     return _CLOUDS.get(kind or "")
@@ -58,19 +59,17 @@ class ServerChoice:
     """Read by Spark (Delta, or files marked `engine: spark`): the job installs the spark extra too."""
 
 
-def servers_of(contract: Spec | None) -> list[dict[str, Any]]:
-    data = contract.data if contract is not None else None
-    servers = data.get("servers") if isinstance(data, dict) else None
-    return [s for s in servers if isinstance(s, dict)] if isinstance(servers, list) else []
+def servers_of(contract: Spec | None) -> tuple[Server, ...]:
+    return read_odcs(contract.data if contract is not None else None).servers
 
 
 def choose(ref: DataRef | None, contract: Spec | None) -> ServerChoice:
     """The server a reference names, or the contract's only one."""
     entries = servers_of(contract)
     if ref is not None and ref.server is not None:
-        entry = next((s for s in entries if s.get("server") == ref.server), None)
+        entry = next((s for s in entries if s.name == ref.server), None)
         return ServerChoice(ref.server, _type(entry), _cloud(entry), _spark(entry))
-    only = entries[0].get("server") if len(entries) == 1 else None
+    only = entries[0].name if len(entries) == 1 else None
     # A name from a contract becomes a command-line value: never one that reads as an option.
     if isinstance(only, str) and re.fullmatch(patterns.SERVER_NAME, only):
         return ServerChoice(only, _type(entries[0]), _cloud(entries[0]), _spark(entries[0]))
@@ -135,10 +134,9 @@ def _step(name: str, pin: str, inputs: dict[str, str]) -> dict[str, Any]:
     return {"name": name, "ref": PINS[pin].ref, "version": PINS[pin].version, "inputs": sorted(inputs.items())}
 
 
-def _spark(entry: dict[str, Any] | None) -> bool:
+def _spark(entry: Server | None) -> bool:
     return entry is not None and reads_with_spark(entry)
 
 
-def _type(entry: dict[str, Any] | None) -> str | None:
-    kind = entry.get("type") if entry is not None else None
-    return kind if isinstance(kind, str) else None
+def _type(entry: Server | None) -> str | None:
+    return entry.kind if entry is not None else None

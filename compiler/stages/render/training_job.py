@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from compiler.core.diagnostics import Diagnostic
-from compiler.core.endpoints import Refusal, judge
+from compiler.core.endpoints import Refusal, judge_s3_endpoint
 from compiler.core.models.model import Model, ModelSpec
 from compiler.core.models.project import CloudAccess, Project
 from compiler.core.specs import Spec
@@ -131,7 +131,7 @@ def untrusted_model_stores(specs: Iterable[Spec], project: Project | None) -> li
         serving = spec.model.spec.serving if isinstance(spec.model, Model) else None
         if serving is None or serving.endpoint_url is None:
             continue
-        verdict = judge({"type": "s3", "endpointUrl": serving.endpoint_url}, project)
+        verdict = judge_s3_endpoint(serving.endpoint_url, project)
         if isinstance(verdict, Refusal):
             path = ["spec", "serving", "endpointUrl"]
             findings.append(spec.finding("CH444", verdict.message, path, hint=verdict.hint))

@@ -8,13 +8,13 @@ errors here, before any pipeline runs; the gates refuse the same servers (CH750,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable
 
 from compiler.core.diagnostics import Diagnostic, PathSegment
 from compiler.core.endpoints import Refusal, judge
 from compiler.core.locations import LOCAL_HINT, LOCATION_HINT, local_parts, prefix_escape
 from compiler.core.models.project import Project
+from compiler.core.odcs import Server, read_odcs
 from compiler.core.specs import Spec
 
 CODE = "CH430"
@@ -28,13 +28,13 @@ def untrusted_servers(specs: Iterable[Spec], project: Project | None) -> list[Di
     for spec in specs:
         if spec.contract is None or not isinstance(spec.data, dict):
             continue
-        for index, server in _servers(spec.data):
-            name = server.get("server")
+        for server in read_odcs(spec.data).servers:
+            index, name = server.index, server.name
             label = f"server `{name}`: " if isinstance(name, str) else ""
             verdict = judge(server, project)
             if isinstance(verdict, Refusal):
                 at: list[PathSegment] = ["servers", index]
-                if verdict.field in server:
+                if server.writes(verdict.field):
                     at.append(verdict.field)
                 findings.append(spec.finding(CODE, label + verdict.message, at, hint=verdict.hint))
             if (escape := _escape(server)) is not None:
@@ -43,16 +43,9 @@ def untrusted_servers(specs: Iterable[Spec], project: Project | None) -> list[Di
     return findings
 
 
-def _servers(data: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
-    servers = data.get("servers")
-    for index, server in enumerate(servers if isinstance(servers, list) else []):
-        if isinstance(server, dict):
-            yield index, server
-
-
-def _escape(server: dict[str, Any]) -> tuple[str, str, str] | None:
+def _escape(server: Server) -> tuple[str, str, str] | None:
     """(field, message, hint) when the server's location or path could lead the gate elsewhere."""
-    kind, location, path = server.get("type"), server.get("location"), server.get("path")
+    kind, location, path = server.kind, server.location, server.path
     if kind in _OBJECT_STORES and isinstance(location, str) and "://" in location:
         why = prefix_escape(location, azure=kind == "azure")
         if why is not None:

@@ -20,6 +20,7 @@ from compiler.core.models.environment import Environment
 from compiler.core.models.model import Model
 from compiler.core.models.suite import EvaluationSuite, EvaluationSuiteSpec
 from compiler.core.models.waiver import Waiver
+from compiler.core.odcs import read_odcs
 from compiler.core.references import Reference, column_references, references
 from compiler.core.resolved import ModelLinks, Resolved
 from compiler.core.specs import Spec
@@ -161,8 +162,7 @@ class _Resolver:
 
     def server(self, owner: Spec, contract: Spec, name: str, path: list[PathSegment]) -> None:
         """The server a reference names is an entry of the contract's ODCS `servers`."""
-        servers = contract.data.get("servers") if isinstance(contract.data, dict) else None
-        names = [str(s.get("server")) for s in servers if isinstance(s, dict)] if isinstance(servers, list) else []
+        names = [str(server.name) for server in read_odcs(contract.data).servers]
         if name not in names:
             label = _contract_label(contract.contract) if contract.contract else contract.name
             self.findings.append(
@@ -260,8 +260,7 @@ class _Resolver:
         assert isinstance(spec.model, Model)
         if spec.model.spec.monitoring is None or contract is None or reference.data is None:
             return
-        servers = contract.data.get("servers") if isinstance(contract.data, dict) else None
-        count = len(servers) if isinstance(servers, list) else 0
+        count = read_odcs(contract.data).server_entries
         if reference.data.server is None and count > 1:  # none at all: a project that runs its gates on files
             label = _contract_label(contract.contract) if contract.contract else contract.name
             self.findings.append(
