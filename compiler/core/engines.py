@@ -2,7 +2,8 @@
 
 Spark reads catalogue tables (`databricks`: catalog and schema; `hive`: database) and files when the entry
 says so: `format: delta` (nothing else here reads Delta), or `customProperties` with `engine: spark` on a
-`local`, `s3`, `gcs` or `azure` server.
+`local`, `s3`, `gcs` or `azure` server. A `databricks` entry naming a SQL warehouse (customProperties
+`http_path`) is read through databricks-sql-connector instead (`compiler/gates/io/databricks_engine.py`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,18 @@ SPARK_FILE_TYPES = ("local", "s3", "gcs", "azure")
 def reads_with_spark(server: dict[str, Any]) -> bool:
     """Whether this server's data is read by Spark."""
     kind = server.get("type")
+    if reads_with_databricks_sql(server):
+        return False
     if kind in SPARK_CATALOGUE_TYPES:
         return True
     if kind not in SPARK_FILE_TYPES:
         return False
     return str(server.get("format", "")).lower() == "delta" or custom_property(server, "engine") == "spark"
+
+
+def reads_with_databricks_sql(server: dict[str, Any]) -> bool:
+    """Whether this server is a Databricks SQL warehouse (its entry names the warehouse's `http_path`)."""
+    return server.get("type") == "databricks" and custom_property(server, "http_path") is not None
 
 
 def custom_property(server: dict[str, Any], name: str) -> str | None:
