@@ -1,0 +1,147 @@
+"""BigQuery: the data gate's one aggregate query through the real google-cloud-bigquery client.
+
+Offline, the client talks HTTP to a local stand-in of BigQuery's REST API (tests/bigquery_standin.py): the
+SQL it receives is the reviewed golden, the dry run comes first, the job carries the timeout, the byte cap and
+Charter's labels, and the row the driver returns is DuckDB's on the same rows. Application Default
+Credentials are replaced by anonymous ones (there is no Google account here). The project check refuses a
+spec-named project before anything is contacted. The test against BigQuery itself needs a project and
+credentials, and is skipped here with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import duckdb
+import pytest
+import sqlglot
+from bigquery_standin import BigQuery, bigquery
+from test_pushdown_dialects import GOLDENS, aggregate_sql  # noqa: F401 (the fixture, shared)
+
+from compiler.gates.data import synthetic
+from compiler.gates.errors import UnusableInput
+from compiler.gates.io.bigquery_engine import BigQueryDatabase, duckdb_type
+
+pytest.importorskip("google.cloud.bigquery", reason="google-cloud-bigquery is in the bigquery extra")
+
+SERVER = {"server": "warehouse", "type": "bigquery", "project": "charter-lending", "dataset": "lending"}
+DISPLAY = "server `warehouse` (bigquery)"
+
+
+@pytest.fixture
+def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[BigQuery]:
+    import google.auth
+    from google.auth.credentials import AnonymousCredentials
+
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA lending")
+    con.execute(f"CREATE TABLE lending.applications AS {synthetic.credit_applications(500)}")
+    with bigquery(con) as server:
+        monkeypatch.setenv("BIGQUERY_EMULATOR_HOST", server.url)
+        monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "charter-lending")
+        monkeypatch.setattr(google.auth, "default", lambda scopes=None: (AnonymousCredentials(), None))
+        yield server
+    con.close()
+
+
+def test_the_driver_sends_the_golden_query_after_a_dry_run_and_returns_the_aggregates(
+    standin: BigQuery,
+    aggregate_sql: str,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    monkeypatch.setenv("CHARTER_GATE_STATEMENT_TIMEOUT_MS", "120000")
+    monkeypatch.setenv("CHARTER_BIGQUERY_MAXIMUM_BYTES_BILLED", "10000000")
+    warehouse = BigQueryDatabase(SERVER, DISPLAY)
+    row = warehouse.execute(aggregate_sql).fetchone()
+    warehouse.close()
+
+    golden = (GOLDENS / "bigquery.sql").read_text("utf-8")
+    (dry_path, dry), (query_path, query) = standin.requests
+    assert dry_path == "/bigquery/v2/projects/charter-lending/jobs"
+    assert dry["configuration"]["dryRun"] is True
+    assert dry["configuration"]["query"]["query"] + "\n" == golden
+    assert query_path == "/bigquery/v2/projects/charter-lending/queries"
+    assert query["query"] + "\n" == golden
+    assert query["useLegacySql"] is False
+    assert query["jobTimeoutMs"] == "120000"
+    assert query["maximumBytesBilled"] == "10000000"
+    assert query["labels"] == {"charter": "gate", "charter-gate": "data"}
+    expected = standin.con.execute(aggregate_sql).fetchone()
+    assert row is not None and expected is not None
+    assert row == expected
+    assert warehouse.bytes_received > 0
+
+
+def test_a_spec_named_project_is_not_contacted(standin: BigQuery, monkeypatch: pytest.MonkeyPatch) -> None:
+    other = {**SERVER, "project": "attacker-project"}
+    with pytest.raises(UnusableInput) as refused:
+        BigQueryDatabase(other, DISPLAY).execute("SELECT 1")
+    assert refused.value.code == "CH789"
+    assert refused.value.message == (
+        "server `warehouse` (bigquery): project `attacker-project` is not the project GOOGLE_CLOUD_PROJECT "
+        "names (`charter-lending`); not contacted"
+    )
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT")
+    with pytest.raises(UnusableInput) as unset:
+        BigQueryDatabase(SERVER, DISPLAY).execute("SELECT 1")
+    assert unset.value.code == "CH789"
+    assert standin.requests == []
+
+
+def test_anything_but_one_select_is_refused_before_bigquery_sees_it(standin: BigQuery) -> None:
+    warehouse = BigQueryDatabase(SERVER, DISPLAY)
+    for statement in ("DELETE FROM lending.applications WHERE TRUE", "SELECT 1; DROP TABLE lending.applications"):
+        with pytest.raises(UnusableInput) as refused:
+            warehouse.execute(statement, native=True)
+        assert refused.value.code == "CH786"
+    assert standin.requests == []
+
+
+def test_bigquerys_own_reading_of_the_statement_is_checked_by_the_dry_run(standin: BigQuery) -> None:
+    standin.statement_type = "SCRIPT"
+    with pytest.raises(UnusableInput) as refused:
+        BigQueryDatabase(SERVER, DISPLAY).execute("SELECT 1", native=True)
+    assert refused.value.code == "CH786"
+    assert refused.value.message == (
+        "server `warehouse` (bigquery): BigQuery reads the statement as SCRIPT, not one SELECT; not run"
+    )
+    assert [path for path, _ in standin.requests] == ["/bigquery/v2/projects/charter-lending/jobs"]
+
+
+def test_a_query_over_the_byte_cap_is_not_run(standin: BigQuery, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHARTER_BIGQUERY_MAXIMUM_BYTES_BILLED", "999")
+    with pytest.raises(UnusableInput) as refused:
+        BigQueryDatabase(SERVER, DISPLAY).execute("SELECT 1", native=True)
+    assert refused.value.code == "CH790"
+    assert refused.value.message == (
+        "server `warehouse` (bigquery): the query would process 1000 bytes, over "
+        "CHARTER_BIGQUERY_MAXIMUM_BYTES_BILLED=999; not run"
+    )
+    assert [path for path, _ in standin.requests] == ["/bigquery/v2/projects/charter-lending/jobs"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "duckdb"),
+    [("STRING", "VARCHAR"), ("INT64", "BIGINT"), ("FLOAT64", "DOUBLE"), ("NUMERIC(10, 2)", "DECIMAL(10,2)"),
+     ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE"), ("DATETIME", "TIMESTAMP"), ("BOOL", "BOOLEAN")],
+)  # fmt: skip
+def test_bigquery_types_read_as_the_duckdb_types_the_gates_compare(kind: str, duckdb: str) -> None:
+    assert duckdb_type(kind) == duckdb
+
+
+@pytest.mark.skipif(
+    not os.environ.get("CHARTER_TEST_BIGQUERY_PROJECT"),
+    reason="not runnable here: needs a BigQuery project and credentials (CHARTER_TEST_BIGQUERY_PROJECT, "
+    "CHARTER_TEST_BIGQUERY_DATASET with the credit applications table, and Application Default Credentials)",
+)
+def test_bigquery_itself_runs_the_golden_query(aggregate_sql: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    project = os.environ["CHARTER_TEST_BIGQUERY_PROJECT"]
+    server: dict[str, Any] = {**SERVER, "project": project, "dataset": os.environ["CHARTER_TEST_BIGQUERY_DATASET"]}
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project)
+    warehouse = BigQueryDatabase(server, DISPLAY)
+    sql = aggregate_sql.replace('"lending"', f'"{server["dataset"]}"')
+    row = warehouse.execute(sql).fetchone()
+    warehouse.close()
+    assert row is not None and len(row) == len(sqlglot.parse_one(aggregate_sql, read="duckdb").expressions)
