@@ -17,12 +17,16 @@ from typing import Any
 import duckdb
 import pytest
 import sqlglot
+import test_pushdown_dialects as pushdown
 from bigquery_standin import BigQuery, bigquery
-from test_pushdown_dialects import GOLDENS, aggregate_sql  # noqa: F401 (the fixture, shared)
 
 from compiler.gates.data import synthetic
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io.bigquery_engine import BigQueryDatabase, duckdb_type
+
+# The data gate's aggregate query on the credit-scoring contract: test_pushdown_dialects' fixture, shared.
+aggregate_query = pushdown.aggregate_sql
+GOLDENS = pushdown.GOLDENS
 
 pytest.importorskip("google.cloud.bigquery", reason="google-cloud-bigquery is in the bigquery extra")
 
@@ -48,13 +52,13 @@ def standin(monkeypatch: pytest.MonkeyPatch) -> Iterator[BigQuery]:
 
 def test_the_driver_sends_the_golden_query_after_a_dry_run_and_returns_the_aggregates(
     standin: BigQuery,
-    aggregate_sql: str,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    aggregate_query: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CHARTER_GATE_STATEMENT_TIMEOUT_MS", "120000")
     monkeypatch.setenv("CHARTER_BIGQUERY_MAXIMUM_BYTES_BILLED", "10000000")
     warehouse = BigQueryDatabase(SERVER, DISPLAY)
-    row = warehouse.execute(aggregate_sql).fetchone()
+    row = warehouse.execute(aggregate_query).fetchone()
     warehouse.close()
 
     golden = (GOLDENS / "bigquery.sql").read_text("utf-8")
@@ -68,8 +72,9 @@ def test_the_driver_sends_the_golden_query_after_a_dry_run_and_returns_the_aggre
     assert query["jobTimeoutMs"] == "120000"
     assert query["maximumBytesBilled"] == "10000000"
     assert query["labels"] == {"charter": "gate", "charter-gate": "data"}
-    expected = standin.con.execute(aggregate_sql).fetchone()
-    assert row is not None and expected is not None
+    expected = standin.con.execute(aggregate_query).fetchone()
+    assert row is not None
+    assert expected is not None
     assert row == expected
     assert warehouse.bytes_received > 0
 
@@ -136,12 +141,13 @@ def test_bigquery_types_read_as_the_duckdb_types_the_gates_compare(kind: str, du
     reason="not runnable here: needs a BigQuery project and credentials (CHARTER_TEST_BIGQUERY_PROJECT, "
     "CHARTER_TEST_BIGQUERY_DATASET with the credit applications table, and Application Default Credentials)",
 )
-def test_bigquery_itself_runs_the_golden_query(aggregate_sql: str, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+def test_bigquery_itself_runs_the_golden_query(aggregate_query: str, monkeypatch: pytest.MonkeyPatch) -> None:
     project = os.environ["CHARTER_TEST_BIGQUERY_PROJECT"]
     server: dict[str, Any] = {**SERVER, "project": project, "dataset": os.environ["CHARTER_TEST_BIGQUERY_DATASET"]}
     monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", project)
     warehouse = BigQueryDatabase(server, DISPLAY)
-    sql = aggregate_sql.replace('"lending"', f'"{server["dataset"]}"')
+    sql = aggregate_query.replace('"lending"', f'"{server["dataset"]}"')
     row = warehouse.execute(sql).fetchone()
     warehouse.close()
-    assert row is not None and len(row) == len(sqlglot.parse_one(aggregate_sql, read="duckdb").expressions)
+    assert row is not None
+    assert len(row) == len(sqlglot.parse_one(aggregate_query, read="duckdb").expressions)
