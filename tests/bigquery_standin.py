@@ -10,6 +10,7 @@ the driver's code path and the SQL it sends, not BigQuery's engine.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,9 +50,29 @@ def _cell(value: Any) -> dict[str, Any]:
     return {"v": str(value)}
 
 
+# DuckDB's column types as BigQuery's INFORMATION_SCHEMA names them.
+_COLUMN_TYPES = {"VARCHAR": "STRING", "INTEGER": "INT64", "BIGINT": "INT64", "DOUBLE": "FLOAT64", "BOOLEAN": "BOOL"}
+_COLUMNS = re.compile(
+    r"^SELECT column_name, data_type FROM `([^`]+)`\.INFORMATION_SCHEMA\.COLUMNS WHERE table_name = '([^']+)'"
+)
+
+
+def _execute(state: BigQuery, query: str) -> duckdb.DuckDBPyConnection:
+    """BigQuery's SQL run on DuckDB; a dataset's INFORMATION_SCHEMA.COLUMNS answered from DuckDB's catalogue."""
+    columns = _COLUMNS.match(query)
+    if columns is None:
+        return state.con.execute(sqlglot.transpile(query, read="bigquery", write="duckdb")[0])
+    state.con.execute(
+        "CREATE OR REPLACE TEMP TABLE bq_columns AS SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [columns.group(1), columns.group(2)],
+    )
+    mapping = " ".join(f"WHEN '{duck}' THEN '{bq}'" for duck, bq in _COLUMN_TYPES.items())
+    return state.con.execute(f"SELECT column_name, CASE data_type {mapping} ELSE data_type END FROM bq_columns")
+
+
 def _results(state: BigQuery, body: dict[str, Any]) -> dict[str, Any]:
-    duck_sql = sqlglot.transpile(body["query"], read="bigquery", write="duckdb")[0]
-    cursor = state.con.execute(duck_sql)
+    cursor = _execute(state, body["query"])
     rows = cursor.fetchall()
     fields = [
         {"name": f"f{i}_", "type": _BQ_TYPES.get(str(kind).upper(), "STRING"), "mode": "NULLABLE"}

@@ -2,7 +2,9 @@
 
 Offline, the client talks HTTP to a local stand-in of BigQuery's REST API (tests/bigquery_standin.py): the
 SQL it receives is the reviewed golden, the dry run comes first, the job carries the timeout, the byte cap and
-Charter's labels, and the row the driver returns is DuckDB's on the same rows. Application Default
+Charter's labels, the row the driver returns is DuckDB's on the same rows, and the whole data gate through
+`--server` gives the findings of the local file (the stand-in runs BigQuery's SQL on DuckDB, so this proves
+the driver and the SQL, not BigQuery's engine). Application Default
 Credentials are replaced by anonymous ones (there is no Google account here). The project check refuses a
 spec-named project before anything is contacted. The test against BigQuery itself needs a project and
 credentials, and is skipped here with that reason.
@@ -11,7 +13,9 @@ credentials, and is skipped here with that reason.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -151,3 +155,41 @@ def test_bigquery_itself_runs_the_golden_query(aggregate_query: str, monkeypatch
     warehouse.close()
     assert row is not None
     assert len(row) == len(sqlglot.parse_one(aggregate_query, read="duckdb").expressions)
+
+
+def test_the_data_gate_on_bigquery_gives_the_findings_of_the_local_file(standin: BigQuery, tmp_path: Path) -> None:
+    from ruamel.yaml import YAML
+    from test_gates_support import CREDIT, run_gate
+
+    root = tmp_path / "credit-scoring"
+    shutil.copytree(CREDIT, root, ignore=shutil.ignore_patterns(".github", "deploy", "docs", ".charter"))
+    standin.con.execute(f"COPY lending.applications TO '{root / 'applications.parquet'}' (FORMAT parquet)")
+    standin.con.execute("ALTER TABLE lending.applications RENAME TO credit_applications_v2")
+    path = root / "contracts" / "credit-applications.odcs.yaml"
+    yaml = YAML()
+    contract = yaml.load(path.read_text("utf-8"))
+    contract["servers"].append({**SERVER, "server": "bigquery"})
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(contract, out)
+    argv = ["data", str(root), "--contract", "credit-applications", "--now", "2024-07-01T06:00:00Z"]
+    local_code, local = run_gate([*argv, "--data", str(root / "applications.parquet")], tmp_path / "local.json")
+    bq_code, bq = run_gate([*argv, "--server", "bigquery"], tmp_path / "bq.json")
+    assert local_code == bq_code == 1
+    assert findings(bq) == findings(local)
+    assert bq["inputs"][0]["digest"].startswith("sha256:")
+    queries = [body["query"] for path, body in standin.requests if path.endswith("/queries")]
+    assert any(
+        query + "\n"
+        == (GOLDENS / "bigquery.sql")
+        .read_text("utf-8")
+        .replace("`lending`.`applications`", "`lending`.`credit_applications_v2`")
+        for query in queries
+    )
+
+
+def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every check; BigQuery has one integer type (INT64), so a type check's stored type is left out."""
+    return [
+        {k: v for k, v in c.items() if (k != "details" or "query" not in v) and (k != "value" or c["code"] != "CH701")}
+        for c in report["checks"]
+    ]
