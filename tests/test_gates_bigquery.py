@@ -193,3 +193,26 @@ def findings(report: dict[str, Any]) -> list[dict[str, Any]]:
         {k: v for k, v in c.items() if (k != "details" or "query" not in v) and (k != "value" or c["code"] != "CH701")}
         for c in report["checks"]
     ]
+
+
+def test_an_error_that_may_quote_the_data_is_shown_by_kind_only() -> None:
+    from google.api_core import exceptions
+
+    from compiler.gates.io.engine_errors import engine_error
+
+    bad_value = exceptions.BadRequest(
+        "Bad int64 value: NID000000000001", errors=[{"reason": "invalidQuery", "message": "Bad int64 value"}]
+    )
+    shown = engine_error(DISPLAY, bad_value)
+    assert shown.code == "CH751"
+    assert shown.message == (
+        "server `warehouse` (bigquery): BadRequest 400 invalidQuery; its message is withheld, since it may quote "
+        "the data"
+    )
+    denied = exceptions.Forbidden(
+        "Access Denied: Table charter-lending:lending.applications", errors=[{"reason": "accessDenied"}]
+    )
+    assert engine_error(DISPLAY, denied).message == (
+        "server `warehouse` (bigquery): Forbidden 403 accessDenied: Access Denied: Table "
+        "charter-lending:lending.applications"
+    )

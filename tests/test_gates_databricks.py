@@ -97,6 +97,7 @@ def test_the_connector_gets_the_entrys_warehouse_and_the_environments_token(work
         "http_path": "/sql/1.0/warehouses/0123456789abcdef",
         "access_token": "dapi-test-token",
         "user_agent_entry": "charter-gate",
+        "enable_telemetry": False,
         "session_configuration": {"STATEMENT_TIMEOUT": 90, "TIMEZONE": "UTC"},
         "catalog": "main",
         "schema": "lending",
@@ -184,3 +185,31 @@ def test_a_databricks_sql_warehouse_runs_the_golden_query(aggregate_query: str) 
     warehouse.close()
     assert row is not None
     assert len(row) == len(sqlglot.parse_one(aggregate_query, read="duckdb").expressions)
+
+
+def test_an_error_that_may_quote_the_data_is_shown_by_kind_only() -> None:
+    from databricks.sql.exc import RequestError, ServerOperationError
+
+    from compiler.gates.io.engine_errors import engine_error
+
+    cast = ServerOperationError(
+        '[CAST_INVALID_INPUT] The value \'NID000000000001\' of the type "STRING" cannot be cast to "BIGINT". '
+        "SQLSTATE: 22018"
+    )
+    shown = engine_error(DISPLAY, cast)
+    assert shown.code == "CH751"
+    assert shown.message == (
+        "server `lakehouse` (databricks): ServerOperationError [CAST_INVALID_INPUT] SQLSTATE 22018; its message "
+        "is withheld, since it may quote the data"
+    )
+    missing = ServerOperationError(
+        "[TABLE_OR_VIEW_NOT_FOUND] The table or view `lending`.`applications` cannot be found. SQLSTATE: 42P01"
+    )
+    assert engine_error(DISPLAY, missing).message == (
+        "server `lakehouse` (databricks): SQLSTATE 42P01 ServerOperationError [TABLE_OR_VIEW_NOT_FOUND]: The table "
+        "or view `lending`.`applications` cannot be found."
+    )
+    refused = RequestError("Error during request to server: 403 Forbidden")
+    assert engine_error(DISPLAY, refused).message == (
+        "server `lakehouse` (databricks): RequestError: Error during request to server: 403 Forbidden"
+    )

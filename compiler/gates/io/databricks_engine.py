@@ -87,6 +87,8 @@ class DatabricksDatabase:
             "http_path": http_path,
             "access_token": token,
             "user_agent_entry": "charter-gate",
+            # The connector would send its errors (which may quote the data) to Databricks' telemetry.
+            "enable_telemetry": False,
             "session_configuration": {"STATEMENT_TIMEOUT": max(1, timeout_ms() // 1000), "TIMEZONE": "UTC"},
         }
         for name in ("catalog", "schema"):
