@@ -216,3 +216,23 @@ def test_an_error_that_may_quote_the_data_is_shown_by_kind_only() -> None:
         "server `warehouse` (bigquery): Forbidden 403 accessDenied: Access Denied: Table "
         "charter-lending:lending.applications"
     )
+
+
+def test_the_eval_and_drift_gates_pull_columns_a_page_at_a_time(standin: BigQuery) -> None:
+    from compiler.gates.io import database as db
+    from compiler.gates.io.servers import pull
+
+    warehouse = BigQueryDatabase(SERVER, DISPLAY)
+    types = {"application_id": "VARCHAR", "loan_amount": "DOUBLE", "application_date": "DATE"}
+    con = duckdb.connect()
+    rows = pull(warehouse, "lending", "applications", types, con=con, into="pulled")
+    warehouse.close()
+    assert rows == 500
+    summary = "SELECT count(DISTINCT application_id), sum(loan_amount), max(application_date) FROM {}"
+    assert (
+        con.execute(summary.format("pulled")).fetchone()
+        == standin.con.execute(summary.format("lending.applications")).fetchone()
+    )
+    query = next(body["query"] for path, body in standin.requests if path.endswith("/queries"))
+    assert query == "SELECT `application_id`, `loan_amount`, `application_date` FROM `lending`.`applications`"
+    assert int(next(b for p, b in standin.requests if p.endswith("/queries"))["maxResults"]) == db.FETCH_BATCH_ROWS
