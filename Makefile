@@ -211,7 +211,7 @@ lock: $(STAMP)
 
 # What generated pipelines install (setup/install.sh): Charter's runtime dependencies for each set of extras,
 # hashed, at the versions the test lock holds, so a pipeline runs exactly what the tests ran.
-RUNTIME_LOCKS := core gates gates-objectstore gates-postgres gates-objectstore-postgres gates-spark gates-objectstore-spark gates-snowflake gates-snowflake-spark
+RUNTIME_LOCKS := core gates gates-objectstore gates-postgres gates-objectstore-postgres gates-spark gates-objectstore-spark gates-snowflake gates-snowflake-spark gates-bigquery gates-databricks
 runtime-locks: $(STAMP)
 	for lock in $(RUNTIME_LOCKS); do \
 		extras=$$(echo "$$lock" | tr '-' '\n' | grep -v '^core$$' | sed 's/^/--extra /' | tr '\n' ' '); \

@@ -8,7 +8,7 @@
 #
 #   EXTRAS             "", "gates", "gates,objectstore", "gates,postgres", "gates,objectstore,postgres" or
 #                      "gates,spark", "gates,objectstore,spark", "gates,snowflake"
-#                      or "gates,snowflake,spark"
+#                      "gates,snowflake,spark", "gates,bigquery" or "gates,databricks"
 #   CHARTER_REPOSITORY the `owner/name` the action was used from (`github.action_repository`)
 #   CHARTER_COMMIT     the commit it was pinned to (`github.action_ref`): recorded as PEP 610 `vcs_info`, so
 #                      that `charter --version` and `charter build` know which Charter is running
@@ -17,9 +17,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 case "${EXTRAS:-}" in
   "") lock=core ;;
-  gates | gates,objectstore | gates,postgres | gates,objectstore,postgres | gates,spark | gates,objectstore,spark | gates,snowflake | gates,snowflake,spark) lock="${EXTRAS//,/-}" ;;
+  gates | gates,objectstore | gates,postgres | gates,objectstore,postgres | gates,spark | gates,objectstore,spark | gates,snowflake | gates,snowflake,spark | gates,bigquery | gates,databricks) lock="${EXTRAS//,/-}" ;;
   *)
-    echo "::error title=charter setup::unknown extras (expected gates, gates,objectstore, gates,postgres, gates,objectstore,postgres, gates,spark, gates,objectstore,spark, gates,snowflake or gates,snowflake,spark)"
+    echo "::error title=charter setup::unknown extras (expected gates, gates,objectstore, gates,postgres, gates,objectstore,postgres, gates,spark, gates,objectstore,spark, gates,snowflake, gates,snowflake,spark, gates,bigquery or gates,databricks)"
     exit 2
     ;;
 esac

@@ -57,6 +57,12 @@ RUNTIME_EXTRAS = {
     "gates-objectstore": ("gates", "objectstore"),
     "gates-postgres": ("gates", "postgres"),
     "gates-objectstore-postgres": ("gates", "objectstore", "postgres"),
+    "gates-spark": ("gates", "spark"),
+    "gates-objectstore-spark": ("gates", "objectstore", "spark"),
+    "gates-snowflake": ("gates", "snowflake"),
+    "gates-snowflake-spark": ("gates", "snowflake", "spark"),
+    "gates-bigquery": ("gates", "bigquery"),
+    "gates-databricks": ("gates", "databricks"),
 }
 
 
@@ -81,8 +87,9 @@ def test_a_runtime_lock_for_every_set_of_extras_a_job_installs() -> None:
     types = ["s3", "postgres", "delta", "s3"]
     produced = {
         data_access.extras([data_access.ServerChoice("x", kind) for kind in chosen])
-        for chosen in ([], types[:1], types[1:2], types[:2], types[2:3])
+        for chosen in ([], types[:1], types[1:2], types[:2], types[2:3], ["bigquery"], ["databricks"])
     }
+    assert {"gates,bigquery", "gates,databricks"} <= produced
     assert {extras.replace(",", "-") for extras in produced} <= set(RUNTIME_EXTRAS)
     script = (ROOT / "setup" / "install.sh").read_text("utf-8")
     for name in RUNTIME_EXTRAS:

@@ -4,7 +4,8 @@ The gate writes its SQL once, in DuckDB's dialect, and sqlglot renders it for th
 here is the one the gate ran on the credit-scoring example's contract; its rendering in each dialect must
 equal the reviewed golden (tests/goldens/pushdown/<dialect>.sql) and parse back in that dialect. Spark and
 Snowflake also run theirs (tests/test_gates_spark.py, tests/test_gates_snowflake.py); BigQuery and
-Databricks SQL have no engine here, so their goldens are what a reviewer checks.
+Databricks SQL have no engine here: their drivers send exactly these goldens (tests/test_gates_bigquery.py,
+tests/test_gates_databricks.py), and the goldens are what a reviewer checks of the SQL itself.
 `CHARTER_UPDATE_GOLDENS=1` rewrites the files.
 """
 

@@ -216,6 +216,16 @@ class Server:
     def warehouse(self) -> Any:
         return self.raw.get("warehouse")
 
+    @property
+    def project(self) -> Any:
+        """A BigQuery server's Google Cloud project."""
+        return self.raw.get("project")
+
+    @property
+    def dataset(self) -> Any:
+        """A BigQuery server's dataset."""
+        return self.raw.get("dataset")
+
     def text(self, field: str) -> str:
         """A connection field as the drivers take it: its text, empty when the entry does not write it."""
         return str(self.raw.get(field, ""))

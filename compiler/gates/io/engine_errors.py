@@ -4,8 +4,9 @@ DuckDB, PostgreSQL and pyarrow quote the values they choke on: a `sql` quality r
 `string_agg(national_id, ',')` to an integer makes the error message carry every national id, and a CSV
 parse error carries the row. Gate reports, summaries and evidence are read by whoever can read the workflow
 run, so an error raised while data is read is shown by kind only (DuckDB's exception class, PostgreSQL's
-SQLSTATE and condition name). Errors raised before a row is read (parsing, binding, catalogue lookups,
-connection and permission failures) keep their first line: they name the query's own words and the schema.
+SQLSTATE and condition name; BigQuery's HTTP status and error reason; Databricks' condition and SQLSTATE).
+Errors raised before a row is read (parsing, binding, catalogue lookups, connection and permission failures)
+keep their first line: they name the query's own words and the schema.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ def describe(error: BaseException) -> str:
         return _spark(error)
     if module.startswith("snowflake"):
         return _snowflake(error)
+    if module.startswith("google."):
+        return _google(error)
+    if module.startswith("databricks"):
+        return _databricks(error)
     if isinstance(error, ValueError):  # pyarrow's ArrowInvalid: a parse error quotes the row
         return f"the file could not be parsed ({type(error).__name__}); {WITHHELD}"
     return f"{type(error).__name__}: {first_line(error)}"
@@ -108,6 +113,43 @@ def _snowflake(error: BaseException) -> str:
         message = getattr(error, "raw_msg", None) or first_line(error)
         return f"SQLSTATE {state} {kind}: {first_line(str(message))}"
     return f"{kind}{f' SQLSTATE {state}' if state else ''}; {WITHHELD}"
+
+
+# BigQuery's error reasons whose messages name the project, dataset, table or quota, never a value of the data
+# (`invalidQuery` does: "Bad int64 value: NID0001"; so do `invalid` and `stopped`).
+_GOOGLE_REASONS_WITHOUT_DATA = frozenset(
+    {"accessDenied", "notFound", "billingNotEnabled", "billingTierLimitExceeded", "quotaExceeded",
+     "rateLimitExceeded", "bytesBilledLimitExceeded", "responseTooLarge", "resourcesExceeded", "timeout",
+     "jobRateLimitExceeded", "notImplemented"}
+)  # fmt: skip
+
+
+def _google(error: BaseException) -> str:
+    """BigQuery's HTTP status and error reason; its message only for reasons that cannot quote a value."""
+    # BigQuery puts its reason in the response's `errors` list; other Google APIs in ErrorInfo (`reason`).
+    listed = [e.get("reason") for e in getattr(error, "errors", None) or [] if isinstance(e, dict)]
+    reason = str(getattr(error, "reason", None) or next((r for r in listed if r), "") or "")
+    code = getattr(error, "code", None)
+    kind = type(error).__name__ + (f" {int(code)}" if isinstance(code, int) else "") + (f" {reason}" if reason else "")
+    if reason in _GOOGLE_REASONS_WITHOUT_DATA:
+        return f"{kind}: {first_line(str(getattr(error, 'message', '') or error))}"
+    return f"{kind}; {WITHHELD}"
+
+
+def _databricks(error: BaseException) -> str:
+    """A Databricks SQL error's condition and SQLSTATE, as Spark's: the words only when its class cannot quote
+    a value (`[CAST_INVALID_INPUT] The value 'NID0001' ...` is class 22)."""
+    text = first_line(str(getattr(error, "message", None) or ""))
+    condition = re.match(r"^\[([A-Z_.]+)\]", text)
+    state = re.search(r"SQLSTATE: (\w{5})", text)
+    kind = type(error).__name__ + (f" [{condition.group(1)}]" if condition else "")
+    if state is None and not type(error).__name__.startswith("ServerOperation"):
+        # No statement ran (connection, authentication, the session): the connector's own words.
+        return f"{kind}: {text}"
+    if state is not None and state.group(1)[:2] in _SQLSTATE_WITHOUT_DATA:
+        words = re.sub(r"\s*SQLSTATE: \w+.*$", "", re.sub(r"^\[[A-Z_.]+\]\s*", "", text))
+        return f"SQLSTATE {state.group(1)} {kind}: {words}"
+    return f"{kind}{f' SQLSTATE {state.group(1)}' if state else ''}; {WITHHELD}"
 
 
 def _call(error: BaseException, method: str) -> str | None:

@@ -6,7 +6,8 @@ datasets that DuckDB scans in batches. Databases and warehouses (`postgres`,
 (push-down: the data gate; only aggregates come back) or stream the rows a
 gate needs into DuckDB (pull: the eval and drift gates, which need every
 value of a few columns). Spark (`spark_engine`: Delta, files marked for it,
-catalogue tables) and Snowflake (`snowflake_engine`) are such engines too.
+catalogue tables), Snowflake (`snowflake_engine`), BigQuery (`bigquery_engine`) and Databricks SQL
+warehouses (`databricks_engine`) are such engines too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import duckdb
 
@@ -27,11 +28,14 @@ from compiler.gates.io import database as db
 from compiler.gates.io import objectstore
 
 if TYPE_CHECKING:
+    from compiler.gates.io.bigquery_engine import BigQueryDatabase
+    from compiler.gates.io.databricks_engine import DatabricksDatabase
     from compiler.gates.io.snowflake_engine import SnowflakeDatabase
     from compiler.gates.io.spark_engine import SparkEngine
     from compiler.gates.project import Reach
 
 UNTRUSTED = "CH750"
+Session: TypeAlias = "db.Database | SparkEngine | SnowflakeDatabase | BigQueryDatabase | DatabricksDatabase"
 
 # Each backend gets its own view names: the drift gate attaches two sources to one connection.
 _VIEWS = itertools.count(1)
@@ -86,8 +90,8 @@ class ObjectStore:
 class Table:
     """A database table: the data gate's SQL runs in the database; other gates pull rows into DuckDB."""
 
-    database: db.Database | SparkEngine | SnowflakeDatabase | None
-    session: db.Database | SparkEngine | SnowflakeDatabase
+    database: Session | None
+    session: Session
     schema: str
     table: str
     pushdown: bool
@@ -143,12 +147,8 @@ def open_server(
     if dialect is None:
         known = ", ".join([*objectstore.OBJECT_STORE_TYPES, *db.DIALECTS])
         raise UnusableInput(f"{display}: charter cannot read `{kind}` servers yet", hint=f"readable types: {known}")
-    if kind == "snowflake":
-        from compiler.gates.io.snowflake_engine import SnowflakeDatabase, folded
-
-        warehouse = SnowflakeDatabase(server, display)
-        schema, table = (folded(p) for p in db.table_parts(physical_name, _str(server.schema)))
-        return f"{display} {schema}.{table}", Table(warehouse if pushdown else None, warehouse, schema, table, pushdown)
+    if kind in ("snowflake", "bigquery", "databricks"):
+        return _warehouse(server, kind, display, physical_name, pushdown=pushdown)
     if dialect.driver is None:
         raise UnusableInput(
             f"{display}: charter renders {kind} SQL, but has no {kind} driver yet",
@@ -158,6 +158,27 @@ def open_server(
     schema, table = db.table_parts(physical_name, _str(server.schema))
     backend = Table(session if pushdown else None, session, schema, table, pushdown)
     return f"{display} {schema}.{table}", backend
+
+
+def _warehouse(server: Server, kind: str, display: str, physical_name: str, *, pushdown: bool) -> tuple[str, Table]:
+    """A table in a warehouse whose driver Charter has (its session, which connects on first use)."""
+    warehouse: SnowflakeDatabase | BigQueryDatabase | DatabricksDatabase
+    if kind == "snowflake":
+        from compiler.gates.io.snowflake_engine import SnowflakeDatabase, folded
+
+        warehouse = SnowflakeDatabase(server, display)
+        schema, table = (folded(p) for p in db.table_parts(physical_name, _str(server.schema)))
+    elif kind == "bigquery":
+        from compiler.gates.io.bigquery_engine import BigQueryDatabase
+
+        warehouse = BigQueryDatabase(server, display)
+        schema, table = db.table_parts(physical_name, _str(server.dataset))
+    else:
+        from compiler.gates.io.databricks_engine import DatabricksDatabase
+
+        warehouse = DatabricksDatabase(server, display)
+        schema, table = db.table_parts(physical_name, _str(server.schema))
+    return f"{display} {schema}.{table}", Table(warehouse if pushdown else None, warehouse, schema, table, pushdown)
 
 
 def _object_store(server: Server, kind: str, display: str, allowed: Allowed, root: Path) -> tuple[str, ObjectStore]:
@@ -179,7 +200,7 @@ def _object_store(server: Server, kind: str, display: str, allowed: Allowed, roo
 
 
 def pull(
-    session: db.Database | SparkEngine | SnowflakeDatabase,
+    session: Session,
     schema: str,
     table: str,
     types: dict[str, str],

@@ -25,16 +25,18 @@ from compiler.core.specs import Spec
 _EXTRAS = {"s3": "objectstore", "gcs": "objectstore", "azure": "objectstore", "local": "objectstore"}
 _EXTRAS.update(dict.fromkeys(("postgres", "postgresql", "redshift"), "postgres"))
 # Catalogue tables Spark reads (compiler/gates/io/spark_engine.py); files it reads are marked by their entry.
-_EXTRAS.update(dict.fromkeys(("databricks", "hive"), "spark"))
-_EXTRAS["snowflake"] = "snowflake"
-_CLOUDS = {"s3": "aws", "gcs": "gcp", "azure": "azure"}
+# A databricks entry naming a SQL warehouse (`http_path`) is not Spark's: databricks-sql-connector reads it.
+_EXTRAS.update({"hive": "spark", "databricks": "databricks", "snowflake": "snowflake", "bigquery": "bigquery"})
+# BigQuery reads with Application Default Credentials: the job authenticates to Google Cloud (OIDC).
+_CLOUDS = {"s3": "aws", "gcs": "gcp", "azure": "azure", "bigquery": "gcp"}
 # Server types whose credentials are stored secrets (no cloud exchanges an OIDC token for them): libpq's
 # variables, from secrets of the GitHub environment the job is bound to, where protection rules guard them.
 _DATABASE_SECRETS: dict[str, tuple[str, ...]] = dict.fromkeys(
     ("postgres", "postgresql", "redshift"), ("PGUSER", "PGPASSWORD")
 )
 # Databricks: a personal access or service principal token, read by its SDK, CLI and connectors alike.
-_DATABASE_SECRETS["databricks"] = ("DATABRICKS_TOKEN",)
+# DATABRICKS_HOST names the workspace the token is for: the gate refuses a server naming another (CH791).
+_DATABASE_SECRETS["databricks"] = ("DATABRICKS_HOST", "DATABRICKS_TOKEN")
 # Snowflake: the account the credentials are for (the gate refuses a server naming another), user and password.
 _DATABASE_SECRETS["snowflake"] = ("SNOWFLAKE_ACCOUNT", "SNOWFLAKE_USER", "SNOWFLAKE_PASSWORD")
 DATA_ENVIRONMENT = "charter-data"
