@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from act_support import ROOT, Runner, git, make_python, shared_actions
+from act_support import ROOT, Runner, built_and_committed, git, make_python, shared_actions, training_environment
 from fake_github import serving
 from live_servers import S3, Postgres, moto_s3, postgres, trust
 from ruamel.yaml import YAML
@@ -101,11 +101,7 @@ def runner(
     where = f"HOST, PORT, ROOT_CERT = {warehouse.host!r}, {warehouse.port}, {str(warehouse.root_cert)!r}\n"
     (image / "train.py").write_text(where + TRAINING, "utf-8")
     env = {
-        "ACT_DOCKER_LOG": str(tmp_path / "docker.log"),
-        "GITHUB_API_URL": github.api_url,
-        "ACT_AWS_ACCESS_KEY_ID": s3.environment["AWS_ACCESS_KEY_ID"],
-        "ACT_AWS_SECRET_ACCESS_KEY": s3.environment["AWS_SECRET_ACCESS_KEY"],
-        "ACT_IMAGES": json.dumps({IMAGE: f"{image.parent}:{ROOT}"}),
+        **training_environment(tmp_path, github.api_url, s3, IMAGE, image.parent),
         # The runner's machine trusts the organisation's CA, as a self-hosted runner would.
         "PGSSLROOTCERT": str(warehouse.root_cert),
     }
@@ -146,9 +142,7 @@ def _repository(runner: Runner, s3: S3, warehouse: Postgres) -> tuple[Path, str]
     _edit(repo / "charter.yaml", proposing)
     trust(repo, s3=s3, pg=warehouse)
     before = git(repo, "rev-parse", "HEAD").strip()
-    assert main(["build", str(repo)]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "the warehouse and the model store are here")
+    built_and_committed(repo, "the warehouse and the model store are here")
     return repo, before
 
 
@@ -206,9 +200,7 @@ def test_the_pull_request_workflow_is_green_on_a_clean_change(
     text = model.read_text("utf-8")
     assert "description: Next-week unit demand per store and product." in text
     model.write_text(text.replace("per store and product.", "per store and product (units).", 1), "utf-8")
-    assert main(["build", str(repo)]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "clarify the intended use")
+    built_and_committed(repo, "clarify the intended use")
     pull = runner.pull_request(repo, "clarify-use", 7)
     github.pulls[7] = {"head": pull.head, "base": pull.base}
     run = runner.run(repo, "pull_request", pull.event, PR_WORKFLOW)

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from act_support import ROOT, Runner, git, lake_at, model_store_at
+from act_support import ROOT, Runner, built_and_committed, environments_as_specified, git, lake_at, model_store_at
 from live_servers import S3, trust
 from test_act_deploy import KUBECONFIG, _measured_again
 from test_act_model import MODEL_WORKFLOW, REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
@@ -52,18 +52,13 @@ def _with_a_rollout(runner: Runner, s3: S3) -> tuple[Path, str]:
     model_store_at(repo, s3.endpoint_url)
     _measured_again(repo)
     before = git(repo, "rev-parse", "HEAD").strip()
-    from compiler.commands.cli import main
-
-    assert main(["build", str(repo)]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "served by its own image, production by Argo Rollouts")
+    built_and_committed(repo, "served by its own image, production by Argo Rollouts")
     return repo, before
 
 
 def _deploy(runner: Runner, s3: S3, github: GitHubWithPulls, *, degraded: bool) -> tuple[Any, list[list[str]]]:
     _upload(s3, 60_000, broken=False)
-    github.environment("staging", ("alice",))
-    github.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches=("main",))
+    environments_as_specified(github)
     repo, before = _with_a_rollout(runner, s3)
     log = runner.work / "kubectl.log"
     env = {
