@@ -20,15 +20,14 @@ from typing import Any
 
 import pytest
 from act_support import ROOT, Runner, built_and_committed, git, make_python, shared_actions, training_environment
-from fake_github import serving
 from live_servers import S3, Postgres, moto_s3, postgres, trust
 from ruamel.yaml import YAML
 from test_act import PR_WORKFLOW
-from test_act_model import SALES_COLUMNS, GitHubWithPulls, pytestmark
+from test_act_model import SALES_COLUMNS, GitHubWithPulls, github, pytestmark
 
 from compiler.commands.cli import main
 
-__all__ = ["pytestmark"]
+__all__ = ["github", "pytestmark"]  # test_act_model's GitHub stand-in (with pull requests) and skips
 
 MODEL_WORKFLOW = ".github/workflows/model-demand-forecast.yml"
 IMAGE = (
@@ -79,12 +78,6 @@ def s3() -> Iterator[S3]:
     with moto_s3() as server:
         client: Any = server.client()
         client.create_bucket(Bucket=MODELS, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        yield server
-
-
-@pytest.fixture
-def github() -> Iterator[GitHubWithPulls]:
-    with serving(GitHubWithPulls()) as server:
         yield server
 
 
