@@ -62,10 +62,20 @@ def _measured_again(repo: Path) -> None:
     module.regenerate(only="credit-scoring", project=repo)
 
 
-def _deploy(runner: Runner, s3: S3, github: GitHubWithPulls, *, degraded: bool) -> tuple[Any, list[list[str]], dict]:
+def _deploy(
+    runner: Runner, s3: S3, github: GitHubWithPulls, *, degraded: bool
+) -> tuple[Any, list[list[str]], dict[str, Any]]:
     _upload(s3, 60_000, broken=False)
     environments_as_specified(github)
     repo, before = _pushed_with_kubectl(runner, s3)
+    return deployed_to_production(runner, repo, before, degraded=degraded)
+
+
+def deployed_to_production(
+    runner: Runner, repo: Path, before: str, *, degraded: bool
+) -> tuple[Any, list[list[str]], dict[str, Any]]:
+    """The push's deploy-production job with kubectl the recording stand-in (its rollout `degraded` or healthy):
+    the run, the kubectl calls and the cluster's state after them."""
     log, state = runner.work / "kubectl.log", runner.work / "cluster.json"
     env = {
         "ACT_KUBECTL_LOG": str(log),

@@ -10,14 +10,13 @@ ACT_KUBECTL_DEGRADED=1 `Degraded` with the message Argo writes when a metric fai
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from act_support import ROOT, Runner, built_and_committed, environments_as_specified, git, lake_at, model_store_at
 from live_servers import S3, trust
-from test_act_deploy import KUBECONFIG, _measured_again
-from test_act_model import MODEL_WORKFLOW, REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
+from test_act_deploy import _measured_again, deployed_to_production
+from test_act_model import REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
 
 __all__ = ["github", "pytestmark", "runner", "s3"]
 
@@ -60,23 +59,7 @@ def _deploy(runner: Runner, s3: S3, github: GitHubWithPulls, *, degraded: bool) 
     _upload(s3, 60_000, broken=False)
     environments_as_specified(github)
     repo, before = _with_a_rollout(runner, s3)
-    log = runner.work / "kubectl.log"
-    env = {
-        "ACT_KUBECTL_LOG": str(log),
-        "ACT_KUBECTL_STATE": str(runner.work / "cluster.json"),
-        "ACT_ORACLES": str(ROOT / "scripts"),
-        "ACT_KUBECTL_DEGRADED": "1" if degraded else "0",
-    }
-    run = runner.run(
-        repo,
-        "push",
-        runner.push_event(repo, before),
-        MODEL_WORKFLOW,
-        job="deploy-production",
-        env=env,
-        secrets={"KUBE_CONFIG": KUBECONFIG},
-    )
-    calls = [json.loads(line) for line in log.read_text("utf-8").splitlines()] if log.exists() else []
+    run, calls, _ = deployed_to_production(runner, repo, before, degraded=degraded)
     return run, calls
 
 
