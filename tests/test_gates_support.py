@@ -33,6 +33,17 @@ BREAKAGE = (
     "UPDATE t SET delinquencies_24m = 30 WHERE rowid BETWEEN 50 AND 52",
     "UPDATE t SET application_date = DATE '2999-01-01' WHERE rowid = 60",
 )
+# The checks BREAKAGE fails, on the credit-scoring contract, whichever engine runs them.
+BREAKAGE_FAILS = {
+    "gender.quality[0]",
+    "national_id.unique",
+    "defaulted.required",
+    "defaulted.quality[0]",
+    "loan_amount.minimum",
+    "loan_term_months.quality[0]",
+    "applications.quality[1]",
+    "applications.quality[2]",
+}
 
 
 def seeded_rows(count: int, breakage: Sequence[str] = BREAKAGE, seed: int = 1) -> pa.Table:
