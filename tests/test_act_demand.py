@@ -19,16 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from act_support import ROOT, Runner, git, make_python, shared_actions
-from fake_github import serving
+from act_support import ROOT, Runner, built_and_committed, git, make_python, shared_actions, training_environment
 from live_servers import S3, Postgres, moto_s3, postgres, trust
 from ruamel.yaml import YAML
 from test_act import PR_WORKFLOW
-from test_act_model import SALES_COLUMNS, GitHubWithPulls, pytestmark
+from test_act_model import SALES_COLUMNS, GitHubWithPulls, github, pytestmark
 
 from compiler.commands.cli import main
 
-__all__ = ["pytestmark"]
+__all__ = ["github", "pytestmark"]  # test_act_model's GitHub stand-in (with pull requests) and skips
 
 MODEL_WORKFLOW = ".github/workflows/model-demand-forecast.yml"
 IMAGE = (
@@ -83,12 +82,6 @@ def s3() -> Iterator[S3]:
 
 
 @pytest.fixture
-def github() -> Iterator[GitHubWithPulls]:
-    with serving(GitHubWithPulls()) as server:
-        yield server
-
-
-@pytest.fixture
 def runner(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, github: GitHubWithPulls, s3: S3, warehouse: Postgres
 ) -> Runner:
@@ -101,11 +94,7 @@ def runner(
     where = f"HOST, PORT, ROOT_CERT = {warehouse.host!r}, {warehouse.port}, {str(warehouse.root_cert)!r}\n"
     (image / "train.py").write_text(where + TRAINING, "utf-8")
     env = {
-        "ACT_DOCKER_LOG": str(tmp_path / "docker.log"),
-        "GITHUB_API_URL": github.api_url,
-        "ACT_AWS_ACCESS_KEY_ID": s3.environment["AWS_ACCESS_KEY_ID"],
-        "ACT_AWS_SECRET_ACCESS_KEY": s3.environment["AWS_SECRET_ACCESS_KEY"],
-        "ACT_IMAGES": json.dumps({IMAGE: f"{image.parent}:{ROOT}"}),
+        **training_environment(tmp_path, github.api_url, s3, IMAGE, image.parent),
         # The runner's machine trusts the organisation's CA, as a self-hosted runner would.
         "PGSSLROOTCERT": str(warehouse.root_cert),
     }
@@ -146,9 +135,7 @@ def _repository(runner: Runner, s3: S3, warehouse: Postgres) -> tuple[Path, str]
     _edit(repo / "charter.yaml", proposing)
     trust(repo, s3=s3, pg=warehouse)
     before = git(repo, "rev-parse", "HEAD").strip()
-    assert main(["build", str(repo)]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "the warehouse and the model store are here")
+    built_and_committed(repo, "the warehouse and the model store are here")
     return repo, before
 
 
@@ -206,9 +193,7 @@ def test_the_pull_request_workflow_is_green_on_a_clean_change(
     text = model.read_text("utf-8")
     assert "description: Next-week unit demand per store and product." in text
     model.write_text(text.replace("per store and product.", "per store and product (units).", 1), "utf-8")
-    assert main(["build", str(repo)]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "clarify the intended use")
+    built_and_committed(repo, "clarify the intended use")
     pull = runner.pull_request(repo, "clarify-use", 7)
     github.pulls[7] = {"head": pull.head, "base": pull.base}
     run = runner.run(repo, "pull_request", pull.event, PR_WORKFLOW)

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from act_support import ROOT, Runner, git, lake_at, model_store_at
+from act_support import ROOT, Runner, built_and_committed, environments_as_specified, git, lake_at, model_store_at
 from live_servers import S3, trust
 from test_act_model import MODEL_WORKFLOW, REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
 
@@ -47,11 +47,7 @@ def _pushed_with_kubectl(runner: Runner, s3: S3, mode: str = "push", *, measured
     if measured:
         _measured_again(repo)
     before = git(repo, "rev-parse", "HEAD").strip()
-    from compiler.commands.cli import main
-
-    assert main(["build", str(repo)]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "pushed with kubectl; the lake is at moto")
+    built_and_committed(repo, "pushed with kubectl; the lake is at moto")
     return repo, before
 
 
@@ -66,11 +62,20 @@ def _measured_again(repo: Path) -> None:
     module.regenerate(only="credit-scoring", project=repo)
 
 
-def _deploy(runner: Runner, s3: S3, github: GitHubWithPulls, *, degraded: bool) -> tuple[Any, list[list[str]], dict]:
+def _deploy(
+    runner: Runner, s3: S3, github: GitHubWithPulls, *, degraded: bool
+) -> tuple[Any, list[list[str]], dict[str, Any]]:
     _upload(s3, 60_000, broken=False)
-    github.environment("staging", ("alice",))
-    github.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches=("main",))
+    environments_as_specified(github)
     repo, before = _pushed_with_kubectl(runner, s3)
+    return deployed_to_production(runner, repo, before, degraded=degraded)
+
+
+def deployed_to_production(
+    runner: Runner, repo: Path, before: str, *, degraded: bool
+) -> tuple[Any, list[list[str]], dict[str, Any]]:
+    """The push's deploy-production job with kubectl the recording stand-in (its rollout `degraded` or healthy):
+    the run, the kubectl calls and the cluster's state after them."""
     log, state = runner.work / "kubectl.log", runner.work / "cluster.json"
     env = {
         "ACT_KUBECTL_LOG": str(log),

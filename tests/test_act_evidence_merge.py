@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 
-from act_support import ROOT, Runner, git
+from act_support import ROOT, Runner, environments_as_specified, git
 from live_servers import S3
 from test_act_deploy import APPLY, CANARY_SHIPPED, KUBECONFIG, PRODUCTION, WAIT, _pushed_with_kubectl
 from test_act_model import MODEL_WORKFLOW, GitHubWithPulls, _jobs, _proposed, _upload, github, pytestmark, runner, s3
@@ -24,8 +24,7 @@ def test_merging_the_evidence_pull_request_deploys_the_version_without_training_
     runner: Runner, s3: S3, github: GitHubWithPulls
 ) -> None:
     _upload(s3, 60_000, broken=False)
-    github.environment("staging", ("alice",))
-    github.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches=("main",))
+    environments_as_specified(github)
     repo, before = _pushed_with_kubectl(runner, s3, measured=False)
     log, state = runner.work / "kubectl.log", runner.work / "cluster.json"
     env = {"ACT_KUBECTL_LOG": str(log), "ACT_KUBECTL_STATE": str(state), "ACT_ORACLES": str(ROOT / "scripts")}

@@ -19,7 +19,18 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from act_support import ACT, ROOT, Runner, git, lake_at, make_python, model_store_at, shared_actions
+from act_support import (
+    ACT,
+    ROOT,
+    Runner,
+    built_and_committed,
+    git,
+    lake_at,
+    make_python,
+    model_store_at,
+    shared_actions,
+    training_environment,
+)
 from fake_github import serving
 from live_servers import S3, Postgres, moto_s3, postgres, trust
 from ruamel.yaml import YAML
@@ -104,13 +115,7 @@ def runner(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, github: Fak
     (image / "credit_default").mkdir(parents=True)
     (image / "credit_default" / "__init__.py").write_text("", "utf-8")
     (image / "credit_default" / "train.py").write_text(f"ENDPOINT = {s3.endpoint_url!r}\n{TRAINING}", "utf-8")
-    env = {
-        "ACT_DOCKER_LOG": str(tmp_path / "docker.log"),
-        "GITHUB_API_URL": github.api_url,
-        "ACT_AWS_ACCESS_KEY_ID": s3.environment["AWS_ACCESS_KEY_ID"],
-        "ACT_AWS_SECRET_ACCESS_KEY": s3.environment["AWS_SECRET_ACCESS_KEY"],
-        "ACT_IMAGES": json.dumps({IMAGE: f"{image}:{ROOT}"}),
-    }
+    env = training_environment(tmp_path, github.api_url, s3, IMAGE, image)
     return Runner(tmp_path, python, checkout, env=env)
 
 
@@ -138,9 +143,7 @@ def _repository(runner: Runner, s3: S3) -> tuple[Path, str]:
     model_store_at(repo, s3.endpoint_url)
     trust(repo, s3=s3)
     before = git(repo, "rev-parse", "HEAD").strip()
-    assert main(["build", str(repo)]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "the lake is at moto")
+    built_and_committed(repo, "the lake is at moto")
     return repo, before
 
 
@@ -281,9 +284,7 @@ def test_a_postgresql_data_gate_gets_its_credentials_from_the_environments_secre
         yaml.dump(contract, out)
     trust(repo, pg=pg)  # listed with the defaults: TLS verify-full, SCRAM
     before = git(repo, "rev-parse", "HEAD").strip()
-    assert main(["build", str(repo)]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "the warehouse is here")
+    built_and_committed(repo, "the warehouse is here")
     secrets = {"PGUSER": pg.user, "PGPASSWORD": pg.password}
     workflow = ".github/workflows/model-demand-forecast.yml"
     # The runner's machine trusts the organisation's CA, as a self-hosted runner would (`PGSSLROOTCERT`).

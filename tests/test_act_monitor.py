@@ -15,11 +15,10 @@ from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
-from act_support import ROOT, Runner, git, lake_at
+from act_support import ROOT, Runner, built_and_committed, lake_at
 from live_servers import S3, moto_s3, trust
 from test_act_model import BUCKET, REPOSITORY, GitHubWithPulls, github, pytestmark, runner, s3
 
-from compiler.commands.cli import main
 from compiler.gates.data import synthetic
 
 __all__ = ["github", "pytestmark", "runner", "s3"]  # fixtures shared with the model workflow's tests
@@ -50,9 +49,7 @@ def _repository(runner: Runner, s3: S3) -> Path:
     repo = runner.repository(ROOT / "examples" / "credit-scoring", REPOSITORY)
     lake_at(repo, s3.endpoint_url)
     trust(repo, s3=s3)  # the organisation lists the endpoint its credentials may go to
-    assert main(["build", str(repo)]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "the lake is at moto")
+    built_and_committed(repo, "the lake is at moto")
     runner.push(repo, "main")
     return repo
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from act_support import ROOT, TOKEN, Runner, git
+from act_support import ROOT, TOKEN, Runner, change_model, environments_as_specified, git
 from test_act import PR_WORKFLOW, github, pytestmark, python, runner
 from test_github_report import FakeGitHub
 
@@ -39,27 +39,14 @@ def _monorepo(runner: Runner) -> Path:
     return repo
 
 
-def _change(repo: Path, branch: str, old: str, new: str, *, build: bool) -> None:
-    git(repo, "checkout", "--quiet", "-b", branch)
-    model = repo / "ml" / "models" / "credit-default.yaml"
-    text = model.read_text("utf-8")
-    assert old in text
-    model.write_text(text.replace(old, new, 1), "utf-8")
-    if build:
-        assert main(["build", str(repo / "ml")]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", f"change {branch}")
-
-
 def test_the_pull_request_workflow_of_a_project_in_a_subdirectory_runs_from_the_root(
     runner: Runner, github: FakeGitHub
 ) -> None:
-    github.environment("staging", ("alice",))
-    github.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches=("main",))
+    environments_as_specified(github)
     repo = _monorepo(runner)
     assert (repo / PR_WORKFLOW).is_file()
     assert not (repo / "ml" / ".github").exists()
-    _change(repo, "clarify-scope", "from 500 to 75,000 EUR.", "from 500 to 50,000 EUR.", build=True)
+    change_model(repo, "clarify-scope", "from 500 to 75,000 EUR.", "from 500 to 50,000 EUR.", build=True, home="ml")
     pull = runner.pull_request(repo, "clarify-scope", 7)
     github.pulls[7] = {"head": pull.head, "base": pull.base}
     run = runner.run(repo, "pull_request", pull.event, PR_WORKFLOW)
@@ -78,10 +65,9 @@ def test_the_pull_request_workflow_of_a_project_in_a_subdirectory_runs_from_the_
 def test_a_broken_spec_in_the_subdirectory_is_annotated_at_its_path_from_the_root(
     runner: Runner, github: FakeGitHub
 ) -> None:
-    github.environment("staging", ("alice",))
-    github.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches=("main",))
+    environments_as_specified(github)
     repo = _monorepo(runner)
-    _change(repo, "typo", "      replicas: 2", "      replcas: 2", build=False)
+    change_model(repo, "typo", "      replicas: 2", "      replcas: 2", build=False, home="ml")
     spec = repo / "ml" / "models" / "credit-default.yaml"
     line = spec.read_text("utf-8").splitlines().index("      replcas: 2") + 1
     pull = runner.pull_request(repo, "typo", 8)

@@ -10,14 +10,13 @@ ACT_KUBECTL_DEGRADED=1 `Degraded` with the message Argo writes when a metric fai
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from act_support import ROOT, Runner, git, lake_at, model_store_at
+from act_support import ROOT, Runner, built_and_committed, environments_as_specified, git, lake_at, model_store_at
 from live_servers import S3, trust
-from test_act_deploy import KUBECONFIG, _measured_again
-from test_act_model import MODEL_WORKFLOW, REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
+from test_act_deploy import _measured_again, deployed_to_production
+from test_act_model import REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
 
 __all__ = ["github", "pytestmark", "runner", "s3"]
 
@@ -52,36 +51,15 @@ def _with_a_rollout(runner: Runner, s3: S3) -> tuple[Path, str]:
     model_store_at(repo, s3.endpoint_url)
     _measured_again(repo)
     before = git(repo, "rev-parse", "HEAD").strip()
-    from compiler.commands.cli import main
-
-    assert main(["build", str(repo)]) == 0
-    git(repo, "add", "--all")
-    git(repo, "commit", "--quiet", "-m", "served by its own image, production by Argo Rollouts")
+    built_and_committed(repo, "served by its own image, production by Argo Rollouts")
     return repo, before
 
 
 def _deploy(runner: Runner, s3: S3, github: GitHubWithPulls, *, degraded: bool) -> tuple[Any, list[list[str]]]:
     _upload(s3, 60_000, broken=False)
-    github.environment("staging", ("alice",))
-    github.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches=("main",))
+    environments_as_specified(github)
     repo, before = _with_a_rollout(runner, s3)
-    log = runner.work / "kubectl.log"
-    env = {
-        "ACT_KUBECTL_LOG": str(log),
-        "ACT_KUBECTL_STATE": str(runner.work / "cluster.json"),
-        "ACT_ORACLES": str(ROOT / "scripts"),
-        "ACT_KUBECTL_DEGRADED": "1" if degraded else "0",
-    }
-    run = runner.run(
-        repo,
-        "push",
-        runner.push_event(repo, before),
-        MODEL_WORKFLOW,
-        job="deploy-production",
-        env=env,
-        secrets={"KUBE_CONFIG": KUBECONFIG},
-    )
-    calls = [json.loads(line) for line in log.read_text("utf-8").splitlines()] if log.exists() else []
+    run, calls, _ = deployed_to_production(runner, repo, before, degraded=degraded)
     return run, calls
 
 

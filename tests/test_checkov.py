@@ -8,40 +8,26 @@ failed check must be waived there with a reason. The oracle is first shown to ca
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from scripts_support import load_script
+from scripts_support import EXAMPLES, built_examples, load_script, needs
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted(path.parent.name for path in (ROOT / "examples").glob("*/charter.yaml"))
 checkov = load_script("checkov_oracle")
-golden = load_script("golden")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def needs_checkov() -> None:
     """Skip when checkov is missing, except under `make test` and CI, where every oracle must run."""
-    reason = checkov.checkov_missing()
-    if reason is None:
-        return
-    if os.environ.get("CHARTER_REQUIRE_ORACLES") or os.environ.get("CI"):
-        pytest.fail(f"oracle unavailable, but this run requires every oracle: {reason}")
-    pytest.skip(reason)
+    needs(checkov.checkov_missing())
 
 
 @pytest.fixture(scope="module")
 def built() -> Iterator[dict[str, Path]]:
-    with tempfile.TemporaryDirectory(prefix="charter-checkov-") as tmp:
-        roots = {}
-        for name in EXAMPLES:
-            golden.build(ROOT / "examples" / name, Path(tmp))
-            roots[name] = Path(tmp) / name
+    with built_examples("charter-checkov-") as roots:
         yield roots
 
 

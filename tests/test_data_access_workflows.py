@@ -220,11 +220,10 @@ def test_the_condition_reader_refuses_what_it_does_not_know() -> None:
         evaluate("failure()", {})
 
 
-def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -> None:
-    import datetime
+def demand_forecast(tmp_path: Path, servers: list[dict[str, str]], gates_read: dict[str, str]) -> Path:
+    """A copy of the demand-forecast example whose sales contract lists `servers`, its model's gates reading,
+    for each server `gates_read` names, the server it maps to."""
     import shutil
-
-    from compiler.stages import check_path, render_outputs
 
     root = tmp_path / "project"
     shutil.copytree(
@@ -232,14 +231,34 @@ def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -
     )
     contract_path = root / "contracts" / "sales-history.odcs.yaml"
     contract = yaml.safe_load(contract_path.read_text("utf-8"))
-    contract["servers"] = [
+    contract["servers"] = servers
+    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False), "utf-8")
+    model_path = root / "models" / "demand-forecast.yaml"
+    model_text = model_path.read_text("utf-8")
+    for old, new in gates_read.items():
+        model_text = model_text.replace(f"server: {old}", f"server: {new}")
+    model_path.write_text(model_text, "utf-8")
+    return root
+
+
+def rendered(root: Path) -> dict[str, str]:
+    """What `charter build` writes for the project at `root`, by path; it must check without errors."""
+    import datetime
+
+    from compiler.stages import check_path, render_outputs
+
+    result = check_path(root)
+    assert result.resolved is not None
+    assert [d.message for d in result.diagnostics if d.severity.value == "error"] == []
+    return {o.path: o.text for o in render_outputs(result.resolved, result.project, datetime.date(2026, 1, 1))}
+
+
+def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -> None:
+    servers = [
         {"server": "gcs-lake", "type": "s3", "location": "gs://acme-retail/sales/*.parquet", "format": "parquet"},
         {"server": "azure-log", "type": "azure", "location": "abfss://log@acme.dfs.core.windows.net/", "format": "csv"},
     ]
-    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False), "utf-8")
-    model_path = root / "models" / "demand-forecast.yaml"
-    model_text = model_path.read_text("utf-8").replace("server: warehouse", "server: gcs-lake")
-    model_path.write_text(model_text.replace("server: serving-log", "server: azure-log"), "utf-8")
+    root = demand_forecast(tmp_path, servers, {"warehouse": "gcs-lake", "serving-log": "azure-log"})
     charter = root / "charter.yaml"
     project = yaml.safe_load(charter.read_text("utf-8"))
     project["spec"]["cloud"] = {
@@ -255,10 +274,7 @@ def test_gcs_and_azure_servers_get_their_clouds_official_login(tmp_path: Path) -
         },
     }
     charter.write_text(yaml.safe_dump(project, sort_keys=False), "utf-8")
-    result = check_path(root)
-    assert result.resolved is not None
-    assert [d.message for d in result.diagnostics if d.severity.value == "error"] == []
-    files = {o.path: o.text for o in render_outputs(result.resolved, result.project, datetime.date(2026, 1, 1))}
+    files = rendered(root)
     pipeline = yaml.safe_load(files[".github/workflows/model-demand-forecast.yml"])["jobs"]["data-gate"]
     assert pipeline["permissions"] == {"contents": "read", "id-token": "write"}
     login = [s for s in pipeline["steps"] if "uses" in s and "auth@" in s["uses"]]

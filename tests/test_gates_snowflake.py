@@ -11,15 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fakesnow_server import Snowflake, fakesnow
 from ruamel.yaml import YAML
-from test_gates_support import CREDIT, run_gate
-
-from compiler.gates.data import synthetic
+from test_gates_support import CREDIT, run_gate, seeded_rows
 
 pytest.importorskip("snowflake.connector", reason="snowflake-connector-python is in the snowflake extra")
 
@@ -37,13 +34,7 @@ _TYPES = {"string": "TEXT", "double": "FLOAT", "int32": "NUMBER(38,0)", "bool": 
 
 @pytest.fixture(scope="module")
 def rows() -> pa.Table:
-    con = duckdb.connect()
-    con.execute(f"CREATE TABLE t AS {synthetic.credit_applications(ROWS)}")
-    for statement in BREAKAGE:
-        con.execute(statement)
-    table = con.sql("SELECT * FROM t ORDER BY application_id").to_arrow_table()
-    con.close()
-    return table
+    return seeded_rows(ROWS, BREAKAGE)
 
 
 @pytest.fixture(scope="module")

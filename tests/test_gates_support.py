@@ -10,16 +10,55 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 
 from compiler.commands import gate as gate_command
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 ROOT = Path(__file__).resolve().parent.parent
 CREDIT = ROOT / "examples" / "credit-scoring"
 IMAGE = "ghcr.io/acme/train@sha256:" + "0" * 64
+# Broken rows: every kind of finding the data gate reports, with example values.
+BREAKAGE = (
+    "UPDATE t SET gender = 'robot' WHERE rowid < 7",
+    "UPDATE t SET national_id = 'NID000000000001' WHERE rowid BETWEEN 10 AND 14",
+    "UPDATE t SET defaulted = NULL WHERE rowid BETWEEN 20 AND 22",
+    "UPDATE t SET loan_amount = 100 WHERE rowid = 30",
+    "UPDATE t SET loan_term_months = 13 WHERE rowid BETWEEN 40 AND 41",
+    "UPDATE t SET delinquencies_24m = 30 WHERE rowid BETWEEN 50 AND 52",
+    "UPDATE t SET application_date = DATE '2999-01-01' WHERE rowid = 60",
+)
+# The checks BREAKAGE fails, on the credit-scoring contract, whichever engine runs them.
+BREAKAGE_FAILS = {
+    "gender.quality[0]",
+    "national_id.unique",
+    "defaulted.required",
+    "defaulted.quality[0]",
+    "loan_amount.minimum",
+    "loan_term_months.quality[0]",
+    "applications.quality[1]",
+    "applications.quality[2]",
+}
+
+
+def seeded_rows(count: int, breakage: Sequence[str] = BREAKAGE, seed: int = 1) -> pa.Table:
+    """`count` synthetic credit applications (of `seed`) with the `breakage` statements applied, in id order."""
+    import duckdb
+
+    from compiler.gates.data import synthetic
+
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS {synthetic.credit_applications(count, seed=seed)}")
+    for statement in breakage:
+        con.execute(statement)
+    table = con.sql("SELECT * FROM t ORDER BY application_id").to_arrow_table()
+    con.close()
+    return table
 
 
 def parser() -> argparse.ArgumentParser:

@@ -42,7 +42,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
-from scripts_support import load_script
+from scripts_support import load_script, needs
 
 from compiler.commands.cli import main
 from compiler.core.diagnostics import Severity
@@ -54,15 +54,6 @@ TODAY = datetime.date(2026, 11, 1)
 
 
 oracles = load_script("oracles")
-
-
-def needs(reason: str | None) -> None:
-    """Skip when an oracle is missing, except under `make test` and CI, where every oracle must run."""
-    if reason is None:
-        return
-    if os.environ.get("CHARTER_REQUIRE_ORACLES") or os.environ.get("CI"):
-        pytest.fail(f"oracle unavailable, but this run requires every oracle: {reason}")
-    pytest.skip(reason)
 
 
 # --- the project ---------------------------------------------------------------------

@@ -14,31 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_servers import S3, moto_s3
-from test_model_upload import BUCKET, PREFIX, _project
+from live_servers import S3
+from test_model_upload import BUCKET, PREFIX, _project, fresh_bucket, s3
 
 from compiler.commands.cli import main
+
+__all__ = ["s3"]  # test_model_upload's moto server (a module-scoped fixture: one for this module too)
 
 PREDICTIONS = b"PAR1" + bytes(range(256)) * 8 + b"PAR1"
 
 
-@pytest.fixture(scope="module")
-def s3() -> Iterator[S3]:
-    with moto_s3() as server:
-        yield server
-
-
 @pytest.fixture
-def bucket(s3: S3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+def bucket(s3: S3, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
     monkeypatch.chdir(tmp_path)  # the job's directory
-    for name, value in s3.environment.items():
-        monkeypatch.setenv(name, value)
-    client: Any = s3.client()
-    client.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-    yield client
-    for listed in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        client.delete_object(Bucket=BUCKET, Key=listed["Key"])
-    client.delete_bucket(Bucket=BUCKET)
+    yield from fresh_bucket(s3, monkeypatch)
 
 
 def _fetch(project: Path, *extra: str) -> int:

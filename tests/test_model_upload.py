@@ -29,9 +29,8 @@ def s3() -> Iterator[S3]:
         yield server
 
 
-@pytest.fixture
-def bucket(s3: S3, monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.chdir(Path.cwd())  # the tests move into the checkout they upload from; back afterwards
+def fresh_bucket(s3: S3, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """BUCKET, new, with moto's credentials in the environment: its client; emptied and deleted afterwards."""
     for name, value in s3.environment.items():
         monkeypatch.setenv(name, value)
     client: Any = s3.client()
@@ -40,6 +39,12 @@ def bucket(s3: S3, monkeypatch: pytest.MonkeyPatch) -> Any:
     for listed in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
         client.delete_object(Bucket=BUCKET, Key=listed["Key"])
     client.delete_bucket(Bucket=BUCKET)
+
+
+@pytest.fixture
+def bucket(s3: S3, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.chdir(Path.cwd())  # the tests move into the checkout they upload from; back afterwards
+    yield from fresh_bucket(s3, monkeypatch)
 
 
 def _project(tmp_path: Path, s3: S3, *, trusted: bool = True) -> Path:

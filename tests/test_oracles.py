@@ -17,44 +17,26 @@ The oracles themselves live in scripts/oracles.py (`python scripts/oracles.py DI
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from scripts_support import load_script
+from scripts_support import EXAMPLES, ROOT, built_examples, load_script, needs
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted(path.parent.name for path in (ROOT / "examples").glob("*/charter.yaml"))
 OUR_CI = ROOT / ".github" / "workflows" / "ci.yml"
 
 
 oracles = load_script("oracles")
-golden = load_script("golden")
-
-
-def needs(reason: str | None) -> None:
-    """Skip when an oracle is missing, except under `make test` and CI, where every oracle must run."""
-    if reason is None:
-        return
-    if os.environ.get("CHARTER_REQUIRE_ORACLES") or os.environ.get("CI"):
-        pytest.fail(f"oracle unavailable, but this run requires every oracle: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def built() -> Iterator[dict[str, Path]]:
     """Each example built once, in a temporary copy."""
-    with tempfile.TemporaryDirectory(prefix="charter-oracles-") as tmp:
-        roots = {}
-        for name in EXAMPLES:
-            golden.build(ROOT / "examples" / name, Path(tmp))
-            roots[name] = Path(tmp) / name
+    with built_examples("charter-oracles-") as roots:
         yield roots
 
 

@@ -7,39 +7,22 @@ gate reads that server, and nowhere else.
 
 from __future__ import annotations
 
-import datetime
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
 import yaml
-
-ROOT = Path(__file__).resolve().parent.parent
+from test_data_access_workflows import demand_forecast, rendered
 
 
 def _render(tmp_path: Path, training: str = "lakehouse") -> dict[str, str]:
-    from compiler.stages import check_path, render_outputs
-
-    root = tmp_path / "project"
-    shutil.copytree(
-        ROOT / "examples" / "demand-forecast", root, ignore=shutil.ignore_patterns(".github", "deploy", "docs")
-    )
-    contract_path = root / "contracts" / "sales-history.odcs.yaml"
-    contract = yaml.safe_load(contract_path.read_text("utf-8"))
-    contract["servers"] = [
+    servers = [
         {"server": "lakehouse", "type": "local", "path": "data/sales", "format": "delta"},
         {"server": "serving-log", "type": "databricks", "host": "dbc-a1b2c3d4-e5f6.cloud.databricks.com",
          "catalog": "main", "schema": "serving"},
         {"server": "snow", "type": "snowflake", "account": "acme-retail", "database": "analytics", "schema": "sales"},
     ]  # fmt: skip
-    contract_path.write_text(yaml.safe_dump(contract, sort_keys=False), "utf-8")
-    model_path = root / "models" / "demand-forecast.yaml"
-    model_path.write_text(model_path.read_text("utf-8").replace("server: warehouse", f"server: {training}"), "utf-8")
-    result = check_path(root)
-    assert result.resolved is not None
-    assert [d.message for d in result.diagnostics if d.severity.value == "error"] == []
-    return {o.path: o.text for o in render_outputs(result.resolved, result.project, datetime.date(2026, 1, 1))}
+    return rendered(demand_forecast(tmp_path, servers, {"warehouse": training}))
 
 
 def _secrets_of(job: dict[str, Any]) -> set[str]:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from compiler.commands.common import project_directory
+from compiler.commands.common import checked_model
 from compiler.commands.model_predictions import add_predictions_parser
 from compiler.commands.model_registry import add_registry_parsers
 from compiler.core import exit_codes
@@ -47,18 +47,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_upload(args: argparse.Namespace) -> int:
-    from compiler.core.models.model import Model
     from compiler.gates.errors import UnusableInput
     from compiler.gates.io import model_store
-    from compiler.stages import check_path
 
-    root = project_directory(args.project, "charter model upload")
-    if root is None:
+    found = checked_model(args.project, args.model, "charter model upload")
+    if found is None:
         return exit_codes.USAGE
-    checked = check_path(root)
-    spec = checked.resolved.get("Model", args.model) if checked.resolved is not None else None
-    model = spec.model if spec is not None else None
-    if not isinstance(model, Model) or model.spec.serving is None:
+    checked, model = found
+    if model is None or model.spec.serving is None:
         print(f"charter model upload: no model `{args.model}` with `serving.storageUri`", file=sys.stderr)
         return exit_codes.USAGE
     try:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from compiler.commands.common import project_directory
+from compiler.commands.common import checked_model
 from compiler.core import exit_codes
 
 
@@ -32,18 +32,14 @@ def add_predictions_parser(actions: argparse._SubParsersAction) -> None:  # type
 
 
 def _run_predictions(args: argparse.Namespace) -> int:
-    from compiler.core.models.model import Model
     from compiler.gates.errors import UnusableInput
     from compiler.gates.io import model_predictions
-    from compiler.stages import check_path
 
-    root = project_directory(args.project, "charter model predictions")
-    if root is None:
+    found = checked_model(args.project, args.model, "charter model predictions")
+    if found is None:
         return exit_codes.USAGE
-    checked = check_path(root)
-    spec = checked.resolved.get("Model", args.model) if checked.resolved is not None else None
-    model = spec.model if spec is not None else None
-    if not isinstance(model, Model) or model.spec.serving is None:
+    checked, model = found
+    if model is None or model.spec.serving is None:
         print(f"charter model predictions: no model `{args.model}` with `serving.storageUri`", file=sys.stderr)
         return exit_codes.USAGE
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from compiler.commands.common import project_directory
+from compiler.commands.common import checked_model
 from compiler.core import exit_codes
 
 _EXIT = (
@@ -38,19 +38,15 @@ def add_registry_parsers(actions: argparse._SubParsersAction) -> None:  # type: 
 
 
 def _run(args: argparse.Namespace) -> int:
-    from compiler.core.models.model import Model
     from compiler.integrations.mlflow import versions
     from compiler.integrations.mlflow.client import Registry, RegistryError
-    from compiler.stages import check_path
 
     what = f"charter model {args.model_command}"
-    root = project_directory(args.project, what)
-    if root is None:
+    found = checked_model(args.project, args.model, what)
+    if found is None:
         return exit_codes.USAGE
-    checked = check_path(root)
-    spec = checked.resolved.get("Model", args.model) if checked.resolved is not None else None
-    model = spec.model if spec is not None else None
-    serving = model.spec.serving if isinstance(model, Model) else None
+    checked, model = found
+    serving = model.spec.serving if model is not None else None
     if serving is None or serving.registry is None:
         print(f"{what}: no model `{args.model}` with `serving.registry`", file=sys.stderr)
         return exit_codes.USAGE

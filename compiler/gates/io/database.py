@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,11 +106,10 @@ class Rows:
         return self.rows[0] if self.rows else None
 
 
-class Database:
-    """One read-only session on a PostgreSQL-protocol server."""
+class Session(ABC):
+    """One server session of a gate, whatever the driver: opened on first use (`open`), closed once."""
 
-    def __init__(self, server: Server, dialect: Dialect, display: str, allowed: Allowed):
-        self.allowed = allowed
+    def __init__(self, server: Server, dialect: Dialect, display: str):
         self.dialect = dialect
         self.display = display
         self.server = server
@@ -117,8 +117,27 @@ class Database:
         self.bytes_received = 0
 
     def connect(self) -> None:
+        if self.connection is None:
+            self.connection = self.open()
+
+    @abstractmethod
+    def open(self) -> Any:
+        """The driver's connection; a missing driver or a refused connection is unusable input."""
+
+    def close(self) -> None:
         if self.connection is not None:
-            return
+            self.connection.close()
+            self.connection = None
+
+
+class Database(Session):
+    """One read-only session on a PostgreSQL-protocol server."""
+
+    def __init__(self, server: Server, dialect: Dialect, display: str, allowed: Allowed):
+        super().__init__(server, dialect, display)
+        self.allowed = allowed
+
+    def open(self) -> Any:
         try:
             import psycopg
         except ImportError:
@@ -130,7 +149,7 @@ class Database:
         if not timeout.isdigit():
             raise UnusableInput(f"CHARTER_GATE_STATEMENT_TIMEOUT_MS={timeout!r}: not a number of milliseconds")
         try:
-            self.connection = psycopg.connect(
+            return psycopg.connect(
                 psycopg.conninfo.make_conninfo("", **self.conninfo()),
                 connect_timeout=15,
                 autocommit=True,
@@ -161,11 +180,6 @@ class Database:
         if self.allowed.tls == "verify-full" and not os.environ.get("PGSSLROOTCERT"):
             settings["sslrootcert"] = "system"  # the machine's trusted roots, unless PGSSLROOTCERT names others
         return settings
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
 
     def execute(self, sql: str, params: Sequence[Any] | None = None, *, native: bool = False) -> Rows:
         """Run one statement (DuckDB SQL unless `native`); a database error is unusable input."""

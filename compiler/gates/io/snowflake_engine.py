@@ -42,19 +42,13 @@ _TYPES = {
 }
 
 
-class SnowflakeDatabase:
+class SnowflakeDatabase(db.Session):
     """One session in a Snowflake warehouse, shaped like `database.Database` for the gates."""
 
     def __init__(self, server: Server, display: str):
-        self.dialect = SNOWFLAKE
-        self.display = display
-        self.server = server
-        self.connection: Any = None
-        self.bytes_received = 0
+        super().__init__(server, SNOWFLAKE, display)
 
-    def connect(self) -> None:
-        if self.connection is not None:
-            return
+    def open(self) -> Any:
         try:
             import snowflake.connector
         except ImportError:
@@ -63,7 +57,7 @@ class SnowflakeDatabase:
                 hint="pip install 'charter[snowflake]'",
             ) from None
         try:
-            self.connection = snowflake.connector.connect(**self.settings())
+            return snowflake.connector.connect(**self.settings())
         except snowflake.connector.errors.Error as error:
             raise UnusableInput(f"{self.display}: cannot connect: {db._first_line(error)}") from None
 
@@ -107,11 +101,6 @@ class SnowflakeDatabase:
             "QUERY_TAG": "charter-gate",
         }
         return settings
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
 
     def execute(self, sql: str, params: Sequence[Any] | None = None, *, native: bool = False) -> db.Rows:
         """One query (DuckDB SQL unless `native`); a warehouse error is unusable input."""
