@@ -17,8 +17,14 @@ from compiler.stages import Checked, check_path, pipeline
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "credit-scoring"
 
 
+@pytest.fixture(autouse=True)
+def not_frozen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An editor test earlier in this process may have frozen its objects (`freeze_long_lived`), after which
+    checks leave the collector alone on purpose; these tests are about the pause itself."""
+    monkeypatch.setattr(collector, "_frozen_on_purpose", False)
+
+
 def test_a_check_runs_without_the_collector_and_gives_it_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(collector, "_frozen_on_purpose", False)  # an editor test in this process may have frozen
     seen: list[bool] = []
     judge = pipeline.resolve_and_judge
 
