@@ -48,16 +48,18 @@ def test_nested_and_concurrent_pauses_give_the_collector_back_once() -> None:
             inner_entered.set()
             release.wait(5)
 
-    with collector_paused():
-        thread = threading.Thread(target=other)
-        thread.start()
-        inner_entered.wait(5)
+    thread = threading.Thread(target=other)
+    try:
         with collector_paused():
+            thread.start()
+            inner_entered.wait(5)
+            with collector_paused():
+                assert not gc.isenabled()
             assert not gc.isenabled()
-        assert not gc.isenabled()
-    assert not gc.isenabled()  # the other thread still holds it off
-    release.set()
-    thread.join(5)
+        assert not gc.isenabled()  # the other thread still holds it off
+    finally:
+        release.set()  # never leave the thread behind: later tests fork only when no other thread runs
+        thread.join(5)
     assert gc.isenabled()
 
 
