@@ -50,15 +50,11 @@ def workspace_host(value: str) -> str:
     return host.rstrip("/")
 
 
-class DatabricksDatabase:
+class DatabricksDatabase(db.Session):
     """One session on a Databricks SQL warehouse, shaped like `database.Database` for the gates."""
 
     def __init__(self, server: Server, display: str):
-        self.dialect = DATABRICKS
-        self.display = display
-        self.server = server
-        self.connection: Any = None
-        self.bytes_received = 0
+        super().__init__(server, DATABRICKS, display)
 
     def settings(self) -> dict[str, Any]:
         """The connector's arguments: the entry's host, warehouse and names, the environment's token."""
@@ -97,9 +93,7 @@ class DatabricksDatabase:
                 settings[name] = value
         return settings
 
-    def connect(self) -> None:
-        if self.connection is not None:
-            return
+    def open(self) -> Any:
         settings = self.settings()
         try:
             from databricks import sql
@@ -109,14 +103,9 @@ class DatabricksDatabase:
                 hint="pip install 'charter[databricks]'",
             ) from None
         try:
-            self.connection = sql.connect(**settings)
+            return sql.connect(**settings)
         except sql.exc.Error as error:
             raise UnusableInput(f"{self.display}: cannot connect: {db._first_line(error)}") from None
-
-    def close(self) -> None:
-        if self.connection is not None:
-            self.connection.close()
-            self.connection = None
 
     def execute(self, sql: str, params: Sequence[Any] | None = None, *, native: bool = False) -> db.Rows:
         """One query (DuckDB SQL unless `native`); a warehouse error is unusable input."""
