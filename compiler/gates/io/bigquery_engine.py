@@ -46,15 +46,12 @@ _TYPES = {
 }
 
 
-class BigQueryDatabase:
-    """Query jobs in one BigQuery project, shaped like `database.Database` for the gates."""
+class BigQueryDatabase(db.Session):
+    """Query jobs in one BigQuery project, shaped like `database.Database` for the gates; its connection is
+    the BigQuery client."""
 
     def __init__(self, server: Server, display: str):
-        self.dialect = BIGQUERY
-        self.display = display
-        self.server = server
-        self.client: Any = None
-        self.bytes_received = 0
+        super().__init__(server, BIGQUERY, display)
 
     def project(self) -> str:
         """The entry's project, when it is the one the environment's credentials are for (else CH789)."""
@@ -69,9 +66,7 @@ class BigQueryDatabase:
             )
         return project
 
-    def connect(self) -> None:
-        if self.client is not None:
-            return
+    def open(self) -> Any:
         project = self.project()
         try:
             import google.auth
@@ -88,7 +83,7 @@ class BigQueryDatabase:
                 f"{self.display}: no Application Default Credentials: {db._first_line(error)}",
                 hint="set GOOGLE_APPLICATION_CREDENTIALS, or authenticate the job to Google Cloud (OIDC)",
             ) from None
-        self.client = bigquery.Client(project=project, credentials=credentials, location=self._location())
+        return bigquery.Client(project=project, credentials=credentials, location=self._location())
 
     def _location(self) -> str | None:
         location = self.server.location or self.server.region
@@ -106,11 +101,6 @@ class BigQueryDatabase:
         if cap is not None:
             config.maximum_bytes_billed = cap
         return config
-
-    def close(self) -> None:
-        if self.client is not None:
-            self.client.close()
-            self.client = None
 
     def execute(self, sql: str, params: Sequence[Any] | None = None, *, native: bool = False) -> db.Rows:
         """One query (DuckDB SQL unless `native`); a BigQuery error is unusable input."""
@@ -135,7 +125,7 @@ class BigQueryDatabase:
         self.connect()
         try:
             self._dry_run(text)
-            rows = self.client.query_and_wait(
+            rows = self.connection.query_and_wait(
                 text, job_config=self.job_config(dry_run=False), page_size=db.FETCH_BATCH_ROWS,
                 wait_timeout=timeout_ms() / 1000,
             )  # fmt: skip
@@ -148,7 +138,7 @@ class BigQueryDatabase:
 
     def _dry_run(self, text: str) -> None:
         """BigQuery's own reading of the statement: one SELECT, within the byte cap, before anything runs."""
-        job = self.client.query(text, job_config=self.job_config(dry_run=True))
+        job = self.connection.query(text, job_config=self.job_config(dry_run=True))
         if job.statement_type != "SELECT":
             raise UnusableInput(
                 f"{self.display}: BigQuery reads the statement as {job.statement_type or 'unknown'}, not one "
