@@ -35,6 +35,9 @@ class EnvironmentSpec(CharterModel):
     """The cluster's KServe: each InferenceService states its deployment mode explicitly."""
     prometheus: PrometheusAddress | None = None
     """The cluster's Prometheus, which the analysis of a deployment's `rollout` queries."""
+    traffic_router: Literal["istio"] | None = None
+    """The traffic router Argo Rollouts drives here: `istio` (a VirtualService per model splits and mirrors
+    requests between the stable and the canary Services). A `rollout` with `shadow` needs one."""
 
 
 class Environment(CharterModel):

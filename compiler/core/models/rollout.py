@@ -111,10 +111,33 @@ class Experiment(CharterModel):
     """How much worse than the baseline the candidate may measure."""
 
 
+class ShadowComparison(CharterModel):
+    """One of the analysis' online metrics measured on both versions while the candidate sees mirrored traffic."""
+
+    metric: Name
+    """The name of one of `analysis.metrics`: its query is run on the candidate's pods and on the stable ones."""
+    max_difference: float = Field(ge=0, examples=[0.05])
+    """The largest difference allowed between the candidate's value and the stable version's, either way."""
+
+
+class Shadow(CharterModel):
+    """Shadow traffic before the canary steps: `percent` of the live requests are mirrored to the new version,
+    whose answers are discarded; its error rate and latency are held to the analysis' bounds and its online
+    metrics compared with the stable version's. Needs a traffic router (the Environment's `trafficRouter`)."""
+
+    percent: int = Field(ge=1, le=100, examples=[20])
+    """The share of live requests mirrored to the candidate; every user is still answered by the stable version."""
+    duration_minutes: int = Field(default=30, ge=1, le=10080)
+    """How long the mirror runs; the comparison is measured over this window."""
+    compare: list[ShadowComparison] = Field(default_factory=list)
+
+
 class RolloutStrategy(CharterModel):
     """A canary in steps, decided by analysis, aborted and rolled back automatically (Argo Rollouts)."""
 
     experiment: Experiment | None = None
+    shadow: Shadow | None = None
+    """Mirror live traffic to the new version first (after the experiment, before the steps)."""
     steps: list[CanaryStep] = Field(min_length=1, max_length=20)
     analysis: Analysis
 
@@ -129,11 +152,20 @@ class RolloutStrategy(CharterModel):
         if self.experiment is not None and self.experiment.metric not in names:
             listed = ", ".join(f"`{name}`" for name in names) or "none"
             raise ValueError(f"experiment metric `{self.experiment.metric}` is not in `analysis.metrics` ({listed})")
+        compared = [comparison.metric for comparison in self.shadow.compare] if self.shadow else []
+        for metric in compared:
+            if metric not in names:
+                listed = ", ".join(f"`{name}`" for name in names) or "none"
+                raise ValueError(f"shadow metric `{metric}` is not in `analysis.metrics` ({listed})")
+        if len(set(compared)) != len(compared):
+            raise ValueError("each shadow `compare` metric may be listed once")
         return self
 
     @property
     def total_minutes(self) -> int:
-        return sum(step.pause_minutes for step in self.steps)
+        """How long the canary steps (and a shadow window before them) take."""
+        shadow = self.shadow.duration_minutes if self.shadow is not None else 0
+        return shadow + sum(step.pause_minutes for step in self.steps)
 
 
 class KServeSettings(CharterModel):

@@ -19,6 +19,7 @@ from compiler.core.models.environment import EnvironmentSpec
 from compiler.core.models.model import Deployment, ModelSpec, Serving
 from compiler.core.models.rollout import Analysis, RolloutStrategy
 from compiler.core.templating import render_template
+from compiler.stages.render import shadow
 
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "500m", "memory": "1Gi"},
@@ -156,8 +157,11 @@ def _rollout(
     name = context["model"]["name"]
     common = {**context, "autoscaling": deployment.autoscaling, "object_name": name, "track": None}
     analysis = analysis_view(name, rollout.analysis, env.prometheus or "")
+    measured = {"address": analysis["address"], "interval": analysis["interval"]}
+    measured["failure_limit"] = analysis["failure_limit"]
     templates = [
         {
+            **measured,
             "name": name,
             "purpose": f"What decides each canary step of {name}",
             "args": ["canary-hash", "namespace"],
@@ -165,15 +169,28 @@ def _rollout(
         }
     ]
     if rollout.experiment is not None:
-        templates.append(experiment_template(name, rollout))
-    return {
+        templates.append({**measured, **experiment_template(name, rollout)})
+    if rollout.shadow is not None:
+        service = service_metrics(name, rollout.analysis, shadow.window(rollout.shadow))
+        templates.append(shadow.shadow_view(name, rollout, analysis["address"], service))
+    routed = {"router": env.traffic_router, "mirror": shadow.MIRROR_ROUTE, "primary": shadow.PRIMARY_ROUTE}
+    files = {
         f"{manifest_dir}/rollout.yaml": render_template(
-            "rollout.yaml.j2", **common, replicas=deployment.replicas, rollout=rollout
+            "rollout.yaml.j2",
+            **common,
+            replicas=deployment.replicas,
+            rollout=rollout,
+            routing=routed,
+            starting_step=shadow.starting_step(rollout),
+            experiment_weight=shadow.experiment_weight(rollout, deployment.replicas) if env.traffic_router else None,
         ),
         f"{manifest_dir}/analysistemplate.yaml": render_template(
-            "analysistemplate.yaml.j2", **common, analysis=analysis, templates=templates
+            "analysistemplate.yaml.j2", **common, templates=templates
         ),
     }
+    if env.traffic_router is not None:
+        files[f"{manifest_dir}/trafficrouting.yaml"] = render_template("trafficrouting.yaml.j2", **common, **routed)
+    return files
 
 
 def pods_of(name: str, track: str) -> str:
@@ -211,15 +228,40 @@ def experiment_template(name: str, rollout: RolloutStrategy) -> dict[str, Any]:
 
 def analysis_view(name: str, analysis: Analysis, address: str) -> dict[str, Any]:
     """The AnalysisTemplate's metrics: Charter's queries from validated metric names, conditions from numbers
-    (and the numbers themselves, `min` and `max`, which `charter deploy analyze` compares in push mode).
+    (and the numbers themselves, `min` and `max`, which `charter deploy analyze` compares in push mode)."""
+    metrics = service_metrics(name, analysis, f"{max(2, 2 * analysis.interval_minutes)}m")
+    for metric in analysis.metrics:
+        bounds = [f"result[0] >= {metric.min!r}"] if metric.min is not None else []
+        bounds += [f"result[0] <= {metric.max!r}"] if metric.max is not None else []
+        label = " and ".join(bound.replace("result[0] ", "") for bound in bounds)
+        query = _placed(metric.query, name, "canary")
+        metrics.append(
+            {
+                "name": metric.name,
+                "query": query,
+                "condition": " && ".join(bounds),
+                "label": label,
+                "min": metric.min,
+                "max": metric.max,
+            }
+        )
+    return {
+        "address": address,
+        "interval": f"{analysis.interval_minutes}m",
+        "failure_limit": analysis.failure_limit,
+        "metrics": metrics,
+    }
+
+
+def service_metrics(name: str, analysis: Analysis, window: str) -> list[dict[str, Any]]:
+    """The canary's error rate and (with `maxLatencyMs`) latency over `window`, against the analysis' bounds.
 
     The canary's pods are those of its ReplicaSet, `<name>-<pod-template-hash>-<suffix>`: the `pod` and
     `namespace` labels every Kubernetes service discovery of Prometheus attaches select them, with no relabelling.
     """
-    window = f"{max(2, 2 * analysis.interval_minutes)}m"
     canary = f'namespace="{{{{args.namespace}}}}",pod=~"{name}-{{{{args.canary-hash}}}}-.*"'
     requests = analysis.requests_metric
-    metrics = [
+    metrics: list[dict[str, Any]] = [
         {
             "name": "error-rate",
             "query": f'sum(rate({requests}{{{canary},code=~"5.."}}[{window}])) '
@@ -243,27 +285,7 @@ def analysis_view(name: str, analysis: Analysis, address: str) -> dict[str, Any]
                 "max": analysis.max_latency_ms / 1000,
             }
         )
-    for metric in analysis.metrics:
-        bounds = [f"result[0] >= {metric.min!r}"] if metric.min is not None else []
-        bounds += [f"result[0] <= {metric.max!r}"] if metric.max is not None else []
-        label = " and ".join(bound.replace("result[0] ", "") for bound in bounds)
-        query = _placed(metric.query, name, "canary")
-        metrics.append(
-            {
-                "name": metric.name,
-                "query": query,
-                "condition": " && ".join(bounds),
-                "label": label,
-                "min": metric.min,
-                "max": metric.max,
-            }
-        )
-    return {
-        "address": address,
-        "interval": f"{analysis.interval_minutes}m",
-        "failure_limit": analysis.failure_limit,
-        "metrics": metrics,
-    }
+    return metrics
 
 
 def rollout_summary(deployment: Deployment, env: EnvironmentSpec, kserve: bool = False) -> str | None:
@@ -289,10 +311,14 @@ def rollout_summary(deployment: Deployment, env: EnvironmentSpec, kserve: bool =
         if experiment is not None
         else ""
     )
-    return first + (
-        f"Argo Rollouts canary: {steps}, then all; every {rollout.analysis.interval_minutes} min the analysis "
-        f"measures {decided} on Prometheus, and more than {rollout.analysis.failure_limit} failed measurement(s) "
-        "of a metric abort the rollout and return all traffic to the stable version"
+    return (
+        first
+        + shadow.summary(rollout)
+        + (
+            f"Argo Rollouts canary: {steps}, then all; every {rollout.analysis.interval_minutes} min the analysis "
+            f"measures {decided} on Prometheus, and more than {rollout.analysis.failure_limit} failed measurement(s) "
+            "of a metric abort the rollout and return all traffic to the stable version"
+        )
     )
 
 

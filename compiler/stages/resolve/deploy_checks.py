@@ -6,6 +6,9 @@
   `canaryTrafficPercent` and runs the analysis itself (`charter deploy analyze`), so the rollout is carried out.
 - CH462: a `canary` on a KServe RawDeployment environment: KServe ignores `canaryTrafficPercent` there without a
   warning (KServe issues 4074, 5335), so the "canary" would take all traffic at once.
+- CH456: a `rollout` with `shadow` whose environment names no `trafficRouter`: mirroring is done by the router
+  (Argo Rollouts' `setMirrorRoute`), and without one no request would reach the candidate.
+- CH457: `shadow` on the `kserve` runtime: KServe (Knative) splits traffic between revisions but cannot mirror it.
 - CH463: a serving runtime that cannot load the model's format; CH464: a protocol the runtime does not speak;
   CH465 (warning): TorchServe, in limited maintenance.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 from compiler.core import serving_runtimes
 from compiler.core.diagnostics import Diagnostic
 from compiler.core.models import Environment, Model
-from compiler.core.models.model import Serving
+from compiler.core.models.model import Deployment, Serving
 from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
 
@@ -56,6 +59,7 @@ def strategy_findings(resolved: Resolved, gitops: bool = False) -> list[Diagnost
                         f"`{env_spec.name}` ({env_spec.file})",
                     )
                 )
+            findings.extend(shadow_findings(spec, deployment, env_spec, runtime, at))
             stepped = deployment.canary is not None or deployment.rollout is not None
             if stepped and runtime == "kserve" and env.kserve.deployment_mode == "RawDeployment":
                 findings.append(
@@ -70,6 +74,41 @@ def strategy_findings(resolved: Resolved, gitops: bool = False) -> list[Diagnost
                     )
                 )
     return findings
+
+
+def shadow_findings(
+    spec: Spec, deployment: Deployment, env_spec: Spec, runtime: str, at: list[str | int]
+) -> list[Diagnostic]:
+    """Shadow traffic is mirrored by a traffic router that Argo Rollouts drives: KServe has none to drive, and an
+    Environment without `trafficRouter` says its cluster has none."""
+    if deployment.rollout is None or deployment.rollout.shadow is None or not isinstance(env_spec.model, Environment):
+        return []
+    env_name, env_file = env_spec.name, env_spec.file
+    where = [*at, "rollout", "shadow"]
+    if runtime == "kserve":
+        return [
+            spec.finding(
+                "CH457",
+                "KServe cannot mirror traffic: its InferenceService splits requests between revisions "
+                "(canaryTrafficPercent) but sends none to two at once",
+                where,
+                key=True,
+                hint="remove `shadow` (compare the versions with `canary` steps and their analysis), or serve with "
+                "runtime `kubernetes` and your own image, where Argo Rollouts mirrors through the traffic router",
+            )
+        ]
+    if env_spec.model.spec.traffic_router is None:
+        return [
+            spec.finding(
+                "CH456",
+                f"shadow traffic is mirrored by a traffic router, but environment `{env_name}` names none",
+                where,
+                key=True,
+                hint=f"add `trafficRouter: istio` to the spec of environment `{env_name}` ({env_file}) if its "
+                "cluster runs Istio, or remove `shadow`",
+            )
+        ]
+    return []
 
 
 def runtime_findings(spec: Spec, serving: Serving) -> list[Diagnostic]:
