@@ -5,7 +5,9 @@
   - KServe InferenceService, Argo Rollouts Rollout, AnalysisTemplate (and Experiment): their CRDs'
     openAPIV3Schema, vendored, made strict (additionalProperties: false wherever `properties` is given and
     unknown fields are not preserved);
-  - Argo CD Application: the structure Charter emits, strictly.
+  - Argo CD Application and Istio VirtualService: the structure Charter emits, strictly, typed as their projects
+    document them (neither ships a CRD schema on PyPI or npm that could be vendored: @kubernetes-models/istio
+    holds compiled validators that accept unknown fields).
 `Finding` is what every oracle reports, here and in scripts/oracles.py.
 """
 
@@ -132,6 +134,12 @@ def kserve_errors(document: Any, file: str) -> list[Finding]:
 # spec.syncPolicy); anything else is an error, so a stray key cannot slip in.
 _NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"}
 _STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
+_METADATA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "namespace"],
+    "properties": {"name": _NAME, "namespace": _NAME, "labels": _STRINGS, "annotations": _STRINGS},
+}
 ARGOCD_APPLICATION = {
     "type": "object",
     "additionalProperties": False,
@@ -139,12 +147,7 @@ ARGOCD_APPLICATION = {
     "properties": {
         "apiVersion": {"const": "argoproj.io/v1alpha1"},
         "kind": {"const": "Application"},
-        "metadata": {
-            "type": "object",
-            "additionalProperties": False,
-            "required": ["name", "namespace"],
-            "properties": {"name": _NAME, "namespace": _NAME, "labels": _STRINGS, "annotations": _STRINGS},
-        },
+        "metadata": _METADATA,
         "spec": {
             "type": "object",
             "additionalProperties": False,
@@ -197,6 +200,73 @@ def argocd_errors(document: Any, file: str) -> list[Finding]:
     return _schema_findings("argocd Application", file, jsonschema.Draft7Validator(ARGOCD_APPLICATION), document)
 
 
+# The Istio VirtualService fields Charter emits (networking.istio.io/v1, istio.io/latest/docs/reference/config/
+# networking/virtual-service: hosts, http[].name, http[].route[].destination {host, port.number}, weight 0-100),
+# strictly: Argo Rollouts edits the weights of the named route and adds its managed routes.
+_DESTINATION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["host"],
+    "properties": {
+        "host": _NAME,
+        "port": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["number"],
+            "properties": {"number": {"type": "integer", "minimum": 1, "maximum": 65535}},
+        },
+    },
+}
+ISTIO_VIRTUAL_SERVICE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["apiVersion", "kind", "metadata", "spec"],
+    "properties": {
+        "apiVersion": {"const": "networking.istio.io/v1"},
+        "kind": {"const": "VirtualService"},
+        "metadata": _METADATA,
+        "spec": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["hosts", "http"],
+            "properties": {
+                "hosts": {"type": "array", "minItems": 1, "items": _NAME},
+                "http": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name", "route"],
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1},
+                            "route": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["destination"],
+                                    "properties": {
+                                        "destination": _DESTINATION,
+                                        "weight": {"type": "integer", "minimum": 0, "maximum": 100},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
+
+
+def istio_errors(document: Any, file: str) -> list[Finding]:
+    validator = jsonschema.Draft7Validator(ISTIO_VIRTUAL_SERVICE)
+    return _schema_findings("istio VirtualService", file, validator, document)
+
+
 # --- one object ------------------------------------------------------------------------
 
 
@@ -211,6 +281,8 @@ def manifest_errors(document: Any, file: str) -> list[Finding]:
         return kserve_errors(document, file)
     if key == ("argoproj.io/v1alpha1", "Application"):
         return argocd_errors(document, file)
+    if key == ("networking.istio.io/v1", "VirtualService"):
+        return istio_errors(document, file)
     if key[0] == "argoproj.io/v1alpha1" and key[1] in ARGO_ROLLOUTS_SCHEMAS:
         return argo_rollouts_errors(document, file)
     return [Finding("manifest", file, f"no oracle for {key[0]} {key[1]}")]

@@ -1,11 +1,14 @@
 """`charter deploy analyze`: judge one step of a push-mode KServe canary on Prometheus, as Argo Rollouts would.
+`charter deploy shadow`: judge a rollout's shadow window on Prometheus, as a report `charter evidence record`
+files as evidence of the version (compiler/gates/shadow.py).
 
 The deploy job runs it after each step's pause. The queries and their bounds come from the specs (the model's
 `rollout.analysis`, rendered by the same code as the AnalysisTemplate), never from the command line; the one
 value from the cluster, the canary revision, is checked to be KServe's name for it (`<model>-predictor-<n>`).
 
 Exit codes: 0 every metric within its bounds; 1 a metric beyond one (CH770) or not measured (CH771, fail
-closed: the job rolls back either way); 2 the specs hold no such rollout step (CH772).
+closed: the job rolls back either way); 2 the specs hold no such rollout step (CH772). `shadow`: 0 pass; 1 a
+metric beyond its bound (CH780) or not measured (CH781); 2 the specs hold no such shadow (CH782).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ NO_SUCH_STEP = "CH772"
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     deploy = commands.add_parser(
         "deploy",
-        help="what push-mode deploy jobs run: the analysis of a canary step",
+        help="what push-mode deploy jobs run: the analysis of a canary step, the evidence of a shadow window",
         description="Commands the generated deploy jobs run. Exit codes: 0 pass, 1 fail (or no verdict), 2 unusable.",
     )
     sub = deploy.add_subparsers(dest="deploy_command", metavar="COMMAND", required=True)
@@ -50,9 +53,39 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     analyze.add_argument(
         "--revision", required=True, metavar="REVISION", help="the canary's revision, as KServe names it"
     )
+    _add_shadow(sub)
+
+
+def _add_shadow(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    shadow = sub.add_parser(
+        "shadow",
+        help="judge a rollout's shadow window on Prometheus and write a report to record as evidence",
+        description=(
+            "Query the Environment's Prometheus (GET /api/v1/query) with the AnalysisTemplate <model>-shadow's "
+            "queries over the shadow window, on the candidate's and the stable ReplicaSet's pods, and judge each "
+            "result against the spec's bounds. Fails closed: a metric Prometheus cannot measure fails the report. "
+            "`charter evidence record` files the report (--report) as evidence of the version."
+        ),
+    )
+    shadow.add_argument("path", nargs="?", default=".", metavar="PATH", help="the project directory (default: .)")
+    shadow.add_argument("--model", required=True, metavar="NAME", help="the Model spec")
+    shadow.add_argument("--environment", required=True, metavar="NAME", help="the Environment it deploys to")
+    shadow.add_argument(
+        "--canary-hash", required=True, metavar="HASH", help="the candidate's pod-template hash (currentPodHash)"
+    )
+    shadow.add_argument(
+        "--stable-hash", required=True, metavar="HASH", help="the stable ReplicaSet's pod-template hash (stableRS)"
+    )
+    shadow.add_argument("--report", metavar="FILE", help="write the JSON report to FILE")
+    shadow.add_argument("--summary", metavar="FILE", help="write the Markdown summary to FILE")
+    shadow.add_argument(
+        "--format", "-f", choices=("text", "json", "markdown"), default="text", help="what to print (default: text)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.deploy_command == "shadow":
+        return _run_shadow(args)
     path = project_directory(args.path, PREFIX)
     if path is None:
         return exit_codes.USAGE
@@ -144,3 +177,23 @@ def _judge(plan: _Plan, metric: dict[str, Any]) -> str | None:
 
 def _passed(plan: _Plan, metric: dict[str, Any]) -> str:
     return f"{PREFIX}: {metric['name']} of {plan.model} in {plan.environment} within {metric['label']}"
+
+
+def _run_shadow(args: argparse.Namespace) -> int:
+    """The shadow window's report: measured and stamped with what it judged, or an error (exit 2) naming why."""
+    from compiler.core.gate_report import GateReport
+    from compiler.gates.errors import UnusableInput
+    from compiler.gates.judged import stamp
+    from compiler.gates.project import load_project
+    from compiler.gates.report import publish
+    from compiler.gates.shadow import ShadowOptions, build
+
+    options = ShadowOptions(args.model, args.environment, args.canary_hash, args.stable_hash)
+    try:
+        project = load_project(args.path)
+        report = build(project, options)
+        stamp(report, project, args.model)
+    except UnusableInput as error:
+        report = GateReport("shadow", "unusable input", error=str(error))
+        print(f"charter deploy shadow: {report.error}", file=sys.stderr)
+    return publish(report, report_path=args.report, summary_path=args.summary, fmt=args.format)

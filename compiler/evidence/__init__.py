@@ -13,4 +13,5 @@ views, render), the gates, the report and the commands import it.
 from __future__ import annotations
 
 EVIDENCE_DIR = "evidence"
-GATES = ("data", "eval", "drift")
+GATES = ("data", "eval", "drift", "shadow")
+"""What is recorded: the runtime gates' reports, and `charter deploy shadow`'s (a rollout's shadow window)."""

@@ -28,6 +28,7 @@ from compiler.core.models.suite import EvaluationSuite
 from compiler.core.models.waiver import Waiver
 from compiler.core.resolved import Resolved
 from compiler.core.safe_names import escape_for_people, path_segment_problem
+from compiler.evidence import GATES
 from compiler.evidence.digest import sha256
 from compiler.evidence.store import ModelEvidence, evidence_path
 
@@ -63,8 +64,8 @@ def read_report(path: Path) -> dict[str, Any]:
         report = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise Unusable(f"{path}: not JSON: {escape_for_people(str(error))[:200]}") from None
-    if not isinstance(report, dict) or report.get("gate") not in ("data", "eval", "drift"):
-        raise Unusable(f"{path}: not a report of `charter gate data|eval|drift`")
+    if not isinstance(report, dict) or report.get("gate") not in GATES:
+        raise Unusable(f"{path}: not a report of `charter gate data|eval|drift` or `charter deploy shadow`")
     _check_shape(report, path)
     return report
 
@@ -173,7 +174,7 @@ def differs_from_report(record: Evidence, raw: bytes) -> str | None:
         report = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return "gate"
-    if not isinstance(report, dict) or report.get("gate") not in ("data", "eval", "drift"):
+    if not isinstance(report, dict) or report.get("gate") not in GATES:
         return "gate"
     mine = record.model_dump(mode="json", by_alias=True, exclude_none=True)
     kept = {key: mine[key] for key in ("waivers", "origin") if key in mine}

@@ -8,7 +8,8 @@ Every command, the editor, the plan, the gates and the report enter here and now
 - `load_document`: one file on its own, read, each document validated on demand (`Loaded.spec_of`).
 - `render_outputs`: the outputs of a resolved project, for a revision the plan or the report compares.
 - `run_policy_tests`: the policies' unit tests (cases as data) of a directory.
-- `analysis_view`: a rollout's analysis as rendered (queries and bounds), which `charter deploy analyze` measures.
+- `analysis_view`: a rollout's analysis as rendered (queries and bounds), which `charter deploy analyze` measures;
+  `shadow_analysis`: its shadow window's, which `charter deploy shadow` measures for evidence.
 - `dvc_data`: the DVC data version a contract's server names (its `.dvc` file or `dvc.lock`), for the gates that
   record it and the plan that compares it.
 - The few facts commands share with the stages: the policy packs, governance kinds and classification, the
@@ -37,7 +38,7 @@ from compiler.stages.policy.testing import run_directory as run_policy_tests
 from compiler.stages.read import dvc_data
 from compiler.stages.read.discovery import project_file
 from compiler.stages.read.load import MAX_FILE_BYTES
-from compiler.stages.render.manifests import analysis_view
+from compiler.stages.render.manifests import analysis_view, shadow_analysis
 from compiler.stages.render.outputs import gate_workflow, render_outputs
 from compiler.stages.validate.odcs_schemas import LATEST as LATEST_ODCS
 from compiler.stages.validate.odcs_schemas import official_schema as odcs_schema
@@ -67,5 +68,6 @@ __all__ = [
     "project_file",
     "render_outputs",
     "run_policy_tests",
+    "shadow_analysis",
     "unrendered_findings",
 ]

@@ -127,7 +127,8 @@ class Evidence(CharterModel):
     kind: Literal["Evidence"]
     model: Name
     version: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    gate: Literal["data", "eval", "drift"]
+    gate: Literal["data", "eval", "drift", "shadow"]
+    """`shadow`: the new version on mirrored live traffic beside the stable one (`charter deploy shadow`)."""
     verdict: Verdict
     commit: Commit | None = None
     """The commit whose specs the gate judged; null when the gate ran outside git."""

@@ -171,8 +171,7 @@ def _rollout(
     if rollout.experiment is not None:
         templates.append({**measured, **experiment_template(name, rollout)})
     if rollout.shadow is not None:
-        service = service_metrics(name, rollout.analysis, shadow.window(rollout.shadow))
-        templates.append(shadow.shadow_view(name, rollout, analysis["address"], service))
+        templates.append(shadow_analysis(name, rollout, analysis["address"]))
     routed = {"router": env.traffic_router, "mirror": shadow.MIRROR_ROUTE, "primary": shadow.PRIMARY_ROUTE}
     files = {
         f"{manifest_dir}/rollout.yaml": render_template(
@@ -251,6 +250,13 @@ def analysis_view(name: str, analysis: Analysis, address: str) -> dict[str, Any]
         "failure_limit": analysis.failure_limit,
         "metrics": metrics,
     }
+
+
+def shadow_analysis(name: str, rollout: RolloutStrategy, address: str) -> dict[str, Any]:
+    """The AnalysisTemplate `<name>-shadow` as rendered: what `charter deploy shadow` measures for evidence."""
+    assert rollout.shadow is not None
+    service = service_metrics(name, rollout.analysis, shadow.window(rollout.shadow))
+    return shadow.shadow_view(name, rollout, address, service)
 
 
 def service_metrics(name: str, analysis: Analysis, window: str) -> list[dict[str, Any]]:
