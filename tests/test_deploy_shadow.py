@@ -388,3 +388,63 @@ def test_a_deployment_without_a_shadow_is_refused(tmp_path: Path, capsys: pytest
     assert capsys.readouterr().err == (
         f"{PREFIX}CH782 Model `demand-forecast` has no `rollout.shadow` in its deployment to `production`\n"
     )
+
+
+# --- the generated workflow: the shadow window measured after it, recorded and proposed ----------
+
+
+def test_the_push_job_measures_the_shadow_window_and_its_report_is_recorded_and_proposed(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    _edit(root, "charter.yaml", "  deployment:\n", "  evidence:\n    propose: pull-request\n  deployment:\n")
+    assert main(["build", str(root)]) == 0
+    workflow = root / ".github/workflows/model-demand-forecast.yml"
+    jobs = YAML(typ="safe", pure=True).load(workflow.read_text("utf-8"))["jobs"]
+    production = jobs["deploy-production"]
+    assert production["outputs"] == {"shadow-digest": "${{ steps.shadow-report.outputs.artifact-digest }}"}
+    assert production["timeout-minutes"] == 20 + 30 + 10 + 10  # the window and the pauses are waiting
+    names = [step.get("name") for step in production["steps"]][6:]
+    assert names == [
+        "Shadow: 20% of the requests mirrored for 30 min, then measured for evidence",
+        "The shadow window's report",
+        "Roll out: Argo Rollouts steps and analyses",
+    ]
+    measure, upload = production["steps"][6:8]
+    assert measure["env"] == {
+        "KUBECONFIG": "${{ runner.temp }}/kubeconfig",
+        "NAMESPACE": "demand-forecast",
+        "NAME": "demand-forecast",
+        "ENVIRONMENT": "production",
+        "JUDGED_AT": "5",  # after the experiment (0) and the shadow's scale, mirror, pause and analysis (1-4)
+        "POLL_SECONDS": "20",
+        "MANIFESTS": "deploy/production/demand-forecast",
+    }
+    # The hashes come from the Rollout's status; the queries and bounds from the specs in the checkout.
+    assert measure["run"].splitlines()[-2:] == [
+        'charter deploy shadow . --model "$NAME" --environment "$ENVIRONMENT" \\',
+        '  --canary-hash "$candidate" --stable-hash "$stable" --report shadow-report.json',
+    ]
+    assert upload["if"] == (
+        "${{ !cancelled() && steps.shadow.outcome != 'skipped' && hashFiles('shadow-report.json') != '' }}"
+    )
+    assert upload["with"] == {"name": "shadow-production", "path": "shadow-report.json"}
+    evidence = jobs["shadow-evidence-production"]
+    assert evidence["needs"] == ["deploy-production"]
+    assert evidence["if"] == "${{ !cancelled() && needs.deploy-production.outputs.shadow-digest != '' }}"
+    assert evidence["environment"] == "charter-evidence"
+    steps = {step.get("name"): step for step in evidence["steps"]}
+    record = steps["Record the shadow window's report under evidence/"]
+    assert record["run"] == (
+        'charter evidence record shadow-report.json --artifact "$ARTIFACT" --artifact-digest "$DIGEST"'
+    )
+    assert record["env"] == {
+        "ARTIFACT": "shadow-production",
+        "DIGEST": "${{ needs.deploy-production.outputs.shadow-digest }}",
+    }
+    propose = steps["Propose the records in a pull request of their own"]
+    assert 'branch="charter/evidence/$MODEL/$RUN_ID-shadow-$ENVIRONMENT"' in propose["run"]
+    assert propose["env"]["ENVIRONMENT"] == "production"
+    assert "deploy-staging" in jobs  # staging has no shadow: no evidence job of its own
+    assert "shadow-evidence-staging" not in jobs
+    for tool in (oracles.actionlint_missing(), oracles.zizmor_missing(), oracles.check_jsonschema_missing()):
+        assert tool is None, tool
+    assert oracles.check_build(root) == []

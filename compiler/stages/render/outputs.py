@@ -24,6 +24,7 @@ from compiler.core.templating import render_template
 from compiler.evidence.card import card_view
 from compiler.evidence.store import EvidenceByModel, ModelEvidence
 from compiler.stages.render import data_access, manifests, orchestration, promotion, training_job, workflow_home
+from compiler.stages.render.shadow import judged_at
 
 _HF_TASKS = {
     "binary-classification": "tabular-classification",
@@ -167,6 +168,12 @@ def _deployment(
     where = promotion.Target(env_spec.name, env.spec.namespace, spec.name, manifest_dir, runtime)
     rollout = deployment.rollout if runtime == "kserve" else None  # the push-mode job drives a KServe rollout
     stepped = [(step.weight, step.pause_minutes) for step in rollout.steps] if rollout else []
+    mirrored = deployment.rollout.shadow if deployment.rollout and runtime == "argo-rollouts" else None
+    shadow = (
+        promotion.ShadowWindow(mirrored.percent, mirrored.duration_minutes, judged_at(deployment.rollout))
+        if mirrored is not None and deployment.rollout is not None
+        else None
+    )
     return {
         "environment": env_spec.name,
         "github_environment": env.spec.github_environment,
@@ -183,7 +190,8 @@ def _deployment(
         "promotes_from": previous if before is not None else None,
         "canary_file": f"{manifest_dir}/canary/" if canary else None,
         "timeout_minutes": settings.ci.timeout_minutes + bake,  # the bake is waiting, not work
-        **promotion.job(where, env.spec, before, settings.deployment.mode == "gitops", canary, bake, stepped),
+        "shadow_artifact": promotion.shadow_artifact(env_spec.name),
+        **promotion.job(where, env.spec, before, settings.deployment.mode == "gitops", canary, bake, stepped, shadow),
     }
 
 

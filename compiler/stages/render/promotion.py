@@ -23,6 +23,10 @@ Rollout and waits for the controller's verdict (`Healthy`: promoted; `Degraded`:
 A `rollout` on KServe (push mode only, CH461) is carried out by the job: each step applies its canary manifest
 and holds it for its pause, then `charter deploy analyze` measures it on Prometheus with the rollout's analysis;
 any failure rolls back as a KServe canary does.
+With a `shadow` (push mode) the job measures the shadow window for evidence: it applies the Rollout, waits until
+Argo Rollouts judged the window (or aborted), runs `charter deploy shadow` with the two ReplicaSets' hashes from
+the Rollout's status, and uploads the report (`shadow-report`), which the job `shadow-evidence-<environment>`
+records and proposes like the gates' reports; then it waits for Argo Rollouts' verdict as without one.
 Every script is constant text: names reach it through `env:`, never as script text.
 """
 
@@ -108,6 +112,31 @@ echo "::error title=charter rollback::$NAME in $NAMESPACE: the rollout failed; t
 }
 
 
+# A `shadow` in push mode: once Argo Rollouts judged the window (its step index passed the inline analysis) or
+# ended the rollout, the shadow window is measured again for evidence, on the pods of the ReplicaSets the Rollout
+# names. The first version has no stable one before it: nothing was mirrored, nothing to record.
+_SHADOW = """\
+kubectl apply --server-side --field-manager=charter -f "$MANIFESTS"
+generation=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.metadata.generation}')
+while :; do
+  observed=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.status.observedGeneration}')
+  phase=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.status.phase}')
+  step=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.status.currentStepIndex}')
+  if [ "$observed" = "$generation" ]; then
+    case "$phase" in Healthy | Degraded) break ;; esac
+    if [ "${step:-0}" -ge "$JUDGED_AT" ]; then break; fi
+  fi
+  sleep "$POLL_SECONDS"
+done
+candidate=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.status.currentPodHash}')
+stable=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.status.stableRS}')
+if [ -z "$stable" ] || [ "$candidate" = "$stable" ]; then
+  echo "No other version served beside this one: nothing was mirrored, no shadow window to record."
+  exit 0
+fi
+charter deploy shadow . --model "$NAME" --environment "$ENVIRONMENT" \\
+  --canary-hash "$candidate" --stable-hash "$stable" --report shadow-report.json"""
+
 # A push-mode KServe `rollout`: each step applies its canary manifest (`canaryTrafficPercent` at its weight) and
 # holds it for its pause, then Charter
 # measures the canary revision's pods on Prometheus with the rollout's analysis (`charter deploy analyze`: the
@@ -125,6 +154,15 @@ if [ -z "$created" ] || [ "$created" != "$ready" ]; then
 fi
 charter deploy analyze . --model "$NAME" --environment "$ENVIRONMENT" --step "$STEP" --revision "$created"
 """
+
+
+@dataclass(frozen=True)
+class ShadowWindow:
+    """A push-mode shadow: its share, its window, and the Rollout step index at which it has been judged."""
+
+    percent: int
+    minutes: int
+    judged_at: int
 
 
 def runtime_of(serving_runtime: str, rollout: object | None) -> str:
@@ -151,10 +189,12 @@ def job(
     canary: int | None,
     bake: int,
     stepped: Sequence[tuple[int, int]] = (),
+    shadow: ShadowWindow | None = None,
 ) -> dict[str, Any]:
     """The deploy (push) or promote (gitops) job of an environment: what it waits for, whether there is one, its
     steps. It waits for the job of the environment it promotes from, when that environment has one. `stepped`:
-    a KServe `rollout`'s steps (weight, pause minutes), which a push-mode job drives and analyses."""
+    a KServe `rollout`'s steps (weight, pause minutes), which a push-mode job drives and analyses; `shadow`: an
+    Argo Rollouts shadow window the push-mode job measures for evidence."""
     if gitops and before is not None and not gated(before.approvals, before.promotes_from):
         before = None  # it syncs main on merge: no job to wait for
     steps = (
@@ -164,6 +204,9 @@ def job(
         if stepped
         else deploy_steps(target.runtime, target.manifest_dir, target.namespace, target.name, canary, bake)
     )
+    shadow = None if gitops else shadow
+    if shadow is not None:
+        steps = shadow_steps(target, shadow) + steps
     needs = ["evaluate"] + ([f"deploy-{env.promotes_from}"] if before is not None else [])
     return {
         "needs": needs,
@@ -175,7 +218,36 @@ def job(
         ),
         "gated": not gitops or gated(env.approvals, env.promotes_from),
         "steps": steps,
+        "shadow": shadow,
     }
+
+
+def shadow_artifact(environment: str) -> str:
+    """The artifact of an environment's shadow report: one per environment, so that two never collide in a run."""
+    return f"shadow-{environment}"
+
+
+def shadow_steps(target: Target, shadow: ShadowWindow) -> list[dict[str, Any]]:
+    """Before Argo Rollouts' verdict: the shadow window measured for evidence, and its report uploaded (whatever
+    the verdict: a failed window is evidence too)."""
+    names = [("NAMESPACE", yaml_scalar(target.namespace)), ("NAME", yaml_scalar(target.name))]
+    values = [("ENVIRONMENT", yaml_scalar(target.environment)), ("JUDGED_AT", yaml_scalar(str(shadow.judged_at)))]
+    measure = _step(
+        f"Shadow: {shadow.percent}% of the requests mirrored for {shadow.minutes} min, then measured for evidence",
+        _SHADOW,
+        [("KUBECONFIG", KUBECONFIG), *names, *values, ("POLL_SECONDS", yaml_scalar("20"))],
+        manifests=target.manifest_dir,
+        id="shadow",
+    )
+    upload = {
+        "name": "The shadow window's report",
+        "id": "shadow-report",
+        "if": "!cancelled() && steps.shadow.outcome != 'skipped' && hashFiles('shadow-report.json') != ''",
+        "uses": "upload_artifact",
+        "with": {"name": shadow_artifact(target.environment), "path": "shadow-report.json"},
+        "env": [],
+    }
+    return [measure, upload]
 
 
 def deploy_steps(

@@ -71,10 +71,20 @@ def _placed(query: str, name: str, track: str) -> str:
     return query.replace("{{pods}}", pods(name, track)).replace("{{namespace}}", "{{args.namespace}}")
 
 
+# The shadow's steps: setCanaryScale, setMirrorRoute, pause, analysis, setMirrorRoute (removed), setCanaryScale.
+_SHADOW_STEPS = 6
+_JUDGED = 4  # the mirror's removal: the Rollout reaches it once the window's analysis passed
+
+
 def starting_step(rollout: RolloutStrategy) -> int:
     """The index of the first canary step (`setWeight`): the background analysis starts there, since until then
     the canary's pods answer no user (an experiment's pods are its own; a shadow's answers are dropped)."""
-    return (1 if rollout.experiment is not None else 0) + (6 if rollout.shadow is not None else 0)
+    return (1 if rollout.experiment is not None else 0) + (_SHADOW_STEPS if rollout.shadow is not None else 0)
+
+
+def judged_at(rollout: RolloutStrategy) -> int:
+    """The Rollout's `currentStepIndex` once the shadow window was judged (the mirror's removal)."""
+    return (1 if rollout.experiment is not None else 0) + _JUDGED
 
 
 def experiment_weight(rollout: RolloutStrategy, replicas: int) -> int | None:
