@@ -282,11 +282,18 @@ def test_a_shadow_within_its_bounds_passes_and_is_recorded_as_evidence(
         "stable": STABLE_HASH,
     }
     [measured_input] = record["inputs"]
-    assert measured_input["prometheus"] == stand_in.address
+    assert measured_input["path"] == stand_in.address
     assert measured_input["window"] == "30m"
     assert measured_input["digest"].startswith("sha256:")
-    # The record is evidence like the gates': `charter check` reads it back and finds nothing wrong with it.
+    # The record is evidence like the gates': `charter check` reads it back and finds nothing wrong with it, and
+    # the model card lists it.
     assert main(["check", str(root)]) == 0, capsys.readouterr().out
+    assert main(["build", str(root)]) == 0
+    card = (root / "docs/models/demand-forecast.md").read_text("utf-8")
+    commit = record.get("commit", "")[:12] or "not recorded"  # the copy of the example is in no repository
+    assert (
+        f"- shadow gate: **pass** at commit `{commit}` on `{stand_in.address}` (live requests mirrored over 30m)."
+    ) in card
 
 
 def test_a_candidate_answering_unlike_the_stable_version_fails_and_is_recorded(

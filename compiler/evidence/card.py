@@ -146,6 +146,8 @@ def _input(item: dict[str, Any]) -> dict[str, Any]:
         "format": str(item.get("format", "")),
         "rows": number(rows) if isinstance(rows, int) and not isinstance(rows, bool) else "n/a",
         "dvc": _dvc_md5(item.get("dvc")),
+        # A shadow window's input is a Prometheus and the window its rates span, not rows of data.
+        "window": str(item["window"]) if isinstance(item.get("window"), str) else None,
     }
 
 

@@ -82,7 +82,7 @@ def build(project: ProjectSpecs, options: ShadowOptions) -> GateReport:
     digest = hashlib.sha256(json.dumps(answers, separators=(",", ":")).encode()).hexdigest()
     report.inputs.append(
         {
-            "prometheus": address,
+            "path": address,
             "namespace": namespace,
             "window": f"{rollout.shadow.duration_minutes}m",
             "queries": len(answers),
