@@ -455,3 +455,21 @@ def test_the_push_job_measures_the_shadow_window_and_its_report_is_recorded_and_
     for tool in (oracles.actionlint_missing(), oracles.zizmor_missing(), oracles.check_jsonschema_missing()):
         assert tool is None, tool
     assert oracles.check_build(root) == []
+
+
+def test_in_gitops_mode_the_shadow_is_judged_in_the_cluster_and_says_it_is_not_recorded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(tmp_path)
+    _edit(root, "charter.yaml", "    mode: push ", "    mode: gitops ")
+    _edit(root, "charter.yaml", "  deployment:\n", "  deployment:\n    repoUrl: https://github.com/acme/retail.git\n")
+    assert main(["check", str(root)]) == 0
+    line = _line_of(root, MODEL, "shadow:")
+    assert (
+        f"{MODEL}:{line}:9: info[CH458] in gitops mode the shadow window is judged in the cluster, but its results "
+        "are not recorded as evidence"
+    ) in capsys.readouterr().out
+    assert main(["build", str(root)]) == 0
+    workflow = (root / ".github/workflows/model-demand-forecast.yml").read_text("utf-8")
+    assert "charter deploy shadow" not in workflow
+    assert "shadow-evidence-" not in workflow

@@ -9,6 +9,8 @@
 - CH456: a `rollout` with `shadow` whose environment names no `trafficRouter`: mirroring is done by the router
   (Argo Rollouts' `setMirrorRoute`), and without one no request would reach the candidate.
 - CH457: `shadow` on the `kserve` runtime: KServe (Knative) splits traffic between revisions but cannot mirror it.
+- CH458 (info): `shadow` in gitops mode: the cluster's analysis decides, but no generated job records its results
+  as evidence (none holds the cluster's credentials to read the Rollout's ReplicaSets).
 - CH463: a serving runtime that cannot load the model's format; CH464: a protocol the runtime does not speak;
   CH465 (warning): TorchServe, in limited maintenance.
 """
@@ -59,7 +61,7 @@ def strategy_findings(resolved: Resolved, gitops: bool = False) -> list[Diagnost
                         f"`{env_spec.name}` ({env_spec.file})",
                     )
                 )
-            findings.extend(shadow_findings(spec, deployment, env_spec, runtime, at))
+            findings.extend(shadow_findings(spec, deployment, env_spec, runtime, at, gitops))
             stepped = deployment.canary is not None or deployment.rollout is not None
             if stepped and runtime == "kserve" and env.kserve.deployment_mode == "RawDeployment":
                 findings.append(
@@ -77,7 +79,7 @@ def strategy_findings(resolved: Resolved, gitops: bool = False) -> list[Diagnost
 
 
 def shadow_findings(
-    spec: Spec, deployment: Deployment, env_spec: Spec, runtime: str, at: list[str | int]
+    spec: Spec, deployment: Deployment, env_spec: Spec, runtime: str, at: list[str | int], gitops: bool = False
 ) -> list[Diagnostic]:
     """Shadow traffic is mirrored by a traffic router that Argo Rollouts drives: KServe has none to drive, and an
     Environment without `trafficRouter` says its cluster has none."""
@@ -106,6 +108,18 @@ def shadow_findings(
                 key=True,
                 hint=f"add `trafficRouter: istio` to the spec of environment `{env_name}` ({env_file}) if its "
                 "cluster runs Istio, or remove `shadow`",
+            )
+        ]
+    if gitops:
+        return [
+            spec.finding(
+                "CH458",
+                "in gitops mode the shadow window is judged in the cluster, but its results are not recorded as "
+                "evidence: no generated job holds the cluster's credentials to find the versions' pods",
+                where,
+                key=True,
+                hint="run `charter deploy shadow` (with the Rollout's currentPodHash and stableRS) from a runner "
+                "that reaches the cluster and its Prometheus, and `charter evidence record` its report",
             )
         ]
     return []
