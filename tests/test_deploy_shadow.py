@@ -473,3 +473,20 @@ def test_in_gitops_mode_the_shadow_is_judged_in_the_cluster_and_says_it_is_not_r
     workflow = (root / ".github/workflows/model-demand-forecast.yml").read_text("utf-8")
     assert "charter deploy shadow" not in workflow
     assert "shadow-evidence-" not in workflow
+
+
+def test_editors_complete_the_shadow_and_the_traffic_router_from_the_models() -> None:
+    from compiler.lsp.fields import field_at, fields_of, shape_at
+
+    rollout = [field.name for field in fields_of(shape_at("Model", ["spec", "deployments", 0, "rollout"]))]
+    assert rollout == ["experiment", "shadow", "steps", "analysis"]
+    shadow = fields_of(shape_at("Model", ["spec", "deployments", 0, "rollout", "shadow"]))
+    assert [(field.name, field.required) for field in shadow] == [
+        ("percent", True),
+        ("durationMinutes", False),
+        ("compare", False),
+    ]
+    router = field_at("Environment", ["spec", "trafficRouter"])
+    assert router is not None
+    assert router.values == ("istio",)
+    assert router.doc.startswith("The traffic router Argo Rollouts drives here: `istio`")
