@@ -321,6 +321,24 @@ def test_a_candidate_answering_unlike_the_stable_version_fails_and_is_recorded(
     assert _record(root, report)["verdict"] == "fail"
 
 
+@pytest.mark.parametrize(
+    ("answer", "measured"), [("NaN", "NaN (no mirrored request in the window?)"), ("-Inf", "-inf")]
+)
+def test_a_value_that_is_no_number_is_beyond_every_bound(
+    tmp_path: Path, stand_in: Prometheus, answer: str, measured: str
+) -> None:
+    stand_in.answers[ERROR_RATE] = answer  # 0/0: no request; -Inf: nothing a 5xx share can be
+    root = project(tmp_path, stand_in.address)
+    report = tmp_path / "shadow.json"
+    assert shadow(root, report) == 1
+    [failed] = [c for c in json.loads(report.read_text("utf-8"))["checks"] if c["status"] == "fail"]
+    assert (failed["code"], failed["value"], failed["message"]) == (
+        "CH780",
+        None,
+        f"error-rate measured {measured}, beyond 5xx share <= 0.01",
+    )
+
+
 def test_bounds_come_from_the_spec_not_the_command_line(tmp_path: Path, stand_in: Prometheus) -> None:
     """The command takes no bound: the spec's maxDifference decides, however the candidate measured."""
     stand_in.answers[DIFFERENCE] = "-1.6"
