@@ -315,10 +315,38 @@ def test_a_candidate_answering_unlike_the_stable_version_fails_and_is_recorded(
             "value": 2.5,
             "expected": "candidate minus stable within ±1.5",
             "message": "mean-forecast measured 2.5, above the bound 1.5",
+            "details": {"min": -1.5, "max": 1.5},
         }
     ]
     capsys.readouterr()
     assert _record(root, report)["verdict"] == "fail"
+
+
+def test_a_shadow_record_edited_to_pass_is_not_evidence(
+    tmp_path: Path, stand_in: Prometheus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`charter check` judges each recorded value again against the bounds recorded beside it."""
+    stand_in.answers[DIFFERENCE] = "2.5"
+    root = project(tmp_path, stand_in.address)
+    report = tmp_path / "shadow.json"
+    assert shadow(root, report) == 1
+    _record(root, report)
+    filed = root / "evidence" / "demand-forecast" / "1.4.0" / "shadow.json"
+    record = json.loads(filed.read_text("utf-8"))
+    index = next(n for n, c in enumerate(record["checks"]) if c["id"] == "mean-forecast")
+    record["checks"][index]["status"] = "pass"
+    record["verdict"], record["summary"] = "pass", {"pass": 3}
+    filed.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", "utf-8")
+    capsys.readouterr()
+    assert main(["check", str(root)]) == 1
+    lines = filed.read_text("utf-8").splitlines()
+    named = next(n for n, text in enumerate(lines) if '"id": "mean-forecast"' in text)
+    line = next(n for n, text in enumerate(lines[named:], named + 1) if '"status": "pass"' in text)
+    out = capsys.readouterr().out
+    assert (
+        f"evidence/demand-forecast/1.4.0/shadow.json:{line}:17: error[CH820] mean-forecast = 2.5 under the bound "
+        ">= -1.5 and <= 1.5 is `fail`, but the record says `pass`"
+    ) in out, out
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ A record is a file of the pull request like any other, so nothing it says is tak
   verdict for today's model is `no-verdict`.
 - A data record's counts are judged again against the contract's quality rules as they are today
   (compiler/evidence/verify_data.py).
+- A shadow record's checks (`charter deploy shadow`) are judged again against the bounds each lists in its details.
 - CH823: no SHA-256 digest of the data or predictions it judged (`inputs[].digest`): a verdict about no
   particular data is not evidence.
 
@@ -92,6 +93,8 @@ def verify(
         _against_today(evidence, suite, today, at, out)
     if evidence.gate == "data":
         out.verdict = verdict_of(verify_data(evidence, contract, at))
+    if evidence.gate == "shadow":
+        _shadow_checks(evidence, at)
     # The evaluation gate measured the model's predictions; the data and drift gates measured data.
     identity, recorded = today.parts.get("model-identity"), evidence.judged.parts.get("model-identity")
     if evidence.gate == "eval" and identity is not None and recorded != identity:
@@ -165,6 +168,25 @@ def _measurements(evidence: Evidence, at: _Locator) -> None:
                     _mismatch(label, result.value, result.min, result.max, result.status, expected),
                     ["fairness", feature, "checks", position, "value" if result.value is not None else "status"],
                 )
+
+
+def _shadow_checks(evidence: Evidence, at: _Locator) -> None:
+    """A shadow check's status against the bounds it lists (`details.min`, `details.max`): no number (NaN, an
+    infinity) is beyond every bound, and a metric not measured (CH781) has no verdict."""
+    for index, check in enumerate(evidence.checks):
+        bounds = check.details or {}
+        low, high = bounds.get("min"), bounds.get("max")
+        if check.code == "CH781":
+            expected = "no-verdict"
+        elif not isinstance(check.value, int | float) or isinstance(check.value, bool):
+            expected = "fail"
+        else:
+            expected = status(check.value, low, high)
+        if check.status != expected:
+            label = clip(check.id)
+            at.add(
+                "CH820", _mismatch(label, check.value, low, high, check.status, expected), ["checks", index, "status"]
+            )
 
 
 def _checks_repeat_measurements(evidence: Evidence, at: _Locator) -> None:

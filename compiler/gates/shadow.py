@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.core.gate_report import Check, GateReport, check
+from compiler.core.gate_report import Check, GateReport, Status, check
 from compiler.core.models import Environment
 from compiler.core.models.model import Deployment
 from compiler.gates.errors import UnusableInput
@@ -122,21 +122,24 @@ def _judge(metric: dict[str, Any], query: str, address: str) -> tuple[Check, str
     name, low, high = metric["name"], metric["min"], metric["max"]
     title = f"{name} of the shadow candidate" if low is None else f"{name}: candidate minus stable"
     expected = metric["label"]
+    bounds = {"min": low, "max": high}  # what `charter check` judges the recorded value against again
     try:
         value = instant(address, query, TIMEOUT_SECONDS)
     except PrometheusError as error:
         # Prometheus' own words, clipped: the report is filed as evidence and shown in pull requests.
         message = f"{name} not measured, which fails the shadow window: {str(error)[:300]}"
-        return check(NOT_MEASURED, name, title, "no-verdict", expected=expected, message=message), "no answer"
-    answer = repr(value)
+        unmeasured = check(NOT_MEASURED, name, title, "no-verdict", expected=expected, message=message, details=bounds)
+        return unmeasured, "no answer"
+    measured: float | None = value
     if not math.isfinite(value):  # JSON has no NaN or infinity, and neither is a measurement within any bound
         shown = "NaN (no mirrored request in the window?)" if math.isnan(value) else str(value)
-        message = f"{name} measured {shown}, beyond {expected}"
-        return check(BEYOND_BOUND, name, title, "fail", expected=expected, message=message), answer
-    if high is not None and not value <= high:
+        measured, message = None, f"{name} measured {shown}, beyond {expected}"
+    elif high is not None and not value <= high:
         message = f"{name} measured {value:g}, above the bound {high!r}"
-        return check(BEYOND_BOUND, name, title, "fail", value=value, expected=expected, message=message), answer
-    if low is not None and not value >= low:
+    elif low is not None and not value >= low:
         message = f"{name} measured {value:g}, below the bound {low!r}"
-        return check(BEYOND_BOUND, name, title, "fail", value=value, expected=expected, message=message), answer
-    return check(BEYOND_BOUND, name, title, "pass", value=value, expected=expected), answer
+    else:
+        message = ""
+    status: Status = "fail" if message else "pass"
+    options = {"expected": expected, "message": message, "details": bounds}
+    return check(BEYOND_BOUND, name, title, status, value=measured, **options), repr(value)
