@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -536,3 +537,81 @@ def test_editors_complete_the_shadow_and_the_traffic_router_from_the_models() ->
     assert router is not None
     assert router.values == ("istio",)
     assert router.doc.startswith("The traffic router Argo Rollouts drives here: `istio`")
+
+
+_KUBECTL = """#!/bin/sh
+# Answers for the Argo Rollouts controller: the Rollout's status fields, from the test's environment.
+case "$*" in
+  apply*) echo "applied $*" ;;
+  *metadata.generation*) printf '%s' "$K_GENERATION" ;;
+  *observedGeneration*) printf '%s' "$K_GENERATION" ;;
+  *status.phase*) printf '%s' "$K_PHASE" ;;
+  *currentStepIndex*) printf '%s' "$K_STEP" ;;
+  *currentPodHash*) printf '%s' "$K_CANDIDATE" ;;
+  *stableRS*) printf '%s' "$K_STABLE" ;;
+  *) echo "unexpected kubectl $*" >&2; exit 3 ;;
+esac
+"""
+_CHARTER = """#!/bin/sh
+printf '%s\\n' "$@" > "$CHARTER_ARGS"
+"""
+
+
+@pytest.mark.parametrize(
+    ("phase", "step", "stable", "measured"),
+    [
+        ("Paused", "5", STABLE_HASH, True),  # the window was judged: the mirror is being removed
+        ("Degraded", "4", STABLE_HASH, True),  # the window's analysis aborted the rollout: a failure is evidence
+        ("Degraded", "0", STABLE_HASH, False),  # the experiment failed first: no window was judged
+        ("Healthy", "10", CANARY_HASH, False),  # the first version: no stable one beside it, nothing mirrored
+    ],
+)
+def test_the_shadow_step_measures_only_a_window_argo_rollouts_judged(
+    tmp_path: Path, phase: str, step: str, stable: str, measured: bool
+) -> None:
+    """The generated script itself, run by bash as GitHub runs it, with kubectl answering as the controller."""
+    root = project(tmp_path)
+    assert main(["build", str(root)]) == 0
+    workflow = root / ".github/workflows/model-demand-forecast.yml"
+    steps = YAML(typ="safe", pure=True).load(workflow.read_text("utf-8"))["jobs"]["deploy-production"]["steps"]
+    measure = next(s for s in steps if s.get("id") == "shadow")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("kubectl", _KUBECTL), ("charter", _CHARTER)):
+        (bin_dir / name).write_text(text, "utf-8")
+        (bin_dir / name).chmod(0o755)
+    arguments = tmp_path / "charter-args"
+    env = {
+        **{key: value for key, value in measure["env"].items() if not value.startswith("${{")},
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "CHARTER_ARGS": str(arguments),
+        **{"K_GENERATION": "3", "K_PHASE": phase, "K_STEP": step, "K_CANDIDATE": CANARY_HASH, "K_STABLE": stable},
+    }
+    done = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", measure["run"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    if measured:
+        assert arguments.read_text("utf-8").splitlines() == [
+            "deploy",
+            "shadow",
+            ".",
+            "--model",
+            "demand-forecast",
+            "--environment",
+            "production",
+            "--canary-hash",
+            CANARY_HASH,
+            "--stable-hash",
+            STABLE_HASH,
+            "--report",
+            "shadow-report.json",
+        ]
+    else:
+        assert not arguments.exists()
+        assert "nothing to record" in done.stdout

@@ -114,7 +114,8 @@ echo "::error title=charter rollback::$NAME in $NAMESPACE: the rollout failed; t
 
 # A `shadow` in push mode: once Argo Rollouts judged the window (its step index passed the inline analysis) or
 # ended the rollout, the shadow window is measured again for evidence, on the pods of the ReplicaSets the Rollout
-# names. The first version has no stable one before it: nothing was mirrored, nothing to record.
+# names. A rollout that ended before the window's analysis (an experiment that failed), or the first version (no
+# stable one beside it), mirrored nothing judged: nothing to record.
 _SHADOW = """\
 kubectl apply --server-side --field-manager=charter -f "$MANIFESTS"
 generation=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.metadata.generation}')
@@ -128,10 +129,14 @@ while :; do
   fi
   sleep "$POLL_SECONDS"
 done
+if [ "${step:-0}" -lt "$((JUDGED_AT - 1))" ]; then
+  echo "The rollout ended ($phase) before its shadow window did: nothing was judged, nothing to record."
+  exit 0
+fi
 candidate=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.status.currentPodHash}')
 stable=$(kubectl get --namespace "$NAMESPACE" "rollout/$NAME" --output 'jsonpath={.status.stableRS}')
 if [ -z "$stable" ] || [ "$candidate" = "$stable" ]; then
-  echo "No other version served beside this one: nothing was mirrored, no shadow window to record."
+  echo "No other version served beside this one: nothing was mirrored, nothing to record."
   exit 0
 fi
 charter deploy shadow . --model "$NAME" --environment "$ENVIRONMENT" \\
