@@ -158,7 +158,7 @@ def test_the_shadow_is_rendered_as_an_istio_mirror_before_the_canary_steps(tmp_p
     assert (
         "Shadow traffic next: 20% of live requests mirrored to the new version for 30 min (its answers dropped), its "
         "error rate and latency held to the analysis' bounds; mean-forecast within ±1.5 of the serving one's, or "
-        "the rollout stops."
+        "the rollout stops. Argo Rollouts canary: 25% of the traffic for 10 min, then 50% of the traffic for 10 min"
     ) in " ".join(card.replace("\\(", "(").replace("\\)", ")").split())
 
 

@@ -3,7 +3,9 @@
 - `kserve`: an InferenceService with its deployment mode explicit (`serving.kserve.io/deploymentMode`), the
   predictor without a service account token (CKV_K8S_38), and with a canary its `canaryTrafficPercent` copy.
 - `kubernetes`: a Deployment (and a `<name>-canary` one for a workflow canary), or, with a `rollout`, an Argo
-  Rollouts Rollout and the AnalysisTemplate that decides it; then its Service, HPA and PodDisruptionBudget.
+  Rollouts Rollout and the AnalysisTemplates that decide it (with a traffic router, the VirtualService and the
+  stable and canary Services it edits; with `shadow`, the mirror: render/shadow.py); then its Service, HPA and
+  PodDisruptionBudget.
 - Both: a default-deny NetworkPolicy (CKV2_K8S_6) with the ingress the runtime serves on, and the
   environment's pull secrets, node selector and tolerations on the pods.
 """
@@ -299,7 +301,7 @@ def rollout_summary(deployment: Deployment, env: EnvironmentSpec, kserve: bool =
     rollout = deployment.rollout
     if rollout is None:
         return None
-    share = "of the traffic" if kserve else "of the pods"
+    share = "of the traffic" if kserve or env.traffic_router else "of the pods"  # a router splits requests
     steps = ", then ".join(f"{step.weight}% {share} for {step.pause_minutes} min" for step in rollout.steps)
     metrics = analysis_view("", rollout.analysis, env.prometheus or "")["metrics"]
     decided = "; ".join(f"{metric['name']} ({metric['label']})" for metric in metrics)
