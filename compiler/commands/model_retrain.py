@@ -114,8 +114,9 @@ def _run_drop(args: argparse.Namespace) -> int:
         return exit_codes.USAGE
     try:
         report = json.loads(Path(args.report).read_text("utf-8"))
-        measured = [m for m in report["metrics"] if m["metric"] == drop.metric and m["slice"] is None]
-        value, floor = measured[0]["value"], measured[0]["min"]
+        # The report leaves out what is None: `slice` on the whole data, `min` of a bound from above.
+        measured = [m for m in report["metrics"] if m["metric"] == drop.metric and m.get("slice") is None]
+        value, floor = measured[0]["value"], measured[0].get("min")
     except (OSError, ValueError, KeyError, IndexError, TypeError) as error:
         print(
             f"charter model performance-drop: {args.report} holds no value of {drop.metric}: {error!r}", file=sys.stderr

@@ -232,6 +232,9 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]], retrain: dic
         propose_evidence=retrain is not None or settings.evidence.propose == "pull-request",
         outputs=settings.outputs,
         retrain=retrain,
+        schedule_job=None
+        if retrain
+        else retraining.schedule_job(body, links.environments if links else {}, settings.outputs.deploy, spec.name),
         spec_file=job.source,
         checkout_ref=retrain["branch"] + "/${{ github.run_id }}" if retrain is not None else "",
     )

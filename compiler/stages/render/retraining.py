@@ -26,7 +26,7 @@ from compiler.core.models.model import ModelSpec, Retrain
 from compiler.core.odcs import read_odcs
 from compiler.core.retrain_versions import base_version
 from compiler.core.specs import Spec
-from compiler.core.templating import render_template
+from compiler.core.templating import render_template, yaml_scalar
 from compiler.stages.render import orchestration, workflow_home
 
 REASONS = ("manual", "schedule", "drift", "performanceDrop", "dataVersion")
@@ -154,3 +154,39 @@ def card_view(retrain: Retrain | None) -> dict[str, Any] | None:
         "performance": {"metric": drop.metric, "threshold": drop.threshold} if drop is not None else None,
         "data_version": retrain.triggers.data_version,
     }
+
+
+_APPLY_CRONJOB = 'kubectl apply --server-side --field-manager charter --filename "$CRONJOB"\n'
+# kfp in a venv of its own, from the hashed lock beside the pipeline (as the KFP train job installs it).
+_SCHEDULE_KFP = """\
+python -m venv "$RUNNER_TEMP/kfp"
+"$RUNNER_TEMP/kfp/bin/python" -m pip install --disable-pip-version-check --no-input --quiet --require-hashes \\
+  --no-deps --requirement "$REQUIREMENTS"
+"$RUNNER_TEMP/kfp/bin/python" "$RECURRING_RUN" --schedule
+"""
+
+
+def schedule_job(body: ModelSpec, environments: dict[str, Spec], deploy_dir: str, name: str) -> dict[str, Any] | None:
+    """The model pipeline's job that puts the schedule in the cluster on a push to the default branch: the CronJob
+    (`kubectl apply`) or the recurring run (`retrain.py --schedule`). None without one, and for Airflow, whose DAG
+    folder carries the schedule with the DAG."""
+    retrain = retrain_of(body)
+    found = orchestration.training_environment(body, environments)
+    orchestrator = body.training.orchestrator
+    if retrain is None or retrain.schedule is None or found is None or orchestrator == "airflow":
+        return None
+    folder = orchestration.training_path(deploy_dir, name, orchestrator).rsplit("/", 1)[0]
+    timer = f"{folder}/{_TIMERS[orchestrator][0]}"
+    if orchestrator == "kubernetes-job":
+        env = [("KUBECONFIG", "${{ runner.temp }}/kubeconfig"), ("CRONJOB", yaml_scalar(timer))]
+        run, kube = _APPLY_CRONJOB, True
+    else:
+        env = [
+            ("RECURRING_RUN", yaml_scalar(timer)),
+            ("REQUIREMENTS", yaml_scalar(f"{folder}/requirements.txt")),
+            ("KFP_HOST", "${{ secrets.CHARTER_KFP_HOST }}"),
+            ("KFP_TOKEN", "${{ secrets.CHARTER_KFP_TOKEN }}"),
+        ]
+        run, kube = _SCHEDULE_KFP, False
+    environment = found[1].spec.github_environment
+    return {"github_environment": environment, "run": run.rstrip("\n"), "env": env, "kube": kube}

@@ -1,0 +1,421 @@
+"""Continuous training (issue 28): `monitoring.retrain` with a schedule and triggers, each retraining a candidate
+version that goes through the same gates and evidence and is proposed in a pull request.
+
+- `charter model candidate` bumps the spec's version and storageUri in place (comments kept), and
+  `charter model performance-drop` judges a real evaluation report against the trigger's threshold;
+- the retraining workflow (retrain-<model>.yml) and the monitor's dispatches, exactly, and through actionlint, zizmor
+  and the GitHub workflow schema;
+- the schedule in the cluster: the CronJob through kubernetes-validate (strict), the Kubeflow Pipelines recurring
+  run through kfp's own compiler, the Airflow DAG through Airflow's DagBag;
+- a new DVC data version (a push that changes the `.dvc` file) starts a retraining.
+The located errors (CH470-CH475, a bad cron, an unknown trigger) are case directories under tests/cases/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from scripts_support import load_script
+from test_orchestrators import AIRFLOW, KFP, TRAINING_ENVIRONMENT, _kubeconfig, _needs
+
+from compiler.commands.cli import main
+from compiler.stages.render import retraining
+
+ROOT = Path(__file__).resolve().parent.parent
+oracles = load_script("oracles")
+DISPATCH_IMAGE = "python:3.12-slim@sha256:" + "ab" * 32
+PERFORMANCE = """\
+    performance:
+      data: {contract: sales-history, server: serving-log}
+      timestamp: week_start
+"""
+
+
+def _project(tmp_path: Path, retrain: str, *, orchestrator: str = "github-actions", extra: str = "") -> Path:
+    """demand-forecast with `retrain` (YAML under `monitoring:`) instead of `retrainOnDrift`."""
+    project = tmp_path / "demand-forecast"
+    shutil.copytree(ROOT / "examples" / "demand-forecast", project)
+    model = project / "models" / "demand-forecast.yaml"
+    text = model.read_text("utf-8").replace("    retrainOnDrift: true\n", extra + retrain)
+    if orchestrator != "github-actions":
+        (project / "environments" / "training.yaml").write_text(TRAINING_ENVIRONMENT, "utf-8")
+        where = f"    orchestrator: {orchestrator}\n    environment: training\n"
+        text = text.replace("    timeoutMinutes: 60\n", f"    timeoutMinutes: 60\n{where}")
+    model.write_text(text, "utf-8")
+    return project
+
+
+def _built(project: Path) -> Path:
+    assert main(["build", str(project)]) == 0
+    assert main(["build", str(project), "--check"]) == 0
+    return project
+
+
+def _workflow(project: Path, name: str) -> dict[Any, Any]:
+    loaded = yaml.safe_load((project / ".github" / "workflows" / name).read_text("utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _step(job: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(step for step in job["steps"] if step.get("name") == name)
+
+
+SCHEDULED = '    retrain:\n      schedule: "0 4 1 * *"\n      triggers: {drift: true}\n'
+
+
+# --- the candidate ----------------------------------------------------------------------------------------------
+
+
+def test_the_candidate_bumps_the_version_and_its_storage_and_nothing_else(tmp_path: Path) -> None:
+    project = _project(tmp_path, SCHEDULED)
+    model = project / "models" / "demand-forecast.yaml"
+    before = model.read_text("utf-8").splitlines()
+    assert main(["model", "candidate", "--model", "demand-forecast", "--run", "17", "--project", str(project)]) == 0
+    after = model.read_text("utf-8").splitlines()
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    assert changed == [
+        (
+            '  version: "1.4.0"                 # quoted: versions are strings',
+            '  version: "1.4.0-retrain.17"                 # quoted: versions are strings',
+        ),
+        (
+            "    storageUri: gs://acme-retail-models/demand-forecast/1.4.0",
+            '    storageUri: "gs://acme-retail-models/demand-forecast/1.4.0-retrain.17"',
+        ),
+    ]
+    # A merged candidate retrained again keeps its base version: no pile of suffixes.
+    assert main(["model", "candidate", "--model", "demand-forecast", "--run", "23", "--project", str(project)]) == 0
+    text = model.read_text("utf-8")
+    assert '  version: "1.4.0-retrain.23"' in text
+    assert 'storageUri: "gs://acme-retail-models/demand-forecast/1.4.0-retrain.23"' in text
+    # The candidate builds: its workflows, manifests and card follow the new version.
+    assert main(["build", str(project)]) == 0
+    pipeline = _workflow(project, "model-demand-forecast.yml")
+    assert pipeline["jobs"]["train"]["name"] == "Train demand-forecast 1.4.0-retrain.23"
+
+
+def test_the_candidate_refuses_specs_with_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = _project(tmp_path, "    retrain:\n      triggers: {dataVersion: true}\n")  # CH472: not DVC-tracked
+    before = (project / "models" / "demand-forecast.yaml").read_bytes()
+    assert main(["model", "candidate", "--model", "demand-forecast", "--run", "3", "--project", str(project)]) == 1
+    assert "the specs have errors" in capsys.readouterr().err
+    assert (project / "models" / "demand-forecast.yaml").read_bytes() == before
+
+
+def _drop(tmp_path: Path, drop: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    retrain = f"    retrain:\n      triggers:\n        performanceDrop: {drop}\n"
+    project = _project(tmp_path, retrain, extra=PERFORMANCE)
+    # A real report of the evaluation gate, as `charter gate eval` wrote it: rmse 3.40 (<= 12), r2 0.93 (>= 0.7).
+    report = project / "evidence" / "demand-forecast" / "1.4.0" / "eval.json"
+    capsys.readouterr()
+    status = main(
+        ["model", "performance-drop", "--model", "demand-forecast", "--report", str(report), "--project", str(project)]
+    )
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
+def test_a_performance_drop_is_judged_on_the_gate_report_by_the_bound_direction(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out = _drop(tmp_path / "a", "{metric: rmse, threshold: 3.0}", capsys)
+    assert status == 1, out  # rmse is bounded from above: 3.40 above 3.0 is a drop
+    assert "rmse in production is 3.402080898141599, above the threshold 3.0: retrain" in out
+    status, out = _drop(tmp_path / "b", "{metric: rmse, threshold: 4.0}", capsys)
+    assert (status, "not above 4.0" in out) == (0, True), out
+    status, out = _drop(tmp_path / "c", "{metric: r2, threshold: 0.95}", capsys)
+    assert status == 1, out  # r2 is bounded from below: 0.93 below 0.95 is a drop
+    assert "below the threshold 0.95: retrain" in out
+
+
+def test_a_report_without_the_metric_is_unusable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = _project(
+        tmp_path,
+        "    retrain:\n      triggers:\n        performanceDrop: {metric: mae, threshold: 2}\n",
+        extra=PERFORMANCE,
+    )
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"metrics": [{"metric": "mae", "slice": "promotions", "value": 1.0}]}), "utf-8")
+    assert (
+        main(
+            [
+                "model",
+                "performance-drop",
+                "--model",
+                "demand-forecast",
+                "--report",
+                str(report),
+                "--project",
+                str(project),
+            ]
+        )
+        == 2
+    )
+    assert "holds no value of mae" in capsys.readouterr().err
+
+
+# --- the retraining workflow and the monitor -------------------------------------------------------------------
+
+CANDIDATE_STEP = """\
+      - name: The candidate version, in the model spec and the files it generates
+        id: bump
+        run: |
+          charter model candidate --model "$MODEL" --run "$RUN_NUMBER"
+          charter build .
+          git add --all -- "$SPEC" .charter/manifest.json "$WORKFLOWS" "$DEPLOY" "$DOCS"
+          git -c user.name="github-actions[bot]" -c user.email="{BOT_EMAIL}" \\
+            commit --quiet --message "Retrain $MODEL: candidate $VERSION-retrain.$RUN_NUMBER ($REASON)"
+          git -c "http.extraheader=AUTHORIZATION: basic $(printf 'x-access-token:%s' "$GH_TOKEN" | base64 -w0)" \\
+            push --quiet origin "HEAD:refs/heads/$BRANCH/$RUN_ID"
+          echo "version=$VERSION-retrain.$RUN_NUMBER" >> "$GITHUB_OUTPUT"
+        env:
+          GH_TOKEN: ${{ secrets.CHARTER_EVIDENCE_TOKEN || github.token }}
+          MODEL: "demand-forecast"
+          VERSION: "1.4.0"
+          SPEC: "models/demand-forecast.yaml"
+          WORKFLOWS: ".github/workflows"
+          DEPLOY: "deploy"
+          DOCS: "docs/models"
+          BRANCH: "charter/retrain/demand-forecast"
+          RUN_ID: ${{ github.run_id }}
+          RUN_NUMBER: ${{ github.run_number }}
+          REASON: ${{ inputs.reason || github.event_name }}
+""".replace("{BOT_EMAIL}", "41898282+github-actions[bot]@users.noreply.github.com")
+
+
+def test_the_retraining_workflow_runs_the_gates_on_a_candidate_and_proposes_it(tmp_path: Path) -> None:
+    project = _built(_project(tmp_path, SCHEDULED))
+    text = (project / ".github" / "workflows" / "retrain-demand-forecast.yml").read_text("utf-8")
+    assert CANDIDATE_STEP in text
+    workflow = yaml.safe_load(text)
+    assert workflow[True] == {  # `on`, which YAML 1.1 reads as true
+        "schedule": [{"cron": "0 4 1 * *"}],
+        "workflow_dispatch": {
+            "inputs": {
+                "reason": {
+                    "description": "What asks for the retraining",
+                    "type": "choice",
+                    "options": ["manual", "schedule", "drift", "performanceDrop", "dataVersion"],
+                    "default": "manual",
+                }
+            }
+        },
+    }
+    assert workflow["permissions"] == {}
+    jobs = workflow["jobs"]
+    assert list(jobs) == ["candidate", "data-gate", "train", "evaluate", "evidence"]  # never a deploy job
+    assert jobs["candidate"]["permissions"] == {"contents": "write"}
+    assert jobs["candidate"]["environment"] == "charter-evidence"
+    assert (jobs["data-gate"]["needs"], jobs["evidence"]["needs"]) == (
+        "candidate",
+        ["candidate", "data-gate", "evaluate"],
+    )
+    branch = "charter/retrain/demand-forecast/${{ github.run_id }}"
+    for name in ("data-gate", "train", "evaluate", "evidence"):  # every gate judges the candidate's checkout
+        checkout = next(
+            step for step in jobs[name]["steps"] if str(step.get("uses", "")).startswith("actions/checkout@")
+        )
+        assert checkout["with"] == {"persist-credentials": False, "ref": branch}, name
+    propose = _step(jobs["evidence"], "Propose the records in a pull request of their own")
+    assert (
+        'gh pr create --base "$BASE" --head "$branch" --title "Retrain $MODEL: candidate version $VERSION"'
+        in propose["run"]
+    )
+    assert propose["env"]["VERSION"] == "${{ needs.candidate.outputs.version }}"
+    assert jobs["evidence"]["permissions"] == {"contents": "write", "pull-requests": "write"}
+
+
+def test_the_monitor_dispatches_the_retraining_on_drift_and_on_a_performance_drop(tmp_path: Path) -> None:
+    retrain = (
+        "    retrain:\n      triggers:\n        drift: true\n        performanceDrop: {metric: rmse, threshold: 10}\n"
+    )
+    project = _built(_project(tmp_path, retrain, extra=PERFORMANCE))
+    monitor = _workflow(project, "monitor-demand-forecast.yml")
+    drift = monitor["jobs"]["drift"]
+    assert drift["permissions"]["actions"] == "write"
+    dispatch = _step(drift, "Dispatch retraining")
+    assert dispatch["if"] == "steps.drift.outputs.exit_code == '1'"
+    assert dispatch["run"] == 'gh workflow run "$PIPELINE" --ref "$DEFAULT_BRANCH" --field reason=drift'
+    assert dispatch["env"]["PIPELINE"] == "retrain-demand-forecast.yml"
+    performance = monitor["jobs"]["performance"]
+    assert performance["permissions"] == {"contents": "read", "actions": "write", "issues": "write"}
+    assert performance["environment"] == "charter-data"  # the warehouse's credentials
+    judged = _step(performance, "Judge labelled production predictions with the suite")
+    assert 'charter gate eval . --model "$MODEL" --production --report production-eval.json' in judged["run"]
+    drop = _step(performance, "A drop past the retraining threshold")
+    assert 'charter model performance-drop --model "$MODEL" --report production-eval.json' in drop["run"]
+    again = _step(performance, "Dispatch retraining")
+    assert (again["if"], again["env"]["WORKFLOW"]) == (
+        "steps.drop.outputs.exit_code == '1'",
+        "retrain-demand-forecast.yml",
+    )
+    assert again["run"] == 'gh workflow run "$WORKFLOW" --ref "$DEFAULT_BRANCH" --field reason=performanceDrop'
+    # No schedule asked for: the workflow starts only when dispatched.
+    assert set(_workflow(project, "retrain-demand-forecast.yml")[True]) == {"workflow_dispatch"}
+    card = (project / "docs" / "models" / "demand-forecast.md").read_text("utf-8")
+    assert (
+        "Retrained on drift, when production `rmse` crosses 10.0. Each retraining trains a candidate version through "
+        "the same gates and evidence and proposes it in a pull request; it is served only once the owners merge it."
+    ) in card
+
+
+def test_the_deprecated_retrain_on_drift_still_dispatches_the_pipeline(tmp_path: Path) -> None:
+    project = tmp_path / "demand-forecast"
+    shutil.copytree(ROOT / "examples" / "demand-forecast", project)
+    _built(project)
+    dispatch = _step(_workflow(project, "monitor-demand-forecast.yml")["jobs"]["drift"], "Dispatch retraining")
+    assert (dispatch["run"], dispatch["env"]["PIPELINE"]) == (
+        'gh workflow run "$PIPELINE" --ref "$DEFAULT_BRANCH"',
+        "model-demand-forecast.yml",
+    )
+    assert not (project / ".github" / "workflows" / "retrain-demand-forecast.yml").exists()
+
+
+def _oracles_or_skip() -> None:
+    reasons = [oracles.actionlint_missing(), oracles.zizmor_missing(), oracles.kubernetes_validate_missing()]
+    if any(reasons):
+        pytest.skip("; ".join(r for r in reasons if r))
+
+
+@pytest.mark.parametrize("orchestrator", ["github-actions", "kubernetes-job", "kubeflow-pipelines", "airflow"])
+def test_every_generated_file_passes_the_oracles(tmp_path: Path, orchestrator: str) -> None:
+    """actionlint, zizmor, the GitHub workflow schema (and its timeout rule), kubernetes-validate on the manifests."""
+    _oracles_or_skip()
+    retrain = SCHEDULED + f"      dispatchImage: {DISPATCH_IMAGE}\n"
+    retrain += "      triggers: {drift: true, performanceDrop: {metric: mae, threshold: 7}}\n"
+    retrain = retrain.replace("      triggers: {drift: true}\n", "", 1)
+    project = _built(_project(tmp_path, retrain, orchestrator=orchestrator, extra=PERFORMANCE))
+    assert (project / ".github" / "workflows" / "retrain-demand-forecast.yml").is_file()
+    assert [str(finding) for finding in oracles.check_build(project)] == []
+
+
+# --- the schedule in the cluster ----------------------------------------------------------------------------------
+
+IN_CLUSTER = SCHEDULED + f"      dispatchImage: {DISPATCH_IMAGE}\n"
+DISPATCH_ENV = {
+    "CHARTER_WORKFLOW": "retrain-demand-forecast.yml",
+    "CHARTER_REF": "main",
+    "GITHUB_API_URL": "https://api.github.com",
+}
+
+
+def _timer(tmp_path: Path, orchestrator: str, name: str) -> Path:
+    project = _built(_project(tmp_path, IN_CLUSTER, orchestrator=orchestrator))
+    # The cluster's timer dispatches the workflow: the workflow has no schedule of its own (no double retraining).
+    assert set(_workflow(project, "retrain-demand-forecast.yml")[True]) == {"workflow_dispatch"}
+    return project / "deploy" / "_training" / "demand-forecast" / name
+
+
+def test_the_cronjob_dispatches_the_retraining_workflow_on_schedule(tmp_path: Path) -> None:
+    cronjob_file = _timer(tmp_path, "kubernetes-job", "retrain-cronjob.yaml")
+    cronjob = yaml.safe_load(cronjob_file.read_text("utf-8"))
+    assert (cronjob["kind"], cronjob["metadata"]["name"], cronjob["metadata"]["namespace"]) == (
+        "CronJob",
+        "retrain-demand-forecast",
+        "demand-training",
+    )
+    spec = cronjob["spec"]
+    assert (spec["schedule"], spec["timeZone"], spec["concurrencyPolicy"]) == ("0 4 1 * *", "Etc/UTC", "Forbid")
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+    assert (pod["serviceAccountName"], pod["automountServiceAccountToken"]) == ("demand-forecast-trainer", False)
+    (container,) = pod["containers"]
+    assert (container["image"], container["command"]) == (DISPATCH_IMAGE, ["python3", "-c"])
+    assert container["args"] == [retraining.DISPATCH]
+    assert {e["name"]: e.get("value") for e in container["env"] if "value" in e} == DISPATCH_ENV
+    secrets = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
+    assert secrets == {
+        "GITHUB_REPOSITORY": {"name": "charter-github-dispatch", "key": "repository"},
+        "GITHUB_TOKEN": {"name": "charter-github-dispatch", "key": "token"},
+    }
+    if oracles.kubernetes_validate_missing() is None:
+        assert oracles.kubernetes_errors(cronjob, cronjob_file.name) == []
+    # The model pipeline applies it on a push to the default branch, with the training environment's kubeconfig.
+    job = _workflow(cronjob_file.parents[3], "model-demand-forecast.yml")["jobs"]["retraining-schedule"]
+    assert (job["if"], job["environment"], job["permissions"]) == (
+        "github.event_name == 'push'",
+        "training",
+        {"contents": "read"},
+    )
+    apply = _step(job, "Put the schedule in the cluster")
+    assert apply["run"] == 'kubectl apply --server-side --field-manager charter --filename "$CRONJOB"\n'
+    assert apply["env"]["CRONJOB"] == "deploy/_training/demand-forecast/retrain-cronjob.yaml"
+
+
+def test_kfp_compiles_the_recurring_run_that_dispatches_the_retraining(tmp_path: Path) -> None:
+    _needs(KFP)
+    module = _timer(tmp_path, "kubeflow-pipelines", "retrain.py")
+    ir_file = tmp_path / "retrain.yaml"
+    subprocess.run([str(KFP), str(module), str(ir_file)], check=True, cwd=tmp_path, timeout=120)
+    pipeline, platform = yaml.safe_load_all(ir_file.read_text("utf-8"))
+    assert pipeline["pipelineInfo"]["name"] == "retrain-demand-forecast"
+    container = pipeline["deploymentSpec"]["executors"]["exec-dispatch"]["container"]
+    assert (container["image"], container["command"], container["args"]) == (
+        DISPATCH_IMAGE,
+        ["python3", "-c"],
+        [retraining.DISPATCH],
+    )
+    assert {e["name"]: e["value"] for e in container["env"]} == DISPATCH_ENV
+    executor = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-dispatch"]
+    assert executor["secretAsEnv"][0]["secretName"] == "charter-github-dispatch"
+    assert executor["secretAsEnv"][0]["keyToEnv"] == [
+        {"envVar": "GITHUB_REPOSITORY", "secretKey": "repository"},
+        {"envVar": "GITHUB_TOKEN", "secretKey": "token"},
+    ]
+    # Kubeflow Pipelines reads six-field cron expressions, seconds first.
+    cron = subprocess.run(
+        [str(KFP), "-c", "import runpy, sys; print(runpy.run_path(sys.argv[1])['cron']())", str(module)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert cron.stdout == "0 0 4 1 * *\n"
+    job = _workflow(module.parents[3], "model-demand-forecast.yml")["jobs"]["retraining-schedule"]
+    scheduled = _step(job, "Put the schedule in the cluster")
+    assert scheduled["run"].endswith('"$RUNNER_TEMP/kfp/bin/python" "$RECURRING_RUN" --schedule\n')
+    assert scheduled["env"]["RECURRING_RUN"] == "deploy/_training/demand-forecast/retrain.py"
+
+
+_LOAD_RETRAIN_DAG = """\
+import json, sys
+from airflow.models.dagbag import DagBag
+bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
+dag = bag.dags["charter-retrain-demand-forecast"]
+print(json.dumps({"errors": bag.import_errors, "dags": {d: bag.dags[d].schedule_interval for d in bag.dags},
+                  "tasks": [t.task_id for t in dag.tasks], "paused": dag.is_paused_upon_creation}))
+"""
+
+
+def test_airflow_imports_the_retraining_dag_with_its_schedule(tmp_path: Path) -> None:
+    _needs(AIRFLOW)
+    dag = _timer(tmp_path, "airflow", "retrain_dag.py")
+    home = tmp_path / "airflow-home"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "KUBECONFIG": str(_kubeconfig(tmp_path)),
+    }
+    done = subprocess.run(
+        [str(AIRFLOW), "-c", _LOAD_RETRAIN_DAG, str(dag.parent)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert loaded["errors"] == {}
+    assert loaded["dags"] == {"charter-train-demand-forecast": None, "charter-retrain-demand-forecast": "0 4 1 * *"}
+    assert (loaded["tasks"], loaded["paused"]) == (["dispatch"], False)
