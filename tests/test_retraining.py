@@ -419,3 +419,43 @@ def test_airflow_imports_the_retraining_dag_with_its_schedule(tmp_path: Path) ->
     assert loaded["errors"] == {}
     assert loaded["dags"] == {"charter-train-demand-forecast": None, "charter-retrain-demand-forecast": "0 4 1 * *"}
     assert (loaded["tasks"], loaded["paused"]) == (["dispatch"], False)
+
+
+# --- a new data version, and the editor --------------------------------------------------------------------------
+
+SNAPSHOT_SERVER = """\
+servers:
+  - server: snapshot
+    type: local
+    path: data/sales.parquet
+    format: parquet
+    customProperties:
+      - {property: dvc, value: data/sales.parquet.dvc}
+"""
+SALES_DVC = "outs:\n- md5: 7d3c9b1f0e5a4c2b8a6f9e0d1c2b3a4f\n  size: 2048\n  hash: md5\n  path: sales.parquet\n"
+
+
+def test_a_new_dvc_data_version_on_the_default_branch_starts_a_retraining(tmp_path: Path) -> None:
+    project = _project(tmp_path, "    retrain:\n      triggers: {dataVersion: true}\n")
+    contract = project / "contracts" / "sales-history.odcs.yaml"
+    contract.write_text(contract.read_text("utf-8").replace("servers:\n", SNAPSHOT_SERVER, 1), "utf-8")
+    (project / "data").mkdir()
+    (project / "data" / "sales.parquet.dvc").write_text(SALES_DVC, "utf-8")
+    model = project / "models" / "demand-forecast.yaml"
+    model.write_text(model.read_text("utf-8").replace("      server: warehouse ", "      server: snapshot  "), "utf-8")
+    _built(project)
+    on = _workflow(project, "retrain-demand-forecast.yml")[True]
+    assert on["push"] == {"branches": ["main"], "paths": ["data/sales.parquet.dvc"]}
+    assert set(on) == {"push", "workflow_dispatch"}
+
+
+def test_the_editor_offers_the_retraining_fields() -> None:
+    from compiler.lsp import fields
+
+    retrain = fields.shape_at("Model", ["spec", "monitoring", "retrain"])
+    assert [field.name for field in fields.fields_of(retrain)] == ["schedule", "triggers", "dispatchImage"]
+    triggers = fields.shape_at("Model", ["spec", "monitoring", "retrain", "triggers"])
+    assert [field.name for field in fields.fields_of(triggers)] == ["drift", "performanceDrop", "dataVersion"]
+    metric = fields.field_at("Model", ["spec", "monitoring", "retrain", "triggers", "performanceDrop", "metric"])
+    assert metric is not None
+    assert {"rmse", "roc_auc"} <= set(metric.values)
