@@ -459,3 +459,50 @@ def test_the_editor_offers_the_retraining_fields() -> None:
     metric = fields.field_at("Model", ["spec", "monitoring", "retrain", "triggers", "performanceDrop", "metric"])
     assert metric is not None
     assert {"rmse", "roc_auc"} <= set(metric.values)
+
+
+def test_the_production_gate_report_decides_the_performance_drop(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`charter gate eval --production` on ten weeks of labelled predictions whose last weeks degrade, then
+    `charter model performance-drop` on the report it wrote, as the monitor's performance job runs them."""
+    from sklearn import metrics as sk
+    from test_gates_monitoring import NOW, production_predictions
+    from test_gates_support import column, write_project
+
+    def project(threshold: float) -> Path:
+        server = {"server": "prod", "type": "local", "path": "prod/predictions.parquet", "format": "parquet"}
+        watched = {"data": {"contract": "data", "server": "prod"}, "timestamp": "predicted_at", "labelDelay": "7d"}
+        root = write_project(
+            tmp_path / f"p{threshold}",
+            columns=[column("x", "number"), column("y", "integer"), column("g", "string")],
+            features=["x"],
+            metrics=[{"metric": "roc_auc", "min": 0.7}],
+            contract_extra={"servers": [server]},
+            monitoring={
+                "drift": {"method": "psi", "threshold": 0.2},
+                "performance": watched,
+                "retrain": {"triggers": {"performanceDrop": {"metric": "roc_auc", "threshold": threshold}}},
+            },
+        )
+        (root / "prod").mkdir()
+        frame.to_parquet(root / "prod" / "predictions.parquet")
+        return root
+
+    frame = production_predictions(seed=5)
+    window = frame[(frame["predicted_at"] >= "2024-05-27") & (frame["predicted_at"] < "2024-06-24")]
+    auc = sk.roc_auc_score(window["y_true"].astype(int), window["y_score"])
+    assert 0.7 < auc < 0.9  # degraded, yet within the suite's bound: the trigger retrains before the bound fails
+    for threshold, expected in ((0.9, 1), (0.7, 0)):
+        root = project(threshold)
+        report = tmp_path / f"production-{threshold}.json"
+        gate = ["gate", "eval", str(root), "--model", "model", "--production", "--now", NOW, "--report", str(report)]
+        assert main(gate) == 0
+        capsys.readouterr()
+        drop = ["model", "performance-drop", "--model", "model", "--report", str(report), "--project", str(root)]
+        assert main(drop) == expected
+        out = capsys.readouterr().out
+        measured = json.loads(report.read_text("utf-8"))["metrics"][0]["value"]
+        assert measured == pytest.approx(auc, abs=1e-12)
+        side = f"below the threshold {threshold}: retrain" if expected else f"not below {threshold}"
+        assert out == f"charter model performance-drop: roc_auc in production is {measured}, {side}\n"
