@@ -14,19 +14,16 @@ The located errors (CH470-CH475, a bad cron, an unknown trigger) are case direct
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from scripts_support import load_script
-from test_orchestrators import AIRFLOW, KFP, TRAINING_ENVIRONMENT, _kubeconfig, _needs
+from test_orchestrators import TRAINING_ENVIRONMENT
 
 from compiler.commands.cli import main
-from compiler.stages.render import retraining
 
 ROOT = Path(__file__).resolve().parent.parent
 oracles = load_script("oracles")
@@ -295,130 +292,6 @@ def test_every_generated_file_passes_the_oracles(tmp_path: Path, orchestrator: s
     project = _built(_project(tmp_path, retrain, orchestrator=orchestrator, extra=PERFORMANCE))
     assert (project / ".github" / "workflows" / "retrain-demand-forecast.yml").is_file()
     assert [str(finding) for finding in oracles.check_build(project)] == []
-
-
-# --- the schedule in the cluster ----------------------------------------------------------------------------------
-
-IN_CLUSTER = SCHEDULED + f"      dispatchImage: {DISPATCH_IMAGE}\n"
-DISPATCH_ENV = {
-    "CHARTER_WORKFLOW": "retrain-demand-forecast.yml",
-    "CHARTER_REF": "main",
-    "GITHUB_API_URL": "https://api.github.com",
-}
-
-
-def _timer(tmp_path: Path, orchestrator: str, name: str) -> Path:
-    project = _built(_project(tmp_path, IN_CLUSTER, orchestrator=orchestrator))
-    # The cluster's timer dispatches the workflow: the workflow has no schedule of its own (no double retraining).
-    assert set(_workflow(project, "retrain-demand-forecast.yml")[True]) == {"workflow_dispatch"}
-    return project / "deploy" / "_training" / "demand-forecast" / name
-
-
-def test_the_cronjob_dispatches_the_retraining_workflow_on_schedule(tmp_path: Path) -> None:
-    cronjob_file = _timer(tmp_path, "kubernetes-job", "retrain-cronjob.yaml")
-    cronjob = yaml.safe_load(cronjob_file.read_text("utf-8"))
-    assert (cronjob["kind"], cronjob["metadata"]["name"], cronjob["metadata"]["namespace"]) == (
-        "CronJob",
-        "retrain-demand-forecast",
-        "demand-training",
-    )
-    spec = cronjob["spec"]
-    assert (spec["schedule"], spec["timeZone"], spec["concurrencyPolicy"]) == ("0 4 1 * *", "Etc/UTC", "Forbid")
-    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
-    assert (pod["serviceAccountName"], pod["automountServiceAccountToken"]) == ("demand-forecast-trainer", False)
-    (container,) = pod["containers"]
-    assert (container["image"], container["command"]) == (DISPATCH_IMAGE, ["python3", "-c"])
-    assert container["args"] == [retraining.DISPATCH]
-    assert {e["name"]: e.get("value") for e in container["env"] if "value" in e} == DISPATCH_ENV
-    secrets = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e}
-    assert secrets == {
-        "GITHUB_REPOSITORY": {"name": "charter-github-dispatch", "key": "repository"},
-        "GITHUB_TOKEN": {"name": "charter-github-dispatch", "key": "token"},
-    }
-    if oracles.kubernetes_validate_missing() is None:
-        assert oracles.kubernetes_errors(cronjob, cronjob_file.name) == []
-    # The model pipeline applies it on a push to the default branch, with the training environment's kubeconfig.
-    job = _workflow(cronjob_file.parents[3], "model-demand-forecast.yml")["jobs"]["retraining-schedule"]
-    assert (job["if"], job["environment"], job["permissions"]) == (
-        "github.event_name == 'push'",
-        "training",
-        {"contents": "read"},
-    )
-    apply = _step(job, "Put the schedule in the cluster")
-    assert apply["run"] == 'kubectl apply --server-side --field-manager charter --filename "$CRONJOB"\n'
-    assert apply["env"]["CRONJOB"] == "deploy/_training/demand-forecast/retrain-cronjob.yaml"
-
-
-def test_kfp_compiles_the_recurring_run_that_dispatches_the_retraining(tmp_path: Path) -> None:
-    _needs(KFP)
-    module = _timer(tmp_path, "kubeflow-pipelines", "retrain.py")
-    ir_file = tmp_path / "retrain.yaml"
-    subprocess.run([str(KFP), str(module), str(ir_file)], check=True, cwd=tmp_path, timeout=120)
-    pipeline, platform = yaml.safe_load_all(ir_file.read_text("utf-8"))
-    assert pipeline["pipelineInfo"]["name"] == "retrain-demand-forecast"
-    container = pipeline["deploymentSpec"]["executors"]["exec-dispatch"]["container"]
-    assert (container["image"], container["command"], container["args"]) == (
-        DISPATCH_IMAGE,
-        ["python3", "-c"],
-        [retraining.DISPATCH],
-    )
-    assert {e["name"]: e["value"] for e in container["env"]} == DISPATCH_ENV
-    executor = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-dispatch"]
-    assert executor["secretAsEnv"][0]["secretName"] == "charter-github-dispatch"
-    assert executor["secretAsEnv"][0]["keyToEnv"] == [
-        {"envVar": "GITHUB_REPOSITORY", "secretKey": "repository"},
-        {"envVar": "GITHUB_TOKEN", "secretKey": "token"},
-    ]
-    # Kubeflow Pipelines reads six-field cron expressions, seconds first.
-    cron = subprocess.run(
-        [str(KFP), "-c", "import runpy, sys; print(runpy.run_path(sys.argv[1])['cron']())", str(module)],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert cron.stdout == "0 0 4 1 * *\n"
-    job = _workflow(module.parents[3], "model-demand-forecast.yml")["jobs"]["retraining-schedule"]
-    scheduled = _step(job, "Put the schedule in the cluster")
-    assert scheduled["run"].endswith('"$RUNNER_TEMP/kfp/bin/python" "$RECURRING_RUN" --schedule\n')
-    assert scheduled["env"]["RECURRING_RUN"] == "deploy/_training/demand-forecast/retrain.py"
-
-
-_LOAD_RETRAIN_DAG = """\
-import json, sys
-from airflow.models.dagbag import DagBag
-bag = DagBag(dag_folder=sys.argv[1], include_examples=False)
-dag = bag.dags["charter-retrain-demand-forecast"]
-print(json.dumps({"errors": bag.import_errors, "dags": {d: bag.dags[d].schedule_interval for d in bag.dags},
-                  "tasks": [t.task_id for t in dag.tasks], "paused": dag.is_paused_upon_creation}))
-"""
-
-
-def test_airflow_imports_the_retraining_dag_with_its_schedule(tmp_path: Path) -> None:
-    _needs(AIRFLOW)
-    dag = _timer(tmp_path, "airflow", "retrain_dag.py")
-    home = tmp_path / "airflow-home"
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "KUBECONFIG": str(_kubeconfig(tmp_path)),
-    }
-    done = subprocess.run(
-        [str(AIRFLOW), "-c", _LOAD_RETRAIN_DAG, str(dag.parent)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    assert loaded["errors"] == {}
-    assert loaded["dags"] == {"charter-train-demand-forecast": None, "charter-retrain-demand-forecast": "0 4 1 * *"}
-    assert (loaded["tasks"], loaded["paused"]) == (["dispatch"], False)
 
 
 # --- a new data version, and the editor --------------------------------------------------------------------------
