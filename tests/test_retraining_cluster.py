@@ -11,7 +11,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import yaml
 from test_orchestrators import AIRFLOW, KFP, _kubeconfig, _needs
@@ -141,3 +146,117 @@ def test_airflow_imports_the_retraining_dag_with_its_schedule(tmp_path: Path) ->
     assert loaded["errors"] == {}
     assert loaded["dags"] == {"charter-train-demand-forecast": None, "charter-retrain-demand-forecast": "0 4 1 * *"}
     assert (loaded["tasks"], loaded["paused"]) == (["dispatch"], False)
+
+
+# --- what the timers do, against stand-ins of the APIs they call -------------------------------------------------
+
+
+def test_the_timers_dispatch_reaches_githubs_workflow_dispatch_api(tmp_path: Path) -> None:
+    """The script every timer runs (the CronJob's, the recurring run's, the DAG's), against GitHub's API stand-in."""
+    from fake_github import TOKEN, serving
+    from test_act_model import GitHubWithPulls
+
+    env = {
+        "PATH": os.environ["PATH"],
+        "CHARTER_WORKFLOW": "retrain-credit-default.yml",
+        "CHARTER_REF": "main",
+        "GITHUB_REPOSITORY": "acme/lending",
+        "GITHUB_TOKEN": TOKEN,
+    }
+    with serving(GitHubWithPulls()) as github:
+        done = subprocess.run(
+            [sys.executable, "-c", retraining.DISPATCH],
+            env={**env, "GITHUB_API_URL": github.api_url},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Dispatched retrain-credit-default.yml on acme/lending: HTTP 204\n"
+    assert github.dispatched == [("retrain-credit-default.yml", {"ref": "main", "inputs": {"reason": "schedule"}})]
+
+
+class _PipelinesApi(BaseHTTPRequestHandler):
+    """The Kubeflow Pipelines API (v2beta1) as far as `retrain.py --schedule` calls it: experiments by name, and
+    the recurring runs of one, with one run of the same name already there (the schedule before this change)."""
+
+    calls: ClassVar[list[tuple[str, str, Any]]] = []
+    experiments: ClassVar[list[dict[str, Any]]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.loads(raw) if raw else None
+        self.calls.append((method, self.path, body))
+        path = urlsplit(self.path).path
+        answer: Any = {}
+        if (method, path) == ("GET", "/apis/v2beta1/experiments"):
+            answer = {"experiments": self.experiments, "total_size": len(self.experiments)}
+        elif (method, path) == ("POST", "/apis/v2beta1/experiments"):
+            self.experiments.append({**body, "experiment_id": "e-1"})
+            answer = self.experiments[-1]
+        elif (method, path) == ("GET", "/apis/v2beta1/recurringruns"):
+            old = {"recurring_run_id": "r-old", "display_name": "retrain-demand-forecast", "experiment_id": "e-1"}
+            answer = {"recurringRuns": [old, {**old, "recurring_run_id": "r-other", "display_name": "nightly"}]}
+        elif (method, path) == ("POST", "/apis/v2beta1/recurringruns"):
+            answer = {**body, "recurring_run_id": "r-new"}
+        data = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def test_the_recurring_run_replaces_the_models_schedule_on_the_pipelines_api(tmp_path: Path) -> None:
+    _needs(KFP)
+    module = _built(_project(tmp_path, IN_CLUSTER, orchestrator="kubeflow-pipelines"))
+    module = module / "deploy" / "_training" / "demand-forecast" / "retrain.py"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _PipelinesApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "KFP_HOST": f"http://127.0.0.1:{server.server_port}"}
+        done = subprocess.run(
+            [str(KFP), str(module), "--schedule"], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Recurring run r-new dispatches the retraining of demand-forecast at 0 0 4 1 * *" in done.stdout
+    calls = [(method, urlsplit(path).path) for method, path, _ in _PipelinesApi.calls]
+    assert calls == [
+        ("GET", "/apis/v2beta1/experiments"),
+        ("POST", "/apis/v2beta1/experiments"),
+        ("GET", "/apis/v2beta1/recurringruns"),
+        ("DELETE", "/apis/v2beta1/recurringruns/r-old"),  # this model's schedule before, not the other one
+        ("POST", "/apis/v2beta1/recurringruns"),
+    ]
+    assert _PipelinesApi.calls[1][2] == {"display_name": "charter-demand-forecast", "namespace": "demand-training"}
+    created = _PipelinesApi.calls[-1][2]
+    assert created["trigger"] == {"cron_schedule": {"cron": "0 0 4 1 * *"}}
+    assert (created["display_name"], created["experiment_id"], created["mode"]) == (
+        "retrain-demand-forecast",
+        "e-1",
+        "ENABLE",
+    )
+    assert (created["max_concurrency"], created["no_catchup"], created["service_account"]) == (
+        1,
+        True,
+        "demand-forecast-trainer",
+    )
+    assert created["pipeline_spec"]["pipelineInfo"]["name"] == "retrain-demand-forecast"
