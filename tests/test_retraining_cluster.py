@@ -259,4 +259,7 @@ def test_the_recurring_run_replaces_the_models_schedule_on_the_pipelines_api(tmp
         True,
         "demand-forecast-trainer",
     )
-    assert created["pipeline_spec"]["pipelineInfo"]["name"] == "retrain-demand-forecast"
+    spec = created["pipeline_spec"]  # the compiled pipeline and its Kubernetes platform spec (the Secret's keys)
+    assert spec["pipeline_spec"]["pipelineInfo"]["name"] == "retrain-demand-forecast"
+    executor = spec["platform_spec"]["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-dispatch"]
+    assert executor["secretAsEnv"][0]["secretName"] == "charter-github-dispatch"
