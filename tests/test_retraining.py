@@ -379,3 +379,35 @@ def test_the_production_gate_report_decides_the_performance_drop(
         assert measured == pytest.approx(auc, abs=1e-12)
         side = f"below the threshold {threshold}: retrain" if expected else f"not below {threshold}"
         assert out == f"charter model performance-drop: roc_auc in production is {measured}, {side}\n"
+
+
+@pytest.mark.parametrize(("drift_trigger", "retrains"), [(True, True), (False, False)])
+def test_the_drift_gate_reports_the_retraining_its_trigger_asks_for(
+    tmp_path: Path, drift_trigger: bool, retrains: bool
+) -> None:
+    """`retrain.triggers.drift` decides, not the deprecated `retrainOnDrift` beside it (CH470)."""
+    from drift_datasets import traffic
+    from test_gates_support import column, run_gate, write_project
+
+    retrain = {"schedule": "0 4 1 * *", "triggers": {"drift": drift_trigger}}
+    root = write_project(
+        tmp_path / "p",
+        columns=[
+            column("income", "number"),
+            column("segment", "string"),
+            column("seen", "timestamp"),
+            column("y", "integer"),
+        ],
+        features=["income", "segment", "seen"],
+        monitoring={"drift": {"method": "psi", "threshold": 0.2}, "retrainOnDrift": True, "retrain": retrain},
+    )
+    reference, shifted = tmp_path / "reference.parquet", tmp_path / "shifted.parquet"
+    traffic(20_000, 1).to_parquet(reference)
+    traffic(20_000, 3, shift=0.5).to_parquet(shifted)
+    summary = tmp_path / "summary.md"
+    argv = ["drift", str(root), "--model", "model", "--reference", str(reference), "--current", str(shifted)]
+    code, report = run_gate([*argv, "--summary", str(summary)], tmp_path / "drift.json")
+    assert (code, report["drift"]) == (1, True)
+    assert (report["retrain"], report["subject"]["retrainOnDrift"]) == (retrains, retrains)
+    action = "retraining is dispatched" if retrains else "retraining is not automatic (neither `retrain.triggers.drift`"
+    assert action in summary.read_text("utf-8")
