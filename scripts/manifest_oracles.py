@@ -35,6 +35,7 @@ CORE_KINDS = {
     ("autoscaling/v2", "HorizontalPodAutoscaler"),
     ("policy/v1", "PodDisruptionBudget"),
     ("batch/v1", "Job"),  # training.orchestrator: kubernetes-job
+    ("batch/v1", "CronJob"),  # its monitoring.retrain.schedule
     ("networking.k8s.io/v1", "NetworkPolicy"),
 }
 

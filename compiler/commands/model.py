@@ -10,6 +10,7 @@ from pathlib import Path
 from compiler.commands.common import checked_model
 from compiler.commands.model_predictions import add_predictions_parser
 from compiler.commands.model_registry import add_registry_parsers
+from compiler.commands.model_retrain import add_candidate_parser, add_drop_parser
 from compiler.core import exit_codes
 
 
@@ -37,6 +38,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     upload.add_argument("--project", default=".", metavar="DIR", help="the project root (default: .)")
     upload.set_defaults(handler=_run_upload)
     add_predictions_parser(actions)
+    add_candidate_parser(actions)
+    add_drop_parser(actions)
     add_registry_parsers(actions)
 
 

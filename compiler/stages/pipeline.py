@@ -51,6 +51,7 @@ from compiler.stages.resolve.deploy_checks import strategy_findings
 from compiler.stages.resolve.endpoints import untrusted_servers
 from compiler.stages.resolve.overlaps import name_collisions, path_collisions, refused_output_dirs
 from compiler.stages.resolve.references import resolve
+from compiler.stages.resolve.retraining import retrain_findings
 from compiler.stages.run import FileResult, Run
 from compiler.stages.validate.specs import validate, validate_file
 
@@ -175,6 +176,7 @@ def resolve_and_judge(
     run.diagnostics.extend(name_collisions(resolved, run.project))
     gitops = run.project is not None and run.project.spec.deployment.mode == "gitops"
     run.diagnostics.extend(strategy_findings(resolved, gitops))
+    run.diagnostics.extend(retrain_findings(resolved))
     if run.project is not None or project_file(run.sources) is None:
         # A charter.yaml that failed validation has its own error; judging every server against an empty list
         # would add one finding per server for the same mistake (the gates still refuse on their own).

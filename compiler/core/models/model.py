@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from compiler.core.metrics import Task
+from compiler.core.metrics import PerformanceMetricName, Task
 from compiler.core.models import patterns
 from compiler.core.models.common import (
     CharterModel,
@@ -219,12 +219,60 @@ class ProductionPerformance(CharterModel):
     """How far back, before the label delay, predictions are judged."""
 
 
+class PerformanceDrop(CharterModel):
+    """Retrain when the production monitor (`charter gate eval --production` on `monitoring.performance`) measures
+    `metric` worse than `threshold`: below it for a metric the suite bounds with `min`, above it for one bounded
+    with `max` (set it inside the suite's bound to retrain before the bound fails)."""
+
+    metric: PerformanceMetricName
+    """A metric the evaluation suite bounds on the whole data (not only a slice)."""
+    threshold: float = Field(examples=[0.82])
+
+
+class RetrainTriggers(CharterModel):
+    """What starts a retraining besides its schedule."""
+
+    drift: bool = False
+    """The drift gate of the monitor failed (the monitor dispatches the retraining)."""
+    performance_drop: PerformanceDrop | None = None
+    data_version: bool = False
+    """A new version of the training data: a commit to the default branch that changes the `.dvc` file or
+    `dvc.lock` its contract's server names (`customProperties: [{property: dvc, ...}]`)."""
+
+
+class Retrain(CharterModel):
+    """Continuous training. Each retraining trains a *candidate*, never the served model: the version becomes
+    `<version>-retrain.<run>` (and `serving.storageUri` follows it), the candidate goes through the same data gate,
+    training, evaluation gate and evidence as any version, and the run opens a pull request with the bumped spec and
+    the candidate's evidence. Owners review and merge it like any change; the merge deploys it."""
+
+    schedule: Cron | None = None
+    """When to retrain (five-field cron, UTC), in the orchestrator `training.orchestrator` names: the retraining
+    workflow's own schedule on GitHub Actions; a CronJob, a Kubeflow Pipelines recurring run or an Airflow DAG
+    schedule in the cluster, whose only act is to dispatch that workflow, so the gates still run."""
+    triggers: RetrainTriggers = Field(default_factory=RetrainTriggers)
+    dispatch_image: ImageRef | None = None
+    """With a schedule and `training.orchestrator` `kubernetes-job` or `kubeflow-pipelines`: an image with
+    `python3`, pinned by digest, that the cluster's timer runs to dispatch the retraining workflow."""
+
+    @model_validator(mode="after")
+    def _something_starts_it(self) -> Retrain:
+        triggers = self.triggers
+        if self.schedule is None and not (triggers.drift or triggers.performance_drop or triggers.data_version):
+            raise ValueError("`retrain` needs a `schedule` or at least one of `triggers`")
+        return self
+
+
 class Monitoring(CharterModel):
     """How production traffic is watched: drift, and performance and fairness once labels arrive."""
 
     schedule: Cron
     drift: Drift
-    retrain_on_drift: bool = False
+    retrain_on_drift: bool = Field(default=False, json_schema_extra={"deprecated": True})
+    """Deprecated: `retrain: {triggers: {drift: true}}` replaces it and proposes the retrained model as a candidate
+    version in a pull request. `retrainOnDrift` alone still dispatches the model's pipeline on drift."""
+    retrain: Retrain | None = None
+    """Continuous training: a schedule and triggers, each retraining proposed as a new version for review."""
     reference: DataRef | None = None
     """The contract of the reference data; the training data by default."""
     performance: ProductionPerformance | None = None

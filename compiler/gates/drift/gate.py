@@ -19,7 +19,7 @@ or more than 20% below 5): its p-value is then approximate.
 Drift on any column fails the gate (exit 1); with `driftShare`, the data set
 drifts (and the gate fails) when at least that share of the judged columns
 drifted, and a column's drift alone is a warning. The report says whether
-retraining should be dispatched (`retrainOnDrift`). See drift_stats for the
+retraining should be dispatched (`retrain.triggers.drift`, or the deprecated `retrainOnDrift`). See drift_stats for the
 binning.
 """
 
@@ -95,6 +95,8 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
     current = open_input(
         options.current, _server(project, model, options.current_server, "current"), "current", reach=project.reach
     )
+    # `retrain.triggers.drift` (which proposes a candidate version), else the deprecated `retrainOnDrift`.
+    retrains = monitoring.retrain.triggers.drift if monitoring.retrain is not None else monitoring.retrain_on_drift
     report = GateReport(
         "drift",
         f"model `{model_spec.name}` {model.spec.version} · {drift.method} threshold "
@@ -105,7 +107,7 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
             "version": model.spec.version,
             "method": drift.method,
             "threshold": drift.threshold,
-            "retrainOnDrift": monitoring.retrain_on_drift,
+            "retrainOnDrift": retrains,
         },
     )
     logical = _logical_types(project, model_spec.name, [*features, *filter(None, [label])])
@@ -113,7 +115,7 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
     judged_by = verdicts.rules(drift, [r["feature"] for r in results])
     for result in results:
         verdicts.decide(result, judged_by[result["feature"]], drift.min_sample_size)
-    _record(report, results, retrain_on_drift=monitoring.retrain_on_drift, drift=drift)
+    _record(report, results, retrain_on_drift=retrains, drift=drift)
     return report
 
 
@@ -252,9 +254,9 @@ def _markdown(results: list[dict[str, Any]], whole: dict[str, Any], retrain: boo
         ]
     if whole["datasetDrift"]:
         action = (
-            "retraining is dispatched (`retrainOnDrift: true`)"
+            "retraining is dispatched"
             if retrain
-            else "retraining is not automatic (`retrainOnDrift: false`)"
+            else "retraining is not automatic (neither `retrain.triggers.drift` nor `retrainOnDrift`)"
         )
         lines += [f"**Drift in {len(drifted)} feature(s): {names}**: {action}.", ""]
     elif drifted:

@@ -23,7 +23,15 @@ from compiler.core.specs import Spec
 from compiler.core.templating import render_template
 from compiler.evidence.card import card_view
 from compiler.evidence.store import EvidenceByModel, ModelEvidence
-from compiler.stages.render import data_access, manifests, orchestration, promotion, training_job, workflow_home
+from compiler.stages.render import (
+    data_access,
+    manifests,
+    orchestration,
+    promotion,
+    retraining,
+    training_job,
+    workflow_home,
+)
 from compiler.stages.render.shadow import judged_at
 
 _HF_TASKS = {
@@ -128,6 +136,11 @@ def _model_outputs(
     monitor = _monitor(job)
     if monitor is not None:
         outputs.append(monitor)
+    retrain = retraining.workflow_view(model.spec, spec.name, links.training if links else None, base["home"])
+    if retrain is not None:  # the pipeline again, on a candidate version, proposed in a pull request
+        outputs.append(_pipeline(job, [], retrain))
+        timers = retraining.timer_files(model.spec, linked, settings.outputs.deploy, view, source)
+        outputs.extend(Output(path, text, spec.file) for path, text in timers)
     card = _model_card(
         spec, model, resolved, view=view, deployments=deployments, source=source, today=today, evidence=evidence
     )
@@ -195,8 +208,9 @@ def _deployment(
     }
 
 
-def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
-    """The model's pipeline: data gate, training, evaluation gate, evidence, deployments in promotion order."""
+def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]], retrain: dict[str, Any] | None = None) -> Output:
+    """The model's pipeline: data gate, training, evaluation gate, evidence, deployments in promotion order; with
+    `retrain` (retraining.workflow_view), the retraining workflow: the same on a candidate version."""
     spec, body, settings, links = job.spec, job.model.spec, job.settings, job.links
     training_contract = links.training if links else None
     cluster = orchestration.cluster_job(body, spec.name, links.environments if links else {}, settings)
@@ -223,10 +237,17 @@ def _pipeline(job: _ModelRender, deployments: list[dict[str, Any]]) -> Output:
         },
         deployments=gated,
         gitops=settings.deployment.mode == "gitops",
-        propose_evidence=settings.evidence.propose == "pull-request",
+        propose_evidence=retrain is not None or settings.evidence.propose == "pull-request",
         outputs=settings.outputs,
+        retrain=retrain,
+        schedule_job=None
+        if retrain
+        else retraining.schedule_job(body, links.environments if links else {}, settings.outputs.deploy, spec.name),
+        spec_file=job.source,
+        checkout_ref=retrain["branch"] + "/${{ github.run_id }}" if retrain is not None else "",
     )
-    return Output(f"{settings.outputs.workflows}/{_pipeline_file(spec)}", pipeline, spec.file)
+    file = retrain["file"] if retrain is not None else _pipeline_file(spec)
+    return Output(f"{settings.outputs.workflows}/{file}", pipeline, spec.file)
 
 
 def _pipeline_file(spec: Spec) -> str:
@@ -258,9 +279,23 @@ def _monitor(job: _ModelRender) -> Output | None:
         "current_server": current.name,
         "reads": _reads_data([reference, current], settings),
         "pipeline_file": _pipeline_file(spec),
+        **retraining.monitor_view(body, spec.name, _pipeline_file(spec)),
+        "performance_reads": _performance_reads(job),
     }
     text = render_template("model-monitor.yml.j2", **job.base, source=job.source, model=job.view, monitoring=monitoring)
     return Output(f"{settings.outputs.workflows}/{gate_workflow(spec.name, 'drift')}", text, spec.file)
+
+
+def _performance_reads(job: _ModelRender) -> dict[str, Any] | None:
+    """What the monitor's production-performance job reads, for a `performanceDrop` trigger."""
+    monitoring = job.model.spec.monitoring
+    performance = monitoring.performance if monitoring is not None else None
+    retrain = monitoring.retrain if monitoring is not None else None
+    if performance is None or retrain is None or retrain.triggers.performance_drop is None:
+        return None
+    contracts = [c for c in job.resolved.specs if c.contract is not None]
+    server = data_access.choose(performance.data, data_access.find_contract(contracts, performance.data))
+    return {"server": server.name, "reads": _reads_data([server], job.settings)}
 
 
 def _reads_data(choices: list[data_access.ServerChoice], settings: ProjectSpec) -> dict[str, Any]:
@@ -424,7 +459,8 @@ def _monitoring_view(monitoring: Monitoring) -> dict[str, Any]:
         "schedule": monitoring.schedule,
         "method": monitoring.drift.method,
         "threshold": "chosen per column" if monitoring.drift.threshold is None else monitoring.drift.threshold,
-        "retrain": monitoring.retrain_on_drift,
+        "retrain": monitoring.retrain_on_drift if monitoring.retrain is None else monitoring.retrain.triggers.drift,
+        "retraining": retraining.card_view(monitoring.retrain),
     }
 
 
