@@ -1,0 +1,123 @@
+"""Issue 26: after every edit the editor shows what a cold `charter check` of the same workspace state shows.
+
+The server re-checks only what an edit touches (the keys of `compiler.stages.cache`, kept from one edit to the
+next, and the listing of the last check). A sequence of edits to one model, to the organisation Policy, to a
+shared Environment and to a contract, each changing the findings of other documents, is applied as the server
+applies it; after each one the diagnostics published so far (the last publication of every file) must equal
+the findings of a cold check of the same files and buffers, file for file, position for position.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compiler.core.sources import Sources
+from compiler.lsp.workspace import Workspace
+from compiler.stages import check, current_date
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import generate  # noqa: E402
+
+MODEL = "teams/team-000/models/fraud-00002-0-model.yaml"
+CONTRACT = "teams/team-000/contracts/fraud-00002-0-data.yaml"
+POLICY = "teams/platform/policies/deployments.yaml"
+STAGING = "teams/platform/environments/shared-staging.yaml"
+MONITORED = """\
+        !related.environments.exists(e, e.spec.tier == 'production')
+        || object.spec.monitoring.schedule != ''"""
+APPROVED = "        related.environments.all(e, e.spec.approvals >= 2)"
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("edits") / "repo"
+    generate.generate(root, 40, shape="shared")
+    return root
+
+
+def edits(root: Path) -> list[tuple[str, str, str, str]]:
+    """(file, text replaced, by what, what the step shows): each edit of the sequence, in order."""
+    column = "support_tickets"
+    contract_column = next(
+        line for line in (root / CONTRACT).read_text("utf-8").split("\n") if line.strip() == f"- name: {column}"
+    )
+    return [
+        (MODEL, f"    - {column}\n", "    - no_such_column\n", "a feature its contract lacks: CH402 in the model"),
+        (MODEL, "    - no_such_column\n", f"    - {column}\n", "fixed"),
+        (POLICY, MONITORED, APPROVED, "the Policy reads the Environments' approvals: every model fails it"),
+        (STAGING, "approvals: 1", "approvals: 2", "the staging Environment's models pass it again"),
+        (STAGING, "name: shared-staging", "name: shared-stage", "renamed: its models refer to nothing"),
+        (STAGING, "name: shared-stage", "name: shared-staging", "named back"),
+        (CONTRACT, f"{contract_column}\n", f"{contract_column.replace(column, 'renamed_column')}\n", "a column gone"),
+        (CONTRACT, "renamed_column", column, "the column back"),
+        (STAGING, "approvals: 2", "approvals: 1", "the Environment as it was: its models fail the Policy again"),
+        (POLICY, APPROVED, MONITORED, "the Policy as it was: the project is clean again"),
+    ]
+
+
+def test_every_edit_shows_what_a_cold_check_shows(shared: Path, tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(shared, root)
+    workspace = Workspace(root)
+    shown: dict[str, list[Any]] = {}
+
+    def publish(checked: Any, touched: set[str]) -> None:
+        for uri, found in workspace.to_publish(checked, touched).items():
+            shown[uri] = found
+
+    publish(workspace.check({}), set())
+    assert _visible(shown) == _cold(workspace, root, {})
+    texts = {file: (root / file).read_text("utf-8") for file in (MODEL, CONTRACT, POLICY, STAGING)}
+    before = _visible(shown)
+    for file, old, new, what in edits(root):
+        assert old in texts[file], what
+        texts[file] = texts[file].replace(old, new, 1)
+        uri = (root / file).as_uri()
+        workspace.update(uri, texts[file])
+        publish(workspace.check(dict(workspace.buffers)), {uri})
+        expected = _cold(workspace, root, workspace.buffers)
+        assert _visible(shown) == expected, what
+        assert expected != before, f"{what}: the step changes nothing, so it tests nothing"
+        before = expected
+    assert not before, "the sequence ends where it started: a clean project"
+
+
+def test_the_steps_change_the_findings_of_other_documents(shared: Path, tmp_path: Path) -> None:
+    """What the sequence covers: an edit of the Policy, the Environment and the contract each show findings
+    in models the edit did not touch, with the codes a person would expect."""
+    root = tmp_path / "repo"
+    shutil.copytree(shared, root)
+    workspace = Workspace(root)
+    texts = {file: (root / file).read_text("utf-8") for file in (MODEL, CONTRACT, POLICY, STAGING)}
+    codes: list[dict[str, set[str]]] = []
+    for file, old, new, _ in edits(root):
+        texts[file] = texts[file].replace(old, new, 1)
+        buffers = {name: text.encode("utf-8") for name, text in texts.items()}
+        found: dict[str, set[str]] = {}
+        for uri, diagnostics in _cold(workspace, root, buffers).items():
+            found[uri.rsplit("/", 1)[1]] = {str(diagnostic.code) for diagnostic in diagnostics}
+        codes.append(found)
+    model = MODEL.rsplit("/", 1)[1]
+    assert "CH402" in codes[0][model]
+    failing = [name for name, found in codes[2].items() if name.endswith("-model.yaml") and "CH500" in found]
+    assert len(failing) >= 4, codes[2]
+    assert any(name != model and "CH401" in found for name, found in codes[4].items()), codes[4]
+    assert "CH402" in codes[6][model], codes[6]
+    assert codes[-1] == {}
+
+
+def _cold(workspace: Workspace, root: Path, buffers: dict[str, bytes]) -> dict[str, list[Any]]:
+    """A cold check (no cache) of the files on disk with these buffers, as the editor's diagnostics."""
+    checked = check(Sources.from_path(root).with_buffers(dict(buffers)), current_date())
+    return {uri: found for uri, found in workspace.diagnostics(checked).items() if found}
+
+
+def _visible(shown: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    return {uri: found for uri, found in shown.items() if found}
