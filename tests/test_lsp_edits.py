@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from compiler.core import sources
 from compiler.core.sources import Sources
 from compiler.lsp.workspace import Workspace
 from compiler.stages import check, current_date
@@ -81,7 +82,7 @@ def test_every_edit_shows_what_a_cold_check_shows(shared: Path, tmp_path: Path) 
         texts[file] = texts[file].replace(old, new, 1)
         uri = (root / file).as_uri()
         workspace.update(uri, texts[file])
-        publish(workspace.check(dict(workspace.buffers)), {uri})
+        publish(workspace.check(dict(workspace.buffers), reuse_listing=True), {uri})
         expected = _cold(workspace, root, workspace.buffers)
         assert _visible(shown) == expected, what
         assert expected != before, f"{what}: the step changes nothing, so it tests nothing"
@@ -115,9 +116,43 @@ def test_the_steps_change_the_findings_of_other_documents(shared: Path, tmp_path
 
 def _cold(workspace: Workspace, root: Path, buffers: dict[str, bytes]) -> dict[str, list[Any]]:
     """A cold check (no cache) of the files on disk with these buffers, as the editor's diagnostics."""
-    checked = check(Sources.from_path(root).with_buffers(dict(buffers)), current_date())
-    return {uri: found for uri, found in workspace.diagnostics(checked).items() if found}
+    return {uri: found for uri, found in workspace.diagnostics(_cold_check(root, buffers)).items() if found}
 
 
 def _visible(shown: dict[str, list[Any]]) -> dict[str, list[Any]]:
     return {uri: found for uri, found in shown.items() if found}
+
+
+def test_a_file_written_outside_the_editor_is_seen_once_the_listing_is_taken_again(
+    shared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit's check takes the last listing again (files and signatures); after its findings are out the
+    server walks the disk (`listing_holds`), and a file added or written meanwhile is listed by the next check."""
+    root = tmp_path / "repo"
+    shutil.copytree(shared, root)
+    # Every file counts as settled: its signature (size, times, inode) stands for its content at once.
+    monkeypatch.setattr(sources, "SETTLED_SECONDS", 0)
+    workspace = Workspace(root)
+    workspace.check({})
+    uri = (root / MODEL).as_uri()
+    text = (root / MODEL).read_text("utf-8")
+    workspace.update(uri, text)
+    workspace.check(dict(workspace.buffers), reuse_listing=True)
+    assert workspace.listing_holds()
+    copy = root / "teams/team-000/models/copy.yaml"
+    copy.write_text(text, "utf-8")  # a second model of the same name, written by another program
+    assert not workspace.listing_holds()
+    checked = workspace.check(dict(workspace.buffers), reuse_listing=True)
+    assert checked.diagnostics == _cold_check(root, workspace.buffers).diagnostics
+    assert any(d.code == "CH400" and d.file.endswith(MODEL) for d in checked.diagnostics)
+    assert workspace.listing_holds()
+    contract = root / CONTRACT
+    contract.write_text(contract.read_text("utf-8").replace("support_tickets", "renamed_column"), "utf-8")
+    assert not workspace.listing_holds()
+    checked = workspace.check(dict(workspace.buffers), reuse_listing=True)
+    assert checked.diagnostics == _cold_check(root, workspace.buffers).diagnostics
+    assert any(d.code == "CH402" and d.file.endswith(MODEL) for d in checked.diagnostics)
+
+
+def _cold_check(root: Path, buffers: dict[str, bytes]) -> Any:
+    return check(Sources.from_path(root).with_buffers(dict(buffers)), current_date())

@@ -5,6 +5,10 @@ edit waits `debounce` seconds for the next one (opening and saving do not wait);
 checks before it stale: a stale check stops while it still reads files, and its findings are never
 published. Findings are published for the files just opened or edited and for every file whose findings
 changed, so an edit to a contract shows (or clears) the findings of the models that use it.
+
+An edit's check takes the files the last check listed again (an edit changes a buffer, not the disk); once its
+findings are out, the disk is walked, and a file added, removed or written outside the editor since then makes
+one more check, which lists the files again. Opening, saving and closing a file always list them again.
 """
 
 from __future__ import annotations
@@ -38,17 +42,22 @@ class CharterServer(LanguageServer):
         self.project: Workspace | None = None
         self.generation = 0
         self.touched: set[str] = set()
+        self.list_again = True  # a file opened, saved or closed: the next check lists the files again
         self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charter-check")
         self._running: asyncio.Lock | None = None
         self._tasks: set[asyncio.Future[None]] = set()
 
     def start(self, root: Path) -> None:
         self.project = Workspace(root)
+        self.list_again = True
         self.schedule(None, 0.0)
 
-    def edited(self, uri: str, delay: float) -> None:
+    def edited(self, uri: str, delay: float, *, listed: bool = False) -> None:
+        """A buffer's new text, checked after `delay`; `listed`: the files on disk are those of the last listing
+        (a change to a buffer); an opened, saved or closed file lists them again."""
         if self.project is None:
             return
+        self.list_again = self.list_again or not listed
         document = self.workspace.get_text_document(uri)
         self.project.update(uri, document.source)
         self.schedule(uri, delay)
@@ -69,16 +78,21 @@ class CharterServer(LanguageServer):
             project = self.project
             if generation != self.generation or project is None:
                 return
-            buffers, touched = dict(project.buffers), set(self.touched)
+            buffers, touched, listed = dict(project.buffers), set(self.touched), not self.list_again
+            self.list_again = False
             loop = asyncio.get_running_loop()
             # The first check is never abandoned: it reads the whole project into the cache, after which the
             # edit that made it stale (the first file opened, usually) is a cached check of what it touches.
             stale = None if project.checked is None else (lambda: self.generation != generation)
             try:
                 checked = await loop.run_in_executor(
-                    self.checker, functools.partial(project.check, buffers, stale, whole=whole, settle_later=True)
+                    self.checker,
+                    functools.partial(
+                        project.check, buffers, stale, whole=whole, settle_later=True, reuse_listing=listed
+                    ),
                 )
             except Stale:
+                self.list_again = self.list_again or not listed
                 return
             except Exception:  # a check that fails must not take the server down
                 log.exception("charter check failed")
@@ -89,6 +103,12 @@ class CharterServer(LanguageServer):
             for uri, found in project.to_publish(checked, touched).items():
                 self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))
             await loop.run_in_executor(self.checker, project.settle)  # after publishing: nobody waits for it
+            if (
+                listed
+                and generation == self.generation
+                and not await loop.run_in_executor(self.checker, project.listing_holds)
+            ):
+                self.schedule(None, 0.0)  # a file changed on disk, not in the editor: checked again, listed again
         if project.partial:
             # Started from the cache: read the whole project for completion and hover while nothing is edited.
             # An edit makes this check stale; the edit's own check comes first, then this one again.
@@ -119,7 +139,7 @@ def _documents(server: CharterServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: CharterServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.edited(params.text_document.uri, ls.debounce)
+        ls.edited(params.text_document.uri, ls.debounce, listed=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: CharterServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -129,6 +149,7 @@ def _documents(server: CharterServer) -> None:
     def did_close(ls: CharterServer, params: types.DidCloseTextDocumentParams) -> None:
         if ls.project is not None:
             ls.project.close(params.text_document.uri)
+            ls.list_again = True
             ls.schedule(None, 0.0)
 
 
