@@ -156,3 +156,26 @@ def test_a_file_written_outside_the_editor_is_seen_once_the_listing_is_taken_aga
 
 def _cold_check(root: Path, buffers: dict[str, bytes]) -> Any:
     return check(Sources.from_path(root).with_buffers(dict(buffers)), current_date())
+
+
+def test_a_check_answers_for_files_opened_since_as_it_read_them(shared: Path, tmp_path: Path) -> None:
+    """The server's first check is never abandoned, and a client opens a file while it runs: when every buffer
+    opened or changed since holds the text the check read, its findings are published for them at once (a
+    check fewer before the first diagnostics); a changed text or a closed buffer needs the newer check."""
+    root = tmp_path / "repo"
+    shutil.copytree(shared, root)
+    workspace = Workspace(root)
+    checked = workspace.check({})
+    uri = (root / MODEL).as_uri()
+    text = (root / MODEL).read_text("utf-8")
+    workspace.update(uri, text)
+    assert workspace.answers(checked, {})
+    workspace.update(uri, text.replace("    - support_tickets\n", "    - no_such_column\n"))
+    assert not workspace.answers(checked, {})
+    workspace.update(uri, text)
+    edited = workspace.check(dict(workspace.buffers), reuse_listing=True)
+    workspace.close(uri)
+    assert not workspace.answers(edited, {MODEL: text.encode("utf-8")})
+    new_file = (root / "teams/team-000/models/new.yaml").as_uri()
+    workspace.update(new_file, text)
+    assert not workspace.answers(checked, {})

@@ -42,6 +42,7 @@ class CharterServer(LanguageServer):
         self.project: Workspace | None = None
         self.generation = 0
         self.touched: set[str] = set()
+        self.answered = 0  # a generation whose check is not run: an older check's findings answer it
         self.list_again = True  # a file opened, saved or closed: the next check lists the files again
         self.checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charter-check")
         self._running: asyncio.Lock | None = None
@@ -76,7 +77,7 @@ class CharterServer(LanguageServer):
             self._running = asyncio.Lock()
         async with self._running:
             project = self.project
-            if generation != self.generation or project is None:
+            if generation != self.generation or project is None or generation == self.answered:
                 return
             buffers, touched, listed = dict(project.buffers), set(self.touched), not self.list_again
             self.list_again = False
@@ -98,7 +99,11 @@ class CharterServer(LanguageServer):
                 log.exception("charter check failed")
                 return
             if generation != self.generation:
-                return  # the newer check publishes (after a first check, from the cache it filled)
+                if not project.answers(checked, buffers):
+                    return  # the newer check publishes (after a first check, from the cache it filled)
+                # What changed since is buffers opened on the files as this check read them (the first check and
+                # the files a client opens at start): its findings are the newer check's, which is not run.
+                touched, self.answered = set(self.touched), self.generation
             self.touched -= touched
             for uri, found in project.to_publish(checked, touched).items():
                 self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=found))

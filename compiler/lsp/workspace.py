@@ -128,6 +128,19 @@ class Workspace:
             self._freeze_due = False
             freeze_long_lived()
 
+    def answers(self, checked: Checked, buffers: Mapping[str, bytes]) -> bool:
+        """Whether `checked`, a check of `buffers`, is also the check of the buffers now: every buffer opened or
+        changed since holds the text the check read of that file, and none was closed."""
+        if not buffers.keys() <= self.buffers.keys():
+            return False
+        for relative, text in self.buffers.items():
+            if buffers.get(relative) == text:
+                continue
+            read = checked.sources.get(self.sources.display(relative))
+            if read is None or read.encode("utf-8") != text:
+                return False
+        return True
+
     def listing_holds(self) -> bool:
         """Whether the files on disk are still those the last listing found, with the same signatures; when not
         (a file added, removed or written outside the editor), the next check lists them again."""
