@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lsp_client import LspClient
 
 from compiler.core import sources
 from compiler.core.sources import Sources
@@ -179,3 +180,24 @@ def test_a_check_answers_for_files_opened_since_as_it_read_them(shared: Path, tm
     new_file = (root / "teams/team-000/models/new.yaml").as_uri()
     workspace.update(new_file, text)
     assert not workspace.answers(checked, {})
+
+
+def test_the_server_sees_a_file_another_program_wrote_once_the_editor_is_idle(shared: Path, tmp_path: Path) -> None:
+    """`charter lsp`: a model of the same name written beside the open one while it is edited is reported
+    (CH400) once the editor is idle, without a save or another edit."""
+    root = tmp_path / "repo"
+    shutil.copytree(shared, root)
+    text = (root / MODEL).read_text("utf-8")
+    client = LspClient(root)
+    try:
+        client.initialize()
+        uri = client.open(MODEL)
+        client.diagnostics(uri)
+        (root / "teams/team-000/models/copy.yaml").write_text(text, "utf-8")
+        client.change(MODEL, text)  # its check takes the listing of the first check again
+        codes: list[str] = []
+        while "CH400" not in codes:
+            _, found = client.diagnostics(uri)
+            codes = [diagnostic["code"] for diagnostic in found]
+    finally:
+        client.close()
