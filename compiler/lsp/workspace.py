@@ -121,12 +121,17 @@ class Workspace:
         """What a first (or whole) check leaves to do: write the cache, and take what it made out of the
         cyclic collector's sight. Most of it lives as long as the server; frozen, it is not traversed again
         by every full collection, which took 300-400 ms at 1,000 specs and landed on an edit now and then."""
-        if self._write_due:
-            self._write_due = False
-            self.disk.write(self.cache.document)
+        self.write_cache()
         if self._freeze_due:
             self._freeze_due = False
             freeze_long_lived()
+
+    def write_cache(self) -> None:
+        """The first half of `settle`: the cache the next server starts from (15 ms of CPU at 1,000 specs;
+        freezing takes 450 ms, and waits for the editor to be idle)."""
+        if self._write_due:
+            self._write_due = False
+            self.disk.write(self.cache.document)
 
     def answers(self, checked: Checked, buffers: Mapping[str, bytes]) -> bool:
         """Whether `checked`, a check of `buffers`, is also the check of the buffers now: every buffer opened or
