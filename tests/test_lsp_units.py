@@ -162,7 +162,8 @@ def test_the_first_findings_do_not_wait_for_the_cache_or_the_collector(tmp_path:
     frozen = gc.get_freeze_count()
     workspace.check({}, settle_later=True)
     assert not (root / CACHE_FILE).exists()
-    assert gc.get_freeze_count() == frozen
+    # Nothing frozen by the check (objects an earlier test froze may be freed meanwhile: a memo replaced).
+    assert gc.get_freeze_count() <= frozen
     workspace.settle()
     assert (root / CACHE_FILE).is_file()
     assert gc.get_freeze_count() > frozen

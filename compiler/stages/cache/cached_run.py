@@ -18,7 +18,7 @@ from typing import Any
 from compiler.core.cache import Store
 from compiler.core.diagnostics import Diagnostic, sort_diagnostics
 from compiler.core.specs import Spec
-from compiler.stages.cache import incremental
+from compiler.stages.cache import keyring
 from compiler.stages.cache.cached import (
     GLOBAL_KINDS,
     by_unit,
@@ -92,14 +92,13 @@ class CachedRun:
         global_files = {file for file in self.read if _read_every_run(summaries.get(file))}
         units = {file: summaries.get(file, []) for file in self.by_shown if file not in global_files}
         gitops = run.project is not None and run.project.spec.deployment.mode == "gitops"
-        graph = Graph(units, gitops, users_reading_kinds(reading_related(policies)))
+        graph = keyring.graph_for(self.cache, units, gitops, users_reading_kinds(reading_related(policies)))
         shared, dates = shared_digest(run, policies, extra_policies, global_files), dated(policies, today)
         evidence, evidence_signatures = evidence_digests(run.sources, self.found.entries, graph, recorded.signatures)
         digests = self.digests
         inputs = digest_of([digests, shared, sorted(dates[0]), dates[1], evidence, graph.gitops])
-        keys = recorded.keys_for(inputs, units) or {
-            unit: incremental.key(unit, graph, digests, shared, dates, evidence) for unit in units
-        }
+        reads = (shared, dates, evidence)
+        keys = recorded.keys_for(inputs, units) or keyring.keys_for(self.cache, graph, digests, reads)
         cached = {unit: recorded.findings_of(unit_key) for unit, unit_key in keys.items() if digests[unit]}
         stale = {unit for unit in units if cached.get(unit) is None}
         signatures = {**self.signatures, **evidence_signatures}
