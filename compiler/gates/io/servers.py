@@ -112,11 +112,35 @@ class Table:
         if not self.pushdown:
             pull(self.session, self.schema, self.table, self.columns(), con=con, into=self.view)
 
+    def pull_instead(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Stop pushing down: the rows are pulled into DuckDB, for a gate that needs them after all."""
+        self.database = None
+        self.pushdown = False
+        _attached(self, con)
+
+    def pulled(self, con: duckdb.DuckDBPyConnection, names: list[str]) -> Table:
+        """These columns' rows pulled into DuckDB, the rest left on the server (this table's session, not
+        closed by the copy)."""
+        types = self.columns()
+        copy = Table(None, self.session, self.schema, self.table, False, {name: types[name] for name in names})
+        _attached(copy, con)
+        return copy
+
     def close(self) -> None:
         self.session.close()
 
 
 Backend = ObjectStore | Table
+
+
+def _attached(table: Table, con: duckdb.DuckDBPyConnection) -> None:
+    """Pull the table's rows through a cursor of its own: the gate's connection may hold a result it is reading
+    (a cursor shares the database, so the pulled table is the connection's too)."""
+    cursor = con.cursor()
+    try:
+        table.attach(cursor)
+    finally:
+        cursor.close()
 
 
 def open_server(
