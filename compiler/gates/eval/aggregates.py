@@ -22,7 +22,7 @@ import numpy as np
 
 from compiler.core.metrics import gate_metrics
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io.inputs import Source, pushed, query, quote
+from compiler.gates.io.inputs import Source, pushed, query
 
 __all__ = ["NEEDS_ROWS", "Pushed", "pushed", "rows_needed"]
 
@@ -82,7 +82,8 @@ class Pushed:
     def fetch(self, relation: str, every: dict[str, str]) -> dict[str, np.ndarray[Any, Any]]:
         """One row per combination of the expressions' values, with its count; coded columns as the local
         read codes them (0 for NULL)."""
-        selected = ", ".join(f"{expr} AS {quote(alias)}" for alias, expr in every.items())
+        # Plain aliases: a warehouse's column names are letters, digits and underscores (BigQuery's are).
+        selected = ", ".join(f"{expr} AS c{i}" for i, expr in enumerate(every.values(), start=1))
         ordinals = ", ".join(str(i) for i in range(1, len(every) + 1))
         sql = f"SELECT {selected}, count(*) AS {ROWS_ALIAS} FROM {relation} GROUP BY {ordinals}"
         rows = query(self.con, sql, self.source).fetchall()
