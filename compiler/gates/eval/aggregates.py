@@ -61,17 +61,15 @@ class Pushed:
     def distinct(self, relation: str, expression: str, column: str, limit: int) -> list[Any]:
         """The distinct non-null values of `expression`, sorted here (a server's collation may sort text
         otherwise than DuckDB's byte order, and the order numbers the groups)."""
-        counted = query(self.con, f"SELECT count(DISTINCT {expression}) FROM {relation}", self.source).fetchone()
-        self.result_rows += 1
-        found = int(counted[0]) if counted is not None else 0
-        if found > limit:
-            raise UnusableInput(
-                f"{self.source.label}: column `{column}` has about {found:,} distinct values; "
-                f"at most {limit:,} groups or classes are supported"
-            )
+        # One query: at most `limit` + 1 values come back, enough to know there are too many.
         sql = f"SELECT DISTINCT {expression} AS v FROM {relation} WHERE {expression} IS NOT NULL LIMIT {limit + 1}"
         rows = query(self.con, sql, self.source).fetchall()
         self.result_rows += len(rows)
+        if len(rows) > limit:
+            raise UnusableInput(
+                f"{self.source.label}: column `{column}` has more than {limit:,} distinct values; "
+                f"at most {limit:,} groups or classes are supported"
+            )
         return sorted(row[0] for row in rows)
 
     def code(self, expression: str, values: list[Any]) -> str:
