@@ -206,3 +206,39 @@ def test_the_eval_and_drift_aggregations_in_each_dialect_are_the_reviewed_ones(
             # Only aggregates: every output is a group key or a count.
             assert parsed.args.get("group") is not None
             assert any(isinstance(e.unalias(), sqlglot.exp.Count) for e in parsed.expressions)
+
+
+def test_counts_weighted_give_every_value_rows_give() -> None:
+    """The same code on rows and on their combinations weighted by count: equal floats, not close ones."""
+    import numpy as np
+
+    from compiler.core.models.suite import Confidence
+    from compiler.gates.eval import confidence, fairness, scoring
+
+    rng = np.random.default_rng(5)
+    n, groups = 50_000, 7
+    y, pred = rng.integers(0, 2, n).astype(np.int8), rng.integers(0, 2, n).astype(np.int8)
+    codes = rng.integers(0, groups, n).astype(np.int32)
+    combos, weight = np.unique(np.stack([y, pred, codes]), axis=1, return_counts=True)
+    rows, counted = scoring.Binary(y, pred, None), scoring.Binary(combos[0], combos[1], None, weight.astype(np.int64))
+    names = sorted(scoring.FROM_CONFUSION)
+    assert counted.grouped(combos[2], groups, names) == rows.grouped(codes, groups, names)
+    labels = [f"g{i}" for i in range(groups)]
+    for metric in [m for m, rates in fairness.FAIRNESS_RATES.items() if not {"mae", "rmse"} & set(rates)]:
+        by_rows = fairness.fairness_value(metric, fairness.binary_groups(codes, labels, rows))
+        by_counts = fairness.fairness_value(metric, fairness.binary_groups(combos[2], labels, counted))
+        assert by_counts == by_rows, metric
+    level = Confidence(level=0.9, resamples=200, seed=3)
+    assert confidence.interval("equalized_odds_difference", counted, combos[2], labels, None, level) == (
+        confidence.interval("equalized_odds_difference", rows, codes, labels, None, level)
+    )
+    k = 4
+    true, guess = rng.integers(0, k, n), rng.integers(0, k, n)
+    combos, weight = np.unique(np.stack([true, guess, codes]), axis=1, return_counts=True)
+    many = scoring.Multiclass(true, guess, k)
+    few = scoring.Multiclass(combos[0], combos[1], k, weight=weight.astype(np.int64))
+    names = sorted(scoring.FROM_CLASS_COUNTS)
+    assert few.grouped(combos[2], groups, names) == many.grouped(codes, groups, names)
+    rates = fairness.multiclass_groups(combos[2], labels, few, 1), fairness.multiclass_groups(codes, labels, many, 1)
+    assert rates[0].rate("selection_rate") == rates[1].rate("selection_rate")
+    assert rates[0].rate("accuracy") == rates[1].rate("accuracy")
