@@ -3,9 +3,10 @@
 Object storage and local paths (`s3`, `gcs`, `azure`, `local`) become pyarrow
 datasets that DuckDB scans in batches. Databases and warehouses (`postgres`,
 `redshift`, ... see `db.DIALECTS`) either run the gate's SQL themselves
-(push-down: the data gate; only aggregates come back) or stream the rows a
-gate needs into DuckDB (pull: the eval and drift gates, which need every
-value of a few columns). Spark (`spark_engine`: Delta, files marked for it,
+(push-down: only aggregates come back; the data gate's checks, the eval
+gate's confusion counts, the drift gate's category counts) or stream the rows
+a gate needs into DuckDB (pull: what counts cannot give, `Table.pull_instead`
+and `Table.pulled`). Spark (`spark_engine`: Delta, files marked for it,
 catalogue tables), Snowflake (`snowflake_engine`), BigQuery (`bigquery_engine`) and Databricks SQL
 warehouses (`databricks_engine`) are such engines too.
 """
