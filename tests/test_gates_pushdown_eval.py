@@ -242,3 +242,55 @@ def test_counts_weighted_give_every_value_rows_give() -> None:
     rates = fairness.multiclass_groups(combos[2], labels, few, 1), fairness.multiclass_groups(codes, labels, many, 1)
     assert rates[0].rate("selection_rate") == rates[1].rate("selection_rate")
     assert rates[0].rate("accuracy") == rates[1].rate("accuracy")
+
+
+def test_a_multiclass_model_is_judged_from_the_counts_postgres_sends(
+    project: Path, pg: Postgres, recorded: Recorded, tmp_path: Path
+) -> None:
+    """Three classes, fairness by selection of the favourable class, a slice: the local report, from counts."""
+    import numpy as np
+    import pyarrow as pa
+    import yaml
+
+    rng = np.random.default_rng(8)
+    n, classes = 6_000, np.asarray(["high", "low", "medium"])
+    truth = rng.choice(classes, n, p=[0.2, 0.5, 0.3])
+    guess = np.where(rng.random(n) < 0.7, truth, rng.choice(classes, n))
+    groups = {
+        "gender": rng.choice(["female", "male"], n),
+        "age_band": rng.choice(["18-24", "25-34", "35-44", "45-54", "55-64", "65+"], n),
+        "marital_status": rng.choice(["single", "married", "divorced", "widowed"], n),
+        "employment_status": rng.choice(["employed", "self_employed", "retired"], n),
+    }
+    table = pa.table({"y_true": truth, "y_pred": guess, **groups})
+    local = tmp_path / "multiclass.parquet"
+    pq.write_table(table, local)
+    load_table(pg, "lending.multiclass_predictions", table)
+    model_path, suite_path = project / "models" / "credit-default.yaml", project / "suites" / "credit-default-eval.yaml"
+    model = yaml.safe_load(model_path.read_text("utf-8"))
+    model["spec"]["task"] = "multiclass-classification"
+    model_path.write_text(yaml.safe_dump(model, sort_keys=False), "utf-8")
+    suite = yaml.safe_load(suite_path.read_text("utf-8"))
+    suite["spec"]["positiveLabel"] = "high"
+    suite["spec"]["metrics"] = [
+        {"metric": "accuracy", "min": 0.75},
+        {"metric": "f1_macro", "min": 0.5},
+        {"metric": "balanced_accuracy", "min": 0.5},
+        {"metric": "precision_macro", "min": 0.5},
+        {"metric": "recall_macro", "min": 0.5},
+        {"metric": "f1_weighted", "slice": "young-applicants", "min": 0.5},
+    ]
+    suite["spec"]["fairness"] = [f for f in suite["spec"]["fairness"] if f["metric"].startswith("demographic")]
+    suite["spec"]["confidence"] = {"level": 0.9, "resamples": 200, "seed": 7}
+    suite_path.write_text(yaml.safe_dump(suite, sort_keys=False), "utf-8")
+    local_code, local_report = _eval(project, tmp_path, "--predictions", str(local))
+    server_code, server = _eval(project, tmp_path, "--server", "warehouse", "--table", "multiclass_predictions")
+    assert local_code == server_code == 1
+    assert judged(server) == judged(local_report)
+    # Groups drawn alike select alike; one ratio's interval reaches below 0.8 at these sizes.
+    undecided = [c["id"] for c in server["checks"] if c["status"] != "pass"]
+    assert undecided == ["fairness[3].demographic_parity_ratio@age_band"]
+    assert server["classes"] == ["high", "low", "medium"]
+    assert server["inputs"][0]["pushdown"] == "counts pushed down"
+    assert recorded.rows_pulled() == []
+    assert max(n for sql, n in recorded.statements if "sha256" not in sql.lower()) <= 3 * 3 * 2 * 6 * 4 * 3
