@@ -65,4 +65,4 @@ def test_the_spark_bench_compares_every_gate_pushed_down_and_pulled() -> None:
         assert f"{gate} push-down" in out
         assert f"{gate} pull" in out
         assert f"{gate} pull" in out.split("summary at 4,000 rows:")[1]
-    assert "EXTRAPOLATED from pulls of 2,000, 3,000 rows" in out
+    assert "(EXTRAPOLATED: the 3,000-row pull x 1.33333; pulls measured at 2,000, 3,000)" in out
