@@ -55,8 +55,6 @@ class Pushed:
         self.con = con
         self.codings: dict[str, list[Any]] = {}
         self.weight: np.ndarray[Any, np.dtype[np.int64]] | None = None
-        self.result_rows = 0
-        """Rows the server returned: what crossed the wire, aggregates only."""
 
     def distinct(self, relation: str, expression: str, column: str, limit: int) -> list[Any]:
         """The distinct non-null values of `expression`, sorted here (a server's collation may sort text
@@ -64,7 +62,6 @@ class Pushed:
         # One query: at most `limit` + 1 values come back, enough to know there are too many.
         sql = f"SELECT DISTINCT {expression} AS v FROM {relation} WHERE {expression} IS NOT NULL LIMIT {limit + 1}"
         rows = query(self.con, sql, self.source).fetchall()
-        self.result_rows += len(rows)
         if len(rows) > limit:
             raise UnusableInput(
                 f"{self.source.label}: column `{column}` has more than {limit:,} distinct values; "
@@ -85,7 +82,6 @@ class Pushed:
         ordinals = ", ".join(str(i) for i in range(1, len(every) + 1))
         sql = f"SELECT {selected}, count(*) AS {ROWS_ALIAS} FROM {relation} GROUP BY {ordinals}"
         rows = query(self.con, sql, self.source).fetchall()
-        self.result_rows += len(rows)
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(len(every) + 1)]
         arrays: dict[str, np.ndarray[Any, Any]] = {}
         for (alias, expr), values in zip(every.items(), columns, strict=False):
