@@ -49,3 +49,20 @@ def test_the_editor_bench_measures_both_shapes_and_a_second_start() -> None:
         assert f"\n{shape}: start-up to the first diagnostics" in out
     assert out.count("didChange -> publishDiagnostics over 2 edits") == 2
     assert "second start, from the cache the first server wrote" in out
+
+
+def test_the_spark_bench_compares_every_gate_pushed_down_and_pulled() -> None:
+    """Push-down at 4,000 rows, pulls at 2,000 and 3,000: the 4,000-row pull is extrapolated, and said to be."""
+    import importlib.util
+    import shutil
+
+    import pytest
+
+    if importlib.util.find_spec("pyspark") is None or shutil.which("java") is None:
+        pytest.skip("the Spark bench needs pyspark and Java (make test installs both)")
+    out = _bench("bench/spark_pushdown.py", "--rows", "4000", "--pull-rows", "2000,3000")
+    for gate in ("data", "eval", "drift"):
+        assert f"{gate} push-down" in out
+        assert f"{gate} pull" in out
+        assert f"{gate} pull" in out.split("summary at 4,000 rows:")[1]
+    assert "(EXTRAPOLATED: the 3,000-row pull x 1.33333; pulls measured at 2,000, 3,000)" in out

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from fakesnow_server import Snowflake, fakesnow
 from ruamel.yaml import YAML
-from test_gates_support import CREDIT, run_gate, seeded_rows
+from test_gates_support import CREDIT, counted_suite, run_gate, seeded_rows
 
 pytest.importorskip("snowflake.connector", reason="snowflake-connector-python is in the snowflake extra")
 
@@ -114,3 +114,60 @@ def test_another_account_than_the_credentials_is_not_contacted(
     assert report["error"].startswith(
         "CH788 server `snowflake` (snowflake): account `acme-lending` is not the account SNOWFLAKE_ACCOUNT names"
     )
+
+
+def test_snowflake_counts_the_eval_gates_confusion_matrices(
+    project: Path, snowflake: Snowflake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The eval gate's counts pushed down through the connector: the local file's report, only counts back."""
+    from snowflake import connector
+
+    from compiler.gates.data import synthetic
+    from compiler.gates.io import snowflake_engine
+
+    local = synthetic.write(synthetic.predictions(3_000, seed=3, bias=0.8), tmp_path / "predictions.parquet")
+    table = pq.read_table(local)
+    env = snowflake.environment
+    con = connector.connect(
+        user=env["SNOWFLAKE_USER"], password=env["SNOWFLAKE_PASSWORD"], account=env["SNOWFLAKE_ACCOUNT"],
+        host=env["SNOWFLAKE_HOST"], port=snowflake.port, protocol="http", network_timeout=30,
+    )  # fmt: skip
+    cursor = con.cursor()
+    columns = ", ".join(f'"{f.name}" {_TYPES[str(f.type)]}' for f in table.schema)
+    cursor.execute(f"CREATE OR REPLACE TABLE analytics.lending.credit_default_predictions ({columns})")
+    names = ", ".join(f'"{n}"' for n in table.schema.names)
+    marks = ", ".join(["%s"] * len(table.schema))
+    cursor.executemany(
+        f"INSERT INTO analytics.lending.credit_default_predictions ({names}) VALUES ({marks})",
+        [tuple(r.values()) for r in table.to_pylist()],
+    )
+    con.close()
+    holdout = project / "contracts" / "credit-holdout.odcs.yaml"
+    yaml = YAML()
+    contract = yaml.load(holdout.read_text("utf-8"))
+    contract["servers"].append(
+        {"server": "snowflake", "type": "snowflake", "account": "acme-lending", "database": "analytics",
+         "schema": "lending", "warehouse": "gates"}
+    )  # fmt: skip
+    with holdout.open("w", encoding="utf-8") as out:
+        yaml.dump(contract, out)
+    counted_suite(project)
+    returned: list[int] = []
+    execute = snowflake_engine.SnowflakeDatabase.execute
+
+    def counting(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        rows = execute(self, sql, *args, **kwargs)
+        returned.append(len(rows.fetchall()))
+        return rows
+
+    monkeypatch.setattr(snowflake_engine.SnowflakeDatabase, "execute", counting)
+    base = ["eval", str(project), "--model", "credit-default"]
+    local_code, local_report = run_gate([*base, "--predictions", str(local)], tmp_path / "local.json")
+    snow_code, snow = run_gate(
+        [*base, "--server", "snowflake", "--table", "credit_default_predictions"], tmp_path / "s"
+    )
+    assert local_code == snow_code == 1
+    same = ("headline", "inputs")
+    assert {k: v for k, v in snow.items() if k not in same} == {k: v for k, v in local_report.items() if k not in same}
+    assert snow["inputs"][0]["pushdown"] == "counts pushed down"
+    assert max(returned) <= 2 * 2 * 2 * 6 * 4 * 5

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from ruamel.yaml import YAML
 from spark_support import spark
-from test_gates_support import BREAKAGE_FAILS, CREDIT, check_of, run_gate, seeded_rows
+from test_gates_support import BREAKAGE_FAILS, CREDIT, check_of, counted_suite, run_gate, seeded_rows
 
 from compiler.gates.data import synthetic
 
@@ -117,6 +117,13 @@ def test_drift_through_spark_equals_drift_from_files(spark: Any, project: Path, 
     )
     assert files_code == spark_code == 1
     assert through_spark["checks"] == files["checks"]
+    categorical = [f for f in through_spark["features"] if f["kind"] == "categorical"]
+    assert categorical
+    assert categorical == [f for f in files["features"] if f["kind"] == "categorical"]
+    numeric = ", ".join(f["column"] for f in through_spark["features"] if f["kind"] == "numeric")
+    assert [i["pushdown"] for i in through_spark["inputs"]] == [
+        f"category counts pushed down; values pulled: {numeric}"
+    ] * 2
     assert check_of(through_spark, "drift.annual_income")["status"] == "fail"
     assert [i["rows"] for i in through_spark["inputs"]] == [ROWS, 6_000]
 
@@ -137,6 +144,54 @@ def test_eval_reads_predictions_through_spark(spark: Any, project: Path, tmp_pat
     assert files_code == spark_code == 1  # the bias against one group fails a fairness bound
     assert through_spark["checks"] == files["checks"]
     assert through_spark["inputs"][0]["rows"] == 8_000
+
+
+def test_eval_counts_in_spark_on_parquet_and_delta_and_finds_what_duckdb_finds(
+    spark: Any, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A suite judged by counts: Spark groups the rows and sends the counts; every value is DuckDB's, each digit."""
+    from deltalake import write_deltalake
+
+    from compiler.gates.io import spark_engine
+
+    local = synthetic.write(synthetic.predictions(8_000, seed=3, bias=0.8), project / "data" / "predictions.parquet")
+    write_deltalake(str(project / "data" / "predictions-delta"), pq.read_table(local))
+    _add_servers(
+        project / "contracts" / "credit-holdout.odcs.yaml",
+        {"server": "predictions-spark", "type": "local", "path": "data/predictions.parquet", "format": "parquet",
+         "customProperties": [{"property": "engine", "value": "spark"}]},
+        {"server": "predictions-delta", "type": "local", "path": "data/predictions-delta", "format": "delta"},
+    )  # fmt: skip
+    counted_suite(project)
+    returned: list[int] = []
+    pulled: list[str] = []
+    close, batches = spark_engine.SparkEngine.close, spark_engine.SparkEngine.batches
+
+    def counting(self: spark_engine.SparkEngine) -> None:
+        returned.append(self.bytes_received)
+        close(self)
+
+    def pulling(self: spark_engine.SparkEngine, sql: str) -> Any:
+        pulled.append(sql)
+        return batches(self, sql)
+
+    monkeypatch.setattr(spark_engine.SparkEngine, "close", counting)
+    monkeypatch.setattr(spark_engine.SparkEngine, "batches", pulling)
+    base = ["eval", str(project), "--model", "credit-default"]
+    files_code, files = run_gate([*base, "--predictions", str(local)], tmp_path / "f.json")
+    for server in ("predictions-spark", "predictions-delta"):
+        code, through_spark = run_gate([*base, "--server", server], tmp_path / f"{server}.json")
+        assert files_code == code == 1  # the bias against one group fails a fairness bound
+        assert {k: v for k, v in through_spark.items() if k not in ("headline", "inputs")} == {
+            k: v for k, v in files.items() if k not in ("headline", "inputs")
+        }
+        assert through_spark["inputs"][0]["pushdown"] == "counts pushed down"
+    assert pulled == []
+    # What Spark sent: the distinct labels and groups, and one row per combination of them present with its
+    # count (at most 2 x 2 x 2 x 6 x 4 x 5 = 960 rows of short strings): under a tenth of the rows as Arrow.
+    assert len(returned) == 2
+    assert max(returned) < 40_000
+    assert max(returned) * 10 < pq.read_table(local).nbytes
 
 
 def test_spark_runs_only_queries_cancels_past_the_timeout_and_never_quotes_data(

@@ -181,3 +181,24 @@ def test_a_gate_refuses_a_project_with_errors(tmp_path: Path, capsys: pytest.Cap
     err = capsys.readouterr().err
     assert "column `nope` is not in contract" in err
     assert "the project has 1 error(s)" in err
+
+
+# The credit suite's bounds that counts serve (`compiler.gates.eval.aggregates`): every one derives from per-group
+# confusion counts, so a server that computes sends counts only. A slice bound, and fairness with intervals.
+COUNTED_METRICS = [
+    {"metric": "recall", "min": 0.65},
+    {"metric": "precision", "min": 0.40},
+    {"metric": "accuracy", "min": 0.7},
+    {"metric": "f1", "min": 0.5},
+    {"metric": "balanced_accuracy", "min": 0.7},
+    {"metric": "recall", "slice": "young-applicants", "min": 0.6},
+]
+
+
+def counted_suite(root: Path) -> None:
+    """The project's credit suite judged by counts only, with confidence intervals on its fairness bounds."""
+    path = root / "suites" / "credit-default-eval.yaml"
+    suite = yaml.safe_load(path.read_text("utf-8"))
+    suite["spec"]["metrics"] = COUNTED_METRICS
+    suite["spec"]["confidence"] = {"level": 0.9, "resamples": 200, "seed": 7}
+    path.write_text(yaml.safe_dump(suite, sort_keys=False), "utf-8")

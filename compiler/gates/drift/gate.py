@@ -52,6 +52,8 @@ class DriftOptions:
     bins: int = stats.DEFAULT_BINS
     memory_limit: str | None = None
     threads: int | None = None
+    pushdown: bool = True
+    """On a server that computes, count the categories there (`measure.counted_there`); False pulls every row."""
 
 
 def _server(project: ProjectSpecs, model: Model, server: str | None, role: str) -> tuple[Any, str, str, str] | None:
@@ -91,9 +93,14 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
         _server(project, model, options.reference_server, "reference"),
         "reference",
         reach=project.reach,
+        pushdown=options.pushdown,
     )
     current = open_input(
-        options.current, _server(project, model, options.current_server, "current"), "current", reach=project.reach
+        options.current,
+        _server(project, model, options.current_server, "current"),
+        "current",
+        reach=project.reach,
+        pushdown=options.pushdown,
     )
     # `retrain.triggers.drift` (which proposes a candidate version), else the deprecated `retrainOnDrift`.
     retrains = monitoring.retrain.triggers.drift if monitoring.retrain is not None else monitoring.retrain_on_drift
@@ -156,15 +163,21 @@ def _measure(
         ]
         both = label is not None and bare(label) in ref_columns and bare(label) in cur_columns
         judged = [*features, *([label] if both and label is not None and label not in features else [])]
+        numeric = {bare(name): measure.is_numeric(logical.get(name), ref_columns[bare(name)]) for name in judged}
+        there = {c: measure.counted_there(numeric[c], ref_columns[c], cur_columns[c]) for c in numeric}
+        pulled = [c for c in numeric if not there[c]]
+        ref_rows = measure.rows_source(con, reference, report.inputs[0], pulled)
+        cur_rows = measure.rows_source(con, current, report.inputs[1], pulled)
         for name in judged:
             column = bare(name)
-            if measure.is_numeric(logical.get(name), ref_columns[column]):
+            ref, cur = (reference, current) if there[column] else (ref_rows, cur_rows)
+            if numeric[column]:
                 types = (ref_columns[column], cur_columns[column])
                 result = measure.numeric(
-                    con, reference, current, column, types=types, bins=options.bins, logical=logical.get(name)
+                    con, ref, cur, column, types=types, bins=options.bins, logical=logical.get(name)
                 )
             else:
-                result = measure.categorical(con, reference, current, column)
+                result = measure.categorical(con, ref, cur, column)
             role = "label" if name == label else "feature"
             result.update({"feature": name, "column": column, "logicalType": logical.get(name), "role": role})
             results.append(result)

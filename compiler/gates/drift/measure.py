@@ -12,7 +12,7 @@ import numpy as np
 from compiler.gates.drift import stats
 from compiler.gates.drift import verdict as verdicts
 from compiler.gates.errors import UnusableInput
-from compiler.gates.io.inputs import Source, query, quote
+from compiler.gates.io.inputs import Source, pushed, query, quote
 
 MAX_CATEGORIES = 100_000
 _NUMERIC_LOGICAL = ("integer", "number", "date", "timestamp")
@@ -32,6 +32,9 @@ _NUMERIC_TYPES = (
     "UHUGEINT",
 )
 _TIME_TYPES = ("DATE", "TIMESTAMP")
+# Column types every engine writes as the same text (CAST AS VARCHAR): their categories are counted where the
+# rows live. Numbers need the sorted values (quantile bins, KS, Wasserstein, median) and come here.
+_COUNTED_THERE = ("VARCHAR", "BOOLEAN")
 
 
 def rows(con: duckdb.DuckDBPyConnection, source: Source) -> int:
@@ -40,6 +43,27 @@ def rows(con: duckdb.DuckDBPyConnection, source: Source) -> int:
     if rows == 0:
         raise UnusableInput(f"{source.label}: no rows")
     return rows
+
+
+def counted_there(numeric: bool, *types: str) -> bool:
+    """Whether a server computes the column's statistics' inputs exactly: categories of text or booleans."""
+    return not numeric and all(t.upper() in _COUNTED_THERE for t in types)
+
+
+def rows_source(con: duckdb.DuckDBPyConnection, source: Source, shown: dict[str, Any], pulled: list[str]) -> Source:
+    """The source the `pulled` columns, whose statistics need their values, are read from: on a server that
+    computes, those columns' rows pulled into DuckDB (only those), said on the report's input (`shown`)."""
+    if not pushed(source):
+        return source
+    import dataclasses
+
+    from compiler.gates.io.servers import Table
+
+    assert isinstance(source.backend, Table)
+    shown["pushdown"] = "category counts pushed down" + (f"; values pulled: {', '.join(pulled)}" if pulled else "")
+    if not pulled:
+        return source
+    return dataclasses.replace(source, backend=source.backend.pulled(con, pulled))
 
 
 def is_numeric(logical: str | None, data_type: str) -> bool:
@@ -130,7 +154,9 @@ def _profile(values: np.ndarray[Any, np.dtype[np.float64]], nulls: int) -> dict[
 
 
 def _counts(con: duckdb.DuckDBPyConnection, source: Source, column: str) -> dict[str | None, int]:
-    approx = query(con, f"SELECT approx_count_distinct({quote(column)}) FROM {source.relation()}", source).fetchone()
+    # approx_count_distinct is DuckDB's (and Spark's), not every server's: a server counts them exactly.
+    distinct = "count(DISTINCT " if pushed(source) else "approx_count_distinct("
+    approx = query(con, f"SELECT {distinct}{quote(column)}) FROM {source.relation()}", source).fetchone()
     if approx is not None and int(approx[0]) > MAX_CATEGORIES:
         raise UnusableInput(
             f"{source.label}: column `{column}` has about {int(approx[0]):,} distinct values; "

@@ -54,7 +54,7 @@ def _cells(data: Any, codes: scoring.Codes, favourable: int | None, groups: int)
             "confidence intervals are computed for classification fairness metrics only",
             hint="remove the suite's `confidence`, or judge regression fairness by its point value",
         )
-    flat = np.bincount(np.asarray(codes, dtype=np.int64) * 4 + first * 2 + second, minlength=groups * 4)
+    flat = scoring.tally(np.asarray(codes, dtype=np.int64) * 4 + first * 2 + second, groups * 4, data.weight)
     return flat.astype(np.float64)
 
 

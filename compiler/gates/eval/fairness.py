@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from compiler.core.metrics import FAIRNESS
-from compiler.gates.eval.scoring import Binary, Codes, Floats, Ints, Multiclass, Regression
+from compiler.gates.eval.scoring import Binary, Codes, Floats, Ints, Multiclass, Regression, tally
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class GroupRates:
 def binary_groups(codes: Codes, labels: list[str], data: Binary) -> GroupRates:
     assert data.pred is not None
     g = len(labels)
-    cells = np.bincount(codes * 4 + data.y.astype(np.int64) * 2 + data.pred, minlength=g * 4).reshape(g, 4)
+    cells = tally(codes * 4 + data.y.astype(np.int64) * 2 + data.pred, g * 4, data.weight).reshape(g, 4)
     tn, fp, fn, tp = cells[:, 0], cells[:, 1], cells[:, 2], cells[:, 3]
     return GroupRates(
         labels,
@@ -76,13 +77,18 @@ def binary_groups(codes: Codes, labels: list[str], data: Binary) -> GroupRates:
 
 def multiclass_groups(codes: Codes, labels: list[str], data: Multiclass, favourable: int | None) -> GroupRates:
     g = len(labels)
-    count = np.bincount(codes, minlength=g)
-    correct = np.bincount(codes, weights=(data.y == data.pred), minlength=g).astype(np.int64)
+    count = tally(codes, g, data.weight)
+    correct = tally(codes[data.y == data.pred], g, _kept(data.weight, data.y == data.pred))
     if favourable is None:
         selected = np.zeros(g, dtype=np.int64)
     else:
-        selected = np.bincount(codes, weights=(data.pred == favourable), minlength=g).astype(np.int64)
+        chosen = data.pred == favourable
+        selected = tally(codes[chosen], g, _kept(data.weight, chosen))
     return GroupRates(labels, count=count, selected=selected, correct=correct)
+
+
+def _kept(weight: Ints | None, mask: npt.NDArray[np.bool_]) -> Ints | None:
+    return None if weight is None else weight[mask]
 
 
 def regression_groups(codes: Codes, labels: list[str], data: Regression) -> GroupRates:

@@ -88,7 +88,9 @@ def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
         server = _server(project, suite_spec.name, options)
     else:
         server = None if options.predictions else eval_window.server(project, watched, options.server)
-    source = open_input(options.predictions, server, "predictions", reach=project.reach)
+    # A production window filters with SQL of DuckDB's that not every engine parses alike: its rows are pulled.
+    pushdown = options.pushdown and watched is None
+    source = open_input(options.predictions, server, "predictions", reach=project.reach, pushdown=pushdown)
     task = model.spec.task
     report = GateReport(
         "eval",
@@ -103,11 +105,14 @@ def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
             source, described = eval_window.restrict(con, source, watched, now)
             report.subject["production"] = described
             report.headline += f" · production {described['from'][:10]} to {described['to'][:10]}"
-        loaded = Loader(con, source, model, suite, options).load(set(wanted) & supported)
+        loader = Loader(con, source, model, suite, options)
+        loaded = loader.load(set(wanted) & supported)
         digests = input_digests(source)  # while a table's session is open
     report.inputs.append(
         {"path": source.label, "files": list(source.files), "format": source.format, "rows": loaded.rows, **digests}
     )
+    if loader.pushdown is not None:
+        report.inputs[-1]["pushdown"] = loader.pushdown
     report.headline += f" · {loaded.rows:,} rows"
     report.notes.extend(loaded.notes)
     _judge(report, loaded, suite, supported)
@@ -125,7 +130,7 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
     slices = {piece.name: piece for piece in body.slices}
     if loaded.data is not None:
         names = sorted({b.key for b in body.metrics if b.metric in supported})
-        overall = loaded.data.grouped(np.zeros(loaded.rows, dtype=np.int32), 1, names)
+        overall = loaded.data.grouped(np.zeros(loaded.positions, dtype=np.int32), 1, names)
         loaded.overall = {name: values[0] for name, values in overall.items()}
     metrics_out: list[dict[str, Any]] = []
     for index, bound in enumerate(body.metrics):
@@ -146,7 +151,7 @@ def _judge(report: GateReport, loaded: Loaded, suite: EvaluationSuite, supported
                 name: {
                     "feature": piece.feature,
                     "values": list(piece.values),
-                    "rows": int(_slice_mask(loaded.features[piece.feature], piece.values).sum())
+                    "rows": loaded.count(_slice_mask(loaded.features[piece.feature], piece.values))
                     if piece.feature in loaded.features
                     else None,
                 }
@@ -185,7 +190,7 @@ def _judge_bound(
         if feature is None:
             raise UnusableInput(f"slice {piece.name}: column `{bare(piece.feature)}` is not in the predictions")
         mask = _slice_mask(feature, piece.values)
-        subset_rows = int(mask.sum())
+        subset_rows = loaded.count(mask)
     value = _metric(loaded, bound.key, mask)
     status, message = against(value, bound.min, bound.max)
     if subset_rows == 0:

@@ -14,7 +14,7 @@ import numpy as np
 from compiler.core.models.model import Model
 from compiler.core.models.suite import EvaluationSuite
 from compiler.gates.errors import UnusableInput
-from compiler.gates.eval import generation, multiclass, ranking, scoring
+from compiler.gates.eval import aggregates, generation, multiclass, ranking, scoring
 from compiler.gates.eval import groups as eval_groups
 from compiler.gates.eval.rows import numeric
 from compiler.gates.io.inputs import Source, canonical, columns, query, quote
@@ -37,6 +37,8 @@ class EvalOptions:
     production: bool = False
     """Judge labelled production predictions in the window `monitoring.performance` gives (eval_window)."""
     now: datetime.datetime | None = None
+    pushdown: bool = True
+    """On a server that computes, count there what counts serve (`aggregates`); False pulls every row."""
 
 
 @dataclass
@@ -62,6 +64,17 @@ class Loaded:
     overall: dict[str, float | None] = field(default_factory=dict)
     """Every unsliced metric, computed together (one sort serves AUC and average precision)."""
     notes: list[str] = field(default_factory=list)
+    weight: scoring.Ints | None = None
+    """With push-down, the rows each position of the arrays stands for (one position per combination of labels,
+    predictions and groups); None when each position is one row."""
+
+    @property
+    def positions(self) -> int:
+        return self.rows if self.weight is None else int(self.weight.size)
+
+    def count(self, mask: scoring.Bools) -> int:
+        """The rows a mask over the positions selects."""
+        return int(mask.sum()) if self.weight is None else int(self.weight[mask].sum())
 
 
 class Loader:
@@ -86,6 +99,10 @@ class Loader:
         self.feature_parts: dict[str, str] = {}
         self.dictionaries: dict[str, list[Any]] = {}
         self.arrays: dict[str, np.ndarray[Any, Any]] = {}
+        # Push-down (`aggregates`): the engine groups the rows and sends counts; the coding is done here.
+        self.aggregates = aggregates.Pushed(source, con) if aggregates.pushed(source) else None
+        self.pushdown = "counts pushed down" if self.aggregates is not None else None
+        """What the report's input says of a server's rows: counted there, or pulled (and why)."""
 
     def load(self, metrics: set[str]) -> Loaded:
         available = columns(self.con, self.source)
@@ -112,6 +129,7 @@ class Loader:
         else:
             raise UnusableInput(f"charter gate eval does not evaluate `{task}` models yet")
         _require(available, needed, self.source)
+        self.push_or_pull(metrics, derive_pred)
         stats = self.stats(available, pred_column if pred_column in needed else None, score_column)
         rows = int(stats["rows"])
         if rows == 0:
@@ -127,17 +145,41 @@ class Loader:
             loaded.data = generation.load(self, available)
         else:
             label_columns = ["y_true"] + (["y_pred"] if "y_pred" in needed else [])
-            labels = self.label_dictionary(available, label_columns)
-            if task == "binary-classification":
-                loaded.data = self.binary(
-                    available, labels, loaded, metrics, score_column=score_column, derive_pred=derive_pred
-                )
-            else:
-                read = multiclass.load(self, available, labels, prob_columns, metrics)
-                loaded.data, loaded.classes = read.data, read.classes
-                loaded.favourable, loaded.positive = read.favourable, read.positive
+            self.classifier(available, (label_columns, prob_columns), loaded, metrics, (score_column, derive_pred))
         loaded.features = self.features(feature_columns)
+        if self.aggregates is not None and isinstance(loaded.data, scoring.Binary | scoring.Multiclass):
+            loaded.weight = loaded.data.weight = self.aggregates.weight
         return loaded
+
+    def classifier(
+        self,
+        available: dict[str, str],
+        columns: tuple[list[str], dict[str, str]],
+        loaded: Loaded,
+        metrics: set[str],
+        scored: tuple[str | None, bool],
+    ) -> None:
+        """A classifier's rows on `loaded`: its labels' columns and probability columns (`columns`), its score
+        column and whether y_pred is derived from it (`scored`)."""
+        label_columns, prob_columns = columns
+        labels = self.label_dictionary(available, label_columns)
+        if loaded.task == "binary-classification":
+            score_column, derive_pred = scored
+            loaded.data = self.binary(
+                available, labels, loaded, metrics, score_column=score_column, derive_pred=derive_pred
+            )
+            return
+        read = multiclass.load(self, available, labels, prob_columns, metrics)
+        loaded.data, loaded.classes = read.data, read.classes
+        loaded.favourable, loaded.positive = read.favourable, read.positive
+
+    def push_or_pull(self, metrics: set[str], derive_pred: bool) -> None:
+        """Keep counting on the server only when counts serve every metric (`aggregates.NEEDS_ROWS`)."""
+        if self.aggregates is None:
+            return
+        reason = aggregates.rows_needed(self.task, metrics) or ("deriving y_pred from y_score" if derive_pred else None)
+        if reason is not None:
+            self.pull_rows(reason)
 
     def binary_columns(
         self, metrics: set[str], available: dict[str, str], needed: dict[str, str]
@@ -211,7 +253,19 @@ class Loader:
                     hint="every evaluated row needs a label, a prediction and a score",
                 )
 
+    def pull_rows(self, reason: str) -> None:
+        """Read the rows into DuckDB after all (what counts cannot give): said on the report's input."""
+        from compiler.gates.io.servers import Table
+
+        assert isinstance(self.source.backend, Table)
+        self.source.backend.pull_instead(self.con)
+        self.aggregates = None
+        self.relation = self.source.relation()
+        self.pushdown = f"rows pulled: {reason}"
+
     def distinct(self, expression: str, column: str, limit: int) -> list[Any]:
+        if self.aggregates is not None:
+            return self.aggregates.distinct(self.relation, expression, column, limit)
         approx = query(
             self.con, f"SELECT approx_count_distinct({expression}) FROM {self.relation}", self.source
         ).fetchone()
@@ -241,6 +295,9 @@ class Loader:
 
     def label_dictionary(self, available: dict[str, str], names: list[str]) -> tuple[list[Any], dict[str, str]]:
         expressions = self.label_expressions(available, names)
+        if self.aggregates is not None and any(e.endswith("AS VARCHAR)") for e in expressions.values()):
+            # Each engine writes a number as text its own way: the labels would read otherwise than locally.
+            self.pull_rows("y_true and y_pred have different types")
         values: set[Any] = set()
         for name in names:
             found = self.distinct(expressions[name], name, MAX_CLASSES)
@@ -252,6 +309,9 @@ class Loader:
     def fetch(self, parts: dict[str, str]) -> dict[str, np.ndarray[Any, Any]]:
         """The one read of the rows: `parts` and the sensitive and slice features."""
         every = {**parts, **{f"feature:{column}": expr for column, expr in self.feature_parts.items()}}
+        if self.aggregates is not None:
+            self.arrays = self.aggregates.fetch(self.relation, every)
+            return self.arrays
         sql = f"SELECT {', '.join(f'{expr} AS {quote(alias)}' for alias, expr in every.items())} FROM {self.relation}"
         result = query(self.con, sql, self.source, self.params or None).fetchnumpy()
         self.arrays = {alias: _unmasked(result[alias]) for alias in every}
@@ -259,6 +319,8 @@ class Loader:
 
     def code_expression(self, expression: str, values: list[Any], type_name: str) -> str:
         """SQL: the 1-based position of the value in `values`, 0 for null."""
+        if self.aggregates is not None:
+            return self.aggregates.code(expression, values)
         self.params.append(values)
         return f"coalesce(list_position(CAST(${len(self.params)} AS {type_name}[]), {expression}), 0)::INTEGER"
 

@@ -44,6 +44,14 @@ def _per_group(total: npt.NDArray[Any], count: Ints) -> list[float | None]:
     return [float(t) / int(c) if c else None for t, c in zip(total.tolist(), count.tolist(), strict=True)]
 
 
+def tally(index: npt.NDArray[np.integer[Any]], minlength: int, weight: Ints | None) -> Ints:
+    """How many rows fall on each index: one per row, or each position's `weight` rows when the engine sent
+    counts (push-down: one position per combination of codes). Exact: the counts are integers below 2**53."""
+    if weight is None:
+        return np.bincount(index, minlength=minlength)
+    return np.bincount(index, weights=weight, minlength=minlength).astype(np.int64)
+
+
 def _ratio(part: int, whole: int) -> float:
     """scikit-learn's zero_division default: 0 when the denominator is 0."""
     return part / whole if whole else 0.0
@@ -70,11 +78,13 @@ FROM_CONFUSION: dict[str, Callable[[int, int, int, int], float]] = {
 
 @dataclass
 class Binary:
-    """y (0/1), predictions (0/1), scores (or None)."""
+    """y (0/1), predictions (0/1), scores (or None); `weight`: the rows each position stands for (counts pushed
+    down to the engine), None when each position is one row."""
 
     y: Labels
     pred: Labels | None
     score: Floats | None
+    weight: Ints | None = None
     _order: Ints | None = field(default=None, repr=False)
 
     @property
@@ -93,6 +103,7 @@ class Binary:
             self.y[mask],
             self.pred[mask] if self.pred is not None else None,
             self.score[mask] if self.score is not None else None,
+            self.weight[mask] if self.weight is not None else None,
         )
 
     def metric(self, name: str) -> float | None:
@@ -106,7 +117,7 @@ class Binary:
         confusion: list[tuple[int, int, int, int]] = []
         if set(names) & BINARY_NEEDS_PRED:
             assert self.pred is not None
-            cells = np.bincount(codes * 4 + self.y.astype(np.int64) * 2 + self.pred, minlength=groups * 4)
+            cells = tally(codes * 4 + self.y.astype(np.int64) * 2 + self.pred, groups * 4, self.weight)
             confusion = [(int(a), int(b), int(c), int(d)) for a, b, c, d in cells.reshape(groups, 4)]
         scored = _Scored(self, codes, groups)
         out: dict[str, list[float | None]] = {}
@@ -183,6 +194,8 @@ class Multiclass:
     pred: Ints
     k: int
     prob: Floats | None = None
+    weight: Ints | None = None
+    """The rows each position stands for, as `Binary.weight`."""
     _orders: dict[int, Ints] = field(default_factory=dict, repr=False)
 
     @property
@@ -196,7 +209,13 @@ class Multiclass:
         return self._orders[c]
 
     def subset(self, mask: Bools) -> Multiclass:
-        return Multiclass(self.y[mask], self.pred[mask], self.k, self.prob[mask] if self.prob is not None else None)
+        return Multiclass(
+            self.y[mask],
+            self.pred[mask],
+            self.k,
+            self.prob[mask] if self.prob is not None else None,
+            self.weight[mask] if self.weight is not None else None,
+        )
 
     def metric(self, name: str) -> float | None:
         return self.grouped(_one_group(self.n), 1, [name])[name][0]
@@ -230,7 +249,7 @@ class _ClassCounts:
     @staticmethod
     def of(data: Multiclass, codes: Codes, groups: int) -> _ClassCounts:
         k = data.k
-        cells = np.bincount((codes * k + data.y) * k + data.pred, minlength=groups * k * k).reshape(groups, k, k)
+        cells = tally((codes * k + data.y) * k + data.pred, groups * k * k, data.weight).reshape(groups, k, k)
         true_count = cells.sum(axis=2)
         pred_count = cells.sum(axis=1)
         tp = np.diagonal(cells, axis1=1, axis2=2)

@@ -146,10 +146,16 @@ def file_format(path: Path) -> Format:
 
 
 def open_input(
-    paths: Sequence[str] | None, server: tuple[Any, str, str, str] | None, what: str, *, reach: Reach
+    paths: Sequence[str] | None,
+    server: tuple[Any, str, str, str] | None,
+    what: str,
+    *,
+    reach: Reach,
+    pushdown: bool | None = None,
 ) -> Source:
     """Local files (`--data`), or a contract's server (`--server`): (contract, id, server name, table), contacted
-    only when the Project trusts it (`reach`)."""
+    only when the Project trusts it (`reach`). A server table runs the gate's SQL itself when `pushdown` (by
+    default the data gate's), else its rows are pulled into DuckDB."""
     if server is None:
         return open_source(paths or (), what)
     if paths:
@@ -157,7 +163,8 @@ def open_input(
     from compiler.gates.io.servers import find_server, open_server
 
     contract, contract_id, name, physical_name = server
-    label, backend = open_server(contract, contract_id, name, physical_name, pushdown=what == "data", reach=reach)
+    pushed = what == "data" if pushdown is None else pushdown
+    label, backend = open_server(contract, contract_id, name, physical_name, pushdown=pushed, reach=reach)
     source = _opened(label, backend)
     version = dvc_version(find_server(contract, name, contract_id), reach.root)
     return dataclasses.replace(source, version=version) if version else source
@@ -247,6 +254,11 @@ def query(
         ) from None
     except duckdb.Error as error:
         raise engine_error(f"{source.label}: cannot read as {source.format.upper()}", error) from None
+
+
+def pushed(source: Source) -> bool:
+    """Whether the source is a server table that runs the gate's SQL itself (only aggregates come back)."""
+    return getattr(source.backend, "database", None) is not None
 
 
 def columns(con: duckdb.DuckDBPyConnection, source: Source, *, all_varchar: bool = False) -> dict[str, str]:

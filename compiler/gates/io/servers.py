@@ -3,9 +3,10 @@
 Object storage and local paths (`s3`, `gcs`, `azure`, `local`) become pyarrow
 datasets that DuckDB scans in batches. Databases and warehouses (`postgres`,
 `redshift`, ... see `db.DIALECTS`) either run the gate's SQL themselves
-(push-down: the data gate; only aggregates come back) or stream the rows a
-gate needs into DuckDB (pull: the eval and drift gates, which need every
-value of a few columns). Spark (`spark_engine`: Delta, files marked for it,
+(push-down: only aggregates come back; the data gate's checks, the eval
+gate's confusion counts, the drift gate's category counts) or stream the rows
+a gate needs into DuckDB (pull: what counts cannot give, `Table.pull_instead`
+and `Table.pulled`). Spark (`spark_engine`: Delta, files marked for it,
 catalogue tables), Snowflake (`snowflake_engine`), BigQuery (`bigquery_engine`) and Databricks SQL
 warehouses (`databricks_engine`) are such engines too.
 """
@@ -112,11 +113,35 @@ class Table:
         if not self.pushdown:
             pull(self.session, self.schema, self.table, self.columns(), con=con, into=self.view)
 
+    def pull_instead(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Stop pushing down: the rows are pulled into DuckDB, for a gate that needs them after all."""
+        self.database = None
+        self.pushdown = False
+        _attached(self, con)
+
+    def pulled(self, con: duckdb.DuckDBPyConnection, names: list[str]) -> Table:
+        """These columns' rows pulled into DuckDB, the rest left on the server (this table's session, not
+        closed by the copy)."""
+        types = self.columns()
+        copy = Table(None, self.session, self.schema, self.table, False, {name: types[name] for name in names})
+        _attached(copy, con)
+        return copy
+
     def close(self) -> None:
         self.session.close()
 
 
 Backend = ObjectStore | Table
+
+
+def _attached(table: Table, con: duckdb.DuckDBPyConnection) -> None:
+    """Pull the table's rows through a cursor of its own: the gate's connection may hold a result it is reading
+    (a cursor shares the database, so the pulled table is the connection's too)."""
+    cursor = con.cursor()
+    try:
+        table.attach(cursor)
+    finally:
+        cursor.close()
 
 
 def open_server(

@@ -2,8 +2,8 @@
 
 The gates write their SQL once, in DuckDB's dialect; sqlglot renders it in Spark's, so a Spark server is a
 session plus a dialect, as PostgreSQL is (`database.Database`, whose interface `SparkEngine` has). The eval
-and drift gates, which need every value of a few columns, read them through Spark in batches and compute in
-DuckDB (`servers.pull`), unless they push an aggregation down themselves.
+and drift gates push their counts down the same way (compiler/gates/eval/aggregates.py, drift/measure.py);
+what needs every value they read through Spark in batches and compute in DuckDB (`servers.pull`).
 
 What Spark reads (`compiler.core.engines.reads_with_spark`):
 - a catalogue table: a `databricks` server (`catalog`, `schema`) or a `hive` one (`database`), the table

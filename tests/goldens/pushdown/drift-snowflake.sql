@@ -1,0 +1,1 @@
+SELECT CAST("defaulted" AS VARCHAR) AS v, COUNT(*) FROM "lending"."credit_applications_v2" GROUP BY v

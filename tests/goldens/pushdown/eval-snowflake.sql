@@ -1,0 +1,1 @@
+SELECT "y_true" AS c1, "y_pred" AS c2, "gender" AS c3, "age_band" AS c4, "marital_status" AS c5, "employment_status" AS c6, COUNT(*) AS charter_rows FROM "lending"."credit_default_predictions" GROUP BY 1, 2, 3, 4, 5, 6
