@@ -244,7 +244,7 @@ def test_kserve_states_its_mode_and_runs_without_a_token_where_the_environment_s
     assert predictor["imagePullSecrets"] == [{"name": "registry-credentials"}]
     assert predictor["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
     assert predictor["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
-    assert predictor["model"]["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert predictor["model"]["resources"]["limits"]["nvidia.com/gpu"] == "1"  # a quantity is a string
     (policy,) = strictly_valid(root / "deploy/staging/credit-default/networkpolicy.yaml")
     assert policy["spec"]["podSelector"] == {"matchLabels": {"serving.kserve.io/inferenceservice": "credit-default"}}
     assert policy["spec"]["ingress"] == [{"ports": [{"port": 8080, "protocol": "TCP"}]}]  # no queue-proxy in Raw
