@@ -154,8 +154,11 @@ def test_credit_model_is_high_risk_and_complete(credit: Checked) -> None:
     assert deployments["staging"].replicas == 2
     production = deployments["production"]
     assert production.replicas == 3
-    assert production.canary is not None
-    assert production.canary.traffic_percent == 10
+    # Issue 27: a canary decided by metrics, as production-readiness/high-risk-analysis wants of a high-risk model.
+    assert production.canary is None
+    assert production.rollout is not None
+    assert [(step.weight, step.pause_minutes) for step in production.rollout.steps] == [(10, 10), (50, 10)]
+    assert (production.rollout.analysis.max_error_rate, production.rollout.analysis.max_latency_ms) == (0.01, 300)
     assert production.autoscaling is not None
     assert spec.monitoring is not None
     assert spec.monitoring.drift.method == "psi"

@@ -15,24 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scripts_support import built_examples, load_script, needs
+from scripts_support import CREDIT_CANARY_EDITS, built_examples, edit_files, load_script, needs
 
 from compiler.commands.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "models/credit-default.yaml"
 FORMAT = "    modelFormat: xgboost\n"
-CANARY = "      canary:\n        trafficPercent: 10         # the new version takes 10% of traffic first\n"
-ROLLOUT = (
-    "      rollout:\n"
-    "        steps: [{weight: 10, pauseMinutes: 5}, {weight: 50, pauseMinutes: 10}]\n"
-    "        analysis: {maxErrorRate: 0.01, maxLatencyMs: 300}\n"
-)
 STAGING_APPROVALS = "  approvals: 1                     # one reviewer from the owning team\n"
 kserve = load_script("kserve_oracle")
 
-# credit-scoring, edited: each runtime and protocol, a custom predictor, GPUs with RawDeployment and the
-# Environment's placement, and a push-mode rollout whose steps are canary InferenceServices of their own.
+# credit-scoring (a push-mode rollout whose steps are canary InferenceServices of their own), edited: each runtime
+# and protocol, a custom predictor, GPUs with RawDeployment and the Environment's placement, and a one-step canary.
 VARIANTS: dict[str, dict[str, list[tuple[str, str]]]] = {
     "pytorch-triton": {MODEL: [(FORMAT, "    modelFormat: pytorch\n")]},
     "torchserve-v2": {MODEL: [(FORMAT, "    modelFormat: pytorch\n    servingRuntime: torchserve\n")]},
@@ -53,13 +47,7 @@ VARIANTS: dict[str, dict[str, list[tuple[str, str]]]] = {
             )
         ],
     },
-    "push-rollout": {
-        MODEL: [(CANARY, ROLLOUT)],
-        "charter.yaml": [("    mode: gitops\n", "    mode: push\n")],
-        "environments/production.yaml": [
-            ("  approvals: 2\n", "  approvals: 2\n  prometheus: http://prometheus:9090\n")
-        ],
-    },
+    "canary": CREDIT_CANARY_EDITS,
 }
 
 
@@ -71,12 +59,7 @@ def needs_the_sdk() -> None:
 def variant(tmp_path: Path, name: str) -> Path:
     root = tmp_path / name
     shutil.copytree(ROOT / "examples" / "credit-scoring", root)
-    for file, replacements in VARIANTS[name].items():
-        text = (root / file).read_text("utf-8")
-        for old, new in replacements:
-            assert old in text, (name, file, old)
-            text = text.replace(old, new)
-        (root / file).write_text(text, "utf-8")
+    edit_files(root, VARIANTS[name])
     assert main(["build", str(root)]) == 0, name
     return root
 
@@ -98,9 +81,9 @@ def test_every_rendered_inference_service_passes_the_sdk(rendered: list[tuple[st
     files = {file for file, _ in rendered}
     # What the variants are for: each is really among what the SDK judged.
     assert {
-        "credit-scoring/production/credit-default/canary/inferenceservice.yaml",
+        "canary/production/credit-default/canary/inferenceservice.yaml",
         "gpu-raw/staging/credit-default/inferenceservice.yaml",
-        "push-rollout/production/credit-default/canary-step-2/inferenceservice.yaml",
+        "credit-scoring/production/credit-default/canary-step-2/inferenceservice.yaml",
         "custom/staging/credit-default/inferenceservice.yaml",
     } <= files, sorted(files)
     models = {file: document["spec"]["predictor"]["model"] for file, document in rendered}
