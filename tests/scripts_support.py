@@ -81,7 +81,7 @@ CREDIT_ROLLOUT = (
 CREDIT_CANARY = "      canary:\n        trafficPercent: 10         # the new version takes 10% of traffic first\n"
 CREDIT_PROMETHEUS = "  prometheus: https://prometheus.eu-west-1-prod.acme-bank.internal\n"
 CREDIT_PUSH = "    mode: push\n"
-CREDIT_GITOPS = "    mode: gitops\n    repoUrl: https://github.com/acme-bank/credit-scoring.git\n"
+CREDIT_GITOPS = "    mode: gitops\n"  # the example names the repository Argo CD would pull
 # The example as it was before issue 27, for the tests of a readiness-only canary (CREDIT_CANARY_EDITS, push mode) and
 # of gitops mode (CREDIT_GITOPS_EDITS: Argo CD pulls; a KServe rollout cannot be analysed there, CH461): production
 # takes a 10% canary, so the rule that wants analysis (production-readiness/high-risk-analysis) is turned off, as a
