@@ -1,0 +1,1 @@
+from compiler.lsp import _probe_b

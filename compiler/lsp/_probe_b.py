@@ -1,0 +1,2 @@
+def late():
+    from compiler.lsp._probe_a import x
