@@ -1,1 +1,0 @@
-from compiler.lsp import _probe_b

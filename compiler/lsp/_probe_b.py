@@ -1,2 +1,0 @@
-def late():
-    from compiler.lsp._probe_a import x
