@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.package-lock.json
 EXAMPLES := $(wildcard examples/*/charter.yaml)
 
-.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock kubeflow-lock mlflow mlflow-lock dvc dvc-lock fakesnow fakesnow-lock checkov checkov-lock servers java browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
+.PHONY: install lock runtime-locks peers peers-lock evidently evidently-lock orchestrators orchestrators-lock kubeflow-lock mlflow mlflow-lock dvc dvc-lock fakesnow fakesnow-lock checkov checkov-lock kserve kserve-lock servers java browser test-latest oracles demo test lint unit docs golden pin evidence schemas schemas-check examples-check policy-test bench clean
 
 # The tests install exactly what the last green run used: every direct and transitive dependency, pinned
 # with its hashes, from the lock that `make lock` writes. The build backend is locked too (no build isolation).
@@ -143,6 +143,19 @@ checkov-lock: $(STAMP)
 	$(BIN)/uv pip compile requirements/checkov.in --universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command "make checkov-lock" --quiet -o requirements/checkov.txt
 
+# The InferenceService oracle (tests/test_kserve_sdk.py, scripts/kserve_oracle.py): the KServe SDK's models, in a venv
+# of its own, since kserve pins much of what the test lock holds. Hashed, like the test lock; about 320 MB, installed in
+# 7 s with an empty uv cache.
+KSERVE_VENV := .venv-kserve
+KSERVE_STAMP := $(KSERVE_VENV)/.installed-stamp
+$(eval $(call uv_venv,$(KSERVE_VENV),requirements/kserve.txt))
+
+kserve: $(KSERVE_STAMP)
+
+kserve-lock: $(STAMP)
+	$(BIN)/uv pip compile requirements/kserve.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make kserve-lock" --quiet -o requirements/kserve.txt
+
 # The `--server` tests start a real PostgreSQL (initdb, pg_ctl) from the Debian package.
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 servers:
@@ -231,7 +244,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) $(KFP_STAMP) $(MLFLOW_STAMP) $(DVC_STAMP) $(FAKESNOW_STAMP) $(CHECKOV_STAMP) servers java browser
+unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) $(KFP_STAMP) $(MLFLOW_STAMP) $(DVC_STAMP) $(FAKESNOW_STAMP) $(CHECKOV_STAMP) $(KSERVE_STAMP) servers java browser
 	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
 
 golden: $(STAMP)
@@ -278,4 +291,4 @@ bench: $(STAMP) servers java
 	$(BIN)/python bench/worst.py
 
 clean:
-	rm -rf $(VENV) $(LATEST_VENV) $(DEMO_VENV) $(PEERS_VENV) $(EVIDENTLY_VENV) $(FAKESNOW_VENV) $(CHECKOV_VENV) $(ORCHESTRATORS_VENV) $(KFP_VENV) $(MLFLOW_VENV) $(DVC_VENV) .demo node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(LATEST_VENV) $(DEMO_VENV) $(PEERS_VENV) $(EVIDENTLY_VENV) $(FAKESNOW_VENV) $(CHECKOV_VENV) $(KSERVE_VENV) $(ORCHESTRATORS_VENV) $(KFP_VENV) $(MLFLOW_VENV) $(DVC_VENV) .demo node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -20,6 +20,7 @@ from typing import Any
 
 from act_support import ROOT, Runner, built_and_committed, environments_as_specified, git, lake_at, model_store_at
 from live_servers import S3, trust
+from scripts_support import CREDIT_CANARY_EDITS, CREDIT_GITOPS_EDITS, edit_files
 from test_act_model import MODEL_WORKFLOW, REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
 
 __all__ = ["github", "pytestmark", "runner", "s3"]  # the model workflow test's fixtures (moto, GitHub, runner), skips
@@ -30,13 +31,13 @@ PRODUCTION = "deploy/production/credit-default"
 
 
 def _pushed_with_kubectl(runner: Runner, s3: S3, mode: str = "push", *, measured: bool = True) -> tuple[Path, str]:
-    """The example in push mode (or as it is, gitops), its lake at moto (a listed plain-HTTP endpoint), a canary
+    """The example in push mode (or gitops) with a 10% canary, its lake at moto (a listed plain-HTTP endpoint), a canary
     that bakes 0 minutes; `measured`: its evidence measured again for the model stored at moto (else the version
     has no evidence of this model, as a new version has none)."""
     repo = runner.repository(ROOT / "examples" / "credit-scoring", REPOSITORY)
     lake_at(repo, s3.endpoint_url)
-    project = repo / "charter.yaml"
-    project.write_text(project.read_text("utf-8").replace("mode: gitops", f"mode: {mode}"), "utf-8")
+    # The readiness-only canary (the example's production now rolls out with analysis: test_act_kserve_analysis.py).
+    edit_files(repo, CREDIT_CANARY_EDITS if mode == "push" else CREDIT_GITOPS_EDITS)
     trust(repo, s3=s3)  # the organisation lists the endpoint its credentials may go to
     model = repo / "models" / "credit-default.yaml"
     canary = "        trafficPercent: 10         # the new version takes 10% of traffic first\n"

@@ -1,5 +1,5 @@
 """Issue 27 on act: a push-mode KServe canary with a `rollout` is judged on Prometheus, and a bad error rate rolls
-it back. The credit-scoring example pushed with kubectl, production's canary replaced by a one-step rollout whose
+it back. The credit-scoring example pushed with kubectl, production's rollout shortened to one step whose
 analysis queries a Prometheus stand-in on 127.0.0.1 (Prometheus' `/api/v1/query`), which measures the canary's
 5xx share at 0.2 against a bound of 0.01: the deploy job fails with the metric, its value and the bound, sets
 `canaryTrafficPercent: 0`, and never applies production's full manifests.
@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from act_support import ROOT, Runner, git, lake_at, model_store_at
 from live_servers import S3, trust
+from scripts_support import CREDIT_MODEL, CREDIT_PROMETHEUS, CREDIT_ROLLOUT, edit_files
 from test_act_deploy import APPLY, KUBECONFIG, PRODUCTION, STAGING, WAIT, _measured_again, _ns
 from test_act_model import MODEL_WORKFLOW, REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
 from test_deploy_analyze import ERROR_RATE, Prometheus
 
 __all__ = ["github", "pytestmark", "runner", "s3"]
 
-CANARY = "      canary:\n        trafficPercent: 10         # the new version takes 10% of traffic first\n"
 ROLLOUT = "      rollout:\n        steps: [{weight: 10, pauseMinutes: 1}]\n        analysis: {maxErrorRate: 0.01}\n"
 
 
@@ -40,15 +40,12 @@ def _pushed(runner: Runner, s3: S3, address: str) -> tuple[Path, str]:
     repo = runner.repository(ROOT / "examples" / "credit-scoring", REPOSITORY)
     lake_at(repo, s3.endpoint_url)
     trust(repo, s3=s3)
+    # The example's rollout, its steps shortened to one of a minute, judged on the test's Prometheus.
     edits = {
-        "charter.yaml": ("mode: gitops", "mode: push"),
-        "models/credit-default.yaml": (CANARY, ROLLOUT),
-        "environments/production.yaml": ("  approvals: 2\n", f"  approvals: 2\n  prometheus: {address}\n"),
+        CREDIT_MODEL: [(CREDIT_ROLLOUT, ROLLOUT)],
+        "environments/production.yaml": [(CREDIT_PROMETHEUS, f"  prometheus: {address}\n")],
     }
-    for name, (old, new) in edits.items():
-        text = (repo / name).read_text("utf-8")
-        assert old in text, name
-        (repo / name).write_text(text.replace(old, new), "utf-8")
+    edit_files(repo, edits)
     model_store_at(repo, s3.endpoint_url)
     _measured_again(repo)
     before = git(repo, "rev-parse", "HEAD").strip()

@@ -53,7 +53,7 @@ def test_the_pull_request_workflow_of_a_project_in_a_subdirectory_runs_from_the_
     lines = run.step_lines("charter/charter check")
     assert run.code == 0, run.log
     assert "🏁  Job succeeded" in lines
-    assert "| charter build --check: 11 generated files are current." in lines
+    assert "| charter build --check: 10 generated files are current." in lines
     (check_run,) = github.check_runs.values()
     assert (check_run["head_sha"], check_run["conclusion"]) == (pull.head, "success")
     assert len(github.comments[7]) == 1

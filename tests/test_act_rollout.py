@@ -15,6 +15,7 @@ from typing import Any
 
 from act_support import ROOT, Runner, built_and_committed, environments_as_specified, git, lake_at, model_store_at
 from live_servers import S3, trust
+from scripts_support import CREDIT_PROMETHEUS, CREDIT_ROLLOUT
 from test_act_deploy import _measured_again, deployed_to_production
 from test_act_model import REPOSITORY, GitHubWithPulls, _jobs, _upload, github, pytestmark, runner, s3
 
@@ -22,7 +23,6 @@ __all__ = ["github", "pytestmark", "runner", "s3"]
 
 PRODUCTION = "deploy/production/credit-default"
 IMAGE = "ghcr.io/acme-bank/credit-serve@sha256:" + "5" * 64
-CANARY = "      canary:\n        trafficPercent: 10         # the new version takes 10% of traffic first\n"
 ROLLOUT = """\
       rollout:
         steps: [{weight: 10, pauseMinutes: 5}, {weight: 50, pauseMinutes: 5}]
@@ -39,15 +39,14 @@ def _edit(path: Path, old: str, new: str) -> None:
 def _with_a_rollout(runner: Runner, s3: S3) -> tuple[Path, str]:
     repo = runner.repository(ROOT / "examples" / "credit-scoring", REPOSITORY)
     lake_at(repo, s3.endpoint_url)
-    _edit(repo / "charter.yaml", "mode: gitops", "mode: push")
     trust(repo, s3=s3)
     model = repo / "models" / "credit-default.yaml"
     kserve = "    runtime: kserve                # renders a KServe InferenceService\n"
     _edit(model, kserve, "    runtime: kubernetes\n")
     _edit(model, "    modelFormat: xgboost\n", f"    modelFormat: xgboost\n    image: {IMAGE}\n")
-    _edit(model, CANARY, ROLLOUT)
+    _edit(model, CREDIT_ROLLOUT, ROLLOUT)  # the example's, for Argo Rollouts
     production = repo / "environments" / "production.yaml"
-    _edit(production, "  approvals: 2\n", "  approvals: 2\n  prometheus: http://prometheus.monitoring.svc:9090\n")
+    _edit(production, CREDIT_PROMETHEUS, "  prometheus: http://prometheus.monitoring.svc:9090\n")
     model_store_at(repo, s3.endpoint_url)
     _measured_again(repo)
     before = git(repo, "rev-parse", "HEAD").strip()

@@ -20,14 +20,13 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
-from scripts_support import load_script
+from scripts_support import CREDIT_GITOPS, CREDIT_PROMETHEUS, CREDIT_PUSH, CREDIT_ROLLOUT, edit_files, load_script
 
 from compiler.commands.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "models/credit-default.yaml"
 oracles = load_script("oracles")
-CANARY = "      canary:\n        trafficPercent: 10         # the new version takes 10% of traffic first\n"
 ROLLOUT = (
     "      rollout:\n"
     "        steps: [{weight: 10, pauseMinutes: 5}, {weight: 50, pauseMinutes: 10}]\n"
@@ -97,20 +96,17 @@ def prometheus() -> Iterator[Prometheus]:
 
 
 def project(tmp_path: Path, address: str, mode: str = "push") -> Path:
-    """credit-scoring deployed in `mode`, production's KServe canary replaced by a rollout decided on `address`."""
+    """credit-scoring deployed in `mode`, production's rollout (with an online metric) decided on `address`."""
     root = tmp_path / "credit-scoring"
     shutil.copytree(ROOT / "examples" / "credit-scoring", root)
-    edits = {
-        MODEL: [(CANARY, ROLLOUT)],
-        "charter.yaml": [("    mode: gitops\n", f"    mode: {mode}\n")],
-        "environments/production.yaml": [("  approvals: 2\n", f"  approvals: 2\n  prometheus: {address}\n")],
-    }
-    for file, replacements in edits.items():
-        text = (root / file).read_text("utf-8")
-        for old, new in replacements:
-            assert old in text, (file, old)
-            text = text.replace(old, new)
-        (root / file).write_text(text, "utf-8")
+    edit_files(
+        root,
+        {
+            MODEL: [(CREDIT_ROLLOUT, ROLLOUT)],
+            "charter.yaml": [(CREDIT_PUSH, CREDIT_PUSH if mode == "push" else CREDIT_GITOPS)],
+            "environments/production.yaml": [(CREDIT_PROMETHEUS, f"  prometheus: {address}\n")],
+        },
+    )
     return root
 
 

@@ -154,12 +154,31 @@ def test_credit_model_is_high_risk_and_complete(credit: Checked) -> None:
     assert deployments["staging"].replicas == 2
     production = deployments["production"]
     assert production.replicas == 3
-    assert production.canary is not None
-    assert production.canary.traffic_percent == 10
+    # Issue 27: a canary decided by metrics, as production-readiness/high-risk-analysis wants of a high-risk model.
+    assert production.canary is None
+    assert production.rollout is not None
+    assert [(step.weight, step.pause_minutes) for step in production.rollout.steps] == [(10, 10), (50, 10)]
+    assert (production.rollout.analysis.max_error_rate, production.rollout.analysis.max_latency_ms) == (0.01, 300)
     assert production.autoscaling is not None
     assert spec.monitoring is not None
     assert spec.monitoring.drift.method == "psi"
     assert spec.monitoring.retrain_on_drift is True
+
+
+def test_credit_production_canary_is_analysed_and_its_card_says_how(credit: Checked) -> None:
+    """Issue 27: the high-risk example passes production-readiness/high-risk-analysis (no finding of it at all), its
+    deploy job runs `charter deploy analyze` after each step, and the card says exactly that."""
+    assert not [d for d in credit.diagnostics if d.rule == "high-risk-analysis"]
+    workflow = (CREDIT / ".github/workflows/model-credit-default.yml").read_text("utf-8")
+    assert workflow.count('charter deploy analyze . --model "$NAME" --environment "$ENVIRONMENT"') == 2  # two steps
+    card = (CREDIT / "docs/models/credit-default.md").read_text("utf-8")
+    assert (
+        "KServe canary driven by the deploy job: 10% of the traffic for 10 min, then 50% of the traffic for 10 min, "
+        "then all; after each step the job measures error-rate \\(5xx share \\<= 0.01\\); latency \\(p99 latency "
+        "\\<= 300 ms\\) on Prometheus \\(\\`charter deploy analyze\\`\\), and a metric beyond its bound or not "
+        "measured sets canaryTrafficPercent to 0 \\(all traffic back to the revision served before\\) and fails the "
+        "job."
+    ) in card
 
 
 def test_credit_suite_has_fairness_checks_for_every_sensitive_feature(credit: Checked) -> None:

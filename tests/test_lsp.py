@@ -168,7 +168,7 @@ def test_an_edit_to_a_contract_rechecks_the_specs_that_use_it(client: LspClient,
     assert [diagnostic["range"]["start"]["line"] for diagnostic in found if diagnostic["code"] == "CH401"] == [
         37,
         42,
-        108,
+        117,
     ]
     client.drain()
     client.change(CONTRACT, original)
@@ -306,13 +306,13 @@ def test_find_references_of_a_contract_and_of_a_column(client: LspClient) -> Non
         location(client, CONTRACT, 13, 4, 23),
         location(client, MODEL, 37, 16, 35),
         location(client, MODEL, 42, 16, 35),
-        location(client, MODEL, 108, 16, 35),
+        location(client, MODEL, 117, 16, 35),
     ]
     column = client.request(
         "textDocument/references",
         {**at(client, CONTRACT, "- name: annual_income", 10), "context": {"includeDeclaration": False}},
     )
-    assert column == [location(client, MODEL, 50, 6, 19), location(client, MODEL, 103, 10, 23)]
+    assert column == [location(client, MODEL, 50, 6, 19), location(client, MODEL, 112, 10, 23)]
 
 
 # --- code actions -------------------------------------------------------------------------------------------

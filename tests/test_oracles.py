@@ -25,7 +25,10 @@ from typing import Any
 
 import pytest
 import yaml
-from scripts_support import EXAMPLES, ROOT, built_examples, load_script, needs
+from scripts_support import EXAMPLES, GITOPS_EXAMPLE, ROOT, built_examples, load_script, needs
+
+# The examples and credit-scoring in gitops mode (its Argo CD Applications and promote jobs), which no example uses.
+BUILT = [*EXAMPLES, GITOPS_EXAMPLE]
 
 OUR_CI = ROOT / ".github" / "workflows" / "ci.yml"
 
@@ -36,7 +39,7 @@ oracles = load_script("oracles")
 @pytest.fixture(scope="module")
 def built() -> Iterator[dict[str, Path]]:
     """Each example built once, in a temporary copy."""
-    with built_examples("charter-oracles-") as roots:
+    with built_examples("charter-oracles-", gitops=True) as roots:
         yield roots
 
 
@@ -126,7 +129,7 @@ def test_the_kserve_schema_is_strict(built: dict[str, Path]) -> None:
 
 
 def test_the_argocd_check_is_strict(built: dict[str, Path]) -> None:
-    (_, application), *_ = of_kind(built["credit-scoring"], "Application")
+    (_, application), *_ = of_kind(built[GITOPS_EXAMPLE], "Application")
     application = json.loads(json.dumps(application))
     application["spec"]["source"]["repoUrl"] = application["spec"]["source"].pop("repoURL")
     assert oracles.argocd_errors(application, "application.yaml")
@@ -135,7 +138,7 @@ def test_the_argocd_check_is_strict(built: dict[str, Path]) -> None:
 # --- workflows -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", BUILT)
 def test_actionlint_is_silent(built: dict[str, Path], example: str) -> None:
     needs(oracles.actionlint_missing())
     server = oracles.ActionlintServer.shared()
@@ -143,7 +146,7 @@ def test_actionlint_is_silent(built: dict[str, Path], example: str) -> None:
     assert not findings, show(findings)
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", BUILT)
 def test_zizmor_is_silent(built: dict[str, Path], example: str) -> None:
     needs(oracles.zizmor_missing())
     findings = oracles.zizmor(workflows(built[example]), persona="auditor")
@@ -151,7 +154,7 @@ def test_zizmor_is_silent(built: dict[str, Path], example: str) -> None:
 
 
 @pytest.mark.parametrize("schema", ["vendor.github-workflows", "custom.github-workflows-require-timeout"])
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", BUILT)
 def test_check_jsonschema_passes(built: dict[str, Path], example: str, schema: str) -> None:
     needs(oracles.check_jsonschema_missing())
     findings = oracles.check_jsonschema(workflows(built[example]), schema)
@@ -175,7 +178,7 @@ def test_our_own_ci_workflow_passes_the_workflow_oracles() -> None:
 # --- manifests ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", BUILT)
 def test_every_manifest_has_an_oracle_and_passes_it(built: dict[str, Path], example: str) -> None:
     needs(oracles.kubernetes_validate_missing())
     needs(oracles.kserve_missing())
@@ -217,7 +220,7 @@ def test_kubernetes_validate_cli_agrees(built: dict[str, Path]) -> None:
 # --- model cards ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("example", EXAMPLES)
+@pytest.mark.parametrize("example", BUILT)
 def test_model_card_front_matter_is_hugging_face_metadata(built: dict[str, Path], example: str) -> None:
     cards = [path for path in files(built[example]) if path.suffix == ".md"]
     assert cards

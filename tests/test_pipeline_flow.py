@@ -76,7 +76,7 @@ def test_the_merged_evidence_deploys_without_training_again(tmp_path: Path) -> N
 
 def test_evidence_require_as_a_notice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`--annotation notice`: where the answer only decides that the version is trained, not an error annotation."""
-    root = build(tmp_path, "credit-scoring", {"models/credit-default.yaml": ('version: "3.2.0"', 'version: "3.3.0"')})
+    root = build(tmp_path, "credit-scoring", {"models/credit-default.yaml": [('version: "3.2.0"', 'version: "3.3.0"')]})
     capsys.readouterr()
     assert (
         main(["evidence", "require", "--model", "credit-default", "--project", str(root), "--annotation", "notice"])

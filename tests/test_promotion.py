@@ -13,19 +13,17 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from scripts_support import CREDIT_CANARY_EDITS, CREDIT_GITOPS_EDITS, edit_files
 
 from compiler.commands.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def build(tmp_path: Path, example: str, edits: dict[str, tuple[str, str]] | None = None) -> Path:
+def build(tmp_path: Path, example: str, edits: dict[str, list[tuple[str, str]]] | None = None) -> Path:
     root = tmp_path / example
     shutil.copytree(ROOT / "examples" / example, root)
-    for file, (old, new) in (edits or {}).items():
-        text = (root / file).read_text("utf-8")
-        assert old in text, file
-        (root / file).write_text(text.replace(old, new), "utf-8")
+    edit_files(root, edits or {})
     assert main(["build", str(root)]) == 0
     return root
 
@@ -39,7 +37,7 @@ def step_names(job: dict[str, Any]) -> list[str]:
 
 
 def test_gitops_environments_sync_their_promotion_branches_never_both_main(tmp_path: Path) -> None:
-    root = build(tmp_path, "credit-scoring")
+    root = build(tmp_path, "credit-scoring", CREDIT_GITOPS_EDITS)
     revisions = {
         env: load(root / f"deploy/argocd/credit-default-{env}.yaml")["spec"]["source"]["targetRevision"]
         for env in ("staging", "production")
@@ -64,7 +62,7 @@ def test_gitops_environments_sync_their_promotion_branches_never_both_main(tmp_p
 def test_an_environment_nothing_gates_syncs_main_and_has_no_job(tmp_path: Path) -> None:
     """demand-forecast's staging: no approvals, no promotesFrom. In gitops mode it follows main on merge."""
     gitops = "mode: gitops\n    repoUrl: https://github.com/acme-retail/demand-forecast.git"
-    root = build(tmp_path, "demand-forecast", {"charter.yaml": ("mode: push", gitops)})
+    root = build(tmp_path, "demand-forecast", {"charter.yaml": [("mode: push", gitops)]})
     staging = load(root / "deploy/argocd/demand-forecast-staging.yaml")
     assert staging["spec"]["source"]["targetRevision"] == "main"
     production = load(root / "deploy/argocd/demand-forecast-production.yaml")
@@ -78,7 +76,7 @@ def test_an_environment_nothing_gates_syncs_main_and_has_no_job(tmp_path: Path) 
 
 
 def test_push_mode_bakes_analyses_and_rolls_back_a_kserve_canary(tmp_path: Path) -> None:
-    root = build(tmp_path, "credit-scoring", {"charter.yaml": ("mode: gitops", "mode: push")})
+    root = build(tmp_path, "credit-scoring", CREDIT_CANARY_EDITS)
     jobs = load(root / ".github/workflows/model-credit-default.yml")["jobs"]
     production = jobs["deploy-production"]
     assert production["needs"] == ["recorded", "evaluate", "deploy-staging"]
@@ -123,6 +121,7 @@ def test_a_bake_time_out_of_bounds_is_refused(
 ) -> None:
     root = tmp_path / "credit-scoring"
     shutil.copytree(ROOT / "examples" / "credit-scoring", root)
+    edit_files(root, CREDIT_CANARY_EDITS)
     model = root / "models/credit-default.yaml"
     canary = "        trafficPercent: 10         # the new version takes 10% of traffic first\n"
     model.write_text(model.read_text("utf-8").replace(canary, canary + f"        bakeMinutes: {minutes}\n"), "utf-8")

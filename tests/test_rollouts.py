@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
-from scripts_support import load_script
+from scripts_support import CREDIT_GITOPS, CREDIT_PUSH, load_script
 
 from compiler.commands.cli import main
 
@@ -199,14 +199,10 @@ def test_a_rollout_without_prometheus_is_ch460(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_a_rollout_on_kserve_is_ch461(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rollout = (
-        "      canary:\n        trafficPercent: 10         # the new version takes 10% of traffic first\n",
-        "      rollout:\n        steps: [{weight: 10}]\n        analysis: {}\n",
-    )
-    root = build(tmp_path, "credit-scoring", {"models/credit-default.yaml": [rollout]})
+    root = build(tmp_path, "credit-scoring", {"charter.yaml": [(CREDIT_PUSH, CREDIT_GITOPS)]})  # its rollout
     assert main(["check", str(root)]) == 1
     out = capsys.readouterr().out
-    assert "models/credit-default.yaml:90:7: error[CH461] in gitops mode a `rollout` is rendered as an Argo" in out
+    assert "models/credit-default.yaml:94:7: error[CH461] in gitops mode a `rollout` is rendered as an Argo" in out
 
 
 def test_a_kserve_canary_in_raw_deployment_mode_is_ch462(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -215,7 +211,7 @@ def test_a_kserve_canary_in_raw_deployment_mode_is_ch462(tmp_path: Path, capsys:
     assert main(["check", str(root)]) == 1
     out = capsys.readouterr().out
     assert (
-        "models/credit-default.yaml:90:7: error[CH462] environment `production` serves KServe in RawDeployment mode"
+        "models/credit-default.yaml:94:7: error[CH462] environment `production` serves KServe in RawDeployment mode"
     ) in out, out
 
 
@@ -244,7 +240,7 @@ def test_kserve_states_its_mode_and_runs_without_a_token_where_the_environment_s
     assert predictor["imagePullSecrets"] == [{"name": "registry-credentials"}]
     assert predictor["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
     assert predictor["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
-    assert predictor["model"]["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert predictor["model"]["resources"]["limits"]["nvidia.com/gpu"] == "1"  # a quantity is a string
     (policy,) = strictly_valid(root / "deploy/staging/credit-default/networkpolicy.yaml")
     assert policy["spec"]["podSelector"] == {"matchLabels": {"serving.kserve.io/inferenceservice": "credit-default"}}
     assert policy["spec"]["ingress"] == [{"ports": [{"port": 8080, "protocol": "TCP"}]}]  # no queue-proxy in Raw

@@ -59,7 +59,7 @@ def test_the_workflows_of_a_project_in_a_subdirectory_are_the_roots(
     assert not (repo / "ml" / ".github").exists()
     manifest = json.loads((repo / "ml" / ".charter" / "manifest.json").read_text("utf-8"))["files"]
     assert "../.github/workflows/model-credit-default.yml" in manifest
-    assert "deploy/argocd/credit-default-production.yaml" in manifest  # deploy/ and docs/ stay in the project
+    assert "deploy/production/credit-default/inferenceservice.yaml" in manifest  # deploy/ and docs/ stay in the project
     assert main(["build", str(repo / "ml"), "--check"]) == 0
     assert "CH442" not in capsys.readouterr().err
 
