@@ -182,21 +182,9 @@ def test_kserve_cannot_mirror(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     root = tmp_path / "credit-scoring"
     shutil.copytree(ROOT / "examples" / "credit-scoring", root)
     model = "models/credit-default.yaml"
-    rollout = (
-        "      rollout:\n"
-        "        shadow: {percent: 10, durationMinutes: 20}\n"
-        "        steps: [{weight: 10, pauseMinutes: 5}]\n"
-        "        analysis: {maxErrorRate: 0.01}\n"
-    )
-    _edit(
-        root,
-        model,
-        "      canary:\n        trafficPercent: 10         # the new version takes 10% of traffic first\n",
-        rollout,
-    )
-    _edit(root, "charter.yaml", "    mode: gitops\n", "    mode: push\n")
-    routed = f"  approvals: 2\n  prometheus: {IN_CLUSTER}\n  trafficRouter: istio\n"
-    _edit(root, ENVIRONMENT, "  approvals: 2\n", routed)
+    # credit-scoring already rolls out in push mode with analysis on its Prometheus: add a shadow and a router.
+    _edit(root, model, "      rollout:\n", "      rollout:\n        shadow: {percent: 10, durationMinutes: 20}\n")
+    _edit(root, ENVIRONMENT, "  approvals: 2\n", "  approvals: 2\n  trafficRouter: istio\n")
     assert main(["check", str(root)]) == 1
     line = _line_of(root, model, "shadow:")
     assert (
