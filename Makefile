@@ -244,8 +244,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# On both cores (pytest-xdist): `--dist loadgroup` hands out the tests one by one, except those of one group, which
+# run in one process (tests/conftest.py groups the tests sharing a server or another fixture set up once per
+# module). `make unit PYTEST_WORKERS=0` runs them in this process, one after another.
+PYTEST_WORKERS ?= 2
 unit: $(STAMP) $(NODE_STAMP) $(PEERS_STAMP) $(EVIDENTLY_STAMP) $(ORCHESTRATORS_STAMP) $(KFP_STAMP) $(MLFLOW_STAMP) $(DVC_STAMP) $(FAKESNOW_STAMP) $(CHECKOV_STAMP) $(KSERVE_STAMP) servers java browser
-	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q
+	CHARTER_REQUIRE_ORACLES=1 $(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 golden: $(STAMP)
 	$(BIN)/python scripts/golden.py

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from checkout import copy_checkout
+
 from compiler.core.pins import PINS
 
 if TYPE_CHECKING:
@@ -274,13 +276,7 @@ class Runner:
         """This checkout's files as they are (uncommitted changes too), where the setup action may build."""
         source = self.work / "charter-source"
         if not source.exists():
-            listed = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard", "-z").split("\0")
-            for name in filter(None, listed):
-                (source / name).parent.mkdir(parents=True, exist_ok=True)
-                if (ROOT / name).is_symlink():  # compiler/packs -> ../policies
-                    (source / name).symlink_to(os.readlink(ROOT / name))
-                elif (ROOT / name).is_file():
-                    shutil.copy2(ROOT / name, source / name)
+            copy_checkout(source)
         return source
 
     def _local_repositories(self, repo: Path, workflow: str) -> Sequence[str]:

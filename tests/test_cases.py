@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from checkout import copy_project
 
 from compiler.commands.cli import main
 from compiler.core.codes import all_codes
@@ -144,8 +145,11 @@ FOUR = [  # (code, line, column): read off model.yaml by hand
 FORMATS = ["text", "json", "sarif", "github", "junit"]
 
 
-def run_demo(fmt: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.chdir(REPO)
+def run_demo(fmt: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """`charter check tests/cases/demo-broken`, run where a copy of it stands at that path (its cache is written
+    beside it)."""
+    copy_project(DEMO, tmp_path)
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("CHARTER_TODAY", tools.TODAY)
     code = main(["check", DEMO, "--format", fmt, "--color", "never"])
     captured = capsys.readouterr()
@@ -162,22 +166,22 @@ def test_demo_has_exactly_four_findings(monkeypatch: pytest.MonkeyPatch) -> None
     assert all(d.severity is Severity.ERROR and d.hint for d in result.diagnostics)
 
 
-def test_demo_text(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    out = run_demo("text", capsys, monkeypatch)
+def test_demo_text(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    out = run_demo("text", capsys, monkeypatch, tmp_path)
     headers = re.findall(r"^(\S+):(\d+):(\d+): error\[(CH\d{3})\]", out, re.MULTILINE)
     assert headers == [(DEMO_FILE, str(line), str(column), code) for code, line, column in FOUR]
     assert "\x1b[" not in out
 
 
-def test_demo_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    document = json.loads(run_demo("json", capsys, monkeypatch))
+def test_demo_json(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    document = json.loads(run_demo("json", capsys, monkeypatch, tmp_path))
     found = [(d["code"], d["file"], d["line"], d["column"]) for d in document["diagnostics"]]
     assert found == [(code, DEMO_FILE, line, column) for code, line, column in FOUR]
     assert document["summary"]["errors"] == 4
 
 
-def test_demo_sarif(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    log = json.loads(run_demo("sarif", capsys, monkeypatch))
+def test_demo_sarif(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log = json.loads(run_demo("sarif", capsys, monkeypatch, tmp_path))
     assert log["version"] == "2.1.0"
     (run,) = log["runs"]
     found = []
@@ -192,8 +196,8 @@ def test_demo_sarif(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Monk
     assert found == [(code, DEMO_FILE, line, column) for code, line, column in FOUR]
 
 
-def test_demo_github(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    lines = run_demo("github", capsys, monkeypatch).splitlines()
+def test_demo_github(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    lines = run_demo("github", capsys, monkeypatch, tmp_path).splitlines()
     commands = [line for line in lines if line.startswith("::")]
     assert len(commands) == 4
     for command, (code, line, column) in zip(commands, FOUR, strict=True):
@@ -202,8 +206,8 @@ def test_demo_github(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mon
     assert lines[-1] == "charter: 4 errors, 0 warnings"
 
 
-def test_demo_junit(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    root = ET.fromstring(run_demo("junit", capsys, monkeypatch).split("\n", 1)[1])
+def test_demo_junit(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    root = ET.fromstring(run_demo("junit", capsys, monkeypatch, tmp_path).split("\n", 1)[1])
     assert root.tag == "testsuites"
     assert root.get("failures") == "4"
     found = []

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from checkout import copy_checkout
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN = any(os.environ.get(name) for name in ("CHARTER_NETWORK_TESTS", "CHARTER_REQUIRE_ORACLES", "CI"))
@@ -28,9 +29,12 @@ def locked(lock: Path) -> set[str]:
 @pytest.mark.skipif(shutil.which("make") is None, reason="no make")
 def test_make_demo_installs_the_runtime_lock_and_ends_cleanly(tmp_path: Path) -> None:
     venv = tmp_path / "demo-venv"
+    # On a copy of the checkout: the demo writes .demo/, the editable install's egg-info and the examples'
+    # check cache beside the files it reads, which the other test process of `make test` copies meanwhile.
+    checkout = copy_checkout(tmp_path / "checkout")
     done = subprocess.run(
         ["make", "--no-print-directory", "demo", f"DEMO_VENV={venv}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+        cwd=checkout, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Error" not in done.stderr

@@ -31,15 +31,16 @@ def _run(*command: str, cwd: Path) -> None:
     subprocess.run(command, cwd=cwd, check=True, capture_output=True, timeout=300, env=environment)
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """credit-scoring in a git repository with DVC, its applications extract added with `dvc add`."""
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """credit-scoring in a git repository with DVC, its applications extract added with `dvc add`: made once, as
+    DVC takes seconds to start (each test changes a copy of it)."""
     if not DVC.is_file():
         reason = f"no {DVC}: `make dvc` installs DVC from its hashed lock"
         if os.environ.get("CHARTER_REQUIRE_ORACLES") or os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    root = tmp_path / "credit-scoring"
+    root = tmp_path_factory.mktemp("dvc") / "credit-scoring"
     shutil.copytree(CREDIT, root, ignore=shutil.ignore_patterns(".github", "deploy", "docs", ".charter"))
     _run("git", "init", "--quiet", cwd=root)
     _run(str(DVC), "init", "--quiet", cwd=root)
@@ -47,6 +48,12 @@ def project(tmp_path: Path) -> Path:
     synthetic.write(synthetic.credit_applications(2_000), root / "data" / "applications.parquet")
     _run(str(DVC), "add", "--quiet", "data/applications.parquet", cwd=root)
     return root
+
+
+@pytest.fixture
+def project(tracked: Path, tmp_path: Path) -> Path:
+    """A copy of the DVC repository for one test: its git repository, DVC's files and cache, the data."""
+    return Path(shutil.copytree(tracked, tmp_path / "credit-scoring", symlinks=True))
 
 
 def _md5(path: Path) -> str:
@@ -138,7 +145,7 @@ def test_a_dvc_file_that_does_not_exist_is_located(project: Path, capsys: pytest
     assert finding["message"] == "data/missing.parquet.dvc: no such file"
 
 
-def test_the_card_names_the_data_version(project: Path, tmp_path: Path) -> None:
+def test_the_card_names_the_data_version() -> None:
     from compiler.evidence.card import _input
 
     version = {"file": "data/applications.parquet.dvc", "path": "data/applications.parquet", "md5": "0" * 32}

@@ -313,8 +313,9 @@ def traffic(s3: S3, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_drift_from_servers_equals_drift_from_files(
-    project: Path, local_file: Path, traffic: Path, tmp_path: Path
+    project: Path, local_file: Path, traffic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the drift gate writes drift-summary.md to the working directory, not the checkout
     base = ["drift", str(project), "--model", "credit-default"]
     files_code, files = run_gate(
         [*base, "--reference", str(local_file), "--current", str(traffic)], tmp_path / "f.json"

@@ -107,8 +107,11 @@ def test_parquet_and_delta_through_spark_give_the_findings_of_duckdb(spark: Any,
     assert failed["applications.quality[2]"]["details"]["engine"] == "spark"
 
 
-def test_drift_through_spark_equals_drift_from_files(spark: Any, project: Path, traffic: Path, tmp_path: Path) -> None:
+def test_drift_through_spark_equals_drift_from_files(
+    spark: Any, project: Path, traffic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Reference and traffic as Delta tables read through Spark: the drift of the same rows as files."""
+    monkeypatch.chdir(tmp_path)  # the drift gate writes drift-summary.md to the working directory, not the checkout
     base = ["drift", str(project), "--model", "credit-default"]
     reference = project / "data" / "applications.parquet"
     files_code, files = run_gate([*base, "--reference", str(reference), "--current", str(traffic)], tmp_path / "f.json")

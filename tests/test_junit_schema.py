@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import xmlschema
+from checkout import copy_project
 
 from compiler.commands.cli import main
 from compiler.core.diagnostics import Diagnostic, Severity
@@ -79,7 +80,8 @@ def test_a_clean_run_is_valid_junit() -> None:
 def test_charter_check_writes_valid_junit(
     project: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(ROOT)
+    copy_project(project, tmp_path / "checkout")  # the check writes its cache beside the project
+    monkeypatch.chdir(tmp_path / "checkout")
     out = tmp_path / "report.xml"
     main(["check", project, "--format", "junit", "--output", str(out)])
     capsys.readouterr()

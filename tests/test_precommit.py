@@ -13,13 +13,13 @@ minute), and commit a deletion through it.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from checkout import copy_checkout
 from test_plan_fixtures import commit, git
 
 from compiler.scaffold.project import scaffold
@@ -164,9 +164,7 @@ FROM_AN_EMPTY_CACHE = any(os.environ.get(name) for name in ("CHARTER_NETWORK_TES
 
 @pytest.mark.skipif(not FROM_AN_EMPTY_CACHE, reason="installs Charter's dependencies from PyPI (about a minute)")
 def test_try_repo_installs_the_published_hooks(project: Path, tmp_path: Path) -> None:
-    source = tmp_path / "charter-source"
-    ignore = shutil.ignore_patterns(".venv*", ".demo", "__pycache__", "*.egg-info", ".git", "node_modules", ".*_cache")
-    shutil.copytree(ROOT, source, ignore=ignore)
+    source = copy_checkout(tmp_path / "charter-source")
     git(source, "init", "--quiet", "--initial-branch=main")
     commit(source, "charter")
     done = run_pre_commit(project, "try-repo", str(source), "charter-check", "--all-files")

@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from checkout import copy_project
 
 from compiler.commands.cli import main
 from compiler.core.diagnostics import Diagnostic, Severity
@@ -131,7 +132,7 @@ def test_two_rules_with_one_message_are_two_alerts() -> None:
 
 
 def test_a_policy_finding_names_its_rule_with_the_policys_help(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    _, log = sarif_of(ROOT / "examples" / "credit-scoring", tmp_path, monkeypatch)
+    _, log = sarif_of(copy_project("examples/credit-scoring", tmp_path / "checkout"), tmp_path, monkeypatch)
     (run,) = log["runs"]
     (result,) = run["results"]
     assert result["ruleId"] == "CH500/acme-lending-models/independent-validation-data"
@@ -170,7 +171,7 @@ def test_the_multitool_finds_nothing_for_github_to_refuse(
     project: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     needs_multitool()
-    path, log = sarif_of(ROOT / project, tmp_path, monkeypatch)
+    path, log = sarif_of(copy_project(project, tmp_path / "checkout"), tmp_path, monkeypatch)
     assert log["runs"][0]["results"]
     assert official_schema_errors(log) == []
     assert multitool_findings(path) == []
