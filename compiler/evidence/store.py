@@ -29,6 +29,7 @@ from compiler.core.sources import Kind, Sources, unsafe_path_finding
 from compiler.core.specs import Spec
 from compiler.evidence import EVIDENCE_DIR, GATES
 from compiler.evidence.digest import Judged, changed_parts, judged_by_model, policy_set_digest
+from compiler.evidence.registration import FILE, Registered, load_registration
 from compiler.evidence.verify import Verified, verify
 
 
@@ -83,6 +84,12 @@ class ModelEvidence:
     """`evidence/<model>/<version>` relative to the project root; None when the version is no path segment."""
     suite: EvaluationSuite | None = None
     """Today's evaluation suite of the model: the bounds its evidence is judged against."""
+    registered: list[Registered] = field(default_factory=list)
+    """The version's registration record (`registration.json`), when one is committed and valid: at most one."""
+
+    @property
+    def registration(self) -> Registered | None:
+        return self.registered[0] if self.registered else None
 
 
 def stops_measurement(diagnostic: Diagnostic, sources: Sources) -> bool:
@@ -140,6 +147,11 @@ def load_evidence(
             findings.extend(problems)
             if record is not None:
                 entry.records[gate] = record
+        if FILE in present:
+            paths = {gate: record.path for gate, record in entry.records.items()}
+            registered, problems = load_registration(sources, (name, version), today.digest, paths)
+            findings.extend(problems)
+            entry.registered.extend([registered] if registered is not None else [])
     return found, findings
 
 
