@@ -84,7 +84,8 @@ def lineage_view(entry: ModelEvidence | None) -> dict[str, Any]:
     for gate, record in sorted(entry.records.items()) if entry is not None else ():
         subject = record.evidence.subject
         for item in record.evidence.inputs:
-            dvc = item.get("dvc") if isinstance(item.get("dvc"), dict) else {}
+            found = item.get("dvc")
+            dvc: dict[str, Any] = found if isinstance(found, dict) else {}
             line = {
                 "gate": gate,
                 "path": str(item.get("path", "?")),
