@@ -17,13 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from compiler.core import repofs
-from compiler.core.diagnostics import Diagnostic
 from compiler.core.fsutil import write_atomic
 from compiler.core.models.registration import Registration
-from compiler.core.sources import Sources, unsafe_path_finding
 from compiler.evidence import EVIDENCE_DIR
 
 FILE = "registration.json"
@@ -75,48 +71,13 @@ def render(record: Registration) -> str:
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def load_registration(
-    sources: Sources, filed: tuple[str, str], spec_digest: str, records: Mapping[str, str]
-) -> tuple[Registered | None, list[Diagnostic]]:
-    """The registration of `filed` (model, version), if one is committed; `records`: each gate's record path.
-
-    CH800 when it is not a registration record, CH801 when it names another model or version."""
-    model, version = filed
-    relative = registration_path(model, version)
-    inside = sources.inside(relative)
-    shown = sources.display(inside)
-    try:
-        data = json.loads(sources.read(inside).decode("utf-8"))
-        record = Registration.model_validate(data)
-        digests = {gate: _sha256(sources, sources.inside(path)) for gate, path in records.items()}
-    except repofs.Refused as refused:  # a link or a special file: refused, nothing of it read
-        return None, [unsafe_path_finding(refused, shown)]
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        where = _where(error)
-        return None, [
-            Diagnostic.of(
-                "CH800",
-                f"registration record is not valid{where}",
-                shown,
-                hint="it is written by `charter model register --record`; register again instead of editing it",
-            )
-        ]
-    if (record.model, record.version) != (model, version):
-        message = f"registration of {record.model} {record.version} filed under {model} {version}"
-        return None, [Diagnostic.of("CH801", message, shown, hint="register again with `charter model register`")]
-    current = record.spec_digest == spec_digest and dict(record.evidence) == digests
-    return Registered(record, relative, current), []
+def is_current(record: Registration, spec_digest: str, digests: Mapping[str, str]) -> bool:
+    """Registered with today's spec digest and with exactly today's evidence records (`digests`: their SHA-256)."""
+    return record.spec_digest == spec_digest and dict(record.evidence) == dict(digests)
 
 
-def _where(error: Exception) -> str:
-    if isinstance(error, ValidationError):
-        detail = error.errors()[0]
-        return f" at `{'.'.join(str(part) for part in detail['loc']) or 'the record'}`: {detail['msg']}"
-    return ": not JSON"
-
-
-def _sha256(sources: Sources, relative: str) -> str:
-    return "sha256:" + hashlib.sha256(sources.read(relative)).hexdigest()
+def record_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def card_view(registered: Registered | None) -> dict[str, Any] | None:
