@@ -8,6 +8,7 @@ shown while current, marked stale once the spec or the evidence changes, refused
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -60,7 +61,7 @@ def test_the_report_graph_follows_the_version_from_its_data_to_its_environments(
     assert nodes[declared] == ("Artifact", None)
     assert nodes[registered] == ("Registered", "https://mlflow.acme-bank.example/#/models/credit-default/versions/1")
     chain = [data, "Model/credit-default", run, registered, "Environment/staging", "Environment/production"]
-    assert all(edge in edges for edge in zip(chain, chain[1:], strict=False))
+    assert all(edge in edges for edge in itertools.pairwise(chain))
     assert (declared, "Model/credit-default") in edges
     # The training environment is where the model trains, not a step of its promotion.
     assert "Environment/training" not in nodes

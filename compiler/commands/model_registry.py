@@ -136,10 +136,11 @@ def _record(
     """The registration record of `version`: its run is the one MLflow registered it from, else `--run`."""
     from pydantic import ValidationError
 
-    from compiler.core.models.registration import Registration, TrainingRun
+    from compiler.core.models.registration import Registration
 
+    trained = run.model_dump(mode="json", by_alias=True, exclude_none=True) if run is not None else None
     if version.run_id:
-        run = TrainingRun(mlflow_run=version.run_id, experiment=registry.experiment_of(version.run_id))
+        trained = {"mlflowRun": version.run_id, "experiment": registry.experiment_of(version.run_id)}
     data = {
         "apiVersion": "charter/v1alpha1",
         "kind": "Registration",
@@ -150,7 +151,7 @@ def _record(
         "registeredVersion": version.version,
         "source": version.source,
         "ui": ui if ui is not None else _without_credentials(registry.uri),
-        "run": run.model_dump(mode="json", by_alias=True, exclude_none=True) if run is not None else None,
+        "run": trained,
         "specDigest": wanted.spec_digest,
         "evidence": wanted.evidence,
     }
