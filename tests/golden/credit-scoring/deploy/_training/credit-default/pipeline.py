@@ -15,25 +15,20 @@ import sys
 from kfp import compiler, dsl, kubernetes
 
 TRAINING = {
-    "model": "credit-default",
-    "version": "3.2.0",
-    "environment": "training",
-    "namespace": "credit-risk-training",
-    "service_account": "credit-default-trainer",
-    "image": "ghcr.io/acme-bank/credit-default-train@sha256:9f94b0c6927104a081be99426d287f168a0e913d8043ab579a941bda65037b8d",
-    "command": ["python", "-m", "credit_default.train", "--config", "configs/train.yaml"],
-    "env": {
-        "CHARTER_MODEL": "credit-default",
-        "CHARTER_MODEL_VERSION": "3.2.0",
-        "CHARTER_MODEL_URI": "s3://acme-models/credit-default/3.2.0",
-        "CHARTER_PREDICTIONS_URI": "s3://acme-models/credit-default/3.2.0/predictions.parquet",
-    },
-    "timeout_minutes": 180,
-    "requests": {"cpu": "4", "memory": "16Gi"},
-    "limits": {"cpu": "8", "memory": "32Gi"},
-    "gpu": None,
-    "node_selector": {"node.kubernetes.io/instance-type": "g5.2xlarge"},
-    "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+    'model': 'credit-default',
+    'version': '3.2.0',
+    'environment': 'training',
+    'namespace': 'credit-risk-training',
+    'service_account': 'credit-default-trainer',
+    'image': 'ghcr.io/acme-bank/credit-default-train@sha256:9f94b0c6927104a081be99426d287f168a0e913d8043ab579a941bda65037b8d',
+    'command': ['python', '-m', 'credit_default.train', '--config', 'configs/train.yaml'],
+    'env': {'CHARTER_MODEL': 'credit-default', 'CHARTER_MODEL_VERSION': '3.2.0', 'CHARTER_MODEL_URI': 's3://acme-models/credit-default/3.2.0', 'CHARTER_PREDICTIONS_URI': 's3://acme-models/credit-default/3.2.0/predictions.parquet'},
+    'timeout_minutes': 180,
+    'requests': {'cpu': '4', 'memory': '16Gi'},
+    'limits': {'cpu': '8', 'memory': '32Gi'},
+    'gpu': None,
+    'node_selector': {'node.kubernetes.io/instance-type': 'g5.2xlarge'},
+    'tolerations': [{'key': 'nvidia.com/gpu', 'operator': 'Exists', 'effect': 'NoSchedule'}],
 }
 
 

@@ -15,25 +15,20 @@ from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperato
 from kubernetes.client import models as k8s
 
 TRAINING = {
-    "model": "demand-forecast",
-    "version": "1.4.0",
-    "environment": "training",
-    "namespace": "demand-training",
-    "service_account": "demand-forecast-trainer",
-    "image": "ghcr.io/acme-retail/demand-forecast-train@sha256:481c5ca0c9b91babcb664f13258436cfd607db277cda3a505d950f3e27a28107",
-    "command": ["python", "-m", "demand_forecast.train"],
-    "env": {
-        "CHARTER_MODEL": "demand-forecast",
-        "CHARTER_MODEL_VERSION": "1.4.0",
-        "CHARTER_MODEL_URI": "gs://acme-retail-models/demand-forecast/1.4.0",
-        "CHARTER_PREDICTIONS_URI": "gs://acme-retail-models/demand-forecast/1.4.0/predictions.parquet",
-    },
-    "timeout_minutes": 60,
-    "requests": {"cpu": "2", "memory": "8Gi"},
-    "limits": {"cpu": "4", "memory": "8Gi"},
-    "gpu": None,
-    "node_selector": {},
-    "tolerations": [],
+    'model': 'demand-forecast',
+    'version': '1.4.0',
+    'environment': 'training',
+    'namespace': 'demand-training',
+    'service_account': 'demand-forecast-trainer',
+    'image': 'ghcr.io/acme-retail/demand-forecast-train@sha256:481c5ca0c9b91babcb664f13258436cfd607db277cda3a505d950f3e27a28107',
+    'command': ['python', '-m', 'demand_forecast.train'],
+    'env': {'CHARTER_MODEL': 'demand-forecast', 'CHARTER_MODEL_VERSION': '1.4.0', 'CHARTER_MODEL_URI': 'gs://acme-retail-models/demand-forecast/1.4.0', 'CHARTER_PREDICTIONS_URI': 'gs://acme-retail-models/demand-forecast/1.4.0/predictions.parquet'},
+    'timeout_minutes': 60,
+    'requests': {'cpu': '2', 'memory': '8Gi'},
+    'limits': {'cpu': '4', 'memory': '8Gi'},
+    'gpu': None,
+    'node_selector': {},
+    'tolerations': [],
 }
 
 _SECURITY = k8s.V1SecurityContext(
