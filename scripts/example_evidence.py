@@ -59,15 +59,15 @@ def runs() -> list[Run]:
             "data",
             "credit-applications-2024-06.parquet",
             lambda: synthetic.credit_applications(60_000, seed=11),
-            ("--contract", "credit-applications", "--model", "credit-default", "--now", DATA_NOW, "--server"),
-            server="snapshot",
+            ("--contract", "credit-applications", "--model", "credit-default", "--now", DATA_NOW, "--data"),
         ),
         Run(
             "credit-scoring",
             "eval",
             "credit-holdout-predictions.parquet",
             lambda: synthetic.predictions(20_000, seed=7, separation=1.8),
-            ("--model", "credit-default", "--predictions"),
+            ("--model", "credit-default", "--server"),
+            server="snapshot",
         ),
         Run(
             "demand-forecast",
@@ -88,35 +88,42 @@ def regenerate(examples: Path = EXAMPLES, only: str | None = None, project: Path
     from compiler.gates.data import synthetic
 
     printed: list[str] = []
+    chosen = [run for run in runs() if only is None or run.example == only]
     with tempfile.TemporaryDirectory(prefix="charter-evidence-") as temporary:
         work = Path(temporary)
         previous = Path.cwd()
+
+        def data_of(run: Run) -> Path:
+            folder = project if project is not None else examples / run.example
+            return folder / "data" / run.data_file if run.server else work / run.data_file
+
+        # Every DVC file first (a gate judges only a project that checks clean, and a .dvc file is checked).
+        for run in chosen:
+            synthetic.write(run.select(), data_of(run))
+            if run.server:
+                _dvc_add(data_of(run))
         # Inputs are named as the gate was given them: relative names keep the records the same on every machine.
-        os.chdir(work)
         try:
-            for run in runs():
-                if only is not None and run.example != only:
-                    continue
+            for run in chosen:
                 folder = project if project is not None else examples / run.example
-                data = folder / "data" / run.data_file if run.server else work / run.data_file
-                synthetic.write(run.select(), data)
-                if run.server:
-                    _dvc_add(data)
                 report = work / f"{run.example}-{run.gate}.json"
-                given = run.server or run.data_file
                 # A server's files are named from the project root the gate was given: `.` keeps them relative.
-                argv = ["gate", run.gate, "." if run.server else str(folder), *run.arguments, given]
+                argv = [
+                    "gate",
+                    run.gate,
+                    "." if run.server else str(folder),
+                    *run.arguments,
+                    run.server or run.data_file,
+                ]
                 argv += ["--report", str(report), "--summary", str(report.with_suffix(".md"))]
-                try:
-                    os.chdir(folder if run.server else work)
-                    _quietly(main, argv, allowed=(0, 1))
-                finally:
-                    os.chdir(work)
-                    if run.server:  # the data is DVC's, not git's: only its .dvc file stays in the example
-                        data.unlink()
+                os.chdir(folder if run.server else work)
+                _quietly(main, argv, allowed=(0, 1))
+                os.chdir(work)
                 printed += _quietly(main, ["evidence", "record", "--project", str(folder), str(report)], allowed=(0,))
         finally:
             os.chdir(previous)
+            for run in chosen:  # DVC's data, not git's: only its .dvc file stays in the example
+                data_of(run).unlink(missing_ok=True)
     return printed
 
 

@@ -51,9 +51,10 @@ def _card(project: Path, capsys: Capture, name: str = "credit-default") -> list[
 
 
 def test_the_report_graph_follows_the_version_from_its_data_to_its_environments() -> None:
-    md5 = _dvc_md5(EXAMPLES / "credit-scoring", "data/credit-applications-2024-06.parquet.dvc")
+    md5 = _dvc_md5(EXAMPLES / "credit-scoring", "data/credit-holdout-predictions.parquet.dvc")
     nodes, edges = _lineage(EXAMPLES / "credit-scoring")
-    data = f"DataVersion/credit-applications 2.3.0 md5 {md5}"
+    data = f"DataVersion/data/credit-holdout-predictions.parquet md5 {md5}"
+    assert nodes["DataVersion/credit-applications 2.3.0"] == ("DataVersion", None)  # the data gate's contract
     run = "Run/wandb-artifact://acme-bank/credit-default/credit-default-model:v32"
     registered = "Registered/MLflow credit-default v1"
     declared = "Artifact/wandb-artifact://acme-bank/credit-default/credit-features:v12"
@@ -69,10 +70,11 @@ def test_the_report_graph_follows_the_version_from_its_data_to_its_environments(
 
 def test_the_cards_show_the_registered_version_and_the_data_version(capsys: Capture) -> None:
     credit = (EXAMPLES / "credit-scoring" / "docs" / "models" / "credit-default.md").read_text("utf-8")
-    md5 = _dvc_md5(EXAMPLES / "credit-scoring", "data/credit-applications-2024-06.parquet.dvc")
+    md5 = _dvc_md5(EXAMPLES / "credit-scoring", "data/credit-holdout-predictions.parquet.dvc")
+    assert "- Data (data gate): `credit-applications-2024-06.parquet`, contract credit-applications 2.3.0." in credit
     assert (
-        "- Data (data gate): `server 'snapshot' (local) data/credit-applications-2024-06.parquet`, contract "
-        f"credit-applications 2.3.0, DVC data version md5 `{md5}` (`data/credit-applications-2024-06.parquet.dvc`)."
+        "- Data (eval gate): `server 'snapshot' (local) data/credit-holdout-predictions.parquet`, DVC data version "
+        f"md5 `{md5}` (`data/credit-holdout-predictions.parquet.dvc`)."
     ) in credit
     assert (
         "- Registered: MLflow model `credit-default` version **1** ([https\\://mlflow.acme-bank.example/\\#/models/"
@@ -161,8 +163,8 @@ def test_a_malformed_wandb_reference_is_located(tmp_path: Path, capsys: Capture,
     text = model.read_text("utf-8").replace("wandb-artifact://acme-bank/credit-default/credit-features:v12", reference)
     model.write_text(text, "utf-8")
     (finding,) = [f for f in _findings(project, capsys) if f["severity"] == "error"]
-    line = text.splitlines().index(f"      - {reference}") + 1
-    assert (finding["code"], finding["file"], finding["line"], finding["column"]) == ("CH205", str(model), line, 9)
+    line = next(number for number, text in enumerate(text.splitlines(), 1) if f"lineage: [{reference}]" in text)
+    assert (finding["code"], finding["file"], finding["line"], finding["column"]) == ("CH205", str(model), line, 15)
     assert finding["message"] == f"the value must be a Weights & Biases artifact reference (got `{reference}`)"
     assert finding["hint"] == (
         "`wandb-artifact://<entity>/<project>/<name>:<version>`, e.g. `wandb-artifact://acme/credit/applications:v3`"

@@ -168,7 +168,7 @@ def test_an_edit_to_a_contract_rechecks_the_specs_that_use_it(client: LspClient,
     assert [diagnostic["range"]["start"]["line"] for diagnostic in found if diagnostic["code"] == "CH401"] == [
         37,
         42,
-        121,
+        108,
     ]
     client.drain()
     client.change(CONTRACT, original)
@@ -220,12 +220,27 @@ def test_completion_offers_enum_values_and_fields(client: LspClient) -> None:
     assert keys == ["environment", "canary", "rollout", "autoscaling"]  # `replicas` is there already
 
 
-def test_completion_offers_the_training_and_registry_fields_of_issue_28(client: LspClient) -> None:
+def test_completion_offers_the_training_and_registry_fields_of_issue_28(client: LspClient, root: Path) -> None:
     """The example trains on Kubeflow Pipelines and registers in MLflow: the editor offers the other orchestrators,
     the registry types, the training fields (lineage among them) and the environments to train in."""
     orchestrators = labels(client.request("textDocument/completion", at(client, MODEL, "orchestrator: kube", 14)))
     assert orchestrators == ["github-actions", "kubernetes-job", "kubeflow-pipelines", "airflow"]
-    assert labels(client.request("textDocument/completion", at(client, MODEL, "type: mlflow", 6))) == ["mlflow"]
+    # The registry written as a block, as the editor's user types it (in the buffer, not on disk).
+    original = (root / MODEL).read_text("utf-8")
+    flow = "    registry: {type: mlflow, name: credit-default}\n"
+    assert flow in original
+    block = original.replace(flow, "    registry:\n      type: mlflow\n      name: credit-default\n")
+    client.drain()
+    client.change(MODEL, block)
+    client.diagnostics(client.uri(MODEL))  # the server has read the edit
+    line = block.split("\n").index("      type: mlflow")
+    where = {"textDocument": {"uri": client.uri(MODEL)}, "position": {"line": line, "character": 12}}
+    assert labels(client.request("textDocument/completion", where)) == ["mlflow"]
+    where = {"textDocument": {"uri": client.uri(MODEL)}, "position": {"line": line + 1, "character": 6}}
+    assert labels(client.request("textDocument/completion", where)) == ["name"]
+    client.drain()
+    client.change(MODEL, original)
+    client.diagnostics(client.uri(MODEL))
     keys = labels(client.request("textDocument/completion", at(client, MODEL, "    lineage:", 4)))
     assert keys == ["lineage"]  # on the key: the training's fields not written yet, and this one
     environments = labels(client.request("textDocument/completion", at(client, MODEL, "environment: training", 13)))
@@ -297,7 +312,7 @@ def location(client: LspClient, name: str, line: int, start: int, end: int) -> d
         (MODEL, "suite: credit", 9, SUITE, 6, 8, 27),
         (MODEL, "- environment: production", 16, "environments/production.yaml", 5, 8, 18),
         (MODEL, "contract: credit-applications", 12, CONTRACT, 13, 4, 23),
-        (MODEL, "- loan_amount", 4, CONTRACT, 159, 14, 25),
+        (MODEL, "- loan_amount", 4, CONTRACT, 150, 14, 25),
         (WAIVER, "policy: acme", 10, "policies/acme-lending-models.yaml", 13, 8, 27),
         (WAIVER, "rule: independent", 8, "policies/acme-lending-models.yaml", 82, 12, 39),
         (WAIVER, "    name: credit-default", 10, MODEL, 6, 8, 22),
@@ -318,13 +333,13 @@ def test_find_references_of_a_contract_and_of_a_column(client: LspClient) -> Non
         location(client, CONTRACT, 13, 4, 23),
         location(client, MODEL, 37, 16, 35),
         location(client, MODEL, 42, 16, 35),
-        location(client, MODEL, 121, 16, 35),
+        location(client, MODEL, 108, 16, 35),
     ]
     column = client.request(
         "textDocument/references",
         {**at(client, CONTRACT, "- name: annual_income", 10), "context": {"includeDeclaration": False}},
     )
-    assert column == [location(client, MODEL, 50, 6, 19), location(client, MODEL, 116, 10, 23)]
+    assert column == [location(client, MODEL, 50, 6, 19), location(client, MODEL, 103, 10, 23)]
 
 
 # --- code actions -------------------------------------------------------------------------------------------

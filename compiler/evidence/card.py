@@ -93,6 +93,7 @@ def lineage_view(entry: ModelEvidence | None) -> dict[str, Any]:
                 "version": str(subject.get("version") or "") if subject.get("contract") else "",
                 "md5": _dvc_md5(dvc) or "",
                 "dvc_file": str(dvc.get("file", "")),
+                "dvc_path": str(dvc.get("path", "")),
             }
             if line not in data:
                 data.append(line)

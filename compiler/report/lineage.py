@@ -109,7 +109,8 @@ def _trained_and_registered(
     lineage = lineage_view(result.evidence.get(model))
     for item in lineage["data"]:
         if item["md5"] or item["contract"]:
-            words = [item["contract"], item["version"]] if item["contract"] else [item["path"]]
+            # The data by its contract and version, or by the DVC-tracked path a server names.
+            words = [item["contract"], item["version"]] if item["contract"] else [item["dvc_path"] or item["path"]]
             words += [f"md5 {item['md5']}"] if item["md5"] else []
             edges.append((add("DataVersion", " ".join(words), 0), center))
     declared = spec.model.spec.training.lineage if spec is not None and isinstance(spec.model, Model) else []
