@@ -121,9 +121,11 @@ def change_model(repo: Path, branch: str, old: str, new: str, *, build: bool, ho
 
 
 def environments_as_specified(github: FakeGitHub) -> None:
-    """The repository's GitHub environments enforce what the Environment specs say (approvals 1 and 2)."""
+    """The repository's GitHub environments enforce what the Environment specs say (approvals 1 and 2; none for
+    the one the model trains in)."""
     github.environment("staging", ("alice",))
     github.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches=("main",))
+    github.environment("training", ())
 
 
 @dataclass
