@@ -117,7 +117,8 @@ def _repository(runner: Runner, s3: S3, warehouse: Postgres) -> tuple[Path, str]
 
     def here(contract: Any) -> None:
         for server in contract["servers"]:
-            server["host"], server["port"] = warehouse.host, warehouse.port
+            if server["type"] == "postgres":  # not the DVC-tracked backtest snapshot
+                server["host"], server["port"] = warehouse.host, warehouse.port
 
     def stored_at_moto(model: Any) -> None:
         model["spec"]["serving"]["storageUri"] = f"s3://{MODELS}/demand-forecast/1.4.0"
