@@ -187,6 +187,7 @@ def test_the_pull_request_workflow_is_green_on_a_clean_change(
 ) -> None:
     github.environment("staging")
     github.environment("production", ("acme/retail-leads",), branches=("main",))
+    github.environment("training")  # where the model trains (issue 28)
     repo, _ = _repository(runner, s3, warehouse)
     runner.push(repo, "main")
     git(repo, "checkout", "--quiet", "-b", "clarify-use")
