@@ -81,7 +81,7 @@ def tracking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-EXAMPLE_REGISTRY = "    registry:\n      type: mlflow\n      name: credit-default\n"
+EXAMPLE_REGISTRY = "    registry: {type: mlflow, name: credit-default}\n"
 
 
 def _project(tmp_path: Path, name: str = NAME) -> Path:
