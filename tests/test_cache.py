@@ -152,7 +152,12 @@ def test_an_environment_whose_policy_reads_its_models_is_checked_again_when_one_
     cached, cold = check_path(root, today=TODAY, cache=store), check_path(root, today=TODAY)
     _same(cached, cold)
     found = sorted((Path(d.file).name, d.rule) for d in cold.diagnostics if d.policy == "high-risk-environments")
-    assert found == [("production.yaml", "only-high-risk-models"), ("staging.yaml", "only-high-risk-models")]
+    # The environment the model trains in is one of its environments too (issue 28).
+    assert found == [
+        ("production.yaml", "only-high-risk-models"),
+        ("staging.yaml", "only-high-risk-models"),
+        ("training.yaml", "only-high-risk-models"),
+    ]
 
 
 @pytest.mark.parametrize(("before", "after"), [("2027-12-31", "2028-01-01"), ("2028-01-01", "2027-12-31")])
@@ -177,7 +182,7 @@ def test_a_file_is_read_again_unless_its_signature_is_old_enough(
     monkeypatch.setattr(sources, "SETTLED_SECONDS", 0)
     check_path(root, today=TODAY, cache=store)
     remembered = store.document["signatures"]
-    assert len(remembered) == 11  # nine spec files and two evidence records
+    assert len(remembered) == 13  # ten spec files, two evidence records and the registration record
     read: list[str] = []
     original = sources.DirectoryTree.read
     monkeypatch.setattr(

@@ -301,8 +301,10 @@ def _secrets_of(job: dict[str, Any]) -> set[str]:
 
 @pytest.mark.parametrize(
     ("example", "reads_database"),
+    # demand-forecast trains on Airflow (issue 28): its image reads the database in the cluster, with the cluster's
+    # credentials, so its train job (which only starts the DAG run) sees none.
     [("demand-forecast",
-      {"model-demand-forecast.yml": ["data-gate", "train"], "monitor-demand-forecast.yml": ["drift"]}),
+      {"model-demand-forecast.yml": ["data-gate"], "monitor-demand-forecast.yml": ["drift"]}),
      ("credit-scoring", {"model-credit-default.yml": [], "monitor-credit-default.yml": []})],
 )  # fmt: skip
 def test_database_credentials_reach_exactly_the_jobs_that_read_a_database(

@@ -278,6 +278,7 @@ def test_the_push_job_steps_the_kserve_canary_and_analyses_each_step(tmp_path: P
         "Canary step 2: 50% of traffic for 10 min, then the analysis",
         "Roll out",
         "Roll back",
+        "The version registered in MLflow with its evidence, and this environment's alias on it",  # issue 28
     ]
     first, second = (
         steps["Canary step 1: 10% of traffic for 5 min, then the analysis"],

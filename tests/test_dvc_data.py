@@ -44,7 +44,7 @@ def tracked(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(CREDIT, root, ignore=shutil.ignore_patterns(".github", "deploy", "docs", ".charter"))
     _run("git", "init", "--quiet", cwd=root)
     _run(str(DVC), "init", "--quiet", cwd=root)
-    (root / "data").mkdir()
+    (root / "data").mkdir(exist_ok=True)  # the example keeps its own DVC files there
     synthetic.write(synthetic.credit_applications(2_000), root / "data" / "applications.parquet")
     _run(str(DVC), "add", "--quiet", "data/applications.parquet", cwd=root)
     return root

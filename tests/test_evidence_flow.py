@@ -132,7 +132,7 @@ def test_a_new_version_builds_and_waits_for_its_evidence_to_deploy(
     ) in out
     assert main(["build", str(project)]) == 0
     pipeline = (project / ".github/workflows/model-credit-default.yml").read_text("utf-8")
-    assert 'name: "Train credit-default 3.3.0"' in pipeline
+    assert 'name: "Train credit-default 3.3.0 (kubeflow-pipelines)"' in pipeline
     assert "3.2.0" not in pipeline
 
 

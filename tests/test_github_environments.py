@@ -42,9 +42,11 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: FakeGitHub) -
 
 
 def as_configured(fake: FakeGitHub) -> None:
-    """What the example's comments ask for: staging 1 reviewer; production 2, no self-review, main only."""
+    """What the example's comments ask for: staging 1 reviewer; production 2, no self-review, main only; and the
+    environment the model trains in (Kubeflow Pipelines' secrets), which no approval guards."""
     fake.environment("staging", ("alice",))
     fake.environment("production", ("acme/model-risk", "bob"), prevent_self_review=True, branches=("main",))
+    fake.environment("training", ())
 
 
 def environments(*argv: str) -> int:
@@ -73,6 +75,7 @@ def test_environments_that_enforce_what_the_specs_say(
         ("GET", REPO),  # which branch is the default
         ("GET", f"{REPO}/environments/production/deployment-branch-policies?per_page=100"),
         ("GET", f"{REPO}/environments/staging"),
+        ("GET", f"{REPO}/environments/training"),
     ]
     assert all(r.authorization == f"token {TOKEN}" for r in fake.requests)
 
@@ -91,6 +94,7 @@ def test_a_missing_environment_is_an_error_at_its_name(
     project: Path, fake: FakeGitHub, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake.environment("staging", ("alice",))
+    fake.environment("training", ())
     assert environments() == 1
     assert findings(capsys.readouterr().out) == [
         f"{PRODUCTION}:14:22-32 CH445 Environment `production`: "

@@ -220,6 +220,33 @@ def test_completion_offers_enum_values_and_fields(client: LspClient) -> None:
     assert keys == ["environment", "canary", "rollout", "autoscaling"]  # `replicas` is there already
 
 
+def test_completion_offers_the_training_and_registry_fields_of_issue_28(client: LspClient, root: Path) -> None:
+    """The example trains on Kubeflow Pipelines and registers in MLflow: the editor offers the other orchestrators,
+    the registry types, the training fields (lineage among them) and the environments to train in."""
+    orchestrators = labels(client.request("textDocument/completion", at(client, MODEL, "orchestrator: kube", 14)))
+    assert orchestrators == ["github-actions", "kubernetes-job", "kubeflow-pipelines", "airflow"]
+    # The registry written as a block, as the editor's user types it (in the buffer, not on disk).
+    original = (root / MODEL).read_text("utf-8")
+    flow = "    registry: {type: mlflow, name: credit-default}\n"
+    assert flow in original
+    block = original.replace(flow, "    registry:\n      type: mlflow\n      name: credit-default\n")
+    client.drain()
+    client.change(MODEL, block)
+    client.diagnostics(client.uri(MODEL))  # the server has read the edit
+    line = block.split("\n").index("      type: mlflow")
+    where = {"textDocument": {"uri": client.uri(MODEL)}, "position": {"line": line, "character": 12}}
+    assert labels(client.request("textDocument/completion", where)) == ["mlflow"]
+    where = {"textDocument": {"uri": client.uri(MODEL)}, "position": {"line": line + 1, "character": 6}}
+    assert labels(client.request("textDocument/completion", where)) == ["name"]
+    client.drain()
+    client.change(MODEL, original)
+    client.diagnostics(client.uri(MODEL))
+    keys = labels(client.request("textDocument/completion", at(client, MODEL, "    lineage:", 4)))
+    assert keys == ["lineage"]  # on the key: the training's fields not written yet, and this one
+    environments = labels(client.request("textDocument/completion", at(client, MODEL, "environment: training", 13)))
+    assert environments == ["production", "staging", "training"]
+
+
 def test_completion_offers_the_metrics_of_the_models_task(client: LspClient) -> None:
     offered = labels(client.request("textDocument/completion", at(client, SUITE, "- metric: recall", 10)))
     assert "roc_auc" in offered

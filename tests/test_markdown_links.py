@@ -127,7 +127,10 @@ def test_the_model_card(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["build", str(project), "--color", "never"]) == 0, capsys.readouterr()
     card = (project / "docs" / "models" / "credit-default.md").read_text("utf-8")
     body = card.split("---\n", 2)[2]
-    rendered = assert_inert(body)
+    rendered = html(body)
+    assert EVIL in rendered
+    # The one link is the registered version in the MLflow UI its registration record names (issue 28).
+    assert links(rendered) == ['<a href="https://mlflow.acme-bank.example/#/models/credit-default/versions/1">']
     assert "<h1>" in rendered
     assert "<table>" in rendered
 

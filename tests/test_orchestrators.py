@@ -68,8 +68,10 @@ def _project(tmp_path: Path, orchestrator: str, command: str = "[python, -m, dem
     text = model.read_text("utf-8")
     text = text.replace("    command: [python, -m, demand_forecast.train]\n", f"    command: {command}\n")
     text = text.replace('limits: {cpu: "4", memory: 8Gi}', 'limits: {cpu: "4", memory: 8Gi, gpu: 1}')
-    where = f"    orchestrator: {orchestrator}\n    environment: training\n"
-    text = text.replace("    timeoutMinutes: 60\n", f"    timeoutMinutes: 60\n{where}")
+    # The example trains on Airflow in its own `training` Environment: this one replaces it.
+    trains_on_airflow = "    orchestrator: airflow          # an Airflow DAG run in the cluster of environments/training.yaml\n"
+    assert trains_on_airflow in text
+    text = text.replace(trains_on_airflow, f"    orchestrator: {orchestrator}\n")
     model.write_text(text, "utf-8")
     return project
 
@@ -90,11 +92,25 @@ def _needs(python: Path) -> None:
     pytest.skip(reason)
 
 
-def test_github_actions_stays_the_default_and_renders_no_training_file(tmp_path: Path) -> None:
+def _on_the_runner(tmp_path: Path) -> Path:
+    """demand-forecast without `orchestrator` and `environment` (the example trains on Airflow), built."""
     project = tmp_path / "demand-forecast"
-    shutil.copytree(ROOT / "examples" / "demand-forecast", project)
+    shutil.copytree(ROOT / "examples" / "demand-forecast", project, ignore=shutil.ignore_patterns("deploy"))
+    model = project / "models" / "demand-forecast.yaml"
+    lines = model.read_text("utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(("    orchestrator: ", "    environment: training"))]
+    assert len(kept) == len(lines) - 2
+    model.write_text("".join(kept), "utf-8")
+    assert main(["build", str(project)]) == 0
+    return project
+
+
+def test_github_actions_stays_the_default_and_renders_no_training_file(tmp_path: Path) -> None:
+    project = _on_the_runner(tmp_path)
     assert main(["build", str(project), "--check"]) == 0
     assert not (project / "deploy" / "_training").exists()
+    names = [step.get("name") for step in _train_job(project)["steps"]]
+    assert "Run the training image" in names  # `docker run` on the runner
 
 
 def test_the_kubernetes_job_carries_resources_gpus_account_and_scheduling(tmp_path: Path) -> None:
@@ -115,7 +131,7 @@ def test_the_kubernetes_job_carries_resources_gpus_account_and_scheduling(tmp_pa
     assert {e["name"]: e["value"] for e in container["env"]} == ENV
     assert container["resources"] == {
         "requests": {"cpu": "2", "memory": "8Gi"},
-        "limits": {"cpu": "4", "memory": "8Gi", "nvidia.com/gpu": 1},
+        "limits": {"cpu": "4", "memory": "8Gi", "nvidia.com/gpu": "1"},
     }
     assert container["securityContext"]["allowPrivilegeEscalation"] is False
     if oracles.kubernetes_validate_missing() is None:
@@ -227,7 +243,8 @@ def test_an_orchestrator_needs_a_known_environment(tmp_path: Path, capsys: pytes
     (project / "environments" / "training.yaml").unlink()
     (finding,) = [f for f in _findings(project, capsys) if f["severity"] == "error"]
     model = project / "models" / "demand-forecast.yaml"
-    line = model.read_text("utf-8").splitlines().index("    environment: training") + 1
+    lines = model.read_text("utf-8").splitlines()
+    line = next(number for number, text in enumerate(lines, 1) if text.startswith("    environment: training"))
     assert (finding["file"], finding["line"], finding["column"]) == (str(model), line, 18)
     assert "training" in str(finding["message"])
 
@@ -251,8 +268,8 @@ def test_the_card_says_where_the_model_trains(tmp_path: Path) -> None:
         "service account `demand-forecast-trainer`): `deploy/_training/demand-forecast/pipeline.py`, 1 GPU(s), "
         "on nodes `cloud.google.com/gke-accelerator=nvidia-l4`.\n\n## Environments and approvals\n"
     ) in card
-    runner_card = (ROOT / "examples" / "demand-forecast" / "docs" / "models" / "demand-forecast.md").read_text("utf-8")
-    assert "## Training" not in runner_card
+    runner = _on_the_runner(tmp_path / "runner")
+    assert "## Training" not in (runner / "docs" / "models" / "demand-forecast.md").read_text("utf-8")
 
 
 def _train_job(project: Path) -> dict[str, Any]:

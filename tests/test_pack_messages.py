@@ -24,7 +24,7 @@ def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
 
 
 def _no_training_resources(project: Path) -> None:
-    resources = '    resources:\n      requests: {cpu: "4", memory: 16Gi}\n      limits: {cpu: "8", memory: 32Gi}\n'
+    resources = '    resources: {requests: {cpu: "4", memory: 16Gi}, limits: {cpu: "8", memory: 32Gi}}\n'
     _edit(project / "models" / "credit-default.yaml", resources + "    timeoutMinutes: 180", "    timeoutMinutes: 180")
 
 

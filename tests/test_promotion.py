@@ -36,6 +36,10 @@ def step_names(job: dict[str, Any]) -> list[str]:
     return [step.get("name", step.get("uses", "")) for step in job["steps"]][3:]  # after checkout, Python, charter
 
 
+# The examples register in MLflow (issue 28): each deploy job ends registering the version and moving its alias.
+REGISTERED = "The version registered in MLflow with its evidence, and this environment's alias on it"
+
+
 def test_gitops_environments_sync_their_promotion_branches_never_both_main(tmp_path: Path) -> None:
     root = build(tmp_path, "credit-scoring", CREDIT_GITOPS_EDITS)
     revisions = {
@@ -54,6 +58,7 @@ def test_gitops_environments_sync_their_promotion_branches_never_both_main(tmp_p
         "Canary (10% of traffic): the Application syncs the canary",
         "Bake (10 min)",
         "Promote: the environment's Application syncs this commit",
+        REGISTERED,
     ]
     assert production["timeout-minutes"] == 30 + 10
     assert "KUBE_CONFIG" not in (root / ".github/workflows/model-credit-default.yml").read_text("utf-8")
@@ -71,7 +76,10 @@ def test_an_environment_nothing_gates_syncs_main_and_has_no_job(tmp_path: Path) 
     assert "deploy-staging" not in jobs
     assert jobs["deploy-production"]["needs"] == ["recorded", "evaluate"]
     # Production's rollout is Argo Rollouts': the job only moves the branch, the analysis decides in the cluster.
-    assert step_names(jobs["deploy-production"])[-1] == "Promote: the environment's Application syncs this commit"
+    assert step_names(jobs["deploy-production"])[-2:] == [
+        "Promote: the environment's Application syncs this commit",
+        REGISTERED,
+    ]
     assert not any("Canary" in name for name in step_names(jobs["deploy-production"]))
 
 
@@ -89,6 +97,7 @@ def test_push_mode_bakes_analyses_and_rolls_back_a_kserve_canary(tmp_path: Path)
         "Analysis: the canary stayed healthy",
         "Roll out",
         "Roll back",
+        REGISTERED,
     ]
     steps = {step.get("name"): step for step in production["steps"]}
     assert steps["Bake (10 min)"]["env"] == {"BAKE_SECONDS": "600"}
@@ -97,14 +106,14 @@ def test_push_mode_bakes_analyses_and_rolls_back_a_kserve_canary(tmp_path: Path)
     assert "latestReadyRevision" in steps["Analysis: the canary stayed healthy"]["run"]
     assert steps["Roll out"]["env"]["MANIFESTS"] == "deploy/production/credit-default"
     # Staging has no canary: it rolls out and waits; KServe moves no traffic to a revision that is not ready.
-    assert step_names(jobs["deploy-staging"])[-1] == "Roll out"
+    assert step_names(jobs["deploy-staging"])[-2:] == ["Roll out", REGISTERED]
 
 
 def test_push_mode_kubernetes_rollout_without_a_canary_is_undone_when_it_fails(tmp_path: Path) -> None:
     root = build(tmp_path, "demand-forecast")
     staging = load(root / ".github/workflows/model-demand-forecast.yml")["jobs"]["deploy-staging"]
-    assert step_names(staging)[-2:] == ["Roll out", "Roll back"]
-    rollback = staging["steps"][-1]
+    assert step_names(staging)[-3:] == ["Roll out", "Roll back", REGISTERED]
+    rollback = staging["steps"][-2]
     assert rollback["if"] == "${{ failure() && steps.rollout.outcome == 'failure' }}"
     assert rollback["run"].startswith('kubectl rollout undo --namespace "$NAMESPACE" "deployment/$NAME"')
 

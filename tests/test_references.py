@@ -49,8 +49,10 @@ def test_a_model_refers_to_its_contracts_suite_and_environments() -> None:
     found = [(r.kind, r.path) for r in references(model)]
     assert found[0] == (CONTRACT_KIND, ("spec", "data", "training", "contract"))
     assert ("EvaluationSuite", ("spec", "evaluation", "suite")) in found
+    # The environment it trains in (issue 28), then those it deploys to.
     assert [r.path[:3] for r in references(model) if r.kind == "Environment"] == [
-        ("spec", "deployments", index) for index in range(len(model.data["spec"]["deployments"]))
+        ("spec", "training", "environment"),
+        *[("spec", "deployments", index) for index in range(len(model.data["spec"]["deployments"]))],
     ]
     assert all(isinstance(r, Reference) for r in references(model))
 

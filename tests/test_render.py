@@ -390,7 +390,8 @@ def workflows(outputs: dict[str, dict[str, str]]) -> Iterator[tuple[str, str, di
 def manifests(outputs: dict[str, dict[str, str]]) -> Iterator[tuple[str, dict[str, Any]]]:
     for name, files in outputs.items():
         for path, text in files.items():
-            if path.startswith("deploy/"):
+            # Kubernetes manifests; an orchestrator's training files (a KFP module, an Airflow DAG) are Python.
+            if path.startswith("deploy/") and path.endswith((".yaml", ".yml")):
                 for document in YAML(typ="safe", pure=True).load_all(text):
                     yield f"{name}/{path}", document
 

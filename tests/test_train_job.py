@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from scripts_support import runner_trained
 
 from compiler.commands.cli import main
 
@@ -42,15 +42,20 @@ def _step(job: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def _with_image(tmp_path: Path, image: str) -> Path:
-    project = tmp_path / "credit-scoring"
-    shutil.copytree(ROOT / "examples" / "credit-scoring", project)
+    project = runner_trained(tmp_path, "credit-scoring")
     model = project / "models" / "credit-default.yaml"
     model.write_text(model.read_text("utf-8").replace(GHCR_IMAGE, image), "utf-8")
     return project
 
 
-def test_ghcr_is_pulled_with_the_jobs_own_token() -> None:
-    job = _train(ROOT / "examples" / "credit-scoring" / ".github" / "workflows" / "model-credit-default.yml")
+def _runner_job(tmp_path: Path, example: str) -> dict[str, Any]:
+    project = runner_trained(tmp_path, example)
+    (pipeline,) = (project / ".github" / "workflows").glob("model-*.yml")
+    return _train(pipeline)
+
+
+def test_ghcr_is_pulled_with_the_jobs_own_token(tmp_path: Path) -> None:
+    job = _runner_job(tmp_path, "credit-scoring")
     assert job["permissions"] == {"contents": "read", "id-token": "write", "packages": "read"}
     assert "environment" not in job
     assert _step(job, LOGIN) == {
@@ -90,7 +95,7 @@ def test_ecr_without_an_aws_role_is_an_error(tmp_path: Path, capsys: pytest.Capt
     assert main(["check", str(project), "--format", "json"]) == 1
     findings = [f for f in json.loads(capsys.readouterr().out)["diagnostics"] if f["code"] == "CH443"]
     assert [(f["file"], f["line"], f["column"], f["severity"]) for f in findings] == [
-        (str(project / "models" / "credit-default.yaml"), 67, 12, "error")
+        (str(project / "models" / "credit-default.yaml"), 66, 12, "error")
     ]
     assert findings[0]["message"] == (
         "the training image is in Amazon ECR (123456789012.dkr.ecr.eu-west-1.amazonaws.com), but charter.yaml "
@@ -129,7 +134,7 @@ def _calls(tmp_path: Path) -> list[Any]:
 
 
 def test_database_credentials_reach_the_container_by_name_only(tmp_path: Path) -> None:
-    job = _train(ROOT / "examples" / "demand-forecast" / ".github" / "workflows" / "model-demand-forecast.yml")
+    job = _runner_job(tmp_path / "built", "demand-forecast")
     # Secrets only in a job bound to a GitHub environment, whose protection rules guard them.
     assert job["environment"] == "charter-data"
     step = _step(job, "Run the training image")
@@ -149,8 +154,8 @@ def test_database_credentials_reach_the_container_by_name_only(tmp_path: Path) -
     assert names == ["PGUSER", "PGPASSWORD"]
 
 
-def test_the_s3_credentials_reach_the_container_and_nothing_else() -> None:
-    job = _train(ROOT / "examples" / "credit-scoring" / ".github" / "workflows" / "model-credit-default.yml")
+def test_the_s3_credentials_reach_the_container_and_nothing_else(tmp_path: Path) -> None:
+    job = _runner_job(tmp_path, "credit-scoring")
     step = _step(job, "Run the training image")
     assert json.loads(step["env"]["TRAINING_ENV"]) == [
         "AWS_ACCESS_KEY_ID",

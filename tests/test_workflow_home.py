@@ -69,6 +69,7 @@ def test_the_workflows_of_a_project_in_a_subdirectory_are_the_roots(
         "ml/contracts/credit-applications.odcs.yaml",
         "ml/environments/production.yaml",
         "ml/environments/staging.yaml",
+        "ml/environments/training.yaml",
         "ml/models/credit-default.yaml",
         "ml/suites/credit-default-eval.yaml",
         "ml/evidence/credit-default/**",

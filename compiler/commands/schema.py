@@ -42,6 +42,15 @@ def evidence_schema() -> dict[str, Any]:
     return {"$schema": DIALECT, "$id": SCHEMA_BASE + "evidence.schema.json", **body}
 
 
+def registration_schema() -> dict[str, Any]:
+    from pydantic.json_schema import GenerateJsonSchema
+
+    from compiler.core.models.registration import Registration
+
+    body = Registration.model_json_schema(by_alias=True, schema_generator=GenerateJsonSchema, mode="validation")
+    return {"$schema": DIALECT, "$id": SCHEMA_BASE + "registration.schema.json", **body}
+
+
 def all_schemas() -> dict[str, dict[str, Any]]:
     """File name -> schema, including one that accepts any kind, for editors."""
     from compiler.core.models import KINDS
@@ -57,6 +66,8 @@ def all_schemas() -> dict[str, dict[str, Any]]:
     }
     # Not a spec kind: the format `charter evidence record` writes, for the tools that read it.
     schemas["evidence.schema.json"] = evidence_schema()
+    # Nor this: what `charter model register --record` files beside the evidence.
+    schemas["registration.schema.json"] = registration_schema()
     # Not a spec either: what `charter check --format json` writes, named by the output's `$schema`.
     schemas[REPORT_SCHEMA_NAME] = report_schema()
     # Editors get the latest release; `charter check` judges each contract by its own.

@@ -13,6 +13,7 @@ from typing import Any
 
 from compiler.core.models.evidence import FairnessBlock, MeasuredMetric
 from compiler.core.models.suite import EvaluationSuite
+from compiler.evidence.registration import card_view as registered_view
 from compiler.evidence.store import ModelEvidence, Record
 
 # The part names of compiler/evidence/digest.py, as a card says them.
@@ -55,8 +56,10 @@ def card_view(entry: ModelEvidence | None, suite: EvaluationSuite | None) -> dic
     version = entry.version if entry is not None else None
     record = entry.records.get("eval") if entry is not None else None
     gates = [_gate_line(gate, found) for gate, found in sorted(entry.records.items())] if entry is not None else []
+    lineage = lineage_view(entry)
     if record is None:
-        return {"state": "none", "version": version, "gates": gates, "metrics": [], "fairness": [], "inputs": []}
+        empty: dict[str, Any] = {"metrics": [], "fairness": [], "inputs": []}
+        return {"state": "none", "version": version, "gates": gates, "lineage": lineage, **empty}
     evidence = record.evidence
     today = _today_bounds(suite)
     return {
@@ -70,7 +73,32 @@ def card_view(entry: ModelEvidence | None, suite: EvaluationSuite | None) -> dic
         "metrics": [_metric(item, today, record) for item in evidence.metrics or []],
         "fairness": [_fairness(name, block, record) for name, block in sorted((evidence.fairness or {}).items())],
         "inputs": [_input(item) for item in evidence.inputs],
+        "lineage": lineage,
     }
+
+
+def lineage_view(entry: ModelEvidence | None) -> dict[str, Any]:
+    """The version's lineage as its evidence records it: the data its gates measured (the contract's version, the
+    DVC data version), the run that trained it and the version the registry gave it (registration.json)."""
+    data: list[dict[str, str]] = []
+    for gate, record in sorted(entry.records.items()) if entry is not None else ():
+        subject = record.evidence.subject
+        for item in record.evidence.inputs:
+            found = item.get("dvc")
+            dvc: dict[str, Any] = found if isinstance(found, dict) else {}
+            line = {
+                "gate": gate,
+                "path": str(item.get("path", "?")),
+                "contract": str(subject.get("contract") or ""),
+                "version": str(subject.get("version") or "") if subject.get("contract") else "",
+                "md5": _dvc_md5(dvc) or "",
+                "dvc_file": str(dvc.get("file", "")),
+                "dvc_path": str(dvc.get("path", "")),
+            }
+            if line not in data:
+                data.append(line)
+    registration = entry.registration if entry is not None else None
+    return {"data": data, "registered": registered_view(registration)}
 
 
 def _gate_line(gate: str, record: Record) -> dict[str, Any]:

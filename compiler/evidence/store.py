@@ -21,6 +21,7 @@ from compiler.core.documents import Document
 from compiler.core.models.evidence import Evidence
 from compiler.core.models.model import Model
 from compiler.core.models.project import Project
+from compiler.core.models.registration import Registration
 from compiler.core.models.suite import EvaluationSuite
 from compiler.core.positions import locate
 from compiler.core.resolved import Resolved
@@ -29,6 +30,7 @@ from compiler.core.sources import Kind, Sources, unsafe_path_finding
 from compiler.core.specs import Spec
 from compiler.evidence import EVIDENCE_DIR, GATES
 from compiler.evidence.digest import Judged, changed_parts, judged_by_model, policy_set_digest
+from compiler.evidence.registration import FILE, Registered, is_current, record_digest, registration_path
 from compiler.evidence.verify import Verified, verify
 
 
@@ -83,6 +85,12 @@ class ModelEvidence:
     """`evidence/<model>/<version>` relative to the project root; None when the version is no path segment."""
     suite: EvaluationSuite | None = None
     """Today's evaluation suite of the model: the bounds its evidence is judged against."""
+    registered: list[Registered] = field(default_factory=list)
+    """The version's registration record (`registration.json`), when one is committed and valid: at most one."""
+
+    @property
+    def registration(self) -> Registered | None:
+        return self.registered[0] if self.registered else None
 
 
 def stops_measurement(diagnostic: Diagnostic, sources: Sources) -> bool:
@@ -140,7 +148,38 @@ def load_evidence(
             findings.extend(problems)
             if record is not None:
                 entry.records[gate] = record
+        if FILE in present:
+            registered, problems = _read_registration(sources, read, entry)
+            findings.extend(problems)
+            entry.registered.extend([registered] if registered is not None else [])
     return found, findings
+
+
+def _read_registration(
+    sources: Sources, read: ReadRepoFile, entry: ModelEvidence
+) -> tuple[Registered | None, list[Diagnostic]]:
+    """The version's registration record, located like a gate's record; current while the spec digest and the
+    evidence records it was registered with are today's."""
+    relative = registration_path(entry.model, entry.version)
+    inside = sources.inside(relative)
+    source = read(sources, inside, sources.display(inside))
+    errors = [d for d in source.diagnostics if d.severity is Severity.ERROR]
+    if errors or len(source.documents) != 1:
+        return None, errors or [Diagnostic.of("CH800", "a registration record is one JSON object", relative)]
+    document = source.documents[0]
+    hint = "it is written by `charter model register --record`; register again instead of editing it"
+    try:
+        record = Registration.model_validate(document.data)
+    except ValidationError as error:
+        return None, [_invalid(document, error, "registration record", hint)]
+    for key, wanted, got in (("model", entry.model, record.model), ("version", entry.version, record.version)):
+        if wanted != got:
+            return None, [_at(document, key, f"registration of {key} `{got}` filed under `{wanted}`", hint)]
+    try:
+        digests = {gate: record_digest(sources.read(sources.inside(r.path))) for gate, r in entry.records.items()}
+    except repofs.Refused as refused:
+        return None, [unsafe_path_finding(refused, sources.display(inside))]
+    return Registered(record, relative, is_current(record, entry.today.digest, digests)), []
 
 
 def _read(
@@ -161,7 +200,7 @@ def _read(
     try:
         evidence = Evidence.model_validate(document.data)
     except ValidationError as error:
-        return None, [_invalid(document, error)]
+        return None, [_invalid(document, error, "evidence record", _RECORD_AGAIN)]
     misfiled = _misfiled(document, evidence, model, version, gate)
     if misfiled is not None:
         return None, [misfiled]
@@ -182,34 +221,38 @@ def _contract_data(resolved: Resolved, subject: Mapping[str, object]) -> object:
     return None
 
 
-def _invalid(document: Document, error: ValidationError) -> Diagnostic:
+_RECORD_AGAIN = "evidence is written by `charter evidence record`; record it again instead of editing it"
+_FILE_AGAIN = "record it with `charter evidence record`, which files each report where it belongs"
+
+
+def _invalid(document: Document, error: ValidationError, what: str, hint: str) -> Diagnostic:
     detail = error.errors()[0]
     path: list[PathSegment] = [part for part in detail["loc"] if isinstance(part, str | int)]
     span = locate(document.node, path)
     where = ".".join(str(part) for part in path) or "the record"
     return Diagnostic.of(
         "CH800",
-        f"evidence record does not match its schema at `{where}`: {detail['msg']}",
+        f"{what} does not match its schema at `{where}`: {detail['msg']}",
         document.file,
         line=span.line,
         column=span.column,
         end_line=span.end_line,
         end_column=span.end_column,
         path=tuple(path),
-        hint="evidence is written by `charter evidence record`; record it again instead of editing it",
+        hint=hint,
     )
 
 
 def _misfiled(document: Document, evidence: Evidence, model: str, version: str, gate: str) -> Diagnostic | None:
     for key, wanted, got in (("model", model, evidence.model), ("version", version, evidence.version)):
         if wanted != got:
-            return _at(document, key, f"evidence of {key} `{got}` filed under `{wanted}`")
+            return _at(document, key, f"evidence of {key} `{got}` filed under `{wanted}`", _FILE_AGAIN)
     if evidence.gate != gate:
-        return _at(document, "gate", f"evidence of the {evidence.gate} gate filed as `{gate}.json`")
+        return _at(document, "gate", f"evidence of the {evidence.gate} gate filed as `{gate}.json`", _FILE_AGAIN)
     return None
 
 
-def _at(document: Document, key: str, message: str) -> Diagnostic:
+def _at(document: Document, key: str, message: str, hint: str) -> Diagnostic:
     span = locate(document.node, [key])
     return Diagnostic.of(
         "CH801",
@@ -220,7 +263,7 @@ def _at(document: Document, key: str, message: str) -> Diagnostic:
         end_line=span.end_line,
         end_column=span.end_column,
         path=(key,),
-        hint="record it with `charter evidence record`, which files each report where it belongs",
+        hint=hint,
     )
 
 

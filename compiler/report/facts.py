@@ -161,10 +161,13 @@ def _status(row: RuleStatus, found: list[Diagnostic], waivers: dict[str, dict[st
 
 
 def promotion_order(result: Checked, model: str) -> list[str]:
-    """The model's environments, each after the one it promotes from."""
+    """The environments the model is deployed to, each after the one it promotes from (not the one it trains in,
+    which the links hold too)."""
     assert result.resolved is not None
     links = result.resolved.links.get(model)
-    environments = links.environments if links is not None else {}
+    spec = result.resolved.get("Model", model)
+    deployed = {d.environment for d in spec.model.spec.deployments} if spec and isinstance(spec.model, Model) else set()
+    environments = {name: env for name, env in (links.environments if links else {}).items() if name in deployed}
     ordered: list[str] = []
     pending = sorted(environments)
     while pending:

@@ -1,22 +1,30 @@
-"""A model's lineage as inline SVG: data contracts -> suite -> model -> environments -> generated files.
+"""A model's lineage as inline SVG: data -> suite -> model -> run and registry -> environments -> generated files.
 
 One node per spec (and per generated file), laid out in columns left to right, with edges
-for what refers to what. Text is escaped here (the SVG is written as markup) and shortened
-to fit its box; the full text is in the node's `<title>`, which screen readers and
-tooltips show.
+for what refers to what. What the version was trained and judged on comes from its evidence
+(compiler/evidence/card.py:lineage_view), never from the spec alone: the data versions its gates
+measured (a contract's version, a DVC md5), the run that trained it and the version the registry
+gave it (registration.json), linked to the MLflow UI when the record names it. W&B artifacts the
+spec declares (`training.lineage`) are shown as declared.
+
+Text is escaped here (the SVG is written as markup) and shortened to fit its box; the full
+text is in the node's `<title>`, which screen readers and tooltips show.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
 from compiler.core.models import CONTRACT_KIND
+from compiler.core.models.model import Model
 from compiler.core.outputs import Output
 from compiler.core.references import Reference, references
 from compiler.core.resolved import Resolved
 from compiler.core.safe_names import escape_for_people
 from compiler.core.specs import Spec
+from compiler.evidence.card import lineage_view
 from compiler.report.facts import promotion_order
 from compiler.stages import Checked
 
@@ -25,12 +33,22 @@ OUTPUT_WIDTH = 360  # generated files have long paths: the last column is wider
 CHAR_WIDTH = 7.3  # about, at 13px: how many characters fit a box
 _FILL = {
     "DataContract": "#ddf4ff",
+    "DataVersion": "#ddf4ff",
+    "Artifact": "#ffefe0",
+    "Run": "#ffefe0",
+    "Registered": "#dafbe1",
     "EvaluationSuite": "#fff8c5",
     "Model": "#dafbe1",
     "Environment": "#fbefff",
     "Output": "#f6f8fa",
 }
-_COLUMNS = ("Data contracts", "Evaluation suite", "Model", "Environments", "Generated files")
+_COLUMNS = ("Data", "Evaluation suite", "Model", "Run and registry", "Environments", "Generated files")
+_KIND_WORDS = {
+    "DataVersion": "Data version (evidence)",
+    "Artifact": "W&B artifact (declared in the spec)",
+    "Run": "Training run (evidence)",
+    "Registered": "Registered version (evidence)",
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,7 @@ class Node:
     kind: str
     label: str
     column: int
+    link: str | None = None
 
 
 def lineage_nodes(result: Checked, model: str, outputs: list[Output]) -> tuple[list[Node], list[tuple[str, str]]]:
@@ -49,9 +68,9 @@ def lineage_nodes(result: Checked, model: str, outputs: list[Output]) -> tuple[l
     nodes: dict[str, Node] = {}
     edges: list[tuple[str, str]] = []
 
-    def add(kind: str, name: str, column: int) -> str:
+    def add(kind: str, name: str, column: int, link: str | None = None) -> str:
         key = f"{kind}/{name}"
-        nodes.setdefault(key, Node(key, kind, name, column))
+        nodes.setdefault(key, Node(key, kind, name, column, link))
         return key
 
     center = add("Model", model, 2)
@@ -69,17 +88,45 @@ def lineage_nodes(result: Checked, model: str, outputs: list[Output]) -> tuple[l
             contract = _contract(resolved, reference)
             if contract is not None:
                 edges.append((add("DataContract", contract.name, 0), suite_key))
-    previous = center
+    previous = _trained_and_registered(result, model, model_spec, add, edges)
     for environment in promotion_order(result, model):
-        key = add("Environment", environment, 3)
+        key = add("Environment", environment, 4)
         edges.append((previous, key))
         previous = key
     environments = set(promotion_order(result, model))
     for output in sorted((o for o in outputs if o.model == model), key=lambda o: o.path):
         # A manifest comes from the environment it deploys to; a workflow or a card from the model.
         owner = next((f"Environment/{e}" for e in sorted(environments) if _deploys_to(output.path, e, model)), center)
-        edges.append((owner, add("Output", output.path, 4)))
+        edges.append((owner, add("Output", output.path, 5)))
     return list(nodes.values()), list(dict.fromkeys(edges))
+
+
+def _trained_and_registered(
+    result: Checked, model: str, spec: Spec | None, add: Callable[..., str], edges: list[tuple[str, str]]
+) -> str:
+    """The data versions, W&B artifacts, run and registered version of the model; the node environments follow."""
+    center = f"Model/{model}"
+    lineage = lineage_view(result.evidence.get(model))
+    for item in lineage["data"]:
+        if item["md5"] or item["contract"]:
+            # The data by its contract and version, or by the DVC-tracked path a server names.
+            words = [item["contract"], item["version"]] if item["contract"] else [item["dvc_path"] or item["path"]]
+            words += [f"md5 {item['md5']}"] if item["md5"] else []
+            edges.append((add("DataVersion", " ".join(words), 0), center))
+    declared = spec.model.spec.training.lineage if spec is not None and isinstance(spec.model, Model) else []
+    for reference in declared:
+        edges.append((add("Artifact", reference, 0), center))
+    registered = lineage["registered"]
+    if registered is None:
+        return center
+    previous = center
+    if registered["run"]:
+        previous = add("Run", registered["run"], 3, registered["run_url"])
+        edges.append((center, previous))
+    label = f"MLflow {registered['name']} v{registered['version']}" + ("" if registered["current"] else " (stale)")
+    key = add("Registered", label, 3, registered["url"])
+    edges.append((previous, key))
+    return key
 
 
 def _contract(resolved: Resolved, reference: Reference) -> Spec | None:
@@ -123,14 +170,16 @@ def lineage_svg(result: Checked, model: str, outputs: list[Output]) -> str:
         fits = int((OUTPUT_WIDTH if node.kind == "Output" else NODE_WIDTH) / CHAR_WIDTH) - 2
         label = escape_for_people(node.label)
         shown = label if len(label) <= fits else "…" + label[-(fits - 1) :]
-        parts.append(
+        box = (
             f'<g class="node" data-kind="{node.kind}" data-name="{escape(label)}">'
-            f"<title>{escape(node.kind)}: {escape(label)}</title>"
+            f"<title>{escape(_KIND_WORDS.get(node.kind, node.kind))}: {escape(label)}</title>"
             f'<rect x="{x}" y="{y}" width="{OUTPUT_WIDTH if node.kind == "Output" else NODE_WIDTH}" '
             f'height="{NODE_HEIGHT}" rx="6" '
             f'fill="{_FILL[node.kind]}" stroke="#24292f"/>'
             f'<text x="{x + 8}" y="{y + 22}">{escape(shown)}</text></g>'
         )
+        # A link only to the registry's UI the record names (an http(s) URL of the record's strict pattern).
+        parts.append(f'<a href="{escape(node.link)}">{box}</a>' if node.link else box)
     parts.append("</svg>")
     return "\n".join(parts)
 

@@ -19,7 +19,7 @@ from compiler.core.models.common import (
 )
 from compiler.core.models.registry import Registry
 from compiler.core.models.rollout import RolloutStrategy
-from compiler.core.models.training import Orchestrator
+from compiler.core.models.training import Orchestrator, WandbArtifact
 from compiler.core.serving_runtimes import ProtocolVersion, ServerName
 
 RiskTier = Literal["minimal", "limited", "high", "unacceptable"]
@@ -57,6 +57,10 @@ class Training(CharterModel):
     `environment`: `kubernetes-job`, `kubeflow-pipelines` or `airflow`. The gates stay in the GitHub workflow."""
     environment: Name | None = Field(default=None, examples=["training"])
     """The Environment whose cluster, namespace, service account and scheduling an orchestrated training uses."""
+    lineage: list[WandbArtifact] = Field(default_factory=list, max_length=50)
+    """Weights & Biases artifacts and models the training starts from (a base model, a dataset, features), as
+    `wandb-artifact://<entity>/<project>/<name>:<version>`: the card and the report's lineage name them beside the
+    data versions and the training run the evidence records."""
 
     @model_validator(mode="after")
     def _where(self) -> Training:

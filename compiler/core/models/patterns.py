@@ -46,6 +46,10 @@ PROMETHEUS_METRIC = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 # An MLflow registered model name: MLflow refuses `/`, `\` and `%`; Charter also quotes it in URLs and filters, so
 # letters, digits, `_`, `.` and `-`, starting with a letter or digit.
 MLFLOW_MODEL_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,255}$"
+# A Weights & Biases artifact or model, pinned: `wandb-artifact://<entity>/<project>/<name>:<version or alias>`, as
+# W&B's `use_artifact("entity/project/name:v3")` names it; no other characters, so it is safe in a link and a label.
+_WANDB_PART = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}"
+WANDB_ARTIFACT = rf"^wandb-artifact://[A-Za-z0-9][A-Za-z0-9_-]{{0,63}}/{_WANDB_PART}/{_WANDB_PART}:{_WANDB_PART}$"
 GITHUB_OWNER = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9_.-]{0,99})?$"
 
 MEANINGS: dict[str, tuple[str, str]] = {
@@ -75,6 +79,10 @@ MEANINGS: dict[str, tuple[str, str]] = {
     MLFLOW_MODEL_NAME: (
         "an MLflow model name",
         "letters, digits, `_`, `.` and `-`, starting with a letter or digit, e.g. `credit-default`",
+    ),
+    WANDB_ARTIFACT: (
+        "a Weights & Biases artifact reference",
+        "`wandb-artifact://<entity>/<project>/<name>:<version>`, e.g. `wandb-artifact://acme/credit/applications:v3`",
     ),
     COMMIT_SHA: ("a full commit SHA", "40 lower-case hex digits: a tag or branch can move, a commit cannot"),
 }

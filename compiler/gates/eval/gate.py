@@ -108,8 +108,17 @@ def run(project: ProjectSpecs, options: EvalOptions) -> GateReport:
         loader = Loader(con, source, model, suite, options)
         loaded = loader.load(set(wanted) & supported)
         digests = input_digests(source)  # while a table's session is open
+    # A server naming its DVC file: the data version judged, as the data gate records it (compiler/gates/data/scan.py).
+    version = {"dvc": source.version} if source.version else {}
     report.inputs.append(
-        {"path": source.label, "files": list(source.files), "format": source.format, "rows": loaded.rows, **digests}
+        {
+            "path": source.label,
+            "files": list(source.files),
+            "format": source.format,
+            "rows": loaded.rows,
+            **digests,
+            **version,
+        }
     )
     if loader.pushdown is not None:
         report.inputs[-1]["pushdown"] = loader.pushdown

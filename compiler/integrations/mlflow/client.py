@@ -43,6 +43,8 @@ class Version:
     version: str
     source: str
     tags: dict[str, str] = field(default_factory=dict)
+    run_id: str = ""
+    """The MLflow run that produced it, when it was registered from one."""
 
 
 @dataclass(frozen=True)
@@ -106,14 +108,27 @@ class Registry:
             if not token:
                 return found
 
-    def create_version(self, name: str, source: str, tags: Mapping[str, str], description: str) -> Version:
-        body = {
+    def create_version(
+        self, name: str, source: str, tags: Mapping[str, str], description: str, run_id: str | None = None
+    ) -> Version:
+        body: dict[str, Any] = {
             "name": name,
             "source": source,
             "description": description,
             "tags": [{"key": key, "value": value} for key, value in tags.items()],
         }
+        if run_id:
+            body["run_id"] = run_id
         return _version(self.call("POST", "model-versions/create", body).get("model_version", {}))
+
+    def experiment_of(self, run_id: str) -> str:
+        """The experiment id of a run (RegistryError when the server has no such run)."""
+        answer = self.call("GET", "runs/get", {"run_id": run_id})
+        info = answer.get("run", {}).get("info", {}) if isinstance(answer.get("run"), dict) else {}
+        experiment = info.get("experiment_id") if isinstance(info, dict) else None
+        if not isinstance(experiment, str) or not experiment:
+            raise RegistryError(f"GET runs/get: run {run_id} has no experiment in the registry's answer")
+        return experiment
 
     def set_alias(self, name: str, alias: str, version: str) -> None:
         self.call("POST", "registered-models/alias", {"name": name, "alias": alias, "version": version})
@@ -132,7 +147,14 @@ class Registry:
 
 def _version(item: Mapping[str, Any]) -> Version:
     tags = {str(tag.get("key")): str(tag.get("value", "")) for tag in item.get("tags", []) if isinstance(tag, dict)}
-    return Version(str(item.get("name", "")), str(item.get("version", "")), str(item.get("source", "")), tags)
+    run = item.get("run_id")
+    return Version(
+        str(item.get("name", "")),
+        str(item.get("version", "")),
+        str(item.get("source", "")),
+        tags,
+        run if isinstance(run, str) else "",
+    )
 
 
 def _refusal(error: urllib.error.HTTPError, what: str) -> RegistryError:

@@ -75,14 +75,15 @@ def differences(version: Version, wanted: Identity) -> list[str]:
     ]
 
 
-def register(registry: Registry, name: str, wanted: Identity) -> tuple[Version, bool]:
-    """The version registered with this identity, registering it when none is; True when it was created now."""
+def register(registry: Registry, name: str, wanted: Identity, run_id: str | None = None) -> tuple[Version, bool]:
+    """The version registered with this identity, registering it (from the MLflow run `run_id`, when given) when
+    none is; True when it was created now."""
     registry.ensure_model(name)
     for version in registry.versions(name):
         if not differences(version, wanted):
             return version, False
     description = f"{wanted.model} {wanted.version}, registered by charter with its evidence"
-    return registry.create_version(name, wanted.source, wanted.tags(), description), True
+    return registry.create_version(name, wanted.source, wanted.tags(), description, run_id), True
 
 
 def promote(registry: Registry, name: str, wanted: Identity, alias: str) -> Version:

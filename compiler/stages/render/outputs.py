@@ -124,6 +124,7 @@ def _model_outputs(
         model.spec, linked, settings.outputs.deploy, spec.name, manifests.resources
     )
     view["registry"] = model.spec.serving.registry.name if model.spec.serving and model.spec.serving.registry else None
+    view["lineage"] = list(model.spec.training.lineage)
     environments = _ordered_environments(model, linked)
     job = _ModelRender(spec, model, resolved, settings, base, source, view, links, environments)
     outputs: list[Output] = []
