@@ -449,6 +449,7 @@ def test_the_push_job_measures_the_shadow_window_and_its_report_is_recorded_and_
         "Shadow: 20% of the requests mirrored for 30 min, then measured for evidence",
         "The shadow window's report",
         "Roll out: Argo Rollouts steps and analyses",
+        "The version registered in MLflow with its evidence, and this environment's alias on it",
     ]
     measure, upload = production["steps"][6:8]
     assert measure["env"] == {
