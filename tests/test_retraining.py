@@ -35,17 +35,25 @@ PERFORMANCE = """\
 """
 
 
+EXAMPLE_ORCHESTRATOR = (
+    "    orchestrator: airflow          # an Airflow DAG run in the cluster of environments/training.yaml\n"
+    "    environment: training\n"
+)
+
+
 def _project(tmp_path: Path, retrain: str, *, orchestrator: str = "github-actions", extra: str = "") -> Path:
-    """demand-forecast with `retrain` (YAML under `monitoring:`) instead of `retrainOnDrift`."""
+    """demand-forecast with `retrain` (YAML under `monitoring:`) instead of `retrainOnDrift`, trained by
+    `orchestrator` (the example trains on Airflow: github-actions takes its training back into the workflow)."""
     project = tmp_path / "demand-forecast"
     shutil.copytree(ROOT / "examples" / "demand-forecast", project)
     model = project / "models" / "demand-forecast.yaml"
     text = model.read_text("utf-8").replace("    retrainOnDrift: true\n", extra + retrain)
+    assert EXAMPLE_ORCHESTRATOR in text
+    where = ""
     if orchestrator != "github-actions":
         (project / "environments" / "training.yaml").write_text(TRAINING_ENVIRONMENT, "utf-8")
         where = f"    orchestrator: {orchestrator}\n    environment: training\n"
-        text = text.replace("    timeoutMinutes: 60\n", f"    timeoutMinutes: 60\n{where}")
-    model.write_text(text, "utf-8")
+    model.write_text(text.replace(EXAMPLE_ORCHESTRATOR, where), "utf-8")
     return project
 
 
@@ -71,8 +79,11 @@ SCHEDULED = '    retrain:\n      schedule: "0 4 1 * *"\n      triggers: {drift: 
 # --- the candidate ----------------------------------------------------------------------------------------------
 
 
-def test_the_candidate_bumps_the_version_and_its_storage_and_nothing_else(tmp_path: Path) -> None:
-    project = _project(tmp_path, SCHEDULED)
+@pytest.mark.parametrize(("orchestrator", "where"), [("github-actions", ""), ("airflow", " (airflow)")])
+def test_the_candidate_bumps_the_version_and_its_storage_and_nothing_else(
+    tmp_path: Path, orchestrator: str, where: str
+) -> None:
+    project = _project(tmp_path, SCHEDULED, orchestrator=orchestrator)
     model = project / "models" / "demand-forecast.yaml"
     before = model.read_text("utf-8").splitlines()
     assert main(["model", "candidate", "--model", "demand-forecast", "--run", "17", "--project", str(project)]) == 0
@@ -96,7 +107,7 @@ def test_the_candidate_bumps_the_version_and_its_storage_and_nothing_else(tmp_pa
     # The candidate builds: its workflows, manifests and card follow the new version.
     assert main(["build", str(project)]) == 0
     pipeline = _workflow(project, "model-demand-forecast.yml")
-    assert pipeline["jobs"]["train"]["name"] == "Train demand-forecast 1.4.0-retrain.23"
+    assert pipeline["jobs"]["train"]["name"] == f"Train demand-forecast 1.4.0-retrain.23{where}"
 
 
 def test_the_candidate_refuses_specs_with_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -312,7 +323,6 @@ def test_a_new_dvc_data_version_on_the_default_branch_starts_a_retraining(tmp_pa
     project = _project(tmp_path, "    retrain:\n      triggers: {dataVersion: true}\n")
     contract = project / "contracts" / "sales-history.odcs.yaml"
     contract.write_text(contract.read_text("utf-8").replace("servers:\n", SNAPSHOT_SERVER, 1), "utf-8")
-    (project / "data").mkdir()
     (project / "data" / "sales.parquet.dvc").write_text(SALES_DVC, "utf-8")
     model = project / "models" / "demand-forecast.yaml"
     model.write_text(model.read_text("utf-8").replace("      server: warehouse ", "      server: snapshot  "), "utf-8")
