@@ -69,7 +69,9 @@ def _project(tmp_path: Path, orchestrator: str, command: str = "[python, -m, dem
     text = text.replace("    command: [python, -m, demand_forecast.train]\n", f"    command: {command}\n")
     text = text.replace('limits: {cpu: "4", memory: 8Gi}', 'limits: {cpu: "4", memory: 8Gi, gpu: 1}')
     # The example trains on Airflow in its own `training` Environment: this one replaces it.
-    trains_on_airflow = "    orchestrator: airflow          # an Airflow DAG run in the cluster of environments/training.yaml\n"
+    trains_on_airflow = (
+        "    orchestrator: airflow          # an Airflow DAG run in the cluster of environments/training.yaml\n"
+    )
     assert trains_on_airflow in text
     text = text.replace(trains_on_airflow, f"    orchestrator: {orchestrator}\n")
     model.write_text(text, "utf-8")
@@ -81,6 +83,30 @@ def _built(tmp_path: Path, orchestrator: str, name: str, **kwargs: str) -> Path:
     assert main(["build", str(project)]) == 0
     assert main(["build", str(project), "--check"]) == 0
     return project / "deploy" / "_training" / "demand-forecast" / name
+
+
+def airflow_loads(tmp_path: Path, script: str, dag_folder: Path) -> Any:
+    """Run `script` (which loads `dag_folder` into Airflow's own DagBag) in the Airflow venv, in an Airflow home of
+    its own under `tmp_path`; the JSON its last line prints."""
+    home = tmp_path / "airflow-home"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "KUBECONFIG": str(_kubeconfig(tmp_path)),
+    }
+    done = subprocess.run(
+        [str(AIRFLOW), "-c", script, str(dag_folder)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _needs(python: Path) -> None:
@@ -185,25 +211,7 @@ print(json.dumps({"errors": bag.import_errors, "dags": dags, "pod": ApiClient().
 def test_airflow_imports_the_dag_and_its_pod_runs_the_training(tmp_path: Path) -> None:
     _needs(AIRFLOW)
     dag = _built(tmp_path, "airflow", "dag.py")
-    home = tmp_path / "airflow-home"
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "KUBECONFIG": str(_kubeconfig(tmp_path)),
-    }
-    done = subprocess.run(
-        [str(AIRFLOW), "-c", _LOAD_DAG, str(dag.parent)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    loaded = airflow_loads(tmp_path, _LOAD_DAG, dag.parent)
     assert loaded["errors"] == {}
     assert loaded["dags"] == {"charter-train-demand-forecast": None}  # triggered by the GitHub workflow only
     pod = loaded["pod"]

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import yaml
-from test_orchestrators import AIRFLOW, KFP, _kubeconfig, _needs
+from test_orchestrators import AIRFLOW, KFP, _needs, airflow_loads
 from test_retraining import DISPATCH_IMAGE, SCHEDULED, _built, _project, _step, _workflow, oracles
 
 from compiler.stages.render import retraining
@@ -124,25 +124,7 @@ print(json.dumps({"errors": bag.import_errors, "dags": {d: bag.dags[d].schedule_
 def test_airflow_imports_the_retraining_dag_with_its_schedule(tmp_path: Path) -> None:
     _needs(AIRFLOW)
     dag = _timer(tmp_path, "airflow", "retrain_dag.py")
-    home = tmp_path / "airflow-home"
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "KUBECONFIG": str(_kubeconfig(tmp_path)),
-    }
-    done = subprocess.run(
-        [str(AIRFLOW), "-c", _LOAD_RETRAIN_DAG, str(dag.parent)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    loaded = airflow_loads(tmp_path, _LOAD_RETRAIN_DAG, dag.parent)
     assert loaded["errors"] == {}
     assert loaded["dags"] == {"charter-train-demand-forecast": None, "charter-retrain-demand-forecast": "0 4 1 * *"}
     assert (loaded["tasks"], loaded["paused"]) == (["dispatch"], False)
