@@ -145,7 +145,7 @@ def register(examples: Path = EXAMPLES, only: str | None = None) -> list[str]:
     from compiler.commands.cli import main
 
     printed: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="charter-mlflow-") as home, _mlflow_server(Path(home)) as uri:
+    with tempfile.TemporaryDirectory(prefix="charter-mlflow-") as home, mlflow_server(Path(home)) as uri:
         previous = os.environ.get("MLFLOW_TRACKING_URI")
         os.environ["MLFLOW_TRACKING_URI"] = uri
         try:
@@ -162,12 +162,13 @@ def register(examples: Path = EXAMPLES, only: str | None = None) -> list[str]:
 
 
 @contextlib.contextmanager
-def _mlflow_server(home: Path) -> Iterator[str]:
-    """`mlflow server` on SQLite and a local artifact root, on a free port of 127.0.0.1, until the block ends."""
+def mlflow_server(home: Path, mlflow: Path = MLFLOW) -> Iterator[str]:
+    """`mlflow server` on SQLite and a local artifact root, on a free port of 127.0.0.1, until the block ends
+    (tests/test_mlflow_registry.py serves its tests from the same)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [str(MLFLOW), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command = [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     command += ["--backend-store-uri", f"sqlite:///{home}/mlflow.db", "--default-artifact-root", str(home / "art")]
     with (home / "server.log").open("wb") as log:
         server = subprocess.Popen(command, cwd=home, stdout=log, stderr=subprocess.STDOUT)

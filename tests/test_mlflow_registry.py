@@ -14,7 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,28 +56,12 @@ def tracking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if os.environ.get("CHARTER_REQUIRE_ORACLES") or os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
-    home = tmp_path_factory.mktemp("mlflow")
-    port = _free_port()
-    command = [str(MLFLOW.parent / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    command += ["--backend-store-uri", f"sqlite:///{home}/mlflow.db", "--default-artifact-root", str(home / "art")]
-    log = (home / "server.log").open("wb")
-    server = subprocess.Popen(command, cwd=home, stdout=log, stderr=subprocess.STDOUT)
-    uri = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("mlflow server did not start: " + (home / "server.log").read_text("utf-8")[-2000:])
+    from scripts_support import load_script
+
+    with load_script("example_evidence").mlflow_server(
+        tmp_path_factory.mktemp("mlflow"), MLFLOW.parent / "mlflow"
+    ) as uri:
         yield uri
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
 
 
 EXAMPLE_REGISTRY = "    registry: {type: mlflow, name: credit-default}\n"
