@@ -79,7 +79,10 @@ def test_a_clean_pull_request_is_green(runner: Runner, github: FakeGitHub) -> No
     # The environments check ran (`--environments`): GitHub was asked about each GitHub environment.
     asked = {target for method, target in github.calls() if method == "GET" and "/environments/" in target}
     environments = f"/api/v3/repos/acme/{REPOSITORY}/environments"
+    # `training` too: the generated train job runs in it (its Environment's `githubEnvironment`); it has no
+    # approvals and no branch rule to check, so only the environment itself is asked for.
     assert asked == {
+        f"{environments}/training",
         f"{environments}/staging",
         f"{environments}/production",
         f"{environments}/production/deployment-branch-policies?per_page=100",  # production: main only

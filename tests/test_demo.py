@@ -42,7 +42,7 @@ def test_make_demo_installs_the_runtime_lock_and_ends_cleanly(tmp_path: Path) ->
     lines = done.stdout.rstrip("\n").splitlines()
     assert lines[-1] == f"Next: {venv}/bin/charter init my-project && {venv}/bin/charter check my-project"
     assert "4 errors, 0 warnings, 0 infos in 5 files." in done.stdout
-    assert "charter build --check: 10 generated files are current." in done.stdout
+    assert "charter build --check: 12 generated files are current." in done.stdout
     frozen = subprocess.run(
         [str(venv / "bin" / "python"), "-m", "pip", "list", "--format=freeze", "--disable-pip-version-check"],
         capture_output=True, text=True, check=True,

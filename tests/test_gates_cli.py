@@ -25,7 +25,10 @@ def _gate_lines(template: str) -> list[str]:
 
 def test_the_generated_pipelines_command_lines_parse(tmp_path: Path) -> None:
     lines = _gate_lines("model-pipeline.yml.j2") + _gate_lines("model-monitor.yml.j2")
-    assert [line.split()[2] for line in lines] == ["data", "eval", "drift"]
+    # The pipeline's data and eval gates; the monitor's drift gate and its `performance` job's eval of labelled
+    # production predictions.
+    assert [line.split()[2] for line in lines] == ["data", "eval", "drift", "eval"]
+    productions = []
     values = {"CONTRACT": "c", "SERVER": "lake", "MODEL": "m", "REFERENCE_SERVER": "lake", "CURRENT_SERVER": "log"}
     for line in lines:
         argv = shlex.split(re.sub(r"\$([A-Z_]+)", lambda m: values[m.group(1)], line))[1:]
@@ -39,6 +42,13 @@ def test_the_generated_pipelines_command_lines_parse(tmp_path: Path) -> None:
             assert args.server == "lake"
         if args.gate_command == "drift":
             assert (args.reference_server, args.server) == ("lake", "log")
+        if args.gate_command == "eval":
+            productions.append((args.production, args.predictions, args.report))
+    # The pipeline judges the training's predictions; the monitor the production window, from the model's spec.
+    assert productions == [
+        (False, ["model-output/predictions.parquet"], "eval-gate.json"),
+        (True, None, "production-eval.json"),
+    ]
     drift = parser().parse_args(["gate", "drift", ".", "--model", "m", "--reference", "r", "--current", "c"])
     assert drift.summary == "drift-summary.md"
 

@@ -3,7 +3,9 @@ installs a package by name alone runs whoever publishes that name").
 
 Charter reaches a job through `uses: <repository>/setup@<40-hex commit>`: Charter from that commit, its
 dependencies from that commit's hashed lock (setup/install.sh, requirements/runtime/). No `run:` script of a
-generated workflow installs a package at all; a test below shows the detector catches each way of doing so.
+generated workflow installs a package, but one: a model trained on Kubeflow Pipelines submits its run with kfp,
+installed into a venv of its own from the lock `charter build` wrote beside the pipeline, every line hashed
+(`--require-hashes --no-deps`). A test below shows the detector catches each way of installing.
 """
 
 from __future__ import annotations
@@ -78,10 +80,41 @@ def test_the_generated_workflows_are_all_here() -> None:
     assert {"charter-pull-request.yml", "model-credit-default.yml", "monitor-demand-forecast.yml"} <= names
 
 
+# The one install a generated script runs: kfp, into its own venv, from the hashed lock beside the pipeline.
+KFP_SUBMIT = """\
+python -m venv "$RUNNER_TEMP/kfp"
+"$RUNNER_TEMP/kfp/bin/python" -m pip install --disable-pip-version-check --no-input --quiet --require-hashes \\
+  --no-deps --requirement "$REQUIREMENTS"
+"$RUNNER_TEMP/kfp/bin/python" "$PIPELINE" --submit
+"""
+
+
 @pytest.mark.parametrize("path", GENERATED, ids=lambda path: str(path.relative_to(ROOT)))
 def test_no_script_installs_a_package(path: Path) -> None:
     for step in steps(path):
-        assert installers_in(step.get("run", "")) == [], f"{step.get('name')}: {step.get('run')}"
+        script = step.get("run", "")
+        if step.get("name") == "Train in the cluster: a Kubeflow Pipelines run":
+            assert (script, installers_in(script)) == (KFP_SUBMIT, ["pip"])
+            assert_every_requirement_hashed(example_of(path) / step["env"]["REQUIREMENTS"])
+            continue
+        assert installers_in(script) == [], f"{step.get('name')}: {script}"
+
+
+def example_of(workflow: Path) -> Path:
+    """The example project a generated workflow belongs to (a golden file is what its example builds)."""
+    return ROOT / "examples" / workflow.relative_to(ROOT).parts[2 if workflow.is_relative_to(ROOT / "tests") else 1]
+
+
+def assert_every_requirement_hashed(lock: Path) -> None:
+    """Each requirement of the lock is pinned to one version with at least one sha256 (pip checks both)."""
+    text = re.sub(r"\s*\\\n\s*", " ", lock.read_text("utf-8"))
+    entries = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert entries
+    for entry in entries:
+        assert re.fullmatch(
+            r"[A-Za-z0-9_.-]+(\[[a-z0-9,_-]+\])?==\S+( ; [^-]+)?( --hash=sha256:[0-9a-f]{64})+",
+            entry.split("  #")[0].strip(),
+        ), entry
 
 
 def project_pin(workflow: Path) -> tuple[str, str, str]:

@@ -9,6 +9,7 @@ it. Screenshots go to tests/screenshots/ (ignored by git) for people to look at.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -171,14 +172,24 @@ def test_the_lineage_graph_has_a_node_per_spec_and_generated_file(
     contracts = {s.name for s in (links.training, links.validation, resolved.suite_datasets.get(links.suite.name)) if s}
     expected = {("Model", model), ("EvaluationSuite", links.suite.name)}
     expected |= {("DataContract", name) for name in contracts}
-    expected |= {("Environment", name) for name in links.environments}
+    model_spec = resolved.get("Model", model)
+    assert model_spec is not None
+    training = model_spec.model.spec.training
+    # The environments it is promoted through; the one it trains in is not a step of its promotion.
+    expected |= {("Environment", name) for name in links.environments if name != training.environment}
     outputs = render_outputs(resolved, checked.project, checked_today(), checked.evidence)
     expected |= {("Output", o.path) for o in outputs if o.model == model}
+    # What the version was trained from and registered as: the W&B artifacts the spec declares, and, read from the
+    # committed evidence files themselves, the data versions its gates measured, its run and registered version.
+    expected |= {("Artifact", reference) for reference in training.lineage}
+    expected |= _evidence_nodes(EXAMPLES / example / "evidence" / model)
     visit.page.locator("svg.lineage").screenshot(path=str(SCREENSHOTS / f"{model}-lineage.png"))
     nodes = visit.page.locator("svg.lineage g.node")
     found = nodes.evaluate_all("nodes => nodes.map(n => [n.dataset.kind, n.dataset.name])")
     assert sorted(map(tuple, found)) == sorted(expected)
-    assert visit.page.locator("svg.lineage").get_attribute("role") == "img"
+    # A named figure (not an image, whose children would be hidden): its nodes' links stay reachable.
+    svg = visit.page.locator("svg.lineage")
+    assert (svg.get_attribute("role"), svg.get_attribute("aria-labelledby")) == ("figure", f"lineage-{model}-title")
     # Every node is drawn inside the picture.
     box = visit.page.locator("svg.lineage").bounding_box()
     for index in range(nodes.count()):
@@ -188,6 +199,27 @@ def test_the_lineage_graph_has_a_node_per_spec_and_generated_file(
     # The model card is on the page, with the measured values of its committed evidence.
     assert visit.page.locator("article.card h4", has_text="Evaluation").count() == 1
     assert visit.page.locator("article.card").inner_text().count("Measured by the eval gate at commit") == 1
+
+
+def _evidence_nodes(folder: Path) -> set[tuple[str, str]]:
+    """The DataVersion, Run and Registered nodes the committed evidence of the model's one version records."""
+    (version,) = folder.iterdir()
+    nodes: set[tuple[str, str]] = set()
+    for path in sorted(version.glob("*.json")):
+        record = json.loads(path.read_text("utf-8"))
+        if record["kind"] == "Registration":
+            run = record["run"]
+            nodes.add(("Run", f"MLflow run {run['mlflowRun']}" if "mlflowRun" in run else run["wandb"]))
+            nodes.add(("Registered", f"MLflow {record['name']} v{record['registeredVersion']}"))
+            continue
+        contract = record["subject"].get("contract")
+        for item in record["inputs"]:
+            md5 = [f"md5 {item['dvc']['md5']}"] if "dvc" in item else []
+            if contract:
+                nodes.add(("DataVersion", " ".join([contract, record["subject"]["version"], *md5])))
+            elif md5:
+                nodes.add(("DataVersion", " ".join([item["dvc"]["path"], *md5])))
+    return nodes
 
 
 def checked_today() -> datetime.date:

@@ -155,8 +155,10 @@ def lineage_svg(result: Checked, model: str, outputs: list[Output]) -> str:
     width = MARGIN * 2 + (len(_COLUMNS) - 1) * COLUMN_WIDTH + OUTPUT_WIDTH
     height = MARGIN * 2 + 24 + max(rows.values(), default=1) * ROW_HEIGHT
     title_id = f"lineage-{model}-title"
+    # A figure, not an image: an image's children are presentational, and the registry's nodes are links that
+    # keyboard and screen reader users must reach (axe: nested-interactive); each node's <title> names it.
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage" role="img" aria-labelledby="{title_id}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage" role="figure" aria-labelledby="{title_id}" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}">',
         f'<title id="{title_id}">Lineage of model {escape(model)}: {len(nodes)} nodes</title>',
     ]
