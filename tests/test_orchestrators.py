@@ -69,7 +69,9 @@ def _project(tmp_path: Path, orchestrator: str, command: str = "[python, -m, dem
     text = text.replace("    command: [python, -m, demand_forecast.train]\n", f"    command: {command}\n")
     text = text.replace('limits: {cpu: "4", memory: 8Gi}', 'limits: {cpu: "4", memory: 8Gi, gpu: 1}')
     # The example trains on Airflow in its own `training` Environment: this one replaces it.
-    trains_on_airflow = "    orchestrator: airflow          # an Airflow DAG run in the cluster of environments/training.yaml\n"
+    trains_on_airflow = (
+        "    orchestrator: airflow          # an Airflow DAG run in the cluster of environments/training.yaml\n"
+    )
     assert trains_on_airflow in text
     text = text.replace(trains_on_airflow, f"    orchestrator: {orchestrator}\n")
     model.write_text(text, "utf-8")
