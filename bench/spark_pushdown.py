@@ -93,7 +93,7 @@ def project(rows: int) -> Iterator[Path]:
         root = Path(folder) / "credit-scoring"
         shutil.copytree(CREDIT, root, ignore=shutil.ignore_patterns(".github", "deploy", "docs", ".charter"))
         data = root / "data"
-        data.mkdir()
+        data.mkdir(exist_ok=True)  # the example commits its .dvc files in data/; the bench writes beside them
         con = duckdb.connect()
         con.execute(
             f"COPY ({synthetic.credit_applications(rows)}) TO '{data / 'applications.parquet'}' (FORMAT parquet)"

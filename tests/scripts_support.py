@@ -109,6 +109,15 @@ def edit_files(root: Path, edits: dict[str, list[tuple[str, str]]]) -> None:
         (root / file).write_text(text, "utf-8")
 
 
+def train_on_the_runner(project: Path) -> None:
+    """Leave out the copied example's `training.orchestrator` and `environment`: it trains on the runner."""
+    (model,) = (project / "models").glob("*.yaml")
+    lines = model.read_text("utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(("    orchestrator: ", "    environment: training"))]
+    assert len(kept) == len(lines) - 2, model
+    model.write_text("".join(kept), "utf-8")
+
+
 def runner_trained(folder: Path, example: str) -> Path:
     """A copy of an example trained on the GitHub runner (`docker run`, the default), built under `folder`.
 
@@ -122,11 +131,7 @@ def runner_trained(folder: Path, example: str) -> Path:
     shutil.copytree(
         ROOT / "examples" / example, project, ignore=shutil.ignore_patterns(".charter", ".github", "deploy", "docs")
     )
-    (model,) = (project / "models").glob("*.yaml")
-    lines = model.read_text("utf-8").splitlines(keepends=True)
-    kept = [line for line in lines if not line.startswith(("    orchestrator: ", "    environment: training"))]
-    assert len(kept) == len(lines) - 2, model
-    model.write_text("".join(kept), "utf-8")
+    train_on_the_runner(project)
     said = io.StringIO()
     with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
         code = main(["build", str(project)])

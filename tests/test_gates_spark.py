@@ -37,7 +37,7 @@ def project(tmp_path: Path, rows: pa.Table) -> Path:
 
     root = tmp_path / "credit-scoring"
     shutil.copytree(CREDIT, root, ignore=shutil.ignore_patterns(".github", "deploy", "docs", ".charter"))
-    (root / "data").mkdir()
+    (root / "data").mkdir(exist_ok=True)  # the example commits its .dvc files there; ours sit beside them
     pq.write_table(rows, root / "data" / "applications.parquet")
     delta = root / "data" / "applications-delta"
     # An earlier version of other rows, then the seeded rows over it: the log says only the second counts.

@@ -3,9 +3,9 @@ installs a package by name alone runs whoever publishes that name").
 
 Charter reaches a job through `uses: <repository>/setup@<40-hex commit>`: Charter from that commit, its
 dependencies from that commit's hashed lock (setup/install.sh, requirements/runtime/). No `run:` script of a
-generated workflow installs a package, but one: a model trained on Kubeflow Pipelines submits its run with kfp,
-installed into a venv of its own from the lock `charter build` wrote beside the pipeline, every line hashed
-(`--require-hashes --no-deps`). A test below shows the detector catches each way of installing.
+generated workflow installs a package, but one: the Kubeflow Pipelines train step installs kfp into a venv of its
+own with `--require-hashes --no-deps` from the hash-pinned lock Charter writes beside the pipeline, in exactly that
+form. Tests below show the detector catches each way of installing, and each looser form of that one install.
 """
 
 from __future__ import annotations
@@ -80,41 +80,110 @@ def test_the_generated_workflows_are_all_here() -> None:
     assert {"charter-pull-request.yml", "model-credit-default.yml", "monitor-demand-forecast.yml"} <= names
 
 
-# The one install a generated script runs: kfp, into its own venv, from the hashed lock beside the pipeline.
-KFP_SUBMIT = """\
-python -m venv "$RUNNER_TEMP/kfp"
-"$RUNNER_TEMP/kfp/bin/python" -m pip install --disable-pip-version-check --no-input --quiet --require-hashes \\
-  --no-deps --requirement "$REQUIREMENTS"
-"$RUNNER_TEMP/kfp/bin/python" "$PIPELINE" --submit
-"""
+# The one install a generated script may run: the Kubeflow Pipelines train step's kfp, into a venv of its own, by
+# hash only, from the lock Charter writes beside the pipeline (compiler/stages/render/orchestration_job.py).
+_VENV_PYTHON = re.compile(r"\$RUNNER_TEMP/[a-z]+/bin/python")
+_BY_HASH = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "--quiet", "--require-hashes"]
+_BY_HASH += ["--no-deps", "--requirement", "$REQUIREMENTS"]
+# A lock's requirement: one version, an optional marker, and its sha256 hashes; nothing else (no URL, no option).
+_HASHED = re.compile(
+    r"[A-Za-z0-9._-]+(\[[A-Za-z0-9._,-]+\])?==[^\s;]+( ; (?:(?!--)[^\\])+)?( --hash=sha256:[0-9a-f]{64})+"
+)
+
+
+def _tokens(line: str) -> list[str]:
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    return list(lexer)
+
+
+def hash_pinned_lock(lock: Path) -> bool:
+    """Every requirement of `lock` is one version with its hashes, so pip installs exactly what was reviewed."""
+    text = lock.read_text("utf-8").replace("\\\n", " ")
+    requirements = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return bool(requirements) and all(_HASHED.fullmatch(" ".join(line.split())) for line in requirements)
+
+
+def installs_by_hash_from_the_pipelines_lock(step: dict[str, Any], project: Path) -> bool:
+    """The step's only install is `<venv>/bin/python -m pip install ... --require-hashes --no-deps --requirement
+    "$REQUIREMENTS"`, and REQUIREMENTS is the hash-pinned lock committed beside the pipeline the step submits."""
+    installs = [line for line in step["run"].replace("\\\n", " ").splitlines() if installers_in(line)]
+    if len(installs) != 1:
+        return False
+    tokens = _tokens(installs[0])
+    env = step.get("env") or {}
+    pipeline, lock = str(env.get("PIPELINE", "")), str(env.get("REQUIREMENTS", ""))
+    return (
+        bool(_VENV_PYTHON.fullmatch(tokens[0]))
+        and tokens[1:] == _BY_HASH
+        and pipeline.endswith("/pipeline.py")
+        and lock == pipeline.removesuffix("pipeline.py") + "requirements.txt"
+        and (project / pipeline).is_file()
+        and (project / lock).is_file()
+        and hash_pinned_lock(project / lock)
+    )
 
 
 @pytest.mark.parametrize("path", GENERATED, ids=lambda path: str(path.relative_to(ROOT)))
 def test_no_script_installs_a_package(path: Path) -> None:
+    project = path.parents[2]
     for step in steps(path):
-        script = step.get("run", "")
-        if step.get("name") == "Train in the cluster: a Kubeflow Pipelines run":
-            assert (script, installers_in(script)) == (KFP_SUBMIT, ["pip"])
-            assert_every_requirement_hashed(example_of(path) / step["env"]["REQUIREMENTS"])
+        found = installers_in(step.get("run", ""))
+        if found == ["pip"] and installs_by_hash_from_the_pipelines_lock(step, project):
             continue
-        assert installers_in(script) == [], f"{step.get('name')}: {script}"
+        assert found == [], f"{step.get('name')}: {step.get('run')}"
 
 
-def example_of(workflow: Path) -> Path:
-    """The example project a generated workflow belongs to (a golden file is what its example builds)."""
-    return ROOT / "examples" / workflow.relative_to(ROOT).parts[2 if workflow.is_relative_to(ROOT / "tests") else 1]
+def test_the_kfp_train_step_is_the_one_install_and_it_is_by_hash() -> None:
+    """The credit-scoring example trains on Kubeflow Pipelines: exactly its train step installs, in that form."""
+    path = ROOT / "examples/credit-scoring/.github/workflows/model-credit-default.yml"
+    installing = [step for step in steps(path) if installers_in(step.get("run", ""))]
+    assert [step["name"] for step in installing] == ["Train in the cluster: a Kubeflow Pipelines run"]
+    assert installs_by_hash_from_the_pipelines_lock(installing[0], path.parents[2])
 
 
-def assert_every_requirement_hashed(lock: Path) -> None:
-    """Each requirement of the lock is pinned to one version with at least one sha256 (pip checks both)."""
-    text = re.sub(r"\s*\\\n\s*", " ", lock.read_text("utf-8"))
-    entries = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    assert entries
-    for entry in entries:
-        assert re.fullmatch(
-            r"[A-Za-z0-9_.-]+(\[[a-z0-9,_-]+\])?==\S+( ; [^-]+)?( --hash=sha256:[0-9a-f]{64})+",
-            entry.split("  #")[0].strip(),
-        ), entry
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("--require-hashes \\\n", "\\\n"),  # by name and version alone
+        ("--no-deps ", ""),  # dependencies resolved anew
+        ('"$REQUIREMENTS"', '"$REQUIREMENTS" kfp'),  # one more package by name
+        ('"$RUNNER_TEMP/kfp/bin/python" -m pip', "pip"),  # into the runner's own Python
+    ],
+)
+def test_a_looser_kfp_install_is_caught(old: str, new: str) -> None:
+    path = ROOT / "examples/credit-scoring/.github/workflows/model-credit-default.yml"
+    (step,) = [step for step in steps(path) if installers_in(step.get("run", ""))]
+    assert old in step["run"]
+    assert installs_by_hash_from_the_pipelines_lock(step, path.parents[2])  # as generated
+    assert not installs_by_hash_from_the_pipelines_lock(
+        {**step, "run": step["run"].replace(old, new, 1)}, path.parents[2]
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "lock_text"),
+    [
+        ({"REQUIREMENTS": "requirements/test.txt"}, None),  # a lock elsewhere than beside the pipeline
+        ({}, "kfp==2.14.0\n"),  # no hash
+        ({}, "kfp>=2 \\\n    --hash=sha256:" + "0" * 64 + "\n"),  # a range
+        ({}, "--index-url https://example.com/simple\nkfp==2.14.0 --hash=sha256:" + "0" * 64 + "\n"),  # an option
+        ({}, ""),  # nothing pinned
+        ({}, "kfp==2.14.0 ; x --index-url https://example.com/simple --hash=sha256:" + "0" * 64 + "\n"),  # smuggled
+    ],
+)
+def test_the_lock_must_sit_beside_the_pipeline_and_pin_every_requirement_by_hash(
+    tmp_path: Path, env: dict[str, str], lock_text: str | None
+) -> None:
+    source = ROOT / "examples/credit-scoring"
+    path = source / ".github/workflows/model-credit-default.yml"
+    (step,) = [step for step in steps(path) if installers_in(step.get("run", ""))]
+    pipeline = Path(step["env"]["PIPELINE"])
+    shutil.copytree(source / pipeline.parent, tmp_path / pipeline.parent)
+    assert installs_by_hash_from_the_pipelines_lock(step, tmp_path)  # the copy as written passes
+    if lock_text is not None:
+        (tmp_path / pipeline.parent / "requirements.txt").write_text(lock_text, "utf-8")
+    assert not installs_by_hash_from_the_pipelines_lock({**step, "env": {**step["env"], **env}}, tmp_path)
 
 
 def project_pin(workflow: Path) -> tuple[str, str, str]:

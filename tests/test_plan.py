@@ -598,10 +598,20 @@ def test_every_command_with_a_format_option_offers_every_registry_format() -> No
         return found
 
     choices = offered(_parser(), "")
-    assert sorted(choices) == ["build", "check", "gate data", "gate drift", "gate eval", "github environments", "plan"]
+    assert sorted(choices) == [
+        "build",
+        "check",
+        "deploy shadow",
+        "gate data",
+        "gate drift",
+        "gate eval",
+        "github environments",
+        "plan",
+    ]
     for name, formats_offered in choices.items():
         assert set(formats()) <= set(formats_offered), name
-    assert set(choices["plan"]) == set(choices["gate eval"]) == {*formats(), "markdown"}
+    own = {*formats(), "markdown"}
+    assert set(choices["plan"]) == set(choices["gate eval"]) == set(choices["deploy shadow"]) == own
 
 
 def test_markdown_escapes_spec_text(repo: Path) -> None:

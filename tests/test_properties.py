@@ -472,9 +472,19 @@ def _model_rules(document: dict[str, Any]) -> bool:
         training.get("environment") is not None
     ):
         return False  # "`orchestrator: X` runs in a cluster: name its `environment`" / "`environment` is where..."
+    retrain = (spec.get("monitoring") or {}).get("retrain")
+    if retrain is not None and not _something_starts(retrain):
+        return False  # "`retrain` needs a `schedule` or at least one of `triggers`"
     drift = (spec.get("monitoring") or {}).get("drift")
     # "`method: auto` chooses each column's threshold" / "`method: X` needs a `threshold`"
     return drift is None or (drift.get("method", "psi") == "auto") != (drift.get("threshold") is not None)
+
+
+def _something_starts(retrain: dict[str, Any]) -> bool:
+    triggers = retrain.get("triggers") or {}
+    return retrain.get("schedule") is not None or bool(
+        triggers.get("drift") or triggers.get("performanceDrop") is not None or triggers.get("dataVersion")
+    )
 
 
 def _rollout_ok(rollout: dict[str, Any]) -> bool:
@@ -561,6 +571,7 @@ KNOWN_VALIDATORS = {
     ("Analysis", "_unique"),
     ("Toleration", "_consistent"),
     ("Training", "_where"),
+    ("Retrain", "_something_starts_it"),
 }
 
 

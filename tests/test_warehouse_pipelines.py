@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from scripts_support import train_on_the_runner
 from test_spark_pipelines import _extras, _secrets_of
 
 ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE_PATH = [{"property": "http_path", "value": "/sql/1.0/warehouses/0123456789abcdef"}]
 
 
-def _render(tmp_path: Path, training: str) -> dict[str, dict[str, Any]]:
+def _render(tmp_path: Path, training: str, *, on_the_runner: bool = False) -> dict[str, dict[str, Any]]:
+    """The model workflow's jobs with these servers; `on_the_runner`: trained by the GitHub job, not on Airflow."""
     from compiler.stages import check_path, render_outputs
 
     root = tmp_path / "project"
@@ -41,6 +43,8 @@ def _render(tmp_path: Path, training: str) -> dict[str, dict[str, Any]]:
     contract_path.write_text(yaml.safe_dump(contract, sort_keys=False), "utf-8")
     model_path = root / "models" / "demand-forecast.yaml"
     model_path.write_text(model_path.read_text("utf-8").replace("server: warehouse", f"server: {training}"), "utf-8")
+    if on_the_runner:
+        train_on_the_runner(root)
     result = check_path(root)
     assert result.resolved is not None
     assert [d.message for d in result.diagnostics if d.severity.value == "error"] == []
@@ -59,7 +63,7 @@ def test_a_bigquery_reader_authenticates_to_google_cloud_and_installs_the_bigque
 
 
 def test_a_databricks_sql_warehouse_reader_gets_host_and_token_and_the_databricks_extra(tmp_path: Path) -> None:
-    jobs = _render(tmp_path, "sqlwh")
+    jobs = _render(tmp_path / "runner", "sqlwh", on_the_runner=True)
     gate = jobs["data-gate"]
     assert _extras(gate) == "gates,databricks"
     assert gate["environment"] == "charter-data"
@@ -69,3 +73,6 @@ def test_a_databricks_sql_warehouse_reader_gets_host_and_token_and_the_databrick
     }
     readers = {name for name, job in jobs.items() if "DATABRICKS_TOKEN" in _secrets_of(job)}
     assert readers == {"data-gate", "train"}  # train: its image reads the training data
+    # Trained on Airflow (the example as shipped), the image reads it with the cluster's credentials instead.
+    orchestrated = _render(tmp_path / "airflow", "sqlwh")
+    assert {name for name, job in orchestrated.items() if "DATABRICKS_TOKEN" in _secrets_of(job)} == {"data-gate"}

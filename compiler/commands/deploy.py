@@ -22,6 +22,8 @@ from typing import Any
 
 from compiler.commands.common import project_directory
 from compiler.core import exit_codes
+from compiler.reporters import choices
+from compiler.reporters.gate import OWN_FORMATS
 
 PREFIX = "charter deploy analyze"
 TIMEOUT_SECONDS = 10.0
@@ -79,7 +81,12 @@ def _add_shadow(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     shadow.add_argument("--report", metavar="FILE", help="write the JSON report to FILE")
     shadow.add_argument("--summary", metavar="FILE", help="write the Markdown summary to FILE")
     shadow.add_argument(
-        "--format", "-f", choices=("text", "json", "markdown"), default="text", help="what to print (default: text)"
+        "--format",
+        "-f",
+        choices=choices(OWN_FORMATS),  # its report is a gate's: the same renderings as `charter gate`
+        default="text",
+        help="what to print: the verdict (text, default), the report (json), the summary (markdown), or the "
+        "checks as findings in any other format",
     )
 
 
