@@ -37,6 +37,7 @@ CORE_KINDS = {
     ("batch/v1", "Job"),  # training.orchestrator: kubernetes-job
     ("batch/v1", "CronJob"),  # its monitoring.retrain.schedule
     ("networking.k8s.io/v1", "NetworkPolicy"),
+    ("networking.k8s.io/v1", "Ingress"),  # an environment's `ingress`
 }
 
 

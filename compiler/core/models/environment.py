@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from compiler.core.models.common import CharterModel, Metadata, Name, NonEmptyText
 from compiler.core.models.rollout import KServeSettings, PrometheusAddress
 from compiler.core.models.scheduling import Scheduling
+
+# A DNS name of two labels at least; each model's host is `<model>.<domain>`, a label more.
+Domain = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$", max_length=189),
+    Field(examples=["models.example.com"]),
+]
+
+
+class Ingress(CharterModel):
+    """How requests from outside the cluster reach the models served here (runtime `kubernetes`): one
+    `networking.k8s.io/v1` Ingress per model."""
+
+    class_name: Name = Field(examples=["nginx"])
+    """The IngressClass whose controller serves the Ingresses (`ingressClassName`)."""
+    domain: Domain
+    """Each model is served at `<model>.<domain>` (as KServe's `domainTemplate` names hosts), so two models in
+    one environment never claim the same host."""
+    tls_secret: Name | None = Field(default=None, examples=["models-example-com-tls"])
+    """A TLS Secret (in `namespace`) whose certificate covers `*.<domain>`; without it the Ingress is HTTP."""
 
 
 class EnvironmentSpec(CharterModel):
@@ -38,6 +58,9 @@ class EnvironmentSpec(CharterModel):
     traffic_router: Literal["istio"] | None = None
     """The traffic router Argo Rollouts drives here: `istio` (a VirtualService per model splits and mirrors
     requests between the stable and the canary Services). A `rollout` with `shadow` needs one."""
+    ingress: Ingress | None = None
+    """The Ingress of each model served here with runtime `kubernetes`. KServe creates its own, with the class of
+    its cluster configuration (CH466)."""
 
 
 class Environment(CharterModel):

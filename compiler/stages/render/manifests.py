@@ -6,8 +6,9 @@
   Rollouts Rollout and the AnalysisTemplates that decide it (with a traffic router, the VirtualService and the
   stable and canary Services it edits; with `shadow`, the mirror: render/shadow.py); then its Service, HPA and
   PodDisruptionBudget.
-- Both: a default-deny NetworkPolicy (CKV2_K8S_6) with the ingress the runtime serves on, and the
-  environment's pull secrets, node selector and tolerations on the pods.
+- Both: a default-deny NetworkPolicy (CKV2_K8S_6) with the ingress the runtime serves on (from any source, the
+  ingress controller included), and the environment's pull secrets, node selector and tolerations on the pods.
+- `kubernetes` with the environment's `ingress`: an Ingress of its class for `<model>.<domain>` to the Service.
 """
 
 from __future__ import annotations
@@ -106,6 +107,11 @@ def model_manifests(
     files[f"{manifest_dir}/networkpolicy.yaml"] = render_template(
         "networkpolicy.yaml.j2", **context, network=network(serving, env)
     )
+    if env.ingress is not None and serving.runtime == "kubernetes":  # KServe creates its own Ingress (CH466)
+        ingress = env.ingress
+        routed = {"class_name": ingress.class_name, "tls_secret": ingress.tls_secret}
+        routed["host"] = f"{context['model']['name']}.{ingress.domain}"
+        files[f"{manifest_dir}/ingress.yaml"] = render_template("ingress.yaml.j2", **context, ingress=routed)
     return files
 
 

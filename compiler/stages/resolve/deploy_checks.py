@@ -13,6 +13,9 @@
   as evidence (none holds the cluster's credentials to read the Rollout's ReplicaSets).
 - CH463: a serving runtime that cannot load the model's format; CH464: a protocol the runtime does not speak;
   CH465 (warning): TorchServe, in limited maintenance.
+- CH466 (warning): a KServe model in an environment with `ingress`: KServe documents no per-InferenceService
+  ingress class; it creates the Ingress itself with the `ingressClassName` of its `inferenceservice-config`
+  ConfigMap, so the environment's class would not be the one serving the model.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ def strategy_findings(resolved: Resolved, gitops: bool = False) -> list[Diagnost
                     )
                 )
             findings.extend(shadow_findings(spec, deployment, env_spec, runtime, at, gitops))
+            findings.extend(ingress_findings(spec, env_spec, runtime, at))
             stepped = deployment.canary is not None or deployment.rollout is not None
             if stepped and runtime == "kserve" and env.kserve.deployment_mode == "RawDeployment":
                 findings.append(
@@ -123,6 +127,23 @@ def shadow_findings(
             )
         ]
     return []
+
+
+def ingress_findings(spec: Spec, env_spec: Spec, runtime: str, at: list[str | int]) -> list[Diagnostic]:
+    """KServe creates a model's ingress itself, with its cluster configuration's class: not the environment's."""
+    if not isinstance(env_spec.model, Environment) or env_spec.model.spec.ingress is None or runtime != "kserve":
+        return []
+    return [
+        spec.finding(
+            "CH466",
+            f"environment `{env_spec.name}` names ingress class `{env_spec.model.spec.ingress.class_name}`, but "
+            "KServe creates this model's ingress itself, with the class of its cluster configuration",
+            [*at, "environment"],
+            key=True,
+            hint="set `ingressClassName` (and `ingressDomain`) in the `ingress` entry of KServe's "
+            "`inferenceservice-config` ConfigMap to match, or serve with runtime `kubernetes`",
+        )
+    ]
 
 
 def runtime_findings(spec: Spec, serving: Serving) -> list[Diagnostic]:
