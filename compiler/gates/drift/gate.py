@@ -53,7 +53,8 @@ class DriftOptions:
     memory_limit: str | None = None
     threads: int | None = None
     pushdown: bool = True
-    """On a server that computes, count the categories there (`measure.counted_there`); False pulls every row."""
+    """On a server that computes, count the categories there (`measure.counted_there`), and the current window's
+    numeric bins (`histogram.counted_there`); False pulls every row."""
 
 
 def _server(project: ProjectSpecs, model: Model, server: str | None, role: str) -> tuple[Any, str, str, str] | None:

@@ -33,7 +33,8 @@ NUMERIC_TYPES = (
 )
 _TIME_TYPES = ("DATE", "TIMESTAMP")
 # Column types every engine writes as the same text (CAST AS VARCHAR): their categories are counted where the
-# rows live. Numbers need the sorted values (quantile bins, KS, Wasserstein, median) and come here.
+# rows live. Numbers need the sorted values (quantile bins, KS, Wasserstein, median) and come here, but for
+# the current window's bins of a column judged by them (drift/histogram.py).
 _COUNTED_THERE = ("VARCHAR", "BOOLEAN")
 
 
