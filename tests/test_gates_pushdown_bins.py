@@ -95,7 +95,7 @@ def _aggregates_only(recorded: Recorded) -> list[str]:
     return bins
 
 
-def _same_but_values(pushed: dict[str, Any], local: dict[str, Any], binned: tuple[str, ...]) -> None:
+def same_but_values(pushed: dict[str, Any], local: dict[str, Any], binned: tuple[str, ...]) -> None:
     """Every finding and value equal, exactly; a binned column lacks only what needs the current values."""
     assert pushed["checks"] == local["checks"]
     assert [i["rows"] for i in pushed["inputs"]] == [i["rows"] for i in local["inputs"]]
@@ -136,7 +136,7 @@ def test_numeric_bins_are_counted_on_the_server_and_every_value_equals_the_local
     assert code == local_code == 1
     assert pushed["checks"][0]["id"] == "drift.annual_income"
     assert pushed["checks"][0]["status"] == "fail"  # incomes moved up by half
-    _same_but_values(pushed, local, binned)
+    same_but_values(pushed, local, binned)
     pulled = [c for c in NUMERIC if c not in binned]
     assert pushed["inputs"][1]["pushdown"] == (
         f"category counts pushed down; bins counted: {', '.join(binned)}"
@@ -152,21 +152,36 @@ def test_numeric_bins_are_counted_on_the_server_and_every_value_equals_the_local
 def on_edges(pg: Postgres, local_file: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """A current window whose values sit exactly on the reference's bin edges (each twice), one below the
     first, one above the last, and nulls; the same rows as a PostgreSQL table and as a Parquet file."""
-    reference = pq.read_table(local_file)
+    table = edge_rows(pq.read_table(local_file))
+    name = _database(pg, "edges", table)
+    path = tmp_path_factory.mktemp("edges") / "edges.parquet"
+    pq.write_table(table, path)
+    return name, path
+
+
+def edge_rows(reference: pa.Table) -> pa.Table:
+    """Each numeric feature's values: the reference's bin edges (each twice), one below the first edge, one
+    above the last, then nulls; and a label."""
     columns: dict[str, list[Any]] = {}
     for name in NUMERIC:
         values = reference.column(name).drop_null().to_numpy().astype("float64")
         edges = stats.quantile_edges(values).tolist()
         column = [*edges, *edges, edges[0] - 1, edges[-1] + 1, None, None]
         columns[name] = column + [None] * (2 * 10 + 4 - len(column))
-    table = pa.table(
+    return pa.table(
         {name: pa.array(columns[name], type=reference.schema.field(name).type) for name in NUMERIC}
         | {"defaulted": pa.array([i % 3 == 0 for i in range(len(columns[NUMERIC[0]]))])}
     )
-    name = _database(pg, "edges", table)
-    path = tmp_path_factory.mktemp("edges") / "edges.parquet"
-    pq.write_table(table, path)
-    return name, path
+
+
+def assert_on_edges(report: dict[str, Any]) -> None:
+    """The first bin (≤ e1) holds e1 twice and the value below it; (e(i-1), e(i)] holds e(i) twice; above the
+    last edge only the value above it; then the missing values."""
+    income = next(f for f in report["features"] if f["column"] == "annual_income")
+    edges = len(income["bins"]) - 2  # the bins: one per edge, one above the last, and the missing values
+    rows = income["sizes"]["rows"][1]
+    assert [round(b["current"] * rows) for b in income["bins"]] == [3, *[2] * (edges - 1), 1, rows - 2 * edges - 2]
+    assert income["bins"][-1]["bin"] == "(missing)"
 
 
 def test_values_exactly_on_a_bin_edge_fall_in_the_bin_closed_on_their_right(
@@ -183,15 +198,9 @@ def test_values_exactly_on_a_bin_edge_fall_in_the_bin_closed_on_their_right(
     recorded.statements.clear()
     code, pushed = _drift(project, tmp_path, "pushed", "--reference", str(local_file), "--server", "edges-db")
     assert code == local_code
-    _same_but_values(pushed, local, NUMERIC)
+    same_but_values(pushed, local, NUMERIC)
     assert len(_aggregates_only(recorded)) == len(NUMERIC)
-    income = next(f for f in pushed["features"] if f["column"] == "annual_income")
-    edges = len(income["bins"]) - 2  # the bins: one per edge, one above the last, and the missing values
-    rows = income["sizes"]["rows"][1]
-    # The first bin (≤ e1) holds e1 twice and the value below it; (e(i-1), e(i)] holds e(i) twice; above the
-    # last edge only the value above it.
-    assert [round(b["current"] * rows) for b in income["bins"]] == [3, *[2] * (edges - 1), 1, rows - 2 * edges - 2]
-    assert income["bins"][-1]["bin"] == "(missing)"
+    assert_on_edges(pushed)
 
 
 def test_the_bin_query_in_each_dialect_is_the_reviewed_one(

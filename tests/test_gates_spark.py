@@ -145,6 +145,33 @@ def test_drift_through_spark_equals_drift_from_files(
     assert max(n for _, n in traffic_rows) <= 10
 
 
+def test_values_on_a_bin_edge_are_binned_in_spark_as_in_duckdb(
+    spark: Any, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reference's bin edges themselves as traffic (tests/test_gates_pushdown_bins.py's rows), counted by
+    Spark SQL: each lands in the bin closed on its right, as numpy.searchsorted puts it locally."""
+    from test_gates_pushdown_bins import NUMERIC, assert_on_edges, edge_rows, same_but_values
+
+    monkeypatch.chdir(tmp_path)
+    reference = project / "data" / "applications.parquet"
+    edges = project / "data" / "edges.parquet"
+    pq.write_table(edge_rows(pq.read_table(reference)), edges)
+    _add_servers(
+        project / "contracts" / "credit-applications.odcs.yaml",
+        {"server": "edges-spark", "type": "local", "path": "data/edges.parquet", "format": "parquet",
+         "customProperties": [{"property": "engine", "value": "spark"}]},
+    )  # fmt: skip
+    seen = _recorded(monkeypatch)
+    base = ["drift", str(project), "--model", "credit-default", "--reference", str(reference)]
+    local_code, local = run_gate([*base, "--current", str(edges)], tmp_path / "local.json")
+    spark_code, through_spark = run_gate([*base, "--server", "edges-spark"], tmp_path / "spark.json")
+    assert spark_code == local_code
+    same_but_values(through_spark, local, NUMERIC)
+    assert_on_edges(through_spark)
+    assert seen["pulls"] == []
+    assert [n for _, sql, n in seen["statements"] if "CASE WHEN" in sql] == [1] * len(NUMERIC)
+
+
 def _recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     """Every query a Spark source ran (its display, the SQL, the rows returned) and every pull of rows."""
     from compiler.gates.io.spark_engine import SparkEngine
