@@ -11,8 +11,8 @@ bounds counts serve: recall, precision, accuracy, f1, balanced accuracy, a slice
 is a `local` server read by Spark (`engine: spark`, `local[2]`). Every gate runs twice:
 
 1. push-down: data, every check as one aggregate query; eval, one GROUP BY of labels, predictions and groups
-   with its counts; drift, the categories counted in Spark, the numeric columns' values pulled (quantile bins,
-   KS and Wasserstein need them sorted).
+   with its counts; drift (PSI), the categories and the traffic's numeric bins counted in Spark, the
+   reference's numeric values pulled (its quantiles are the bin edges).
 2. pull: every row of the table streamed out of Spark into DuckDB first, then judged there.
 
 Pulling 10 million rows through Spark's local iterator takes long on a small machine: the pull runs at the

@@ -110,8 +110,10 @@ def test_parquet_and_delta_through_spark_give_the_findings_of_duckdb(spark: Any,
 def test_drift_through_spark_equals_drift_from_files(
     spark: Any, project: Path, traffic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Reference and traffic as Delta tables read through Spark: the drift of the same rows as files."""
+    """Reference and traffic as Delta tables read through Spark: the drift of the same rows as files. The traffic's
+    numeric columns (judged by PSI) are counted into the reference's bins in Spark: no value of them comes back."""
     monkeypatch.chdir(tmp_path)  # the drift gate writes drift-summary.md to the working directory, not the checkout
+    seen = _recorded(monkeypatch)
     base = ["drift", str(project), "--model", "credit-default"]
     reference = project / "data" / "applications.parquet"
     files_code, files = run_gate([*base, "--reference", str(reference), "--current", str(traffic)], tmp_path / "f.json")
@@ -123,12 +125,72 @@ def test_drift_through_spark_equals_drift_from_files(
     categorical = [f for f in through_spark["features"] if f["kind"] == "categorical"]
     assert categorical
     assert categorical == [f for f in files["features"] if f["kind"] == "categorical"]
-    numeric = ", ".join(f["column"] for f in through_spark["features"] if f["kind"] == "numeric")
+    numeric = [f["column"] for f in through_spark["features"] if f["kind"] == "numeric"]
     assert [i["pushdown"] for i in through_spark["inputs"]] == [
-        f"category counts pushed down; values pulled: {numeric}"
-    ] * 2
+        f"category counts pushed down; values pulled: {', '.join(numeric)}",
+        f"category counts pushed down; bins counted: {', '.join(numeric)}",
+    ]
+    # Every binned statistic equal to the last digit; what needs the traffic's values is not computed.
+    values_only = ("ks", "ksPValue", "wasserstein", "current")
+    for mine, theirs in zip(through_spark["features"], files["features"], strict=True):
+        assert {k: v for k, v in mine.items() if k not in values_only} == {
+            k: v for k, v in theirs.items() if k not in values_only
+        }
     assert check_of(through_spark, "drift.annual_income")["status"] == "fail"
     assert [i["rows"] for i in through_spark["inputs"]] == [ROWS, 6_000]
+    # The traffic sent aggregates only: one row per bin query, a few per category count, and no pull.
+    assert [display for display, _ in seen["pulls"] if "traffic-delta" in display] == []
+    traffic_rows = [(sql, n) for display, sql, n in seen["statements"] if "traffic-delta" in display]
+    assert [n for sql, n in traffic_rows if "CASE WHEN" in sql] == [1] * len(numeric)
+    assert max(n for _, n in traffic_rows) <= 10
+
+
+def test_values_on_a_bin_edge_are_binned_in_spark_as_in_duckdb(
+    spark: Any, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reference's bin edges themselves as traffic (tests/test_gates_pushdown_bins.py's rows), counted by
+    Spark SQL: each lands in the bin closed on its right, as numpy.searchsorted puts it locally."""
+    from test_gates_pushdown_bins import NUMERIC, assert_on_edges, edge_rows, same_but_values
+
+    monkeypatch.chdir(tmp_path)
+    reference = project / "data" / "applications.parquet"
+    edges = project / "data" / "edges.parquet"
+    pq.write_table(edge_rows(pq.read_table(reference)), edges)
+    _add_servers(
+        project / "contracts" / "credit-applications.odcs.yaml",
+        {"server": "edges-spark", "type": "local", "path": "data/edges.parquet", "format": "parquet",
+         "customProperties": [{"property": "engine", "value": "spark"}]},
+    )  # fmt: skip
+    seen = _recorded(monkeypatch)
+    base = ["drift", str(project), "--model", "credit-default", "--reference", str(reference)]
+    local_code, local = run_gate([*base, "--current", str(edges)], tmp_path / "local.json")
+    spark_code, through_spark = run_gate([*base, "--server", "edges-spark"], tmp_path / "spark.json")
+    assert spark_code == local_code
+    same_but_values(through_spark, local, NUMERIC)
+    assert_on_edges(through_spark)
+    assert seen["pulls"] == []
+    assert [n for _, sql, n in seen["statements"] if "CASE WHEN" in sql] == [1] * len(NUMERIC)
+
+
+def _recorded(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """Every query a Spark source ran (its display, the SQL, the rows returned) and every pull of rows."""
+    from compiler.gates.io.spark_engine import SparkEngine
+
+    seen: dict[str, list[Any]] = {"statements": [], "pulls": []}
+    execute, batches = SparkEngine.execute, SparkEngine.batches
+
+    def counting(self: SparkEngine, sql: str, *args: Any, **kwargs: Any) -> Any:
+        rows = execute(self, sql, *args, **kwargs)
+        seen["statements"].append((self.display, sql, len(rows.fetchall())))
+        return rows
+
+    def pulling(self: SparkEngine, sql: str) -> Any:
+        seen["pulls"].append((self.display, sql))
+        return batches(self, sql)
+
+    monkeypatch.setattr(SparkEngine, "execute", counting)
+    monkeypatch.setattr(SparkEngine, "batches", pulling)
+    return seen
 
 
 def test_eval_reads_predictions_through_spark(spark: Any, project: Path, tmp_path: Path) -> None:

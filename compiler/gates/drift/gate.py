@@ -33,7 +33,7 @@ from compiler.core import markdown
 from compiler.core.gate_report import GateReport, Status, check
 from compiler.core.models.model import Drift, Model
 from compiler.gates.data import contract_rules as rules
-from compiler.gates.drift import measure, stats
+from compiler.gates.drift import histogram, measure, stats
 from compiler.gates.drift import verdict as verdicts
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io.digests import input_digests
@@ -53,7 +53,8 @@ class DriftOptions:
     memory_limit: str | None = None
     threads: int | None = None
     pushdown: bool = True
-    """On a server that computes, count the categories there (`measure.counted_there`); False pulls every row."""
+    """On a server that computes, count the categories there (`measure.counted_there`), and the current window's
+    numeric bins (`histogram.counted_there`); False pulls every row."""
 
 
 def _server(project: ProjectSpecs, model: Model, server: str | None, role: str) -> tuple[Any, str, str, str] | None:
@@ -118,7 +119,7 @@ def run(project: ProjectSpecs, options: DriftOptions) -> GateReport:
         },
     )
     logical = _logical_types(project, model_spec.name, [*features, *filter(None, [label])])
-    results = _measure(report, options, (reference, current), (features, label), logical)
+    results = _measure(report, options, (reference, current), (features, label), (logical, drift))
     judged_by = verdicts.rules(drift, [r["feature"] for r in results])
     for result in results:
         verdicts.decide(result, judged_by[result["feature"]], drift.min_sample_size)
@@ -142,13 +143,15 @@ def _measure(
     options: DriftOptions,
     inputs: tuple[Source, Source],
     watched: tuple[list[str], str | None],
-    logical: dict[str, str | None],
+    judging: tuple[dict[str, str | None], Drift],
 ) -> list[dict[str, Any]]:
     """One result per watched column, its statistics computed inside DuckDB; the inputs' row counts on the report.
 
-    `watched`: the columns both inputs must have, and the label, watched when both have it."""
+    `watched`: the columns both inputs must have, and the label, watched when both have it; `judging`: their
+    logical types and the drift section (a column judged by its bins has them counted on the current server)."""
     reference, current = inputs
     features, label = watched
+    logical, drift = judging
     results: list[dict[str, Any]] = []
     with connection(options.memory_limit, options.threads, inputs) as con:
         ref_columns = columns(con, reference)
@@ -163,25 +166,49 @@ def _measure(
         ]
         both = label is not None and bare(label) in ref_columns and bare(label) in cur_columns
         judged = [*features, *([label] if both and label is not None and label not in features else [])]
+        methods = {bare(name): rule.method for name, rule in verdicts.rules(drift, judged).items()}
         numeric = {bare(name): measure.is_numeric(logical.get(name), ref_columns[bare(name)]) for name in judged}
         there = {c: measure.counted_there(numeric[c], ref_columns[c], cur_columns[c]) for c in numeric}
+        binned = [
+            bare(name)
+            for name in judged
+            if numeric[bare(name)]
+            and histogram.counted_there(methods[bare(name)], current, cur_columns[bare(name)], logical.get(name))
+        ]
         pulled = [c for c in numeric if not there[c]]
-        ref_rows = measure.rows_source(con, reference, report.inputs[0], pulled)
-        cur_rows = measure.rows_source(con, current, report.inputs[1], pulled)
+        ref_rows = measure.rows_source(con, reference, report.inputs[0], pulled, [])
+        cur_rows = measure.rows_source(con, current, report.inputs[1], [c for c in pulled if c not in binned], binned)
         for name in judged:
             column = bare(name)
-            ref, cur = (reference, current) if there[column] else (ref_rows, cur_rows)
-            if numeric[column]:
-                types = (ref_columns[column], cur_columns[column])
-                result = measure.numeric(
-                    con, ref, cur, column, types=types, bins=options.bins, logical=logical.get(name)
-                )
-            else:
-                result = measure.categorical(con, ref, cur, column)
+            # A binned column's current window is counted where it lives, not in the pulled copy.
+            sources = (reference, current) if there[column] else (ref_rows, current if column in binned else cur_rows)
+            result = _column(con, sources, column, (ref_columns[column], cur_columns[column]), options.bins,
+                             logical.get(name), numeric=numeric[column], binned=column in binned)  # fmt: skip
             role = "label" if name == label else "feature"
             result.update({"feature": name, "column": column, "logicalType": logical.get(name), "role": role})
             results.append(result)
     return results
+
+
+def _column(
+    con: Any,
+    sources: tuple[Source, Source],
+    column: str,
+    types: tuple[str, str],
+    bins: int,
+    logical: str | None,
+    *,
+    numeric: bool,
+    binned: bool,
+) -> dict[str, Any]:
+    """One column's measurement: categories counted, a numeric column's bins counted on the current server
+    (`binned`, the current read where it lives), or its values compared."""
+    ref, cur = sources
+    if not numeric:
+        return measure.categorical(con, ref, cur, column)
+    if binned:
+        return histogram.numeric(con, ref, cur, column, reference_type=types[0], bins=bins, logical=logical)
+    return measure.numeric(con, ref, cur, column, types=types, bins=bins, logical=logical)
 
 
 def _record(report: GateReport, results: list[dict[str, Any]], *, retrain_on_drift: bool, drift: Drift) -> None:

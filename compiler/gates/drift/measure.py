@@ -16,7 +16,7 @@ from compiler.gates.io.inputs import Source, pushed, query, quote
 
 MAX_CATEGORIES = 100_000
 _NUMERIC_LOGICAL = ("integer", "number", "date", "timestamp")
-_NUMERIC_TYPES = (
+NUMERIC_TYPES = (
     "TINYINT",
     "SMALLINT",
     "INTEGER",
@@ -33,7 +33,8 @@ _NUMERIC_TYPES = (
 )
 _TIME_TYPES = ("DATE", "TIMESTAMP")
 # Column types every engine writes as the same text (CAST AS VARCHAR): their categories are counted where the
-# rows live. Numbers need the sorted values (quantile bins, KS, Wasserstein, median) and come here.
+# rows live. Numbers need the sorted values (quantile bins, KS, Wasserstein, median) and come here, but for
+# the current window's bins of a column judged by them (drift/histogram.py).
 _COUNTED_THERE = ("VARCHAR", "BOOLEAN")
 
 
@@ -50,9 +51,12 @@ def counted_there(numeric: bool, *types: str) -> bool:
     return not numeric and all(t.upper() in _COUNTED_THERE for t in types)
 
 
-def rows_source(con: duckdb.DuckDBPyConnection, source: Source, shown: dict[str, Any], pulled: list[str]) -> Source:
+def rows_source(
+    con: duckdb.DuckDBPyConnection, source: Source, shown: dict[str, Any], pulled: list[str], binned: list[str]
+) -> Source:
     """The source the `pulled` columns, whose statistics need their values, are read from: on a server that
-    computes, those columns' rows pulled into DuckDB (only those), said on the report's input (`shown`)."""
+    computes, those columns' rows pulled into DuckDB (only those), said on the report's input (`shown`) with
+    the numeric columns whose bins the server counted (`binned`, drift/histogram.py)."""
     if not pushed(source):
         return source
     import dataclasses
@@ -60,7 +64,11 @@ def rows_source(con: duckdb.DuckDBPyConnection, source: Source, shown: dict[str,
     from compiler.gates.io.servers import Table
 
     assert isinstance(source.backend, Table)
-    shown["pushdown"] = "category counts pushed down" + (f"; values pulled: {', '.join(pulled)}" if pulled else "")
+    shown["pushdown"] = (
+        "category counts pushed down"
+        + (f"; bins counted: {', '.join(binned)}" if binned else "")
+        + (f"; values pulled: {', '.join(pulled)}" if pulled else "")
+    )
     if not pulled:
         return source
     return dataclasses.replace(source, backend=source.backend.pulled(con, pulled))
@@ -70,7 +78,7 @@ def is_numeric(logical: str | None, data_type: str) -> bool:
     if logical is not None:
         return logical in _NUMERIC_LOGICAL
     upper = data_type.upper()
-    return upper.startswith(_NUMERIC_TYPES) or upper.startswith(_TIME_TYPES)
+    return upper.startswith(NUMERIC_TYPES) or upper.startswith(_TIME_TYPES)
 
 
 def _as_number(column: str, data_type: str, logical: str | None) -> str:
@@ -85,7 +93,7 @@ def _as_number(column: str, data_type: str, logical: str | None) -> str:
     return f"CAST({quote(column)} AS DOUBLE)"
 
 
-def _values(
+def values(
     con: duckdb.DuckDBPyConnection, source: Source, column: str, data_type: str, logical: str | None
 ) -> tuple[np.ndarray[Any, np.dtype[np.float64]], int]:
     expression = _as_number(column, data_type, logical)
@@ -120,8 +128,8 @@ def numeric(
     logical: str | None,
 ) -> dict[str, Any]:
     ref_type, cur_type = types
-    ref, ref_nulls = _values(con, reference, column, ref_type, logical)
-    cur, cur_nulls = _values(con, current, column, cur_type, logical)
+    ref, ref_nulls = values(con, reference, column, ref_type, logical)
+    cur, cur_nulls = values(con, current, column, cur_type, logical)
     if ref.size == 0:
         raise UnusableInput(f"{reference.label}: column `{column}` has no values to compare with")
     binned = stats.numeric_bins(ref, cur, ref_nulls, cur_nulls, bins)
@@ -133,13 +141,13 @@ def numeric(
         "ksPValue": None if ks is None else stats.ks_p_value(ks, ref.size, cur.size),
         "wasserstein": stats.wasserstein_normed(ref, cur) if cur.size else None,
         "sizes": {"rows": [int(ref.size) + ref_nulls, int(cur.size) + cur_nulls], "values": [ref.size, cur.size]},
-        "reference": _profile(ref, ref_nulls),
-        "current": _profile(cur, cur_nulls),
-        "bins": _bins(binned.labels, binned.reference, binned.current),
+        "reference": profile(ref, ref_nulls),
+        "current": profile(cur, cur_nulls),
+        "bins": bin_rows(binned.labels, binned.reference, binned.current),
     }
 
 
-def _profile(values: np.ndarray[Any, np.dtype[np.float64]], nulls: int) -> dict[str, Any]:
+def profile(values: np.ndarray[Any, np.dtype[np.float64]], nulls: int) -> dict[str, Any]:
     if values.size == 0:
         return {"rows": nulls, "nulls": nulls}
     return {
@@ -192,11 +200,11 @@ def categorical(con: duckdb.DuckDBPyConnection, reference: Source, current: Sour
         "wasserstein": None,
         "sizes": {"rows": rows, "values": present},
         "newCategories": new[:50],
-        "bins": _bins(labels, ref_counts, cur_counts),
+        "bins": bin_rows(labels, ref_counts, cur_counts),
     }
 
 
-def _bins(labels: list[str], ref: np.ndarray[Any, Any], cur: np.ndarray[Any, Any]) -> list[dict[str, Any]]:
+def bin_rows(labels: list[str], ref: np.ndarray[Any, Any], cur: np.ndarray[Any, Any]) -> list[dict[str, Any]]:
     ref_total, cur_total = max(int(ref.sum()), 1), max(int(cur.sum()), 1)
     rows: list[dict[str, Any]] = [
         {"bin": label, "reference": int(r) / ref_total, "current": int(c) / cur_total}

@@ -64,8 +64,12 @@ def numeric_bins(
     reference: Floats, current: Floats, reference_nulls: int, current_nulls: int, bins: int = DEFAULT_BINS
 ) -> Bins:
     edges = quantile_edges(reference, bins)
-    ref = bin_counts(reference, edges)
-    cur = bin_counts(current, edges)
+    return labelled(edges, bin_counts(reference, edges), bin_counts(current, edges), reference_nulls, current_nulls)
+
+
+def labelled(edges: Floats, ref: Counts, cur: Counts, reference_nulls: int, current_nulls: int) -> Bins:
+    """The bins over `edges`, labelled, with the nulls as one more bin when either side has any (the same
+    for counts made here and counts a server made, drift/histogram.py)."""
     shown = [f"{x:.6g}" for x in edges]
     labels = [f"≤ {shown[0]}"] if shown else ["all"]
     labels += [f"({a}, {b}]" for a, b in itertools.pairwise(shown)]
