@@ -40,17 +40,12 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from test_gates_support import counted_suite  # noqa: E402  the suite the push-down tests judge
 
 CREDIT = ROOT / "examples" / "credit-scoring"
 GATES = ("data", "eval", "drift")
-COUNTED_METRICS = [
-    {"metric": "recall", "min": 0.65},
-    {"metric": "precision", "min": 0.40},
-    {"metric": "accuracy", "min": 0.7},
-    {"metric": "f1", "min": 0.5},
-    {"metric": "balanced_accuracy", "min": 0.7},
-    {"metric": "recall", "slice": "young-applicants", "min": 0.6},
-]
 
 
 def _spark_server(name: str, path: str) -> dict[str, Any]:
@@ -71,16 +66,6 @@ def _add_servers(path: Path, *servers: dict[str, Any]) -> None:
     contract["servers"] += list(servers)
     with path.open("w", encoding="utf-8") as out:
         yaml.dump(contract, out)
-
-
-def _counted_suite(root: Path) -> None:
-    import yaml
-
-    path = root / "suites" / "credit-default-eval.yaml"
-    suite = yaml.safe_load(path.read_text("utf-8"))
-    suite["spec"]["metrics"] = COUNTED_METRICS
-    suite["spec"]["confidence"] = {"level": 0.9, "resamples": 200, "seed": 7}
-    path.write_text(yaml.safe_dump(suite, sort_keys=False), "utf-8")
 
 
 @contextmanager
@@ -112,7 +97,7 @@ def project(rows: int) -> Iterator[Path]:
         _add_servers(
             contracts / "credit-holdout.odcs.yaml", _spark_server("predictions-spark", "data/predictions.parquet")
         )
-        _counted_suite(root)
+        counted_suite(root)
         sizes = ", ".join(f"{p.stem} {p.stat().st_size / 1e6:,.0f} MB" for p in sorted(data.glob("*.parquet")))
         print(f"tables: {rows:,} rows each, Parquet: {sizes}")
         yield root
