@@ -32,6 +32,27 @@ BREAKAGE = (
 _TYPES = {"string": "TEXT", "double": "FLOAT", "int32": "NUMBER(38,0)", "bool": "BOOLEAN", "date32[day]": "DATE"}
 
 
+def _load_table(server: Snowflake, table: pa.Table, name: str, create_schema: bool = False) -> None:
+    """`table` written to fakesnow's `name` through the real connector, as a Snowflake user would load it."""
+    import snowflake.connector
+
+    env = server.environment
+    con = snowflake.connector.connect(
+        user=env["SNOWFLAKE_USER"], password=env["SNOWFLAKE_PASSWORD"], account=env["SNOWFLAKE_ACCOUNT"],
+        host=env["SNOWFLAKE_HOST"], port=server.port, protocol="http", network_timeout=30,
+    )  # fmt: skip
+    cursor = con.cursor()
+    if create_schema:
+        cursor.execute("CREATE DATABASE analytics")
+        cursor.execute("CREATE SCHEMA analytics.lending")
+    columns = ", ".join(f'"{f.name}" {_TYPES[str(f.type)]}' for f in table.schema)
+    cursor.execute(f"CREATE OR REPLACE TABLE {name} ({columns})")
+    names = ", ".join(f'"{n}"' for n in table.schema.names)
+    marks = ", ".join(["%s"] * len(table.schema))
+    cursor.executemany(f"INSERT INTO {name} ({names}) VALUES ({marks})", [tuple(r.values()) for r in table.to_pylist()])
+    con.close()
+
+
 @pytest.fixture(scope="module")
 def rows() -> pa.Table:
     return seeded_rows(ROWS, BREAKAGE)
@@ -39,26 +60,8 @@ def rows() -> pa.Table:
 
 @pytest.fixture(scope="module")
 def snowflake(rows: pa.Table, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snowflake]:
-    import snowflake.connector
-
     with fakesnow(tmp_path_factory.mktemp("fakesnow") / "server.log") as server:
-        env = server.environment
-        con = snowflake.connector.connect(
-            user=env["SNOWFLAKE_USER"], password=env["SNOWFLAKE_PASSWORD"], account=env["SNOWFLAKE_ACCOUNT"],
-            host=env["SNOWFLAKE_HOST"], port=server.port, protocol="http", network_timeout=30,
-        )  # fmt: skip
-        cursor = con.cursor()
-        cursor.execute("CREATE DATABASE analytics")
-        cursor.execute("CREATE SCHEMA analytics.lending")
-        columns = ", ".join(f'"{f.name}" {_TYPES[str(f.type)]}' for f in rows.schema)
-        cursor.execute(f"CREATE TABLE analytics.lending.credit_applications_v2 ({columns})")
-        names = ", ".join(f'"{n}"' for n in rows.schema.names)
-        marks = ", ".join(["%s"] * len(rows.schema))
-        cursor.executemany(
-            f"INSERT INTO analytics.lending.credit_applications_v2 ({names}) VALUES ({marks})",
-            [tuple(r.values()) for r in rows.to_pylist()],
-        )
-        con.close()
+        _load_table(server, rows, "analytics.lending.credit_applications_v2", create_schema=True)
         yield server
 
 
@@ -120,28 +123,12 @@ def test_snowflake_counts_the_eval_gates_confusion_matrices(
     project: Path, snowflake: Snowflake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The eval gate's counts pushed down through the connector: the local file's report, only counts back."""
-    from snowflake import connector
-
     from compiler.gates.data import synthetic
     from compiler.gates.io import snowflake_engine
 
     local = synthetic.write(synthetic.predictions(3_000, seed=3, bias=0.8), tmp_path / "predictions.parquet")
     table = pq.read_table(local)
-    env = snowflake.environment
-    con = connector.connect(
-        user=env["SNOWFLAKE_USER"], password=env["SNOWFLAKE_PASSWORD"], account=env["SNOWFLAKE_ACCOUNT"],
-        host=env["SNOWFLAKE_HOST"], port=snowflake.port, protocol="http", network_timeout=30,
-    )  # fmt: skip
-    cursor = con.cursor()
-    columns = ", ".join(f'"{f.name}" {_TYPES[str(f.type)]}' for f in table.schema)
-    cursor.execute(f"CREATE OR REPLACE TABLE analytics.lending.credit_default_predictions ({columns})")
-    names = ", ".join(f'"{n}"' for n in table.schema.names)
-    marks = ", ".join(["%s"] * len(table.schema))
-    cursor.executemany(
-        f"INSERT INTO analytics.lending.credit_default_predictions ({names}) VALUES ({marks})",
-        [tuple(r.values()) for r in table.to_pylist()],
-    )
-    con.close()
+    _load_table(snowflake, table, "analytics.lending.credit_default_predictions")
     holdout = project / "contracts" / "credit-holdout.odcs.yaml"
     yaml = YAML()
     contract = yaml.load(holdout.read_text("utf-8"))
