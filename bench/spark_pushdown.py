@@ -42,7 +42,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_gates_support import counted_suite  # noqa: E402  the suite the push-down tests judge
+from test_gates_support import add_servers, counted_suite  # noqa: E402  as the push-down tests write them
 
 CREDIT = ROOT / "examples" / "credit-scoring"
 GATES = ("data", "eval", "drift")
@@ -56,16 +56,6 @@ def _spark_server(name: str, path: str) -> dict[str, Any]:
         "format": "parquet",
         "customProperties": [{"property": "engine", "value": "spark"}],
     }
-
-
-def _add_servers(path: Path, *servers: dict[str, Any]) -> None:
-    from ruamel.yaml import YAML
-
-    yaml = YAML()
-    contract = yaml.load(path.read_text("utf-8"))
-    contract["servers"] += list(servers)
-    with path.open("w", encoding="utf-8") as out:
-        yaml.dump(contract, out)
 
 
 @contextmanager
@@ -89,12 +79,12 @@ def project(rows: int) -> Iterator[Path]:
         con.execute(f"COPY ({synthetic.predictions(rows, seed=3, bias=0.8)}) TO '{data / 'predictions.parquet'}'")
         con.close()
         contracts = root / "contracts"
-        _add_servers(
+        add_servers(
             contracts / "credit-applications.odcs.yaml",
             _spark_server("lake-spark", "data/applications.parquet"),
             _spark_server("traffic-spark", "data/traffic.parquet"),
         )
-        _add_servers(
+        add_servers(
             contracts / "credit-holdout.odcs.yaml", _spark_server("predictions-spark", "data/predictions.parquet")
         )
         counted_suite(root)

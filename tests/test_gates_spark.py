@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from ruamel.yaml import YAML
 from spark_support import spark
-from test_gates_support import BREAKAGE_FAILS, CREDIT, check_of, counted_suite, run_gate, seeded_rows
+from test_gates_support import BREAKAGE_FAILS, CREDIT, add_servers, check_of, counted_suite, run_gate, seeded_rows
 
 from compiler.gates.data import synthetic
 
@@ -64,19 +64,11 @@ def traffic(project: Path) -> Path:
     table = seeded_rows(6_000, ("UPDATE t SET annual_income = annual_income * 1.5",), seed=2)
     pq.write_table(table, project / "data" / "traffic.parquet")
     write_deltalake(str(project / "data" / "traffic-delta"), table)
-    _add_servers(
+    add_servers(
         project / "contracts" / "credit-applications.odcs.yaml",
         {"server": "traffic-delta", "type": "local", "path": "data/traffic-delta", "format": "delta"},
     )
     return project / "data" / "traffic.parquet"
-
-
-def _add_servers(path: Path, *servers: dict[str, Any]) -> None:
-    yaml = YAML()
-    contract = yaml.load(path.read_text("utf-8"))
-    contract["servers"] += list(servers)
-    with path.open("w", encoding="utf-8") as out:
-        yaml.dump(contract, out)
 
 
 def data_gate(project: Path, report: Path, *source: str) -> tuple[int, dict[str, Any]]:
@@ -156,7 +148,7 @@ def test_values_on_a_bin_edge_are_binned_in_spark_as_in_duckdb(
     reference = project / "data" / "applications.parquet"
     edges = project / "data" / "edges.parquet"
     pq.write_table(edge_rows(pq.read_table(reference)), edges)
-    _add_servers(
+    add_servers(
         project / "contracts" / "credit-applications.odcs.yaml",
         {"server": "edges-spark", "type": "local", "path": "data/edges.parquet", "format": "parquet",
          "customProperties": [{"property": "engine", "value": "spark"}]},
@@ -199,7 +191,7 @@ def test_eval_reads_predictions_through_spark(spark: Any, project: Path, tmp_pat
 
     local = synthetic.write(synthetic.predictions(8_000, seed=3, bias=0.8), tmp_path / "predictions.parquet")
     write_deltalake(str(project / "data" / "predictions-delta"), pq.read_table(local))
-    _add_servers(
+    add_servers(
         project / "contracts" / "credit-holdout.odcs.yaml",
         {"server": "predictions-delta", "type": "local", "path": "data/predictions-delta", "format": "delta"},
     )
@@ -221,7 +213,7 @@ def test_eval_counts_in_spark_on_parquet_and_delta_and_finds_what_duckdb_finds(
 
     local = synthetic.write(synthetic.predictions(8_000, seed=3, bias=0.8), project / "data" / "predictions.parquet")
     write_deltalake(str(project / "data" / "predictions-delta"), pq.read_table(local))
-    _add_servers(
+    add_servers(
         project / "contracts" / "credit-holdout.odcs.yaml",
         {"server": "predictions-spark", "type": "local", "path": "data/predictions.parquet", "format": "parquet",
          "customProperties": [{"property": "engine", "value": "spark"}]},

@@ -202,3 +202,14 @@ def counted_suite(root: Path) -> None:
     suite["spec"]["metrics"] = COUNTED_METRICS
     suite["spec"]["confidence"] = {"level": 0.9, "resamples": 200, "seed": 7}
     path.write_text(yaml.safe_dump(suite, sort_keys=False), "utf-8")
+
+
+def add_servers(path: Path, *servers: dict[str, Any]) -> None:
+    """Append `servers` to the ODCS contract at `path`, keeping its comments and layout (ruamel round trip)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    contract = yaml.load(path.read_text("utf-8"))
+    contract["servers"] += list(servers)
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(contract, out)
