@@ -280,6 +280,8 @@ spec:
 def _environment(name: str, team: str, tier: str, previous: str | None) -> str:
     approvals = {"development": 0, "staging": 1, "production": 2}[tier]
     promotes = f"  promotesFrom: {previous}\n" if previous else ""
+    # Production clusters export request metrics: a high-risk model's canary is decided by them.
+    prometheus = f"  prometheus: https://prometheus.{name}.internal\n" if tier == "production" else ""
     return f"""\
 apiVersion: charter/v1alpha1
 kind: Environment
@@ -296,7 +298,7 @@ spec:
   namespace: {name}-ml
   githubEnvironment: {name}
   approvals: {approvals}
-{promotes}"""
+{promotes}{prometheus}"""
 
 
 def _contract(rng: random.Random, contract_id: str, domain: str, team: str, columns: list[tuple[str, ...]]) -> str:
@@ -483,7 +485,7 @@ def _model(
         "  deployments:",
         f"    - environment: {environment}",
         f"      replicas: {replicas}",
-        *(["      canary: {trafficPercent: 10}"] if production else []),
+        *(_production_rollout(tier) if production else []),
         f"      autoscaling: {{minReplicas: {replicas}, maxReplicas: 12}}",
         "  monitoring:",
         '    schedule: "0 6 * * 1"',
@@ -494,6 +496,18 @@ def _model(
         "    retrainOnDrift: false",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _production_rollout(risk_tier: str) -> list[str]:
+    """A high-risk model's production canary is decided by metrics (production-readiness/high-risk-analysis);
+    the others wait for readiness."""
+    if risk_tier != "high":
+        return ["      canary: {trafficPercent: 10}"]
+    return [
+        "      rollout:",
+        "        steps: [{weight: 10, pauseMinutes: 10}, {weight: 50, pauseMinutes: 10}]",
+        "        analysis: {maxErrorRate: 0.01, maxLatencyMs: 300}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
