@@ -24,7 +24,16 @@ from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
 from compiler.evidence.store import EvidenceByModel
 from compiler.stages.policy.expression_fields import field_problems
-from compiler.stages.policy.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
+from compiler.stages.policy.expressions import (
+    Compiled,
+    Definitions,
+    ExpressionError,
+    Scope,
+    compile_expression,
+    evaluate,
+    evaluates,
+    in_policy,
+)
 from compiler.stages.policy.sandbox import Overrun, Progress, run_bounded
 from compiler.stages.policy.views import Views
 from compiler.stages.policy.waivers import apply_waivers
@@ -71,11 +80,12 @@ def check(
     runnable: list[_Runnable] = []
     for spec in policies:
         assert isinstance(spec.model, Policy)
-        compiled, errors = _compile(spec, spec.model, sources)
+        errors = _compile(spec, spec.model, sources)
         findings.extend(errors)
         if not errors:
             params = settings.params_for(spec.name, spec.model)
-            runnable.append(_Runnable(spec, spec.model, compiled, params))
+            severities = [_severity(spec.name, rule, settings) for rule in spec.model.spec.validations]
+            runnable.append(_Runnable(spec, spec.model, _Programs.of(spec.model), params, severities))
     evaluated = [
         spec
         for spec in resolved.specs
@@ -85,7 +95,7 @@ def check(
     evaluated, waiting, broken = _unresolved_left_out(evaluated, resolved)
     context = {"project": views.of(resolved.get("Project", project.metadata.name)) if project else {}}
     context["today"] = today.isoformat()
-    policy_findings = _evaluate_bounded(views, context, evaluated, runnable, settings, applied=applied)
+    policy_findings = _evaluate_bounded(views, context, evaluated, runnable, applied=applied)
     waivers = [
         spec
         for spec in resolved.specs
@@ -111,7 +121,6 @@ def _evaluate_bounded(
     shared: dict[str, Any],
     targets: list[Spec],
     runnable: list[_Runnable],
-    settings: PolicySettings,
     *,
     applied: set[Applied] | None = None,
 ) -> list[Diagnostic]:
@@ -135,7 +144,7 @@ def _evaluate_bounded(
                 scoped = target
                 scope = Scope({**views.context(target), **shared})
             assert scope is not None
-            yield item, _run(target, scope, run, settings, functools.partial(progress.mark, item))
+            yield item, _run(target, scope, run, functools.partial(progress.mark, item))
 
     results, overruns = run_bounded(work, len(pairs))
     for overrun in overruns:
@@ -156,7 +165,7 @@ def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: in
     body = run.policy.spec
     conditions, variables = len(body.match.conditions), len(body.variables)
     step, rule = overrun.step, None
-    path: list[PathSegment] = ["metadata", "name"]
+    path: Sequence[PathSegment] = _NAME
     if step < 0:
         what = "context"
     elif step < conditions:
@@ -173,17 +182,17 @@ def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: in
     return _failed(target, run, rule, f"stopped: {reason}", path, what=what, hint=_TOO_COSTLY)
 
 
-def _compile(spec: Spec, policy: Policy, sources: Mapping[str, str]) -> tuple[dict[str, Compiled], list[Diagnostic]]:
-    compiled: dict[str, Compiled] = {}
+def _compile(spec: Spec, policy: Policy, sources: Mapping[str, str]) -> list[Diagnostic]:
+    """CH501 for each expression that does not compile, at its position."""
     errors: list[Diagnostic] = []
     for path, source in policy_expressions(policy):
         try:
-            compiled[source] = compile_expression(source)
+            compile_expression(source)
             for problem in field_problems(source, policy.spec.match.kinds):
                 raise ExpressionError(problem.message, problem.line, problem.column)
         except ExpressionError as error:
             errors.append(_expression_finding(spec, path, error, sources.get(spec.file, "")))
-    return compiled, errors
+    return errors
 
 
 def policy_expressions(policy: Policy) -> list[tuple[list[PathSegment], str]]:
@@ -219,64 +228,110 @@ def _expression_finding(spec: Spec, path: list[PathSegment], error: ExpressionEr
 
 
 @dataclass(frozen=True)
+class _Programs:
+    """A compiled policy's programs, in its order: each sees the variables declared before it.
+
+    `inlined`: each program computes the variables it reads (`in_policy`); otherwise (a chain too deep for
+    the engine's parser) each variable's value is kept in the scope, converted out of the engine and back.
+    """
+
+    conditions: list[Compiled]
+    variables: list[Compiled]
+    rules: list[Compiled]
+    messages: list[Compiled | None]
+    inlined: bool
+
+    @classmethod
+    def of(cls, policy: Policy) -> _Programs:
+        body = policy.spec
+        declared: Definitions = tuple((v.name, v.expression) for v in body.variables)
+        conditions = [compile_expression(condition.expression) for condition in body.match.conditions]
+        variables = [in_policy(v.expression, declared[:i]) for i, v in enumerate(body.variables)]
+        rules = [in_policy(rule.expression, declared) for rule in body.validations]
+        messages = [
+            in_policy(r.message_expression, declared) if r.message_expression else None for r in body.validations
+        ]
+        deep = any(program is None for program in [*variables, *rules]) or any(
+            program is None and rule.message_expression
+            for program, rule in zip(messages, body.validations, strict=True)
+        )
+        if not deep:
+            return cls(conditions, _present(variables), _present(rules), messages, inlined=True)
+        return cls(
+            conditions,
+            [compile_expression(v.expression) for v in body.variables],
+            [compile_expression(rule.expression) for rule in body.validations],
+            [compile_expression(r.message_expression) if r.message_expression else None for r in body.validations],
+            inlined=False,
+        )
+
+
+def _present(programs: list[Compiled | None]) -> list[Compiled]:
+    return [program for program in programs if program is not None]
+
+
+@dataclass(frozen=True)
 class _Runnable:
     """A policy that compiled, with its parameters resolved once per run."""
 
     spec: Spec
     policy: Policy
-    compiled: dict[str, Compiled]
+    programs: _Programs
     params: dict[str, Any]
+    severities: list[Severity | None]
+    """Each rule's, after the Project's overrides; None when turned off."""
 
 
-def _run(
-    target: Spec, scope: Scope, run: _Runnable, settings: PolicySettings, mark: Callable[[int], None]
-) -> list[Diagnostic] | None:
+def _run(target: Spec, scope: Scope, run: _Runnable, mark: Callable[[int], None]) -> list[Diagnostic] | None:
     """`mark(step)` before each expression: conditions, then variables, then rules, counted from 0.
 
     None when a match condition does not hold: the policy does not apply to the target.
     """
-    policy, compiled = run.policy, run.compiled
+    policy, programs = run.policy, run.programs
     scope.enter_policy(run.params)
     step = 0
     try:
-        for condition in policy.spec.match.conditions:
+        for program in programs.conditions:
             mark(step)
             step += 1
-            if evaluate(compiled[condition.expression], scope) is not True:
+            if evaluate(program, scope) is not True:
                 return None
     except ExpressionError as error:
+        condition = policy.spec.match.conditions[step - 1]
         return [
             _failed(target, run, None, error.message, ["metadata", "name"], what=f"match condition `{condition.name}`")
         ]
     try:
-        for variable in policy.spec.variables:
+        for variable, program in zip(policy.spec.variables, programs.variables, strict=True):
             mark(step)
             step += 1
-            scope.set_variable(variable.name, evaluate(compiled[variable.expression], scope))
+            if programs.inlined:
+                evaluates(program, scope)
+            else:
+                scope.set_variable(variable.name, evaluate(program, scope))
     except ExpressionError as error:
         return [_failed(target, run, None, error.message, ["metadata", "name"], what=f"variable `{variable.name}`")]
     findings: list[Diagnostic] = []
-    for rule in policy.spec.validations:
+    for index in range(len(policy.spec.validations)):
         mark(step)
         step += 1
-        severity = _severity(run.spec.name, rule, settings)
+        severity = run.severities[index]
         if severity is not None:
-            findings.extend(_rule_findings(target, scope, run, rule, severity))
+            findings.extend(_rule_findings(target, scope, run, index, severity))
     return findings
 
 
-def _rule_findings(
-    target: Spec, scope: Scope, run: _Runnable, rule: Validation, severity: Severity
-) -> list[Diagnostic]:
+def _rule_findings(target: Spec, scope: Scope, run: _Runnable, index: int, severity: Severity) -> list[Diagnostic]:
     """Nothing when the rule holds; its finding when it does not; CH502 when it cannot be evaluated."""
-    path = _parse_path(rule.path) if rule.path else ["metadata", "name"]
+    rule = run.policy.spec.validations[index]
+    path = _parse_path(rule.path) if rule.path else _NAME
     try:
-        holds = evaluate(run.compiled[rule.expression], scope)
+        holds = evaluate(run.programs.rules[index], scope)
         if not isinstance(holds, bool):
             raise ExpressionError(f"the expression returned {type(holds).__name__}, not a boolean")
         if holds:
             return []
-        message = _message(rule, run.compiled, scope)
+        message = _message(rule, run.programs.messages[index], scope)
     except ExpressionError as error:
         return [_failed(target, run, rule.name, error.message, path)]
     finding = target.finding(POLICY_CODE, message, path, key=False, hint=rule.remediation, severity=severity)
@@ -303,9 +358,9 @@ def _failed(
     return target.finding("CH502", message, path, hint=hint).with_changes(policy=run.spec.name, rule=rule)
 
 
-def _message(rule: Validation, compiled: dict[str, Compiled], scope: Scope) -> str:
-    if rule.message_expression:
-        text = evaluate(compiled[rule.message_expression], scope)
+def _message(rule: Validation, program: Compiled | None, scope: Scope) -> str:
+    if program is not None:
+        text = evaluate(program, scope)
         if isinstance(text, str) and text.strip():
             return text
     return rule.message or f"`{rule.expression}` does not hold"
@@ -319,7 +374,11 @@ def _severity(policy: str, rule: Validation, settings: PolicySettings) -> Severi
     return None if value == "off" else Severity(value)
 
 
-def _parse_path(dotted: str) -> list[PathSegment]:
+_NAME: tuple[PathSegment, ...] = ("metadata", "name")
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_path(dotted: str) -> tuple[PathSegment, ...]:
     """`spec.deployments[0].replicas` -> ["spec", "deployments", 0, "replicas"]."""
     path: list[PathSegment] = []
     for part in dotted.replace("]", "").split("."):
@@ -327,7 +386,7 @@ def _parse_path(dotted: str) -> list[PathSegment]:
         if name:
             path.append(name)
         path.extend(int(index) for index in indexes if index.isdigit())
-    return path
+    return tuple(path)
 
 
 def _unresolved_left_out(

@@ -174,9 +174,10 @@ def compile_expression(source: str) -> Compiled:
 
 
 def _runnable(source: str, reads: frozenset[str]) -> Any:
-    """The program that runs: the expression with `params` and `variables` bound to the policy's current ones
-    by `cel.bind`, which costs no iteration of the engine's budget. The expression is parsed on lines of its
-    own, so that a `//` comment ending it does not swallow the closing parentheses."""
+    """The program that runs: the expression with `params` and `variables` bound to the scope's current ones
+    by `cel.bind`, which costs no iteration of the engine's budget (`in_policy` computes variables instead).
+    The expression is parsed on lines of its own, so that a `//` comment ending it does not swallow the
+    closing parentheses."""
     wrapped = source
     for root, function in (("variables", _VARIABLES), ("params", _PARAMS)):
         if root in reads:
@@ -242,6 +243,12 @@ def comprehension_depth(source: str) -> int:
 
 
 _PER_POLICY = re.compile(r"\b(params|variables)\b")
+_VARIABLE = re.compile(r"\bvariables\b")
+_VARIABLE_FIELD = re.compile(r"\bvariables\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+Definitions = tuple[tuple[str, str], ...]
+"""A policy's variables an expression may read: (name, expression), in the order the policy declares them."""
 
 
 class Scope:
@@ -249,9 +256,10 @@ class Scope:
 
     The engine converts a root (`object`, `related`, ...) to CEL when an expression first reads it in an
     activation, and keeps it for that activation: that conversion is most of an evaluation's cost. So one
-    activation serves every expression of every policy on the spec; `params` and `variables`, which change
-    from policy to policy and variable to variable, are not in it but bound in each program that reads them
-    (`cel.bind`) to what two functions answer from this scope when the program runs.
+    activation serves every expression of every policy on the spec; `params`, which change from policy to
+    policy, are not in it but bound in each program that reads them (`cel.bind`) to what a function answers
+    from this scope when the program runs. A policy's `variables` are computed in the programs reading them
+    (`in_policy`); only a policy too deep for that keeps them here, converted out of the engine and back.
     """
 
     def __init__(self, base: dict[str, Any]):
@@ -284,6 +292,72 @@ class Scope:
         return True
 
 
+def in_policy(source: str, definitions: Definitions) -> Compiled | None:
+    """`source` as it runs in its policy: the variables it reads (and those they read) computed in the program
+    itself, each bound by `cel.bind` in the policy's order, from the spec's converted roots. None when the
+    chain is deeper than the engine's parser takes (about a dozen variables read): the policy then keeps its
+    variables in the `Scope`.
+
+    Before, each variable's value was converted out of the engine and back into it for every expression
+    reading it: the most costly part of policy evaluation at 10,000 specs. A variable's expression is
+    evaluated on its own first (a failure names the variable), then again inside each expression reading it;
+    so an expression's iteration budget covers the variables it reads. `definitions` are the variables
+    declared before the expression; a name read that is not among them is a missing key, as it always was.
+    """
+    compiled = compile_expression(source)
+    if "variables" not in compiled.reads:
+        return compiled
+    return _in_policy(source, definitions)
+
+
+@lru_cache(maxsize=4096)
+def _in_policy(source: str, definitions: Definitions) -> Compiled | None:
+    compiled = compile_expression(source)
+    chosen = _read_definitions(source, definitions)
+    wrapped = source
+    for index in reversed(range(len(chosen))):
+        name, expression = chosen[index]
+        earlier = [
+            f'"{other}": variables["{other}"]'
+            for other in dict.fromkeys(other for other, _ in chosen[:index])
+            if other != name
+        ]
+        entries = ", ".join([*earlier, f'"{name}": (\n{expression}\n)'])
+        wrapped = f"cel.bind(variables, {{{entries}}}, (\n{wrapped}\n))"
+    wrapped = f"cel.bind(variables, {{}}, (\n{wrapped}\n))"
+    reads = frozenset(_PER_POLICY.findall(" ".join([source, *(expression for _, expression in chosen)])))
+    if "params" in reads:
+        wrapped = f"cel.bind(params, {_PARAMS}(), (\n{wrapped}\n))"
+    try:
+        program = _RUN_ENV.compile(wrapped, disable_check=True)
+    except (ValueError, RuntimeError):  # the parser's nesting limit
+        return None
+    return Compiled(source, program, compiled.depth, compiled.functions, reads)
+
+
+def _read_definitions(source: str, definitions: Definitions) -> Definitions:
+    """The definitions `source` reads, directly or through another variable, in declared order.
+
+    `variables.name` names one; any other mention of `variables` (an index, the map itself, the word in a
+    string) counts as reading all of those declared before."""
+    for name, _ in definitions:
+        if not _IDENTIFIER.fullmatch(name):  # the schema allows only identifiers; this text joins a program
+            raise ExpressionError(f"variable name `{name}` is not a CEL identifier")
+    needed = _names_read(source, [name for name, _ in definitions])
+    for position in reversed(range(len(definitions))):
+        name, expression = definitions[position]
+        if name in needed:
+            needed |= _names_read(expression, [other for other, _ in definitions[:position]])
+    return tuple(definition for definition in definitions if definition[0] in needed)
+
+
+def _names_read(source: str, declared: list[str]) -> set[str]:
+    fields = _VARIABLE_FIELD.findall(source)
+    if len(fields) == len(_VARIABLE.findall(source)):
+        return set(fields) & set(declared)
+    return set(declared)
+
+
 def portable(value: Any) -> Any:
     """Integers beyond 64 bits become doubles and tuples lists, as the engine before this one took them.
 
@@ -308,6 +382,16 @@ def evaluate(compiled: Compiled, scope: Scope) -> Any:
         return plain(result)
     except (ValueError, RuntimeError) as error:  # the engine raises some errors (its iteration limit) instead
         raise ExpressionError(engine_reason(str(error), compiled.functions)) from None
+
+
+def evaluates(compiled: Compiled, scope: Scope) -> None:
+    """Raise the expression's error if it has one; its value stays in the engine (a variable's)."""
+    try:
+        result = _run(compiled, scope)
+    except (ValueError, RuntimeError) as error:
+        raise ExpressionError(engine_reason(str(error), compiled.functions)) from None
+    if result.type() == _ERROR:
+        raise ExpressionError(engine_reason(str(result.value()), compiled.functions))
 
 
 def _run(compiled: Compiled, scope: Scope) -> Any:

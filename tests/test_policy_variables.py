@@ -1,0 +1,99 @@
+"""A policy's `variables` are computed in the programs that read them (issue 26): their values never leave the
+engine, so they keep their CEL types, and a chain too deep for the engine's parser falls back to keeping the
+values in the scope with the same findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from test_policy_engine import findings, make_project
+
+from compiler.core.models.policy import Policy
+from compiler.stages.policy.evaluate import _Programs
+
+POLICY = """\
+apiVersion: charter/v1alpha1
+kind: Policy
+metadata:
+  name: lending-rules
+spec:
+  match:
+    kinds: [Model]
+  variables:
+{variables}
+  validations:
+{rules}
+"""
+
+
+def _policy(variables: list[tuple[str, str]], rules: list[tuple[str, str, str]]) -> str:
+    declared = "\n".join(f"    - name: {name}\n      expression: {expression!r}" for name, expression in variables)
+    checked = "\n".join(
+        f"    - name: {name}\n      expression: {expression!r}\n      messageExpression: {message!r}"
+        for name, expression, message in rules
+    )
+    return POLICY.format(variables=declared or "    []", rules=checked)
+
+
+def _policy_findings(root: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> list[tuple[str, int, str]]:
+    make_project(root, policy_yaml=text)
+    return [(d.code, d.line, d.message) for d in findings(root, monkeypatch) if d.file == "policy.yaml" or d.policy]
+
+
+def _chain(length: int) -> list[tuple[str, str]]:
+    """v0 = number of features (1); each next one adds one to the last."""
+    return [("v0", "size(object.spec.features)")] + [(f"v{i}", f"variables.v{i - 1} + 1") for i in range(1, length)]
+
+
+def test_variables_keep_their_cel_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Converted out of the engine and back, a type became the string "int" and an unsigned integer a signed
+    one: both rules below failed."""
+    text = _policy(
+        [("kind", "type(1)"), ("unsigned", "1u")],
+        [
+            ("a-type", "variables.kind == int", "'type lost'"),
+            ("unsigned", "type(variables.unsigned) == uint && variables.unsigned == 1u", "'uint lost'"),
+        ],
+    )
+    assert _policy_findings(tmp_path, monkeypatch, text) == []
+
+
+@pytest.mark.parametrize("length", [3, 20])
+def test_a_chain_of_variables_gives_the_same_findings_inlined_or_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, length: int
+) -> None:
+    last = f"variables.v{length - 1}"
+    text = _policy(
+        _chain(length),
+        [
+            ("holds", f"{last} == {length}", "'never shown'"),
+            ("fails", f"{last} > {length}", f"'the last is ' + string({last})"),
+            ("by-index", f'variables["v0"] == 1 && size(variables) == {length}', "'index'"),
+        ],
+    )
+    model = Policy.model_validate(yaml.safe_load(text))
+    # 20 variables read in one chain are deeper than the engine's parser takes: that policy keeps them in the scope.
+    assert _Programs.of(model).inlined is (length == 3)
+    assert _policy_findings(tmp_path, monkeypatch, text) == [("CH500", 4, f"the last is {length}")]
+
+
+def test_a_failing_variable_is_named_though_no_rule_reads_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _policy(
+        [("fine", "size(object.spec.features)"), ("broken", "object.spec.features[5]")],
+        [("reads-fine", "variables.fine == 1", "'no'")],
+    )
+    [(code, _, message)] = _policy_findings(tmp_path, monkeypatch, text)
+    assert code == "CH502"
+    assert message.startswith("policy `lending-rules` variable `broken` could not be evaluated on Model `scorer`")
+
+
+def test_a_variable_read_before_it_is_declared_is_a_missing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _policy(
+        [("early", "variables.late + 1"), ("late", "1")],
+        [("reads-early", "variables.early == 2", "'no'")],
+    )
+    [(code, _, message)] = _policy_findings(tmp_path, monkeypatch, text)
+    assert code == "CH502"
+    assert message.endswith("variable `early` could not be evaluated on Model `scorer`: no such key: late")
