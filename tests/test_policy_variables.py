@@ -89,7 +89,9 @@ def test_a_failing_variable_is_named_though_no_rule_reads_it(tmp_path: Path, mon
     assert message.startswith("policy `lending-rules` variable `broken` could not be evaluated on Model `scorer`")
 
 
-def test_a_variable_read_before_it_is_declared_is_a_missing_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_variable_read_before_its_declaration_is_a_missing_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     text = _policy(
         [("early", "variables.late + 1"), ("late", "1")],
         [("reads-early", "variables.early == 2", "'no'")],
