@@ -99,3 +99,34 @@ def test_a_variable_read_before_its_declaration_is_a_missing_key(
     [(code, _, message)] = _policy_findings(tmp_path, monkeypatch, text)
     assert code == "CH502"
     assert message.endswith("variable `early` could not be evaluated on Model `scorer`: no such key: late")
+
+
+def test_a_failing_variable_found_by_the_probe_is_named_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every variable is first evaluated at once; when that fails, the first failing one is named, as before."""
+    text = _policy(
+        [("a", "1"), ("b", "object.spec.features[7]"), ("c", "object.spec.features[9]")],
+        [("reads-a", "variables.a == 1", "'no'")],
+    )
+    model = Policy.model_validate(yaml.safe_load(text))
+    assert _Programs.of(model).probe is not None
+    [(code, _, message)] = _policy_findings(tmp_path, monkeypatch, text)
+    assert code == "CH502"
+    assert "variable `b` could not be evaluated" in message
+
+
+def test_variables_too_slow_together_are_named_together(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Thirteen variables: a 4,000-character string doubled eleven times (8 MiB), then 9,000 scans of it, within
+    the engine's iteration limit; the worker's clock stops the probe, and the finding names what it ran."""
+    grow = [("v0", '"' + "a" * 4000 + '"')] + [
+        (f"v{i}", f"variables.v{i - 1} + variables.v{i - 1}") for i in range(1, 12)
+    ]
+    scan = f'{list(range(90))}.all(a, {list(range(100))}.all(b, !variables.v11.matches("b")))'
+    text = _policy([*grow, ("scanned", scan)], [("reads-it", "variables.scanned", "'no'")])
+    assert _Programs.of(Policy.model_validate(yaml.safe_load(text))).probe is not None
+    [(code, _, message)] = _policy_findings(tmp_path, monkeypatch, text)
+    names = ", ".join(f"`v{i}`" for i in range(12)) + ", `scanned`"
+    assert code == "CH502"
+    assert f"variables {names} (evaluated together) could not be evaluated" in message
+    assert message.endswith("stopped: one evaluation ran longer than the limit of 2 s")

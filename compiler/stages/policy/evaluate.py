@@ -39,6 +39,8 @@ from compiler.stages.policy.views import Views
 from compiler.stages.policy.waivers import apply_waivers
 
 POLICY_CODE = "CH500"
+PROBE_STEP = -2
+"""The step marked while a policy's variables are evaluated together (`_Programs.probe`); -1 is the context."""
 Applied = tuple[str, str, str]
 """(policy, target kind, target name): a policy whose match held on a spec."""
 
@@ -166,7 +168,10 @@ def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: in
     conditions, variables = len(body.match.conditions), len(body.variables)
     step, rule = overrun.step, None
     path: Sequence[PathSegment] = _NAME
-    if step < 0:
+    if step == PROBE_STEP:
+        names = ", ".join(f"`{variable.name}`" for variable in body.variables)
+        what = f"variables {names} (evaluated together)"
+    elif step < 0:
         what = "context"
     elif step < conditions:
         what = f"match condition `{body.match.conditions[step].name}`"
@@ -233,6 +238,8 @@ class _Programs:
 
     `inlined`: each program computes the variables it reads (`in_policy`); otherwise (a chain too deep for
     the engine's parser) each variable's value is kept in the scope, converted out of the engine and back.
+    `probe`: one program computing every variable at once; when it succeeds, none fails, so they need not be
+    evaluated one by one (the one-by-one run names the first that fails).
     """
 
     conditions: list[Compiled]
@@ -240,6 +247,7 @@ class _Programs:
     rules: list[Compiled]
     messages: list[Compiled | None]
     inlined: bool
+    probe: Compiled | None = None
 
     @classmethod
     def of(cls, policy: Policy) -> _Programs:
@@ -256,7 +264,13 @@ class _Programs:
             for program, rule in zip(messages, body.validations, strict=True)
         )
         if not deep:
-            return cls(conditions, _present(variables), _present(rules), messages, inlined=True)
+            names = [name for name, _ in declared]
+            # With a name declared twice, the first value is replaced before anything reads it: probe one by one.
+            together = len(names) > 1 and len(set(names)) == len(names)
+            probe = (
+                in_policy(f"[{', '.join(f'variables[{name!r}]' for name in names)}]", declared) if together else None
+            )
+            return cls(conditions, _present(variables), _present(rules), messages, inlined=True, probe=probe)
         return cls(
             conditions,
             [compile_expression(v.expression) for v in body.variables],
@@ -264,6 +278,14 @@ class _Programs:
             [compile_expression(r.message_expression) if r.message_expression else None for r in body.validations],
             inlined=False,
         )
+
+
+def _succeeds(program: Compiled, scope: Scope) -> bool:
+    try:
+        evaluates(program, scope)
+    except ExpressionError:
+        return False
+    return True
 
 
 def _present(programs: list[Compiled | None]) -> list[Compiled]:
@@ -301,8 +323,13 @@ def _run(target: Spec, scope: Scope, run: _Runnable, mark: Callable[[int], None]
         return [
             _failed(target, run, None, error.message, ["metadata", "name"], what=f"match condition `{condition.name}`")
         ]
+    # All variables at once first: when that succeeds none fails, and the one-by-one run is skipped.
+    if programs.probe is not None:
+        mark(PROBE_STEP)
+    pending = () if programs.probe is not None and _succeeds(programs.probe, scope) else programs.variables
+    step += len(programs.variables) - len(pending)
     try:
-        for variable, program in zip(policy.spec.variables, programs.variables, strict=True):
+        for variable, program in zip(policy.spec.variables, pending, strict=False):
             mark(step)
             step += 1
             if programs.inlined:
