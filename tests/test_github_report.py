@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -75,8 +76,12 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     bounds instead of the wall clock, which a loaded machine stretches."""
     asked: list[float] = []
     real_sleep = time.sleep
+    client = threading.get_ident()
 
     def record(seconds: float) -> None:
+        if threading.get_ident() != client:  # a server thread of another fixture (the patch is process-wide)
+            real_sleep(seconds)
+            return
         asked.append(seconds)
         real_sleep(min(seconds, 0.05))
 
