@@ -77,21 +77,3 @@ def test_a_spent_budget_stops_every_worker(monkeypatch: pytest.MonkeyPatch) -> N
     assert len(overruns) == 2
     assert all(overrun.budget_spent for overrun in overruns)
     assert len(results) < ITEMS
-
-
-def test_a_run_takes_the_results_when_the_worker_says_it_is_done_and_reaps_it_later() -> None:
-    """The parent carries on at the worker's last chunk, not at its exit (which frees the child's copy of the
-    parent's memory: an editor's edit waited for it); the worker is reaped by a later run, none is left."""
-    results, overruns = sandbox.run_bounded(doubled, 3)
-    assert {item: value for item, (value, _) in results.items()} == {0: 0, 1: 2, 2: 4}
-    assert not overruns
-    (worker,) = {pid for _, pid in results.values()}
-    assert worker != os.getpid()
-    for _ in range(1000):  # each pass reaps the workers that have exited by then
-        sandbox.run_bounded(doubled, 1)
-        if worker not in sandbox._EXITING:
-            break
-        time.sleep(0.01)
-    assert worker not in sandbox._EXITING
-    with pytest.raises(ChildProcessError):
-        os.waitpid(worker, os.WNOHANG)  # reaped: no zombie is left behind

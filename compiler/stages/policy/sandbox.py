@@ -8,10 +8,6 @@ limit (RLIMIT_AS), and the parent kills it when one step runs too long or
 the run's budget is spent. The child reports which step it is on through
 shared memory (a few nanoseconds a step), and sends its results in chunks,
 so a kill loses at most the steps since the last chunk, which are re-run.
-After its last chunk it says it is done, and the parent carries on then: it
-does not wait for the child to exit, which frees the child's copy of the
-parent's address space (milliseconds an edit in `charter lsp`, issue 26); the
-child is reaped later, at the next run or the end of this one.
 A large run gets one such worker per core (`run_bounded`), each watched alike.
 
 Where `fork` is missing (Windows), work runs in process, unbounded.
@@ -53,10 +49,6 @@ _POLL_SECONDS = 0.02
 _OUT_OF_MEMORY, _FAILED = 3, 4  # the worker's exit codes
 _FAILURE_SIZE = 64
 _CHAIN = 16  # how far back an error's causes are followed
-_HEADER = struct.Struct("q")  # a chunk's size; `_DONE` instead after the last one
-_DONE = -1
-_EXITING: list[int] = []
-"""Workers that said they are done and may still be exiting: reaped without waiting (`_reap`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +100,6 @@ def run_bounded(work: Work, items: int) -> tuple[dict[int, Any], list[Overrun]]:
     """
     if not hasattr(os, "fork") or items == 0:
         return dict(work(list(range(items)), Progress())), []
-    _reap()
     workers = shares(items, MIN_ITEMS)
     budget = RUN_SECONDS + ITEM_SECONDS * items
     size = -(-items // max(workers, 1))
@@ -116,7 +107,6 @@ def run_bounded(work: Work, items: int) -> tuple[dict[int, Any], list[Overrun]]:
     for start in range(0, items, size):
         pool.start(list(range(start, min(start + size, items))))
     pool.watch()
-    _reap()
     return pool.results, pool.overruns
 
 
@@ -178,9 +168,7 @@ class _Pool:
         data = os.read(worker.reader, 1 << 20)
         if data:
             worker.received += data
-            if _take_chunks(worker.received, self.results):
-                _EXITING.append(worker.pid)  # every result is in: what is left of the child is its exit
-                self._replace(worker, None)
+            _take_chunks(worker.received, self.results)
             return
         _, status = os.waitpid(worker.pid, 0)
         self._replace(worker, _overrun_of(status, worker.progress))
@@ -222,7 +210,7 @@ def _child(work: Work, pending: list[int], progress: Progress, writer: int) -> N
             if time.monotonic() - flushed > _FLUSH_SECONDS:
                 _send(writer, chunk)
                 chunk, flushed = [], time.monotonic()
-        _send(writer, chunk, done=True)
+        _send(writer, chunk)
     except BaseException as error:  # noqa: BLE001 - whatever it was, the parent reports the item as failed
         code = _OUT_OF_MEMORY if out_of_memory(error) else _FAILED
         if code == _FAILED:
@@ -254,9 +242,9 @@ def _said(error: BaseException) -> str:
         return ""
 
 
-def _send(writer: int, chunk: list[tuple[int, Any]], *, done: bool = False) -> None:  # pragma: no cover - in the child
+def _send(writer: int, chunk: list[tuple[int, Any]]) -> None:  # pragma: no cover - in the child
     data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
-    payload = _HEADER.pack(len(data)) + data + (_HEADER.pack(_DONE) if done else b"")
+    payload = struct.pack("q", len(data)) + data
     view = memoryview(payload)
     while view:
         view = view[os.write(writer, view) :]
@@ -277,30 +265,15 @@ def _overrun_of(status: int, progress: Progress) -> Overrun | None:
     return Overrun(item, step, f"the policy worker stopped unexpectedly (wait status {status})")
 
 
-def _take_chunks(received: bytearray, results: dict[int, Any]) -> bool:
-    """Take the whole chunks `received` holds into `results`; whether the worker said it is done."""
-    header = _HEADER.size
+def _take_chunks(received: bytearray, results: dict[int, Any]) -> None:
+    header = struct.calcsize("q")
     while len(received) >= header:
-        (size,) = _HEADER.unpack_from(received, 0)
-        if size == _DONE:
-            return True
+        (size,) = struct.unpack_from("q", received, 0)
         if len(received) < header + size:
-            return False
+            return
         chunk = pickle.loads(bytes(received[header : header + size]))
         del received[: header + size]
         results.update(chunk)
-    return False
-
-
-def _reap() -> None:
-    """Collect the exit of the workers that said they are done, without waiting for those still exiting."""
-    for pid in list(_EXITING):
-        try:
-            reaped, _ = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:  # reaped already (a caller's own wait)
-            reaped = pid
-        if reaped:
-            _EXITING.remove(pid)
 
 
 def _kill(pid: int, overrun: Overrun) -> Overrun:
