@@ -12,7 +12,8 @@ findings that edit should give. Times are taken inside Neovim (`vim.uv.hrtime()`
                    first server wrote
   from the edit    from the buffer change to the `publishDiagnostics` that shows its findings: what the user
                    waits for, Neovim's own debounce of `didChange` included (150 ms by default in 0.11; the
-                   README's configuration keeps the default)
+                   README's configuration turns it off, `debounce_text_changes = 0`: the server takes the
+                   edits typed while a check runs together, so the wait added only latency)
   from didChange   from the moment Neovim sends the `didChange` to the same `publishDiagnostics`: the
                    server's share, comparable with `bench/lsp.py`
 

@@ -21,6 +21,7 @@ from compiler.core import sources
 from compiler.core.sources import Sources
 from compiler.lsp.workspace import Workspace
 from compiler.stages import check, current_date
+from compiler.stages.policy import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -201,3 +202,55 @@ def test_the_server_sees_a_file_another_program_wrote_once_the_editor_is_idle(sh
             codes = [diagnostic["code"] for diagnostic in found]
     finally:
         client.close()
+
+
+# A second Policy in the organisation's policy file, for one model only: forty variables, each doubling the
+# last, which no memory limit holds (tests/test_policy_bounds.py): the worker evaluating it must be stopped.
+HOSTILE = (
+    """
+---
+apiVersion: charter/v1alpha1
+kind: Policy
+metadata:
+  name: hostile
+spec:
+  match:
+    kinds: [Model]
+    conditions:
+      - {name: one-model, expression: 'object.metadata.name == "fraud-00002-0-model"'}
+  variables:
+    - {name: v0, expression: '[1]'}
+"""
+    + "".join(f"    - {{name: v{i + 1}, expression: 'variables.v{i} + variables.v{i}'}}\n" for i in range(39))
+    + """  validations:
+    - name: grows
+      expression: 'size(variables.v39) > 0'
+"""
+)
+
+
+def test_an_edit_after_a_hostile_policy_was_stopped_shows_what_a_cold_check_shows(
+    shared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hostile policy typed in an open editor stops its policy worker (CH502 on the model it judged, and the
+    check returns); once it is removed, and at the next edit of a model, the findings are exact again."""
+    monkeypatch.setattr(sandbox, "MEMORY_BYTES", 256 << 20)
+    root = tmp_path / "repo"
+    shutil.copytree(shared, root)
+    workspace = Workspace(root)
+    workspace.check({})
+    policy = (root / POLICY).read_text("utf-8")
+    workspace.update((root / POLICY).as_uri(), policy + HOSTILE)
+    checked = workspace.check(dict(workspace.buffers), reuse_listing=True)
+    stopped = [(d.code, d.file, d.policy) for d in checked.diagnostics if d.code == "CH502"]
+    assert stopped == [("CH502", workspace.sources.display(MODEL), "hostile")]
+    assert "more memory than the limit of 256 MiB" in next(d.message for d in checked.diagnostics if d.code == "CH502")
+    workspace.update((root / POLICY).as_uri(), policy)
+    checked = workspace.check(dict(workspace.buffers), reuse_listing=True)
+    assert checked.diagnostics == _cold_check(root, workspace.buffers).diagnostics
+    assert not any(d.code == "CH502" for d in checked.diagnostics)
+    text = (root / MODEL).read_text("utf-8")
+    workspace.update((root / MODEL).as_uri(), text.replace("    - support_tickets\n", "    - no_such_column\n"))
+    checked = workspace.check(dict(workspace.buffers), reuse_listing=True)
+    assert checked.diagnostics == _cold_check(root, workspace.buffers).diagnostics
+    assert [d.code for d in checked.diagnostics if d.file.endswith(MODEL)] == ["CH402"]

@@ -135,16 +135,41 @@ def evidence_digests(
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Per model, a digest of everything under `evidence/<model>/` (its records for every version); and, as
     `file_digests` gives it, what to remember of those files."""
-    models = {name for kind, name in graph.defines if kind == "Model"}
-    found = [entry for entry in entries if len(parts := entry.parts) > 2 and parts[:1] == (EVIDENCE_DIR,)]
-    found = [entry for entry in found if entry.parts[1] in models]
+    models = _models_of(graph)
+    under = EVIDENCE_DIR + "/"  # a prefix test first: splitting every entry's path was most of this step
+    found = [entry for entry in entries if entry.relative.startswith(under)]
+    found = [entry for entry in found if len(parts := entry.parts) > 2 and parts[1] in models]
     shown = {entry.path: sources.display(entry.path) for entry in found if entry.kind is Kind.FILE}
     digests, remembered = file_digests(sources, {display: path for path, display in shown.items()}, known)
     records: dict[str, list[list[str | None]]] = {}
     for entry in found:
         content = digests.get(shown[entry.path]) if entry.path in shown else None
         records.setdefault(entry.parts[1], []).append([entry.relative, entry.kind.name, content])
-    return {model: digest_of(listed) for model, listed in records.items()}, remembered
+    return {model: _records_digest(listed) for model, listed in records.items()}, remembered
+
+
+_MODELS: list[tuple[Graph, frozenset[str]]] = []
+_DIGESTS: dict[tuple[tuple[str | None, ...], ...], str] = {}
+"""The last graph's model names, and each model's evidence digest by its records: `charter lsp` asks for the
+same ones at every edit (hashing them again was a tenth of an edit's cache step at 1,000 specs, issue 26)."""
+_DIGESTS_KEPT = 1 << 14
+
+
+def _models_of(graph: Graph) -> frozenset[str]:
+    if not _MODELS or _MODELS[0][0] is not graph:
+        _MODELS[:] = [(graph, frozenset(name for kind, name in graph.defines if kind == "Model"))]
+    return _MODELS[0][1]
+
+
+def _records_digest(listed: list[list[str | None]]) -> str:
+    """`digest_of(listed)`, remembered by the records' content (the digest is a function of it)."""
+    key = tuple(tuple(record) for record in listed)
+    digest = _DIGESTS.get(key)
+    if digest is None:
+        if len(_DIGESTS) >= _DIGESTS_KEPT:
+            _DIGESTS.clear()
+        digest = _DIGESTS[key] = digest_of(listed)
+    return digest
 
 
 def by_unit(
