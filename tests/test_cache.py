@@ -56,6 +56,7 @@ CONTRACT = "contracts/credit-applications.odcs.yaml"
 SUITE = "suites/credit-default-eval.yaml"
 WAIVER = "waivers/credit-default-validation-data.yaml"
 POLICY = "policies/acme-lending-models.yaml"
+DVC_FILE = "data/credit-holdout-predictions.parquet.dvc"
 
 CHANGES: dict[str, Callable[[Path], None]] = {
     "a contract column renamed": _edit(CONTRACT, "- name: age_band", "- name: age_bracket"),
@@ -86,6 +87,10 @@ CHANGES: dict[str, Callable[[Path], None]] = {
     # The suite's findings read the task and label of the models that use it (CH403, CH409).
     "the model's task changed": _edit(MODEL, "task: binary-classification", "task: regression"),
     "the model's label is a column the holdout lacks": _edit(MODEL, "label: defaulted", "label: application_date"),
+    # A contract's findings read the DVC files its servers name (CH484), which are not spec files.
+    "the DVC file deleted": _delete(DVC_FILE),
+    "the DVC file tracks another path": _edit(DVC_FILE, "path: credit-holdout-predictions", "path: other"),
+    "the DVC file made too large": lambda root: (root / DVC_FILE).write_bytes(b"#" * (11 << 20)),
 }
 
 # An Environment policy reading `related.models`: the environments' findings read the models' content.
@@ -143,6 +148,20 @@ def test_a_cached_check_finds_what_a_cold_one_finds(tmp_path: Path, change: str)
 
 
 @pytest.mark.usefixtures("settled")
+def test_a_dvc_file_appearing_is_seen_by_a_cached_check(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    store = DirectoryStore(root)
+    tracked = (root / DVC_FILE).read_bytes()
+    (root / DVC_FILE).unlink()
+    missing = check_path(root, today=TODAY, cache=store)
+    assert [d.code for d in missing.diagnostics if d.code == "CH484"] == ["CH484"]
+    (root / DVC_FILE).write_bytes(tracked)
+    found = check_path(root, today=TODAY, cache=store)
+    _same(found, check_path(root, today=TODAY))
+    assert "CH484" not in {d.code for d in found.diagnostics}
+
+
+@pytest.mark.usefixtures("settled")
 def test_an_environment_whose_policy_reads_its_models_is_checked_again_when_one_changes(tmp_path: Path) -> None:
     root = _project(tmp_path)
     (root / "policies" / "environments.yaml").write_text(ENVIRONMENT_POLICY)
@@ -182,7 +201,7 @@ def test_a_file_is_read_again_unless_its_signature_is_old_enough(
     monkeypatch.setattr(sources, "SETTLED_SECONDS", 0)
     check_path(root, today=TODAY, cache=store)
     remembered = store.document["signatures"]
-    assert len(remembered) == 13  # ten spec files, two evidence records and the registration record
+    assert len(remembered) == 14  # ten spec files, two evidence records, the registration record, the DVC file
     read: list[str] = []
     original = sources.DirectoryTree.read
     monkeypatch.setattr(

@@ -186,3 +186,14 @@ def test_the_plan_says_when_the_data_version_changed(project: Path) -> None:
     )
     same = make_plan(project, "HEAD", "HEAD", render=False)
     assert [c for c in same.breaking if c.code == "CH670"] == []
+
+
+def test_a_dvc_file_past_the_read_cap_is_located_not_a_traceback(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project / "data" / "huge.dvc").write_bytes(b"#" * (11 << 20))
+    add_server(project, _server("data/huge.dvc"))
+    capsys.readouterr()
+    assert main(["check", str(project), "--format", "json"]) == 1
+    (finding,) = [f for f in json.loads(capsys.readouterr().out)["diagnostics"] if f["code"] == "CH484"]
+    assert finding["message"] == "data/huge.dvc: larger than 10,485,760 bytes: not a DVC file"

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from compiler.core.specs import Spec
 from compiler.evidence import EVIDENCE_DIR
 from compiler.stages.cache.incremental import Graph, Summary, bytes_digest, digest_of, summarise
 from compiler.stages.policy.evaluate import policy_expressions
+from compiler.stages.read.dvc_data import project_reader
 from compiler.stages.read.load import MAX_FILE_BYTES
 from compiler.stages.read.unchecked import Entry
 from compiler.stages.run import Run
@@ -170,6 +172,47 @@ def _records_digest(listed: list[list[str | None]]) -> str:
             _DIGESTS.clear()
         digest = _DIGESTS[key] = digest_of(listed)
     return digest
+
+
+def data_digests(
+    sources: Sources, files: Iterable[str], known: Mapping[str, Any]
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Each DVC file a contract names (CH484 reads them; they are not spec files): the digest of its bytes, or
+    why it cannot be read (missing, outside the project, too large); and, as `file_digests` gives it, what to
+    remember of them, so that an unchanged one is not read again."""
+    shown: dict[str, str] = {}  # display path -> top-relative, as file_digests takes them
+    displayed: dict[str, str] = {}  # DVC file -> display path
+    found: dict[str, str] = {}
+    for file in sorted(files):
+        try:
+            top_relative = _inside(sources, file)
+        except repofs.Refused as refused:
+            found[file] = f"unreadable: {refused}"
+            continue
+        displayed[file] = sources.display(top_relative)
+        shown[displayed[file]] = top_relative
+    digests, remembered = file_digests(sources, shown, known)
+    read = project_reader(sources)
+    for file, display in displayed.items():
+        digest = digests[display]
+        found[file] = digest if digest is not None else _unreadable(read, file)
+    return found, remembered
+
+
+def _inside(sources: Sources, file: str) -> str:
+    """The top-relative path of a project-relative DVC file, as `project_reader` reads it."""
+    normal = posixpath.normpath(file)
+    if posixpath.isabs(normal) or normal == ".." or normal.startswith("../"):
+        raise repofs.Refused(file, "outside the project")
+    return sources.inside(normal)
+
+
+def _unreadable(read: Callable[[str], bytes], file: str) -> str:
+    try:
+        read(file)
+    except (repofs.Refused, repofs.TooLarge, OSError) as error:
+        return f"unreadable: {error}"
+    return "unreadable"
 
 
 def by_unit(

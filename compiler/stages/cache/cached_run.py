@@ -22,6 +22,7 @@ from compiler.stages.cache import keyring
 from compiler.stages.cache.cached import (
     GLOBAL_KINDS,
     by_unit,
+    data_digests,
     dated,
     evidence_digests,
     file_digests,
@@ -31,7 +32,15 @@ from compiler.stages.cache.cached import (
     texts_of,
     waived_targets,
 )
-from compiler.stages.cache.incremental import Graph, Recorded, Summary, digest_of, is_spec, users_reading_kinds
+from compiler.stages.cache.incremental import (
+    Graph,
+    Recorded,
+    Summary,
+    data_files,
+    digest_of,
+    is_spec,
+    users_reading_kinds,
+)
 from compiler.stages.checked import Checked
 from compiler.stages.read.discovery import Discovered
 from compiler.stages.run import Run
@@ -95,13 +104,14 @@ class CachedRun:
         graph = keyring.graph_for(self.cache, units, gitops, users_reading_kinds(reading_related(policies)))
         shared, dates = shared_digest(run, policies, extra_policies, global_files), dated(policies, today)
         evidence, evidence_signatures = evidence_digests(run.sources, self.found.entries, graph, recorded.signatures)
+        data, data_signatures = data_digests(run.sources, data_files(graph.summaries.values()), recorded.signatures)
         digests = self.digests
-        inputs = digest_of([digests, shared, sorted(dates[0]), dates[1], evidence, graph.gitops])
-        reads = (shared, dates, evidence)
+        inputs = digest_of([digests, shared, sorted(dates[0]), dates[1], evidence, data, graph.gitops])
+        reads = (shared, dates, evidence, data)
         keys = recorded.keys_for(inputs, units) or keyring.keys_for(self.cache, graph, digests, reads)
         cached = {unit: recorded.findings_of(unit_key) for unit, unit_key in keys.items() if digests[unit]}
         stale = {unit for unit in units if cached.get(unit) is None}
-        signatures = {**self.signatures, **evidence_signatures}
+        signatures = {**self.signatures, **evidence_signatures, **data_signatures}
         self.keys = _Keys(graph, units, summaries, keys, cached, stale, inputs, signatures, global_files)
         context = set().union(*(graph.dependencies(unit) for unit in stale)) if stale else set()
         return [self.by_shown[shown] for shown in sorted((stale | context) - self.read)]

@@ -15,7 +15,8 @@ findings depend on its own bytes and, through the one reference module (`compile
   their target;
 - every file defining the same name (CH400), or claiming the same rendered object (CH410);
 - for a reference that lands nowhere, every file defining that kind: the did-you-mean hint is chosen among them;
-- the committed evidence of the models it reaches, and the date where an expiry or a policy reads it.
+- the committed evidence of the models it reaches, and the date where an expiry or a policy reads it;
+- for a contract, the DVC files its servers name (CH484 reads them): their bytes, or that they are missing.
 
 Everything global (Charter itself, the project file, every policy, pack and parameter, how paths are shown)
 is one digest in every key. The key of a file is a hash over all of it; a key seen before gives the findings
@@ -33,12 +34,14 @@ from typing import Any
 from compiler.core.diagnostics import Diagnostic, Severity
 from compiler.core.invalid import Invalid
 from compiler.core.models import Environment, Model
+from compiler.core.odcs import read_odcs
 from compiler.core.references import references
 from compiler.core.specs import Spec
 
 Summary = list[dict[str, Any]]
 """Per spec of a file: kind `k`, name `n`, other names `a`, references `r` ([kind, name]), and for models the
-environments they deploy to (`d`), for environments their cluster and namespace (`p`). A document that failed
+environments they deploy to (`d`), for environments their cluster and namespace (`p`), for contracts the DVC
+files their servers name (`v`, only when there are some). A document that failed
 validation is an entry too, marked `x`: a reference to it lands on its file (`compiler.core.invalid`)."""
 
 DATED_KINDS = frozenset({"Waiver"})
@@ -52,6 +55,9 @@ def summarise(specs: Iterable[Spec], invalid: Iterable[Invalid] = ()) -> Summary
         entry: dict[str, Any] = {"k": spec.kind, "n": spec.name}
         if spec.contract is not None:
             entry["a"] = sorted({spec.contract.id, spec.contract.name or spec.contract.id} - {spec.name})
+            data_files = sorted({server.dvc_file for server in read_odcs(spec.data).servers if server.dvc_file})
+            if data_files:
+                entry["v"] = data_files
         entry["r"] = [[reference.kind, reference.name] for reference in references(spec)]
         if isinstance(spec.model, Model):
             entry["d"] = [deployment.environment for deployment in spec.model.spec.deployments]
@@ -186,6 +192,10 @@ class Graph:
     def kinds(self, files: Iterable[str]) -> set[str]:
         return set().union(*(self._kinds_of(file) for file in files))
 
+    def data_files(self, file: str) -> list[str]:
+        """The DVC files the contracts of `file` name, sorted."""
+        return sorted({path for entry in self.summaries.get(file, []) for path in entry.get("v", ())})
+
     def models(self, files: Iterable[str]) -> list[str]:
         return sorted(set().union(*(self._models_of(file) for file in files)))
 
@@ -210,10 +220,12 @@ def key(
     shared: str,
     dated: tuple[frozenset[str], str],
     evidence: Mapping[str, str],
+    data: Mapping[str, str],
 ) -> str:
     """The hash of everything `file`'s findings depend on (see the module's docstring).
 
-    `dated` is (the kinds whose findings read the date, the date); `evidence` gives each model's digest.
+    `dated` is (the kinds whose findings read the date, the date); `evidence` gives each model's digest, `data`
+    each DVC file's (`data_files`).
     """
     depends = graph.dependencies(file)
     dated_kinds, today = dated
@@ -224,6 +236,7 @@ def key(
     users = graph.summarised_users(file, depends)
     lines += [part for path in users for part in (path, graph.summary_digest(path, digests.get(path)))]
     lines += [part for model in graph.models(graph.reach(file)) for part in (model, evidence.get(model))]
+    lines += [part for path in graph.data_files(file) for part in (path, data.get(path))]
     return hashlib.sha256(json.dumps(lines).encode()).hexdigest()
 
 
@@ -239,6 +252,11 @@ def users_reading_kinds(policy_kinds_reading_related: Iterable[str]) -> frozense
     policy reading `related` matches (`related.models` of a contract or an environment lists its users;
     a model's `related` holds only what it refers to)."""
     return READ_USERS_ALWAYS | (frozenset(policy_kinds_reading_related) - {"Model"})
+
+
+def data_files(summaries: Iterable[Summary]) -> set[str]:
+    """Every DVC file the contracts of these summaries name."""
+    return {path for summary in summaries for entry in summary for path in entry.get("v", ())}
 
 
 def digest_of(value: Any) -> str:

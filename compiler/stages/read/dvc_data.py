@@ -107,6 +107,8 @@ def _outputs(read: Reader, file: str) -> list[tuple[str, str, int | None]]:
         raw = read(file)
     except repofs.Refused as refused:
         raise DvcError(f"{file}: {refused.reason}") from None
+    except repofs.TooLarge as large:
+        raise DvcError(f"{file}: larger than {large.cap:,} bytes: not a DVC file") from None
     except OSError:
         raise DvcError(f"{file}: cannot read the DVC file") from None
     loaded = load_bytes(raw, file)
