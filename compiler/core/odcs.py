@@ -301,8 +301,8 @@ class SlaProperty:
 class Odcs:
     """A contract document, typed; `data` is the document as written.
 
-    Each part is read when first asked for: most callers want the servers only, and reading every column's
-    quality rules for them cost a check of 3,000 contracts a second (issue 26).
+    Each part is read when first asked for: most callers want the servers only, and resolve asks for them
+    five times per contract; reading every column's quality rules each time was most of that (issue 26).
     """
 
     data: dict[str, Any]
