@@ -17,6 +17,7 @@ evidence verification, and the plan (breaking changes, endpoints, data versions,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from compiler.core.diagnostics import PathSegment
@@ -298,12 +299,31 @@ class SlaProperty:
 
 @dataclass(frozen=True)
 class Odcs:
-    """A contract document, typed; `data` is the document as written."""
+    """A contract document, typed; `data` is the document as written.
+
+    Each part is read when first asked for: most callers want the servers only, and resolve asks for them
+    five times per contract; reading every column's quality rules each time was most of that (issue 26).
+    """
 
     data: dict[str, Any]
-    schema: tuple[SchemaObject, ...]
-    servers: tuple[Server, ...]
-    sla: tuple[SlaProperty, ...]
+
+    @cached_property
+    def schema(self) -> tuple[SchemaObject, ...]:
+        return tuple(
+            _schema_object(index, table)
+            for index, table in enumerate(_list(self.data.get("schema")))
+            if isinstance(table, dict)
+        )
+
+    @cached_property
+    def servers(self) -> tuple[Server, ...]:
+        return tuple(Server(i, s) for i, s in enumerate(_list(self.data.get("servers"))) if isinstance(s, dict))
+
+    @cached_property
+    def sla(self) -> tuple[SlaProperty, ...]:
+        return tuple(
+            SlaProperty(i, s) for i, s in enumerate(_list(self.data.get("slaProperties"))) if isinstance(s, dict)
+        )
 
     @property
     def id(self) -> str:
@@ -358,15 +378,7 @@ class Odcs:
 
 def read_odcs(data: Any) -> Odcs:
     """The typed parts of a contract document; anything that is not a mapping reads as an empty contract."""
-    document = data if isinstance(data, dict) else {}
-    tables = tuple(
-        _schema_object(index, table)
-        for index, table in enumerate(_list(document.get("schema")))
-        if isinstance(table, dict)
-    )
-    servers = tuple(Server(i, s) for i, s in enumerate(_list(document.get("servers"))) if isinstance(s, dict))
-    sla = tuple(SlaProperty(i, s) for i, s in enumerate(_list(document.get("slaProperties"))) if isinstance(s, dict))
-    return Odcs(document, tables, servers, sla)
+    return Odcs(data if isinstance(data, dict) else {})
 
 
 def _schema_object(index: int, table: dict[str, Any]) -> SchemaObject:

@@ -52,10 +52,13 @@ def judged_by_model(
     project: Project | None,
     *,
     policy_digest: str | None = None,
+    spec_digests: dict[int, str] | None = None,
 ) -> Judged | None:
     """What the gates of `model_name` judge today; None when no such model resolves.
 
     `policy_digest`: `policy_set_digest(policies, project)` when the caller has it (one per run, not per model).
+    `spec_digests`: digests already taken in this run, by the id of their spec's data (which the caller keeps alive):
+    a contract that trains and evaluates a model, or that many models share, is serialised once.
     """
     model = resolved.get("Model", model_name)
     if model is None:
@@ -69,10 +72,18 @@ def judged_by_model(
         "validation-data": links.validation if links is not None else None,
         "evaluation-data": resolved.suite_datasets.get(suite.name) if suite is not None else None,
     }
-    parts = {name: sha256(spec.data) for name, spec in documents.items() if spec is not None}
+    memo = spec_digests if spec_digests is not None else {}
+    parts = {name: _spec_digest(spec, memo) for name, spec in documents.items() if spec is not None}
     parts = {"model": parts.pop("model"), "model-identity": sha256(model_identity(model.data)), **parts}
     parts["policies"] = policy_digest or policy_set_digest(policies, project)
     return Judged(sha256(parts), parts)
+
+
+def _spec_digest(spec: Spec, memo: dict[int, str]) -> str:
+    digest = memo.get(id(spec.data))
+    if digest is None:
+        digest = memo[id(spec.data)] = sha256(spec.data)
+    return digest
 
 
 def model_identity(data: Any) -> dict[str, Any]:

@@ -116,10 +116,13 @@ def load_evidence(
     found: dict[str, ModelEvidence] = {}
     findings: list[Diagnostic] = []
     policy_digest = policy_set_digest(policies, project)
+    spec_digests: dict[int, str] = {}  # by id of the data: every spec stays alive in `resolved` meanwhile
     for name, spec in sorted(resolved.by_kind.get("Model", {}).items()):
         if not isinstance(spec.model, Model):
             continue
-        today = judged_by_model(resolved, name, policies, project, policy_digest=policy_digest)
+        today = judged_by_model(
+            resolved, name, policies, project, policy_digest=policy_digest, spec_digests=spec_digests
+        )
         assert today is not None
         version = spec.model.spec.version
         safe = path_segment_problem(version) is None

@@ -52,6 +52,9 @@ class Constructor:
     def construct(self, node: yaml.Node, depth: int) -> Any:
         if isinstance(node, yaml.ScalarNode):
             self.expanded += 1
+            text = node.value
+            if _is_plain_text(node, text):  # most scalars: one test here instead of three calls
+                return text
             return self.scalar(node)
         if depth >= MAX_DEPTH:
             raise Refused("CH108", f"nesting deeper than {MAX_DEPTH} levels", node)
@@ -71,11 +74,7 @@ class Constructor:
             raise Refused("CH202", f"{shape} cannot be `{_shown_tag(node.tag)}`", node, hint="remove the tag")
         self.in_progress.add(key)
         before = self.expanded
-        value: Any = None
-        if isinstance(node, yaml.MappingNode):
-            value = self.mapping(node, depth)
-        else:
-            value = [self.construct(child, depth + 1) for child in node.value]
+        value: Any = self.mapping(node, depth) if isinstance(node, yaml.MappingNode) else self.sequence(node, depth)
         self.expanded += 1
         self._check_budget(node)
         self.in_progress.discard(key)
@@ -103,7 +102,11 @@ class Constructor:
         result: dict[str, Any] = {}
         key_nodes: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
-            key = self.construct(key_node, depth + 1)
+            key = key_node.value
+            if _is_plain_text(key_node, key):
+                self.expanded += 1
+            else:
+                key = self.construct(key_node, depth + 1)
             if not isinstance(key, str):
                 shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "a collection"
                 self.findings.append(
@@ -133,8 +136,24 @@ class Constructor:
                     )
                 )
             key_nodes[key] = key_node
-            result[key] = self.construct(value_node, depth + 1)
+            value = value_node.value
+            if _is_plain_text(value_node, value):
+                self.expanded += 1
+                result[key] = value
+            else:
+                result[key] = self.construct(value_node, depth + 1)
         return result
+
+    def sequence(self, node: yaml.Node, depth: int) -> list[Any]:
+        items: list[Any] = []
+        for child in node.value:
+            value = child.value
+            if _is_plain_text(child, value):
+                self.expanded += 1
+                items.append(value)
+            else:
+                items.append(self.construct(child, depth + 1))
+        return items
 
     def merge(
         self, result: dict[str, Any], key_nodes: dict[str, Any], key_node: yaml.Node, value_node: yaml.Node, depth: int
@@ -210,6 +229,26 @@ class Constructor:
                     raise Refused("CH111", f"integer of {len(value) - 2:,} digits", node, hint="quote it")
                 return number
         return self._text(value, node)
+
+
+_SCALAR = yaml.ScalarNode
+_RESOLVED_FIRST = "0123456789-+.~nNtTfF"
+"""The first characters of every plain scalar the core schema reads as other than text (`_plain`)."""
+
+
+def _is_plain_text(node: yaml.Node, value: Any) -> bool:
+    """A plain scalar the core schema reads as itself and that needs no finding: `scalar` would return `value`.
+
+    The constructor's hot path (issue 26): most keys and values of a spec are such words, and answering it
+    inline spares `construct`, `scalar`, `_plain` and `_text` for each.
+    """
+    return (
+        node.__class__ is _SCALAR
+        and node.tag == PLAIN
+        and bool(value)
+        and value[0] not in _RESOLVED_FIRST
+        and "${{" not in value
+    )
 
 
 _MERGED: Any = object()
