@@ -40,7 +40,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,16 +55,13 @@ sys.path.insert(0, str(HERE))
 import fresh  # noqa: E402
 import generate  # noqa: E402
 import yaml  # noqa: E402
+from tables import NOTHING, Row, Took, print_cache, print_goal, print_stages, print_table, show  # noqa: E402
 
 from compiler.commands.schema import all_schemas  # noqa: E402
 from compiler.core.cache import DirectoryStore  # noqa: E402
 from compiler.core.diagnostics import Severity  # noqa: E402
 from compiler.core.sources import display_path  # noqa: E402
 from compiler.stages import pipeline  # noqa: E402
-
-GOAL_RATIO = 1.5
-GOAL_CPU_RATIO = 2.5
-GOAL_SIZE = 10_000
 
 # Which schema each generated directory is checked against by check-jsonschema.
 SCHEMA_OF_DIRECTORY = {
@@ -74,44 +70,6 @@ SCHEMA_OF_DIRECTORY = {
     "suites": "evaluation-suite.schema.json",
     "environments": "environment.schema.json",
 }
-
-
-@dataclass(frozen=True)
-class Took:
-    """Wall-clock seconds, and CPU seconds (user + system, this process and its finished children)."""
-
-    wall: float
-    cpu: float
-
-    def __add__(self, other: Took) -> Took:
-        return Took(self.wall + other.wall, self.cpu + other.cpu)
-
-    def best(self, other: Took | None) -> Took:
-        return self if other is None else Took(min(self.wall, other.wall), min(self.cpu, other.cpu))
-
-
-NOTHING = Took(0.0, 0.0)
-
-
-@dataclass
-class Row:
-    shape: str
-    size: int
-    files: int
-    mean_bytes: int
-    libyaml: Took | None = None
-    charter: Took | None = None
-    jsonschema: Took | None = None
-    jsonschema_failures: int = 0
-    cli: Took | None = None
-    startup: Took | None = None
-    stages: dict[str, Took] = field(default_factory=dict)
-    stage_calls: dict[str, int] = field(default_factory=dict)
-    outside_errors: int = 0
-    cached_first: Took | None = None  # with the cache, none recorded yet
-    unchanged: Took | None = None  # with the cache, nothing changed
-    one_file: Took | None = None  # with the cache, one model edited
-    peak_mib: float | None = None  # the largest resident set of `charter check --no-cache` and its worker
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,10 +86,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 repeat = args.repeat or (3 if size <= 1000 else 1)
                 rows.append(_measure(work / f"repo-{shape}-{size}", shape, size, repeat, args, schemas))
         print()
-        _print_table(rows)
-        _print_stages(rows)
-        _print_goal(rows)
-        _print_cache(rows)
+        print_table(rows)
+        print_stages(rows)
+        print_goal(rows)
+        print_cache(rows)
         if args.profile:
             _profile(work / f"repo-{rows[-1].shape}-{max(sizes)}", args.profile_top)
     return 0
@@ -179,21 +137,21 @@ def _measure(root: Path, shape: str, size: int, repeat: int, args: argparse.Name
         if not args.no_jsonschema:
             took, row.jsonschema_failures = _check_jsonschema(root, schemas)
             row.jsonschema = took.best(row.jsonschema)
-            shown = f", check-jsonschema {_show(took)}"
-        print(f"  run {attempt}/{repeat}: libyaml {_show(libyaml, 3)}, charter {_show(charter)}{shown}; {_load()}")
+            shown = f", check-jsonschema {show(took)}"
+        print(f"  run {attempt}/{repeat}: libyaml {show(libyaml, 3)}, charter {show(charter)}{shown}; {_load()}")
     if row.jsonschema_failures:
         print(f"  note: check-jsonschema rejected {row.jsonschema_failures} of the files Charter accepts")
     row.cached_first, row.unchanged, row.one_file = _measure_cache(root)
     print(
-        f"  cache: first run {_show(row.cached_first)}, nothing changed {_show(row.unchanged)}, "
-        f"one model edited {_show(row.one_file)}"
+        f"  cache: first run {show(row.cached_first)}, nothing changed {show(row.unchanged)}, "
+        f"one model edited {show(row.one_file)}"
     )
     row.peak_mib = _peak_memory(root)
     print(f"  peak memory of `charter check --no-cache` (a subprocess): {row.peak_mib:.0f} MiB")
     if not args.no_cli and size <= 1000:
         row.cli = _time(lambda: _charter_cli(root))
         row.startup = _time(_start_up)
-        print(f"  `charter check` as a subprocess: {_show(row.cli)}; start-up and imports alone: {_show(row.startup)}")
+        print(f"  `charter check` as a subprocess: {show(row.cli)}; start-up and imports alone: {show(row.startup)}")
     return row
 
 
@@ -255,7 +213,7 @@ def _warm_up(work: Path, seed: int) -> None:
     start = _clock()
     result = pipeline.check_path(repo.root)
     took = _since(start)
-    print(f"warm-up: {size} specs checked in {_show(took)}")
+    print(f"warm-up: {size} specs checked in {show(took)}")
     _verify(Row("own", size, size + 1, 0), result)
 
 
@@ -280,10 +238,6 @@ def _time(action: Callable[[], Any]) -> Took:
     del result
     gc.collect()
     return took
-
-
-def _show(took: Took, digits: int = 2) -> str:
-    return f"{took.wall:.{digits}f} s ({took.cpu:.{digits}f} s CPU)"
 
 
 def _load() -> str:
@@ -441,120 +395,6 @@ def _machine() -> str:
         f"check-jsonschema {version('check-jsonschema')}, charter {version('charter')}",
     ]
     return "\n".join(lines)
-
-
-def _print_table(rows: list[Row]) -> None:
-    for title, pick in (
-        ("wall-clock seconds (best of the runs)", lambda took: took.wall),
-        (
-            "CPU seconds, user + system (best of the runs): steadier when other work shares the machine",
-            lambda took: took.cpu,
-        ),
-    ):
-        header = (
-            f"{'shape':>6}  {'N':>7}  {'files':>6}  {'libyaml s':>9}  {'charter s':>9}  {'charter/libyaml':>15}  "
-            f"{'check-jsonschema s':>18}  {'charter/check-jsonschema':>24}  {'specs/s':>8}"
-        )
-        print(title)
-        print(header)
-        print("-" * len(header))
-        for row in rows:
-            if row.libyaml is None or row.charter is None:
-                continue
-            libyaml, charter = pick(row.libyaml), pick(row.charter)
-            jsonschema = pick(row.jsonschema) if row.jsonschema is not None else None
-            shown = f"{jsonschema:.2f}" if jsonschema else "-"
-            versus = f"{charter / jsonschema:.2f}x" if jsonschema else "-"
-            print(
-                f"{row.shape:>6}  {row.size:>7}  {row.files:>6}  {libyaml:>9.3f}  {charter:>9.2f}  "
-                f"{charter / libyaml:>14.1f}x  {shown:>18}  {versus:>24}  {row.size / charter:>8.0f}"
-            )
-        print()
-    print("  libyaml s: read + yaml.load(CSafeLoader) of every file, in a fresh interpreter (start-up excluded)")
-    print("  charter s: compiler.stages.check_path(root) and its workers, in a fresh interpreter (start-up and")
-    print("             filling the caches on a 20-spec repository excluded)")
-    print("  check-jsonschema s: the CLI, one subprocess per kind, so its start-up (~0.3-0.5 s each) is included")
-    for row in rows:
-        at = f"{row.shape}, N={row.size}"
-        if row.cli is not None and row.charter is not None:
-            print(
-                f"  {at}: `charter check` as a subprocess (one run) took {_show(row.cli)}, "
-                f"{row.cli.wall - row.charter.wall:+.2f} s wall and {row.cli.cpu - row.charter.cpu:+.2f} s CPU "
-                "over the best in-process run: start-up, imports and the report, within run-to-run noise"
-            )
-        if row.startup is not None:
-            print(f"  {at}: a fresh interpreter importing Charter's check path takes {_show(row.startup)}")
-        if row.outside_errors:
-            print(f"  {at}: {row.outside_errors} errors outside the generated repository; see above")
-        if row.jsonschema_failures:
-            print(f"  {at}: check-jsonschema rejected {row.jsonschema_failures} files Charter accepts")
-
-
-def _print_stages(rows: list[Row]) -> None:
-    for row in rows[-1:]:
-        if not row.stages:
-            continue
-        total = row.stages["total"]
-        print()
-        print(
-            f"where charter check spends its time, {row.shape}, N={row.size} "
-            f"(instrumented run: {total.wall:.2f} s, {total.cpu:.2f} s CPU)"
-        )
-        print(f"  {'stage':<34} {'wall s':>8}  {'share':>6}  {'CPU s':>8}  {'calls':>6}  {'CPU ms/call':>11}")
-        measured = NOTHING
-        for name, took in sorted(row.stages.items(), key=lambda item: -item[1].cpu):
-            if name == "total":
-                continue
-            measured += took
-            calls = row.stage_calls.get(name, 0)
-            per_call = f"{took.cpu / calls * 1000:11.3f}" if calls else ""
-            print(
-                f"  {name:<34} {took.wall:8.2f}  {took.wall / total.wall:6.1%}  {took.cpu:8.2f}  {calls:>6}  {per_call}"
-            )
-        rest = Took(total.wall - measured.wall, total.cpu - measured.cpu)
-        print(
-            f"  {'other (project, sorting, glue)':<34} {rest.wall:8.2f}  {rest.wall / total.wall:6.1%}  {rest.cpu:8.2f}"
-        )
-
-
-def _print_goal(rows: list[Row]) -> None:
-    for row in rows:
-        if row.size == GOAL_SIZE and row.libyaml is not None and row.charter is not None:
-            wall, cpu = row.charter.wall / row.libyaml.wall, row.charter.cpu / row.libyaml.cpu
-            print()
-            print(
-                f"goal (issue), {row.shape}: charter check of {GOAL_SIZE:,} specs within {GOAL_RATIO}x the libyaml "
-                f"parse time on the wall clock and {GOAL_CPU_RATIO}x in CPU; measured "
-                f"{wall:.1f}x wall ({row.charter.wall:.2f} s vs {row.libyaml.wall:.3f} s), "
-                f"{cpu:.1f}x CPU ({row.charter.cpu:.2f} s vs {row.libyaml.cpu:.3f} s). "
-                f"Reaching it means about {row.libyaml.cpu * GOAL_CPU_RATIO:.1f} s of CPU."
-            )
-
-
-def _print_cache(rows: list[Row]) -> None:
-    """The issue's other goals: re-runs against the cold check, and peak memory."""
-    print()
-    print("re-runs with the cache (.charter/cache/), wall seconds, against the cold check above (no cache)")
-    header = (
-        f"{'shape':>6}  {'N':>7}  {'cold s':>7}  {'first cached s':>14}  {'unchanged s':>11}  {'unchanged/cold':>14}  "
-        f"{'one file s':>10}  {'one file/cold':>13}  {'peak MiB':>8}"
-    )
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        if row.charter is None or row.cached_first is None or row.unchanged is None or row.one_file is None:
-            continue
-        cold = row.charter.wall
-        print(
-            f"{row.shape:>6}  {row.size:>7}  {cold:>7.2f}  {row.cached_first.wall:>14.2f}  "
-            f"{row.unchanged.wall:>11.3f}  "
-            f"{row.unchanged.wall / cold:>14.3f}  {row.one_file.wall:>10.3f}  {row.one_file.wall / cold:>13.3f}  "
-            f"{row.peak_mib or 0:>8.0f}"
-        )
-    print(
-        "  goals (issue): unchanged/cold at most 0.05; one file/cold at most 0.10; "
-        f"peak memory at most 1,024 MiB at N={GOAL_SIZE:,}"
-    )
 
 
 def _profile(root: Path, top: int) -> None:
