@@ -10,6 +10,7 @@ objects are raw ODCS documents: they are not walked, and `has()` is how they are
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 import typing
@@ -34,11 +35,18 @@ class Problem:
 
 
 def field_problems(source: str, kinds: Sequence[str]) -> list[Problem]:
-    """Unknown fields and always-true `has()` of `object` in one expression, for a policy matching `kinds`."""
+    """Unknown fields and always-true `has()` of `object` in one expression, for a policy matching `kinds`.
+
+    Remembered per expression and kinds: the editor checks every policy again at each edit (issue 26)."""
+    return list(_field_problems(source, tuple(kinds)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _field_problems(source: str, kinds: tuple[str, ...]) -> tuple[Problem, ...]:
     models = [KINDS[kind] for kind in kinds if kind in KINDS]
     if not models or len(models) != len(kinds):
         # A policy that also matches contracts sees raw documents there: nothing to hold a path to.
-        return []
+        return ()
     # Text inside string literals is not an expression: blanked, keeping every offset.
     code = _STRING.sub(lambda m: m.group(0)[0] + " " * (len(m.group(0)) - 2) + m.group(0)[-1], source)
     found = []
@@ -49,7 +57,7 @@ def field_problems(source: str, kinds: Sequence[str]) -> list[Problem]:
             line = source.count("\n", 0, match.start()) + 1
             column = match.start() - (source.rfind("\n", 0, match.start()) + 1) + 1
             found.append(Problem(problem, line, column))
-    return found
+    return tuple(found)
 
 
 def _walk(names: list[str], models: Sequence[type[BaseModel]], *, presence: bool) -> str | None:
