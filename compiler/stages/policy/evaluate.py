@@ -266,7 +266,8 @@ class _Programs:
         if not deep:
             names = [name for name, _ in declared]
             # With a name declared twice, the first value is replaced before anything reads it: probe one by one.
-            together = len(names) > 1 and len(set(names)) == len(names)
+            plain = all(name.isascii() and name.isidentifier() for name in names)  # the text joins a program
+            together = plain and len(names) > 1 and len(set(names)) == len(names)
             probe = (
                 in_policy(f"[{', '.join(f'variables[{name!r}]' for name in names)}]", declared) if together else None
             )

@@ -295,8 +295,8 @@ class Scope:
 def in_policy(source: str, definitions: Definitions) -> Compiled | None:
     """`source` as it runs in its policy: the variables it reads (and those they read) computed in the program
     itself, each bound by `cel.bind` in the policy's order, from the spec's converted roots. None when the
-    chain is deeper than the engine's parser takes (about a dozen variables read): the policy then keeps its
-    variables in the `Scope`.
+    chain is deeper than the engine's parser takes (more than 14 variables read), or a name is not an
+    identifier (the schema refuses one): the policy then keeps its variables in the `Scope`.
 
     Before, each variable's value was converted out of the engine and back into it for every expression
     reading it: the most costly part of policy evaluation at 10,000 specs. A variable's expression is
@@ -313,6 +313,8 @@ def in_policy(source: str, definitions: Definitions) -> Compiled | None:
 @lru_cache(maxsize=4096)
 def _in_policy(source: str, definitions: Definitions) -> Compiled | None:
     compiled = compile_expression(source)
+    if not all(_IDENTIFIER.fullmatch(name) for name, _ in definitions):
+        return None  # the schema admits only identifiers; anything else never joins a program's text
     chosen = _read_definitions(source, definitions)
     wrapped = source
     for index in reversed(range(len(chosen))):
@@ -340,9 +342,6 @@ def _read_definitions(source: str, definitions: Definitions) -> Definitions:
 
     `variables.name` names one; any other mention of `variables` (an index, the map itself, the word in a
     string) counts as reading all of those declared before."""
-    for name, _ in definitions:
-        if not _IDENTIFIER.fullmatch(name):  # the schema allows only identifiers; this text joins a program
-            raise ExpressionError(f"variable name `{name}` is not a CEL identifier")
     needed = _names_read(source, [name for name, _ in definitions])
     for position in reversed(range(len(definitions))):
         name, expression = definitions[position]
