@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -171,7 +172,8 @@ def mlflow_server(home: Path, mlflow: Path = MLFLOW) -> Iterator[str]:
     command = [str(mlflow), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     command += ["--backend-store-uri", f"sqlite:///{home}/mlflow.db", "--default-artifact-root", str(home / "art")]
     with (home / "server.log").open("wb") as log:
-        server = subprocess.Popen(command, cwd=home, stdout=log, stderr=subprocess.STDOUT)
+        # A session of its own: `mlflow server` runs gunicorn as a child, which outlived a terminated parent.
+        server = subprocess.Popen(command, cwd=home, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     uri = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -185,8 +187,18 @@ def mlflow_server(home: Path, mlflow: Path = MLFLOW) -> Iterator[str]:
             raise RuntimeError("mlflow server did not start: " + (home / "server.log").read_text("utf-8")[-2000:])
         yield uri
     finally:
-        server.terminate()
+        _stop_group(server)
+
+
+def _stop_group(server: subprocess.Popen[bytes]) -> None:
+    """The server and every process of its session (gunicorn and its workers)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
         server.wait(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)  # what SIGTERM left, gunicorn's workers among them
 
 
 def _dvc_add(data: Path) -> None:
