@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ from compiler.core.specs import Spec
 from compiler.evidence import EVIDENCE_DIR
 from compiler.stages.cache.incremental import Graph, Summary, bytes_digest, digest_of, summarise
 from compiler.stages.policy.evaluate import policy_expressions
-from compiler.stages.read.dvc_data import project_reader
+from compiler.stages.read.dvc_data import project_file, project_reader
 from compiler.stages.read.load import MAX_FILE_BYTES
 from compiler.stages.read.unchecked import Entry
 from compiler.stages.run import Run
@@ -137,7 +136,7 @@ def evidence_digests(
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Per model, a digest of everything under `evidence/<model>/` (its records for every version); and, as
     `file_digests` gives it, what to remember of those files."""
-    models = _models_of(graph)
+    models = graph.model_names
     under = EVIDENCE_DIR + "/"  # a prefix test first: splitting every entry's path was most of this step
     found = [entry for entry in entries if entry.relative.startswith(under)]
     found = [entry for entry in found if len(parts := entry.parts) > 2 and parts[1] in models]
@@ -150,17 +149,10 @@ def evidence_digests(
     return {model: _records_digest(listed) for model, listed in records.items()}, remembered
 
 
-_MODELS: list[tuple[Graph, frozenset[str]]] = []
 _DIGESTS: dict[tuple[tuple[str | None, ...], ...], str] = {}
-"""The last graph's model names, and each model's evidence digest by its records: `charter lsp` asks for the
-same ones at every edit (hashing them again was a tenth of an edit's cache step at 1,000 specs, issue 26)."""
+"""Each model's evidence digest by its records: `charter lsp` asks for the same ones at every edit (hashing
+them again was a tenth of an edit's cache step at 1,000 specs, issue 26)."""
 _DIGESTS_KEPT = 1 << 14
-
-
-def _models_of(graph: Graph) -> frozenset[str]:
-    if not _MODELS or _MODELS[0][0] is not graph:
-        _MODELS[:] = [(graph, frozenset(name for kind, name in graph.defines if kind == "Model"))]
-    return _MODELS[0][1]
 
 
 def _records_digest(listed: list[list[str | None]]) -> str:
@@ -185,7 +177,7 @@ def data_digests(
     found: dict[str, str] = {}
     for file in sorted(files):
         try:
-            top_relative = _inside(sources, file)
+            top_relative = project_file(sources, file)
         except repofs.Refused as refused:
             found[file] = f"unreadable: {refused}"
             continue
@@ -197,14 +189,6 @@ def data_digests(
         digest = digests[display]
         found[file] = digest if digest is not None else _unreadable(read, file)
     return found, remembered
-
-
-def _inside(sources: Sources, file: str) -> str:
-    """The top-relative path of a project-relative DVC file, as `project_reader` reads it."""
-    normal = posixpath.normpath(file)
-    if posixpath.isabs(normal) or normal == ".." or normal.startswith("../"):
-        raise repofs.Refused(file, "outside the project")
-    return sources.inside(normal)
 
 
 def _unreadable(read: Callable[[str], bytes], file: str) -> str:

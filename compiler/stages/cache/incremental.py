@@ -29,6 +29,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from compiler.core.diagnostics import Diagnostic, Severity
@@ -191,6 +192,11 @@ class Graph:
 
     def kinds(self, files: Iterable[str]) -> set[str]:
         return set().union(*(self._kinds_of(file) for file in files))
+
+    @cached_property
+    def model_names(self) -> frozenset[str]:
+        """Every model the summaries define (`charter lsp` keeps a graph across edits: named once per graph)."""
+        return frozenset(name for kind, name in self.defines if kind == "Model")
 
     def data_files(self, file: str) -> list[str]:
         """The DVC files the contracts of `file` name, sorted."""

@@ -55,12 +55,17 @@ def project_reader(sources: Sources) -> Reader:
     one outside the project."""
 
     def read(file: str) -> bytes:
-        normal = posixpath.normpath(file)
-        if posixpath.isabs(normal) or normal == ".." or normal.startswith("../"):
-            raise repofs.Refused(file, "outside the project: name a DVC file inside it")
-        return sources.read(sources.inside(normal), repofs.DEFAULT_CAP)
+        return sources.read(project_file(sources, file), repofs.DEFAULT_CAP)
 
     return read
+
+
+def project_file(sources: Sources, file: str) -> str:
+    """The top-relative path of a DVC file named relative to the project root; Refused outside the project."""
+    normal = posixpath.normpath(file)
+    if posixpath.isabs(normal) or normal == ".." or normal.startswith("../"):
+        raise repofs.Refused(file, "outside the project: name a DVC file inside it")
+    return sources.inside(normal)
 
 
 def data_version(read: Reader, file: str, data_path: str | None) -> DataVersion:
