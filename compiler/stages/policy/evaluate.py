@@ -252,33 +252,46 @@ class _Programs:
     @classmethod
     def of(cls, policy: Policy) -> _Programs:
         body = policy.spec
-        declared: Definitions = tuple((v.name, v.expression) for v in body.variables)
         conditions = [compile_expression(condition.expression) for condition in body.match.conditions]
-        variables = [in_policy(v.expression, declared[:i]) for i, v in enumerate(body.variables)]
-        rules = [in_policy(rule.expression, declared) for rule in body.validations]
-        messages = [
-            in_policy(r.message_expression, declared) if r.message_expression else None for r in body.validations
-        ]
-        deep = any(program is None for program in [*variables, *rules]) or any(
-            program is None and rule.message_expression
-            for program, rule in zip(messages, body.validations, strict=True)
-        )
-        if not deep:
-            names = [name for name, _ in declared]
-            # With a name declared twice, the first value is replaced before anything reads it: probe one by one.
-            plain = all(name.isascii() and name.isidentifier() for name in names)  # the text joins a program
-            together = plain and len(names) > 1 and len(set(names)) == len(names)
-            probe = (
-                in_policy(f"[{', '.join(f'variables[{name!r}]' for name in names)}]", declared) if together else None
+        declared: Definitions = tuple((v.name, v.expression) for v in body.variables)
+        try:
+            return cls(
+                conditions,
+                [_inlined(v.expression, declared[:i]) for i, v in enumerate(body.variables)],
+                [_inlined(rule.expression, declared) for rule in body.validations],
+                [_inlined(r.message_expression, declared) if r.message_expression else None for r in body.validations],
+                inlined=True,
+                probe=_probe(declared),
             )
-            return cls(conditions, _present(variables), _present(rules), messages, inlined=True, probe=probe)
-        return cls(
-            conditions,
-            [compile_expression(v.expression) for v in body.variables],
-            [compile_expression(rule.expression) for rule in body.validations],
-            [compile_expression(r.message_expression) if r.message_expression else None for r in body.validations],
-            inlined=False,
-        )
+        except _TooDeep:
+            return cls(
+                conditions,
+                [compile_expression(v.expression) for v in body.variables],
+                [compile_expression(rule.expression) for rule in body.validations],
+                [compile_expression(r.message_expression) if r.message_expression else None for r in body.validations],
+                inlined=False,
+            )
+
+
+class _TooDeep(Exception):
+    """A program `in_policy` cannot build: the policy keeps its variables in the scope."""
+
+
+def _inlined(source: str, declared: Definitions) -> Compiled:
+    program = in_policy(source, declared)
+    if program is None:
+        raise _TooDeep
+    return program
+
+
+def _probe(declared: Definitions) -> Compiled | None:
+    """Every variable at once, when there are several. With a name declared twice, the first value is
+    replaced before anything reads it: those are evaluated one by one. Names join the program's text, so only
+    identifiers (all the schema admits)."""
+    names = [name for name, _ in declared]
+    if len(names) < 2 or len(set(names)) != len(names) or not all(n.isascii() and n.isidentifier() for n in names):
+        return None
+    return in_policy("[" + ", ".join(f'variables["{name}"]' for name in names) + "]", declared)
 
 
 def _succeeds(program: Compiled, scope: Scope) -> bool:
@@ -287,10 +300,6 @@ def _succeeds(program: Compiled, scope: Scope) -> bool:
     except ExpressionError:
         return False
     return True
-
-
-def _present(programs: list[Compiled | None]) -> list[Compiled]:
-    return [program for program in programs if program is not None]
 
 
 @dataclass(frozen=True)
