@@ -37,7 +37,8 @@ def measure(kind: str, *arguments: str) -> tuple[float, float]:
     return float(took["wall"]), float(took["cpu"])
 
 
-def _clock() -> tuple[float, float]:
+def clock() -> tuple[float, float]:
+    """(wall, CPU) seconds now; CPU counts this process and its finished children."""
     cpu = time.process_time()
     if resource is not None:
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -71,9 +72,9 @@ def _child(kind: str, arguments: list[str]) -> None:
             return _parse_all(files)
 
     gc.collect()
-    wall, cpu = _clock()
+    wall, cpu = clock()
     action()
-    end_wall, end_cpu = _clock()
+    end_wall, end_cpu = clock()
     print(json.dumps({"wall": end_wall - wall, "cpu": end_cpu - cpu}))
 
 

@@ -37,16 +37,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
-
-try:
-    import resource
-except ImportError:  # pragma: no cover - not on Windows: CPU time of subprocesses is then missing
-    resource = None  # type: ignore[assignment]
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # run from a checkout without installing
@@ -218,11 +212,7 @@ def _warm_up(work: Path, seed: int) -> None:
 
 
 def _clock() -> Took:
-    cpu = time.process_time()
-    if resource is not None:
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu += children.ru_utime + children.ru_stime
-    return Took(time.perf_counter(), cpu)
+    return Took(*fresh.clock())
 
 
 def _since(start: Took) -> Took:
