@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from live_servers import free_port
 from ruamel.yaml import YAML
 from scripts_support import CREDIT_GITOPS, CREDIT_PROMETHEUS, CREDIT_PUSH, CREDIT_ROLLOUT, edit_files, load_script
 
@@ -192,9 +192,7 @@ def test_a_metric_beyond_its_bound_or_unmeasured_fails_the_step(
 def test_an_unreachable_prometheus_is_no_verdict_and_fails_closed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with socket.socket() as closed:  # a port nothing listens on
-        closed.bind(("127.0.0.1", 0))
-        address = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    address = f"http://127.0.0.1:{free_port()}"  # a port nothing listens on
     assert analyze(project(tmp_path, address)) == 1
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 4

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from live_servers import free_port
 from ruamel.yaml import YAML
 from scripts_support import load_script
 from test_deploy_analyze import Prometheus, prometheus
@@ -368,9 +368,7 @@ def test_bounds_come_from_the_spec_not_the_command_line(tmp_path: Path, stand_in
 def test_an_unreachable_prometheus_is_no_verdict_and_fails_closed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with socket.socket() as closed:  # a port nothing listens on
-        closed.bind(("127.0.0.1", 0))
-        address = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    address = f"http://127.0.0.1:{free_port()}"  # a port nothing listens on
     root = project(tmp_path, address)
     report = tmp_path / "shadow.json"
     assert shadow(root, report) == 1

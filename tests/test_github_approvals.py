@@ -6,12 +6,12 @@ team memberships and `GET /user` over real HTTP; nothing of PyGithub is mocked.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fake_github import ACTIONS_BOT, PREFIX, REPO, TOKEN, FakeGitHub, Fault
+from live_servers import free_port
 
 from compiler.core.diagnostics import Diagnostic
 from compiler.integrations.github import publish
@@ -139,9 +139,7 @@ def test_github_unable_to_answer_settles_nothing(fake: FakeGitHub) -> None:
 
 
 def test_github_unreachable_settles_nothing(fake: FakeGitHub) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = free_port()
     environment = Environment(TOKEN, "acme/lending", HEAD, f"http://127.0.0.1:{closed}/api/v3", {}, None, "", None)
     github = connect(environment, Settings(retries=1, backoff=0.01, timeout=2, write_interval=0))
     pull = github.get_repo("acme/lending").get_pull(7)

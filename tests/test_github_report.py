@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 from fake_github import ACTIONS_BOT, OWNER_REPO, PREFIX, REPO, TOKEN, FakeGitHub, Fault, serving
+from live_servers import free_port
 from test_plan_fixtures import TODAY, commit, edit, git, make_repo, write
 
 from compiler.commands import github
@@ -263,9 +263,7 @@ def test_github_down_leaves_the_exit_code_to_the_findings(
 def test_github_unreachable(
     job: Job, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], sleeps: list[float]
 ) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     monkeypatch.setenv("GITHUB_API_URL", f"http://127.0.0.1:{port}/api/v3")
     assert report("ml", *FAST) == 1
     assert sum(sleeps) < 5  # the retries' backoff only: nothing waits on a closed port

@@ -12,13 +12,13 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_servers import free_port
 
 from compiler.commands.cli import main
 from compiler.stages import check_path
@@ -40,13 +40,6 @@ for alias in sys.argv[2:]:
     found[alias] = {"version": version.version, "source": version.source, "tags": version.tags}
 print(json.dumps(found))
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +186,7 @@ def test_an_unreachable_registry_fails_the_check_closed(
 ) -> None:
     project = _project(tmp_path)
     capsys.readouterr()
-    assert _charter(monkeypatch, f"http://127.0.0.1:{_free_port()}", "check", str(project), "--format", "json") == 1
+    assert _charter(monkeypatch, f"http://127.0.0.1:{free_port()}", "check", str(project), "--format", "json") == 1
     (finding,) = [f for f in json.loads(capsys.readouterr().out)["diagnostics"] if f["code"] == "CH483"]
     assert finding["message"].startswith("cannot verify what the environments serve: GET registered-models/alias: ")
 
@@ -322,7 +315,7 @@ def test_a_run_that_is_neither_mlflow_nor_wandb_is_refused(
     project = _project(tmp_path)
     argv = ["model", "register", "--model", "credit-default", "--project", str(project), "--run", "runs:/abc/model"]
     capsys.readouterr()
-    assert _charter(monkeypatch, f"http://127.0.0.1:{_free_port()}", *argv) == 2
+    assert _charter(monkeypatch, f"http://127.0.0.1:{free_port()}", *argv) == 2
     assert capsys.readouterr().err == (
         "charter model register: --run `runs:/abc/model` is neither an MLflow run id (32 lower-case hex digits) nor "
         "a W&B artifact (`wandb-artifact://<entity>/<project>/<name>:<version>`)\n"

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
+from live_servers import free_port
 from scripts_support import load_script
 
 from compiler.commands.cli import main
@@ -382,7 +383,6 @@ def test_the_train_jobs_airflow_script_drives_a_real_airflow(tmp_path: Path) -> 
     job's constant script unpauses it, triggers a run and follows it. No cluster answers the pod, so the run
     fails, and the script says so and exits 1: what the job does when a training fails."""
     import signal
-    import socket
     import time
     import urllib.request
     from base64 import b64encode
@@ -392,9 +392,7 @@ def test_the_train_jobs_airflow_script_drives_a_real_airflow(tmp_path: Path) -> 
     _needs(AIRFLOW)
     dag = _built(tmp_path, "airflow", "dag.py")
     home = tmp_path / "airflow-home"
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {
         "PATH": f"{AIRFLOW.parent}:{os.environ['PATH']}",
         "HOME": str(tmp_path),
