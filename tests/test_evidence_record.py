@@ -14,7 +14,8 @@ import pytest
 from test_gates_support import CREDIT, ROOT
 
 from compiler.commands.cli import main
-from compiler.evidence.digest import canonical, judged_by_model
+from compiler.core.canonical import canonical
+from compiler.evidence.digest import judged_by_model
 from compiler.gates.data import synthetic
 from compiler.stages import check_path
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import os
 import pickle
 import sys
@@ -13,6 +14,7 @@ import pytest
 
 from compiler.core.sources import Sources
 from compiler.stages import check_path
+from compiler.stages.checked import Checked
 from compiler.stages.pipeline import read_and_validate
 from compiler.stages.read.load import load_text
 from compiler.stages.read.parallel_load import MIN_FILES, each_file, workers
@@ -103,3 +105,57 @@ def test_a_document_sent_to_another_process_composes_its_tree_again() -> None:
     node = travelled.node
     assert (node.start_mark.line, node.value[0][0].value) == (document.node.start_mark.line, "b")
     assert node.value[0][1].value[0][1].start_mark.column == document.node.value[0][1].value[0][1].start_mark.column
+
+
+def test_a_document_sent_to_another_process_keeps_its_digest() -> None:
+    """Digests of what evidence judged are taken where a spec is read, and travel with it."""
+    document = load_text("b:\n  c: [1, 2.5, null]\n", "f.yaml").documents[0]
+    digest = document.digest
+    travelled = pickle.loads(pickle.dumps(document))
+    assert travelled._digest == digest == "sha256:" + hashlib.sha256(b'{"b":{"c":[1,2.5,null]}}').hexdigest()
+
+
+@pytest.fixture(scope="module")
+def evidenced_repository(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Enough models for their evidence records to be read on every core (`MIN_FILES` records or more), some of
+    those records broken, in the parent's share and in a worker's."""
+    root = tmp_path_factory.mktemp("records") / "repo"
+    generate.generate(root, 3 * MIN_FILES + 100)
+    records = sorted(root.glob("evidence/*/*/eval.json"))
+    assert len(records) >= MIN_FILES
+    for index in (3, len(records) - 4):
+        records[index].write_text("{not json\n")  # CH100, located by the YAML reader
+    for index in (10, len(records) - 10):
+        text = records[index].read_text()
+        records[index].write_text(text.replace('"gate": "eval"', '"gate": "drift"', 1))  # CH801: misfiled
+    contracts = sorted(root.glob("teams/*/contracts/*.yaml"))
+    for contract in (contracts[1], contracts[-2]):  # the records judging these are no longer current
+        contract.write_text(contract.read_text().replace("description: ", "description: changed ", 1))
+    return root
+
+
+@pytest.mark.usefixtures("no_other_thread")
+def test_evidence_read_on_every_core_is_the_evidence_read_in_one_process(
+    evidenced_repository: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CHARTER_JOBS", "1")
+    alone = check_path(evidenced_repository, today=TODAY)
+    monkeypatch.setenv("CHARTER_JOBS", "2")
+    records = len(list(evidenced_repository.glob("evidence/*/*/*.json")))
+    assert workers(Sources.from_path(evidenced_repository), records) == 2
+    shared = check_path(evidenced_repository, today=TODAY)
+    assert shared.diagnostics == alone.diagnostics
+    codes = [d.code for d in alone.diagnostics]
+    assert codes.count("CH100") == 2
+    assert codes.count("CH801") == 2
+    assert all(d.line > 0 for d in alone.diagnostics if d.code in ("CH100", "CH801"))
+
+    def evidence(checked: Checked) -> list[tuple[str, str, str, bool, tuple[str, ...]]]:
+        return [
+            (entry.model, entry.today.digest, gate, record.current, record.changed)
+            for entry in checked.evidence.values()
+            for gate, record in sorted(entry.records.items())
+        ]
+
+    assert evidence(shared) == evidence(alone)
+    assert sum(not current for *_, current, _ in evidence(alone)) >= 2

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from compiler.core.canonical import sha256
+
 PLAIN = "!charter/plain"
 STR = "tag:yaml.org,2002:str"
 SEQ = "tag:yaml.org,2002:seq"
@@ -41,12 +43,23 @@ class Yaml12Composer(_Parser):  # type: ignore[misc,unused-ignore]
 class Document:
     """One YAML document of a file: its data, and its node tree (`node`), composed again when needed."""
 
-    __slots__ = ("_node", "data", "file", "index", "text")
+    __slots__ = ("_digest", "_node", "data", "file", "index", "text")
 
     def __init__(self, file: str, index: int, data: Any, node: yaml.Node | None, text: str = ""):
         self.file, self.index, self.data = file, index, data
         self.text = text  # the whole file's text, from which the tree can be composed again
         self._node = node
+        self._digest: str | None = None
+
+    @property
+    def digest(self) -> str:
+        """The SHA-256 of the data as canonical JSON (`compiler.core.canonical`): what evidence records judged.
+
+        Taken once; a document read in a worker process is sent with it, so a large check takes these on every
+        core (`compiler.stages.pipeline.read_and_validate`). The data is never changed once read."""
+        if self._digest is None:
+            self._digest = sha256(self.data)
+        return self._digest
 
     @property
     def node(self) -> yaml.Node:
@@ -54,11 +67,11 @@ class Document:
             self._node = _compose(self.text, self.index)
         return self._node
 
-    def __getstate__(self) -> tuple[str, int, Any, str]:
-        return self.file, self.index, self.data, self.text
+    def __getstate__(self) -> tuple[str, int, Any, str, str | None]:
+        return self.file, self.index, self.data, self.text, self._digest
 
-    def __setstate__(self, state: tuple[str, int, Any, str]) -> None:
-        self.file, self.index, self.data, self.text = state
+    def __setstate__(self, state: tuple[str, int, Any, str, str | None]) -> None:
+        self.file, self.index, self.data, self.text, self._digest = state
         self._node = None
 
     def __repr__(self) -> str:

@@ -8,12 +8,11 @@ separately so that a card can say *what* changed since the evidence was measured
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from compiler.core.canonical import sha256
 from compiler.core.models.project import Project
 from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
@@ -36,15 +35,6 @@ class Judged:
         return {"digest": self.digest, "parts": dict(self.parts)}
 
 
-def canonical(data: Any) -> bytes:
-    # Dates (a waiver's `expires`) and other scalars the YAML loader makes become their text.
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
-
-
-def sha256(data: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical(data)).hexdigest()
-
-
 def judged_by_model(
     resolved: Resolved,
     model_name: str,
@@ -52,13 +42,12 @@ def judged_by_model(
     project: Project | None,
     *,
     policy_digest: str | None = None,
-    spec_digests: dict[int, str] | None = None,
 ) -> Judged | None:
     """What the gates of `model_name` judge today; None when no such model resolves.
 
     `policy_digest`: `policy_set_digest(policies, project)` when the caller has it (one per run, not per model).
-    `spec_digests`: digests already taken in this run, by the id of their spec's data (which the caller keeps alive):
-    a contract that trains and evaluates a model, or that many models share, is serialised once.
+    Each spec's part is its document's digest, taken once where the document was read (`Document.digest`): a
+    contract that trains and evaluates a model, or that many models share, is serialised once.
     """
     model = resolved.get("Model", model_name)
     if model is None:
@@ -72,18 +61,10 @@ def judged_by_model(
         "validation-data": links.validation if links is not None else None,
         "evaluation-data": resolved.suite_datasets.get(suite.name) if suite is not None else None,
     }
-    memo = spec_digests if spec_digests is not None else {}
-    parts = {name: _spec_digest(spec, memo) for name, spec in documents.items() if spec is not None}
+    parts = {name: spec.document.digest for name, spec in documents.items() if spec is not None}
     parts = {"model": parts.pop("model"), "model-identity": sha256(model_identity(model.data)), **parts}
     parts["policies"] = policy_digest or policy_set_digest(policies, project)
     return Judged(sha256(parts), parts)
-
-
-def _spec_digest(spec: Spec, memo: dict[int, str]) -> str:
-    digest = memo.get(id(spec.data))
-    if digest is None:
-        digest = memo[id(spec.data)] = sha256(spec.data)
-    return digest
 
 
 def model_identity(data: Any) -> dict[str, Any]:
@@ -97,7 +78,7 @@ def model_identity(data: Any) -> dict[str, Any]:
 
 def judged_by_contract(contract: Spec, policies: Sequence[Spec], project: Project | None) -> Judged:
     """What the data gate judges when no model is named: the contract and the policy set."""
-    parts = {"training-data": sha256(contract.data), "policies": policy_set_digest(policies, project)}
+    parts = {"training-data": contract.document.digest, "policies": policy_set_digest(policies, project)}
     return Judged(sha256(parts), parts)
 
 
@@ -106,7 +87,7 @@ def policy_set_digest(policies: Sequence[Spec], project: Project | None) -> str:
     settings: dict[str, Any] = {}
     if project is not None:
         settings = project.spec.policies.model_dump(mode="json", by_alias=True)
-    in_force = {spec.name: sha256(spec.data) for spec in policies}
+    in_force = {spec.name: spec.document.digest for spec in policies}
     return sha256({"policies": dict(sorted(in_force.items())), "settings": settings})
 
 

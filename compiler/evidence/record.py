@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from compiler.core import repofs
+from compiler.core.canonical import sha256
 from compiler.core.fsutil import write_atomic
 from compiler.core.models.evidence import Evidence, Origin
 from compiler.core.models.suite import EvaluationSuite
@@ -29,7 +30,6 @@ from compiler.core.models.waiver import Waiver
 from compiler.core.resolved import Resolved
 from compiler.core.safe_names import escape_for_people, path_segment_problem
 from compiler.evidence import GATES
-from compiler.evidence.digest import sha256
 from compiler.evidence.store import ModelEvidence, evidence_path
 
 # A gate report holds aggregates (checks, metrics, per-group numbers): a few thousand values, a few levels.

@@ -9,7 +9,7 @@ path that does not match what it says it is, is a located diagnostic and is not 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -108,6 +108,21 @@ def evidence_path(model: str, version: str, gate: str) -> str:
     return f"{EVIDENCE_DIR}/{model}/{version}/{gate}.json"
 
 
+def record_paths(specs: Iterable[Spec]) -> list[str]:
+    """Where the records `load_evidence` may read are filed: every gate's and the registration of each valid
+    model's current version, relative to the project root. The read stage reads those that exist on every core
+    of a large check, before `load_evidence` asks for them."""
+    return [
+        path
+        for spec in specs
+        if isinstance(spec.model, Model) and path_segment_problem(spec.model.spec.version) is None
+        for path in (
+            *(evidence_path(spec.name, spec.model.spec.version, gate) for gate in GATES),
+            registration_path(spec.name, spec.model.spec.version),
+        )
+    ]
+
+
 def load_evidence(
     sources: Sources, resolved: Resolved, policies: Sequence[Spec], project: Project | None, read: ReadRepoFile
 ) -> tuple[dict[str, ModelEvidence], list[Diagnostic]]:
@@ -116,13 +131,10 @@ def load_evidence(
     found: dict[str, ModelEvidence] = {}
     findings: list[Diagnostic] = []
     policy_digest = policy_set_digest(policies, project)
-    spec_digests: dict[int, str] = {}  # by id of the data: every spec stays alive in `resolved` meanwhile
     for name, spec in sorted(resolved.by_kind.get("Model", {}).items()):
         if not isinstance(spec.model, Model):
             continue
-        today = judged_by_model(
-            resolved, name, policies, project, policy_digest=policy_digest, spec_digests=spec_digests
-        )
+        today = judged_by_model(resolved, name, policies, project, policy_digest=policy_digest)
         assert today is not None
         version = spec.model.spec.version
         safe = path_segment_problem(version) is None

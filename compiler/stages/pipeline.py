@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -26,10 +26,10 @@ from compiler.core.documents import Document
 from compiler.core.installed import Installation
 from compiler.core.models.project import Outputs, Project
 from compiler.core.outputs import Output
-from compiler.core.sources import Sources
+from compiler.core.sources import Kind, Sources
 from compiler.core.specs import Spec
 from compiler.core.write_plan import WritePlan
-from compiler.evidence.store import load_evidence
+from compiler.evidence.store import ReadRepoFile, load_evidence, record_paths
 from compiler.stages.cache.cached_run import CachedRun
 from compiler.stages.checked import Checked
 from compiler.stages.emit import writes
@@ -37,9 +37,9 @@ from compiler.stages.emit.ownership import output_directories
 from compiler.stages.policy.evaluate import check as evaluate_policies
 from compiler.stages.policy.governed import Governance
 from compiler.stages.policy.loading import load_policies
-from compiler.stages.read.discovery import discover, project_file, safe_load
+from compiler.stages.read.discovery import Discovered, discover, project_file, safe_load
 from compiler.stages.read.dvc_data import dvc_findings, project_reader
-from compiler.stages.read.load import load_bytes, load_file, load_text
+from compiler.stages.read.load import SourceFile, load_bytes, load_file, load_text
 from compiler.stages.read.parallel_load import each_file
 from compiler.stages.read.reading import load_repo_file
 from compiler.stages.render.charter_pin import pin_findings
@@ -107,6 +107,7 @@ def _check(
     if cached is None:
         sources.prefetch(found.files)
         _read_and_validate(run, [file for file in found.files if file != found.project], progress)
+        _read_records(run, found)
     else:
         _read_and_validate(run, cached.first_reads(), progress)
     # The policies that judge: the project's, its packs' and directories', or another revision's governance.
@@ -126,13 +127,42 @@ def _check(
 
 
 def read_and_validate(sources: Sources, file: str) -> FileResult:
-    """Stages 1 and 2 for one file: read it within its caps, then validate each of its documents."""
-    return validate_file(safe_load(sources, file))
+    """Stages 1 and 2 for one file: read it within its caps, then validate each of its documents.
+
+    Each spec's digest (what evidence records judged) is taken here, so that a large check takes them on every
+    core rather than one by one when the evidence is loaded."""
+    result = validate_file(safe_load(sources, file))
+    for spec in result.specs:
+        _ = spec.document.digest
+    return result
 
 
 def _read_and_validate(run: Run, files: list[str], progress: Progress | None) -> None:
     for result in each_file(run.sources, files, read_and_validate, progress):
         run.add(result)
+
+
+def _read_records(run: Run, found: Discovered) -> None:
+    """The evidence records of each model's current version that the listing holds, read now on every core of a
+    large check instead of one by one when the evidence is loaded (`_records_first`)."""
+    listed = {entry.path for entry in found.entries if entry.kind is Kind.FILE}
+    wanted = [path for path in map(run.sources.inside, record_paths(run.specs)) if path in listed]
+    for path, source in zip(wanted, each_file(run.sources, wanted, _read_record), strict=True):
+        run.records[path] = source
+
+
+def _read_record(sources: Sources, path: str) -> SourceFile:
+    return load_repo_file(sources, path, sources.display(path))
+
+
+def _records_first(records: Mapping[str, SourceFile]) -> ReadRepoFile:
+    """The read stage's reader, answering from the records read ahead (`_read_records`) when it can."""
+
+    def read(sources: Sources, relative: str, display: str) -> SourceFile:
+        found = records.get(relative)
+        return found if found is not None else load_repo_file(sources, relative, display)
+
+    return read
 
 
 def _read_project(run: Run, path: str | None) -> None:
@@ -188,7 +218,8 @@ def resolve_and_judge(
     project_spec = next((spec for spec in run.specs if spec.kind == "Project"), None)
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))
-    evidence, evidence_findings = load_evidence(run.sources, resolved, policies, run.project, load_repo_file)
+    read = _records_first(run.records)
+    evidence, evidence_findings = load_evidence(run.sources, resolved, policies, run.project, read)
     run.diagnostics.extend(evidence_findings)
     applied: set[tuple[str, str, str]] = set()
     run.diagnostics.extend(

@@ -15,6 +15,7 @@ from compiler.core.invalid import Invalid
 from compiler.core.models.project import Project
 from compiler.core.sources import Sources
 from compiler.core.specs import Spec
+from compiler.stages.read.load import SourceFile
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Run:
     specs: list[Spec] = field(default_factory=list)
     project: Project | None = None
     invalid: list[Invalid] = field(default_factory=list)  # documents that failed validation, by kind and name
+    records: dict[str, SourceFile] = field(default_factory=dict)
+    """Evidence records read ahead on every core, by top-relative path (`compiler.stages.pipeline`)."""
 
     def add(self, result: FileResult) -> None:
         self.texts[result.path] = result.text

@@ -14,24 +14,29 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 from compiler.core.cores import shares
 from compiler.core.sources import DirectoryTree, Sources
-from compiler.stages.run import FileResult
 
 MIN_FILES = 256
 """Below this, starting workers costs more than it saves."""
 CHUNK = 64
 
-PerFile = Callable[[Sources, str], FileResult]
-"""What is done to each file: read it, then validate it (`compiler.stages.pipeline.read_and_validate`)."""
+Result = TypeVar("Result")
+PerFile = Callable[[Sources, str], Result]
+"""What is done to each file: read it, then validate it (`compiler.stages.pipeline.read_and_validate`); or read
+an evidence record."""
 
-_work: tuple[Sources, PerFile] | None = None  # what forked workers run (set before the fork, never pickled)
+_work: tuple[Sources, PerFile[Any]] | None = None  # what forked workers run (set before the fork, never pickled)
 
 
 def each_file(
-    sources: Sources, files: Sequence[str], per_file: PerFile, progress: Callable[[int, int], None] | None = None
-) -> Iterator[FileResult]:
+    sources: Sources,
+    files: Sequence[str],
+    per_file: PerFile[Result],
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[Result]:
     """`per_file` on every file, the results in the order of `files`."""
     jobs = workers(sources, len(files))
     if jobs < 2:
@@ -72,7 +77,7 @@ def workers(sources: Sources, files: int) -> int:
     return shares(files, MIN_FILES)
 
 
-def _run_chunk(files: list[str]) -> list[FileResult]:
+def _run_chunk(files: list[str]) -> list[Any]:
     assert _work is not None
     sources, per_file = _work
     return [per_file(sources, file) for file in files]
