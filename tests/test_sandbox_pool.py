@@ -77,3 +77,32 @@ def test_a_spent_budget_stops_every_worker(monkeypatch: pytest.MonkeyPatch) -> N
     assert len(overruns) == 2
     assert all(overrun.budget_spent for overrun in overruns)
     assert len(results) < ITEMS
+
+
+@pytest.mark.parametrize(
+    ("weights", "count", "expected"),
+    [
+        ([1.0] * 10, 2, [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]),
+        ([1.0] * 9, 2, [[0, 1, 2, 3, 4], [5, 6, 7, 8]]),
+        # An Environment that a thousand models deploy to, first: its context costs what many pairs do.
+        ([12.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], 2, [[0], list(range(1, 13))]),
+        ([1.0, 1.0, 6.0, 1.0, 1.0], 2, [[0, 1, 2], [3, 4]]),
+        ([1.0] * 3, 4, [[0], [1], [2]]),
+        ([5.0], 2, [[0]]),
+        ([1.0] * 10, 3, [[0, 1, 2], [3, 4, 5, 6], [7, 8, 9]]),
+    ],
+)
+def test_runs_are_cut_in_order_at_equal_shares_of_weight(
+    weights: list[float], count: int, expected: list[list[int]]
+) -> None:
+    assert sandbox.runs(weights, count) == expected
+
+
+def test_weighted_runs_give_the_results_of_equal_ones() -> None:
+    weights = [50.0] * 10 + [1.0] * (ITEMS - 10)
+    pooled, overruns = sandbox.run_bounded(doubled, ITEMS, weights)
+    assert overruns == []
+    assert {item: value for item, (value, _) in pooled.items()} == {item: item * 2 for item in range(ITEMS)}
+    first = {pid for item, (_, pid) in pooled.items() if item < 10}
+    assert len({pid for _, pid in pooled.values()}) == 2
+    assert pooled[2300][1] not in first  # cut at item 2255: equal counts would cut at 2500

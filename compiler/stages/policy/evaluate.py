@@ -148,7 +148,7 @@ def _evaluate_bounded(
             assert scope is not None
             yield item, _run(target, scope, run, functools.partial(progress.mark, item))
 
-    results, overruns = run_bounded(work, len(pairs))
+    results, overruns = run_bounded(work, len(pairs), _weights(pairs, views))
     for overrun in overruns:
         target, run = pairs[overrun.item]
         results[overrun.item] = [_overrun_finding(target, run, overrun, len(pairs) - len(results) - 1)]
@@ -160,6 +160,22 @@ def _evaluate_bounded(
             if found is not None
         )
     return [finding for item in sorted(results) for finding in results[item] or []]
+
+
+CONTEXT_WEIGHT = 3.0
+"""Converting one view into the engine costs about three times what one (spec, policy) pair's expressions do.
+A spec's context is converted once, for its first pair (`Scope`); an Environment many models deploy to holds all
+of their views (measured at 10,000 specs: with runs of equal counts, one worker took 40% longer than the other)."""
+
+
+def _weights(pairs: Sequence[tuple[Spec, _Runnable]], views: Views) -> list[float]:
+    """Each pair's expected cost, for cutting the work into runs of equal cost (`run_bounded`)."""
+    weights: list[float] = []
+    last: Spec | None = None
+    for target, _ in pairs:
+        weights.append(1.0 if target is last else 1.0 + CONTEXT_WEIGHT * views.size(target))
+        last = target
+    return weights
 
 
 def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: int) -> Diagnostic:

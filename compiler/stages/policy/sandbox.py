@@ -23,7 +23,7 @@ import select
 import signal
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,24 +90,37 @@ Work = Callable[[list[int], Progress], Iterator[tuple[int, Any]]]
 """`work(items, progress)` yields (item, result) for each of `items`, in order, marking progress as it goes."""
 
 
-def run_bounded(work: Work, items: int) -> tuple[dict[int, Any], list[Overrun]]:
+def run_bounded(work: Work, items: int, weights: Sequence[float] | None = None) -> tuple[dict[int, Any], list[Overrun]]:
     """Results by item, and the items stopped for overrunning a bound (they have no result).
 
     Below `MIN_ITEMS` (every hostile-policy case of the test suite among them) one worker does all the work;
-    above it, one worker per core, each on a run of items, each watched with the same bounds. A worker
-    stopped on an item is replaced by one that carries on after it; results are keyed by item, so they do
-    not depend on which worker finished first.
+    above it, one worker per core, each on a run of items, each watched with the same bounds. Runs are cut so
+    that each holds about the same share of `weights` (each item's expected cost; 1 each when not given). A
+    worker stopped on an item is replaced by one that carries on after it; results are keyed by item, so they
+    do not depend on which worker finished first.
     """
     if not hasattr(os, "fork") or items == 0:
         return dict(work(list(range(items)), Progress())), []
     workers = shares(items, MIN_ITEMS)
     budget = RUN_SECONDS + ITEM_SECONDS * items
-    size = -(-items // max(workers, 1))
     pool = _Pool(work, time.monotonic() + budget, budget)
-    for start in range(0, items, size):
-        pool.start(list(range(start, min(start + size, items))))
+    for run in runs(weights if weights is not None else [1.0] * items, workers):
+        pool.start(run)
     pool.watch()
     return pool.results, pool.overruns
+
+
+def runs(weights: Sequence[float], count: int) -> list[list[int]]:
+    """The items cut into at most `count` runs in order, each run's weight as near the mean as the cuts allow."""
+    total = sum(weights)
+    cuts: list[list[int]] = [[]]
+    done = 0.0
+    for item, weight in enumerate(weights):
+        if cuts[-1] and len(cuts) < count and done + weight / 2 > total * len(cuts) / count:
+            cuts.append([])
+        cuts[-1].append(item)
+        done += weight
+    return cuts
 
 
 @dataclass

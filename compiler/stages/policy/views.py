@@ -36,6 +36,13 @@ class Views:
             return {}
         return {"object": self.of(spec), "kind": spec.kind, "name": spec.name, "related": self._related(spec)}
 
+    def size(self, spec: Spec) -> int:
+        """About how many views `context(spec)` holds: what converting it into the engine costs."""
+        if spec.kind == "Model":
+            links = self.resolved.links.get(spec.name)
+            return 1 if links is None else 5 + len(links.environments)
+        return 2 + len(self.resolved.users_of(spec))
+
     def _related(self, spec: Spec) -> dict[str, Any]:
         resolved = self.resolved
         if spec.kind == "Model":
