@@ -11,7 +11,7 @@ import yaml
 from test_policy_engine import findings, make_project
 
 from compiler.core.models.policy import Policy
-from compiler.stages.policy.evaluate import _Programs
+from compiler.stages.policy.programs import Programs
 
 POLICY = """\
 apiVersion: charter/v1alpha1
@@ -75,7 +75,7 @@ def test_a_chain_of_variables_gives_the_same_findings_inlined_or_kept(
     )
     model = Policy.model_validate(yaml.safe_load(text))
     # 20 variables read in one chain are deeper than the engine's parser takes: that policy keeps them in the scope.
-    assert _Programs.of(model).inlined is (length == 3)
+    assert Programs.of(model).inlined is (length == 3)
     assert _policy_findings(tmp_path, monkeypatch, text) == [("CH500", 4, f"the last is {length}")]
 
 
@@ -110,7 +110,7 @@ def test_a_failing_variable_found_by_the_probe_is_named_one_by_one(
         [("reads-a", "variables.a == 1", "'no'")],
     )
     model = Policy.model_validate(yaml.safe_load(text))
-    assert _Programs.of(model).probe is not None
+    assert Programs.of(model).probe is not None
     [(code, _, message)] = _policy_findings(tmp_path, monkeypatch, text)
     assert code == "CH502"
     assert "variable `b` could not be evaluated" in message
@@ -124,7 +124,7 @@ def test_variables_too_slow_together_are_named_together(tmp_path: Path, monkeypa
     ]
     scan = f'{list(range(90))}.all(a, {list(range(100))}.all(b, !variables.v11.matches("b")))'
     text = _policy([*grow, ("scanned", scan)], [("reads-it", "variables.scanned", "'no'")])
-    assert _Programs.of(Policy.model_validate(yaml.safe_load(text))).probe is not None
+    assert Programs.of(Policy.model_validate(yaml.safe_load(text))).probe is not None
     [(code, _, message)] = _policy_findings(tmp_path, monkeypatch, text)
     names = ", ".join(f"`v{i}`" for i in range(12)) + ", `scanned`"
     assert code == "CH502"

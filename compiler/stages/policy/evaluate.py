@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import functools
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from compiler.core.diagnostics import Diagnostic, PathSegment, Severity
@@ -26,21 +26,23 @@ from compiler.evidence.store import EvidenceByModel
 from compiler.stages.policy.expression_fields import field_problems
 from compiler.stages.policy.expressions import (
     Compiled,
-    Definitions,
     ExpressionError,
     Scope,
     compile_expression,
     evaluate,
     evaluates,
-    in_policy,
 )
-from compiler.stages.policy.sandbox import Overrun, Progress, run_bounded
+from compiler.stages.policy.programs import Programs, holds_together, succeeds
+from compiler.stages.policy.sandbox import Overrun, Progress, Work, run_bounded
 from compiler.stages.policy.views import Views
 from compiler.stages.policy.waivers import apply_waivers
 
 POLICY_CODE = "CH500"
 PROBE_STEP = -2
-"""The step marked while a policy's variables are evaluated together (`_Programs.probe`); -1 is the context."""
+"""The step marked while a policy's variables are evaluated together (`Programs.probe`); -1 is the context."""
+TOGETHER_STEP = -3
+"""The step marked while all of a policy's variables and rules run in one program (`Programs.together`). Stopped
+there on the worker's clock, the pair runs again one by one, each expression with a step of its own."""
 Applied = tuple[str, str, str]
 """(policy, target kind, target name): a policy whose match held on a spec."""
 
@@ -87,7 +89,8 @@ def check(
         if not errors:
             params = settings.params_for(spec.name, spec.model)
             severities = [_severity(spec.name, rule, settings) for rule in spec.model.spec.validations]
-            runnable.append(_Runnable(spec, spec.model, _Programs.of(spec.model), params, severities))
+            programs = Programs.of(spec.model, [severity is not None for severity in severities])
+            runnable.append(_Runnable(spec, spec.model, programs, params, severities))
     evaluated = [
         spec
         for spec in resolved.specs
@@ -137,18 +140,29 @@ def _evaluate_bounded(
         if target.kind in run.policy.spec.match.kinds and labels_match(run.policy.spec.match.labels, target)
     ]
 
-    def work(items: list[int], progress: Progress) -> Iterator[tuple[int, list[Diagnostic] | None]]:
-        scope: Scope | None = None
-        scoped: Spec | None = None
-        for item in items:
-            target, run = pairs[item]
-            if scoped is not target:  # a spec's context is built once for all its policies
-                scoped = target
-                scope = Scope({**views.context(target), **shared})
-            assert scope is not None
-            yield item, _run(target, scope, run, functools.partial(progress.mark, item))
+    def work(chosen: Sequence[int], together: bool) -> Work:
+        def run(items: list[int], progress: Progress) -> Iterator[tuple[int, list[Diagnostic] | None]]:
+            scope: Scope | None = None
+            scoped: Spec | None = None
+            for item in items:
+                target, runnable = pairs[chosen[item]]
+                if scoped is not target:  # a spec's context is built once for all its policies
+                    scoped = target
+                    scope = Scope({**views.context(target), **shared})
+                assert scope is not None
+                yield item, _run(target, scope, runnable, functools.partial(progress.mark, item), together)
 
-    results, overruns = run_bounded(work, len(pairs), _weights(pairs, views))
+        return run
+
+    everything = range(len(pairs))
+    results, overruns = run_bounded(work(everything, True), len(pairs), _weights(pairs, views))
+    # A pair stopped while everything ran together runs again one by one: each expression has its own step.
+    again = [overrun.item for overrun in overruns if overrun.step == TOGETHER_STEP and not overrun.budget_spent]
+    if again:
+        overruns = [overrun for overrun in overruns if overrun.item not in set(again)]
+        retried, stopped = run_bounded(work(again, False), len(again))
+        results.update({again[item]: found for item, found in retried.items()})
+        overruns += [replace(overrun, item=again[overrun.item]) for overrun in stopped]
     for overrun in overruns:
         target, run = pairs[overrun.item]
         results[overrun.item] = [_overrun_finding(target, run, overrun, len(pairs) - len(results) - 1)]
@@ -187,6 +201,8 @@ def _overrun_finding(target: Spec, run: _Runnable, overrun: Overrun, skipped: in
     if step == PROBE_STEP:
         names = ", ".join(f"`{variable.name}`" for variable in body.variables)
         what = f"variables {names} (evaluated together)"
+    elif step == TOGETHER_STEP:
+        what = "variables and rules (evaluated together)"
     elif step < 0:
         what = "context"
     elif step < conditions:
@@ -249,91 +265,24 @@ def _expression_finding(spec: Spec, path: list[PathSegment], error: ExpressionEr
 
 
 @dataclass(frozen=True)
-class _Programs:
-    """A compiled policy's programs, in its order: each sees the variables declared before it.
-
-    `inlined`: each program computes the variables it reads (`in_policy`); otherwise (a chain too deep for
-    the engine's parser) each variable's value is kept in the scope, converted out of the engine and back.
-    `probe`: one program computing every variable at once; when it succeeds, none fails, so they need not be
-    evaluated one by one (the one-by-one run names the first that fails).
-    """
-
-    conditions: list[Compiled]
-    variables: list[Compiled]
-    rules: list[Compiled]
-    messages: list[Compiled | None]
-    inlined: bool
-    probe: Compiled | None = None
-
-    @classmethod
-    def of(cls, policy: Policy) -> _Programs:
-        body = policy.spec
-        conditions = [compile_expression(condition.expression) for condition in body.match.conditions]
-        declared: Definitions = tuple((v.name, v.expression) for v in body.variables)
-        try:
-            return cls(
-                conditions,
-                [_inlined(v.expression, declared[:i]) for i, v in enumerate(body.variables)],
-                [_inlined(rule.expression, declared) for rule in body.validations],
-                [_inlined(r.message_expression, declared) if r.message_expression else None for r in body.validations],
-                inlined=True,
-                probe=_probe(declared),
-            )
-        except _TooDeep:
-            return cls(
-                conditions,
-                [compile_expression(v.expression) for v in body.variables],
-                [compile_expression(rule.expression) for rule in body.validations],
-                [compile_expression(r.message_expression) if r.message_expression else None for r in body.validations],
-                inlined=False,
-            )
-
-
-class _TooDeep(Exception):
-    """A program `in_policy` cannot build: the policy keeps its variables in the scope."""
-
-
-def _inlined(source: str, declared: Definitions) -> Compiled:
-    program = in_policy(source, declared)
-    if program is None:
-        raise _TooDeep
-    return program
-
-
-def _probe(declared: Definitions) -> Compiled | None:
-    """Every variable at once, when there are several. With a name declared twice, the first value is
-    replaced before anything reads it: those are evaluated one by one. Names join the program's text, so only
-    identifiers (all the schema admits)."""
-    names = [name for name, _ in declared]
-    if len(names) < 2 or len(set(names)) != len(names) or not all(n.isascii() and n.isidentifier() for n in names):
-        return None
-    return in_policy("[" + ", ".join(f'variables["{name}"]' for name in names) + "]", declared)
-
-
-def _succeeds(program: Compiled, scope: Scope) -> bool:
-    try:
-        evaluates(program, scope)
-    except ExpressionError:
-        return False
-    return True
-
-
-@dataclass(frozen=True)
 class _Runnable:
     """A policy that compiled, with its parameters resolved once per run."""
 
     spec: Spec
     policy: Policy
-    programs: _Programs
+    programs: Programs
     params: dict[str, Any]
     severities: list[Severity | None]
     """Each rule's, after the Project's overrides; None when turned off."""
 
 
-def _run(target: Spec, scope: Scope, run: _Runnable, mark: Callable[[int], None]) -> list[Diagnostic] | None:
+def _run(
+    target: Spec, scope: Scope, run: _Runnable, mark: Callable[[int], None], together: bool = True
+) -> list[Diagnostic] | None:
     """`mark(step)` before each expression: conditions, then variables, then rules, counted from 0.
 
-    None when a match condition does not hold: the policy does not apply to the target.
+    None when a match condition does not hold: the policy does not apply to the target. With `together`, the
+    variables and rules run in one program first (`holds_together`); one by one only when that does not hold.
     """
     policy, programs = run.policy, run.programs
     scope.enter_policy(run.params)
@@ -349,10 +298,14 @@ def _run(target: Spec, scope: Scope, run: _Runnable, mark: Callable[[int], None]
         return [
             _failed(target, run, None, error.message, ["metadata", "name"], what=f"match condition `{condition.name}`")
         ]
+    if together and programs.together is not None:
+        mark(TOGETHER_STEP)
+        if holds_together(programs, scope):
+            return []
     # All variables at once first: when that succeeds none fails, and the one-by-one run is skipped.
     if programs.probe is not None:
         mark(PROBE_STEP)
-    pending = () if programs.probe is not None and _succeeds(programs.probe, scope) else programs.variables
+    pending = () if programs.probe is not None and succeeds(programs.probe, scope) else programs.variables
     step += len(programs.variables) - len(pending)
     try:
         for variable, program in zip(policy.spec.variables, pending, strict=False):
