@@ -127,6 +127,7 @@ def _measure(root: Path, shape: str, size: int, repeat: int, args: argparse.Name
         libyaml = Took(*fresh.measure("libyaml", str(listed)))
         charter = Took(*fresh.measure("charter", str(root), str(root.parent / "warm-up")))
         row.libyaml, row.charter = libyaml.best(row.libyaml), charter.best(row.charter)
+        row.pairs.append((libyaml, charter))
         shown = ""
         if not args.no_jsonschema:
             took, row.jsonschema_failures = _check_jsonschema(root, schemas)

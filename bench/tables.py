@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 GOAL_RATIO = 1.5
@@ -45,6 +47,13 @@ class Row:
     unchanged: Took | None = None  # with the cache, nothing changed
     one_file: Took | None = None  # with the cache, one model edited
     peak_mib: float | None = None  # the largest resident set of `charter check --no-cache` and its worker
+    pairs: list[tuple[Took, Took]] = field(default_factory=list)  # (libyaml, charter) of each run, timed in turn
+
+    def paired(self, pick: Callable[[Took], float]) -> float | None:
+        """The median over runs of charter/libyaml within one run: the two are timed one after the other, so a
+        machine whose speed drifts between runs (other people's jobs) moves both sides of a pair alike."""
+        ratios = [pick(charter) / pick(libyaml) for libyaml, charter in self.pairs if pick(libyaml) > 0]
+        return statistics.median(ratios) if ratios else None
 
 
 def show(took: Took, digits: int = 2) -> str:
@@ -137,6 +146,12 @@ def print_goal(rows: list[Row]) -> None:
                 f"{cpu:.1f}x CPU ({row.charter.cpu:.2f} s vs {row.libyaml.cpu:.3f} s). "
                 f"Reaching it means about {row.libyaml.cpu * GOAL_CPU_RATIO:.1f} s of CPU."
             )
+            paired_wall, paired_cpu = row.paired(lambda took: took.wall), row.paired(lambda took: took.cpu)
+            if paired_wall is not None and paired_cpu is not None and len(row.pairs) > 1:
+                print(
+                    f"  median of the {len(row.pairs)} runs' own ratios (libyaml and charter timed in turn): "
+                    f"{paired_wall:.2f}x wall, {paired_cpu:.2f}x CPU"
+                )
 
 
 def print_cache(rows: list[Row]) -> None:
