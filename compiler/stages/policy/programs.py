@@ -4,8 +4,8 @@ of them at once.
 Most specs comply: every rule of a policy holds. So before anything is run one by one, one program computes all of
 a policy's variables and every rule turned on (`together`); when that answers `true` for each rule, the policy
 holds and nothing else runs. Otherwise, and only then, everything runs one by one as it always did, which names
-the variable or the rule that fails, with its message (`compiler.stages.policy.evaluate`). A policy evaluated on
-10,000 specs ran about 122,000 programs, one per expression; most policies now run one per spec (issue 26).
+the variable or the rule that fails, with its message (`compiler.stages.policy.evaluate`). A check of 1,000
+generated specs ran 12,206 programs in the engine, one per expression; it now runs 4,634 (issue 26).
 """
 
 from __future__ import annotations
