@@ -159,7 +159,8 @@ def _evaluate_bounded(
     # A pair stopped while everything ran together runs again one by one: each expression has its own step.
     again = [overrun.item for overrun in overruns if overrun.step == TOGETHER_STEP and not overrun.budget_spent]
     if again:
-        overruns = [overrun for overrun in overruns if overrun.item not in set(again)]
+        retried_items = set(again)
+        overruns = [overrun for overrun in overruns if overrun.item not in retried_items]
         retried, stopped = run_bounded(work(again, False), len(again))
         results.update({again[item]: found for item, found in retried.items()})
         overruns += [replace(overrun, item=again[overrun.item]) for overrun in stopped]

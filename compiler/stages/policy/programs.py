@@ -92,12 +92,17 @@ def _identifiers(names: list[str]) -> bool:
     return len(set(names)) == len(names) and all(name.isascii() and name.isidentifier() for name in names)
 
 
+def _every_variable(names: list[str]) -> str:
+    """A list reading each variable by name: computing it computes them all (and fails if one fails)."""
+    return "[" + ", ".join(f'variables["{name}"]' for name in names) + "]"
+
+
 def _probe(declared: Definitions) -> Compiled | None:
     """Every variable at once, when there are several."""
     names = [name for name, _ in declared]
     if len(names) < 2 or not _identifiers(names):
         return None
-    return in_policy("[" + ", ".join(f'variables["{name}"]' for name in names) + "]", declared)
+    return in_policy(_every_variable(names), declared)
 
 
 def _together(declared: Definitions, expressions: Sequence[str]) -> Compiled | None:
@@ -110,8 +115,7 @@ def _together(declared: Definitions, expressions: Sequence[str]) -> Compiled | N
     checks = "[" + ", ".join(f"(\n{expression}\n)" for expression in expressions) + "]"
     if names:
         # Every variable is computed (and may fail) even where no rule reads it, as the probe does.
-        forced = "[" + ", ".join(f'variables["{name}"]' for name in names) + "]"
-        checks = f"size({forced}) == {len(names)} ? {checks} : []"
+        checks = f"size({_every_variable(names)}) == {len(names)} ? {checks} : []"
     return in_policy(checks, declared)
 
 
