@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -66,6 +67,10 @@ def _is_symlink_at(name: str, dir_fd: int) -> bool:
 @contextmanager
 def _parent_fd(root: Path, parts: tuple[str, ...], shown: str) -> Iterator[int]:
     """A descriptor of the directory holding the last component, reached without following any link."""
+    held = _held_for(root)
+    if held is not None:
+        yield held.parent(parts, shown)
+        return
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         for part in parts[:-1]:
@@ -78,6 +83,85 @@ def _parent_fd(root: Path, parts: tuple[str, ...], shown: str) -> Iterator[int]:
         yield fd
     finally:
         os.close(fd)
+
+
+class _HeldDirectories:
+    """The descriptors of the directories on the way to the last file read below one root, kept for the next.
+
+    Files are read in listing order, so one read shares most of its way with the one before: a batch of 5,000
+    specs opened each directory on the way of each file (five opens and closes a file, a tenth of reading a
+    file). Each descriptor is opened exactly as `_parent_fd` opens it, from the one before with `O_NOFOLLOW`.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.names: list[str] = []
+        self.fds: list[int] = []  # fds[0] is the root's; fds[i + 1] is names[i]'s
+
+    def parent(self, parts: tuple[str, ...], shown: str) -> int:
+        way = parts[:-1]
+        kept = 0
+        while kept < len(self.names) and kept < len(way) and self.names[kept] == way[kept]:
+            kept += 1
+        self._close_from(kept + 1)
+        if not self.fds:
+            self.fds.append(os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+        for part in way[kept:]:
+            try:
+                fd = os.open(part, _DIR_FLAGS, dir_fd=self.fds[-1])
+            except OSError as error:
+                raise _refusal(shown, part, self.fds[-1], error) from None
+            self.fds.append(fd)
+            self.names.append(part)
+        return self.fds[-1]
+
+    def _close_from(self, index: int) -> None:
+        while len(self.fds) > index:
+            os.close(self.fds.pop())
+        del self.names[max(index - 1, 0) :]
+
+    def close(self) -> None:
+        self._close_from(0)
+
+
+class _Holding(threading.local):
+    def __init__(self) -> None:
+        self.pid = 0
+        self.depth = 0
+        self.roots: dict[Path, _HeldDirectories] = {}
+
+
+_holding = _Holding()
+
+
+@contextmanager
+def held_open() -> Iterator[None]:
+    """Within this block, the reads of this thread keep the directories on their way open for the next read.
+
+    Only for a batch of reads: a directory replaced while the block runs would be read as it was when opened,
+    so the block must not outlive the batch (an editor's server checks again and again)."""
+    state = _holding
+    if state.pid != os.getpid():  # a forked child inherits the parent's block, never its descriptors' meaning
+        state.pid, state.depth, state.roots = os.getpid(), 0, {}
+    state.depth += 1
+    try:
+        yield
+    finally:
+        state.depth -= 1
+        if state.depth == 0:
+            for held in state.roots.values():
+                held.close()
+            state.roots.clear()
+
+
+def _held_for(root: Path) -> _HeldDirectories | None:
+    state = _holding
+    if state.depth == 0 or state.pid != os.getpid():
+        return None
+    held = state.roots.get(root)
+    if held is None:
+        held = state.roots[root] = _HeldDirectories(root)
+    return held
 
 
 def _refusal(shown: str, part: str, dir_fd: int, error: OSError) -> Refused:

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from compiler.core import repofs
 from compiler.core.cores import shares
 from compiler.core.sources import DirectoryTree, Sources
 
@@ -40,10 +41,11 @@ def each_file(
     """`per_file` on every file, the results in the order of `files`."""
     jobs = workers(sources, len(files))
     if jobs < 2:
-        for done, file in enumerate(files, 1):
-            yield per_file(sources, file)
-            if progress is not None:
-                progress(done, len(files))
+        with repofs.held_open():
+            for done, file in enumerate(files, 1):
+                yield per_file(sources, file)
+                if progress is not None:
+                    progress(done, len(files))
         return
     global _work  # noqa: PLW0603 - handed to the forked workers by inheritance
     _work = (sources, per_file)
@@ -55,11 +57,12 @@ def each_file(
     try:
         with multiprocessing.get_context("fork").Pool(jobs - 1) as pool:
             results = pool.imap(_run_chunk, chunks)
-            for file in files[:own]:
-                yield per_file(sources, file)
-                done += 1
-                if progress is not None:
-                    progress(done, len(files))
+            with repofs.held_open():  # after the fork: each worker holds its own (`_run_chunk`)
+                for file in files[:own]:
+                    yield per_file(sources, file)
+                    done += 1
+                    if progress is not None:
+                        progress(done, len(files))
             for chunk, chunk_results in zip(chunks, results, strict=True):
                 yield from chunk_results
                 done += len(chunk)
@@ -80,4 +83,5 @@ def workers(sources: Sources, files: int) -> int:
 def _run_chunk(files: list[str]) -> list[Any]:
     assert _work is not None
     sources, per_file = _work
-    return [per_file(sources, file) for file in files]
+    with repofs.held_open():
+        return [per_file(sources, file) for file in files]
