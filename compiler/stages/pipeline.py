@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from compiler.core import repofs
 from compiler.core.cache import Store
 from compiler.core.capped import cap_per_document
 from compiler.core.collector import collector_paused
@@ -40,7 +41,7 @@ from compiler.stages.policy.loading import load_policies
 from compiler.stages.read.discovery import Discovered, discover, project_file, safe_load
 from compiler.stages.read.dvc_data import dvc_findings, project_reader
 from compiler.stages.read.load import SourceFile, load_bytes, load_file, load_text
-from compiler.stages.read.parallel_load import each_file
+from compiler.stages.read.parallel_load import PerFile, each_file
 from compiler.stages.read.reading import load_repo_file
 from compiler.stages.render.charter_pin import pin_findings
 from compiler.stages.render.orchestration import unstored_training
@@ -106,8 +107,8 @@ def _check(
     cached = CachedRun.start(run, found, cache) if cache is not None and incremental else None
     if cached is None:
         sources.prefetch(found.files)
-        _read_and_validate(run, [file for file in found.files if file != found.project], progress)
-        _read_records(run, found)
+        files = [file for file in found.files if file != found.project]
+        _read_and_validate(run, files, progress, _with_records(_listed_files(found)))
     else:
         _read_and_validate(run, cached.first_reads(), progress)
     # The policies that judge: the project's, its packs' and directories', or another revision's governance.
@@ -137,22 +138,31 @@ def read_and_validate(sources: Sources, file: str) -> FileResult:
     return result
 
 
-def _read_and_validate(run: Run, files: list[str], progress: Progress | None) -> None:
-    for result in each_file(run.sources, files, read_and_validate, progress):
+def _read_and_validate(
+    run: Run, files: list[str], progress: Progress | None, per_file: PerFile[FileResult] = read_and_validate
+) -> None:
+    for result in each_file(run.sources, files, per_file, progress):
         run.add(result)
 
 
-def _read_records(run: Run, found: Discovered) -> None:
-    """The evidence records of each model's current version that the listing holds, read now on every core of a
-    large check instead of one by one when the evidence is loaded (`_records_first`)."""
-    listed = {entry.path for entry in found.entries if entry.kind is Kind.FILE}
-    wanted = [path for path in map(run.sources.inside, record_paths(run.specs)) if path in listed]
-    for path, source in zip(wanted, each_file(run.sources, wanted, _read_record), strict=True):
-        run.records[path] = source
+def _listed_files(found: Discovered) -> frozenset[str]:
+    return frozenset(entry.path for entry in found.entries if entry.kind is Kind.FILE)
 
 
-def _read_record(sources: Sources, path: str) -> SourceFile:
-    return load_repo_file(sources, path, sources.display(path))
+def _with_records(listed: frozenset[str]) -> PerFile[FileResult]:
+    """`read_and_validate`, then the evidence records of the current version of each model the file holds, read
+    there and then (on every core of a large check) rather than one by one when the evidence is loaded
+    (`_records_first`). Only files the listing holds are read ahead, so a project whose globs leave the
+    evidence out reads it as before."""
+
+    def read(sources: Sources, file: str) -> FileResult:
+        result = read_and_validate(sources, file)
+        for path in map(sources.inside, record_paths(result.specs)):
+            if path in listed:
+                result.records[path] = load_repo_file(sources, path, sources.display(path))
+        return result
+
+    return read
 
 
 def _records_first(records: Mapping[str, SourceFile]) -> ReadRepoFile:
@@ -219,7 +229,8 @@ def resolve_and_judge(
     loaded = [spec.file for spec in run.specs if spec.kind != "Project"] if spec_dirs is None else spec_dirs
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))
     read = _records_first(run.records)
-    evidence, evidence_findings = load_evidence(run.sources, resolved, policies, run.project, read)
+    with repofs.held_open():  # each model's folder is looked into, in the order of their names
+        evidence, evidence_findings = load_evidence(run.sources, resolved, policies, run.project, read)
     run.diagnostics.extend(evidence_findings)
     applied: set[tuple[str, str, str]] = set()
     run.diagnostics.extend(

@@ -28,6 +28,8 @@ class FileResult:
     diagnostics: list[Diagnostic]
     specs: list[Spec]
     invalid: list[Invalid] = field(default_factory=list)
+    records: dict[str, SourceFile] = field(default_factory=dict)
+    """The evidence records of its models' current versions, read with it (`compiler.stages.pipeline`)."""
 
 
 @dataclass
@@ -48,6 +50,7 @@ class Run:
         self.diagnostics.extend(result.diagnostics)
         self.specs.extend(result.specs)
         self.invalid.extend(result.invalid)
+        self.records.update(result.records)
 
 
 def internal(error: Exception, file: str) -> Diagnostic:

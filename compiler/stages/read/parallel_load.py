@@ -26,8 +26,8 @@ CHUNK = 64
 
 Result = TypeVar("Result")
 PerFile = Callable[[Sources, str], Result]
-"""What is done to each file: read it, then validate it (`compiler.stages.pipeline.read_and_validate`); or read
-an evidence record."""
+"""What is done to each file: read it, then validate it (`compiler.stages.pipeline.read_and_validate`), and read
+the evidence records of the models it holds (`compiler.stages.pipeline._with_records`)."""
 
 _work: tuple[Sources, PerFile[Any]] | None = None  # what forked workers run (set before the fork, never pickled)
 
