@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import os
@@ -12,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from compiler.core.contracts import read_contract
+from compiler.core.pickled import by_fields
 from compiler.core.sources import Sources
+from compiler.core.specs import Spec
 from compiler.stages import check_path
 from compiler.stages.checked import Checked
 from compiler.stages.pipeline import read_and_validate
@@ -159,3 +163,41 @@ def test_evidence_read_on_every_core_is_the_evidence_read_in_one_process(
 
     assert evidence(shared) == evidence(alone)
     assert sum(not current for *_, current, _ in evidence(alone)) >= 2
+
+
+def test_a_contract_spec_sent_to_another_process_is_the_same_with_its_columns_shared() -> None:
+    """Columns, contracts and specs pickle as their fields (`compiler.core.pickled`): every field comes back, and a
+    column listed under two keys is still one object."""
+    text = (
+        "apiVersion: v3.0.2\nkind: DataContract\nid: c\nname: c\nversion: 1.0.0\nstatus: active\n"
+        "schema:\n  - name: t\n    properties:\n"
+        "      - {name: a, logicalType: string, required: true, unique: true, classification: pii, tags: [x]}\n"
+        "      - {name: b, logicalType: integer, quality: [{type: library, rule: nullCount, mustBe: 0}]}\n"
+    )
+    document = load_text(text, "c.yaml").documents[0]
+    contract = read_contract(document.data)
+    spec = Spec("DataContract", "c", document, None, contract)
+    travelled = pickle.loads(pickle.dumps(spec))
+    assert (travelled.kind, travelled.name, travelled.data, travelled.model) == (
+        "DataContract",
+        "c",
+        document.data,
+        None,
+    )
+    assert travelled.contract == contract
+    assert travelled.contract is not None
+    assert [dataclasses.astuple(column) for column in travelled.contract.columns] == [
+        ("a", "t", ("schema", 0, "properties", 0), "string", True, True, "pii", ("x",), False),
+        ("b", "t", ("schema", 0, "properties", 1), "integer", False, False, None, (), True),
+    ]
+    assert travelled.contract.find("t.a")[0] is travelled.contract.find("a")[0] is travelled.contract.columns[0]
+
+
+def test_by_fields_refuses_a_dataclass_with_a_field_outside_init() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class Partly:
+        kept: int
+        derived: int = dataclasses.field(init=False, default=0)
+
+    with pytest.raises(TypeError, match="all of them __init__ parameters"):
+        by_fields(Partly)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.core.odcs import read_odcs
+from compiler.core.pickled import by_fields
 
 # The comparison operators of an ODCS quality rule.
 QUALITY_OPERATORS = (
@@ -25,6 +26,7 @@ QUALITY_OPERATORS = (
 )
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Column:
     name: str
@@ -38,6 +40,7 @@ class Column:
     has_quality: bool = False
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Contract:
     """What Charter needs to know of a contract; positions come from the document."""

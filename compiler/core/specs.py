@@ -11,9 +11,11 @@ from compiler.core.contracts import Contract
 from compiler.core.diagnostics import Diagnostic, PathSegment, Severity
 from compiler.core.documents import Document
 from compiler.core.models import CharterModel
+from compiler.core.pickled import by_fields
 from compiler.core.positions import Span, locate
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Spec:
     kind: str
