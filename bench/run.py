@@ -49,7 +49,7 @@ sys.path.insert(0, str(HERE))
 import fresh  # noqa: E402
 import generate  # noqa: E402
 import yaml  # noqa: E402
-from tables import NOTHING, Row, Took, print_cache, print_goal, print_stages, print_table, show  # noqa: E402
+from tables import INSIDE, NOTHING, Row, Took, print_cache, print_goal, print_stages, print_table, show  # noqa: E402
 
 from compiler.commands.schema import all_schemas  # noqa: E402
 from compiler.core.cache import DirectoryStore  # noqa: E402
@@ -263,7 +263,7 @@ def _stage_timer() -> Iterator[tuple[dict[str, Took], dict[str, int]]]:
     def kind_of(document: Any, *_: Any) -> str:
         data = getattr(document, "data", None)
         kind = data.get("kind") if isinstance(data, dict) else None
-        return f"validate {kind}"
+        return f"{INSIDE}validate {kind}"
 
     from compiler.stages.read import discovery
     from compiler.stages.validate import specs
@@ -273,9 +273,10 @@ def _stage_timer() -> Iterator[tuple[dict[str, Took], dict[str, int]]]:
         # On every core for 256 files or more: then the two stages below run in the workers, unseen.
         (pipeline, "_read_and_validate", timed("load + validate (all files)", pipeline._read_and_validate)),
         (discovery, "spec_files", timed("discover (glob)", discovery.spec_files)),
-        (discovery, "load_repo_file", timed("load (read, libyaml, construct)", discovery.load_repo_file)),
+        (discovery, "load_repo_file", timed(f"{INSIDE}load (read, libyaml, construct)", discovery.load_repo_file)),
         (specs, "validate", timed("validate", specs.validate, kind_of)),
         (pipeline, "resolve", timed("resolve", pipeline.resolve)),
+        (pipeline, "load_evidence", timed("evidence (records judged)", pipeline.load_evidence)),
         (pipeline, "evaluate_policies", timed("check policies (CEL)", pipeline.evaluate_policies)),
     ]
     originals = [(module, name, getattr(module, name)) for module, name, _ in targets]

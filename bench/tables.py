@@ -107,6 +107,10 @@ def print_table(rows: list[Row]) -> None:
             print(f"  {at}: check-jsonschema rejected {row.jsonschema_failures} files Charter accepts")
 
 
+INSIDE = "  "
+"""Stage names starting with this are timed inside another stage (`bench/run.py`): shown apart, never summed."""
+
+
 def print_stages(rows: list[Row]) -> None:
     for row in rows[-1:]:
         if not row.stages:
@@ -119,19 +123,26 @@ def print_stages(rows: list[Row]) -> None:
         )
         print(f"  {'stage':<34} {'wall s':>8}  {'share':>6}  {'CPU s':>8}  {'calls':>6}  {'CPU ms/call':>11}")
         measured = NOTHING
-        for name, took in sorted(row.stages.items(), key=lambda item: -item[1].cpu):
-            if name == "total":
+        ranked = sorted(row.stages.items(), key=lambda item: -item[1].cpu)
+        for name, took in ranked:
+            if name == "total" or name.startswith(INSIDE):
                 continue
             measured += took
-            calls = row.stage_calls.get(name, 0)
-            per_call = f"{took.cpu / calls * 1000:11.3f}" if calls else ""
-            print(
-                f"  {name:<34} {took.wall:8.2f}  {took.wall / total.wall:6.1%}  {took.cpu:8.2f}  {calls:>6}  {per_call}"
-            )
+            _print_stage(name, took, total, row.stage_calls.get(name, 0))
         rest = Took(total.wall - measured.wall, total.cpu - measured.cpu)
         print(
             f"  {'other (project, sorting, glue)':<34} {rest.wall:8.2f}  {rest.wall / total.wall:6.1%}  {rest.cpu:8.2f}"
         )
+        inside = [(name, took) for name, took in ranked if name.startswith(INSIDE)]
+        if inside:
+            print("  inside load + validate, the parent's share of the files only (the workers' runs are not seen):")
+            for name, took in inside:
+                _print_stage(name, took, total, row.stage_calls.get(name, 0))
+
+
+def _print_stage(name: str, took: Took, total: Took, calls: int) -> None:
+    per_call = f"{took.cpu / calls * 1000:11.3f}" if calls else ""
+    print(f"  {name:<34} {took.wall:8.2f}  {took.wall / total.wall:6.1%}  {took.cpu:8.2f}  {calls:>6}  {per_call}")
 
 
 def print_goal(rows: list[Row]) -> None:
