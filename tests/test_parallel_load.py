@@ -9,6 +9,7 @@ import os
 import pickle
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from compiler.stages import check_path
 from compiler.stages.checked import Checked
 from compiler.stages.pipeline import read_and_validate
 from compiler.stages.read.load import load_text
-from compiler.stages.read.parallel_load import MIN_FILES, each_file, workers
+from compiler.stages.read.parallel_load import CHUNK, MIN_FILES, each_file, workers
 from compiler.stages.run import FileResult
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,29 +69,40 @@ def test_workers_and_one_process_find_the_same(broken_repository: Path, monkeypa
 
 
 @pytest.mark.usefixtures("no_other_thread")
-def test_the_parent_reads_the_first_share_itself_and_receives_the_rest_in_order(
-    broken_repository: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_parent_takes_chunks_from_the_end_and_the_results_come_in_order(
+    broken_repository: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Only the workers' share is pickled: the parent reads half of the files on two cores, the first half."""
+    """Only the workers' chunks are pickled: the parent reads whole chunks from the end until it meets the
+    workers, and every file is read once, by one process."""
     monkeypatch.setenv("CHARTER_JOBS", "2")
     sources = Sources.from_path(broken_repository)
     files = sorted(str(path.relative_to(broken_repository)) for path in broken_repository.glob("teams/**/*.yaml"))
     parent, read_here = os.getpid(), []
+    log = tmp_path / "read-by-workers"
 
     def recorded(sources: Sources, file: str) -> FileResult:
         if os.getpid() == parent:
             read_here.append(file)
+            time.sleep(0.002)  # so that a worker started late on a busy machine still takes its part
+        else:
+            with log.open("a") as lines:  # a worker's short line: appended whole
+                lines.write(f"{file}\n")
         return read_and_validate(sources, file)
 
     progress: list[int] = []
     results = list(each_file(sources, files, recorded, lambda done, _: progress.append(done)))
+    read_there = log.read_text().split()
     alone = [read_and_validate(sources, file) for file in files]
     assert [(r.path, r.diagnostics, len(r.specs)) for r in results] == [
         (r.path, r.diagnostics, len(r.specs)) for r in alone
     ]
-    assert any(r.diagnostics for r in results[: len(files) // 2])
-    assert any(r.diagnostics for r in results[len(files) // 2 :])
-    assert read_here == files[: len(files) // 2]
+    assert sorted(read_here + read_there) == files
+    assert read_here
+    assert read_there
+    first = files.index(min(read_here))
+    assert first % CHUNK == 0
+    assert sorted(read_here) == files[first:]  # a run of whole chunks at the end
+    assert sorted(read_there) == files[:first]
     assert progress == sorted(progress)
     assert progress[-1] == len(files)
 

@@ -142,6 +142,8 @@ _BY_KIND: dict[str, Callable[[Any], Iterator[Reference]]] = {
 
 def labels_match(wanted: Mapping[str, str], target: Spec) -> bool:
     """A policy's `match.labels` against a spec's `metadata.labels`: every wanted label, with its value."""
+    if not wanted:  # most policies: asked for every (spec, policy) pair of a check
+        return True
     metadata = target.data.get("metadata") if isinstance(target.data, dict) else None
     labels = metadata.get("labels", {}) if isinstance(metadata, dict) else {}
     labels = labels if isinstance(labels, dict) else {}
