@@ -43,6 +43,27 @@ from compiler.evidence import EVIDENCE_DIR
 from compiler.stages.render.manifests import canary_dir
 
 KUBECONFIG = "${{ runner.temp }}/kubeconfig"
+
+
+def _kserve_revision_ready(after: str) -> str:
+    """Shell: fail unless the InferenceService's latest created revision is its latest ready one (a canary that
+    never became ready would otherwise pass, KServe serving the previous revision); sets `$created`."""
+    return (
+        """\
+created=$(kubectl get --namespace "$NAMESPACE" "inferenceservice/$NAME" \\
+  --output 'jsonpath={.status.components.predictor.latestCreatedRevision}')
+ready=$(kubectl get --namespace "$NAMESPACE" "inferenceservice/$NAME" \\
+  --output 'jsonpath={.status.components.predictor.latestReadyRevision}')
+if [ -z "$created" ] || [ "$created" != "$ready" ]; then
+  echo "::error title=charter canary::revision ${created:-?} is not ready after """
+        + after
+        + """ (ready: ${ready:-none})"
+  exit 1
+fi
+"""
+    )
+
+
 _WAIT = {
     "kserve": 'kubectl wait --namespace "$NAMESPACE" --for=condition=Ready "inferenceservice/$NAME" --timeout=15m',
     "kubernetes": 'kubectl rollout status --namespace "$NAMESPACE" "deployment/$NAME" --timeout=15m',
@@ -69,15 +90,9 @@ done"""
 _ANALYSIS = {
     "kserve": """\
 kubectl wait --namespace "$NAMESPACE" --for=condition=Ready "inferenceservice/$NAME" --timeout=60s
-created=$(kubectl get --namespace "$NAMESPACE" "inferenceservice/$NAME" \\
-  --output 'jsonpath={.status.components.predictor.latestCreatedRevision}')
-ready=$(kubectl get --namespace "$NAMESPACE" "inferenceservice/$NAME" \\
-  --output 'jsonpath={.status.components.predictor.latestReadyRevision}')
-if [ -z "$created" ] || [ "$created" != "$ready" ]; then
-  echo "::error title=charter canary::revision ${created:-?} is not ready after the bake (ready: ${ready:-none})"
-  exit 1
-fi
-echo "The canary revision $created served its share and is ready."
+"""
+    + _kserve_revision_ready("the bake")
+    + """echo "The canary revision $created served its share and is ready."
 """,
     "kubernetes": """\
 kubectl rollout status --namespace "$NAMESPACE" "deployment/$NAME-canary" --timeout=60s
@@ -146,19 +161,15 @@ charter deploy shadow . --model "$NAME" --environment "$ENVIRONMENT" \\
 # holds it for its pause, then Charter
 # measures the canary revision's pods on Prometheus with the rollout's analysis (`charter deploy analyze`: the
 # queries and bounds come from the specs in the checkout; only the step number reaches it from here).
-_KSERVE_STEP = """\
+_KSERVE_STEP = (
+    """\
 kubectl wait --namespace "$NAMESPACE" --for=condition=Ready "inferenceservice/$NAME" --timeout=15m
 sleep "$PAUSE_SECONDS"
-created=$(kubectl get --namespace "$NAMESPACE" "inferenceservice/$NAME" \\
-  --output 'jsonpath={.status.components.predictor.latestCreatedRevision}')
-ready=$(kubectl get --namespace "$NAMESPACE" "inferenceservice/$NAME" \\
-  --output 'jsonpath={.status.components.predictor.latestReadyRevision}')
-if [ -z "$created" ] || [ "$created" != "$ready" ]; then
-  echo "::error title=charter canary::revision ${created:-?} is not ready after step $STEP (ready: ${ready:-none})"
-  exit 1
-fi
-charter deploy analyze . --model "$NAME" --environment "$ENVIRONMENT" --step "$STEP" --revision "$created"
 """
+    + _kserve_revision_ready("step $STEP")
+    + """charter deploy analyze . --model "$NAME" --environment "$ENVIRONMENT" --step "$STEP" --revision "$created"
+"""
+)
 
 
 @dataclass(frozen=True)
