@@ -211,9 +211,8 @@ class DirectoryTree:
                 continue
             for entry in entries:
                 path = posixpath.join(relative, entry.name) if relative else entry.name
-                info = entry.stat(follow_symlinks=False)
-                kind = _kind_of_mode(info.st_mode)
-                signature = settled_signature(info, now) if kind is Kind.FILE else None
+                kind = _kind_of_entry(entry)
+                signature = settled_signature(entry.stat(follow_symlinks=False), now) if kind is Kind.FILE else None
                 if signature is not None:
                     self.signatures[path] = signature
                 else:
@@ -235,6 +234,16 @@ class DirectoryTree:
 
     def signature(self, relative: str) -> str | None:
         return self.signatures.get(relative)
+
+
+def _kind_of_entry(entry: os.DirEntry[str]) -> Kind:
+    """The kind of a listed entry without a `stat` where the listing's file type tells it (a project of 10,000
+    specs has 6,500 directories, most of them evidence folders); `DirEntry` asks `lstat` itself where it does not."""
+    if entry.is_symlink():
+        return Kind.LINK
+    if entry.is_dir(follow_symlinks=False):
+        return Kind.DIRECTORY
+    return Kind.FILE if entry.is_file(follow_symlinks=False) else Kind.OTHER
 
 
 def _kind_of_mode(mode: int) -> Kind:
