@@ -235,6 +235,10 @@ def test_an_edit_after_a_hostile_policy_was_stopped_shows_what_a_cold_check_show
     """A hostile policy typed in an open editor stops its policy worker (CH502 on the model it judged, and the
     check returns); once it is removed, and at the next edit of a model, the findings are exact again."""
     monkeypatch.setattr(sandbox, "MEMORY_BYTES", 256 << 20)
+    # The clock must not stop it first: on a busy machine the doubling lists took more than the 2 s step to
+    # reach 256 MiB (as in tests/test_policy_bounds.py, the memory attack gets time enough).
+    monkeypatch.setattr(sandbox, "STEP_SECONDS", 60.0)
+    monkeypatch.setattr(sandbox, "RUN_SECONDS", 60.0)
     root = tmp_path / "repo"
     shutil.copytree(shared, root)
     workspace = Workspace(root)
