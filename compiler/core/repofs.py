@@ -66,23 +66,17 @@ def _is_symlink_at(name: str, dir_fd: int) -> bool:
 
 @contextmanager
 def _parent_fd(root: Path, parts: tuple[str, ...], shown: str) -> Iterator[int]:
-    """A descriptor of the directory holding the last component, reached without following any link."""
+    """A descriptor of the directory holding the last component, reached without following any link: through
+    the directories a `held_open` block keeps, or through ones opened for this read alone."""
     held = _held_for(root)
     if held is not None:
         yield held.parent(parts, shown)
         return
-    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    alone = _HeldDirectories(root)
     try:
-        for part in parts[:-1]:
-            try:
-                next_fd = os.open(part, _DIR_FLAGS, dir_fd=fd)
-            except OSError as error:
-                raise _refusal(shown, part, fd, error) from None
-            os.close(fd)
-            fd = next_fd
-        yield fd
+        yield alone.parent(parts, shown)
     finally:
-        os.close(fd)
+        alone.close()
 
 
 class _HeldDirectories:
@@ -90,7 +84,8 @@ class _HeldDirectories:
 
     Files are read in listing order, so one read shares most of its way with the one before: a batch of 5,000
     specs opened each directory on the way of each file (five opens and closes a file, a tenth of reading a
-    file). Each descriptor is opened exactly as `_parent_fd` opens it, from the one before with `O_NOFOLLOW`.
+    file). Each descriptor is opened from the one before with `O_NOFOLLOW`; a read outside a `held_open` block
+    walks its way the same, through directories it closes after the read (`_parent_fd`).
     """
 
     def __init__(self, root: Path) -> None:
