@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from compiler.stages.policy import expressions
-from compiler.stages.policy.expressions import ExpressionError, Scope, compile_expression, evaluate
+from compiler.stages.policy import scope as run_scope
+from compiler.stages.policy.expressions import ExpressionError, compile_expression, evaluate
+from compiler.stages.policy.scope import Scope
 
 
 class _CountingEnv:
@@ -28,8 +29,8 @@ class _CountingEnv:
 
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> _CountingEnv:
-    env = _CountingEnv(expressions._RUN_ENV)
-    monkeypatch.setattr(expressions, "_RUN_ENV", env)
+    env = _CountingEnv(run_scope.RUN_ENV)
+    monkeypatch.setattr(run_scope, "RUN_ENV", env)
     return env
 
 

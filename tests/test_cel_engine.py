@@ -22,11 +22,13 @@ from test_policy_engine import POLICY, findings, make_project
 
 from compiler.stages.policy import evaluate as check
 from compiler.stages.policy import sandbox
-from compiler.stages.policy.expressions import ExpressionError, Scope, compile_expression, evaluate
+from compiler.stages.policy.expressions import ExpressionError, compile_expression, evaluate
+from compiler.stages.policy.scope import Scope
 
 CANARY = textwrap.dedent(
     """
-    from compiler.stages.policy.expressions import Scope, compile_expression, evaluate
+    from compiler.stages.policy.expressions import compile_expression, evaluate
+    from compiler.stages.policy.scope import Scope
 
     scope = Scope({"object": {"spec": {"owner": None, "items": [None, {"a": None}]}}, "related": {"suite": None}})
     scope.enter_policy({"limit": None})

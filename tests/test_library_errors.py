@@ -20,7 +20,8 @@ from compiler.core.models import KINDS
 from compiler.gates.errors import UnusableInput
 from compiler.gates.io import inputs as io
 from compiler.stages.policy import expressions
-from compiler.stages.policy.expressions import Compiled, ExpressionError, Scope, compile_expression, evaluate
+from compiler.stages.policy.expressions import Compiled, ExpressionError, compile_expression, evaluate
+from compiler.stages.policy.scope import Scope
 from compiler.stages.read import load
 from compiler.stages.read.load import load_text
 from compiler.stages.validate import specs as validate

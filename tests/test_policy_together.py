@@ -12,8 +12,8 @@ from test_policy_variables import _policy, _policy_findings
 
 from compiler.core.models.policy import Policy
 from compiler.stages.policy import evaluate, sandbox
-from compiler.stages.policy.expressions import Scope
 from compiler.stages.policy.programs import Programs, holds_together
+from compiler.stages.policy.scope import Scope
 
 RULES = [
     ("enough", "variables.n >= 2", "'only ' + string(variables.n)"),

@@ -23,21 +23,25 @@ from compiler.core.references import labels_match
 from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
 from compiler.evidence.store import EvidenceByModel
+from compiler.stages.policy.batches import Batches, shape_of
 from compiler.stages.policy.expression_fields import field_problems
 from compiler.stages.policy.expressions import (
     Compiled,
     ExpressionError,
-    Scope,
     compile_expression,
     evaluate,
     evaluates,
 )
 from compiler.stages.policy.programs import Programs, holds_together, succeeds
 from compiler.stages.policy.sandbox import Overrun, Progress, Work, run_bounded
+from compiler.stages.policy.scope import Scope, related_read, shaped
 from compiler.stages.policy.views import Views
 from compiler.stages.policy.waivers import apply_waivers
 
 POLICY_CODE = "CH500"
+CONTEXT_STEP = -1
+"""The step marked while a batch's views are converted into the engine (`Batches.scope`). Stopped there, its
+specs' pairs run again, each spec in an activation of its own."""
 PROBE_STEP = -2
 """The step marked while a policy's variables are evaluated together (`Programs.probe`); -1 is the context."""
 TOGETHER_STEP = -3
@@ -140,15 +144,27 @@ def _evaluate_bounded(
         if target.kind in run.policy.spec.match.kinds and labels_match(run.policy.spec.match.labels, target)
     ]
 
+    wanted = _compile_shaped(pairs)
+
     def work(chosen: Sequence[int], together: bool) -> Work:
+        """With `together`, specs in batches and each policy's rules in one program first; otherwise, one by one."""
+
         def run(items: list[int], progress: Progress) -> Iterator[tuple[int, list[Diagnostic] | None]]:
             scope: Scope | None = None
             scoped: Spec | None = None
+            # Cut here, in the worker, from the specs it judges; not again by a worker replacing one that was
+            # stopped converting a batch: the next batch would be as costly.
+            replacing = progress.replacing is not None and progress.replacing.step == CONTEXT_STEP
+            targets = [pairs[chosen[item]][0] for item in items]
+            batches = Batches(views, targets, shared, wanted) if together and not replacing else None
             for item in items:
                 target, runnable = pairs[chosen[item]]
                 if scoped is not target:  # a spec's context is built once for all its policies
                     scoped = target
-                    scope = Scope({**views.context(target), **shared})
+                    if batches is not None:
+                        scope = batches.scope(target, functools.partial(progress.mark, item, CONTEXT_STEP))
+                    else:
+                        scope = Scope({**views.context(target), **shared})
                 assert scope is not None
                 yield item, _run(target, scope, runnable, functools.partial(progress.mark, item), together)
 
@@ -156,8 +172,9 @@ def _evaluate_bounded(
 
     everything = range(len(pairs))
     results, overruns = run_bounded(work(everything, True), len(pairs), _weights(pairs, views))
-    # A pair stopped while everything ran together runs again one by one: each expression has its own step.
-    again = [overrun.item for overrun in overruns if overrun.step == TOGETHER_STEP and not overrun.budget_spent]
+    # A pair stopped while everything ran together, or while its batch was converted, runs again one by one:
+    # each expression has its own step, each spec its own activation.
+    again = [overrun.item for overrun in overruns if overrun.step in _ALONE_AGAIN and not overrun.budget_spent]
     if again:
         retried_items = set(again)
         overruns = [overrun for overrun in overruns if overrun.item not in retried_items]
@@ -175,6 +192,22 @@ def _evaluate_bounded(
             if found is not None
         )
     return [finding for item in sorted(results) for finding in results[item] or []]
+
+
+_ALONE_AGAIN = frozenset({TOGETHER_STEP, CONTEXT_STEP})
+
+
+def _compile_shaped(pairs: Sequence[tuple[Spec, _Runnable]]) -> dict[str, frozenset[str] | None]:
+    """Each policy's programs for the shapes of the kinds it judges, compiled here (and cached) rather than in
+    each worker: the workers, and an editor's next check, start with them. For each kind, the keys of `related`
+    its programs read (None: every key)."""
+    wanted: dict[str, frozenset[str] | None] = {}
+    for kind, run in {(target.kind, id(run)): (target.kind, run) for target, run in pairs}.values():
+        for program in run.programs.every():
+            shaped(program.text, shape_of(kind))
+            read, before = related_read(program.text), wanted.get(kind, frozenset())
+            wanted[kind] = None if read is None or before is None else before | read
+    return wanted
 
 
 CONTEXT_WEIGHT = 3.0

@@ -14,15 +14,14 @@ for people.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from cel_expr_python import cel
-from cel_expr_python.ext.ext_bindings import ExtBindings
 
-ROOTS = frozenset({"object", "related", "params", "variables", "project", "kind", "name", "today"})
+from compiler.stages.policy.scope import PARAMS, ROOTS, RUN_ENV, VARIABLES, Scope
+
 # CEL's type names are identifiers too (`type(x) == list`).
 _TYPE_NAMES = frozenset(
     {
@@ -65,34 +64,11 @@ _MISSING_KEY = re.compile(r"^Key not found in map : (.*)$")
 _NO_OVERLOAD = re.compile(r"^No matching overloads found : (.*)$")
 _CALLED = re.compile(r"(?:^|\.)([A-Za-z_][A-Za-z0-9_]*)\(")
 _UNCONVERTED = re.compile(r"out of range for '|Non-CEL value type for '")
-_INT_MIN, _UINT_END = -(1 << 63), 1 << 64
 _TYPE_SPELLING = {"NULL": "null_type", "TIMESTAMP": "google.protobuf.Timestamp", "DURATION": "google.protobuf.Duration"}
 
-# Every root is dynamic: specs are YAML, typed by their schemas, not by CEL declarations.
+# Every root is dynamic: specs are YAML, typed by their schemas, not by CEL declarations. Policies are compiled and
+# checked here, where the binding functions and a batch's lists (`compiler.stages.policy.scope`) do not exist.
 _ENV = cel.NewEnv(variables=dict.fromkeys(ROOTS, cel.Type.DYN))
-# What expressions run in: the same roots, plus `cel.bind` and two functions giving the policy's current
-# `params` and `variables`, so that one activation per spec serves every policy (see `Scope`). Policies are
-# compiled and checked in `_ENV`, where neither exists: a policy cannot call them.
-_PARAMS, _VARIABLES = "_charter_params", "_charter_variables"
-_current = threading.local()  # the Scope being evaluated on this thread, read by the two functions
-
-
-def _params() -> Any:
-    return _current.scope.params
-
-
-def _variables() -> Any:
-    return _current.scope.variables
-
-
-_RUN_ENV = cel.NewEnv(
-    variables=dict.fromkeys(ROOTS, cel.Type.DYN),
-    extensions=[ExtBindings()],
-    functions=[
-        cel.FunctionDecl(name, [cel.Overload(f"{name}_0", cel.Type.DYN, [], impl=impl)])
-        for name, impl in ((_PARAMS, _params), (_VARIABLES, _variables))
-    ],
-)
 _ERROR, _NULL, _BOOL, _LIST, _MAP, _TYPE = (
     cel.Type.ERROR,
     cel.Type.NULL,
@@ -120,6 +96,9 @@ class Compiled:
     """Functions the expression calls that CEL does not have: an error when called, as before."""
     reads: frozenset[str] = frozenset({"params", "variables"})
     """Which of the per-policy roots the expression may read: any mention of the name counts (a string too)."""
+    text: str = ""
+    """What `program` was compiled from: the expression with its bindings, for an activation of another shape
+    (`Scope.runnable`)."""
 
 
 @lru_cache(maxsize=4096)
@@ -170,19 +149,20 @@ def compile_expression(source: str) -> Compiled:
             f"comprehensions nest {depth} deep; at most {MAX_COMPREHENSION_DEPTH} keep evaluation bounded"
         )
     reads = frozenset(_PER_POLICY.findall(source))
-    return Compiled(source, _runnable(source, reads), depth, frozenset(), reads)
+    text = _runnable(source, reads)
+    return Compiled(source, RUN_ENV.compile(text, disable_check=True), depth, frozenset(), reads, text)
 
 
-def _runnable(source: str, reads: frozenset[str]) -> Any:
+def _runnable(source: str, reads: frozenset[str]) -> str:
     """The program that runs: the expression with `params` and `variables` bound to the scope's current ones
     by `cel.bind`, which costs no iteration of the engine's budget (`in_policy` computes variables instead).
     The expression is parsed on lines of its own, so that a `//` comment ending it does not swallow the
     closing parentheses."""
     wrapped = source
-    for root, function in (("variables", _VARIABLES), ("params", _PARAMS)):
+    for root, function in (("variables", VARIABLES), ("params", PARAMS)):
         if root in reads:
             wrapped = f"cel.bind({root}, {function}(), (\n{wrapped}\n))"
-    return _RUN_ENV.compile(wrapped, disable_check=True)
+    return wrapped
 
 
 def _undeclared(source: str) -> tuple[set[str], dict[str, tuple[int, int]]]:
@@ -251,47 +231,6 @@ Definitions = tuple[tuple[str, str], ...]
 """A policy's variables an expression may read: (name, expression), in the order the policy declares them."""
 
 
-class Scope:
-    """What expressions see about one spec: its context, then each policy's `params` and `variables`.
-
-    The engine converts a root (`object`, `related`, ...) to CEL when an expression first reads it in an
-    activation, and keeps it for that activation: that conversion is most of an evaluation's cost. So one
-    activation serves every expression of every policy on the spec; `params`, which change from policy to
-    policy, are not in it but bound in each program that reads them (`cel.bind`) to what a function answers
-    from this scope when the program runs. A policy's `variables` are computed in the programs reading them
-    (`in_policy`); only a policy too deep for that keeps them here, converted out of the engine and back.
-    """
-
-    def __init__(self, base: dict[str, Any]):
-        self.base = base
-        self.params: dict[str, Any] = {}
-        self.variables: dict[str, Any] = {}
-        self._activation: Any = None
-        self._portable = False
-
-    def enter_policy(self, params: dict[str, Any]) -> None:
-        self.params, self.variables = params, {}
-
-    def set_variable(self, name: str, value: Any) -> None:
-        self.variables = {**self.variables, name: value}
-
-    def activation(self) -> Any:
-        """The spec's activation, made on first use; `params` and `variables` come from this scope."""
-        if self._activation is None:
-            self._activation = _RUN_ENV.Activation(self.base)
-        _current.scope = self
-        return self._activation
-
-    def make_portable(self) -> bool:
-        """Whether the context changed: values the engine cannot take become ones it can (see `portable`)."""
-        if self._portable:
-            return False
-        self._portable = True
-        self.base, self.params, self.variables = portable(self.base), portable(self.params), portable(self.variables)
-        self._activation = None
-        return True
-
-
 def in_policy(source: str, definitions: Definitions) -> Compiled | None:
     """`source` as it runs in its policy: the variables it reads (and those they read) computed in the program
     itself, each bound by `cel.bind` in the policy's order, from the spec's converted roots. None when the
@@ -329,12 +268,12 @@ def _in_policy(source: str, definitions: Definitions) -> Compiled | None:
     wrapped = f"cel.bind(variables, {{}}, (\n{wrapped}\n))"
     reads = frozenset(_PER_POLICY.findall(" ".join([source, *(expression for _, expression in chosen)])))
     if "params" in reads:
-        wrapped = f"cel.bind(params, {_PARAMS}(), (\n{wrapped}\n))"
+        wrapped = f"cel.bind(params, {PARAMS}(), (\n{wrapped}\n))"
     try:
-        program = _RUN_ENV.compile(wrapped, disable_check=True)
+        program = RUN_ENV.compile(wrapped, disable_check=True)
     except (ValueError, RuntimeError):  # the parser's nesting limit
         return None
-    return Compiled(source, program, compiled.depth, compiled.functions, reads)
+    return Compiled(source, program, compiled.depth, compiled.functions, reads, wrapped)
 
 
 def _read_definitions(source: str, definitions: Definitions) -> Definitions:
@@ -355,21 +294,6 @@ def _names_read(source: str, declared: list[str]) -> set[str]:
     if len(fields) == len(_VARIABLE.findall(source)):
         return set(fields) & set(declared)
     return set(declared)
-
-
-def portable(value: Any) -> Any:
-    """Integers beyond 64 bits become doubles and tuples lists, as the engine before this one took them.
-
-    YAML holds integers of any size; CEL's are 64-bit, and the engine refuses a
-    whole root for one such integer in it. Only run when the engine refused.
-    """
-    if isinstance(value, dict):
-        return {key: portable(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [portable(item) for item in value]
-    if isinstance(value, int) and not isinstance(value, bool) and not _INT_MIN <= value < _UINT_END:
-        return float(value)
-    return value
 
 
 def evaluate(compiled: Compiled, scope: Scope) -> Any:
@@ -396,15 +320,16 @@ def evaluates(compiled: Compiled, scope: Scope) -> None:
 def _run(compiled: Compiled, scope: Scope) -> Any:
     """The engine's value; once more on values it can take if it refused one (an integer beyond 64 bits in a
     root, or in `params` or `variables`, which the engine refuses as it converts a function's answer)."""
+    program, roots = scope.runnable(compiled.text, compiled.program)
     try:
-        result = compiled.program.eval(scope.activation())
+        result = program.eval(scope.activation(roots))
         refused = str(result.value()) if result.type() == _ERROR else ""
     except (ValueError, RuntimeError) as error:
-        if not (_UNCONVERTED.search(str(error)) and scope.make_portable()):
+        if not (_UNCONVERTED.search(str(error)) and scope.make_portable(roots)):
             raise
-        return compiled.program.eval(scope.activation())
-    if refused and _UNCONVERTED.search(refused) and scope.make_portable():
-        return compiled.program.eval(scope.activation())
+        return program.eval(scope.activation(roots))
+    if refused and _UNCONVERTED.search(refused) and scope.make_portable(roots):
+        return program.eval(scope.activation(roots))
     return result
 
 

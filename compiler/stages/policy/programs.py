@@ -10,7 +10,7 @@ generated specs ran 12,206 programs in the engine, one per expression; it now ru
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from compiler.core.models.policy import Policy
@@ -18,12 +18,12 @@ from compiler.stages.policy.expressions import (
     Compiled,
     Definitions,
     ExpressionError,
-    Scope,
     compile_expression,
     evaluate,
     evaluates,
     in_policy,
 )
+from compiler.stages.policy.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,13 @@ class Programs:
                 [compile_expression(r.message_expression) if r.message_expression else None for r in body.validations],
                 inlined=False,
             )
+
+    def every(self) -> Iterator[Compiled]:
+        """Every program of the policy."""
+        yield from self.conditions
+        yield from self.variables
+        yield from self.rules
+        yield from (program for program in (*self.messages, self.probe, self.together) if program is not None)
 
 
 class _TooDeep(Exception):

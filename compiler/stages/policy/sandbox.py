@@ -62,9 +62,13 @@ class Overrun:
 
 
 class Progress:
-    """Where the worker is: written by the child, read by the parent."""
+    """Where the worker is: written by the child, read by the parent.
 
-    def __init__(self) -> None:
+    `replacing`: why the worker this one replaces was stopped, if it replaces one (what it was doing when
+    stopped may be worth doing another way)."""
+
+    def __init__(self, replacing: Overrun | None = None) -> None:
+        self.replacing = replacing
         # Anonymous and shared across fork: where the worker is, then the name of what stopped it, if anything.
         self.memory = mmap.mmap(-1, _LAYOUT.size + _FAILURE_SIZE)
         self.sequence = 0
@@ -143,12 +147,12 @@ class _Pool:
     overruns: list[Overrun] = field(default_factory=list)
     running: dict[int, _Worker] = field(default_factory=dict)  # by the reading end of its pipe
 
-    def start(self, pending: list[int]) -> None:
+    def start(self, pending: list[int], replacing: Overrun | None = None) -> None:
         stopped = {overrun.item for overrun in self.overruns}
         pending = [item for item in pending if item not in self.results and item not in stopped]
         if not pending:
             return
-        progress = Progress()
+        progress = Progress(replacing)
         progress.mark(pending[0], -1)
         reader, writer = os.pipe()
         pid = os.fork()
@@ -193,7 +197,7 @@ class _Pool:
         worker.progress.memory.close()
         if overrun is not None:
             self.overruns.append(overrun)
-            self.start(worker.pending)
+            self.start(worker.pending, overrun)
 
     def _spend_budget(self) -> None:
         spent = f"the run's budget of {self.budget:.1f} s for policy evaluation is spent"
