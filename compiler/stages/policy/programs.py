@@ -113,17 +113,19 @@ def _probe(declared: Definitions) -> Compiled | None:
 
 
 def _together(declared: Definitions, expressions: Sequence[str]) -> Compiled | None:
-    """Every variable, then a list of the rules' values, in one program; None when there is only one thing to
-    run, or when the program would be deeper than the engine's parser takes. Each rule stands on lines of its
-    own, so that a `//` comment ending one does not swallow the rest."""
+    """Every variable, then each rule `== true`, joined by `&&`: `true` only when every variable is computed
+    and every rule is `true` (CEL's `&&` is `true` only when both sides are, whatever the order of an error and
+    a `false`), as one boolean rather than a list of them to convert. None when there is only one thing to run,
+    or when the program would be deeper than the engine's parser takes. Each rule stands on lines of its own,
+    so that a `//` comment ending one does not swallow the rest."""
     names = [name for name, _ in declared]
     if not expressions or len(expressions) + len(names) < 2 or not _identifiers(names):
         return None
-    checks = "[" + ", ".join(f"(\n{expression}\n)" for expression in expressions) + "]"
+    checks = [f"(\n{expression}\n) == true" for expression in expressions]
     if names:
         # Every variable is computed (and may fail) even where no rule reads it, as the probe does.
-        checks = f"size({_every_variable(names)}) == {len(names)} ? {checks} : []"
-    return in_policy(checks, declared)
+        checks.insert(0, f"size({_every_variable(names)}) == {len(names)}")
+    return in_policy(" && ".join(checks), declared)
 
 
 def succeeds(program: Compiled, scope: Scope) -> bool:
@@ -140,7 +142,6 @@ def holds_together(programs: Programs, scope: Scope) -> bool:
     if programs.together is None:
         return False
     try:
-        values = evaluate(programs.together, scope)
+        return evaluate(programs.together, scope) is True
     except ExpressionError:
         return False
-    return isinstance(values, list) and len(values) == programs.together_rules and all(v is True for v in values)
