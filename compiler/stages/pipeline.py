@@ -120,7 +120,9 @@ def _check(
         _read_and_validate(run, cached.next_reads(policies, extra_policies, today), progress)
         spec_dirs, targets = cached.targets()
     # Resolve, then policy; the cache path adds the recorded findings of the files it did not read.
-    checked = resolve_and_judge(run, len(found.files), policies, today, spec_dirs=spec_dirs, targets=targets)
+    checked = resolve_and_judge(
+        run, len(found.files), policies, today, spec_dirs=spec_dirs, targets=targets, listed=_folders_listed(found, run)
+    )
     if cached is not None:
         checked = cached.merged(checked)
     # Capped last, on the whole list, so that cached and editor checks show what a cold check shows.
@@ -147,6 +149,20 @@ def _read_and_validate(
 
 def _listed_files(found: Discovered) -> frozenset[str]:
     return frozenset(entry.path for entry in found.entries if entry.kind is Kind.FILE)
+
+
+def _folders_listed(found: Discovered, run: Run) -> dict[str, frozenset[str]] | None:
+    """The names in each folder of the run's listing, when it holds every entry of the folders it names: None
+    where `exclude` patterns may have left a file out of the listing but not out of its folder. The listing also
+    leaves out hidden names, which no record has, and output directories: one holding a folder leaves all of it
+    out (then looked into as before), one inside a folder is not a record (`load_evidence`)."""
+    if run.project is not None and run.project.spec.exclude:
+        return None
+    folders: dict[str, set[str]] = {}
+    for entry in found.entries:
+        folder, _, name = entry.path.rpartition("/")
+        folders.setdefault(folder, set()).add(name)
+    return {folder: frozenset(names) for folder, names in folders.items()}
 
 
 def _with_records(listed: frozenset[str]) -> PerFile[FileResult]:
@@ -204,12 +220,13 @@ def resolve_and_judge(
     *,
     spec_dirs: Sequence[str] | None = None,
     targets: Collection[str] | None = None,
+    listed: Mapping[str, frozenset[str]] | None = None,
 ) -> Checked:
     """Stages 3 and 4 on what `run` read: resolve, collisions, trusted endpoints, evidence, then the policies
     and waivers.
 
     `spec_dirs` lists every file holding a valid spec when `run` read only some of them; `targets` limits
-    policy evaluation to the specs of these files.
+    policy evaluation to the specs of these files; `listed` is what the run's listing holds (`_folders_listed`).
     """
     resolved = resolve(run.specs, [spec.name for spec in policies], run.invalid)
     run.diagnostics.extend(resolved.diagnostics)
@@ -230,7 +247,7 @@ def resolve_and_judge(
     run.diagnostics.extend(refused_output_dirs(project_spec, run.project, loaded))
     read = _records_first(run.records)
     with repofs.held_open():  # each model's folder is looked into, in the order of their names
-        evidence, evidence_findings = load_evidence(run.sources, resolved, policies, run.project, read)
+        evidence, evidence_findings = load_evidence(run.sources, resolved, policies, run.project, read, listed)
     run.diagnostics.extend(evidence_findings)
     applied: set[tuple[str, str, str]] = set()
     run.diagnostics.extend(
