@@ -106,14 +106,19 @@ class Batches:
             related = self.views.related_values(member, self.wanted.get(member.kind))
             entries.append([slot(view), member.kind, member.name, *map(slot, related)])
         roots = Roots({**self.shared, VIEWS: views, SPECS: entries})
-        converted = roots.converts()
+        if not roots.converts():
+            return {id(member): alone(self.views, member, self.shared) for member in members}
         return {
-            id(member): Scope(
-                partial(self._context, member), *((roots, shape_of(member.kind), at) if converted else ())
-            )
+            id(member): Scope(partial(own_roots, self.views, member, self.shared), roots, shape_of(member.kind), at)
             for at, member in enumerate(members)
         }
 
-    def _context(self, spec: Spec) -> dict[str, Any]:
-        """The roots of a spec judged in an activation of its own."""
-        return {**self.views.context(spec), **self.shared}
+
+def own_roots(views: Views, spec: Spec, shared: dict[str, Any]) -> dict[str, Any]:
+    """The roots of a spec judged in an activation of its own: its context, and what every spec sees alike."""
+    return {**views.context(spec), **shared}
+
+
+def alone(views: Views, spec: Spec, shared: dict[str, Any]) -> Scope:
+    """A spec's scope in an activation of its own, as every spec was judged before batches."""
+    return Scope(own_roots(views, spec, shared))

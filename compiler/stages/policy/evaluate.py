@@ -23,7 +23,7 @@ from compiler.core.references import labels_match
 from compiler.core.resolved import Resolved
 from compiler.core.specs import Spec
 from compiler.evidence.store import EvidenceByModel
-from compiler.stages.policy.batches import Batches, shape_of
+from compiler.stages.policy.batches import Batches, alone, shape_of
 from compiler.stages.policy.expression_fields import field_problems
 from compiler.stages.policy.expressions import (
     Compiled,
@@ -164,7 +164,7 @@ def _evaluate_bounded(
                     if batches is not None:
                         scope = batches.scope(target, functools.partial(progress.mark, item, CONTEXT_STEP))
                     else:
-                        scope = Scope({**views.context(target), **shared})
+                        scope = alone(views, target, shared)
                 assert scope is not None
                 yield item, _run(target, scope, runnable, functools.partial(progress.mark, item), together)
 

@@ -85,7 +85,7 @@ class Views:
         """What converting the spec's context costs, part by part, without building a view: for its view, then
         each value of its `related`, a key (the same for the same part) and about how many bytes of text the
         part comes from (a spec's whole file: an upper bound)."""
-        parts: list[tuple[Hashable, int]] = [(id(spec), len(spec.document.text))]
+        parts: list[tuple[Hashable, int]] = [(id(spec), _text_bytes(spec))]
         for source in self._sources(spec):
             if isinstance(source, _Evidence):
                 entry = self.evidence.get(source.model)
@@ -93,9 +93,9 @@ class Views:
                 weight = sum(_RECORD_BYTES + sum(map(len, record.changed)) for record in records)
                 parts.append((f"evidence:{source.model}", weight))
             elif isinstance(source, tuple):
-                parts.append((tuple(map(id, source)), sum(len(spec.document.text) for spec in source if spec)))
+                parts.append((tuple(map(id, source)), sum(map(_text_bytes, source))))
             else:
-                parts.append((id(source), len(source.document.text) if source else 0))
+                parts.append((id(source), _text_bytes(source)))
         return parts
 
     def _sources(self, spec: Spec) -> list[_Source]:
@@ -126,6 +126,11 @@ class Views:
         if key not in self._lists:
             self._lists[key] = [self.of(spec) for spec in specs]
         return self._lists[key]
+
+
+def _text_bytes(spec: Spec | None) -> int:
+    """The length of the text a spec's view comes from: its whole file's (an upper bound)."""
+    return 0 if spec is None else len(spec.document.text)
 
 
 def _build(spec: Spec) -> Any:
