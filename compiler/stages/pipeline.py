@@ -30,6 +30,7 @@ from compiler.core.outputs import Output
 from compiler.core.sources import Kind, Sources
 from compiler.core.specs import Spec
 from compiler.core.write_plan import WritePlan
+from compiler.evidence import EVIDENCE_DIR
 from compiler.evidence.store import ReadRepoFile, load_evidence, record_paths
 from compiler.stages.cache.cached_run import CachedRun
 from compiler.stages.checked import Checked
@@ -152,16 +153,18 @@ def _listed_files(found: Discovered) -> frozenset[str]:
 
 
 def _folders_listed(found: Discovered, run: Run) -> dict[str, frozenset[str]] | None:
-    """The names in each folder of the run's listing, when it holds every entry of the folders it names: None
-    where `exclude` patterns may have left a file out of the listing but not out of its folder. The listing also
-    leaves out hidden names, which no record has, and output directories: one holding a folder leaves all of it
-    out (then looked into as before), one inside a folder is not a record (`load_evidence`)."""
+    """The names in each folder under `evidence/` of the run's listing, when it holds every entry of the folders
+    it names: None where `exclude` patterns may have left a file out of the listing but not out of its folder.
+    The listing also leaves out hidden names, which no record has, and output directories: one holding a folder
+    leaves all of it out (then looked into as before), one inside a folder is not a record (`load_evidence`)."""
     if run.project is not None and run.project.spec.exclude:
         return None
+    evidence = run.sources.inside(EVIDENCE_DIR) + "/"  # the only folders asked about
     folders: dict[str, set[str]] = {}
     for entry in found.entries:
-        folder, _, name = entry.path.rpartition("/")
-        folders.setdefault(folder, set()).add(name)
+        if entry.path.startswith(evidence):
+            folder, _, name = entry.path.rpartition("/")
+            folders.setdefault(folder, set()).add(name)
     return {folder: frozenset(names) for folder, names in folders.items()}
 
 
